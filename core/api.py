@@ -1,0 +1,66 @@
+"""The public face of core: what plugins import. Nothing else of core is theirs to use."""
+
+from __future__ import annotations
+
+from core import lifecycle
+from core.clock import now
+from core.crypto import Keyring
+from core.db import Base, BigId, JSONType, UTCDateTime
+from core.errors import Conflict, Forbidden, HubError, Invalid, NotFound, TooLarge
+from core.hookspecs import hookimpl, hookspec
+from core.intake import (
+    SUBJECT_TOKEN,
+    IngestResult,
+    InboundAttachment,
+    InboundMessage,
+    add_ref,
+    find_duplicate,
+)
+from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
+from core.models import (
+    Comment,
+    ExternalRef,
+    InboundKey,
+    Membership,
+    OutboxEvent,
+    SlaLog,
+    Tenant,
+    TenantPlugin,
+    Ticket,
+    User,
+)
+from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, system_actor
+from core.services import events
+from core.services.comments import add_comment, visible_comments
+from core.services.identity import actor_for, ensure_member, ensure_user, user_by_email
+from core.services.plugins import PluginConfig
+from core.services.tickets import Changes, get_ticket, update_ticket
+from core.types import (
+    BackgroundService,
+    Capability,
+    CommentSnapshot,
+    Escalation,
+    EscalationResult,
+    EscalationTarget,
+    HubContext,
+    PeriodicTask,
+    Person,
+    PluginInfo,
+    Suggestion,
+    TicketEvent,
+    TicketSnapshot,
+)
+
+__all__ = [
+    "ADMIN", "AGENT", "CATEGORIES", "END_USER", "MANAGER", "PRIORITIES", "STATUSES",
+    "SUBJECT_TOKEN", "Actor", "BackgroundService", "Base", "BigId", "Capability", "Changes",
+    "Comment", "CommentSnapshot", "Conflict", "Escalation", "EscalationResult",
+    "EscalationTarget", "ExternalRef", "Forbidden", "HubContext", "HubError", "InboundAttachment",
+    "InboundKey", "InboundMessage", "IngestResult", "Invalid", "JSONType", "Keyring",
+    "Membership", "NotFound", "OutboxEvent", "PeriodicTask", "Person", "PluginConfig",
+    "PluginInfo", "SlaLog", "Suggestion", "Tenant", "TenantPlugin", "Ticket", "TicketEvent",
+    "TicketSnapshot", "TooLarge", "UTCDateTime", "User", "actor_for", "add_comment", "add_ref",
+    "ensure_member", "ensure_user", "events", "find_duplicate", "get_ticket", "hookimpl",
+    "hookspec", "lifecycle", "now", "system_actor", "update_ticket", "user_by_email",
+    "visible_comments",
+]

@@ -1,0 +1,1 @@
+"""Use cases over a SQLAlchemy session. The caller owns the transaction."""

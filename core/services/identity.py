@@ -1,0 +1,146 @@
+"""Tenants, users, memberships and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.crypto import hash_token, new_token
+from core.errors import Conflict, Invalid, NotFound
+from core.models import ApiToken, Membership, Tenant, User
+from core.permissions import ROLES, Actor
+
+_hasher = PasswordHasher()
+
+
+def create_tenant(session: Session, *, slug: str, name: str) -> Tenant:
+    """A new tenant with a unique slug."""
+    slug = slug.strip().lower()
+    if not slug or not slug.replace("-", "").isalnum():
+        raise Invalid("slug must be letters, digits and dashes", field="slug")
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        raise Conflict(f"tenant {slug} exists")
+    tenant = Tenant(slug=slug, name=name or slug, settings={}, created_at=now())
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"no tenant {slug}")
+    return tenant
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or " " in email:
+        raise Invalid(f"{email!r} is not an email address", field="email")
+    return f"{local}@{domain.lower()}"
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    """Argon2 verification; False for users without a password."""
+    if not user.password:
+        return False
+    try:
+        return _hasher.verify(user.password, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def ensure_user(session: Session, *, email: str, full_name: str = "",
+                password: str | None = None) -> User:
+    """Find a user by email (case-insensitive) or create one."""
+    email = normalize_email(email)
+    user = user_by_email(session, email)
+    if user is None:
+        user = User(email=email, full_name=full_name or email.split("@")[0],
+                    password=hash_password(password) if password else None, is_active=True,
+                    date_joined=now())
+        session.add(user)
+        session.flush()
+    elif password:
+        user.password = hash_password(password)
+    return user
+
+
+def ensure_member(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> Membership:
+    """Give the user a role in the tenant, creating or updating the membership."""
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
+    member = session.scalar(select(Membership).where(
+        Membership.tenant_id == tenant_id, Membership.user_id == user.id))
+    if member is None:
+        member = Membership(tenant_id=tenant_id, user_id=user.id, role=role, skills={},
+                            available=True, created_at=now())
+        session.add(member)
+        session.flush()
+    else:
+        member.role = role
+    return member
+
+
+def membership(session: Session, tenant_id: uuid.UUID, user_id: int) -> Membership | None:
+    return session.scalar(select(Membership).where(
+        Membership.tenant_id == tenant_id, Membership.user_id == user_id))
+
+
+def actor_for(session: Session, tenant_id: uuid.UUID, user: User) -> Actor:
+    """The actor of a user in a tenant; NotFound when they are not a member."""
+    member = membership(session, tenant_id, user.id)
+    if member is None:
+        raise NotFound("not a member of this tenant")
+    return Actor(tenant_id=tenant_id, user_id=user.id, role=member.role, email=user.email,
+                 name=user.full_name)
+
+
+def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str = "") -> str:
+    """Issue a token; only its hash is stored, so this is the one time it is seen."""
+    if membership(session, tenant_id, user.id) is None:
+        raise Invalid("the user is not a member of this tenant", field="email")
+    token = new_token()
+    session.add(ApiToken(tenant_id=tenant_id, user_id=user.id, name=name,
+                         token_hash=hash_token(token), prefix=token[:12], created_at=now()))
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    tenant_id: uuid.UUID
+    user_id: int
+    role: str
+    email: str
+    name: str
+
+
+def authenticate_token(session: Session, token: str) -> TokenIdentity | None:
+    """The identity behind a bearer token, in one query; None when unknown or revoked."""
+    row = session.execute(
+        select(ApiToken.tenant_id, User.id, Membership.role, User.email, User.full_name)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Membership, (Membership.user_id == User.id)
+              & (Membership.tenant_id == ApiToken.tenant_id))
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
+               User.is_active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    return TokenIdentity(tenant_id=row[0], user_id=row[1], role=row[2], email=row[3], name=row[4])

@@ -1,0 +1,336 @@
+"""Create, read, list and change tickets, with their audit rows and events."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from core import lifecycle
+from core.clock import now
+from core.errors import Forbidden, Invalid, NotFound
+from core.models import Membership, Ticket
+from core.permissions import ADMIN, AGENT, END_USER, Actor, require_staff, require_writer
+from core.services import events
+
+UNSET: Any = object()
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise Invalid(f"{name} must be one of {', '.join(allowed)}", field=name)
+
+
+def get_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket if this actor may see it; otherwise NotFound (never Forbidden)."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == actor.tenant_id)
+    if not actor.reads_all_tickets:
+        stmt = stmt.where(Ticket.created_by == actor.user_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    ticket = session.scalars(stmt).one_or_none()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def create_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    subject: str,
+    description: str,
+    category: str,
+    priority: str = "Medium",
+    channel: str = "api",
+    requester_id: int | None = None,
+) -> Ticket:
+    """Open a ticket for the actor (or, for staff and the system, on behalf of a requester)."""
+    require_writer(actor)
+    subject = subject.strip()
+    if not subject:
+        raise Invalid("subject must not be empty", field="subject")
+    if len(subject) > 255:
+        raise Invalid("subject is longer than 255 characters", field="subject")
+    if not description.strip():
+        raise Invalid("description must not be empty", field="description")
+    _check_choice(category, lifecycle.CATEGORIES, "category")
+    _check_choice(priority, lifecycle.PRIORITIES, "priority")
+    owner = actor.user_id
+    if requester_id is not None and requester_id != actor.user_id:
+        if not actor.is_staff:
+            raise Forbidden("only agents and admins may open a ticket for someone else")
+        owner = requester_id
+    if owner is None:
+        raise Invalid("a ticket needs a requester", field="requester_id")
+    at = now()
+    ticket = Ticket(
+        tenant_id=actor.tenant_id,
+        created_by=owner,
+        subject=subject,
+        description=description,
+        category=category,
+        priority=priority,
+        status="New",
+        channel=channel,
+        created_at=at,
+        updated_at=at,
+        sla_breached=False,
+    )
+    session.add(ticket)
+    session.flush()
+    events.audit(session, actor, action="Ticket Created", ticket_id=ticket.id, new=subject,
+                 details={"channel": channel})
+    events.emit(session, actor, events.TICKET_CREATED, tenant_id=actor.tenant_id,
+                ticket_id=ticket.id, payload={"channel": channel})
+    return ticket
+
+
+def _staff_member(session: Session, actor: Actor, user_id: int) -> None:
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.tenant_id == actor.tenant_id, Membership.user_id == user_id
+        )
+    )
+    if role not in (AGENT, ADMIN):
+        raise Invalid("tickets can only be assigned to an agent or admin of this tenant",
+                      field="assigned_to")
+
+
+def set_status(session: Session, actor: Actor, ticket: Ticket, target: str, *,
+               reason: str | None = None) -> bool:
+    """Move a ticket through the status machine; returns False when nothing changed."""
+    _check_choice(target, lifecycle.STATUSES, "status")
+    current = ticket.status
+    if target == current:
+        return False
+    if actor.is_staff:
+        allowed = lifecycle.can_transition(current, target, staff=True)
+    elif actor.role == END_USER and ticket.created_by == actor.user_id:
+        allowed = lifecycle.can_transition(current, target, staff=False)
+        if not allowed:
+            raise Forbidden("the requester may only reopen a Resolved or Closed ticket")
+    else:
+        raise Forbidden("only agents and admins may change the status")
+    if not allowed:
+        raise Invalid(f"a ticket cannot go from {current} to {target}", field="status")
+    at = now()
+    ticket.status = target
+    if target == "Closed":
+        ticket.closed_at = at
+    elif current == "Closed":
+        ticket.closed_at = None
+    if target == "Resolved":
+        ticket.resolved_at = at
+    elif target not in lifecycle.DONE_STATUSES:
+        ticket.resolved_at = None
+    ticket.updated_at = at
+    events.audit(session, actor, action="Status Change", ticket_id=ticket.id, old=current,
+                 new=target, details={"reason": reason} if reason else None)
+    return True
+
+
+@dataclass
+class Changes:
+    """What a PATCH or a bulk action asks to change; UNSET fields are left alone."""
+
+    status: Any = UNSET
+    priority: Any = UNSET
+    category: Any = UNSET
+    assigned_to: Any = UNSET
+    satisfaction_rating: Any = UNSET
+    feedback: Any = UNSET
+    reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: Changes) -> dict[str, Any]:
+    """Apply changes with the role and lifecycle rules; returns {field: [old, new]}."""
+    require_writer(actor)
+    done: dict[str, Any] = {}
+    at = now()
+    if changes.priority is not UNSET and changes.priority != ticket.priority:
+        require_staff(actor, "change the priority")
+        _check_choice(changes.priority, lifecycle.PRIORITIES, "priority")
+        done["priority"] = [ticket.priority, changes.priority]
+        events.audit(session, actor, action="Priority Change", ticket_id=ticket.id,
+                     old=ticket.priority, new=changes.priority)
+        ticket.priority = changes.priority
+    if changes.category is not UNSET and changes.category != ticket.category:
+        require_staff(actor, "change the category")
+        _check_choice(changes.category, lifecycle.CATEGORIES, "category")
+        done["category"] = [ticket.category, changes.category]
+        events.audit(session, actor, action="Category Change", ticket_id=ticket.id,
+                     old=ticket.category, new=changes.category)
+        ticket.category = changes.category
+    if changes.assigned_to is not UNSET and changes.assigned_to != ticket.assigned_to:
+        require_staff(actor, "assign tickets")
+        if changes.assigned_to is not None:
+            _staff_member(session, actor, changes.assigned_to)
+        done["assigned_to"] = [ticket.assigned_to, changes.assigned_to]
+        events.audit(session, actor, action="Assignment", ticket_id=ticket.id,
+                     old=ticket.assigned_to, new=changes.assigned_to)
+        ticket.assigned_to = changes.assigned_to
+        # Spec section 3: Open means "assigned to an agent".
+        if changes.assigned_to is not None and ticket.status == "New" and changes.status is UNSET:
+            set_status(session, actor, ticket, "Open", reason="assigned")
+            done["status"] = ["New", "Open"]
+    if changes.status is not UNSET:
+        old = ticket.status
+        if set_status(session, actor, ticket, changes.status, reason=changes.reason):
+            done["status"] = [old, changes.status]
+    if changes.satisfaction_rating is not UNSET or changes.feedback is not UNSET:
+        _rate(session, actor, ticket, changes, done)
+    if done:
+        ticket.updated_at = at
+        events.emit(session, actor, events.TICKET_UPDATED, tenant_id=ticket.tenant_id,
+                    ticket_id=ticket.id, payload={"changes": done, **changes.extra})
+    return done
+
+
+def _rate(session: Session, actor: Actor, ticket: Ticket, changes: Changes,
+          done: dict[str, Any]) -> None:
+    if ticket.created_by != actor.user_id:
+        raise Forbidden("only the requester rates a ticket")
+    if ticket.status not in lifecycle.DONE_STATUSES:
+        raise Invalid("a ticket can be rated once it is Resolved or Closed",
+                      field="satisfaction_rating")
+    rating = changes.satisfaction_rating
+    if rating is not UNSET:
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise Invalid("satisfaction_rating must be an integer from 1 to 5",
+                          field="satisfaction_rating")
+        done["satisfaction_rating"] = [ticket.satisfaction_rating, rating]
+        events.audit(session, actor, action="CSAT", ticket_id=ticket.id,
+                     old=ticket.satisfaction_rating, new=rating)
+        ticket.satisfaction_rating = rating
+    if changes.feedback is not UNSET:
+        done["feedback"] = [ticket.feedback, changes.feedback]
+        ticket.feedback = changes.feedback
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass
+class TicketFilter:
+    """Filters of the ticket list; every one is served by an index that starts with tenant_id."""
+
+    status: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    assigned_to: int | None = None
+    unassigned: bool = False
+    created_by: int | None = None
+    sla_breached: bool | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+    ids: list[int] | None = None
+
+
+SORTS = {
+    "-created_at": ("id", True),
+    "created_at": ("id", False),
+    "-updated_at": ("updated_at", True),
+    "updated_at": ("updated_at", False),
+    "-sla_due_at": ("sla_due_at", True),
+    "sla_due_at": ("sla_due_at", False),
+}
+
+
+def encode_cursor(key: Any, ticket_id: int) -> str:
+    raw = json.dumps([key.isoformat() if isinstance(key, datetime) else key, ticket_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, column: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if column != "id" and key is not None:
+            key = datetime.fromisoformat(key)
+        return key, int(ticket_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Invalid("cursor is not valid", field="cursor") from exc
+
+
+def ticket_query(actor: Actor, flt: TicketFilter) -> Select[tuple[Ticket]]:
+    """The scoped, filtered select of tickets this actor may see."""
+    stmt = select(Ticket).where(Ticket.tenant_id == actor.tenant_id)
+    if not actor.reads_all_tickets:
+        stmt = stmt.where(Ticket.created_by == actor.user_id)
+    for name, values, allowed in (
+        ("status", flt.status, lifecycle.STATUSES),
+        ("priority", flt.priority, lifecycle.PRIORITIES),
+        ("category", flt.category, lifecycle.CATEGORIES),
+    ):
+        for value in values:
+            _check_choice(value, allowed, name)
+        if values:
+            stmt = stmt.where(getattr(Ticket, name).in_(values))
+    if flt.unassigned:
+        stmt = stmt.where(Ticket.assigned_to.is_(None))
+    elif flt.assigned_to is not None:
+        stmt = stmt.where(Ticket.assigned_to == flt.assigned_to)
+    if flt.created_by is not None:
+        stmt = stmt.where(Ticket.created_by == flt.created_by)
+    if flt.sla_breached is not None:
+        stmt = stmt.where(Ticket.sla_breached.is_(flt.sla_breached))
+    if flt.created_after is not None:
+        stmt = stmt.where(Ticket.created_at >= flt.created_after)
+    if flt.created_before is not None:
+        stmt = stmt.where(Ticket.created_at < flt.created_before)
+    if flt.ids is not None:
+        stmt = stmt.where(Ticket.id.in_(flt.ids))
+    if flt.q:
+        term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\"))
+        )
+    return stmt
+
+
+def list_tickets(
+    session: Session,
+    actor: Actor,
+    flt: TicketFilter,
+    *,
+    sort: str = "-created_at",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Ticket], str | None]:
+    """One page of tickets by keyset pagination: one query, whatever the page number."""
+    if sort not in SORTS:
+        raise Invalid(f"sort must be one of {', '.join(SORTS)}", field="sort")
+    if not 1 <= limit <= 200:
+        raise Invalid("limit must be between 1 and 200", field="limit")
+    column_name, desc = SORTS[sort]
+    column = getattr(Ticket, column_name)
+    stmt = ticket_query(actor, flt)
+    if column_name == "sla_due_at":
+        stmt = stmt.where(Ticket.sla_due_at.is_not(None))
+    if cursor:
+        key, last_id = _decode_cursor(cursor, column_name)
+        if column_name == "id":
+            stmt = stmt.where(Ticket.id < last_id if desc else Ticket.id > last_id)
+        elif desc:
+            stmt = stmt.where(or_(column < key, and_(column == key, Ticket.id < last_id)))
+        else:
+            stmt = stmt.where(or_(column > key, and_(column == key, Ticket.id > last_id)))
+    order = [column.desc(), Ticket.id.desc()] if desc else [column.asc(), Ticket.id.asc()]
+    if column_name == "id":
+        order = order[:1]
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, column_name), last.id)
+    return rows, next_cursor

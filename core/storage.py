@@ -1,0 +1,48 @@
+"""Attachment blobs on disk, outside any web root, under names we generate."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Where attachment bytes live; ``file_path`` in the table is the key it returns."""
+
+    def put(self, data: bytes) -> str: ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+class FileBlobStore:
+    """Blobs as files under ``root/ab/cdef...``; the user's file name never touches the path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, data: bytes) -> str:
+        key = secrets.token_hex(16)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+        return f"{key[:2]}/{key}"
+
+    def get(self, key: str) -> bytes:
+        return self._path(key.split("/")[-1]).read_bytes()
+
+    def _path(self, key: str) -> Path:
+        if not key.isalnum():
+            raise ValueError("bad blob key")
+        return self.root / key[:2] / key
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,212 @@
+"""Plain types that cross the plugin boundary: event snapshots, plugin metadata, the hub context."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from core.crypto import Keyring
+from core.intake import IngestResult, InboundMessage
+from core.services.attachments import AttachmentPolicy
+from core.services.plugins import PluginConfig
+from core.storage import BlobStore
+
+
+class Capability(enum.StrEnum):
+    """What a plugin does, shown on the admin page."""
+
+    INTAKE = "intake"
+    NOTIFY = "notify"
+    ESCALATE = "escalate"
+    SUGGEST = "suggest"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A plugin's self-description: its name (the entry point's), settings and capabilities.
+
+    ``settings_model`` is a pydantic model class; fields named in ``secret_fields`` are stored
+    encrypted and never returned.
+    """
+
+    name: str
+    title: str
+    description: str = ""
+    capabilities: tuple[Capability, ...] = ()
+    settings_model: type | None = None
+    secret_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    name: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketSnapshot:
+    """The ticket as it was when the event was delivered."""
+
+    id: int
+    tenant_id: uuid.UUID
+    subject: str
+    description: str
+    category: str
+    priority: str
+    status: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    sla_due_at: datetime | None
+    sla_breached: bool
+    requester: Person
+    assignee: Person | None
+    url: str
+    refs: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommentSnapshot:
+    id: int
+    author: Person
+    body: str
+    is_internal: bool
+    channel: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """An outbox event as the notification hook receives it.
+
+    ``id`` is the outbox row id: stable across retries, so receivers use it for idempotency.
+    """
+
+    id: int
+    type: str
+    tenant_id: uuid.UUID
+    ticket: TicketSnapshot | None
+    comment: CommentSnapshot | None
+    actor_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A request to escalate: an SLA breach (``reason="sla_breach"``) or an agent's action."""
+
+    event_id: int
+    tenant_id: uuid.UUID
+    ticket: TicketSnapshot
+    reason: str
+    target: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EscalationResult:
+    plugin: str
+    reference: str | None = None
+    url: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class EscalationTarget:
+    """An escalation action a plugin offers agents (shown as a button)."""
+
+    plugin: str
+    target: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A knowledge-base article ranked for a text."""
+
+    article_id: int
+    title: str
+    excerpt: str
+    url: str
+    score: float
+    source: str = "kb"
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Work that beat runs every ``seconds``; ``run(hub)`` must be idempotent."""
+
+    name: str
+    seconds: float
+    run: Callable[[HubContext], None]
+
+
+@dataclass(frozen=True)
+class BackgroundService:
+    """A long-running server a plugin brings (the SMTP listener); ``hub run`` starts it."""
+
+    name: str
+    start: Callable[[], None]
+    stop: Callable[[], None]
+    describe: str = ""
+
+
+class HubContext(Protocol):
+    """What the hub offers plugins at run time. Implemented in ``hub``, typed here."""
+
+    base_url: str
+    data_dir: Path
+    keyring: Keyring
+    blob_store: BlobStore
+    attachment_policy: AttachmentPolicy
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A session that commits when the block ends without error, else rolls back."""
+        ...
+
+    def config(self, tenant_id: uuid.UUID, plugin: str) -> PluginConfig:
+        """The plugin's configuration for one tenant, secrets decrypted."""
+        ...
+
+    def enabled_configs(self, plugin: str) -> list[PluginConfig]:
+        """Every tenant that has the plugin on."""
+        ...
+
+    def save_state(self, tenant_id: uuid.UUID, plugin: str, state: dict[str, Any]) -> None:
+        """Merge plugin state (cursors, ids) into the tenant's plugin row."""
+        ...
+
+    def set_enabled(self, tenant_id: uuid.UUID, plugin: str, enabled: bool, *, reason: str) -> None:
+        """Turn a plugin on or off for a tenant as the system (e.g. Slack app uninstalled)."""
+        ...
+
+    def hooks(self, tenant_id: uuid.UUID) -> Any:
+        """The hook relay limited to the plugins this tenant has enabled."""
+        ...
+
+    def resolve_tenant(self, channel: str, key: str) -> uuid.UUID | None:
+        """Which tenant owns an inbound address or workspace (``hub_resolve_tenant``)."""
+        ...
+
+    def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
+        """Dedupe, thread and store one inbound message; returns after the commit."""
+        ...
+
+    def ticket_url(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
+        """The web link of a ticket."""
+        ...
+
+    def kick(self) -> None:
+        """Ask for outbox delivery soon (after a commit that wrote events)."""
+        ...

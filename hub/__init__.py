@@ -1,0 +1,1 @@
+"""The application: settings, plugin manager, HTTP app, Celery app and CLI."""

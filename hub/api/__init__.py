@@ -1,0 +1,1 @@
+"""The REST API (spec section 12) under /api/v1."""

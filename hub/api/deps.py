@@ -1,0 +1,102 @@
+"""Typed dependencies: the hub, a session per request, and the authenticated actor."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from core.errors import Forbidden, Unauthenticated
+from core.models import User
+from core.permissions import Actor
+from core.services import identity
+from hub.context import Hub
+
+SESSION_COOKIE = "hub_session"
+CSRF_COOKIE = "hub_csrf"
+CSRF_HEADER = "x-csrf-token"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub  # type: ignore[no-any-return]
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def get_session(hub: HubDep) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, else rolled back."""
+    with hub.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def session_serializer(hub: Hub) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(hub.settings.secret_key, salt="hub-session")
+
+
+def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID) -> tuple[str, str]:
+    """(session cookie value, CSRF token) for a signed-in user."""
+    csrf = secrets.token_urlsafe(24)
+    value = session_serializer(hub).dumps({"u": user_id, "t": str(tenant_id), "c": csrf})
+    return value, csrf
+
+
+def read_session_cookie(hub: Hub, value: str) -> dict[str, object] | None:
+    try:
+        data = session_serializer(hub).loads(value, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cookie_actor(request: Request, hub: Hub, session: Session) -> Actor | None:
+    value = request.cookies.get(SESSION_COOKIE)
+    if not value:
+        return None
+    data = read_session_cookie(hub, value)
+    if data is None:
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not secrets.compare_digest(sent, str(data.get("c", ""))):
+            raise Forbidden("missing or wrong CSRF token")
+    user = session.get(User, int(data["u"]))  # type: ignore[call-overload]
+    if user is None or not user.is_active:
+        return None
+    try:
+        return identity.actor_for(session, uuid.UUID(str(data["t"])), user)
+    except Exception:  # noqa: BLE001 - membership revoked: the cookie no longer counts
+        return None
+
+
+def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
+    """The caller, by ``Authorization: Bearer <token>`` or the web session cookie."""
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        found = identity.authenticate_token(session, token.strip())
+        if found is None:
+            raise Unauthenticated("the token is unknown or revoked")
+        actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
+                      email=found.email, name=found.name)
+    else:
+        cookie_actor = _cookie_actor(request, hub, session)
+        if cookie_actor is None:
+            raise Unauthenticated("authentication required")
+        actor = cookie_actor
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]

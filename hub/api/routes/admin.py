@@ -1,0 +1,104 @@
+"""Tenant administration: plugins, the outbox, members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from core.errors import NotFound
+from core.models import Membership, OutboxEvent, User
+from core.permissions import ROLES, require_admin
+from core.services import identity
+from hub import outbox, plugin_admin
+from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.schemas import OutboxPublic, PluginConfigure
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+@router.get("/plugins/")
+def plugins(actor: ActorDep, session: SessionDep, hub: HubDep) -> list[dict[str, Any]]:
+    """Installed plugins, their state for this tenant and their settings schema."""
+    require_admin(actor, "manage plugins")
+    return plugin_admin.describe(hub, session, actor)
+
+
+@router.post("/plugins/{name}/enable/")
+def enable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dict[str, Any]:
+    """Enable a plugin for this tenant (audited)."""
+    require_admin(actor, "manage plugins")
+    plugin_admin.set_enabled(hub, session, actor, name, True)
+    session.commit()
+    hub.tenant_hooks.invalidate(actor.tenant_id)
+    return {"name": name, "enabled": True}
+
+
+@router.post("/plugins/{name}/disable/")
+def disable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dict[str, Any]:
+    """Disable a plugin for this tenant (audited); its endpoints then answer 404 here."""
+    require_admin(actor, "manage plugins")
+    plugin_admin.set_enabled(hub, session, actor, name, False)
+    session.commit()
+    hub.tenant_hooks.invalidate(actor.tenant_id)
+    return {"name": name, "enabled": False}
+
+
+@router.patch("/plugins/{name}/")
+def configure(name: str, body: PluginConfigure, actor: ActorDep, session: SessionDep,
+              hub: HubDep) -> dict[str, Any]:
+    """Change settings; secret fields are write-only (an empty value clears one)."""
+    require_admin(actor, "manage plugins")
+    plugin_admin.configure(hub, session, actor, name, body.settings)
+    session.commit()
+    hub.tenant_hooks.invalidate(actor.tenant_id)
+    return next(p for p in plugin_admin.describe(hub, session, actor) if p["name"] == name)
+
+
+@router.get("/outbox/", response_model=list[OutboxPublic])
+def outbox_list(actor: ActorDep, session: SessionDep,
+                status: Annotated[str, Query(pattern="^(pending|delivered|failed)$")] = "failed",
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[OutboxEvent]:
+    """Outbox events of this tenant by status (failed ones are retryable)."""
+    require_admin(actor, "read the outbox")
+    return list(session.scalars(select(OutboxEvent).where(
+        OutboxEvent.tenant_id == actor.tenant_id, OutboxEvent.status == status
+    ).order_by(OutboxEvent.id.desc()).limit(limit)))
+
+
+@router.post("/outbox/{event_id}/retry/")
+def outbox_retry(event_id: int, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
+    """Queue a failed event again."""
+    require_admin(actor, "retry outbox events")
+    if not outbox.retry(hub, actor.tenant_id, event_id):
+        raise NotFound(f"outbox event {event_id} not found")
+    return {"id": event_id, "status": "pending"}
+
+
+class MemberCreate(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
+    full_name: str = Field(default="", max_length=200)
+
+
+@router.get("/members/")
+def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
+    """Members of the tenant with their roles."""
+    require_admin(actor, "list members")
+    rows = session.execute(select(User.id, User.email, User.full_name, Membership.role,
+                                  Membership.available)
+                           .join(Membership, Membership.user_id == User.id)
+                           .where(Membership.tenant_id == actor.tenant_id).order_by(User.id))
+    return [{"id": r[0], "email": r[1], "full_name": r[2], "role": r[3], "available": r[4]}
+            for r in rows]
+
+
+@router.post("/members/", status_code=201)
+def add_member(body: MemberCreate, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+    """Add a user to the tenant or change their role."""
+    require_admin(actor, "manage members")
+    user = identity.ensure_user(session, email=body.email, full_name=body.full_name)
+    member = identity.ensure_member(session, actor.tenant_id, user, body.role)
+    return {"id": user.id, "email": user.email, "role": member.role}

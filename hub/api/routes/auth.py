@@ -1,0 +1,83 @@
+"""Sign-in by password (session cookie), the caller's identity and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select, update
+
+from core.clock import now
+from core.errors import Invalid, Unauthenticated
+from core.models import Membership, Notification, Tenant
+from core.services import identity
+from hub.api.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, HubDep, SessionDep, make_session_cookie
+from hub.api.schemas import LoginRequest
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, session: SessionDep, hub: HubDep, response: Response) -> dict[str, Any]:
+    """Check email and password; set the session and CSRF cookies."""
+    user = identity.user_by_email(session, body.email)
+    if user is None or not user.is_active or not identity.check_password(user, body.password):
+        raise Unauthenticated("wrong email or password")
+    tenants = session.execute(select(Tenant.id, Tenant.slug, Membership.role).join(
+        Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)
+        .order_by(Tenant.slug)).all()
+    if not tenants:
+        raise Unauthenticated("this account belongs to no tenant")
+    if body.tenant:
+        chosen = [t for t in tenants if t[1] == body.tenant]
+        if not chosen:
+            raise Invalid("not a member of that tenant", field="tenant")
+    elif len(tenants) > 1:
+        raise Invalid("choose a tenant: " + ", ".join(t[1] for t in tenants), field="tenant")
+    else:
+        chosen = tenants
+    tenant_id, slug, role = chosen[0]
+    user.last_login = now()
+    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant_id)
+    secure = hub.settings.cookie_secure
+    response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
+                        max_age=14 * 24 * 3600)
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure)
+    return {"user_id": user.id, "email": user.email, "tenant": slug, "role": role,
+            "csrf_token": csrf}
+
+
+@router.post("/auth/logout")
+def logout(response: Response) -> dict[str, bool]:
+    """Drop the session cookies."""
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return {"ok": True}
+
+
+@router.get("/me")
+def me(actor: ActorDep) -> dict[str, Any]:
+    """Who the caller is, in which tenant, with which role."""
+    return {"user_id": actor.user_id, "email": actor.email, "name": actor.name,
+            "role": actor.role, "tenant_id": str(actor.tenant_id)}
+
+
+@router.get("/notifications/")
+def notifications(actor: ActorDep, session: SessionDep, unread: bool = True) -> list[dict[str, Any]]:
+    """The caller's in-app notifications, newest first."""
+    stmt = select(Notification).where(Notification.tenant_id == actor.tenant_id,
+                                      Notification.user_id == actor.user_id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return [{"id": n.id, "ticket_id": n.ticket_id, "kind": n.kind, "text": n.text,
+             "created_at": n.created_at, "read": n.read_at is not None}
+            for n in session.scalars(stmt.order_by(Notification.id.desc()).limit(100))]
+
+
+@router.post("/notifications/read")
+def mark_read(actor: ActorDep, session: SessionDep) -> dict[str, bool]:
+    """Mark all the caller's notifications read."""
+    session.execute(update(Notification).where(
+        Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id,
+        Notification.read_at.is_(None)).values(read_at=now()))
+    return {"ok": True}

@@ -1,0 +1,233 @@
+"""Tickets: create, list, detail, update, bulk, merge, audit, escalate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from core.errors import Invalid
+from core.models import Audit, ExternalRef, Ticket
+from core.permissions import require_staff
+from core.services import events, identity
+from core.services.attachments import list_attachments
+from core.services.comments import visible_comments
+from core.services.merge import bulk_update, merge_ticket, merged_sources
+from core.services.tickets import (
+    UNSET,
+    Changes,
+    TicketFilter,
+    create_ticket,
+    get_ticket,
+    list_tickets,
+    update_ticket,
+)
+from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.schemas import (
+    AttachmentPublic,
+    AuditPublic,
+    BulkRequest,
+    BulkResult,
+    CommentPublic,
+    EscalateRequest,
+    ExternalRefPublic,
+    MergedTicket,
+    MergeRequest,
+    TicketCreate,
+    TicketDetail,
+    TicketPage,
+    TicketPublic,
+    TicketUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/support/tickets", tags=["tickets"])
+
+
+@router.post("/", status_code=201, response_model=TicketPublic)
+def create(body: TicketCreate, actor: ActorDep, session: SessionDep, hub: HubDep,
+           response: Response) -> Ticket:
+    """Open a ticket (spec 12.1): the caller is the requester unless staff name another."""
+    requester_id = None
+    if body.requester_email:
+        require_staff(actor, "open tickets for someone else")
+        user = identity.ensure_user(session, email=body.requester_email)
+        if identity.membership(session, actor.tenant_id, user.id) is None:
+            identity.ensure_member(session, actor.tenant_id, user, "end_user")
+        requester_id = user.id
+    ticket = create_ticket(session, actor, subject=body.subject, description=body.description,
+                           category=body.category, priority=body.priority, channel="api",
+                           requester_id=requester_id)
+    session.commit()
+    hub.kick()
+    response.headers["Location"] = f"/api/v1/support/tickets/{ticket.id}/"
+    return ticket
+
+
+@router.get("/", response_model=TicketPage)
+def list_(
+    actor: ActorDep,
+    session: SessionDep,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query lists
+    priority: Annotated[list[str], Query()] = [],  # noqa: B006
+    category: Annotated[list[str], Query()] = [],  # noqa: B006
+    assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
+    created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    sla_breached: bool | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> TicketPage:
+    """Tickets the caller may see (end users: their own), filtered, by cursor."""
+    flt = TicketFilter(status=status, priority=priority, category=category,
+                       created_by=created_by, sla_breached=sla_breached,
+                       created_after=_aware(created_after, "created_after"),
+                       created_before=_aware(created_before, "created_before"), q=q or None)
+    if assigned_to == "me":
+        flt.assigned_to = actor.user_id
+    elif assigned_to == "none":
+        flt.unassigned = True
+    elif assigned_to:
+        if not assigned_to.isdigit() or int(assigned_to) > 2_147_483_647:
+            raise Invalid("assigned_to must be a user id, 'me' or 'none'", field="assigned_to")
+        flt.assigned_to = int(assigned_to)
+    rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
+    return TicketPage(results=[TicketPublic.model_validate(t) for t in rows],
+                      next_cursor=next_cursor)
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise Invalid(f"{name} needs a time zone (e.g. 2026-01-01T00:00:00Z)", field=name)
+    return value
+
+
+@router.post("/bulk/", response_model=BulkResult)
+def bulk(body: BulkRequest, actor: ActorDep, session: SessionDep, hub: HubDep) -> BulkResult:
+    """Assign, close, or change priority or status of many tickets in one request."""
+    changes = Changes()
+    if body.action == "assign":
+        changes.assigned_to = body.assigned_to
+    elif body.action == "close":
+        changes.status = "Closed"
+    elif body.action == "set_priority":
+        if body.priority is None:
+            raise Invalid("priority is required for set_priority", field="priority")
+        changes.priority = body.priority
+    else:
+        if body.status is None:
+            raise Invalid("status is required for set_status", field="status")
+        changes.status = body.status
+    results = bulk_update(session, actor, body.ids, changes)
+    session.commit()
+    hub.kick()
+    return BulkResult(results=results)
+
+
+@router.get("/{ticket_id}/", response_model=TicketDetail)
+def detail(ticket_id: int, actor: ActorDep, session: SessionDep) -> TicketDetail:
+    """A ticket with its visible thread, attachments, external references and merged tickets."""
+    ticket = get_ticket(session, actor, ticket_id)
+    comments = [CommentPublic.model_validate(c) for c in visible_comments(session, actor, ticket)]
+    attachments = [_attachment(a) for a in list_attachments(session, actor, ticket)]
+    refs = [ExternalRefPublic.model_validate(r) for r in session.scalars(
+        select(ExternalRef).where(ExternalRef.ticket_id == ticket.id,
+                                  ExternalRef.tenant_id == actor.tenant_id,
+                                  ExternalRef.kind != "participant").order_by(ExternalRef.id))]
+    merged = [MergedTicket(id=m.id, subject=m.subject, comments=[
+        CommentPublic.model_validate(c) for c in visible_comments(session, actor, m)])
+        for m in merged_sources(session, actor, ticket)]
+    base = TicketPublic.model_validate(ticket).model_dump()
+    return TicketDetail(**base, comments=comments, attachments=attachments, external_refs=refs,
+                        merged_from=merged)
+
+
+def _attachment(a: object) -> AttachmentPublic:
+    out = AttachmentPublic.model_validate(a)
+    out.download_url = f"/api/v1/support/tickets/{out.ticket_id}/attachments/{out.id}/"
+    return out
+
+
+@router.patch("/{ticket_id}/", response_model=TicketPublic)
+def patch(ticket_id: int, body: TicketUpdate, actor: ActorDep, session: SessionDep,
+          hub: HubDep) -> Ticket:
+    """Change status, priority, category, assignment (staff) or reopen and rate (requester)."""
+    ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    sent = body.model_fields_set
+    changes = Changes()
+    for name in ("status", "priority", "category", "satisfaction_rating", "feedback"):
+        if name in sent:
+            value = getattr(body, name)
+            if value is None and name not in ("feedback",):
+                raise Invalid(f"{name} must not be null", field=name)
+            setattr(changes, name, value)
+    if body.unassign:
+        changes.assigned_to = None
+    elif "assigned_to" in sent:
+        changes.assigned_to = body.assigned_to
+    if all(getattr(changes, f) is UNSET for f in ("status", "priority", "category", "assigned_to",
+                                                   "satisfaction_rating", "feedback")):
+        raise Invalid("nothing to change")
+    update_ticket(session, actor, ticket, changes)
+    session.commit()
+    hub.kick()
+    return ticket
+
+
+@router.post("/{ticket_id}/merge/", response_model=TicketPublic)
+def merge(ticket_id: int, body: MergeRequest, actor: ActorDep, session: SessionDep,
+          hub: HubDep) -> Ticket:
+    """Merge this ticket into ``target_id``: it is closed and its thread shows on the target."""
+    target = merge_ticket(session, actor, ticket_id, body.target_id)
+    session.commit()
+    hub.kick()
+    return target
+
+
+@router.get("/{ticket_id}/audit/", response_model=list[AuditPublic])
+def audit(ticket_id: int, actor: ActorDep, session: SessionDep,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[Audit]:
+    """The ticket's audit trail, oldest first (agents and admins)."""
+    ticket = get_ticket(session, actor, ticket_id)
+    require_staff(actor, "read the audit trail")
+    return list(session.scalars(select(Audit).where(
+        Audit.ticket_id == ticket.id, Audit.tenant_id == actor.tenant_id
+    ).order_by(Audit.id).limit(limit)))
+
+
+@router.post("/{ticket_id}/escalate/", status_code=202)
+def escalate(ticket_id: int, body: EscalateRequest, actor: ActorDep, session: SessionDep,
+             hub: HubDep) -> dict[str, object]:
+    """Escalate to a target an enabled plugin offers (``jira``, ``pagerduty``, ``admin``)."""
+    require_staff(actor, "escalate tickets")
+    ticket = get_ticket(session, actor, ticket_id)
+    targets = {t.target for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
+        tenant_id=actor.tenant_id, hub=hub) for t in ts} | {"admin"}
+    if body.target not in targets:
+        raise Invalid(f"unknown escalation target; available: {', '.join(sorted(targets))}",
+                      field="target")
+    events.audit(session, actor, action="Escalation Requested", ticket_id=ticket.id,
+                 new=body.target, details={"note": body.note} if body.note else None)
+    row = events.emit(session, actor, events.TICKET_ESCALATED, tenant_id=actor.tenant_id,
+                      ticket_id=ticket.id, payload={"target": body.target, "note": body.note})
+    session.commit()
+    hub.kick()
+    return {"ticket_id": ticket.id, "target": body.target, "event_id": row.id,
+            "status": "queued"}
+
+
+@router.get("/{ticket_id}/escalation-targets/")
+def escalation_targets(ticket_id: int, actor: ActorDep, session: SessionDep,
+                       hub: HubDep) -> list[dict[str, str]]:
+    """Escalation actions the tenant's enabled plugins offer for this ticket."""
+    require_staff(actor, "escalate tickets")
+    get_ticket(session, actor, ticket_id)
+    found = [{"plugin": "admin-escalation", "target": "admin", "label": "Escalate to admins"}]
+    for targets in hub.hooks(actor.tenant_id).hub_escalation_targets(
+            tenant_id=actor.tenant_id, hub=hub):
+        found += [{"plugin": t.plugin, "target": t.target, "label": t.label} for t in targets]
+    return found

@@ -1,0 +1,56 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+
+from hub.api import errors
+from hub.api.routes import admin, auth, comments, reports, tickets
+from hub.context import Hub, build_hub
+from hub.settings import Settings
+
+log = logging.getLogger("hub")
+
+
+def create_app(hub: Hub | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app around a hub (one per process); plugin routes mount under /plugins/<name>."""
+    hub = hub or build_hub(settings)
+    app = FastAPI(title="Teleops Support Hub", version="0.1.0",
+                  description="Multi-tenant support ticketing with pluggable channels.")
+    app.state.hub = hub
+    errors.install(app)
+    for module in (tickets, comments, reports, admin, auth):
+        app.include_router(module.router)
+    for name, plugin in hub.pm.list_name_plugin():
+        impl = getattr(plugin, "hub_routes", None)
+        if impl is None or name is None:
+            continue
+        router = impl(hub=hub)
+        if router is None:
+            continue
+        outer = APIRouter(prefix=f"/plugins/{name}", tags=[f"plugin:{name}"])
+        outer.include_router(router)
+        app.include_router(outer)
+    _mount_web(app, hub)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers and the database is reachable."""
+        from sqlalchemy import text
+
+        with hub.session() as s:
+            s.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _mount_web(app: FastAPI, hub: Hub) -> None:
+    """The server-rendered console, when present."""
+    try:
+        from hub.web import mount
+    except ImportError:
+        return
+    mount(app, hub)

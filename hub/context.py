@@ -1,0 +1,169 @@
+"""The running hub: settings, database, plugin manager and the context plugins are given."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.crypto import Keyring
+from core.intake import IngestResult, InboundMessage, find_duplicate, ingest
+from core.permissions import system_actor
+from core.services import plugins as plugin_service
+from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
+from core.services.plugins import PluginConfig
+from core.storage import FileBlobStore
+from core.types import PluginInfo
+from hub.db import make_engine, make_sessionmaker, session_scope
+from hub.plugins import TenantHooks, make_plugin_manager, plugin_infos
+from hub.settings import Settings
+
+log = logging.getLogger("hub")
+
+
+def _builtin_plugins() -> list[tuple[str, object]]:
+    from hub import builtins
+
+    return builtins.plugins()
+
+
+class Hub:
+    """Everything a process of the hub shares; implements ``core.types.HubContext``."""
+
+    def __init__(self, settings: Settings, *, pm: pluggy.PluginManager | None = None,
+                 engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
+        self.data_dir = Path(settings.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keyring = Keyring(settings.secret_key)
+        self.blob_store = FileBlobStore(settings.blob_dir)
+        self.attachment_policy = AttachmentPolicy(
+            max_bytes=settings.attachment_max_bytes,
+            allowed_types=tuple(settings.attachment_types) or DEFAULT_TYPES,
+            scanners=self._scanners(),
+        )
+        self.engine = engine or make_engine(settings.resolved_database_url,
+                                            pool_size=settings.db_pool_size)
+        self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
+        if pm is None:
+            load = [n.strip() for n in settings.load_plugins.split(",") if n.strip()] or None
+            pm = make_plugin_manager(load=load, autoload=not settings.disable_plugin_autoload,
+                                     extra=_builtin_plugins(), trace=settings.trace_plugins)
+        self.pm = pm
+        self.infos: dict[str, PluginInfo] = plugin_infos(pm)
+        self.builtin_names = {name for name, _ in _builtin_plugins()}
+        self.tenant_hooks = TenantHooks(pm, self._disabled_for, always_on=self.builtin_names)
+        self._kick: Callable[[], None] = lambda: None
+        pm.hook.hub_configure.call_historic(kwargs={"hub": self})
+
+    def _scanners(self) -> tuple[Callable[[bytes], str | None], ...]:
+        if not self.settings.clamd_socket:
+            return ()
+        from hub.scan import clamd_scanner
+
+        return (clamd_scanner(self.settings.clamd_socket),)
+
+    # ----------------------------------------------------------- HubContext
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as session:
+            yield session
+
+    def installed(self) -> list[str]:
+        """Names of installed plugins a tenant can enable (built-ins are always on)."""
+        return sorted(n for n in self.infos if n not in self.builtin_names)
+
+    def _disabled_for(self, tenant_id: uuid.UUID) -> set[str]:
+        with self.session() as s:
+            return plugin_service.disabled_plugins(s, tenant_id, self.installed())
+
+    def hooks(self, tenant_id: uuid.UUID) -> Any:
+        return self.tenant_hooks.for_tenant(tenant_id)
+
+    def is_enabled(self, tenant_id: uuid.UUID, plugin: str) -> bool:
+        return plugin in self.builtin_names or plugin not in self._disabled_for(tenant_id)
+
+    def config(self, tenant_id: uuid.UUID, plugin: str) -> PluginConfig:
+        with self.session() as s:
+            return plugin_service.load_config(s, tenant_id, plugin, self.keyring)
+
+    def enabled_configs(self, plugin: str) -> list[PluginConfig]:
+        with self.session() as s:
+            return plugin_service.enabled_configs(s, plugin, self.keyring)
+
+    def save_state(self, tenant_id: uuid.UUID, plugin: str, state: dict[str, Any]) -> None:
+        with self.session() as s:
+            plugin_service.save_state(s, tenant_id, plugin, state)
+
+    def set_enabled(self, tenant_id: uuid.UUID, plugin: str, enabled: bool, *, reason: str) -> None:
+        with self.session() as s:
+            plugin_service.set_enabled(s, system_actor(tenant_id), plugin, enabled)
+        self.tenant_hooks.invalidate(tenant_id)
+        log.info("plugin %s %s for tenant %s: %s", plugin,
+                 "enabled" if enabled else "disabled", tenant_id, reason)
+
+    def resolve_tenant(self, channel: str, key: str) -> uuid.UUID | None:
+        return self.pm.hook.hub_resolve_tenant(channel=channel, key=key, hub=self)
+
+    def ticket_url(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
+        return f"{self.base_url}/tickets/{ticket_id}"
+
+    def kick(self) -> None:
+        self._kick()
+
+    def set_kicker(self, kick: Callable[[], None]) -> None:
+        self._kick = kick
+
+    def verify_ticket_token(self, tenant_id: uuid.UUID, token: str) -> int | None:
+        """A reply token is ``<ticket id>-<signature over tenant and ticket>``."""
+        ticket, _, sig = token.partition("-")
+        if not ticket.isdigit() or not sig:
+            return None
+        return int(ticket) if self.keyring.verify(f"{tenant_id}:{ticket}", sig) else None
+
+    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
+        return f"{ticket_id}-{self.keyring.sign(f'{tenant_id}:{ticket_id}')}"
+
+    def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
+        hooks = self.hooks(tenant_id)
+
+        def thread_hook(session: Session, tid: uuid.UUID, msg: InboundMessage) -> int | None:
+            return hooks.hub_thread_message(session=session, tenant_id=tid, message=msg)
+
+        try:
+            with self.session() as s:
+                result = ingest(s, tenant_id, message, store=self.blob_store,
+                                policy=self.attachment_policy, thread_hook=thread_hook,
+                                verify_token=self.verify_ticket_token)
+        except IntegrityError:
+            # A concurrent delivery of the same message won the unique dedupe key.
+            with self.session() as s:
+                dup = find_duplicate(s, tenant_id, message)
+            if dup is None:
+                raise
+            return dup
+        if result.outcome != "duplicate":
+            self.kick()
+        return result
+
+
+def build_hub(settings: Settings | None = None, **kwargs: Any) -> Hub:
+    """The process-wide hub; each process (API, worker, CLI) builds one."""
+    return Hub(settings or Settings(), **kwargs)
+
+
+def tenant_ids(hub: Hub) -> list[uuid.UUID]:
+    from core.models import Tenant
+
+    with hub.session() as s:
+        return list(s.scalars(select(Tenant.id)))

@@ -1,0 +1,1 @@
+"""Built-in plugins, each declared under the ``hub.plugins`` entry-point group."""
