@@ -210,3 +210,11 @@ class HubContext(Protocol):
     def kick(self) -> None:
         """Ask for outbox delivery soon (after a commit that wrote events)."""
         ...
+
+    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
+        """A signed token naming a ticket (for reply addresses); ``ingest`` verifies it."""
+        ...
+
+    def listen_address(self, service: str) -> tuple[str, int]:
+        """Where a plugin's server listens, from the hub's settings (``"smtp"``)."""
+        ...

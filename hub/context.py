@@ -134,6 +134,11 @@ class Hub:
     def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
         return f"{ticket_id}-{self.keyring.sign(f'{tenant_id}:{ticket_id}')}"
 
+    def listen_address(self, service: str) -> tuple[str, int]:
+        if service == "smtp":
+            return self.settings.smtp_host, self.settings.smtp_port
+        return self.settings.host, self.settings.port
+
     def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
         hooks = self.hooks(tenant_id)
 
