@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     broker_url: str = ""
     result_backend: str = ""
     secret_key: str = "dev-only-secret-key-change-me"
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     smtp_host: str = "127.0.0.1"
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     trace_plugins: bool = False
     db_pool_size: int = 10
     cookie_secure: bool = False
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Settings:
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,290 @@
+"""The ``hub`` command line: run the product, manage tenants, users, tokens and plugins."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.permissions import ROLES, system_actor
+from core.services import identity
+from core.services import plugins as plugin_service
+
+app = typer.Typer(help="Teleops Support Hub.", no_args_is_help=True, add_completion=False)
+tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+plugins_app = typer.Typer(help="Plugins per tenant.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(plugins_app, name="plugins")
+console = Console()
+
+
+def _hub():  # type: ignore[no-untyped-def]
+    from hub.context import build_hub
+
+    return build_hub()
+
+
+def _migrate() -> None:
+    from hub.migrate import upgrade
+    from hub.settings import Settings
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every database migration."""
+    _migrate()
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
+          port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+          workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
+    """Run the HTTP API and web console."""
+    import uvicorn
+
+    from hub.settings import Settings
+
+    settings = Settings()
+    uvicorn.run("hub.asgi:app", host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info", access_log=False)
+
+
+@app.command()
+def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler")] = False,
+           concurrency: Annotated[int, typer.Option(help="worker threads")] = 2) -> None:
+    """Run a Celery worker (outbox delivery, periodic tasks)."""
+    from hub.worker import run_worker
+
+    run_worker(_hub(), beat=beat, concurrency=concurrency)
+
+
+@app.command()
+def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
+         port: Annotated[int | None, typer.Option(help="TCP port")] = None) -> None:
+    """Run the SMTP intake server alone, in the foreground."""
+    if host:
+        os.environ["HUB_SMTP_HOST"] = host
+    if port:
+        os.environ["HUB_SMTP_PORT"] = str(port)
+    hub = _hub()
+    services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()
+                if s.name == "smtp"]
+    if not services:
+        _fail("no SMTP service: is the email plugin installed?")
+    service = services[0]
+    service.start()
+    console.print(f"SMTP intake listening on {hub.settings.smtp_host}:{hub.settings.smtp_port}"
+                  " (Ctrl-C stops)")
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        service.stop()
+
+
+@app.command()
+def run() -> None:
+    """Migrate, create a demo tenant on an empty database, then run API, worker+beat and SMTP."""
+    import uvicorn
+
+    from hub.demo import seed_if_empty
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    _migrate()
+    hub = _hub()
+    logins = seed_if_empty(hub)
+    settings = hub.settings
+    worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat"])
+    services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()]
+    started = []
+    for service in services:
+        try:
+            service.start()
+            started.append(service)
+        except OSError as exc:
+            console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
+    _banner(settings, started, logins)
+    try:
+        uvicorn.run("hub.asgi:app", host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        for service in started:
+            service.stop()
+        worker_proc.send_signal(signal.SIGTERM)
+        try:
+            worker_proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker_proc.kill()
+        console.print("stopped")
+
+
+def _banner(settings, services, logins) -> None:  # type: ignore[no-untyped-def]
+    console.rule("Teleops Support Hub")
+    console.print(f"Web console and API: [bold]{settings.base_url}/[/bold]  "
+                  f"(OpenAPI: {settings.base_url}/docs)")
+    for service in services:
+        console.print(f"{service.name}: {service.describe}")
+    console.print(f"Database: {settings.resolved_database_url}")
+    if logins:
+        console.print("Demo logins (tenant 'demo'), shown once:")
+        for login in logins:
+            console.print(f"  {login.role:<9} {login.email:<20} password {login.password}",
+                          soft_wrap=True)
+            console.print(f"            API token {login.token}", soft_wrap=True)
+    console.print("Ctrl-C stops everything.")
+
+
+@tenant_app.command("create")
+def tenant_create(slug: str, name: Annotated[str, typer.Option(help="display name")] = "") -> None:
+    """Create a tenant."""
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            tenant = identity.create_tenant(s, slug=slug, name=name or slug)
+            console.print(f"tenant {tenant.slug} created ({tenant.id})")
+    except Exception as exc:  # noqa: BLE001
+        _fail(str(exc))
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    email: Annotated[str, typer.Option(help="email address")],
+    role: Annotated[str, typer.Option(help="|".join(ROLES))] = "end_user",
+    password: Annotated[str | None, typer.Option(help="password for the web console")] = None,
+    name: Annotated[str, typer.Option(help="full name")] = "",
+) -> None:
+    """Create a user (or give an existing one a role) in a tenant."""
+    if role not in ROLES:
+        _fail(f"role must be one of {', '.join(ROLES)}")
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            user = identity.ensure_user(s, email=email, full_name=name, password=password)
+            identity.ensure_member(s, t.id, user, role)
+            console.print(f"user {user.email} is {role} in {t.slug} (id {user.id})")
+    except Exception as exc:  # noqa: BLE001
+        _fail(str(exc))
+
+
+@token_app.command("create")
+def token_create(tenant: Annotated[str, typer.Option(help="tenant slug")],
+                 email: Annotated[str, typer.Option(help="the user's email")],
+                 name: Annotated[str, typer.Option(help="a label")] = "cli") -> None:
+    """Create an API token and print it (it is stored hashed: this is the only time it shows)."""
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            user = identity.user_by_email(s, email)
+            if user is None:
+                _fail(f"no user {email}")
+            print(identity.create_token(s, t.id, user, name=name))  # type: ignore[arg-type]
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _fail(str(exc))
+
+
+@plugins_app.command("list")
+def plugins_list(tenant: Annotated[str | None, typer.Option(help="tenant slug")] = None) -> None:
+    """Installed plugins (and their state for a tenant)."""
+    hub = _hub()
+    table = Table()
+    for col in ("plugin", "title", "capabilities") + (("enabled", "settings") if tenant else ()):
+        table.add_column(col)
+    rows = {}
+    if tenant:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            rows = plugin_service.plugin_rows(s, t.id)
+    for name in hub.installed():
+        info = hub.infos[name]
+        cells = [name, info.title, ", ".join(str(c) for c in info.capabilities)]
+        if tenant:
+            row = rows.get(name)
+            settings = {k: v for k, v in (row.settings if row else {}).items()}
+            cells += ["yes" if row and row.enabled else "no", json.dumps(settings)]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _set_enabled(name: str, tenant: str, enabled: bool) -> None:
+    from hub import plugin_admin
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            plugin_admin.set_enabled(hub, s, system_actor(t.id), name, enabled)
+        console.print(f"{name} {'enabled' if enabled else 'disabled'} for {tenant}")
+    except Exception as exc:  # noqa: BLE001
+        _fail(str(exc))
+
+
+@plugins_app.command("enable")
+def plugins_enable(name: str, tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Enable a plugin for a tenant."""
+    _set_enabled(name, tenant, True)
+
+
+@plugins_app.command("disable")
+def plugins_disable(name: str, tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Disable a plugin for a tenant."""
+    _set_enabled(name, tenant, False)
+
+
+@plugins_app.command("configure")
+def plugins_configure(name: str, pairs: Annotated[list[str], typer.Argument(help="KEY=VALUE ...")],
+                      tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Set plugin settings; a value that parses as JSON is taken as JSON."""
+    from hub import plugin_admin
+
+    values = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            _fail(f"expected KEY=VALUE, got {pair!r}")
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            plugin_admin.configure(hub, s, system_actor(t.id), name, values)
+        secret = set(hub.infos[name].secret_fields)
+        shown = ", ".join(k if k not in secret else f"{k} (secret)" for k in values)
+        console.print(f"{name} configured for {tenant}: {shown}")
+    except Exception as exc:  # noqa: BLE001
+        _fail(getattr(exc, "message", str(exc)))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

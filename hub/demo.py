@@ -1,0 +1,38 @@
+"""The demo tenant ``hub run`` creates on an empty database, so a new user can sign in at once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core.models import Tenant
+from core.services import identity
+from hub.context import Hub
+
+
+@dataclass
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+    token: str
+
+
+def seed_if_empty(hub: Hub) -> list[DemoLogin]:
+    """Create tenant ``demo`` with an admin, an agent and an end user; [] if any tenant exists."""
+    with hub.session() as s:
+        if s.scalar(select(func.count()).select_from(Tenant)):
+            return []
+        tenant = identity.create_tenant(s, slug="demo", name="Demo Company")
+        logins = []
+        for role, email in (("admin", "admin@demo.example"), ("agent", "agent@demo.example"),
+                            ("end_user", "user@demo.example")):
+            password = secrets.token_urlsafe(9)
+            user = identity.ensure_user(s, email=email, full_name=role.replace("_", " ").title(),
+                                        password=password)
+            identity.ensure_member(s, tenant.id, user, role)
+            token = identity.create_token(s, tenant.id, user, name="demo")
+            logins.append(DemoLogin(role=role, email=email, password=password, token=token))
+        return logins
