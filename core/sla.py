@@ -1,19 +1,31 @@
-"""SLA targets: which policy applies to a ticket and when it is next due.
+"""SLA targets: which policy applies to a ticket, its business-hours clock, and its due moments.
 
-This module keeps ``support_tickets.sla_due_at`` equal to the next due moment: the first-response
-target until an agent has answered publicly, then the resolution target; nothing once the ticket
-is Resolved or Closed. It runs as an in-transaction listener on ticket events.
+Each ticket has one ``support_sla_states`` row (its clock). The clock counts business time of the
+policy's calendar from the start of the current cycle (creation, or the moment a finished ticket
+came back), minus the business time spent Pending. From it come the warning and due moments of
+the first-response target (until the first public agent reply) and of the resolution target.
+
+``support_tickets.sla_due_at`` always holds the next due moment: the first-response target until
+an agent has answered publicly, then the resolution target; nothing while the clock is paused
+(Pending) or once the ticket is Resolved or Closed. It is kept by an in-transaction listener on
+ticket events, so it changes in the same transaction as the priority, category, status, reply or
+policy that moved it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.lifecycle import DONE_STATUSES
-from core.models import OutboxEvent, SlaPolicy, Ticket
+from core.calendar import ALWAYS_OPEN, BusinessCalendar
+from core.clock import now
+from core.lifecycle import DONE_STATUSES, OPEN_STATUSES
+from core.models import OutboxEvent, SlaLog, SlaPolicy, SlaState, Ticket
 from core.permissions import Actor
 from core.services import events
 
@@ -24,6 +36,21 @@ DEFAULT_TARGETS: dict[str, tuple[int, int]] = {
     "Medium": (8 * 60, 3 * 24 * 60),
     "Low": (24 * 60, 7 * 24 * 60),
 }
+DEFAULT_WARNING_PERCENT = 80
+RESPONSE, RESOLUTION = "response", "resolution"
+WARNING, BREACH = "SLA_WARNING", "SLA_BREACH"
+PAUSED_STATUS = "Pending"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The policy in force for a ticket (a stored one, or the default of its priority)."""
+
+    policy_id: int | None
+    response_minutes: int
+    resolution_minutes: int
+    warning_percent: int
+    calendar: BusinessCalendar
 
 
 def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
@@ -40,34 +67,182 @@ def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
     return best
 
 
-def targets(session: Session, ticket: Ticket) -> tuple[int, int]:
+def targets_for(session: Session, ticket: Ticket) -> Targets:
+    """The targets and calendar that apply to the ticket now."""
     policy = policy_for(session, ticket)
-    if policy is not None:
-        return policy.response_minutes, policy.resolution_minutes
-    return DEFAULT_TARGETS[ticket.priority]
+    if policy is None:
+        response, resolution = DEFAULT_TARGETS[ticket.priority]
+        return Targets(None, response, resolution, DEFAULT_WARNING_PERCENT, ALWAYS_OPEN)
+    return Targets(policy.id, policy.response_minutes, policy.resolution_minutes,
+                   policy.warning_percent or DEFAULT_WARNING_PERCENT,
+                   BusinessCalendar.parse(policy.calendar))
 
 
-def due_moments(session: Session, ticket: Ticket) -> tuple[datetime, datetime]:
-    """(response due, resolution due), counted 24x7 from creation."""
-    response, resolution = targets(session, ticket)
-    return (ticket.created_at + timedelta(minutes=response),
-            ticket.created_at + timedelta(minutes=resolution))
+def targets(session: Session, ticket: Ticket) -> tuple[int, int]:
+    """(response minutes, resolution minutes) for the ticket."""
+    found = targets_for(session, ticket)
+    return found.response_minutes, found.resolution_minutes
 
 
-def recompute(session: Session, ticket: Ticket) -> None:
-    """Set ``sla_due_at`` to the next due moment."""
-    if ticket.status in DONE_STATUSES:
-        ticket.sla_due_at = None
+# ---------------------------------------------------------------- the clock
+
+
+def _new_state(ticket: Ticket) -> SlaState:
+    return SlaState(ticket_id=ticket.id, tenant_id=ticket.tenant_id, cycle=1,
+                    cycle_started_at=ticket.created_at, last_status="New", paused_since=None,
+                    paused_seconds=0.0, response_minutes=0, resolution_minutes=0,
+                    warning_percent=DEFAULT_WARNING_PERCENT)
+
+
+def _follow_status(state: SlaState, ticket: Ticket, at: datetime,
+                   calendar: BusinessCalendar) -> None:
+    """Advance the clock through a status change: pause, resume, or start a new cycle."""
+    old, new = state.last_status, ticket.status
+    if old == new:
         return
-    response_due, resolution_due = due_moments(session, ticket)
-    ticket.sla_due_at = resolution_due if ticket.first_response_at else response_due
+    if state.paused_since is not None and new != PAUSED_STATUS:
+        paused = calendar.minutes_between(state.paused_since, at) * 60
+        state.paused_seconds = (state.paused_seconds or 0.0) + paused
+        state.paused_since = None
+    if old in DONE_STATUSES and new in OPEN_STATUSES:
+        # Back from Resolved/Closed: a new resolution cycle; the first response stays met.
+        state.cycle += 1
+        state.cycle_started_at = at
+        state.paused_seconds = 0.0
+        state.paused_since = None
+        state.resolution_warned_at = state.resolution_breached_at = None
+    if new == PAUSED_STATUS and state.paused_since is None:
+        state.paused_since = at
+    state.last_status = new
 
 
-RECOMPUTE_ON = (events.TICKET_CREATED, events.TICKET_UPDATED, events.COMMENT_ADDED)
+def _moment(calendar: BusinessCalendar, state: SlaState, minutes: float) -> datetime:
+    """When ``minutes`` of unpaused business time will have run in the current cycle."""
+    return calendar.add_minutes(state.cycle_started_at, minutes + (state.paused_seconds or 0) / 60)
+
+
+def elapsed_minutes(state: SlaState, calendar: BusinessCalendar, at: datetime) -> float:
+    """Business minutes the current cycle has run, pauses excluded."""
+    end = state.paused_since or at
+    return max(calendar.minutes_between(state.cycle_started_at, end)
+               - (state.paused_seconds or 0) / 60, 0.0)
+
+
+def _next_check(state: SlaState) -> datetime | None:
+    pending = [
+        state.response_warn_at if state.response_warned_at is None else None,
+        state.response_due_at if state.response_breached_at is None else None,
+        state.resolution_warn_at if state.resolution_warned_at is None else None,
+        state.resolution_due_at if state.resolution_breached_at is None else None,
+    ]
+    moments = [m for m in pending if m is not None]
+    return min(moments) if moments else None
+
+
+def next_check(state: SlaState) -> datetime | None:
+    """The next moment the sweep must look at this ticket (public for the sweep)."""
+    return _next_check(state)
+
+
+def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None) -> SlaState:
+    """Bring the ticket's clock and ``sla_due_at`` up to date with its current fields."""
+    at = at or now()
+    state = session.get(SlaState, ticket.id)
+    if state is None:
+        state = _new_state(ticket)
+        session.add(state)
+    found = targets_for(session, ticket)
+    _follow_status(state, ticket, at, found.calendar)
+    state.policy_id = found.policy_id
+    state.response_minutes = found.response_minutes
+    state.resolution_minutes = found.resolution_minutes
+    state.warning_percent = found.warning_percent
+    state.updated_at = at
+    done = ticket.status in DONE_STATUSES
+    _note_late(session, ticket, state, at)
+    if done or state.paused_since is not None:
+        state.response_warn_at = state.response_due_at = None
+        state.resolution_warn_at = state.resolution_due_at = None
+    else:
+        share = found.warning_percent / 100
+        if ticket.first_response_at is None:
+            state.response_warn_at = _moment(found.calendar, state, found.response_minutes * share)
+            state.response_due_at = _moment(found.calendar, state, found.response_minutes)
+        else:
+            state.response_warn_at = state.response_due_at = None
+        state.resolution_warn_at = _moment(found.calendar, state, found.resolution_minutes * share)
+        state.resolution_due_at = _moment(found.calendar, state, found.resolution_minutes)
+    state.next_check_at = _next_check(state)
+    ticket.sla_due_at = state.response_due_at or state.resolution_due_at
+    return state
+
+
+def _note_late(session: Session, ticket: Ticket, state: SlaState, at: datetime) -> None:
+    """A target met after its due moment but before a sweep saw it still counts as breached.
+
+    Logged (once) and flagged on the ticket; no escalation is sent, the work is already done.
+    """
+    late = []
+    if (ticket.first_response_at is not None and state.response_due_at is not None
+            and state.response_breached_at is None and ticket.first_response_at > state.response_due_at):
+        late.append((RESPONSE, state.response_due_at))
+        state.response_breached_at = at
+    if (ticket.status in DONE_STATUSES and state.resolution_due_at is not None
+            and state.resolution_breached_at is None and at > state.resolution_due_at):
+        late.append((RESOLUTION, state.resolution_due_at))
+        state.resolution_breached_at = at
+    for target, due in late:
+        insert_logs(session, [log_row(ticket.tenant_id, ticket.id, state.cycle, target, BREACH,
+                                      due, at, note="met late")])
+        ticket.sla_breached = True
+
+
+# ---------------------------------------------------------------- log rows
+
+
+def dedupe_key(ticket_id: int, cycle: int, target: str, event: str) -> str:
+    """One warning and one breach per ticket, target and cycle."""
+    return f"{ticket_id}:{cycle}:{target}:{event}"
+
+
+def log_row(tenant_id: uuid.UUID, ticket_id: int, cycle: int, target: str, event: str,
+            due: datetime | None, at: datetime, note: str = "") -> dict[str, Any]:
+    """The values of one ``support_sla_logs`` row."""
+    text = f"{target} target {'breached' if event == BREACH else 'near'}"
+    if due is not None:
+        text += f"; due {due.isoformat()}"
+    if note:
+        text += f"; {note}"
+    return {"tenant_id": tenant_id, "ticket_id": ticket_id, "event": event, "event_time": at,
+            "details": text, "target": target,
+            "dedupe_key": dedupe_key(ticket_id, cycle, target, event)}
+
+
+def insert_logs(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert-or-ignore log rows in one statement; returns the dedupe keys actually written."""
+    if not rows:
+        return set()
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(SlaLog).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(SlaLog).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = session.execute(stmt.values(rows).returning(SlaLog.dedupe_key))
+    return {key for (key,) in result}
+
+
+# ---------------------------------------------------------------- listener
+
+RECOMPUTE_ON = (events.TICKET_CREATED, events.TICKET_UPDATED, events.COMMENT_ADDED,
+                events.TICKET_MERGED)
 
 
 def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
-    """Listener: keep the due moment current as the ticket changes."""
+    """Listener: keep the clock and the due moment current as the ticket changes."""
     if event.event_type not in RECOMPUTE_ON or event.ticket_id is None:
         return
     ticket = session.get(Ticket, event.ticket_id)
@@ -75,4 +250,68 @@ def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
         recompute(session, ticket)
 
 
+def recompute_for_policy(session: Session, tenant_id: uuid.UUID, priority: str,
+                         category: str | None, *, chunk: int = 500) -> int:
+    """Recompute the open tickets a policy change may touch; returns how many."""
+    stmt = select(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.priority == priority,
+                                Ticket.status.in_(OPEN_STATUSES))
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
+    count = 0
+    last_id = 0
+    while True:
+        rows = list(session.scalars(stmt.where(Ticket.id > last_id).order_by(Ticket.id)
+                                    .limit(chunk)))
+        for ticket in rows:
+            recompute(session, ticket)
+            count += 1
+        if len(rows) < chunk:
+            return count
+        last_id = rows[-1].id
+
+
+def describe(session: Session, ticket: Ticket, *, at: datetime | None = None) -> dict[str, Any]:
+    """The ticket's SLA state as the API shows it: targets, due moments, paused, breached, log."""
+    at = at or now()
+    state = session.get(SlaState, ticket.id)
+    if state is None:
+        state = recompute(session, ticket, at=at)
+    found = targets_for(session, ticket)
+    logs = session.scalars(select(SlaLog).where(SlaLog.ticket_id == ticket.id,
+                                                SlaLog.tenant_id == ticket.tenant_id)
+                           .order_by(SlaLog.id))
+    paused_seconds = state.paused_seconds or 0.0
+    if state.paused_since is not None:
+        paused_seconds += found.calendar.minutes_between(state.paused_since, at) * 60
+    return {
+        "ticket_id": ticket.id,
+        "policy_id": state.policy_id,
+        "calendar": "24x7" if found.calendar.is_24x7 else "business hours",
+        "warning_percent": state.warning_percent,
+        "cycle": state.cycle,
+        "cycle_started_at": state.cycle_started_at,
+        "paused": state.paused_since is not None,
+        "paused_since": state.paused_since,
+        "paused_minutes": round(paused_seconds / 60, 2),
+        "elapsed_minutes": round(elapsed_minutes(state, found.calendar, at), 2),
+        "sla_due_at": ticket.sla_due_at,
+        "breached": ticket.sla_breached,
+        "targets": {
+            RESPONSE: {"minutes": state.response_minutes,
+                       "met_at": ticket.first_response_at,
+                       "warn_at": state.response_warn_at, "due_at": state.response_due_at,
+                       "warned": state.response_warned_at is not None,
+                       "breached": state.response_breached_at is not None},
+            RESOLUTION: {"minutes": state.resolution_minutes,
+                         "met_at": ticket.resolved_at,
+                         "warn_at": state.resolution_warn_at, "due_at": state.resolution_due_at,
+                         "warned": state.resolution_warned_at is not None,
+                         "breached": state.resolution_breached_at is not None},
+        },
+        "log": [{"id": row.id, "event": row.event, "target": row.target,
+                 "event_time": row.event_time, "details": row.details} for row in logs],
+    }
+
+
 events.add_listener(on_event)
+
