@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from hub.api import errors
 from hub.api.routes import admin, auth, comments, reports, tickets
+from hub.api.routes import kb as kb_routes
 from hub.context import Hub, build_hub
 from hub.settings import Settings
 
@@ -23,6 +24,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     errors.install(app)
     for module in (tickets, comments, reports, admin, auth):
         app.include_router(module.router)
+    app.include_router(kb_routes.router)
     for name, plugin in hub.pm.list_name_plugin():
         impl = getattr(plugin, "hub_routes", None)
         if impl is None or name is None:

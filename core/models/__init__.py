@@ -2,7 +2,6 @@
 
 from core.models.automation import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.models.identity import ApiToken, Membership, Tenant, User
-from core.models.kb import KbArticle, KbDeflection, KbRevision
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.sla import SlaPolicy, SlaState
@@ -18,9 +17,6 @@ __all__ = [
     "Comment",
     "ExternalRef",
     "InboundKey",
-    "KbArticle",
-    "KbDeflection",
-    "KbRevision",
     "Macro",
     "Membership",
     "Notification",

@@ -1,0 +1,295 @@
+"""Knowledge-base use cases: write articles (with history), read them by visibility, deflections."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.errors import Forbidden, Invalid, NotFound
+from core.models import KbArticle, KbDeflection, KbRevision, Tenant
+from core.models.kb import ARTICLE_STATUSES, VISIBILITIES
+from core.permissions import END_USER, Actor, require_staff, require_writer
+from core.types import Suggestion
+
+PUBLIC, AGENT_AUDIENCE = "public", "agent"
+# PostgreSQL's built-in text-search configurations a tenant may pick (``kb_language`` setting).
+LANGUAGES = ("simple", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+             "italian", "norwegian", "portuguese", "romanian", "russian", "spanish", "swedish",
+             "turkish")
+SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
+             "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub",
+             "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
+                   "th": {"align"}, "td": {"align"}}
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
+    ["table", "strikethrough"])
+
+
+def render_markdown(source: str) -> str:
+    """Markdown to HTML that is safe to embed: raw HTML is escaped, then nh3 keeps safe tags only."""
+    return nh3.clean(_markdown.render(source), tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def plain_text(safe_html: str) -> str:
+    """The words of rendered HTML, for the full-text index and excerpts."""
+    text = nh3.clean(re.sub(r"<(/p|br|/li|/h\d|/tr|/pre)>", r"<\1> ", safe_html), tags=set())
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """The start of a text, cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"
+
+
+def tenant_language(session: Session, tenant_id: uuid.UUID) -> str:
+    """The tenant's text-search language (``settings["kb_language"]``), English by default."""
+    tenant = session.get(Tenant, tenant_id)
+    lang = str((tenant.settings or {}).get("kb_language", "english")) if tenant else "english"
+    return lang if lang in LANGUAGES else "english"
+
+
+@dataclass
+class ArticleFields:
+    """What an author writes; None (in an update) means unchanged."""
+
+    title: str | None = None
+    body: str | None = None
+    category: str | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    visibility: str | None = None
+    changed: set[str] = field(default_factory=set)
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    out: list[str] = []
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not tag:
+            continue
+        if len(tag) > 50:
+            raise Invalid("a tag is at most 50 characters", field="tags")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > 20:
+        raise Invalid("at most 20 tags", field="tags")
+    return out
+
+
+def _apply(article: KbArticle, data: ArticleFields) -> None:
+    if data.title is not None:
+        title = data.title.strip()
+        if not title:
+            raise Invalid("title must not be empty", field="title")
+        article.title = title[:255]
+    if data.body is not None:
+        article.body = data.body
+        article.body_html = render_markdown(data.body)
+        article.body_text = plain_text(article.body_html)
+    if data.category is not None:
+        if not data.category.strip():
+            raise Invalid("category must not be empty", field="category")
+        article.category = data.category.strip()[:50]
+    if data.tags is not None:
+        article.tags = _clean_tags(data.tags)
+        article.tags_text = " ".join(article.tags)[:1000]
+    if data.status is not None:
+        if data.status not in ARTICLE_STATUSES:
+            raise Invalid(f"status must be one of {', '.join(ARTICLE_STATUSES)}", field="status")
+        if data.status == "published" and article.published_at is None:
+            article.published_at = now()
+        article.status = data.status
+    if data.visibility is not None:
+        if data.visibility not in VISIBILITIES:
+            raise Invalid(f"visibility must be one of {', '.join(VISIBILITIES)}",
+                          field="visibility")
+        article.visibility = data.visibility
+
+
+def _revision(session: Session, article: KbArticle, actor: Actor) -> None:
+    session.add(KbRevision(tenant_id=article.tenant_id, article_id=article.id,
+                           version=article.version, title=article.title, body=article.body,
+                           category=article.category, tags=list(article.tags),
+                           status=article.status, visibility=article.visibility,
+                           edited_by=actor.user_id, created_at=article.updated_at))
+
+
+def create_article(session: Session, actor: Actor, data: ArticleFields) -> KbArticle:
+    """A new article (version 1) written by an agent or admin."""
+    require_staff(actor, "write knowledge-base articles")
+    if not data.title or data.body is None:
+        raise Invalid("title and body are required", field="title" if not data.title else "body")
+    at = now()
+    article = KbArticle(tenant_id=actor.tenant_id, title="", body="", body_html="", body_text="",
+                        category="General", tags=[], tags_text="", status="draft",
+                        visibility="public", language=tenant_language(session, actor.tenant_id),
+                        version=1, created_by=actor.user_id, updated_by=actor.user_id,
+                        created_at=at, updated_at=at)
+    _apply(article, data)
+    session.add(article)
+    session.flush()
+    _revision(session, article, actor)
+    return article
+
+
+def update_article(session: Session, actor: Actor, article_id: int,
+                   data: ArticleFields) -> KbArticle:
+    """Edit an article; every edit that changes something is kept as a new revision."""
+    require_staff(actor, "edit knowledge-base articles")
+    article = get_article(session, actor, article_id)
+    before = (article.title, article.body, article.category, list(article.tags), article.status,
+              article.visibility)
+    _apply(article, data)
+    after = (article.title, article.body, article.category, list(article.tags), article.status,
+             article.visibility)
+    if before != after:
+        article.version += 1
+        article.updated_by = actor.user_id
+        article.updated_at = now()
+        session.flush()
+        _revision(session, article, actor)
+    return article
+
+
+def delete_article(session: Session, actor: Actor, article_id: int) -> None:
+    """Remove an article with its history (its index row goes with it)."""
+    require_staff(actor, "delete knowledge-base articles")
+    session.delete(get_article(session, actor, article_id))
+    session.flush()
+
+
+def _visible(stmt: Select[Any], audience: str) -> Select[Any]:
+    if audience == PUBLIC:
+        return stmt.where(KbArticle.status == "published", KbArticle.visibility == "public")
+    return stmt
+
+
+def audience_of(actor: Actor) -> str:
+    """End users read published public articles; staff and managers read everything."""
+    return PUBLIC if actor.role == END_USER else AGENT_AUDIENCE
+
+
+def get_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
+    """One article the caller may read; 404 otherwise (also for other tenants' ids)."""
+    stmt = _visible(select(KbArticle).where(KbArticle.id == article_id,
+                                            KbArticle.tenant_id == actor.tenant_id),
+                    audience_of(actor))
+    article = session.scalar(stmt)
+    if article is None:
+        raise NotFound("no such article")
+    return article
+
+
+def public_article(session: Session, tenant_id: uuid.UUID, article_id: int) -> KbArticle | None:
+    """A published public article, for anonymous readers (chat links)."""
+    return session.scalar(_visible(select(KbArticle).where(
+        KbArticle.id == article_id, KbArticle.tenant_id == tenant_id), PUBLIC))
+
+
+def list_articles(session: Session, actor: Actor, *, category: str | None = None,
+                  tag: str | None = None, status: str | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[KbArticle], int]:
+    """Articles the caller may read, newest edit first, with the total count."""
+    stmt = _visible(select(KbArticle).where(KbArticle.tenant_id == actor.tenant_id),
+                    audience_of(actor))
+    if category:
+        stmt = stmt.where(KbArticle.category == category)
+    if status:
+        stmt = stmt.where(KbArticle.status == status)
+    rows = list(session.scalars(stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())))
+    if tag:
+        rows = [r for r in rows if tag.lower() in (r.tags or [])]
+    return rows[offset:offset + limit], len(rows)
+
+
+def revisions(session: Session, actor: Actor, article_id: int) -> list[KbRevision]:
+    """An article's edit history, oldest first (staff and managers)."""
+    if actor.role == END_USER:
+        raise Forbidden("the edit history is for agents, admins and managers")
+    article = get_article(session, actor, article_id)
+    return list(session.scalars(select(KbRevision).where(
+        KbRevision.article_id == article.id, KbRevision.tenant_id == actor.tenant_id
+    ).order_by(KbRevision.version)))
+
+
+def record_deflection(session: Session, tenant_id: uuid.UUID, *, article_id: int,
+                      user_id: int | None, channel: str, query: str = "",
+                      audience: str = PUBLIC) -> KbDeflection:
+    """Count one problem solved by an article without a ticket; the article must be readable."""
+    article = session.scalar(_visible(select(KbArticle).where(
+        KbArticle.id == article_id, KbArticle.tenant_id == tenant_id), audience))
+    if article is None:
+        raise NotFound("no such article")
+    row = KbDeflection(tenant_id=tenant_id, article_id=article.id, user_id=user_id,
+                       channel=channel[:20], query=query[:2000], created_at=now())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def deflect(session: Session, actor: Actor, *, article_id: int, query: str,
+            channel: str) -> KbDeflection:
+    """The caller marks a suggested article as having solved the problem."""
+    require_writer(actor)
+    return record_deflection(session, actor.tenant_id, article_id=article_id,
+                             user_id=actor.user_id, channel=channel, query=query,
+                             audience=audience_of(actor))
+
+
+def deflection_report(session: Session, actor: Actor, *, start: datetime | None = None,
+                      end: datetime | None = None) -> dict[str, Any]:
+    """Deflections in [start, end): the total, by channel and by article (for reports)."""
+    if not actor.reads_all_tickets:
+        raise Forbidden("reports are for agents, admins and managers")
+    conds = [KbDeflection.tenant_id == actor.tenant_id]
+    if start:
+        conds.append(KbDeflection.created_at >= start)
+    if end:
+        conds.append(KbDeflection.created_at < end)
+    by_channel = dict(session.execute(select(KbDeflection.channel, func.count()).where(
+        *conds).group_by(KbDeflection.channel)).tuples().all())
+    by_article = session.execute(
+        select(KbDeflection.article_id, KbArticle.title, func.count())
+        .outerjoin(KbArticle, KbArticle.id == KbDeflection.article_id).where(*conds)
+        .group_by(KbDeflection.article_id, KbArticle.title)
+        .order_by(func.count().desc())).all()
+    return {"start": start, "end": end, "total": sum(by_channel.values()),
+            "by_channel": by_channel,
+            "by_article": [{"article_id": a, "title": t, "count": n} for a, t, n in by_article]}
+
+
+def deflection_count(session: Session, tenant_id: uuid.UUID, *, start: datetime | None = None,
+                     end: datetime | None = None) -> int:
+    """How many problems articles solved without a ticket in [start, end)."""
+    stmt = select(func.count()).where(KbDeflection.tenant_id == tenant_id)
+    if start:
+        stmt = stmt.where(KbDeflection.created_at >= start)
+    if end:
+        stmt = stmt.where(KbDeflection.created_at < end)
+    return int(session.scalar(stmt) or 0)
+
+
+def merge_suggestions(lists: list[list[Suggestion] | None], limit: int) -> list[Suggestion]:
+    """One list from every ranker's: best score first, each article once (its best score)."""
+    best: dict[tuple[str, int], Suggestion] = {}
+    for found in lists:
+        for s in found or []:
+            key = (s.url, s.article_id)
+            if key not in best or s.score > best[key].score:
+                best[key] = s
+    return sorted(best.values(), key=lambda s: (-s.score, s.article_id))[:limit]
