@@ -2,6 +2,7 @@
 
 from core.models.automation import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.models.identity import ApiToken, Membership, Tenant, User
+from core.models.kb import KbArticle, KbDeflection, KbRevision
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.sla import SlaPolicy, SlaState
@@ -17,6 +18,9 @@ __all__ = [
     "Comment",
     "ExternalRef",
     "InboundKey",
+    "KbArticle",
+    "KbDeflection",
+    "KbRevision",
     "Macro",
     "Membership",
     "Notification",
