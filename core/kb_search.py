@@ -23,7 +23,7 @@ from core.types import Capability, HubContext, PluginInfo, Suggestion
 NAME = "kb-fulltext"
 MAX_TERMS = 24
 # Words that carry no topic in support questions; FTS5 has no stop list of its own.
-STOPWORDS = frozenset("""
+_STOP_TEXT = """
 a about above after again against all am an and any are aren't as at be because been before being
 below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
 down during each few for from further get gets got had hadn't has hasn't have haven't having he her
@@ -34,7 +34,8 @@ them themselves then there these they this those through to too under until up u
 we were weren't what when where which while who whom why will with won't would wouldn't you your
 yours yourself hi hello hey help need want wants trying try tried anyone anybody something thing
 things way ok okay also already really even s t d ll m re ve
-""".split())
+"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
 
 SQLITE_SQL = sql_text("""
 SELECT a.id, a.title, a.body_text,
