@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
-from core.api import Capability, PluginInfo, hookimpl
+import uuid
+from typing import Any
+
+from core.api import Capability, HubContext, PluginInfo, TicketEvent, hookimpl
+
+from .settings import SECRET_FIELDS, SlackSettings
 
 
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
+    """Name, settings model and secret fields of the Slack plugin."""
     return PluginInfo(name="slack", title="Slack",
                       description="Tickets from Slack DMs, mentions and /ticket; agents work from Slack.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY))
+                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
+                      settings_model=SlackSettings, secret_fields=SECRET_FIELDS)
+
+
+@hookimpl
+def hub_routes(hub: HubContext) -> Any:
+    """``POST /plugins/slack/events``: Slack's one request URL for every tenant."""
+    from .routes import router_for
+
+    return router_for(hub)
+
+
+@hookimpl
+def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
+    """The tenant whose enabled Slack plugin is bound to workspace ``key`` (a team id)."""
+    if channel != "slack" or not key:
+        return None
+    for cfg in hub.enabled_configs("slack"):
+        if cfg.get("team_id") == key:
+            return cfg.tenant_id
+    return None
+
+
+@hookimpl
+def hub_notify(event: TicketEvent, hub: HubContext) -> None:
+    """Public updates into the ticket's Slack thread, the triage card kept current, agents' DMs."""
+    from .notify import notify
+
+    notify(event, hub)

@@ -1,0 +1,177 @@
+"""Updates back to Slack (``hub_notify``): the requester's thread, the triage card, agents' DMs.
+
+Rules that keep internal chatter away from requesters:
+- the requester's thread only ever gets public comments (never ``is_internal``), status changes
+  and the resolution with its CSAT prompt;
+- a public comment that came from Slack is posted there only when it was an explicit relay
+  (``:relay:`` in its dedupe key); anything else from Slack is already where it was written.
+Every post is guarded by a ``slack_sent`` marker per (outbox event id, purpose), so a retried
+event posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+
+from core.api import HubContext, PluginConfig, TicketEvent
+
+from . import refs
+from .blocks import TicketCard, csat, triage
+from .people import slack_id_for
+from .refs import RELAY, THREAD, TRIAGE, ThreadRef
+from .service import make_client
+
+log = logging.getLogger("hub.slack")
+PLUGIN = "slack"
+
+
+class Notifier:
+    """Delivers one outbox event to the tenant's Slack workspace."""
+
+    def __init__(self, hub: HubContext, cfg: PluginConfig, client: WebClient,
+                 event: TicketEvent) -> None:
+        assert event.ticket is not None
+        self.hub, self.cfg, self.client, self.event = hub, cfg, client, event
+        self.ticket = event.ticket
+        self.team = str(cfg.get("team_id") or "")
+
+    # ------------------------------------------------------------ helpers
+
+    def once(self, purpose: str, post: Callable[[], Any]) -> None:
+        """Post unless this event already did, then remember it."""
+        marker = f"{self.event.id}:{purpose}"
+        if refs.sent(self.hub, self.ticket.tenant_id, marker):
+            return
+        post()
+        refs.mark_sent(self.hub, self.ticket.tenant_id, self.ticket.id, marker)
+
+    def threads(self, kind: str) -> list[ThreadRef]:
+        return [r for v in self.ticket.refs.get(kind, []) if (r := ThreadRef.parse(v))]
+
+    def post(self, ref: ThreadRef, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        kwargs: dict[str, Any] = {"blocks": blocks} if blocks else {}
+        self.client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text,
+                                     unfurl_links=False, **kwargs)
+
+    def card(self) -> TicketCard:
+        t = self.ticket
+        requester = t.requester.email if not t.requester.name else \
+            f"{t.requester.name} <{t.requester.email}>"
+        assignee = None
+        if t.assignee is not None:
+            assignee = t.assignee.email if not t.assignee.name else \
+                f"{t.assignee.name} <{t.assignee.email}>"
+        return TicketCard(id=t.id, subject=t.subject, status=t.status, priority=t.priority,
+                          category=t.category, requester=requester, assignee=assignee,
+                          url=t.url, channel=t.channel)
+
+    def dm(self, email: str, text: str) -> None:
+        """A direct message to the Slack user with this email, when there is one."""
+        uid = slack_id_for(self.hub, self.ticket.tenant_id, self.client, self.team, email)
+        if uid is None:
+            return
+        channel = self.client.conversations_open(users=uid)["channel"]["id"]
+        self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+
+    # ------------------------------------------------------------ events
+
+    def created(self) -> None:
+        """A new ticket (any channel) goes to the triage channel with its action buttons."""
+        channel = self.cfg.get("triage_channel")
+        if not channel or self.threads(TRIAGE):
+            return
+
+        def post() -> None:
+            text, blocks = triage(self.card())
+            resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                unfurl_links=False)
+            refs.link(self.hub, self.ticket.tenant_id, self.ticket.id, TRIAGE,
+                      ThreadRef(self.team, resp["channel"], resp["ts"]).value)
+
+        self.once("triage", post)
+
+    def comment(self) -> None:
+        c = self.event.comment
+        if c is None:
+            return
+        origin = refs.comment_origin(self.hub, self.ticket.tenant_id, c.id) \
+            if c.channel == "slack" else None
+        relayed = origin is not None and RELAY in origin
+        by_requester = c.author.id == self.ticket.requester.id
+        if not c.is_internal and not by_requester and (origin is None or relayed):
+            for ref in self.threads(THREAD):
+                self.once(f"thread:{ref.value}", lambda ref=ref: self.post(
+                    ref, f"*{c.author.name or c.author.email}* replied on ticket "
+                         f"#{self.ticket.id}:\n{c.body}"))
+        if not (origin is not None and c.is_internal):
+            if c.is_internal:
+                label = f":lock: Internal note by *{c.author.name or c.author.email}*"
+            elif by_requester:
+                label = f":speech_balloon: Requester *{c.author.name or c.author.email}* wrote"
+            else:
+                label = f":outbox_tray: *{c.author.name or c.author.email}* replied to the requester"
+            for ref in self.threads(TRIAGE):
+                self.once(f"triage:{ref.value}", lambda ref=ref: self.post(
+                    ref, f"{label} ({c.channel}):\n{c.body}"))
+        if origin is None:
+            self.mentioned(c.author.id)
+
+    def mentioned(self, author_id: int) -> None:
+        """Agents @mentioned in a comment written outside Slack get a DM."""
+        from .tickets import email_of
+
+        for uid in self.event.payload.get("mentions") or []:
+            if uid == author_id:
+                continue
+            email = email_of(self.hub, int(uid))
+            if email:
+                self.once(f"mention:{uid}", lambda email=email: self.dm(
+                    email, f"You were mentioned on ticket <{self.ticket.url}|#{self.ticket.id} "
+                           f"{self.ticket.subject}>."))
+
+    def updated(self) -> None:
+        changes = self.event.payload.get("changes") or {}
+        if "status" in changes:
+            status = changes["status"][1]
+            for ref in self.threads(THREAD):
+                if status == "Resolved":
+                    text, blocks = csat(self.ticket.id)
+                    self.once(f"status:{ref.value}", lambda ref=ref, t=text, b=blocks:
+                              self.post(ref, t, b))
+                else:
+                    self.once(f"status:{ref.value}", lambda ref=ref, s=status: self.post(
+                        ref, f"Ticket #{self.ticket.id} is now *{s}*."))
+        assigned = (changes.get("assigned_to") or [None, None])[1]
+        assignee = self.ticket.assignee
+        if assigned and assigned != self.event.actor_id and assignee is not None \
+                and assignee.id == assigned:
+            self.once(f"assign:{assigned}", lambda: self.dm(
+                assignee.email, f"Ticket <{self.ticket.url}|#{self.ticket.id} "
+                                f"{self.ticket.subject}> was assigned to you."))
+        self.refresh_triage()
+
+    def refresh_triage(self) -> None:
+        """Edit the triage card to the ticket's current state (idempotent by nature)."""
+        text, blocks = triage(self.card())
+        for ref in self.threads(TRIAGE):
+            self.client.chat_update(channel=ref.channel, ts=ref.ts, text=text, blocks=blocks)
+
+
+def notify(event: TicketEvent, hub: HubContext) -> None:
+    """Deliver one ticket event to Slack for a tenant that has the plugin on."""
+    if event.ticket is None:
+        return
+    cfg = hub.config(event.tenant_id, PLUGIN)
+    if not cfg.enabled or not cfg.get("bot_token"):
+        return
+    notifier = Notifier(hub, cfg, make_client(cfg), event)
+    if event.type == "ticket.created":
+        notifier.created()
+    elif event.type == "comment.added":
+        notifier.comment()
+    elif event.type == "ticket.updated":
+        notifier.updated()

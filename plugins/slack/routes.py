@@ -1,0 +1,72 @@
+"""``POST /plugins/slack/events``: the one request URL for events, interactivity and commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from core.api import HubContext
+
+from .payloads import parse_body, team_of
+from .service import PLUGIN, SlackService, verify
+
+log = logging.getLogger("hub.slack")
+
+
+def _json(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
+    """Resolve the workspace's tenant, verify with its secret, let its Bolt app acknowledge."""
+    hub = svc.hub
+    body = parse_body(raw, headers.get("content-type", ""))
+    if body.get("type") == "url_verification":
+        # Sent once when the URL is configured, without a team: any tenant's secret may vouch.
+        if any(verify(cfg, raw, headers) for cfg in hub.enabled_configs(PLUGIN)):
+            return JSONResponse({"challenge": body.get("challenge", "")})
+        return _json(401, "invalid Slack signature")
+    if body.get("ssl_check"):
+        return Response(status_code=200)
+    team = team_of(body)
+    tenant_id = hub.resolve_tenant(PLUGIN, team) if team else None
+    if tenant_id is None:
+        return _json(404, "no tenant has Slack enabled for this workspace")
+    cfg = hub.config(tenant_id, PLUGIN)
+    if not cfg.enabled:
+        return _json(404, "no tenant has Slack enabled for this workspace")
+    if not verify(cfg, raw, headers):
+        return _json(401, "invalid Slack signature")
+    resp = svc.dispatch(tenant_id, cfg, raw, headers)
+    if resp.status == 404:
+        # Bolt's "unhandled request": an event we do not listen to. Acknowledge it, or Slack
+        # would retry and eventually turn the subscription off.
+        return Response(status_code=200)
+    headers_out = {k: v for k, v in resp.first_headers_without_set_cookie().items()
+                   if k.lower() != "content-length"}
+    return Response(content=resp.body, status_code=resp.status, headers=headers_out)
+
+
+def make_router(svc: SlackService) -> APIRouter:
+    """The router the hub mounts under ``/plugins/slack``."""
+    router = APIRouter()
+
+    @router.post("/events", summary="Slack request URL (events, interactivity, slash commands)")
+    async def events(request: Request) -> Response:
+        """Slack's requests for every tenant: 404 for an unknown or disabled workspace,
+        401 for a bad or stale signature, else Bolt's acknowledgement within Slack's 3 s."""
+        raw = await request.body()
+        headers: dict[str, Any] = {k.lower(): v for k, v in request.headers.items()}
+        return await run_in_threadpool(handle, svc, raw, headers)
+
+    return router
+
+
+def router_for(hub: HubContext) -> APIRouter:
+    from .service import service_for
+
+    return make_router(service_for(hub))

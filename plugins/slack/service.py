@@ -1,0 +1,211 @@
+"""One Bolt ``App`` per tenant, built from the tenant's settings and cached until they change.
+
+Requests are verified here with the tenant's own signing secret (``core.clock`` time, 5-minute
+window) before the tenant's app dispatches them; Bolt's own verification is therefore off.
+Every listener acknowledges at once and does its work in a lazy listener on ``WORKER``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from core.api import HubContext, PluginConfig, now
+
+from .settings import api_base
+from .worker import WORKER
+
+log = logging.getLogger("hub.slack")
+PLUGIN = "slack"
+
+
+class HubClock(Clock):
+    """slack_sdk's clock reading the hub's one clock, so tests can move time."""
+
+    def now(self) -> float:
+        return now().timestamp()
+
+
+def make_client(cfg: PluginConfig) -> WebClient:
+    """A Web API client for the tenant (its token, its API base URL)."""
+    return WebClient(token=cfg.get("bot_token") or None, base_url=api_base(cfg.get("api_base_url")))
+
+
+def verify(cfg: PluginConfig, raw: bytes, headers: dict[str, str]) -> bool:
+    """Slack's v0 HMAC-SHA256 signature with this tenant's secret, within 5 minutes."""
+    secret = cfg.get("signing_secret")
+    if not secret:
+        return False
+    verifier = SignatureVerifier(secret, clock=HubClock())
+    return verifier.is_valid(raw, headers.get("x-slack-request-timestamp"),
+                             headers.get("x-slack-signature"))
+
+
+@dataclass
+class Ctx:
+    """What a listener works with: the hub, the tenant, its settings and a client."""
+
+    hub: HubContext
+    tenant_id: uuid.UUID
+    team: str
+    config: PluginConfig
+    client: WebClient
+
+    @property
+    def bot_user_id(self) -> str | None:
+        return self.config.state.get("bot_user_id")
+
+    @property
+    def bot_id(self) -> str | None:
+        return self.config.state.get("bot_id")
+
+
+def _fingerprint(cfg: PluginConfig) -> str:
+    parts = [cfg.get("team_id", ""), cfg.get("bot_token", ""), cfg.get("signing_secret", ""),
+             api_base(cfg.get("api_base_url")), str(cfg.state.get("bot_user_id"))]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+class SlackService:
+    """The Slack side of one hub: tenants' Bolt apps and the listeners' context."""
+
+    def __init__(self, hub: HubContext) -> None:
+        self.hub = hub
+        self._apps: dict[uuid.UUID, tuple[str, App]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ apps
+
+    def app_for(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> App:
+        """The tenant's Bolt app, rebuilt when its settings changed."""
+        cfg = self._ensure_bot_identity(tenant_id, cfg)
+        key = _fingerprint(cfg)
+        with self._lock:
+            cached = self._apps.get(tenant_id)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        app = self._build(tenant_id, cfg)
+        with self._lock:
+            self._apps[tenant_id] = (key, app)
+        return app
+
+    def drop(self, tenant_id: uuid.UUID) -> None:
+        with self._lock:
+            self._apps.pop(tenant_id, None)
+
+    def _ensure_bot_identity(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> PluginConfig:
+        """Learn the bot's own user and bot ids once (``auth.test``), so its messages are ignored."""
+        if cfg.state.get("bot_user_id") or not cfg.get("bot_token"):
+            return cfg
+        try:
+            resp = make_client(cfg).auth_test()
+        except SlackApiError as exc:
+            log.warning("slack auth.test failed for tenant %s: %s", tenant_id,
+                        exc.response.get("error"))
+            return cfg
+        state = {"bot_user_id": resp.get("user_id"), "bot_id": resp.get("bot_id")}
+        self.hub.save_state(tenant_id, PLUGIN, state)
+        return PluginConfig(tenant_id=cfg.tenant_id, plugin=cfg.plugin, enabled=cfg.enabled,
+                            settings=cfg.settings, secrets=cfg.secrets,
+                            state={**cfg.state, **state})
+
+    def _build(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> App:
+        from . import agents, intake
+
+        token = cfg.get("bot_token")
+        bot_user_id, bot_id = cfg.state.get("bot_user_id"), cfg.state.get("bot_id")
+
+        def authorize(enterprise_id: str | None, team_id: str | None,
+                      user_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                                   bot_token=token, bot_user_id=bot_user_id, bot_id=bot_id)
+
+        app = App(
+            name=f"hub-slack-{tenant_id}",
+            client=WebClient(base_url=api_base(cfg.get("api_base_url"))),
+            signing_secret=cfg.get("signing_secret") or "-",
+            request_verification_enabled=False,  # verified in routes with the tenant's secret
+            authorize=authorize,
+            process_before_response=True,  # ack functions are instant; the work is lazy
+            listener_executor=WORKER,
+            raise_error_for_unhandled_request=False,
+        )
+
+        def lazy(handler: Any) -> Any:
+            """Wrap a handler taking (ctx, body) as a Bolt lazy listener."""
+            def run(body: dict[str, Any], context: Any) -> None:
+                ctx = self.ctx(uuid.UUID(context["hub_tenant_id"]), body)
+                if ctx is not None:
+                    handler(ctx, body)
+
+            run.__name__ = f"lazy_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
+            return run
+
+        def ack(ack: Any) -> None:
+            ack()
+
+        app.event("message")(ack=ack, lazy=[lazy(intake.on_message)])
+        app.event("app_mention")(ack=ack, lazy=[lazy(intake.on_mention)])
+        app.event("app_uninstalled")(ack=ack, lazy=[lazy(self.on_uninstalled)])
+        app.event("tokens_revoked")(ack=ack, lazy=[lazy(self.on_uninstalled)])
+        app.command(re.compile(r"^/ticket$"))(ack=ack, lazy=[lazy(intake.on_ticket_command)])
+        app.command(re.compile(r"^/reply$"))(ack=agents.ack_reply, lazy=[lazy(agents.on_reply)])
+        app.view("hub_new_ticket")(ack=ack, lazy=[lazy(intake.on_modal_submit)])
+        app.shortcut("hub_ticket_from_message")(ack=ack, lazy=[lazy(intake.on_message_shortcut)])
+        app.shortcut("hub_send_to_requester")(ack=ack, lazy=[lazy(agents.on_send_to_requester)])
+        app.action(re.compile(r"^hub_"))(ack=ack, lazy=[lazy(agents.on_action)])
+        return app
+
+    # ------------------------------------------------------------ requests
+
+    def dispatch(self, tenant_id: uuid.UUID, cfg: PluginConfig, raw: bytes,
+                 headers: dict[str, str]) -> BoltResponse:
+        """Hand a verified request to the tenant's Bolt app; returns Bolt's acknowledgement."""
+        app = self.app_for(tenant_id, cfg)
+        request = BoltRequest(body=raw.decode("utf-8"), headers=headers,
+                              context={"hub_tenant_id": str(tenant_id)})
+        return app.dispatch(request)
+
+    def ctx(self, tenant_id: uuid.UUID, body: dict[str, Any]) -> Ctx | None:
+        """A fresh context for a listener; None when the plugin was turned off meanwhile."""
+        from .payloads import team_of
+
+        cfg = self.hub.config(tenant_id, PLUGIN)
+        if not cfg.enabled:
+            return None
+        return Ctx(hub=self.hub, tenant_id=tenant_id, team=team_of(body) or cfg.get("team_id"),
+                   config=cfg, client=make_client(cfg))
+
+    def on_uninstalled(self, ctx: Ctx, body: dict[str, Any]) -> None:
+        """``app_uninstalled`` / ``tokens_revoked`` (of the bot): turn the plugin off."""
+        event = body.get("event") or {}
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens were revoked; the bot still works
+        self.hub.set_enabled(ctx.tenant_id, PLUGIN, False,
+                             reason=f"Slack {event.get('type')} for workspace {ctx.team}")
+        self.drop(ctx.tenant_id)
+
+
+_services: dict[int, SlackService] = {}
+_services_lock = threading.Lock()
+
+
+def service_for(hub: HubContext) -> SlackService:
+    """The service of a hub (one per hub object in the process)."""
+    with _services_lock:
+        svc = _services.get(id(hub))
+        if svc is None or svc.hub is not hub:
+            svc = SlackService(hub)
+            _services[id(hub)] = svc
+        return svc
