@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
-from core.api import Capability, PluginInfo, hookimpl
+import uuid
+from typing import Any
+
+from core.api import (
+    Capability,
+    Escalation,
+    EscalationResult,
+    EscalationTarget,
+    HubContext,
+    PluginInfo,
+    TicketEvent,
+    events,
+    hookimpl,
+)
+from plugins.pagerduty import paging, routes
+from plugins.pagerduty.settings import SECRET_FIELDS, PagerDutySettings, load
 
 
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
+    """PagerDuty pages on-call and notes incident changes on tickets."""
     return PluginInfo(name="pagerduty", title="PagerDuty",
                       description="Page on-call on Critical SLA breaches; incident notes on the ticket.",
-                      capabilities=(Capability.ESCALATE, Capability.NOTIFY))
+                      capabilities=(Capability.ESCALATE, Capability.NOTIFY),
+                      settings_model=PagerDutySettings, secret_fields=SECRET_FIELDS)
+
+
+@hookimpl
+def hub_routes(hub: HubContext) -> Any:
+    """The inbound webhook endpoint."""
+    return routes.build(hub)
+
+
+@hookimpl
+def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
+    """"Page on-call" for every tenant that has the plugin on.
+
+    No database access here: the escalate endpoint calls this inside its own write transaction,
+    which on SQLite a second session would wait behind. A page without a routing key is noted
+    on the ticket as refused.
+    """
+    return [EscalationTarget(plugin="pagerduty", target=paging.TARGET, label="Page on-call")]
+
+
+@hookimpl
+def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | None:
+    """Trigger an incident on a breach of a paging priority or an agent's "page on-call"."""
+    settings = load(hub.config(escalation.tenant_id, "pagerduty"))
+    if not paging.concerns(escalation, settings):
+        return None
+    return paging.page(hub, escalation, settings)
+
+
+@hookimpl
+def hub_notify(event: TicketEvent, hub: HubContext) -> None:
+    """Resolve the ticket's incident when the ticket is Resolved or Closed."""
+    if event.type != events.TICKET_UPDATED or event.ticket is None:
+        return
+    if not paging.status_became_done(event.payload):
+        return
+    if not event.ticket.refs.get(paging.DEDUP_KIND):
+        return
+    paging.resolve(hub, event.ticket, load(hub.config(event.tenant_id, "pagerduty")))

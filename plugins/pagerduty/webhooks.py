@@ -1,0 +1,90 @@
+"""Inbound v3 webhooks: find the ticket of the incident, dedupe on the event id, add a note."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.api import ExternalRef, HubContext, InboundKey, add_ref, get_ticket, now, system_actor
+from plugins.pagerduty import client
+from plugins.pagerduty.notes import add_note
+from plugins.pagerduty.paging import DEDUP_KIND, INCIDENT_KIND, dedup_key, record_state
+from plugins.pagerduty.payloads import NOTED_EVENTS, WebhookEvent, note_text
+from plugins.pagerduty.settings import PagerDutySettings
+
+log = logging.getLogger("plugins.pagerduty")
+CHANNEL = "pagerduty"
+
+
+def _seen(hub: HubContext, tenant_id: uuid.UUID, event_id: str) -> bool:
+    with hub.session() as s:
+        return s.scalar(select(InboundKey.id).where(
+            InboundKey.tenant_id == tenant_id, InboundKey.channel == CHANNEL,
+            InboundKey.key == event_id)) is not None
+
+
+def _ticket_by_ref(hub: HubContext, tenant_id: uuid.UUID, kind: str, value: str) -> int | None:
+    with hub.session() as s:
+        return s.scalar(select(ExternalRef.ticket_id).where(
+            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == kind,
+            ExternalRef.value == value))
+
+
+def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
+                event: WebhookEvent) -> tuple[int | None, str | None]:
+    """(ticket id, dedup key) of the incident: by incident key, known incident id, or REST."""
+    key = event.incident_key
+    if key:
+        return _ticket_by_ref(hub, tenant_id, DEDUP_KIND, key), key
+    if not event.incident_id:
+        return None, None
+    ticket_id = _ticket_by_ref(hub, tenant_id, INCIDENT_KIND, event.incident_id)
+    if ticket_id is not None:
+        return ticket_id, None
+    # The payload names the incident by id only: ask the REST API for its key (needs api_token).
+    try:
+        key = client.incident_key(settings, event.incident_id)
+    except (client.Rejected, client.Retryable) as exc:
+        log.warning("pagerduty: cannot look up incident %s: %s", event.incident_id, exc)
+        return None, None
+    if not key:
+        return None, None
+    ticket_id = _ticket_by_ref(hub, tenant_id, DEDUP_KIND, key)
+    if ticket_id is not None:
+        with hub.session() as s:
+            ticket = get_ticket(s, system_actor(tenant_id), ticket_id)
+            add_ref(s, ticket, INCIDENT_KIND, event.incident_id)
+    return ticket_id, key
+
+
+def receive(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
+            event: WebhookEvent) -> str:
+    """Handle one verified event; returns what became of it (for the response and the log)."""
+    if _seen(hub, tenant_id, event.id):
+        return "duplicate"
+    if event.type not in NOTED_EVENTS:
+        log.info("pagerduty: event %s (%s) is not handled", event.id, event.type)
+        return "ignored"
+    ticket_id, key = find_ticket(hub, tenant_id, settings, event)
+    if ticket_id is None:
+        log.info("pagerduty: incident %s belongs to no ticket", event.incident_id)
+        return "unknown incident"
+    try:
+        with hub.session() as s:
+            seen = InboundKey(tenant_id=tenant_id, channel=CHANNEL, key=event.id[:300],
+                              ticket_id=ticket_id, outcome="note", created_at=now())
+            s.add(seen)
+            s.flush()
+            seen.comment_id = add_note(s, tenant_id, ticket_id, note_text(event))
+            if event.type == "incident.resolved":
+                # Resolved in PagerDuty: resolving the ticket later must not resolve it again.
+                record_state(s, tenant_id, ticket_id, key or dedup_key(tenant_id, ticket_id),
+                             status="resolved", resolved_at=now().isoformat())
+    except IntegrityError:
+        # A concurrent delivery of the same event won the unique key.
+        return "duplicate"
+    hub.kick()
+    return "noted"
