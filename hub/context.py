@@ -54,6 +54,12 @@ class Hub:
         self.engine = engine or make_engine(settings.resolved_database_url,
                                             pool_size=settings.db_pool_size)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
+        # Reads never wait for a writer: on SQLite a second engine with deferred transactions
+        # (WAL lets them run beside a writer); elsewhere the same engine.
+        self.read_engine = (
+            make_engine(self.engine.url.render_as_string(hide_password=False), read_only=True)
+            if self.engine.dialect.name == "sqlite" else self.engine)
+        self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
         if pm is None:
             load = [n.strip() for n in settings.load_plugins.split(",") if n.strip()] or None
             pm = make_plugin_manager(load=load, autoload=not settings.disable_plugin_autoload,
@@ -79,12 +85,22 @@ class Hub:
         with session_scope(self.sessions) as session:
             yield session
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only; it is rolled back at the end."""
+        session = self.read_sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def installed(self) -> list[str]:
         """Names of installed plugins a tenant can enable (built-ins are always on)."""
         return sorted(n for n in self.infos if n not in self.builtin_names)
 
     def _disabled_for(self, tenant_id: uuid.UUID) -> set[str]:
-        with self.session() as s:
+        with self.read_session() as s:
             return plugin_service.disabled_plugins(s, tenant_id, self.installed())
 
     def hooks(self, tenant_id: uuid.UUID) -> Any:
@@ -94,11 +110,11 @@ class Hub:
         return plugin in self.builtin_names or plugin not in self._disabled_for(tenant_id)
 
     def config(self, tenant_id: uuid.UUID, plugin: str) -> PluginConfig:
-        with self.session() as s:
+        with self.read_session() as s:
             return plugin_service.load_config(s, tenant_id, plugin, self.keyring)
 
     def enabled_configs(self, plugin: str) -> list[PluginConfig]:
-        with self.session() as s:
+        with self.read_session() as s:
             return plugin_service.enabled_configs(s, plugin, self.keyring)
 
     def save_state(self, tenant_id: uuid.UUID, plugin: str, state: dict[str, Any]) -> None:

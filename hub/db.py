@@ -10,8 +10,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """SQLite in WAL mode with foreign keys on; PostgreSQL through psycopg 3 with a pool."""
+def make_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> Engine:
+    """SQLite in WAL mode with foreign keys on; PostgreSQL through psycopg 3 with a pool.
+
+    On SQLite, writers BEGIN IMMEDIATE (no lock-upgrade deadlocks between two writers), while a
+    ``read_only`` engine uses deferred transactions, which WAL never blocks.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kwargs: dict[str, Any] = {}
@@ -36,7 +40,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock up front: no deadlock between two writers that
             # both read first, which plain BEGIN (deferred) would risk.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

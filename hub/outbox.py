@@ -130,12 +130,10 @@ def drain(hub: Hub, *, limit: int | None = None, rounds: int = 20) -> int:
     return handled
 
 
-def retry(hub: Hub, tenant_id: Any, event_id: int) -> bool:
-    """Put a failed row back in the queue (admin action)."""
-    with hub.session() as s:
-        row = s.get(OutboxEvent, event_id)
-        if row is None or row.tenant_id != tenant_id:
-            return False
-        row.status, row.attempts, row.next_attempt_at = "pending", 0, now()
-    hub.kick()
+def retry(session: Any, tenant_id: Any, event_id: int) -> bool:
+    """Put a failed row back in the queue (admin action), in the caller's transaction."""
+    row = session.get(OutboxEvent, event_id)
+    if row is None or row.tenant_id != tenant_id:
+        return False
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, now()
     return True

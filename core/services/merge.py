@@ -28,10 +28,10 @@ def resolve_merged(session: Session, ticket: Ticket, *, max_hops: int = 10) -> T
 
 def merge_ticket(session: Session, actor: Actor, source_id: int, target_id: int) -> Ticket:
     """Close ``source`` with a link to ``target``; its thread stays readable from the target."""
+    source = get_ticket(session, actor, source_id, for_update=True)
     require_staff(actor, "merge tickets")
     if source_id == target_id:
         raise Invalid("a ticket cannot be merged into itself", field="target_id")
-    source = get_ticket(session, actor, source_id, for_update=True)
     target = get_ticket(session, actor, target_id, for_update=True)
     if source.merged_into_id is not None:
         raise Conflict(f"ticket {source_id} is already merged into #{source.merged_into_id}")

@@ -30,10 +30,17 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_session(hub: HubDep) -> Iterator[Session]:
-    """One transaction per request: committed when the endpoint returns, else rolled back."""
-    with hub.session() as session:
-        yield session
+def get_session(request: Request, hub: HubDep) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, else rolled back.
+
+    Safe methods get a read session, which never waits behind a writer.
+    """
+    if request.method in ("GET", "HEAD"):
+        with hub.read_session() as session:
+            yield session
+    else:
+        with hub.session() as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -69,11 +69,14 @@ def outbox_list(actor: ActorDep, session: SessionDep,
 
 
 @router.post("/outbox/{event_id}/retry/")
-def outbox_retry(event_id: int, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
+def outbox_retry(event_id: int, actor: ActorDep, session: SessionDep,
+                 hub: HubDep) -> dict[str, Any]:
     """Queue a failed event again."""
     require_admin(actor, "retry outbox events")
-    if not outbox.retry(hub, actor.tenant_id, event_id):
+    if not outbox.retry(session, actor.tenant_id, event_id):
         raise NotFound(f"outbox event {event_id} not found")
+    session.commit()
+    hub.kick()
     return {"id": event_id, "status": "pending"}
 
 

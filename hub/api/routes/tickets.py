@@ -203,8 +203,8 @@ def audit(ticket_id: int, actor: ActorDep, session: SessionDep,
 def escalate(ticket_id: int, body: EscalateRequest, actor: ActorDep, session: SessionDep,
              hub: HubDep) -> dict[str, object]:
     """Escalate to a target an enabled plugin offers (``jira``, ``pagerduty``, ``admin``)."""
-    require_staff(actor, "escalate tickets")
     ticket = get_ticket(session, actor, ticket_id)
+    require_staff(actor, "escalate tickets")
     targets = {t.target for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
         tenant_id=actor.tenant_id, hub=hub) for t in ts} | {"admin"}
     if body.target not in targets:
@@ -224,8 +224,8 @@ def escalate(ticket_id: int, body: EscalateRequest, actor: ActorDep, session: Se
 def escalation_targets(ticket_id: int, actor: ActorDep, session: SessionDep,
                        hub: HubDep) -> list[dict[str, str]]:
     """Escalation actions the tenant's enabled plugins offer for this ticket."""
-    require_staff(actor, "escalate tickets")
     get_ticket(session, actor, ticket_id)
+    require_staff(actor, "escalate tickets")
     found = [{"plugin": "admin-escalation", "target": "admin", "label": "Escalate to admins"}]
     for targets in hub.hooks(actor.tenant_id).hub_escalation_targets(
             tenant_id=actor.tenant_id, hub=hub):

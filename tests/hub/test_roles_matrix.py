@@ -1,0 +1,113 @@
+"""Each role against each endpoint (spec section 2), and cross-tenant 404 on every object route."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import TenantSet
+
+T = "/api/v1/support/tickets/"
+NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def _setup(org: TenantSet) -> dict[str, int]:
+    tid = org.end_user.post(T, json=NEW).json()["id"]
+    other = org.end_user.post(T, json=NEW).json()["id"]
+    att = org.end_user.post(f"{T}{tid}/attachment/",
+                            files={"file": ("s.png", io.BytesIO(PNG), "image/png")}).json()["id"]
+    return {"tid": tid, "other": other, "att": att}
+
+
+def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict | None]]:
+    tid, other, att = ids["tid"], ids["other"], ids["att"]
+    return {
+        "list": ("GET", T, None),
+        "detail": ("GET", f"{T}{tid}/", None),
+        "comment": ("POST", f"{T}{tid}/comment/", {"comment": "hello"}),
+        "internal": ("POST", f"{T}{tid}/comment/", {"comment": "psst", "is_internal": True}),
+        "priority": ("PATCH", f"{T}{tid}/", {"priority": "High"}),
+        "assign": ("PATCH", f"{T}{tid}/", {"assigned_to": agent_id}),
+        "attachments": ("GET", f"{T}{tid}/attachments/", None),
+        "download": ("GET", f"{T}{tid}/attachments/{att}/", None),
+        "audit": ("GET", f"{T}{tid}/audit/", None),
+        "merge": ("POST", f"{T}{other}/merge/", {"target_id": tid}),
+        "bulk": ("POST", f"{T}bulk/", {"ids": [tid], "action": "set_priority", "priority": "Low"}),
+        "reports": ("GET", "/api/v1/support/reports/", None),
+        "slas": ("GET", "/api/v1/support/slas/", None),
+        "plugins": ("GET", "/api/v1/admin/plugins/", None),
+        "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
+        "outbox": ("GET", "/api/v1/admin/outbox/", None),
+        "members": ("GET", "/api/v1/admin/members/", None),
+    }
+
+
+OK, FORBIDDEN = "ok", 403
+EXPECTED: dict[str, dict[str, object]] = {
+    "end_user": {"list": OK, "detail": OK, "comment": OK, "internal": FORBIDDEN,
+                 "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
+                 "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": FORBIDDEN,
+                 "slas": FORBIDDEN, "plugins": FORBIDDEN, "enable": FORBIDDEN,
+                 "outbox": FORBIDDEN, "members": FORBIDDEN},
+    "agent": {"list": OK, "detail": OK, "comment": OK, "internal": OK, "priority": OK,
+              "assign": OK, "attachments": OK, "download": OK, "audit": OK, "merge": OK,
+              "bulk": OK, "reports": OK, "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN,
+              "outbox": FORBIDDEN, "members": FORBIDDEN},
+    "admin": {name: OK for name in ("list", "detail", "comment", "internal", "priority", "assign",
+                                    "attachments", "download", "audit", "merge", "bulk",
+                                    "reports", "slas", "plugins", "enable", "outbox", "members")},
+    "manager": {"list": OK, "detail": OK, "comment": FORBIDDEN, "internal": FORBIDDEN,
+                "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
+                "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": OK,
+                "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN, "outbox": FORBIDDEN,
+                "members": FORBIDDEN},
+}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_role_matrix(org: TenantSet, role: str) -> None:
+    ids = _setup(org)
+    member = getattr(org, role)
+    for name, (method, url, body) in _calls(ids, org.agent.user_id).items():
+        r = member.client.request(method, url, json=body, headers=member.headers)
+        expected = EXPECTED[role][name]
+        if expected == OK:
+            assert r.status_code < 300, f"{role} {name}: {r.status_code} {r.text}"
+        else:
+            assert r.status_code == expected, f"{role} {name}: {r.status_code} {r.text}"
+            assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("role", ["end_user", "agent", "admin", "manager"])
+def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role: str) -> None:
+    ids = _setup(org)
+    member = getattr(other_org, role)
+    for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
+        if "/tickets/" not in url or name in ("list", "bulk"):
+            continue
+        r = member.client.request(method, url, json=body, headers=member.headers)
+        assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"
+
+
+def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: TenantSet) -> None:
+    ids = _setup(org)
+    r = other_org.agent.post(f"{T}bulk/", json={"ids": [ids["tid"]], "action": "close"})
+    assert r.status_code == 200
+    assert r.json()["results"] == [{"id": ids["tid"], "ok": False, "error": "not found"}]
+    assert org.agent.get(f"{T}{ids['tid']}/").json()["status"] == "New"
+
+
+def test_end_user_never_sees_internal_notes(org: TenantSet) -> None:
+    ids = _setup(org)
+    org.agent.post(f"{T}{ids['tid']}/comment/", json={"comment": "secret note", "is_internal": True})
+    org.agent.post(f"{T}{ids['tid']}/comment/", json={"comment": "public answer"})
+    seen = [c["comment"] for c in org.end_user.get(f"{T}{ids['tid']}/").json()["comments"]]
+    assert seen == ["public answer"]
+    seen = [c["comment"] for c in org.end_user.get(f"{T}{ids['tid']}/comments/").json()]
+    assert seen == ["public answer"]
+    agent_seen = [c["comment"] for c in org.agent.get(f"{T}{ids['tid']}/").json()["comments"]]
+    assert "secret note" in agent_seen
