@@ -220,19 +220,9 @@ def log_row(tenant_id: uuid.UUID, ticket_id: int, cycle: int, target: str, event
 
 def insert_logs(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert-or-ignore log rows in one statement; returns the dedupe keys actually written."""
-    if not rows:
-        return set()
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from core.services.once import insert_ignore
 
-        stmt: Any = pg_insert(SlaLog).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(SlaLog).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(stmt.values(rows).returning(SlaLog.dedupe_key))
-    return {key for (key,) in result}
+    return set(insert_ignore(session, SlaLog, rows, ["dedupe_key"], SlaLog.dedupe_key))
 
 
 # ---------------------------------------------------------------- listener

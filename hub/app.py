@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from hub.api import errors
-from hub.api.routes import admin, auth, comments, reports, tickets
+from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
 from hub.context import Hub, build_hub
 from hub.settings import Settings
@@ -22,7 +22,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
                   description="Multi-tenant support ticketing with pluggable channels.")
     app.state.hub = hub
     errors.install(app)
-    for module in (tickets, comments, reports, admin, auth):
+    for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
     for name, plugin in hub.pm.list_name_plugin():

@@ -8,4 +8,11 @@ def plugins() -> list[tuple[str, object]]:
     from core import kb_search
     from hub import builtin_escalation
 
-    return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search)]
+    return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search),
+            *_automation()]
+
+
+def _automation() -> list[tuple[str, object]]:
+    from hub import builtin_automation
+
+    return [(builtin_automation.NAME, builtin_automation)]

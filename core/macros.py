@@ -1,0 +1,122 @@
+"""Macros (quick replies): a named reply with placeholders and optional field changes.
+
+Placeholders are ``{name}`` from a fixed list (``PLACEHOLDERS``); anything else in braces is
+left as written, so a macro can never read more of a ticket than these fields.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import lifecycle
+from core.errors import HubError, Invalid, NotFound
+from core.models import Macro, Ticket, User
+from core.permissions import Actor, require_staff
+
+PLACEHOLDERS = ("ticket_id", "subject", "status", "priority", "category", "requester_name",
+                "requester_email", "agent_name", "assignee_name")
+CHANGE_FIELDS = ("status", "priority", "category", "assigned_to")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+MAX_BULK = 200
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.full_name or user.email.split("@")[0]
+
+
+def render(session: Session, text: str, ticket: Ticket, actor: Actor | None = None) -> str:
+    """Fill the placeholders of a macro or rule text for one ticket."""
+    requester = session.get(User, ticket.created_by)
+    assignee = session.get(User, ticket.assigned_to) if ticket.assigned_to else None
+    agent_name = (actor.name if actor is not None and actor.name and not actor.is_system
+                  else _name(session.get(User, actor.user_id)) if actor is not None
+                  and actor.user_id is not None else _name(assignee) or "Support")
+    values = {"ticket_id": str(ticket.id), "subject": ticket.subject, "status": ticket.status,
+              "priority": ticket.priority, "category": ticket.category,
+              "requester_name": _name(requester),
+              "requester_email": requester.email if requester else "",
+              "agent_name": agent_name, "assignee_name": _name(assignee)}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def validate_changes(changes: Any) -> dict[str, Any]:
+    """A macro's field changes: only status, priority, category and assigned_to."""
+    if changes is None:
+        return {}
+    if not isinstance(changes, dict):
+        raise Invalid("changes must be an object", field="changes")
+    unknown = set(changes) - set(CHANGE_FIELDS)
+    if unknown:
+        raise Invalid(f"changes may set only {', '.join(CHANGE_FIELDS)}", field="changes")
+    for name, allowed in (("status", lifecycle.STATUSES), ("priority", lifecycle.PRIORITIES),
+                          ("category", lifecycle.CATEGORIES)):
+        if name in changes and changes[name] not in allowed:
+            raise Invalid(f"changes.{name} must be one of {', '.join(allowed)}", field="changes")
+    if "assigned_to" in changes and changes["assigned_to"] is not None \
+            and not isinstance(changes["assigned_to"], int):
+        raise Invalid("changes.assigned_to must be a user id or null", field="changes")
+    return dict(changes)
+
+
+def get_macro(session: Session, tenant_id: uuid.UUID, macro_id: int) -> Macro:
+    """The tenant's macro, or NotFound."""
+    macro = session.scalar(select(Macro).where(Macro.id == macro_id, Macro.tenant_id == tenant_id))
+    if macro is None:
+        raise NotFound(f"macro {macro_id} not found")
+    return macro
+
+
+def apply_macro(session: Session, actor: Actor, macro: Macro, ticket: Ticket, *,
+                author_id: int | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Post the macro's reply (if any) and apply its changes to one ticket."""
+    from core.services.comments import add_comment
+    from core.services.tickets import UNSET, Changes, update_ticket
+
+    require_staff(actor, "apply macros")
+    if macro.tenant_id != ticket.tenant_id:
+        raise NotFound(f"macro {macro.id} not found")
+    if not macro.is_active:
+        raise Invalid("this macro is switched off", field="macro")
+    out: dict[str, Any] = {"ticket_id": ticket.id}
+    body = render(session, macro.body or "", ticket, actor).strip()
+    payload = {"macro_id": macro.id, **(extra or {})}
+    if body:
+        row = add_comment(session, actor, ticket, comment=body, is_internal=macro.is_internal,
+                          channel="macro" if author_id is None else "automation",
+                          author_id=author_id, extra=payload)
+        out["comment_id"] = row.id
+    fields = {name: macro.changes.get(name, UNSET) for name in CHANGE_FIELDS}
+    if any(value is not UNSET for value in fields.values()):
+        out["changes"] = update_ticket(session, actor, ticket, Changes(**fields, extra=payload))
+    return out
+
+
+def apply_bulk(session: Session, actor: Actor, macro_id: int,
+               ticket_ids: list[int]) -> list[dict[str, Any]]:
+    """Apply a macro to many tickets; each in its own savepoint, so one failure spoils none."""
+    from core.services.tickets import get_ticket
+
+    require_staff(actor, "apply macros")
+    if not ticket_ids:
+        raise Invalid("ticket_ids must not be empty", field="ticket_ids")
+    if len(ticket_ids) > MAX_BULK:
+        raise Invalid(f"at most {MAX_BULK} tickets at once", field="ticket_ids")
+    macro = get_macro(session, actor.tenant_id, macro_id)
+    results: list[dict[str, Any]] = []
+    for ticket_id in dict.fromkeys(ticket_ids):
+        try:
+            with session.begin_nested():
+                ticket = get_ticket(session, actor, ticket_id, for_update=True)
+                results.append({"id": ticket_id, "ok": True,
+                                **apply_macro(session, actor, macro, ticket)})
+        except HubError as exc:
+            results.append({"id": ticket_id, "ok": False, "status": exc.status,
+                            "detail": exc.message})
+    return results

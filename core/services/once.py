@@ -1,0 +1,37 @@
+"""Insert-or-ignore, for work that must happen once however many workers race on it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.models import AutomationRun
+
+
+def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]],
+                  conflict: list[str], returning: Any) -> list[Any]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING <returning>`` on SQLite and PostgreSQL.
+
+    Returns the ``returning`` values of the rows actually inserted, so the caller knows which
+    occasions it won.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    return [value for (value,) in session.execute(stmt.returning(returning))]
+
+
+def claim(session: Session, tenant_id: uuid.UUID, ticket_id: int | None, key: str) -> bool:
+    """Record that occasion ``key`` was handled; False when someone already had."""
+    won = insert_ignore(session, AutomationRun,
+                        [{"tenant_id": tenant_id, "ticket_id": ticket_id, "dedupe_key": key[:200],
+                          "created_at": now()}],
+                        ["dedupe_key"], AutomationRun.dedupe_key)
+    return bool(won)
