@@ -64,3 +64,10 @@ __all__ = [
     "hookspec", "lifecycle", "now", "system_actor", "update_ticket", "user_by_email",
     "visible_comments",
 ]
+
+# For plugin routes that authenticate a bearer token themselves (email: parked messages).
+from core.errors import Unauthenticated  # noqa: E402
+from core.permissions import require_admin  # noqa: E402
+from core.services.identity import authenticate_token  # noqa: E402
+
+__all__ += ["Unauthenticated", "authenticate_token", "require_admin"]

@@ -2,11 +2,68 @@
 
 from __future__ import annotations
 
-from core.api import Capability, PluginInfo, hookimpl
+import uuid
+from typing import Any
+
+from core.api import (
+    BackgroundService,
+    Capability,
+    HubContext,
+    PeriodicTask,
+    PluginInfo,
+    TicketEvent,
+    hookimpl,
+)
+from plugins.email import models  # noqa: F401 - registers the plugin's tables
+from plugins.email.delivery import resolve
+from plugins.email.settings import SECRET_FIELDS, EmailSettings
 
 
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
+    """Name, capabilities and the per-tenant settings model (two secret fields)."""
     return PluginInfo(name="email", title="Email",
                       description="SMTP and IMAP intake; threaded replies by mail.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY))
+                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
+                      settings_model=EmailSettings, secret_fields=SECRET_FIELDS)
+
+
+@hookimpl
+def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
+    """The tenant whose support ``addresses`` include this address (``+tag`` ignored)."""
+    if channel != "email":
+        return None
+    found = resolve(hub, key)
+    return found[0] if found else None
+
+
+@hookimpl
+def hub_background_services(hub: HubContext) -> list[BackgroundService]:
+    """The SMTP intake server."""
+    from plugins.email.smtp_server import background_service
+
+    return [background_service(hub)]
+
+
+@hookimpl
+def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
+    """IMAP polling of every enabled tenant's mailbox."""
+    from plugins.email.imap import periodic_task
+
+    return [periodic_task()]
+
+
+@hookimpl
+def hub_notify(event: TicketEvent, hub: HubContext) -> None:
+    """Mail the requester and participants about a ticket event (never internal notes)."""
+    from plugins.email.outbound import notify
+
+    notify(event, hub)
+
+
+@hookimpl
+def hub_routes(hub: HubContext) -> Any:
+    """Admin endpoints: parked messages and bounces."""
+    from plugins.email.routes import router
+
+    return router(hub)

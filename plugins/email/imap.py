@@ -1,0 +1,158 @@
+"""IMAP polling: unseen mail of each tenant's mailbox becomes tickets, then is flagged or moved.
+
+Order per message: fetch with ``BODY.PEEK[]`` (which leaves it unseen), commit the ticket, and
+only then flag ``\\Seen`` or move it to ``processed_folder``. A database failure stops the round
+and leaves the rest unseen for the next one; a bad message is parked and flagged, so it does not
+come back. One poller per mailbox at a time, across processes: a lease row in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import ssl
+import uuid
+from datetime import timedelta
+
+from imapclient import IMAPClient
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.api import HubContext, PeriodicTask, now
+from plugins.email.delivery import TRANSIENT, deliver, park, settings_of
+from plugins.email.models import MailboxLease
+from plugins.email.settings import EmailSettings
+
+log = logging.getLogger("hub.email.imap")
+LEASE = timedelta(minutes=5)
+BATCH = 25
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def mailbox_key(settings: EmailSettings) -> str:
+    return f"{settings.user}@{settings.host}:{settings.port}/{settings.folder}"[:300]
+
+
+def acquire(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = HOLDER) -> bool:
+    """Take the mailbox's lease when it is free, expired, or already ours."""
+    at = now()
+    with hub.session() as s:
+        taken = s.execute(update(MailboxLease).where(
+            MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox,
+            (MailboxLease.expires_at < at) | (MailboxLease.holder == holder))
+            .values(holder=holder, expires_at=at + LEASE)).rowcount
+        if taken:
+            return True
+        if s.scalar(select(MailboxLease.id).where(MailboxLease.tenant_id == tenant_id,
+                                                  MailboxLease.mailbox == mailbox)):
+            return False
+    try:
+        with hub.session() as s:
+            s.add(MailboxLease(tenant_id=tenant_id, mailbox=mailbox, holder=holder,
+                               expires_at=at + LEASE))
+    except IntegrityError:
+        return False  # another process inserted it first
+    return True
+
+
+def release(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = HOLDER) -> None:
+    with hub.session() as s:
+        s.execute(update(MailboxLease).where(
+            MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox,
+            MailboxLease.holder == holder).values(expires_at=now() - timedelta(seconds=1)))
+
+
+def connect(settings: EmailSettings, timeout: float = 30) -> IMAPClient:
+    """A logged-in client: implicit TLS, STARTTLS, or plain (only for local test servers)."""
+    context = ssl.create_default_context()
+    client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",
+                        ssl_context=context if settings.security == "tls" else None,
+                        timeout=timeout)
+    if settings.security == "starttls":
+        client.starttls(context)
+    client.login(settings.user, settings.password)
+    return client
+
+
+def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
+                 state: dict[str, object]) -> dict[str, int]:
+    """One round for one mailbox (the caller holds the lease); returns counts by outcome."""
+    counts: dict[str, int] = {}
+    source = f"imap:{mailbox_key(settings)}"
+    client = connect(settings)
+    try:
+        info = client.select_folder(settings.folder)
+        validity = int(info.get(b"UIDVALIDITY", 0))
+        if state.get("uidvalidity") != validity:
+            # The folder was rebuilt: old UIDs mean nothing now (dedupe by Message-ID still holds).
+            state.update(uidvalidity=validity, last_uid=0)
+        uids = sorted(client.search(["UNSEEN"]))
+        for start in range(0, len(uids), BATCH):
+            chunk = uids[start:start + BATCH]
+            fetched = client.fetch(chunk, ["BODY.PEEK[]"])
+            for uid in chunk:
+                raw = (fetched.get(uid) or {}).get(b"BODY[]")
+                if raw is None:
+                    continue  # expunged meanwhile
+                try:
+                    delivery = deliver(hub, tenant_id, bytes(raw), settings=settings,
+                                       source=source, uid=uid)
+                except TRANSIENT:
+                    log.warning("imap: database failure; leaving uid %s unseen", uid)
+                    return counts
+                _done(client, settings, uid)
+                counts[delivery.outcome] = counts.get(delivery.outcome, 0) + 1
+                state["last_uid"] = max(int(state.get("last_uid") or 0), uid)  # type: ignore[call-overload]
+                hub.save_state(tenant_id, "email", {"imap": dict(state)})
+    finally:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            pass
+    return counts
+
+
+def _done(client: IMAPClient, settings: EmailSettings, uid: int) -> None:
+    """Acknowledge a stored message to the server: move it, or flag it read."""
+    if settings.processed_folder:
+        if client.has_capability("MOVE"):
+            client.move([uid], settings.processed_folder)
+            return
+        client.copy([uid], settings.processed_folder)
+        client.delete_messages([uid])
+        client.expunge([uid]) if client.has_capability("UIDPLUS") else client.expunge()
+        return
+    client.add_flags([uid], [b"\\Seen"])
+
+
+def poll_all(hub: HubContext) -> dict[str, dict[str, int]]:
+    """Poll every enabled tenant's mailbox once; a failing mailbox does not stop the others."""
+    results: dict[str, dict[str, int]] = {}
+    for config in hub.enabled_configs("email"):
+        settings = settings_of(config)
+        if not settings.host or not settings.user:
+            continue
+        mailbox = mailbox_key(settings)
+        if not acquire(hub, config.tenant_id, mailbox):
+            results[f"{config.tenant_id}:{mailbox}"] = {"busy": 1}
+            continue
+        try:
+            state = dict((config.state or {}).get("imap") or {})
+            results[f"{config.tenant_id}:{mailbox}"] = poll_mailbox(
+                hub, config.tenant_id, settings, state)
+        except Exception as exc:  # noqa: BLE001 - a mailbox that is down is retried next round
+            log.warning("imap: polling %s for tenant %s failed: %s", mailbox, config.tenant_id,
+                        exc)
+            results[f"{config.tenant_id}:{mailbox}"] = {"error": 1}
+        finally:
+            release(hub, config.tenant_id, mailbox)
+    return results
+
+
+def periodic_task() -> PeriodicTask:
+    """IMAP polling every minute (Celery beat)."""
+    return PeriodicTask(name="email.imap_poll", seconds=60, run=lambda hub: poll_all(hub))
+
+
+__all__ = ["acquire", "park", "periodic_task", "poll_all", "poll_mailbox", "release"]

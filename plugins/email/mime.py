@@ -1,0 +1,184 @@
+"""Best-effort access to a parsed message: headers and text that never raise.
+
+``policy.default`` gives proper Unicode headers but raises on some malformed input (an unknown
+charset, CR/LF inside an address); then we fall back to the ``compat32`` view of the same bytes
+and decode by hand, replacing what cannot be decoded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.header
+import email.message
+import email.utils
+from email import policy
+
+CHARSET_ALIASES = {
+    "unicode-1-1-utf-7": "utf-7",
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6",
+    "ks_c_5601-1987": "cp949",
+    "x-sjis": "shift_jis",
+    "ansi_x3.4-1968": "ascii",
+    "x-unknown": "utf-8",
+    "unknown-8bit": "utf-8",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+
+
+class Mail:
+    """One raw message seen through both policies; every accessor is total."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.msg: email.message.Message = email.message_from_bytes(raw, policy=policy.default)
+        self._compat: email.message.Message | None = None
+
+    @property
+    def compat(self) -> email.message.Message:
+        if self._compat is None:
+            self._compat = email.message_from_bytes(self.raw, policy=policy.compat32)
+        return self._compat
+
+    def header(self, name: str) -> str:
+        """The first value of a header, decoded, one line; "" when absent or undecodable."""
+        try:
+            value = self.msg.get(name)
+            text = "" if value is None else str(value)
+        except Exception:  # noqa: BLE001 - malformed header: decode the compat32 way
+            text = decode_header(self.compat.get(name))
+        return " ".join(text.split())
+
+    def headers(self, name: str) -> list[str]:
+        """Every value of a header (e.g. several Received or From lines), decoded."""
+        try:
+            return [" ".join(str(v).split()) for v in self.msg.get_all(name) or []]
+        except Exception:  # noqa: BLE001
+            return [" ".join(decode_header(v).split()) for v in self.compat.get_all(name) or []]
+
+    def raw_header(self, name: str) -> str:
+        """The undecoded header (for Message-IDs, where decoding only does harm)."""
+        value = self.compat.get(name)
+        return "" if value is None else " ".join(str(value).split())
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, lower-cased address) pairs of an address header."""
+        values = self.headers(name)
+        pairs = email.utils.getaddresses(values) if values else []
+        out = []
+        for display, addr in pairs:
+            addr = addr.strip().strip("<>").lower()
+            if "@" in addr and " " not in addr and "\n" not in addr:
+                out.append((display.strip(), addr))
+        return out
+
+
+def decode_header(value: object) -> str:
+    """A compat32 header value (str or Header) as text, RFC 2047 words decoded leniently."""
+    if value is None:
+        return ""
+    try:
+        parts = email.header.decode_header(str(value))
+    except Exception:  # noqa: BLE001
+        return str(value)
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, charset))
+        else:
+            out.append(chunk)
+    return "".join(out)
+
+
+def charset_name(charset: str | None) -> str:
+    """A Python codec for a declared charset; utf-8 when it is unknown."""
+    name = (charset or "").strip().strip('"').lower()
+    if name.startswith("charset="):
+        name = name[len("charset="):].strip('"')
+    name = CHARSET_ALIASES.get(name, name) or "utf-8"
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return "utf-8"
+    return name
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Bytes in a declared charset; falls back to UTF-8, then Windows-1252, never raises."""
+    name = charset_name(charset)
+    try:
+        return data.decode(name)
+    except (UnicodeDecodeError, LookupError):
+        pass
+    except Exception:  # noqa: BLE001 - some codecs (utf-7) raise odd errors on junk
+        pass
+    for fallback in ("utf-8", "cp1252"):
+        try:
+            return data.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def part_text(part: email.message.Message) -> str:
+    """A text part's content, transfer-decoded and charset-decoded."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # noqa: BLE001
+        charset = None
+    return decode_bytes(data, charset).replace("\r\n", "\n")
+
+
+def content_type(part: email.message.Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:  # noqa: BLE001
+        return "application/octet-stream"
+
+
+def disposition(part: email.message.Message) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def filename(part: email.message.Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001 - RFC 2231 junk
+        name = None
+    if name is None:
+        try:
+            name = part.get_param("name")
+            if isinstance(name, tuple):
+                name = email.utils.collapse_rfc2231_value(name)
+        except Exception:  # noqa: BLE001
+            name = None
+    return decode_header(name) if name else ""
+
+
+def walk(msg: email.message.Message) -> list[email.message.Message]:
+    """Every part, without descending into attached messages (those are attachments)."""
+    out: list[email.message.Message] = []
+    stack = [msg]
+    while stack and len(out) < 2000:
+        part = stack.pop(0)
+        out.append(part)
+        if part.is_multipart() and content_type(part) != "message/rfc822":
+            try:
+                children = part.get_payload()
+            except Exception:  # noqa: BLE001
+                children = []
+            if isinstance(children, list):
+                stack[0:0] = [c for c in children if isinstance(c, email.message.Message)]
+    return out

@@ -1,0 +1,238 @@
+"""Ticket events as threaded mail to the requester and participants, through the tenant's relay.
+
+Which events: creation (an acknowledgement), a public reply by an agent, a status change. Never
+an internal note. Automatic mail (acknowledgement, status change) is marked ``Auto-Submitted`` and
+is never sent to a machine (the ticket came from an auto-reply or list mail) nor more than
+``auto_reply_limit`` times an hour to one address, which breaks loops that carry no header.
+Idempotent per outbox event: a retried event that was sent is not sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from sqlalchemy import func, select
+
+from core.api import (
+    ADMIN,
+    AGENT,
+    HubContext,
+    InboundKey,
+    Ticket,
+    TicketEvent,
+    User,
+    add_ref,
+    now,
+)
+from plugins.email.classify import classify
+from plugins.email.delivery import base_address, settings_of
+from plugins.email.mime import Mail
+from plugins.email.models import SentMail
+from plugins.email.parsing import REF_KIND
+from plugins.email.settings import EmailSettings
+
+log = logging.getLogger("hub.email.outbound")
+CREATED, AGENT_REPLY, STATUS = "created", "agent_reply", "status"
+AUTOMATIC = {CREATED: "auto-replied", STATUS: "auto-generated"}
+
+
+@dataclass
+class Outgoing:
+    """A mail ready to send, with what we record about it."""
+
+    message: EmailMessage
+    message_id: str
+    recipients: list[str]
+    automatic: bool
+
+
+def mail_kind(event: TicketEvent) -> str | None:
+    """Which kind of mail an event makes, or None when it makes none."""
+    if event.ticket is None:
+        return None
+    if event.type == "ticket.created":
+        return CREATED
+    if event.type == "comment.added":
+        comment = event.comment
+        if comment is None or comment.is_internal or event.payload.get("is_internal"):
+            return None
+        if comment.author.role in (AGENT, ADMIN) and comment.author.id != event.ticket.requester.id:
+            return AGENT_REPLY
+        return None
+    if event.type == "ticket.updated" and "status" in (event.payload.get("changes") or {}):
+        return STATUS
+    return None
+
+
+def notify(event: TicketEvent, hub: HubContext) -> None:
+    """The ``hub_notify`` work: send at most one mail per event; raise when the relay fails."""
+    kind = mail_kind(event)
+    if kind is None or event.ticket is None:
+        return
+    settings = settings_of(hub.config(event.tenant_id, "email"))
+    if not settings.addresses or not settings.relay_host:
+        log.info("email: tenant %s has no support address or relay; event %s not mailed",
+                 event.tenant_id, event.id)
+        return
+    if kind == CREATED and "created" not in settings.notify_events or \
+            kind == AGENT_REPLY and "agent_reply" not in settings.notify_events or \
+            kind == STATUS and "status" not in settings.notify_events:
+        return
+    with hub.session() as s:
+        if s.scalar(select(SentMail.id).where(SentMail.tenant_id == event.tenant_id,
+                                              SentMail.event_id == event.id)):
+            return  # a retry of an event already sent
+        recipients = _recipients(s, event, settings)
+        automatic = kind in AUTOMATIC
+        if automatic and recipients:
+            if _from_a_machine(s, hub, event):
+                log.info("email: ticket %s came from automated mail; no %s mail",
+                         event.ticket.id, kind)
+                return
+            recipients = _under_limit(s, event.tenant_id, recipients, settings.auto_reply_limit)
+    if not recipients:
+        return
+    out = build(event, kind, settings, recipients, hub.ticket_token(event.tenant_id,
+                                                                     event.ticket.id))
+    send(settings, out)
+    with hub.session() as s:
+        s.add(SentMail(tenant_id=event.tenant_id, event_id=event.id, ticket_id=event.ticket.id,
+                       recipient=out.recipients[0], message_id=out.message_id,
+                       automatic=out.automatic, created_at=now()))
+        ticket = s.get(Ticket, event.ticket.id)
+        if ticket is not None and ticket.tenant_id == event.tenant_id:
+            add_ref(s, ticket, REF_KIND, out.message_id, {"event_id": event.id})
+
+
+def _recipients(s: object, event: TicketEvent, settings: EmailSettings) -> list[str]:
+    """The requester first, then participants; never us, the author, or a failing address."""
+    assert event.ticket is not None
+    ours = set(settings.addresses)
+    wanted = [event.ticket.requester.email.lower()]
+    wanted += [p.lower() for p in event.ticket.refs.get("participant", [])]
+    author = event.comment.author.email.lower() if event.comment else None
+    wanted = [a for i, a in enumerate(wanted) if a and a not in wanted[:i]
+              and base_address(a) not in ours and a != author]
+    if not wanted:
+        return []
+    failing = set(s.scalars(select(User.email).where(  # type: ignore[attr-defined]
+        User.email.in_(wanted), User.email_failing.is_(True))))
+    return [a for a in wanted if a not in failing]
+
+
+def _from_a_machine(s: object, hub: HubContext, event: TicketEvent) -> bool:
+    """Whether the message that opened the ticket was an auto-reply, bounce or list mail."""
+    assert event.ticket is not None
+    if event.ticket.channel != "email":
+        return False
+    raw_path = s.scalar(select(InboundKey.raw_path).where(  # type: ignore[attr-defined]
+        InboundKey.tenant_id == event.tenant_id, InboundKey.ticket_id == event.ticket.id,
+        InboundKey.outcome == "ticket").limit(1))
+    if not raw_path:
+        return False
+    try:
+        mail = Mail(hub.blob_store.get(raw_path))
+    except Exception:  # noqa: BLE001 - the raw copy is gone: treat as a person
+        return False
+    sender = mail.addresses("From")
+    return classify(mail, sender[0][1] if sender else None).automated
+
+
+def _under_limit(s: object, tenant_id: uuid.UUID, recipients: list[str], limit: int) -> list[str]:
+    """Drop addresses that already got ``limit`` automatic mails in the last hour."""
+    since = now() - timedelta(hours=1)
+    counts = dict(s.execute(  # type: ignore[attr-defined]
+        select(SentMail.recipient, func.count()).where(
+            SentMail.tenant_id == tenant_id, SentMail.automatic.is_(True),
+            SentMail.created_at >= since, SentMail.recipient.in_(recipients))
+        .group_by(SentMail.recipient)).all())
+    kept = [a for a in recipients if counts.get(a, 0) < limit]
+    if len(kept) < len(recipients):
+        log.warning("email: automatic mail rate limit hit for %s",
+                    ", ".join(a for a in recipients if a not in kept))
+    return kept
+
+
+def _subject(event: TicketEvent, kind: str) -> str:
+    assert event.ticket is not None
+    base = f"[#{event.ticket.id}] {event.ticket.subject}".strip()
+    return base if kind == CREATED else f"Re: {base}"
+
+
+def _body(event: TicketEvent, kind: str) -> str:
+    ticket = event.ticket
+    assert ticket is not None
+    if kind == CREATED:
+        text = (f"We have received your request and opened ticket #{ticket.id}: "
+                f"{ticket.subject}\n\nReply to this message to add information to the ticket.")
+    elif kind == AGENT_REPLY:
+        assert event.comment is not None
+        text = f"{event.comment.author.name or 'Support'} wrote:\n\n{event.comment.body}"
+    else:
+        old, new = (event.payload.get("changes") or {}).get("status", [None, ticket.status])
+        text = f"The status of your ticket #{ticket.id} changed from {old} to {new}."
+        if new == "Resolved":
+            text += "\n\nIf the problem persists, reply to this message to reopen the ticket."
+    return f"{text}\n\n--\nTicket #{ticket.id}: {ticket.url}\n"
+
+
+def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: list[str],
+          token: str) -> Outgoing:
+    """The mail for an event: our Message-ID, the thread's references, a signed Reply-To."""
+    ticket = event.ticket
+    assert ticket is not None
+    support = settings.addresses[0]
+    local, _, domain = support.partition("@")
+    digest = hashlib.sha256(f"{event.tenant_id}:{event.id}".encode()).hexdigest()[:12]
+    # Stable across retries, so even a resend after a crash is one message to the receiver.
+    message_id = f"hub.{ticket.id}.{event.id}.{digest}@{domain}"
+    refs = ticket.refs.get(REF_KIND, [])[-20:]
+    msg = EmailMessage()
+    msg["From"] = formataddr((settings.from_name or "Support", support))
+    msg["To"] = recipients[0]
+    if recipients[1:]:
+        msg["Cc"] = ", ".join(recipients[1:])
+    msg["Reply-To"] = f"{local}+{token}@{domain}"
+    msg["Subject"] = _subject(event, kind)
+    msg["Message-ID"] = f"<{message_id}>"
+    msg["Date"] = format_datetime(now())
+    if refs:
+        msg["In-Reply-To"] = f"<{refs[-1]}>"
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    automatic = kind in AUTOMATIC
+    if automatic:
+        msg["Auto-Submitted"] = AUTOMATIC[kind]
+        # Ask Exchange-style servers not to send out-of-office replies to our automatic mail.
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Hub-Ticket"] = str(ticket.id)
+    msg.set_content(_body(event, kind))
+    return Outgoing(message=msg, message_id=message_id, recipients=recipients,
+                    automatic=automatic)
+
+
+def send(settings: EmailSettings, out: Outgoing, timeout: float = 30) -> None:
+    """Hand the mail to the relay; raises on any failure so the outbox retries."""
+    host, port = settings.relay_host, settings.relay_port
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if settings.relay_tls == "tls":
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if settings.relay_tls == "starttls":
+            client.starttls(context=context)
+        if settings.relay_user:
+            client.login(settings.relay_user, settings.relay_password)
+        refused = client.send_message(out.message, from_addr=settings.addresses[0],
+                                      to_addrs=out.recipients)
+        if len(refused) == len(out.recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)

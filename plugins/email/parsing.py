@@ -1,0 +1,199 @@
+"""Raw RFC 5322 bytes to ``core.api.InboundMessage``: headers, text, attachments, threading ids.
+
+Never raises on bad input: malformed headers and charsets are decoded best-effort, HTML-only
+mail becomes plain text (never rendered), and quoted history is cut from replies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import html2text
+from mailparser_reply import EmailReplyParser
+
+from core.api import InboundAttachment, InboundMessage
+from plugins.email.classify import Classification, classify
+from plugins.email.mime import Mail, content_type, disposition, filename, part_text, walk
+
+CHANNEL = "email"
+REF_KIND = "email_message_id"
+MAX_ATTACHMENTS = 50
+MSGID = re.compile(r"<([^<>\s]{1,490})>")
+REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|vs|antw|odp|rif|r|ref|res|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:",
+                           re.I)
+QUOTE_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs", "ja", "ko", "zh"]
+_reply_parser = EmailReplyParser(languages=QUOTE_LANGUAGES)
+SKIP_PARTS = ("message/delivery-status", "message/global-delivery-status",
+              "text/rfc822-headers", "message/feedback-report", "message/disposition-notification")
+
+
+@dataclass
+class ParsedMail:
+    """The normalised message plus what the plugin itself needs (classification)."""
+
+    message: InboundMessage
+    classification: Classification
+    message_id: str | None
+
+
+def message_ids(value: str) -> list[str]:
+    """Message-IDs in a header value, without angle brackets (bare ids accepted too)."""
+    ids = MSGID.findall(value)
+    if not ids and value.strip() and " " not in value.strip() and "@" in value:
+        ids = [value.strip().strip("<>")]
+    return ids
+
+
+def html_to_text(html: str) -> str:
+    """HTML as readable plain text: links kept as text, images and scripts dropped."""
+    conv = html2text.HTML2Text()
+    conv.body_width = 0
+    conv.ignore_images = True
+    conv.ignore_emphasis = True
+    conv.ignore_tables = True
+    conv.unicode_snob = True
+    try:
+        text = conv.handle(html)
+    except Exception:  # noqa: BLE001 - html2text on hostile markup: fall back to tag stripping
+        text = re.sub(r"<[^>]*>", " ", html)
+    return text.strip()
+
+
+def strip_quotes(text: str) -> str:
+    """The latest reply of a message, without the quoted history (and the "On ... wrote:")."""
+    try:
+        reply = _reply_parser.parse_reply(text)
+    except Exception:  # noqa: BLE001 - the parser's regexes on pathological input
+        reply = None
+    return reply.strip() if reply and reply.strip() else text.strip()
+
+
+def safe_filename(name: str, ctype: str, index: int) -> str:
+    """A display name only: no directories, no control characters, bounded length."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").split("/")[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*').strip(" .")
+    if not name:
+        ext = mimetypes.guess_extension(ctype) or ".bin"
+        name = f"attachment-{index}{ext}"
+    return name[-200:]
+
+
+def _body_and_attachments(mail: Mail) -> tuple[str, bool, list[InboundAttachment], int]:
+    plain: str | None = None
+    html: str | None = None
+    attachments: list[InboundAttachment] = []
+    dropped = 0
+    for index, part in enumerate(walk(mail.msg)):
+        ctype = content_type(part)
+        if part.is_multipart() and ctype != "message/rfc822":
+            continue
+        disp = disposition(part)
+        name = filename(part)
+        is_body_text = ctype in ("text/plain", "text/html") and disp != "attachment" and not name
+        if is_body_text:
+            if ctype == "text/plain" and plain is None:
+                plain = part_text(part)
+            elif ctype == "text/html" and html is None:
+                html = part_text(part)
+            continue
+        if ctype in SKIP_PARTS:
+            continue
+        if len(attachments) >= MAX_ATTACHMENTS:
+            dropped += 1
+            continue
+        data = _part_bytes(part, ctype)
+        if data is None:
+            continue
+        inline = disp == "inline" or bool(part.get("Content-ID"))
+        attachments.append(InboundAttachment(file_name=safe_filename(name, ctype, index),
+                                             content_type=ctype, data=data, inline=inline))
+    if plain is not None and plain.strip():
+        return plain, False, attachments, dropped
+    if html is not None:
+        return html_to_text(html), True, attachments, dropped
+    return plain or "", False, attachments, dropped
+
+
+def _part_bytes(part: object, ctype: str) -> bytes | None:
+    try:
+        if ctype == "message/rfc822":
+            inner = part.get_payload()  # type: ignore[attr-defined]
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            return bytes(inner.as_bytes()) if hasattr(inner, "as_bytes") else None
+        data = part.get_payload(decode=True)  # type: ignore[attr-defined]
+        return data if isinstance(data, bytes) else None
+    except Exception:  # noqa: BLE001 - an undecodable part is skipped, the message is not
+        return None
+
+
+def _sender(mail: Mail, envelope_from: str | None) -> tuple[str | None, str]:
+    for header in ("From", "Sender", "Reply-To"):
+        pairs = mail.addresses(header)
+        if pairs:
+            return pairs[0][1], pairs[0][0][:200]
+    return_path = mail.header("Return-Path").strip("<> ").lower()
+    if "@" in return_path and " " not in return_path:
+        return return_path, ""
+    if envelope_from and "@" in envelope_from:
+        return envelope_from.strip("<>").lower(), ""
+    return None, ""
+
+
+def _plus_token(addresses: Iterable[str], support: set[str]) -> str | None:
+    """The tag of ``local+tag@domain`` when ``local@domain`` is ours (or, unknown, any)."""
+    for addr in addresses:
+        local, _, domain = addr.lower().partition("@")
+        base, plus, tag = local.partition("+")
+        if plus and tag and (not support or f"{base}@{domain}" in support):
+            return tag
+    return None
+
+
+def parse(raw: bytes, *, envelope_from: str | None = None,
+          envelope_to: Iterable[str] = (), support_addresses: Iterable[str] = ()) -> ParsedMail:
+    """Parse one message. ``support_addresses`` (the tenant's) keep our own addresses out of the
+    participants and say which ``+tag`` is a reply token."""
+    mail = Mail(raw)
+    support = {a.lower() for a in support_addresses}
+    sender, sender_name = _sender(mail, envelope_from)
+    own_ids = message_ids(mail.raw_header("Message-ID"))
+    message_id = own_ids[0] if own_ids else None
+    refs: list[str] = []
+    for rid in message_ids(mail.raw_header("In-Reply-To")) + \
+            list(reversed(message_ids(" ".join(mail.compat.get_all("References") or [])))):
+        if rid not in refs and rid != message_id:
+            refs.append(rid)
+    subject = mail.header("Subject")[:255]
+    body, from_html, attachments, dropped = _body_and_attachments(mail)
+    recipients = [a for _, a in mail.addresses("To") + mail.addresses("Cc")
+                  + mail.addresses("Delivered-To") + mail.addresses("X-Original-To")]
+    token = _plus_token(list(envelope_to) + recipients, support)
+    is_reply = bool(refs or token or REPLY_SUBJECT.match(subject))
+    full_body = body.strip()
+    if is_reply:
+        body = strip_quotes(full_body)
+    participants = []
+    for _, addr in mail.addresses("Cc"):
+        base = re.sub(r"\+[^@]*@", "@", addr)
+        if addr != sender and base not in support and addr not in participants:
+            participants.append(addr)
+    classification = classify(mail, sender)
+    if message_id and len(message_id) <= 250:
+        dedupe = f"mid:{message_id}"
+    else:
+        dedupe = "sha256:" + hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
+    msg = InboundMessage(
+        channel=CHANNEL, dedupe_key=dedupe, sender_email=sender, sender_name=sender_name,
+        subject=subject, body=body, references=refs, message_ref=message_id, ref_kind=REF_KIND,
+        thread_token=token, attachments=attachments, participants=participants[:20],
+        is_automated=classification.automated, raw=raw,
+        meta={"kind": classification.kind, "reasons": classification.reasons,
+              "html_only": from_html, "quotes_stripped": is_reply and body != full_body,
+              "attachments_dropped": dropped})
+    return ParsedMail(message=msg, classification=classification, message_id=message_id)

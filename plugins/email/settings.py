@@ -1,0 +1,67 @@
+"""The per-tenant settings of the email plugin (validated by the admin API)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+SECRET_FIELDS = ("password", "relay_password")
+
+
+class EmailSettings(BaseModel):
+    """Everything a tenant configures for mail; ``README.md`` documents each field."""
+
+    # Intake: the addresses the SMTP server accepts for this tenant; the first is the From of replies.
+    addresses: list[str] = Field(default_factory=list)
+    from_name: str = ""
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # IMAP polling (optional): a mailbox the hub reads instead of (or besides) SMTP delivery.
+    host: str = ""
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    user: str = ""
+    password: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    # Outbound relay.
+    relay_host: str = ""
+    relay_port: int = Field(default=587, ge=1, le=65535)
+    relay_tls: Literal["starttls", "tls", "none"] = "starttls"
+    relay_user: str = ""
+    relay_password: str = ""
+    # Loop protection: at most this many automatic mails to one address per hour.
+    auto_reply_limit: int = Field(default=5, ge=0)
+    notify_events: list[str] = Field(
+        default_factory=lambda: ["created", "agent_reply", "status"])
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Lower-case, de-duplicated, each a plain ``local@domain`` without a ``+tag``."""
+        out: list[str] = []
+        for raw in value:
+            addr = raw.strip().lower()
+            local, at, domain = addr.partition("@")
+            if not at or not local or "." not in domain or "+" in local or " " in addr:
+                raise ValueError(f"not a plain support address: {raw!r}")
+            if addr not in out:
+                out.append(addr)
+        return out
+
+
+def load(values: dict[str, object]) -> EmailSettings:
+    """Settings from a stored config (settings and decrypted secrets merged); bad rows fall back
+    field by field to the defaults rather than stopping mail for the tenant."""
+    try:
+        return EmailSettings.model_validate(values)
+    except ValueError:
+        good = {}
+        for key, value in values.items():
+            if key in EmailSettings.model_fields:
+                try:
+                    EmailSettings.model_validate({key: value})
+                    good[key] = value
+                except ValueError:
+                    continue
+        return EmailSettings.model_validate(good)

@@ -1,0 +1,227 @@
+"""Email fixtures: the plugin's SMTP server and a relay sink on free ports, a real Dovecot, and a
+tenant with the plugin enabled and configured through the admin API."""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from hub import outbox
+from plugins.email.smtp_server import IntakeController
+from tests.services import free_port, port_open, require
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
+
+
+@dataclass
+class Sink:
+    """A local SMTP relay that keeps what it receives, parsed back."""
+
+    host: str
+    port: int
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    fail: bool = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.fail:
+            return "451 4.3.0 relay down for the test"
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
+                for _, _, raw in self.received]
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    port = free_port()
+    box = Sink("127.0.0.1", port)
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(hub) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The plugin's intake server on a free port."""
+    port = free_port()
+    controller = IntakeController(hub, "127.0.0.1", port)
+    controller.start()
+    yield "127.0.0.1", port
+    controller.stop()
+
+
+@dataclass
+class MailTenant:
+    """A tenant with the email plugin on: its support address, members and helpers."""
+
+    org: Any
+    address: str
+    hub: Any
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.org.tenant[0]
+
+    def configure(self, **settings: Any) -> None:
+        resp = self.org.admin.patch("/api/v1/admin/plugins/email/", json={"settings": settings})
+        assert resp.status_code == 200, resp.text
+
+    def deliver(self) -> int:
+        return outbox.drain(self.hub)
+
+
+def enable_email(org: Any, hub: Any, sink: Sink | None, address: str) -> MailTenant:
+    resp = org.admin.post("/api/v1/admin/plugins/email/enable/")
+    assert resp.status_code == 200, resp.text
+    tenant = MailTenant(org=org, address=address, hub=hub)
+    settings: dict[str, Any] = {"addresses": [address], "from_name": "Acme Support"}
+    if sink is not None:
+        settings.update(relay_host=sink.host, relay_port=sink.port, relay_tls="none")
+    tenant.configure(**settings)
+    return tenant
+
+
+@pytest.fixture
+def mail_tenant(org, hub, sink) -> MailTenant:  # type: ignore[no-untyped-def]
+    return enable_email(org, hub, sink, f"support@{org.tenant[1]}.test")
+
+
+@pytest.fixture
+def other_mail_tenant(other_org, hub, sink) -> MailTenant:  # type: ignore[no-untyped-def]
+    return enable_email(other_org, hub, sink, f"help@{other_org.tenant[1]}.test")
+
+
+def make_mail(*, sender: str, to: str, subject: str = "Printer on fire", body: str = "Help!",
+              message_id: str | None = None, headers: dict[str, str] | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{message_id or uuid.uuid4().hex + '@client.test'}>"
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+# ------------------------------------------------------------------ Dovecot
+
+
+@dataclass
+class Dovecot:
+    host: str
+    port: int
+    user: str
+    password: str
+    root: Path
+
+
+DOVECOT_CONF = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = 0
+first_valid_gid = 0
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+"""
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture
+def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
+    """A real Dovecot IMAP server on a free port, plaintext auth from a passwd-file."""
+    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
+                                         if os.path.exists("/usr/sbin/dovecot") else None)
+    require(binary is not None, "dovecot is not installed (apt-get install -y dovecot-imapd)")
+    assert binary is not None
+    root = tmp_path / "dovecot"
+    for sub in ("run", "state", "mail", "home"):
+        (root / sub).mkdir(parents=True)
+    port = free_port()
+    user, password = "support@acme.test", "imap-pass-123"
+    (root / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
+    login_user = "dovenull" if _user_exists("dovenull") else "nobody"
+    internal_user = "dovecot" if _user_exists("dovecot") else "nobody"
+    conf = root / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(root=root, port=port, uid=os.getuid(), gid=os.getgid(),
+                                        login_user=login_user, internal_user=internal_user))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(root, 0o755)
+    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if port_open("127.0.0.1", port):
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)  # waiting for a process to listen, not for application time
+        log = (root / "dovecot.log")
+        require(port_open("127.0.0.1", port),
+                f"dovecot did not start: {proc.stdout.read().decode() if proc.poll() else ''}"
+                f" {log.read_text() if log.exists() else ''}")
+        yield Dovecot("127.0.0.1", port, user, password, root)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,153 @@
+"""SMTP intake over real sockets: smtplib against the plugin's aiosmtpd server."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from core.models import Audit, Comment, InboundKey, Ticket
+from tests.plugins.email.conftest import make_mail
+
+
+def send(server: tuple[str, int], raw: bytes, *, sender: str, to: list[str]) -> tuple[int, bytes]:
+    """One SMTP session; returns the DATA reply (or the first refusal)."""
+    raw = crlf(raw)
+    with smtplib.SMTP(*server, timeout=10) as client:
+        client.ehlo()
+        code, reply = client.mail(sender)
+        assert code == 250
+        for rcpt in to:
+            code, reply = client.rcpt(rcpt)
+            if code != 250:
+                return code, reply
+        return client.data(raw)
+
+
+def crlf(raw: bytes) -> bytes:
+    """Wire line endings: smtplib sends bytes as they are."""
+    return re.sub(rb"\r?\n", b"\r\n", raw)
+
+
+def tickets(hub, tenant_id) -> list[Ticket]:  # type: ignore[no-untyped-def]
+    with hub.session() as s:
+        return list(s.scalars(select(Ticket).where(Ticket.tenant_id == tenant_id)
+                              .order_by(Ticket.id)))
+
+
+def test_mail_to_support_address_opens_a_ticket(hub, smtp_server, mail_tenant) -> None:
+    raw = make_mail(sender="Jane Doe <jane@customer.test>", to=mail_tenant.address,
+                    subject="VPN down", body="The VPN has been down since 9am.")
+    code, reply = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
+    assert code == 250, reply
+    rows = tickets(hub, mail_tenant.tenant_id)
+    assert [(t.subject, t.channel) for t in rows] == [("VPN down", "email")]
+    assert "VPN has been down" in rows[0].description
+    assert f"#{rows[0].id}".encode() in reply
+
+
+def test_unknown_recipient_is_refused_with_550(smtp_server, mail_tenant) -> None:
+    raw = make_mail(sender="jane@customer.test", to="nobody@elsewhere.test")
+    code, _ = send(smtp_server, raw, sender="jane@customer.test", to=["nobody@elsewhere.test"])
+    assert code == 550
+
+
+def test_disabled_tenant_address_is_refused(smtp_server, mail_tenant) -> None:
+    assert mail_tenant.org.admin.post("/api/v1/admin/plugins/email/disable/").status_code == 200
+    raw = make_mail(sender="jane@customer.test", to=mail_tenant.address)
+    code, _ = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
+    assert code == 550
+
+
+def test_message_over_tenant_limit_gets_552(hub, smtp_server, mail_tenant) -> None:
+    mail_tenant.configure(max_message_bytes=2048)
+    raw = make_mail(sender="jane@customer.test", to=mail_tenant.address, body="xxxxxxxxxx\n" * 500)
+    code, reply = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
+    assert code == 552, reply
+    assert tickets(hub, mail_tenant.tenant_id) == []
+
+
+def test_duplicate_delivery_makes_one_ticket(hub, smtp_server, mail_tenant) -> None:
+    raw = make_mail(sender="jane@customer.test", to=mail_tenant.address, message_id="dup-1@c.test")
+    for _ in range(3):
+        code, _ = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
+        assert code == 250
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+
+
+def test_plus_address_without_valid_token_still_reaches_tenant(hub, smtp_server,
+                                                               mail_tenant) -> None:
+    local, domain = mail_tenant.address.split("@")
+    raw = make_mail(sender="jane@customer.test", to=f"{local}+999-forged@{domain}")
+    code, _ = send(smtp_server, raw, sender="jane@customer.test",
+                   to=[f"{local}+999-forged@{domain}"])
+    assert code == 250
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+
+
+class FailingSessions:
+    """A session factory that fails like a database that went away, while ``down`` is set."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real = real
+        self.down = False
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return self.real(*args, **kwargs)
+
+
+def test_database_outage_gives_451_and_retry_lands_once(hub, smtp_server, mail_tenant,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = FailingSessions(hub.sessions)
+    monkeypatch.setattr(hub, "sessions", failing)
+    raw = make_mail(sender="jane@customer.test", to=mail_tenant.address, message_id="outage@c.test")
+    with smtplib.SMTP(*smtp_server, timeout=10) as client:
+        client.ehlo()
+        assert client.mail("jane@customer.test")[0] == 250
+        assert client.rcpt(mail_tenant.address)[0] == 250
+        failing.down = True  # the database goes away between RCPT and DATA
+        code, reply = client.data(crlf(raw))
+    assert code == 451, reply
+    # While down, even RCPT answers 451 (temporary), never 5xx.
+    with smtplib.SMTP(*smtp_server, timeout=10) as client:
+        client.ehlo()
+        client.mail("jane@customer.test")
+        assert client.rcpt(mail_tenant.address)[0] == 451
+    failing.down = False
+    for _ in range(2):  # the sender retries; a second retry must not duplicate
+        code, _ = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
+        assert code == 250
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+
+
+def test_one_message_to_two_tenants_lands_in_each(hub, smtp_server, mail_tenant,
+                                                  other_mail_tenant) -> None:
+    raw = make_mail(sender="jane@customer.test", to=mail_tenant.address)
+    code, _ = send(smtp_server, raw, sender="jane@customer.test",
+                   to=[mail_tenant.address, other_mail_tenant.address])
+    assert code == 250
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+    assert len(tickets(hub, other_mail_tenant.tenant_id)) == 1
+
+
+def test_threading_reason_is_audited(hub, smtp_server, mail_tenant) -> None:
+    first = make_mail(sender="jane@customer.test", to=mail_tenant.address, message_id="a1@c.test")
+    send(smtp_server, first, sender="jane@customer.test", to=[mail_tenant.address])
+    reply = make_mail(sender="jane@customer.test", to=mail_tenant.address, subject="Re: hi",
+                      body="More details", message_id="a2@c.test",
+                      headers={"In-Reply-To": "<a1@c.test>"})
+    send(smtp_server, reply, sender="jane@customer.test", to=[mail_tenant.address])
+    with hub.session() as s:
+        reasons = list(s.scalars(select(Audit.new_value).where(
+            Audit.tenant_id == mail_tenant.tenant_id, Audit.action == "Inbound Threaded")))
+        comments = s.scalar(select(func.count()).select_from(Comment).where(
+            Comment.tenant_id == mail_tenant.tenant_id))
+        keys = s.scalar(select(func.count()).select_from(InboundKey).where(
+            InboundKey.tenant_id == mail_tenant.tenant_id))
+    assert reasons == ["references"]
+    assert comments == 1 and keys == 2
