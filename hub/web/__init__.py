@@ -1,0 +1,77 @@
+"""The web console: end-user portal, agent console, admin and dashboard, server-rendered.
+
+``mount(app, hub)`` adds the pages, the static files (htmx is vendored: no CDN at runtime) and
+error handling that answers page requests with HTML instead of the API's JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from core.errors import HubError, Unauthenticated
+from hub.context import Hub
+from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
+from hub.web.render import HERE, render
+from hub.web.routes import admin, auth, dashboard, live, portal, queue, ticket
+from hub.web.session import SignInRequired
+
+ROUTERS = (auth.router, portal.router, ticket.router, queue.router, admin.router,
+           dashboard.router, live.router)
+
+
+def mount(app: FastAPI, hub: Hub) -> None:
+    """Add the console's routes, static files and HTML error pages to the app."""
+    pages = {getattr(r, "endpoint", None) for router in ROUTERS for r in router.routes}
+    for router in ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _install_errors(app, pages)
+
+
+def _is_page(request: Request, pages: set[Any]) -> bool:
+    """Whether the request was routed to one of the console's endpoints (not the API's)."""
+    endpoint = request.scope.get("endpoint")
+    return endpoint is not None and endpoint in pages
+
+
+def _sign_in(request: Request) -> Response:
+    if request.headers.get("hx-request"):
+        # htmx follows redirects itself; tell it to load the sign-in page as a whole.
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = "/login" if request.method != "GET" else f"/login?next={target}"
+    return RedirectResponse(url, status_code=303)
+
+
+def _install_errors(app: FastAPI, pages: set[Any]) -> None:
+    api_hub_error: Any = app.exception_handlers.get(HubError)
+    api_validation: Any = app.exception_handlers.get(RequestValidationError)
+
+    async def signin_required(request: Request, exc: Exception) -> Response:
+        return _sign_in(request)
+
+    async def hub_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HubError)
+        if not _is_page(request, pages):
+            return await api_hub_error(request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, Unauthenticated):
+            return _sign_in(request)
+        return render(request, None, None, "error.html", status=exc.status, message=exc.message)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        if not _is_page(request, pages):
+            return await api_validation(request, exc)  # type: ignore[no-any-return]
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        message = f"{where}: {first.get('msg', 'invalid input')}" if where else "Invalid input."
+        return render(request, None, None, "error.html", status=422, message=message)
+
+    app.add_exception_handler(SignInRequired, signin_required)
+    app.add_exception_handler(HubError, hub_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

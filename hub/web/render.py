@@ -1,0 +1,64 @@
+"""Jinja2 rendering of pages with the layout's context (user, CSRF token, live state, flash)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from core import clock, lifecycle
+from hub.web.live import live_state
+from hub.web.session import WebUser
+
+HERE = Path(__file__).parent
+FLASH_COOKIE = "hub_flash"
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _slug(value: str) -> str:
+    return str(value).lower().replace(" ", "-")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+templates.env.filters["slug"] = _slug
+templates.env.filters["when"] = _when
+templates.env.globals.update(STATUSES=lifecycle.STATUSES, PRIORITIES=lifecycle.PRIORITIES,
+                             CATEGORIES=lifecycle.CATEGORIES)
+
+
+def render(request: Request, session: Session | None, me: WebUser | None, name: str,
+           status: int = 200, **ctx: Any) -> HTMLResponse:
+    """A full page (or an htmx fragment: templates starting with ``_``)."""
+    flash = request.cookies.get(FLASH_COOKIE)
+    kind, _, text = unquote(flash).partition("|") if flash else ("", "", "")
+    context: dict[str, Any] = {"me": me, "csrf": me.csrf if me else ctx.pop("csrf", ""),
+                               "flash": {"kind": kind, "text": text} if text else None,
+                               "now": clock.now(),
+                               "path": request.url.path, **ctx}
+    if me is not None and session is not None and not name.startswith("_"):
+        context["live"] = live_state(session, me.actor)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if flash and not name.startswith("_"):
+        response.delete_cookie(FLASH_COOKIE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str, flash: str | None = None, *, error: bool = False) -> RedirectResponse:
+    """303 to ``url`` (POST-redirect-GET) with an optional one-time message."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        value = ("error|" if error else "ok|") + flash
+        response.set_cookie(FLASH_COOKIE, quote(value), httponly=True, samesite="lax",
+                            max_age=60)
+    return response

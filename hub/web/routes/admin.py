@@ -1,0 +1,119 @@
+"""Tenant administration pages: members and roles, plugins and their settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData
+
+from core.errors import HubError, Invalid
+from core.models import Membership, User
+from core.permissions import ROLES
+from core.services import identity
+from hub import plugin_admin
+from hub.api.deps import HubDep, SessionDep
+from hub.context import Hub
+from hub.web.plugin_form import build_fields, parse_form
+from hub.web.render import redirect, render
+from hub.web.session import PageUser, PostUser, WebUser, admin_only
+
+router = APIRouter(prefix="/admin")
+ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "manager": "Manager"}
+
+
+@router.get("/members", response_class=HTMLResponse)
+def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """Members of the tenant with their roles, and the form to add one or change a role."""
+    admin_only(me)
+    rows = session.execute(select(User.id, User.email, User.full_name, Membership.role)
+                           .join(Membership, Membership.user_id == User.id)
+                           .where(Membership.tenant_id == me.actor.tenant_id)
+                           .order_by(User.email)).all()
+    return render(request, session, me, "admin/members.html", members=rows, roles=ROLE_LABELS)
+
+
+@router.post("/members", response_model=None)
+def set_member(me: PostUser, session: SessionDep,
+               email: Annotated[str, Form(max_length=254)] = "",
+               role: Annotated[str, Form(max_length=20)] = "",
+               full_name: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Add a user to the tenant, or change the role of a member."""
+    admin_only(me)
+    try:
+        if role not in ROLES:
+            raise Invalid("choose a role", field="role")
+        user = identity.ensure_user(session, email=email, full_name=full_name.strip())
+        if user.id == me.actor.user_id and role != "admin":
+            raise Invalid("you cannot take away your own admin role", field="role")
+        identity.ensure_member(session, me.actor.tenant_id, user, role)
+    except HubError as exc:
+        session.rollback()
+        return redirect("/admin/members", flash=exc.message, error=True)
+    session.commit()
+    return redirect("/admin/members", flash=f"{user.email} is now {ROLE_LABELS[role]}.")
+
+
+def _plugins(hub: Hub, session: SessionDep, me: WebUser) -> list[dict[str, Any]]:
+    described = plugin_admin.describe(hub, session, me.actor)
+    for p in described:
+        p["fields"] = build_fields(p)
+    return described
+
+
+@router.get("/plugins", response_class=HTMLResponse)
+def plugins(request: Request, me: PageUser, session: SessionDep, hub: HubDep) -> HTMLResponse:
+    """Every installed plugin with its state for this tenant and its settings form."""
+    admin_only(me)
+    return render(request, session, me, "admin/plugins.html",
+                  plugins=_plugins(hub, session, me), errors={})
+
+
+@router.post("/plugins/{name}/enable", response_model=None)
+def enable(name: str, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
+    """Enable a plugin for this tenant only."""
+    return _set_enabled(name, True, me, session, hub)
+
+
+@router.post("/plugins/{name}/disable", response_model=None)
+def disable(name: str, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
+    """Disable a plugin for this tenant; its endpoints then answer 404 here."""
+    return _set_enabled(name, False, me, session, hub)
+
+
+def _set_enabled(name: str, enabled: bool, me: WebUser, session: SessionDep, hub: Hub) -> Response:
+    admin_only(me)
+    plugin_admin.set_enabled(hub, session, me.actor, name, enabled)
+    session.commit()
+    hub.tenant_hooks.invalidate(me.actor.tenant_id)
+    title = hub.infos[name].title
+    return redirect(f"/admin/plugins#plugin-{name}",
+                    flash=f"{title} is {'enabled' if enabled else 'disabled'} for this organisation.")
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/plugins/{name}/settings", response_model=None)
+def configure(name: str, request: Request, me: PostUser, session: SessionDep, hub: HubDep,
+              form: Annotated[FormData, Depends(_form)]) -> Response:
+    """Save the settings form (validated by the plugin's own settings model)."""
+    admin_only(me)
+    described = {p["name"]: p for p in _plugins(hub, session, me)}
+    plugin = described.get(name)
+    if plugin is None:
+        return render(request, session, me, "error.html", status=404,
+                      message=f"No installed plugin {name}.")
+    try:
+        plugin_admin.configure(hub, session, me.actor, name, parse_form(plugin["fields"], form))
+    except HubError as exc:
+        session.rollback()
+        return render(request, session, me, "admin/plugins.html", status=exc.status,
+                      plugins=_plugins(hub, session, me), errors={name: exc.message})
+    session.commit()
+    hub.tenant_hooks.invalidate(me.actor.tenant_id)
+    return redirect(f"/admin/plugins#plugin-{name}",
+                    flash=f"Settings of {plugin['title']} saved.")

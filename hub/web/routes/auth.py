@@ -1,0 +1,138 @@
+"""Sign-in (email + password, then a tenant when the user belongs to several) and sign-out."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from core.clock import now
+from core.errors import Forbidden
+from core.models import Membership, Tenant, User
+from core.services import identity
+from hub.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    HubDep,
+    SessionDep,
+    make_session_cookie,
+)
+from hub.context import Hub
+from hub.web.render import redirect, render
+from hub.web.session import LOGIN_CSRF_COOKIE, PostUser
+
+router = APIRouter()
+PENDING_MAX_AGE = 300  # seconds between the password step and the tenant step
+
+
+def _pending(hub: Hub) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(hub.settings.secret_key, salt="hub-web-pending-login")
+
+
+def _login_page(request: Request, *, status: int = 200, error: str | None = None,
+                email: str = "", tenants: list[tuple[str, str]] | None = None,
+                pending: str = "", next_url: str = "/") -> HTMLResponse:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, None, None, "login.html", status=status, csrf=token, error=error,
+                      email=email, tenants=tenants, pending=pending, next_url=next_url)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        max_age=3600)
+    return response
+
+
+def _check_login_csrf(request: Request, sent: str) -> None:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise Forbidden("the form has expired or its CSRF token is wrong; reload the page")
+
+
+def _safe_next(value: str) -> str:
+    """Only local paths: never an open redirect."""
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - query name
+    """The sign-in form."""
+    return _login_page(request, next_url=_safe_next(next))
+
+
+def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
+    rows = session.execute(select(Tenant.slug, Tenant.name).join(
+        Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)
+        .order_by(Tenant.name)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _sign_in(hub: Hub, session: SessionDep, user: User, slug: str, next_url: str) -> Response:
+    tenant = identity.tenant_by_slug(session, slug)
+    user.last_login = now()
+    session.commit()
+    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant.id)
+    response = redirect(next_url)
+    secure = hub.settings.cookie_secure
+    response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
+                        max_age=SESSION_MAX_AGE)
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, hub: HubDep, session: SessionDep,
+          email: Annotated[str, Form(max_length=254)] = "",
+          password: Annotated[str, Form(max_length=1000)] = "",
+          csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    """Check email and password (argon2); ask for the tenant when there are several."""
+    _check_login_csrf(request, csrf_token)
+    next_url = _safe_next(next)
+    user = identity.user_by_email(session, email) if email else None
+    if user is None or not user.is_active or not identity.check_password(user, password):
+        return _login_page(request, status=401, error="Wrong email or password.", email=email,
+                           next_url=next_url)
+    tenants = _tenants_of(session, user)
+    if not tenants:
+        return _login_page(request, status=403, email=email, next_url=next_url,
+                           error="This account does not belong to any organisation.")
+    if len(tenants) == 1:
+        return _sign_in(hub, session, user, tenants[0][0], next_url)
+    pending = _pending(hub).dumps({"u": user.id})
+    return _login_page(request, email=email, tenants=tenants, pending=pending,
+                       next_url=next_url)
+
+
+@router.post("/login/tenant", response_model=None)
+def login_tenant(request: Request, hub: HubDep, session: SessionDep,
+                 pending: Annotated[str, Form()], tenant: Annotated[str, Form(max_length=63)],
+                 csrf_token: Annotated[str, Form()] = "",
+                 next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    """Second step for users of several tenants: the chosen tenant names the session."""
+    _check_login_csrf(request, csrf_token)
+    try:
+        data = _pending(hub).loads(pending, max_age=PENDING_MAX_AGE)
+    except BadSignature:
+        return _login_page(request, status=401, error="The sign-in took too long; try again.")
+    user = session.get(User, int(data["u"]))
+    if user is None or not user.is_active:
+        return _login_page(request, status=401, error="Wrong email or password.")
+    tenants = _tenants_of(session, user)
+    if tenant not in {slug for slug, _ in tenants}:
+        return _login_page(request, status=422, error="Choose one of your organisations.",
+                           email=user.email, tenants=tenants, pending=pending,
+                           next_url=_safe_next(next))
+    return _sign_in(hub, session, user, tenant, _safe_next(next))
+
+
+@router.post("/logout", response_model=None)
+def logout(me: PostUser) -> Response:
+    """Sign out: drop the session cookies."""
+    response = redirect("/login", flash="You are signed out.")
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response

@@ -1,0 +1,56 @@
+"""The live stream and the in-app notifications."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy import select, update
+
+from core.clock import now
+from core.models import Notification
+from hub.api.deps import HubDep, SessionDep
+from hub.web.live import event_stream
+from hub.web.render import redirect, render
+from hub.web.session import PageUser, PostUser, page_user
+
+router = APIRouter()
+
+
+@router.get("/events")
+def events(request: Request, hub: HubDep) -> StreamingResponse:
+    """Server-sent events: the user's live state whenever it changes (about once a second).
+
+    The user is read in a short session of its own: a request-scoped session would hold a
+    database connection for the whole life of the stream."""
+    with hub.session() as session:
+        me = page_user(request, hub, session)
+    return event_stream(request, hub, me.actor)
+
+
+def _recent(session: SessionDep, me: PageUser) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(
+        Notification.tenant_id == me.actor.tenant_id, Notification.user_id == me.actor.user_id
+    ).order_by(Notification.id.desc()).limit(50)))
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """The user's latest notifications, unread first marked as such."""
+    return render(request, session, me, "notifications.html", items=_recent(session, me))
+
+
+@router.get("/notifications/menu", response_class=HTMLResponse)
+def notifications_menu(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """The unread notifications as a fragment, for the header's live panel."""
+    items = [n for n in _recent(session, me)[:10] if n.read_at is None]
+    return render(request, session, me, "_notifications.html", items=items)
+
+
+@router.post("/notifications/read", response_model=None)
+def mark_read(me: PostUser, session: SessionDep) -> Response:
+    """Mark every notification read."""
+    session.execute(update(Notification).where(
+        Notification.tenant_id == me.actor.tenant_id, Notification.user_id == me.actor.user_id,
+        Notification.read_at.is_(None)).values(read_at=now()))
+    session.commit()
+    return redirect("/notifications", flash="All notifications are marked read.")

@@ -1,0 +1,88 @@
+"""The end-user portal: the home redirect, "my tickets" and the new-ticket form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from core import lifecycle
+from core.errors import HubError, Invalid
+from core.permissions import MANAGER
+from core.services.attachments import add_attachment
+from core.services.tickets import TicketFilter, create_ticket, list_tickets
+from hub.api.deps import HubDep, SessionDep
+from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
+from hub.web.render import redirect, render
+from hub.web.session import PageUser, PostUser
+
+router = APIRouter()
+PAGE_SIZE = 25
+
+
+@router.get("/", response_model=None)
+def home(me: PageUser) -> Response:
+    """Each role starts on its own page."""
+    if me.is_staff:
+        return redirect("/queue")
+    if me.role == MANAGER:
+        return redirect("/dashboard")
+    return redirect("/tickets")
+
+
+@router.get("/tickets", response_class=HTMLResponse, response_model=None)
+def my_tickets(request: Request, me: PageUser, session: SessionDep,
+               status: Annotated[str, Query(max_length=20)] = "",
+               q: Annotated[str, Query(max_length=200)] = "",
+               cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    """The requester's own tickets with status badges, a status filter and search."""
+    if me.reads_all:
+        return redirect("/queue" if me.is_staff else "/dashboard")
+    flt = TicketFilter(q=q.strip() or None)
+    if status == "open":
+        flt.status = list(lifecycle.OPEN_STATUSES)
+    elif status == "done":
+        flt.status = list(lifecycle.DONE_STATUSES)
+    elif status in lifecycle.STATUSES:
+        flt.status = [status]
+    rows, next_cursor = list_tickets(session, me.actor, flt, limit=PAGE_SIZE, cursor=cursor)
+    return render(request, session, me, "portal/list.html", tickets=rows,
+                  next_cursor=next_cursor, sel_status=status, q=q, paged=bool(cursor))
+
+
+@router.get("/tickets/new", response_class=HTMLResponse)
+def new_ticket_form(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """The form to open a ticket."""
+    if not me.is_staff and me.role == MANAGER:
+        return render(request, session, me, "error.html", status=403,
+                      message="Managers have read-only access.")
+    return render(request, session, me, "portal/new.html", form={}, error=None)
+
+
+@router.post("/tickets/new", response_model=None)
+def new_ticket(request: Request, me: PostUser, session: SessionDep, hub: HubDep,
+               subject: Annotated[str, Form(max_length=255)] = "",
+               description: Annotated[str, Form(max_length=100_000)] = "",
+               category: Annotated[str, Form(max_length=50)] = "",
+               priority: Annotated[str, Form(max_length=20)] = "Medium",
+               files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """Open a ticket (the signed-in user is the requester) with its attachments."""
+    form = {"subject": subject, "description": description, "category": category,
+            "priority": priority}
+    try:
+        uploads = read_uploads(files, hub.attachment_policy.max_bytes)
+        if len(uploads) > MAX_UPLOAD_FILES:
+            raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
+        ticket = create_ticket(session, me.actor, subject=subject, description=description,
+                               category=category, priority=priority, channel="web")
+        for name, data in uploads:
+            add_attachment(session, me.actor, ticket, file_name=name, data=data,
+                           store=hub.blob_store, policy=hub.attachment_policy)
+    except HubError as exc:
+        session.rollback()
+        return render(request, session, me, "portal/new.html", status=exc.status, form=form,
+                      error=exc.message, error_field=exc.field)
+    session.commit()
+    hub.kick()
+    return redirect(f"/tickets/{ticket.id}", flash=f"Ticket #{ticket.id} was created.")

@@ -1,0 +1,197 @@
+"""The ticket page for requesters and staff, and every action taken from it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from core import lifecycle
+from core.errors import HubError, Invalid
+from core.models import Audit, Ticket
+from core.services.attachments import add_attachment, list_attachments
+from core.services.comments import add_comment, visible_comments
+from core.services.merge import merge_ticket, merged_sources
+from core.services.tickets import UNSET, Changes, get_ticket, update_ticket
+from hub.api.deps import HubDep, SessionDep
+from hub.api.routes import tickets as ticket_api
+from hub.api.schemas import EscalateRequest
+from hub.context import Hub
+from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads, staff_members, user_names
+from hub.web.render import redirect, render
+from hub.web.session import PageUser, PostUser, WebUser, staff_only
+
+router = APIRouter()
+AUDIT_LIMIT = 200
+
+
+def _thread(session: SessionDep, me: WebUser, ticket: Ticket) -> dict[str, Any]:
+    """Comments and attachments the user may see, attachments grouped under their comment."""
+    comments = visible_comments(session, me.actor, ticket)
+    attachments = list_attachments(session, me.actor, ticket)
+    by_comment: dict[int | None, list[Any]] = {}
+    for a in attachments:
+        by_comment.setdefault(a.comment_id, []).append(a)
+    return {"comments": comments, "files_by_comment": by_comment,
+            "ticket_files": by_comment.get(None, [])}
+
+
+def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"ticket": ticket, **_thread(session, me, ticket)}
+    ids: set[int | None] = {ticket.created_by, ticket.assigned_to}
+    ids |= {c.user_id for c in ctx["comments"]}
+    if me.is_staff:
+        ctx["audit"] = list(session.scalars(select(Audit).where(
+            Audit.ticket_id == ticket.id, Audit.tenant_id == me.actor.tenant_id
+        ).order_by(Audit.id.desc()).limit(AUDIT_LIMIT)))
+        ids |= {a.performed_by for a in ctx["audit"]}
+        ctx["staff"] = staff_members(session, me.actor.tenant_id)
+        ctx["statuses"] = [s for s in lifecycle.STATUSES
+                           if s == ticket.status or lifecycle.can_transition(ticket.status, s,
+                                                                              staff=True)]
+        ctx["targets"] = ticket_api.escalation_targets(ticket.id, me.actor, session, hub)
+        ctx["merged"] = [(m, visible_comments(session, me.actor, m))
+                         for m in merged_sources(session, me.actor, ticket)]
+        if ticket.merged_into_id:
+            ctx["merged_into"] = ticket.merged_into_id
+    ctx["names"] = user_names(session, ids)
+    ctx["can_reopen"] = (not me.is_staff and ticket.created_by == me.actor.user_id
+                         and lifecycle.can_transition(ticket.status, "Reopened", staff=False))
+    ctx["can_rate"] = (ticket.created_by == me.actor.user_id
+                       and ticket.status in lifecycle.DONE_STATUSES
+                       and ticket.satisfaction_rating is None)
+    ctx["writer"] = me.role != "manager"
+    return ctx
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(ticket_id: int, request: Request, me: PageUser, session: SessionDep,
+                hub: HubDep) -> HTMLResponse:
+    """The ticket with its thread: public only for requesters, notes and audit for staff."""
+    ticket = get_ticket(session, me.actor, ticket_id)
+    return render(request, session, me, "ticket.html", **_page_context(session, hub, me, ticket))
+
+
+@router.get("/tickets/{ticket_id}/thread", response_class=HTMLResponse)
+def thread(ticket_id: int, request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """The thread alone, refreshed live when a comment arrives."""
+    ticket = get_ticket(session, me.actor, ticket_id)
+    ctx = _thread(session, me, ticket)
+    ctx["names"] = user_names(session, {c.user_id for c in ctx["comments"]})
+    return render(request, session, me, "_thread.html", ticket=ticket, **ctx)
+
+
+def _back(ticket_id: int) -> str:
+    return f"/tickets/{ticket_id}"
+
+
+def _failed(ticket_id: int, exc: HubError, session: SessionDep) -> Response:
+    session.rollback()
+    return redirect(_back(ticket_id), flash=exc.message, error=True)
+
+
+@router.post("/tickets/{ticket_id}/reply", response_model=None)
+def reply(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+          comment: Annotated[str, Form(max_length=100_000)] = "",
+          kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
+          files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """A public reply or (staff) an internal note, with attachments."""
+    internal = kind == "internal"
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        uploads = read_uploads(files, hub.attachment_policy.max_bytes)
+        if len(uploads) > MAX_UPLOAD_FILES:
+            raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
+        row = None
+        if comment.strip() or not uploads:
+            row = add_comment(session, me.actor, ticket, comment=comment, is_internal=internal,
+                              channel="web")
+        for name, data in uploads:
+            add_attachment(session, me.actor, ticket, file_name=name, data=data,
+                           store=hub.blob_store, policy=hub.attachment_policy,
+                           comment_id=row.id if row else None, is_internal=internal)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    session.commit()
+    hub.kick()
+    what = "Internal note added." if internal else "Reply sent."
+    return redirect(_back(ticket_id) + "#thread", flash=what)
+
+
+def _apply(ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: Changes,
+           done: str) -> Response:
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        changed = update_ticket(session, me.actor, ticket, changes)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    session.commit()
+    hub.kick()
+    return redirect(_back(ticket_id), flash=done if changed else "Nothing changed.")
+
+
+@router.post("/tickets/{ticket_id}/reopen", response_model=None)
+def reopen(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
+    """The requester reopens a Resolved or Closed ticket (spec section 3)."""
+    return _apply(ticket_id, me, session, hub, Changes(status="Reopened", reason="reopened"),
+                  "The ticket was reopened.")
+
+
+@router.post("/tickets/{ticket_id}/rate", response_model=None)
+def rate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+         rating: Annotated[int, Form(ge=1, le=5)],
+         feedback: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """CSAT: a rating from 1 to 5 with optional feedback, once Resolved or Closed."""
+    changes = Changes(satisfaction_rating=rating)
+    if feedback.strip():
+        changes.feedback = feedback.strip()
+    return _apply(ticket_id, me, session, hub, changes, "Thank you for your rating.")
+
+
+@router.post("/tickets/{ticket_id}/update", response_model=None)
+def update(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+           status: Annotated[str, Form(max_length=20)] = "",
+           priority: Annotated[str, Form(max_length=20)] = "",
+           category: Annotated[str, Form(max_length=50)] = "",
+           assigned_to: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Status, priority, category and assignment from the ticket page (staff)."""
+    staff_only(me)
+    changes = Changes()
+    changes.status = status or UNSET
+    changes.priority = priority or UNSET
+    changes.category = category or UNSET
+    if assigned_to == "none":
+        changes.assigned_to = None
+    elif assigned_to.isdigit():
+        changes.assigned_to = int(assigned_to)
+    return _apply(ticket_id, me, session, hub, changes, "The ticket was updated.")
+
+
+@router.post("/tickets/{ticket_id}/merge", response_model=None)
+def merge(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+          target_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
+    """Merge this ticket into another (staff); the page of the target opens."""
+    staff_only(me)
+    try:
+        target = merge_ticket(session, me.actor, ticket_id, target_id)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    session.commit()
+    hub.kick()
+    return redirect(_back(target.id), flash=f"Ticket #{ticket_id} was merged into this ticket.")
+
+
+@router.post("/tickets/{ticket_id}/escalate", response_model=None)
+def escalate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+             target: Annotated[str, Form(max_length=40)],
+             note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Escalate through a target an enabled plugin offers (the API's rules, reused)."""
+    staff_only(me)
+    try:
+        body = EscalateRequest(target=target, note=note.strip())
+        ticket_api.escalate(ticket_id, body, me.actor, session, hub)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    return redirect(_back(ticket_id), flash=f"Escalation to {target} was requested.")

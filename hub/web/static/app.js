@@ -1,0 +1,44 @@
+/* Live updates: listen to the server's state stream and refresh only what changed.
+   The server sends {t: newest ticket id, c: newest comment id, n: unread notifications}. */
+(function () {
+  "use strict";
+  var body = document.body;
+  if (!body || !body.dataset.live || !window.EventSource) { return; }
+  var state = {t: +body.dataset.liveT, c: +body.dataset.liveC, n: +body.dataset.liveN};
+  var announcer = document.getElementById("live-announcer");
+
+  function announce(text) {
+    if (!announcer) { return; }
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+  function fire(name) {
+    if (window.htmx) { window.htmx.trigger(body, name); }
+    else { body.dispatchEvent(new CustomEvent(name)); }
+  }
+  function showCount(n) {
+    var badge = document.getElementById("notif-count");
+    if (!badge) { return; }
+    badge.textContent = n + " unread";
+    badge.hidden = n === 0;
+  }
+
+  var source = new EventSource("/events");
+  source.addEventListener("state", function (event) {
+    var next = JSON.parse(event.data);
+    if (next.t > state.t) {
+      announce("New tickets arrived.");
+      // Never pull rows out from under an agent's bulk selection.
+      if (!document.querySelector("#queue-rows input:checked")) { fire("hub:tickets"); }
+    }
+    if (next.c > state.c) { fire("hub:comments"); announce("New messages arrived."); }
+    if (next.n !== state.n) {
+      showCount(next.n);
+      if (next.n > state.n && window.htmx) {
+        window.htmx.ajax("GET", "/notifications/menu", {target: "#notif-panel", swap: "innerHTML"});
+      }
+    }
+    state = next;
+  });
+  window.addEventListener("pagehide", function () { source.close(); });
+}());

@@ -1,0 +1,174 @@
+"""The console without a browser: sign-in, CSRF, role access, and the main flows end to end."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from core.models import Comment, Notification, TenantPlugin, Ticket
+from tests.web.conftest import PASSWORD, csrf_of, sign_in
+
+
+def _new_ticket(web, subject: str = "Printer on fire", **extra):  # type: ignore[no-untyped-def]
+    web.page("/tickets/new")
+    data = {"subject": subject, "description": "It smokes.", "category": "Technical Issue",
+            "priority": "High", **extra}
+    response = web.post("/tickets/new", data)
+    assert response.status_code == 303, response.text[:300]
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def test_sign_in_wrong_password_and_sign_out(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    bad = client.post("/login", data={"email": web_org["agent"].email, "password": "nope",
+                                      "csrf_token": token}, follow_redirects=False)
+    assert bad.status_code == 401 and "Wrong email or password" in bad.text
+    web = sign_in(app, web_org["agent"].email)
+    assert web.client.get("/queue").status_code == 200
+    out = web.post("/logout")
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    again = web.client.get("/queue", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/login?next=/queue")
+
+
+def test_tenant_is_chosen_at_sign_in(app, web_org, make_tenant, make_member) -> None:  # type: ignore[no-untyped-def]
+    other = make_tenant()
+    make_member(other, "admin", email=web_org["agent"].email, password=PASSWORD)
+    web = sign_in(app, web_org["agent"].email, tenant=other[1])
+    # In the second tenant this user is an admin, so the admin pages exist for them.
+    assert "Members and roles" in web.page("/admin/members")
+
+
+def test_post_without_or_with_wrong_csrf_is_rejected(app, web_org, hub) -> None:  # type: ignore[no-untyped-def]
+    web = sign_in(app, web_org["end_user"].email)
+    data = {"subject": "x", "description": "y", "category": "Other"}
+    missing = web.client.post("/tickets/new", data=data, follow_redirects=False)
+    wrong = web.client.post("/tickets/new", data={**data, "csrf_token": "forged"},
+                            follow_redirects=False)
+    assert missing.status_code == 403 and wrong.status_code == 403
+    assert "CSRF" in wrong.text
+    with hub.session() as s:
+        assert s.scalar(select(Ticket.id)) is None
+    login = TestClient(app).post("/login", data={"email": web_org["agent"].email,
+                                                  "password": PASSWORD, "csrf_token": "x"})
+    assert login.status_code == 403
+
+
+def test_roles_see_only_their_pages(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    for url in ("/queue", "/admin/members", "/admin/plugins", "/dashboard"):
+        assert user.client.get(url).status_code == 404, url
+    tid = _new_ticket(user)
+    assert user.post(f"/tickets/{tid}/update", {"status": "Closed"}).status_code == 404
+    assert user.post("/queue/bulk", {"ids": [tid], "action": "close"}).status_code == 404
+    agent = sign_in(app, web_org["agent"].email)
+    assert agent.client.get("/admin/plugins").status_code == 404
+    assert agent.client.get("/queue").status_code == 200
+    manager = sign_in(app, web_org["manager"].email)
+    assert manager.client.get("/dashboard").status_code == 200
+    assert manager.client.get("/queue").status_code == 404
+    other_user = sign_in(app, web_org["admin"].email)
+    assert other_user.client.get("/admin/plugins").status_code == 200
+
+
+def test_requester_and_agent_flow(app, web_org, hub) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    tid = _new_ticket(user)
+    listing = user.page("/tickets")
+    assert f"#{tid} Printer on fire" in listing and "Status: </span>New" in listing
+    agent = sign_in(app, web_org["agent"].email)
+    assert "Printer on fire" in agent.page("/queue?status=New&priority=High")
+    agent.page(f"/tickets/{tid}")
+    name = web_org["admin"].email.split("@")[0]
+    assert agent.post(f"/tickets/{tid}/reply", {"comment": "Try turning it off.",
+                                                 "kind": "public"}).status_code == 303
+    assert agent.post(f"/tickets/{tid}/reply", {"comment": f"Secret hint @{name}",
+                                                 "kind": "internal"}).status_code == 303
+    assert agent.post(f"/tickets/{tid}/update", {"status": "Resolved", "priority": "High",
+                                                  "category": "Technical Issue",
+                                                  "assigned_to": str(web_org["agent"].user_id)}
+                      ).status_code == 303
+    page = agent.page(f"/tickets/{tid}")
+    assert "Internal note — staff only" in page and "Secret hint" in page and "Audit trail" in page
+    with hub.session() as s:
+        note = s.scalars(select(Notification).where(
+            Notification.user_id == web_org["admin"].user_id)).one()
+        assert note.ticket_id == tid
+    seen = user.page(f"/tickets/{tid}")
+    assert "Try turning it off." in seen and "Secret hint" not in seen
+    assert "How did we do?" in seen
+    assert user.post(f"/tickets/{tid}/rate", {"rating": "5", "feedback": "Fast"}).status_code == 303
+    assert "You rated this ticket" in user.page(f"/tickets/{tid}")
+    assert user.post(f"/tickets/{tid}/reopen").status_code == 303
+    with hub.session() as s:
+        ticket = s.get(Ticket, tid)
+        assert ticket.status == "Reopened" and ticket.satisfaction_rating == 5
+        assert s.scalar(select(Comment.is_internal).where(Comment.comment.like("Secret%")))
+
+
+def test_attachment_upload_with_new_ticket_and_reply(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    user.page("/tickets/new")
+    response = user.client.post("/tickets/new", data={
+        "csrf_token": user.csrf, "subject": "Logs", "description": "see file",
+        "category": "Other", "priority": "Low"},
+        files=[("files", ("log.txt", b"line one\n", "text/plain"))], follow_redirects=False)
+    assert response.status_code == 303
+    tid = int(response.headers["location"].rsplit("/", 1)[1])
+    page = user.page(f"/tickets/{tid}")
+    link = re.search(r'href="(/api/v1/support/tickets/\d+/attachments/\d+/)"', page)
+    assert link and "log.txt" in page
+    assert user.client.get(link.group(1)).content == b"line one\n"
+    bad = user.client.post(f"/tickets/{tid}/reply", data={"csrf_token": user.csrf, "comment": ""},
+                           files=[("files", ("x.exe", b"MZ\x90\x00" + b"\x00" * 60,
+                                             "application/octet-stream"))],
+                           follow_redirects=False)
+    assert bad.status_code == 303
+    assert "not accepted" in user.page(f"/tickets/{tid}")
+
+
+def test_bulk_close_and_saved_views(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    ids = [_new_ticket(user, subject=f"Bulk {i}") for i in range(3)]
+    agent = sign_in(app, web_org["agent"].email)
+    agent.page("/queue")
+    response = agent.post("/queue/bulk", {"ids": ids[:2], "action": "close"})
+    assert response.status_code == 303
+    assert "2 of 2 tickets updated" in agent.page("/queue")
+    closed = agent.page("/queue?status=Closed")
+    assert "Bulk 0" in closed and "Bulk 1" in closed and "Bulk 2" not in closed
+    assert agent.post("/queue/views", {"name": "Closed ones", "query": "status=Closed"}
+                      ).status_code == 303
+    page = agent.page("/queue")
+    assert 'href="/queue?status=Closed"' in page and "Closed ones" in page
+
+
+def test_plugin_enable_is_per_tenant(app, web_org, hub, make_tenant, make_member) -> None:  # type: ignore[no-untyped-def]
+    installed = hub.installed()
+    if not installed:
+        return
+    name = installed[0]
+    admin = sign_in(app, web_org["admin"].email)
+    page = admin.page("/admin/plugins")
+    assert all(f'id="plugin-{n}"' in page for n in installed)
+    assert admin.post(f"/admin/plugins/{name}/enable").status_code == 303
+    other = make_member(make_tenant(), "admin", password=PASSWORD)
+    other_admin = sign_in(app, other.email)
+    other_page = other_admin.page("/admin/plugins")
+    assert re.search(rf'id="state-{name}">.*?Disabled', other_page)
+    assert re.search(rf'id="state-{name}">.*?Enabled', admin.page("/admin/plugins"))
+    with hub.session() as s:
+        rows = s.scalars(select(TenantPlugin).where(TenantPlugin.plugin == name)).all()
+        assert [(r.tenant_id, r.enabled) for r in rows] == [(web_org["admin"].tenant_id, True)]
+
+
+def test_dashboard_has_tables_for_charts(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    _new_ticket(user)
+    manager = sign_in(app, web_org["manager"].email)
+    page = manager.page("/dashboard")
+    assert "Tickets by priority (table)" in page
+    assert re.search(r'<th scope="row">High</th><td>1</td>', page)
