@@ -136,6 +136,10 @@ def world(hub: Hub, client: TestClient, org: TenantSet, fake_slack: FakeSlack) -
     fake_slack.add_user(AGENT_SLACK, org.agent.email, "Alex Agent")
     fake_slack.add_user("UB111", None, "other-app", is_bot=True)
     configure(org, fake_slack)
+    # Built-in round-robin auto-assignment would assign every new ticket; these tests assign
+    # from Slack themselves.
+    r = org.admin.patch("/api/v1/support/automation/", json={"assign_mode": "off"})
+    assert r.status_code == 200, r.text
     w = SlackWorld(hub=hub, client=client, org=org, fake=fake_slack,
                    requester_email=requester_email)
     yield w

@@ -21,6 +21,7 @@ class Call:
     method: str
     params: dict[str, Any]
     token: str | None
+    answer: dict[str, Any] = field(default_factory=dict)
 
     def text(self) -> str:
         """Everything a person would read in the message: text and block texts."""
@@ -114,8 +115,15 @@ class FakeSlack:
     # ------------------------------------------------------------ Slack's answers
 
     def handle(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, Any]:
+        call = Call(method, dict(params), token)
         with self._lock:
-            self.calls.append(Call(method, dict(params), token))
+            self.calls.append(call)
+        status, answer = self._answer(method, params, token)
+        call.answer = answer
+        return status, answer
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, Any]:
+        with self._lock:
             if self.fail.get(method):
                 self.fail[method] -= 1
                 return 200, {"ok": False, "error": "internal_error"}
