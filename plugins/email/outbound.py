@@ -82,10 +82,12 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         log.info("email: tenant %s has no support address or relay; event %s not mailed",
                  event.tenant_id, event.id)
         return
-    if kind == CREATED and "created" not in settings.notify_events or \
-            kind == AGENT_REPLY and "agent_reply" not in settings.notify_events or \
-            kind == STATUS and "status" not in settings.notify_events:
+    if kind not in settings.notify_events:
         return
+    if kind == STATUS:
+        new_status = (event.payload.get("changes") or {}).get("status", [None, None])[1]
+        if new_status not in settings.notify_statuses:
+            return
     with hub.session() as s:
         if s.scalar(select(SentMail.id).where(SentMail.tenant_id == event.tenant_id,
                                               SentMail.event_id == event.id)):

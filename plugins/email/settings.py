@@ -34,6 +34,9 @@ class EmailSettings(BaseModel):
     auto_reply_limit: int = Field(default=5, ge=0)
     notify_events: list[str] = Field(
         default_factory=lambda: ["created", "agent_reply", "status"])
+    # Status changes mailed to the requester ("Open" is left out: it only means "assigned").
+    notify_statuses: list[str] = Field(
+        default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"])
 
     @field_validator("addresses")
     @classmethod
