@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
-from core.api import Capability, PluginInfo, hookimpl
+import uuid
+from typing import Any
+
+from core.api import (
+    Capability,
+    Escalation,
+    EscalationResult,
+    EscalationTarget,
+    HubContext,
+    PluginInfo,
+    TicketEvent,
+    events,
+    hookimpl,
+)
+from plugins.jira import escalation as escalation_
+from plugins.jira import outbound, routes
+from plugins.jira.settings import SECRET_FIELDS, JiraSettings, load
 
 
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
+    """Jira issues for escalated tickets, with status and comments synced back."""
     return PluginInfo(name="jira", title="Jira",
                       description="Escalate tickets to Jira issues with two-way status and comment sync.",
-                      capabilities=(Capability.ESCALATE, Capability.NOTIFY))
+                      capabilities=(Capability.ESCALATE, Capability.NOTIFY),
+                      settings_model=JiraSettings, secret_fields=SECRET_FIELDS)
+
+
+@hookimpl
+def hub_routes(hub: HubContext) -> Any:
+    """The inbound webhook endpoint."""
+    return routes.build(hub)
+
+
+@hookimpl
+def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
+    """"Create Jira issue" for every tenant that has the plugin on.
+
+    No database access here: the escalate endpoint calls this inside its own write transaction.
+    An escalation without a server or project is noted on the ticket as refused.
+    """
+    return [EscalationTarget(plugin="jira", target=escalation_.TARGET, label="Create Jira issue")]
+
+
+@hookimpl
+def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | None:
+    """Create (once) the Jira issue of a ticket an agent or a rule escalated to ``jira``."""
+    if escalation.target != escalation_.TARGET:
+        return None
+    return escalation_.escalate(hub, escalation, load(hub.config(escalation.tenant_id, "jira")))
+
+
+@hookimpl
+def hub_notify(event: TicketEvent, hub: HubContext) -> None:
+    """Post internal notes marked for Jira (``#jira ...``) to the linked issue."""
+    if event.type != events.COMMENT_ADDED or event.comment is None:
+        return
+    if not event.comment.is_internal or event.comment.channel == "jira":
+        return
+    outbound.post_comment(hub, event, load(hub.config(event.tenant_id, "jira")))

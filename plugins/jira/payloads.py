@@ -1,0 +1,73 @@
+"""Typed view of an inbound Jira webhook (Cloud and Server shapes; only what the hub uses)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JiraComment:
+    id: str
+    body: str
+    author_ids: tuple[str, ...]
+    author_name: str
+
+
+@dataclass(frozen=True)
+class JiraWebhook:
+    """One webhook: its event, the acting user, the issue, status change and comment."""
+
+    event: str
+    type_name: str
+    user_ids: tuple[str, ...]
+    issue_key: str | None
+    issue_id: str | None
+    labels: tuple[str, ...] = ()
+    status_from: str | None = None
+    status_to: str | None = None
+    comment: JiraComment | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _ids(user: Any) -> tuple[str, ...]:
+    """Every identifier of a Jira user object (Cloud accountId, Server name/key, email)."""
+    if not isinstance(user, dict):
+        return ()
+    return tuple(str(user[k]) for k in ("accountId", "name", "key", "emailAddress") if user.get(k))
+
+
+def _status_change(doc: dict[str, Any]) -> tuple[str | None, str | None]:
+    items = (doc.get("changelog") or {}).get("items") or []
+    for item in items:
+        if isinstance(item, dict) and str(item.get("field", "")).lower() == "status":
+            return item.get("fromString"), item.get("toString")
+    return None, None
+
+
+def parse(body: bytes) -> JiraWebhook:
+    """Parse a webhook body; ValueError when it is not a Jira webhook."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError("body is not JSON") from exc
+    if not isinstance(doc, dict) or not doc.get("webhookEvent"):
+        raise ValueError("not a Jira webhook (no webhookEvent)")
+    issue = doc.get("issue") if isinstance(doc.get("issue"), dict) else {}
+    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    comment = None
+    raw_comment = doc.get("comment")
+    if isinstance(raw_comment, dict) and raw_comment.get("id"):
+        author = raw_comment.get("author") or {}
+        comment = JiraComment(
+            id=str(raw_comment["id"]), body=str(raw_comment.get("body") or ""),
+            author_ids=_ids(author),
+            author_name=str(author.get("displayName") or author.get("name") or "someone"))
+    status_from, status_to = _status_change(doc)
+    return JiraWebhook(
+        event=str(doc["webhookEvent"]), type_name=str(doc.get("issue_event_type_name") or ""),
+        user_ids=_ids(doc.get("user")), issue_key=issue.get("key"),
+        issue_id=str(issue["id"]) if issue.get("id") else None,
+        labels=tuple(str(x) for x in fields.get("labels") or []),
+        status_from=status_from, status_to=status_to, comment=comment, raw=doc)

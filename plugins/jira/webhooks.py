@@ -1,0 +1,123 @@
+"""Inbound Jira webhooks: status changes follow ``status_map``, comments become internal notes.
+
+Each delivery is handled once (``X-Atlassian-Webhook-Identifier`` as an ``InboundKey``, in the
+same transaction as its effects). Changes our own API user made, and comments we posted, are
+recognised and dropped, so nothing echoes back and forth.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.api import (
+    Changes,
+    ExternalRef,
+    HubContext,
+    Invalid,
+    NotFound,
+    add_ref,
+    get_ticket,
+    system_actor,
+    update_ticket,
+)
+from plugins.jira.client import label_for
+from plugins.jira.escalation import ISSUE_KIND
+from plugins.jira.notes import CHANNEL, add_note
+from plugins.jira.outbound import COMMENT_KEYS, known, remember
+from plugins.jira.payloads import JiraWebhook
+from plugins.jira.settings import JiraSettings
+
+log = logging.getLogger("plugins.jira")
+COMMENT_EVENTS = ("comment_created", "jira:issue_updated")
+
+
+def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | None:
+    """The ticket linked to the issue: by stored key, else by our label on the issue."""
+    if hook.issue_key:
+        ticket_id = s.scalar(select(ExternalRef.ticket_id).where(
+            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == ISSUE_KIND,
+            ExternalRef.value == hook.issue_key))
+        if ticket_id is not None:
+            return ticket_id
+    prefix = label_for(tenant_id, 0)[:-1]
+    for label in hook.labels:
+        number = label[len(prefix):] if label.startswith(prefix) else ""
+        if not number.isdigit():
+            continue
+        try:
+            ticket = get_ticket(s, system_actor(tenant_id), int(number))
+        except NotFound:
+            return None
+        if hook.issue_key:
+            add_ref(s, ticket, ISSUE_KIND, hook.issue_key)
+        return ticket.id
+    return None
+
+
+def _apply_status(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook,
+                  settings: JiraSettings) -> str:
+    target = settings.status_map.get(hook.status_to or "")
+    if target is None:
+        return f"status {hook.status_to} not mapped"
+    actor = system_actor(tenant_id)
+    ticket = get_ticket(s, actor, ticket_id, for_update=True)
+    if ticket.status == target:
+        return "status unchanged"
+    reason = f"Jira {hook.issue_key}: {hook.status_from} -> {hook.status_to}"
+    try:
+        update_ticket(s, actor, ticket, Changes(status=target, reason=reason,
+                                                extra={"source": CHANNEL,
+                                                       "jira_issue": hook.issue_key}))
+    except Invalid as exc:
+        add_note(s, tenant_id, ticket_id,
+                 f"Jira issue {hook.issue_key} moved to {hook.status_to}, but the ticket "
+                 f"was left {ticket.status}: {exc.message}")
+        return "status not applicable"
+    return f"status {target}"
+
+
+def _add_comment(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook,
+                 own_ids: set[str]) -> str:
+    comment = hook.comment
+    assert comment is not None
+    if own_ids & set(comment.author_ids):
+        return "own comment"
+    if known(s, tenant_id, COMMENT_KEYS, comment.id):
+        return "comment already noted"
+    note_id = add_note(s, tenant_id, ticket_id,
+                       f"Jira comment by {comment.author_name} on {hook.issue_key}:\n\n"
+                       f"{comment.body}", extra={"jira_comment_id": comment.id})
+    remember(s, tenant_id, COMMENT_KEYS, comment.id, ticket_id, note_id)
+    return "comment noted"
+
+
+def receive(hub: HubContext, tenant_id: uuid.UUID, settings: JiraSettings, own_ids: set[str],
+            hook: JiraWebhook, delivery_id: str) -> str:
+    """Handle one verified delivery; returns what became of it."""
+    try:
+        with hub.session() as s:
+            if known(s, tenant_id, CHANNEL, delivery_id):
+                return "duplicate"
+            remember(s, tenant_id, CHANNEL, delivery_id, None, None, outcome="webhook")
+            if own_ids & set(hook.user_ids):
+                return "own change ignored"
+            ticket_id = find_ticket(s, tenant_id, hook)
+            if ticket_id is None:
+                return "unknown issue"
+            done = []
+            if hook.comment is not None and hook.event in COMMENT_EVENTS:
+                done.append(_add_comment(s, tenant_id, ticket_id, hook, own_ids))
+            if hook.status_to:
+                done.append(_apply_status(s, tenant_id, ticket_id, hook, settings))
+            if hook.event == "jira:issue_deleted":
+                add_note(s, tenant_id, ticket_id, f"Jira issue {hook.issue_key} was deleted.")
+                done.append("deletion noted")
+    except IntegrityError:
+        return "duplicate"
+    hub.kick()
+    return ", ".join(done) or "ignored"
