@@ -15,6 +15,7 @@ from core.api import InboundMessage, IngestResult
 
 from . import agents, refs
 from .blocks import confirmation, new_ticket_modal
+from .files import attachments
 from .payloads import is_bot_event, mentions, plain_text, view_values
 from .people import SlackUser, lookup, remember_account
 from .refs import THREAD, TRIAGE, ThreadRef
@@ -62,10 +63,13 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
     if known is not None and not is_dm and not _may_follow_up(ctx, known, person):
         return  # a bystander in a channel thread: not theirs to add to
     thread = root or ThreadRef(ctx.team, channel, ts)
+    files, skipped = attachments(ctx, event)
+    text = _text(ctx, event.get("text", ""))
+    if skipped:
+        text += "\n\n(Files not attached: " + "; ".join(skipped) + ")"
     msg = InboundMessage(
         channel="slack", dedupe_key=f"{ctx.team}:{body.get('event_id') or channel + ':' + ts}",
-        sender_email=person.email, sender_name=person.name,
-        body=_text(ctx, event.get("text", "")),
+        sender_email=person.email, sender_name=person.name, body=text, attachments=files,
         references=[root.value] if root else [], ref_kind=THREAD, message_ref=thread.value,
         meta={"team": ctx.team, "channel": channel, "ts": ts, "user": person.slack_id})
     result = ctx.hub.ingest(ctx.tenant_id, msg)

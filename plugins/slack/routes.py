@@ -25,6 +25,8 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
     """Resolve the workspace's tenant, verify with its secret, let its Bolt app acknowledge."""
     hub = svc.hub
     body = parse_body(raw, headers.get("content-type", ""))
+    if not body:
+        return _json(400, "the body is not a Slack request (JSON, form or payload=<json>)")
     if body.get("type") == "url_verification":
         # Sent once when the URL is configured, without a team: any tenant's secret may vouch.
         if any(verify(cfg, raw, headers) for cfg in hub.enabled_configs(PLUGIN)):

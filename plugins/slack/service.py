@@ -19,6 +19,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from core.api import HubContext, PluginConfig, now
@@ -38,8 +39,11 @@ class HubClock(Clock):
 
 
 def make_client(cfg: PluginConfig) -> WebClient:
-    """A Web API client for the tenant (its token, its API base URL)."""
-    return WebClient(token=cfg.get("bot_token") or None, base_url=api_base(cfg.get("api_base_url")))
+    """A Web API client for the tenant (its token, its API base URL); waits out rate limits."""
+    client = WebClient(token=cfg.get("bot_token") or None,
+                       base_url=api_base(cfg.get("api_base_url")))
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
 
 
 def verify(cfg: PluginConfig, raw: bytes, headers: dict[str, str]) -> bool:
@@ -88,8 +92,10 @@ class SlackService:
     # ------------------------------------------------------------ apps
 
     def app_for(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> App:
-        """The tenant's Bolt app, rebuilt when its settings changed."""
-        cfg = self._ensure_bot_identity(tenant_id, cfg)
+        """The tenant's Bolt app, rebuilt when its settings (or the learnt bot ids) changed.
+
+        No Web API call happens here, on the acknowledgement's path: the bot's identity is
+        learnt by the first listener that runs (``ctx``)."""
         key = _fingerprint(cfg)
         with self._lock:
             cached = self._apps.get(tenant_id)
@@ -104,7 +110,7 @@ class SlackService:
         with self._lock:
             self._apps.pop(tenant_id, None)
 
-    def _ensure_bot_identity(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> PluginConfig:
+    def ensure_bot_identity(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> PluginConfig:
         """Learn the bot's own user and bot ids once (``auth.test``), so its messages are ignored."""
         if cfg.state.get("bot_user_id") or not cfg.get("bot_token"):
             return cfg
@@ -145,9 +151,15 @@ class SlackService:
         def lazy(handler: Any) -> Any:
             """Wrap a handler taking (ctx, body) as a Bolt lazy listener."""
             def run(body: dict[str, Any], context: Any) -> None:
-                ctx = self.ctx(uuid.UUID(context["hub_tenant_id"]), body)
-                if ctx is not None:
-                    handler(ctx, body)
+                try:
+                    ctx = self.ctx(uuid.UUID(context["hub_tenant_id"]), body)
+                    if ctx is not None:
+                        handler(ctx, body)
+                except Exception:
+                    # Nothing was stored for a failed message (its dedupe key neither), so a
+                    # retry from Slack is processed afresh.
+                    log.exception("slack %s failed for tenant %s", handler.__name__,
+                                  context.get("hub_tenant_id"))
 
             run.__name__ = f"lazy_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
             return run
@@ -184,6 +196,7 @@ class SlackService:
         cfg = self.hub.config(tenant_id, PLUGIN)
         if not cfg.enabled:
             return None
+        cfg = self.ensure_bot_identity(tenant_id, cfg)
         return Ctx(hub=self.hub, tenant_id=tenant_id, team=team_of(body) or cfg.get("team_id"),
                    config=cfg, client=make_client(cfg))
 

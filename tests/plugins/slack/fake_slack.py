@@ -41,6 +41,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, int] = field(default_factory=dict)  # method -> how many calls fail
+    files: dict[str, bytes] = field(default_factory=dict)  # path -> content (url_private)
+    gates: dict[str, threading.Event] = field(default_factory=dict)  # method -> hold until set
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -67,8 +69,28 @@ class FakeSlack:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:  # noqa: N802
+                path = urlparse(self.path).path
+                if path.startswith("/files/"):
+                    self._file(path)
+                    return
                 query = parse_qs(urlparse(self.path).query)
                 self._answer({k: v[0] for k, v in query.items()})
+
+            def _file(self, path: str) -> None:
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                with fake._lock:
+                    fake.calls.append(Call("files.download", {"path": path}, token or None))
+                data = fake.files.get(path)
+                if data is None or not token:
+                    self.send_response(404 if data is None else 403)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -91,9 +113,13 @@ class FakeSlack:
             self.server.server_close()
 
     @property
-    def base_url(self) -> str:
+    def root(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/api/"
 
     def add_user(self, user_id: str, email: str | None, name: str = "", *,
                  is_bot: bool = False) -> None:
@@ -118,6 +144,9 @@ class FakeSlack:
         call = Call(method, dict(params), token)
         with self._lock:
             self.calls.append(call)
+        gate = self.gates.get(method)
+        if gate is not None:
+            gate.wait(15)
         status, answer = self._answer(method, params, token)
         call.answer = answer
         return status, answer

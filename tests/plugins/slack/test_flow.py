@@ -337,3 +337,31 @@ def test_notifications_are_idempotent_per_event(world: SlackWorld) -> None:
         event = event_snapshot(s, row, world.hub.ticket_url)
     notify(event, world.hub)  # redelivered (at least once)
     assert sum("Only once please" in t for t in thread_posts(world, "D111", ROOT_TS)) == 1
+
+
+def test_files_shared_in_a_dm_become_attachments(world: SlackWorld) -> None:
+    import base64
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    body = fixture("events/event_callback.message.file_share.json")
+    event = body["event"]
+    event.update(channel="D111", channel_type="im", user=REQUESTER_SLACK, text="Screenshot attached")
+    good = event["files"][0]
+    good["url_private_download"] = f"{world.fake.root}/files/F111/download/file.png"
+    good["size"] = len(png)
+    world.fake.files["/files/F111/download/file.png"] = png
+    evil = {**good, "id": "F222", "name": "evil.png",
+            "url_private_download": "http://169.254.169.254/latest/meta-data"}
+    event["files"] = [good, evil]
+    assert world.send(body).status_code == 200
+    world.drain()
+    tickets = world.tickets()
+    assert len(tickets) == 1
+    r = world.org.agent.get(f"/api/v1/support/tickets/{tickets[0]['id']}/attachments/")
+    assert r.status_code == 200, r.text
+    names = [a.get("file_name") or a.get("filename") for a in r.json()]
+    assert names == ["file.png"]
+    downloads = world.fake.of("files.download")
+    assert len(downloads) == 1 and downloads[0].token == "xoxb-fake-token"
+    assert "evil.png: not on Slack's file host" in world.ticket(tickets[0]["id"])["description"]

@@ -142,3 +142,28 @@ def test_secrets_are_never_returned(world: SlackWorld) -> None:
     assert "xoxb-fake-token" not in plugins.text
     assert "NOT-REAL" not in plugins.text
     assert slack["settings"]["team_id"] == TEAM
+
+
+def test_acknowledged_before_the_work_runs(world: SlackWorld) -> None:
+    import threading
+
+    from plugins.slack.worker import WORKER
+
+    gate = threading.Event()
+    world.fake.gates["users.info"] = gate  # Slack's API "hangs" until the test lets it go
+    try:
+        r = world.send(fixture("events/event_callback.app_mention.json"))
+        # The 200 came back while the work is still waiting on Slack's API.
+        assert r.status_code == 200
+        assert WORKER.pending >= 1
+        assert world.tickets() == []
+    finally:
+        gate.set()
+    world.wait()
+    assert len(world.tickets()) == 1
+
+
+def test_unreadable_body_is_400(world: SlackWorld) -> None:
+    r = world.send("not json at all", content_type="application/json")
+    assert r.status_code == 400
+    assert r.json()["detail"]

@@ -1,0 +1,62 @@
+"""Files shared with a message: downloaded with the bot token and handed to intake.
+
+Only Slack's file host (or the configured API host, for a Slack-compatible endpoint) is
+contacted, never an arbitrary URL from a payload; files over the hub's size limit are skipped
+before download and noted on the ticket by core's usual "Attachments not kept" note.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from core.api import InboundAttachment
+
+from .service import Ctx
+from .settings import api_base
+
+log = logging.getLogger("hub.slack")
+SLACK_FILE_HOSTS = ("files.slack.com",)
+MAX_FILES = 10
+
+
+def _allowed(ctx: Ctx, url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    api_host = urlparse(api_base(ctx.config.get("api_base_url"))).hostname
+    return host in SLACK_FILE_HOSTS or host == api_host
+
+
+def attachments(ctx: Ctx, event: dict[str, Any]) -> tuple[list[InboundAttachment], list[str]]:
+    """The message's files as attachments, and the names of those not fetched (with why)."""
+    out: list[InboundAttachment] = []
+    skipped: list[str] = []
+    limit = ctx.hub.attachment_policy.max_bytes
+    for item in (event.get("files") or [])[:MAX_FILES]:
+        name = str(item.get("name") or item.get("title") or "file")
+        url = item.get("url_private_download") or item.get("url_private") or ""
+        if not url or not _allowed(ctx, url):
+            skipped.append(f"{name}: not on Slack's file host")
+            continue
+        if int(item.get("size") or 0) > limit:
+            skipped.append(f"{name}: larger than {limit} bytes")
+            continue
+        try:
+            with httpx.stream("GET", url, timeout=15, follow_redirects=False, headers={
+                    "Authorization": f"Bearer {ctx.config.get('bot_token')}"}) as resp:
+                resp.raise_for_status()
+                data = b""
+                for chunk in resp.iter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise ValueError("too large")
+        except (httpx.HTTPError, ValueError) as exc:
+            log.info("slack file %s not fetched: %s", item.get("id"), exc)
+            skipped.append(f"{name}: could not be downloaded")
+            continue
+        out.append(InboundAttachment(file_name=name, data=data,
+                                     content_type=str(item.get("mimetype") or
+                                                      "application/octet-stream")))
+    return out, skipped
