@@ -30,7 +30,17 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
+def _size(value: int | None) -> str:
+    n = value or 0
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
 templates.env.filters["slug"] = _slug
+templates.env.filters["size"] = _size
 templates.env.filters["when"] = _when
 templates.env.globals.update(STATUSES=lifecycle.STATUSES, PRIORITIES=lifecycle.PRIORITIES,
                              CATEGORIES=lifecycle.CATEGORIES)

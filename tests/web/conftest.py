@@ -12,7 +12,12 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from hub import builtins as hub_builtins
+from hub.app import create_app
+from hub.context import Hub
+from hub.plugins import make_plugin_manager
 from tests.services import free_port, port_open
+from tests.web.demo_plugin import DemoPlugin
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
@@ -77,10 +82,22 @@ def signed_in(app) -> Callable[..., WebClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app behind a real uvicorn server on a free port, in a thread."""
+def web_hub(hub: Hub, settings) -> Hub:  # type: ignore[no-untyped-def]
+    """A hub sharing the test database, with the demo plugin installed beside the real ones."""
+    pm = make_plugin_manager(extra=[*hub_builtins.plugins(), ("webdemo", DemoPlugin())])
+    return Hub(settings, pm=pm, engine=hub.engine)
+
+
+@pytest.fixture(scope="session")
+def web_app(web_hub: Hub):  # type: ignore[no-untyped-def]
+    return create_app(web_hub)
+
+
+@pytest.fixture(scope="session")
+def live_server(web_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The console behind a real uvicorn server on a free port, in a thread."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning",
                             timeout_graceful_shutdown=1, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,0 +1,212 @@
+"""The console in a real browser (Debian's Chromium through Playwright) against a real server.
+
+One scenario per test, each page checked with axe-core (WCAG 2.1 A and AA, 0 violations) at a
+phone width and a desktop width, with screenshots written for review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import require
+from tests.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+WIDTHS = (390, 1280)
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TIMEOUT = 15_000  # ms for anything that arrives live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def _context(browser, base: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT)
+    return context
+
+
+def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """axe-core at both widths (0 violations) and a full-page screenshot at each."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+        problems = [{"id": v["id"], "help": v["help"],
+                     "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+        assert problems == [], f"{name} at {width}px:\n{json.dumps(problems, indent=1)}"
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width + 1, f"{name} scrolls sideways at {width}px ({scroll}px wide)"
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(original)
+
+
+def sign_in(page, email: str, tenant: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Sign in with the keyboard only: type, Tab, type, Enter."""
+    page.goto("/login")
+    page.get_by_label("Email").focus()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    if tenant:
+        page.get_by_label(re.compile(tenant)).check()
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_selector("text=Sign out")
+
+
+def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    agent_ctx, user_ctx = _context(browser, live_server), _context(browser, live_server)
+    agent, user = agent_ctx.new_page(), user_ctx.new_page()
+    try:
+        user.goto("/login")
+        check(user, "login")
+
+        sign_in(agent, web_org["agent"].email)
+        expect(agent).to_have_url(re.compile("/queue$"))
+        check(agent, "queue-empty")
+
+        sign_in(user, web_org["end_user"].email)
+        expect(user.get_by_role("heading", name="My tickets")).to_be_visible()
+        check(user, "my-tickets-empty")
+        user.get_by_role("link", name="New ticket").first.click()
+        check(user, "new-ticket")
+        user.get_by_label("Subject").fill("VPN drops every hour")
+        user.get_by_label("Description").fill("Since Monday the VPN disconnects at minute 0.")
+        user.get_by_label("Category").select_option("Access")
+        user.get_by_label("Priority").select_option("High")
+        user.get_by_label("Attachments").set_input_files(
+            files=[{"name": "vpn.log", "mimeType": "text/plain", "buffer": b"12:00 drop\n"}])
+        user.get_by_role("button", name="Create ticket").click()
+        expect(user.get_by_role("heading", level=1)).to_contain_text("VPN drops every hour")
+        expect(user.get_by_role("link", name="vpn.log")).to_be_visible()
+        check(user, "ticket-requester-new")
+
+        # The agent's queue was opened before the ticket existed: it must arrive live (SSE).
+        row = agent.get_by_role("link", name=re.compile("VPN drops every hour"))
+        expect(row).to_be_visible()
+        expect(agent.locator("#live-announcer")).to_contain_text("New tickets")
+        row.click()
+        expect(agent.get_by_role("heading", level=1)).to_contain_text("VPN drops every hour")
+        agent.get_by_label("Message").fill("Please update the VPN client to 5.2.")
+        agent.get_by_role("button", name="Send").click()
+        expect(agent.get_by_role("status").filter(has_text="Reply sent")).to_be_visible()
+        agent.get_by_label(re.compile("Internal note")).check()
+        agent.get_by_label("Message").fill("Known issue, see the firewall change log.")
+        agent.get_by_role("button", name="Send").click()
+        expect(agent.locator(".msg-internal")).to_contain_text("firewall change log")
+        expect(agent.locator(".msg-internal .kind")).to_have_text(re.compile("Internal note"))
+        agent.get_by_label("Status").select_option("Resolved")
+        agent.get_by_role("button", name="Save changes").click()
+        expect(agent.locator(".facts")).to_contain_text("Resolved")
+        agent.locator("details.audit summary").click()
+        check(agent, "ticket-agent")
+
+        # The requester's page was left open: the public reply arrives without a reload.
+        expect(user.get_by_text("Please update the VPN client to 5.2.")).to_be_visible()
+        user.reload()
+        expect(user.get_by_text("firewall change log")).to_have_count(0)
+        expect(user.locator(".facts")).to_contain_text("Resolved")
+        user.get_by_label(re.compile("5 – Excellent")).check()
+        user.get_by_label(re.compile("Feedback")).fill("Quick and clear.")
+        user.get_by_role("button", name="Send rating").click()
+        expect(user.get_by_text("You rated this ticket")).to_be_visible()
+        check(user, "ticket-requester-rated")
+        user.goto("/tickets")
+        expect(user.locator("table.list")).to_contain_text("Resolved")
+        check(user, "my-tickets")
+    finally:
+        agent_ctx.close()
+        user_ctx.close()
+
+
+def test_plugin_enabled_and_configured_for_one_tenant_only(browser, live_server, web_org,  # type: ignore[no-untyped-def]
+                                                           make_tenant, make_member) -> None:
+    from playwright.sync_api import expect
+
+    other_admin = make_member(make_tenant(), "admin", password=PASSWORD)
+    ctx_a, ctx_b = _context(browser, live_server), _context(browser, live_server)
+    a, b = ctx_a.new_page(), ctx_b.new_page()
+    try:
+        sign_in(a, web_org["admin"].email)
+        a.goto("/admin/members")
+        check(a, "admin-members")
+        a.goto("/admin/plugins")
+        card = a.locator("#plugin-webdemo")
+        expect(card.locator("#state-webdemo")).to_have_text(re.compile("Disabled"))
+        check(a, "admin-plugins")
+        card.get_by_role("button", name="Enable Web Demo").click()
+        expect(a.locator("#state-webdemo")).to_have_text(re.compile("Enabled"))
+        card = a.locator("#plugin-webdemo")
+        card.locator("summary").click()
+        card.get_by_label("Base URL").fill("https://demo.example.com")
+        card.get_by_label("Retries").fill("5")
+        card.get_by_label("Verbose logging").check()
+        card.get_by_label("Mode").select_option("live")
+        card.get_by_label("Channels").fill("alerts\nsupport")
+        card.get_by_label("API token").fill("s3cret-token")
+        card.get_by_role("button", name="Save settings of Web Demo").click()
+        expect(a.get_by_role("status").filter(has_text="Settings of Web Demo saved")).to_be_visible()
+        card = a.locator("#plugin-webdemo")
+        card.locator("summary").click()
+        expect(card.get_by_label("Base URL")).to_have_value("https://demo.example.com")
+        expect(card.get_by_label("Retries")).to_have_value("5")
+        expect(card.get_by_label("API token", exact=True)).to_have_value("")
+        expect(card).to_contain_text("A value is stored")
+        assert "s3cret-token" not in a.content()
+        check(a, "admin-plugins-configured")
+
+        sign_in(b, other_admin.email)
+        b.goto("/admin/plugins")
+        expect(b.locator("#state-webdemo")).to_have_text(re.compile("Disabled"))
+        b.locator("#plugin-webdemo summary").click()
+        expect(b.locator("#plugin-webdemo").get_by_label("Base URL")).to_have_value(
+            "https://example.invalid")
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_manager_dashboard_notifications_and_error_pages(browser, live_server, web_org) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    ctx = _context(browser, live_server)
+    page = ctx.new_page()
+    try:
+        sign_in(page, web_org["manager"].email)
+        expect(page).to_have_url(re.compile("/dashboard$"))
+        expect(page.get_by_role("table", name=re.compile("by status"))).to_be_visible()
+        check(page, "dashboard")
+        page.goto("/notifications")
+        check(page, "notifications")
+        page.goto("/queue")
+        expect(page.get_by_role("heading", name="Something is not right")).to_be_visible()
+        check(page, "not-found")
+    finally:
+        ctx.close()
