@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from core.api import Capability, HubContext, PluginInfo, TicketEvent, hookimpl
 
 from .settings import SECRET_FIELDS, SlackSettings
+
+log = logging.getLogger("hub.slack")
 
 
 @hookimpl
@@ -29,13 +32,18 @@ def hub_routes(hub: HubContext) -> Any:
 
 @hookimpl
 def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
-    """The tenant whose enabled Slack plugin is bound to workspace ``key`` (a team id)."""
+    """The tenant whose enabled Slack plugin is bound to workspace ``key`` (a team id).
+
+    A workspace claimed by two tenants belongs to neither (requests answer 404) rather than to
+    whichever comes first: nothing may cross tenants."""
     if channel != "slack" or not key:
         return None
-    for cfg in hub.enabled_configs("slack"):
-        if cfg.get("team_id") == key:
-            return cfg.tenant_id
-    return None
+    owners = [cfg.tenant_id for cfg in hub.enabled_configs("slack") if cfg.get("team_id") == key]
+    if len(owners) > 1:
+        log.error("Slack workspace %s is configured by %d tenants; ignoring its requests",
+                  key, len(owners))
+        return None
+    return owners[0] if owners else None
 
 
 @hookimpl

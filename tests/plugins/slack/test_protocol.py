@@ -167,3 +167,16 @@ def test_unreadable_body_is_400(world: SlackWorld) -> None:
     r = world.send("not json at all", content_type="application/json")
     assert r.status_code == 400
     assert r.json()["detail"]
+
+
+def test_workspace_claimed_by_two_tenants_belongs_to_neither(world: SlackWorld,
+                                                            other_org) -> None:  # type: ignore[no-untyped-def]
+    from tests.plugins.slack.conftest import configure
+
+    body = fixture("events/event_callback.app_mention.json")
+    assert world.send(body).status_code == 200
+    world.wait()
+    configure(other_org, world.fake)
+    assert world.send({**body, "event_id": "Ev-2"}).status_code == 404
+    world.wait()
+    assert len(world.tickets()) == 1
