@@ -126,3 +126,17 @@ def test_pat_is_sent_as_bearer(hub, jira_org, fake_jira) -> None:  # type: ignor
     outbox.drain(hub)
     [create] = fake_jira.calls("POST", ISSUES)
     assert create.headers["authorization"] == "Bearer server-pat-0001"
+
+
+def test_rule_action_escalates_to_jira(hub, jira_org, fake_jira) -> None:  # type: ignore[no-untyped-def]
+    r = jira_org.admin.post("/api/v1/support/rules/", json={
+        "name": "Exports go to engineering", "trigger": "ticket.created",
+        "conditions": [{"field": "category", "op": "eq", "value": "Technical Issue"}],
+        "actions": [{"type": "escalate", "target": "jira", "note": "rule"}]})
+    assert r.status_code == 201, r.text
+    ticket_id = open_ticket(jira_org.end_user)
+    outbox.drain(hub)
+    outbox.drain(hub)
+    [create] = fake_jira.calls("POST", ISSUES)
+    assert create.body["fields"]["summary"].startswith(f"[#{ticket_id}]")
+    assert ("jira_issue", "TES-41") in _refs(jira_org.agent, ticket_id)
