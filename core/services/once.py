@@ -24,8 +24,12 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]],
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    return [value for (value,) in session.execute(stmt.returning(returning))]
+    table = model.__table__
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+    column = table.c[returning.key]
+    # Core executemany: one cached statement, batched by SQLAlchemy's "insertmanyvalues".
+    result = session.connection().execute(stmt.returning(column), rows)
+    return [value for (value,) in result]
 
 
 def claim(session: Session, tenant_id: uuid.UUID, ticket_id: int | None, key: str) -> bool:

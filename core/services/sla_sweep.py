@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from core import sla
@@ -44,7 +45,7 @@ _COLUMNS = {
 }
 
 
-def _due_checks(state: SlaState, at: datetime) -> list[tuple[str, str, datetime]]:
+def _due_checks(state: Any, at: datetime) -> list[tuple[str, str, datetime]]:
     """(target, event, due moment) that have come for this ticket and are not logged yet."""
     found = []
     for target, (warn_col, due_col, warned_col, breached_col) in _COLUMNS.items():
@@ -59,14 +60,25 @@ def _due_checks(state: SlaState, at: datetime) -> list[tuple[str, str, datetime]
     return found
 
 
+_STATE = SlaState.__table__
+_READ = [_STATE.c[name] for name in (
+    "ticket_id", "tenant_id", "cycle", *_COLUMNS[sla.RESPONSE], *_COLUMNS[sla.RESOLUTION])]
+_WRITE = ("response_warned_at", "response_breached_at", "resolution_warned_at",
+          "resolution_breached_at", "next_check_at")
+# One cached UPDATE run as an executemany: SQLAlchemy Core, no ORM unit of work for the batch.
+_UPDATE = (_STATE.update().where(_STATE.c.ticket_id == bindparam("b_ticket_id"))
+           .values({name: bindparam(f"b_{name}") for name in _WRITE}))
+
+
 def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_BATCH) -> SweepResult:
     """One bounded pass over the due tickets, in the caller's transaction."""
     at = at or now()
-    stmt = (select(SlaState).where(SlaState.next_check_at <= at)
-            .order_by(SlaState.next_check_at).limit(batch))
+    stmt = (select(*_READ).where(_STATE.c.next_check_at <= at)
+            .order_by(_STATE.c.next_check_at).limit(batch))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    states = list(session.scalars(stmt))
+    conn = session.connection()
+    states = [SimpleNamespace(**row._mapping) for row in conn.execute(stmt)]
     result = SweepResult(checked=len(states), more=len(states) >= batch)
     if not states:
         return result
@@ -79,7 +91,7 @@ def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_
                                     due, at))
             _, _, warned_col, breached_col = _COLUMNS[target]
             setattr(state, breached_col if event == sla.BREACH else warned_col, at)
-        state.next_check_at = sla.next_check(state)
+        state.next_check_at = sla.next_check(state)  # type: ignore[arg-type]
     written = sla.insert_logs(session, rows)
     outbox: list[dict[str, Any]] = []
     breached_ids: set[int] = set()
@@ -95,16 +107,20 @@ def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_
         # target (a plugin name); a breach escalates to whoever is concerned.
         outbox.append({"tenant_id": row["tenant_id"], "ticket_id": ticket_id,
                        "event_type": events.SLA_BREACHED if is_breach else events.SLA_WARNING,
-                       "payload": {"sla_target": target, "due_at": due_by_key[row["dedupe_key"]].isoformat(),
+                       "payload": {"sla_target": target,
+                                   "due_at": due_by_key[row["dedupe_key"]].isoformat(),
                                    "event": row["event"], "actor_id": None,
                                    "actor_role": "system"},
                        "status": "pending", "attempts": 0, "next_attempt_at": at,
                        "done_plugins": {}, "created_at": at})
     if outbox:
-        session.execute(insert(OutboxEvent), outbox)
+        conn.execute(insert(OutboxEvent.__table__), outbox)
     if breached_ids:
-        session.execute(update(Ticket).where(Ticket.id.in_(breached_ids))
-                        .values(sla_breached=True).execution_options(synchronize_session=False))
+        conn.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_(breached_ids))
+                     .values(sla_breached=True))
+    conn.execute(_UPDATE, [{"b_ticket_id": st.ticket_id,
+                            **{f"b_{name}": getattr(st, name) for name in _WRITE}}
+                           for st in states])
     return result
 
 
