@@ -172,3 +172,57 @@ def test_dashboard_has_tables_for_charts(app, web_org) -> None:  # type: ignore[
     page = manager.page("/dashboard")
     assert "Tickets by priority (table)" in page
     assert re.search(r'<th scope="row">High</th><td>1</td>', page)
+
+
+def test_macro_merge_and_escalation_from_ticket_page(app, web_org, hub) -> None:  # type: ignore[no-untyped-def]
+    from core.models import Audit, Macro
+
+    created = web_org["admin"].post("/api/v1/support/macros/", json={
+        "name": "Ask for logs", "body": "Hi, please send the logs for #{ticket_id}.",
+        "changes": {"status": "Pending"}})
+    user = sign_in(app, web_org["end_user"].email)
+    first, second = _new_ticket(user, subject="First"), _new_ticket(user, subject="Second")
+    agent = sign_in(app, web_org["agent"].email)
+    page = agent.page(f"/tickets/{first}")
+    assert "Escalate to admins" in page
+    assert created.status_code == 201, created.text
+    assert "Ask for logs" in page
+    with hub.session() as s:
+        macro_id = s.scalar(select(Macro.id).where(Macro.name == "Ask for logs"))
+    assert agent.post(f"/tickets/{first}/macro", {"macro_id": macro_id}).status_code == 303
+    assert f"please send the logs for #{first}" in user.page(f"/tickets/{first}")
+    with hub.session() as s:
+        assert s.get(Ticket, first).status == "Pending"
+    assert agent.post(f"/tickets/{first}/escalate", {"target": "admin", "note": "VIP"}
+                      ).status_code == 303
+    assert agent.post(f"/tickets/{first}/escalate", {"target": "nowhere"}).status_code == 303
+    assert "unknown escalation target" in agent.page(f"/tickets/{first}")
+    response = agent.post(f"/tickets/{second}/merge", {"target_id": first})
+    assert response.status_code == 303 and response.headers["location"] == f"/tickets/{first}"
+    merged_page = agent.page(f"/tickets/{first}")
+    assert f"Merged from #{second} Second" in merged_page
+    with hub.session() as s:
+        assert s.get(Ticket, second).merged_into_id == first
+        actions = set(s.scalars(select(Audit.action).where(Audit.ticket_id == first)))
+        assert {"Escalation Requested", "Merged In"} <= actions
+
+
+def test_live_state_and_notifications_menu(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    from hub.web.live import live_state  # noqa: F401 - the stream's state function is importable
+
+    user = sign_in(app, web_org["end_user"].email)
+    tid = _new_ticket(user)
+    agent = sign_in(app, web_org["agent"].email)
+    page = agent.page("/queue")
+    assert f'data-live-t="{tid}"' in page
+    name = web_org["agent"].email.split("@")[0]
+    admin = sign_in(app, web_org["admin"].email)
+    admin.page(f"/tickets/{tid}")
+    admin.post(f"/tickets/{tid}/reply", {"comment": f"@{name} please look", "kind": "internal"})
+    assert 'data-live-n="1"' in agent.page("/queue")
+    menu = agent.client.get("/notifications/menu").text
+    assert f"You were mentioned on ticket #{tid}" in menu
+    assert agent.post("/notifications/read").status_code == 303
+    assert 'data-live-n="0"' in agent.page("/notifications")
+    # The requester's state never counts internal notes.
+    assert 'data-live-c="0"' in user.page("/tickets")

@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from core import lifecycle
+from core import macros as macro_service
 from core.errors import HubError, Invalid
-from core.models import Audit, Ticket
+from core.models import Audit, Macro, Ticket
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
 from core.services.merge import merge_ticket, merged_sources
@@ -52,6 +53,8 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
                            if s == ticket.status or lifecycle.can_transition(ticket.status, s,
                                                                               staff=True)]
         ctx["targets"] = ticket_api.escalation_targets(ticket.id, me.actor, session, hub)
+        ctx["macros"] = list(session.scalars(select(Macro).where(
+            Macro.tenant_id == me.actor.tenant_id, Macro.is_active.is_(True)).order_by(Macro.name)))
         ctx["merged"] = [(m, visible_comments(session, me.actor, m))
                          for m in merged_sources(session, me.actor, ticket)]
         if ticket.merged_into_id:
@@ -195,3 +198,19 @@ def escalate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
     except HubError as exc:
         return _failed(ticket_id, exc, session)
     return redirect(_back(ticket_id), flash=f"Escalation to {target} was requested.")
+
+
+@router.post("/tickets/{ticket_id}/macro", response_model=None)
+def apply_macro(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+                macro_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
+    """Apply a macro: its reply (public or internal) and its field changes, in one go."""
+    staff_only(me)
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        macro = macro_service.get_macro(session, me.actor.tenant_id, macro_id)
+        macro_service.apply_macro(session, me.actor, macro, ticket)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    session.commit()
+    hub.kick()
+    return redirect(_back(ticket_id), flash=f"Macro “{macro.name}” applied.")
