@@ -31,9 +31,13 @@ class Retryable(Exception):
 
 
 def _verify(settings: PagerDutySettings) -> ssl.SSLContext | bool:
-    if settings.ca_bundle:
+    if not settings.ca_bundle:
+        return True
+    try:
         return ssl.create_default_context(cafile=settings.ca_bundle)
-    return True
+    except (OSError, ssl.SSLError) as exc:
+        # Kept for a retry: the admin can fix the file, and the parked event can be re-sent.
+        raise Retryable(f"ca_bundle {settings.ca_bundle} cannot be used: {exc}") from exc
 
 
 def _single_attempt(client: Any) -> Any:

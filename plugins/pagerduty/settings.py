@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -50,6 +51,14 @@ class PagerDutySettings(BaseModel):
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL")
         return value.rstrip("/")
+
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value or None
 
 
 def load(config: PluginConfig) -> PagerDutySettings:

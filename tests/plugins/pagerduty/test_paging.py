@@ -166,3 +166,15 @@ def test_agent_pages_on_call(hub, pd_org, other_org, fake_pd) -> None:  # type: 
         pending = s.scalars(select(OutboxEvent).where(OutboxEvent.status != "delivered")).all()
     assert pending == []
     assert len(fake_pd.events("trigger")) == 1
+
+
+def test_unusable_ca_bundle_keeps_the_event_for_retry(hub, pd_org, fake_pd, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken-ca.pem"
+    broken.write_text("not a certificate")
+    configure(pd_org.admin, fake_pd, ca_bundle=str(broken))
+    ticket_id = open_ticket(pd_org.end_user)
+    event_id = breach(hub, pd_org.tenant[0], ticket_id)
+    outbox.drain(hub)
+    status, _, error = _row(hub, event_id)
+    assert status == "pending" and "cannot be used" in error
+    assert fake_pd.events() == []

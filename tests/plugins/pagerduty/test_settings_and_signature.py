@@ -22,6 +22,7 @@ def test_settings_defaults() -> None:
     {"priorities": ["Urgent"]},
     {"severity": "fatal"},
     {"base_url": "http://events.pagerduty.com"},
+    {"ca_bundle": "/nonexistent/ca.pem"},
 ])
 def test_settings_reject_bad_values(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
