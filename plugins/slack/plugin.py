@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from core.api import Capability, HubContext, PluginInfo, TicketEvent, hookimpl
+from core.api import BackgroundService, Capability, HubContext, PluginInfo, TicketEvent, hookimpl
 
 from .settings import SECRET_FIELDS, SlackSettings
 
@@ -28,6 +28,17 @@ def hub_routes(hub: HubContext) -> Any:
     from .routes import router_for
 
     return router_for(hub)
+
+
+@hookimpl
+def hub_background_services(hub: HubContext) -> list[BackgroundService]:
+    """Socket Mode connections for tenants that turned ``socket_mode`` on."""
+    from .service import service_for
+    from .socket_mode import SocketModeRunner
+
+    runner = SocketModeRunner(service_for(hub))
+    return [BackgroundService(name="slack-socket-mode", start=runner.start, stop=runner.stop,
+                              describe="Slack Socket Mode connections (tenants with socket_mode)")]
 
 
 @hookimpl

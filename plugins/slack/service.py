@@ -164,6 +164,21 @@ class SlackService:
             run.__name__ = f"lazy_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
             return run
 
+        team_id = cfg.get("team_id")
+
+        def bind_tenant(body: dict[str, Any], context: Any, next: Any) -> Any:  # noqa: A002
+            """Every request names its tenant; a Socket Mode connection shared by several
+            workspaces only passes this tenant's own."""
+            from .payloads import team_of
+
+            team = team_of(body)
+            if team and team_id and team != team_id:
+                return BoltResponse(status=404, body="")
+            context["hub_tenant_id"] = str(tenant_id)
+            return next()
+
+        app.use(bind_tenant)
+
         def ack(ack: Any) -> None:
             ack()
 
@@ -185,8 +200,7 @@ class SlackService:
                  headers: dict[str, str]) -> BoltResponse:
         """Hand a verified request to the tenant's Bolt app; returns Bolt's acknowledgement."""
         app = self.app_for(tenant_id, cfg)
-        request = BoltRequest(body=raw.decode("utf-8"), headers=headers,
-                              context={"hub_tenant_id": str(tenant_id)})
+        request = BoltRequest(body=raw.decode("utf-8"), headers=headers)
         return app.dispatch(request)
 
     def ctx(self, tenant_id: uuid.UUID, body: dict[str, Any]) -> Ctx | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 DEFAULT_API = "https://slack.com/api/"
-SECRET_FIELDS = ("bot_token", "signing_secret")
+SECRET_FIELDS = ("bot_token", "signing_secret", "app_token")
 
 
 class SlackSettings(BaseModel):
@@ -18,6 +18,9 @@ class SlackSettings(BaseModel):
     triage_channel: str = Field(default="", description="Channel id where new tickets are posted.")
     api_base_url: str = Field(default=DEFAULT_API,
                               description="Slack Web API base URL (a compatible endpoint may stand in).")
+    socket_mode: bool = Field(default=False,
+                              description="Connect out over Socket Mode (no public request URL).")
+    app_token: str = Field(default="", description="App-level token xapp-... for Socket Mode (secret).")
 
 
 def api_base(value: str | None) -> str:

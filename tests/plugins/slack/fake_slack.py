@@ -46,6 +46,7 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    socket_url: str = ""  # what apps.connections.open hands out (a FakeSocketMode's URL)
 
     # ------------------------------------------------------------ control
 
@@ -159,6 +160,10 @@ class FakeSlack:
             ts = f"1700000{next(self._ts):03d}.000100"
         if not token:
             return 200, {"ok": False, "error": "not_authed"}
+        if method == "apps.connections.open":
+            if not str(token).startswith("xapp-") or not self.socket_url:
+                return 200, {"ok": False, "error": "invalid_auth"}
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return 200, {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",
                          "team_id": self.team, "user": "hub", "user_id": self.bot_user_id,
@@ -190,3 +195,52 @@ class FakeSlack:
             view = json.loads(view) if isinstance(view, str) else view
             return 200, {"ok": True, "view": {**(view or {}), "id": "V" + ts.replace(".", "")}}
         return 200, {"ok": False, "error": "unknown_method"}
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode side: a WebSocket server that says hello, pushes envelopes and
+    collects the app's acknowledgements ``{"envelope_id": ...}``."""
+
+    def __init__(self, hello: dict[str, Any]) -> None:
+        import queue
+
+        from websockets.sync.server import serve
+
+        self.hello = hello
+        self.outbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.acks: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.connected = threading.Event()
+        self._closing = threading.Event()
+        self.server = serve(self._session, "127.0.0.1", 0, compression=None)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link/?ticket=fake"
+
+    def _session(self, ws: Any) -> None:
+        import queue
+
+        ws.send(json.dumps(self.hello))
+        self.connected.set()
+        while not self._closing.is_set():
+            try:
+                envelope = self.outbox.get(timeout=0.05)
+                ws.send(json.dumps(envelope))
+            except queue.Empty:
+                pass
+            try:
+                message = ws.recv(timeout=0.05)
+            except TimeoutError:
+                continue
+            except Exception:  # noqa: BLE001 - the client went away
+                return
+            if isinstance(message, bytes | str):
+                try:
+                    self.acks.put(json.loads(message))
+                except ValueError:
+                    continue
+
+    def stop(self) -> None:
+        self._closing.set()
+        self.server.shutdown()
