@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from core.api import HubContext, PluginConfig, TicketEvent
 
@@ -87,8 +88,16 @@ class Notifier:
 
         def post() -> None:
             text, blocks = triage(self.card())
-            resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                unfurl_links=False)
+            try:
+                resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                    unfurl_links=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "not_in_channel":
+                    raise
+                # A public triage channel the bot was not invited to: join it, then post.
+                self.client.conversations_join(channel=channel)
+                resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                    unfurl_links=False)
             refs.link(self.hub, self.ticket.tenant_id, self.ticket.id, TRIAGE,
                       ThreadRef(self.team, resp["channel"], resp["ts"]).value)
 

@@ -46,6 +46,7 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    outside: set[str] = field(default_factory=set)  # channels the bot has not joined
     socket_url: str = ""  # what apps.connections.open hands out (a FakeSocketMode's URL)
 
     # ------------------------------------------------------------ control
@@ -180,8 +181,13 @@ class FakeSlack:
             return 200, {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
+        if method == "conversations.join":
+            self.outside.discard(str(params.get("channel")))
+            return 200, {"ok": True, "channel": {"id": params.get("channel")}}
         if method == "chat.postMessage":
             channel = params.get("channel")
+            if channel in self.outside:
+                return 200, {"ok": False, "error": "not_in_channel"}
             return 200, {"ok": True, "channel": channel, "ts": ts,
                          "message": {"type": "message", "text": params.get("text"),
                                      "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts}}

@@ -365,3 +365,11 @@ def test_files_shared_in_a_dm_become_attachments(world: SlackWorld) -> None:
     downloads = world.fake.of("files.download")
     assert len(downloads) == 1 and downloads[0].token == "xoxb-fake-token"
     assert "evil.png: not on Slack's file host" in world.ticket(tickets[0]["id"])["description"]
+
+
+def test_bot_joins_a_public_triage_channel_it_is_not_in(world: SlackWorld) -> None:
+    world.fake.outside.add(TRIAGE)
+    open_by_dm(world)
+    assert [c.params["channel"] for c in world.fake.of("conversations.join")] == [TRIAGE]
+    assert len(world.fake.posts_to(TRIAGE)) == 2  # refused, then posted after joining
+    assert world.fake.posts_to(TRIAGE)[-1].answer["ok"] is True
