@@ -45,7 +45,8 @@ def live_state(session: Session, actor: Actor) -> dict[str, int]:
 
 
 def _poll(hub: Hub, actor: Actor) -> dict[str, int]:
-    with hub.session() as session:
+    # A read session: on SQLite it never takes the write lock, so polls never delay a writer.
+    with hub.read_session() as session:
         return live_state(session, actor)
 
 

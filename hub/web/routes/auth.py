@@ -53,7 +53,9 @@ def _check_login_csrf(request: Request, sent: str) -> None:
 
 def _safe_next(value: str) -> str:
     """Only local paths: never an open redirect."""
-    return value if value.startswith("/") and not value.startswith("//") else "/"
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"  # "//host" and "/\\host" are other sites to a browser
+    return value
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -22,7 +22,7 @@ def events(request: Request, hub: HubDep) -> StreamingResponse:
 
     The user is read in a short session of its own: a request-scoped session would hold a
     database connection for the whole life of the stream."""
-    with hub.session() as session:
+    with hub.read_session() as session:
         me = page_user(request, hub, session)
     return event_stream(request, hub, me.actor)
 
