@@ -9,11 +9,9 @@ raw bytes kept) so that it does not block the rest.
 from __future__ import annotations
 
 import logging
-import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -130,18 +128,3 @@ def record_bounce(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail,
     marked = ", ".join(u.email for u in users) or "no known user"
     return Delivery(outcome="bounce", reason=f"bounce for {', '.join(failed) or '?'}; "
                     f"marked failing: {marked}", kind=BOUNCE)
-
-
-class Timer:
-    """Seconds since creation (for log lines)."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __call__(self) -> float:
-        return time.perf_counter() - self.start
-
-
-def describe(delivery: Delivery) -> dict[str, Any]:
-    return {"outcome": delivery.outcome, "ticket_id": delivery.ticket_id,
-            "reason": delivery.reason, "kind": delivery.kind}

@@ -8,6 +8,7 @@ come back. One poller per mailbox at a time, across processes: a lease row in th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.api import HubContext, PeriodicTask, now
-from plugins.email.delivery import TRANSIENT, deliver, park, settings_of
+from plugins.email.delivery import TRANSIENT, deliver, settings_of
 from plugins.email.models import MailboxLease
 from plugins.email.settings import EmailSettings
 
@@ -106,10 +107,8 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
                 state["last_uid"] = max(int(state.get("last_uid") or 0), uid)  # type: ignore[call-overload]
                 hub.save_state(tenant_id, "email", {"imap": dict(state)})
     finally:
-        try:
+        with contextlib.suppress(Exception):  # the connection may already be gone
             client.logout()
-        except Exception:  # noqa: BLE001 - the connection may already be gone
-            pass
     return counts
 
 
@@ -121,7 +120,10 @@ def _done(client: IMAPClient, settings: EmailSettings, uid: int) -> None:
             return
         client.copy([uid], settings.processed_folder)
         client.delete_messages([uid])
-        client.expunge([uid]) if client.has_capability("UIDPLUS") else client.expunge()
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge([uid])
+        else:
+            client.expunge()
         return
     client.add_flags([uid], [b"\\Seen"])
 
@@ -154,5 +156,3 @@ def periodic_task() -> PeriodicTask:
     """IMAP polling every minute (Celery beat)."""
     return PeriodicTask(name="email.imap_poll", seconds=60, run=lambda hub: poll_all(hub))
 
-
-__all__ = ["acquire", "park", "periodic_task", "poll_all", "poll_mailbox", "release"]

@@ -70,9 +70,16 @@ class Mail:
         out = []
         for display, addr in pairs:
             addr = addr.strip().strip("<>").lower()
-            if "@" in addr and " " not in addr and "\n" not in addr:
+            if valid_address(addr):
                 out.append((display.strip(), addr))
         return out
+
+
+def valid_address(addr: str) -> bool:
+    """A plain ``local@domain.tld`` the rest of the hub accepts as a user's address."""
+    local, at, domain = addr.rpartition("@")
+    return (bool(at and local) and "." in domain.strip(".") and len(addr) <= 254
+            and not any(c.isspace() or c in '<>(),;:"[]\\' for c in addr))
 
 
 def decode_header(value: object) -> str:

@@ -234,7 +234,8 @@ def send(settings: EmailSettings, out: Outgoing, timeout: float = 30) -> None:
             client.starttls(context=context)
         if settings.relay_user:
             client.login(settings.relay_user, settings.relay_password)
+        # Raises when every recipient is refused; partial refusals are logged, not retried.
         refused = client.send_message(out.message, from_addr=settings.addresses[0],
                                       to_addrs=out.recipients)
-        if len(refused) == len(out.recipients):
-            raise smtplib.SMTPRecipientsRefused(refused)
+        if refused:
+            log.warning("email: relay refused %s", ", ".join(refused))

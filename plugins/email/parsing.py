@@ -18,7 +18,15 @@ from mailparser_reply import EmailReplyParser
 
 from core.api import InboundAttachment, InboundMessage
 from plugins.email.classify import Classification, classify
-from plugins.email.mime import Mail, content_type, disposition, filename, part_text, walk
+from plugins.email.mime import (
+    Mail,
+    content_type,
+    disposition,
+    filename,
+    part_text,
+    valid_address,
+    walk,
+)
 
 CHANNEL = "email"
 REF_KIND = "email_message_id"
@@ -26,6 +34,11 @@ MAX_ATTACHMENTS = 50
 MSGID = re.compile(r"<([^<>\s]{1,490})>")
 REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|vs|antw|odp|rif|r|ref|res|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:",
                            re.I)
+HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da|od|fr[åa]n|fra|от)\s*:\*?\s*\S", re.I)
+HEADER_SENT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoy[ée]|enviado|verzonden|"
+                         r"skickat|sendt|wys[łl]ane|data|inviato|отправлено)\s*:", re.I)
+ORIGINAL_SEPARATOR = re.compile(r"^\s*-{3,}\s*(original message|urspr[üu]ngliche nachricht|"
+                                r"message d'origine|mensaje original|messaggio originale)", re.I)
 QUOTE_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs", "ja", "ko", "zh"]
 _reply_parser = EmailReplyParser(languages=QUOTE_LANGUAGES)
 SKIP_PARTS = ("message/delivery-status", "message/global-delivery-status",
@@ -70,7 +83,41 @@ def strip_quotes(text: str) -> str:
         reply = _reply_parser.parse_reply(text)
     except Exception:  # noqa: BLE001 - the parser's regexes on pathological input
         reply = None
-    return reply.strip() if reply and reply.strip() else text.strip()
+    reply = reply.strip() if reply and reply.strip() else text.strip()
+    reply = _cut_header_block(reply) or reply
+    return _drop_quoted(reply) or reply
+
+
+def _cut_header_block(text: str) -> str:
+    """Cut at an Outlook-style quoted header block ("From: ... Sent: ...") or an
+    "Original Message" separator, which the reply parser misses in some layouts."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if ORIGINAL_SEPARATOR.match(line) and i > 0:
+            return "\n".join(lines[:i]).strip()
+        if i > 0 and HEADER_FROM.match(line) and any(
+                HEADER_SENT.match(nxt) for nxt in lines[i + 1:i + 4]):
+            return "\n".join(lines[:i]).strip()
+    return text
+
+
+def _drop_quoted(text: str) -> str:
+    """Drop ``>`` lines and the attribution line above each quoted block, in any language (the
+    reply parser only knows some, and misses bottom-posted replies)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not line.lstrip().startswith(">"):
+            out.append(line)
+            continue
+        while out and not out[-1].strip():
+            out.pop()
+        if out and out[-1].rstrip().endswith(":"):
+            out.pop()
+            # An attribution wrapped over lines: its other lines carry the quoted address.
+            for _ in range(2):
+                if len(out) > 1 and ("@" in out[-1] or "<" in out[-1]):
+                    out.pop()
+    return "\n".join(out).strip()
 
 
 def safe_filename(name: str, ctype: str, index: int) -> str:
@@ -138,9 +185,9 @@ def _sender(mail: Mail, envelope_from: str | None) -> tuple[str | None, str]:
         if pairs:
             return pairs[0][1], pairs[0][0][:200]
     return_path = mail.header("Return-Path").strip("<> ").lower()
-    if "@" in return_path and " " not in return_path:
+    if valid_address(return_path):
         return return_path, ""
-    if envelope_from and "@" in envelope_from:
+    if envelope_from and valid_address(envelope_from.strip("<>").lower()):
         return envelope_from.strip("<>").lower(), ""
     return None, ""
 

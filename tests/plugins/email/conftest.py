@@ -7,6 +7,7 @@ import email
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -145,8 +146,8 @@ auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
 mail_uid = {uid}
 mail_gid = {gid}
-first_valid_uid = 0
-first_valid_gid = 0
+first_valid_uid = {uid}
+first_valid_gid = {gid}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 passdb {{
@@ -186,13 +187,16 @@ def _user_exists(name: str) -> bool:
 
 
 @pytest.fixture
-def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
+def dovecot() -> Iterator[Dovecot]:
     """A real Dovecot IMAP server on a free port, plaintext auth from a passwd-file."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
                                          if os.path.exists("/usr/sbin/dovecot") else None)
     require(binary is not None, "dovecot is not installed (apt-get install -y dovecot-imapd)")
     assert binary is not None
-    root = tmp_path / "dovecot"
+    # Not under pytest's tmp_path: that is mode 0700, and Dovecot's auth process runs as the
+    # unprivileged "dovecot" user, which must read the passwd-file.
+    tmp = Path(tempfile.mkdtemp(prefix="hub-dovecot-"))
+    root = tmp / "dovecot"
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True)
     port = free_port()
@@ -200,11 +204,21 @@ def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
     (root / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
     login_user = "dovenull" if _user_exists("dovenull") else "nobody"
     internal_user = "dovecot" if _user_exists("dovecot") else "nobody"
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0:
+        # Dovecot never gives mail to uid 0: mailboxes belong to its own unprivileged user.
+        import pwd
+
+        entry = pwd.getpwnam(internal_user)
+        uid, gid = entry.pw_uid, entry.pw_gid
+        for sub in ("mail", "home"):
+            os.chown(root / sub, uid, gid)
     conf = root / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(root=root, port=port, uid=os.getuid(), gid=os.getgid(),
+    conf.write_text(DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid,
                                         login_user=login_user, internal_user=internal_user))
-    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp, 0o755)
     os.chmod(root, 0o755)
+    os.chmod(root / "passwd", 0o644)
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
@@ -225,3 +239,5 @@ def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if not os.environ.get("HUB_KEEP_DOVECOT"):
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,142 @@
+"""Every real-world .eml of the corpus is stored without a crash and ends classified; quote
+stripping matches the corpus' expected outputs."""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from core.models import Attachment, Ticket
+from plugins.email.classify import AUTO_REPLY, BOUNCE, BULK, HUMAN
+from plugins.email.delivery import deliver, settings_of
+from plugins.email.parsing import html_to_text, parse, safe_filename, strip_quotes
+from tests.plugins.email.conftest import FIXTURES
+
+EMLS = sorted(FIXTURES.rglob("*.eml"))
+INDEX = {row["path"]: row for row in csv.DictReader(
+    (FIXTURES / "INDEX.tsv").read_text().splitlines(), delimiter="\t")}
+
+
+def test_every_fixture_is_indexed() -> None:
+    assert len(EMLS) > 200
+    assert {str(p.relative_to(FIXTURES)) for p in EMLS} == set(INDEX)
+
+
+@pytest.mark.parametrize("path", EMLS, ids=lambda p: p.name)
+def test_parse_never_crashes_and_classifies(path) -> None:  # type: ignore[no-untyped-def]
+    row = INDEX[str(path.relative_to(FIXTURES))]
+    parsed = parse(path.read_bytes(), envelope_from="mta@relay.test")
+    kind = parsed.classification.kind
+    assert kind in (HUMAN, AUTO_REPLY, BOUNCE, BULK)
+    assert parsed.message.sender_email and "@" in parsed.message.sender_email
+    assert parsed.message.raw == path.read_bytes()
+    if row["auto_submitted"] or row["x_auto_resp_suppress"] or row["precedence"]:
+        assert parsed.message.is_automated, row
+    if row["top_content_type"] == "multipart/report" and "sisimai__arf" not in path.name:
+        assert kind == BOUNCE, parsed.classification
+    if path.parent.name == "bounces-autoreplies" and "__not__is-not" not in path.name \
+            and "php-mime" not in path.name:
+        assert kind in (BOUNCE, AUTO_REPLY), path.name
+    if "__not__is-not-bounce" in path.name:
+        assert kind == HUMAN
+    for att in parsed.message.attachments:
+        assert "/" not in att.file_name and "\\" not in att.file_name
+        assert att.file_name not in ("", ".", "..")
+
+
+def test_every_fixture_ends_as_ticket_comment_or_bounce(hub, org) -> None:  # type: ignore[no-untyped-def]
+    tenant_id = org.tenant[0]
+    hub.set_enabled(tenant_id, "email", True, reason="test")
+    settings = settings_of(hub.config(tenant_id, "email")).model_copy(
+        update={"addresses": ["support@acme.test"]})
+    outcomes: dict[str, str] = {}
+    for path in EMLS:
+        delivery = deliver(hub, tenant_id, path.read_bytes(), settings=settings, source="test",
+                           envelope_from="mta@relay.test", envelope_to=["support@acme.test"])
+        outcomes[path.name] = delivery.outcome
+        assert delivery.outcome in ("ticket", "comment", "duplicate", "bounce"), \
+            (path.name, delivery.reason)
+        if path.name.startswith("sisimai__lhost"):
+            assert delivery.outcome == "bounce", path.name
+    assert list(outcomes.values()).count("ticket") > 100
+    with hub.session() as s:
+        names = list(s.scalars(select(Attachment.file_name).where(
+            Attachment.tenant_id == tenant_id)))
+        subjects = list(s.scalars(select(Ticket.subject).where(Ticket.tenant_id == tenant_id)))
+    assert names and all("/" not in n and "\\" not in n for n in names)
+    assert all(s.strip() for s in subjects)
+
+
+def normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+@pytest.mark.parametrize("name", ["talon__iphone", "talon__sparrow"])
+def test_quote_stripping_matches_expected(name: str) -> None:
+    raw = (FIXTURES / "quote-stripping" / "eml" / f"{name}.eml").read_bytes()
+    expected = (FIXTURES / "quote-stripping" / "eml" / f"{name}_reply_text.expected.txt"
+                ).read_text()
+    assert normalise(parse(raw).message.body) == normalise(expected)
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "eml").glob("*.eml")),
+                         ids=lambda p: p.name)
+def test_replies_lose_their_quoted_lines(path) -> None:  # type: ignore[no-untyped-def]
+    body = parse(path.read_bytes()).message.body
+    assert body.strip()
+    assert not any(line.startswith(">") for line in body.splitlines()), body
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "bodies").glob("*.txt")),
+                         ids=lambda p: p.name)
+def test_strip_quotes_on_reply_bodies(path) -> None:  # type: ignore[no-untyped-def]
+    text = path.read_text(errors="replace")
+    out = strip_quotes(text)
+    assert out.strip() and len(out) <= len(text)
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "html").glob("*.html")),
+                         ids=lambda p: p.name)
+def test_html_becomes_safe_text(path) -> None:  # type: ignore[no-untyped-def]
+    text = html_to_text(path.read_text(errors="replace"))
+    assert text.strip()
+    assert not re.search(r"<\s*(script|div|p|a|span|table|blockquote)\b", text, re.I)
+
+
+def test_html_only_mail_is_converted_and_scripts_dropped() -> None:
+    raw = (b"From: a@b.test\r\nTo: s@acme.test\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<p>Hello <b>there</b></p><script>alert(1)</script><img src=x onerror=alert(2)>")
+    body = parse(raw).message.body
+    assert "Hello" in body and "there" in body
+    assert "<" not in body and "alert" not in body
+
+
+def test_path_traversal_file_name_is_reduced_to_a_name() -> None:
+    assert safe_filename("1234/../../1234.txt", "text/plain", 1) == "1234.txt"
+    assert safe_filename("..\\..\\win.ini", "text/plain", 1) == "win.ini"
+    assert safe_filename("../", "image/png", 3) == "attachment-3.png"
+
+
+def test_no_message_id_dedupes_by_content_hash() -> None:
+    raw = b"From: a@b.test\r\nTo: s@acme.test\r\nSubject: x\r\n\r\nbody\r\n"
+    one, two = parse(raw).message, parse(raw).message
+    assert one.dedupe_key == two.dedupe_key and one.dedupe_key.startswith("sha256:")
+    assert parse(raw + b"more").message.dedupe_key != one.dedupe_key
+
+
+def test_references_and_token_are_extracted() -> None:
+    token = f"42-{uuid.uuid4().hex[:10]}"
+    raw = (f"From: Jane <jane@c.test>\r\nTo: support+{token}@acme.test\r\nCc: bob@c.test, "
+           f"support@acme.test\r\nSubject: Re: x\r\nMessage-ID: <own@c.test>\r\n"
+           f"In-Reply-To: <b@hub>\r\nReferences: <a@hub> <b@hub>\r\n\r\nhi\r\n").encode()
+    msg = parse(raw, support_addresses=["support@acme.test"]).message
+    assert msg.references == ["b@hub", "a@hub"]
+    assert msg.message_ref == "own@c.test" and msg.ref_kind == "email_message_id"
+    assert msg.thread_token == token
+    assert msg.participants == ["bob@c.test"]
+    assert msg.sender_name == "Jane"

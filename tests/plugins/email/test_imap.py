@@ -1,0 +1,128 @@
+"""IMAP polling against a real Dovecot: fetch unseen, commit, then flag or move; leases; parking."""
+
+from __future__ import annotations
+
+import pytest
+from imapclient import IMAPClient
+from sqlalchemy import select
+
+from core.models import Ticket
+from plugins.email import imap
+from plugins.email.delivery import settings_of
+from tests.plugins.email.conftest import Dovecot, make_mail
+from tests.plugins.email.test_smtp import FailingSessions, crlf, tickets
+
+
+def mailbox(dovecot: Dovecot) -> IMAPClient:
+    client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=10)
+    client.login(dovecot.user, dovecot.password)
+    return client
+
+
+def append(dovecot: Dovecot, *raws: bytes, folder: str = "INBOX") -> None:
+    with mailbox(dovecot) as client:
+        for raw in raws:
+            client.append(folder, crlf(raw))
+
+
+def configure_imap(tenant, dovecot: Dovecot, **extra) -> None:  # type: ignore[no-untyped-def]
+    tenant.configure(host=dovecot.host, port=dovecot.port, security="none", user=dovecot.user,
+                     password=dovecot.password, folder="INBOX", **extra)
+
+
+def unseen(dovecot: Dovecot, folder: str = "INBOX") -> list[int]:
+    with mailbox(dovecot) as client:
+        client.select_folder(folder, readonly=True)
+        return list(client.search(["UNSEEN"]))
+
+
+def test_poll_turns_unseen_mail_into_tickets_and_flags_it(hub, dovecot, mail_tenant) -> None:
+    configure_imap(mail_tenant, dovecot)
+    append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user, subject="One"),
+           make_mail(sender="joe@c.test", to=dovecot.user, subject="Two"))
+    result = imap.poll_all(hub)
+    assert list(result.values()) == [{"ticket": 2}]
+    assert sorted(t.subject for t in tickets(hub, mail_tenant.tenant_id)) == ["One", "Two"]
+    assert unseen(dovecot) == []
+    state = hub.config(mail_tenant.tenant_id, "email").state["imap"]
+    assert state["uidvalidity"] > 0 and state["last_uid"] == 2
+    # A second round finds nothing new.
+    assert list(imap.poll_all(hub).values()) == [{}]
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 2
+
+
+def test_processed_folder_receives_the_mail(hub, dovecot, mail_tenant) -> None:
+    with mailbox(dovecot) as client:
+        client.create_folder("Processed")
+    configure_imap(mail_tenant, dovecot, processed_folder="Processed")
+    append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user, subject="Move me"))
+    imap.poll_all(hub)
+    with mailbox(dovecot) as client:
+        assert client.select_folder("INBOX")[b"EXISTS"] == 0
+        assert client.select_folder("Processed")[b"EXISTS"] == 1
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+
+
+def test_bad_message_is_parked_and_does_not_block_the_rest(hub, dovecot, mail_tenant) -> None:
+    configure_imap(mail_tenant, dovecot)
+    senderless = b"Subject: nobody sent me\r\n\r\nno From, no Return-Path\r\n"
+    append(dovecot, senderless, make_mail(sender="jane@c.test", to=dovecot.user, subject="Fine"))
+    result = imap.poll_all(hub)
+    assert list(result.values()) == [{"parked": 1, "ticket": 1}]
+    assert [t.subject for t in tickets(hub, mail_tenant.tenant_id)] == ["Fine"]
+    assert unseen(dovecot) == []
+    resp = mail_tenant.org.admin.get("/plugins/email/parked/")
+    assert resp.status_code == 200
+    (row,) = resp.json()
+    assert row["subject"] == "nobody sent me" and "sender" in row["reason"]
+    raw = mail_tenant.org.admin.get(f"/plugins/email/parked/{row['id']}/raw")
+    assert "no From, no Return-Path" in raw.json()["raw"]
+    # Not for agents, and not for another tenant's admin.
+    assert mail_tenant.org.agent.get("/plugins/email/parked/").status_code == 403
+
+
+def test_parked_route_is_404_for_tenant_without_the_plugin(other_org) -> None:
+    assert other_org.admin.get("/plugins/email/parked/").status_code == 404
+
+
+def test_database_outage_leaves_mail_unseen(hub, dovecot, mail_tenant,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_imap(mail_tenant, dovecot)
+    append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user, subject="Later"))
+    settings = settings_of(hub.config(mail_tenant.tenant_id, "email"))
+    failing = FailingSessions(hub.sessions)
+    monkeypatch.setattr(hub, "sessions", failing)
+    failing.down = True
+    assert imap.poll_mailbox(hub, mail_tenant.tenant_id, settings, {}) == {}
+    failing.down = False
+    assert len(unseen(dovecot)) == 1
+    imap.poll_all(hub)
+    assert unseen(dovecot) == []
+    with hub.session() as s:
+        assert s.scalars(select(Ticket.subject).where(
+            Ticket.tenant_id == mail_tenant.tenant_id)).all() == ["Later"]
+
+
+def test_one_poller_per_mailbox(hub, dovecot, mail_tenant) -> None:
+    configure_imap(mail_tenant, dovecot)
+    key = imap.mailbox_key(settings_of(hub.config(mail_tenant.tenant_id, "email")))
+    assert imap.acquire(hub, mail_tenant.tenant_id, key, holder="other-process")
+    append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user))
+    assert list(imap.poll_all(hub).values()) == [{"busy": 1}]
+    assert tickets(hub, mail_tenant.tenant_id) == []
+    assert not imap.acquire(hub, mail_tenant.tenant_id, key, holder="third")
+    imap.release(hub, mail_tenant.tenant_id, key, holder="other-process")
+    assert list(imap.poll_all(hub).values()) == [{"ticket": 1}]
+
+
+def test_same_message_twice_in_the_mailbox_makes_one_ticket(hub, dovecot, mail_tenant) -> None:
+    configure_imap(mail_tenant, dovecot)
+    raw = make_mail(sender="jane@c.test", to=dovecot.user, message_id="twice@c.test")
+    append(dovecot, raw, raw)
+    assert list(imap.poll_all(hub).values()) == [{"ticket": 1, "duplicate": 1}]
+    assert len(tickets(hub, mail_tenant.tenant_id)) == 1
+
+
+def test_periodic_task_is_offered(hub) -> None:  # type: ignore[no-untyped-def]
+    tasks = [t for group in hub.pm.hook.hub_periodic_tasks(hub=hub) for t in group]
+    assert "email.imap_poll" in [t.name for t in tasks]
