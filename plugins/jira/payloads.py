@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+# Events with an effect on tickets; every other event is answered 200 and ignored.
+HANDLED_EVENTS = ("jira:issue_updated", "jira:issue_deleted", "comment_created")
+
 
 @dataclass(frozen=True)
 class JiraComment:

@@ -29,7 +29,7 @@ from plugins.jira.client import label_for
 from plugins.jira.escalation import ISSUE_KIND
 from plugins.jira.notes import CHANNEL, add_note
 from plugins.jira.outbound import COMMENT_KEYS, known, remember
-from plugins.jira.payloads import JiraWebhook
+from plugins.jira.payloads import HANDLED_EVENTS, JiraWebhook
 from plugins.jira.settings import JiraSettings
 
 log = logging.getLogger("plugins.jira")
@@ -106,6 +106,8 @@ def receive(hub: HubContext, tenant_id: uuid.UUID, settings: JiraSettings, own_i
             remember(s, tenant_id, CHANNEL, delivery_id, None, None, outcome="webhook")
             if own_ids & set(hook.user_ids):
                 return "own change ignored"
+            if hook.event not in HANDLED_EVENTS:
+                return f"{hook.event} ignored"
             ticket_id = find_ticket(s, tenant_id, hook)
             if ticket_id is None:
                 return "unknown issue"

@@ -110,10 +110,10 @@ def test_recorded_tampered_signature_is_refused(jira_org, client) -> None:  # ty
     assert r.status_code == 401
 
 
-def test_issue_created_for_unknown_issue_is_acknowledged(jira_org, client) -> None:  # type: ignore[no-untyped-def]
+def test_recorded_signed_issue_created_is_acknowledged(jira_org, client) -> None:  # type: ignore[no-untyped-def]
     body, headers = signed_request("01_issue_created_valid.json")
     r = client.post(URL, content=body, headers=headers)
-    assert r.status_code == 200 and r.json() == {"status": "unknown issue"}
+    assert r.status_code == 200 and r.json() == {"status": "jira:issue_created ignored"}
 
 
 def test_agent_note_marked_for_jira_is_posted_once(hub, jira_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
