@@ -152,3 +152,12 @@ def test_secrets_never_returned(pd_org) -> None:  # type: ignore[no-untyped-def]
     text = json.dumps(pd)
     assert WEBHOOK_SECRET not in text and "pd-rest-token-0001" not in text
     assert sorted(pd["secrets_set"]) == ["api_token", "routing_key", "webhook_secret"]
+
+
+def test_each_noted_event_has_a_signed_fixture() -> None:
+    from plugins.pagerduty.payloads import NOTED_EVENTS
+    from tests.plugins.pagerduty.fake_pagerduty import FIXTURES
+
+    seen = {json.loads(json.loads(p.read_text())["raw_body"])["event"]["event_type"]
+            for p in (FIXTURES / "webhooks_v3").glob("*.signed_valid.json")}
+    assert set(NOTED_EVENTS) <= seen
