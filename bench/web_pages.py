@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from core import lifecycle  # noqa: E402
-from core.models import Comment, Membership, Tenant, Ticket, User  # noqa: E402
+from core.models import Comment, Membership, Ticket, User  # noqa: E402
 from core.services import identity  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.context import Hub  # noqa: E402
