@@ -49,6 +49,10 @@ def _status_change(doc: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse(body: bytes) -> JiraWebhook:
     """Parse a webhook body; ValueError when it is not a Jira webhook."""
     try:
@@ -57,12 +61,12 @@ def parse(body: bytes) -> JiraWebhook:
         raise ValueError("body is not JSON") from exc
     if not isinstance(doc, dict) or not doc.get("webhookEvent"):
         raise ValueError("not a Jira webhook (no webhookEvent)")
-    issue = doc.get("issue") if isinstance(doc.get("issue"), dict) else {}
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    issue = _object(doc.get("issue"))
+    fields = _object(issue.get("fields"))
     comment = None
     raw_comment = doc.get("comment")
     if isinstance(raw_comment, dict) and raw_comment.get("id"):
-        author = raw_comment.get("author") or {}
+        author = _object(raw_comment.get("author"))
         comment = JiraComment(
             id=str(raw_comment["id"]), body=str(raw_comment.get("body") or ""),
             author_ids=_ids(author),

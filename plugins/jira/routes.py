@@ -71,6 +71,9 @@ def build(hub: HubContext) -> APIRouter:
     @router.post("/webhook")
     async def webhook(request: Request, tenant: str | None = None) -> dict[str, str]:
         """Receive a signed Jira webhook: status changes and comments sync onto the ticket."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise HTTPException(413, "body too large")
         body = await request.body()
         if len(body) > MAX_BODY:
             raise HTTPException(413, "body too large")

@@ -31,6 +31,10 @@ def _summary(ref: Any) -> str:
     return str(ref.get("summary") or ref.get("id") or "") if isinstance(ref, dict) else ""
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse(body: bytes) -> WebhookEvent:
     """Parse a webhook body; ValueError when it is not a v3 event."""
     try:
@@ -40,7 +44,7 @@ def parse(body: bytes) -> WebhookEvent:
     event = doc.get("event") if isinstance(doc, dict) else None
     if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
         raise ValueError("not a PagerDuty v3 webhook event")
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    data = _object(event.get("data"))
     number = data.get("number")
     return WebhookEvent(
         id=str(event["id"]), type=str(event["event_type"]),

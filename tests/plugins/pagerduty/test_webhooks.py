@@ -161,3 +161,8 @@ def test_each_noted_event_has_a_signed_fixture() -> None:
     seen = {json.loads(json.loads(p.read_text())["raw_body"])["event"]["event_type"]
             for p in (FIXTURES / "webhooks_v3").glob("*.signed_valid.json")}
     assert set(NOTED_EVENTS) <= seen
+
+
+def test_oversized_body_is_413(pd_org, client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(URL, content=b"x" * (512 * 1024 + 1), headers={"X-PagerDuty-Signature": "v1=0"})
+    assert r.status_code == 413
