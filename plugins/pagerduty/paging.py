@@ -118,7 +118,18 @@ def page(hub: HubContext, escalation: Escalation,
     ticket = escalation.ticket
     key = dedup_key(ticket.tenant_id, ticket.id)
     state = ref_state(hub, ticket.tenant_id, key) or {}
-    if state.get("status") == "triggered" or escalation.event_id in state.get("events", []):
+    if escalation.event_id in state.get("events", []):
+        return None
+    if state.get("status") == "triggered":
+        if escalation.target == TARGET:
+            # An agent asked: say why nothing new was sent rather than staying silent.
+            with hub.session() as s:
+                add_note(s, ticket.tenant_id, ticket.id,
+                         "On-call was not paged again: this ticket's PagerDuty incident "
+                         f"({key}) is still open.")
+                record_state(s, ticket.tenant_id, ticket.id, key,
+                             events=[*state.get("events", []), escalation.event_id])
+            hub.kick()
         return None
     try:
         client.send(settings, "trigger", key, **trigger_body(hub, escalation, settings))

@@ -156,6 +156,11 @@ def test_agent_pages_on_call(hub, pd_org, other_org, fake_pd) -> None:  # type: 
     [sent] = fake_pd.events("trigger")
     assert sent["payload"]["class"] == "manual"
     assert sent["payload"]["custom_details"]["note"] == "customer-wide outage"
+    # Asking again while the incident is open sends nothing and says why.
+    pd_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/escalate/", json={"target": "pagerduty"})
+    outbox.drain(hub)
+    assert len(fake_pd.events("trigger")) == 1
+    assert any("not paged again" in n for n in _internal_notes(pd_org.agent, ticket_id))
     # A tenant without the plugin is not offered the target.
     other_ticket = open_ticket(other_org.end_user)
     r = other_org.agent.post(f"/api/v1/support/tickets/{other_ticket}/escalate/",
