@@ -45,11 +45,14 @@ def hub_background_services(hub: HubContext) -> list[BackgroundService]:
 def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
     """The tenant whose enabled Slack plugin is bound to workspace ``key`` (a team id).
 
-    A workspace claimed by two tenants belongs to neither (requests answer 404) rather than to
-    whichever comes first: nothing may cross tenants."""
+    Reads plain settings only (no secret is decrypted: this runs for every request). A workspace
+    claimed by two tenants belongs to neither (requests answer 404) rather than to whichever
+    comes first: nothing may cross tenants."""
     if channel != "slack" or not key:
         return None
-    owners = [cfg.tenant_id for cfg in hub.enabled_configs("slack") if cfg.get("team_id") == key]
+    from .service import workspace_owners
+
+    owners = workspace_owners(hub, key)
     if len(owners) > 1:
         log.error("Slack workspace %s is configured by %d tenants; ignoring its requests",
                   key, len(owners))

@@ -38,8 +38,8 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
     tenant_id = hub.resolve_tenant(PLUGIN, team) if team else None
     if tenant_id is None:
         return _json(404, "no tenant has Slack enabled for this workspace")
-    cfg = hub.config(tenant_id, PLUGIN)
-    if not cfg.enabled:
+    cfg = svc.config(tenant_id)
+    if cfg is None:
         return _json(404, "no tenant has Slack enabled for this workspace")
     if not verify(cfg, raw, headers):
         return _json(401, "invalid Slack signature")

@@ -8,6 +8,7 @@ Every listener acknowledges at once and does its work in a lazy listener on ``WO
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -21,8 +22,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
+from sqlalchemy import select
 
-from core.api import HubContext, PluginConfig, now
+from core.api import HubContext, PluginConfig, TenantPlugin, now
 
 from .settings import api_base
 from .worker import WORKER
@@ -81,13 +83,48 @@ def _fingerprint(cfg: PluginConfig) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
+def workspace_owners(hub: HubContext, team_id: str) -> list[uuid.UUID]:
+    """Tenants whose enabled Slack plugin names this workspace (plain settings, no decryption)."""
+    with hub.session() as s:
+        rows = s.execute(select(TenantPlugin.tenant_id, TenantPlugin.settings).where(
+            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True))).all()
+    return [tenant_id for tenant_id, settings in rows
+            if (settings or {}).get("team_id") == team_id]
+
+
 class SlackService:
     """The Slack side of one hub: tenants' Bolt apps and the listeners' context."""
 
     def __init__(self, hub: HubContext) -> None:
         self.hub = hub
         self._apps: dict[uuid.UUID, tuple[str, App]] = {}
+        self._configs: dict[uuid.UUID, tuple[str, PluginConfig]] = {}
         self._lock = threading.Lock()
+
+    def config(self, tenant_id: uuid.UUID) -> PluginConfig | None:
+        """The tenant's Slack configuration, None when it is off.
+
+        One light query per call; secrets are decrypted again only when the stored ciphertext or
+        the settings changed (any write re-encrypts with a fresh IV), so a change made by an admin
+        applies to the very next request."""
+        with self.hub.session() as s:
+            row = s.execute(select(TenantPlugin.enabled, TenantPlugin.settings,
+                                   TenantPlugin.secrets_encrypted, TenantPlugin.state).where(
+                TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == PLUGIN)).first()
+        if row is None or not row.enabled:
+            return None
+        key = (row.secrets_encrypted or "") + json.dumps(row.settings or {}, sort_keys=True)
+        with self._lock:
+            cached = self._configs.get(tenant_id)
+        if cached is None or cached[0] != key:
+            cfg = self.hub.config(tenant_id, PLUGIN)
+            with self._lock:
+                self._configs[tenant_id] = (key, cfg)
+        else:
+            cfg = cached[1]
+        return PluginConfig(tenant_id=tenant_id, plugin=PLUGIN, enabled=True,
+                            settings=dict(row.settings or {}), secrets=cfg.secrets,
+                            state=dict(row.state or {}))
 
     # ------------------------------------------------------------ apps
 
@@ -192,6 +229,10 @@ class SlackService:
         app.shortcut("hub_ticket_from_message")(ack=ack, lazy=[lazy(intake.on_message_shortcut)])
         app.shortcut("hub_send_to_requester")(ack=ack, lazy=[lazy(agents.on_send_to_requester)])
         app.action(re.compile(r"^hub_"))(ack=ack, lazy=[lazy(agents.on_action)])
+        # Everything else (other events, others' buttons) is acknowledged quietly, so Slack
+        # does not retry it and Bolt does not log each one as unhandled.
+        app.event(re.compile(r".*"))(ack)
+        app.action(re.compile(r".*"))(ack)
         return app
 
     # ------------------------------------------------------------ requests
