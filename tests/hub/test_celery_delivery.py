@@ -70,7 +70,7 @@ def test_worker_delivers_outbox_after_a_kick(worker_app, rhub, rclient, recorder
 
 def test_worker_runs_periodic_tasks_by_name(worker_app, recorder) -> None:  # type: ignore[no-untyped-def]
     worker_app.send_task(PERIODIC, args=("recorder.tick",))
-    assert _wait_for(lambda: len(recorder.of("tick")) == 1)
+    assert _wait_for(lambda: len(recorder.of("tick")) >= 1)
 
 
 def test_beat_schedule_lists_every_periodic_task(worker_app) -> None:  # type: ignore[no-untyped-def]
