@@ -226,3 +226,23 @@ def test_live_state_and_notifications_menu(app, web_org) -> None:  # type: ignor
     assert 'data-live-n="0"' in agent.page("/notifications")
     # The requester's state never counts internal notes.
     assert 'data-live-c="0"' in user.page("/tickets")
+
+
+def test_pages_escape_user_text_and_send_a_strict_csp(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    tid = _new_ticket(user, subject="<script>alert(1)</script>")
+    response = user.client.get(f"/tickets/{tid}")
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_sign_in_next_is_local_only(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    token = csrf_of(client.get("/login?next=//evil.example/").text)
+    response = client.post("/login", data={"email": web_org["agent"].email, "password": PASSWORD,
+                                           "csrf_token": token, "next": "/\\evil.example"},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
