@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 from hub import outbox
@@ -202,3 +204,21 @@ def test_malformed_body_is_400(jira_org, client) -> None:  # type: ignore[no-unt
     raw = b'{"hello": "world"}'
     r = client.post(URL, content=raw, headers=sign(raw, "bad-1"))
     assert r.status_code == 400 and "webhookEvent" in r.json()["detail"]
+
+
+def test_a_tenant_secret_reaches_only_its_tickets(hub, jira_org, other_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
+    ticket_a = _escalated(hub, jira_org)  # TES-41 in the first tenant
+    configure(other_org.admin, fake_jira, webhook_secret="second-tenant-secret")
+    ticket_b = open_ticket(other_org.end_user)
+    other_org.agent.post(f"/api/v1/support/tickets/{ticket_b}/escalate/", json={"target": "jira"})
+    outbox.drain(hub)
+    raw = recorded_webhook("webhook-issue-updated-resolved.json")  # about TES-41
+    sig = hmac.new(b"second-tenant-secret", raw, hashlib.sha256).hexdigest()
+    headers = {"X-Hub-Signature": f"sha256={sig}", "X-Atlassian-Webhook-Identifier": "iso-1"}
+    r = client.post(URL, content=raw, headers=headers)
+    assert r.json() == {"status": "unknown issue"}
+    assert _ticket(jira_org, ticket_a)["status"] != "Resolved"
+    # Naming the first tenant with the second tenant's signature is refused.
+    r = client.post(f"{URL}?tenant={jira_org.tenant[1]}", content=raw,
+                    headers={**headers, "X-Atlassian-Webhook-Identifier": "iso-2"})
+    assert r.status_code == 401
