@@ -180,3 +180,13 @@ def test_workspace_claimed_by_two_tenants_belongs_to_neither(world: SlackWorld,
     assert world.send({**body, "event_id": "Ev-2"}).status_code == 404
     world.wait()
     assert len(world.tickets()) == 1
+
+
+def test_a_new_signing_secret_applies_to_the_next_request(world: SlackWorld) -> None:
+    body = fixture("events/event_callback.reaction_added.json")
+    assert world.send(body).status_code == 200
+    r = world.org.admin.patch("/api/v1/admin/plugins/slack/",
+                              json={"settings": {"signing_secret": "rotated-secret"}})
+    assert r.status_code == 200, r.text
+    assert world.send(body).status_code == 401
+    assert world.send(body, secret="rotated-secret").status_code == 200
