@@ -15,7 +15,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core import sla
@@ -92,36 +92,114 @@ def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_
             _, _, warned_col, breached_col = _COLUMNS[target]
             setattr(state, breached_col if event == sla.BREACH else warned_col, at)
         state.next_check_at = sla.next_check(state)  # type: ignore[arg-type]
-    written = sla.insert_logs(session, rows)
+    if conn.dialect.name == "postgresql":
+        written = _write_postgres(conn, at, rows, due_by_key, states)
+    else:
+        written = _write_generic(session, conn, at, rows, due_by_key, states)
+    for ticket_id, event, target in written:
+        (result.breaches if event == sla.BREACH else result.warnings).append((ticket_id, target))
+    return result
+
+
+def _payload(target: str, due: datetime, event: str) -> dict[str, Any]:
+    # "sla_target", not "target": the outbox reads payload["target"] as the escalation target
+    # (a plugin name); a breach escalates to whoever is concerned.
+    return {"sla_target": target, "due_at": due.isoformat(), "event": event, "actor_id": None,
+            "actor_role": "system"}
+
+
+def _write_generic(session: Session, conn: Any, at: datetime, rows: list[dict[str, Any]],
+                   due_by_key: dict[str, datetime], states: list[Any]) -> list[tuple[int, str, str]]:
+    """Log rows (insert-or-ignore), events for the rows this sweep won, flags: four statements."""
+    won = sla.insert_logs(session, rows)
+    written: list[tuple[int, str, str]] = []
     outbox: list[dict[str, Any]] = []
-    breached_ids: set[int] = set()
     for row in rows:
-        if row["dedupe_key"] not in written:
+        if row["dedupe_key"] not in won:
             continue  # another sweep logged it first and sent its event
-        ticket_id, target = row["ticket_id"], row["target"]
+        written.append((row["ticket_id"], row["event"], row["target"]))
         is_breach = row["event"] == sla.BREACH
-        (result.breaches if is_breach else result.warnings).append((ticket_id, target))
-        if is_breach:
-            breached_ids.add(ticket_id)
-        # "sla_target", not "target": the outbox reads payload["target"] as the escalation
-        # target (a plugin name); a breach escalates to whoever is concerned.
-        outbox.append({"tenant_id": row["tenant_id"], "ticket_id": ticket_id,
+        outbox.append({"tenant_id": row["tenant_id"], "ticket_id": row["ticket_id"],
                        "event_type": events.SLA_BREACHED if is_breach else events.SLA_WARNING,
-                       "payload": {"sla_target": target,
-                                   "due_at": due_by_key[row["dedupe_key"]].isoformat(),
-                                   "event": row["event"], "actor_id": None,
-                                   "actor_role": "system"},
+                       "payload": _payload(row["target"], due_by_key[row["dedupe_key"]],
+                                           row["event"]),
                        "status": "pending", "attempts": 0, "next_attempt_at": at,
                        "done_plugins": {}, "created_at": at})
     if outbox:
         conn.execute(insert(OutboxEvent.__table__), outbox)
-    if breached_ids:
-        conn.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_(breached_ids))
+    breached = {ticket_id for ticket_id, event, _ in written if event == sla.BREACH}
+    if breached:
+        conn.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_(breached))
                      .values(sla_breached=True))
     conn.execute(_UPDATE, [{"b_ticket_id": st.ticket_id,
                             **{f"b_{name}": getattr(st, name) for name in _WRITE}}
                            for st in states])
-    return result
+    return written
+
+
+# PostgreSQL: the whole write in one statement. Data-modifying CTEs insert the log rows
+# (insert-or-ignore), the outbox rows of the log rows this sweep won, flag the breached tickets
+# and move every clock's next check; arrays bound once instead of one row per round trip.
+_PG_WRITE = text("""
+WITH v AS (
+    SELECT * FROM unnest(CAST(:tenant AS uuid[]), CAST(:ticket AS bigint[]),
+                         CAST(:event AS text[]), CAST(:details AS text[]),
+                         CAST(:target AS text[]), CAST(:dkey AS text[]), CAST(:due AS text[]))
+        AS v(tenant_id, ticket_id, event, details, target, dedupe_key, due)
+), logs AS (
+    INSERT INTO support_sla_logs (tenant_id, ticket_id, event, event_time, details, target,
+                                  dedupe_key)
+    SELECT tenant_id, ticket_id, event, CAST(:at AS timestamptz), details, target, dedupe_key
+    FROM v
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING tenant_id, ticket_id, event, target, dedupe_key
+), outbox AS (
+    INSERT INTO outbox_events (tenant_id, ticket_id, event_type, payload, status, attempts,
+                               next_attempt_at, done_plugins, created_at)
+    SELECT l.tenant_id, l.ticket_id,
+           CASE WHEN l.event = 'SLA_BREACH' THEN 'sla.breached' ELSE 'sla.warning' END,
+           jsonb_build_object('sla_target', l.target, 'due_at', v.due, 'event', l.event,
+                              'actor_id', NULL, 'actor_role', 'system'),
+           'pending', 0, CAST(:at AS timestamptz), CAST('{}' AS jsonb), CAST(:at AS timestamptz)
+    FROM logs l JOIN v ON v.dedupe_key = l.dedupe_key
+    ORDER BY l.ticket_id, l.event
+    RETURNING 1
+), flagged AS (
+    UPDATE support_tickets SET sla_breached = true
+    WHERE id IN (SELECT ticket_id FROM logs WHERE event = 'SLA_BREACH')
+      AND sla_breached = false
+    RETURNING 1
+), clocks AS (
+    UPDATE support_sla_states s
+    SET response_warned_at = u.rw, response_breached_at = u.rb,
+        resolution_warned_at = u.sw, resolution_breached_at = u.sb, next_check_at = u.nc
+    FROM unnest(CAST(:s_ticket AS bigint[]), CAST(:s_rw AS timestamptz[]),
+                CAST(:s_rb AS timestamptz[]), CAST(:s_sw AS timestamptz[]),
+                CAST(:s_sb AS timestamptz[]), CAST(:s_nc AS timestamptz[]))
+        AS u(ticket_id, rw, rb, sw, sb, nc)
+    WHERE s.ticket_id = u.ticket_id
+    RETURNING 1
+)
+SELECT ticket_id, event, target FROM logs
+""")
+
+
+def _write_postgres(conn: Any, at: datetime, rows: list[dict[str, Any]],
+                    due_by_key: dict[str, datetime], states: list[Any]) -> list[tuple[int, str, str]]:
+    params: dict[str, Any] = {
+        "at": at,
+        "tenant": [r["tenant_id"] for r in rows], "ticket": [r["ticket_id"] for r in rows],
+        "event": [r["event"] for r in rows], "details": [r["details"] for r in rows],
+        "target": [r["target"] for r in rows], "dkey": [r["dedupe_key"] for r in rows],
+        "due": [due_by_key[r["dedupe_key"]].isoformat() for r in rows],
+        "s_ticket": [st.ticket_id for st in states],
+        "s_rw": [st.response_warned_at for st in states],
+        "s_rb": [st.response_breached_at for st in states],
+        "s_sw": [st.resolution_warned_at for st in states],
+        "s_sb": [st.resolution_breached_at for st in states],
+        "s_nc": [st.next_check_at for st in states],
+    }
+    return [(t, e, g) for t, e, g in conn.execute(_PG_WRITE, params)]
 
 
 def sweep_all(session_factory: Any, *, at: datetime | None = None, batch: int = DEFAULT_BATCH,
