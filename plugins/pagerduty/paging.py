@@ -147,25 +147,30 @@ def page(hub: HubContext, escalation: Escalation,
     return EscalationResult(plugin=TARGET, reference=key, message="on-call paged")
 
 
-def resolve(hub: HubContext, ticket: TicketSnapshot, settings: PagerDutySettings) -> bool:
-    """Resolve the ticket's open incident; False when there is none."""
-    key = dedup_key(ticket.tenant_id, ticket.id)
-    state = ref_state(hub, ticket.tenant_id, key)
-    if not state or state.get("status") != "triggered":
-        return False
-    try:
-        client.send(settings, "resolve", key)
-    except client.Rejected as exc:
-        with hub.session() as s:
-            add_note(s, ticket.tenant_id, ticket.id,
-                     f"PagerDuty did not accept the resolve for this ticket: {exc.message}")
-            audit_failure(s, ticket.tenant_id, ticket.id, "pagerduty-resolve",
-                          {"status": exc.status, "message": exc.message})
-            record_state(s, ticket.tenant_id, ticket.id, key, status="resolve_rejected")
-        hub.kick()
-        return False
-    set_state(hub, ticket, key, status="resolved", resolved_at=now().isoformat())
-    return True
+def resolve(hub: HubContext, ticket: TicketSnapshot, settings: PagerDutySettings) -> int:
+    """Resolve the ticket's open incidents; returns how many were resolved.
+
+    Usually one; a ticket that others were merged into also holds their dedup keys.
+    """
+    resolved = 0
+    for key in ticket.refs.get(DEDUP_KIND, []):
+        state = ref_state(hub, ticket.tenant_id, key)
+        if not state or state.get("status") != "triggered":
+            continue
+        try:
+            client.send(settings, "resolve", key)
+        except client.Rejected as exc:
+            with hub.session() as s:
+                add_note(s, ticket.tenant_id, ticket.id,
+                         f"PagerDuty did not accept the resolve of {key}: {exc.message}")
+                audit_failure(s, ticket.tenant_id, ticket.id, "pagerduty-resolve",
+                              {"status": exc.status, "message": exc.message})
+                record_state(s, ticket.tenant_id, ticket.id, key, status="resolve_rejected")
+            hub.kick()
+            continue
+        set_state(hub, ticket, key, status="resolved", resolved_at=now().isoformat())
+        resolved += 1
+    return resolved
 
 
 def status_became_done(payload: dict[str, Any]) -> bool:

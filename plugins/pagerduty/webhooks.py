@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from core.api import ExternalRef, HubContext, InboundKey, add_ref, get_ticket, now, system_actor
 from plugins.pagerduty import client
 from plugins.pagerduty.notes import add_note
-from plugins.pagerduty.paging import DEDUP_KIND, INCIDENT_KIND, dedup_key, record_state
+from plugins.pagerduty.paging import DEDUP_KIND, INCIDENT_KIND, record_state
 from plugins.pagerduty.payloads import NOTED_EVENTS, WebhookEvent, note_text
 from plugins.pagerduty.settings import PagerDutySettings
 
@@ -41,9 +41,12 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
         return _ticket_by_ref(hub, tenant_id, DEDUP_KIND, key), key
     if not event.incident_id:
         return None, None
-    ticket_id = _ticket_by_ref(hub, tenant_id, INCIDENT_KIND, event.incident_id)
-    if ticket_id is not None:
-        return ticket_id, None
+    with hub.session() as s:
+        known = s.execute(select(ExternalRef.ticket_id, ExternalRef.meta).where(
+            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == INCIDENT_KIND,
+            ExternalRef.value == event.incident_id)).first()
+    if known is not None:
+        return known[0], (known[1] or {}).get("dedup_key")
     # The payload names the incident by id only: ask the REST API for its key (needs api_token).
     try:
         key = client.incident_key(settings, event.incident_id)
@@ -56,7 +59,7 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
     if ticket_id is not None:
         with hub.session() as s:
             ticket = get_ticket(s, system_actor(tenant_id), ticket_id)
-            add_ref(s, ticket, INCIDENT_KIND, event.incident_id)
+            add_ref(s, ticket, INCIDENT_KIND, event.incident_id, {"dedup_key": key})
     return ticket_id, key
 
 
@@ -79,10 +82,10 @@ def receive(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
             s.add(seen)
             s.flush()
             seen.comment_id = add_note(s, tenant_id, ticket_id, note_text(event))
-            if event.type == "incident.resolved":
+            if event.type == "incident.resolved" and key:
                 # Resolved in PagerDuty: resolving the ticket later must not resolve it again.
-                record_state(s, tenant_id, ticket_id, key or dedup_key(tenant_id, ticket_id),
-                             status="resolved", resolved_at=now().isoformat())
+                record_state(s, tenant_id, ticket_id, key, status="resolved",
+                             resolved_at=now().isoformat())
     except IntegrityError:
         # A concurrent delivery of the same event won the unique key.
         return "duplicate"

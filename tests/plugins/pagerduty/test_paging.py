@@ -183,3 +183,18 @@ def test_unusable_ca_bundle_keeps_the_event_for_retry(hub, pd_org, fake_pd, tmp_
     status, _, error = _row(hub, event_id)
     assert status == "pending" and "cannot be used" in error
     assert fake_pd.events() == []
+
+
+def test_merged_ticket_incident_is_resolved_with_the_target(hub, pd_org, fake_pd) -> None:  # type: ignore[no-untyped-def]
+    source = open_ticket(pd_org.end_user, subject="Router down (duplicate)")
+    target = open_ticket(pd_org.end_user, priority="High")
+    breach(hub, pd_org.tenant[0], source)
+    outbox.drain(hub)
+    assert len(fake_pd.events("trigger")) == 1
+    r = pd_org.agent.post(f"/api/v1/support/tickets/{source}/merge/", json={"target_id": target})
+    assert r.status_code == 200, r.text
+    outbox.drain(hub)
+    assert fake_pd.events("resolve") == []  # the incident now follows the target ticket
+    pd_org.agent.patch(f"/api/v1/support/tickets/{target}/", json={"status": "Resolved"})
+    outbox.drain(hub)
+    assert [b["dedup_key"] for b in fake_pd.events("resolve")] == [dedup_key(pd_org.tenant[0], source)]
