@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext, Tenant
-from plugins.pagerduty import payloads, signature, webhooks
+from plugins.pagerduty import client, payloads, signature, webhooks
 from plugins.pagerduty.settings import load
 
 log = logging.getLogger("plugins.pagerduty")
@@ -48,7 +48,11 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
         event = payloads.parse(body)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
-    outcome = webhooks.receive(hub, owner.tenant_id, load(owner), event)
+    try:
+        outcome = webhooks.receive(hub, owner.tenant_id, load(owner), event)
+    except client.Retryable as exc:
+        log.warning("pagerduty webhook %s: %s", event.id, exc)
+        raise HTTPException(503, "PagerDuty's REST API is unavailable; deliver again later") from None
     log.info("pagerduty webhook %s (%s) for tenant %s: %s", event.id, event.type,
              owner.tenant_id, outcome)
     return {"status": outcome}

@@ -48,9 +48,10 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
     if known is not None:
         return known[0], (known[1] or {}).get("dedup_key")
     # The payload names the incident by id only: ask the REST API for its key (needs api_token).
+    # ``client.Retryable`` propagates: the route answers 503 and PagerDuty delivers again.
     try:
         key = client.incident_key(settings, event.incident_id)
-    except (client.Rejected, client.Retryable) as exc:
+    except client.Rejected as exc:
         log.warning("pagerduty: cannot look up incident %s: %s", event.incident_id, exc)
         return None, None
     if not key:

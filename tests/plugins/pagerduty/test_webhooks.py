@@ -166,3 +166,18 @@ def test_each_noted_event_has_a_signed_fixture() -> None:
 def test_oversized_body_is_413(pd_org, client) -> None:  # type: ignore[no-untyped-def]
     r = client.post(URL, content=b"x" * (512 * 1024 + 1), headers={"X-PagerDuty-Signature": "v1=0"})
     assert r.status_code == 413
+
+
+def test_rest_outage_asks_pagerduty_to_deliver_again(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
+    from tests.plugins.pagerduty.conftest import configure
+    from tests.services import free_port
+
+    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    configure(pd_org.admin, fake_pd, api_base_url=f"https://127.0.0.1:{free_port()}")
+    body, headers = signed_request("incident.acknowledged.signed_valid.json")
+    r = client.post(URL, content=body, headers=headers)
+    assert r.status_code == 503
+    assert _notes(pd_org, ticket_id) == []
+    configure(pd_org.admin, fake_pd)
+    r = client.post(URL, content=body, headers=headers)  # PagerDuty's redelivery
+    assert r.json() == {"status": "noted"}
