@@ -109,7 +109,8 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
     """Check a rule's actions against the tenant (its agents, its macros)."""
     from core.models import Macro
 
-    _need(isinstance(actions, list) and actions, "actions must be a non-empty list", "actions")
+    _need(isinstance(actions, list) and len(actions) > 0, "actions must be a non-empty list",
+          "actions")
     _need(len(actions) <= MAX_ACTIONS, f"at most {MAX_ACTIONS} actions", "actions")
     out = []
     for action in actions:
@@ -233,7 +234,7 @@ def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
     from core.services.tickets import Changes, update_ticket
 
     system = system_actor(ticket.tenant_id)
-    extra = {"rule_id": rule_key, "rule": rule_name}
+    extra: dict[str, object] = {"rule_id": rule_key, "rule": rule_name}
     outcomes = []
     with running(rule_key):
         for action in actions:
@@ -265,11 +266,11 @@ def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
             elif kind == "notify":
                 outcome = {"notified": _notify(session, ticket, action, rule_name)}
             elif kind == "escalate":
-                row = events.emit(session, system, events.TICKET_ESCALATED,
-                                  tenant_id=ticket.tenant_id, ticket_id=ticket.id,
-                                  payload={"target": action["target"],
-                                           "note": action.get("note", ""), **extra})
-                outcome = {"event_id": row.id, "target": action["target"]}
+                sent = events.emit(session, system, events.TICKET_ESCALATED,
+                                   tenant_id=ticket.tenant_id, ticket_id=ticket.id,
+                                   payload={"target": action["target"],
+                                            "note": action.get("note", ""), **extra})
+                outcome = {"event_id": sent.id, "target": action["target"]}
             _audit(session, ticket, rule_key, rule_name, action, outcome)
             outcomes.append(outcome)
     return outcomes

@@ -20,12 +20,14 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]],
     """
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = model.__table__
-    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    else:
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
     column = table.c[returning.key]
     # Core executemany: one cached statement, batched by SQLAlchemy's "insertmanyvalues".
     result = session.connection().execute(stmt.returning(column), rows)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core import sla
@@ -60,7 +60,9 @@ def _due_checks(state: Any, at: datetime) -> list[tuple[str, str, datetime]]:
     return found
 
 
-_STATE = SlaState.__table__
+_STATE = cast(Table, SlaState.__table__)
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_TICKETS = cast(Table, Ticket.__table__)
 _READ = [_STATE.c[name] for name in (
     "ticket_id", "tenant_id", "cycle", *_COLUMNS[sla.RESPONSE], *_COLUMNS[sla.RESOLUTION])]
 _WRITE = ("response_warned_at", "response_breached_at", "resolution_warned_at",
@@ -126,10 +128,10 @@ def _write_generic(session: Session, conn: Any, at: datetime, rows: list[dict[st
                        "status": "pending", "attempts": 0, "next_attempt_at": at,
                        "done_plugins": {}, "created_at": at})
     if outbox:
-        conn.execute(insert(OutboxEvent.__table__), outbox)
+        conn.execute(insert(_OUTBOX), outbox)
     breached = {ticket_id for ticket_id, event, _ in written if event == sla.BREACH}
     if breached:
-        conn.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_(breached))
+        conn.execute(update(_TICKETS).where(_TICKETS.c.id.in_(breached))
                      .values(sla_breached=True))
     conn.execute(_UPDATE, [{"b_ticket_id": st.ticket_id,
                             **{f"b_{name}": getattr(st, name) for name in _WRITE}}
