@@ -9,6 +9,7 @@ a second issue.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -65,7 +66,7 @@ def _store(hub: HubContext, ticket: TicketSnapshot, key: str, settings: JiraSett
         add_ref(s, row, ISSUE_KIND, key, {"url": f"{settings.server}/browse/{key}"})
 
 
-def _remember_identity(hub: HubContext, ticket: TicketSnapshot, jira: Any) -> None:
+def remember_identity(hub: HubContext, tenant_id: uuid.UUID, jira: Any) -> None:
     """Keep who our API user is, so webhooks it caused are recognised and ignored."""
     try:
         me = client.call(jira.myself)
@@ -73,7 +74,7 @@ def _remember_identity(hub: HubContext, ticket: TicketSnapshot, jira: Any) -> No
         log.warning("jira: cannot read the API user: %s", exc)
         return
     ids = [str(me[k]) for k in ("accountId", "name", "key", "emailAddress") if me.get(k)]
-    hub.save_state(ticket.tenant_id, "jira", {"api_user_ids": ids})
+    hub.save_state(tenant_id, "jira", {"api_user_ids": ids})
 
 
 def escalate(hub: HubContext, escalation: Escalation,
@@ -87,7 +88,7 @@ def escalate(hub: HubContext, escalation: Escalation,
                                 message="already escalated to Jira")
     try:
         jira = client.connect(settings)
-        _remember_identity(hub, ticket, jira)
+        remember_identity(hub, ticket.tenant_id, jira)
         label = client.label_for(ticket.tenant_id, ticket.id)
         key = client.find_by_label(jira, str(settings.project_key), label)
         if key is None:

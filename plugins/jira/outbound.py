@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.api import HubContext, InboundKey, TicketEvent, now
 from plugins.jira import client
-from plugins.jira.escalation import ISSUE_KIND
+from plugins.jira.escalation import ISSUE_KIND, remember_identity
 from plugins.jira.notes import CHANNEL, add_note
 from plugins.jira.settings import JiraSettings
 
@@ -68,6 +68,8 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
     body = f"{text}\n\n— {note.author.name or note.author.email}, support ticket #{ticket.id}"
     try:
         jira = client.connect(settings)
+        # Known before posting, so the webhook of this very comment is recognised as ours.
+        remember_identity(hub, ticket.tenant_id, jira)
         posted = client.call(lambda: jira.add_comment(keys[0], body))
     except client.Rejected as exc:
         with hub.session() as s:
