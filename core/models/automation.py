@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -49,7 +50,7 @@ class AutomationRule(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     trigger: Mapped[str] = mapped_column(String(30))
-    hours: Mapped[float | None] = mapped_column(default=None)
+    hours: Mapped[float | None] = mapped_column(Float, default=None)
     conditions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     actions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -77,7 +78,7 @@ class AutomationSettings(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     assign_mode: Mapped[str] = mapped_column(String(20), default="round_robin")
-    auto_close_hours: Mapped[float | None] = mapped_column(default=48.0)
+    auto_close_hours: Mapped[float | None] = mapped_column(Float, default=48.0)
     auto_respond: Mapped[bool] = mapped_column(Boolean, default=True)
     # Round robin: the agent who got the last ticket.
     last_assigned_user_id: Mapped[int | None] = mapped_column(Integer, default=None)
