@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +19,7 @@ from hub.context import Hub
 from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
 from hub.web.render import HERE, render
 from hub.web.routes import admin, auth, dashboard, live, portal, queue, ticket
-from hub.web.session import SignInRequired
+from hub.web.session import SignInRequired, page_user
 
 ROUTERS = (auth.router, portal.router, ticket.router, queue.router, admin.router,
            dashboard.router, live.router)
@@ -30,7 +31,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    _install_errors(app, pages)
+    _install_errors(app, hub, pages)
 
 
 def _is_page(request: Request, pages: set[Any]) -> bool:
@@ -48,7 +49,21 @@ def _sign_in(request: Request) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def _install_errors(app: FastAPI, pages: set[Any]) -> None:
+def _error_page_sync(request: Request, hub: Hub, status: int, message: str) -> Response:
+    """The error page, with the signed-in user's navigation when there is one."""
+    with hub.read_session() as session:
+        try:
+            me = page_user(request, hub, session)
+        except (SignInRequired, HubError):
+            return render(request, None, None, "error.html", status=status, message=message)
+        return render(request, session, me, "error.html", status=status, message=message)
+
+
+async def _error_page(request: Request, hub: Hub, status: int, message: str) -> Response:
+    return await anyio.to_thread.run_sync(_error_page_sync, request, hub, status, message)
+
+
+def _install_errors(app: FastAPI, hub: Hub, pages: set[Any]) -> None:
     api_hub_error: Any = app.exception_handlers.get(HubError)
     api_validation: Any = app.exception_handlers.get(RequestValidationError)
 
@@ -61,7 +76,7 @@ def _install_errors(app: FastAPI, pages: set[Any]) -> None:
             return await api_hub_error(request, exc)  # type: ignore[no-any-return]
         if isinstance(exc, Unauthenticated):
             return _sign_in(request)
-        return render(request, None, None, "error.html", status=exc.status, message=exc.message)
+        return await _error_page(request, hub, exc.status, exc.message)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not _is_page(request, pages):
@@ -70,7 +85,7 @@ def _install_errors(app: FastAPI, pages: set[Any]) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
         message = f"{where}: {first.get('msg', 'invalid input')}" if where else "Invalid input."
-        return render(request, None, None, "error.html", status=422, message=message)
+        return await _error_page(request, hub, 422, message)
 
     app.add_exception_handler(SignInRequired, signin_required)
     app.add_exception_handler(HubError, hub_error)

@@ -24,6 +24,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 AXE_SOURCE = AXE.read_text(encoding="utf-8") + "\n;true"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WIDTHS = (390, 1280)
+NARROWEST = 360  # no sideways scrolling down to this width
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIMEOUT = 15_000  # ms for anything that arrives live
 
@@ -48,7 +49,8 @@ def _context(browser, base: str):  # type: ignore[no-untyped-def]
 
 
 def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """axe-core at both widths (0 violations) and a full-page screenshot at each."""
+    """axe-core at both widths (0 violations), a full-page screenshot at each, and no sideways
+    scrolling from 360 px up."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     for width in WIDTHS:
@@ -65,6 +67,9 @@ def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width + 1, f"{name} scrolls sideways at {width}px ({scroll}px wide)"
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": NARROWEST, "height": 800})
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= NARROWEST + 1, f"{name} scrolls sideways at {NARROWEST}px ({scroll}px wide)"
     page.set_viewport_size(original)
 
 

@@ -64,7 +64,11 @@ def test_roles_see_only_their_pages(app, web_org) -> None:  # type: ignore[no-un
     tid = _new_ticket(user)
     assert user.post(f"/tickets/{tid}/update", {"status": "Closed"}).status_code == 404
     assert user.post("/queue/bulk", {"ids": [tid], "action": "close"}).status_code == 404
-    agent = sign_in(app, web_org["agent"].email)
+    stranger = sign_in(app, web_org["agent"].email)
+    other_ticket = _new_ticket(stranger)  # staff may open tickets too; the end user may not see it
+    missing = user.client.get(f"/tickets/{other_ticket}")
+    assert missing.status_code == 404 and "My tickets" in missing.text  # the error page keeps the nav
+    agent = stranger
     assert agent.client.get("/admin/plugins").status_code == 404
     assert agent.client.get("/queue").status_code == 200
     manager = sign_in(app, web_org["manager"].email)
