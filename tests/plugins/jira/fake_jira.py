@@ -47,6 +47,7 @@ class FakeJira:
     properties: dict[tuple[str, str], Any] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: list[tuple[str, str, int, dict[str, Any]]] = field(default_factory=list)
+    deployment: str = "Server"
     next_issue: int = 41
     next_comment: int = 20000
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +60,7 @@ class FakeJira:
             self.comments.clear()
             self.failures.clear()
             self.next_issue, self.next_comment = 41, 20000
+            self.deployment = "Server"
 
     def calls(self, method: str, pattern: str) -> list[Recorded]:
         """Recorded requests by method and path regex."""
@@ -86,13 +88,14 @@ class FakeJira:
                     return status, payload
         if method == "GET" and path == f"{API}/serverInfo":
             return 200, {"baseUrl": self.url, "version": "9.12.0", "versionNumbers": [9, 12, 0],
-                         "deploymentType": "Server", "buildNumber": 9120000,
+                         "deploymentType": self.deployment, "buildNumber": 9120000,
                          "serverTitle": "Fake Jira"}
         if method == "GET" and path == f"{API}/myself":
             return 200, API_USER
         if method == "GET" and path == f"{API}/field":
             return 200, []
-        if method == "GET" and path == f"{API}/search":
+        # Server searches /search; the library sends Cloud sites to the newer /search/jql.
+        if method == "GET" and path == f"{API}/search" + ("/jql" if self.deployment == "Cloud" else ""):
             return 200, self._search(query.get("jql", [""])[0])
         if method == "POST" and path == f"{API}/issue":
             return self._create(body)

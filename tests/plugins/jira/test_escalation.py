@@ -140,3 +140,14 @@ def test_rule_action_escalates_to_jira(hub, jira_org, fake_jira) -> None:  # typ
     [create] = fake_jira.calls("POST", ISSUES)
     assert create.body["fields"]["summary"].startswith(f"[#{ticket_id}]")
     assert ("jira_issue", "TES-41") in _refs(jira_org.agent, ticket_id)
+
+
+def test_crash_recovery_on_jira_cloud_uses_the_new_search(hub, jira_org, fake_jira) -> None:  # type: ignore[no-untyped-def]
+    fake_jira.deployment = "Cloud"
+    ticket_id = open_ticket(jira_org.end_user)
+    key = fake_jira.add_issue("TES", [label_for(jira_org.tenant[0], ticket_id)])
+    _escalate(jira_org.agent, ticket_id)
+    outbox.drain(hub)
+    assert fake_jira.calls("GET", r"/rest/api/2/search/jql")
+    assert fake_jira.calls("POST", ISSUES) == []
+    assert ("jira_issue", key) in _refs(jira_org.agent, ticket_id)
