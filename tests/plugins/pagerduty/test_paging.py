@@ -198,3 +198,18 @@ def test_merged_ticket_incident_is_resolved_with_the_target(hub, pd_org, fake_pd
     pd_org.agent.patch(f"/api/v1/support/tickets/{target}/", json={"status": "Resolved"})
     outbox.drain(hub)
     assert [b["dedup_key"] for b in fake_pd.events("resolve")] == [dedup_key(pd_org.tenant[0], source)]
+
+
+def test_rejected_resolve_is_noted_and_not_retried(hub, pd_org, fake_pd) -> None:  # type: ignore[no-untyped-def]
+    ticket_id = open_ticket(pd_org.end_user)
+    breach(hub, pd_org.tenant[0], ticket_id)
+    outbox.drain(hub)
+    fake_pd.script.append(recorded_response("response.400_invalid.json"))
+    pd_org.agent.patch(f"/api/v1/support/tickets/{ticket_id}/", json={"status": "Resolved"})
+    outbox.drain(hub)
+    outbox.drain(hub)
+    assert len(fake_pd.events("resolve")) == 1
+    with hub.session() as s:
+        stuck = s.scalars(select(OutboxEvent).where(OutboxEvent.status != "delivered")).all()
+    assert stuck == []
+    assert any("did not accept the resolve" in n for n in _internal_notes(pd_org.agent, ticket_id))
