@@ -21,7 +21,7 @@ from core.clock import now
 from core.errors import HubError
 from core.lifecycle import CATEGORIES, PRIORITIES
 from core.models import Comment, ExternalRef, InboundKey, Ticket, User
-from core.permissions import AGENT, ADMIN, END_USER, Actor, system_actor
+from core.permissions import ADMIN, AGENT, END_USER, Actor, system_actor
 from core.services import events, identity
 from core.services.attachments import AttachmentPolicy, add_attachment
 from core.services.comments import add_comment

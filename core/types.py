@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from core.crypto import Keyring
-from core.intake import IngestResult, InboundMessage
+from core.intake import InboundMessage, IngestResult
 from core.services.attachments import AttachmentPolicy
 from core.services.plugins import PluginConfig
 from core.storage import BlobStore

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import Keyring
-from core.intake import IngestResult, InboundMessage, find_duplicate, ingest
+from core.intake import InboundMessage, IngestResult, find_duplicate, ingest
 from core.permissions import system_actor
 from core.services import plugins as plugin_service
 from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.errors import Forbidden, Invalid
 from core.models import Comment, Membership, Notification, Ticket, User
-from core.permissions import AGENT, ADMIN, Actor, require_writer
+from core.permissions import ADMIN, AGENT, Actor, require_writer
 from core.services import events
 from core.services.tickets import set_status
 

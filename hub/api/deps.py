@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
@@ -107,3 +107,7 @@ def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+MAX_ID = 2**63 - 1
+# Path ids are bounded so that an absurd number is a 422, not a database overflow.
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]

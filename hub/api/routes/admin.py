@@ -13,7 +13,7 @@ from core.models import Membership, OutboxEvent, User
 from core.permissions import ROLES, require_admin
 from core.services import identity
 from hub import outbox, plugin_admin
-from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas import OutboxPublic, PluginConfigure
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -69,7 +69,7 @@ def outbox_list(actor: ActorDep, session: SessionDep,
 
 
 @router.post("/outbox/{event_id}/retry/")
-def outbox_retry(event_id: int, actor: ActorDep, session: SessionDep,
+def outbox_retry(event_id: ObjectId, actor: ActorDep, session: SessionDep,
                  hub: HubDep) -> dict[str, Any]:
     """Queue a failed event again."""
     require_admin(actor, "retry outbox events")

@@ -11,7 +11,14 @@ from core.clock import now
 from core.errors import Invalid, Unauthenticated
 from core.models import Membership, Notification, Tenant
 from core.services import identity
-from hub.api.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, HubDep, SessionDep, make_session_cookie
+from hub.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    ActorDep,
+    HubDep,
+    SessionDep,
+    make_session_cookie,
+)
 from hub.api.schemas import LoginRequest
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])

@@ -13,7 +13,7 @@ from core.models import Attachment, Comment
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
 from core.services.tickets import get_ticket
-from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.routes.tickets import _attachment
 from hub.api.schemas import AttachmentPublic, CommentCreate, CommentPublic
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/support/tickets", tags=["comments", "attachme
 
 
 @router.post("/{ticket_id}/comment/", status_code=201, response_model=CommentPublic)
-def comment(ticket_id: int, body: CommentCreate, actor: ActorDep, session: SessionDep,
+def comment(ticket_id: ObjectId, body: CommentCreate, actor: ActorDep, session: SessionDep,
             hub: HubDep) -> Comment:
     """Add a public reply or (staff) an internal note."""
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
@@ -33,13 +33,13 @@ def comment(ticket_id: int, body: CommentCreate, actor: ActorDep, session: Sessi
 
 
 @router.get("/{ticket_id}/comments/", response_model=list[CommentPublic])
-def comments(ticket_id: int, actor: ActorDep, session: SessionDep) -> list[Comment]:
+def comments(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> list[Comment]:
     """The thread the caller may see (no internal notes for end users)."""
     return visible_comments(session, actor, get_ticket(session, actor, ticket_id))
 
 
 @router.post("/{ticket_id}/attachment/", status_code=201, response_model=AttachmentPublic)
-async def upload(ticket_id: int, actor: ActorDep, session: SessionDep, hub: HubDep,
+async def upload(ticket_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep,
                  file: Annotated[UploadFile, File()],
                  is_internal: Annotated[bool, Form()] = False) -> AttachmentPublic:
     """Upload one file (multipart ``file``), checked by size and by content type."""
@@ -57,14 +57,14 @@ async def upload(ticket_id: int, actor: ActorDep, session: SessionDep, hub: HubD
 
 
 @router.get("/{ticket_id}/attachments/", response_model=list[AttachmentPublic])
-def attachments(ticket_id: int, actor: ActorDep, session: SessionDep) -> list[AttachmentPublic]:
+def attachments(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> list[AttachmentPublic]:
     """Attachments of the ticket, each with its download URL."""
     ticket = get_ticket(session, actor, ticket_id)
     return [_attachment(a) for a in list_attachments(session, actor, ticket)]
 
 
 @router.get("/{ticket_id}/attachments/{attachment_id}/")
-def download(ticket_id: int, attachment_id: int, actor: ActorDep, session: SessionDep,
+def download(ticket_id: ObjectId, attachment_id: ObjectId, actor: ActorDep, session: SessionDep,
              hub: HubDep) -> Response:
     """The file itself, only for those who may see the ticket; never rendered inline."""
     ticket = get_ticket(session, actor, ticket_id)

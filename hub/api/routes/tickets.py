@@ -24,7 +24,7 @@ from core.services.tickets import (
     list_tickets,
     update_ticket,
 )
-from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas import (
     AttachmentPublic,
     AuditPublic,
@@ -129,7 +129,7 @@ def bulk(body: BulkRequest, actor: ActorDep, session: SessionDep, hub: HubDep) -
 
 
 @router.get("/{ticket_id}/", response_model=TicketDetail)
-def detail(ticket_id: int, actor: ActorDep, session: SessionDep) -> TicketDetail:
+def detail(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> TicketDetail:
     """A ticket with its visible thread, attachments, external references and merged tickets."""
     ticket = get_ticket(session, actor, ticket_id)
     comments = [CommentPublic.model_validate(c) for c in visible_comments(session, actor, ticket)]
@@ -153,7 +153,7 @@ def _attachment(a: object) -> AttachmentPublic:
 
 
 @router.patch("/{ticket_id}/", response_model=TicketPublic)
-def patch(ticket_id: int, body: TicketUpdate, actor: ActorDep, session: SessionDep,
+def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: SessionDep,
           hub: HubDep) -> Ticket:
     """Change status, priority, category, assignment (staff) or reopen and rate (requester)."""
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
@@ -179,7 +179,7 @@ def patch(ticket_id: int, body: TicketUpdate, actor: ActorDep, session: SessionD
 
 
 @router.post("/{ticket_id}/merge/", response_model=TicketPublic)
-def merge(ticket_id: int, body: MergeRequest, actor: ActorDep, session: SessionDep,
+def merge(ticket_id: ObjectId, body: MergeRequest, actor: ActorDep, session: SessionDep,
           hub: HubDep) -> Ticket:
     """Merge this ticket into ``target_id``: it is closed and its thread shows on the target."""
     target = merge_ticket(session, actor, ticket_id, body.target_id)
@@ -189,7 +189,7 @@ def merge(ticket_id: int, body: MergeRequest, actor: ActorDep, session: SessionD
 
 
 @router.get("/{ticket_id}/audit/", response_model=list[AuditPublic])
-def audit(ticket_id: int, actor: ActorDep, session: SessionDep,
+def audit(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
           limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[Audit]:
     """The ticket's audit trail, oldest first (agents and admins)."""
     ticket = get_ticket(session, actor, ticket_id)
@@ -200,7 +200,7 @@ def audit(ticket_id: int, actor: ActorDep, session: SessionDep,
 
 
 @router.post("/{ticket_id}/escalate/", status_code=202)
-def escalate(ticket_id: int, body: EscalateRequest, actor: ActorDep, session: SessionDep,
+def escalate(ticket_id: ObjectId, body: EscalateRequest, actor: ActorDep, session: SessionDep,
              hub: HubDep) -> dict[str, object]:
     """Escalate to a target an enabled plugin offers (``jira``, ``pagerduty``, ``admin``)."""
     ticket = get_ticket(session, actor, ticket_id)
@@ -221,7 +221,7 @@ def escalate(ticket_id: int, body: EscalateRequest, actor: ActorDep, session: Se
 
 
 @router.get("/{ticket_id}/escalation-targets/")
-def escalation_targets(ticket_id: int, actor: ActorDep, session: SessionDep,
+def escalation_targets(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
                        hub: HubDep) -> list[dict[str, str]]:
     """Escalation actions the tenant's enabled plugins offer for this ticket."""
     get_ticket(session, actor, ticket_id)
