@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from core.api import InboundMessage, IngestResult
+from core.api import InboundMessage, IngestResult, find_duplicate
 
 from . import agents, refs
 from .blocks import confirmation, new_ticket_modal
@@ -63,15 +63,19 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
     if known is not None and not is_dm and not _may_follow_up(ctx, known, person):
         return  # a bystander in a channel thread: not theirs to add to
     thread = root or ThreadRef(ctx.team, channel, ts)
-    files, skipped = attachments(ctx, event)
-    text = _text(ctx, event.get("text", ""))
-    if skipped:
-        text += "\n\n(Files not attached: " + "; ".join(skipped) + ")"
     msg = InboundMessage(
         channel="slack", dedupe_key=f"{ctx.team}:{body.get('event_id') or channel + ':' + ts}",
-        sender_email=person.email, sender_name=person.name, body=text, attachments=files,
+        sender_email=person.email, sender_name=person.name,
+        body=_text(ctx, event.get("text", "")),
         references=[root.value] if root else [], ref_kind=THREAD, message_ref=thread.value,
         meta={"team": ctx.team, "channel": channel, "ts": ts, "user": person.slack_id})
+    if event.get("files"):
+        with ctx.hub.session() as s:
+            if find_duplicate(s, ctx.tenant_id, msg) is not None:
+                return  # a retry of a stored message: do not fetch its files again
+        msg.attachments, skipped = attachments(ctx, event)
+        if skipped:
+            msg.body += "\n\n(Files not attached: " + "; ".join(skipped) + ")"
     result = ctx.hub.ingest(ctx.tenant_id, msg)
     _after(ctx, person, result, thread)
 
