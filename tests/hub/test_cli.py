@@ -1,0 +1,92 @@
+"""The ``hub`` command line, run in-process against the test database, and ``hub run`` for real."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from tests.services import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("HUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HUB_SECRET_KEY", settings.secret_key)
+    return settings
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", [
+    [], ["run"], ["serve"], ["worker"], ["migrate"], ["smtp"], ["tenant", "create"],
+    ["user", "create"], ["token", "create"], ["plugins", "list"], ["plugins", "enable"],
+    ["plugins", "disable"], ["plugins", "configure"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_tenant_user_token_plugins(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
+    assert "created" in _ok("tenant", "create", "acme", "--name", "Acme Inc")
+    assert "is agent in acme" in _ok("user", "create", "--tenant", "acme", "--email",
+                                     "ann@acme.example", "--role", "agent", "--password", "pw-123456")
+    token = _ok("token", "create", "--tenant", "acme", "--email", "ann@acme.example").strip()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["email"] == "ann@acme.example" and me["role"] == "agent"
+    assert "email" in _ok("plugins", "list")
+    assert "enabled for acme" in _ok("plugins", "enable", "pagerduty", "--tenant", "acme")
+    out = _ok("plugins", "configure", "pagerduty", "--tenant", "acme", "priorities=[\"Critical\", \"High\"]",
+              "routing_key=R0UTINGKEY0123456789012345678901")
+    assert "routing_key (secret)" in out and "R0UTINGKEY" not in out
+    listed = _ok("plugins", "list", "--tenant", "acme")
+    assert "High" in listed and "R0UTINGKEY" not in listed
+    assert "disabled for acme" in _ok("plugins", "disable", "pagerduty", "--tenant", "acme")
+
+
+def test_cli_errors_are_clear(cli_env, hub) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["user", "create", "--tenant", "nope", "--email", "a@b.example"])
+    assert result.exit_code == 2 and "no tenant nope" in result.output
+    result = runner.invoke(app, ["user", "create", "--tenant", "x", "--email", "a@b.example",
+                                 "--role", "boss"])
+    assert result.exit_code == 2 and "role must be one of" in result.output
+
+
+def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port, smtp_port = free_port(), free_port()
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "var"), "HUB_PORT": str(port),
+           "HUB_SMTP_PORT": str(smtp_port), "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "run"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("hub run did not answer /healthz within 60 s")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "admin@demo.example" in output and "API token hub_" in output
+    assert "stopped" in output
