@@ -120,6 +120,7 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
         row = agent.get_by_role("link", name=re.compile("VPN drops every hour"))
         expect(row).to_be_visible()
         expect(agent.locator("#live-announcer")).to_contain_text("New tickets")
+        check(agent, "queue")
         row.click()
         expect(agent.get_by_role("heading", level=1)).to_contain_text("VPN drops every hour")
         agent.get_by_label("Message").fill("Please update the VPN client to 5.2.")
