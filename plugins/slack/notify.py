@@ -51,14 +51,17 @@ class Notifier:
         refs.mark_sent(self.hub, self.ticket.tenant_id, self.ticket.id, marker)
 
     def threads(self, kind: str) -> list[ThreadRef]:
+        """The ticket's Slack threads of one kind (requester's or triage)."""
         return [r for v in self.ticket.refs.get(kind, []) if (r := ThreadRef.parse(v))]
 
     def post(self, ref: ThreadRef, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Post into a thread."""
         kwargs: dict[str, Any] = {"blocks": blocks} if blocks else {}
         self.client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text,
                                      unfurl_links=False, **kwargs)
 
     def card(self) -> TicketCard:
+        """The ticket as the triage card shows it, from the event's snapshot."""
         t = self.ticket
         requester = t.requester.email if not t.requester.name else \
             f"{t.requester.name} <{t.requester.email}>"
@@ -104,6 +107,7 @@ class Notifier:
         self.once("triage", post)
 
     def comment(self) -> None:
+        """A comment: public ones to the requester's thread, all but Slack's own notes to triage."""
         c = self.event.comment
         if c is None:
             return
@@ -143,6 +147,7 @@ class Notifier:
                            f"{self.ticket.subject}>."))
 
     def updated(self) -> None:
+        """Status (and CSAT) to the requester, a DM to a new assignee, the triage card edited."""
         changes = self.event.payload.get("changes") or {}
         if "status" in changes:
             status = changes["status"][1]

@@ -64,6 +64,7 @@ def is_bot_event(event: dict[str, Any], bot_user_id: str | None, bot_id: str | N
 
 
 def mentions(text: str, user_id: str | None) -> bool:
+    """Whether the text @mentions this user."""
     return bool(user_id) and f"<@{user_id}" in (text or "")
 
 
@@ -89,6 +90,7 @@ def plain_text(text: str, names: dict[str, str] | None = None, bot_user_id: str 
 
 
 def mentioned_users(text: str) -> list[str]:
+    """Slack user ids @mentioned in a text, in order, once each."""
     return list(dict.fromkeys(m.group(1) for m in USER_MENTION.finditer(text or "")))
 
 

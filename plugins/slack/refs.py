@@ -31,10 +31,12 @@ class ThreadRef:
 
     @property
     def value(self) -> str:
+        """The ExternalRef value ``<team>:<channel>:<ts>``."""
         return f"{self.team}:{self.channel}:{self.ts}"
 
     @classmethod
     def parse(cls, value: str) -> ThreadRef | None:
+        """A ref from its stored value; None when malformed."""
         parts = value.split(":")
         if len(parts) != 3 or not all(parts):
             return None
@@ -75,6 +77,7 @@ def sent(hub: HubContext, tenant_id: uuid.UUID, marker: str) -> bool:
 
 
 def mark_sent(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, marker: str) -> None:
+    """Remember that a notification with this marker was delivered."""
     link(hub, tenant_id, ticket_id, SENT, marker)
 
 

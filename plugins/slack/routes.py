@@ -69,6 +69,7 @@ def make_router(svc: SlackService) -> APIRouter:
 
 
 def router_for(hub: HubContext) -> APIRouter:
+    """The router of the hub's Slack service."""
     from .service import service_for
 
     return make_router(service_for(hub))

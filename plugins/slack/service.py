@@ -37,6 +37,7 @@ class HubClock(Clock):
     """slack_sdk's clock reading the hub's one clock, so tests can move time."""
 
     def now(self) -> float:
+        """Seconds since the epoch, by ``core.clock``."""
         return now().timestamp()
 
 
@@ -70,10 +71,12 @@ class Ctx:
 
     @property
     def bot_user_id(self) -> str | None:
+        """Our bot's user id (learnt with auth.test)."""
         return self.config.state.get("bot_user_id")
 
     @property
     def bot_id(self) -> str | None:
+        """Our bot's bot id (learnt with auth.test)."""
         return self.config.state.get("bot_id")
 
 
@@ -144,6 +147,7 @@ class SlackService:
         return app
 
     def drop(self, tenant_id: uuid.UUID) -> None:
+        """Forget the tenant's app (uninstalled or reconfigured)."""
         with self._lock:
             self._apps.pop(tenant_id, None)
 

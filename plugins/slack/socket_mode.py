@@ -33,6 +33,7 @@ class HubSocketModeHandler(SocketModeHandler):
     """Bolt's built-in Socket Mode handler, acknowledging unhandled envelopes too."""
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Dispatch one envelope to the tenant's Bolt app and acknowledge it."""
         start = time()
         resp: BoltResponse = run_bolt_app(self.app, req)
         if resp.status == 404:
@@ -41,6 +42,7 @@ class HubSocketModeHandler(SocketModeHandler):
 
 
 def wanted(cfg: PluginConfig) -> bool:
+    """Whether the tenant asked for Socket Mode and gave an app token."""
     return bool(cfg.get("socket_mode")) and bool(cfg.get("app_token"))
 
 
@@ -109,6 +111,7 @@ class SocketModeRunner:
             log.debug("closing socket mode handler", exc_info=True)
 
     def connected(self, tenant_id: uuid.UUID) -> bool:
+        """Whether the tenant's Socket Mode connection is up."""
         entry = self._handlers.get(tenant_id)
         return entry is not None and entry[1].client.is_connected()
 

@@ -34,12 +34,14 @@ def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | 
 
 
 def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:
+    """The email of the ticket's requester."""
     with hub.session() as s:
         return s.scalar(select(User.email).join(Ticket, Ticket.created_by == User.id).where(
             Ticket.id == ticket_id, Ticket.tenant_id == tenant_id))
 
 
 def exists(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> bool:
+    """Whether the tenant has this ticket."""
     with hub.session() as s:
         return s.scalar(select(Ticket.id).where(Ticket.id == ticket_id,
                                                 Ticket.tenant_id == tenant_id)) is not None
@@ -56,5 +58,6 @@ def change(hub: HubContext, actor: Actor, ticket_id: int, changes: Changes) -> d
 
 
 def email_of(hub: HubContext, user_id: int) -> str | None:
+    """A user's email by id."""
     with hub.session() as s:
         return s.scalar(select(User.email).where(User.id == user_id))

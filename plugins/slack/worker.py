@@ -38,6 +38,7 @@ class Worker(Executor):
 
     @property
     def pending(self) -> int:
+        """Jobs queued or running."""
         return self._pending
 
     def wait(self, timeout: float = 10.0) -> bool:
@@ -46,6 +47,7 @@ class Worker(Executor):
             return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop the pool (waiting for running jobs by default)."""
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
