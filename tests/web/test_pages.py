@@ -250,3 +250,8 @@ def test_sign_in_next_is_local_only(app, web_org) -> None:  # type: ignore[no-un
                                            "csrf_token": token, "next": "/\\evil.example"},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_event_stream_needs_a_session(app) -> None:  # type: ignore[no-untyped-def]
+    # Signed out, the stream answers 204 so that EventSource stops reconnecting.
+    assert TestClient(app).get("/events").status_code == 204

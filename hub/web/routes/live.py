@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select, update
 
 from core.clock import now
@@ -11,19 +11,22 @@ from core.models import Notification
 from hub.api.deps import HubDep, SessionDep
 from hub.web.live import event_stream
 from hub.web.render import redirect, render
-from hub.web.session import PageUser, PostUser, page_user
+from hub.web.session import PageUser, PostUser, SignInRequired, page_user
 
 router = APIRouter()
 
 
-@router.get("/events")
-def events(request: Request, hub: HubDep) -> StreamingResponse:
+@router.get("/events", response_model=None)
+def events(request: Request, hub: HubDep) -> Response:
     """Server-sent events: the user's live state whenever it changes (about once a second).
 
     The user is read in a short session of its own: a request-scoped session would hold a
     database connection for the whole life of the stream."""
-    with hub.read_session() as session:
-        me = page_user(request, hub, session)
+    try:
+        with hub.read_session() as session:
+            me = page_user(request, hub, session)
+    except SignInRequired:
+        return Response(status_code=204)  # 204 tells EventSource to stop reconnecting
     return event_stream(request, hub, me.actor)
 
 
