@@ -37,7 +37,7 @@ def _option(label: str, value: str) -> dict[str, Any]:
 def confirmation(card: TicketCard) -> tuple[str, list[dict[str, Any]]]:
     """The bot's answer in the requester's thread when a ticket is opened."""
     text = f"Ticket #{card.id} opened: {card.subject}. Replies in this thread go to the support team."
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
             f":ticket: *Ticket #{card.id}* opened: <{card.url}|{_esc(card.subject)}>\n"
             f"Status *{card.status}* · Priority *{card.priority}*\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -117,9 +118,9 @@ class Notifier:
         by_requester = c.author.id == self.ticket.requester.id
         if not c.is_internal and not by_requester and (origin is None or relayed):
             for ref in self.threads(THREAD):
-                self.once(f"thread:{ref.value}", lambda ref=ref: self.post(
-                    ref, f"*{c.author.name or c.author.email}* replied on ticket "
-                         f"#{self.ticket.id}:\n{c.body}"))
+                self.once(f"thread:{ref.value}", partial(
+                    self.post, ref, f"*{c.author.name or c.author.email}* replied on ticket "
+                                    f"#{self.ticket.id}:\n{c.body}"))
         if not (origin is not None and c.is_internal):
             if c.is_internal:
                 label = f":lock: Internal note by *{c.author.name or c.author.email}*"
@@ -128,8 +129,8 @@ class Notifier:
             else:
                 label = f":outbox_tray: *{c.author.name or c.author.email}* replied to the requester"
             for ref in self.threads(TRIAGE):
-                self.once(f"triage:{ref.value}", lambda ref=ref: self.post(
-                    ref, f"{label} ({c.channel}):\n{c.body}"))
+                self.once(f"triage:{ref.value}",
+                          partial(self.post, ref, f"{label} ({c.channel}):\n{c.body}"))
         if origin is None:
             self.mentioned(c.author.id)
 
@@ -142,9 +143,9 @@ class Notifier:
                 continue
             email = email_of(self.hub, int(uid))
             if email:
-                self.once(f"mention:{uid}", lambda email=email: self.dm(
-                    email, f"You were mentioned on ticket <{self.ticket.url}|#{self.ticket.id} "
-                           f"{self.ticket.subject}>."))
+                self.once(f"mention:{uid}", partial(
+                    self.dm, email, f"You were mentioned on ticket <{self.ticket.url}|"
+                                    f"#{self.ticket.id} {self.ticket.subject}>."))
 
     def updated(self) -> None:
         """Status (and CSAT) to the requester, a DM to a new assignee, the triage card edited."""
@@ -154,11 +155,10 @@ class Notifier:
             for ref in self.threads(THREAD):
                 if status == "Resolved":
                     text, blocks = csat(self.ticket.id)
-                    self.once(f"status:{ref.value}", lambda ref=ref, t=text, b=blocks:
-                              self.post(ref, t, b))
+                    self.once(f"status:{ref.value}", partial(self.post, ref, text, blocks))
                 else:
-                    self.once(f"status:{ref.value}", lambda ref=ref, s=status: self.post(
-                        ref, f"Ticket #{self.ticket.id} is now *{s}*."))
+                    self.once(f"status:{ref.value}", partial(
+                        self.post, ref, f"Ticket #{self.ticket.id} is now *{status}*."))
         assigned = (changes.get("assigned_to") or [None, None])[1]
         assignee = self.ticket.assignee
         if assigned and assigned != self.event.actor_id and assignee is not None \

@@ -242,7 +242,7 @@ class SlackService:
     # ------------------------------------------------------------ requests
 
     def dispatch(self, tenant_id: uuid.UUID, cfg: PluginConfig, raw: bytes,
-                 headers: dict[str, str]) -> BoltResponse:
+                 headers: dict[str, Any]) -> BoltResponse:
         """Hand a verified request to the tenant's Bolt app; returns Bolt's acknowledgement."""
         app = self.app_for(tenant_id, cfg)
         request = BoltRequest(body=raw.decode("utf-8"), headers=headers)
