@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from hub.api import errors
+from hub.api.deps import TokenCache
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
 from hub.context import Hub, build_hub
@@ -21,6 +22,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     app = FastAPI(title="Teleops Support Hub", version="0.1.0",
                   description="Multi-tenant support ticketing with pluggable channels.")
     app.state.hub = hub
+    app.state.token_cache = TokenCache()
     errors.install(app)
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)

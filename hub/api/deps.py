@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Annotated
@@ -85,6 +86,29 @@ def _cookie_actor(request: Request, hub: Hub, session: Session) -> Actor | None:
         return None
 
 
+class TokenCache:
+    """Bearer tokens already checked, kept for a few seconds: most API calls then cost no
+    authentication query. A revoked token stops working within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 4096) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, identity.TokenIdentity]] = {}
+
+    def get(self, session: Session, token: str) -> identity.TokenIdentity | None:
+        now = time.monotonic()
+        hit = self._items.get(token)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        found = identity.authenticate_token(session, token)
+        if found is not None:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[token] = (now, found)
+        else:
+            self._items.pop(token, None)
+        return found
+
+
 def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
     """The caller, by ``Authorization: Bearer <token>`` or the web session cookie."""
     auth = request.headers.get("authorization", "")
@@ -92,7 +116,8 @@ def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
-        found = identity.authenticate_token(session, token.strip())
+        cache: TokenCache = request.app.state.token_cache
+        found = cache.get(session, token.strip())
         if found is None:
             raise Unauthenticated("the token is unknown or revoked")
         actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,

@@ -1,0 +1,131 @@
+"""API benchmark: tickets created per second over HTTP, and list latency at scale.
+
+    python -m bench.api                                   # SQLite, 100,000 tickets
+    python -m bench.api --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python -m bench.api --tickets 1000000 --database-url postgresql://...
+
+Runs a real ``hub serve`` process and a separate client; prints figures, never fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import time
+
+import httpx
+from sqlalchemy import event
+
+from bench.common import drop_database, fresh_database, percentile, seed_tickets, server
+
+NEW = {"subject": "Benchmark ticket", "description": "Created by bench/api.py",
+       "category": "Technical Issue", "priority": "High"}
+
+
+def setup(url: str) -> tuple[str, object, int, int]:
+    from core.services import identity
+    from hub.context import build_hub
+    from hub.migrate import upgrade
+    from hub.settings import Settings
+
+    upgrade(url)
+    hub = build_hub(Settings(database_url=url, data_dir=__import__("tempfile").mkdtemp()))
+    with hub.session() as s:
+        tenant = identity.create_tenant(s, slug="bench", name="Bench")
+        agent = identity.ensure_user(s, email="agent@bench.example")
+        identity.ensure_member(s, tenant.id, agent, "agent")
+        user = identity.ensure_user(s, email="user@bench.example")
+        identity.ensure_member(s, tenant.id, user, "end_user")
+        token = identity.create_token(s, tenant.id, agent)
+        return token, tenant.id, user.id, agent.id
+
+
+def creates(base: str, token: str, total: int, clients: int) -> float:
+    headers = {"Authorization": f"Bearer {token}"}
+    per = total // clients
+
+    def run(_: int) -> int:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+            for _ in range(per):
+                r = c.post("/api/v1/support/tickets/", json=NEW)
+                r.raise_for_status()
+        return per
+
+    start = time.perf_counter()
+    with cf.ThreadPoolExecutor(clients) as pool:
+        done = sum(pool.map(run, range(clients)))
+    return done / (time.perf_counter() - start)
+
+
+def list_latency(base: str, token: str, rounds: int, params: dict[str, object]) -> tuple[float, float]:
+    times = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+        cursor = None
+        for _ in range(rounds):
+            q = dict(params, **({"cursor": cursor} if cursor else {}))
+            t = time.perf_counter()
+            r = c.get("/api/v1/support/tickets/", params=q)
+            times.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+            cursor = r.json()["next_cursor"]
+    return percentile(times, 50), percentile(times, 99)
+
+
+def queries_per_list(url: str, token: str) -> list[int]:
+    """Statements per list request, in-process, at two page sizes (must be equal)."""
+    from fastapi.testclient import TestClient
+
+    from hub.app import create_app
+    from hub.context import build_hub
+    from hub.settings import Settings
+
+    hub = build_hub(Settings(database_url=url, data_dir=__import__("tempfile").mkdtemp()))
+    counts = []
+    with TestClient(create_app(hub)) as client:
+        for limit in (10, 100):
+            seen: list[str] = []
+            listener = lambda *a: seen.append(a[2])  # noqa: E731
+            for engine in {hub.engine, hub.read_engine}:
+                event.listen(engine, "before_cursor_execute", listener)
+            client.get("/api/v1/support/tickets/", params={"limit": limit},
+                       headers={"Authorization": f"Bearer {token}"})
+            for engine in {hub.engine, hub.read_engine}:
+                event.remove(engine, "before_cursor_execute", listener)
+            counts.append(len(seen))
+    return counts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--database-url", default="", help="PostgreSQL admin URL; empty = SQLite")
+    ap.add_argument("--tickets", type=int, default=100_000)
+    ap.add_argument("--creates", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2, help="API processes")
+    args = ap.parse_args()
+    url = fresh_database(args.database_url, "hub_bench_api")
+    try:
+        token, tenant_id, user_id, agent_id = setup(url)
+        seconds = seed_tickets(url, tenant_id, user_id, args.tickets, agent_id)
+        print(f"database: {url.split('@')[-1]}  seeded {args.tickets:,} tickets in {seconds:.1f} s")
+        with server(url, workers=args.workers) as base:
+            seq = creates(base, token, min(500, args.creates), 1)
+            conc = creates(base, token, args.creates, args.clients)
+            print(f"create over HTTP: {seq:.0f} tickets/s sequential, "
+                  f"{conc:.0f} tickets/s with {args.clients} concurrent clients "
+                  f"({args.workers} API processes)")
+            for label, params in (("list newest", {"limit": 50}),
+                                  ("list status=Open", {"limit": 50, "status": "Open"}),
+                                  ("list assigned+priority", {"limit": 50, "priority": "High",
+                                                              "assigned_to": "none"}),
+                                  ("list sla_breached", {"limit": 50, "sla_breached": "true"})):
+                p50, p99 = list_latency(base, token, 200, params)
+                print(f"{label:<24} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+        counts = queries_per_list(url, token)
+        print(f"queries per list request: {counts[0]} at limit=10, {counts[1]} at limit=100")
+    finally:
+        drop_database(url, args.database_url)
+
+
+if __name__ == "__main__":
+    main()
