@@ -255,3 +255,18 @@ def test_sign_in_next_is_local_only(app, web_org) -> None:  # type: ignore[no-un
 def test_event_stream_needs_a_session(app) -> None:  # type: ignore[no-untyped-def]
     # Signed out, the stream answers 204 so that EventSource stops reconnecting.
     assert TestClient(app).get("/events").status_code == 204
+
+
+def test_dashboard_figures_are_at_most_a_minute_old(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from core.clock import FrozenClock, set_clock
+
+    clock = FrozenClock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    set_clock(clock)
+    manager = sign_in(app, web_org["manager"].email)
+    assert re.search(r'<th scope="row">High</th><td>0</td>', manager.page("/dashboard"))
+    _new_ticket(sign_in(app, web_org["end_user"].email))
+    assert re.search(r'<th scope="row">High</th><td>0</td>', manager.page("/dashboard"))
+    clock.advance(seconds=61)
+    assert re.search(r'<th scope="row">High</th><td>1</td>', manager.page("/dashboard"))
