@@ -29,6 +29,12 @@ from .service import make_client
 
 log = logging.getLogger("hub.slack")
 PLUGIN = "slack"
+MAX_TEXT = 3500  # Slack renders up to 4,000 characters of a message before folding it
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Notifier:
@@ -50,6 +56,13 @@ class Notifier:
             return
         post()
         refs.mark_sent(self.hub, self.ticket.tenant_id, self.ticket.id, marker)
+
+    def body(self, text: str) -> str:
+        """A comment as Slack text: escaped (``<``, ``>``, ``&`` are markup there) and bounded,
+        with the rest left to the web page."""
+        if len(text) > MAX_TEXT:
+            return escape(text[:MAX_TEXT]) + f"... <{self.ticket.url}|(read on)>"
+        return escape(text)
 
     def threads(self, kind: str) -> list[ThreadRef]:
         """The ticket's Slack threads of one kind (requester's or triage)."""
@@ -120,7 +133,7 @@ class Notifier:
             for ref in self.threads(THREAD):
                 self.once(f"thread:{ref.value}", partial(
                     self.post, ref, f"*{c.author.name or c.author.email}* replied on ticket "
-                                    f"#{self.ticket.id}:\n{c.body}"))
+                                    f"#{self.ticket.id}:\n{self.body(c.body)}"))
         if not (origin is not None and c.is_internal):
             if c.is_internal:
                 label = f":lock: Internal note by *{c.author.name or c.author.email}*"
@@ -130,7 +143,7 @@ class Notifier:
                 label = f":outbox_tray: *{c.author.name or c.author.email}* replied to the requester"
             for ref in self.threads(TRIAGE):
                 self.once(f"triage:{ref.value}",
-                          partial(self.post, ref, f"{label} ({c.channel}):\n{c.body}"))
+                          partial(self.post, ref, f"{label} ({c.channel}):\n{self.body(c.body)}"))
         if origin is None:
             self.mentioned(c.author.id)
 
@@ -145,7 +158,7 @@ class Notifier:
             if email:
                 self.once(f"mention:{uid}", partial(
                     self.dm, email, f"You were mentioned on ticket <{self.ticket.url}|"
-                                    f"#{self.ticket.id} {self.ticket.subject}>."))
+                                    f"#{self.ticket.id} {escape(self.ticket.subject)}>."))
 
     def updated(self) -> None:
         """Status (and CSAT) to the requester, a DM to a new assignee, the triage card edited."""
@@ -165,7 +178,7 @@ class Notifier:
                 and assignee.id == assigned:
             self.once(f"assign:{assigned}", lambda: self.dm(
                 assignee.email, f"Ticket <{self.ticket.url}|#{self.ticket.id} "
-                                f"{self.ticket.subject}> was assigned to you."))
+                                f"{escape(self.ticket.subject)}> was assigned to you."))
         self.refresh_triage()
 
     def refresh_triage(self) -> None:

@@ -375,3 +375,14 @@ def test_bot_joins_a_public_triage_channel_it_is_not_in(world: SlackWorld) -> No
     assert [c.params["channel"] for c in world.fake.of("conversations.join")] == [TRIAGE]
     assert len(world.fake.posts_to(TRIAGE)) == 2  # refused, then posted after joining
     assert world.fake.posts_to(TRIAGE)[-1].answer["ok"] is True
+
+
+def test_replies_are_escaped_and_bounded_in_slack(world: SlackWorld) -> None:
+    ticket = open_by_dm(world)
+    long = "Run `ls <dir> && echo ok` then reply. " + "x" * 5000
+    world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/", json={"comment": long})
+    world.drain()
+    posted = [c for c in world.fake.posts_to("D111") if c.params.get("thread_ts") == ROOT_TS][-1]
+    text = posted.params["text"]
+    assert "ls &lt;dir&gt; &amp;&amp; echo ok" in text
+    assert len(text) < 4000 and f"/tickets/{ticket['id']}|(read on)>" in text
