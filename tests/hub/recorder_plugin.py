@@ -38,6 +38,7 @@ class Recorder:
         self.name = name
         self.calls: list[tuple[str, Any]] = []
         self.fail_notify = 0
+        self.fail_on = "ticket.created"
         self.hub: HubContext | None = None
 
     def of(self, hook: str) -> list[Any]:
@@ -92,7 +93,7 @@ class Recorder:
 
     @hookimpl
     def hub_notify(self, event: TicketEvent, hub: HubContext) -> None:
-        if self.fail_notify > 0:
+        if self.fail_notify > 0 and event.type == self.fail_on:
             self.fail_notify -= 1
             raise ConnectionError("channel down")
         self.calls.append(("hub_notify", event))
