@@ -73,14 +73,14 @@ def _install_errors(app: FastAPI, hub: Hub, pages: set[Any]) -> None:
     async def hub_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HubError)
         if not _is_page(request, pages):
-            return await api_hub_error(request, exc)  # type: ignore[no-any-return]
+            return await api_hub_error(request, exc)
         if isinstance(exc, Unauthenticated):
             return _sign_in(request)
         return await _error_page(request, hub, exc.status, exc.message)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not _is_page(request, pages):
-            return await api_validation(request, exc)  # type: ignore[no-any-return]
+            return await api_validation(request, exc)
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))

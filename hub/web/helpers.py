@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ def staff_members(session: Session, tenant_id: uuid.UUID) -> list[tuple[int, str
     return [(r[0], r[1] or r[2]) for r in rows]
 
 
-def read_uploads(files: list[object] | None, limit: int) -> list[tuple[str, bytes]]:
+def read_uploads(files: Sequence[object] | None, limit: int) -> list[tuple[str, bytes]]:
     """(name, bytes) of the non-empty uploaded files; reads at most ``limit + 1`` bytes each,
     so the size check in the attachment service sees an oversized file without buffering it all."""
     out: list[tuple[str, bytes]] = []

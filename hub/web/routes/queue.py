@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -72,7 +72,7 @@ def queue(request: Request, me: PageUser, session: SessionDep,
     query = urlencode([(k, v) for k in FILTER_KEYS
                        for v in (filters[k] if isinstance(filters[k], list) else [filters[k]])
                        if v], doseq=True)
-    ctx = {"tickets": rows, "names": names, "next_cursor": next_cursor, "filters": filters,
+    ctx: dict[str, Any] = {"tickets": rows, "names": names, "next_cursor": next_cursor, "filters": filters,
            "query": query, "paged": bool(cursor)}
     if partial:
         return render(request, session, me, "_queue_rows.html", **ctx)
