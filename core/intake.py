@@ -193,7 +193,8 @@ def ingest(
     ticket, reason = find_thread(session, tenant_id, msg, thread_hook=thread_hook,
                                  verify_token=verify_token)
     if ticket is not None and not may_add_to(session, ticket, user, role):
-        ticket, reason = None, f"{reason} matched #{ticket.id} but the sender is not on it"
+        reason = f"{reason} matched #{ticket.id} but the sender is not on it"
+        ticket = None
     actor = Actor(tenant_id=tenant_id, user_id=user.id, role=role or END_USER, email=user.email,
                   name=user.full_name)
     body = msg.body.strip() or "(no text)"

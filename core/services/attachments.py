@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -261,7 +261,7 @@ def _decode_cursor(cursor: str, column: str) -> tuple[Any, int]:
         raise Invalid("cursor is not valid", field="cursor") from exc
 
 
-def ticket_query(actor: Actor, flt: TicketFilter) -> Select[tuple[Ticket]]:
+def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
     """The scoped, filtered select of tickets this actor may see."""
     stmt = select(Ticket).where(Ticket.tenant_id == actor.tenant_id)
     if not actor.reads_all_tickets:
