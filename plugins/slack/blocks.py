@@ -24,6 +24,7 @@ class TicketCard:
     assignee: str | None
     url: str
     channel: str = ""
+    sla_breached: bool = False
 
 
 def _esc(text: str) -> str:
@@ -60,7 +61,8 @@ def triage(card: TicketCard) -> tuple[str, list[dict[str, Any]]]:
             f"*<{card.url}|#{card.id} {_esc(card.subject)}>*\n"
             f"Status: *{card.status}* · Priority: *{card.priority}* · Category: {card.category}\n"
             f"Requester: {_esc(card.requester)} · Assignee: *{_esc(assignee)}*"
-            + (f" · via {card.channel}" if card.channel else "")}},
+            + (f" · via {card.channel}" if card.channel else "")
+            + ("\n:rotating_light: *SLA breached*" if card.sla_breached else "")}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
             "Messages in this thread are internal notes. Use the *Send to requester* message "
             f"action or `/reply #{card.id} <text>` to answer the requester."}]},

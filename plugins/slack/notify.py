@@ -85,7 +85,7 @@ class Notifier:
                 f"{t.assignee.name} <{t.assignee.email}>"
         return TicketCard(id=t.id, subject=t.subject, status=t.status, priority=t.priority,
                           category=t.category, requester=requester, assignee=assignee,
-                          url=t.url, channel=t.channel)
+                          url=t.url, channel=t.channel, sla_breached=t.sla_breached)
 
     def dm(self, email: str, text: str) -> None:
         """A direct message to the Slack user with this email, when there is one."""
@@ -181,6 +181,17 @@ class Notifier:
                                 f"{escape(self.ticket.subject)}> was assigned to you."))
         self.refresh_triage()
 
+    def sla(self) -> None:
+        """An SLA warning or breach, told to the agents in the triage thread."""
+        payload = self.event.payload
+        what = "breached" if self.event.type == "sla.breached" else "about to be breached"
+        text = (f":rotating_light: SLA {payload.get('sla_target', '')} of #{self.ticket.id} "
+                f"{what} (due {payload.get('due_at', '?')}).")
+        for ref in self.threads(TRIAGE):
+            self.once(f"sla:{ref.value}", partial(self.post, ref, text))
+        if self.event.type == "sla.breached":
+            self.refresh_triage()
+
     def refresh_triage(self) -> None:
         """Edit the triage card to the ticket's current state (idempotent by nature)."""
         text, blocks = triage(self.card())
@@ -202,3 +213,5 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         notifier.comment()
     elif event.type == "ticket.updated":
         notifier.updated()
+    elif event.type in ("sla.warning", "sla.breached"):
+        notifier.sla()

@@ -30,7 +30,8 @@ def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | 
                           priority=ticket.priority, category=ticket.category,
                           requester=_label(requester),
                           assignee=_label(assignee) if assignee else None,
-                          url=hub.ticket_url(tenant_id, ticket.id), channel=ticket.channel)
+                          url=hub.ticket_url(tenant_id, ticket.id), channel=ticket.channel,
+                          sla_breached=ticket.sla_breached)
 
 
 def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:

@@ -386,3 +386,26 @@ def test_replies_are_escaped_and_bounded_in_slack(world: SlackWorld) -> None:
     text = posted.params["text"]
     assert "ls &lt;dir&gt; &amp;&amp; echo ok" in text
     assert len(text) < 4000 and f"/tickets/{ticket['id']}|(read on)>" in text
+
+
+def test_sla_breach_is_told_in_the_triage_thread(world: SlackWorld) -> None:
+    from core.models import Ticket
+    from core.permissions import system_actor
+    from core.services import events
+
+    ticket = open_by_dm(world)
+    card_ts = _posted_ts(world, TRIAGE)
+    # As the SLA sweep writes it: the flag and the event in one transaction.
+    with world.hub.session() as s:
+        row = s.get(Ticket, ticket["id"])
+        row.sla_breached = True
+        events.emit(s, system_actor(row.tenant_id), events.SLA_BREACHED, tenant_id=row.tenant_id,
+                    ticket_id=row.id, payload={"sla_target": "first_response",
+                                               "due_at": "2026-11-26T12:00:00+00:00",
+                                               "actor_id": None})
+    world.drain()
+    told = thread_posts(world, TRIAGE, card_ts)
+    assert any("SLA first_response" in t and "breached" in t for t in told)
+    assert not any("SLA" in t for t in thread_posts(world, "D111", ROOT_TS))
+    card = [c for c in world.fake.of("chat.update") if c.params.get("ts") == card_ts][-1]
+    assert "SLA breached" in card.text()
