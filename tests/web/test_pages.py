@@ -87,6 +87,12 @@ def test_requester_and_agent_flow(app, web_org, hub) -> None:  # type: ignore[no
     assert "Printer on fire" in agent.page("/queue?status=New&priority=High")
     agent.page(f"/tickets/{tid}")
     name = web_org["admin"].email.split("@")[0]
+    assert agent.post(f"/tickets/{tid}/update", {"status": "New", "priority": "High",
+                                                  "category": "Technical Issue",
+                                                  "assigned_to": str(web_org["agent"].user_id)}
+                      ).status_code == 303
+    with hub.session() as s:
+        assert s.get(Ticket, tid).status == "Open"  # assignment opens a New ticket
     assert agent.post(f"/tickets/{tid}/reply", {"comment": "Try turning it off.",
                                                  "kind": "public"}).status_code == 303
     assert agent.post(f"/tickets/{tid}/reply", {"comment": f"Secret hint @{name}",

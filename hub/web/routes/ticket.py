@@ -127,6 +127,11 @@ def _apply(ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: 
            done: str) -> Response:
     try:
         ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        # The properties form sends every field; an unchanged one is not a change (so that
+        # assigning a New ticket still opens it, as the service does when status is left alone).
+        for name in ("status", "priority", "category"):
+            if getattr(changes, name) == getattr(ticket, name):
+                setattr(changes, name, UNSET)
         changed = update_ticket(session, me.actor, ticket, changes)
     except HubError as exc:
         return _failed(ticket_id, exc, session)
