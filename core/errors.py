@@ -55,3 +55,10 @@ class Unauthenticated(HubError):
 
     status = 401
     code = "unauthenticated"
+
+
+class Unavailable(HubError):
+    """A service the request needs is down (a scanner, a relay): try again later."""
+
+    status = 503
+    code = "unavailable"
