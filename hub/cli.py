@@ -30,10 +30,16 @@ app.add_typer(plugins_app, name="plugins")
 console = Console()
 
 
-def _hub():  # type: ignore[no-untyped-def]
+def _hub(*, kicks: bool = False):  # type: ignore[no-untyped-def]
+    """The process's hub; ``kicks`` makes committed events ask the workers for delivery at once."""
     from hub.context import build_hub
 
-    return build_hub()
+    hub = build_hub()
+    if kicks:
+        from hub.worker import Kicker, create_celery
+
+        hub.set_kicker(Kicker(create_celery(hub)))
+    return hub
 
 
 def _migrate() -> None:
@@ -88,7 +94,7 @@ def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
         os.environ["HUB_SMTP_HOST"] = host
     if port:
         os.environ["HUB_SMTP_PORT"] = str(port)
-    hub = _hub()
+    hub = _hub(kicks=True)
     services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()
                 if s.name == "smtp"]
     if not services:
@@ -112,7 +118,7 @@ def run() -> None:
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     _migrate()
-    hub = _hub()
+    hub = _hub(kicks=True)
     logins = seed_if_empty(hub)
     settings = hub.settings
     worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat"])
