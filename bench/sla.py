@@ -173,7 +173,7 @@ def timed_sweep(engine: Engine, counter: QueryCounter) -> tuple[float, int, sla_
     return (time.perf_counter() - t0) * 1000, counter.count - before, result
 
 
-def run(url: str, n: int, due: int, runs: int, fresh: bool, seed: Any) -> None:
+def run(url: str, n: int, due: int, runs: int, fresh: bool, seed: Any, offset: int = 0) -> None:
     engine = make_engine(url)
     if fresh:
         upgrade(url)
@@ -187,7 +187,7 @@ def run(url: str, n: int, due: int, runs: int, fresh: bool, seed: Any) -> None:
           f"checked {idle[0][2].checked}")
     busy = []
     for k in range(runs):
-        make_due(engine, due, offset=k * due)
+        make_due(engine, due, offset=offset + k * due)
         busy.append(timed_sweep(engine, counter))
     ms = [r[0] for r in busy]
     last = busy[-1][2]
@@ -208,8 +208,16 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="a database kept by --keep: skip seeding (PostgreSQL)")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="first ticket id to make due (use fresh ids with --reuse)")
     args = parser.parse_args()
-    if args.db == "postgres":
+    if args.db == "postgres" and args.reuse:
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{args.reuse}"
+        print(f"PostgreSQL, reusing {args.reuse}")
+        run(url, 0, args.due, args.runs, False, None, offset=args.offset)
+    elif args.db == "postgres":
         import psycopg
 
         n = args.tickets or 1_000_000

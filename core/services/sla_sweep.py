@@ -168,7 +168,7 @@ WITH v AS (
     RETURNING 1
 ), flagged AS (
     UPDATE support_tickets SET sla_breached = true
-    WHERE id IN (SELECT ticket_id FROM logs WHERE event = 'SLA_BREACH')
+    WHERE id = ANY(ARRAY(SELECT ticket_id FROM logs WHERE event = 'SLA_BREACH'))
       AND sla_breached = false
     RETURNING 1
 ), clocks AS (
