@@ -71,3 +71,8 @@ from core.permissions import require_admin  # noqa: E402
 from core.services.identity import authenticate_token  # noqa: E402
 
 __all__ += ["Unauthenticated", "authenticate_token", "require_admin"]
+
+# Knowledge base, for plugins that show suggestions or count deflections (chatbot).
+from core.services.kb import merge_suggestions, public_article, record_deflection  # noqa: E402
+
+__all__ += ["merge_suggestions", "public_article", "record_deflection"]
