@@ -1,8 +1,8 @@
 """Live updates: the cheap "what changed" state of a user, and the server-sent events stream.
 
-The stream polls the database about once a second for three numbers the indexes answer without
-scanning: the newest ticket id and the newest comment id the user may see, and their unread
-notification count. The page compares them with what it was rendered with and refreshes only the
+The stream polls the database about once a second for four numbers the indexes answer without
+scanning: the newest ticket id and the newest comment id the user may see, the latest change to
+their tickets, and their unread notification count. The page compares them with what it was rendered with and refreshes only the
 parts that changed (htmx triggers), so the server never pushes HTML.
 """
 
@@ -28,7 +28,8 @@ STREAM_SECONDS = 300  # the browser reconnects by itself; a bounded stream frees
 
 
 def live_state(session: Session, actor: Actor) -> dict[str, int]:
-    """``t``: newest visible ticket id, ``c``: newest visible comment id, ``n``: unread count."""
+    """``t``: newest visible ticket id, ``c``: newest visible comment id, ``u``: latest ticket
+    change (epoch ms), ``n``: unread notifications. Each is one indexed aggregate."""
     tickets = select(func.max(Ticket.id)).where(Ticket.tenant_id == actor.tenant_id)
     comments = select(func.max(Comment.id)).where(Comment.tenant_id == actor.tenant_id)
     if not actor.reads_all_tickets:
@@ -37,10 +38,15 @@ def live_state(session: Session, actor: Actor) -> dict[str, int]:
             Ticket.tenant_id == actor.tenant_id, Ticket.created_by == actor.user_id)
     if not actor.sees_internal:
         comments = comments.where(Comment.is_internal.is_(False))
+    updated = select(func.max(Ticket.updated_at)).where(Ticket.tenant_id == actor.tenant_id)
+    if not actor.reads_all_tickets:
+        updated = updated.where(Ticket.created_by == actor.user_id)
     unread = select(func.count()).select_from(Notification).where(
         Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id,
         Notification.read_at.is_(None))
+    last_change = session.scalar(updated)
     return {"t": session.scalar(tickets) or 0, "c": session.scalar(comments) or 0,
+            "u": int(last_change.timestamp() * 1000) if last_change else 0,
             "n": session.scalar(unread) or 0}
 
 

@@ -91,8 +91,12 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
     from playwright.sync_api import expect
 
     agent_ctx, user_ctx = _context(browser, live_server), _context(browser, live_server)
-    agent, user = agent_ctx.new_page(), user_ctx.new_page()
+    admin_ctx = _context(browser, live_server)
+    agent, user, admin = agent_ctx.new_page(), user_ctx.new_page(), admin_ctx.new_page()
     try:
+        sign_in(admin, web_org["admin"].email)
+        expect(admin.locator("#notif-count")).to_be_hidden()
+
         user.goto("/login")
         check(user, "login")
 
@@ -127,7 +131,8 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
         agent.get_by_role("button", name="Send").click()
         expect(agent.get_by_role("status").filter(has_text="Reply sent")).to_be_visible()
         agent.get_by_label(re.compile("Internal note")).check()
-        agent.get_by_label("Message").fill("Known issue, see the firewall change log.")
+        handle = web_org["admin"].email.split("@")[0]
+        agent.get_by_label("Message").fill(f"Known issue, see the firewall change log. @{handle}")
         agent.get_by_role("button", name="Send").click()
         expect(agent.locator(".msg-internal")).to_contain_text("firewall change log")
         expect(agent.locator(".msg-internal .kind")).to_have_text(re.compile("Internal note"))
@@ -137,8 +142,15 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
         agent.locator("details.audit summary").click()
         check(agent, "ticket-agent")
 
+        # The mentioned admin's page shows the notification without a reload.
+        expect(admin.locator("#notif-count")).to_have_text("1 unread")
+        expect(admin.locator("#notif-panel")).to_contain_text("You were mentioned on ticket #")
+        expect(admin.locator("#queue-rows")).to_contain_text("Resolved")  # changes arrive live
+        check(admin, "notification-arrived")
+
         # The requester's page was left open: the public reply arrives without a reload.
         expect(user.get_by_text("Please update the VPN client to 5.2.")).to_be_visible()
+        expect(user.locator(".facts")).to_contain_text("Resolved")  # the status, live too
         user.reload()
         expect(user.get_by_text("firewall change log")).to_have_count(0)
         expect(user.locator(".facts")).to_contain_text("Resolved")
@@ -153,6 +165,7 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
     finally:
         agent_ctx.close()
         user_ctx.close()
+        admin_ctx.close()
 
 
 def test_plugin_enabled_and_configured_for_one_tenant_only(browser, live_server, web_org,  # type: ignore[no-untyped-def]

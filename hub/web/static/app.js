@@ -1,10 +1,12 @@
 /* Live updates: listen to the server's state stream and refresh only what changed.
-   The server sends {t: newest ticket id, c: newest comment id, n: unread notifications}. */
+   The server sends {t: newest ticket id, c: newest comment id, u: latest ticket change,
+   n: unread notifications}. */
 (function () {
   "use strict";
   var body = document.body;
   if (!body || !body.dataset.live || !window.EventSource) { return; }
-  var state = {t: +body.dataset.liveT, c: +body.dataset.liveC, n: +body.dataset.liveN};
+  var state = {t: +body.dataset.liveT, c: +body.dataset.liveC, u: +body.dataset.liveU,
+               n: +body.dataset.liveN};
   var announcer = document.getElementById("live-announcer");
 
   function announce(text) {
@@ -26,8 +28,8 @@
   var source = new EventSource("/events");
   source.addEventListener("state", function (event) {
     var next = JSON.parse(event.data);
-    if (next.t > state.t) {
-      announce("New tickets arrived.");
+    if (next.t > state.t || next.u > state.u) {
+      if (next.t > state.t) { announce("New tickets arrived."); }
       // Never pull rows out from under an agent's bulk selection.
       if (!document.querySelector("#queue-rows input:checked")) { fire("hub:tickets"); }
     }
