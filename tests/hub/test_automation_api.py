@@ -330,3 +330,16 @@ def test_rule_sends_a_macro_reply(hub: Hub, org: TenantSet) -> None:
     assert r.status_code == 201, r.text
     tid = ticket(org.end_user)
     assert [c["comment"] for c in _public_comments(org.end_user, tid)] == [f"We got ticket #{tid}."]
+
+
+def test_settings_and_macros_are_admin_edited_and_tenant_scoped(org: TenantSet, other_org: TenantSet) -> None:
+    assert org.admin.get(SETTINGS).json() == {"assign_mode": "round_robin", "auto_close_hours": 48.0,
+                                              "auto_respond": True}
+    assert org.agent.patch(SETTINGS, json={"assign_mode": "skill"}).status_code == 403
+    assert org.admin.patch(SETTINGS, json={"assign_mode": "fastest"}).status_code == 422
+    assert org.end_user.get(SETTINGS).status_code == 403
+    mid = org.admin.post(MACROS, json={"name": "m", "body": "hello"}).json()["id"]
+    assert other_org.agent.get(f"{MACROS}{mid}/").status_code == 404
+    assert other_org.admin.patch(f"{MACROS}{mid}/", json={"body": "x"}).status_code == 404
+    assert other_org.admin.get(MACROS).json() == []
+    assert org.end_user.get(MACROS).status_code == 403

@@ -151,3 +151,18 @@ def test_critical_breach_escalates_to_admin_and_hook(hub: Hub, org: TenantSet, c
         ("SLA_WARNING", "response"), ("SLA_BREACH", "response")]
     listed = org.agent.get(TICKETS, params={"sla_breached": "true"}).json()["results"]
     assert [t["id"] for t in listed] == [tid]
+
+
+def test_policies_are_per_tenant(org: TenantSet, other_org: TenantSet) -> None:
+    r = org.admin.post(SLAS, json={"priority": "Low", "response_minutes": 60,
+                                   "resolution_minutes": 600})
+    pid = r.json()["id"]
+    assert other_org.admin.patch(f"{SLAS}{pid}/", json={"response_minutes": 5}).status_code == 404
+    assert other_org.admin.client.delete(f"{SLAS}{pid}/", headers=other_org.admin.headers).status_code == 404
+    assert all(p["id"] != pid for p in other_org.admin.get(SLAS).json())
+    # The other tenant can have its own policy for the same priority.
+    assert other_org.admin.post(SLAS, json={"priority": "Low", "response_minutes": 5,
+                                            "resolution_minutes": 50}).status_code == 201
+    assert org.admin.client.delete(f"{SLAS}{pid}/", headers=org.admin.headers).status_code == 204
+    low = [p for p in org.admin.get(SLAS).json() if p["priority"] == "Low"]
+    assert low[0]["is_default"] is True
