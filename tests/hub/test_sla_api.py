@@ -133,7 +133,12 @@ def test_critical_breach_escalates_to_admin_and_hook(hub: Hub, org: TenantSet, c
     clock.advance(minutes=50)
     run_sla_sweep(hub)
     outbox.drain(hub)
-    assert spy.seen == []  # a warning is not an escalation
+    assert spy.seen == []  # a warning is not an escalation, but a reminder to the assignee
+    assignee = org.agent.get(f"{TICKETS}{tid}/").json()["assigned_to"]
+    assert assignee == org.agent.user_id
+    reminders = org.agent.get("/api/v1/notifications/").json()
+    assert [(n["ticket_id"], n["kind"]) for n in reminders] == [(tid, "sla-warning")]
+    assert "response target" in reminders[0]["text"]
     clock.advance(minutes=11)
     run_sla_sweep(hub)
     run_sla_sweep(hub)  # a second sweep changes nothing
