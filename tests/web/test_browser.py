@@ -232,3 +232,44 @@ def test_manager_dashboard_notifications_and_error_pages(browser, live_server, w
         check(page, "not-found")
     finally:
         ctx.close()
+
+
+def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server, web_org, hub) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from core.services import identity
+    from core.services.tickets import create_ticket
+
+    with hub.session() as s:
+        user = s.get(identity.User, web_org["end_user"].user_id)
+        actor = identity.actor_for(s, web_org["end_user"].tenant_id, user)
+        ids = [create_ticket(s, actor, subject=f"Keyboard case {i}", description="d",
+                             category="Billing").id for i in range(3)]
+    ctx = _context(browser, live_server)
+    page = ctx.new_page()
+    try:
+        sign_in(page, web_org["agent"].email)
+        for tid in ids[:2]:
+            page.locator(f"#sel-{tid}").focus()
+            page.keyboard.press("Space")
+        page.get_by_label("Action", exact=True).focus()
+        page.keyboard.press("ArrowDown")  # Assign to -> Close
+        expect(page.get_by_label("Action", exact=True)).to_have_value("close")
+        page.get_by_role("button", name="Apply to selected").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("alert").or_(page.get_by_role("status")).filter(
+            has_text="2 of 2 tickets updated")).to_be_visible()
+        page.locator("#f-status").select_option("Closed")
+        page.get_by_label("Search").focus()
+        page.keyboard.press("Enter")  # submits the filter form
+        rows = page.locator("#queue-rows")
+        expect(rows).to_contain_text("Keyboard case 0")
+        expect(rows).not_to_contain_text("Keyboard case 2")
+        page.locator("summary", has_text="Save these filters").focus()
+        page.keyboard.press("Enter")
+        page.get_by_label("View name").fill("Closed billing")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("navigation", name="Saved views")).to_contain_text("Closed billing")
+        check(page, "queue-saved-view")
+    finally:
+        ctx.close()
