@@ -40,7 +40,7 @@ def worker_app(rhub, broker_url) -> Iterator[object]:  # type: ignore[no-untyped
         yield app
 
 
-def _wait_for(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
     """Wait on the real worker (bounded): it runs in other threads."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
