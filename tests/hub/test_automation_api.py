@@ -70,7 +70,8 @@ def test_rule_crud_and_validation(org: TenantSet, other_org: TenantSet) -> None:
                        ({"conditions": [{"field": "password", "op": "eq", "value": 1}]}, "field"),
                        ({"actions": [{"type": "set_priority", "value": "Urgent"}]}, "set_priority"),
                        ({"actions": [{"type": "assign", "user_id": other_org.agent.user_id}]}, "assign"),
-                       ({"actions": []}, "actions")):
+                       ({"actions": []}, "actions"),
+                       ({"actions": [{"type": "escalate", "target": "nowhere"}]}, "unknown escalation")):
         r = org.admin.post(RULES, json={**rule, "name": "x", **bad})
         assert r.status_code == 422, (bad, r.text)
         assert words in r.json()["detail"]

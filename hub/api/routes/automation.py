@@ -88,6 +88,19 @@ def _name_free(session: SessionDep, model: Any, actor: Actor, name: str,
         raise Conflict(f"the name {name!r} is taken (id {found})")
 
 
+def _check_targets(hub: HubDep, actor: Actor, actions: list[dict[str, Any]]) -> None:
+    """An escalate action names a target an enabled plugin offers (or "admin")."""
+    wanted = {a["target"] for a in actions if a.get("type") == "escalate"}
+    if not wanted:
+        return
+    offered = {t.target for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
+        tenant_id=actor.tenant_id, hub=hub) for t in ts or ()} | {"admin"}
+    unknown = sorted(wanted - offered)
+    if unknown:
+        raise Invalid(f"unknown escalation target {', '.join(unknown)}; available: "
+                      f"{', '.join(sorted(offered))}", field="actions")
+
+
 @router.get("/rules/", response_model=list[RuleOut])
 def list_rules(actor: ActorDep, session: SessionDep) -> list[AutomationRule]:
     """The tenant's automation rules in the order they run."""
@@ -98,12 +111,13 @@ def list_rules(actor: ActorDep, session: SessionDep) -> list[AutomationRule]:
 
 
 @router.post("/rules/", status_code=201, response_model=RuleOut)
-def create_rule(body: RuleIn, actor: ActorDep, session: SessionDep) -> AutomationRule:
+def create_rule(body: RuleIn, actor: ActorDep, session: SessionDep, hub: HubDep) -> AutomationRule:
     """Create a rule: trigger, conditions on ticket fields, actions."""
     require_admin(actor, "edit automation rules")
     rules.validate_trigger(body.trigger, body.hours)
     conditions = rules.validate_conditions(body.conditions)
     actions = rules.validate_actions(session, actor.tenant_id, body.actions)
+    _check_targets(hub, actor, actions)
     _name_free(session, AutomationRule, actor, body.name)
     at = now()
     row = AutomationRule(tenant_id=actor.tenant_id, name=body.name, trigger=body.trigger,
@@ -125,7 +139,8 @@ def get_rule(rule_id: int, actor: ActorDep, session: SessionDep) -> AutomationRu
 
 
 @router.patch("/rules/{rule_id}/", response_model=RuleOut)
-def update_rule(rule_id: int, body: RulePatch, actor: ActorDep, session: SessionDep) -> AutomationRule:
+def update_rule(rule_id: int, body: RulePatch, actor: ActorDep, session: SessionDep,
+                hub: HubDep) -> AutomationRule:
     """Change a rule; the whole rule is validated again."""
     require_admin(actor, "edit automation rules")
     row = _rule(session, actor, rule_id)
@@ -140,6 +155,7 @@ def update_rule(rule_id: int, body: RulePatch, actor: ActorDep, session: Session
         changes["conditions"] = rules.validate_conditions(changes["conditions"])
     if "actions" in changes:
         changes["actions"] = rules.validate_actions(session, actor.tenant_id, changes["actions"])
+        _check_targets(hub, actor, changes["actions"])
     if "name" in changes:
         _name_free(session, AutomationRule, actor, changes["name"], exclude=row.id)
     if trigger != "time.no_update":
