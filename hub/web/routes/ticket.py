@@ -55,8 +55,13 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
         ctx["targets"] = ticket_api.escalation_targets(ticket.id, me.actor, session, hub)
         ctx["macros"] = list(session.scalars(select(Macro).where(
             Macro.tenant_id == me.actor.tenant_id, Macro.is_active.is_(True)).order_by(Macro.name)))
+        # Looking for merged tickets scans (merged_into_id has no index); the audit trail says
+        # by index whether anything was ever merged into this ticket.
+        merged_in = session.scalar(select(Audit.id).where(
+            Audit.ticket_id == ticket.id, Audit.tenant_id == me.actor.tenant_id,
+            Audit.action == "Merged In").limit(1))
         ctx["merged"] = [(m, visible_comments(session, me.actor, m))
-                         for m in merged_sources(session, me.actor, ticket)]
+                         for m in merged_sources(session, me.actor, ticket)] if merged_in else []
         if ticket.merged_into_id:
             ctx["merged_into"] = ticket.merged_into_id
     ctx["names"] = user_names(session, ids)
