@@ -121,6 +121,7 @@ class BusinessCalendar:
 
     @property
     def is_24x7(self) -> bool:
+        """Whether this calendar is always open."""
         return self.zone is None
 
     def _local_date(self, at: datetime) -> date:

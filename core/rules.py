@@ -68,6 +68,7 @@ def running(rule_key: int | str) -> Iterator[None]:
 
 
 def is_running(rule_key: int | str) -> bool:
+    """Whether the rule is acting now, further up this call stack."""
     return rule_key in _running.get()
 
 
@@ -152,6 +153,7 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
 
 
 def validate_trigger(trigger: Any, hours: Any) -> None:
+    """A known trigger; a time rule needs its quiet hours."""
     _need(trigger in TRIGGERS, f"trigger must be one of {', '.join(TRIGGERS)}", "trigger")
     if trigger == "time.no_update":
         _need(isinstance(hours, int | float) and 0 < hours <= 24 * 365,
@@ -293,6 +295,7 @@ def try_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
 
 
 def render_text(session: Session, text: str, ticket: Ticket) -> str:
+    """A rule's note or notification with the macro placeholders filled in."""
     from core.macros import render
 
     return render(session, text, ticket)
@@ -408,6 +411,7 @@ def auto_assign(session: Session, ticket: Ticket) -> int | None:
 
 
 def rules_for(session: Session, tenant_id: uuid.UUID, trigger: str) -> list[AutomationRule]:
+    """The tenant's active rules for a trigger, in their order."""
     return list(session.scalars(select(AutomationRule).where(
         AutomationRule.tenant_id == tenant_id, AutomationRule.trigger == trigger,
         AutomationRule.is_active.is_(True)).order_by(AutomationRule.position, AutomationRule.id)))
@@ -429,6 +433,7 @@ def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
 
 
 def validate_assign_mode(mode: Any) -> None:
+    """round_robin, skill or off."""
     _need(mode in ASSIGN_MODES, f"assign_mode must be one of {', '.join(ASSIGN_MODES)}",
           "assign_mode")
 

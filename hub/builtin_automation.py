@@ -34,6 +34,7 @@ SUGGESTIONS = 3
 
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
+    """The built-in automation plugin (always on)."""
     return PluginInfo(name=NAME, title="SLA and automation",
                       description="SLA sweeps, automation rules, auto-assign, auto-close and "
                                   "auto-response with knowledge-base articles.")

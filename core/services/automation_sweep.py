@@ -27,6 +27,8 @@ AUTO_CLOSE = "builtin:auto-close"
 
 @dataclass
 class AutomationResult:
+    """Tickets closed and (rule, ticket) pairs fired by one run."""
+
     closed: list[int] = field(default_factory=list)
     fired: list[tuple[int, int]] = field(default_factory=list)  # (rule id, ticket id)
 

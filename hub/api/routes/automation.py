@@ -34,6 +34,8 @@ def _tenant_audit(session: SessionDep, actor: Actor, action: str, new: str,
 
 
 class RuleIn(BaseModel):
+    """A new rule; see ``core.rules`` for fields, ops and action types."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
@@ -46,6 +48,8 @@ class RuleIn(BaseModel):
 
 
 class RulePatch(BaseModel):
+    """Only the fields sent change."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -58,6 +62,8 @@ class RulePatch(BaseModel):
 
 
 class RuleOut(BaseModel):
+    """A stored rule."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -183,6 +189,8 @@ def delete_rule(rule_id: int, actor: ActorDep, session: SessionDep) -> Response:
 
 
 class AutomationSettingsIO(BaseModel):
+    """The tenant's built-in automations."""
+
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     assign_mode: str | None = None
@@ -218,6 +226,8 @@ def patch_settings(body: AutomationSettingsIO, actor: ActorDep, session: Session
 
 
 class MacroIn(BaseModel):
+    """A new macro: reply text with placeholders, optional field changes."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
@@ -228,6 +238,8 @@ class MacroIn(BaseModel):
 
 
 class MacroPatch(BaseModel):
+    """Only the fields sent change."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -238,6 +250,8 @@ class MacroPatch(BaseModel):
 
 
 class MacroOut(BaseModel):
+    """A stored macro."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -251,6 +265,8 @@ class MacroOut(BaseModel):
 
 
 class MacroApply(BaseModel):
+    """The tickets to apply a macro to."""
+
     model_config = ConfigDict(extra="forbid")
 
     ticket_ids: list[int] = Field(min_length=1, max_length=macros.MAX_BULK)

@@ -25,6 +25,8 @@ router = APIRouter(prefix="/api/v1/support", tags=["slas"])
 
 
 class SlaPolicyOut(BaseModel):
+    """A stored policy, or a default row (``id`` null, ``is_default`` true)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int | None
@@ -39,6 +41,8 @@ class SlaPolicyOut(BaseModel):
 
 
 class SlaPolicyCreate(BaseModel):
+    """``calendar`` null is 24x7."""
+
     model_config = ConfigDict(extra="forbid")
 
     category: Category | None = None
@@ -51,6 +55,8 @@ class SlaPolicyCreate(BaseModel):
 
 
 class SlaPolicyUpdate(BaseModel):
+    """Only the fields sent change."""
+
     model_config = ConfigDict(extra="forbid")
 
     category: Category | None = None
@@ -182,6 +188,8 @@ def delete_sla(policy_id: int, actor: ActorDep, session: SessionDep) -> Response
 
 
 class TargetOut(BaseModel):
+    """One target of the current cycle."""
+
     minutes: int
     met_at: datetime | None
     warn_at: datetime | None
@@ -191,6 +199,8 @@ class TargetOut(BaseModel):
 
 
 class SlaLogOut(BaseModel):
+    """A ``support_sla_logs`` row."""
+
     id: int
     event: str
     target: str | None
@@ -199,6 +209,8 @@ class SlaLogOut(BaseModel):
 
 
 class TicketSlaOut(BaseModel):
+    """A ticket's SLA clock and log."""
+
     ticket_id: int
     policy_id: int | None
     calendar: str
