@@ -148,6 +148,9 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
         elif kind == "escalate":
             _need(isinstance(action.get("target"), str) and action["target"] != "",
                   "escalate needs a target (admin, jira, pagerduty, ...)", "actions")
+            _need(isinstance(action.get("note", ""), str), "escalate.note must be text", "actions")
+        if kind == "notify":
+            _need(isinstance(action.get("text", ""), str), "notify.text must be text", "actions")
         out.append(dict(action))
     return out
 
@@ -161,7 +164,7 @@ def validate_trigger(trigger: Any, hours: Any) -> None:
 
 
 def _is_staff(session: Session, tenant_id: uuid.UUID, user_id: Any) -> bool:
-    if not isinstance(user_id, int):
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**31:
         return False
     role = session.scalar(select(Membership.role).where(
         Membership.tenant_id == tenant_id, Membership.user_id == user_id))
