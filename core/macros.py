@@ -59,8 +59,9 @@ def validate_changes(changes: Any) -> dict[str, Any]:
                           ("category", lifecycle.CATEGORIES)):
         if name in changes and changes[name] not in allowed:
             raise Invalid(f"changes.{name} must be one of {', '.join(allowed)}", field="changes")
-    if "assigned_to" in changes and changes["assigned_to"] is not None \
-            and not isinstance(changes["assigned_to"], int):
+    assignee = changes.get("assigned_to")
+    if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)
+                                 or not 0 < assignee < 2**31):
         raise Invalid("changes.assigned_to must be a user id or null", field="changes")
     return dict(changes)
 
