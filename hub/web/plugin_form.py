@@ -105,6 +105,8 @@ def parse_form(fields: list[Field], form: FormData) -> dict[str, Any]:
                     values[f.name] = int(raw) if f.kind == "int" else float(raw)
                 except ValueError:
                     raise Invalid(f"{f.label} must be a number", field=f.name) from None
+        elif not raw.strip() and f.value in (None, ""):
+            continue  # an optional field left empty stays unset (None is not "")
         elif f.kind == "list":
             values[f.name] = [line.strip() for line in raw.splitlines() if line.strip()]
         elif f.kind == "json":
