@@ -44,6 +44,8 @@ class Mail:
 
     def header(self, name: str) -> str:
         """The first value of a header, decoded, one line; "" when absent or undecodable."""
+        if name not in self.msg:  # cheap: no header parsing for the many absent ones
+            return ""
         try:
             value = self.msg.get(name)
             text = "" if value is None else str(value)
@@ -53,15 +55,19 @@ class Mail:
 
     def headers(self, name: str) -> list[str]:
         """Every value of a header (e.g. several Received or From lines), decoded."""
+        if name not in self.msg:
+            return []
         try:
             return [" ".join(str(v).split()) for v in self.msg.get_all(name) or []]
         except Exception:  # noqa: BLE001
             return [" ".join(decode_header(v).split()) for v in self.compat.get_all(name) or []]
 
     def raw_header(self, name: str) -> str:
-        """The undecoded header (for Message-IDs, where decoding only does harm)."""
-        value = self.compat.get(name)
-        return "" if value is None else " ".join(str(value).split())
+        """The undecoded header (for Message-IDs, where decoding only does harm); every
+        occurrence joined, since a few mailers repeat References."""
+        wanted = name.lower()
+        values = [str(v) for k, v in self.msg.raw_items() if k.lower() == wanted]
+        return " ".join(" ".join(values).split())
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""

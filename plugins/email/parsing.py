@@ -213,7 +213,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
     message_id = own_ids[0] if own_ids else None
     refs: list[str] = []
     for rid in message_ids(mail.raw_header("In-Reply-To")) + \
-            list(reversed(message_ids(" ".join(mail.compat.get_all("References") or [])))):
+            list(reversed(message_ids(mail.raw_header("References")))):
         if rid not in refs and rid != message_id:
             refs.append(rid)
     subject = mail.header("Subject")[:255]

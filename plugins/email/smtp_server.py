@@ -105,10 +105,27 @@ def _targets(envelope: Envelope) -> dict[uuid.UUID, tuple[EmailSettings, list[st
 class IntakeController(Controller):
     """A Controller whose SMTP instances carry our limits."""
 
-    def __init__(self, hub: HubContext, host: str, port: int, *, workers: int = 8) -> None:
+    def __init__(self, hub: HubContext, host: str, port: int, *, workers: int = 8,
+                 reuse_port: bool = False) -> None:
         self.intake = IntakeHandler(hub, workers=workers)
+        # With reuse_port, several processes listen on one port and the kernel spreads the
+        # connections over them: the way to use more than one core.
+        self.reuse_port = reuse_port
         super().__init__(self.intake, hostname=host, port=port, server_hostname="hub-smtp",
                          data_size_limit=SERVER_MAX_BYTES, ident="Teleops Support Hub")
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, host=self.hostname,
+                                       port=self.port, ssl=self.ssl_context,
+                                       reuse_port=self.reuse_port or None)
+
+    def _trigger_server(self) -> None:
+        # start() connects once to check that this process answers; with a shared port the
+        # kernel may hand that connection to a sibling process, so try until ours answered.
+        for _ in range(100 if self.reuse_port else 1):
+            super()._trigger_server()
+            if self._factory_invoked.is_set():
+                return
 
     def stop(self, no_assert: bool = False) -> None:
         super().stop(no_assert=no_assert)
@@ -135,9 +152,12 @@ def background_service(hub: HubContext) -> BackgroundService:
                              describe=f"SMTP intake on {host}:{port}")
 
 
-def serve(hub: HubContext, host: str, port: int) -> None:
-    """Run the SMTP intake server in the foreground until SIGINT or SIGTERM (``hub smtp``)."""
-    controller = IntakeController(hub, host, port)
+def serve(hub: HubContext, host: str, port: int, *, reuse_port: bool = False) -> None:
+    """Run the SMTP intake server in the foreground until SIGINT or SIGTERM (``hub smtp``).
+
+    ``reuse_port=True`` lets several such processes share the port (one per core).
+    """
+    controller = IntakeController(hub, host, port, reuse_port=reuse_port)
     controller.start()
     log.info("smtp intake listening on %s:%s", host, port)
     done = threading.Event()
