@@ -1,0 +1,142 @@
+"""Inbound authentication: the Bot Connector's JWT and the outgoing webhook's HMAC.
+
+Bot Framework (Bot Connector -> bot): ``Authorization: Bearer <JWT>``, RS256, signed by a key
+listed in the JWKS that the OpenID metadata names; issuer ``https://api.botframework.com``;
+audience the bot's Microsoft App ID; expiry checked with the hub clock and 5 minutes' leeway.
+When the token names a ``serviceUrl`` it must be the activity's, so a token cannot send our
+replies (and our bearer token) elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+from jwt.algorithms import RSAAlgorithm
+
+from core.api import now
+
+log = logging.getLogger("hub.teams")
+ISSUER = "https://api.botframework.com"
+LEEWAY = 300  # seconds, as the Bot Framework SDKs allow
+KEYS_TTL = 24 * 3600  # Microsoft rotates keys slowly; refetch daily, or at once for an unknown kid
+
+
+class AuthError(Exception):
+    """The request is not authentic (answered 401)."""
+
+
+@dataclass
+class _KeySet:
+    keys: dict[str, dict[str, Any]]
+    fetched_at: float
+
+
+class OpenIdKeys:
+    """Signing keys from OpenID metadata, cached per metadata URL."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._cache: dict[str, _KeySet] = {}
+        self._lock = threading.Lock()
+
+    def _fetch(self, metadata_url: str) -> _KeySet:
+        with httpx.Client(timeout=self.timeout) as http:
+            meta = http.get(metadata_url)
+            meta.raise_for_status()
+            jwks_uri = meta.json().get("jwks_uri")
+            if not jwks_uri:
+                raise AuthError("the OpenID metadata names no jwks_uri")
+            jwks = http.get(jwks_uri)
+            jwks.raise_for_status()
+        keys = {k["kid"]: k for k in jwks.json().get("keys", []) if k.get("kid")}
+        return _KeySet(keys=keys, fetched_at=now().timestamp())
+
+    def key(self, metadata_url: str, kid: str) -> dict[str, Any]:
+        """The JWK with this id; the set is fetched again when stale or when the id is new."""
+        with self._lock:
+            cached = self._cache.get(metadata_url)
+        fresh = cached is not None and now().timestamp() - cached.fetched_at < KEYS_TTL
+        if cached is None or not fresh or kid not in cached.keys:
+            try:
+                cached = self._fetch(metadata_url)
+            except (httpx.HTTPError, ValueError) as exc:
+                raise AuthError(f"signing keys unavailable: {type(exc).__name__}") from exc
+            with self._lock:
+                self._cache[metadata_url] = cached
+        jwk = cached.keys.get(kid)
+        if jwk is None:
+            raise AuthError("the token is signed by an unknown key")
+        return jwk
+
+
+def bearer(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("missing bearer token")
+    return token.strip()
+
+
+def verify_connector_token(token: str, *, keys: OpenIdKeys, metadata_url: str, app_id: str,
+                           service_url: str | None, channel_id: str | None) -> dict[str, Any]:
+    """The claims of a valid Bot Connector token for this app, else ``AuthError``."""
+    if not app_id:
+        raise AuthError("the bot has no app_id configured")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthError("malformed token") from exc
+    if header.get("alg") != "RS256" or not header.get("kid"):
+        raise AuthError("unexpected token algorithm")
+    jwk = keys.key(metadata_url, str(header["kid"]))
+    endorsements = jwk.get("endorsements")
+    if channel_id and isinstance(endorsements, list) and channel_id not in endorsements:
+        raise AuthError("the signing key is not endorsed for this channel")
+    try:
+        public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+        # Times are checked below against the hub clock (PyJWT reads the wall clock).
+        claims: dict[str, Any] = jwt.decode(
+            token, public_key, algorithms=["RS256"], audience=app_id, issuer=ISSUER,  # type: ignore[arg-type]
+            options={"require": ["exp", "iss", "aud"], "verify_exp": False,
+                     "verify_nbf": False, "verify_iat": False})
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"invalid token: {type(exc).__name__}") from exc
+    at = now().timestamp()
+    if float(claims["exp"]) + LEEWAY < at:
+        raise AuthError("the token has expired")
+    if "nbf" in claims and float(claims["nbf"]) - LEEWAY > at:
+        raise AuthError("the token is not valid yet")
+    claimed = claims.get("serviceurl") or claims.get("serviceUrl")
+    if claimed and service_url and claimed.rstrip("/") != service_url.rstrip("/"):
+        raise AuthError("the token was issued for another service URL")
+    return claims
+
+
+def webhook_signature(secret_b64: str, raw: bytes) -> str | None:
+    """``base64(HMAC-SHA256(base64decode(secret), body))``; None for an unusable secret."""
+    try:
+        key = base64.b64decode(secret_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not key:
+        return None
+    return base64.b64encode(hmac.new(key, raw, hashlib.sha256).digest()).decode()
+
+
+def webhook_valid(secret_b64: str, raw: bytes, header: str | None) -> bool:
+    """Whether ``Authorization: HMAC <base64>`` signs the raw body with this secret."""
+    scheme, _, given = (header or "").partition(" ")
+    expected = webhook_signature(secret_b64, raw) if secret_b64 else None
+    if scheme != "HMAC" or not given or expected is None:
+        return False
+    return hmac.compare_digest(expected.encode(), given.strip().encode())

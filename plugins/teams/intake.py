@@ -1,0 +1,200 @@
+"""Tickets from Teams: Bot Framework activities and outgoing-webhook messages.
+
+- ``message`` from a person: continues the ticket of the activity it replies to (``replyToId``),
+  else the ticket of its conversation (a channel thread is one ticket; a personal chat continues
+  its latest ticket until that one is resolved or closed), else opens a ticket. The bot's own
+  messages are ignored (they would loop).
+- ``conversationUpdate`` adding the bot: the conversation and its service URL are stored (the
+  triage conversation is posted to with them).
+- ``invoke`` ``adaptiveCard/action`` from the triage card: an agent assigns or resolves.
+
+Dedupe keys are ``bot:<activity id>@<conversation>`` (``webhook:`` for outgoing webhooks), written
+with the ticket or comment in one transaction by ``hub.ingest``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from core.api import (
+    Changes,
+    HubContext,
+    HubError,
+    InboundKey,
+    InboundMessage,
+    IngestResult,
+    PluginConfig,
+    now,
+)
+
+from . import refs
+from .cards import invoke_card, invoke_message, triage
+from .payloads import (
+    conversation_of,
+    conversation_type,
+    dedupe_key,
+    is_from_bot,
+    plain_text,
+)
+from .people import TeamsUser, sender, staff_actor
+from .refs import ACTIVITY, CONVERSATION, ConvRef
+from .tickets import card, change, note
+
+log = logging.getLogger("hub.teams")
+PLUGIN = "teams"
+CHANNEL = "teams"
+
+
+def remember_service_url(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> None:
+    """Keep the latest service URL (the fallback endpoint for conversations we know no other)."""
+    url = str(activity.get("serviceUrl") or "")
+    if url and cfg.state.get("service_url") != url:
+        hub.save_state(cfg.tenant_id, PLUGIN, {"service_url": url})
+
+
+def _thread(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> int | None:
+    conv = conversation_of(activity)
+    reply_to = str(activity.get("replyToId") or "")
+    if reply_to:
+        known = refs.ticket_by_reply(hub, cfg.tenant_id, conv, reply_to)
+        if known is not None:
+            return known
+    return refs.ticket_by_conversation(hub, cfg.tenant_id, conv,
+                                       open_only=conversation_type(activity) == "personal")
+
+
+def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
+                   via: str) -> tuple[IngestResult, TeamsUser] | None:
+    """A person's message into a ticket or a comment; None when it is not ours to take."""
+    if is_from_bot(activity) or not activity.get("id") or not conversation_of(activity):
+        return None
+    conv = conversation_of(activity)
+    service_url = str(activity.get("serviceUrl") or "")
+    remember_service_url(hub, cfg, activity)
+    known = _thread(hub, cfg, activity)
+    person = sender(hub, cfg, activity, lookup=via == "bot")
+    here = ConvRef(conv, str(activity["id"]), service_url, via)
+    msg = InboundMessage(
+        channel=CHANNEL, dedupe_key=dedupe_key(via, activity),
+        sender_email=person.email, sender_name=person.name, body=plain_text(activity),
+        ticket_hint=known, ref_kind=ACTIVITY if known else CONVERSATION, message_ref=here.value,
+        meta={"conversation": conv, "activity": activity.get("id"), "via": via,
+              "aad_object_id": person.aad_object_id})
+    result = hub.ingest(cfg.tenant_id, msg)
+    if result.outcome == "ticket" and result.ticket_id is not None:
+        # The ref was written with the ticket; its meta (where to answer) is completed here.
+        refs.link(hub, cfg.tenant_id, result.ticket_id, CONVERSATION, here)
+        if person.placeholder:
+            note(hub, cfg.tenant_id, result.ticket_id,
+                 f"The Teams user {person.name or person.teams_id} (Entra object id "
+                 f"{person.aad_object_id or 'unknown'}) did not share an email address; the "
+                 f"requester was recorded as {person.email}.")
+    return result, person
+
+
+def on_conversation_update(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> None:
+    """The bot added to (or removed from) a conversation: store it with its service URL."""
+    bot = str((activity.get("recipient") or {}).get("id") or "")
+    conv = conversation_of(activity)
+    if not bot or not conv:
+        return
+    added = any(m.get("id") == bot for m in activity.get("membersAdded") or [])
+    removed = any(m.get("id") == bot for m in activity.get("membersRemoved") or [])
+    if not added and not removed:
+        return
+    data = activity.get("channelData") or {}
+    team = data.get("team") or {}
+    hub.save_state(cfg.tenant_id, PLUGIN, {
+        "service_url": activity.get("serviceUrl") or cfg.state.get("service_url") or "",
+        f"conversation:{conv}": {
+            "service_url": activity.get("serviceUrl") or "", "type": conversation_type(activity),
+            "team_id": team.get("id"), "team_name": team.get("name"),
+            "installed": added and not removed, "at": now().isoformat()}})
+
+
+def _asked(action: dict[str, Any], actor_id: int) -> Changes | None:
+    data = action.get("data") if isinstance(action.get("data"), dict) else {}
+    verb = str(action.get("verb") or (data or {}).get("verb") or "")
+    if verb == "assign_me":
+        return Changes(assigned_to=actor_id)
+    if verb == "resolve":
+        return Changes(status="Resolved", reason="resolved from Teams")
+    return None
+
+
+def _seen(hub: HubContext, cfg: PluginConfig, key: str) -> bool:
+    with hub.session() as s:
+        return s.scalar(select(InboundKey.id).where(
+            InboundKey.tenant_id == cfg.tenant_id, InboundKey.channel == CHANNEL,
+            InboundKey.key == key)) is not None
+
+
+def _remember(hub: HubContext, cfg: PluginConfig, key: str, ticket_id: int) -> None:
+    with hub.session() as s:
+        s.add(InboundKey(tenant_id=cfg.tenant_id, channel=CHANNEL, key=key, ticket_id=ticket_id,
+                         outcome="action", created_at=now()))
+
+
+def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> dict[str, Any]:
+    """``adaptiveCard/action`` from the triage card: assign to me or resolve, by an agent.
+
+    Answers the invoke with the updated card (it replaces the one clicked), or a message."""
+    value = activity.get("value") or {}
+    action = value.get("action") or {}
+    data = action.get("data") if isinstance(action.get("data"), dict) else {}
+    ticket_id: int | None = None
+    raw_id = (data or {}).get("ticket")
+    if isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.isdigit()):
+        ticket_id = int(raw_id)
+    elif activity.get("replyToId"):
+        ticket_id = refs.ticket_of_triage(hub, cfg.tenant_id, conversation_of(activity),
+                                          str(activity["replyToId"]))
+    if ticket_id is None or card(hub, cfg.tenant_id, ticket_id) is None:
+        return invoke_message("This card does not belong to a ticket here.")
+    person = sender(hub, cfg, activity)
+    actor = staff_actor(hub, cfg.tenant_id, person.email)
+    if actor is None or actor.user_id is None:
+        return invoke_message("Only the support team's agents can change tickets.")
+    changes = _asked(action, actor.user_id)
+    if changes is None:
+        return invoke_message("This action is not known.")
+    key = dedupe_key("invoke", activity)
+    if not _seen(hub, cfg, key):
+        try:
+            change(hub, actor, ticket_id, changes)
+        except HubError as exc:
+            return invoke_message(f"Not done: {exc.message}")
+        _remember(hub, cfg, key, ticket_id)
+    shown = card(hub, cfg.tenant_id, ticket_id)
+    assert shown is not None
+    return invoke_card(triage(shown))
+
+
+def handle_activity(hub: HubContext, cfg: PluginConfig,
+                    activity: dict[str, Any]) -> dict[str, Any] | None:
+    """Process one authenticated activity; returns an invoke response body, or None."""
+    kind = activity.get("type")
+    if kind == "message":
+        ingest_message(hub, cfg, activity, via="bot")
+    elif kind == "conversationUpdate":
+        on_conversation_update(hub, cfg, activity)
+    elif kind == "invoke":
+        if activity.get("name") == "adaptiveCard/action":
+            return on_card_action(hub, cfg, activity)
+        return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                "value": "Not supported."}
+    return None
+
+
+def webhook_reply(result: IngestResult | None) -> str:
+    """The outgoing webhook's synchronous answer, naming the ticket."""
+    if result is None or result.ticket_id is None:
+        return "Nothing was recorded."
+    if result.outcome == "ticket":
+        return f"Created ticket #{result.ticket_id} - we will reply in this thread."
+    if result.outcome == "comment":
+        return f"Added to ticket #{result.ticket_id}."
+    return f"Already recorded on ticket #{result.ticket_id}."

@@ -1,0 +1,83 @@
+"""Teams users and hub accounts: a Teams user is the hub user with their Teams email.
+
+The email comes from the activity when it carries one, else from the Bot Connector's member
+profile (``GET /v3/conversations/{id}/members/{user}``), kept in the plugin state under
+``user:<aadObjectId>``. A user whose email cannot be learnt gets a placeholder address
+``teams-<aadObjectId>@<tenant>.teams.invalid`` (and the ticket says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from core.api import ADMIN, AGENT, Actor, HubContext, Membership, PluginConfig, user_by_email
+
+from .connector import Connector, ConnectorError
+from .payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
+
+log = logging.getLogger("hub.teams")
+PLUGIN = "teams"
+
+
+@dataclass(frozen=True)
+class TeamsUser:
+    """The sender of an activity as the hub sees them."""
+
+    teams_id: str
+    aad_object_id: str
+    email: str
+    name: str
+    placeholder: bool = False
+
+
+def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
+           lookup: bool = True) -> TeamsUser:
+    """Who sent the activity: email from the activity, the stored link, the member profile,
+    else a placeholder. ``lookup=False`` skips the Bot Connector (outgoing webhooks)."""
+    who = activity.get("from") or {}
+    teams_id, aad = str(who.get("id") or ""), str(who.get("aadObjectId") or "")
+    name = str(who.get("name") or "")
+    email = sender_email(activity)
+    key = f"user:{aad or teams_id}"
+    if email is None:
+        cached = cfg.state.get(key)
+        if isinstance(cached, dict) and cached.get("email"):
+            return TeamsUser(teams_id, aad, cached["email"], cached.get("name") or name)
+    if email is None and lookup and cfg.get("app_password") and activity.get("serviceUrl"):
+        try:
+            profile = Connector(cfg).member(str(activity["serviceUrl"]),
+                                            conversation_of(activity), teams_id)
+        except ConnectorError as exc:
+            log.info("teams member lookup failed: %s", exc)
+            profile = {}
+        for field in ("email", "userPrincipalName"):
+            value = str(profile.get(field) or "")
+            if "@" in value:
+                email = value.lower()
+                name = str(profile.get("name") or name)
+                break
+    if email is not None:
+        if aad or teams_id:
+            hub.save_state(cfg.tenant_id, PLUGIN, {key: {"email": email, "name": name}})
+        return TeamsUser(teams_id, aad, email, name)
+    return TeamsUser(teams_id, aad, placeholder_email(aad or teams_id, aad_tenant_of(activity)),
+                     name, placeholder=True)
+
+
+def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
+    """The agent or admin of the tenant with this email, as an actor; None for anyone else."""
+    with hub.session() as s:
+        user = user_by_email(s, email)
+        if user is None:
+            return None
+        role = s.scalar(select(Membership.role).where(
+            Membership.tenant_id == tenant_id, Membership.user_id == user.id))
+        if role not in (AGENT, ADMIN):
+            return None
+        return Actor(tenant_id=tenant_id, user_id=user.id, role=role, email=user.email,
+                     name=user.full_name)

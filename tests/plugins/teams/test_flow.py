@@ -1,0 +1,205 @@
+"""End to end: Teams intake, acknowledgements, replies and status cards back into Teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.plugins.teams.conftest import TRIAGE, TeamsWorld, fixture
+
+PERSONAL = "a:1personal-conversation-id"  # the personal-chat fixtures' conversation
+
+
+def open_by_chat(world: TeamsWorld) -> dict[str, Any]:
+    """The personal-chat fixture to the bot; returns the ticket, outbox delivered."""
+    r = world.send(world.activity("message.personal_chat"))
+    assert r.status_code == 200, r.text
+    world.drain()
+    tickets = world.tickets()
+    assert len(tickets) == 1
+    return tickets[0]
+
+
+def texts(world: TeamsWorld, conversation: str) -> list[str]:
+    return [c.text() for c in world.fake.sent_to(conversation)]
+
+
+def test_personal_chat_opens_ticket_and_bot_acknowledges(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    assert ticket["channel"] == "teams"
+    assert ticket["subject"] == "My VPN drops every 10 minutes"
+    # The requester was found/created by the email the Bot Connector's member profile gives.
+    members = world.org.admin.get("/api/v1/admin/members/").json()
+    alice = next(m for m in members if m["email"] == "alice@example.org")
+    assert alice["role"] == "end_user"
+    assert world.ticket(ticket["id"])["created_by"] == alice["id"]
+    # The acknowledgement went to the personal chat with the number and link, by a bot token
+    # obtained with the tenant's client credentials.
+    ack = world.fake.sent_to(PERSONAL)
+    assert len(ack) == 1
+    assert f"#{ticket['id']}" in ack[0].text()
+    assert f"http://hub.test/tickets/{ticket['id']}" in ack[0].text()
+    assert ack[0].body["type"] == "message"
+    token_calls = world.fake.of("token")
+    assert token_calls and token_calls[0].body["client_id"] == "helpdesk-bot-app-id"
+    assert token_calls[0].body["scope"] == "https://api.botframework.com/.default"
+    assert ack[0].auth == "Bearer bot-token-1"
+    # The triage card (an Adaptive Card with the agents' actions) is in the triage conversation.
+    card = world.fake.sent_to(TRIAGE)
+    assert len(card) == 1
+    content = card[0].body["attachments"][0]
+    assert content["contentType"] == "application/vnd.microsoft.card.adaptive"
+    verbs = [a.get("verb") for a in content["content"]["actions"]]
+    assert "assign_me" in verbs and "resolve" in verbs
+    world.drain()  # nothing new: delivered once
+    assert len(world.fake.of("send")) == 2
+
+
+def test_agent_web_reply_reaches_the_chat_and_internal_note_does_not(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
+                             json={"comment": "Please update your VPN client to 5.2."})
+    assert r.status_code == 201, r.text
+    secret = "Internal: customer is on the legacy VPN cluster, do not promise dates"
+    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
+                             json={"comment": secret, "is_internal": True})
+    assert r.status_code == 201, r.text
+    world.drain()
+    posted = texts(world, PERSONAL)
+    assert len(posted) == 2
+    assert "Please update your VPN client to 5.2." in posted[1]
+    for call in world.fake.of("send") + world.fake.of("update"):
+        assert "legacy VPN" not in call.text()
+    world.drain()
+    assert len(texts(world, PERSONAL)) == 2
+    # The token was cached: one token request for all those posts.
+    assert len(world.fake.of("token")) == 1
+
+
+def test_follow_up_in_chat_is_a_comment_and_same_activity_twice_is_one(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    again = world.send(world.activity("message.personal_chat"))  # the same activity id again
+    assert again.status_code == 200
+    follow = world.activity("message.personal_chat", id="1772442000100",
+                            text="It happened again just now")
+    assert world.send(follow).status_code == 200
+    assert world.send(follow).status_code == 200
+    world.drain()
+    assert len(world.tickets()) == 1
+    comments = [c["comment"] for c in world.comments(ticket["id"])]
+    assert comments.count("It happened again just now") == 1
+    # The requester's own words are not echoed back into the chat.
+    assert len(texts(world, PERSONAL)) == 1
+
+
+def test_reply_to_the_ack_threads_and_resolved_ticket_ends_the_chat_thread(
+        world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    ack = world.fake.sent_to(PERSONAL)[0]
+    r = world.org.agent.patch(f"/api/v1/support/tickets/{ticket['id']}/",
+                              json={"status": "Resolved"})
+    assert r.status_code == 200, r.text
+    world.drain()
+    # The status change went to the chat as an Adaptive Card.
+    status = world.fake.sent_to(PERSONAL)[-1]
+    card = status.body["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard" and "resolved" in status.text().lower()
+    # The triage card was updated in place (PUT on the card's activity).
+    updates = world.fake.of("update")
+    assert updates and updates[-1].conversation == TRIAGE and "Resolved" in updates[-1].text()
+    # A new message in the chat now opens a new ticket...
+    fresh = world.activity("message.personal_chat", id="1772442000200", text="Printer is jammed")
+    assert world.send(fresh).status_code == 200
+    assert len(world.tickets()) == 2
+    # ...while a reply to the first ticket's acknowledgement continues that one.
+    reply = world.activity("message.personal_chat", id="1772442000300", text="Not fixed after all",
+                           replyToId=ack.answer["id"])
+    assert world.send(reply).status_code == 200
+    assert len(world.tickets()) == 2
+    assert "Not fixed after all" in [c["comment"] for c in world.comments(ticket["id"])]
+
+
+def test_message_from_the_bot_itself_opens_nothing(world: TeamsWorld) -> None:
+    r = world.send(world.activity("message.from_bot_itself"))
+    assert r.status_code == 200
+    world.drain()
+    assert world.tickets() == []
+    assert world.fake.of("send") == []
+
+
+def test_unknown_email_gets_a_placeholder_and_a_note(world: TeamsWorld) -> None:
+    act = world.activity("message.personal_chat")
+    act["from"] = {"id": "29:nobody", "name": "Nobody",
+                   "aadObjectId": "44444444-4444-4444-8444-444444444444"}
+    assert world.send(act).status_code == 200
+    ticket = world.tickets()[0]
+    members = world.org.admin.get("/api/v1/admin/members/").json()
+    placeholder = ("teams-44444444-4444-4444-8444-444444444444"
+                   "@00000000-0000-4000-8000-00000000ten7.teams.invalid")
+    assert any(m["email"] == placeholder for m in members)
+    notes = [c for c in world.comments(ticket["id"]) if c["is_internal"]]
+    assert len(notes) == 1 and placeholder in notes[0]["comment"]
+
+
+def test_conversation_update_stores_the_conversation(world: TeamsWorld) -> None:
+    act = world.activity("conversationUpdate.bot_installed_in_team")
+    assert world.send(act).status_code == 200
+    state = world.hub.config(world.org.agent.tenant_id, "teams").state
+    stored = state["conversation:19:general@thread.tacv2"]
+    assert stored["service_url"] == world.fake.service_url
+    assert stored["team_name"] == "IT Support" and stored["installed"] is True
+
+
+def test_channel_mention_opens_ticket_and_thread_reply_is_a_comment(world: TeamsWorld) -> None:
+    act = world.activity("message.channel_reply_with_mention",
+                         recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    world.fake.members[act["from"]["id"]] = {"id": act["from"]["id"], "name": "rido",
+                                             "email": "rido@example.org"}
+    assert world.send(act).status_code == 200
+    ticket = world.tickets()[0]
+    assert ticket["subject"] == "reply to thread"  # the <at> mention is not part of the text
+    reply = world.activity("message.channel_reply_with_mention", id="1759944790000",
+                           text="<at>ridotest</at> any news?",
+                           recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    assert world.send(reply).status_code == 200
+    assert len(world.tickets()) == 1
+    assert "any news?" in [c["comment"] for c in world.comments(ticket["id"])]
+
+
+def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    invoke = world.activity("invoke.adaptiveCard_action.personal",
+                            recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    invoke["value"]["action"] = {"type": "Action.Execute", "title": "Assign to me",
+                                 "verb": "assign_me", "data": {"ticket": ticket["id"]}}
+    r = world.send(invoke)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert world.org.agent.email in str(body["value"])
+    assert world.ticket(ticket["id"])["assigned_to"] == world.org.agent.user_id
+    # The same invoke again changes nothing and still answers with the card.
+    r = world.send(invoke)
+    assert r.status_code == 200 and r.json()["type"] == "application/vnd.microsoft.card.adaptive"
+    resolve = world.activity("invoke.adaptiveCard_action.personal", id="f:resolve-1",
+                             recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    resolve["value"]["action"] = {"type": "Action.Execute", "verb": "resolve",
+                                  "data": {"ticket": ticket["id"]}}
+    r = world.send(resolve)
+    assert r.status_code == 200, r.text
+    assert world.ticket(ticket["id"])["status"] == "Resolved"
+    assert "Resolve" not in [a.get("title") for a in r.json()["value"].get("actions", [])]
+
+
+def test_card_action_by_non_agent_is_refused(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    invoke = world.activity("invoke.adaptiveCard_action.personal",
+                            recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    invoke["from"] = fixture("bot_framework/message.personal_chat.json")["from"]  # Alice
+    invoke["value"]["action"] = {"type": "Action.Execute", "verb": "resolve",
+                                 "data": {"ticket": ticket["id"]}}
+    r = world.send(invoke)
+    assert r.status_code == 200
+    assert r.json()["type"] == "application/vnd.microsoft.activity.message"
+    assert "agents" in r.json()["value"]
+    assert world.ticket(ticket["id"])["status"] != "Resolved"
