@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -135,7 +135,7 @@ class MergeRequest(Strict):
 
 
 class BulkRequest(Strict):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
     action: Literal["assign", "close", "set_priority", "set_status"]
     assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
     priority: Priority | None = None
