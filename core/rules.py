@@ -135,7 +135,8 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
                   "internal_note needs text", "actions")
         elif kind == "macro":
             macro_id = action.get("macro_id")
-            _need(isinstance(macro_id, int) and session.scalar(select(Macro.id).where(
+            _need(isinstance(macro_id, int) and not isinstance(macro_id, bool)
+                  and 0 < macro_id < 2**63 and session.scalar(select(Macro.id).where(
                 Macro.id == macro_id, Macro.tenant_id == tenant_id)) is not None,
                 "macro.macro_id must name a macro of this tenant", "actions")
         elif kind == "notify":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +15,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import AutomationRule, Macro
 from core.permissions import Actor, require_admin, require_staff
 from core.services import events
-from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.deps import MAX_ID, ActorDep, HubDep, ObjectId, SessionDep
 
 router = APIRouter(prefix="/api/v1/support", tags=["automation"])
 
@@ -138,14 +138,14 @@ def create_rule(body: RuleIn, actor: ActorDep, session: SessionDep, hub: HubDep)
 
 
 @router.get("/rules/{rule_id}/", response_model=RuleOut)
-def get_rule(rule_id: int, actor: ActorDep, session: SessionDep) -> AutomationRule:
+def get_rule(rule_id: ObjectId, actor: ActorDep, session: SessionDep) -> AutomationRule:
     """One rule."""
     _readers_only(actor, "automation rules")
     return _rule(session, actor, rule_id)
 
 
 @router.patch("/rules/{rule_id}/", response_model=RuleOut)
-def update_rule(rule_id: int, body: RulePatch, actor: ActorDep, session: SessionDep,
+def update_rule(rule_id: ObjectId, body: RulePatch, actor: ActorDep, session: SessionDep,
                 hub: HubDep) -> AutomationRule:
     """Change a rule; the whole rule is validated again."""
     require_admin(actor, "edit automation rules")
@@ -176,7 +176,7 @@ def update_rule(rule_id: int, body: RulePatch, actor: ActorDep, session: Session
 
 
 @router.delete("/rules/{rule_id}/", status_code=204)
-def delete_rule(rule_id: int, actor: ActorDep, session: SessionDep) -> Response:
+def delete_rule(rule_id: ObjectId, actor: ActorDep, session: SessionDep) -> Response:
     """Delete a rule (its past actions stay in the audit trail)."""
     require_admin(actor, "edit automation rules")
     row = _rule(session, actor, rule_id)
@@ -269,7 +269,8 @@ class MacroApply(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ticket_ids: list[int] = Field(min_length=1, max_length=macros.MAX_BULK)
+    ticket_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=macros.MAX_BULK)
 
 
 def _check_macro(body: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -304,14 +305,14 @@ def create_macro(body: MacroIn, actor: ActorDep, session: SessionDep) -> Macro:
 
 
 @router.get("/macros/{macro_id}/", response_model=MacroOut)
-def get_macro(macro_id: int, actor: ActorDep, session: SessionDep) -> Macro:
+def get_macro(macro_id: ObjectId, actor: ActorDep, session: SessionDep) -> Macro:
     """One macro."""
     _readers_only(actor, "macros")
     return macros.get_macro(session, actor.tenant_id, macro_id)
 
 
 @router.patch("/macros/{macro_id}/", response_model=MacroOut)
-def update_macro(macro_id: int, body: MacroPatch, actor: ActorDep, session: SessionDep) -> Macro:
+def update_macro(macro_id: ObjectId, body: MacroPatch, actor: ActorDep, session: SessionDep) -> Macro:
     """Change a macro."""
     require_admin(actor, "edit macros")
     row = macros.get_macro(session, actor.tenant_id, macro_id)
@@ -331,7 +332,7 @@ def update_macro(macro_id: int, body: MacroPatch, actor: ActorDep, session: Sess
 
 
 @router.delete("/macros/{macro_id}/", status_code=204)
-def delete_macro(macro_id: int, actor: ActorDep, session: SessionDep) -> Response:
+def delete_macro(macro_id: ObjectId, actor: ActorDep, session: SessionDep) -> Response:
     """Delete a macro; rules that send it stop doing so (their action fails, audited)."""
     require_admin(actor, "edit macros")
     row = macros.get_macro(session, actor.tenant_id, macro_id)
@@ -341,7 +342,7 @@ def delete_macro(macro_id: int, actor: ActorDep, session: SessionDep) -> Respons
 
 
 @router.post("/macros/{macro_id}/apply/")
-def apply_macro(macro_id: int, body: MacroApply, actor: ActorDep, session: SessionDep,
+def apply_macro(macro_id: ObjectId, body: MacroApply, actor: ActorDep, session: SessionDep,
                 hub: HubDep) -> dict[str, Any]:
     """Apply a macro to one or many tickets; results per ticket (404s included, others go on)."""
     require_staff(actor, "apply macros")

@@ -18,7 +18,7 @@ from core.models import SlaPolicy
 from core.permissions import Actor, require_admin
 from core.services import events
 from core.services.tickets import get_ticket
-from hub.api.deps import ActorDep, SessionDep
+from hub.api.deps import ActorDep, ObjectId, SessionDep
 from hub.api.schemas import Category, Priority
 
 router = APIRouter(prefix="/api/v1/support", tags=["slas"])
@@ -144,7 +144,7 @@ def create_sla(body: SlaPolicyCreate, actor: ActorDep, session: SessionDep) -> S
 
 
 @router.patch("/slas/{policy_id}/", response_model=SlaPolicyOut)
-def update_sla(policy_id: int, body: SlaPolicyUpdate, actor: ActorDep,
+def update_sla(policy_id: ObjectId, body: SlaPolicyUpdate, actor: ActorDep,
                session: SessionDep) -> SlaPolicyOut:
     """Change a policy; tickets it covered and now covers are re-timed at once."""
     require_admin(actor, "edit SLA policies")
@@ -175,7 +175,7 @@ def update_sla(policy_id: int, body: SlaPolicyUpdate, actor: ActorDep,
 
 
 @router.delete("/slas/{policy_id}/", status_code=204)
-def delete_sla(policy_id: int, actor: ActorDep, session: SessionDep) -> Response:
+def delete_sla(policy_id: ObjectId, actor: ActorDep, session: SessionDep) -> Response:
     """Remove a policy; its tickets fall back to the next policy or the default."""
     require_admin(actor, "edit SLA policies")
     row = _policy(session, actor, policy_id)
@@ -228,7 +228,7 @@ class TicketSlaOut(BaseModel):
 
 
 @router.get("/tickets/{ticket_id}/sla/", response_model=TicketSlaOut)
-def ticket_sla(ticket_id: int, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+def ticket_sla(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
     """A ticket's SLA state (targets, due moments, paused, breached) and its SLA log."""
     ticket = get_ticket(session, actor, ticket_id)
     _readers_only(actor)
