@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.api import HubContext, Membership, PluginConfig, TenantPlugin, User, now
 from plugins.email.classify import BOUNCE
@@ -23,7 +24,9 @@ from plugins.email.parsing import ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
 
 log = logging.getLogger("hub.email")
-TRANSIENT = (OperationalError, DBAPIError)
+# The database is unreachable or busy: retry later. Errors about the data itself (DataError,
+# IntegrityError, ...) are the message's fault and park it instead.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
 
 
 @dataclass

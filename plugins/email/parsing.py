@@ -39,6 +39,7 @@ HEADER_SENT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoy[ée]|enviado|v
                          r"skickat|sendt|wys[łl]ane|data|inviato|отправлено)\s*:", re.I)
 ORIGINAL_SEPARATOR = re.compile(r"^\s*-{3,}\s*(original message|urspr[üu]ngliche nachricht|"
                                 r"message d'origine|mensaje original|messaggio originale)", re.I)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 QUOTE_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs", "ja", "ko", "zh"]
 _reply_parser = EmailReplyParser(languages=QUOTE_LANGUAGES)
 SKIP_PARTS = ("message/delivery-status", "message/global-delivery-status",
@@ -118,6 +119,12 @@ def _drop_quoted(text: str) -> str:
                 if len(out) > 1 and ("@" in out[-1] or "<" in out[-1]):
                     out.pop()
     return "\n".join(out).strip()
+
+
+def clean_text(text: str) -> str:
+    """Text the database accepts and a reader can see: no NUL or other control characters
+    (PostgreSQL refuses NUL in text), tabs and newlines kept."""
+    return CONTROL.sub("", text)
 
 
 def safe_filename(name: str, ctype: str, index: int) -> str:
@@ -216,8 +223,10 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
             list(reversed(message_ids(mail.raw_header("References")))):
         if rid not in refs and rid != message_id:
             refs.append(rid)
-    subject = mail.header("Subject")[:255]
+    subject = clean_text(mail.header("Subject"))[:255]
     body, from_html, attachments, dropped = _body_and_attachments(mail)
+    body = clean_text(body)
+    sender_name = clean_text(sender_name)
     recipients = [a for _, a in mail.addresses("To") + mail.addresses("Cc")
                   + mail.addresses("Delivered-To") + mail.addresses("X-Original-To")]
     token = _plus_token(list(envelope_to) + recipients, support)
