@@ -151,7 +151,8 @@ def main() -> None:
 
         for engine in engines:
             event.listen(engine, "before_cursor_execute", on)
-        print(f"{'page':58} {'median ms':>9} {'p95 ms':>7} {'queries':>7}")
+        # min is the best estimate of the page's own cost on a shared, busy machine
+        print(f"{'page':58} {'min ms':>7} {'median ms':>9} {'p95 ms':>7} {'queries':>7}")
         for client, url_ in pages:
             times = []
             for _ in range(args.runs):
@@ -162,7 +163,8 @@ def main() -> None:
                 assert response.status_code == 200, (url_, response.status_code)
             times.sort()
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            print(f"{url_[:58]:58} {statistics.median(times):9.1f} {p95:7.1f} {count[0]:7d}")
+            print(f"{url_[:58]:58} {times[0]:7.1f} {statistics.median(times):9.1f} {p95:7.1f} "
+                  f"{count[0]:7d}")
     finally:
         if admin is not None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
