@@ -326,14 +326,19 @@ def _notify(session: Session, ticket: Ticket, action: dict[str, Any], rule_name:
 # ---------------------------------------------------------------- auto-assignment
 
 
-def settings_for(session: Session, tenant_id: uuid.UUID, *, lock: bool = False) -> AutomationSettings:
-    """The tenant's built-in automation settings (a row is created on first use)."""
+def settings_for(session: Session, tenant_id: uuid.UUID, *, lock: bool = False,
+                 create: bool = True) -> AutomationSettings:
+    """The tenant's built-in automation settings (a row is created on first use; with
+    ``create=False``, for read-only sessions, the defaults come back unsaved)."""
     from core.services.once import insert_ignore
 
     stmt = select(AutomationSettings).where(AutomationSettings.tenant_id == tenant_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.scalar(stmt)
+    if row is None and not create:
+        return AutomationSettings(tenant_id=tenant_id, assign_mode="round_robin",
+                                  auto_close_hours=48.0, auto_respond=True)
     if row is None:
         insert_ignore(session, AutomationSettings,
                       [{"tenant_id": tenant_id, "assign_mode": "round_robin",

@@ -261,11 +261,20 @@ def recompute_for_policy(session: Session, tenant_id: uuid.UUID, priority: str,
 
 
 def describe(session: Session, ticket: Ticket, *, at: datetime | None = None) -> dict[str, Any]:
-    """The ticket's SLA state as the API shows it: targets, due moments, paused, breached, log."""
-    at = at or now()
+    """The ticket's SLA state as the API shows it: targets, due moments, paused, breached, log.
+
+    Reads only: a ticket without a clock yet (older than the SLA tables) is shown as computed
+    now, without saving it, so that this works in a read-only session.
+    """
+    with session.no_autoflush:
+        return _describe(session, ticket, at or now())
+
+
+def _describe(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
     state = session.get(SlaState, ticket.id)
     if state is None:
         state = recompute(session, ticket, at=at)
+        session.expunge(state)
     found = targets_for(session, ticket)
     logs = session.scalars(select(SlaLog).where(SlaLog.ticket_id == ticket.id,
                                                 SlaLog.tenant_id == ticket.tenant_id)

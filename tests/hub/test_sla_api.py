@@ -171,3 +171,19 @@ def test_policies_are_per_tenant(org: TenantSet, other_org: TenantSet) -> None:
     assert org.admin.client.delete(f"{SLAS}{pid}/", headers=org.admin.headers).status_code == 204
     low = [p for p in org.admin.get(SLAS).json() if p["priority"] == "Low"]
     assert low[0]["is_default"] is True
+
+
+def test_ticket_without_a_clock_is_shown_computed(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+    """A ticket older than the SLA tables has no clock row; the GET computes one, saves nothing."""
+    from sqlalchemy import delete, func, select
+
+    from core.models import SlaState
+
+    tid = ticket(org.end_user)
+    with hub.session() as s:
+        s.execute(delete(SlaState).where(SlaState.ticket_id == tid))
+    body = org.agent.get(f"{TICKETS}{tid}/sla/").json()
+    assert datetime.fromisoformat(body["targets"]["response"]["due_at"]) == clock.at + timedelta(hours=1)
+    with hub.session() as s:
+        assert s.scalar(select(func.count()).select_from(SlaState)) == 0
+    assert org.admin.get("/api/v1/support/automation/").json()["assign_mode"] == "round_robin"

@@ -202,7 +202,7 @@ class AutomationSettingsIO(BaseModel):
 def get_settings(actor: ActorDep, session: SessionDep) -> Any:
     """Built-in automations: assignment mode, auto-close hours (0 = off), auto-respond."""
     _readers_only(actor, "automation settings")
-    return rules.settings_for(session, actor.tenant_id)
+    return rules.settings_for(session, actor.tenant_id, create=False)
 
 
 @router.patch("/automation/", response_model=AutomationSettingsIO)
