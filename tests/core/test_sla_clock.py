@@ -123,6 +123,17 @@ def test_business_hours_across_new_york_dst(hub: Hub, org: TenantSet, clock: Fro
     assert due == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 
 
+def test_business_hours_across_berlin_dst(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+    add_policy(hub, org, priority="Low", response_minutes=150, resolution_minutes=16 * 60,
+               calendar={"timezone": "Europe/Berlin", "hours": SPLIT})
+    clock.at = datetime(2026, 10, 23, 16, 0, tzinfo=BERLIN).astimezone(UTC)  # Friday, CEST
+    tid = new_ticket(hub, org, priority="Low")
+    ticket, st = state(hub, tid)
+    # 1 h on Friday; the clocks go back on Sunday; 1.5 h on Monday from 09:00 CET.
+    assert ticket.sla_due_at == datetime(2026, 10, 26, 10, 30, tzinfo=BERLIN)
+    assert ticket.sla_due_at == datetime(2026, 10, 26, 9, 30, tzinfo=UTC)
+
+
 def test_pending_pauses_and_resumes(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
     start = clock.at
     tid = new_ticket(hub, org)
