@@ -111,6 +111,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="DB threads per server process")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time a do-nothing aiosmtpd server with the same clients")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="SMTP server processes sharing the port")
     args = parser.parse_args()
@@ -121,6 +123,8 @@ def main() -> None:
         url, admin, name = fresh_postgres(url)
         drop = (admin, name)
     try:
+        if args.baseline:
+            baseline(args)
         bench(url, tmp, args)
     finally:
         if drop:
@@ -141,6 +145,31 @@ def server_process(url: str, tmp: str, port: int, workers: int, ready: Any, stop
     stop.wait()
     controller.stop()
     hub.engine.dispose()
+
+
+class NullHandler:
+    """The do-nothing handler of the issue's scale figure: 250 without storing anything."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
+def baseline(args: argparse.Namespace) -> None:
+    """The same clients against a do-nothing aiosmtpd server: the machine's ceiling right now."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(NullHandler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        jobs = [(f"c{n}@customer.test", "support@bench.test",
+                 message(n, f"c{n}@customer.test", "support@bench.test", None)[1])
+                for n in range(args.messages)]
+        ok, seconds = run_phase(port, jobs, args.concurrency)
+    finally:
+        controller.stop()
+    print(f"baseline (do-nothing aiosmtpd handler, same clients): {ok} in {seconds:.2f}s = "
+          f"{ok / seconds:.0f} msg/s")
 
 
 def bench(url: str, tmp: Path, args: argparse.Namespace) -> None:

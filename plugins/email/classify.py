@@ -23,9 +23,9 @@ BOUNCE_SUBJECT = re.compile(
     r"message not delivered|unzustellbar|nicht zustellbar|non remis)", re.I)
 AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|auto:|out of (the )?office|"
-    r"abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|absence|"
+    r"abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|"
     r"respuesta autom[áa]tica|risposta automatica|automatyczna odpowied|"
-    r"automatisch antwoord|vacation|on vacation|autosvar|automatické odpověď)", re.I)
+    r"automatisch antwoord|autosvar|automatick[áé] odpově[dď])", re.I)
 DAEMON_NAME = re.compile(r"^\W*(mailer-daemon|mail delivery (sub)?system|postmaster)\b", re.I)
 ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
