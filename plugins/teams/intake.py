@@ -38,6 +38,7 @@ from .payloads import (
     dedupe_key,
     is_from_bot,
     plain_text,
+    split_thread,
 )
 from .people import TeamsUser, sender, staff_actor
 from .refs import ACTIVITY, CONVERSATION, ConvRef
@@ -66,6 +67,24 @@ def _thread(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> int
                                        open_only=conversation_type(activity) == "personal")
 
 
+def triage_note(hub: HubContext, cfg: PluginConfig,
+                activity: dict[str, Any]) -> tuple[IngestResult, TeamsUser] | None:
+    """A message in a triage card's thread: an agent's internal note on its ticket; anyone
+    else's is ignored (the triage channel never opens tickets)."""
+    channel, root = split_thread(conversation_of(activity))
+    ticket_id = refs.ticket_of_triage(hub, cfg.tenant_id, channel, root) if root else None
+    if ticket_id is None:
+        return None
+    person = sender(hub, cfg, activity)
+    if staff_actor(hub, cfg.tenant_id, person.email) is None:
+        return None
+    result = hub.ingest(cfg.tenant_id, InboundMessage(
+        channel=CHANNEL, dedupe_key=dedupe_key("bot", activity), sender_email=person.email,
+        sender_name=person.name, body=plain_text(activity), ticket_hint=ticket_id,
+        internal=True, meta={"conversation": conversation_of(activity), "triage": True}))
+    return result, person
+
+
 def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
                    via: str) -> tuple[IngestResult, TeamsUser] | None:
     """A person's message into a ticket or a comment; None when it is not ours to take."""
@@ -74,6 +93,9 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
     conv = conversation_of(activity)
     service_url = str(activity.get("serviceUrl") or "")
     remember_service_url(hub, cfg, activity)
+    triage_conv = str(cfg.get("triage_conversation") or "")
+    if triage_conv and (conv == triage_conv or split_thread(conv)[0] == triage_conv):
+        return triage_note(hub, cfg, activity) if via == "bot" else None
     known = _thread(hub, cfg, activity)
     person = sender(hub, cfg, activity, lookup=via == "bot")
     here = ConvRef(conv, str(activity["id"]), service_url, via)

@@ -23,6 +23,12 @@ def conversation_of(activity: dict[str, Any]) -> str:
     return str((activity.get("conversation") or {}).get("id") or "")
 
 
+def split_thread(conversation: str) -> tuple[str, str]:
+    """A channel thread's conversation id as (channel id, root message id); ("", "") otherwise."""
+    base, sep, root = conversation.partition(";messageid=")
+    return (base, root) if sep and base and root else ("", "")
+
+
 def conversation_type(activity: dict[str, Any]) -> str:
     """``personal``, ``channel`` or ``groupChat`` (personal when unsaid and not a group)."""
     conv = activity.get("conversation") or {}

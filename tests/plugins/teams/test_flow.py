@@ -203,3 +203,28 @@ def test_card_action_by_non_agent_is_refused(world: TeamsWorld) -> None:
     assert r.json()["type"] == "application/vnd.microsoft.activity.message"
     assert "agents" in r.json()["value"]
     assert world.ticket(ticket["id"])["status"] != "Resolved"
+
+
+def test_agent_in_triage_thread_writes_internal_note_never_a_ticket(world: TeamsWorld) -> None:
+    ticket = open_by_chat(world)
+    card = world.fake.sent_to(TRIAGE)[0]
+    thread = f"{TRIAGE};messageid={card.answer['id']}"
+    agent = fixture("bot_framework/invoke.adaptiveCard_action.personal.json")["from"]
+    note = world.activity("message.channel_reply_with_mention", id="1759944800000",
+                          text="<at>Helpdesk</at> checked the VPN logs: legacy cluster",
+                          recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    note["from"] = agent
+    note["conversation"] = {"id": thread, "isGroup": True, "conversationType": "channel",
+                            "tenantId": "00000000-0000-4000-8000-00000000ten7"}
+    assert world.send(note).status_code == 200
+    bystander = dict(note, id="1759944800001", text="<at>Helpdesk</at> what is this?",
+                     **{"from": fixture("bot_framework/message.personal_chat.json")["from"]})
+    assert world.send(bystander).status_code == 200
+    world.drain()
+    assert len(world.tickets()) == 1
+    notes = [c for c in world.comments(ticket["id"])
+             if c["comment"] == "checked the VPN logs: legacy cluster"]
+    assert len(notes) == 1 and notes[0]["is_internal"] is True
+    assert "what is this?" not in [c["comment"] for c in world.comments(ticket["id"])]
+    for call in world.fake.of("send"):
+        assert "legacy cluster" not in call.text()
