@@ -38,11 +38,14 @@ def count_queries(hub) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     def before(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
         seen.append(statement)
 
-    event.listen(hub.engine, "before_cursor_execute", before)
+    engines = {hub.engine, hub.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
     try:
         yield seen
     finally:
-        event.remove(hub.engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
 
 
 def test_cursor_pagination_walks_every_ticket_once(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
@@ -91,6 +94,7 @@ def test_filters(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
 
 def test_query_count_is_constant_per_page(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
     _seed(hub, org, 2000)
+    org.agent.get(T, params={"limit": 1})  # warm the token cache, as a busy client would
     counts = []
     for limit in (10, 200):
         with count_queries(hub) as seen:
@@ -98,4 +102,4 @@ def test_query_count_is_constant_per_page(org: TenantSet, hub) -> None:  # type:
         assert r.status_code == 200 and len(r.json()["results"]) == limit
         counts.append(len(seen))
     assert counts[0] == counts[1]
-    assert counts[0] <= 4, counts
+    assert counts[0] <= 2, counts
