@@ -64,9 +64,14 @@ def release(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = H
             MailboxLease.holder == holder).values(expires_at=now() - timedelta(seconds=1)))
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates verified against the system's CAs, host names checked."""
+    return ssl.create_default_context()
+
+
 def connect(settings: EmailSettings, timeout: float = 30) -> IMAPClient:
     """A logged-in client: implicit TLS, STARTTLS, or plain (only for local test servers)."""
-    context = ssl.create_default_context()
+    context = tls_context()
     client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",
                         ssl_context=context if settings.security == "tls" else None,
                         timeout=timeout)

@@ -11,6 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -131,6 +132,8 @@ class Dovecot:
     user: str
     password: str
     root: Path
+    tls_port: int = 0
+    cert: Path | None = None
 
 
 DOVECOT_CONF = """\
@@ -140,7 +143,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -159,18 +162,17 @@ userdb {{
   args = uid={uid} gid={gid} home={root}/home/%u
 }}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
-  chroot =
-}}
-service imap-login {{
   chroot =
 }}
 """
@@ -186,20 +188,33 @@ def _user_exists(name: str) -> bool:
         return False
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    """A real Dovecot IMAP server on a free port, plaintext auth from a passwd-file."""
+def _self_signed(root: Path) -> Path:
+    """A certificate for 127.0.0.1 (the test trusts it as its own CA)."""
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    os.chmod(key, 0o644)
+    return cert
+
+
+@contextmanager
+def run_dovecot(*, tls: bool) -> Iterator[Dovecot]:
+    """A real Dovecot IMAP server on free ports, plaintext auth from a passwd-file; with
+    ``tls`` it also offers STARTTLS and implicit TLS with a self-signed certificate."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
                                          if os.path.exists("/usr/sbin/dovecot") else None)
     require(binary is not None, "dovecot is not installed (apt-get install -y dovecot-imapd)")
     assert binary is not None
+    if tls:
+        require(shutil.which("openssl") is not None, "openssl is not installed")
     # Not under pytest's tmp_path: that is mode 0700, and Dovecot's auth process runs as the
     # unprivileged "dovecot" user, which must read the passwd-file.
     tmp = Path(tempfile.mkdtemp(prefix="hub-dovecot-"))
     root = tmp / "dovecot"
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True)
-    port = free_port()
+    port, tls_port = free_port(), (free_port() if tls else 0)
     user, password = "support@acme.test", "imap-pass-123"
     (root / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
     login_user = "dovenull" if _user_exists("dovenull") else "nobody"
@@ -213,26 +228,28 @@ def dovecot() -> Iterator[Dovecot]:
         uid, gid = entry.pw_uid, entry.pw_gid
         for sub in ("mail", "home"):
             os.chown(root / sub, uid, gid)
+    cert = _self_signed(root) if tls else None
+    ssl_conf = (f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{root / 'key.pem'}" if tls
+                else "ssl = no")
     conf = root / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid,
-                                        login_user=login_user, internal_user=internal_user))
+    conf.write_text(DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, uid=uid,
+                                        gid=gid, ssl=ssl_conf, login_user=login_user,
+                                        internal_user=internal_user))
     os.chmod(tmp, 0o755)
     os.chmod(root, 0o755)
     os.chmod(root / "passwd", 0o644)
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
-            if port_open("127.0.0.1", port):
-                break
-            if proc.poll() is not None:
+        for _ in range(200):
+            if port_open("127.0.0.1", port) or proc.poll() is not None:
                 break
             time.sleep(0.05)  # waiting for a process to listen, not for application time
-        log = (root / "dovecot.log")
+        log = root / "dovecot.log"
         require(port_open("127.0.0.1", port),
                 f"dovecot did not start: {proc.stdout.read().decode() if proc.poll() else ''}"
                 f" {log.read_text() if log.exists() else ''}")
-        yield Dovecot("127.0.0.1", port, user, password, root)
+        yield Dovecot("127.0.0.1", port, user, password, root, tls_port, cert)
     finally:
         proc.terminate()
         try:
@@ -241,3 +258,17 @@ def dovecot() -> Iterator[Dovecot]:
             proc.kill()
         if not os.environ.get("HUB_KEEP_DOVECOT"):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """Dovecot with plaintext IMAP only."""
+    with run_dovecot(tls=False) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot_tls() -> Iterator[Dovecot]:
+    """Dovecot with STARTTLS on the plain port and implicit TLS on ``tls_port``."""
+    with run_dovecot(tls=True) as server:
+        yield server

@@ -126,3 +126,27 @@ def test_same_message_twice_in_the_mailbox_makes_one_ticket(hub, dovecot, mail_t
 def test_periodic_task_is_offered(hub) -> None:  # type: ignore[no-untyped-def]
     tasks = [t for group in hub.pm.hook.hub_periodic_tasks(hub=hub) for t in group]
     assert "email.imap_poll" in [t.name for t in tasks]
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_poll_over_tls(hub, dovecot_tls, mail_tenant, security: str,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    # Trust the test server's self-signed certificate; verification itself stays on.
+    monkeypatch.setattr(imap, "tls_context",
+                        lambda: ssl.create_default_context(cafile=str(dovecot_tls.cert)))
+    port = dovecot_tls.port if security == "starttls" else dovecot_tls.tls_port
+    mail_tenant.configure(host=dovecot_tls.host, port=port, security=security,
+                          user=dovecot_tls.user, password=dovecot_tls.password)
+    append(dovecot_tls, make_mail(sender="jane@c.test", to=dovecot_tls.user, subject="Secure"))
+    assert list(imap.poll_all(hub).values()) == [{"ticket": 1}]
+    assert [t.subject for t in tickets(hub, mail_tenant.tenant_id)] == ["Secure"]
+
+
+def test_untrusted_certificate_is_refused(hub, dovecot_tls, mail_tenant) -> None:
+    mail_tenant.configure(host=dovecot_tls.host, port=dovecot_tls.tls_port, security="tls",
+                          user=dovecot_tls.user, password=dovecot_tls.password)
+    append(dovecot_tls, make_mail(sender="jane@c.test", to=dovecot_tls.user))
+    assert list(imap.poll_all(hub).values()) == [{"error": 1}]
+    assert tickets(hub, mail_tenant.tenant_id) == []
