@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, NotFound
-from core.models import Tenant, User
+from core.models import Membership, Tenant, User
 from core.permissions import Actor
-from core.services import identity
 from hub.api.deps import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -69,21 +69,24 @@ def _session_data(request: Request, hub: HubDep) -> dict[str, object]:
 
 
 def _load_user(session: Session, data: dict[str, object]) -> WebUser:
+    """User, tenant and membership of the cookie in one query (every page runs it)."""
     try:
         user_id = int(str(data["u"]))
         tenant_id = uuid.UUID(str(data["t"]))
     except (KeyError, ValueError):
         raise SignInRequired() from None
-    user = session.get(User, user_id)
-    tenant = session.get(Tenant, tenant_id)
-    if user is None or not user.is_active or tenant is None:
-        raise SignInRequired()
-    try:
-        actor = identity.actor_for(session, tenant_id, user)
-    except NotFound:
-        raise SignInRequired() from None  # membership revoked: the cookie no longer counts
-    return WebUser(actor=actor, csrf=str(data.get("c", "")), tenant_name=tenant.name,
-                   tenant_slug=tenant.slug)
+    row = session.execute(
+        select(User.email, User.full_name, Membership.role, Tenant.name, Tenant.slug)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Tenant, Tenant.id == Membership.tenant_id)
+        .where(User.id == user_id, User.is_active.is_(True), Membership.tenant_id == tenant_id)
+    ).first()
+    if row is None:
+        raise SignInRequired()  # user gone or membership revoked: the cookie no longer counts
+    email, name, role, tenant_name, slug = row
+    actor = Actor(tenant_id=tenant_id, user_id=user_id, role=role, email=email, name=name)
+    return WebUser(actor=actor, csrf=str(data.get("c", "")), tenant_name=tenant_name,
+                   tenant_slug=slug)
 
 
 def page_user(request: Request, hub: HubDep, session: SessionDep) -> WebUser:
