@@ -28,7 +28,8 @@ from core.api import now
 log = logging.getLogger("hub.teams")
 ISSUER = "https://api.botframework.com"
 LEEWAY = 300  # seconds, as the Bot Framework SDKs allow
-KEYS_TTL = 24 * 3600  # Microsoft rotates keys slowly; refetch daily, or at once for an unknown kid
+KEYS_TTL = 24 * 3600  # Microsoft rotates keys slowly: fetch them again daily
+REFETCH_AFTER = 300  # ... or for an unknown key id, at most every 5 minutes
 
 
 class AuthError(Exception):
@@ -65,14 +66,19 @@ class OpenIdKeys:
         """The JWK with this id; the set is fetched again when stale or when the id is new."""
         with self._lock:
             cached = self._cache.get(metadata_url)
-        fresh = cached is not None and now().timestamp() - cached.fetched_at < KEYS_TTL
-        if cached is None or not fresh or kid not in cached.keys:
+        age = now().timestamp() - cached.fetched_at if cached is not None else None
+        stale = age is None or age >= KEYS_TTL
+        # An unknown key id may be a rotation: fetch again, but not more than once per
+        # REFETCH_AFTER, or forged tokens could make us hammer the metadata endpoint.
+        rotated = cached is not None and kid not in cached.keys and (age or 0) >= REFETCH_AFTER
+        if stale or rotated:
             try:
                 cached = self._fetch(metadata_url)
             except (httpx.HTTPError, ValueError) as exc:
                 raise AuthError(f"signing keys unavailable: {type(exc).__name__}") from exc
             with self._lock:
                 self._cache[metadata_url] = cached
+        assert cached is not None
         jwk = cached.keys.get(kid)
         if jwk is None:
             raise AuthError("the token is signed by an unknown key")

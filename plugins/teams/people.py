@@ -62,8 +62,9 @@ def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
                 name = str(profile.get("name") or name)
                 break
     if email is not None:
-        if aad or teams_id:
-            hub.save_state(cfg.tenant_id, PLUGIN, {key: {"email": email, "name": name}})
+        link = {"email": email, "name": name}
+        if (aad or teams_id) and cfg.state.get(key) != link:
+            hub.save_state(cfg.tenant_id, PLUGIN, {key: link})
         return TeamsUser(teams_id, aad, email, name)
     return TeamsUser(teams_id, aad, placeholder_email(aad or teams_id, aad_tenant_of(activity)),
                      name, placeholder=True)

@@ -7,6 +7,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,7 +45,7 @@ class FakeTeams:
 
     app_id: str
     app_password: str
-    kid: str = "test-key-1"
+    kid: str = ""
     calls: list[Call] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail: dict[str, list[int]] = field(default_factory=dict)  # op -> statuses to answer first
@@ -54,6 +55,15 @@ class FakeTeams:
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        # Unique per fake: the hub caches keys per metadata URL, and a later test's server may
+        # get the same port.
+        self.tag = uuid.uuid4().hex[:12]
+        self.kid = self.kid or f"key-{self.tag}"
+
+    def rotate(self) -> None:
+        """Sign with a new key from now on (published in the JWKS instead of the old one)."""
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"key-{uuid.uuid4().hex[:12]}"
 
     # ------------------------------------------------------------ control
 
@@ -101,7 +111,7 @@ class FakeTeams:
 
     @property
     def openid_url(self) -> str:
-        return f"{self.root}/openid"
+        return f"{self.root}/{self.tag}/openid"
 
     @property
     def login_url(self) -> str:
@@ -140,9 +150,9 @@ class FakeTeams:
             body = json.loads(raw) if "json" in content_type else \
                 {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         op, conversation, activity_id = "unknown", "", ""
-        if parts == ["openid"]:
+        if parts == [self.tag, "openid"]:
             op = "openid"
-        elif parts == ["keys"]:
+        elif parts == [self.tag, "keys"]:
             op = "keys"
         elif parts == ["token"]:
             op = "token"
@@ -166,7 +176,7 @@ class FakeTeams:
 
     def _answer(self, call: Call) -> tuple[int, Any]:
         if call.op == "openid":
-            return 200, {"issuer": ISSUER, "jwks_uri": f"{self.root}/keys",
+            return 200, {"issuer": ISSUER, "jwks_uri": f"{self.root}/{self.tag}/keys",
                          "id_token_signing_alg_values_supported": ["RS256"]}
         if call.op == "keys":
             jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))

@@ -73,6 +73,19 @@ def test_signing_keys_are_cached(world: TeamsWorld) -> None:
     assert len(world.fake.of("keys")) == 1
 
 
+def test_rotated_signing_key_is_fetched_at_most_every_five_minutes(world: TeamsWorld) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    set_clock(clock)
+    assert world.send(world.activity("message.personal_chat")).status_code == 200
+    world.fake.rotate()
+    act = world.activity("message.personal_chat", id="1772442000500")
+    assert world.send(act).status_code == 401  # unknown key id, keys fetched a moment ago
+    assert len(world.fake.of("keys")) == 1
+    clock.advance(minutes=6)
+    assert world.send(act).status_code == 200
+    assert len(world.fake.of("keys")) == 2
+
+
 def test_disabled_tenant_is_404(world: TeamsWorld) -> None:
     r = world.org.admin.post("/api/v1/admin/plugins/teams/disable/")
     assert r.status_code == 200, r.text
