@@ -180,11 +180,15 @@ def run(url: str, n: int, due: int, runs: int, fresh: bool, seed: Any, offset: i
         seed(n)
     counter = QueryCounter(engine)
     timed_sweep(engine, counter)  # warm the pool and statement caches
-    idle = [timed_sweep(engine, counter) for _ in range(runs)]
-    ms = [r[0] for r in idle]
-    print(f"none due : median {statistics.median(ms):7.2f} ms  min {min(ms):7.2f} ms  "
-          f"queries/sweep {idle[0][1]} (incl. BEGIN/COMMIT as the driver sees them)  "
-          f"checked {idle[0][2].checked}")
+    idle = [timed_sweep(engine, counter) for _ in range(max(runs, 30))]
+    ms = sorted(r[0] for r in idle)
+    print(f"none due : median {statistics.median(ms):7.2f} ms  min {ms[0]:7.2f} ms  "
+          f"p90 {ms[int(len(ms) * 0.9)]:7.2f} ms  queries/sweep {idle[0][1]} "
+          f"(statements the driver ran, BEGIN/COMMIT not counted)  checked {idle[0][2].checked}")
+    with engine.connect() as conn:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"           (machine load average {load:.1f} on {os.cpu_count()} CPUs; "
+              f"{conn.dialect.name})")
     busy = []
     for k in range(runs):
         make_due(engine, due, offset=offset + k * due)
