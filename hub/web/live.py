@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -44,10 +45,16 @@ def live_state(session: Session, actor: Actor) -> dict[str, int]:
     unread = select(func.count()).select_from(Notification).where(
         Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id,
         Notification.read_at.is_(None))
-    last_change = session.scalar(updated)
-    return {"t": session.scalar(tickets) or 0, "c": session.scalar(comments) or 0,
-            "u": int(last_change.timestamp() * 1000) if last_change else 0,
-            "n": session.scalar(unread) or 0}
+    # One round trip: the four aggregates as scalar subqueries of one SELECT.
+    t, c, last_change, n = session.execute(select(
+        tickets.scalar_subquery(), comments.scalar_subquery(),
+        updated.scalar_subquery(), unread.scalar_subquery())).one()
+    if isinstance(last_change, str):  # SQLite hands a bare subquery's timestamp back as text
+        last_change = datetime.fromisoformat(last_change)
+    if last_change is not None and last_change.tzinfo is None:
+        last_change = last_change.replace(tzinfo=UTC)
+    return {"t": t or 0, "c": c or 0,
+            "u": int(last_change.timestamp() * 1000) if last_change else 0, "n": n or 0}
 
 
 def _poll(hub: Hub, actor: Actor) -> dict[str, int]:
