@@ -276,6 +276,7 @@ def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
                                    tenant_id=ticket.tenant_id, ticket_id=ticket.id,
                                    payload={"target": action["target"],
                                             "note": action.get("note", ""), **extra})
+                session.flush()  # the outbox row's id, for the audit row
                 outcome = {"event_id": sent.id, "target": action["target"]}
             _audit(session, ticket, rule_key, rule_name, action, outcome)
             outcomes.append(outcome)
