@@ -17,10 +17,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from core.api import HubContext, Membership, PluginConfig, TenantPlugin, User, now
-from plugins.email.classify import BOUNCE
+from core.api import (
+    ExternalRef,
+    HubContext,
+    InboundKey,
+    Membership,
+    PluginConfig,
+    TenantPlugin,
+    Ticket,
+    User,
+    add_comment,
+    ensure_user,
+    find_duplicate,
+    now,
+    system_actor,
+)
+from plugins.email.classify import AUTO_REPLY, BOUNCE
 from plugins.email.models import Bounce, ParkedMessage
-from plugins.email.parsing import ParsedMail, parse
+from plugins.email.parsing import REF_KIND, ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
 
 log = logging.getLogger("hub.email")
@@ -33,7 +47,7 @@ TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
 class Delivery:
     """What became of a received message."""
 
-    outcome: str  # "ticket" | "comment" | "duplicate" | "bounce" | "parked"
+    outcome: str  # "ticket" | "comment" | "duplicate" | "bounce" | "auto_reply" | "parked"
     ticket_id: int | None = None
     comment_id: int | None = None
     reason: str = ""
@@ -81,6 +95,10 @@ def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: Emai
     if kind == BOUNCE:
         return record_bounce(hub, tenant_id, parsed, settings)
     try:
+        if kind == AUTO_REPLY:
+            noted = note_auto_reply(hub, tenant_id, parsed)
+            if noted is not None:
+                return noted
         result = hub.ingest(tenant_id, parsed.message)
     except TRANSIENT:
         raise
@@ -89,6 +107,40 @@ def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: Emai
                     parsed=parsed)
     return Delivery(outcome=result.outcome, ticket_id=result.ticket_id,
                     comment_id=result.comment_id, reason=result.reason, kind=kind)
+
+
+def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -> Delivery | None:
+    """An auto-reply to mail of a ticket (an out-of-office answer to our notification) becomes an
+    internal note: kept for the agents, but it neither reopens the ticket nor mails anyone.
+    None when it refers to no ticket of ours (then it is ingested like any message)."""
+    msg = parsed.message
+    refs = [r for r in msg.references if r][:50]
+    if not refs or not msg.sender_email:
+        return None
+    with hub.session() as s:
+        dup = find_duplicate(s, tenant_id, msg)
+        if dup is not None:
+            return Delivery(outcome="duplicate", ticket_id=dup.ticket_id, reason=dup.reason,
+                            kind=AUTO_REPLY)
+        ticket_id = s.scalar(select(ExternalRef.ticket_id).where(
+            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == REF_KIND,
+            ExternalRef.value.in_(refs)).order_by(ExternalRef.id.desc()).limit(1))
+        ticket = s.get(Ticket, ticket_id) if ticket_id else None
+        if ticket is None or ticket.tenant_id != tenant_id:
+            return None
+        user = ensure_user(s, email=msg.sender_email, full_name=msg.sender_name)
+        why = ", ".join(parsed.classification.reasons)
+        note = add_comment(s, system_actor(tenant_id), ticket, is_internal=True, channel="email",
+                           author_id=user.id, comment=f"Automatic reply from {msg.sender_email} "
+                           f"({why}):\n\n{msg.body.strip() or '(no text)'}",
+                           extra={"automated": True})
+        s.add(InboundKey(tenant_id=tenant_id, channel=msg.channel, key=msg.dedupe_key[:300],
+                         ticket_id=ticket.id, comment_id=note.id, outcome="comment",
+                         raw_path=hub.blob_store.put(msg.raw) if msg.raw else None,
+                         created_at=now()))
+        ticket_id, note_id = ticket.id, note.id
+    return Delivery(outcome="auto_reply", ticket_id=ticket_id, comment_id=note_id,
+                    reason="auto-reply noted on the ticket", kind=AUTO_REPLY)
 
 
 def _why(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.clock import FrozenClock, set_clock
-from core.models import ExternalRef, OutboxEvent, User
+from core.models import Comment, ExternalRef, OutboxEvent, Ticket, User
 from hub.snapshots import event_snapshot
 from plugins.email.outbound import notify
 from tests.plugins.email.conftest import FIXTURES, make_mail
@@ -144,3 +144,27 @@ def test_bounce_marks_user_failing_and_opens_no_ticket(hub, smtp_server, mail_te
     send(smtp_server, raw, sender="userunknown@example.co.jp", to=[mail_tenant.address])
     mail_tenant.deliver()
     assert sink.received == []
+
+
+def test_out_of_office_answer_to_our_mail_is_an_internal_note(hub, smtp_server, mail_tenant,
+                                                              sink) -> None:
+    ticket_id, ack = open_ticket(hub, smtp_server, mail_tenant, sink)
+    assert mail_tenant.org.agent.patch(f"/api/v1/support/tickets/{ticket_id}/",
+                                       json={"status": "Resolved"}).status_code == 200
+    mail_tenant.deliver()
+    resolved_mail = sink.messages()[-1]
+    sent_before = len(sink.received)
+    ooo = make_mail(sender=JANE, to=mail_tenant.address, subject="Automatic reply: Re: VPN",
+                    body="I am out of the office until Monday.",
+                    headers={"In-Reply-To": resolved_mail["Message-ID"],
+                             "Auto-Submitted": "auto-replied"})
+    code, reply = send(smtp_server, ooo, sender=JANE, to=[mail_tenant.address])
+    assert code == 250 and b"auto_reply" in reply
+    send(smtp_server, ooo, sender=JANE, to=[mail_tenant.address])  # redelivered: still one note
+    mail_tenant.deliver()
+    with hub.session() as s:
+        ticket = s.get(Ticket, ticket_id)
+        notes = list(s.scalars(select(Comment).where(Comment.ticket_id == ticket_id)))
+    assert ticket.status == "Resolved"  # an out-of-office answer does not reopen it
+    assert [(n.is_internal, "out of the office" in n.comment) for n in notes] == [(True, True)]
+    assert len(sink.received) == sent_before
