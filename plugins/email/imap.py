@@ -39,11 +39,11 @@ def acquire(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = H
     """Take the mailbox's lease when it is free, expired, or already ours."""
     at = now()
     with hub.session() as s:
-        taken = s.execute(update(MailboxLease).where(
+        result = s.execute(update(MailboxLease).where(
             MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox,
             (MailboxLease.expires_at < at) | (MailboxLease.holder == holder))
-            .values(holder=holder, expires_at=at + LEASE)).rowcount
-        if taken:
+            .values(holder=holder, expires_at=at + LEASE))
+        if getattr(result, "rowcount", 0):
             return True
         if s.scalar(select(MailboxLease.id).where(MailboxLease.tenant_id == tenant_id,
                                                   MailboxLease.mailbox == mailbox)):
@@ -159,5 +159,10 @@ def poll_all(hub: HubContext) -> dict[str, dict[str, int]]:
 
 def periodic_task() -> PeriodicTask:
     """IMAP polling every minute (Celery beat)."""
-    return PeriodicTask(name="email.imap_poll", seconds=60, run=lambda hub: poll_all(hub))
+    def run(hub: HubContext) -> None:
+        for mailbox, counts in poll_all(hub).items():
+            if counts:
+                log.info("imap: %s: %s", mailbox, counts)
+
+    return PeriodicTask(name="email.imap_poll", seconds=60, run=run)
 

@@ -141,7 +141,7 @@ def part_text(part: email.message.Message) -> str:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
         data = None
-    if data is None:
+    if not isinstance(data, bytes):
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
     try:
@@ -166,15 +166,16 @@ def disposition(part: email.message.Message) -> str:
 
 
 def filename(part: email.message.Message) -> str:
+    name: str | None
     try:
         name = part.get_filename()
     except Exception:  # noqa: BLE001 - RFC 2231 junk
         name = None
     if name is None:
         try:
-            name = part.get_param("name")
-            if isinstance(name, tuple):
-                name = email.utils.collapse_rfc2231_value(name)
+            param = part.get_param("name")
+            name = (email.utils.collapse_rfc2231_value(param) if isinstance(param, tuple)
+                    else param if isinstance(param, str) else None)
         except Exception:  # noqa: BLE001
             name = None
     return decode_header(name) if name else ""
