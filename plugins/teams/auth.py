@@ -51,14 +51,15 @@ class OpenIdKeys:
         self._lock = threading.Lock()
 
     def _fetch(self, metadata_url: str) -> _KeySet:
-        with httpx.Client(timeout=self.timeout) as http:
-            meta = http.get(metadata_url)
-            meta.raise_for_status()
-            jwks_uri = meta.json().get("jwks_uri")
-            if not jwks_uri:
-                raise AuthError("the OpenID metadata names no jwks_uri")
-            jwks = http.get(jwks_uri)
-            jwks.raise_for_status()
+        from .connector import http
+
+        meta = http().get(metadata_url, timeout=self.timeout)
+        meta.raise_for_status()
+        jwks_uri = meta.json().get("jwks_uri")
+        if not jwks_uri:
+            raise AuthError("the OpenID metadata names no jwks_uri")
+        jwks = http().get(jwks_uri, timeout=self.timeout)
+        jwks.raise_for_status()
         keys = {k["kid"]: k for k in jwks.json().get("keys", []) if k.get("kid")}
         return _KeySet(keys=keys, fetched_at=now().timestamp())
 

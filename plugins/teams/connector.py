@@ -23,6 +23,19 @@ SCOPE = "https://api.botframework.com/.default"
 TIMEOUT = 10.0
 
 
+_http: httpx.Client | None = None
+_http_lock = threading.Lock()
+
+
+def http() -> httpx.Client:
+    """One shared client: building one per call costs a TLS context (~0.1 s) each time."""
+    global _http
+    with _http_lock:
+        if _http is None:
+            _http = httpx.Client(timeout=TIMEOUT)
+        return _http
+
+
 class ConnectorError(Exception):
     """A Bot Connector or token endpoint call failed."""
 
@@ -64,7 +77,7 @@ class TokenCache:
         if cached is not None and cached.expires_at > now().timestamp():
             return cached.value
         try:
-            resp = httpx.post(url, timeout=TIMEOUT, data={
+            resp = http().post(url, data={
                 "grant_type": "client_credentials", "client_id": app_id,
                 "client_secret": password, "scope": SCOPE})
         except httpx.HTTPError as exc:
@@ -107,7 +120,7 @@ class Connector:
     def _call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.tokens.token(self.cfg)}"}
         try:
-            resp = httpx.request(method, url, json=body, headers=headers, timeout=TIMEOUT)
+            resp = http().request(method, url, json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise ConnectorUnavailable(f"Bot Connector unreachable: {type(exc).__name__}") from exc
         _raise_for(resp, "Bot Connector")
