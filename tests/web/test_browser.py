@@ -17,7 +17,8 @@ import pytest
 from tests.services import require
 from tests.web.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# A scenario drives three browsers and runs axe-core ~20 times: more than the default timeout.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
