@@ -1,6 +1,7 @@
 """The default knowledge-base ranker: the database's own full-text search, as a ``trylast`` plugin.
 
-SQLite: FTS5 with Porter stemming and BM25 (title weighted 10, tags 4, body 1).
+SQLite: FTS5 with Porter stemming and BM25 (title weighted 10, tags 4, body 1); the index also
+holds each article's tenant and audience as words, so ranking stays inside the index.
 PostgreSQL: ``search_vector`` (title A, tags B, body C) with the tenant's text-search
 configuration, matched through the GIN index and ranked with ``ts_rank_cd``.
 The user's words are OR-ed (a question rarely repeats an article's exact words); common words are
@@ -17,7 +18,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from core.hookspecs import hookimpl
-from core.services.kb import PUBLIC, excerpt, tenant_language
+from core.services.kb import PUBLIC, excerpt, search_scope, tenant_language
 from core.types import Capability, HubContext, PluginInfo, Suggestion
 
 NAME = "kb-fulltext"
@@ -37,14 +38,15 @@ things way ok okay also already really even s t d ll m re ve
 """
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
+# The index filters on the tenant and audience itself (``search_scope`` words), so only the few
+# best rows are joined to their articles.
 SQLITE_SQL = sql_text("""
-SELECT a.id, a.title, a.body_text,
-       bm25(kb_articles_fts, 10.0, 1.0, 4.0) AS rank
-FROM kb_articles_fts
-JOIN kb_articles AS a ON a.id = kb_articles_fts.rowid
-WHERE kb_articles_fts MATCH :query AND a.tenant_id = :tenant_id {visible}
-ORDER BY rank
-LIMIT :limit
+SELECT a.id, a.title, a.body_text, r.rank
+FROM (SELECT rowid AS id, bm25(kb_articles_fts, 10.0, 1.0, 4.0, 0.0) AS rank
+      FROM kb_articles_fts WHERE kb_articles_fts MATCH :query ORDER BY rank LIMIT :limit) AS r
+JOIN kb_articles AS a ON a.id = r.id
+WHERE a.tenant_id = :tenant_id {visible}
+ORDER BY r.rank
 """)
 
 PG_SQL = """
@@ -91,7 +93,9 @@ def rank(session: Session, tenant_id: uuid.UUID, question: str, *, limit: int,
         rows = session.execute(sql_text(PG_SQL.format(visible=visible)), params).all()
         # ts_rank_cd with normalisation 1 is small and unbounded; x/(x+0.1) maps it to (0, 1).
         return [(r.id, r.title, r.body_text, r.rank / (r.rank + 0.1)) for r in rows if r.rank > 0]
-    params["query"] = " OR ".join(f'"{w}"' for w in words)
+    scope = search_scope(tenant_id, "published", "public" if audience == PUBLIC else "agents")
+    params["query"] = (f'search_scope : "{scope.split()[-1]}" AND ('
+                       + " OR ".join(f'"{w}"' for w in words) + ")")
     rows = session.execute(sql_text(SQLITE_SQL.text.format(visible=visible)), params).all()
     # bm25() is negative, better when lower; -x/(-x+5) maps it to (0, 1).
     return [(r.id, r.title, r.body_text, -r.rank / (-r.rank + 5.0)) for r in rows]

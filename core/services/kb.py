@@ -63,6 +63,17 @@ def tenant_language(session: Session, tenant_id: uuid.UUID) -> str:
     return lang if lang in LANGUAGES else "english"
 
 
+def search_scope(tenant_id: uuid.UUID, status: str, visibility: str) -> str:
+    """Words naming who may find an article: ``s<tenant>agent`` once it is published (staff see
+    agents-only articles too) and ``s<tenant>public`` when end users may also see it."""
+    if status != "published":
+        return ""
+    words = [f"s{tenant_id.hex}agent"]
+    if visibility == "public":
+        words.append(f"s{tenant_id.hex}public")
+    return " ".join(words)
+
+
 @dataclass
 class ArticleFields:
     """What an author writes; None (in an update) means unchanged."""
@@ -119,6 +130,7 @@ def _apply(article: KbArticle, data: ArticleFields) -> None:
             raise Invalid(f"visibility must be one of {', '.join(VISIBILITIES)}",
                           field="visibility")
         article.visibility = data.visibility
+    article.search_scope = search_scope(article.tenant_id, article.status, article.visibility)
 
 
 def _revision(session: Session, article: KbArticle, actor: Actor) -> None:

@@ -21,19 +21,19 @@ depends_on = None
 BIGID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 SQLITE_UP = [
-    "CREATE VIRTUAL TABLE kb_articles_fts USING fts5(title, body_text, tags_text, "
+    "CREATE VIRTUAL TABLE kb_articles_fts USING fts5(title, body_text, tags_text, search_scope, "
     "content='kb_articles', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER kb_articles_fts_ai AFTER INSERT ON kb_articles BEGIN "
-    "INSERT INTO kb_articles_fts(rowid, title, body_text, tags_text) "
-    "VALUES (new.id, new.title, new.body_text, new.tags_text); END",
+    "INSERT INTO kb_articles_fts(rowid, title, body_text, tags_text, search_scope) "
+    "VALUES (new.id, new.title, new.body_text, new.tags_text, new.search_scope); END",
     "CREATE TRIGGER kb_articles_fts_ad AFTER DELETE ON kb_articles BEGIN "
-    "INSERT INTO kb_articles_fts(kb_articles_fts, rowid, title, body_text, tags_text) "
-    "VALUES ('delete', old.id, old.title, old.body_text, old.tags_text); END",
+    "INSERT INTO kb_articles_fts(kb_articles_fts, rowid, title, body_text, tags_text, search_scope) "
+    "VALUES ('delete', old.id, old.title, old.body_text, old.tags_text, old.search_scope); END",
     "CREATE TRIGGER kb_articles_fts_au AFTER UPDATE ON kb_articles BEGIN "
-    "INSERT INTO kb_articles_fts(kb_articles_fts, rowid, title, body_text, tags_text) "
-    "VALUES ('delete', old.id, old.title, old.body_text, old.tags_text); "
-    "INSERT INTO kb_articles_fts(rowid, title, body_text, tags_text) "
-    "VALUES (new.id, new.title, new.body_text, new.tags_text); END",
+    "INSERT INTO kb_articles_fts(kb_articles_fts, rowid, title, body_text, tags_text, search_scope) "
+    "VALUES ('delete', old.id, old.title, old.body_text, old.tags_text, old.search_scope); "
+    "INSERT INTO kb_articles_fts(rowid, title, body_text, tags_text, search_scope) "
+    "VALUES (new.id, new.title, new.body_text, new.tags_text, new.search_scope); END",
 ]
 SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS kb_articles_fts_au",
@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.Column('tags_text', sa.String(length=1000), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('visibility', sa.String(length=20), nullable=False),
+    sa.Column('search_scope', sa.String(length=200), nullable=False),
     sa.Column('language', sa.String(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
