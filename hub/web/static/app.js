@@ -3,6 +3,22 @@
    n: unread notifications}. */
 (function () {
   "use strict";
+  /* Bulk actions: show only the value the chosen action needs (all stay visible without JS). */
+  var action = document.getElementById("bulk-action");
+  if (action) {
+    var needs = {assign: "bulk-assignee", set_priority: "bulk-priority", set_status: "bulk-status"};
+    var sync = function () {
+      ["bulk-assignee", "bulk-priority", "bulk-status"].forEach(function (id) {
+        document.getElementById(id).closest(".field").hidden = needs[action.value] !== id;
+      });
+    };
+    action.addEventListener("change", sync);
+    sync();
+  }
+}());
+
+(function () {
+  "use strict";
   var body = document.body;
   if (!body || !body.dataset.live || !window.EventSource) { return; }
   var state = {t: +body.dataset.liveT, c: +body.dataset.liveC, u: +body.dataset.liveU,
