@@ -1,8 +1,9 @@
 """Best-effort access to a parsed message: headers and text that never raise.
 
-``policy.default`` gives proper Unicode headers but raises on some malformed input (an unknown
-charset, CR/LF inside an address); then we fall back to the ``compat32`` view of the same bytes
-and decode by hand, replacing what cannot be decoded.
+The MIME tree comes from the ``compat32`` parser (an order of magnitude faster, and it never
+raises on access); each header we read is then decoded by ``policy.default``'s header registry
+(proper RFC 2047/2231 and address parsing), falling back to a lenient hand decoding when that
+raises (an unknown charset, CR/LF inside an address, ...), replacing what cannot be decoded.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import email
 import email.header
 import email.message
 import email.utils
+import re
 from email import policy
 
+SURROGATES = re.compile("[\udc80-\udcff]")
 CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
     "iso-8859-8-i": "iso-8859-8",
@@ -29,45 +32,44 @@ CHARSET_ALIASES = {
 
 
 class Mail:
-    """One raw message seen through both policies; every accessor is total."""
+    """One raw message; every accessor is total."""
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self.msg: email.message.Message = email.message_from_bytes(raw, policy=policy.default)
-        self._compat: email.message.Message | None = None
+        self.msg: email.message.Message = email.message_from_bytes(raw, policy=policy.compat32)
+        # The top-level headers as stored (raw 8-bit bytes kept as surrogates), by lower name.
+        self._raw: dict[str, list[str]] = {}
+        for key, value in self.msg.raw_items():
+            self._raw.setdefault(key.lower(), []).append(str(value))
 
-    @property
-    def compat(self) -> email.message.Message:
-        if self._compat is None:
-            self._compat = email.message_from_bytes(self.raw, policy=policy.compat32)
-        return self._compat
-
-    def header(self, name: str) -> str:
-        """The first value of a header, decoded, one line; "" when absent or undecodable."""
-        if name not in self.msg:  # cheap: no header parsing for the many absent ones
-            return ""
+    def _decode(self, name: str, raw: str) -> str:
+        if SURROGATES.search(raw):
+            # Raw 8-bit bytes in a header (common: UTF-8 without RFC 2047): the parser kept
+            # them as surrogates; decode them as UTF-8, else Windows-1252.
+            data = raw.encode("ascii", "surrogateescape")
+            try:
+                raw = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raw = data.decode("cp1252", errors="replace")
         try:
-            value = self.msg.get(name)
-            text = "" if value is None else str(value)
-        except Exception:  # noqa: BLE001 - malformed header: decode the compat32 way
-            text = decode_header(self.compat.get(name))
+            text = str(policy.default.header_fetch_parse(name, raw))
+        except Exception:  # noqa: BLE001 - malformed header: decode it by hand
+            text = decode_header(raw)
         return " ".join(text.split())
 
+    def header(self, name: str) -> str:
+        """The first value of a header, decoded, one line; "" when absent."""
+        values = self._raw.get(name.lower())
+        return self._decode(name, values[0]) if values else ""
+
     def headers(self, name: str) -> list[str]:
-        """Every value of a header (e.g. several Received or From lines), decoded."""
-        if name not in self.msg:
-            return []
-        try:
-            return [" ".join(str(v).split()) for v in self.msg.get_all(name) or []]
-        except Exception:  # noqa: BLE001
-            return [" ".join(decode_header(v).split()) for v in self.compat.get_all(name) or []]
+        """Every value of a header (e.g. several From lines), decoded."""
+        return [self._decode(name, v) for v in self._raw.get(name.lower(), [])]
 
     def raw_header(self, name: str) -> str:
         """The undecoded header (for Message-IDs, where decoding only does harm); every
         occurrence joined, since a few mailers repeat References."""
-        wanted = name.lower()
-        values = [str(v) for k, v in self.msg.raw_items() if k.lower() == wanted]
-        return " ".join(" ".join(values).split())
+        return " ".join(" ".join(self._raw.get(name.lower(), [])).split())
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""

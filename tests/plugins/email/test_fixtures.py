@@ -140,3 +140,15 @@ def test_references_and_token_are_extracted() -> None:
     assert msg.thread_token == token
     assert msg.participants == ["bob@c.test"]
     assert msg.sender_name == "Jane"
+
+
+def test_raw_8bit_and_encoded_headers_are_decoded() -> None:
+    utf8 = "From: Jörg Müller <j@x.test>\r\nSubject: Grüße aus Köln ✓\r\n\r\nhi\r\n".encode()
+    msg = parse(utf8).message
+    assert (msg.subject, msg.sender_name) == ("Grüße aus Köln ✓", "Jörg Müller")
+    latin1 = "From: Jörg <j@x.test>\r\nSubject: Grüße\r\n\r\nhi\r\n".encode("latin-1")
+    assert parse(latin1).message.subject == "Grüße"
+    encoded = (b"From: =?iso-8859-1?q?J=F6rg?= <j@x.test>\r\n"
+               b"Subject: =?utf-8?b?R3LDvMOfZQ==?=\r\n\r\nhi\r\n")
+    msg = parse(encoded).message
+    assert (msg.subject, msg.sender_name) == ("Grüße", "Jörg")
