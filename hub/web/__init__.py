@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import HubError, Unauthenticated
 from hub.context import Hub
@@ -21,6 +22,7 @@ from hub.web.render import HERE, render
 from hub.web.routes import admin, auth, dashboard, live, portal, queue, ticket
 from hub.web.session import SignInRequired, page_user
 
+API_PREFIXES = ("/api/", "/plugins/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
 ROUTERS = (auth.router, portal.router, ticket.router, queue.router, admin.router,
            dashboard.router, live.router)
 
@@ -66,6 +68,7 @@ async def _error_page(request: Request, hub: Hub, status: int, message: str) -> 
 def _install_errors(app: FastAPI, hub: Hub, pages: set[Any]) -> None:
     api_hub_error: Any = app.exception_handlers.get(HubError)
     api_validation: Any = app.exception_handlers.get(RequestValidationError)
+    api_http: Any = app.exception_handlers.get(StarletteHTTPException)
 
     async def signin_required(request: Request, exc: Exception) -> Response:
         return _sign_in(request)
@@ -87,6 +90,17 @@ def _install_errors(app: FastAPI, hub: Hub, pages: set[Any]) -> None:
         message = f"{where}: {first.get('msg', 'invalid input')}" if where else "Invalid input."
         return await _error_page(request, hub, 422, message)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # A browser's wrong address gets a page; API clients and plugin routes keep JSON.
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if not wants_html or path.startswith(API_PREFIXES):
+            return await api_http(request, exc)
+        message = "This page does not exist." if exc.status_code == 404 else str(exc.detail)
+        return await _error_page(request, hub, exc.status_code, message)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SignInRequired, signin_required)
     app.add_exception_handler(HubError, hub_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -276,3 +276,12 @@ def test_dashboard_figures_are_at_most_a_minute_old(app, web_org) -> None:  # ty
     assert re.search(r'<th scope="row">High</th><td>0</td>', manager.page("/dashboard"))
     clock.advance(seconds=61)
     assert re.search(r'<th scope="row">High</th><td>1</td>', manager.page("/dashboard"))
+
+
+def test_unknown_address_is_a_page_for_browsers_and_json_for_api_clients(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    page = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "This page does not exist." in page.text
+    api = client.get("/api/v1/no-such-thing/", headers={"accept": "text/html"})
+    assert api.status_code == 404 and api.json()["code"] == "http_error"
+    assert client.get("/no-such-page").json()["code"] == "http_error"
