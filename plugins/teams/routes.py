@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, PluginConfig, Tenant
+from core.api import HubContext, PluginConfig, Tenant, TenantPlugin
 
 from .auth import AuthError, OpenIdKeys, bearer, verify_connector_token, webhook_valid
 from .intake import handle_activity, ingest_message, webhook_reply
@@ -86,31 +87,62 @@ def handle_messages(hub: HubContext, raw: bytes, authorization: str | None) -> R
     return Response(status_code=200)
 
 
-def _webhook_tenants(hub: HubContext, slug: str | None) -> list[PluginConfig] | None:
-    """Candidate tenants: the named one (None when it has Teams off), else every enabled one."""
-    if slug is None:
-        return [c for c in hub.enabled_configs(PLUGIN) if c.get("outgoing_webhook_secret")]
+class WebhookSecrets:
+    """Tenants' outgoing-webhook secrets, decrypted again only when the stored ciphertext changes
+    (an unnamed webhook request is checked against every enabled tenant's secret)."""
+
+    def __init__(self) -> None:
+        self._plain: dict[uuid.UUID, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, hub: HubContext, tenant_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
+        """(tenant, secret) of enabled tenants, or of the one tenant named."""
+        stmt = select(TenantPlugin.tenant_id, TenantPlugin.secrets_encrypted).where(
+            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True))
+        if tenant_id is not None:
+            stmt = stmt.where(TenantPlugin.tenant_id == tenant_id)
+        with hub.session() as s:
+            rows = s.execute(stmt).all()
+        out: list[tuple[uuid.UUID, str]] = []
+        for tid, cipher in rows:
+            with self._lock:
+                cached = self._plain.get(tid)
+            if cached is None or cached[0] != (cipher or ""):
+                secrets = hub.keyring.decrypt_json(cipher) if cipher else {}
+                cached = (cipher or "", str(secrets.get("outgoing_webhook_secret") or ""))
+                with self._lock:
+                    self._plain[tid] = cached
+            if cached[1]:
+                out.append((tid, cached[1]))
+        return out
+
+
+SECRETS = WebhookSecrets()
+
+
+def _named_tenant(hub: HubContext, slug: str) -> uuid.UUID | None:
     with hub.session() as s:
-        tenant_id = s.scalar(select(Tenant.id).where(Tenant.slug == slug))
-    cfg = _enabled_config(hub, tenant_id)
-    return [cfg] if cfg is not None else None
+        return s.scalar(select(Tenant.id).where(Tenant.slug == slug))
 
 
 def handle_webhook(hub: HubContext, raw: bytes, authorization: str | None,
                    slug: str | None) -> Response:
     """Verify the HMAC with the owning tenant's secret, store the message, name the ticket."""
-    candidates = _webhook_tenants(hub, slug)
-    if candidates is None:
+    named = _named_tenant(hub, slug) if slug is not None else None
+    if slug is not None and _enabled_config(hub, named) is None:
         return _json(404, "no tenant has Teams enabled here")
     # The secret that signs the body identifies the tenant; two tenants matching is refused.
-    owners = [c for c in candidates
-              if webhook_valid(str(c.get("outgoing_webhook_secret") or ""), raw, authorization)]
+    owners = [tid for tid, secret in SECRETS.candidates(hub, named)
+              if webhook_valid(secret, raw, authorization)]
     if len(owners) != 1:
         return _json(401, "invalid outgoing webhook signature")
+    cfg = _enabled_config(hub, owners[0])
+    if cfg is None:  # turned off meanwhile
+        return _json(404, "no tenant has Teams enabled here")
     activity = _parse(raw)
     if activity is None or activity.get("type") != "message":
         return _json(400, "the body is not a Teams message activity")
-    done = ingest_message(hub, owners[0], activity, via="webhook")
+    done = ingest_message(hub, cfg, activity, via="webhook")
     text = webhook_reply(done[0] if done else None)
     return JSONResponse({"type": "message", "text": text})
 

@@ -250,3 +250,19 @@ def test_bot_token_is_renewed_when_it_expires(world: TeamsWorld) -> None:
     last = world.fake.sent_to(PERSONAL)[-1]
     assert "Any better now?" in last.text()
     assert last.auth == f"Bearer {world.fake.of('token')[-1].answer['access_token']}"
+
+
+def test_outgoing_webhook_secret_picks_the_tenant(webhook_world: TeamsWorld,
+                                                  other_org: TenantSet) -> None:
+    world = webhook_world
+    # Another tenant with its own bot and webhook secret: the fixture's signature is not theirs.
+    configure(other_org, world.fake, app_id="another-bot", app_password="",
+              outgoing_webhook_secret="b3RoZXItc2VjcmV0")
+    status, body = _webhook(world, "request.valid_hmac")
+    assert status == 200, body
+    assert len(world.tickets()) == 1
+    assert other_org.agent.get("/api/v1/support/tickets/").json()["results"] == []
+    # Both claiming the same secret: nobody's (nothing may cross tenants).
+    configure(other_org, world.fake, app_id="another-bot", app_password="")
+    status, _ = _webhook(world, "request.valid_hmac")
+    assert status == 401
