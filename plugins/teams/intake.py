@@ -42,7 +42,7 @@ from .payloads import (
 )
 from .people import TeamsUser, sender, staff_actor
 from .refs import ACTIVITY, CONVERSATION, ConvRef
-from .tickets import card, change, note
+from .tickets import card, change, note, requester_email
 
 log = logging.getLogger("hub.teams")
 PLUGIN = "teams"
@@ -85,6 +85,13 @@ def triage_note(hub: HubContext, cfg: PluginConfig,
     return result, person
 
 
+def _may_follow_up(hub: HubContext, cfg: PluginConfig, ticket_id: int, person: TeamsUser) -> bool:
+    owner = requester_email(hub, cfg.tenant_id, ticket_id)
+    if owner and owner.lower() == person.email.lower():
+        return True
+    return staff_actor(hub, cfg.tenant_id, person.email) is not None
+
+
 def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
                    via: str) -> tuple[IngestResult, TeamsUser] | None:
     """A person's message into a ticket or a comment; None when it is not ours to take."""
@@ -98,6 +105,9 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
         return triage_note(hub, cfg, activity) if via == "bot" else None
     known = _thread(hub, cfg, activity)
     person = sender(hub, cfg, activity, lookup=via == "bot")
+    if known is not None and conversation_type(activity) != "personal" \
+            and not _may_follow_up(hub, cfg, known, person):
+        return None  # a bystander in a ticket's channel thread: not theirs to add to
     here = ConvRef(conv, str(activity["id"]), service_url, via)
     msg = InboundMessage(
         channel=CHANNEL, dedupe_key=dedupe_key(via, activity),

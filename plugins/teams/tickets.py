@@ -44,6 +44,13 @@ def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | 
             url=hub.ticket_url(tenant_id, ticket.id), channel=ticket.channel)
 
 
+def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:
+    """The email of the ticket's requester."""
+    with hub.session() as s:
+        return s.scalar(select(User.email).join(Ticket, Ticket.created_by == User.id).where(
+            Ticket.id == ticket_id, Ticket.tenant_id == tenant_id))
+
+
 def card_of(t: TicketSnapshot) -> TicketCard:
     """The ticket as the cards show it, from an event's snapshot."""
     return TicketCard(id=t.id, subject=t.subject, status=t.status, priority=t.priority,

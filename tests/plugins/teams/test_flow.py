@@ -163,6 +163,14 @@ def test_channel_mention_opens_ticket_and_thread_reply_is_a_comment(world: Teams
     assert world.send(reply).status_code == 200
     assert len(world.tickets()) == 1
     assert "any news?" in [c["comment"] for c in world.comments(ticket["id"])]
+    # A bystander @mentioning the bot in that thread adds nothing and opens nothing.
+    bystander = world.activity("message.channel_reply_with_mention", id="1759944790001",
+                               text="<at>ridotest</at> me too?",
+                               recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    bystander["from"] = fixture("bot_framework/message.personal_chat.json")["from"]  # Alice
+    assert world.send(bystander).status_code == 200
+    assert len(world.tickets()) == 1
+    assert "me too?" not in [c["comment"] for c in world.comments(ticket["id"])]
 
 
 def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
