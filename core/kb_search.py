@@ -3,7 +3,7 @@
 SQLite: FTS5 with Porter stemming and BM25 (title weighted 10, tags 4, body 1); the index also
 holds each article's tenant and audience as words, so ranking stays inside the index.
 PostgreSQL: ``search_vector`` (title A, tags B, body C) with the tenant's text-search
-configuration, matched through the GIN index and ranked with ``ts_rank_cd``.
+configuration, matched through the GIN index and ranked with ``ts_rank``.
 The user's words are OR-ed (a question rarely repeats an article's exact words); common words are
 dropped first. Scores are mapped to (0, 1) so that lists from several rankers can be merged.
 """
@@ -49,14 +49,35 @@ WHERE a.tenant_id = :tenant_id {visible}
 ORDER BY r.rank
 """)
 
+# PostgreSQL's planner statistics know how often each lexeme occurs (after ANALYZE). Lexemes in
+# more than COMMON_SHARE of the articles are left out of the query (unless they are all there is):
+# ts_rank has no IDF, so they would only blur the ranking, and they make most articles a match.
 PG_SQL = """
+WITH stats AS (
+    SELECT e.lexeme, e.freq
+    FROM pg_stats AS s,
+         unnest(CAST(CAST(s.most_common_elems AS text) AS text[]), s.most_common_elem_freqs)
+             AS e(lexeme, freq)
+    WHERE s.tablename = 'kb_articles' AND s.attname = 'search_vector'
+      AND s.schemaname = current_schema()
+), words AS (
+    SELECT w.lexeme, coalesce(st.freq, 0) AS freq,
+           row_number() OVER (ORDER BY coalesce(st.freq, 0), w.lexeme) AS n
+    FROM unnest(tsvector_to_array(to_tsvector(CAST(:language AS regconfig), :words))) AS w(lexeme)
+    LEFT JOIN stats AS st ON st.lexeme = w.lexeme
+), q AS (
+    SELECT CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery) AS query
+    FROM words WHERE (freq < :common OR n <= 2) AND n <= :max_terms
+)
 SELECT a.id, a.title, a.body_text,
-       ts_rank_cd('{{0.1, 0.3, 0.6, 1.0}}', a.search_vector, q.query, 1) AS rank
-FROM kb_articles AS a, to_tsquery(CAST(:language AS regconfig), :query) AS q(query)
+       ts_rank('{{0.1, 0.3, 0.6, 1.0}}', a.search_vector, q.query, 1) AS rank
+FROM kb_articles AS a, q
 WHERE a.tenant_id = :tenant_id AND a.search_vector @@ q.query {visible}
 ORDER BY rank DESC, a.id
 LIMIT :limit
 """
+COMMON_SHARE = 0.2
+MAX_PG_TERMS = 10
 
 VISIBLE_PUBLIC = "AND a.status = 'published' AND a.visibility = 'public'"
 VISIBLE_AGENT = "AND a.status = 'published'"
@@ -88,10 +109,10 @@ def rank(session: Session, tenant_id: uuid.UUID, question: str, *, limit: int,
     visible = VISIBLE_PUBLIC if audience == PUBLIC else VISIBLE_AGENT
     params: dict[str, Any] = {"tenant_id": _uuid_param(session, tenant_id), "limit": limit}
     if session.get_bind().dialect.name == "postgresql":
-        params["query"] = " | ".join(words)
-        params["language"] = tenant_language(session, tenant_id)
+        params.update(words=" ".join(words), language=tenant_language(session, tenant_id),
+                      common=COMMON_SHARE, max_terms=MAX_PG_TERMS)
         rows = session.execute(sql_text(PG_SQL.format(visible=visible)), params).all()
-        # ts_rank_cd with normalisation 1 is small and unbounded; x/(x+0.1) maps it to (0, 1).
+        # ts_rank with normalisation 1 is small and unbounded; x/(x+0.1) maps it to (0, 1).
         return [(r.id, r.title, r.body_text, r.rank / (r.rank + 0.1)) for r in rows if r.rank > 0]
     scope = search_scope(tenant_id, "published", "public" if audience == PUBLIC else "agents")
     params["query"] = (f'search_scope : "{scope.split()[-1]}" AND ('
