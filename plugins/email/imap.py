@@ -95,6 +95,9 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
             state.update(uidvalidity=validity, last_uid=0)
         uids = sorted(client.search(["UNSEEN"]))
         for start in range(0, len(uids), BATCH):
+            if start and not acquire(hub, tenant_id, mailbox_key(settings)):
+                log.warning("imap: lost the lease of %s; stopping this round", source)
+                return counts  # a long round outlived the lease and another poller took over
             chunk = uids[start:start + BATCH]
             fetched = client.fetch(chunk, ["BODY.PEEK[]"])
             for uid in chunk:

@@ -150,3 +150,13 @@ def test_untrusted_certificate_is_refused(hub, dovecot_tls, mail_tenant) -> None
     append(dovecot_tls, make_mail(sender="jane@c.test", to=dovecot_tls.user))
     assert list(imap.poll_all(hub).values()) == [{"error": 1}]
     assert tickets(hub, mail_tenant.tenant_id) == []
+
+
+def test_long_rounds_renew_the_lease_batch_by_batch(hub, dovecot, mail_tenant,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_imap(mail_tenant, dovecot)
+    monkeypatch.setattr(imap, "BATCH", 1)
+    append(dovecot, *(make_mail(sender="jane@c.test", to=dovecot.user, subject=f"M{n}")
+                      for n in range(3)))
+    assert list(imap.poll_all(hub).values()) == [{"ticket": 3}]
+    assert unseen(dovecot) == []
