@@ -109,3 +109,31 @@ def test_deflection_is_counted(org) -> None:  # type: ignore[no-untyped-def]
     assert report["total"] == 1 and report["by_channel"] == {"web": 1}
     assert report["by_article"] == [{"article_id": art["id"], "title": art["title"], "count": 1}]
     assert org.end_user.get("/api/v1/support/kb/deflections/").status_code == 403
+
+
+class _BetterRanker:
+    """A ranker installed beside the built-in one (e.g. one built on embeddings)."""
+
+    @staticmethod
+    def hub_kb_suggest(tenant_id, text, limit, audience, hub):  # type: ignore[no-untyped-def]
+        from core.types import Suggestion
+
+        return [Suggestion(article_id=999, title="From the other ranker", excerpt="", score=0.99,
+                           url="https://docs.example/999", source="vectors")]
+
+
+def test_another_ranker_joins_and_lists_are_merged_by_score(org, hub) -> None:  # type: ignore[no-untyped-def]
+    from core.hookspecs import hookimpl
+
+    art = _create(org.agent)
+    ranker = _BetterRanker()
+    ranker.hub_kb_suggest = hookimpl(_BetterRanker.hub_kb_suggest)  # type: ignore[method-assign]
+    hub.pm.register(ranker, name="test-ranker")
+    hub.tenant_hooks.invalidate()
+    try:
+        r = org.end_user.get("/api/v1/support/kb/suggest/", params={"q": "forgot my password"})
+    finally:
+        hub.pm.unregister(name="test-ranker")
+        hub.tenant_hooks.invalidate()
+    results = r.json()["results"]
+    assert [(s["article_id"], s["source"]) for s in results] == [(999, "vectors"), (art["id"], "kb")]
