@@ -197,6 +197,11 @@ def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
     assert r.status_code == 200, r.text
     assert world.ticket(ticket["id"])["status"] == "Resolved"
     assert "Resolve" not in [a.get("title") for a in r.json()["value"].get("actions", [])]
+    # The requester hears of the resolution in their chat, as an Adaptive Card.
+    world.drain()
+    last = world.fake.sent_to(PERSONAL)[-1]
+    assert last.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert f"Ticket #{ticket['id']} is resolved" in last.text()
 
 
 def test_card_action_by_non_agent_is_refused(world: TeamsWorld) -> None:
