@@ -41,8 +41,8 @@
     ".hubc header{display:flex;align-items:center;justify-content:space-between;padding:.6rem .9rem;background:#1f4fd1;color:#fff;border-radius:.75rem .75rem 0 0}",
     ".hubc header h2{font-size:1rem;margin:0}",
     ".hubc header button{background:transparent;border:0;color:#fff;font-size:1.4rem;min-width:44px;min-height:44px;cursor:pointer}",
-    ".hubc-log{flex:1;overflow-y:auto;padding:.75rem;margin:0;list-style:none}",
-    ".hubc-log li{margin:.4rem 0;padding:.5rem .7rem;border-radius:.6rem;max-width:88%;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".hubc-log{flex:1;overflow-y:auto;padding:.75rem;margin:0}",
+    ".hubc-msg{margin:.4rem 0;padding:.5rem .7rem;border-radius:.6rem;max-width:88%;white-space:pre-wrap;overflow-wrap:anywhere}",
     ".hubc-user{background:#e6edff;margin-left:auto!important}",
     ".hubc-bot,.hubc-agent{background:#f1f2f4}",
     ".hubc-agent{border-left:4px solid #1f8a4c}",
@@ -58,7 +58,7 @@
     ".hubc form button{min-height:44px;padding:0 1rem;border:0;border-radius:.4rem;background:#1f4fd1;color:#fff;font-weight:600;cursor:pointer}",
     ".hubc-status{font-size:.8rem;color:#8a1f1f;padding:0 .9rem;min-height:1.2em;margin:0}",
     ".hubc-resume{font-size:.8rem;padding:0 .9rem .5rem;margin:0}",
-    "@media (max-width:600px){.hubc-float{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.hubc header{border-radius:0}}"
+    "@media (max-width:600px){.hubc-launch[aria-expanded=true]{display:none}.hubc-float{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.hubc header{border-radius:0}}"
   ].join("\n");
   document.head.appendChild(css);
 
@@ -69,7 +69,7 @@
   header.appendChild(el("h2", {}, "Support chat"));
   var closeBtn = el("button", { type: "button", "aria-label": "Close the chat" }, "\u00d7");
   if (!pageMode) { header.appendChild(closeBtn); }
-  var log = el("ol", { "class": "hubc-log", role: "log", "aria-live": "polite",
+  var log = el("div", { "class": "hubc-log", role: "log", "aria-live": "polite",
                        "aria-relevant": "additions", "aria-label": "Conversation" });
   var status = el("p", { "class": "hubc-status", role: "status" });
   var resume = el("p", { "class": "hubc-resume" });
@@ -122,7 +122,7 @@
   function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : null; }
 
   function render(msg) {
-    var item = el("li", { "class": "hubc-" + (labels[msg.role] ? msg.role : "bot") });
+    var item = el("div", { "class": "hubc-msg hubc-" + (labels[msg.role] ? msg.role : "bot") });
     item.appendChild(el("span", { "class": "hubc-who" }, msg.author || labels[msg.role] || "Support"));
     item.appendChild(document.createTextNode(msg.text));
     if (msg.articles && msg.articles.length) {
