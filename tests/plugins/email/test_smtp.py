@@ -151,3 +151,35 @@ def test_threading_reason_is_audited(hub, smtp_server, mail_tenant) -> None:
             InboundKey.tenant_id == mail_tenant.tenant_id))
     assert reasons == ["references"]
     assert comments == 1 and keys == 2
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8"
+       b"N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_attachments_and_inline_images_become_ticket_attachments(hub, smtp_server,
+                                                                 mail_tenant) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "jane@customer.test", mail_tenant.address, "Logs"
+    msg["Message-ID"] = "<att@c.test>"
+    msg.set_content("See attached.")
+    msg.add_alternative('<p>See <img src="cid:shot"></p>', subtype="html")
+    msg.get_payload()[1].add_related(PNG, "image", "png", cid="<shot>", filename="shot.png")
+    msg.add_attachment(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", maintype="application",
+                       subtype="pdf", filename="../../etc/report.pdf")
+    msg.add_attachment(b"MZ\x90\x00" + b"\x00" * 64, maintype="application",
+                       subtype="octet-stream", filename="tool.exe")
+    code, reply = send(smtp_server, msg.as_bytes(), sender="jane@customer.test",
+                       to=[mail_tenant.address])
+    assert code == 250, reply
+    (ticket,) = tickets(hub, mail_tenant.tenant_id)
+    resp = mail_tenant.org.agent.get(f"/api/v1/support/tickets/{ticket.id}/attachments/")
+    assert resp.status_code == 200
+    assert sorted(a["file_name"] for a in resp.json()) == ["report.pdf", "shot.png"]
+    with hub.session() as s:
+        notes = list(s.scalars(select(Comment.comment).where(
+            Comment.ticket_id == ticket.id, Comment.is_internal.is_(True))))
+    assert any("tool.exe" in n for n in notes)  # refused by the type policy, and said so
