@@ -27,11 +27,13 @@ from core.api import (
     InboundMessage,
     IngestResult,
     PluginConfig,
+    find_duplicate,
     now,
 )
 
 from . import refs
 from .cards import invoke_card, invoke_message, triage
+from .files import attachments
 from .payloads import (
     conversation_of,
     conversation_type,
@@ -115,6 +117,15 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
         ticket_hint=known, ref_kind=ACTIVITY if known else CONVERSATION, message_ref=here.value,
         meta={"conversation": conv, "activity": activity.get("id"), "via": via,
               "aad_object_id": person.aad_object_id})
+    if via == "bot" and activity.get("attachments"):
+        with hub.session() as s:
+            if find_duplicate(s, cfg.tenant_id, msg) is not None:
+                return None  # a retry of a stored message: do not fetch its files again
+        msg.attachments, skipped = attachments(cfg, activity, hub.attachment_policy.max_bytes)
+        if not msg.body and msg.attachments:
+            msg.body = "Sent files: " + ", ".join(a.file_name for a in msg.attachments)
+        if skipped:
+            msg.body += "\n\n(Files not attached: " + "; ".join(skipped) + ")"
     result = hub.ingest(cfg.tenant_id, msg)
     if result.outcome == "ticket" and result.ticket_id is not None:
         # The ref was written with the ticket; its meta (where to answer) is completed here.

@@ -49,6 +49,7 @@ class FakeTeams:
     calls: list[Call] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail: dict[str, list[int]] = field(default_factory=dict)  # op -> statuses to answer first
+    files: dict[str, bytes] = field(default_factory=dict)  # path -> content (downloads)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -75,9 +76,11 @@ class FakeTeams:
                 pass
 
             def _reply(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
+                raw = isinstance(body, bytes)
+                data = body if raw else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", "application/octet-stream" if raw
+                                 else "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -156,6 +159,8 @@ class FakeTeams:
             op = "keys"
         elif parts == ["token"]:
             op = "token"
+        elif parts[:1] == ["files"] or parts[:3] == ["svc", "v3", "attachments"]:
+            op = "download"
         elif len(parts) >= 5 and parts[:3] == ["svc", "v3", "conversations"]:
             conversation = parts[3]
             if parts[4] == "activities" and len(parts) == 5 and method == "POST":
@@ -192,6 +197,15 @@ class FakeTeams:
         if call.op in ("send", "update", "member"):
             if not (call.auth or "").startswith("Bearer bot-token-"):
                 return 401, {"message": "Authorization has been denied for this request."}
+        if call.op == "download":
+            data = self.files.get(call.path)
+            if data is None:
+                return 404, {"error": {"code": "NotFound"}}
+            # Shared files' URLs are pre-authorised; inline images need the bot token.
+            if call.path.startswith("/svc/") and not (call.auth or "").startswith(
+                    "Bearer bot-token-"):
+                return 401, {"message": "Authorization has been denied for this request."}
+            return 200, data
         if call.op == "send":
             return 201, {"id": f"1{next(self._ids):012d}"}
         if call.op == "update":

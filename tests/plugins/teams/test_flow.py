@@ -241,3 +241,38 @@ def test_agent_in_triage_thread_writes_internal_note_never_a_ticket(world: Teams
     assert "what is this?" not in [c["comment"] for c in world.comments(ticket["id"])]
     for call in world.fake.of("send"):
         assert "legacy cluster" not in call.text()
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_files_in_a_personal_chat_are_attached(world: TeamsWorld) -> None:
+    world.fake.files["/files/report.txt"] = b"VPN log: dropped at 10:02\n"
+    world.fake.files["/svc/v3/attachments/img-1/views/original"] = PNG
+    act = world.activity("message.personal_chat")
+    act["attachments"] = [
+        {"contentType": "application/vnd.microsoft.teams.file.download.info",
+         "name": "report.txt",
+         "content": {"downloadUrl": f"{world.fake.root}/files/report.txt", "fileType": "txt",
+                     "uniqueId": "u-1"}},
+        {"contentType": "image/png",
+         "contentUrl": f"{world.fake.root}/svc/v3/attachments/img-1/views/original"},
+        {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "evil.txt",
+         "content": {"downloadUrl": "http://203.0.113.9/files/evil.txt"}},
+        {"contentType": "text/html", "content": "<p>My VPN drops every 10 minutes</p>"},
+    ]
+    assert world.send(act).status_code == 200
+    assert world.send(act).status_code == 200  # again: stored once, files not fetched again
+    ticket = world.tickets()[0]
+    r = world.org.agent.get(f"/api/v1/support/tickets/{ticket['id']}/attachments/")
+    assert r.status_code == 200, r.text
+    names = sorted(a["file_name"] for a in r.json())
+    assert names == ["image-2.png", "report.txt"]
+    # The image was fetched with the bot token; the shared file without; the foreign host never.
+    downloads = world.fake.of("download")
+    assert len(downloads) == 2
+    assert {d.path: bool(d.auth) for d in downloads} == {
+        "/files/report.txt": False, "/svc/v3/attachments/img-1/views/original": True}
+    assert "evil.txt: not on a Teams file host" in world.ticket(ticket["id"])["description"]
