@@ -169,6 +169,7 @@ def update_article(session: Session, actor: Actor, article_id: int,
     _apply(article, data)
     after = (article.title, article.body, article.category, list(article.tags), article.status,
              article.visibility)
+    article.language = tenant_language(session, actor.tenant_id)
     if before != after:
         article.version += 1
         article.updated_by = actor.user_id
@@ -223,10 +224,17 @@ def list_articles(session: Session, actor: Actor, *, category: str | None = None
         stmt = stmt.where(KbArticle.category == category)
     if status:
         stmt = stmt.where(KbArticle.status == status)
-    rows = list(session.scalars(stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())))
     if tag:
-        rows = [r for r in rows if tag.lower() in (r.tags or [])]
-    return rows[offset:offset + limit], len(rows)
+        # Narrowed in SQL by the joined tag text, then kept only on an exact tag.
+        stmt = stmt.where(KbArticle.tags_text.contains(tag.lower()))
+        rows = [r for r in session.scalars(stmt.order_by(KbArticle.updated_at.desc(),
+                                                         KbArticle.id.desc()))
+                if tag.lower() in (r.tags or [])]
+        return rows[offset:offset + limit], len(rows)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
+                                .limit(limit).offset(offset)))
+    return rows, int(total)
 
 
 def revisions(session: Session, actor: Actor, article_id: int) -> list[KbRevision]:

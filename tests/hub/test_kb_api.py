@@ -137,3 +137,19 @@ def test_another_ranker_joins_and_lists_are_merged_by_score(org, hub) -> None:  
         hub.tenant_hooks.invalidate()
     results = r.json()["results"]
     assert [(s["article_id"], s["source"]) for s in results] == [(999, "vectors"), (art["id"], "kb")]
+
+
+def test_list_filters_and_pages(org) -> None:  # type: ignore[no-untyped-def]
+    a = _create(org.agent, title="One", tags=["billing"], category="Billing")
+    b = _create(org.agent, title="Two", tags=["login"])
+    c = _create(org.agent, title="Three", status="draft", tags=["billing", "login"])
+    get = org.agent.get
+    assert {x["id"] for x in get("/api/v1/support/kb/articles/", params={"tag": "billing"})
+            .json()["results"]} == {a["id"], c["id"]}
+    assert [x["id"] for x in get("/api/v1/support/kb/articles/", params={"category": "Billing"})
+            .json()["results"]] == [a["id"]]
+    assert [x["id"] for x in get("/api/v1/support/kb/articles/", params={"status": "draft"})
+            .json()["results"]] == [c["id"]]
+    page = get("/api/v1/support/kb/articles/", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == 3 and [x["id"] for x in page["results"]] == [b["id"], a["id"]]
+    assert get("/api/v1/support/kb/articles/", params={"limit": 0}).status_code == 422
