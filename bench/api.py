@@ -86,7 +86,10 @@ def queries_per_list(url: str, token: str) -> list[int]:
                    headers={"Authorization": f"Bearer {token}"})  # warm the token cache
         for limit in (10, 100):
             seen: list[str] = []
-            listener = lambda *a: seen.append(a[2])  # noqa: E731
+
+            def listener(*args: object, seen: list[str] = seen) -> None:
+                seen.append(str(args[2]))
+
             for engine in {hub.engine, hub.read_engine}:
                 event.listen(engine, "before_cursor_execute", listener)
             client.get("/api/v1/support/tickets/", params={"limit": limit},

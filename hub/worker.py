@@ -49,12 +49,12 @@ def create_celery(hub: Hub, *, broker_url: str | None = None) -> Celery:
         },
     )
 
-    @app.task(name=DELIVER)
+    @app.task(name=DELIVER, shared=False)
     def deliver_outbox() -> int:
         """Deliver every due outbox row (idempotent: rows are claimed by lease)."""
         return outbox.drain(hub)
 
-    @app.task(name=PERIODIC)
+    @app.task(name=PERIODIC, shared=False)
     def run_periodic(name: str) -> None:
         """Run one plugin's periodic task by name."""
         task = tasks.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 import core.models  # noqa: F401 - registers every core table on the metadata
 from core.db import Base
 from hub.db import make_engine

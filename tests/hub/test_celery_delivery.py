@@ -14,7 +14,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from hub.worker import DELIVER, PERIODIC, Kicker, create_celery
-from tests.hub.test_plugin_host import _as, rclient, recorder, rhub  # noqa: F401 - fixtures
+from tests.hub.conftest import as_client as _as
 from tests.services import port_open, require
 
 pytestmark = pytest.mark.celery

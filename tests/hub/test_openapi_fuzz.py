@@ -23,15 +23,17 @@ def test_no_server_errors(app, org) -> None:  # type: ignore[no-untyped-def]
             continue
         operations += 1
 
+        label = f"{operation.method.upper()} {operation.path}"
+
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
-        def check(case) -> None:  # type: ignore[no-untyped-def]
+        def check(case, label: str = label) -> None:  # type: ignore[no-untyped-def]
             try:
                 response = case.call(headers=headers)
                 case.validate_response(response, checks=(not_a_server_error,))
             except Exception as exc:  # noqa: BLE001 - collect all, report together
-                failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:400])
+                failures.append(f"{label}: {exc}"[:400])
 
         check()
     assert operations > 20

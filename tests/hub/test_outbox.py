@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core import clock
 from core.models import OutboxEvent
 from hub import outbox
-from tests.hub.test_plugin_host import _as, rclient, recorder, rhub  # noqa: F401 - fixtures
+from tests.hub.conftest import as_client as _as
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Help", "description": "Please.", "category": "Other"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,38 +11,14 @@ from sqlalchemy import select
 from core.intake import InboundMessage
 from core.models import TenantPlugin
 from hub import outbox
-from hub.app import create_app
 from hub.context import Hub
 from hub.plugins import make_plugin_manager
 from hub.worker import periodic_tasks
-from tests.conftest import Member
+from tests.hub.conftest import as_client as _as
 from tests.hub.recorder_plugin import Recorder
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def rhub(hub: Hub, settings, recorder: Recorder) -> Hub:  # type: ignore[no-untyped-def]
-    """A hub sharing the test database, with the recorder installed beside the real plugins."""
-    pm = make_plugin_manager(extra=[*__import__("hub.builtins").builtins.plugins(),
-                                    ("recorder", recorder)])
-    return Hub(settings, pm=pm, engine=hub.engine)
-
-
-@pytest.fixture
-def rclient(rhub: Hub) -> Iterator[TestClient]:
-    with TestClient(create_app(rhub), raise_server_exceptions=False) as c:
-        yield c
-
-
-def _as(member: Member, client: TestClient) -> Member:
-    return Member(**{**member.__dict__, "client": client})
 
 
 def test_entry_points_load_every_builtin_plugin(hub: Hub) -> None:
