@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from core.errors import Invalid
 from core.services import reports
+from hub import exports
 from hub.api.deps import ActorDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
@@ -22,3 +25,18 @@ def report(actor: ActorDep, session: SessionDep, start: datetime | None = None,
             raise Invalid(f"{name} needs a time zone", field=name)
     return reports.volume(session, actor, start=start, end=end)
 
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/reports/export/")
+def export(actor: ActorDep, session: SessionDep, format: Literal["csv", "xlsx"] = "csv",
+           start: datetime | None = None, end: datetime | None = None) -> Response:
+    """The volume report as a CSV or Excel file."""
+    data = report(actor, session, start, end)
+    rows = exports.volume_rows(data)
+    body = exports.to_csv(rows) if format == "csv" else exports.to_xlsx(rows)
+    return Response(body, media_type=MEDIA[format], headers={
+        "Content-Disposition": f'attachment; filename="ticket-volume.{format}"'})
