@@ -285,3 +285,15 @@ def test_unknown_address_is_a_page_for_browsers_and_json_for_api_clients(app) ->
     api = client.get("/api/v1/no-such-thing/", headers={"accept": "text/html"})
     assert api.status_code == 404 and api.json()["code"] == "http_error"
     assert client.get("/no-such-page").json()["code"] == "http_error"
+
+
+def test_bad_input_is_a_4xx_page_never_a_crash(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    agent = sign_in(app, web_org["agent"].email)
+    for url in ("/queue?cursor=not-a-cursor", "/queue?assignee=someone", "/queue?status=Nope",
+                "/tickets/99999999999999999999", "/tickets/0", "/tickets/123456",
+                "/dashboard?days=12", "/tickets/abc"):
+        response = agent.client.get(url, headers={"accept": "text/html"})
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+        assert "Something is not right" in response.text, url
+    response = agent.post("/tickets/1/merge", {"target_id": "x"})
+    assert response.status_code == 422

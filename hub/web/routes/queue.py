@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import delete, select
 
@@ -19,6 +19,7 @@ from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, staff_only
 
 router = APIRouter()
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 SORT_LABELS = {
     "-created_at": "Newest first",
@@ -135,7 +136,7 @@ def save_view(me: PostUser, session: SessionDep,
 
 
 @router.post("/queue/views/{view_id}/delete", response_model=None)
-def delete_view(view_id: int, me: PostUser, session: SessionDep) -> Response:
+def delete_view(view_id: RowId, me: PostUser, session: SessionDep) -> Response:
     """Forget a saved view (only one's own)."""
     staff_only(me)
     session.execute(delete(SavedView).where(

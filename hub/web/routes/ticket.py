@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -25,6 +25,8 @@ from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, staff_only
 
 router = APIRouter()
+# Ids beyond BIGINT would reach the database as an error instead of a 404.
+TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 AUDIT_LIMIT = 200
 
 
@@ -75,7 +77,7 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: int, request: Request, me: PageUser, session: SessionDep,
+def ticket_page(ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep,
                 hub: HubDep) -> HTMLResponse:
     """The ticket with its thread: public only for requesters, notes and audit for staff."""
     ticket = get_ticket(session, me.actor, ticket_id)
@@ -83,7 +85,7 @@ def ticket_page(ticket_id: int, request: Request, me: PageUser, session: Session
 
 
 @router.get("/tickets/{ticket_id}/thread", response_class=HTMLResponse)
-def thread(ticket_id: int, request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+def thread(ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
     """The thread alone, refreshed live when a comment arrives."""
     ticket = get_ticket(session, me.actor, ticket_id)
     ctx = _thread(session, me, ticket)
@@ -101,7 +103,7 @@ def _failed(ticket_id: int, exc: HubError, session: SessionDep) -> Response:
 
 
 @router.post("/tickets/{ticket_id}/reply", response_model=None)
-def reply(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def reply(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
           comment: Annotated[str, Form(max_length=100_000)] = "",
           kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
           files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
@@ -146,14 +148,14 @@ def _apply(ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: 
 
 
 @router.post("/tickets/{ticket_id}/reopen", response_model=None)
-def reopen(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
+def reopen(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
     """The requester reopens a Resolved or Closed ticket (spec section 3)."""
     return _apply(ticket_id, me, session, hub, Changes(status="Reopened", reason="reopened"),
                   "The ticket was reopened.")
 
 
 @router.post("/tickets/{ticket_id}/rate", response_model=None)
-def rate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def rate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
          rating: Annotated[int, Form(ge=1, le=5)],
          feedback: Annotated[str, Form(max_length=5000)] = "") -> Response:
     """CSAT: a rating from 1 to 5 with optional feedback, once Resolved or Closed."""
@@ -164,7 +166,7 @@ def rate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/update", response_model=None)
-def update(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def update(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
            status: Annotated[str, Form(max_length=20)] = "",
            priority: Annotated[str, Form(max_length=20)] = "",
            category: Annotated[str, Form(max_length=50)] = "",
@@ -183,7 +185,7 @@ def update(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=None)
-def merge(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def merge(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
           target_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
     """Merge this ticket into another (staff); the page of the target opens."""
     staff_only(me)
@@ -197,7 +199,7 @@ def merge(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/escalate", response_model=None)
-def escalate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def escalate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
              target: Annotated[str, Form(max_length=40)],
              note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Escalate through a target an enabled plugin offers (the API's rules, reused)."""
@@ -211,7 +213,7 @@ def escalate(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/macro", response_model=None)
-def apply_macro(ticket_id: int, me: PostUser, session: SessionDep, hub: HubDep,
+def apply_macro(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
                 macro_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
     """Apply a macro: its reply (public or internal) and its field changes, in one go."""
     staff_only(me)
