@@ -24,7 +24,7 @@ pytestmark = pytest.mark.celery
 
 
 @pytest.fixture
-def broker_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def sla_broker(tmp_path) -> str:  # type: ignore[no-untyped-def]
     url = os.environ.get("HUB_TEST_BROKER") or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     if url.startswith("redis://"):
         host_port = url.split("//", 1)[1].split("/", 1)[0]
@@ -43,7 +43,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-unty
     return False
 
 
-def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, broker_url: str) -> None:
+def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, sla_broker: str) -> None:
     clock = FrozenClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     set_clock(clock)
     r = org.end_user.post("/api/v1/support/tickets/", json={
@@ -51,7 +51,7 @@ def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, broker_u
         "priority": "Critical"})
     tid = r.json()["id"]
     clock.advance(minutes=61)
-    app = create_celery(hub, broker_url=broker_url)
+    app = create_celery(hub, broker_url=sla_broker)
     schedule = app.conf.beat_schedule
     assert schedule["periodic:sla.sweep"]["schedule"] == 60
     assert "periodic:automation.time" in schedule
