@@ -21,12 +21,14 @@ import contextvars
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import lifecycle
+from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.errors import HubError, Invalid
 from core.models import (
@@ -420,11 +422,35 @@ def auto_assign(session: Session, ticket: Ticket) -> int | None:
 # ---------------------------------------------------------------- the listener
 
 
-def rules_for(session: Session, tenant_id: uuid.UUID, trigger: str) -> list[AutomationRule]:
+@dataclass(frozen=True)
+class RuleRow:
+    """A rule as the listener needs it (cached per tenant, detached from any session)."""
+
+    id: int
+    name: str
+    trigger: str
+    conditions: list[Any]
+    actions: list[Any]
+
+
+_rules: TenantCache[tuple[RuleRow, ...]] = TenantCache()
+invalidate_on_change(AutomationRule, _rules)
+
+
+def _tenant_rules(session: Session, tenant_id: uuid.UUID) -> tuple[RuleRow, ...]:
+    rows = session.execute(select(
+        AutomationRule.id, AutomationRule.name, AutomationRule.trigger,
+        AutomationRule.conditions, AutomationRule.actions,
+    ).where(AutomationRule.tenant_id == tenant_id, AutomationRule.is_active.is_(True))
+     .order_by(AutomationRule.position, AutomationRule.id))
+    return tuple(RuleRow(r[0], r[1], r[2], list(r[3] or []), list(r[4] or [])) for r in rows)
+
+
+def rules_for(session: Session, tenant_id: uuid.UUID, trigger: str) -> list[RuleRow]:
     """The tenant's active rules for a trigger, in their order."""
-    return list(session.scalars(select(AutomationRule).where(
-        AutomationRule.tenant_id == tenant_id, AutomationRule.trigger == trigger,
-        AutomationRule.is_active.is_(True)).order_by(AutomationRule.position, AutomationRule.id)))
+    with session.no_autoflush:
+        rows = _rules.get(tenant_id, "active", lambda: _tenant_rules(session, tenant_id))
+    return [r for r in rows if r.trigger == trigger]
 
 
 def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cache import TenantCache, invalidate_on_change
 from core.calendar import ALWAYS_OPEN, BusinessCalendar
 from core.clock import now
 from core.lifecycle import DONE_STATUSES, OPEN_STATUSES
@@ -53,17 +54,45 @@ class Targets:
     calendar: BusinessCalendar
 
 
-def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
+@dataclass(frozen=True)
+class PolicyRow:
+    """A policy as the hot path needs it (cached per tenant, detached from any session)."""
+
+    id: int
+    category: str | None
+    priority: str
+    response_minutes: int
+    resolution_minutes: int
+    warning_percent: int | None
+    calendar: dict[str, Any] | None
+
+
+_policies: TenantCache[tuple[PolicyRow, ...]] = TenantCache()
+invalidate_on_change(SlaPolicy, _policies)
+
+
+def _tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow, ...]:
+    rows = session.execute(select(
+        SlaPolicy.id, SlaPolicy.category, SlaPolicy.priority, SlaPolicy.response_minutes,
+        SlaPolicy.resolution_minutes, SlaPolicy.warning_percent, SlaPolicy.calendar,
+    ).where(SlaPolicy.tenant_id == tenant_id, SlaPolicy.is_active.is_(True))
+     .order_by(SlaPolicy.id))
+    return tuple(PolicyRow(*row) for row in rows)
+
+
+def policy_for(session: Session, ticket: Ticket) -> PolicyRow | None:
     """The tenant's policy for the ticket's category and priority; a category-less one otherwise."""
-    rows = session.scalars(select(SlaPolicy).where(
-        SlaPolicy.tenant_id == ticket.tenant_id, SlaPolicy.priority == ticket.priority,
-        SlaPolicy.is_active.is_(True),
-        or_(SlaPolicy.category == ticket.category, SlaPolicy.category.is_(None))))
+    with session.no_autoflush:
+        rows = _policies.get(ticket.tenant_id, "active",
+                             lambda: _tenant_policies(session, ticket.tenant_id))
     best = None
     for row in rows:
+        if row.priority != ticket.priority:
+            continue
         if row.category == ticket.category:
             return row
-        best = row
+        if row.category is None:
+            best = row
     return best
 
 
@@ -144,13 +173,22 @@ def next_check(state: SlaState) -> datetime | None:
     return _next_check(state)
 
 
-def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None) -> SlaState:
-    """Bring the ticket's clock and ``sla_due_at`` up to date with its current fields."""
+def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
+              new: bool = False) -> SlaState:
+    """Bring the ticket's clock and ``sla_due_at`` up to date with its current fields.
+
+    ``new``: the ticket was just created, so it has no clock yet (saves a lookup).
+    """
     at = at or now()
-    state = session.get(SlaState, ticket.id)
+    # Clocks made in this session are found here even before they are flushed.
+    made: dict[int, SlaState] = session.info.setdefault("sla_states_made", {})
+    state = made.get(ticket.id)
+    if state is None and not new:
+        state = session.get(SlaState, ticket.id)
     if state is None:
         state = _new_state(ticket)
         session.add(state)
+        made[ticket.id] = state
     found = targets_for(session, ticket)
     _follow_status(state, ticket, at, found.calendar)
     state.policy_id = found.policy_id
@@ -237,7 +275,7 @@ def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is not None:
-        recompute(session, ticket)
+        recompute(session, ticket, new=event.event_type == events.TICKET_CREATED)
 
 
 def recompute_for_policy(session: Session, tenant_id: uuid.UUID, priority: str,
