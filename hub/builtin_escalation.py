@@ -31,7 +31,7 @@ def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | 
     if escalation.target not in (None, "admin"):
         return None
     ticket = escalation.ticket
-    what = escalation.details.get("target", "SLA") if escalation.reason == "sla_breach" else "manual"
+    what = escalation.details.get("sla_target", "SLA") if escalation.reason == "sla_breach" else "manual"
     text = (f"Ticket #{ticket.id} ({ticket.priority}) breached its {what} target"
             if escalation.reason == "sla_breach"
             else f"Ticket #{ticket.id} was escalated: {escalation.details.get('note', '')}".strip())
