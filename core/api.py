@@ -10,9 +10,9 @@ from core.errors import Conflict, Forbidden, HubError, Invalid, NotFound, TooLar
 from core.hookspecs import hookimpl, hookspec
 from core.intake import (
     SUBJECT_TOKEN,
-    IngestResult,
     InboundAttachment,
     InboundMessage,
+    IngestResult,
     add_ref,
     find_duplicate,
 )
