@@ -49,6 +49,12 @@ class Ticket(Base):
         Index("ix_support_tickets_tenant_created_id", "tenant_id", "created_at", "id"),
         Index("ix_support_tickets_tenant_breached_id", "tenant_id", "sla_breached", "id"),
         Index(
+            "ix_support_tickets_merged_into_id",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+        ),
+        Index(
             "ix_support_tickets_sla_due_at",
             "sla_due_at",
             postgresql_where=text("sla_due_at IS NOT NULL"),
