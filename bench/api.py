@@ -57,6 +57,29 @@ def creates(base: str, token: str, total: int, clients: int) -> float:
     return done / (time.perf_counter() - start)
 
 
+def creates_wrk(base: str, token: str, clients: int, seconds: int = 10) -> tuple[float, str]:
+    """Concurrent creates driven by wrk (C, so the client does not eat the server's CPU)."""
+    import json
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("wrk") is None:
+        return 0.0, "wrk not installed (apt-get install wrk)"
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(NEW))}\n'
+                 'wrk.headers["Content-Type"] = "application/json"\n'
+                 f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    script.close()
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "-s",
+                          script.name, f"{base}/api/v1/support/tickets/"],
+                         capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, f"{errors.group(1)} non-2xx" if errors else "all 201"
+
+
 def list_latency(base: str, token: str, rounds: int, params: dict[str, object]) -> tuple[float, float]:
     times = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
@@ -116,9 +139,12 @@ def main() -> None:
         with server(url, workers=args.workers) as base:
             seq = creates(base, token, min(500, args.creates), 1)
             conc = creates(base, token, args.creates, args.clients)
-            print(f"create over HTTP: {seq:.0f} tickets/s sequential, "
+            print(f"create over HTTP (Python client): {seq:.0f} tickets/s sequential, "
                   f"{conc:.0f} tickets/s with {args.clients} concurrent clients "
                   f"({args.workers} API processes)")
+            rate, note = creates_wrk(base, token, args.clients)
+            print(f"create over HTTP (wrk, {args.clients} connections, 10 s): "
+                  f"{rate:.0f} tickets/s ({note})")
             for label, params in (("list newest", {"limit": 50}),
                                   ("list status=Open", {"limit": 50, "status": "Open"}),
                                   ("list assigned+priority", {"limit": 50, "priority": "High",
