@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from core.errors import Forbidden, Unauthenticated
 from core.models import User
@@ -24,24 +25,35 @@ CSRF_HEADER = "x-csrf-token"
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     return request.app.state.hub  # type: ignore[no-any-return]
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_session(request: Request, hub: HubDep) -> Iterator[Session]:
+async def get_session(request: Request, hub: HubDep) -> AsyncIterator[Session]:
     """One transaction per request: committed when the endpoint returns, else rolled back.
 
-    Safe methods get a read session, which never waits behind a writer.
+    Safe methods get a read session, which never waits behind a writer. The dependency is async
+    so that a request costs one thread-pool hop (the endpoint's): database work at its edges goes
+    to the pool only when there is some (most endpoints commit themselves).
     """
-    if request.method in ("GET", "HEAD"):
-        with hub.read_session() as session:
-            yield session
-    else:
-        with hub.session() as session:
-            yield session
+    read = request.method in ("GET", "HEAD")
+    session = (hub.read_sessions if read else hub.sessions)()
+    try:
+        yield session
+        if not read and session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -94,6 +106,13 @@ class TokenCache:
         self.ttl, self.size = ttl, size
         self._items: dict[str, tuple[float, identity.TokenIdentity]] = {}
 
+    def peek(self, token: str) -> identity.TokenIdentity | None:
+        """The cached identity, without touching the database."""
+        hit = self._items.get(token)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        return None
+
     def get(self, session: Session, token: str) -> identity.TokenIdentity | None:
         now = time.monotonic()
         hit = self._items.get(token)
@@ -109,7 +128,7 @@ class TokenCache:
         return found
 
 
-def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
+async def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
     """The caller, by ``Authorization: Bearer <token>`` or the web session cookie."""
     auth = request.headers.get("authorization", "")
     if auth:
@@ -117,13 +136,15 @@ def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
         cache: TokenCache = request.app.state.token_cache
-        found = cache.get(session, token.strip())
+        found = cache.peek(token.strip())
+        if found is None:
+            found = await run_in_threadpool(cache.get, session, token.strip())
         if found is None:
             raise Unauthenticated("the token is unknown or revoked")
         actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
                       email=found.email, name=found.name)
     else:
-        cookie_actor = _cookie_actor(request, hub, session)
+        cookie_actor = await run_in_threadpool(_cookie_actor, request, hub, session)
         if cookie_actor is None:
             raise Unauthenticated("authentication required")
         actor = cookie_actor
