@@ -11,6 +11,7 @@ from core import lifecycle
 from core.errors import HubError, Invalid
 from core.permissions import MANAGER
 from core.services.attachments import add_attachment
+from core.services.kb import merge_suggestions, record_deflection
 from core.services.tickets import TicketFilter, create_ticket, list_tickets
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
@@ -58,6 +59,38 @@ def new_ticket_form(request: Request, me: PageUser, session: SessionDep) -> HTML
         return render(request, session, me, "error.html", status=403,
                       message="Managers have read-only access.")
     return render(request, session, me, "portal/new.html", form={}, error=None)
+
+
+@router.get("/tickets/new/suggestions", response_class=HTMLResponse)
+def suggestions(request: Request, me: PageUser, session: SessionDep, hub: HubDep,
+                subject: Annotated[str, Query(max_length=255)] = "",
+                description: Annotated[str, Query(max_length=5000)] = "") -> HTMLResponse:
+    """Knowledge-base articles for what the user is typing (an htmx fragment)."""
+    text = f"{subject} {description}".strip()
+    found = []
+    if len(text) >= 8:
+        audience = "agent" if me.is_staff else "public"
+        lists = hub.hooks(me.actor.tenant_id).hub_kb_suggest(
+            tenant_id=me.actor.tenant_id, text=text, limit=3, audience=audience, hub=hub)
+        found = merge_suggestions(lists, 3)
+    return render(request, session, me, "portal/_suggestions.html", suggestions=found,
+                  query=text[:2000])
+
+
+@router.post("/tickets/new/solved", response_model=None)
+def solved(request: Request, me: PostUser, session: SessionDep,
+           article_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+           query: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """A suggested article solved the problem: no ticket, and the deflection is counted."""
+    audience = "agent" if me.is_staff else "public"
+    try:
+        record_deflection(session, me.actor.tenant_id, article_id=article_id,
+                          user_id=me.actor.user_id, channel="web", query=query,
+                          audience=audience)
+    except HubError as exc:
+        return render(request, session, me, "error.html", status=exc.status, message=exc.message)
+    session.commit()
+    return redirect("/tickets", flash="Glad that helped: no ticket was opened.")
 
 
 @router.post("/tickets/new", response_model=None)
