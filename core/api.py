@@ -32,7 +32,13 @@ from core.models import (
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, system_actor
 from core.services import events
 from core.services.comments import add_comment, visible_comments
-from core.services.identity import actor_for, ensure_member, ensure_user, user_by_email
+from core.services.identity import (
+    actor_for,
+    ensure_member,
+    ensure_user,
+    staff_actor,
+    user_by_email,
+)
 from core.services.plugins import PluginConfig
 from core.services.tickets import Changes, get_ticket, update_ticket
 from core.types import (
@@ -60,7 +66,7 @@ __all__ = [
     "Membership", "NotFound", "OutboxEvent", "PeriodicTask", "Person", "PluginConfig",
     "PluginInfo", "SlaLog", "Suggestion", "Tenant", "TenantPlugin", "Ticket", "TicketEvent",
     "TicketSnapshot", "TooLarge", "UTCDateTime", "User", "actor_for", "add_comment", "add_ref",
-    "ensure_member", "ensure_user", "events", "find_duplicate", "get_ticket", "hookimpl",
+    "ensure_member", "ensure_user", "staff_actor", "events", "find_duplicate", "get_ticket", "hookimpl",
     "hookspec", "lifecycle", "now", "system_actor", "update_ticket", "user_by_email",
     "visible_comments",
 ]

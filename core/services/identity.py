@@ -111,6 +111,21 @@ def actor_for(session: Session, tenant_id: uuid.UUID, user: User) -> Actor:
                  name=user.full_name)
 
 
+def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | None:
+    """The agent or admin of the tenant with this email, as an actor; None for anyone else.
+
+    Channels use it to decide whether someone writing in Slack or Teams acts as staff.
+    """
+    user = user_by_email(session, email)
+    if user is None or not user.is_active:
+        return None
+    member = membership(session, tenant_id, user.id)
+    if member is None or member.role not in ("agent", "admin"):
+        return None
+    return Actor(tenant_id=tenant_id, user_id=user.id, role=member.role, email=user.email,
+                 name=user.full_name)
+
+
 def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str = "") -> str:
     """Issue a token; only its hash is stored, so this is the one time it is seen."""
     if membership(session, tenant_id, user.id) is None:

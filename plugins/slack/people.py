@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.api import ADMIN, AGENT, Actor, HubContext, Membership, user_by_email
+from core.api import Actor, HubContext, NotFound, actor_for, user_by_email
+from core.api import staff_actor as find_staff
 
 log = logging.getLogger("hub.slack")
 PLUGIN = "slack"
@@ -86,31 +87,17 @@ def slack_id_for(hub: HubContext, tenant_id: uuid.UUID, client: WebClient, team:
 
 def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
     """The agent or admin of the tenant with this email, as an actor; None for anyone else."""
-    from sqlalchemy import select
-
     with hub.session() as s:
-        user = user_by_email(s, email)
-        if user is None:
-            return None
-        role = s.scalar(select(Membership.role).where(
-            Membership.tenant_id == tenant_id, Membership.user_id == user.id))
-        if role not in (AGENT, ADMIN):
-            return None
-        return Actor(tenant_id=tenant_id, user_id=user.id, role=role, email=user.email,
-                     name=user.full_name)
+        return find_staff(s, tenant_id, email)
 
 
 def member_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
     """Any member of the tenant with this email, as an actor."""
-    from sqlalchemy import select
-
     with hub.session() as s:
         user = user_by_email(s, email)
         if user is None:
             return None
-        role = s.scalar(select(Membership.role).where(
-            Membership.tenant_id == tenant_id, Membership.user_id == user.id))
-        if role is None:
+        try:
+            return actor_for(s, tenant_id, user)
+        except NotFound:
             return None
-        return Actor(tenant_id=tenant_id, user_id=user.id, role=role, email=user.email,
-                     name=user.full_name)

@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from core.api import ADMIN, AGENT, Actor, HubContext, Membership, PluginConfig, user_by_email
+from core.api import Actor, HubContext, PluginConfig
+from core.api import staff_actor as find_staff
 
 from .connector import Connector, ConnectorError
 from .payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
@@ -73,12 +72,4 @@ def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
 def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
     """The agent or admin of the tenant with this email, as an actor; None for anyone else."""
     with hub.session() as s:
-        user = user_by_email(s, email)
-        if user is None:
-            return None
-        role = s.scalar(select(Membership.role).where(
-            Membership.tenant_id == tenant_id, Membership.user_id == user.id))
-        if role not in (AGENT, ADMIN):
-            return None
-        return Actor(tenant_id=tenant_id, user_id=user.id, role=role, email=user.email,
-                     name=user.full_name)
+        return find_staff(s, tenant_id, email)
