@@ -33,3 +33,11 @@ def test_suggestions_while_typing_and_deflection(app, web_org, hub) -> None:  # 
     forged = web.client.post("/tickets/new/solved", data={"article_id": article_id},
                              follow_redirects=False)
     assert forged.status_code == 403
+
+
+def test_chat_is_offered_where_the_chatbot_is_on(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    web = sign_in(app, web_org["end_user"].email)
+    assert "Ask our assistant" not in web.page("/tickets/new")
+    assert web_org["admin"].post("/api/v1/admin/plugins/chatbot/enable/").status_code == 200
+    page = web.page("/tickets/new")
+    assert "Ask our assistant" in page and "/plugins/chatbot/chat?tenant=" in page

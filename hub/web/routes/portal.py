@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -53,12 +54,16 @@ def my_tickets(request: Request, me: PageUser, session: SessionDep,
 
 
 @router.get("/tickets/new", response_class=HTMLResponse)
-def new_ticket_form(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
-    """The form to open a ticket."""
+def new_ticket_form(request: Request, me: PageUser, session: SessionDep,
+                    hub: HubDep) -> HTMLResponse:
+    """The form to open a ticket (and the chat, where the tenant has the chatbot on)."""
     if not me.is_staff and me.role == MANAGER:
         return render(request, session, me, "error.html", status=403,
                       message="Managers have read-only access.")
-    return render(request, session, me, "portal/new.html", form={}, error=None)
+    chat_url = (f"/plugins/chatbot/chat?tenant={quote(me.tenant_slug)}"
+                if hub.is_enabled(me.actor.tenant_id, "chatbot") else None)
+    return render(request, session, me, "portal/new.html", form={}, error=None,
+                  chat_url=chat_url)
 
 
 @router.get("/tickets/new/suggestions", response_class=HTMLResponse)
