@@ -79,11 +79,13 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
 
 @app.command()
 def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler")] = False,
-           concurrency: Annotated[int, typer.Option(help="worker threads")] = 2) -> None:
+           concurrency: Annotated[int, typer.Option(help="worker threads")] = 2,
+           loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
+           ) -> None:
     """Run a Celery worker (outbox delivery, periodic tasks)."""
     from hub.worker import run_worker
 
-    run_worker(_hub(), beat=beat, concurrency=concurrency)
+    run_worker(_hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper())
 
 
 @app.command()
@@ -121,7 +123,9 @@ def run() -> None:
     hub = _hub(kicks=True)
     logins = seed_if_empty(hub)
     settings = hub.settings
-    worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat"])
+    # The worker logs warnings only here: its per-task lines would bury the banner.
+    worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat",
+                                    "--loglevel", "WARNING"])
     services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()]
     started = []
     for service in services:
