@@ -82,3 +82,8 @@ __all__ += ["Unauthenticated", "authenticate_token", "require_admin"]
 from core.services.kb import merge_suggestions, public_article, record_deflection  # noqa: E402
 
 __all__ += ["merge_suggestions", "public_article", "record_deflection"]
+
+# Notes and failure audits that integrations write as their bot user (Jira, PagerDuty, ...).
+from core.services.bot_notes import add_bot_note, audit_escalation_failure  # noqa: E402
+
+__all__ += ["add_bot_note", "audit_escalation_failure"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.api import add_comment, ensure_user, events, get_ticket, system_actor
+from core.api import add_bot_note, audit_escalation_failure
 
 CHANNEL = "pagerduty"
 # A user without membership in any tenant: it authors notes, it can never sign in or be assigned.
@@ -16,16 +16,12 @@ BOT_EMAIL = "pagerduty-bot@plugins.hub.invalid"
 
 def add_note(session: Session, tenant_id: uuid.UUID, ticket_id: int, text: str) -> int:
     """Add an internal note to the ticket as the PagerDuty bot; returns the comment id."""
-    actor = system_actor(tenant_id)
-    ticket = get_ticket(session, actor, ticket_id)
-    bot = ensure_user(session, email=BOT_EMAIL, full_name="PagerDuty")
-    row = add_comment(session, actor, ticket, comment=text, is_internal=True, channel=CHANNEL,
-                      author_id=bot.id)
-    return row.id
+    return add_bot_note(session, tenant_id, ticket_id, text, bot_email=BOT_EMAIL,
+                        bot_name="PagerDuty", channel=CHANNEL)
 
 
 def audit_failure(session: Session, tenant_id: uuid.UUID, ticket_id: int, what: str,
                   details: dict[str, Any]) -> None:
     """Record that PagerDuty refused a request (never with a secret in it)."""
-    events.audit(session, system_actor(tenant_id), action="Escalation Failed",
-                 ticket_id=ticket_id, new=what, details={"plugin": "pagerduty", **details})
+    audit_escalation_failure(session, tenant_id, ticket_id, plugin="pagerduty", what=what,
+                             details=details)
