@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +15,7 @@ from hub.context import Hub
 from hub.plugins import make_plugin_manager
 from tests.conftest import Member
 from tests.hub.recorder_plugin import Recorder
+from tests.services import port_open, require
 
 
 @pytest.fixture
@@ -36,3 +39,24 @@ def rclient(rhub: Hub) -> Iterator[TestClient]:
 def as_client(member: Member, client: TestClient) -> Member:
     """The same member, talking to another app."""
     return Member(**{**member.__dict__, "client": client})
+
+
+@pytest.fixture
+def broker_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """HUB_TEST_BROKER (CI: the local Redis) or the embedded SQLAlchemy-on-SQLite transport."""
+    url = os.environ.get("HUB_TEST_BROKER") or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    if url.startswith("redis://"):
+        host_port = url.split("//", 1)[1].split("/", 1)[0]
+        host, _, port = host_port.partition(":")
+        require(port_open(host, int(port or 6379)), f"Redis not reachable at {host_port}")
+    return url
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Wait on a real worker's effect (bounded): it runs in other threads."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

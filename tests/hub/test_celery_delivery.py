@@ -6,7 +6,6 @@ SQLAlchemy-on-SQLite transport that ``make run`` uses.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -15,21 +14,11 @@ from celery.contrib.testing.worker import start_worker
 
 from hub.worker import DELIVER, PERIODIC, Kicker, create_celery
 from tests.hub.conftest import as_client as _as
-from tests.services import port_open, require
+from tests.hub.conftest import wait_for
 
 pytestmark = pytest.mark.celery
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
-
-
-@pytest.fixture
-def broker_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    url = os.environ.get("HUB_TEST_BROKER") or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    if url.startswith("redis://"):
-        host_port = url.split("//", 1)[1].split("/", 1)[0]
-        host, _, port = host_port.partition(":")
-        require(port_open(host, int(port or 6379)), f"Redis not reachable at {host_port}")
-    return url
 
 
 @pytest.fixture
@@ -40,22 +29,12 @@ def worker_app(rhub, broker_url) -> Iterator[object]:  # type: ignore[no-untyped
         yield app
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    """Wait on the real worker (bounded): it runs in other threads."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_worker_delivers_outbox_after_a_kick(worker_app, rhub, rclient, recorder, org) -> None:  # type: ignore[no-untyped-def]
     rhub.set_kicker(Kicker(worker_app, interval=0.05))
     try:
         _as(org.admin, rclient).post("/api/v1/admin/plugins/recorder/enable/")
         tid = _as(org.end_user, rclient).post(T, json=NEW).json()["id"]
-        assert _wait_for(lambda: any(e.ticket.id == tid for e in recorder.of("hub_notify")))
+        assert wait_for(lambda: any(e.ticket.id == tid for e in recorder.of("hub_notify")))
         # Kicked again and again: still delivered exactly once.
         for _ in range(3):
             worker_app.send_task(DELIVER)
@@ -70,7 +49,7 @@ def test_worker_delivers_outbox_after_a_kick(worker_app, rhub, rclient, recorder
 
 def test_worker_runs_periodic_tasks_by_name(worker_app, recorder) -> None:  # type: ignore[no-untyped-def]
     worker_app.send_task(PERIODIC, args=("recorder.tick",))
-    assert _wait_for(lambda: len(recorder.of("tick")) >= 1)
+    assert wait_for(lambda: len(recorder.of("tick")) >= 1)
 
 
 def test_beat_schedule_lists_every_periodic_task(worker_app) -> None:  # type: ignore[no-untyped-def]

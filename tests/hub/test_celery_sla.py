@@ -5,8 +5,6 @@ Broker: HUB_TEST_BROKER (CI: the local Redis) or the embedded SQLAlchemy-on-SQLi
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -18,32 +16,12 @@ from core.models import SlaLog
 from hub.context import Hub
 from hub.worker import DELIVER, PERIODIC, create_celery
 from tests.conftest import TenantSet
-from tests.services import port_open, require
+from tests.hub.conftest import wait_for
 
 pytestmark = pytest.mark.celery
 
 
-@pytest.fixture
-def sla_broker(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    url = os.environ.get("HUB_TEST_BROKER") or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    if url.startswith("redis://"):
-        host_port = url.split("//", 1)[1].split("/", 1)[0]
-        host, _, port = host_port.partition(":")
-        require(port_open(host, int(port or 6379)), f"Redis not reachable at {host_port}")
-    return url
-
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    """Poll the real worker's effect (bounded); the SLA clock itself is frozen."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, sla_broker: str) -> None:
+def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, broker_url: str) -> None:
     clock = FrozenClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     set_clock(clock)
     r = org.end_user.post("/api/v1/support/tickets/", json={
@@ -51,7 +29,7 @@ def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, sla_brok
         "priority": "Critical"})
     tid = r.json()["id"]
     clock.advance(minutes=61)
-    app = create_celery(hub, broker_url=sla_broker)
+    app = create_celery(hub, broker_url=broker_url)
     schedule = app.conf.beat_schedule
     assert schedule["periodic:sla.sweep"]["schedule"] == 60
     assert "periodic:automation.time" in schedule
@@ -65,8 +43,8 @@ def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, sla_brok
                       shutdown_timeout=20):
         for _ in range(2):  # two overlapping runs: still one breach
             app.send_task(PERIODIC, args=("sla.sweep",))
-        assert _wait_for(lambda: breaches() == 1)
+        assert wait_for(lambda: breaches() == 1)
         app.send_task(DELIVER)
-        assert _wait_for(lambda: any(n["ticket_id"] == tid for n in
+        assert wait_for(lambda: any(n["ticket_id"] == tid for n in
                                      org.admin.get("/api/v1/notifications/").json()))
     assert breaches() == 1
