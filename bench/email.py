@@ -5,8 +5,9 @@ In-Reply-To onto the tickets the first half opened); one SMTP session per messag
 sessions at once. A message counts once the server answered 250, which it does only after the
 ticket or comment is committed. Afterwards the database is checked to hold exactly that.
 
-    .venv/bin/python bench/email_intake.py                                   # SQLite in a temp dir
-    .venv/bin/python bench/email_intake.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/email.py                    # SQLite in a temp dir
+    .venv/bin/python bench/email.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python -m bench.email --baseline         # the same, run as a module
 
 With a PostgreSQL URL a fresh database is created on that server and dropped afterwards.
 """
