@@ -189,7 +189,12 @@ def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
         state = _new_state(ticket)
         session.add(state)
         made[ticket.id] = state
-    found = targets_for(session, ticket)
+    _apply(session, ticket, state, targets_for(session, ticket), at)
+    return state
+
+
+def _apply(session: Session, ticket: Ticket, state: SlaState, found: Targets,
+           at: datetime) -> None:
     _follow_status(state, ticket, at, found.calendar)
     state.policy_id = found.policy_id
     state.response_minutes = found.response_minutes
@@ -197,7 +202,8 @@ def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
     state.warning_percent = found.warning_percent
     state.updated_at = at
     done = ticket.status in DONE_STATUSES
-    _note_late(session, ticket, state, at)
+    if ticket.id is not None:
+        _note_late(session, ticket, state, at)
     if done or state.paused_since is not None:
         state.response_warn_at = state.response_due_at = None
         state.resolution_warn_at = state.resolution_due_at = None
@@ -212,7 +218,15 @@ def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
         state.resolution_due_at = _moment(found.calendar, state, found.resolution_minutes)
     state.next_check_at = _next_check(state)
     ticket.sla_due_at = state.response_due_at or state.resolution_due_at
-    return state
+
+
+def start_clock(session: Session, ticket: Ticket) -> None:
+    """Creation listener: compute a new ticket's clock before its INSERT, so ``sla_due_at`` is
+    written with the row (no UPDATE right after); the clock row is added once the ticket has an
+    id (``on_event`` for ``ticket.created``)."""
+    state = _new_state(ticket)
+    _apply(session, ticket, state, targets_for(session, ticket), ticket.created_at or now())
+    session.info.setdefault("sla_states_pending", {})[id(ticket)] = state
 
 
 def _note_late(session: Session, ticket: Ticket, state: SlaState, at: datetime) -> None:
@@ -274,8 +288,15 @@ def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
     if event.event_type not in RECOMPUTE_ON or event.ticket_id is None:
         return
     ticket = session.get(Ticket, event.ticket_id)
-    if ticket is not None:
-        recompute(session, ticket, new=event.event_type == events.TICKET_CREATED)
+    if ticket is None:
+        return
+    pending = session.info.get("sla_states_pending", {}).pop(id(ticket), None)
+    if pending is not None and event.event_type == events.TICKET_CREATED:
+        pending.ticket_id = ticket.id
+        session.add(pending)
+        session.info.setdefault("sla_states_made", {})[ticket.id] = pending
+        return
+    recompute(session, ticket, new=event.event_type == events.TICKET_CREATED)
 
 
 def recompute_for_policy(session: Session, tenant_id: uuid.UUID, priority: str,
@@ -351,4 +372,5 @@ def _describe(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
 
 
 events.add_listener(on_event)
+events.add_creation_listener(start_clock)
 

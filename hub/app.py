@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
@@ -10,6 +12,7 @@ from hub.api import errors
 from hub.api.deps import TokenCache
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
+from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
 from hub.settings import Settings
 
@@ -19,10 +22,18 @@ log = logging.getLogger("hub")
 def create_app(hub: Hub | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app around a hub (one per process); plugin routes mount under /plugins/<name>."""
     hub = hub or build_hub(settings)
-    app = FastAPI(title="Teleops Support Hub", version="0.1.0",
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ticket_writer.close()
+
+    app = FastAPI(title="Teleops Support Hub", version="0.1.0", lifespan=lifespan,
                   description="Multi-tenant support ticketing with pluggable channels.")
     app.state.hub = hub
     app.state.token_cache = TokenCache()
+    app.state.ticket_writer = GroupCommit(hub.sessions, tickets.write_tickets,
+                                          after_commit=hub.kick, name="ticket-writer")
     errors.install(app)
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -37,6 +38,10 @@ EVENT_TYPES = (
 # the outbox, after commit.
 Listener = Callable[[Session, OutboxEvent, Actor], None]
 _listeners: list[Listener] = []
+# Listeners that see a new ticket before its INSERT, to fill in derived columns (the SLA due
+# moment) so that the row is written once, not inserted and then updated.
+CreationListener = Callable[[Session, Any], None]
+_creation_listeners: list[CreationListener] = []
 
 
 def add_listener(listener: Listener) -> None:
@@ -48,6 +53,18 @@ def add_listener(listener: Listener) -> None:
 def remove_listener(listener: Listener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
+
+
+def add_creation_listener(listener: CreationListener) -> None:
+    """Register a listener called with each new ticket before it is first flushed."""
+    if listener not in _creation_listeners:
+        _creation_listeners.append(listener)
+
+
+def before_create(session: Session, ticket: Any) -> None:
+    """Run the creation listeners on a ticket that has no id yet."""
+    for listener in list(_creation_listeners):
+        listener(session, ticket)
 
 
 def _text(value: Any) -> str | None:
@@ -79,6 +96,45 @@ def audit(
     return row
 
 
+def audit_many(session: Session, rows: list[tuple[Actor, dict[str, Any]]]) -> None:
+    """Several audit rows (``audit``'s keywords per actor) in one bulk INSERT. Nothing is kept
+    in the session: for hot paths that write many rows and never read them back."""
+    if not rows:
+        return
+    at = now()
+    session.execute(insert(Audit), [
+        {"tenant_id": actor.tenant_id, "ticket_id": kw.get("ticket_id"), "action": kw["action"],
+         "performed_by": actor.user_id, "old_value": _text(kw.get("old")),
+         "new_value": _text(kw.get("new")), "details": kw.get("details"), "created_at": at}
+        for actor, kw in rows])
+
+
+def emit_many(session: Session,
+              items: list[tuple[Actor, str, uuid.UUID, int | None, dict[str, Any]]]) -> None:
+    """Several events (actor, type, tenant, ticket, payload) in one bulk INSERT; the listeners
+    still see each event, as a transient ``OutboxEvent`` without an id."""
+    if not items:
+        return
+    made = [_event(actor, event_type, tenant_id, ticket_id, payload)
+            for actor, event_type, tenant_id, ticket_id, payload in items]
+    session.execute(insert(OutboxEvent), [values for values, _ in made])
+    for (actor, *_), (_, event) in zip(items, made, strict=True):
+        for listener in list(_listeners):
+            listener(session, event, actor)
+
+
+def _event(actor: Actor, event_type: str, tenant_id: uuid.UUID, ticket_id: int | None,
+           payload: dict[str, Any] | None) -> tuple[dict[str, Any], OutboxEvent]:
+    body = dict(payload or {})
+    body.setdefault("actor_id", actor.user_id)
+    body.setdefault("actor_role", actor.role)
+    at = now()
+    values = {"tenant_id": tenant_id, "ticket_id": ticket_id, "event_type": event_type,
+              "payload": body, "status": "pending", "attempts": 0, "next_attempt_at": at,
+              "done_plugins": {}, "created_at": at}
+    return values, OutboxEvent(**values)
+
+
 def emit(
     session: Session,
     actor: Actor,
@@ -89,20 +145,7 @@ def emit(
     payload: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write one outbox row and run the in-transaction listeners."""
-    body = dict(payload or {})
-    body.setdefault("actor_id", actor.user_id)
-    body.setdefault("actor_role", actor.role)
-    event = OutboxEvent(
-        tenant_id=tenant_id,
-        ticket_id=ticket_id,
-        event_type=event_type,
-        payload=body,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now(),
-        done_plugins={},
-        created_at=now(),
-    )
+    _, event = _event(actor, event_type, tenant_id, ticket_id, payload)
     session.add(event)
     for listener in list(_listeners):
         listener(session, event, actor)

@@ -128,8 +128,21 @@ class TokenCache:
         return found
 
 
-async def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor:
-    """The caller, by ``Authorization: Bearer <token>`` or the web session cookie."""
+def _token_lookup(hub: Hub, cache: TokenCache, token: str) -> identity.TokenIdentity | None:
+    with hub.read_session() as session:
+        return cache.get(session, token)
+
+
+def _cookie_lookup(request: Request, hub: Hub) -> Actor | None:
+    with hub.read_session() as session:
+        return _cookie_actor(request, hub, session)
+
+
+async def get_actor(request: Request, hub: HubDep) -> Actor:
+    """The caller, by ``Authorization: Bearer <token>`` or the web session cookie.
+
+    Needs no session of the request's: a cached token costs no database work at all, and a
+    look-up uses a short read session of its own."""
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -138,13 +151,13 @@ async def get_actor(request: Request, hub: HubDep, session: SessionDep) -> Actor
         cache: TokenCache = request.app.state.token_cache
         found = cache.peek(token.strip())
         if found is None:
-            found = await run_in_threadpool(cache.get, session, token.strip())
+            found = await run_in_threadpool(_token_lookup, hub, cache, token.strip())
         if found is None:
             raise Unauthenticated("the token is unknown or revoked")
         actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
                       email=found.email, name=found.name)
     else:
-        cookie_actor = await run_in_threadpool(_cookie_actor, request, hub, session)
+        cookie_actor = await run_in_threadpool(_cookie_lookup, request, hub)
         if cookie_actor is None:
             raise Unauthenticated("authentication required")
         actor = cookie_actor
