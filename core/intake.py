@@ -26,6 +26,7 @@ from core.services import events, identity
 from core.services.attachments import AttachmentPolicy, add_attachment
 from core.services.comments import add_comment
 from core.services.merge import resolve_merged
+from core.services.once import insert_ignore
 from core.services.tickets import create_ticket
 from core.storage import BlobStore
 
@@ -106,10 +107,14 @@ def _by_references(session: Session, tenant_id: uuid.UUID, msg: InboundMessage) 
     refs = [r for r in msg.references if r][:50]
     if not refs:
         return None
-    ticket_id = session.scalar(select(ExternalRef.ticket_id).where(
-        ExternalRef.tenant_id == tenant_id, ExternalRef.kind == msg.ref_kind,
-        ExternalRef.value.in_(refs)).order_by(ExternalRef.id.desc()).limit(1))
-    return _ticket(session, tenant_id, ticket_id)
+    # The ticket with the reference, in one query (the newest reference wins).
+    ticket = session.scalar(select(Ticket).join(ExternalRef, ExternalRef.ticket_id == Ticket.id)
+                            .where(ExternalRef.tenant_id == tenant_id,
+                                   ExternalRef.kind == msg.ref_kind, ExternalRef.value.in_(refs))
+                            .order_by(ExternalRef.id.desc()).limit(1))
+    if ticket is None or ticket.tenant_id != tenant_id:
+        return None
+    return resolve_merged(session, ticket)
 
 
 def find_thread(session: Session, tenant_id: uuid.UUID, msg: InboundMessage, *,
@@ -163,6 +168,19 @@ def add_ref(session: Session, ticket: Ticket, kind: str, value: str,
                                 value=value, meta=meta or {}, created_at=now()))
 
 
+def add_refs(session: Session, ticket: Ticket, refs: list[tuple[str, str]]) -> None:
+    """Record external ids of the ticket, each once: one ``INSERT ... ON CONFLICT DO NOTHING``
+    for all of them, instead of a select and an insert each (``add_ref``)."""
+    rows, seen = [], set()
+    for kind, value in refs:
+        if (kind, value[:500]) in seen:
+            continue
+        seen.add((kind, value[:500]))
+        rows.append({"tenant_id": ticket.tenant_id, "ticket_id": ticket.id, "kind": kind,
+                     "value": value[:500], "meta": {}, "created_at": now()})
+    insert_ignore(session, ExternalRef, rows, ["tenant_id", "kind", "value"], ExternalRef.id)
+
+
 def ingest(
     session: Session,
     tenant_id: uuid.UUID,
@@ -183,12 +201,9 @@ def ingest(
         return dup
     if not msg.sender_email:
         raise HubError("the message has no sender address")
-    user = identity.ensure_user(session, email=msg.sender_email, full_name=msg.sender_name)
-    member = identity.membership(session, tenant_id, user.id)
-    role = member.role if member else None
-    if member is None:
-        identity.ensure_member(session, tenant_id, user, END_USER)
-        role = END_USER
+    # The sender and their role in one query; a first-time sender becomes an end user.
+    user, role = identity.ensure_sender(session, tenant_id, email=msg.sender_email,
+                                        full_name=msg.sender_name, role=END_USER)
     system = system_actor(tenant_id)
     ticket, reason = find_thread(session, tenant_id, msg, thread_hook=thread_hook,
                                  verify_token=verify_token)
@@ -220,10 +235,9 @@ def ingest(
                  else "Inbound Received", ticket_id=ticket.id, new=reason,
                  details={"channel": msg.channel, "key": msg.dedupe_key[:300], "reason": reason,
                           "comment_id": comment_id})
-    if msg.message_ref:
-        add_ref(session, ticket, msg.ref_kind, msg.message_ref)
-    for address in msg.participants:
-        add_ref(session, ticket, "participant", address.lower())
+    refs = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
+    refs += [("participant", address.lower()) for address in msg.participants]
+    add_refs(session, ticket, refs)
     skipped: list[str] = []
     for att in msg.attachments:
         try:

@@ -203,6 +203,12 @@ class HubContext(Protocol):
         """Dedupe, thread and store one inbound message; returns after the commit."""
         ...
 
+    def ingest_many(self, items: list[tuple[uuid.UUID, InboundMessage]]
+                    ) -> list[IngestResult | Exception]:
+        """``ingest`` for several messages with one commit (group commit): per message its
+        result or the exception it raised alone; every result is committed on return."""
+        ...
+
     def ticket_url(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
         """The web link of a ticket."""
         ...

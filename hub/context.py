@@ -11,7 +11,8 @@ from typing import Any
 
 import pluggy
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import Keyring
@@ -27,6 +28,8 @@ from hub.plugins import TenantHooks, make_plugin_manager, plugin_infos
 from hub.settings import Settings
 
 log = logging.getLogger("hub")
+# The database is down or unreachable (not: something wrong with one message).
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _builtin_plugins() -> list[tuple[str, object]]:
@@ -155,16 +158,20 @@ class Hub:
             return self.settings.smtp_host, self.settings.smtp_port
         return self.settings.host, self.settings.port
 
-    def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
+    def _thread_hook(self, tenant_id: uuid.UUID) -> Callable[..., int | None]:
         hooks = self.hooks(tenant_id)
 
         def thread_hook(session: Session, tid: uuid.UUID, msg: InboundMessage) -> int | None:
             return hooks.hub_thread_message(session=session, tenant_id=tid, message=msg)
 
+        return thread_hook
+
+    def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
         try:
             with self.session() as s:
                 result = ingest(s, tenant_id, message, store=self.blob_store,
-                                policy=self.attachment_policy, thread_hook=thread_hook,
+                                policy=self.attachment_policy,
+                                thread_hook=self._thread_hook(tenant_id),
                                 verify_token=self.verify_ticket_token)
         except IntegrityError:
             # A concurrent delivery of the same message won the unique dedupe key.
@@ -176,6 +183,78 @@ class Hub:
         if result.outcome != "duplicate":
             self.kick()
         return result
+
+    def ingest_many(self, items: list[tuple[uuid.UUID, InboundMessage]]
+                    ) -> list[IngestResult | Exception]:
+        """Ingest several messages (of any tenants) in ONE transaction: one commit, and the raw
+        messages forced to disk together just before it. Returns, per message, its result or
+        the exception it raised; every result is committed when this returns.
+
+        When the batch fails, it is rolled back and each message is ingested alone, so that one
+        bad message fails only itself. When the first of those fails for a database reason
+        (down, unreachable), the others get the same error without trying again.
+        """
+        if len(items) <= 1:
+            return [self._ingest_alone(tid, msg) for tid, msg in items]
+        hooks: dict[uuid.UUID, Callable[..., int | None]] = {}
+        try:
+            with self.session() as s:
+                blobs = _DeferredBlobs(self.blob_store)
+                results = []
+                for tenant_id, message in items:
+                    if tenant_id not in hooks:
+                        hooks[tenant_id] = self._thread_hook(tenant_id)
+                    results.append(ingest(s, tenant_id, message, store=blobs,
+                                          policy=self.attachment_policy,
+                                          thread_hook=hooks[tenant_id],
+                                          verify_token=self.verify_ticket_token))
+                s.flush()
+                blobs.sync()
+        except Exception:  # noqa: BLE001 - which message was it? each alone tells
+            log.info("ingest: a batch of %d failed; storing each alone", len(items),
+                     exc_info=True)
+            out: list[IngestResult | Exception] = []
+            down: Exception | None = None
+            for tenant_id, message in items:
+                result = down or self._ingest_alone(tenant_id, message)
+                if isinstance(result, TRANSIENT_DB_ERRORS) and not out:
+                    down = result
+                out.append(result)
+            return out
+        if any(r.outcome != "duplicate" for r in results):
+            self.kick()
+        return list(results)
+
+    def _ingest_alone(self, tenant_id: uuid.UUID, message: InboundMessage
+                      ) -> IngestResult | Exception:
+        try:
+            return self.ingest(tenant_id, message)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, per message
+            return exc
+
+
+class _DeferredBlobs:
+    """The blob store of one batch: blobs are written at once and forced to disk together by
+    ``sync`` just before the commit (one disk flush for the batch instead of one per blob)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.keys: list[str] = []
+        self.deferred = callable(getattr(store, "sync", None))
+
+    def put(self, data: bytes) -> str:
+        if not self.deferred:
+            return str(self.store.put(data))
+        key = str(self.store.put(data, sync=False))
+        self.keys.append(key)
+        return key
+
+    def get(self, key: str) -> bytes:
+        return bytes(self.store.get(key))
+
+    def sync(self) -> None:
+        if self.keys:
+            self.store.sync(self.keys)
 
 
 def build_hub(settings: Settings | None = None, **kwargs: Any) -> Hub:

@@ -9,18 +9,24 @@ raw bytes kept) so that it does not block the rest.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 import uuid
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import object_session
 
 from core.api import (
     ExternalRef,
     HubContext,
     InboundKey,
+    IngestResult,
     Membership,
     PluginConfig,
     TenantPlugin,
@@ -61,18 +67,84 @@ def base_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}{at}{domain}"
 
 
+class AddressBook:
+    """Support address -> (tenant, settings) for every tenant with the plugin on, read in one
+    query and kept for ``ttl`` seconds, so that RCPT costs no database round trip. A change to
+    any plugin row committed in this process drops it at once; other processes see a change
+    within ``ttl`` seconds (as with the per-tenant hook relays)."""
+
+    def __init__(self, hub: HubContext, ttl: float = 5.0) -> None:
+        self.hub = hub
+        self.ttl = ttl
+        self._loaded_at = -1e9
+        self._book: dict[str, tuple[uuid.UUID, EmailSettings]] = {}
+        self._lock = threading.Lock()
+        _books.add(self)
+
+    def fresh(self) -> bool:
+        """True when a lookup will not touch the database."""
+        return time.monotonic() - self._loaded_at < self.ttl
+
+    def invalidate(self) -> None:
+        self._loaded_at = -1e9
+
+    def lookup(self, address: str) -> tuple[uuid.UUID, EmailSettings] | None:
+        wanted = base_address(address)
+        if "@" not in wanted:
+            return None
+        if not self.fresh():
+            self._load()
+        return self._book.get(wanted)
+
+    def _load(self) -> None:
+        with self._lock:
+            if self.fresh():
+                return
+            started = time.monotonic()
+            book: dict[str, tuple[uuid.UUID, EmailSettings]] = {}
+            for config in self.hub.enabled_configs("email"):
+                settings = settings_of(config)
+                for addr in settings.addresses:
+                    book.setdefault(addr, (config.tenant_id, settings))
+            # A change that committed while we read stays visible: it invalidated after
+            # ``started``, and the entry counts as loaded at ``started``.
+            self._book, self._loaded_at = book, started
+
+
+_books: weakref.WeakSet[AddressBook] = weakref.WeakSet()
+_books_by_hub: weakref.WeakKeyDictionary[Any, AddressBook] = weakref.WeakKeyDictionary()
+
+
+def _drop_books(_mapper: Any, _conn: Any, target: Any) -> None:
+    """A plugin row was written: drop every book now, and again once that commits (a book
+    read in between still saw the old row)."""
+    for book in list(_books):
+        book.invalidate()
+    session = object_session(target)
+    if session is not None:
+        event.listen(session, "after_commit", lambda _s: _drop_books_now(), once=True)
+
+
+def _drop_books_now() -> None:
+    for book in list(_books):
+        book.invalidate()
+
+
+for _name in ("after_insert", "after_update", "after_delete"):
+    event.listen(TenantPlugin, _name, _drop_books)
+
+
+def address_book(hub: HubContext) -> AddressBook:
+    """The address book of this hub (one per process and hub)."""
+    book = _books_by_hub.get(hub)
+    if book is None:
+        book = _books_by_hub.setdefault(hub, AddressBook(hub))
+    return book
+
+
 def resolve(hub: HubContext, address: str) -> tuple[uuid.UUID, EmailSettings] | None:
-    """The tenant (with the plugin on) whose ``addresses`` include this address, in one query."""
-    wanted = base_address(address)
-    if "@" not in wanted:
-        return None
-    with hub.session() as s:
-        rows = s.execute(select(TenantPlugin.tenant_id, TenantPlugin.settings).where(
-            TenantPlugin.plugin == "email", TenantPlugin.enabled.is_(True))).all()
-    for tenant_id, settings in rows:
-        if wanted in [str(a).lower() for a in (settings or {}).get("addresses", [])]:
-            return tenant_id, load(dict(settings or {}))
-    return None
+    """The tenant (with the plugin on) whose ``addresses`` include this address."""
+    return address_book(hub).lookup(address)
 
 
 def settings_of(config: PluginConfig) -> EmailSettings:
@@ -81,16 +153,17 @@ def settings_of(config: PluginConfig) -> EmailSettings:
 
 def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: EmailSettings,
             source: str, envelope_from: str | None = None, envelope_to: list[str] | None = None,
-            uid: int | None = None) -> Delivery:
+            uid: int | None = None, parsed: ParsedMail | None = None) -> Delivery:
     """Parse and store one message for one tenant; returns after the commit.
 
     Raises only for transient database trouble (the caller retries later).
     """
-    try:
-        parsed = parse(raw, envelope_from=envelope_from, envelope_to=envelope_to or [],
-                       support_addresses=settings.addresses)
-    except Exception as exc:  # noqa: BLE001 - parse() is total; this is the last safety net
-        return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc))
+    if parsed is None:
+        try:
+            parsed = parse(raw, envelope_from=envelope_from, envelope_to=envelope_to or [],
+                           support_addresses=settings.addresses)
+        except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
+            return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc))
     kind = parsed.classification.kind
     if kind == BOUNCE:
         return record_bounce(hub, tenant_id, parsed, settings)
@@ -107,6 +180,67 @@ def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: Emai
                     parsed=parsed)
     return Delivery(outcome=result.outcome, ticket_id=result.ticket_id,
                     comment_id=result.comment_id, reason=result.reason, kind=kind)
+
+
+@dataclass
+class Received:
+    """One message for one tenant, as a server received it."""
+
+    tenant_id: uuid.UUID
+    raw: bytes
+    settings: EmailSettings
+    source: str
+    envelope_from: str | None = None
+    envelope_to: list[str] = field(default_factory=list)
+    uid: int | None = None
+
+
+def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exception]:
+    """``deliver`` for several messages, the ordinary ones stored with one commit
+    (``HubContext.ingest_many``). Per message: its ``Delivery``, or the transient database error
+    that kept it from being stored (the sender must retry). Every ``Delivery`` is committed.
+    """
+    out: list[Delivery | Exception | None] = [None] * len(items)
+    batch: list[tuple[int, ParsedMail]] = []
+    for i, item in enumerate(items):
+        try:
+            parsed = parse(item.raw, envelope_from=item.envelope_from,
+                           envelope_to=item.envelope_to,
+                           support_addresses=item.settings.addresses)
+        except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
+            out[i] = _park_or_error(hub, item, _why(exc), None)
+            continue
+        kind = parsed.classification.kind
+        if kind in (BOUNCE, AUTO_REPLY):
+            # Rare, and with their own rules: one at a time, as ``deliver`` does.
+            try:
+                out[i] = deliver(hub, item.tenant_id, item.raw, settings=item.settings,
+                                 source=item.source, envelope_from=item.envelope_from,
+                                 envelope_to=item.envelope_to, uid=item.uid, parsed=parsed)
+            except TRANSIENT as exc:
+                out[i] = exc
+            continue
+        batch.append((i, parsed))
+    results = hub.ingest_many([(items[i].tenant_id, parsed.message) for i, parsed in batch])
+    for (i, parsed), result in zip(batch, results, strict=True):
+        if isinstance(result, IngestResult):
+            out[i] = Delivery(outcome=result.outcome, ticket_id=result.ticket_id,
+                              comment_id=result.comment_id, reason=result.reason,
+                              kind=parsed.classification.kind)
+        elif isinstance(result, TRANSIENT):
+            out[i] = result
+        else:  # this message's own fault: parked, the others are stored
+            out[i] = _park_or_error(hub, items[i], _why(result), parsed)
+    return [o if o is not None else RuntimeError("not delivered") for o in out]
+
+
+def _park_or_error(hub: HubContext, item: Received, reason: str,
+                   parsed: ParsedMail | None) -> Delivery | Exception:
+    try:
+        return park(hub, item.tenant_id, item.raw, source=item.source, uid=item.uid,
+                    reason=reason, parsed=parsed)
+    except Exception as exc:  # noqa: BLE001 - even parking failed: the sender retries
+        return exc
 
 
 def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -> Delivery | None:

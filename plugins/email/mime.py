@@ -17,6 +17,9 @@ import re
 from email import policy
 
 SURROGATES = re.compile("[\udc80-\udcff]")
+# In an ASCII header, what only the header registry decodes or rewrites right: RFC 2047 encoded
+# words, comments, quoted strings and escapes.
+PLAIN_UNSAFE = re.compile(r'=\?|[()"\\]')
 CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
     "iso-8859-8-i": "iso-8859-8",
@@ -41,8 +44,14 @@ class Mail:
         self._raw: dict[str, list[str]] = {}
         for key, value in self.msg.raw_items():
             self._raw.setdefault(key.lower(), []).append(str(value))
+        self._decoded: dict[str, list[str]] = {}
 
     def _decode(self, name: str, raw: str) -> str:
+        if raw.isascii() and not PLAIN_UNSAFE.search(raw):
+            # Nothing to decode (no encoded words, no 8-bit bytes) and nothing the header
+            # registry would rewrite (comments, quoting): the text is the header, unfolded.
+            # Most headers of most mail; the registry costs far more than the parse.
+            return " ".join(raw.split())
         if SURROGATES.search(raw):
             # Raw 8-bit bytes in a header (common: UTF-8 without RFC 2047): the parser kept
             # them as surrogates; decode them as UTF-8, else Windows-1252.
@@ -59,12 +68,17 @@ class Mail:
 
     def header(self, name: str) -> str:
         """The first value of a header, decoded, one line; "" when absent."""
-        values = self._raw.get(name.lower())
-        return self._decode(name, values[0]) if values else ""
+        values = self.headers(name)
+        return values[0] if values else ""
 
     def headers(self, name: str) -> list[str]:
-        """Every value of a header (e.g. several From lines), decoded."""
-        return [self._decode(name, v) for v in self._raw.get(name.lower(), [])]
+        """Every value of a header (e.g. several From lines), decoded (once)."""
+        key = name.lower()
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            decoded = [self._decode(name, v) for v in self._raw.get(key, [])]
+            self._decoded[key] = decoded
+        return decoded
 
     def raw_header(self, name: str) -> str:
         """The undecoded header (for Message-IDs, where decoding only does harm); every

@@ -1,57 +1,124 @@
 """The SMTP intake server (aiosmtpd): 250 only after the commit, 451 when the database fails.
 
 RCPT is accepted only for an address some tenant with the plugin enabled lists in ``addresses``
-(``local+tag@domain`` counts as ``local@domain``: the tag is a reply token); others get 550. DATA
-over the tenant's ``max_message_bytes`` gets 552. The database work runs in a thread pool so the
-event loop keeps serving other sessions meanwhile.
+(``local+tag@domain`` counts as ``local@domain``: the tag is a reply token); others get 550. The
+addresses come from an in-memory address book (``delivery.AddressBook``), so RCPT costs no
+database round trip. DATA over the tenant's ``max_message_bytes`` gets 552.
+
+Group commit: DATA hands the message to a storing thread and waits. That thread takes every
+message waiting (up to ``batch_max``), parses them and stores them in ONE transaction, commits
+once, and only then are the sessions answered 250. When a batch fails it is rolled back and each
+message is stored alone: one bad message is parked and the others land; a database that is down
+gets 451 for all of them (the senders retry; nothing is lost).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import signal
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from core.api import BackgroundService, HubContext
-from plugins.email.delivery import TRANSIENT, deliver, settings_of
+from plugins.email.delivery import Delivery, Received, address_book, deliver_many
 from plugins.email.settings import EmailSettings
 
 log = logging.getLogger("hub.email.smtp")
 # The server-wide cap (SIZE in EHLO); each tenant's own limit is checked after DATA.
 SERVER_MAX_BYTES = 50 * 1024 * 1024
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
+BATCH_MAX = 32
+
+
+class Batcher:
+    """Threads that store received messages, as many per transaction as are waiting."""
+
+    def __init__(self, hub: HubContext, *, threads: int = 1, batch_max: int = BATCH_MAX) -> None:
+        self.hub = hub
+        self.batch_max = batch_max
+        self.queue: queue.SimpleQueue[tuple[Received, Future[Delivery | Exception]] | None] = (
+            queue.SimpleQueue())
+        self.threads = [threading.Thread(target=self._run, name=f"smtp-store-{n}", daemon=True)
+                        for n in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, item: Received) -> Future[Delivery | Exception]:
+        future: Future[Delivery | Exception] = Future()
+        self.queue.put((item, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop = False
+            while len(jobs) < self.batch_max:
+                try:
+                    job = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+            self._store(jobs)
+            if stop:
+                return
+
+    def _store(self, jobs: list[tuple[Received, Future[Delivery | Exception]]]) -> None:
+        try:
+            outcomes = deliver_many(self.hub, [item for item, _ in jobs])
+        except Exception as exc:  # noqa: BLE001 - never leave a session waiting
+            log.exception("smtp: storing a batch of %d failed", len(jobs))
+            outcomes = [exc] * len(jobs)
+        for (_, future), outcome in zip(jobs, outcomes, strict=True):
+            future.set_result(outcome)
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 class IntakeHandler:
     """aiosmtpd handler: resolves recipients at RCPT time, stores the message at DATA time."""
 
-    def __init__(self, hub: HubContext, workers: int = 8) -> None:
+    def __init__(self, hub: HubContext, workers: int = 8, *, store_threads: int = 1,
+                 batch_max: int = BATCH_MAX) -> None:
         self.hub = hub
+        self.book = address_book(hub)
+        # For RCPT look-ups when the address book must be read again (a query).
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-db")
-
-    async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+        self.batcher = Batcher(hub, threads=store_threads, batch_max=batch_max)
 
     def _resolve(self, address: str) -> tuple[uuid.UUID, EmailSettings] | None:
         # Through the hook, so the owner of an address is decided in one place.
         tenant_id = self.hub.resolve_tenant("email", address)
         if tenant_id is None:
             return None
-        return tenant_id, settings_of(self.hub.config(tenant_id, "email"))
+        found = self.book.lookup(address)
+        return found if found is not None and found[0] == tenant_id else None
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         """Accept the address only when an enabled tenant owns it."""
         try:
-            found = await self._run(self._resolve, address)
+            if self.book.fresh():
+                found = self._resolve(address)  # in memory: no need to leave the event loop
+            else:
+                loop = asyncio.get_running_loop()
+                found = await loop.run_in_executor(self.executor, self._resolve, address)
         except Exception:  # noqa: BLE001 - database down: the client must retry, never bounce
             log.exception("smtp: resolving %s failed", address)
             return TEMPFAIL
@@ -73,23 +140,22 @@ class IntakeHandler:
             if len(raw) > settings.max_message_bytes:
                 return "552 5.3.4 Message too big for this mailbox"
         mail_from = envelope.mail_from if envelope.mail_from not in (None, "", "<>") else None
-        outcomes = []
-        for tenant_id, (settings, rcpts) in targets.items():
-            try:
-                delivery = await self._run(deliver, self.hub, tenant_id, raw, settings=settings,
-                                           source="smtp", envelope_from=mail_from,
-                                           envelope_to=rcpts)
-            except TRANSIENT:
-                log.exception("smtp: database failure storing a message for %s", tenant_id)
+        futures = [asyncio.wrap_future(self.batcher.submit(Received(
+            tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
+            envelope_from=mail_from, envelope_to=rcpts)))
+            for tenant_id, (settings, rcpts) in targets.items()]
+        outcomes = await asyncio.gather(*futures)
+        replies = []
+        for tenant_id, outcome in zip(targets, outcomes, strict=True):
+            if not isinstance(outcome, Delivery):
+                log.error("smtp: storing a message for %s failed: %r", tenant_id, outcome)
                 return TEMPFAIL
-            except Exception:  # noqa: BLE001 - even parking failed: keep the sender retrying
-                log.exception("smtp: storing a message for %s failed", tenant_id)
-                return TEMPFAIL
-            outcomes.append(f"{delivery.outcome}" + (f" #{delivery.ticket_id}"
-                                                     if delivery.ticket_id else ""))
-        return "250 2.0.0 OK " + ", ".join(outcomes)
+            replies.append(f"{outcome.outcome}" + (f" #{outcome.ticket_id}"
+                                                   if outcome.ticket_id else ""))
+        return "250 2.0.0 OK " + ", ".join(replies)
 
     def close(self) -> None:
+        self.batcher.close()
         self.executor.shutdown(wait=True)
 
 
@@ -106,8 +172,10 @@ class IntakeController(Controller):
     """A Controller whose SMTP instances carry our limits."""
 
     def __init__(self, hub: HubContext, host: str, port: int, *, workers: int = 8,
-                 reuse_port: bool = False) -> None:
-        self.intake = IntakeHandler(hub, workers=workers)
+                 reuse_port: bool = False, store_threads: int = 1,
+                 batch_max: int = BATCH_MAX) -> None:
+        self.intake = IntakeHandler(hub, workers=workers, store_threads=store_threads,
+                                    batch_max=batch_max)
         # With reuse_port, several processes listen on one port and the kernel spreads the
         # connections over them: the way to use more than one core.
         self.reuse_port = reuse_port

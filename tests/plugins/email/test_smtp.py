@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from core.models import Audit, Comment, InboundKey, Ticket
+from plugins.email.delivery import address_book
 from tests.plugins.email.conftest import make_mail
 
 
@@ -104,21 +105,25 @@ class FailingSessions:
 def test_database_outage_gives_451_and_retry_lands_once(hub, smtp_server, mail_tenant,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     failing = FailingSessions(hub.sessions)
+    failing_reads = FailingSessions(hub.read_sessions)
     monkeypatch.setattr(hub, "sessions", failing)
+    monkeypatch.setattr(hub, "read_sessions", failing_reads)
     raw = make_mail(sender="jane@customer.test", to=mail_tenant.address, message_id="outage@c.test")
     with smtplib.SMTP(*smtp_server, timeout=10) as client:
         client.ehlo()
         assert client.mail("jane@customer.test")[0] == 250
         assert client.rcpt(mail_tenant.address)[0] == 250
-        failing.down = True  # the database goes away between RCPT and DATA
+        failing.down = failing_reads.down = True  # the database goes away between RCPT and DATA
         code, reply = client.data(crlf(raw))
     assert code == 451, reply
-    # While down, even RCPT answers 451 (temporary), never 5xx.
+    # RCPT is answered from the address book kept in memory; once that must be read again
+    # while the database is down, RCPT answers 451 (temporary), never 5xx.
+    address_book(hub).invalidate()
     with smtplib.SMTP(*smtp_server, timeout=10) as client:
         client.ehlo()
         client.mail("jane@customer.test")
         assert client.rcpt(mail_tenant.address)[0] == 451
-    failing.down = False
+    failing.down = failing_reads.down = False
     for _ in range(2):  # the sender retries; a second retry must not duplicate
         code, _ = send(smtp_server, raw, sender="jane@customer.test", to=[mail_tenant.address])
         assert code == 250
