@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.models import Audit, OutboxEvent
 from core.permissions import Actor
+
+# Hot paths insert these rows with Core statements (no objects kept in the session).
+AUDIT_TABLE = cast(Table, Audit.__table__)
+OUTBOX_TABLE = cast(Table, OutboxEvent.__table__)
 
 # Event types written to the outbox; the notification and escalation hooks receive them.
 TICKET_CREATED = "ticket.created"
@@ -102,7 +106,7 @@ def audit_many(session: Session, rows: list[tuple[Actor, dict[str, Any]]]) -> No
     if not rows:
         return
     at = now()
-    session.execute(insert(Audit), [
+    session.execute(insert(AUDIT_TABLE), [
         {"tenant_id": actor.tenant_id, "ticket_id": kw.get("ticket_id"), "action": kw["action"],
          "performed_by": actor.user_id, "old_value": _text(kw.get("old")),
          "new_value": _text(kw.get("new")), "details": kw.get("details"), "created_at": at}
@@ -117,7 +121,7 @@ def emit_many(session: Session,
         return
     made = [_event(actor, event_type, tenant_id, ticket_id, payload)
             for actor, event_type, tenant_id, ticket_id, payload in items]
-    session.execute(insert(OutboxEvent), [values for values, _ in made])
+    session.execute(insert(OUTBOX_TABLE), [values for values, _ in made])
     for (actor, *_), (_, event) in zip(items, made, strict=True):
         for listener in list(_listeners):
             listener(session, event, actor)
