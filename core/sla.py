@@ -17,10 +17,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.cache import TenantCache, invalidate_on_change
 from core.calendar import ALWAYS_OPEN, BusinessCalendar
@@ -29,6 +31,8 @@ from core.lifecycle import DONE_STATUSES, OPEN_STATUSES
 from core.models import OutboxEvent, SlaLog, SlaPolicy, SlaState, Ticket
 from core.permissions import Actor
 from core.services import events
+
+STATE_TABLE = cast(Table, SlaState.__table__)
 
 # Spec section 4: per priority (minutes to first response, minutes to resolution).
 DEFAULT_TARGETS: dict[str, tuple[int, int]] = {
@@ -293,8 +297,8 @@ def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
     pending = session.info.get("sla_states_pending", {}).pop(id(ticket), None)
     if pending is not None and event.event_type == events.TICKET_CREATED:
         pending.ticket_id = ticket.id
-        session.add(pending)
         session.info.setdefault("sla_states_made", {})[ticket.id] = pending
+        session.info.setdefault("sla_states_unsaved", []).append(pending)
         return
     recompute(session, ticket, new=event.event_type == events.TICKET_CREATED)
 
@@ -369,6 +373,43 @@ def _describe(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
         "log": [{"id": row.id, "event": row.event, "target": row.target,
                  "event_time": row.event_time, "details": row.details} for row in logs],
     }
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _save_new_clocks_before_flush(session: Session, *_: Any) -> None:
+    save_new_clocks(session)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _save_new_clocks_before_commit(session: Session) -> None:
+    save_new_clocks(session)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_new_clocks(session: Session, _previous: Any) -> None:
+    for key in ("sla_states_unsaved", "sla_states_pending", "sla_states_made"):
+        session.info.pop(key, None)
+
+
+STATE_COLUMNS = [attr.key for attr in sa_inspect(SlaState).column_attrs]
+
+
+def save_new_clocks(session: Session) -> None:
+    """Insert the clocks of the tickets created in this transaction, all in one statement.
+
+    They are written with a Core INSERT (a batch of new tickets costs one statement and no
+    unit-of-work flush), then attached to the session as persistent objects, so that later
+    changes in the same transaction (a rule raising the priority) are saved as UPDATEs.
+    Runs before any flush (so a query in the transaction sees them) and before commit.
+    """
+    states = session.info.pop("sla_states_unsaved", None)
+    if not states:
+        return
+    session.execute(insert(STATE_TABLE), [{key: getattr(state, key) for key in STATE_COLUMNS}
+                                          for state in states])
+    for state in states:
+        make_transient_to_detached(state)
+        session.add(state)
 
 
 events.add_listener(on_event)
