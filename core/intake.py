@@ -11,16 +11,16 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.errors import HubError
 from core.lifecycle import CATEGORIES, PRIORITIES
-from core.models import Comment, ExternalRef, InboundKey, Ticket, User
+from core.models import Comment, ExternalRef, InboundKey, Membership, Ticket, User
 from core.permissions import ADMIN, AGENT, END_USER, Actor, system_actor
 from core.services import events, identity
 from core.services.attachments import AttachmentPolicy, add_attachment
@@ -196,18 +196,156 @@ def ingest(
     The dedupe key row is inserted in the same transaction, so a concurrent second delivery
     fails on the unique constraint and the caller reports it as a duplicate.
     """
-    dup = find_duplicate(session, tenant_id, msg)
-    if dup is not None:
-        return dup
-    if not msg.sender_email:
-        raise HubError("the message has no sender address")
-    # The sender and their role in one query; a first-time sender becomes an end user.
-    user, role = identity.ensure_sender(session, tenant_id, email=msg.sender_email,
-                                        full_name=msg.sender_name, role=END_USER)
+    return ingest_many(session, [(tenant_id, msg)], store=store, policy=policy,
+                       thread_hook=thread_hook, verify_token=verify_token)[0]
+
+
+@dataclass
+class _Batch:
+    """What ``ingest_many`` looked up for a whole batch, and what earlier messages added."""
+
+    keys: dict[tuple[uuid.UUID, str, str], IngestResult]
+    users: dict[str, User]
+    roles: dict[tuple[int, uuid.UUID], str]
+    # (tenant, kind, value) -> (order, ticket): stored references, newest first by ``order``.
+    refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]]
+    participants: set[tuple[int, str]] = field(default_factory=set)
+    order: int = 0
+
+
+def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -> _Batch:
+    """Three queries for the batch: the dedupe keys already stored, the senders with their
+    roles, and the tickets that the messages' references point at."""
+    tenants = list({tid for tid, _ in items})
+    keys: dict[tuple[uuid.UUID, str, str], IngestResult] = {}
+    wanted: dict[tuple[uuid.UUID, str], set[str]] = {}
+    for tid, msg in items:
+        wanted.setdefault((tid, msg.channel), set()).add(msg.dedupe_key[:300])
+    rows = session.scalars(select(InboundKey).where(or_(*(
+        and_(InboundKey.tenant_id == tid, InboundKey.channel == channel,
+             InboundKey.key.in_(sorted(values)))
+        for (tid, channel), values in wanted.items()))))
+    for row in rows:
+        keys[(row.tenant_id, row.channel, row.key)] = IngestResult(
+            outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
+            reason=f"already received as {row.outcome}")
+    emails = sorted({m.sender_email.strip().lower() for _, m in items if m.sender_email})
+    users: dict[str, User] = {}
+    roles: dict[tuple[int, uuid.UUID], str] = {}
+    if emails:
+        for user, member_tenant, role in session.execute(
+                select(User, Membership.tenant_id, Membership.role)
+                .outerjoin(Membership, (Membership.user_id == User.id)
+                           & Membership.tenant_id.in_(tenants))
+                .where(func.lower(User.email).in_(emails))):
+            users[user.email.lower()] = user
+            if role is not None:
+                roles[(user.id, member_tenant)] = role
+    refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]] = {}
+    # The references to follow, and the ids the messages would record (to know which exist).
+    values = sorted({r[:500] for _, m in items
+                     for r in [*m.references[:50], m.message_ref or "",
+                               *(a.lower() for a in m.participants)] if r})
+    if values:
+        kinds = sorted({m.ref_kind for _, m in items} | {"participant"})
+        for ref_tenant, kind, value, ref_id, ticket in session.execute(
+                select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value,
+                       ExternalRef.id, Ticket)
+                .join(Ticket, Ticket.id == ExternalRef.ticket_id)
+                .where(ExternalRef.tenant_id.in_(tenants), ExternalRef.kind.in_(kinds),
+                       ExternalRef.value.in_(values))):
+            if ticket.tenant_id == ref_tenant:
+                refs[(ref_tenant, kind, value)] = (ref_id, ticket)
+    order = max((o for o, _ in refs.values()), default=0)
+    return _Batch(keys=keys, users=users, roles=roles, refs=refs, order=order)
+
+
+def _sender(session: Session, batch: _Batch, tenant_id: uuid.UUID,
+            msg: InboundMessage) -> tuple[User, str]:
+    """The sender and their role; a first-time sender becomes a user and an end user here."""
+    email = identity.normalize_email(msg.sender_email or "")
+    user = batch.users.get(email.lower())
+    if user is None:
+        user = User(email=email, full_name=msg.sender_name or email.split("@")[0], password=None,
+                    is_active=True, date_joined=now())
+        session.add(user)
+        session.flush()
+        batch.users[email.lower()] = user
+    role = batch.roles.get((user.id, tenant_id))
+    if role is None:
+        session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=END_USER, skills={},
+                               available=True, created_at=now()))
+        role = batch.roles[(user.id, tenant_id)] = END_USER
+    return user, role
+
+
+def _thread(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
+            thread_hook: ThreadHook | None,
+            verify_token: TokenVerifier | None) -> tuple[Ticket | None, str]:
+    """``find_thread`` with the references looked up for the whole batch (and those stored by
+    earlier messages of the batch, which are the newest)."""
+    found = [batch.refs[k] for k in ((tenant_id, msg.ref_kind, r[:500])
+                                     for r in msg.references[:50] if r) if k in batch.refs]
+    if found:
+        ticket = resolve_merged(session, max(found, key=lambda hit: hit[0])[1])
+        if ticket.tenant_id == tenant_id:
+            return ticket, "references"
+    return find_thread(session, tenant_id, replace(msg, references=[]),
+                       thread_hook=thread_hook, verify_token=verify_token)
+
+
+def ingest_many(
+    session: Session,
+    items: list[tuple[uuid.UUID, InboundMessage]],
+    *,
+    store: BlobStore,
+    policy: AttachmentPolicy,
+    thread_hook: ThreadHook | None = None,
+    verify_token: TokenVerifier | None = None,
+) -> list[IngestResult]:
+    """``ingest`` for several messages (of any tenants) in the caller's transaction, in order.
+
+    The look-ups that ``ingest`` makes per message (dedupe key, sender and role, referenced
+    ticket) are made once for the batch; what earlier messages of the batch stored counts as
+    stored (a second copy of a message is a duplicate, a reply to a message of the batch is
+    threaded onto its ticket). The dedupe keys, references and audit rows are written at the
+    end, with one statement per table.
+    """
+    batch = _prefetch(session, items)
+    results: list[IngestResult] = []
+    refs: list[dict[str, Any]] = []
+    for tenant_id, msg in items:
+        key = (tenant_id, msg.channel, msg.dedupe_key[:300])
+        dup = batch.keys.get(key)
+        if dup is not None:
+            if dup.outcome != "duplicate":  # an earlier message of this batch
+                dup = IngestResult(outcome="duplicate", ticket_id=dup.ticket_id,
+                                   comment_id=dup.comment_id,
+                                   reason=f"already received as {dup.outcome}")
+            results.append(dup)
+            continue
+        if not msg.sender_email:
+            raise HubError("the message has no sender address")
+        result, new_refs = _store_one(session, batch, tenant_id, msg, store=store, policy=policy,
+                                      thread_hook=thread_hook, verify_token=verify_token)
+        batch.keys[key] = result
+        refs.extend(new_refs)
+        results.append(result)
+    if refs:
+        insert_ignore(session, ExternalRef, refs, ["tenant_id", "kind", "value"], ExternalRef.id)
+    session.flush()
+    return results
+
+
+def _store_one(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
+               store: BlobStore, policy: AttachmentPolicy, thread_hook: ThreadHook | None,
+               verify_token: TokenVerifier | None) -> tuple[IngestResult, list[dict[str, Any]]]:
+    user, role = _sender(session, batch, tenant_id, msg)
     system = system_actor(tenant_id)
-    ticket, reason = find_thread(session, tenant_id, msg, thread_hook=thread_hook,
-                                 verify_token=verify_token)
-    if ticket is not None and not may_add_to(session, ticket, user, role):
+    ticket, reason = _thread(session, batch, tenant_id, msg, thread_hook=thread_hook,
+                             verify_token=verify_token)
+    if ticket is not None and (ticket.id, user.email.lower()) not in batch.participants \
+            and not may_add_to(session, ticket, user, role):
         reason = f"{reason} matched #{ticket.id} but the sender is not on it"
         ticket = None
     actor = Actor(tenant_id=tenant_id, user_id=user.id, role=role or END_USER, email=user.email,
@@ -235,9 +373,19 @@ def ingest(
                  else "Inbound Received", ticket_id=ticket.id, new=reason,
                  details={"channel": msg.channel, "key": msg.dedupe_key[:300], "reason": reason,
                           "comment_id": comment_id})
-    refs = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
-    refs += [("participant", address.lower()) for address in msg.participants]
-    add_refs(session, ticket, refs)
+    refs: list[dict[str, Any]] = []
+    wanted = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
+    wanted += [("participant", address.lower()) for address in msg.participants]
+    for kind, value in wanted:
+        value = value[:500]
+        if (tenant_id, kind, value) in batch.refs:
+            continue  # stored already (unique per tenant, kind and value): the first one stays
+        batch.order += 1
+        batch.refs[(tenant_id, kind, value)] = (batch.order, ticket)
+        if kind == "participant":
+            batch.participants.add((ticket.id, value))
+        refs.append({"tenant_id": tenant_id, "ticket_id": ticket.id, "kind": kind,
+                     "value": value, "meta": {}, "created_at": now()})
     skipped: list[str] = []
     for att in msg.attachments:
         try:
@@ -253,6 +401,5 @@ def ingest(
     session.add(InboundKey(tenant_id=tenant_id, channel=msg.channel, key=msg.dedupe_key[:300],
                            ticket_id=ticket.id, comment_id=comment_id, outcome=outcome,
                            raw_path=store.put(msg.raw) if msg.raw else None, created_at=now()))
-    session.flush()
     return IngestResult(outcome=outcome, ticket_id=ticket.id, comment_id=comment_id,
-                        reason=reason, user_id=user.id, skipped_attachments=skipped)
+                        reason=reason, user_id=user.id, skipped_attachments=skipped), refs

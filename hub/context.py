@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import Keyring
-from core.intake import InboundMessage, IngestResult, find_duplicate, ingest
+from core.intake import InboundMessage, IngestResult, find_duplicate, ingest, ingest_many
 from core.permissions import system_actor
 from core.services import plugins as plugin_service
 from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
@@ -197,18 +197,18 @@ class Hub:
         if len(items) <= 1:
             return [self._ingest_alone(tid, msg) for tid, msg in items]
         hooks: dict[uuid.UUID, Callable[..., int | None]] = {}
+
+        def thread_hook(session: Session, tid: uuid.UUID, msg: InboundMessage) -> int | None:
+            if tid not in hooks:
+                hooks[tid] = self._thread_hook(tid)
+            return hooks[tid](session, tid, msg)
+
         try:
             with self.session() as s:
                 blobs = _DeferredBlobs(self.blob_store)
-                results = []
-                for tenant_id, message in items:
-                    if tenant_id not in hooks:
-                        hooks[tenant_id] = self._thread_hook(tenant_id)
-                    results.append(ingest(s, tenant_id, message, store=blobs,
-                                          policy=self.attachment_policy,
-                                          thread_hook=hooks[tenant_id],
-                                          verify_token=self.verify_ticket_token))
-                s.flush()
+                results = ingest_many(s, items, store=blobs, policy=self.attachment_policy,
+                                      thread_hook=thread_hook,
+                                      verify_token=self.verify_ticket_token)
                 blobs.sync()
         except Exception:  # noqa: BLE001 - which message was it? each alone tells
             log.info("ingest: a batch of %d failed; storing each alone", len(items),
