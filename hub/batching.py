@@ -6,7 +6,8 @@ a transaction: a pooled connection, BEGIN, one statement per table, COMMIT and i
 result. The writer takes whatever is waiting (up to ``max_batch``), writes it all in one
 transaction and answers every request once that transaction has committed. Under no load a
 batch is a single item and the latency is that of a plain transaction; under load a batch is as
-large as the number of requests that arrived while the previous one was being written.
+large as the number of requests that arrived while the previous one was being written (with at
+most ``linger`` of waiting for them, and only when the previous batch held more than one).
 
 If a batch fails, it is rolled back and every item is written again alone, so one bad item gets
 its own error and never costs the others theirs.
@@ -18,6 +19,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -42,11 +44,12 @@ class GroupCommit(Generic[T, R]):
 
     def __init__(self, sessions: sessionmaker[Session],
                  write: Callable[[Session, Sequence[T]], Sequence[R]], *,
-                 max_batch: int = 64, after_commit: Callable[[], None] | None = None,
+                 max_batch: int = 64, linger: float = 0.001, after_commit: Callable[[], None] | None = None,
                  name: str = "group-commit") -> None:
         self._sessions = sessions
         self._write = write
         self._max_batch = max_batch
+        self._linger = linger
         self._after_commit = after_commit
         self._name = name
         self._queue: queue.SimpleQueue[_Job[T] | None] = queue.SimpleQueue()
@@ -80,24 +83,39 @@ class GroupCommit(Generic[T, R]):
                 self._thread.start()
 
     def _run(self) -> None:
+        last = 1
         while True:
             first = self._queue.get()
             if first is None:
                 return
-            jobs = [first]
-            stop = False
-            while len(jobs) < self._max_batch:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                jobs.append(job)
+            jobs, stop = self._gather(first, target=last)
+            last = len(jobs)
             self._write_batch(jobs)
             if stop:
                 return
+
+    def _gather(self, first: _Job[T], *, target: int) -> tuple[list[_Job[T]], bool]:
+        """The first job and whatever else is waiting. Under load (the last batch held more
+        than one item) wait up to ``linger`` seconds for as many as last time: clients that
+        were answered together come back together, and without the wait the batches would
+        alternate between one item and the rest."""
+        jobs = [first]
+        deadline = time.monotonic() + self._linger
+        while len(jobs) < self._max_batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if len(jobs) >= target or left <= 0:
+                    break
+                try:
+                    job = self._queue.get(timeout=left)
+                except queue.Empty:
+                    break
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
 
     def _write_batch(self, jobs: list[_Job[T]]) -> None:
         try:
