@@ -36,7 +36,6 @@ from core.models import (
     AutomationSettings,
     Membership,
     Notification,
-    OutboxEvent,
     Ticket,
     User,
 )
@@ -177,7 +176,7 @@ def _is_staff(session: Session, tenant_id: uuid.UUID, user_id: Any) -> bool:
 # ---------------------------------------------------------------- conditions
 
 
-def _value(ticket: Ticket, event: OutboxEvent | None, name: str) -> Any:
+def _value(ticket: Ticket, event: events.EventLike | None, name: str) -> Any:
     if name in TICKET_FIELDS:
         return getattr(ticket, name)
     payload = event.payload if event is not None else {}
@@ -186,7 +185,7 @@ def _value(ticket: Ticket, event: OutboxEvent | None, name: str) -> Any:
     return payload.get(name)
 
 
-def _holds(cond: dict[str, Any], ticket: Ticket, event: OutboxEvent | None) -> bool:
+def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None) -> bool:
     actual, op, value = _value(ticket, event, cond["field"]), cond["op"], cond.get("value")
     if op == "is_set":
         return actual not in (None, "", [], False)
@@ -205,7 +204,7 @@ def _holds(cond: dict[str, Any], ticket: Ticket, event: OutboxEvent | None) -> b
 
 
 def matches(conditions: list[dict[str, Any]], ticket: Ticket,
-            event: OutboxEvent | None = None) -> bool:
+            event: events.EventLike | None = None) -> bool:
     """All conditions hold for the ticket (and the event that fired the rule)."""
     return all(_holds(c, ticket, event) for c in conditions)
 
@@ -453,7 +452,7 @@ def rules_for(session: Session, tenant_id: uuid.UUID, trigger: str) -> list[Rule
     return [r for r in rows if r.trigger == trigger]
 
 
-def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
+def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
     """Listener: fire the tenant's rules for this event (auto-assignment runs after commit,
     from the outbox: see ``hub.builtin_automation``)."""
     if event.event_type not in EVENT_TRIGGERS or event.ticket_id is None:

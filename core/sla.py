@@ -28,7 +28,7 @@ from core.cache import TenantCache, invalidate_on_change
 from core.calendar import ALWAYS_OPEN, BusinessCalendar
 from core.clock import now
 from core.lifecycle import DONE_STATUSES, OPEN_STATUSES
-from core.models import OutboxEvent, SlaLog, SlaPolicy, SlaState, Ticket
+from core.models import SlaLog, SlaPolicy, SlaState, Ticket
 from core.permissions import Actor
 from core.services import events
 
@@ -287,7 +287,7 @@ RECOMPUTE_ON = (events.TICKET_CREATED, events.TICKET_UPDATED, events.COMMENT_ADD
                 events.TICKET_MERGED)
 
 
-def on_event(session: Session, event: OutboxEvent, actor: Actor) -> None:
+def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
     """Listener: keep the clock and the due moment current as the ticket changes."""
     if event.event_type not in RECOMPUTE_ON or event.ticket_id is None:
         return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
@@ -40,7 +41,33 @@ EVENT_TYPES = (
 # In-process listeners run inside the transaction when an event is emitted (SLA recompute,
 # automation rules). They are core's own machinery, not plugins: plugins see events through
 # the outbox, after commit.
-Listener = Callable[[Session, OutboxEvent, Actor], None]
+
+
+class EventLike(Protocol):
+    """What an in-transaction listener reads of an event: an ``OutboxEvent`` row, or the
+    ``EventView`` that ``emit_many`` passes (no ORM object per event on the hot path)."""
+
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+    @property
+    def ticket_id(self) -> int | None: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """An event written by ``emit_many``, as its listeners see it (it has no id yet)."""
+
+    tenant_id: uuid.UUID
+    ticket_id: int | None
+    event_type: str
+    payload: dict[str, Any]
+
+
+Listener = Callable[[Session, EventLike, Actor], None]
 _listeners: list[Listener] = []
 # Listeners that see a new ticket before its INSERT, to fill in derived columns (the SLA due
 # moment) so that the row is written once, not inserted and then updated.
@@ -119,16 +146,17 @@ def emit_many(session: Session,
     still see each event, as a transient ``OutboxEvent`` without an id."""
     if not items:
         return
-    made = [_event(actor, event_type, tenant_id, ticket_id, payload)
+    rows = [_event_values(actor, event_type, tenant_id, ticket_id, payload)
             for actor, event_type, tenant_id, ticket_id, payload in items]
-    session.execute(insert(OUTBOX_TABLE), [values for values, _ in made])
-    for (actor, *_), (_, event) in zip(items, made, strict=True):
+    session.execute(insert(OUTBOX_TABLE), rows)
+    for (actor, *_), row in zip(items, rows, strict=True):
+        view = EventView(row["tenant_id"], row["ticket_id"], row["event_type"], row["payload"])
         for listener in list(_listeners):
-            listener(session, event, actor)
+            listener(session, view, actor)
 
 
-def _event(actor: Actor, event_type: str, tenant_id: uuid.UUID, ticket_id: int | None,
-           payload: dict[str, Any] | None) -> tuple[dict[str, Any], OutboxEvent]:
+def _event_values(actor: Actor, event_type: str, tenant_id: uuid.UUID, ticket_id: int | None,
+                  payload: dict[str, Any] | None) -> dict[str, Any]:
     body = dict(payload or {})
     body.setdefault("actor_id", actor.user_id)
     body.setdefault("actor_role", actor.role)
@@ -136,7 +164,7 @@ def _event(actor: Actor, event_type: str, tenant_id: uuid.UUID, ticket_id: int |
     values = {"tenant_id": tenant_id, "ticket_id": ticket_id, "event_type": event_type,
               "payload": body, "status": "pending", "attempts": 0, "next_attempt_at": at,
               "done_plugins": {}, "created_at": at}
-    return values, OutboxEvent(**values)
+    return values
 
 
 def emit(
@@ -149,7 +177,7 @@ def emit(
     payload: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write one outbox row and run the in-transaction listeners."""
-    _, event = _event(actor, event_type, tenant_id, ticket_id, payload)
+    event = OutboxEvent(**_event_values(actor, event_type, tenant_id, ticket_id, payload))
     session.add(event)
     for listener in list(_listeners):
         listener(session, event, actor)

@@ -67,8 +67,24 @@ def new_ticket(
     channel: str = "api",
     requester_id: int | None = None,
 ) -> Ticket:
-    """A validated, unsaved ticket; ``create_tickets`` writes it. Touches no database, so a
-    request can be refused (4xx) before it joins a batch."""
+    """A validated, unsaved ticket; ``create_tickets`` writes it."""
+    return Ticket(**ticket_values(actor, subject=subject, description=description,
+                                  category=category, priority=priority, channel=channel,
+                                  requester_id=requester_id))
+
+
+def ticket_values(
+    actor: Actor,
+    *,
+    subject: str,
+    description: str,
+    category: str,
+    priority: str = "Medium",
+    channel: str = "api",
+    requester_id: int | None = None,
+) -> dict[str, Any]:
+    """The validated column values of a new ticket. Touches no database, so a request can be
+    refused (4xx) before it joins a batch."""
     require_writer(actor)
     subject = subject.strip()
     if not subject:
@@ -87,19 +103,10 @@ def new_ticket(
     if owner is None:
         raise Invalid("a ticket needs a requester", field="requester_id")
     at = now()
-    return Ticket(
-        tenant_id=actor.tenant_id,
-        created_by=owner,
-        subject=subject,
-        description=description,
-        category=category,
-        priority=priority,
-        status="New",
-        channel=channel,
-        created_at=at,
-        updated_at=at,
-        sla_breached=False,
-    )
+    return {"tenant_id": actor.tenant_id, "created_by": owner, "subject": subject,
+            "description": description, "category": category, "priority": priority,
+            "status": "New", "channel": channel, "created_at": at, "updated_at": at,
+            "sla_breached": False}
 
 
 def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[Ticket]:

@@ -26,7 +26,7 @@ from core.services.tickets import (
     create_tickets,
     get_ticket,
     list_tickets,
-    new_ticket,
+    ticket_values,
     update_ticket,
 )
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
@@ -66,17 +66,16 @@ async def create(body: TicketCreate, actor: ActorDep, hub: HubDep, request: Requ
         require_staff(actor, "open tickets for someone else")
         ticket = await run_in_threadpool(_create_for, hub, actor, body.requester_email, fields)
     else:
-        new_ticket(actor, **fields)  # validation only: a 4xx never joins a batch
+        values = ticket_values(actor, **fields)  # a 4xx is decided here, never in a batch
         writer: GroupCommit[tuple[Actor, dict[str, Any]], Ticket] = request.app.state.ticket_writer
-        ticket = await writer.submit((actor, fields))
+        ticket = await writer.submit((actor, values))
     response.headers["Location"] = f"/api/v1/support/tickets/{ticket.id}/"
     return ticket
 
 
 def write_tickets(session: Session, items: Sequence[tuple[Actor, dict[str, Any]]]) -> list[Ticket]:
     """The group-commit writer of ``create``: every waiting request's ticket in one flush."""
-    return create_tickets(session, [(actor, new_ticket(actor, **fields))
-                                    for actor, fields in items])
+    return create_tickets(session, [(actor, Ticket(**values)) for actor, values in items])
 
 
 def _create_for(hub: Hub, actor: Actor, email: str, fields: dict[str, Any]) -> Ticket:
