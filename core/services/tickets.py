@@ -135,10 +135,10 @@ def _take_ids(session: Session, tickets: list[Ticket]) -> None:
 
     Tickets that carry their id go in as one executemany of a short, fixed INSERT that psycopg
     caches and prepares. Without ids the ORM sends one multi-row ``INSERT ... RETURNING`` whose
-    text differs with the batch size and is too long for psycopg's cache: parsing it anew costs
-    more than this query.
+    text differs with the batch size and, from three rows on, has too many parameters for
+    psycopg's cache: parsing it anew costs more than this query.
     """
-    if len(tickets) < 2 or session.get_bind().dialect.name != "postgresql":
+    if len(tickets) < 3 or session.get_bind().dialect.name != "postgresql":
         return
     ids = session.scalars(_NEXT_IDS, {"n": len(tickets)}).all()
     for ticket, ticket_id in zip(tickets, sorted(ids), strict=True):
