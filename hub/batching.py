@@ -75,10 +75,11 @@ class GroupCommit(Generic[T, R]):
             thread.join(timeout=10)
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():
             return
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
 
