@@ -57,7 +57,37 @@ def creates(base: str, token: str, total: int, clients: int) -> float:
     return done / (time.perf_counter() - start)
 
 
-def creates_wrk(base: str, token: str, clients: int, seconds: int = 10) -> tuple[float, str]:
+def baseline(clients: int = 16, seconds: int = 5) -> str:
+    """A bare FastAPI POST (``bench/bare_app.py``, one process) under wrk: the machine's ceiling
+    for any Python web service, to read the hub's figures against."""
+    import shutil
+    import subprocess
+    import sys
+
+    from bench.common import ROOT, free_port
+
+    if shutil.which("wrk") is None:
+        return "wrk not installed (apt-get install wrk)"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port",
+                             str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/docs", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        rate, note = creates_wrk(base, "", clients, seconds, path="/tickets/")
+        return f"{rate:.0f} requests/s ({note}, {clients} connections, one process)"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def creates_wrk(base: str, token: str, clients: int, seconds: int = 10,
+                path: str = "/api/v1/support/tickets/") -> tuple[float, str]:
     """Concurrent creates driven by wrk (C, so the client does not eat the server's CPU)."""
     import json
     import re
@@ -73,7 +103,7 @@ def creates_wrk(base: str, token: str, clients: int, seconds: int = 10) -> tuple
                  f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     script.close()
     out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "-s",
-                          script.name, f"{base}/api/v1/support/tickets/"],
+                          script.name, f"{base}{path}"],
                          capture_output=True, text=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -130,7 +160,11 @@ def main() -> None:
     ap.add_argument("--creates", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2, help="API processes")
+    ap.add_argument("--baseline", action="store_true",
+                    help="first time a bare FastAPI POST with wrk, to calibrate the machine")
     args = ap.parse_args()
+    if args.baseline:
+        print(f"baseline: bare FastAPI POST, no database: {baseline()}")
     url = fresh_database(args.database_url, "hub_bench_api")
     try:
         token, tenant_id, user_id, agent_id = setup(url)
