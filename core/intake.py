@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -27,7 +27,7 @@ from core.services.attachments import AttachmentPolicy, add_attachment
 from core.services.comments import add_comment
 from core.services.merge import resolve_merged
 from core.services.once import insert_ignore
-from core.services.tickets import create_ticket
+from core.services.tickets import create_tickets, new_ticket
 from core.storage import BlobStore
 
 SUBJECT_TOKEN = re.compile(r"\[#(\d{1,18})\]")
@@ -209,6 +209,7 @@ class _Batch:
     roles: dict[tuple[int, uuid.UUID], str]
     # (tenant, kind, value) -> (order, ticket): stored references, newest first by ``order``.
     refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]]
+    # (id() of the ticket object, address): participants recorded by this batch.
     participants: set[tuple[int, str]] = field(default_factory=set)
     order: int = 0
 
@@ -303,77 +304,109 @@ def ingest_many(
     thread_hook: ThreadHook | None = None,
     verify_token: TokenVerifier | None = None,
 ) -> list[IngestResult]:
-    """``ingest`` for several messages (of any tenants) in the caller's transaction, in order.
+    """``ingest`` for several messages (of any tenants) in the caller's transaction.
 
     The look-ups that ``ingest`` makes per message (dedupe key, sender and role, referenced
-    ticket) are made once for the batch; what earlier messages of the batch stored counts as
-    stored (a second copy of a message is a duplicate, a reply to a message of the batch is
-    threaded onto its ticket). The dedupe keys, references and audit rows are written at the
-    end, with one statement per table.
+    ticket) are made once for the batch, and what earlier messages of the batch did counts: a
+    second copy of a message is a duplicate, a reply to a message of the batch threads onto its
+    ticket, a new sender is created once. Then the new tickets are written together
+    (``create_tickets``), the comments in order, and the audit rows, references and dedupe keys
+    with one statement per table.
     """
     batch = _prefetch(session, items)
-    results: list[IngestResult] = []
-    refs: list[dict[str, Any]] = []
+    plans: list[_Plan | IngestResult] = []
     for tenant_id, msg in items:
         key = (tenant_id, msg.channel, msg.dedupe_key[:300])
-        dup = batch.keys.get(key)
-        if dup is not None:
-            if dup.outcome != "duplicate":  # an earlier message of this batch
-                dup = IngestResult(outcome="duplicate", ticket_id=dup.ticket_id,
-                                   comment_id=dup.comment_id,
-                                   reason=f"already received as {dup.outcome}")
-            results.append(dup)
+        earlier = batch.keys.get(key)
+        if earlier is not None:
+            plans.append(earlier)
             continue
         if not msg.sender_email:
             raise HubError("the message has no sender address")
-        result, new_refs = _store_one(session, batch, tenant_id, msg, store=store, policy=policy,
-                                      thread_hook=thread_hook, verify_token=verify_token)
-        batch.keys[key] = result
-        refs.extend(new_refs)
-        results.append(result)
+        plan = _plan(session, batch, tenant_id, msg, thread_hook=thread_hook,
+                     verify_token=verify_token)
+        batch.keys[key] = plan.duplicate
+        plans.append(plan)
+    todo = [p for p in plans if isinstance(p, _Plan)]
+    create_tickets(session, [(system_actor(p.tenant_id), p.ticket) for p in todo if p.new])
+    audits: list[tuple[Actor, dict[str, Any]]] = []
+    keys: list[dict[str, Any]] = []
+    for plan in todo:
+        _write(session, plan, store=store, policy=policy)
+        plan.duplicate.ticket_id = plan.ticket.id
+        plan.duplicate.comment_id = plan.comment_id
+        outcome = "ticket" if plan.new else "comment"
+        audits.append((system_actor(plan.tenant_id), {
+            "action": "Inbound Threaded" if outcome == "comment" else "Inbound Received",
+            "ticket_id": plan.ticket.id, "new": plan.reason,
+            "details": {"channel": plan.msg.channel, "key": plan.msg.dedupe_key[:300],
+                        "reason": plan.reason, "comment_id": plan.comment_id}}))
+        keys.append({"tenant_id": plan.tenant_id, "channel": plan.msg.channel,
+                     "key": plan.msg.dedupe_key[:300], "ticket_id": plan.ticket.id,
+                     "comment_id": plan.comment_id, "outcome": outcome,
+                     "raw_path": store.put(plan.msg.raw) if plan.msg.raw else None,
+                     "created_at": now()})
+    events.audit_many(session, audits)
+    refs = [{**row, "ticket_id": plan.ticket.id} for plan in todo for row in plan.refs]
     if refs:
         insert_ignore(session, ExternalRef, refs, ["tenant_id", "kind", "value"], ExternalRef.id)
+    if keys:
+        session.execute(insert(InboundKey), keys)
     session.flush()
+    results = []
+    for done in plans:
+        if isinstance(done, IngestResult):  # a duplicate (of a stored or an earlier message)
+            results.append(IngestResult(outcome="duplicate", ticket_id=done.ticket_id,
+                                        comment_id=done.comment_id, reason=done.reason))
+        else:
+            results.append(IngestResult(
+                outcome="ticket" if done.new else "comment", ticket_id=done.ticket.id,
+                comment_id=done.comment_id, reason=done.reason, user_id=done.user.id,
+                skipped_attachments=done.skipped))
     return results
 
 
-def _store_one(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
-               store: BlobStore, policy: AttachmentPolicy, thread_hook: ThreadHook | None,
-               verify_token: TokenVerifier | None) -> tuple[IngestResult, list[dict[str, Any]]]:
+@dataclass
+class _Plan:
+    """What one message of a batch becomes: a new ticket or a comment on ``ticket``."""
+
+    tenant_id: uuid.UUID
+    msg: InboundMessage
+    user: User
+    role: str
+    ticket: Ticket
+    new: bool
+    reason: str
+    # What a later copy of this message is told (ids filled in once written).
+    duplicate: IngestResult
+    refs: list[dict[str, Any]] = field(default_factory=list)
+    comment_id: int | None = None
+    skipped: list[str] = field(default_factory=list)
+
+
+def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
+          thread_hook: ThreadHook | None, verify_token: TokenVerifier | None) -> _Plan:
     user, role = _sender(session, batch, tenant_id, msg)
-    system = system_actor(tenant_id)
     ticket, reason = _thread(session, batch, tenant_id, msg, thread_hook=thread_hook,
                              verify_token=verify_token)
-    if ticket is not None and (ticket.id, user.email.lower()) not in batch.participants \
+    if ticket is not None and (id(ticket), user.email.lower()) not in batch.participants \
             and not may_add_to(session, ticket, user, role):
-        reason = f"{reason} matched #{ticket.id} but the sender is not on it"
+        which = f"#{ticket.id}" if ticket.id is not None else "a ticket opened in this batch"
+        reason = f"{reason} matched {which} but the sender is not on it"
         ticket = None
-    actor = Actor(tenant_id=tenant_id, user_id=user.id, role=role or END_USER, email=user.email,
-                  name=user.full_name)
-    body = msg.body.strip() or "(no text)"
-    comment_id: int | None = None
+    new = ticket is None
     if ticket is None:
+        body = msg.body.strip() or "(no text)"
         subject = (msg.subject or "").strip() or body.splitlines()[0][:120] or "(no subject)"
         category = msg.category if msg.category in CATEGORIES else "Other"
         priority = msg.priority if msg.priority in PRIORITIES else "Medium"
-        ticket = create_ticket(session, system, subject=subject[:255], description=body,
-                               category=category, priority=priority, channel=msg.channel,
-                               requester_id=user.id)
-        outcome = "ticket"
-    else:
-        # Staff replying through a channel act as themselves; others through the system.
-        comment_actor = actor if role in (AGENT, ADMIN) else system
-        row = add_comment(session, comment_actor, ticket, comment=body,
-                          is_internal=msg.internal and role in (AGENT, ADMIN),
-                          channel=msg.channel, author_id=user.id,
-                          extra={"automated": msg.is_automated})
-        comment_id = row.id
-        outcome = "comment"
-    events.audit(session, system, action="Inbound Threaded" if outcome == "comment"
-                 else "Inbound Received", ticket_id=ticket.id, new=reason,
-                 details={"channel": msg.channel, "key": msg.dedupe_key[:300], "reason": reason,
-                          "comment_id": comment_id})
-    refs: list[dict[str, Any]] = []
+        ticket = new_ticket(system_actor(tenant_id), subject=subject[:255], description=body,
+                            category=category, priority=priority, channel=msg.channel,
+                            requester_id=user.id)
+    plan = _Plan(tenant_id=tenant_id, msg=msg, user=user, role=role, ticket=ticket, new=new,
+                 reason=reason, duplicate=IngestResult(
+                     outcome="duplicate", ticket_id=None,
+                     reason=f"already received as {'ticket' if new else 'comment'}"))
     wanted = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
     wanted += [("participant", address.lower()) for address in msg.participants]
     for kind, value in wanted:
@@ -383,23 +416,35 @@ def _store_one(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: Inbou
         batch.order += 1
         batch.refs[(tenant_id, kind, value)] = (batch.order, ticket)
         if kind == "participant":
-            batch.participants.add((ticket.id, value))
-        refs.append({"tenant_id": tenant_id, "ticket_id": ticket.id, "kind": kind,
-                     "value": value, "meta": {}, "created_at": now()})
-    skipped: list[str] = []
+            batch.participants.add((id(ticket), value))
+        plan.refs.append({"tenant_id": tenant_id, "kind": kind, "value": value, "meta": {},
+                          "created_at": now()})
+    return plan
+
+
+def _write(session: Session, plan: _Plan, *, store: BlobStore, policy: AttachmentPolicy) -> None:
+    """The comment of a reply, and the attachments of either (the new tickets exist by now)."""
+    msg, ticket, user, role = plan.msg, plan.ticket, plan.user, plan.role
+    system = system_actor(plan.tenant_id)
+    if not plan.new:
+        # Staff replying through a channel act as themselves; others through the system.
+        actor = Actor(tenant_id=plan.tenant_id, user_id=user.id, role=role, email=user.email,
+                      name=user.full_name)
+        row = add_comment(session, actor if role in (AGENT, ADMIN) else system, ticket,
+                          comment=msg.body.strip() or "(no text)",
+                          is_internal=msg.internal and role in (AGENT, ADMIN),
+                          channel=msg.channel, author_id=user.id,
+                          extra={"automated": msg.is_automated})
+        plan.comment_id = row.id
     for att in msg.attachments:
         try:
             with session.begin_nested():
                 add_attachment(session, system, ticket, file_name=att.file_name, data=att.data,
                                store=store, policy=policy, uploaded_by=user.id,
-                               comment_id=comment_id, emit_event=False)
+                               comment_id=plan.comment_id, emit_event=False)
         except HubError as exc:
-            skipped.append(f"{att.file_name}: {exc.message}")
-    if skipped:
+            plan.skipped.append(f"{att.file_name}: {exc.message}")
+    if plan.skipped:
         add_comment(session, system, ticket, is_internal=True, author_id=user.id,
-                    comment="Attachments not kept:\n" + "\n".join(skipped), channel=msg.channel)
-    session.add(InboundKey(tenant_id=tenant_id, channel=msg.channel, key=msg.dedupe_key[:300],
-                           ticket_id=ticket.id, comment_id=comment_id, outcome=outcome,
-                           raw_path=store.put(msg.raw) if msg.raw else None, created_at=now()))
-    return IngestResult(outcome=outcome, ticket_id=ticket.id, comment_id=comment_id,
-                        reason=reason, user_id=user.id, skipped_attachments=skipped), refs
+                    comment="Attachments not kept:\n" + "\n".join(plan.skipped),
+                    channel=msg.channel)
