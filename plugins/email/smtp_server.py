@@ -20,8 +20,9 @@ import queue
 import re
 import signal
 import threading
+import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -39,57 +40,76 @@ BATCH_MAX = 32
 
 
 class Batcher:
-    """Threads that store received messages, as many per transaction as are waiting."""
+    """Threads that store received messages, as many per transaction as are waiting.
 
-    def __init__(self, hub: HubContext, *, threads: int = 1, batch_max: int = BATCH_MAX) -> None:
+    Under no load a batch is one message, stored at once. Under load (the previous batch held
+    more than one) the thread also waits up to ``linger`` seconds for more, so that batches do
+    not alternate between one message and all the others.
+    """
+
+    def __init__(self, hub: HubContext, *, threads: int = 1, batch_max: int = BATCH_MAX,
+                 linger: float = 0.001) -> None:
         self.hub = hub
         self.batch_max = batch_max
-        self.queue: queue.SimpleQueue[tuple[Received, Future[Delivery | Exception]] | None] = (
-            queue.SimpleQueue())
+        self.linger = linger
+        self.queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.threads = [threading.Thread(target=self._run, name=f"smtp-store-{n}", daemon=True)
                         for n in range(threads)]
         for thread in self.threads:
             thread.start()
 
-    def submit(self, item: Received) -> Future[Delivery | Exception]:
-        future: Future[Delivery | Exception] = Future()
-        self.queue.put((item, future))
-        return future
+    async def store(self, item: Received) -> Delivery | Exception:
+        """Store the message with whatever else is waiting; returns after the commit."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Delivery | Exception] = loop.create_future()
+        self.queue.put((item, loop, future))
+        return await future
 
     def _run(self) -> None:
+        previous = 0
         while True:
             first = self.queue.get()
             if first is None:
                 return
-            jobs = [first]
-            stop = False
+            jobs, stop = [first], False
+            deadline = time.monotonic() + self.linger if previous > 1 else 0.0
             while len(jobs) < self.batch_max:
                 try:
-                    job = self.queue.get_nowait()
+                    wait = deadline - time.monotonic()
+                    job = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
                 except queue.Empty:
                     break
                 if job is None:
                     stop = True
                     break
                 jobs.append(job)
+            previous = len(jobs)
             self._store(jobs)
             if stop:
                 return
 
-    def _store(self, jobs: list[tuple[Received, Future[Delivery | Exception]]]) -> None:
+    def _store(self, jobs: list[_Job]) -> None:
         try:
-            outcomes = deliver_many(self.hub, [item for item, _ in jobs])
+            outcomes = deliver_many(self.hub, [item for item, _, _ in jobs])
         except Exception as exc:  # noqa: BLE001 - never leave a session waiting
             log.exception("smtp: storing a batch of %d failed", len(jobs))
             outcomes = [exc] * len(jobs)
-        for (_, future), outcome in zip(jobs, outcomes, strict=True):
-            future.set_result(outcome)
+        for (_, loop, future), outcome in zip(jobs, outcomes, strict=True):
+            loop.call_soon_threadsafe(_resolve, future, outcome)
 
     def close(self) -> None:
         for _ in self.threads:
             self.queue.put(None)
         for thread in self.threads:
             thread.join()
+
+
+_Job = tuple[Received, asyncio.AbstractEventLoop, "asyncio.Future[Delivery | Exception]"]
+
+
+def _resolve(future: asyncio.Future[Delivery | Exception], outcome: Delivery | Exception) -> None:
+    if not future.done():  # the session may have gone (client hung up, server stopping)
+        future.set_result(outcome)
 
 
 class IntakeHandler:
@@ -145,11 +165,13 @@ class IntakeHandler:
             if len(raw) > settings.max_message_bytes:
                 return "552 5.3.4 Message too big for this mailbox"
         mail_from = envelope.mail_from if envelope.mail_from not in (None, "", "<>") else None
-        futures = [asyncio.wrap_future(self.batcher.submit(Received(
+        stores = [self.batcher.store(Received(
             tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
-            envelope_from=mail_from, envelope_to=rcpts)))
+            envelope_from=mail_from, envelope_to=rcpts))
             for tenant_id, (settings, rcpts) in targets.items()]
-        outcomes = await asyncio.gather(*futures)
+        if not stores:  # aiosmtpd asks for a recipient first; never here
+            return "503 5.5.1 Error: need RCPT command"
+        outcomes = await asyncio.gather(*stores) if len(stores) > 1 else [await stores[0]]
         replies = []
         for tenant_id, outcome in zip(targets, outcomes, strict=True):
             if not isinstance(outcome, Delivery):
