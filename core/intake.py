@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.errors import HubError
 from core.lifecycle import CATEGORIES, PRIORITIES
-from core.models import Comment, ExternalRef, InboundKey, Membership, Ticket, User
+from core.models import (
+    Comment,
+    ExternalRef,
+    InboundKey,
+    Membership,
+    SlaState,
+    Ticket,
+    User,
+)
 from core.permissions import ADMIN, AGENT, END_USER, Actor, system_actor
 from core.services import events, identity
 from core.services.attachments import AttachmentPolicy, add_attachment
@@ -212,6 +220,7 @@ class _Batch:
     # (id() of the ticket object, address): participants recorded by this batch.
     participants: set[tuple[int, str]] = field(default_factory=set)
     order: int = 0
+    keep: list[Any] = field(default_factory=list)
 
 
 def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -> _Batch:
@@ -243,6 +252,7 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
             if role is not None:
                 roles[(user.id, member_tenant)] = role
     refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]] = {}
+    keep: list[Any] = []
     # The references to follow, and the ids the messages would record (to know which exist).
     values = sorted({r[:500] for _, m in items
                      for r in [*m.references[:50], m.message_ref or "",
@@ -257,8 +267,14 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
                        ExternalRef.value.in_(values))):
             if ticket.tenant_id == ref_tenant:
                 refs[(ref_tenant, kind, value)] = (ref_id, ticket)
+        replied = sorted({t.id for _, t in refs.values()})
+        if replied:
+            # A reply moves its ticket's SLA clock: load those clocks now, in one query, into
+            # the session (``core.sla`` then finds each there instead of selecting it).
+            # (The session holds loaded objects weakly: the batch keeps them.)
+            keep.extend(session.scalars(select(SlaState).where(SlaState.ticket_id.in_(replied))))
     order = max((o for o, _ in refs.values()), default=0)
-    return _Batch(keys=keys, users=users, roles=roles, refs=refs, order=order)
+    return _Batch(keys=keys, users=users, roles=roles, refs=refs, order=order, keep=keep)
 
 
 def _sender(session: Session, batch: _Batch, tenant_id: uuid.UUID,
