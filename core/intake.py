@@ -12,9 +12,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -223,48 +223,74 @@ class _Batch:
     keep: list[Any] = field(default_factory=list)
 
 
+# The batch's queries, built once: building a statement and its cache key costs more than
+# running it here (expanding parameters take the lists).
+_KEYS = select(InboundKey).where(
+    InboundKey.tenant_id == bindparam("tenant"), InboundKey.channel == bindparam("channel"),
+    InboundKey.key.in_(bindparam("keys", expanding=True)))
+_SENDERS = (select(User, Membership.tenant_id, Membership.role)
+            .outerjoin(Membership, (Membership.user_id == User.id)
+                       & Membership.tenant_id.in_(bindparam("tenants", expanding=True)))
+            .where(func.lower(User.email).in_(bindparam("emails", expanding=True))))
+_REFS = (select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value, ExternalRef.id,
+                Ticket)
+         .join(Ticket, Ticket.id == ExternalRef.ticket_id)
+         .where(ExternalRef.tenant_id.in_(bindparam("tenants", expanding=True)),
+                ExternalRef.kind.in_(bindparam("kinds", expanding=True)),
+                ExternalRef.value.in_(bindparam("values", expanding=True))))
+_INSERT_KEYS = insert(cast(Table, InboundKey.__table__))
+_INSERT_REFS: dict[str, Any] = {}
+
+
+def _insert_refs(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` into the external refs (unique per tenant, kind and
+    value: the first one stays), built once per dialect."""
+    stmt = _INSERT_REFS.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _INSERT_REFS[dialect] = make(cast(Table, ExternalRef.__table__)).on_conflict_do_nothing(
+            index_elements=["tenant_id", "kind", "value"])
+    return stmt
+
+
+_CLOCKS = select(SlaState).where(SlaState.ticket_id.in_(bindparam("tickets", expanding=True)))
+
+
 def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -> _Batch:
     """Three queries for the batch: the dedupe keys already stored, the senders with their
-    roles, and the tickets that the messages' references point at."""
-    tenants = list({tid for tid, _ in items})
+    roles, and the tickets that the messages' references point at (with their SLA clocks)."""
+    tenants = sorted({tid for tid, _ in items})
     keys: dict[tuple[uuid.UUID, str, str], IngestResult] = {}
     wanted: dict[tuple[uuid.UUID, str], set[str]] = {}
     for tid, msg in items:
         wanted.setdefault((tid, msg.channel), set()).add(msg.dedupe_key[:300])
-    rows = session.scalars(select(InboundKey).where(or_(*(
-        and_(InboundKey.tenant_id == tid, InboundKey.channel == channel,
-             InboundKey.key.in_(sorted(values)))
-        for (tid, channel), values in wanted.items()))))
-    for row in rows:
-        keys[(row.tenant_id, row.channel, row.key)] = IngestResult(
-            outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
-            reason=f"already received as {row.outcome}")
+    for (tid, channel), values in wanted.items():
+        for row in session.scalars(_KEYS, {"tenant": tid, "channel": channel,
+                                           "keys": sorted(values)}):
+            keys[(row.tenant_id, row.channel, row.key)] = IngestResult(
+                outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
+                reason=f"already received as {row.outcome}")
     emails = sorted({m.sender_email.strip().lower() for _, m in items if m.sender_email})
     users: dict[str, User] = {}
     roles: dict[tuple[int, uuid.UUID], str] = {}
     if emails:
         for user, member_tenant, role in session.execute(
-                select(User, Membership.tenant_id, Membership.role)
-                .outerjoin(Membership, (Membership.user_id == User.id)
-                           & Membership.tenant_id.in_(tenants))
-                .where(func.lower(User.email).in_(emails))):
+                _SENDERS, {"tenants": tenants, "emails": emails}):
             users[user.email.lower()] = user
             if role is not None:
                 roles[(user.id, member_tenant)] = role
     refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]] = {}
     keep: list[Any] = []
     # The references to follow, and the ids the messages would record (to know which exist).
-    values = sorted({r[:500] for _, m in items
-                     for r in [*m.references[:50], m.message_ref or "",
-                               *(a.lower() for a in m.participants)] if r})
-    if values:
+    ref_values = sorted({r[:500] for _, m in items
+                         for r in [*m.references[:50], m.message_ref or "",
+                                   *(a.lower() for a in m.participants)] if r})
+    if ref_values:
         kinds = sorted({m.ref_kind for _, m in items} | {"participant"})
         for ref_tenant, kind, value, ref_id, ticket in session.execute(
-                select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value,
-                       ExternalRef.id, Ticket)
-                .join(Ticket, Ticket.id == ExternalRef.ticket_id)
-                .where(ExternalRef.tenant_id.in_(tenants), ExternalRef.kind.in_(kinds),
-                       ExternalRef.value.in_(values))):
+                _REFS, {"tenants": tenants, "kinds": kinds, "values": ref_values}):
             if ticket.tenant_id == ref_tenant:
                 refs[(ref_tenant, kind, value)] = (ref_id, ticket)
         replied = sorted({t.id for _, t in refs.values()})
@@ -272,7 +298,7 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
             # A reply moves its ticket's SLA clock: load those clocks now, in one query, into
             # the session (``core.sla`` then finds each there instead of selecting it).
             # (The session holds loaded objects weakly: the batch keeps them.)
-            keep.extend(session.scalars(select(SlaState).where(SlaState.ticket_id.in_(replied))))
+            keep.extend(session.scalars(_CLOCKS, {"tickets": replied}))
     order = max((o for o, _ in refs.values()), default=0)
     return _Batch(keys=keys, users=users, roles=roles, refs=refs, order=order, keep=keep)
 
@@ -364,11 +390,12 @@ def ingest_many(
                      "created_at": now()})
     events.audit_many(session, audits)
     refs = [{**row, "ticket_id": plan.ticket.id} for plan in todo for row in plan.refs]
-    if refs:
-        insert_ignore(session, ExternalRef, refs, ["tenant_id", "kind", "value"], ExternalRef.id)
-    if keys:
-        session.execute(insert(InboundKey), keys)
     session.flush()
+    connection = session.connection()
+    if refs:
+        connection.execute(_insert_refs(connection.dialect.name), refs)
+    if keys:
+        connection.execute(_INSERT_KEYS, keys)
     results = []
     for done in plans:
         if isinstance(done, IngestResult):  # a duplicate (of a stored or an earlier message)
