@@ -392,6 +392,7 @@ def _forget_new_clocks(session: Session, _previous: Any) -> None:
 
 
 STATE_COLUMNS = [attr.key for attr in sa_inspect(SlaState).column_attrs]
+_INSERT_STATES = insert(STATE_TABLE)  # built once; see save_new_clocks
 
 
 def save_new_clocks(session: Session) -> None:
@@ -405,7 +406,7 @@ def save_new_clocks(session: Session) -> None:
     states = session.info.pop("sla_states_unsaved", None)
     if not states:
         return
-    session.execute(insert(STATE_TABLE), [{key: getattr(state, key) for key in STATE_COLUMNS}
+    session.execute(_INSERT_STATES, [{key: getattr(state, key) for key in STATE_COLUMNS}
                                           for state in states])
     for state in states:
         make_transient_to_detached(state)

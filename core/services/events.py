@@ -17,6 +17,9 @@ from core.permissions import Actor
 # Hot paths insert these rows with Core statements (no objects kept in the session).
 AUDIT_TABLE = cast(Table, Audit.__table__)
 OUTBOX_TABLE = cast(Table, OutboxEvent.__table__)
+# Built once: constructing a statement and its cache key costs more than running it.
+_INSERT_AUDIT = insert(AUDIT_TABLE)
+_INSERT_OUTBOX = insert(OUTBOX_TABLE)
 
 # Event types written to the outbox; the notification and escalation hooks receive them.
 TICKET_CREATED = "ticket.created"
@@ -133,7 +136,7 @@ def audit_many(session: Session, rows: list[tuple[Actor, dict[str, Any]]]) -> No
     if not rows:
         return
     at = now()
-    session.execute(insert(AUDIT_TABLE), [
+    session.execute(_INSERT_AUDIT, [
         {"tenant_id": actor.tenant_id, "ticket_id": kw.get("ticket_id"), "action": kw["action"],
          "performed_by": actor.user_id, "old_value": _text(kw.get("old")),
          "new_value": _text(kw.get("new")), "details": kw.get("details"), "created_at": at}
@@ -148,7 +151,7 @@ def emit_many(session: Session,
         return
     rows = [_event_values(actor, event_type, tenant_id, ticket_id, payload)
             for actor, event_type, tenant_id, ticket_id, payload in items]
-    session.execute(insert(OUTBOX_TABLE), rows)
+    session.execute(_INSERT_OUTBOX, rows)
     for (actor, *_), row in zip(items, rows, strict=True):
         view = EventView(row["tenant_id"], row["ticket_id"], row["event_type"], row["payload"])
         for listener in list(_listeners):

@@ -7,10 +7,11 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, and_, insert, or_, select, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import lifecycle
 from core.clock import now
@@ -116,11 +117,14 @@ def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[
     creation listeners (the SLA due moment) fill in derived columns first, so no row is
     updated right after it is inserted.
     """
-    for _, ticket in items:
+    tickets = [ticket for _, ticket in items]
+    for ticket in tickets:
         events.before_create(session, ticket)
-    _take_ids(session, [ticket for _, ticket in items])
-    session.add_all([ticket for _, ticket in items])
-    session.flush()
+    if _take_ids(session, tickets):
+        _insert_numbered(session, tickets)
+    else:
+        session.add_all(tickets)
+        session.flush()
     events.audit_many(session, [
         (actor, {"action": "Ticket Created", "ticket_id": ticket.id, "new": ticket.subject,
                  "details": {"channel": ticket.channel}}) for actor, ticket in items])
@@ -130,23 +134,43 @@ def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[
     return [ticket for _, ticket in items]
 
 
-def _take_ids(session: Session, tickets: list[Ticket]) -> None:
-    """On PostgreSQL, number a batch of new tickets from their sequence in one round trip.
+def _take_ids(session: Session, tickets: list[Ticket]) -> bool:
+    """On PostgreSQL, number a batch of three or more new tickets from their sequence in one
+    round trip; False otherwise (the ORM's INSERT ... RETURNING of one or two rows is cheaper).
 
-    Tickets that carry their id go in as one executemany of a short, fixed INSERT that psycopg
-    caches and prepares. Without ids the ORM sends one multi-row ``INSERT ... RETURNING`` whose
-    text differs with the batch size and, from three rows on, has too many parameters for
-    psycopg's cache: parsing it anew costs more than this query.
+    Numbered tickets go in as one executemany of a short, fixed INSERT that psycopg caches and
+    prepares (``_insert_numbered``). Without ids the ORM sends a multi-row ``INSERT ...
+    RETURNING`` whose text changes with the batch size and, from three rows on, has too many
+    parameters for psycopg's statement cache: it is parsed anew every time.
     """
     if len(tickets) < 3 or session.get_bind().dialect.name != "postgresql":
-        return
+        return False
     ids = session.scalars(_NEXT_IDS, {"n": len(tickets)}).all()
     for ticket, ticket_id in zip(tickets, sorted(ids), strict=True):
         ticket.id = ticket_id
+    return True
+
+
+def _insert_numbered(session: Session, tickets: list[Ticket]) -> None:
+    """Insert tickets that have their ids with one Core statement, then attach them to the session
+    as persistent objects: no unit-of-work flush, and later changes are still saved as UPDATEs."""
+    rows = []
+    for ticket in tickets:
+        loaded = ticket.__dict__
+        for key in _TICKET_COLUMNS:
+            if key not in loaded:
+                setattr(ticket, key, None)  # loaded as None, so nothing is expired later
+        rows.append({key: loaded[key] for key in _TICKET_COLUMNS})
+    session.execute(_INSERT_TICKETS, rows)
+    for ticket in tickets:
+        make_transient_to_detached(ticket)
+        session.add(ticket)
 
 
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('support_tickets', 'id')) "
                  "FROM generate_series(1, :n)")
+_TICKET_COLUMNS = [attr.key for attr in sa_inspect(Ticket).column_attrs]
+_INSERT_TICKETS = insert(cast(Table, Ticket.__table__))
 
 
 def _staff_member(session: Session, actor: Actor, user_id: int) -> None:
