@@ -68,13 +68,11 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
           port: Annotated[int | None, typer.Option(help="TCP port")] = None,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
     """Run the HTTP API and web console."""
-    import uvicorn
-
+    from hub import serve as serving
     from hub.settings import Settings
 
     settings = Settings()
-    uvicorn.run("hub.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", access_log=False)
+    serving.run(host or settings.host, port or settings.port, workers=workers)
 
 
 @app.command()

@@ -1,0 +1,70 @@
+"""``hub serve``: the HTTP API in one or more uvicorn processes.
+
+With several workers, each process opens its own listening socket on the port with SO_REUSEPORT,
+and the kernel spreads new connections evenly over them. uvicorn's own ``--workers`` shares one
+socket instead: whichever process wakes first accepts every connection waiting, so a burst of
+clients can all land on one process while the other idles. Even spreading matters here because
+each process writes new tickets in group commits (``hub.batching``), and a batch is cheaper per
+ticket the more clients share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+
+log = logging.getLogger("hub.serve")
+APP = "hub.asgi:app"
+
+
+def run(host: str, port: int, workers: int = 1) -> None:
+    """Serve until SIGINT or SIGTERM; with ``workers > 1``, one process per worker."""
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info",
+                    access_log=False)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(host, port), name=f"hub-api-{n}")
+             for n in range(workers)]
+    for proc in procs:
+        proc.start()
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # A worker that dies takes the others down with it, so that whatever supervises
+        # ``hub serve`` (systemd, a container runtime) sees the failure and restarts it whole.
+        while not stop.is_set() and all(proc.is_alive() for proc in procs):
+            stop.wait(0.5)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        for proc in procs:
+            proc.join(timeout=30)
+    failed = [proc.name for proc in procs if proc.exitcode not in (0, -signal.SIGTERM)]
+    if failed and not stop.is_set():
+        raise SystemExit(f"API worker(s) stopped: {', '.join(failed)}")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to the port with SO_REUSEPORT (uvicorn calls listen on it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    config: Any = uvicorn.Config(APP, log_level="info", access_log=False)
+    uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
