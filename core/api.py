@@ -87,3 +87,7 @@ __all__ += ["merge_suggestions", "public_article", "record_deflection"]
 from core.services.bot_notes import add_bot_note, audit_escalation_failure  # noqa: E402
 
 __all__ += ["add_bot_note", "audit_escalation_failure"]
+
+from core.batching import Batcher  # noqa: E402
+
+__all__ += ["Batcher"]

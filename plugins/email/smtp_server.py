@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import re
 import signal
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,7 +26,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from core.api import BackgroundService, HubContext
+from core.api import BackgroundService, Batcher, HubContext
 from plugins.email.delivery import Delivery, Received, address_book, deliver_many
 from plugins.email.settings import EmailSettings
 
@@ -37,79 +35,6 @@ log = logging.getLogger("hub.email.smtp")
 SERVER_MAX_BYTES = 50 * 1024 * 1024
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
 BATCH_MAX = 32
-
-
-class Batcher:
-    """Threads that store received messages, as many per transaction as are waiting.
-
-    Under no load a batch is one message, stored at once. Under load (the previous batch held
-    more than one) the thread also waits up to ``linger`` seconds for more, so that batches do
-    not alternate between one message and all the others.
-    """
-
-    def __init__(self, hub: HubContext, *, threads: int = 1, batch_max: int = BATCH_MAX,
-                 linger: float = 0.001) -> None:
-        self.hub = hub
-        self.batch_max = batch_max
-        self.linger = linger
-        self.queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self.threads = [threading.Thread(target=self._run, name=f"smtp-store-{n}", daemon=True)
-                        for n in range(threads)]
-        for thread in self.threads:
-            thread.start()
-
-    async def store(self, item: Received) -> Delivery | Exception:
-        """Store the message with whatever else is waiting; returns after the commit."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Delivery | Exception] = loop.create_future()
-        self.queue.put((item, loop, future))
-        return await future
-
-    def _run(self) -> None:
-        previous = 0
-        while True:
-            first = self.queue.get()
-            if first is None:
-                return
-            jobs, stop = [first], False
-            deadline = time.monotonic() + self.linger if previous > 1 else 0.0
-            while len(jobs) < self.batch_max:
-                try:
-                    wait = deadline - time.monotonic()
-                    job = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                jobs.append(job)
-            previous = len(jobs)
-            self._store(jobs)
-            if stop:
-                return
-
-    def _store(self, jobs: list[_Job]) -> None:
-        try:
-            outcomes = deliver_many(self.hub, [item for item, _, _ in jobs])
-        except Exception as exc:  # noqa: BLE001 - never leave a session waiting
-            log.exception("smtp: storing a batch of %d failed", len(jobs))
-            outcomes = [exc] * len(jobs)
-        for (_, loop, future), outcome in zip(jobs, outcomes, strict=True):
-            loop.call_soon_threadsafe(_resolve, future, outcome)
-
-    def close(self) -> None:
-        for _ in self.threads:
-            self.queue.put(None)
-        for thread in self.threads:
-            thread.join()
-
-
-_Job = tuple[Received, asyncio.AbstractEventLoop, "asyncio.Future[Delivery | Exception]"]
-
-
-def _resolve(future: asyncio.Future[Delivery | Exception], outcome: Delivery | Exception) -> None:
-    if not future.done():  # the session may have gone (client hung up, server stopping)
-        future.set_result(outcome)
 
 
 class IntakeHandler:
@@ -125,7 +50,18 @@ class IntakeHandler:
         self.book = address_book(hub)
         # For RCPT look-ups when the address book must be read again (a query).
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-db")
-        self.batcher = Batcher(hub, threads=store_threads, batch_max=batch_max)
+        # Group commit (core.batching): as many messages per transaction as are waiting.
+        self.batcher: Batcher[Received, Delivery | Exception] = Batcher(
+            self._store, max_batch=batch_max, threads=store_threads, name="smtp-store")
+
+    def _store(self, items: list[Received]) -> list[Delivery | Exception]:
+        """One batch; never raises: a message that could not be stored comes back as its
+        exception (``deliver_many`` already retries a failed batch message by message)."""
+        try:
+            return deliver_many(self.hub, items)
+        except Exception as exc:  # noqa: BLE001 - never leave a session waiting
+            log.exception("smtp: storing a batch of %d failed", len(items))
+            return [exc] * len(items)
 
     def _resolve(self, address: str) -> tuple[uuid.UUID, EmailSettings] | None:
         # Through the hook, so the owner of an address is decided in one place.
@@ -165,7 +101,7 @@ class IntakeHandler:
             if len(raw) > settings.max_message_bytes:
                 return "552 5.3.4 Message too big for this mailbox"
         mail_from = envelope.mail_from if envelope.mail_from not in (None, "", "<>") else None
-        stores = [self.batcher.store(Received(
+        stores = [self.batcher.submit(Received(
             tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
             envelope_from=mail_from, envelope_to=rcpts))
             for tenant_id, (settings, rcpts) in targets.items()]
