@@ -15,6 +15,7 @@ from core.intake import (
     IngestResult,
     add_ref,
     find_duplicate,
+    read_capped,
 )
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.models import (
@@ -58,6 +59,7 @@ from core.types import (
 )
 
 __all__ = [
+    "read_capped",
     "ADMIN", "AGENT", "CATEGORIES", "END_USER", "MANAGER", "PRIORITIES", "STATUSES",
     "SUBJECT_TOKEN", "Actor", "BackgroundService", "Base", "BigId", "Capability", "Changes",
     "Comment", "CommentSnapshot", "Conflict", "Escalation", "EscalationResult",

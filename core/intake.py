@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -49,6 +49,17 @@ class InboundAttachment:
     content_type: str
     data: bytes
     inline: bool = False
+
+
+def read_capped(chunks: Iterable[bytes], limit: int) -> bytes:
+    """The bytes of a download, refused (``ValueError``) as soon as they pass ``limit``: a
+    channel's file is never held whole in memory only to be found too large."""
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise ValueError("too large")
+    return bytes(data)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.api import InboundAttachment
+from core.api import InboundAttachment, read_capped
 
 from .service import Ctx
 from .settings import api_base
@@ -47,11 +47,7 @@ def attachments(ctx: Ctx, event: dict[str, Any]) -> tuple[list[InboundAttachment
             with httpx.stream("GET", url, timeout=15, follow_redirects=False, headers={
                     "Authorization": f"Bearer {ctx.config.get('bot_token')}"}) as resp:
                 resp.raise_for_status()
-                data = b""
-                for chunk in resp.iter_bytes():
-                    data += chunk
-                    if len(data) > limit:
-                        raise ValueError("too large")
+                data = read_capped(resp.iter_bytes(), limit)
         except (httpx.HTTPError, ValueError) as exc:
             log.info("slack file %s not fetched: %s", item.get("id"), exc)
             skipped.append(f"{name}: could not be downloaded")

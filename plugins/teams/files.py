@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.api import InboundAttachment, PluginConfig
+from core.api import InboundAttachment, PluginConfig, read_capped
 
 from .connector import TOKENS, ConnectorError, http
 
@@ -33,12 +33,7 @@ def _host(url: str) -> str:
 def _download(url: str, headers: dict[str, str], limit: int) -> bytes:
     with http().stream("GET", url, headers=headers, timeout=15, follow_redirects=False) as resp:
         resp.raise_for_status()
-        data = b""
-        for chunk in resp.iter_bytes():
-            data += chunk
-            if len(data) > limit:
-                raise ValueError("too large")
-        return data
+        return read_capped(resp.iter_bytes(), limit)
 
 
 def attachments(cfg: PluginConfig, activity: dict[str, Any],
