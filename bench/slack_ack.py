@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 # Run as a script, bench/ itself is first on sys.path; its modules (bench/email.py) would shadow
@@ -33,6 +32,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.common import drop_database, fresh_database  # noqa: E402
 from core.models import Ticket  # noqa: E402
 from core.permissions import system_actor  # noqa: E402
 from core.services import identity  # noqa: E402
@@ -47,17 +47,6 @@ from tests.plugins.slack.fake_slack import FakeSlack  # noqa: E402
 PG_ADMIN = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def database(kind: str, tmp: Path) -> tuple[str, object]:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
-    import psycopg
-
-    name = f"hub_bench_slack_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", (admin, name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -66,13 +55,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        url, cleanup = database(args.db, tmp)
+        admin = PG_ADMIN if args.db == "postgres" else None
+        url = fresh_database(admin, "hub_bench_slack")
         try:
             run(url, tmp, args.tenants, args.events, args.db)
         finally:
-            if cleanup is not None:
-                admin, name = cleanup  # type: ignore[misc]
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(url, admin)
 
 
 def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:

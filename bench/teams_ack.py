@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.common import drop_database, fresh_database  # noqa: E402
 from core.models import Ticket  # noqa: E402
 from core.permissions import system_actor  # noqa: E402
 from core.services import identity  # noqa: E402
@@ -53,17 +54,6 @@ PG_ADMIN = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.
 USERS = 50
 
 
-def database(kind: str, tmp: Path) -> tuple[str, object]:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
-    import psycopg
-
-    name = f"hub_bench_teams_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", (admin, name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -72,13 +62,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        url, cleanup = database(args.db, tmp)
+        admin = PG_ADMIN if args.db == "postgres" else None
+        url = fresh_database(admin, "hub_bench_teams")
         try:
             run(url, tmp, args.tenants, args.events, args.db)
         finally:
-            if cleanup is not None:
-                admin, name = cleanup  # type: ignore[misc]
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(url, admin)
 
 
 def pct(values: list[float], q: float) -> float:
