@@ -32,7 +32,7 @@ from core.models import (
 from core.permissions import ADMIN, AGENT, END_USER, Actor, system_actor
 from core.services import events, identity
 from core.services.attachments import AttachmentPolicy, add_attachment
-from core.services.comments import add_comment
+from core.services.comments import NewComment, add_comment, add_comments
 from core.services.merge import resolve_merged
 from core.services.once import insert_ignore
 from core.services.tickets import create_tickets, new_ticket
@@ -384,8 +384,12 @@ def ingest_many(
     create_tickets(session, [(system_actor(p.tenant_id), p.ticket) for p in todo if p.new])
     audits: list[tuple[Actor, dict[str, Any]]] = []
     keys: list[dict[str, Any]] = []
+    replies = [plan for plan in todo if not plan.new]
+    for plan, row in zip(replies, add_comments(session, [_reply(plan) for plan in replies]),
+                         strict=True):
+        plan.comment_id = row.id
     for plan in todo:
-        _write(session, plan, store=store, policy=policy)
+        _attach(session, plan, store=store, policy=policy)
         plan.duplicate.ticket_id = plan.ticket.id
         plan.duplicate.comment_id = plan.comment_id
         outcome = "ticket" if plan.new else "comment"
@@ -476,20 +480,23 @@ def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMes
     return plan
 
 
-def _write(session: Session, plan: _Plan, *, store: BlobStore, policy: AttachmentPolicy) -> None:
-    """The comment of a reply, and the attachments of either (the new tickets exist by now)."""
-    msg, ticket, user, role = plan.msg, plan.ticket, plan.user, plan.role
+def _reply(plan: _Plan) -> NewComment:
+    """The comment a reply becomes. Staff replying through a channel act as themselves; others
+    through the system."""
+    msg, user, role = plan.msg, plan.user, plan.role
+    staff = role in (AGENT, ADMIN)
+    actor = Actor(tenant_id=plan.tenant_id, user_id=user.id, role=role, email=user.email,
+                  name=user.full_name) if staff else system_actor(plan.tenant_id)
+    return NewComment(actor, plan.ticket, msg.body.strip() or "(no text)",
+                      is_internal=msg.internal and staff, channel=msg.channel,
+                      author_id=user.id, extra={"automated": msg.is_automated})
+
+
+def _attach(session: Session, plan: _Plan, *, store: BlobStore, policy: AttachmentPolicy) -> None:
+    """The attachments of a message (its ticket, and its comment, exist by now); those refused
+    are listed in an internal note."""
+    msg, ticket, user = plan.msg, plan.ticket, plan.user
     system = system_actor(plan.tenant_id)
-    if not plan.new:
-        # Staff replying through a channel act as themselves; others through the system.
-        actor = Actor(tenant_id=plan.tenant_id, user_id=user.id, role=role, email=user.email,
-                      name=user.full_name)
-        row = add_comment(session, actor if role in (AGENT, ADMIN) else system, ticket,
-                          comment=msg.body.strip() or "(no text)",
-                          is_internal=msg.internal and role in (AGENT, ADMIN),
-                          channel=msg.channel, author_id=user.id,
-                          extra={"automated": msg.is_automated})
-        plan.comment_id = row.id
     for att in msg.attachments:
         try:
             with session.begin_nested():
