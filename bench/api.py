@@ -10,12 +10,12 @@ Runs a real ``hub serve`` process and a separate client; prints figures, never f
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import time
 
 import httpx
 from sqlalchemy import event
 
+from bench import http_client
 from bench.common import drop_database, fresh_database, percentile, seed_tickets, server
 
 NEW = {"subject": "Benchmark ticket", "description": "Created by bench/api.py",
@@ -41,20 +41,11 @@ def setup(url: str) -> tuple[str, object, int, int]:
 
 
 def creates(base: str, token: str, total: int, clients: int) -> float:
-    headers = {"Authorization": f"Bearer {token}"}
-    per = total // clients
-
-    def run(_: int) -> int:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
-            for _ in range(per):
-                r = c.post("/api/v1/support/tickets/", json=NEW)
-                r.raise_for_status()
-        return per
-
-    start = time.perf_counter()
-    with cf.ThreadPoolExecutor(clients) as pool:
-        done = sum(pool.map(run, range(clients)))
-    return done / (time.perf_counter() - start)
+    """Tickets created per second by ``clients`` HTTP clients at once (``bench.http_client``:
+    one keep-alive connection each, the next request sent when the last was answered)."""
+    request = http_client.request_bytes(base, "POST", "/api/v1/support/tickets/", NEW,
+                                        {"Authorization": f"Bearer {token}"})
+    return http_client.rate(base, request, total, clients, expect=201)
 
 
 def baseline(clients: int = 16, seconds: int = 5) -> str:
@@ -173,7 +164,7 @@ def main() -> None:
         with server(url, workers=args.workers) as base:
             seq = creates(base, token, min(500, args.creates), 1)
             conc = creates(base, token, args.creates, args.clients)
-            print(f"create over HTTP (Python client): {seq:.0f} tickets/s sequential, "
+            print(f"create over HTTP (asyncio client): {seq:.0f} tickets/s sequential, "
                   f"{conc:.0f} tickets/s with {args.clients} concurrent clients "
                   f"({args.workers} API processes)")
             rate, note = creates_wrk(base, token, args.clients)
