@@ -280,6 +280,9 @@ def server_process(url: str, tmp: str, port: int, workers: int, ready: Any, stop
     stop.wait()
     controller.stop()
     if hub is not None:
+        batcher = controller.intake.batcher  # type: ignore[attr-defined]
+        print(f"  server process {os.getpid()}: {batcher.items} messages in {batcher.batches} "
+              f"batches ({batcher.items / max(batcher.batches, 1):.1f} per commit)", flush=True)
         hub.engine.dispose()
 
 
