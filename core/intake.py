@@ -236,9 +236,12 @@ class _Batch:
 
 # The batch's queries, built once: building a statement and its cache key costs more than
 # running it here (expanding parameters take the lists).
-_KEYS = select(InboundKey).where(
-    InboundKey.tenant_id == bindparam("tenant"), InboundKey.channel == bindparam("channel"),
-    InboundKey.key.in_(bindparam("keys", expanding=True)))
+_KEY_TABLE = cast(Table, InboundKey.__table__)
+# Plain columns, not the entity: nothing here needs a loaded ``InboundKey`` object.
+_KEYS = select(_KEY_TABLE.c.tenant_id, _KEY_TABLE.c.channel, _KEY_TABLE.c.key,
+               _KEY_TABLE.c.ticket_id, _KEY_TABLE.c.comment_id, _KEY_TABLE.c.outcome).where(
+    _KEY_TABLE.c.tenant_id == bindparam("tenant"), _KEY_TABLE.c.channel == bindparam("channel"),
+    _KEY_TABLE.c.key.in_(bindparam("keys", expanding=True)))
 _SENDERS = (select(User, Membership.tenant_id, Membership.role)
             .outerjoin(Membership, (Membership.user_id == User.id)
                        & Membership.tenant_id.in_(bindparam("tenants", expanding=True)))
@@ -249,7 +252,7 @@ _REFS = (select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value, Exte
          .where(ExternalRef.tenant_id.in_(bindparam("tenants", expanding=True)),
                 ExternalRef.kind.in_(bindparam("kinds", expanding=True)),
                 ExternalRef.value.in_(bindparam("values", expanding=True))))
-_INSERT_KEYS = insert(cast(Table, InboundKey.__table__))
+_INSERT_KEYS = insert(_KEY_TABLE)
 _INSERT_REFS: dict[str, Any] = {}
 
 
@@ -278,7 +281,7 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
     for tid, msg in items:
         wanted.setdefault((tid, msg.channel), set()).add(msg.dedupe_key[:300])
     for (tid, channel), values in wanted.items():
-        for row in session.scalars(_KEYS, {"tenant": tid, "channel": channel,
+        for row in session.execute(_KEYS, {"tenant": tid, "channel": channel,
                                            "keys": sorted(values)}):
             keys[(row.tenant_id, row.channel, row.key)] = IngestResult(
                 outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
