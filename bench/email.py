@@ -332,14 +332,30 @@ def baseline(tmp: Path, args: argparse.Namespace) -> None:
     port = free_port()
     procs, stop = start_servers("", tmp, port, args)
     try:
-        jobs = [(f"c{n}@customer.test", "support@bench.test",
-                 dot_stuffed(message(n, f"c{n}@customer.test", "support@bench.test", None)[1]))
+        raws = [(f"c{n}@customer.test", "support@bench.test",
+                 message(n, f"c{n}@customer.test", "support@bench.test", None)[1])
                 for n in range(args.messages)]
+        jobs = [(sender, to, dot_stuffed(raw)) for sender, to, raw in raws]
         phase = Meter([p.pid for p in procs]).run(port, jobs, args.concurrency)
+        sequential = smtplib_rate(port, raws)
     finally:
         stop_servers(procs, stop)
     print(phase.line("baseline:", len(jobs)) + f" (do-nothing aiosmtpd handler, "
           f"{args.processes} processes, same client)")
+    print(f"baseline:          {sequential:.0f} msg/s from smtplib, one message after the other "
+          f"with a connection each (to compare machines)")
+
+
+def smtplib_rate(port: int, jobs: list[tuple[str, str, bytes]]) -> float:
+    """Messages per second sent by the standard library's client, one at a time, one connection
+    each, to the same do-nothing servers: a second yardstick for the machine."""
+    import smtplib
+
+    start = time.perf_counter()
+    for sender, to, raw in jobs:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail(sender, [to], raw)
+    return len(jobs) / (time.perf_counter() - start)
 
 
 def bench(url: str, tmp: Path, args: argparse.Namespace, backends: Any) -> None:
