@@ -115,15 +115,32 @@ def _alternatives(pattern: str) -> list[str]:
 _FAST_HEADERS = all(alt.startswith(_ANCHORED_STARTS) for alt in _alternatives(_HEADER_REGEX.pattern))
 
 
+# Every alternative of the header regex needs one of these (a colon, a full-width colon, or a
+# "-----" separator) on its first line or soon after: "Am ...\n...\nschrieb\n...\n...:" reaches
+# furthest, four line breaks through its ``\s``. A line with none of them in it or in the five
+# lines after it cannot begin a match (one more than needed, to be safe).
+_MARKERS = (":", "\uff1a", "-----")
+_REACH = 6
+
+
 def _header_groups(text: str) -> list[tuple[str, ...]]:
-    """``_HEADER_REGEX.findall(text)``, trying the regex only where a match can start (line
-    starts and newlines): the same matches, in a tenth of the time of scanning every offset."""
+    """``_HEADER_REGEX.findall(text)``, trying the regex only where a match can start: at the
+    start of a line (or on the line break before it) that has a marker (``_MARKERS``) within
+    reach. The same matches, in a small part of the time of scanning every offset."""
     if not _FAST_HEADERS:
         return [m if isinstance(m, tuple) else (m,) for m in _HEADER_REGEX.findall(text)]
-    starts = {0}
-    for i, c in enumerate(text):
-        if c == "\n":
-            starts.update((i, i + 1))
+    lines = text.split("\n")
+    marked = [any(marker in line for marker in _MARKERS) for line in lines]
+    starts = set()
+    position = 0
+    for index, line in enumerate(lines):
+        if any(marked[index:index + _REACH]):
+            # The line starts at ``position``; the alternatives that begin with ``\n`` start
+            # on the line break before it.
+            starts.add(position)
+            if position:
+                starts.add(position - 1)
+        position += len(line) + 1
     starts.update(m.start() for m in _ANYWHERE.finditer(text))
     out, end = [], 0
     for start in sorted(starts):
