@@ -177,7 +177,9 @@ def test_quote_header_scan_finds_what_a_full_scan_finds() -> None:
     def full_scan(text: str) -> list[list[str]]:
         return [[g for g in groups if g] for groups in _HEADER_REGEX.findall(text)]
 
-    texts = [path.read_bytes().decode("utf-8", "replace") for path in FIXTURES.glob("*.eml")]
+    bodies = sorted((FIXTURES / "quote-stripping" / "bodies").glob("*.txt"))
+    texts = [path.read_bytes().decode("utf-8", "replace") for path in [*EMLS, *bodies]]
+    assert len(texts) > 50
     rnd = random.Random(20261126)
     breaks = ["\n", "\n", "\n", " ", "\n\n", "\r\n", "\u2028"]
     texts += ["".join(rnd.choice(_ATTRIBUTIONS) + rnd.choice(breaks)
