@@ -1,9 +1,10 @@
 """IMAP polling: unseen mail of each tenant's mailbox becomes tickets, then is flagged or moved.
 
-Order per message: fetch with ``BODY.PEEK[]`` (which leaves it unseen), commit the ticket, and
-only then flag ``\\Seen`` or move it to ``processed_folder``. A database failure stops the round
-and leaves the rest unseen for the next one; a bad message is parked and flagged, so it does not
-come back. One poller per mailbox at a time, across processes: a lease row in the database.
+Order per chunk of up to ``BATCH`` messages: fetch with ``BODY.PEEK[]`` (which leaves them
+unseen), commit their tickets and comments in one transaction, and only then flag them ``\\Seen``
+or move them to ``processed_folder``, with one command. A database failure stops the round and
+leaves what was not committed unseen for the next one; a bad message is parked and flagged, so it
+does not come back. One poller per mailbox at a time, across processes: a lease row in the database.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.api import HubContext, PeriodicTask, now
-from plugins.email.delivery import TRANSIENT, deliver, settings_of
+from plugins.email.delivery import Delivery, Received, deliver_many, settings_of
 from plugins.email.models import MailboxLease
 from plugins.email.settings import EmailSettings
 
@@ -100,40 +101,47 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
                 return counts  # a long round outlived the lease and another poller took over
             chunk = uids[start:start + BATCH]
             fetched = client.fetch(chunk, ["BODY.PEEK[]"])
-            for uid in chunk:
-                raw = (fetched.get(uid) or {}).get(b"BODY[]")
-                if raw is None:
-                    continue  # expunged meanwhile
-                try:
-                    delivery = deliver(hub, tenant_id, bytes(raw), settings=settings,
-                                       source=source, uid=uid)
-                except TRANSIENT:
-                    log.warning("imap: database failure; leaving uid %s unseen", uid)
-                    return counts
-                _done(client, settings, uid)
-                counts[delivery.outcome] = counts.get(delivery.outcome, 0) + 1
-                state["last_uid"] = max(int(state.get("last_uid") or 0), uid)  # type: ignore[call-overload]
+            items = [Received(tenant_id=tenant_id, raw=bytes(raw), settings=settings,
+                              source=source, uid=uid)
+                     for uid in chunk
+                     if (raw := (fetched.get(uid) or {}).get(b"BODY[]")) is not None]
+            # The chunk is stored in one transaction (a message that fails alone is parked),
+            # then acknowledged with one command: what was committed is flagged or moved.
+            results = deliver_many(hub, items)
+            stored = [(item.uid, r) for item, r in zip(items, results, strict=True)
+                      if isinstance(r, Delivery)]
+            if stored:
+                _done(client, settings, [uid for uid, _ in stored if uid is not None])
+                for uid, delivery in stored:
+                    counts[delivery.outcome] = counts.get(delivery.outcome, 0) + 1
+                    state["last_uid"] = max(int(state.get("last_uid") or 0), uid or 0)  # type: ignore[call-overload]
                 hub.save_state(tenant_id, "email", {"imap": dict(state)})
+            if len(stored) < len(items):
+                log.warning("imap: database failure; leaving %d message(s) of %s unseen",
+                            len(items) - len(stored), source)
+                return counts
     finally:
         with contextlib.suppress(Exception):  # the connection may already be gone
             client.logout()
     return counts
 
 
-def _done(client: IMAPClient, settings: EmailSettings, uid: int) -> None:
-    """Acknowledge a stored message to the server: move it, or flag it read."""
+def _done(client: IMAPClient, settings: EmailSettings, uids: list[int]) -> None:
+    """Acknowledge stored messages to the server: move them, or flag them read."""
+    if not uids:
+        return
     if settings.processed_folder:
         if client.has_capability("MOVE"):
-            client.move([uid], settings.processed_folder)
+            client.move(uids, settings.processed_folder)
             return
-        client.copy([uid], settings.processed_folder)
-        client.delete_messages([uid])
+        client.copy(uids, settings.processed_folder)
+        client.delete_messages(uids)
         if client.has_capability("UIDPLUS"):
-            client.uid_expunge([uid])
+            client.uid_expunge(uids)
         else:
             client.expunge()
         return
-    client.add_flags([uid], [b"\\Seen"])
+    client.add_flags(uids, [b"\\Seen"])
 
 
 def poll_all(hub: HubContext) -> dict[str, dict[str, int]]:

@@ -160,3 +160,37 @@ def test_long_rounds_renew_the_lease_batch_by_batch(hub, dovecot, mail_tenant,
                       for n in range(3)))
     assert list(imap.poll_all(hub).values()) == [{"ticket": 3}]
     assert unseen(dovecot) == []
+
+
+def test_a_chunk_is_stored_in_one_transaction_and_threads_within_itself(
+        hub, dovecot, mail_tenant) -> None:  # type: ignore[no-untyped-def]
+    """Six unseen messages, one of them a reply to another: one commit stores them all (the
+    reply lands on the ticket its original opened in the same chunk), then all are flagged."""
+    from sqlalchemy import event
+
+    from core.models import Comment
+
+    configure_imap(mail_tenant, dovecot)
+    news = [make_mail(sender=f"user{n}@c.test", to=dovecot.user, subject=f"Case {n}",
+                      message_id=f"case{n}@c.test") for n in range(5)]
+    reply = make_mail(sender="user2@c.test", to=dovecot.user, subject="Re: Case 2",
+                      body="Still broken.", headers={"In-Reply-To": "<case2@c.test>"})
+    append(dovecot, *news, reply)
+    commits: list[int] = []
+
+    def count(_connection) -> None:  # type: ignore[no-untyped-def]
+        commits.append(1)
+
+    event.listen(hub.engine, "commit", count)
+    try:
+        assert list(imap.poll_all(hub).values()) == [{"ticket": 5, "comment": 1}]
+    finally:
+        event.remove(hub.engine, "commit", count)
+    assert unseen(dovecot) == []
+    # The lease (take, give back), the stored chunk, its saved IMAP state: not one per message.
+    assert len(commits) < 6
+    with hub.session() as s:
+        (ticket,) = s.scalars(select(Ticket).where(Ticket.tenant_id == mail_tenant.tenant_id,
+                                                   Ticket.subject == "Case 2")).all()
+        comments = s.scalars(select(Comment.comment).where(Comment.ticket_id == ticket.id)).all()
+    assert comments == ["Still broken."]
