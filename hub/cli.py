@@ -147,6 +147,8 @@ def run() -> None:
 
 
 def _banner(settings, services, logins) -> None:  # type: ignore[no-untyped-def]
+    from hub.demo import DEMO_SUPPORT_ADDRESS
+
     console.rule("Teleops Support Hub")
     console.print(f"Web console and API: [bold]{settings.base_url}/[/bold]  "
                   f"(OpenAPI: {settings.base_url}/docs)")
@@ -159,6 +161,10 @@ def _banner(settings, services, logins) -> None:  # type: ignore[no-untyped-def]
             console.print(f"  {login.role:<9} {login.email:<20} password {login.password}",
                           soft_wrap=True)
             console.print(f"            API token {login.token}", soft_wrap=True)
+        if any(service.name == "smtp" for service in services):
+            console.print(f"Mail to {DEMO_SUPPORT_ADDRESS} on {settings.smtp_host}:"
+                          f"{settings.smtp_port} becomes a ticket of the demo tenant.",
+                          soft_wrap=True)
     console.print("Ctrl-C stops everything.")
 
 

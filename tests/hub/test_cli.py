@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from core.models import Ticket
 from hub.cli import app
+from hub.context import build_hub
+from hub.settings import Settings
 from tests.services import free_port
 
 runner = CliRunner()
@@ -83,10 +88,20 @@ def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # typ
                 time.sleep(0.3)
         else:
             pytest.fail("hub run did not answer /healthz within 60 s")
+        # The demo tenant takes mail out of the box: a message becomes its ticket.
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+            client.sendmail("jane@customer.test", ["support@demo.example"],
+                            b"From: Jane <jane@customer.test>\r\nTo: support@demo.example\r\n"
+                            b"Subject: VPN drops every hour\r\n\r\nSince Monday.\r\n")
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     assert f"http://127.0.0.1:{port}/" in output
     assert "admin@demo.example" in output and "API token hub_" in output
+    assert f"Mail to support@demo.example on 127.0.0.1:{smtp_port}" in output
+    hub = build_hub(Settings(data_dir=tmp_path / "var", database_url=""))
+    with hub.session() as session:
+        assert session.scalars(select(Ticket.subject)).all() == ["VPN drops every hour"]
+    hub.engine.dispose()
     assert "stopped" in output
