@@ -17,6 +17,10 @@ per second it prints the CPU milliseconds per message of the server processes, o
 of PostgreSQL's backends for the benchmark database (from /proc): steadier figures than
 throughput while other work shares the machine. ``--baseline`` first runs the same client
 against do-nothing aiosmtpd servers.
+
+The servers are the plugin's ``IntakeController`` in ``--processes`` processes sharing the port,
+which is what ``hub smtp --processes N`` runs (one per CPU by default here; ``hub smtp`` and
+``hub run`` run one).
 """
 
 from __future__ import annotations
@@ -423,7 +427,8 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true",
                         help="also time a do-nothing aiosmtpd server with the same client")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
-                        help="SMTP server processes sharing the port")
+                        help="SMTP server processes sharing the port, as `hub smtp --processes N` "
+                             "runs them (default: one per CPU; `hub smtp` alone runs one)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="hub-bench-email-"))
     drop: tuple[str, str] | None = None

@@ -224,3 +224,8 @@ class HubContext(Protocol):
     def listen_address(self, service: str) -> tuple[str, int]:
         """Where a plugin's server listens, from the hub's settings (``"smtp"``)."""
         ...
+
+    def listen_shared(self, service: str) -> bool:
+        """Whether several processes serve that port together (``SO_REUSEPORT``): the server
+        must then open its socket with that option, and the kernel spreads connections."""
+        ...

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -88,12 +89,26 @@ def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler"
 
 @app.command()
 def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
-         port: Annotated[int | None, typer.Option(help="TCP port")] = None) -> None:
+         port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+         processes: Annotated[int, typer.Option(
+             min=1, max=64, help="server processes sharing the port (SO_REUSEPORT)")] = 1,
+         ) -> None:
     """Run the SMTP intake server alone, in the foreground."""
     if host:
         os.environ["HUB_SMTP_HOST"] = host
     if port:
         os.environ["HUB_SMTP_PORT"] = str(port)
+    if processes > 1:
+        from hub.serve import supervise
+
+        os.environ["HUB_SMTP_PROCESSES"] = str(processes)  # read by each process's settings
+        supervise(_smtp_process, processes, name="hub-smtp")
+        return
+    _smtp_process()
+
+
+def _smtp_process() -> None:
+    """One SMTP intake process: serves until SIGINT or SIGTERM, then finishes what it holds."""
     hub = _hub(kicks=True)
     services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()
                 if s.name == "smtp"]
@@ -101,11 +116,17 @@ def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
         _fail("no SMTP service: is the email plugin installed?")
     service = services[0]
     service.start()
+    shared = f", process {os.getpid()}" if hub.settings.smtp_processes > 1 else ""
     console.print(f"SMTP intake listening on {hub.settings.smtp_host}:{hub.settings.smtp_port}"
-                  " (Ctrl-C stops)")
+                  f"{shared} (Ctrl-C stops)")
+    done = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: done.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        done.wait()
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         service.stop()
 
 

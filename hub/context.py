@@ -158,6 +158,9 @@ class Hub:
             return self.settings.smtp_host, self.settings.smtp_port
         return self.settings.host, self.settings.port
 
+    def listen_shared(self, service: str) -> bool:
+        return service == "smtp" and self.settings.smtp_processes > 1
+
     def _thread_hook(self, tenant_id: uuid.UUID) -> Callable[..., int | None]:
         hooks = self.hooks(tenant_id)
 

@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -29,17 +30,24 @@ def run(host: str, port: int, workers: int = 1) -> None:
         uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info",
                     access_log=False)
         return
+    supervise(_worker, workers, name="hub-api", args=(host, port))
+
+
+def supervise(target: Callable[..., None], count: int, *, name: str,
+              args: tuple[Any, ...] = ()) -> None:
+    """Run ``count`` processes of ``target`` until SIGINT or SIGTERM, then stop them (SIGTERM).
+
+    A process that dies takes the others down with it, so that whatever supervises the command
+    (systemd, a container runtime) sees the failure and restarts it whole.
+    """
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(host, port), name=f"hub-api-{n}")
-             for n in range(workers)]
+    procs = [ctx.Process(target=target, args=args, name=f"{name}-{n}") for n in range(count)]
     for proc in procs:
         proc.start()
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        # A worker that dies takes the others down with it, so that whatever supervises
-        # ``hub serve`` (systemd, a container runtime) sees the failure and restarts it whole.
         while not stop.is_set() and all(proc.is_alive() for proc in procs):
             stop.wait(0.5)
     finally:
@@ -47,12 +55,12 @@ def run(host: str, port: int, workers: int = 1) -> None:
             signal.signal(sig, handler)
         for proc in procs:
             if proc.is_alive():
-                proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+                proc.terminate()  # SIGTERM: each finishes what it has in flight
         for proc in procs:
             proc.join(timeout=30)
     failed = [proc.name for proc in procs if proc.exitcode not in (0, -signal.SIGTERM)]
     if failed and not stop.is_set():
-        raise SystemExit(f"API worker(s) stopped: {', '.join(failed)}")
+        raise SystemExit(f"process(es) stopped: {', '.join(failed)}")
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     port: int = 8000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
+    # ``hub smtp --processes N`` sets this: N processes share the SMTP port (SO_REUSEPORT).
+    smtp_processes: int = Field(default=1, ge=1, le=64)
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_types: list[str] = Field(default_factory=list)
     clamd_socket: str = ""

@@ -209,10 +209,11 @@ class IntakeController(Controller):
 def background_service(hub: HubContext) -> BackgroundService:
     """The SMTP listener as a ``BackgroundService`` for ``hub run``."""
     host, port = hub.listen_address("smtp")
+    shared = hub.listen_shared("smtp")
     holder: dict[str, IntakeController] = {}
 
     def start() -> None:
-        controller = IntakeController(hub, host, port)
+        controller = IntakeController(hub, host, port, reuse_port=shared)
         controller.start()
         holder["c"] = controller
         log.info("smtp intake listening on %s:%s", host, port)

@@ -15,6 +15,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from core.models import Ticket
+from core.permissions import system_actor
+from core.services import identity
+from core.services import plugins as plugin_service
 from hub.cli import app
 from hub.context import build_hub
 from hub.settings import Settings
@@ -105,3 +108,47 @@ def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # typ
         assert session.scalars(select(Ticket.subject)).all() == ["VPN drops every hour"]
     hub.engine.dispose()
     assert "stopped" in output
+
+
+def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``hub smtp --processes 2``: two processes listen on one port (SO_REUSEPORT), every
+    message sent lands once, and SIGINT stops them all."""
+    from hub.migrate import upgrade
+
+    smtp_port = free_port()
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "var"), "HUB_SMTP_PORT": str(smtp_port),
+           "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
+    (tmp_path / "var").mkdir()
+    settings = Settings(data_dir=tmp_path / "var", database_url="")
+    upgrade(settings.resolved_database_url)
+    hub = build_hub(settings)
+    with hub.session() as session:
+        tenant = identity.create_tenant(session, slug="acme", name="Acme")
+        system = system_actor(tenant.id)
+        plugin_service.set_enabled(session, system, "email", True)
+        plugin_service.configure(session, system, "email", secrets={}, keyring=hub.keyring,
+                                 settings={"addresses": ["help@acme.test"]})
+    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "smtp", "--processes", "2"],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        listening = []
+        while len(listening) < 2:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line, "hub smtp stopped before both processes listened"
+            if "SMTP intake listening" in line:
+                listening.append(line)
+        for n in range(12):
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+                client.sendmail(f"user{n}@customer.test", ["help@acme.test"],
+                                f"From: user{n}@customer.test\r\nTo: help@acme.test\r\n"
+                                f"Subject: Case {n}\r\n\r\nHelp.\r\n".encode())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert len({line.rsplit("process ", 1)[-1] for line in listening}) == 2, listening
+    with hub.session() as session:
+        subjects = session.scalars(select(Ticket.subject).where(Ticket.tenant_id == tenant.id))
+        assert sorted(subjects) == sorted(f"Case {n}" for n in range(12))
+    hub.engine.dispose()
