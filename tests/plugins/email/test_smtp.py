@@ -188,3 +188,42 @@ def test_attachments_and_inline_images_become_ticket_attachments(hub, smtp_serve
         notes = list(s.scalars(select(Comment.comment).where(
             Comment.ticket_id == ticket.id, Comment.is_internal.is_(True))))
     assert any("tool.exe" in n for n in notes)  # refused by the type policy, and said so
+
+
+def test_internationalized_sender_over_smtputf8_opens_a_ticket(hub, smtp_server,
+                                                               mail_tenant) -> None:
+    """RFC 6531: a sender whose address is not ASCII (``jürgen@müller.test``) is accepted when
+    the client asks for SMTPUTF8, and becomes the ticket's requester with that address."""
+    sender = "jürgen@müller.test"
+    raw = (f"From: Jürgen Müller <{sender}>\r\nTo: {mail_tenant.address}\r\n"
+           "Subject: Drucker defekt\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\nDer Drucker druckt nicht.\r\n").encode()
+    with smtplib.SMTP(*smtp_server, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("smtputf8")
+        refused = client.sendmail(sender, [mail_tenant.address], raw,
+                                  mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+    assert refused == {}
+    (ticket,) = tickets(hub, mail_tenant.tenant_id)
+    assert ticket.subject == "Drucker defekt"
+    assert "Der Drucker druckt nicht." in ticket.description
+    with hub.session() as s:
+        from core.models import User
+
+        assert s.get(User, ticket.created_by).email == sender
+
+
+def test_several_messages_and_a_reset_in_one_session(hub, smtp_server, mail_tenant) -> None:
+    """A relay keeps its connection open: three transactions in one session, one of them
+    abandoned with RSET after RCPT, store exactly the two that reached DATA."""
+    with smtplib.SMTP(*smtp_server, timeout=10) as client:
+        client.ehlo()
+        for n in (1, 2):
+            raw = crlf(make_mail(sender=f"user{n}@customer.test", to=mail_tenant.address,
+                                 subject=f"Case {n}"))
+            assert client.sendmail(f"user{n}@customer.test", [mail_tenant.address], raw) == {}
+            if n == 1:
+                assert client.mail("user9@customer.test")[0] == 250
+                assert client.rcpt(mail_tenant.address)[0] == 250
+                assert client.rset()[0] == 250
+    assert [t.subject for t in tickets(hub, mail_tenant.tenant_id)] == ["Case 1", "Case 2"]
