@@ -37,17 +37,19 @@ class FileBlobStore:
                 fh.flush()
                 os.fsync(fh.fileno())
         tmp.replace(path)
+        if sync:
+            _fsync(path.parent)  # the rename itself: the new name is in the directory
         return f"{key[:2]}/{key}"
 
     def sync(self, keys: list[str]) -> None:
-        """Force blobs written with ``put(..., sync=False)`` to disk (the first fsync commits the
-        file system's journal for all of them, so the others cost little)."""
-        for key in keys:
-            fd = os.open(self._path(key.split("/")[-1]), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        """Force blobs written with ``put(..., sync=False)`` to disk, then their directories, so
+        that their names survive a crash too (the first fsync commits the file system's journal
+        for all of them, so the others cost little)."""
+        paths = [self._path(key.split("/")[-1]) for key in keys]
+        for path in paths:
+            _fsync(path)
+        for directory in sorted({path.parent for path in paths}):
+            _fsync(directory)
 
     def get(self, key: str) -> bytes:
         return self._path(key.split("/")[-1]).read_bytes()
@@ -56,6 +58,15 @@ class FileBlobStore:
         if not key.isalnum():
             raise ValueError("bad blob key")
         return self.root / key[:2] / key
+
+
+def _fsync(path: Path) -> None:
+    """fsync a file or a directory by its path."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def sha256(data: bytes) -> str:
