@@ -41,21 +41,10 @@ def get_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bo
     return ticket
 
 
-def create_ticket(
-    session: Session,
-    actor: Actor,
-    *,
-    subject: str,
-    description: str,
-    category: str,
-    priority: str = "Medium",
-    channel: str = "api",
-    requester_id: int | None = None,
-) -> Ticket:
-    """Open a ticket for the actor (or, for staff and the system, on behalf of a requester)."""
-    ticket = new_ticket(actor, subject=subject, description=description, category=category,
-                        priority=priority, channel=channel, requester_id=requester_id)
-    return create_tickets(session, [(actor, ticket)])[0]
+def create_ticket(session: Session, actor: Actor, **fields: Any) -> Ticket:
+    """Open a ticket for the actor (or, for staff and the system, on behalf of a requester);
+    ``fields`` are ``ticket_values``' keywords."""
+    return create_tickets(session, [(actor, new_ticket(actor, **fields))])[0]
 
 
 def new_ticket(actor: Actor, **fields: Any) -> Ticket:

@@ -108,13 +108,13 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
             # The chunk is stored in one transaction (a message that fails alone is parked),
             # then acknowledged with one command: what was committed is flagged or moved.
             results = deliver_many(hub, items)
-            stored = [(item.uid, r) for item, r in zip(items, results, strict=True)
-                      if isinstance(r, Delivery)]
+            stored = {item.uid: r for item, r in zip(items, results, strict=True)
+                      if isinstance(r, Delivery) and item.uid is not None}
             if stored:
-                _done(client, settings, [uid for uid, _ in stored if uid is not None])
-                for uid, delivery in stored:
+                _done(client, settings, list(stored))
+                for delivery in stored.values():
                     counts[delivery.outcome] = counts.get(delivery.outcome, 0) + 1
-                    state["last_uid"] = max(int(state.get("last_uid") or 0), uid or 0)  # type: ignore[call-overload]
+                state["last_uid"] = max(int(state.get("last_uid") or 0), *stored)  # type: ignore[call-overload]
                 hub.save_state(tenant_id, "email", {"imap": dict(state)})
             if len(stored) < len(items):
                 log.warning("imap: database failure; leaving %d message(s) of %s unseen",

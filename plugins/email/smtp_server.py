@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import signal
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -225,22 +223,3 @@ def background_service(hub: HubContext) -> BackgroundService:
 
     return BackgroundService(name="smtp", start=start, stop=stop,
                              describe=f"SMTP intake on {host}:{port}")
-
-
-def serve(hub: HubContext, host: str, port: int, *, reuse_port: bool = False) -> None:
-    """Run the SMTP intake server in the foreground until SIGINT or SIGTERM (``hub smtp``).
-
-    ``reuse_port=True`` lets several such processes share the port (one per core).
-    """
-    controller = IntakeController(hub, host, port, reuse_port=reuse_port)
-    controller.start()
-    log.info("smtp intake listening on %s:%s", host, port)
-    done = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: done.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        done.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        controller.stop()
