@@ -60,10 +60,13 @@ def merge_ticket(session: Session, actor: Actor, source_id: int, target_id: int)
 
 
 def merged_sources(session: Session, actor: Actor, target: Ticket) -> list[Ticket]:
-    """Tickets merged into ``target``, for reading their threads from it."""
-    return list(session.scalars(select(Ticket).where(
-        Ticket.tenant_id == actor.tenant_id, Ticket.merged_into_id == target.id
-    ).order_by(Ticket.id)))
+    """Tickets merged into ``target`` that this actor may see (as ``get_ticket`` decides), for
+    reading their threads from it: an end user never sees another requester's merged thread."""
+    stmt = select(Ticket).where(Ticket.tenant_id == actor.tenant_id,
+                                Ticket.merged_into_id == target.id)
+    if not actor.reads_all_tickets:
+        stmt = stmt.where(Ticket.created_by == actor.user_id)
+    return list(session.scalars(stmt.order_by(Ticket.id)))
 
 
 def bulk_update(session: Session, actor: Actor, ids: list[int], changes: Changes) -> list[dict[str, Any]]:
