@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.hookspecs import hookimpl
 from core.services.kb import PUBLIC, excerpt, search_scope, tenant_language
+from core.textcap import search_text
 from core.types import Capability, HubContext, PluginInfo, Suggestion
 
 NAME = "kb-fulltext"
@@ -93,16 +94,23 @@ VISIBLE_PUBLIC = "AND a.status = 'published' AND a.visibility = 'public'"
 VISIBLE_AGENT = "AND a.status = 'published'"
 
 
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
 def terms(question: str) -> list[str]:
-    """The distinct content words of a question, in order, at most ``MAX_TERMS``."""
-    out: list[str] = []
-    for word in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", question.lower()):
+    """The distinct content words of a question, in order, at most ``MAX_TERMS``.
+
+    Linear in the (capped) text: words are scanned lazily and the scan stops at ``MAX_TERMS``.
+    """
+    out: dict[str, None] = {}  # insertion-ordered set
+    for match in _WORD.finditer(search_text(question).lower()):
+        word = match.group()
         if word in STOPWORDS or len(word) < 2:
             continue
-        word = word.replace("'", "")
-        if word not in out:
-            out.append(word)
-    return out[:MAX_TERMS]
+        out.setdefault(word.replace("'", ""))
+        if len(out) >= MAX_TERMS:
+            break
+    return list(out)
 
 
 def _uuid_param(session: Session, tenant_id: uuid.UUID) -> Any:

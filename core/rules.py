@@ -42,6 +42,7 @@ from core.models import (
 from core.models.automation import ASSIGN_MODES, TRIGGERS
 from core.permissions import ADMIN, AGENT, Actor, system_actor
 from core.services import events
+from core.textcap import search_text
 
 EVENT_TRIGGERS = ("ticket.created", "ticket.updated", "comment.added")
 TICKET_FIELDS = ("status", "priority", "category", "channel", "assigned_to", "created_by",
@@ -195,7 +196,8 @@ def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None)
         if isinstance(actual, list):
             hit = value in actual
         else:
-            hit = str(value).lower() in str(actual or "").lower()
+            # Both sides capped: a 100,000-link mail must not make every rule scan all of it.
+            hit = search_text(str(value)).lower() in search_text(actual or "").lower()
         return hit if op == "contains" else not hit
     if op in ("in", "not_in"):
         hit = actual in (value or [])

@@ -26,6 +26,7 @@ from core.api import (
 from core.models import Membership, Notification, Ticket
 from core.services import automation_sweep, events, sla_sweep
 from core.services.once import claim
+from core.textcap import search_text
 
 log = logging.getLogger("hub.automation")
 NAME = "automation"
@@ -66,7 +67,7 @@ def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
 
 def _suggest(hub: HubContext, event: TicketEvent) -> list[Suggestion]:
     assert event.ticket is not None
-    text = f"{event.ticket.subject}\n{event.ticket.description}"
+    text = search_text(f"{event.ticket.subject}\n{event.ticket.description}")
     lists = hub.hooks(event.tenant_id).hub_kb_suggest(
         tenant_id=event.tenant_id, text=text, limit=SUGGESTIONS, audience="public", hub=hub)
     found = [s for items in lists or [] for s in (items or [])]
