@@ -90,6 +90,11 @@ from core.services.bot_notes import add_bot_note, audit_escalation_failure  # no
 
 __all__ += ["add_bot_note", "audit_escalation_failure"]
 
+# Signed inbound webhooks: refuse stale bodies, dedupe on the signed content (Jira, PagerDuty).
+from core.webhooks import WEBHOOK_WINDOW, body_key, freshness_problem  # noqa: E402
+
+__all__ += ["WEBHOOK_WINDOW", "body_key", "freshness_problem"]
+
 from core.batching import Batcher  # noqa: E402
 
 __all__ += ["Batcher"]

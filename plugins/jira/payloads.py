@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Events with an effect on tickets; every other event is answered 200 and ignored.
@@ -31,6 +32,8 @@ class JiraWebhook:
     status_from: str | None = None
     status_to: str | None = None
     comment: JiraComment | None = None
+    # When Jira sent it: the body's ``timestamp`` (ms since the epoch); None when absent or bad.
+    sent_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -51,6 +54,15 @@ def _status_change(doc: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _sent_at(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def parse(body: bytes) -> JiraWebhook:
@@ -77,4 +89,5 @@ def parse(body: bytes) -> JiraWebhook:
         user_ids=_ids(doc.get("user")), issue_key=issue.get("key"),
         issue_id=str(issue["id"]) if issue.get("id") else None,
         labels=tuple(str(x) for x in fields.get("labels") or []),
-        status_from=status_from, status_to=status_to, comment=comment, raw=doc)
+        status_from=status_from, status_to=status_to, comment=comment,
+        sent_at=_sent_at(doc.get("timestamp")), raw=doc)

@@ -2,13 +2,14 @@
 
 Which tenant: ``?tenant=<slug or id>`` names it (then only its secret is tried, and a tenant
 without the plugin gets 404); without it, the signature is checked against the webhook secret of
-every tenant that has the plugin on. Deliveries are deduplicated on
-``X-Atlassian-Webhook-Identifier`` (on a hash of the body when a server sends none).
+every tenant that has the plugin on. A body whose ``timestamp`` is more than five minutes off
+is refused (400): a signed body replayed later. Deliveries are deduplicated on
+``X-Atlassian-Webhook-Identifier`` and on a hash of the signed body (the same content under a new
+delivery id is applied once).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, Tenant
+from core.api import HubContext, Tenant, body_key, freshness_problem
 from plugins.jira import payloads, signature, webhooks
 from plugins.jira.settings import load
 
@@ -52,13 +53,20 @@ def handle(hub: HubContext, body: bytes, headers: dict[str, str],
         hook = payloads.parse(body)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
-    delivery = (headers.get("x-atlassian-webhook-identifier")
-                or "sha256:" + hashlib.sha256(body).hexdigest())
+    stale = freshness_problem(hook.sent_at)
+    if stale is not None:
+        # A signed body replayed later: refused so that the sender sees it, and logged.
+        log.warning("jira webhook %s for tenant %s refused: %s",
+                    headers.get("x-atlassian-webhook-identifier"), owner.tenant_id, stale)
+        raise HTTPException(400, stale)
+    content = body_key(body)
+    delivery = headers.get("x-atlassian-webhook-identifier") or content
     settings = load(owner)
     own_ids = set(owner.state.get("api_user_ids") or [])
     if settings.user:
         own_ids.add(settings.user)
-    outcome = webhooks.receive(hub, owner.tenant_id, settings, own_ids, hook, delivery)
+    outcome = webhooks.receive(hub, owner.tenant_id, settings, own_ids, hook, delivery,
+                               content_key=content)
     log.info("jira webhook %s (%s %s) for tenant %s: %s", delivery, hook.event,
              hook.issue_key, owner.tenant_id, outcome)
     return {"status": outcome}

@@ -1,8 +1,8 @@
 """Inbound Jira webhooks: status changes follow ``status_map``, comments become internal notes.
 
-Each delivery is handled once (``X-Atlassian-Webhook-Identifier`` as an ``InboundKey``, in the
-same transaction as its effects). Changes our own API user made, and comments we posted, are
-recognised and dropped, so nothing echoes back and forth.
+Each delivery is handled once (``X-Atlassian-Webhook-Identifier`` and a hash of the signed body
+as ``InboundKey`` rows, in the same transaction as its effects). Changes our own API user made,
+and comments we posted, are recognised and dropped, so nothing echoes back and forth.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from plugins.jira.settings import JiraSettings
 
 log = logging.getLogger("plugins.jira")
 COMMENT_EVENTS = ("comment_created", "jira:issue_updated")
+# Dedupe keys of the signed content (``InboundKey`` rows beside the delivery ids).
+CONTENT_KEYS = "jira-body"
 
 
 def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | None:
@@ -97,13 +99,21 @@ def _add_comment(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWeb
 
 
 def receive(hub: HubContext, tenant_id: uuid.UUID, settings: JiraSettings, own_ids: set[str],
-            hook: JiraWebhook, delivery_id: str) -> str:
-    """Handle one verified delivery; returns what became of it."""
+            hook: JiraWebhook, delivery_id: str, content_key: str | None = None) -> str:
+    """Handle one verified delivery; returns what became of it.
+
+    Deduplicated on the delivery id and on ``content_key`` (a hash of the signed body), both
+    recorded in the transaction of its effects: a replay under a new delivery id is a duplicate.
+    """
     try:
         with hub.session() as s:
-            if known(s, tenant_id, CHANNEL, delivery_id):
+            keys = [(CHANNEL, delivery_id)]
+            if content_key is not None:
+                keys.append((CONTENT_KEYS, content_key))
+            if any(known(s, tenant_id, channel, key) for channel, key in keys):
                 return "duplicate"
-            remember(s, tenant_id, CHANNEL, delivery_id, None, None, outcome="webhook")
+            for channel, key in keys:
+                remember(s, tenant_id, channel, key, None, None, outcome="webhook")
             if own_ids & set(hook.user_ids):
                 return "own change ignored"
             if hook.event not in HANDLED_EVENTS:

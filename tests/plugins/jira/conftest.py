@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.plugins.jira.fake_jira import FIXTURES, FakeJira, FakeJiraServer, fixture
+from core.clock import now, set_clock
+from tests.plugins.jira.fake_jira import FakeJira, FakeJiraServer, fixture
 
 WEBHOOK_SECRET = fixture("signed_requests/01_issue_created_valid.json")["secret"]
 URL = "/plugins/jira/webhook"
@@ -59,10 +61,28 @@ def open_ticket(member: Any, priority: str = "High") -> int:
     return int(r.json()["id"])
 
 
+def at_recorded_time(raw: bytes) -> None:
+    """Run the hub's clock from the moment a recorded body says it was sent (its ``timestamp``),
+    so the recorded, signed bytes pass the freshness check unchanged. ``_clean_state`` puts the
+    wall clock back after the test."""
+    sent = datetime.fromtimestamp(json.loads(raw)["timestamp"] / 1000, UTC)
+    started = datetime.now(UTC)
+    set_clock(lambda: sent + (datetime.now(UTC) - started))
+
+
 def signed_request(name: str) -> tuple[bytes, dict[str, str]]:
-    """(raw body, headers) of a recorded signed request."""
+    """(raw body, headers) of a recorded signed request, with the clock at its recorded time."""
     doc = fixture(f"signed_requests/{name}")
-    return doc["raw_body"].encode(), dict(doc["headers"])
+    raw = doc["raw_body"].encode()
+    at_recorded_time(raw)
+    return raw, dict(doc["headers"])
+
+
+def webhook_doc(name: str) -> dict[str, Any]:
+    """A recorded webhook body (tests/fixtures/jira/<name>) as sent now: ``timestamp`` is now."""
+    doc = fixture(name)
+    doc["timestamp"] = int(now().timestamp() * 1000)
+    return doc
 
 
 def sign(raw: bytes, identifier: str) -> dict[str, str]:
@@ -73,9 +93,8 @@ def sign(raw: bytes, identifier: str) -> dict[str, str]:
 
 
 def recorded_webhook(name: str, **changes: Any) -> bytes:
-    """A recorded webhook body (tests/fixtures/jira/<name>), optionally with fields replaced."""
-    if not changes:
-        return (FIXTURES / name).read_bytes()
-    doc = fixture(name)
+    """A recorded webhook body (tests/fixtures/jira/<name>) sent now (a fresh ``timestamp``),
+    optionally with fields replaced."""
+    doc = webhook_doc(name)
     doc.update(changes)
     return json.dumps(doc).encode()

@@ -8,7 +8,7 @@ import pytest
 
 from hub import outbox
 from plugins.jira.payloads import HANDLED_EVENTS
-from tests.plugins.jira.conftest import URL, open_ticket, sign
+from tests.plugins.jira.conftest import URL, open_ticket, recorded_webhook, sign
 from tests.plugins.jira.fake_jira import FIXTURES
 
 RECORDED = sorted(p.name for p in FIXTURES.glob("webhook-*.json"))
@@ -45,7 +45,7 @@ def test_recorded_webhook_is_answered(name, hub, jira_org, fake_jira, client) ->
     ticket_id = open_ticket(jira_org.end_user)
     jira_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/escalate/", json={"target": "jira"})
     outbox.drain(hub)  # the ticket is linked to TES-41, the issue of most recorded bodies
-    raw = (FIXTURES / name).read_bytes()
+    raw = recorded_webhook(name)
     r = client.post(URL, content=raw, headers=sign(raw, f"fixture-{name}"))
     assert r.status_code == 200, r.text
     event = json.loads(raw)["webhookEvent"]

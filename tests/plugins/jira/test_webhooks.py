@@ -15,8 +15,9 @@ from tests.plugins.jira.conftest import (
     recorded_webhook,
     sign,
     signed_request,
+    webhook_doc,
 )
-from tests.plugins.jira.fake_jira import API_USER, fixture
+from tests.plugins.jira.fake_jira import API_USER
 
 
 def _escalated(hub, org) -> int:  # type: ignore[no-untyped-def]
@@ -90,8 +91,14 @@ def test_recorded_signed_comment_and_redelivery(hub, jira_org, fake_jira, client
     body, headers = signed_request("03_comment_created_redelivery.json")
     r = client.post(URL, content=body, headers=headers)
     assert r.json() == {"status": "duplicate"}
-    # The same comment in another delivery (issue_updated/issue_commented): noted once only.
+    # The same signed body under another delivery id (a replay): the content key knows it.
     r = client.post(URL, content=body, headers={**headers, "X-Atlassian-Webhook-Identifier": "x"})
+    assert r.json() == {"status": "duplicate"}
+    # The same comment in another delivery (issue_updated/issue_commented): noted once only.
+    doc = json.loads(body)
+    doc["webhookEvent"], doc["timestamp"] = "jira:issue_updated", doc["timestamp"] + 1
+    other = json.dumps(doc).encode()
+    r = client.post(URL, content=other, headers=sign(other, "y"))
     assert r.json() == {"status": "comment already noted"}
     assert len(_notes(jira_org, ticket_id)) == 1
     # A note that came from Jira is never posted back to Jira.
@@ -134,14 +141,14 @@ def test_agent_note_marked_for_jira_is_posted_once(hub, jira_org, fake_jira, cli
     assert f"support ticket #{ticket_id}" in posted.body["body"]
     # Jira's webhook for our own comment comes back: it is not added as a note (no echo).
     comment = fake_jira.comments["TES-41"][0]
-    doc = fixture("webhook-cloud-comment-created.json")
+    doc = webhook_doc("webhook-cloud-comment-created.json")
     doc["comment"].update(id=comment["id"], body=comment["body"], author=API_USER)
     raw = json.dumps(doc).encode()
     before = len(_notes(jira_org, ticket_id))
     r = client.post(URL, content=raw, headers=sign(raw, "echo-1"))
     assert r.json() == {"status": "own comment"}
     # Even when Jira reports another author for it, the comment id is known.
-    doc["comment"]["author"] = fixture("webhook-cloud-comment-created.json")["comment"]["author"]
+    doc["comment"]["author"] = webhook_doc("webhook-cloud-comment-created.json")["comment"]["author"]
     raw = json.dumps(doc).encode()
     r = client.post(URL, content=raw, headers=sign(raw, "echo-2"))
     assert r.json() == {"status": "comment already noted"}
@@ -168,7 +175,7 @@ def test_changes_by_our_api_user_are_ignored(hub, jira_org, fake_jira, client) -
 
 def test_label_finds_the_ticket_without_a_ref(hub, jira_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
     ticket_id = open_ticket(jira_org.end_user)
-    doc = fixture("webhook-issue-updated-resolved.json")
+    doc = webhook_doc("webhook-issue-updated-resolved.json")
     doc["issue"]["key"] = "TES-99"
     doc["issue"]["fields"]["labels"] = ["test-label", label_for(jira_org.tenant[0], ticket_id)]
     raw = json.dumps(doc).encode()
@@ -192,7 +199,7 @@ def test_tenants_and_disabled_plugin(hub, jira_org, other_org, fake_jira, client
 
 def test_issue_deleted_is_noted(hub, jira_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
     ticket_id = _escalated(hub, jira_org)
-    doc = fixture("webhook-issue-deleted.json")
+    doc = webhook_doc("webhook-issue-deleted.json")
     doc["issue"]["key"] = "TES-41"
     raw = json.dumps(doc).encode()
     r = client.post(URL, content=raw, headers=sign(raw, "del-1"))
