@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Events that become internal notes; every other event type is acknowledged and ignored.
@@ -25,6 +26,8 @@ class WebhookEvent:
     status: str
     html_url: str
     assignees: list[str] = field(default_factory=list)
+    # ``occurred_at`` as a moment (UTC); None when absent or not an ISO 8601 time with a zone.
+    sent_at: datetime | None = None
 
 
 def _summary(ref: Any) -> str:
@@ -33,6 +36,16 @@ def _summary(ref: Any) -> str:
 
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def parse(body: bytes) -> WebhookEvent:
@@ -52,7 +65,8 @@ def parse(body: bytes) -> WebhookEvent:
         incident_id=str(data.get("id") or ""), incident_key=data.get("incident_key") or None,
         number=number if isinstance(number, int) else None, title=str(data.get("title") or ""),
         status=str(data.get("status") or ""), html_url=str(data.get("html_url") or ""),
-        assignees=[_summary(a) for a in data.get("assignees") or [] if _summary(a)])
+        assignees=[_summary(a) for a in data.get("assignees") or [] if _summary(a)],
+        sent_at=_moment(event.get("occurred_at")))
 
 
 def note_text(event: WebhookEvent) -> str:

@@ -2,7 +2,8 @@
 
 Which tenant: ``?tenant=<slug or id>`` names it (then only its secret is tried, and a tenant
 without the plugin gets 404); without it, the signature is checked against the webhook secret of
-every tenant that has the plugin on, and the tenant whose secret matches owns the event.
+every tenant that has the plugin on, and the tenant whose secret matches owns the event. An event
+whose ``occurred_at`` is more than five minutes off is refused (400): a signed body replayed later.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, Tenant
+from core.api import HubContext, Tenant, freshness_problem
 from plugins.pagerduty import client, payloads, signature, webhooks
 from plugins.pagerduty.settings import load
 
@@ -48,6 +49,12 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
         event = payloads.parse(body)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
+    stale = freshness_problem(event.sent_at)
+    if stale is not None:
+        # A signed event replayed later (or a far-off clock): refused so the sender sees it.
+        log.warning("pagerduty webhook %s for tenant %s refused: %s", event.id,
+                    owner.tenant_id, stale)
+        raise HTTPException(400, stale)
     try:
         outcome = webhooks.receive(hub, owner.tenant_id, load(owner), event)
     except client.Retryable as exc:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from core.api import events, system_actor
+from core.clock import now, set_clock
 from tests.plugins.pagerduty.fake_pagerduty import FakePagerDuty, FakePagerDutyServer, fixture
 
 ROUTING_KEY = "R0UTINGKEY0000000000000000000001"
@@ -66,14 +68,26 @@ def breach(hub: Any, tenant_id: Any, ticket_id: int, target: str = "resolution")
         return int(row.id)
 
 
+def at_recorded_time(raw: bytes) -> None:
+    """Run the hub's clock from the moment a recorded event occurred (``event.occurred_at``), so
+    the recorded, signed bytes pass the freshness check unchanged; ``_clean_state`` restores it."""
+    sent = datetime.fromisoformat(json.loads(raw)["event"]["occurred_at"])
+    started = datetime.now(UTC)
+    set_clock(lambda: sent + (datetime.now(UTC) - started))
+
+
 def signed_request(name: str) -> tuple[bytes, dict[str, str]]:
-    """(raw body, headers) of a signed webhook fixture."""
+    """(raw body, headers) of a signed webhook fixture, with the clock at its recorded time."""
     doc = fixture(f"webhooks_v3/{name}")
-    return doc["raw_body"].encode(), dict(doc["headers"])
+    raw = doc["raw_body"].encode()
+    at_recorded_time(raw)
+    return raw, dict(doc["headers"])
 
 
 def body_with(name: str, **data: Any) -> dict[str, Any]:
-    """A webhook fixture's body with ``event.data`` fields replaced (to be re-signed)."""
+    """A webhook fixture's body with ``event.data`` fields replaced (to be re-signed), as if it
+    occurred now."""
     doc = json.loads(fixture(f"webhooks_v3/{name}")["raw_body"])
     doc["event"]["data"].update(data)
+    doc["event"]["occurred_at"] = now().isoformat().replace("+00:00", "Z")
     return doc
