@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -47,6 +48,17 @@ def create_ticket(session: Session, actor: Actor, **fields: Any) -> Ticket:
     return create_tickets(session, [(actor, new_ticket(actor, **fields))])[0]
 
 
+# Line breaks and other control characters: a subject is one line of text wherever it came from
+# (it becomes a mail Subject header, a Slack title, ...). Tabs and Unicode line separators too.
+_SUBJECT_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def normalize_subject(subject: str) -> str:
+    """A subject as one line: control characters (CR, LF, ...) become spaces, runs of white space
+    one space. Every channel's new ticket goes through this (``ticket_values``)."""
+    return " ".join(_SUBJECT_CONTROLS.sub(" ", subject).split())
+
+
 def new_ticket(actor: Actor, **fields: Any) -> Ticket:
     """A validated, unsaved ticket (``ticket_values``' keywords); ``create_tickets`` writes it."""
     return Ticket(**ticket_values(actor, **fields))
@@ -65,7 +77,7 @@ def ticket_values(
     """The validated column values of a new ticket. Touches no database, so a request can be
     refused (4xx) before it joins a batch."""
     require_writer(actor)
-    subject = subject.strip()
+    subject = normalize_subject(subject)
     if not subject:
         raise Invalid("subject must not be empty", field="subject")
     if len(subject) > 255:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import smtplib
 import ssl
 import uuid
@@ -186,6 +187,15 @@ def _body(event: TicketEvent, kind: str) -> str:
     return f"{text}\n\n--\nTicket #{ticket.id}: {ticket.url}\n"
 
 
+_HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(value: str) -> str:
+    """A header value without CR, LF or other controls: whatever a stored row holds (a subject or
+    a ``from_name`` from before input was checked), a mail header is never broken or injected."""
+    return " ".join(_HEADER_CONTROLS.sub(" ", value).split())
+
+
 def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: list[str],
           token: str) -> Outgoing:
     """The mail for an event: our Message-ID, the thread's references, a signed Reply-To."""
@@ -198,12 +208,12 @@ def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: li
     message_id = f"hub.{ticket.id}.{event.id}.{digest}@{domain}"
     refs = ticket.refs.get(REF_KIND, [])[-20:]
     msg = EmailMessage()
-    msg["From"] = formataddr((settings.from_name or "Support", support))
-    msg["To"] = recipients[0]
+    msg["From"] = formataddr((one_line(settings.from_name) or "Support", support))
+    msg["To"] = one_line(recipients[0])
     if recipients[1:]:
-        msg["Cc"] = ", ".join(recipients[1:])
+        msg["Cc"] = one_line(", ".join(recipients[1:]))
     msg["Reply-To"] = f"{local}+{token}@{domain}"
-    msg["Subject"] = _subject(event, kind)
+    msg["Subject"] = one_line(_subject(event, kind))
     msg["Message-ID"] = f"<{message_id}>"
     msg["Date"] = format_datetime(now())
     if refs:

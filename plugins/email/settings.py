@@ -14,7 +14,7 @@ class EmailSettings(BaseModel):
 
     # Intake: the addresses the SMTP server accepts for this tenant; the first is the From of replies.
     addresses: list[str] = Field(default_factory=list)
-    from_name: str = ""
+    from_name: str = Field(default="", max_length=200)
     max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     # IMAP polling (optional): a mailbox the hub reads instead of (or besides) SMTP delivery.
     host: str = ""
@@ -37,6 +37,14 @@ class EmailSettings(BaseModel):
     # Status changes mailed to the requester ("Open" is left out: it only means "assigned").
     notify_statuses: list[str] = Field(
         default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"])
+
+    @field_validator("from_name")
+    @classmethod
+    def _from_name(cls, value: str) -> str:
+        """One line of text: a CR or LF would break (or inject into) the From header."""
+        if any(c in value for c in "\r\n\x00\x85\u2028\u2029"):
+            raise ValueError("from_name must be one line (no CR or LF characters)")
+        return value.strip()
 
     @field_validator("addresses")
     @classmethod
