@@ -95,6 +95,26 @@ from core.webhooks import WEBHOOK_WINDOW, body_key, freshness_problem  # noqa: E
 
 __all__ += ["WEBHOOK_WINDOW", "body_key", "freshness_problem"]
 
+# The security headers of HTML pages (the console's and a plugin's, such as the chat).
+from core.security_headers import security_headers  # noqa: E402
+
+__all__ += ["security_headers"]
+
 from core.batching import Batcher  # noqa: E402
 
 __all__ += ["Batcher"]
+
+# Inbound channel keys (support addresses, Slack team ids, Teams app ids): who owns which.
+from core.services.channel_keys import owner as channel_key_owner  # noqa: E402
+from core.services.channel_keys import owners as channel_key_owners  # noqa: E402
+from core.services.channel_keys import pending as pending_channel_keys  # noqa: E402
+from core.services.channel_keys import verify_from_mail as verify_channel_key_from_mail  # noqa: E402
+from core.types import PROOF_MAIL, PROOF_SIGNED, ChannelKeys  # noqa: E402
+
+__all__ += ["PROOF_MAIL", "PROOF_SIGNED", "ChannelKeys", "channel_key_owner",
+            "channel_key_owners", "pending_channel_keys", "verify_channel_key_from_mail"]
+
+# The egress policy: every outbound connection a tenant can configure is checked and pinned.
+from core.egress import STRICT, EgressPolicy, EgressRefused, policy_of, url_host_port  # noqa: E402
+
+__all__ += ["STRICT", "EgressPolicy", "EgressRefused", "policy_of", "url_host_port"]

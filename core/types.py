@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from core.crypto import Keyring
+from core.egress import EgressPolicy
 from core.intake import InboundMessage, IngestResult
 from core.services.attachments import AttachmentPolicy
 from core.services.plugins import PluginConfig
@@ -43,6 +44,32 @@ class PluginInfo:
     capabilities: tuple[Capability, ...] = ()
     settings_model: type | None = None
     secret_fields: tuple[str, ...] = ()
+    # The inbound keys this plugin routes by, read from a tenant's settings, and how a
+    # claim of one is proved (see ``ChannelKeys``). None: the plugin routes by no key.
+    channel_keys: ChannelKeys | None = None
+
+
+PROOF_SIGNED = "signed"
+PROOF_MAIL = "mail"
+
+
+@dataclass(frozen=True)
+class ChannelKeys:
+    """How a plugin's inbound keys are claimed (one mechanism for every channel).
+
+    ``of`` returns the normalized keys a tenant's settings name (support addresses, a team id).
+    ``proof`` says what makes a claim hold:
+
+    - ``"signed"``: the claim holds on save. The channel's requests are authenticated with a
+      per-tenant secret, so owning the key without the secret gains nothing; the unique index
+      still refuses a key another tenant holds.
+    - ``"mail"``: the key is a mail address; the claim stays pending until a verification mail
+      that the hub sends to it comes back through intake.
+    """
+
+    of: Callable[[Mapping[str, Any]], list[str]]
+    proof: str = PROOF_SIGNED
+    label: str = "key"
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,7 @@ class HubContext(Protocol):
     keyring: Keyring
     blob_store: BlobStore
     attachment_policy: AttachmentPolicy
+    egress: EgressPolicy  # every outbound connection a tenant can configure goes through it
 
     def session(self) -> AbstractContextManager[Session]:
         """A session that commits when the block ends without error, else rolls back."""
@@ -217,8 +245,11 @@ class HubContext(Protocol):
         """Ask for outbox delivery soon (after a commit that wrote events)."""
         ...
 
-    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
-        """A signed token naming a ticket (for reply addresses); ``ingest`` verifies it."""
+    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int,
+                     recipient: str | None = None) -> str:
+        """A signed token naming a ticket (for reply addresses); ``ingest`` verifies it. With
+        ``recipient``, also signed for that address: staff mail acts as staff only when it
+        came to the address signed for them."""
         ...
 
     def listen_address(self, service: str) -> tuple[str, int]:

@@ -24,10 +24,13 @@ tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Plugins per tenant.", no_args_is_help=True)
+channels_app = typer.Typer(help="Inbound keys (support addresses, workspaces) per tenant.",
+                           no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(channels_app, name="channels")
 console = Console()
 
 
@@ -73,7 +76,23 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     from hub.settings import Settings
 
     settings = Settings()
-    serving.run(host or settings.host, port or settings.port, workers=workers)
+    bind = host or settings.host
+    _check_key(settings, bind)
+    serving.run(bind, port or settings.port, workers=workers)
+
+
+def _check_key(settings, host: str) -> None:  # type: ignore[no-untyped-def]
+    """Start-up check of ``serve`` and ``run``: no public development key beyond loopback."""
+    from hub.serve import UnsafeSecretKey, check_secret_key
+
+    try:
+        warning = check_secret_key(settings, host)
+    except UnsafeSecretKey as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    else:
+        if warning:
+            console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
 @app.command()
@@ -138,6 +157,9 @@ def run() -> None:
     from hub.demo import seed_if_empty
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    from hub.settings import Settings
+
+    _check_key(Settings(), Settings().host)
     _migrate()
     hub = _hub(kicks=True)
     logins = seed_if_empty(hub)
@@ -305,14 +327,57 @@ def plugins_configure(name: str, pairs: Annotated[list[str], typer.Argument(help
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
+    from hub import key_verification
+
     hub = _hub()
     try:
         with hub.session() as s:
             t = identity.tenant_by_slug(s, tenant)
-            plugin_admin.configure(hub, s, system_actor(t.id), name, values)
+            claims = plugin_admin.configure(hub, s, system_actor(t.id), name, values)
+            tenant_name = t.name
         secret = set(hub.infos[name].secret_fields)
         shown = ", ".join(k if k not in secret else f"{k} (secret)" for k in values)
         console.print(f"{name} configured for {tenant}: {shown}")
+        for note in key_verification.send_all(hub, t.id, tenant_name, claims):
+            console.print(note)
+    except Exception as exc:  # noqa: BLE001
+        _fail(getattr(exc, "message", str(exc)))
+
+
+@channels_app.command("list")
+def channels_list(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """The inbound keys (support addresses, Slack workspaces, Teams apps) a tenant claims."""
+    from core.services import channel_keys
+
+    hub = _hub()
+    table = Table()
+    for col in ("plugin", "key", "state"):
+        table.add_column(col)
+    with hub.session() as s:
+        t = identity.tenant_by_slug(s, tenant)
+        for name in hub.installed():
+            for c in channel_keys.claims_of(s, t.id, name):
+                state = "verified" if c.verified else "contested" if c.contested else "pending"
+                table.add_row(name, c.key, state)
+    console.print(table)
+
+
+@channels_app.command("verify")
+def channels_verify(plugin: str, key: str,
+                    tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Verify a tenant's claim of a key on the operator's word (no verification mail).
+
+    For hubs without a system relay, and to settle a contested address. Refused when another
+    tenant already owns the key."""
+    from core.services import channel_keys
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            channel_keys.mark_verified(s, t.id, plugin, key.strip().lower()
+                                       if plugin == "email" else key.strip())
+        console.print(f"{key} verified for {tenant}")
     except Exception as exc:  # noqa: BLE001
         _fail(getattr(exc, "message", str(exc)))
 

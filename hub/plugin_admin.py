@@ -8,7 +8,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from core.permissions import Actor
+from core.permissions import Actor, require_admin
+from core.services import channel_keys
 from core.services import plugins as plugin_service
 from hub.context import Hub
 
@@ -32,11 +33,15 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
         schema = model.model_json_schema() if model is not None else None
         settings = {k: v for k, v in (row.settings if row else {}).items()
                     if k not in info.secret_fields}
+        claims = channel_keys.claims_of(session, actor.tenant_id, name) \
+            if info.channel_keys is not None else []
         out.append({"name": name, "title": info.title, "description": info.description,
                     "capabilities": [str(c) for c in info.capabilities],
                     "enabled": bool(row and row.enabled), "settings": settings,
                     "secrets_set": secrets, "secret_fields": list(info.secret_fields),
-                    "settings_schema": schema})
+                    "settings_schema": schema,
+                    "channel_keys": [{"key": c.key, "verified": c.verified,
+                                      "contested": c.contested} for c in claims]})
     return out
 
 
@@ -45,8 +50,15 @@ def set_enabled(hub: Hub, session: Session, actor: Actor, name: str, enabled: bo
     plugin_service.set_enabled(session, actor, name, enabled)
 
 
-def configure(hub: Hub, session: Session, actor: Actor, name: str, values: dict[str, Any]) -> None:
-    """Validate the merged settings with the plugin's model and store them, secrets encrypted."""
+def configure(hub: Hub, session: Session, actor: Actor, name: str,
+              values: dict[str, Any]) -> list[channel_keys.Claim]:
+    """Validate the merged settings with the plugin's model and store them, secrets encrypted.
+
+    The plugin's inbound keys (support addresses, a team id) are claimed in the same
+    transaction (``core.services.channel_keys``): a key another tenant owns is a ``Conflict``.
+    Returns the claims made; those still to be proved by mail carry their secret, for
+    ``key_verification.send_all`` once the caller has committed.
+    """
     info = _info(hub, name)
     model: type[BaseModel] | None = info.settings_model
     current = plugin_service.load_config(session, actor.tenant_id, name, hub.keyring)
@@ -57,7 +69,7 @@ def configure(hub: Hub, session: Session, actor: Actor, name: str, values: dict[
         merged = {**current.settings, **current.secrets,
                   **{k: v for k, v in values.items() if v is not None}}
         try:
-            parsed = model.model_validate(merged)
+            parsed = model.model_validate(merged, context={"egress": hub.egress})
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err.get("loc", ()))
@@ -66,5 +78,18 @@ def configure(hub: Hub, session: Session, actor: Actor, name: str, values: dict[
         values = {k: clean.get(k, v) for k, v in values.items()}
     secret_values = {k: v for k, v in values.items() if k in info.secret_fields}
     plain = {k: v for k, v in values.items() if k not in info.secret_fields}
-    plugin_service.configure(session, actor, name, settings=plain, secrets=secret_values,
-                             keyring=hub.keyring)
+    row = plugin_service.configure(session, actor, name, settings=plain, secrets=secret_values,
+                                   keyring=hub.keyring)
+    if info.channel_keys is None:
+        return []
+    return channel_keys.sync(session, actor.tenant_id, name, info.channel_keys.of(row.settings),
+                             proof=info.channel_keys.proof, label=info.channel_keys.label)
+
+
+def resend_verification(hub: Hub, session: Session, actor: Actor, name: str,
+                        key: str) -> channel_keys.Claim:
+    """A new secret for a pending claim; the caller commits, then sends it."""
+    _info(hub, name)
+    require_admin(actor, "manage plugins")
+    return channel_keys.renew(session, actor.tenant_id, name, key)
+

@@ -5,8 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.egress import parse_allow
+
+# The public development key: anyone can read it here, so nothing signed with it proves anything.
+# ``hub serve`` refuses it beyond loopback or with HUB_ENV=production (``hub.serve.check_secret_key``).
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -18,7 +24,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = ""
     result_backend: str = ""
-    secret_key: str = "dev-only-secret-key-change-me"
+    secret_key: str = DEV_SECRET_KEY
+    # "production" makes the public development key a start-up error even on loopback.
+    env: str = "development"
     base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
@@ -31,17 +39,47 @@ class Settings(BaseSettings):
     clamd_socket: str = ""
     outbox_max_attempts: int = 8
     outbox_batch: int = 100
+    # Delivery holds one row at a time under a lease, renewed every third of it while it works;
+    # a row whose holder died is taken over once the lease runs out.
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    # Fairness between tenants: a batch takes at most this many rows of one tenant, tenants in
+    # turn, and at most ``outbox_tenant_concurrency`` of a tenant's rows are in flight at once.
+    outbox_tenant_batch: int = Field(default=10, ge=1)
+    outbox_tenant_concurrency: int = Field(default=1, ge=1)
     load_plugins: str = ""
     disable_plugin_autoload: bool = False
     trace_plugins: bool = False
     db_pool_size: int = 10
     cookie_secure: bool = False
+    # Egress: tenants' outbound connections never reach loopback, private, link-local or
+    # metadata addresses, except those this comma list of CIDRs and host[:port] names.
+    egress_allow: str = ""
+    # Let tenants point vendor endpoints (Slack's API, Teams' login and metadata) elsewhere.
+    egress_allow_vendor_override: bool = False
+
+    @field_validator("egress_allow")
+    @classmethod
+    def _egress_allow(cls, value: str) -> str:
+        parse_allow(value)  # a bad entry stops the start, not the first connection
+        return value
+    # The operator's own relay, for mail the hub sends in its own name (the verification of a
+    # support address): never a tenant's relay, which the claiming tenant could read.
+    system_relay_host: str = ""
+    system_relay_port: int = Field(default=587, ge=1, le=65535)
+    system_relay_tls: str = Field(default="starttls", pattern="^(starttls|tls|none)$")
+    system_relay_user: str = ""
+    system_relay_password: str = ""
+    system_mail_from: str = ""
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         return self
+
+    @property
+    def uses_dev_key(self) -> bool:
+        return self.secret_key == DEV_SECRET_KEY
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.models.automation import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, Membership, Tenant, User
 from core.models.kb import KbArticle, KbDeflection, KbRevision
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
@@ -15,6 +16,7 @@ __all__ = [
     "AutomationSettings",
     "Attachment",
     "Audit",
+    "ChannelKey",
     "Comment",
     "ExternalRef",
     "InboundKey",

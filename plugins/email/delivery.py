@@ -33,11 +33,15 @@ from core.api import (
     Ticket,
     User,
     add_comment,
+    channel_key_owners,
     ensure_user,
     find_duplicate,
     now,
+    pending_channel_keys,
     system_actor,
+    verify_channel_key_from_mail,
 )
+from plugins.email.authenticate import Verdict, verify
 from plugins.email.classify import AUTO_REPLY, BOUNCE
 from plugins.email.models import Bounce, ParkedMessage
 from plugins.email.parsing import REF_KIND, ParsedMail, parse
@@ -78,6 +82,7 @@ class AddressBook:
         self.ttl = ttl
         self._loaded_at = -1e9
         self._book: dict[str, tuple[uuid.UUID, EmailSettings]] = {}
+        self._pending: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         _books.add(self)
 
@@ -101,14 +106,27 @@ class AddressBook:
             if self.fresh():
                 return
             started = time.monotonic()
+            # Who owns an address is the channel-key registry's answer (one verified claim
+            # per address, by a unique index), never the order of the settings rows.
+            configs = {c.tenant_id: c for c in self.hub.enabled_configs("email")}
+            with self.hub.session() as s:
+                owned = channel_key_owners(s, "email", enabled=True)
+                pending = pending_channel_keys(s, "email")
             book: dict[str, tuple[uuid.UUID, EmailSettings]] = {}
-            for config in self.hub.enabled_configs("email"):
-                settings = settings_of(config)
-                for addr in settings.addresses:
-                    book.setdefault(addr, (config.tenant_id, settings))
+            for addr, tenant_id in owned.items():
+                config = configs.get(tenant_id)
+                if config is not None:
+                    book[addr] = (tenant_id, settings_of(config))
             # A change that committed while we read stays visible: it invalidated after
             # ``started``, and the entry counts as loaded at ``started``.
-            self._book, self._loaded_at = book, started
+            self._book, self._pending, self._loaded_at = book, frozenset(pending), started
+
+    def awaiting_verification(self, address: str) -> bool:
+        """Whether a tenant claims this address and nobody has proved it yet: only its
+        verification mail is taken."""
+        if not self.fresh():
+            self._load()
+        return base_address(address) in self._pending
 
 
 _books: weakref.WeakSet[AddressBook] = weakref.WeakSet()
@@ -143,7 +161,7 @@ def address_book(hub: HubContext) -> AddressBook:
 
 
 def resolve(hub: HubContext, address: str) -> tuple[uuid.UUID, EmailSettings] | None:
-    """The tenant (with the plugin on) whose ``addresses`` include this address."""
+    """The tenant (with the plugin on) whose verified claim holds this address."""
     return address_book(hub).lookup(address)
 
 
@@ -153,7 +171,8 @@ def settings_of(config: PluginConfig) -> EmailSettings:
 
 def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: EmailSettings,
             source: str, envelope_from: str | None = None, envelope_to: list[str] | None = None,
-            uid: int | None = None, parsed: ParsedMail | None = None) -> Delivery:
+            uid: int | None = None, parsed: ParsedMail | None = None,
+            auth: Verdict | None = None) -> Delivery:
     """Parse and store one message for one tenant; returns after the commit.
 
     Raises only for transient database trouble (the caller retries later).
@@ -161,7 +180,8 @@ def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: Emai
     if parsed is None:
         try:
             parsed = parse(raw, envelope_from=envelope_from, envelope_to=envelope_to or [],
-                           support_addresses=settings.addresses)
+                           support_addresses=settings.addresses,
+                           auth=auth or verify(raw, settings))
         except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
             return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc))
     kind = parsed.classification.kind
@@ -193,6 +213,9 @@ class Received:
     envelope_from: str | None = None
     envelope_to: list[str] = field(default_factory=list)
     uid: int | None = None
+    # The sender's authentication (the SMTP server checks it with its peer; else DKIM and
+    # trusted relays only, checked here).
+    auth: Verdict | None = None
 
 
 def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exception]:
@@ -206,7 +229,8 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
         try:
             parsed = parse(item.raw, envelope_from=item.envelope_from,
                            envelope_to=item.envelope_to,
-                           support_addresses=item.settings.addresses)
+                           support_addresses=item.settings.addresses,
+                           auth=item.auth or verify(item.raw, item.settings))
         except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
             out[i] = _park_or_error(hub, item, _why(exc), None)
             continue
@@ -317,3 +341,14 @@ def record_bounce(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail,
     marked = ", ".join(u.email for u in users) or "no known user"
     return Delivery(outcome="bounce", reason=f"bounce for {', '.join(failed) or '?'}; "
                     f"marked failing: {marked}", kind=BOUNCE)
+
+
+def verify_address(hub: HubContext, address: str, raw: bytes) -> uuid.UUID | None:
+    """The verification mail of a claimed address came back: verify the claim whose secret it
+    carries and return its tenant (None when it carries no valid secret)."""
+    with hub.session() as s:
+        tenant_id = verify_channel_key_from_mail(s, "email", base_address(address), raw)
+    if tenant_id is not None:
+        _drop_books_now()
+        log.info("email: %s verified for tenant %s", base_address(address), tenant_id)
+    return tenant_id

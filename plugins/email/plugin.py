@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from core.api import (
+    PROOF_MAIL,
     BackgroundService,
     Capability,
+    ChannelKeys,
     HubContext,
     PeriodicTask,
     PluginInfo,
@@ -25,12 +28,19 @@ def hub_plugin_info() -> PluginInfo:
     return PluginInfo(name="email", title="Email",
                       description="SMTP and IMAP intake; threaded replies by mail.",
                       capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=EmailSettings, secret_fields=SECRET_FIELDS)
+                      settings_model=EmailSettings, secret_fields=SECRET_FIELDS,
+                      channel_keys=ChannelKeys(of=support_addresses, proof=PROOF_MAIL,
+                                               label="address"))
+
+
+def support_addresses(settings: Mapping[str, Any]) -> list[str]:
+    """The support addresses a tenant's settings claim (already normalized on save)."""
+    return [str(a).strip().lower() for a in settings.get("addresses") or []]
 
 
 @hookimpl
 def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
-    """The tenant whose support ``addresses`` include this address (``+tag`` ignored)."""
+    """The tenant whose verified claim holds this address (``+tag`` ignored)."""
     if channel != "email":
         return None
     found = resolve(hub, key)

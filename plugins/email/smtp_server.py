@@ -1,7 +1,9 @@
 """The SMTP intake server (aiosmtpd): 250 only after the commit, 451 when the database fails.
 
-RCPT is accepted only for an address some tenant with the plugin enabled lists in ``addresses``
-(``local+tag@domain`` counts as ``local@domain``: the tag is a reply token); others get 550. The
+RCPT is accepted only for an address whose verified claim a tenant with the plugin enabled holds
+(``local+tag@domain`` counts as ``local@domain``: the tag is a reply token); others get 550. An
+address claimed but not yet verified takes only the verification mail sent to it (its secret
+verifies the claim; anything else gets 550 at DATA). The
 addresses come from an in-memory address book (``delivery.AddressBook``), so RCPT costs no
 database round trip. DATA over the tenant's ``max_message_bytes`` gets 552.
 
@@ -25,7 +27,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from core.api import BackgroundService, Batcher, HubContext
-from plugins.email.delivery import Delivery, Received, address_book, deliver_many
+from plugins.email.authenticate import SmtpPeer, verify
+from plugins.email.delivery import (
+    Delivery,
+    Received,
+    address_book,
+    deliver_many,
+    verify_address,
+)
 from plugins.email.settings import EmailSettings
 
 log = logging.getLogger("hub.email.smtp")
@@ -82,6 +91,12 @@ class IntakeHandler:
             log.exception("smtp: resolving %s failed", address)
             return TEMPFAIL
         if found is None:
+            if self.book.awaiting_verification(address):
+                # Claimed but not proved: only its verification mail is taken (see DATA).
+                _verifying(envelope).append(address)
+                envelope.rcpt_tos.append(address)
+                envelope.rcpt_options.extend(rcpt_options)
+                return "250 2.1.5 OK"
             return "550 5.1.1 No such mailbox here"
         targets: dict[uuid.UUID, tuple[EmailSettings, list[str]]] = _targets(envelope)
         targets.setdefault(found[0], (found[1], []))[1].append(address)
@@ -95,14 +110,36 @@ class IntakeHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         targets = _targets(envelope)
+        verifying = _verifying(envelope)
+        if verifying:
+            loop = asyncio.get_running_loop()
+            try:
+                verified = [await loop.run_in_executor(self.executor, verify_address,
+                                                       self.hub, address, raw)
+                            for address in verifying]
+            except Exception:  # noqa: BLE001 - database down: the sender retries
+                log.exception("smtp: verifying %s failed", ", ".join(verifying))
+                return TEMPFAIL
+            if not targets:
+                if all(v is not None for v in verified):
+                    return "250 2.0.0 OK address verified"
+                return "550 5.7.1 This address awaits verification; it takes no mail yet"
         for settings, _ in targets.values():
             if len(raw) > settings.max_message_bytes:
                 return "552 5.3.4 Message too big for this mailbox"
         mail_from = envelope.mail_from if envelope.mail_from not in (None, "", "<>") else None
+        # Who sent it (SPF for this peer, DKIM, a trusted relay's results), per tenant, off
+        # the event loop: DNS look-ups.
+        peer = smtp_peer(session, mail_from)
+        loop = asyncio.get_running_loop()
+        verdicts = await asyncio.gather(*(
+            loop.run_in_executor(self.executor, verify, raw, settings, peer)
+            for settings, _ in targets.values()))
         stores = [self.batcher.submit(Received(
             tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
-            envelope_from=mail_from, envelope_to=rcpts))
-            for tenant_id, (settings, rcpts) in targets.items()]
+            envelope_from=mail_from, envelope_to=rcpts, auth=verdict))
+            for (tenant_id, (settings, rcpts)), verdict in zip(targets.items(), verdicts,
+                                                               strict=True)]
         if not stores:  # aiosmtpd asks for a recipient first; never here
             return "503 5.5.1 Error: need RCPT command"
         outcomes = await asyncio.gather(*stores) if len(stores) > 1 else [await stores[0]]
@@ -118,6 +155,22 @@ class IntakeHandler:
     def close(self) -> None:
         self.batcher.close()
         self.executor.shutdown(wait=True)
+
+
+def _verifying(envelope: Envelope) -> list[str]:
+    """Recipients of this envelope that are claimed but not yet verified."""
+    found = getattr(envelope, "hub_verifying", None)
+    if found is None:
+        found = []
+        envelope.hub_verifying = found  # type: ignore[attr-defined]
+    return found
+
+
+def smtp_peer(session: Session, mail_from: str | None) -> SmtpPeer:
+    """The sending side as this connection saw it: address, HELO name, MAIL FROM."""
+    peer = session.peer
+    ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+    return SmtpPeer(ip=ip, helo=session.host_name or "", mail_from=mail_from)
 
 
 def _targets(envelope: Envelope) -> dict[uuid.UUID, tuple[EmailSettings, list[str]]]:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from core.api import BackgroundService, Capability, HubContext, PluginInfo, TicketEvent, hookimpl
+from core.api import (
+    BackgroundService,
+    Capability,
+    ChannelKeys,
+    HubContext,
+    PluginInfo,
+    TicketEvent,
+    channel_key_owner,
+    hookimpl,
+)
 
 from .settings import SECRET_FIELDS, SlackSettings
 
@@ -19,7 +29,13 @@ def hub_plugin_info() -> PluginInfo:
     return PluginInfo(name="slack", title="Slack",
                       description="Tickets from Slack DMs, mentions and /ticket; agents work from Slack.",
                       capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=SlackSettings, secret_fields=SECRET_FIELDS)
+                      settings_model=SlackSettings, secret_fields=SECRET_FIELDS,
+                      channel_keys=ChannelKeys(of=_team_ids, label="Slack workspace"))
+
+
+def _team_ids(settings: Mapping[str, Any]) -> list[str]:
+    team = str(settings.get("team_id") or "").strip()
+    return [team] if team else []
 
 
 @hookimpl
@@ -43,21 +59,14 @@ def hub_background_services(hub: HubContext) -> list[BackgroundService]:
 
 @hookimpl
 def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
-    """The tenant whose enabled Slack plugin is bound to workspace ``key`` (a team id).
+    """The tenant whose enabled Slack plugin holds workspace ``key`` (a team id).
 
-    Reads plain settings only (no secret is decrypted: this runs for every request). A workspace
-    claimed by two tenants belongs to neither (requests answer 404) rather than to whichever
-    comes first: nothing may cross tenants."""
+    One indexed look-up in the channel-key registry, where a team id belongs to one tenant at
+    most (a second tenant naming it is refused on save): nothing may cross tenants."""
     if channel != "slack" or not key:
         return None
-    from .service import workspace_owners
-
-    owners = workspace_owners(hub, key)
-    if len(owners) > 1:
-        log.error("Slack workspace %s is configured by %d tenants; ignoring its requests",
-                  key, len(owners))
-        return None
-    return owners[0] if owners else None
+    with hub.session() as s:
+        return channel_key_owner(s, "slack", key, enabled=True)
 
 
 @hookimpl

@@ -12,21 +12,23 @@ import json
 import logging
 import re
 import threading
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.request import Request
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import select
 
-from core.api import HubContext, PluginConfig, TenantPlugin, now
+from core.api import EgressPolicy, HubContext, PluginConfig, TenantPlugin, now
 
-from .settings import api_base
+from .settings import DEFAULT_API, api_base, checked_api_base
 from .worker import WORKER
 
 log = logging.getLogger("hub.slack")
@@ -41,10 +43,34 @@ class HubClock(Clock):
         return now().timestamp()
 
 
-def make_client(cfg: PluginConfig) -> WebClient:
-    """A Web API client for the tenant (its token, its API base URL); waits out rate limits."""
-    client = WebClient(token=cfg.get("bot_token") or None,
-                       base_url=api_base(cfg.get("api_base_url")))
+class PinnedWebClient(WebClient):
+    """slack_sdk's Web API client whose connections go through the hub's egress policy: the
+    API host's resolved address is checked and the connection made to that very address."""
+
+    def __init__(self, *args: Any, egress: EgressPolicy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pinned = urllib.request.build_opener(*egress.urllib_handlers(self.ssl))
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        """slack_sdk's own, with the pinned opener in place of ``urlopen`` (no proxy)."""
+        if not url.lower().startswith(("https://", "http://")):
+            raise SlackRequestError(f"Invalid URL detected: {url}")
+        resp = self._pinned.open(req, timeout=self.timeout)
+        if resp.headers.get_content_type() == "application/gzip":
+            return {"status": resp.code, "headers": resp.headers, "body": resp.read()}
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return {"status": resp.code, "headers": resp.headers,
+                "body": resp.read().decode(charset)}
+
+
+def make_client(cfg: PluginConfig, egress: EgressPolicy) -> WebClient:
+    """A Web API client for the tenant (its token, its API base URL); waits out rate limits.
+
+    The base URL is Slack's own unless the operator allows vendor overrides (else
+    ``EgressRefused``), and every connection is checked and pinned by the egress policy."""
+    client = PinnedWebClient(token=cfg.get("bot_token") or None,
+                             base_url=checked_api_base(cfg.get("api_base_url"), egress),
+                             egress=egress)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -84,15 +110,6 @@ def _fingerprint(cfg: PluginConfig) -> str:
     parts = [cfg.get("team_id", ""), cfg.get("bot_token", ""), cfg.get("signing_secret", ""),
              api_base(cfg.get("api_base_url")), str(cfg.state.get("bot_user_id"))]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
-def workspace_owners(hub: HubContext, team_id: str) -> list[uuid.UUID]:
-    """Tenants whose enabled Slack plugin names this workspace (plain settings, no decryption)."""
-    with hub.session() as s:
-        rows = s.execute(select(TenantPlugin.tenant_id, TenantPlugin.settings).where(
-            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True))).all()
-    return [tenant_id for tenant_id, settings in rows
-            if (settings or {}).get("team_id") == team_id]
 
 
 class SlackService:
@@ -156,7 +173,7 @@ class SlackService:
         if cfg.state.get("bot_user_id") or not cfg.get("bot_token"):
             return cfg
         try:
-            resp = make_client(cfg).auth_test()
+            resp = make_client(cfg, self.hub.egress).auth_test()
         except SlackApiError as exc:
             log.warning("slack auth.test failed for tenant %s: %s", tenant_id,
                         exc.response.get("error"))
@@ -180,7 +197,9 @@ class SlackService:
 
         app = App(
             name=f"hub-slack-{tenant_id}",
-            client=WebClient(base_url=api_base(cfg.get("api_base_url"))),
+            # Bolt copies this into per-request clients that no listener here uses (they call
+            # ``Ctx.client``, from ``make_client``): it stays on Slack's own API.
+            client=PinnedWebClient(base_url=DEFAULT_API, egress=self.hub.egress),
             signing_secret=cfg.get("signing_secret") or "-",
             request_verification_enabled=False,  # verified in routes with the tenant's secret
             authorize=authorize,
@@ -257,7 +276,7 @@ class SlackService:
             return None
         cfg = self.ensure_bot_identity(tenant_id, cfg)
         return Ctx(hub=self.hub, tenant_id=tenant_id, team=team_of(body) or cfg.get("team_id"),
-                   config=cfg, client=make_client(cfg))
+                   config=cfg, client=make_client(cfg, self.hub.egress))
 
     def on_uninstalled(self, ctx: Ctx, body: dict[str, Any]) -> None:
         """``app_uninstalled`` / ``tokens_revoked`` (of the bot): turn the plugin off."""

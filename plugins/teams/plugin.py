@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
-from core.api import Capability, HubContext, PluginInfo, TenantPlugin, TicketEvent, hookimpl
+from core.api import (
+    Capability,
+    ChannelKeys,
+    HubContext,
+    PluginInfo,
+    TicketEvent,
+    channel_key_owner,
+    hookimpl,
+)
 
 from .settings import SECRET_FIELDS, TeamsSettings
 
@@ -22,7 +29,13 @@ def hub_plugin_info() -> PluginInfo:
     return PluginInfo(name="teams", title="Microsoft Teams",
                       description="Tickets from Teams messages; Adaptive Card updates.",
                       capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=TeamsSettings, secret_fields=SECRET_FIELDS)
+                      settings_model=TeamsSettings, secret_fields=SECRET_FIELDS,
+                      channel_keys=ChannelKeys(of=_app_ids, label="Teams app id"))
+
+
+def _app_ids(settings: Mapping[str, Any]) -> list[str]:
+    app = str(settings.get("app_id") or "").strip()
+    return [app] if app else []
 
 
 @hookimpl
@@ -35,21 +48,12 @@ def hub_routes(hub: HubContext) -> Any:
 
 @hookimpl
 def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
-    """The tenant whose enabled Teams plugin has bot app id ``key``.
-
-    Plain settings only (nothing decrypted per request). An app id claimed by two tenants
-    belongs to neither: nothing may cross tenants."""
+    """The tenant whose enabled Teams plugin holds bot app id ``key``: one indexed look-up in
+    the channel-key registry, where an app id belongs to one tenant at most."""
     if channel != PLUGIN or not key:
         return None
     with hub.session() as s:
-        rows = s.execute(select(TenantPlugin.tenant_id, TenantPlugin.settings).where(
-            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True))).all()
-    owners = [tid for tid, settings in rows if (settings or {}).get("app_id") == key]
-    if len(owners) > 1:
-        log.error("Teams app %s is configured by %d tenants; ignoring its requests",
-                  key, len(owners))
-        return None
-    return owners[0] if owners else None
+        return channel_key_owner(s, PLUGIN, key, enabled=True)
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from core.models import Ticket
 from core.permissions import system_actor
-from core.services import identity
+from core.services import channel_keys, identity
 from core.services import plugins as plugin_service
 from hub.cli import app
 from hub.context import build_hub
@@ -128,6 +128,7 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
         plugin_service.set_enabled(session, system, "email", True)
         plugin_service.configure(session, system, "email", secrets={}, keyring=hub.keyring,
                                  settings={"addresses": ["help@acme.test"]})
+        channel_keys.mark_verified(session, tenant.id, "email", "help@acme.test")
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "smtp", "--processes", "2"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from core.errors import NotFound
-from core.models import Membership, OutboxEvent, User
+from core.models import Membership, OutboxEvent, Tenant, User
 from core.permissions import ROLES, require_admin
 from core.services import identity
-from hub import outbox, plugin_admin
+from hub import key_verification, outbox, plugin_admin
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas import OutboxPublic, PluginConfigure
 
@@ -51,10 +51,34 @@ def configure(name: str, body: PluginConfigure, actor: ActorDep, session: Sessio
               hub: HubDep) -> dict[str, Any]:
     """Change settings; secret fields are write-only (an empty value clears one)."""
     require_admin(actor, "manage plugins")
-    plugin_admin.configure(hub, session, actor, name, body.settings)
+    claims = plugin_admin.configure(hub, session, actor, name, body.settings)
     session.commit()
     hub.tenant_hooks.invalidate(actor.tenant_id)
-    return next(p for p in plugin_admin.describe(hub, session, actor) if p["name"] == name)
+    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor),
+                                      claims)
+    described = next(p for p in plugin_admin.describe(hub, session, actor) if p["name"] == name)
+    return {**described, "notes": notes}
+
+
+class KeyVerify(BaseModel):
+    key: str = Field(min_length=1, max_length=320)
+
+
+@router.post("/plugins/{name}/keys/verify/")
+def resend_verification(name: str, body: KeyVerify, actor: ActorDep, session: SessionDep,
+                        hub: HubDep) -> dict[str, Any]:
+    """Send a pending key's verification mail again, with a new secret (the old one lapses)."""
+    require_admin(actor, "manage plugins")
+    claim = plugin_admin.resend_verification(hub, session, actor, name, body.key.strip().lower())
+    session.commit()
+    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor),
+                                      [claim])
+    return {"key": claim.key, "verified": claim.verified, "notes": notes}
+
+
+def _tenant_name(session: SessionDep, actor: ActorDep) -> str:
+    tenant = session.get(Tenant, actor.tenant_id)
+    return tenant.name if tenant is not None else ""
 
 
 @router.get("/outbox/", response_model=list[OutboxPublic])

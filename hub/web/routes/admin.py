@@ -13,7 +13,7 @@ from core.errors import HubError, Invalid
 from core.models import Membership, User
 from core.permissions import ROLES
 from core.services import identity
-from hub import plugin_admin
+from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep
 from hub.context import Hub
 from hub.web.plugin_form import build_fields, parse_form
@@ -108,12 +108,30 @@ def configure(name: str, request: Request, me: PostUser, session: SessionDep, hu
         return render(request, session, me, "error.html", status=404,
                       message=f"No installed plugin {name}.")
     try:
-        plugin_admin.configure(hub, session, me.actor, name, parse_form(plugin["fields"], form))
+        claims = plugin_admin.configure(hub, session, me.actor, name,
+                                        parse_form(plugin["fields"], form))
     except HubError as exc:
         session.rollback()
         return render(request, session, me, "admin/plugins.html", status=exc.status,
                       plugins=_plugins(hub, session, me), errors={name: exc.message})
     session.commit()
     hub.tenant_hooks.invalidate(me.actor.tenant_id)
+    notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, claims)
     return redirect(f"/admin/plugins#plugin-{name}",
-                    flash=f"Settings of {plugin['title']} saved.")
+                    flash=" ".join([f"Settings of {plugin['title']} saved.", *notes]))
+
+
+@router.post("/plugins/{name}/keys/verify", response_model=None)
+def resend_verification(name: str, me: PostUser, session: SessionDep, hub: HubDep,
+                        key: Annotated[str, Form(max_length=320)]) -> Response:
+    """Send a pending address's verification mail again (with a new secret)."""
+    admin_only(me)
+    try:
+        claim = plugin_admin.resend_verification(hub, session, me.actor, name, key.strip().lower())
+    except HubError as exc:
+        session.rollback()
+        return redirect(f"/admin/plugins#plugin-{name}", flash=exc.message, error=True)
+    session.commit()
+    notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, [claim])
+    return redirect(f"/admin/plugins#plugin-{name}",
+                    flash=" ".join(notes) or f"{claim.key} is verified.")

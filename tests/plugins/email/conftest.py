@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from core.services import channel_keys
 from hub import outbox
+from plugins.email.delivery import address_book
 from plugins.email.smtp_server import IntakeController
+from tests.plugins.email.fake_dns import Zone, run_dns
 from tests.services import free_port, port_open, require
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
@@ -81,11 +84,24 @@ class MailTenant:
         return self.org.tenant[0]
 
     def configure(self, **settings: Any) -> None:
+        """Save settings through the admin API; the addresses are then verified on the
+        operator's word (as ``hub channels verify`` does), so that they take mail. The
+        verification by mail itself is tested in ``test_address_ownership``."""
         resp = self.org.admin.patch("/api/v1/admin/plugins/email/", json={"settings": settings})
         assert resp.status_code == 200, resp.text
+        if "addresses" in settings:
+            verify_addresses(self.hub, self.tenant_id, resp.json()["settings"]["addresses"])
 
     def deliver(self) -> int:
         return outbox.drain(self.hub)
+
+
+def verify_addresses(hub: Any, tenant_id: uuid.UUID, addresses: list[str]) -> None:
+    """Verify a tenant's claims of these addresses as the operator would."""
+    with hub.session() as s:
+        for address in addresses:
+            channel_keys.mark_verified(s, tenant_id, "email", address)
+    address_book(hub).invalidate()
 
 
 def enable_email(org: Any, hub: Any, sink: Sink | None, address: str) -> MailTenant:
@@ -97,6 +113,22 @@ def enable_email(org: Any, hub: Any, sink: Sink | None, address: str) -> MailTen
         settings.update(relay_host=sink.host, relay_port=sink.port, relay_tls="none")
     tenant.configure(**settings)
     return tenant
+
+
+@pytest.fixture(scope="session")
+def _dns_server() -> Iterator[tuple[Zone, str]]:
+    with run_dns() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def dns_zone(_dns_server: tuple[Zone, str], monkeypatch: pytest.MonkeyPatch) -> Zone:
+    """Every email test resolves SPF, DKIM and DMARC records from a local DNS server (names it
+    does not know are NXDOMAIN, never looked up elsewhere); a test adds what it needs."""
+    zone, address = _dns_server
+    zone.clear()
+    monkeypatch.setenv("HUB_DNS_NAMESERVERS", address)
+    return zone
 
 
 @pytest.fixture

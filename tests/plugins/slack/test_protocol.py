@@ -169,17 +169,23 @@ def test_unreadable_body_is_400(world: SlackWorld) -> None:
     assert r.json()["detail"]
 
 
-def test_workspace_claimed_by_two_tenants_belongs_to_neither(world: SlackWorld,
-                                                            other_org) -> None:  # type: ignore[no-untyped-def]
-    from tests.plugins.slack.conftest import configure
+def test_a_second_tenant_cannot_claim_a_workspace(world: SlackWorld,
+                                                  other_org) -> None:  # type: ignore[no-untyped-def]
+    from tests.plugins.slack.conftest import SECRET, TEAM
 
     body = fixture("events/event_callback.app_mention.json")
     assert world.send(body).status_code == 200
     world.wait()
-    configure(other_org, world.fake)
-    assert world.send({**body, "event_id": "Ev-2"}).status_code == 404
+    r = other_org.admin.patch("/api/v1/admin/plugins/slack/", json={"settings": {
+        "team_id": TEAM, "bot_token": "xoxb-other", "signing_secret": SECRET}})
+    assert r.status_code == 409, r.text
+    assert "another tenant" in r.json()["detail"]
+    assert other_org.admin.post("/api/v1/admin/plugins/slack/enable/").status_code == 200
+    # The workspace's events still reach its tenant, and only it.
+    assert world.send({**body, "event_id": "Ev-2"}).status_code == 200
     world.wait()
-    assert len(world.tickets()) == 1
+    assert len(world.tickets()) == 2
+    assert other_org.agent.get("/api/v1/support/tickets/").json()["results"] == []
 
 
 def test_a_new_signing_secret_applies_to_the_next_request(world: SlackWorld) -> None:

@@ -101,10 +101,15 @@ def test_unknown_bot_is_404(world: TeamsWorld) -> None:
     assert r.status_code == 404
 
 
-def test_an_app_id_claimed_by_two_tenants_belongs_to_neither(world: TeamsWorld,
-                                                             other_org: TenantSet) -> None:
-    configure(other_org, world.fake)
-    assert world.send(world.activity("message.personal_chat")).status_code == 404
+def test_a_second_tenant_cannot_claim_an_app_id(world: TeamsWorld,
+                                                other_org: TenantSet) -> None:
+    r = other_org.admin.patch("/api/v1/admin/plugins/teams/",
+                              json={"settings": {"app_id": APP_ID}})
+    assert r.status_code == 409, r.text
+    assert "another tenant" in r.json()["detail"]
+    assert world.send(world.activity("message.personal_chat")).status_code == 200
+    assert len(world.tickets()) == 1
+    assert other_org.agent.get("/api/v1/support/tickets/").json()["results"] == []
 
 
 def test_tickets_land_in_the_bots_tenant_only(world: TeamsWorld, other_org: TenantSet,

@@ -1,0 +1,63 @@
+"""Mail the hub sends in its own name, through the operator's relay (``HUB_SYSTEM_RELAY_*``).
+
+Used where a tenant's own relay must not carry the mail: the verification of a support address
+(a tenant that claims someone else's address would read its secret on a relay it runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from hub.settings import Settings
+
+log = logging.getLogger("hub.system_mail")
+
+
+class NotConfigured(Exception):
+    """The operator has set no system relay."""
+
+
+def configured(settings: Settings) -> bool:
+    """Whether the hub can send mail in its own name."""
+    return bool(settings.system_relay_host)
+
+
+def sender(settings: Settings) -> str:
+    """The From address of system mail."""
+    if settings.system_mail_from:
+        return settings.system_mail_from
+    host = settings.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return f"no-reply@{host if '.' in host else 'localhost.localdomain'}"
+
+
+def send(settings: Settings, *, to: str, subject: str, body: str, timeout: float = 15) -> str:
+    """Send one plain-text mail; returns its Message-ID. Raises ``NotConfigured`` or the
+    relay's error."""
+    if not configured(settings):
+        raise NotConfigured("no system relay is configured (HUB_SYSTEM_RELAY_HOST)")
+    msg = EmailMessage()
+    msg["From"] = sender(settings)
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Message-ID"] = make_msgid(domain=sender(settings).rpartition("@")[2])
+    msg.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
+    host, port, tls = settings.system_relay_host, settings.system_relay_port, settings.system_relay_tls
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if tls == "tls":
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if tls == "starttls":
+            client.starttls(context=context)
+        if settings.system_relay_user:
+            client.login(settings.system_relay_user, settings.system_relay_password)
+        client.send_message(msg, from_addr=sender(settings), to_addrs=[to])
+    log.info("system mail sent to %s", to)
+    return str(msg["Message-ID"])
