@@ -13,22 +13,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from core import clock, lifecycle
+from core.security_headers import security_headers
 from hub.web.live import live_state
 from hub.web.session import WebUser
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "hub_flash"
 # Scripts only from the hub itself (htmx and app.js are files, nothing inline); inline styles are
-# allowed for the chart bar widths.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' "
-                               "'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; "
-                               "form-action 'self'; base-uri 'none'; object-src 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# allowed for the chart bar widths. The console is never framed. (The chat plugin's pages use the
+# same builder, through core.api.)
+SECURITY_HEADERS = security_headers()
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 

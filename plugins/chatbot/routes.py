@@ -12,14 +12,14 @@ import json
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, NotFound, public_article
+from core.api import HubContext, NotFound, public_article, security_headers
 from plugins.chatbot import conversation, store
 from plugins.chatbot.live import listeners
 from plugins.chatbot.settings import ChatbotSettings, load
@@ -29,6 +29,20 @@ POLL_SECONDS = 3.0
 MAX_FRAME = 20_000
 TenantQ = Query(default="", max_length=63)
 SessionQ = Query(default="", max_length=100)
+
+
+# The chat and article pages may be framed by a tenant's (https) site: the widget's full-page chat
+# can live in an iframe. The session token travels in the chat page's URL: never as a referrer.
+EMBEDDABLE = "'self' https:"
+
+
+def page_headers(base_url: str) -> dict[str, str]:
+    """The chat pages' security headers (``core.api.security_headers``, as the console's): the
+    websocket back to the hub is the one connection a page may open."""
+    parts = urlsplit(base_url)
+    socket = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}" if parts.netloc else ""
+    return security_headers(frame_ancestors=EMBEDDABLE, connect_src=f"'self' {socket}".strip(),
+                            referrer="no-referrer")
 
 
 class Site:
@@ -82,7 +96,9 @@ def build_router(hub: HubContext) -> APIRouter:
         """The embeddable widget: ``<script src=".../plugins/chatbot/widget.js?tenant=<slug>">``."""
         site.require(tenant)
         return Response(widget_js, media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=300"})
+                        headers={"Cache-Control": "public, max-age=300",
+                                 "X-Content-Type-Options": "nosniff",
+                                 "Cross-Origin-Resource-Policy": "cross-origin"})
 
     @router.get("/chat", response_class=HTMLResponse)
     def chat_page(tenant: str = TenantQ, session: str = SessionQ) -> HTMLResponse:
@@ -96,7 +112,7 @@ def build_router(hub: HubContext) -> APIRouter:
             history = site.lines(found[0], 0)
         html = site.pages.get_template("chat.html").render(
             tenant_slug=slug, tenant_name=name, session=session, history=history)
-        return HTMLResponse(html, headers={"Referrer-Policy": "no-referrer"})
+        return HTMLResponse(html, headers=page_headers(hub.base_url))
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
     def article_page(article_id: int, tenant: str = TenantQ) -> HTMLResponse:
@@ -110,7 +126,7 @@ def build_router(hub: HubContext) -> APIRouter:
             html = site.pages.get_template("article.html").render(
                 tenant_slug=slug, tenant_name=name, title=article.title,
                 body_html=article.body_html, updated_at=article.updated_at)
-        return HTMLResponse(html)
+        return HTMLResponse(html, headers=page_headers(hub.base_url))
 
     @router.websocket("/ws")
     async def chat_socket(websocket: WebSocket, tenant: str = "", session: str = "") -> None:
