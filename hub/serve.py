@@ -10,18 +10,54 @@ ticket the more clients share it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import multiprocessing
 import signal
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+if TYPE_CHECKING:
+    from hub.settings import Settings
+
 log = logging.getLogger("hub.serve")
 APP = "hub.asgi:app"
+
+
+class UnsafeSecretKey(Exception):
+    """The hub would serve with a secret key anyone can read."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for a bind address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name in ("localhost", "localhost.", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name or "0.0.0.0"/"::" (every interface): assume it is reachable
+
+
+def check_secret_key(settings: Settings, host: str) -> str | None:
+    """Refuse (``UnsafeSecretKey``) the public development key beyond loopback or in
+    production; on loopback, return the warning to print. None: a real key is set."""
+    if not settings.uses_dev_key:
+        return None
+    production = settings.env.strip().lower() in ("production", "prod")
+    if production or not is_loopback(host):
+        where = "with HUB_ENV=production" if production else f"on {host} (beyond loopback)"
+        raise UnsafeSecretKey(
+            f"refusing to serve {where} with the public development secret key: anyone can "
+            "forge a session cookie with it. Set HUB_SECRET_KEY to a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
+    return ("HUB_SECRET_KEY is not set: serving on loopback with the public development key; "
+            "sessions and signed links can be forged by anyone who reads it. Never expose "
+            "this process beyond this machine.")
 
 
 def run(host: str, port: int, workers: int = 1) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -55,14 +56,28 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
-    """Argon2 verification; False for users without a password."""
-    if not user.password:
-        return False
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """An argon2 hash of a random password, made once (same parameters as real ones)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Argon2 verification; False for an unknown user or one without a password.
+
+    Every call verifies one argon2 hash (a dummy one when there is no user or no password), so
+    the time a sign-in takes does not tell which addresses have accounts."""
+    stored = user.password if user is not None and user.password else None
     try:
-        return _hasher.verify(user.password, password)
+        ok = _hasher.verify(stored or _dummy(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return ok and stored is not None
 
 
 def ensure_user(session: Session, *, email: str, full_name: str = "",

@@ -33,7 +33,12 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 async def get_session(request: Request, hub: HubDep) -> AsyncIterator[Session]:
-    """One transaction per request: committed when the endpoint returns, else rolled back.
+    """One transaction per request, committed when the endpoint returns, BEFORE the answer.
+
+    The dependency has ``scope="function"``: its exit runs right after the endpoint (and the
+    response model) and before the response is sent, so a commit that fails turns into the
+    error answer (503 for a database outage) instead of a 2xx for data that is gone. With the
+    default request scope FastAPI would run this teardown after the response had left.
 
     Safe methods get a read session, which never waits behind a writer. The dependency is async
     so that a request costs one thread-pool hop (the endpoint's): database work at its edges goes
@@ -43,7 +48,8 @@ async def get_session(request: Request, hub: HubDep) -> AsyncIterator[Session]:
     session = (hub.read_sessions if read else hub.sessions)()
     try:
         yield session
-        if not read and session.in_transaction():
+        if not read and (session.in_transaction() or session.new or session.dirty
+                         or session.deleted):
             await run_in_threadpool(session.commit)
     except BaseException:
         if session.in_transaction():
@@ -56,11 +62,14 @@ async def get_session(request: Request, hub: HubDep) -> AsyncIterator[Session]:
             session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": teardown (the commit) before the response is sent; see get_session.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def session_serializer(hub: Hub) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(hub.settings.secret_key, salt="hub-session")
+    # The keyring's session key (HKDF, its own label), never the raw secret nor the key that
+    # encrypts stored secrets.
+    return URLSafeTimedSerializer(hub.keyring.session_key, salt="hub-session")
 
 
 def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID) -> tuple[str, str]:
@@ -142,7 +151,11 @@ async def get_actor(request: Request, hub: HubDep) -> Actor:
     """The caller, by ``Authorization: Bearer <token>`` or the web session cookie.
 
     Needs no session of the request's: a cached token costs no database work at all, and a
-    look-up uses a short read session of its own."""
+    look-up uses a short read session of its own. An actor already found for this request
+    (``hub.api.limits`` authenticates API writes before their body is read) is reused."""
+    known = getattr(request.state, "actor", None)
+    if isinstance(known, Actor):
+        return known
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, token = auth.partition(" ")

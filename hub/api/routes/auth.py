@@ -28,7 +28,8 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 def login(body: LoginRequest, session: SessionDep, hub: HubDep, response: Response) -> dict[str, Any]:
     """Check email and password; set the session and CSRF cookies."""
     user = identity.user_by_email(session, body.email)
-    if user is None or not user.is_active or not identity.check_password(user, body.password):
+    # check_password first: it costs one argon2 verification whether the user exists or not.
+    if not identity.check_password(user, body.password) or user is None or not user.is_active:
         raise Unauthenticated("wrong email or password")
     tenants = session.execute(select(Tenant.id, Tenant.slug, Membership.role).join(
         Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)

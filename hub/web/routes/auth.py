@@ -31,7 +31,7 @@ PENDING_MAX_AGE = 300  # seconds between the password step and the tenant step
 
 
 def _pending(hub: Hub) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(hub.settings.secret_key, salt="hub-web-pending-login")
+    return URLSafeTimedSerializer(hub.keyring.session_key, salt="hub-web-pending-login")
 
 
 def _login_page(request: Request, *, status: int = 200, error: str | None = None,
@@ -95,7 +95,8 @@ def login(request: Request, hub: HubDep, session: SessionDep,
     _check_login_csrf(request, csrf_token)
     next_url = _safe_next(next)
     user = identity.user_by_email(session, email) if email else None
-    if user is None or not user.is_active or not identity.check_password(user, password):
+    # check_password first: it costs one argon2 verification whether the user exists or not.
+    if not identity.check_password(user, password) or user is None or not user.is_active:
         return _login_page(request, status=401, error="Wrong email or password.", email=email,
                            next_url=next_url)
     tenants = _tenants_of(session, user)
