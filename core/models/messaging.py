@@ -50,6 +50,9 @@ class OutboxEvent(Base):
     done_plugins: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=now)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The delivery holding this row: set when it is taken (``next_attempt_at`` is then the end
+    # of the lease, renewed while the holder works), cleared with the outcome.
+    lease_token: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class InboundKey(Base):
