@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from core.errors import HubError
+from core.errors import Forbidden, HubError
 from core.lifecycle import CATEGORIES, PRIORITIES
 from core.models import (
     Comment,
@@ -85,6 +85,15 @@ class InboundMessage:
     is_automated: bool = False
     raw: bytes | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Who vouches for the sender. None: the channel authenticated the request that named the
+    # sender (a signed Slack or Teams request). True or False: the channel's verdict on this one
+    # message (mail: SPF or DKIM aligned with the From domain, or a trusted relay's
+    # Authentication-Results), with ``auth_summary`` saying why. See ``authenticated``.
+    sender_verified: bool | None = None
+    auth_summary: str = ""
+    # A reply by a non-staff sender that is not verified: "accept" it flagged, or "park" it
+    # (``ingest`` raises ``UnverifiedSender``, the channel keeps the message for an admin).
+    unverified_policy: str = "accept"
 
 
 @dataclass
@@ -101,6 +110,14 @@ class IngestResult:
 
 ThreadHook = Callable[[Session, uuid.UUID, InboundMessage], "int | None"]
 TokenVerifier = Callable[[uuid.UUID, str], "int | None"]
+# (tenant, reply token, address): whether the token was signed for that recipient address.
+RecipientVerifier = Callable[[uuid.UUID, str, str], bool]
+
+
+class UnverifiedSender(Forbidden):
+    """A reply whose sender could not be authenticated, refused by the tenant's policy."""
+
+    code = "unverified_sender"
 
 
 def find_duplicate(session: Session, tenant_id: uuid.UUID, msg: InboundMessage) -> IngestResult | None:
@@ -209,6 +226,7 @@ def ingest(
     policy: AttachmentPolicy,
     thread_hook: ThreadHook | None = None,
     verify_token: TokenVerifier | None = None,
+    verify_recipient: RecipientVerifier | None = None,
 ) -> IngestResult:
     """Turn one inbound message into a ticket or a comment, in the caller's transaction.
 
@@ -216,7 +234,8 @@ def ingest(
     fails on the unique constraint and the caller reports it as a duplicate.
     """
     return ingest_many(session, [(tenant_id, msg)], store=store, policy=policy,
-                       thread_hook=thread_hook, verify_token=verify_token)[0]
+                       thread_hook=thread_hook, verify_token=verify_token,
+                       verify_recipient=verify_recipient)[0]
 
 
 @dataclass
@@ -359,6 +378,7 @@ def ingest_many(
     policy: AttachmentPolicy,
     thread_hook: ThreadHook | None = None,
     verify_token: TokenVerifier | None = None,
+    verify_recipient: RecipientVerifier | None = None,
 ) -> list[IngestResult]:
     """``ingest`` for several messages (of any tenants) in the caller's transaction.
 
@@ -368,6 +388,11 @@ def ingest_many(
     ticket, a new sender is created once. Then the new tickets are written together
     (``create_tickets``), the comments in order, and the audit rows, references and dedupe keys
     with one statement per table.
+
+    A message acts as its sender only when ``authenticated`` says so: otherwise a staff
+    sender's mail is an internal note flagged ``unverified_sender`` (never mailed out), and
+    another sender's reply is flagged, or refused with ``UnverifiedSender`` when the message
+    asks for that (``unverified_policy``).
     """
     batch = _prefetch(session, items)
     plans: list[_Plan | IngestResult] = []
@@ -380,7 +405,7 @@ def ingest_many(
         if not msg.sender_email:
             raise HubError("the message has no sender address")
         plan = _plan(session, batch, tenant_id, msg, thread_hook=thread_hook,
-                     verify_token=verify_token)
+                     verify_token=verify_token, verify_recipient=verify_recipient)
         batch.keys[key] = plan.duplicate
         plans.append(plan)
     todo = [p for p in plans if isinstance(p, _Plan)]
@@ -400,7 +425,8 @@ def ingest_many(
             "action": "Inbound Threaded" if outcome == "comment" else "Inbound Received",
             "ticket_id": plan.ticket.id, "new": plan.reason,
             "details": {"channel": plan.msg.channel, "key": plan.msg.dedupe_key[:300],
-                        "reason": plan.reason, "comment_id": plan.comment_id}}))
+                        "reason": plan.reason, "comment_id": plan.comment_id,
+                        "sender": plan.sender_check}}))
         keys.append({"tenant_id": plan.tenant_id, "channel": plan.msg.channel,
                      "key": plan.msg.dedupe_key[:300], "ticket_id": plan.ticket.id,
                      "comment_id": plan.comment_id, "outcome": outcome,
@@ -443,10 +469,41 @@ class _Plan:
     refs: list[dict[str, Any]] = field(default_factory=list)
     comment_id: int | None = None
     skipped: list[str] = field(default_factory=list)
+    # ``authenticated``'s verdict: whether the message acts as its sender, and why.
+    verified: bool = True
+    sender_check: str = ""
+
+
+def authenticated(session: Session, tenant_id: uuid.UUID, msg: InboundMessage, user: User,
+                  role: str, ticket: Ticket, *, verify_token: TokenVerifier | None,
+                  verify_recipient: RecipientVerifier | None) -> tuple[bool, str]:
+    """Whether a reply onto ``ticket`` may act as its sender, and why (for the audit).
+
+    A From header proves nothing (DESIGN.md, "Trust boundaries"). Where the channel judges each
+    message (``sender_verified`` not None), the sender must be verified by it; staff must in
+    addition have written to the reply address signed for them, naming this ticket, so that
+    a forged mail from a domain that passes DMARC for someone else still cannot speak for them.
+    """
+    if msg.sender_verified is None:
+        return True, f"authenticated by the {msg.channel} channel"
+    if not msg.sender_verified:
+        return False, f"unverified sender: {msg.auth_summary or 'not authenticated'}"[:500]
+    if role not in (AGENT, ADMIN):
+        return True, f"verified: {msg.auth_summary}"[:500]
+    token = msg.thread_token
+    if not token or verify_token is None or verify_recipient is None:
+        return False, "unverified sender: staff mail not sent to their signed reply address"
+    if not verify_recipient(tenant_id, token, user.email):
+        return False, "unverified sender: the reply address was not signed for this sender"
+    named = _ticket(session, tenant_id, verify_token(tenant_id, token))
+    if named is None or named.id != ticket.id:
+        return False, "unverified sender: the reply address names another ticket"
+    return True, f"verified: {msg.auth_summary}; signed reply address"[:500]
 
 
 def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
-          thread_hook: ThreadHook | None, verify_token: TokenVerifier | None) -> _Plan:
+          thread_hook: ThreadHook | None, verify_token: TokenVerifier | None,
+          verify_recipient: RecipientVerifier | None) -> _Plan:
     user, role = _sender(session, batch, tenant_id, msg)
     ticket, reason = _thread(session, batch, tenant_id, msg, thread_hook=thread_hook,
                              verify_token=verify_token)
@@ -464,8 +521,19 @@ def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMes
         ticket = new_ticket(system_actor(tenant_id), subject=subject[:255], description=body,
                             category=category, priority=priority, channel=msg.channel,
                             requester_id=user.id)
+    verified, sender_check = True, ""
+    if not new:
+        verified, sender_check = authenticated(session, tenant_id, msg, user, role, ticket,
+                                               verify_token=verify_token,
+                                               verify_recipient=verify_recipient)
+        if not verified and role not in (AGENT, ADMIN) and msg.unverified_policy == "park":
+            raise UnverifiedSender(f"reply to #{ticket.id} refused: {sender_check}")
+    elif msg.sender_verified is not None:
+        sender_check = ("verified: " if msg.sender_verified else "unverified sender: ") + \
+            (msg.auth_summary or "not authenticated")
     plan = _Plan(tenant_id=tenant_id, msg=msg, user=user, role=role, ticket=ticket, new=new,
-                 reason=reason, duplicate=IngestResult(
+                 reason=reason, verified=verified, sender_check=sender_check[:500],
+                 duplicate=IngestResult(
                      outcome="duplicate", ticket_id=None,
                      reason=f"already received as {'ticket' if new else 'comment'}"))
     wanted = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
@@ -484,15 +552,17 @@ def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMes
 
 
 def _reply(plan: _Plan) -> NewComment:
-    """The comment a reply becomes. Staff replying through a channel act as themselves; others
-    through the system."""
+    """The comment a reply becomes. Verified staff replying through a channel act as
+    themselves; others through the system. Mail from a staff address that is not verified is
+    kept as an internal note (never mailed out), flagged; other unverified replies are flagged."""
     msg, user, role = plan.msg, plan.user, plan.role
     staff = role in (AGENT, ADMIN)
     actor = Actor(tenant_id=plan.tenant_id, user_id=user.id, role=role, email=user.email,
-                  name=user.full_name) if staff else system_actor(plan.tenant_id)
+                  name=user.full_name) if staff and plan.verified else system_actor(plan.tenant_id)
+    internal = (msg.internal or not plan.verified) if staff else False
     return NewComment(actor, plan.ticket, msg.body.strip() or "(no text)",
-                      is_internal=msg.internal and staff, channel=msg.channel,
-                      author_id=user.id, extra={"automated": msg.is_automated})
+                      is_internal=internal, channel=msg.channel, author_id=user.id,
+                      extra={"automated": msg.is_automated}, unverified_sender=not plan.verified)
 
 
 def _attach(session: Session, plan: _Plan, *, store: BlobStore, policy: AttachmentPolicy) -> None:

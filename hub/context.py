@@ -144,14 +144,29 @@ class Hub:
         self._kick = kick
 
     def verify_ticket_token(self, tenant_id: uuid.UUID, token: str) -> int | None:
-        """A reply token is ``<ticket id>-<signature over tenant and ticket>``."""
-        ticket, _, sig = token.partition("-")
+        """A reply token is ``<ticket id>-<signature over tenant and ticket>``, and for one
+        recipient ``-<signature over tenant, ticket and address>`` after it."""
+        ticket, _, rest = token.partition("-")
+        sig = rest.partition("-")[0]
         if not ticket.isdigit() or not sig:
             return None
         return int(ticket) if self.keyring.verify(f"{tenant_id}:{ticket}", sig) else None
 
-    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int) -> str:
-        return f"{ticket_id}-{self.keyring.sign(f'{tenant_id}:{ticket_id}')}"
+    def verify_token_recipient(self, tenant_id: uuid.UUID, token: str, address: str) -> bool:
+        """Whether the reply token was signed for this recipient address."""
+        ticket, _, rest = token.partition("-")
+        _, _, bound = rest.partition("-")
+        if self.verify_ticket_token(tenant_id, token) is None or not bound:
+            return False
+        return self.keyring.verify(f"{tenant_id}:{ticket}:{address.strip().lower()}", bound)
+
+    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int,
+                     recipient: str | None = None) -> str:
+        token = f"{ticket_id}-{self.keyring.sign(f'{tenant_id}:{ticket_id}')}"
+        if recipient:
+            bound = self.keyring.sign(f"{tenant_id}:{ticket_id}:{recipient.strip().lower()}")
+            token = f"{token}-{bound}"
+        return token
 
     def listen_address(self, service: str) -> tuple[str, int]:
         if service == "smtp":
@@ -175,7 +190,8 @@ class Hub:
                 result = ingest(s, tenant_id, message, store=self.blob_store,
                                 policy=self.attachment_policy,
                                 thread_hook=self._thread_hook(tenant_id),
-                                verify_token=self.verify_ticket_token)
+                                verify_token=self.verify_ticket_token,
+                                verify_recipient=self.verify_token_recipient)
         except IntegrityError:
             # A concurrent delivery of the same message won the unique dedupe key.
             with self.session() as s:
@@ -211,7 +227,8 @@ class Hub:
                 blobs = _DeferredBlobs(self.blob_store)
                 results = ingest_many(s, items, store=blobs, policy=self.attachment_policy,
                                       thread_hook=thread_hook,
-                                      verify_token=self.verify_ticket_token)
+                                      verify_token=self.verify_ticket_token,
+                                      verify_recipient=self.verify_token_recipient)
                 blobs.sync()
         except Exception:  # noqa: BLE001 - which message was it? each alone tells
             log.info("ingest: a batch of %d failed; storing each alone", len(items),

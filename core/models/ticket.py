@@ -106,6 +106,10 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="api")
+    # The channel could not authenticate who wrote it (mail without aligned SPF/DKIM, or a
+    # staff address that did not write to its own signed reply address): shown to agents.
+    unverified_sender: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=text("false"))
 
 
 class Attachment(Base):

@@ -41,6 +41,8 @@ class NewComment:
     channel: str = "api"
     author_id: int | None = None
     extra: dict[str, object] | None = None
+    # The channel could not authenticate the sender (``Comment.unverified_sender``).
+    unverified_sender: bool = False
 
 
 def add_comment(
@@ -84,7 +86,8 @@ def add_comments(session: Session, items: list[NewComment]) -> list[Comment]:
         mentioned = _notify_mentions(session, ticket, row) if item.actor.is_staff else []
         payload: dict[str, Any] = {"comment_id": row.id, "is_internal": item.is_internal,
                                    "channel": item.channel, "author_id": row.user_id,
-                                   "by_requester": author_is_requester, "mentions": mentioned}
+                                   "by_requester": author_is_requester, "mentions": mentioned,
+                                   "unverified_sender": item.unverified_sender}
         payload.update(item.extra or {})
         emitted.append((item.actor, events.COMMENT_ADDED, ticket.tenant_id, ticket.id, payload))
     if session.new:
@@ -110,7 +113,7 @@ def _new_row(item: NewComment) -> Comment:
         raise Invalid("a comment needs an author", field="user_id")
     return Comment(ticket_id=item.ticket.id, tenant_id=item.ticket.tenant_id, user_id=user_id,
                    comment=text, is_internal=item.is_internal, channel=item.channel,
-                   created_at=now())
+                   unverified_sender=item.unverified_sender, created_at=now())
 
 
 def _is_staff(session: Session, ticket: Ticket, user_id: int) -> bool:

@@ -80,6 +80,9 @@ class CommentPublic(BaseModel):
     is_internal: bool
     created_at: datetime
     channel: str
+    # The channel could not authenticate the sender (mail without aligned SPF/DKIM, or a
+    # staff address that did not reply through its signed reply address).
+    unverified_sender: bool = False
 
 
 class AttachmentPublic(BaseModel):

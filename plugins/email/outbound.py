@@ -103,8 +103,10 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
             recipients = _under_limit(s, event.tenant_id, recipients, settings.auto_reply_limit)
     if not recipients:
         return
-    out = build(event, kind, settings, recipients, hub.ticket_token(event.tenant_id,
-                                                                     event.ticket.id))
+    # The Reply-To is signed for the person the mail is addressed to (staff mail acts as staff
+    # only through the address signed for them).
+    out = build(event, kind, settings, recipients, hub.ticket_token(
+        event.tenant_id, event.ticket.id, recipient=recipients[0]))
     send(settings, out)
     with hub.session() as s:
         s.add(SentMail(tenant_id=event.tenant_id, event_id=event.id, ticket_id=event.ticket.id,

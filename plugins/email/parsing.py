@@ -18,6 +18,7 @@ from mailparser_reply import EmailReplyParser
 from mailparser_reply.parser import EmailMessage as ReplyMessage
 
 from core.api import InboundAttachment, InboundMessage
+from plugins.email.authenticate import Verdict
 from plugins.email.classify import Classification, classify
 from plugins.email.mime import (
     Mail,
@@ -300,9 +301,12 @@ def _plus_token(addresses: Iterable[str], support: set[str]) -> str | None:
 
 
 def parse(raw: bytes, *, envelope_from: str | None = None,
-          envelope_to: Iterable[str] = (), support_addresses: Iterable[str] = ()) -> ParsedMail:
+          envelope_to: Iterable[str] = (), support_addresses: Iterable[str] = (),
+          auth: Verdict | None = None) -> ParsedMail:
     """Parse one message. ``support_addresses`` (the tenant's) keep our own addresses out of the
-    participants and say which ``+tag`` is a reply token."""
+    participants and say which ``+tag`` is a reply token. ``auth`` (``authenticate.verify``)
+    says whether the sender is authenticated; without it, or when the sender taken is not the
+    From address it authenticated, the message is unverified."""
     mail = Mail(raw)
     support = {a.lower() for a in support_addresses}
     sender, sender_name = _sender(mail, envelope_from)
@@ -339,6 +343,12 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
         subject=subject, body=body, references=refs, message_ref=message_id, ref_kind=REF_KIND,
         thread_token=token, attachments=attachments, participants=participants[:20],
         is_automated=classification.automated, raw=raw,
+        sender_verified=bool(auth and auth.verified and sender
+                             and auth.from_address == sender.lower()),
+        auth_summary=(auth.summary if auth and (not sender or auth.from_address == sender.lower())
+                      else "the sender is not the authenticated From address") if auth
+        else "not authenticated",
+        unverified_policy=auth.unverified_policy if auth else "accept",
         meta={"kind": classification.kind, "reasons": classification.reasons,
               "html_only": from_html, "quotes_stripped": is_reply and body != full_body,
               "attachments_dropped": dropped})

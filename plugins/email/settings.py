@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -24,6 +25,13 @@ class EmailSettings(BaseModel):
     password: str = ""
     folder: str = "INBOX"
     processed_folder: str = ""
+    # Sender authentication (README, "Who a mail is from"): the authserv-ids of relays whose
+    # Authentication-Results header is believed; over SMTP, the networks those relays connect
+    # from (a header on any other connection is ignored); and what becomes of a reply whose
+    # non-staff sender is not verified: "accept" it flagged, or "park" it for an admin.
+    trusted_authserv_ids: list[str] = Field(default_factory=list)
+    trusted_relay_networks: list[str] = Field(default_factory=list)
+    unverified_requester_mail: Literal["accept", "park"] = "accept"
     # Outbound relay.
     relay_host: str = ""
     relay_port: int = Field(default=587, ge=1, le=65535)
@@ -58,6 +66,33 @@ class EmailSettings(BaseModel):
                 raise ValueError(f"not a plain support address: {raw!r}")
             if addr not in out:
                 out.append(addr)
+        return out
+
+    @field_validator("trusted_authserv_ids")
+    @classmethod
+    def _authserv_ids(cls, value: list[str]) -> list[str]:
+        """Lower-case host-like names (RFC 8601 authserv-id), de-duplicated."""
+        out: list[str] = []
+        for raw in value:
+            name = raw.strip().lower()
+            if not name or any(c.isspace() or c in ";()\"" for c in name) or len(name) > 255:
+                raise ValueError(f"not an authserv-id: {raw!r}")
+            if name not in out:
+                out.append(name)
+        return out
+
+    @field_validator("trusted_relay_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        """Each an IP address or CIDR network, normalised."""
+        out: list[str] = []
+        for raw in value:
+            try:
+                net = str(ipaddress.ip_network(raw.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"not an IP network: {raw!r}") from None
+            if net not in out:
+                out.append(net)
         return out
 
 
