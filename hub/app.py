@@ -14,6 +14,7 @@ from hub.api.routes import admin, auth, automation, comments, reports, sla, tick
 from hub.api.routes import kb as kb_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
+from hub.cookies import SecureCookieMiddleware
 from hub.settings import Settings
 
 log = logging.getLogger("hub")
@@ -49,6 +50,11 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         outer.include_router(router)
         app.include_router(outer)
     _mount_web(app, hub)
+    # Behind https every cookie (console, API, plugins) is Secure (hub.cookies).
+    app.add_middleware(SecureCookieMiddleware, settings=hub.settings)
+    # Outside the routing: bodies capped per route before they are read, API writes
+    # authenticated before their body is read (hub.api.limits).
+    app.add_middleware(BodyLimitMiddleware, hub=hub)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
