@@ -52,9 +52,6 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     _mount_web(app, hub)
     # Behind https every cookie (console, API, plugins) is Secure (hub.cookies).
     app.add_middleware(SecureCookieMiddleware, settings=hub.settings)
-    # Outside the routing: bodies capped per route before they are read, API writes
-    # authenticated before their body is read (hub.api.limits).
-    app.add_middleware(BodyLimitMiddleware, hub=hub)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -285,3 +285,33 @@ def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server,
         check(page, "queue-saved-view")
     finally:
         ctx.close()
+
+
+def test_a_new_support_address_shows_it_awaits_verification(browser, live_server,  # type: ignore[no-untyped-def]
+                                                            web_org) -> None:
+    """The admin sees which addresses take mail and which wait for their verification mail,
+    and can resend it; the page stays accessible."""
+    from playwright.sync_api import expect
+
+    ctx = _context(browser, live_server)
+    page = ctx.new_page()
+    try:
+        sign_in(page, web_org["admin"].email)
+        page.goto("/admin/plugins")
+        card = page.locator("#plugin-email")
+        card.get_by_role("button", name="Enable Email").click()
+        card = page.locator("#plugin-email")
+        card.locator("summary").click()
+        card.get_by_label("Addresses").fill("help@newly-added.example")
+        card.get_by_role("button", name="Save settings of Email").click()
+        expect(page.locator(".flash")).to_contain_text("operator must confirm")
+        keys = page.locator("#plugin-email .channel-keys")
+        expect(keys).to_contain_text("help@newly-added.example")
+        expect(keys).to_contain_text("Awaiting verification")
+        resend = keys.get_by_role("button", name="Resend verification to help@newly-added.example")
+        resend.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".flash")).to_contain_text("awaits verification")
+        check(page, "admin-plugins-address-pending")
+    finally:
+        ctx.close()
