@@ -42,6 +42,9 @@ log = logging.getLogger("hub.email.smtp")
 SERVER_MAX_BYTES = 50 * 1024 * 1024
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
 BATCH_MAX = 32
+# Messages over this size are stored one at a time on threads of their own (see handle_DATA).
+LARGE_MESSAGE_BYTES = 1024 * 1024
+LARGE_LANE_THREADS = 2
 
 
 class IntakeHandler:
@@ -60,6 +63,8 @@ class IntakeHandler:
         # Group commit (core.batching): as many messages per transaction as are waiting.
         self.batcher: Batcher[Received, Delivery | Exception] = Batcher(
             self._store, max_batch=batch_max, threads=store_threads, name="smtp-store")
+        self.large: Batcher[Received, Delivery | Exception] = Batcher(
+            self._store, max_batch=1, threads=LARGE_LANE_THREADS, name="smtp-store-large")
 
     def _store(self, items: list[Received]) -> list[Delivery | Exception]:
         """One batch; never raises: a message that could not be stored comes back as its
@@ -135,7 +140,10 @@ class IntakeHandler:
         verdicts = await asyncio.gather(*(
             loop.run_in_executor(self.executor, verify, raw, settings, peer)
             for settings, _ in targets.values()))
-        stores = [self.batcher.submit(Received(
+        # A large message is parsed and stored on its own lane: it never shares a batch, or
+        # a queue, with the small ones, so one tenant's 7 MB mail does not hold another's.
+        lane = self.large if len(raw) > LARGE_MESSAGE_BYTES else self.batcher
+        stores = [lane.submit(Received(
             tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
             envelope_from=mail_from, envelope_to=rcpts, auth=verdict))
             for (tenant_id, (settings, rcpts)), verdict in zip(targets.items(), verdicts,
@@ -154,6 +162,7 @@ class IntakeHandler:
 
     def close(self) -> None:
         self.batcher.close()
+        self.large.close()
         self.executor.shutdown(wait=True)
 
 
