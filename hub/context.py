@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import Keyring
+from core.egress import EgressPolicy
 from core.intake import InboundMessage, IngestResult, find_duplicate, ingest, ingest_many
 from core.permissions import system_actor
 from core.services import plugins as plugin_service
@@ -48,6 +49,8 @@ class Hub:
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.keyring = Keyring(settings.secret_key)
+        self.egress = EgressPolicy.from_settings(
+            settings.egress_allow, vendor_override=settings.egress_allow_vendor_override)
         self.blob_store = FileBlobStore(settings.blob_dir)
         self.attachment_policy = AttachmentPolicy(
             max_bytes=settings.attachment_max_bytes,

@@ -23,6 +23,8 @@ from hub.migrate import upgrade
 from hub.settings import Settings
 from tests.services import require
 
+# What the test hub's operator allow-list names: loopback, where every local fake listens.
+FAKES_EGRESS_ALLOW = "127.0.0.0/8,::1/128"
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -68,7 +70,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(db_url: str, data_dir: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=data_dir,
                     secret_key="test-secret-key-0123456789", base_url="http://hub.test",
-                    attachment_max_bytes=1024 * 1024, _env_file=None)  # type: ignore[call-arg]
+                    attachment_max_bytes=1024 * 1024,
+                    # The local fake vendors (tests/plugins/*/fake_*.py) listen on loopback and
+                    # stand in for Slack's and Teams' own endpoints: the operator allows both.
+                    egress_allow=FAKES_EGRESS_ALLOW, egress_allow_vendor_override=True,
+                    _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

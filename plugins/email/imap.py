@@ -21,7 +21,7 @@ from imapclient import IMAPClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.api import HubContext, PeriodicTask, now
+from core.api import STRICT, EgressPolicy, HubContext, PeriodicTask, now
 from plugins.email.delivery import Delivery, Received, deliver_many, settings_of
 from plugins.email.models import MailboxLease
 from plugins.email.settings import EmailSettings
@@ -70,12 +70,14 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def connect(settings: EmailSettings, timeout: float = 30) -> IMAPClient:
-    """A logged-in client: implicit TLS, STARTTLS, or plain (only for local test servers)."""
+def connect(settings: EmailSettings, timeout: float = 30, *,
+            egress: EgressPolicy = STRICT) -> IMAPClient:
+    """A logged-in client: implicit TLS, STARTTLS, or plain (only for local test servers).
+    The server's resolved address is checked by the egress policy and connected to as checked."""
     context = tls_context()
-    client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",
-                        ssl_context=context if settings.security == "tls" else None,
-                        timeout=timeout)
+    client: IMAPClient = egress.imap_client(
+        settings.host, settings.port, ssl=settings.security == "tls",
+        ssl_context=context if settings.security == "tls" else None, timeout=timeout)
     if settings.security == "starttls":
         client.starttls(context)
     client.login(settings.user, settings.password)
@@ -87,7 +89,7 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
     """One round for one mailbox (the caller holds the lease); returns counts by outcome."""
     counts: dict[str, int] = {}
     source = f"imap:{mailbox_key(settings)}"
-    client = connect(settings)
+    client = connect(settings, egress=hub.egress)
     try:
         info = client.select_folder(settings.folder)
         validity = int(info.get(b"UIDVALIDITY", 0))
@@ -175,5 +177,5 @@ def periodic_task() -> PeriodicTask:
             if counts:
                 log.info("imap: %s: %s", mailbox, counts)
 
-    return PeriodicTask(name="email.imap_poll", seconds=60, run=run)
+    return PeriodicTask(name="email.imap_poll", seconds=60, run=run, kind="intake")
 

@@ -25,6 +25,8 @@ from sqlalchemy import func, select
 from core.api import (
     ADMIN,
     AGENT,
+    STRICT,
+    EgressPolicy,
     HubContext,
     InboundKey,
     Ticket,
@@ -107,7 +109,7 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
     # only through the address signed for them).
     out = build(event, kind, settings, recipients, hub.ticket_token(
         event.tenant_id, event.ticket.id, recipient=recipients[0]))
-    send(settings, out)
+    send(settings, out, egress=hub.egress)
     with hub.session() as s:
         s.add(SentMail(tenant_id=event.tenant_id, event_id=event.id, ticket_id=event.ticket.id,
                        recipient=out.recipients[0], message_id=out.message_id,
@@ -232,15 +234,16 @@ def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: li
                     automatic=automatic)
 
 
-def send(settings: EmailSettings, out: Outgoing, timeout: float = 30) -> None:
-    """Hand the mail to the relay; raises on any failure so the outbox retries."""
+def send(settings: EmailSettings, out: Outgoing, timeout: float = 30, *,
+         egress: EgressPolicy = STRICT) -> None:
+    """Hand the mail to the relay; raises on any failure so the outbox retries.
+
+    The relay's resolved address is checked by the egress policy and connected to as checked;
+    TLS verifies the configured host name."""
     host, port = settings.relay_host, settings.relay_port
     context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if settings.relay_tls == "tls":
-        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(host, port, timeout=timeout)
+    client: smtplib.SMTP = egress.smtp(host, port, timeout=timeout, context=context,
+                                       implicit_tls=settings.relay_tls == "tls")
     with client:
         if settings.relay_tls == "starttls":
             client.starttls(context=context)

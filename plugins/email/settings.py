@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from core.api import EgressRefused, policy_of
 
 SECRET_FIELDS = ("password", "relay_password")
 
@@ -94,6 +96,20 @@ class EmailSettings(BaseModel):
             if net not in out:
                 out.append(net)
         return out
+
+    @model_validator(mode="after")
+    def _egress(self, info: ValidationInfo) -> EmailSettings:
+        """On the admin API's save: the IMAP server and the relay must be hosts the egress
+        policy allows (each connection is checked again, on its resolved address)."""
+        egress = policy_of(info.context)
+        for field, host, port in (("host", self.host, self.port),
+                                  ("relay_host", self.relay_host, self.relay_port)):
+            if egress is not None and host.strip():
+                try:
+                    egress.check_configured(host.strip(), port)
+                except EgressRefused as exc:
+                    raise ValueError(f"{field}: {exc.message}") from None
+        return self
 
 
 def load(values: dict[str, object]) -> EmailSettings:

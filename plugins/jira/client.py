@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
+from core.api import EgressPolicy, EgressRefused
 from plugins.jira.settings import JiraSettings
 
 TIMEOUT = 15
@@ -32,7 +33,9 @@ class Retryable(Exception):
 
 
 def _message(exc: JIRAError) -> str:
-    return str(exc.text or "")[:500] or "no details"
+    # Never the response body: it would reach a ticket note (or the outbox error an admin
+    # reads), and a tenant who points ``server`` somewhere could read that service through it.
+    return f"HTTP {exc.status_code}" if exc.status_code else "no answer"
 
 
 def call(fn: Callable[[], T]) -> T:
@@ -46,18 +49,40 @@ def call(fn: Callable[[], T]) -> T:
         raise Rejected(status, _message(exc)) from exc
     except requests.RequestException as exc:
         raise Retryable(f"Jira unreachable: {type(exc).__name__}") from exc
+    except EgressRefused as exc:
+        raise Rejected(0, f"server: {exc.message}") from exc
 
 
-def connect(settings: JiraSettings) -> JIRA:
-    """A client for the tenant's site (this asks the server for its version, once)."""
+def connect(settings: JiraSettings, egress: EgressPolicy) -> JIRA:
+    """A client for the tenant's site (this asks the server for its version, once).
+
+    Every connection of the client's session goes through the hub's egress policy: the
+    server's resolved address is checked and the connection made to that very address."""
     if not settings.server or not settings.project_key:
         raise Rejected(0, "server and project_key must be configured")
+    try:
+        egress.check_url(settings.server)  # refused before the client is even built
+    except EgressRefused as exc:
+        raise Rejected(0, f"server: {exc.message}") from exc
+    except OSError as exc:
+        raise Retryable(f"Jira unreachable: {type(exc).__name__}") from exc
     auth: dict[str, Any] = {}
     if settings.user and settings.api_token:
         auth["basic_auth"] = (settings.user, settings.api_token)
     elif settings.pat or settings.api_token:
         auth["token_auth"] = settings.pat or settings.api_token
-    return call(lambda: JIRA(server=settings.server, max_retries=0, timeout=TIMEOUT, **auth))
+
+    def build() -> JIRA:
+        jira = JIRA(server=settings.server, max_retries=0, timeout=TIMEOUT,
+                    get_server_info=False, **auth)
+        egress.mount(jira._session)
+        # What JIRA(get_server_info=True) does, now over the pinned session.
+        info = jira.server_info()
+        jira._version = tuple(info["versionNumbers"])
+        jira.deploymentType = info.get("deploymentType")
+        return jira
+
+    return call(build)
 
 
 def label_for(tenant_id: Any, ticket_id: int) -> str:

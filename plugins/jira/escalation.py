@@ -87,7 +87,7 @@ def escalate(hub: HubContext, escalation: Escalation,
                                 url=f"{settings.server}/browse/{existing}",
                                 message="already escalated to Jira")
     try:
-        jira = client.connect(settings)
+        jira = client.connect(settings, hub.egress)
         remember_identity(hub, ticket.tenant_id, jira)
         label = client.label_for(ticket.tenant_id, ticket.id)
         key = client.find_by_label(jira, str(settings.project_key), label)

@@ -67,7 +67,7 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
             return
     body = f"{text}\n\n— {note.author.name or note.author.email}, support ticket #{ticket.id}"
     try:
-        jira = client.connect(settings)
+        jira = client.connect(settings, hub.egress)
         # Known before posting, so the webhook of this very comment is recognised as ours.
         remember_identity(hub, ticket.tenant_id, jira)
         posted = client.call(lambda: jira.add_comment(keys[0], body))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from core.api import PRIORITIES, STATUSES, PluginConfig
+from core.api import PRIORITIES, STATUSES, EgressRefused, PluginConfig, policy_of
 
 SECRET_FIELDS = ("api_token", "pat", "webhook_secret")
 
@@ -40,9 +40,15 @@ class JiraSettings(BaseModel):
 
     @field_validator("server")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s):// URL")
+        egress = policy_of(info.context)  # the admin API's save; connect time checks again
+        if value and egress is not None:
+            try:
+                egress.check_configured_url(value)
+            except EgressRefused as exc:
+                raise ValueError(exc.message) from None
         return value.rstrip("/") if value else value
 
     @field_validator("project_key")

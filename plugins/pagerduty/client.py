@@ -12,6 +12,7 @@ from typing import Any
 
 import pagerduty
 
+from core.api import EgressPolicy, EgressRefused
 from plugins.pagerduty.settings import PagerDutySettings
 
 TIMEOUT = 15
@@ -34,10 +35,16 @@ def _verify(settings: PagerDutySettings) -> ssl.SSLContext | bool:
     if not settings.ca_bundle:
         return True
     try:
-        return ssl.create_default_context(cafile=settings.ca_bundle)
-    except (OSError, ssl.SSLError) as exc:
-        # Kept for a retry: the admin can fix the file, and the parked event can be re-sent.
-        raise Retryable(f"ca_bundle {settings.ca_bundle} cannot be used: {exc}") from exc
+        # PEM text the admin pasted (never a path: a path would read the hub's own files).
+        return ssl.create_default_context(cadata=settings.ca_bundle)
+    except (ValueError, ssl.SSLError) as exc:
+        # Kept for a retry: the admin can fix the bundle, and the parked event can be re-sent.
+        raise Retryable(f"ca_bundle cannot be used: {type(exc).__name__}") from exc
+
+
+def _transport(settings: PagerDutySettings, egress: EgressPolicy) -> dict[str, Any]:
+    """The client's connections go through the egress policy, pinned to the checked address."""
+    return {"transport": egress.httpx2_transport(verify=_verify(settings)), "trust_env": False}
 
 
 def _single_attempt(client: Any) -> Any:
@@ -53,32 +60,28 @@ def _single_attempt(client: Any) -> Any:
     return client
 
 
-def events_client(settings: PagerDutySettings) -> pagerduty.EventsApiV2Client:
+def events_client(settings: PagerDutySettings,
+                  egress: EgressPolicy) -> pagerduty.EventsApiV2Client:
     """An Events API v2 client for the tenant's routing key."""
     if not settings.routing_key:
         raise Rejected(0, "no routing_key is configured")
     return _single_attempt(pagerduty.EventsApiV2Client(
-        settings.routing_key, base_url=settings.base_url, verify=_verify(settings)))
+        settings.routing_key, base_url=settings.base_url, **_transport(settings, egress)))
 
 
-def rest_client(settings: PagerDutySettings) -> pagerduty.RestApiV2Client | None:
+def rest_client(settings: PagerDutySettings,
+                egress: EgressPolicy) -> pagerduty.RestApiV2Client | None:
     """A REST API v2 client, or None when no API token is configured."""
     if not settings.api_token:
         return None
     return _single_attempt(pagerduty.RestApiV2Client(
-        settings.api_token, base_url=settings.api_base_url, verify=_verify(settings)))
+        settings.api_token, base_url=settings.api_base_url, **_transport(settings, egress)))
 
 
 def _describe(response: Any) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300]
-    if isinstance(body, dict):
-        errors = body.get("errors") or []
-        message = body.get("message") or body.get("status") or ""
-        return "; ".join([str(message), *map(str, errors)]).strip("; ")[:500]
-    return str(body)[:300]
+    # The status only, never the body: it reaches a ticket note or an outbox error a tenant
+    # reads, and would let a tenant read whatever service its base_url points at.
+    return f"HTTP {response.status_code}"
 
 
 def _classify(exc: pagerduty.Error) -> Exception:
@@ -91,18 +94,22 @@ def _classify(exc: pagerduty.Error) -> Exception:
     return Rejected(status, _describe(response))
 
 
-def send(settings: PagerDutySettings, action: str, dedup_key: str, **properties: Any) -> str:
+def send(settings: PagerDutySettings, action: str, dedup_key: str, *, egress: EgressPolicy,
+         **properties: Any) -> str:
     """Send one Events API v2 event; returns PagerDuty's dedup key."""
-    with events_client(settings) as client:
+    with events_client(settings, egress) as client:
         try:
             return client.send_event(action, dedup_key=dedup_key, **properties)
         except pagerduty.Error as exc:
             raise _classify(exc) from exc
+        except EgressRefused as exc:
+            raise Rejected(0, f"base_url: {exc.message}") from exc
 
 
-def incident_key(settings: PagerDutySettings, incident_id: str) -> str | None:
+def incident_key(settings: PagerDutySettings, incident_id: str,
+                 egress: EgressPolicy) -> str | None:
     """The incident key (our dedup key) of an incident, read through REST; None without a token."""
-    client = rest_client(settings)
+    client = rest_client(settings, egress)
     if client is None:
         return None
     with client:
@@ -110,4 +117,6 @@ def incident_key(settings: PagerDutySettings, incident_id: str) -> str | None:
             incident = client.rget(f"/incidents/{incident_id}")
         except pagerduty.Error as exc:
             raise _classify(exc) from exc
+        except EgressRefused as exc:
+            raise Rejected(0, f"api_base_url: {exc.message}") from exc
     return incident.get("incident_key") if isinstance(incident, dict) else None

@@ -132,7 +132,8 @@ def page(hub: HubContext, escalation: Escalation,
             hub.kick()
         return None
     try:
-        client.send(settings, "trigger", key, **trigger_body(hub, escalation, settings))
+        client.send(settings, "trigger", key, egress=hub.egress,
+                    **trigger_body(hub, escalation, settings))
     except client.Rejected as exc:
         with hub.session() as s:
             add_note(s, ticket.tenant_id, ticket.id,
@@ -158,7 +159,7 @@ def resolve(hub: HubContext, ticket: TicketSnapshot, settings: PagerDutySettings
         if not state or state.get("status") != "triggered":
             continue
         try:
-            client.send(settings, "resolve", key)
+            client.send(settings, "resolve", key, egress=hub.egress)
         except client.Rejected as exc:
             with hub.session() as s:
                 add_note(s, ticket.tenant_id, ticket.id,

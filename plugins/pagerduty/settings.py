@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import ssl
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from core.api import PRIORITIES, PluginConfig
+from core.api import PRIORITIES, EgressRefused, PluginConfig, policy_of
 
 SECRET_FIELDS = ("routing_key", "api_token", "webhook_secret")
 
@@ -33,8 +33,9 @@ class PagerDutySettings(BaseModel):
     api_base_url: str = Field(default="https://api.pagerduty.com",
                               description="REST API base URL (https only).")
     ca_bundle: str | None = Field(
-        default=None, description="Path of a CA certificate (PEM) to trust for a private "
-                                  "endpoint; the system store is used when empty.")
+        default=None, description="CA certificate(s) to trust, as PEM text (-----BEGIN "
+                                  "CERTIFICATE----- ...), for an endpoint with a private CA; "
+                                  "the system store is used when empty.")
 
     @field_validator("priorities")
     @classmethod
@@ -46,19 +47,31 @@ class PagerDutySettings(BaseModel):
 
     @field_validator("base_url", "api_base_url")
     @classmethod
-    def _https(cls, value: str) -> str:
+    def _https(cls, value: str, info: ValidationInfo) -> str:
         # The pagerduty client refuses anything else; say so when the admin saves it.
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL")
+        egress = policy_of(info.context)  # the admin API's save; connect time checks again
+        if egress is not None:
+            try:
+                egress.check_configured_url(value, schemes=("https",))
+            except EgressRefused as exc:
+                raise ValueError(exc.message) from None
         return value.rstrip("/")
-
 
     @field_validator("ca_bundle")
     @classmethod
-    def _readable(cls, value: str | None) -> str | None:
-        if value and not Path(value).is_file():
-            raise ValueError(f"{value} is not a readable file")
-        return value or None
+    def _pem(cls, value: str | None) -> str | None:
+        """PEM content, never a path: a path would make the hub read its own files."""
+        if not value or not value.strip():
+            return None
+        if "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError("must be PEM text (-----BEGIN CERTIFICATE----- ...), not a path")
+        try:
+            ssl.create_default_context(cadata=value)
+        except (ValueError, ssl.SSLError):
+            raise ValueError("is not a usable PEM certificate") from None
+        return value
 
 
 def load(config: PluginConfig) -> PagerDutySettings:

@@ -50,7 +50,7 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
     # The payload names the incident by id only: ask the REST API for its key (needs api_token).
     # ``client.Retryable`` propagates: the route answers 503 and PagerDuty delivers again.
     try:
-        key = client.incident_key(settings, event.incident_id)
+        key = client.incident_key(settings, event.incident_id, hub.egress)
     except client.Rejected as exc:
         log.warning("pagerduty: cannot look up incident %s: %s", event.incident_id, exc)
         return None, None

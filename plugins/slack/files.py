@@ -1,8 +1,9 @@
 """Files shared with a message: downloaded with the bot token and handed to intake.
 
-Only Slack's file host (or the configured API host, for a Slack-compatible endpoint) is
-contacted, never an arbitrary URL from a payload; files over the hub's size limit are skipped
-before download and noted on the ticket by core's usual "Attachments not kept" note.
+Only Slack's file host is contacted (or, when the operator allows vendor URL overrides, the
+tenant's API host standing in for Slack), never an arbitrary URL from a payload, and only over
+the egress policy's pinned connections; files over the hub's size limit are skipped before
+download and noted on the ticket by core's usual "Attachments not kept" note.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.api import InboundAttachment, read_capped
+from core.api import EgressRefused, InboundAttachment, read_capped
 
 from .service import Ctx
 from .settings import api_base
@@ -24,9 +25,14 @@ MAX_FILES = 10
 
 
 def _allowed(ctx: Ctx, url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    api_host = urlparse(api_base(ctx.config.get("api_base_url"))).hostname
-    return host in SLACK_FILE_HOSTS or host == api_host
+    parts = urlparse(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host in SLACK_FILE_HOSTS:
+        return True
+    if not ctx.hub.egress.vendor_override:
+        return False
+    # A Slack-compatible endpoint the operator let the tenant use serves its own files.
+    return host == urlparse(api_base(ctx.config.get("api_base_url"))).hostname
 
 
 def attachments(ctx: Ctx, event: dict[str, Any]) -> tuple[list[InboundAttachment], list[str]]:
@@ -44,12 +50,14 @@ def attachments(ctx: Ctx, event: dict[str, Any]) -> tuple[list[InboundAttachment
             skipped.append(f"{name}: larger than {limit} bytes")
             continue
         try:
-            with httpx.stream("GET", url, timeout=15, follow_redirects=False, headers={
-                    "Authorization": f"Bearer {ctx.config.get('bot_token')}"}) as resp:
+            with httpx.Client(transport=ctx.hub.egress.httpx_transport(), trust_env=False,
+                              timeout=15, follow_redirects=False) as http, \
+                    http.stream("GET", url, headers={
+                        "Authorization": f"Bearer {ctx.config.get('bot_token')}"}) as resp:
                 resp.raise_for_status()
                 data = read_capped(resp.iter_bytes(), limit)
-        except (httpx.HTTPError, ValueError) as exc:
-            log.info("slack file %s not fetched: %s", item.get("id"), exc)
+        except (httpx.HTTPError, ValueError, EgressRefused) as exc:
+            log.info("slack file %s not fetched: %s", item.get("id"), type(exc).__name__)
             skipped.append(f"{name}: could not be downloaded")
             continue
         out.append(InboundAttachment(file_name=name, data=data,

@@ -206,7 +206,7 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
     cfg = hub.config(event.tenant_id, PLUGIN)
     if not cfg.enabled or not cfg.get("bot_token"):
         return
-    notifier = Notifier(hub, cfg, make_client(cfg), event)
+    notifier = Notifier(hub, cfg, make_client(cfg, hub.egress), event)
     if event.type == "ticket.created":
         notifier.created()
     elif event.type == "comment.added":

@@ -98,7 +98,8 @@ class SocketModeRunner:
     def _open(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> None:
         app = self.svc.app_for(tenant_id, cfg)
         handler = HubSocketModeHandler(app, app_token=cfg.get("app_token"),
-                                       web_client=make_client(cfg), ping_interval=10)
+                                       web_client=make_client(cfg, self.svc.hub.egress),
+                                       ping_interval=10)
         handler.connect()
         self._handlers[tenant_id] = (_fingerprint(cfg), handler)
         log.info("slack socket mode connected for tenant %s", tenant_id)

@@ -3,8 +3,9 @@
 Bot Framework (Bot Connector -> bot): ``Authorization: Bearer <JWT>``, RS256, signed by a key
 listed in the JWKS that the OpenID metadata names; issuer ``https://api.botframework.com``;
 audience the bot's Microsoft App ID; expiry checked with the hub clock and 5 minutes' leeway.
-When the token names a ``serviceUrl`` it must be the activity's, so a token cannot send our
-replies (and our bearer token) elsewhere.
+The token must name a ``serviceurl`` and it must be the activity's, so an activity cannot send
+our replies (and our bearer token) elsewhere. The metadata and key set are fetched over the
+hub's egress policy.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import httpx
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from core.api import now
+from core.api import STRICT, EgressPolicy, EgressRefused, now
 
 log = logging.getLogger("hub.teams")
 ISSUER = "https://api.botframework.com"
@@ -50,20 +51,20 @@ class OpenIdKeys:
         self._cache: dict[str, _KeySet] = {}
         self._lock = threading.Lock()
 
-    def _fetch(self, metadata_url: str) -> _KeySet:
+    def _fetch(self, metadata_url: str, egress: EgressPolicy) -> _KeySet:
         from .connector import http
 
-        meta = http().get(metadata_url, timeout=self.timeout)
+        meta = http(egress).get(metadata_url, timeout=self.timeout)
         meta.raise_for_status()
         jwks_uri = meta.json().get("jwks_uri")
-        if not jwks_uri:
+        if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
             raise AuthError("the OpenID metadata names no jwks_uri")
-        jwks = http().get(jwks_uri, timeout=self.timeout)
+        jwks = http(egress).get(jwks_uri, timeout=self.timeout)
         jwks.raise_for_status()
         keys = {k["kid"]: k for k in jwks.json().get("keys", []) if k.get("kid")}
         return _KeySet(keys=keys, fetched_at=now().timestamp())
 
-    def key(self, metadata_url: str, kid: str) -> dict[str, Any]:
+    def key(self, metadata_url: str, kid: str, egress: EgressPolicy = STRICT) -> dict[str, Any]:
         """The JWK with this id; the set is fetched again when stale or when the id is new."""
         with self._lock:
             cached = self._cache.get(metadata_url)
@@ -74,8 +75,8 @@ class OpenIdKeys:
         rotated = cached is not None and kid not in cached.keys and (age or 0) >= REFETCH_AFTER
         if stale or rotated:
             try:
-                cached = self._fetch(metadata_url)
-            except (httpx.HTTPError, ValueError) as exc:
+                cached = self._fetch(metadata_url, egress)
+            except (httpx.HTTPError, ValueError, EgressRefused) as exc:
                 raise AuthError(f"signing keys unavailable: {type(exc).__name__}") from exc
             with self._lock:
                 self._cache[metadata_url] = cached
@@ -95,17 +96,27 @@ def bearer(header: str | None) -> str:
 
 
 def verify_connector_token(token: str, *, keys: OpenIdKeys, metadata_url: str, app_id: str,
-                           service_url: str | None, channel_id: str | None) -> dict[str, Any]:
-    """The claims of a valid Bot Connector token for this app, else ``AuthError``."""
+                           service_url: str | None, channel_id: str | None,
+                           egress: EgressPolicy = STRICT) -> dict[str, Any]:
+    """The claims of a valid Bot Connector token for this app, else ``AuthError``.
+
+    ``metadata_url`` is the tenant's setting: Microsoft's unless the operator allows vendor
+    overrides (an unauthenticated request must not make the hub fetch a tenant's URL)."""
+    from .settings import metadata_url as vendor_metadata_url
+
     if not app_id:
         raise AuthError("the bot has no app_id configured")
+    try:
+        metadata_url = vendor_metadata_url(metadata_url, egress)
+    except EgressRefused as exc:
+        raise AuthError(f"openid_metadata_url: {exc.message}") from exc
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise AuthError("malformed token") from exc
     if header.get("alg") != "RS256" or not header.get("kid"):
         raise AuthError("unexpected token algorithm")
-    jwk = keys.key(metadata_url, str(header["kid"]))
+    jwk = keys.key(metadata_url, str(header["kid"]), egress)
     endorsements = jwk.get("endorsements")
     if channel_id and isinstance(endorsements, list) and channel_id not in endorsements:
         raise AuthError("the signing key is not endorsed for this channel")
@@ -124,7 +135,9 @@ def verify_connector_token(token: str, *, keys: OpenIdKeys, metadata_url: str, a
     if "nbf" in claims and float(claims["nbf"]) - LEEWAY > at:
         raise AuthError("the token is not valid yet")
     claimed = claims.get("serviceurl") or claims.get("serviceUrl")
-    if claimed and service_url and claimed.rstrip("/") != service_url.rstrip("/"):
+    if not isinstance(claimed, str) or not claimed:
+        raise AuthError("the token names no service URL")
+    if not service_url or claimed.rstrip("/") != str(service_url).rstrip("/"):
         raise AuthError("the token was issued for another service URL")
     return claims
 

@@ -16,7 +16,14 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.api import InboundAttachment, PluginConfig, read_capped
+from core.api import (
+    STRICT,
+    EgressPolicy,
+    EgressRefused,
+    InboundAttachment,
+    PluginConfig,
+    read_capped,
+)
 
 from .connector import TOKENS, ConnectorError, http
 
@@ -30,14 +37,15 @@ def _host(url: str) -> str:
     return (urlparse(url).hostname or "").lower()
 
 
-def _download(url: str, headers: dict[str, str], limit: int) -> bytes:
-    with http().stream("GET", url, headers=headers, timeout=15, follow_redirects=False) as resp:
+def _download(url: str, headers: dict[str, str], limit: int, egress: EgressPolicy) -> bytes:
+    with http(egress).stream("GET", url, headers=headers, timeout=15,
+                             follow_redirects=False) as resp:
         resp.raise_for_status()
         return read_capped(resp.iter_bytes(), limit)
 
 
-def attachments(cfg: PluginConfig, activity: dict[str, Any],
-                limit: int) -> tuple[list[InboundAttachment], list[str]]:
+def attachments(cfg: PluginConfig, activity: dict[str, Any], limit: int,
+                egress: EgressPolicy = STRICT) -> tuple[list[InboundAttachment], list[str]]:
     """The message's files as attachments, and those not kept (with why)."""
     out: list[InboundAttachment] = []
     skipped: list[str] = []
@@ -61,15 +69,20 @@ def attachments(cfg: PluginConfig, activity: dict[str, Any],
             skipped.append(f"{name}: not on a Teams file host")
             continue
         headers: dict[str, str] = {}
+        try:
+            egress.check_url(url)
+        except (EgressRefused, OSError):
+            skipped.append(f"{name}: could not be downloaded")
+            continue
         if kind != FILE_INFO:  # shared files' URLs are pre-authorised: no token goes there
             try:
-                headers["Authorization"] = f"Bearer {TOKENS.token(cfg)}"
+                headers["Authorization"] = f"Bearer {TOKENS.token(cfg, egress)}"
             except ConnectorError:
                 skipped.append(f"{name}: the bot could not sign in to fetch it")
                 continue
         try:
-            data = _download(url, headers, limit)
-        except (httpx.HTTPError, ValueError) as exc:
+            data = _download(url, headers, limit, egress)
+        except (httpx.HTTPError, ValueError, EgressRefused) as exc:
             log.info("teams file not fetched: %s", type(exc).__name__)
             skipped.append(f"{name}: could not be downloaded (larger than {limit} bytes?)"
                            if isinstance(exc, ValueError) else f"{name}: could not be downloaded")

@@ -121,7 +121,8 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
         with hub.session() as s:
             if find_duplicate(s, cfg.tenant_id, msg) is not None:
                 return None  # a retry of a stored message: do not fetch its files again
-        msg.attachments, skipped = attachments(cfg, activity, hub.attachment_policy.max_bytes)
+        msg.attachments, skipped = attachments(cfg, activity, hub.attachment_policy.max_bytes,
+                                                    hub.egress)
         if not msg.body and msg.attachments:
             msg.body = "Sent files: " + ", ".join(a.file_name for a in msg.attachments)
         if skipped:

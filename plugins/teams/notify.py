@@ -37,7 +37,7 @@ class Notifier:
                  connector: Connector | None = None) -> None:
         assert event.ticket is not None
         self.hub, self.cfg, self.event, self.ticket = hub, cfg, event, event.ticket
-        self.connector = connector or Connector(cfg)
+        self.connector = connector or Connector(cfg, hub.egress)
 
     # ------------------------------------------------------------ helpers
 

@@ -49,7 +49,7 @@ def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
             return TeamsUser(teams_id, aad, cached["email"], cached.get("name") or name)
     if email is None and lookup and cfg.get("app_password") and activity.get("serviceUrl"):
         try:
-            profile = Connector(cfg).member(str(activity["serviceUrl"]),
+            profile = Connector(cfg, hub.egress).member(str(activity["serviceUrl"]),
                                             conversation_of(activity), teams_id)
         except ConnectorError as exc:
             log.info("teams member lookup failed: %s", exc)

@@ -77,7 +77,8 @@ def handle_messages(hub: HubContext, raw: bytes, authorization: str | None) -> R
         verify_connector_token(
             token, keys=KEYS, app_id=str(cfg.get("app_id") or ""),
             metadata_url=str(cfg.get("openid_metadata_url") or DEFAULT_OPENID_METADATA_URL),
-            service_url=activity.get("serviceUrl"), channel_id=activity.get("channelId"))
+            service_url=activity.get("serviceUrl"), channel_id=activity.get("channelId"),
+            egress=hub.egress)
     except AuthError as exc:
         log.info("teams: rejected a Bot Connector request: %s", exc)
         return _json(401, "invalid Bot Framework token")

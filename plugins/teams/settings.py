@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from core.api import STRICT, EgressPolicy, EgressRefused, policy_of
 
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
 DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+# Microsoft's own hosts: the two URLs are fixed to them unless the operator allows overrides.
+LOGIN_HOSTS = ("login.microsoftonline.com",)
+METADATA_HOSTS = ("login.botframework.com",)
 SECRET_FIELDS = ("app_password", "outgoing_webhook_secret")
 
 
@@ -18,9 +23,34 @@ class TeamsSettings(BaseModel):
     outgoing_webhook_secret: str = Field(
         default="", description="Security token of a Teams outgoing webhook, base64 (secret).")
     login_url: str = Field(default=DEFAULT_LOGIN_URL,
-                           description="OAuth token endpoint for the bot's client credentials.")
+                           description="OAuth token endpoint for the bot's client credentials "
+                                       "(Microsoft's unless the operator allows overrides).")
     openid_metadata_url: str = Field(
         default=DEFAULT_OPENID_METADATA_URL,
-        description="Bot Framework OpenID metadata (where the token signing keys are listed).")
+        description="Bot Framework OpenID metadata (where the token signing keys are listed; "
+                    "Microsoft's unless the operator allows overrides).")
     triage_conversation: str = Field(
         default="", description="Conversation id where new tickets are announced with a card.")
+
+    @field_validator("login_url", "openid_metadata_url")
+    @classmethod
+    def _vendor(cls, value: str, info: ValidationInfo) -> str:
+        egress = policy_of(info.context)  # the admin API's save; each call checks again
+        if egress is not None:
+            try:
+                url = (login_url if info.field_name == "login_url" else metadata_url)(value, egress)
+                egress.check_configured_url(url)
+            except EgressRefused as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+def login_url(value: str | None, egress: EgressPolicy = STRICT) -> str:
+    """The token endpoint to use: Microsoft's unless the operator allows vendor overrides."""
+    return egress.vendor_url(value, DEFAULT_LOGIN_URL, LOGIN_HOSTS, "login_url")
+
+
+def metadata_url(value: str | None, egress: EgressPolicy = STRICT) -> str:
+    """The OpenID metadata to use: Microsoft's unless the operator allows vendor overrides."""
+    return egress.vendor_url(value, DEFAULT_OPENID_METADATA_URL, METADATA_HOSTS,
+                             "openid_metadata_url")

@@ -90,7 +90,7 @@ class FakePagerDuty:
     """State of the fake: what it received and what it will answer next."""
 
     url: str = ""
-    ca_bundle: str = ""
+    ca_bundle: str = ""  # the fake's CA as PEM text, as an admin pastes it
     requests: list[Recorded] = field(default_factory=list)
     # Responses to give to the next Events API calls, in order; 202 when empty.
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -166,7 +166,7 @@ class FakePagerDutyServer:
 
     def __init__(self, directory: Path) -> None:
         ca, cert, key = make_certificates(directory)
-        self.state = FakePagerDuty(ca_bundle=str(ca))
+        self.state = FakePagerDuty(ca_bundle=Path(ca).read_text())
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
