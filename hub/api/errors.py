@@ -7,12 +7,16 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import HubError
 
 log = logging.getLogger("hub.api")
+# The database is down, unreachable or saturated: the request may succeed later (503), unlike a
+# bug (500). Seconds a client should wait before trying again.
+RETRY_AFTER_SECONDS = 5
 
 
 def install(app: FastAPI) -> None:
@@ -34,9 +38,23 @@ def install(app: FastAPI) -> None:
                              "code": "invalid", "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:
+            return JSONResponse(too_large_body(request.scope.get("starlette.max_body_size")),
+                                status_code=413)
         return JSONResponse({"detail": exc.detail, "code": "http_error"},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Nothing of the request was committed (a commit that failed raised here too): the
+        # client learns it must try again, not that it succeeded.
+        log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
+        return JSONResponse({"detail": "the database is unavailable; nothing was saved, try "
+                             "again shortly", "code": "unavailable"}, status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
@@ -49,3 +67,11 @@ def install(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse({"detail": "internal error", "code": "internal"}, status_code=500)
+
+
+def too_large_body(limit: object) -> dict[str, object]:
+    """The 413 body: how much this endpoint accepts."""
+    if isinstance(limit, int):
+        return {"detail": f"the request body is larger than the {limit} bytes this endpoint "
+                          "accepts", "code": "too_large", "max_bytes": limit}
+    return {"detail": "the request body is too large for this endpoint", "code": "too_large"}
