@@ -13,6 +13,7 @@ from core.models import KbArticle, KbRevision
 from core.permissions import Actor
 from core.services import kb
 from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub.api.schemas import UtcDateTime
 from hub.context import Hub
 
 router = APIRouter(prefix="/api/v1/support/kb", tags=["knowledge base"])
@@ -189,8 +190,8 @@ def deflect(body: DeflectionCreate, actor: ActorDep, session: SessionDep) -> obj
 
 
 @router.get("/deflections/")
-def deflection_report(actor: ActorDep, session: SessionDep, start: datetime | None = None,
-                      end: datetime | None = None) -> dict[str, object]:
+def deflection_report(actor: ActorDep, session: SessionDep, start: UtcDateTime | None = None,
+                      end: UtcDateTime | None = None) -> dict[str, object]:
     """Deflections in [start, end): total, by channel and by article (agents, admins, managers)."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:

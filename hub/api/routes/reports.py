@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
@@ -12,13 +11,14 @@ from core.errors import Invalid
 from core.services import reports
 from hub import exports
 from hub.api.deps import ActorDep, SessionDep
+from hub.api.schemas import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 
 
 @router.get("/reports/")
-def report(actor: ActorDep, session: SessionDep, start: datetime | None = None,
-           end: datetime | None = None) -> dict[str, object]:
+def report(actor: ActorDep, session: SessionDep, start: UtcDateTime | None = None,
+           end: UtcDateTime | None = None) -> dict[str, object]:
     """Ticket volume by status, priority and category for tickets created in [start, end)."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
@@ -33,7 +33,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
 
 @router.get("/reports/export/")
 def export(actor: ActorDep, session: SessionDep, format: Literal["csv", "xlsx"] = "csv",
-           start: datetime | None = None, end: datetime | None = None) -> Response:
+           start: UtcDateTime | None = None, end: UtcDateTime | None = None) -> Response:
     """The volume report as a CSV or Excel file."""
     data = report(actor, session, start, end)
     rows = exports.volume_rows(data)

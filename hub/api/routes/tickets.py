@@ -45,6 +45,7 @@ from hub.api.schemas import (
     TicketPage,
     TicketPublic,
     TicketUpdate,
+    UtcDateTime,
 )
 from hub.batching import GroupCommit
 from hub.context import Hub
@@ -98,8 +99,8 @@ def list_(
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sla_breached: bool | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: UtcDateTime | None = None,
+    created_before: UtcDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
