@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from hub.api import errors
 from hub.api.deps import TokenCache
+from hub.api.limits import BodyLimitMiddleware
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
 from hub.batching import GroupCommit
@@ -52,6 +53,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     _mount_web(app, hub)
     # Behind https every cookie (console, API, plugins) is Secure (hub.cookies).
     app.add_middleware(SecureCookieMiddleware, settings=hub.settings)
+    # Outside the routing: bodies capped per route before they are read, API writes
+    # authenticated before their body is read (hub.api.limits).
+    app.add_middleware(BodyLimitMiddleware, hub=hub)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
