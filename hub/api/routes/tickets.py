@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from core.errors import Invalid
+from core.errors import HubError, Invalid
 from core.models import Audit, ExternalRef, Ticket
 from core.permissions import Actor, require_staff
 from core.services import events, identity
@@ -152,10 +155,44 @@ def bulk(body: BulkRequest, actor: ActorDep, session: SessionDep, hub: HubDep) -
     return BulkResult(results=results)
 
 
+class PreconditionFailed(HubError):
+    """``If-Match`` names a version of the ticket that is no longer the current one."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+def ticket_etag(ticket: Ticket) -> str:
+    """A strong ETag of the ticket's stored state: a digest of every column, so that any change
+    (by an agent, a rule, the SLA sweep) gives a new one."""
+    values = {attr.key: _canonical(getattr(ticket, attr.key))
+              for attr in sa_inspect(Ticket).column_attrs}
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    return value
+
+
+def _if_match_holds(header: str, current: str) -> bool:
+    """RFC 9110 If-Match: ``*`` or a list of entity tags, compared strongly."""
+    tags = [t.strip() for t in header.split(",") if t.strip()]
+    return "*" in tags or current in tags
+
+
 @router.get("/{ticket_id}/", response_model=TicketDetail)
-def detail(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> TicketDetail:
-    """A ticket with its visible thread, attachments, external references and merged tickets."""
+def detail(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
+           response: Response) -> TicketDetail:
+    """A ticket with its visible thread, attachments, external references and merged tickets.
+
+    The ``ETag`` header names this version of the ticket: send it back as ``If-Match`` on a
+    PATCH so that a change someone made in between is not overwritten unseen."""
     ticket = get_ticket(session, actor, ticket_id)
+    response.headers["ETag"] = ticket_etag(ticket)
     comments = [CommentPublic.model_validate(c) for c in visible_comments(session, actor, ticket)]
     attachments = [_attachment(a) for a in list_attachments(session, actor, ticket)]
     refs = [ExternalRefPublic.model_validate(r) for r in session.scalars(
@@ -176,11 +213,21 @@ def _attachment(a: object) -> AttachmentPublic:
     return out
 
 
-@router.patch("/{ticket_id}/", response_model=TicketPublic)
+@router.patch("/{ticket_id}/", response_model=TicketPublic,
+              responses={412: {"description": "If-Match names an older version of the ticket"}})
 def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: SessionDep,
-          hub: HubDep) -> Ticket:
-    """Change status, priority, category, assignment (staff) or reopen and rate (requester)."""
+          hub: HubDep, response: Response,
+          if_match: Annotated[str | None, Header(max_length=2000)] = None) -> Ticket:
+    """Change status, priority, category, assignment (staff) or reopen and rate (requester).
+
+    With ``If-Match`` (the ``ETag`` of a GET), the change applies only to that version of the
+    ticket, else 412; the row is locked while this is checked. Without it, the last writer wins.
+    """
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    if if_match is not None and not _if_match_holds(if_match, ticket_etag(ticket)):
+        raise PreconditionFailed("the ticket was changed since you read it (If-Match does not "
+                                 "match its current ETag); read it again and retry",
+                                 field="If-Match")
     sent = body.model_fields_set
     changes = Changes()
     for name in ("status", "priority", "category", "satisfaction_rating", "feedback"):
@@ -199,6 +246,7 @@ def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: Ses
     update_ticket(session, actor, ticket, changes)
     session.commit()
     hub.kick()
+    response.headers["ETag"] = ticket_etag(ticket)
     return ticket
 
 
