@@ -100,6 +100,11 @@ from core.security_headers import security_headers  # noqa: E402
 
 __all__ += ["security_headers"]
 
+# A service a message needs is down (the malware scanner): a channel retries, never discards.
+from core.errors import Unavailable  # noqa: E402
+
+__all__ += ["Unavailable"]
+
 from core.batching import Batcher  # noqa: E402
 
 __all__ += ["Batcher"]

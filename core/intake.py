@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from core.errors import Forbidden, HubError
+from core.errors import Forbidden, HubError, Unavailable
 from core.lifecycle import CATEGORIES, PRIORITIES
 from core.models import (
     Comment,
@@ -80,6 +80,9 @@ class InboundMessage:
     category: str = "Other"
     priority: str = "Medium"
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # Attachments the channel did not pass on, and why ("4,950 more attachments: at most 50 are
+    # kept per message"): listed with the refused ones in the agents' internal note.
+    attachments_not_taken: list[str] = field(default_factory=list)
     participants: list[str] = field(default_factory=list)
     internal: bool = False
     is_automated: bool = False
@@ -576,8 +579,11 @@ def _attach(session: Session, plan: _Plan, *, store: BlobStore, policy: Attachme
                 add_attachment(session, system, ticket, file_name=att.file_name, data=att.data,
                                store=store, policy=policy, uploaded_by=user.id,
                                comment_id=plan.comment_id, emit_event=False)
+        except Unavailable:
+            raise  # the scanner is down: the message is not stored (SMTP 451, IMAP unseen)
         except HubError as exc:
             plan.skipped.append(f"{att.file_name}: {exc.message}")
+    plan.skipped.extend(msg.attachments_not_taken)
     if plan.skipped:
         add_comment(session, system, ticket, is_internal=True, author_id=user.id,
                     comment="Attachments not kept:\n" + "\n".join(plan.skipped),

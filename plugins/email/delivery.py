@@ -31,6 +31,7 @@ from core.api import (
     PluginConfig,
     TenantPlugin,
     Ticket,
+    Unavailable,
     User,
     add_comment,
     channel_key_owners,
@@ -48,9 +49,10 @@ from plugins.email.parsing import REF_KIND, ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
 
 log = logging.getLogger("hub.email")
-# The database is unreachable or busy: retry later. Errors about the data itself (DataError,
-# IntegrityError, ...) are the message's fault and park it instead.
-TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+# The database is unreachable or busy, or a service the message needs (the malware scanner) is
+# down: retry later. Errors about the data itself (DataError, IntegrityError, ...) are the
+# message's fault and park it instead.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, Unavailable)
 
 
 @dataclass

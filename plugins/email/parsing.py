@@ -342,6 +342,8 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
         channel=CHANNEL, dedupe_key=dedupe, sender_email=sender, sender_name=sender_name,
         subject=subject, body=body, references=refs, message_ref=message_id, ref_kind=REF_KIND,
         thread_token=token, attachments=attachments, participants=participants[:20],
+        attachments_not_taken=[f"{dropped:,} more attachment(s): at most {MAX_ATTACHMENTS} "
+                               "attachments are kept per message"] if dropped else [],
         is_automated=classification.automated, raw=raw,
         sender_verified=bool(auth and auth.verified and sender
                              and auth.from_address == sender.lower()),
