@@ -320,3 +320,35 @@ def test_settings_refuse_a_bad_network_or_authserv_id(mail_tenant) -> None:
                      {"unverified_requester_mail": "drop"}):
         resp = admin.patch("/api/v1/admin/plugins/email/", json={"settings": settings})
         assert resp.status_code == 422, (settings, resp.text)
+
+
+# ------------------------------------------------------------------ IMAP (no SMTP peer)
+
+
+def test_imap_mail_relies_on_dkim_and_the_trusted_relays_header(
+        hub, smtp_server, mail_tenant, sink, dovecot, dns_zone, rsa_key) -> None:
+    """Fetched mail has no peer to check SPF against: DKIM and the mailbox provider's own
+    (topmost) Authentication-Results decide; on IMAP no relay network is needed."""
+    from plugins.email import imap
+    from tests.plugins.email.test_imap import append, configure_imap
+
+    agent = mail_tenant.org.agent
+    domain = agent.email.partition("@")[2]
+    dns_zone.txt(domain, "v=spf1 ip4:127.0.0.1 -all")  # would pass over SMTP; not here
+    ticket_id, _ = open_ticket(hub, smtp_server, mail_tenant, sink)
+    configure_imap(mail_tenant, dovecot, trusted_authserv_ids=["imap.provider.test"])
+    to = agent_address(mail_tenant, ticket_id, agent.email)
+    append(dovecot, agent_mail(agent.email, to, ticket_id, body="Forged over IMAP"))
+    imap.poll_all(hub)
+    publish_dkim(dns_zone, domain, rsa_key)
+    append(dovecot, signed(agent_mail(agent.email, to, ticket_id, body="Signed over IMAP"),
+                           domain, rsa_key))
+    imap.poll_all(hub)
+    relayed = agent_mail(agent.email, to, ticket_id, body="Relayed over IMAP")
+    append(dovecot, f"Authentication-Results: {relay_header('imap.provider.test', domain)}\n"
+           .encode() + relayed)
+    imap.poll_all(hub)
+    got = [(c.comment, c.is_internal, c.unverified_sender) for c in comments(hub, ticket_id)]
+    assert got == [("Forged over IMAP", True, True), ("Signed over IMAP", False, False),
+                   ("Relayed over IMAP", False, False)]
+    assert len(mailed_to_requester(mail_tenant, sink)) == 2
