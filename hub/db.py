@@ -22,11 +22,13 @@ def make_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> En
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        # No pre-ping: it costs a round trip on every checkout (about a third of a millisecond of
-        # CPU here, most of a cheap request). A connection that died with the server fails its
-        # first statement instead; SQLAlchemy then invalidates the whole pool, the request gets
-        # a 503 (SMTP a 451) and the next one reconnects. Recycling bounds a connection's age.
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+        # Pre-ping: a pooled connection that died with the server (a restart, a failover) is
+        # found at checkout and replaced, so the first request after a database restart
+        # succeeds instead of failing once per process. It costs one round trip per checkout.
+        # While the database is down the request gets a 503 with Retry-After
+        # (hub.api.errors), SMTP a 451. Recycling bounds a connection's age.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                      pool_pre_ping=True)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
