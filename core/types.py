@@ -172,11 +172,16 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class PeriodicTask:
-    """Work that beat runs every ``seconds``; ``run(hub)`` must be idempotent."""
+    """Work that beat runs every ``seconds``; ``run(hub)`` must be idempotent.
+
+    ``kind`` picks the worker queue: ``"automation"`` (sweeps, time rules) or ``"intake"``
+    (polling a channel for inbound messages), so each kind runs apart from the other and from
+    delivery, under its own time limits."""
 
     name: str
     seconds: float
     run: Callable[[HubContext], None]
+    kind: str = "automation"
 
 
 @dataclass(frozen=True)

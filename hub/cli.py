@@ -95,15 +95,25 @@ def _check_key(settings, host: str) -> None:  # type: ignore[no-untyped-def]
             console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
+QUEUES_HELP = ("work to consume, comma-separated: delivery, automation, intake "
+               "(queues hub.delivery, hub.automation, hub.intake); all of them by default")
+
+
 @app.command()
 def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler")] = False,
            concurrency: Annotated[int, typer.Option(help="worker threads")] = 2,
            loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
+           queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "",
            ) -> None:
     """Run a Celery worker (outbox delivery, periodic tasks)."""
-    from hub.worker import run_worker
+    from hub.worker import queue_names, run_worker
 
-    run_worker(_hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper())
+    try:
+        queue_names(queues)
+    except ValueError as exc:
+        _fail(str(exc))
+    run_worker(_hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(),
+               queues=queues or None)
 
 
 @app.command()
@@ -150,7 +160,7 @@ def _smtp_process() -> None:
 
 
 @app.command()
-def run() -> None:
+def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
     """Migrate, create a demo tenant on an empty database, then run API, worker+beat and SMTP."""
     import uvicorn
 
@@ -165,8 +175,15 @@ def run() -> None:
     logins = seed_if_empty(hub)
     settings = hub.settings
     # The worker logs warnings only here: its per-task lines would bury the banner.
+    from hub.worker import queue_names
+
+    try:
+        queue_names(queues)
+    except ValueError as exc:
+        _fail(str(exc))
     worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat",
-                                    "--loglevel", "WARNING"])
+                                    "--loglevel", "WARNING",
+                                    *(["--queues", queues] if queues else [])])
     services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()]
     started = []
     for service in services:
