@@ -300,6 +300,15 @@ def _plus_token(addresses: Iterable[str], support: set[str]) -> str | None:
     return None
 
 
+def _verdict(auth: Verdict | None, sender: str | None) -> tuple[bool, str]:
+    """Whether the sender taken is the From address that ``auth`` authenticated, and why."""
+    if auth is None:
+        return False, "not authenticated"
+    if not sender or auth.from_address != sender.lower():
+        return False, "the sender is not the authenticated From address"
+    return auth.verified, auth.summary
+
+
 def parse(raw: bytes, *, envelope_from: str | None = None,
           envelope_to: Iterable[str] = (), support_addresses: Iterable[str] = (),
           auth: Verdict | None = None) -> ParsedMail:
@@ -334,6 +343,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
         if addr != sender and base not in support and addr not in participants:
             participants.append(addr)
     classification = classify(mail, sender)
+    verified, summary = _verdict(auth, sender)
     if message_id and len(message_id) <= 250:
         dedupe = f"mid:{message_id}"
     else:
@@ -345,11 +355,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
         attachments_not_taken=[f"{dropped:,} more attachment(s): at most {MAX_ATTACHMENTS} "
                                "attachments are kept per message"] if dropped else [],
         is_automated=classification.automated, raw=raw,
-        sender_verified=bool(auth and auth.verified and sender
-                             and auth.from_address == sender.lower()),
-        auth_summary=(auth.summary if auth and (not sender or auth.from_address == sender.lower())
-                      else "the sender is not the authenticated From address") if auth
-        else "not authenticated",
+        sender_verified=verified, auth_summary=summary,
         unverified_policy=auth.unverified_policy if auth else "accept",
         meta={"kind": classification.kind, "reasons": classification.reasons,
               "html_only": from_html, "quotes_stripped": is_reply and body != full_body,
