@@ -234,12 +234,30 @@ def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: li
                     automatic=automatic)
 
 
-def send(settings: EmailSettings, out: Outgoing, timeout: float = 30, *,
+class RelayTimeout(TimeoutError):
+    """The relay did not connect or answer a command in time: this event is retried later."""
+
+
+def send(settings: EmailSettings, out: Outgoing, timeout: float | None = None, *,
          egress: EgressPolicy = STRICT) -> None:
     """Hand the mail to the relay; raises on any failure so the outbox retries.
 
+    ``timeout`` (the tenant's ``relay_timeout`` by default) bounds the connection and each
+    command's reply; running out is a ``RelayTimeout``, a retryable failure of this event only.
     The relay's resolved address is checked by the egress policy and connected to as checked;
     TLS verifies the configured host name."""
+    timeout = settings.relay_timeout if timeout is None else timeout
+    try:
+        _send(settings, out, timeout, egress)
+    except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+        # smtplib reports a reply that timed out as a disconnection caused by the timeout.
+        if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
+            raise
+        raise RelayTimeout(f"relay {settings.relay_host}:{settings.relay_port} did not answer "
+                           f"within {timeout:g} s") from exc
+
+
+def _send(settings: EmailSettings, out: Outgoing, timeout: float, egress: EgressPolicy) -> None:
     host, port = settings.relay_host, settings.relay_port
     context = ssl.create_default_context()
     client: smtplib.SMTP = egress.smtp(host, port, timeout=timeout, context=context,

@@ -40,6 +40,9 @@ class EmailSettings(BaseModel):
     relay_tls: Literal["starttls", "tls", "none"] = "starttls"
     relay_user: str = ""
     relay_password: str = ""
+    # Seconds to connect and to wait for each reply of the relay: one that accepts and never
+    # answers holds a worker this long per mail, then the mail is retried later.
+    relay_timeout: float = Field(default=10.0, gt=0, le=60)
     # Loop protection: at most this many automatic mails to one address per hour.
     auto_reply_limit: int = Field(default=5, ge=0)
     notify_events: list[str] = Field(
