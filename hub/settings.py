@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     trace_plugins: bool = False
     db_pool_size: int = 10
     cookie_secure: bool = False
+    # Where failed sign-ins are counted (``limits`` storage URI). Left unset: in memory, or in
+    # the broker's Redis when the broker is Redis (so all processes count together).
+    rate_limit_storage: str = "memory://"
     # Egress: tenants' outbound connections never reach loopback, private, link-local or
     # metadata addresses, except those this comma list of CIDRs and host[:port] names.
     egress_allow: str = ""

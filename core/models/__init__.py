@@ -2,7 +2,7 @@
 
 from core.models.automation import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.models.channel import ChannelKey
-from core.models.identity import ApiToken, Membership, Tenant, User
+from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.kb import KbArticle, KbDeflection, KbRevision
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
@@ -11,6 +11,7 @@ from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 
 __all__ = [
     "ApiToken",
+    "AuthSession",
     "AutomationRule",
     "AutomationRun",
     "AutomationSettings",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -14,9 +17,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import Forbidden, Unauthenticated
-from core.models import User
 from core.permissions import Actor
-from core.services import identity
+from core.services import identity, sessions
 from hub.context import Hub
 
 SESSION_COOKIE = "hub_session"
@@ -72,39 +74,72 @@ def session_serializer(hub: Hub) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(hub.keyring.session_key, salt="hub-session")
 
 
-def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID) -> tuple[str, str]:
-    """(session cookie value, CSRF token) for a signed-in user."""
-    csrf = secrets.token_urlsafe(24)
-    value = session_serializer(hub).dumps({"u": user_id, "t": str(tenant_id), "c": csrf})
-    return value, csrf
+def session_csrf(hub: Hub, session_id: str) -> str:
+    """The CSRF token of a session: an HMAC of its id under the session key (nothing stored)."""
+    mac = hmac.new(hub.keyring.session_key, b"csrf:" + session_id.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def read_session_cookie(hub: Hub, value: str) -> dict[str, object] | None:
+def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID,
+                        session: Session | None = None, user_agent: str = "",
+                        ip: str = "") -> tuple[str, str]:
+    """(session cookie value, CSRF token) for a signed-in user.
+
+    Creates the server-side session row (``core.services.sessions``), in ``session`` when given
+    (the caller commits) or in a transaction of its own; the cookie carries only its random id,
+    signed."""
+    if session is None:
+        with hub.session() as own:
+            sid = sessions.create(own, user_id=user_id, tenant_id=tenant_id,
+                                  user_agent=user_agent, ip=ip)
+    else:
+        sid = sessions.create(session, user_id=user_id, tenant_id=tenant_id,
+                              user_agent=user_agent, ip=ip)
+    return session_serializer(hub).dumps({"s": sid}), session_csrf(hub, sid)
+
+
+def read_session_cookie(hub: Hub, value: str) -> str | None:
+    """The session id a cookie carries when its signature holds (the row decides the rest)."""
     try:
         data = session_serializer(hub).loads(value, max_age=SESSION_MAX_AGE)
     except BadSignature:
         return None
-    return data if isinstance(data, dict) else None
+    sid = data.get("s") if isinstance(data, dict) else None
+    return sid if isinstance(sid, str) and sid else None
+
+
+def live_session(hub: Hub, session: Session, sid: str, *,
+                 writes: bool = False) -> sessions.SessionIdentity | None:
+    """The identity of a live session, recording its activity at most once a minute: in
+    ``session`` when it ``writes`` (a request's write session, committed with the request; on
+    SQLite it holds the write lock, so a second writer would wait for it), else in a short
+    write transaction of its own."""
+    found = sessions.lookup(session, sid)
+    if found is not None and found.touch_due:
+        if writes:
+            sessions.touch(session, found.session_hash)
+        else:
+            with hub.session() as write:
+                sessions.touch(write, found.session_hash)
+    return found
 
 
 def _cookie_actor(request: Request, hub: Hub, session: Session) -> Actor | None:
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
-    data = read_session_cookie(hub, value)
-    if data is None:
+    sid = read_session_cookie(hub, value)
+    if sid is None:
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not secrets.compare_digest(sent, str(data.get("c", ""))):
+        if not sent or not secrets.compare_digest(sent, session_csrf(hub, sid)):
             raise Forbidden("missing or wrong CSRF token")
-    user = session.get(User, int(data["u"]))  # type: ignore[call-overload]
-    if user is None or not user.is_active:
-        return None
-    try:
-        return identity.actor_for(session, uuid.UUID(str(data["t"])), user)
-    except Exception:  # noqa: BLE001 - membership revoked: the cookie no longer counts
-        return None
+    found = live_session(hub, session, sid)
+    if found is None:
+        return None  # revoked, expired, user inactive or membership gone
+    return Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
+                 email=found.email, name=found.name)
 
 
 class TokenCache:

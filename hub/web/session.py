@@ -1,30 +1,30 @@
 """Who is signed in to the web console, and the CSRF check every POST goes through.
 
-The session cookie is the API's (``hub.api.deps``): a signed ``{user, tenant, csrf}``. Every form
-carries the CSRF token of the session (hidden ``csrf_token`` field; htmx sends it as the
+The session cookie is the API's (``hub.api.deps``): the signed random id of a server-side session
+(``core.services.sessions``), checked against its row on every request, so signing out, expiry
+and revocation take effect at once. Every form carries the CSRF token of the session (hidden ``csrf_token`` field; htmx sends it as the
 ``X-CSRF-Token`` header) and every POST compares it in constant time before anything runs.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, NotFound
-from core.models import Membership, Tenant, User
 from core.permissions import Actor
 from hub.api.deps import (
     CSRF_HEADER,
     SESSION_COOKIE,
     HubDep,
     SessionDep,
+    live_session,
     read_session_cookie,
+    session_csrf,
 )
 
 LOGIN_CSRF_COOKIE = "hub_login_csrf"
@@ -60,50 +60,43 @@ class WebUser:
         return self.actor.reads_all_tickets
 
 
-def _session_data(request: Request, hub: HubDep) -> dict[str, object]:
+def _session_id(request: Request, hub: HubDep) -> str:
+    """The session id of the signed cookie (the server-side row decides whether it counts)."""
     value = request.cookies.get(SESSION_COOKIE)
-    data = read_session_cookie(hub, value) if value else None
-    if data is None:
+    sid = read_session_cookie(hub, value) if value else None
+    if sid is None:
         raise SignInRequired()
-    return data
+    return sid
 
 
-def _load_user(session: Session, data: dict[str, object]) -> WebUser:
-    """User, tenant and membership of the cookie in one query (every page runs it)."""
-    try:
-        user_id = int(str(data["u"]))
-        tenant_id = uuid.UUID(str(data["t"]))
-    except (KeyError, ValueError):
-        raise SignInRequired() from None
-    row = session.execute(
-        select(User.email, User.full_name, Membership.role, Tenant.name, Tenant.slug)
-        .join(Membership, Membership.user_id == User.id)
-        .join(Tenant, Tenant.id == Membership.tenant_id)
-        .where(User.id == user_id, User.is_active.is_(True), Membership.tenant_id == tenant_id)
-    ).first()
-    if row is None:
-        raise SignInRequired()  # user gone or membership revoked: the cookie no longer counts
-    email, name, role, tenant_name, slug = row
-    actor = Actor(tenant_id=tenant_id, user_id=user_id, role=role, email=email, name=name)
-    return WebUser(actor=actor, csrf=str(data.get("c", "")), tenant_name=tenant_name,
-                   tenant_slug=slug)
+def _load_user(hub: HubDep, session: Session, sid: str, *, writes: bool) -> WebUser:
+    """Session, user, tenant and membership in one query (every page runs it)."""
+    found = live_session(hub, session, sid, writes=writes)
+    if found is None:
+        raise SignInRequired()  # signed out, expired, user gone or membership revoked
+    actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
+                  email=found.email, name=found.name)
+    return WebUser(actor=actor, csrf=session_csrf(hub, sid), tenant_name=found.tenant_name,
+                   tenant_slug=found.tenant_slug)
 
 
 def page_user(request: Request, hub: HubDep, session: SessionDep) -> WebUser:
     """The signed-in user of a GET page (redirects to the sign-in page otherwise)."""
-    me = _load_user(session, _session_data(request, hub))
+    # GET and HEAD have a read session (hub.api.deps.get_session); others the request's writer.
+    me = _load_user(hub, session, _session_id(request, hub),
+                    writes=request.method not in ("GET", "HEAD"))
     request.state.actor = me.actor
     return me
 
 
 async def check_csrf(request: Request, hub: HubDep) -> None:
     """Compare the form's (or htmx header's) CSRF token with the session's."""
-    data = _session_data(request, hub)
+    sid = _session_id(request, hub)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent:
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
-    expected = str(data.get("c", ""))
+    expected = session_csrf(hub, sid)
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise Forbidden("the form has expired or its CSRF token is wrong; reload the page")
 

@@ -110,3 +110,12 @@ def live_server(web_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _forget_failed_sign_ins() -> Iterator[None]:
+    """Every test client signs in from the same address: failures must not outlive a test."""
+    yield
+    from hub import ratelimit
+
+    ratelimit.reset_all()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select, update
 
 from core.clock import now
 from core.errors import Invalid, Unauthenticated
 from core.models import Membership, Notification, Tenant
-from core.services import identity
+from core.services import identity, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -18,19 +18,32 @@ from hub.api.deps import (
     HubDep,
     SessionDep,
     make_session_cookie,
+    read_session_cookie,
 )
 from hub.api.schemas import LoginRequest
+from hub.ratelimit import signin_throttle
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/login")
-def login(body: LoginRequest, session: SessionDep, hub: HubDep, response: Response) -> dict[str, Any]:
-    """Check email and password; set the session and CSRF cookies."""
+def login(body: LoginRequest, request: Request, session: SessionDep, hub: HubDep,
+          response: Response) -> dict[str, Any]:
+    """Check email and password; set the session and CSRF cookies.
+
+    Failed attempts are throttled per account and client (``hub.ratelimit``): 429 with
+    ``Retry-After`` once the limit is used up."""
+    throttle = signin_throttle(hub)
+    ip = request.client.host if request.client else "unknown"
+    refused = throttle.blocked(body.email, ip)
+    if refused is not None:
+        raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)})
     user = identity.user_by_email(session, body.email)
     # check_password first: it costs one argon2 verification whether the user exists or not.
     if not identity.check_password(user, body.password) or user is None or not user.is_active:
+        throttle.failed(body.email, ip)
         raise Unauthenticated("wrong email or password")
+    throttle.succeeded(body.email, ip)
     tenants = session.execute(select(Tenant.id, Tenant.slug, Membership.role).join(
         Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)
         .order_by(Tenant.slug)).all()
@@ -46,7 +59,8 @@ def login(body: LoginRequest, session: SessionDep, hub: HubDep, response: Respon
         chosen = tenants
     tenant_id, slug, role = chosen[0]
     user.last_login = now()
-    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant_id)
+    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant_id, session=session,
+                                      user_agent=request.headers.get("user-agent", ""), ip=ip)
     secure = hub.settings.cookie_secure
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
                         max_age=14 * 24 * 3600)
@@ -56,8 +70,13 @@ def login(body: LoginRequest, session: SessionDep, hub: HubDep, response: Respon
 
 
 @router.post("/auth/logout")
-def logout(response: Response) -> dict[str, bool]:
-    """Drop the session cookies."""
+def logout(request: Request, hub: HubDep, session: SessionDep,
+           response: Response) -> dict[str, bool]:
+    """Revoke the server-side session of the cookie (any copy of it stops counting) and drop
+    the session cookies."""
+    sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
+    if sid is not None:
+        sessions.revoke(session, sid)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
     return {"ok": True}

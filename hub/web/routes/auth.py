@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.clock import now
 from core.errors import Forbidden
 from core.models import Membership, Tenant, User
-from core.services import identity
+from core.services import identity, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -21,8 +21,10 @@ from hub.api.deps import (
     HubDep,
     SessionDep,
     make_session_cookie,
+    read_session_cookie,
 )
 from hub.context import Hub
+from hub.ratelimit import signin_throttle
 from hub.web.render import redirect, render
 from hub.web.session import LOGIN_CSRF_COOKIE, PostUser
 
@@ -71,11 +73,18 @@ def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def _sign_in(hub: Hub, session: SessionDep, user: User, slug: str, next_url: str) -> Response:
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _sign_in(request: Request, hub: Hub, session: SessionDep, user: User, slug: str,
+             next_url: str) -> Response:
     tenant = identity.tenant_by_slug(session, slug)
     user.last_login = now()
+    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant.id, session=session,
+                                      user_agent=request.headers.get("user-agent", ""),
+                                      ip=_client_ip(request))
     session.commit()
-    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant.id)
     response = redirect(next_url)
     secure = hub.settings.cookie_secure
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
@@ -94,17 +103,26 @@ def login(request: Request, hub: HubDep, session: SessionDep,
     """Check email and password (argon2); ask for the tenant when there are several."""
     _check_login_csrf(request, csrf_token)
     next_url = _safe_next(next)
+    throttle, ip = signin_throttle(hub), _client_ip(request)
+    refused = throttle.blocked(email, ip)
+    if refused is not None:
+        page = _login_page(request, status=429, error=refused.message, email=email,
+                           next_url=next_url)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     user = identity.user_by_email(session, email) if email else None
     # check_password first: it costs one argon2 verification whether the user exists or not.
     if not identity.check_password(user, password) or user is None or not user.is_active:
+        throttle.failed(email, ip)
         return _login_page(request, status=401, error="Wrong email or password.", email=email,
                            next_url=next_url)
+    throttle.succeeded(email, ip)
     tenants = _tenants_of(session, user)
     if not tenants:
         return _login_page(request, status=403, email=email, next_url=next_url,
                            error="This account does not belong to any organisation.")
     if len(tenants) == 1:
-        return _sign_in(hub, session, user, tenants[0][0], next_url)
+        return _sign_in(request, hub, session, user, tenants[0][0], next_url)
     pending = _pending(hub).dumps({"u": user.id})
     return _login_page(request, email=email, tenants=tenants, pending=pending,
                        next_url=next_url)
@@ -129,12 +147,17 @@ def login_tenant(request: Request, hub: HubDep, session: SessionDep,
         return _login_page(request, status=422, error="Choose one of your organisations.",
                            email=user.email, tenants=tenants, pending=pending,
                            next_url=_safe_next(next))
-    return _sign_in(hub, session, user, tenant, _safe_next(next))
+    return _sign_in(request, hub, session, user, tenant, _safe_next(next))
 
 
 @router.post("/logout", response_model=None)
-def logout(me: PostUser) -> Response:
-    """Sign out: drop the session cookies."""
+def logout(request: Request, hub: HubDep, session: SessionDep, me: PostUser) -> Response:
+    """Sign out: revoke the server-side session (a copy of the cookie no longer counts), drop
+    the session cookies."""
+    sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
+    if sid is not None:
+        sessions.revoke(session, sid)
+        session.commit()
     response = redirect("/login", flash="You are signed out.")
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

@@ -1,0 +1,131 @@
+"""Sign-in throttling: failed sign-ins counted per account and client address (``limits``).
+
+After ``per_account`` failures for one address from one client (5 in 15 minutes by default), or
+``per_ip`` failures from one client whatever the account (20 in 15 minutes), every sign-in
+attempt there is answered 429 with ``Retry-After`` until the moving window has room again, the
+right password included (otherwise the lock-out would tell a guesser when a guess is right).
+A successful sign-in clears the account's counter.
+
+Counters live in memory by default, in Redis when the hub's broker is Redis (so every process
+of the hub counts together), or wherever ``HUB_RATE_LIMIT_STORAGE`` says. If that storage is
+down, sign-in is not throttled (and a warning logged) rather than refused to everyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+import weakref
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from hub.context import Hub
+
+log = logging.getLogger(__name__)
+
+PER_ACCOUNT = "5/15 minutes"
+PER_IP = "20/15 minutes"
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """A refused attempt: how long to wait, and what to tell the person."""
+
+    retry_after: int
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        return (f"Too many failed sign-ins. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}.")
+
+
+class SignInThrottle:
+    def __init__(self, storage_uri: str = "memory://", *, per_account: str = PER_ACCOUNT,
+                 per_ip: str = PER_IP) -> None:
+        self.storage: Storage = storage_from_string(storage_uri)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.per_account: RateLimitItem = parse(per_account)
+        self.per_ip: RateLimitItem = parse(per_ip)
+
+    @staticmethod
+    def _account(email: str) -> str:
+        # The storage never holds the address itself (Redis keys are easy to list).
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+    def _checks(self, email: str, ip: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+        return [(self.per_account, ("signin-account", self._account(email), ip)),
+                (self.per_ip, ("signin-ip", ip))]
+
+    def blocked(self, email: str, ip: str) -> Throttled | None:
+        """Refuse the attempt when a limit is used up; None lets it be checked."""
+        try:
+            waits = []
+            for item, keys in self._checks(email, ip):
+                if not self.limiter.test(item, *keys):
+                    stats = self.limiter.get_window_stats(item, *keys)
+                    waits.append(max(1, math.ceil(stats.reset_time - time.time())))
+        except Exception:  # noqa: BLE001 - a storage outage must not lock everyone out
+            log.warning("sign-in throttle storage unavailable; not throttling", exc_info=True)
+            return None
+        return Throttled(retry_after=max(waits)) if waits else None
+
+    def failed(self, email: str, ip: str) -> None:
+        """Count a failed attempt against the account (from this client) and the client."""
+        try:
+            for item, keys in self._checks(email, ip):
+                self.limiter.hit(item, *keys)
+        except Exception:  # noqa: BLE001
+            log.warning("sign-in throttle storage unavailable; failure not counted",
+                        exc_info=True)
+
+    def succeeded(self, email: str, ip: str) -> None:
+        """A right password: the account's failures from this client are forgiven."""
+        try:
+            item, keys = self._checks(email, ip)[0]
+            self.limiter.clear(item, *keys)
+        except Exception:  # noqa: BLE001
+            log.warning("sign-in throttle storage unavailable", exc_info=True)
+
+    def reset(self) -> None:
+        """Forget every counter (tests; only ever on memory storage)."""
+        if isinstance(self.storage, MemoryStorage):
+            self.storage.reset()
+
+
+def storage_uri(hub: Hub) -> str:
+    """``HUB_RATE_LIMIT_STORAGE`` when set; else Redis when the broker is Redis, else memory."""
+    settings = hub.settings
+    if "rate_limit_storage" in settings.model_fields_set:
+        return settings.rate_limit_storage
+    broker = settings.resolved_broker_url
+    if broker.startswith(("redis://", "rediss://")):
+        return broker
+    return settings.rate_limit_storage
+
+
+_throttles: weakref.WeakKeyDictionary[Hub, SignInThrottle] = weakref.WeakKeyDictionary()
+
+
+def signin_throttle(hub: Hub) -> SignInThrottle:
+    """The hub's sign-in throttle, made on first use."""
+    throttle = _throttles.get(hub)
+    if throttle is None:
+        throttle = _throttles[hub] = SignInThrottle(storage_uri(hub))
+    return throttle
+
+
+def install(hub: Hub, throttle: SignInThrottle) -> None:
+    """Use this throttle for the hub (tests use short windows)."""
+    _throttles[hub] = throttle
+
+
+def reset_all() -> None:
+    """Forget the counters of every hub's throttle (tests, between tests; memory only)."""
+    for throttle in list(_throttles.values()):
+        throttle.reset()
