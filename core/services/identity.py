@@ -11,11 +11,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import password_policy
 from core.clock import now
 from core.crypto import hash_token, new_token
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiToken, Membership, Tenant, User
 from core.permissions import ROLES, Actor
+from core.services import sessions
 
 _hasher = PasswordHasher()
 
@@ -82,8 +84,11 @@ def check_password(user: User | None, password: str) -> bool:
 
 def ensure_user(session: Session, *, email: str, full_name: str = "",
                 password: str | None = None) -> User:
-    """Find a user by email (case-insensitive) or create one."""
+    """Find a user by email (case-insensitive) or create one; a password given must satisfy
+    the password policy (``core.password_policy``), else ``Invalid``."""
     email = normalize_email(email)
+    if password:
+        password_policy.check_password(password, email=email)
     user = user_by_email(session, email)
     if user is None:
         user = User(email=email, full_name=full_name or email.split("@")[0],
@@ -92,8 +97,34 @@ def ensure_user(session: Session, *, email: str, full_name: str = "",
         session.add(user)
         session.flush()
     elif password:
-        user.password = hash_password(password)
+        set_password(session, user, password)
     return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a user's password (policy checked) and sign out every session of theirs."""
+    password_policy.check_password(password, email=user.email)
+    user.password = hash_password(password)
+    sessions.revoke_all_for_user(session, user.id)
+
+
+INVITATION_NEEDED = ("this person already has an account; invitations are needed to add them "
+                     "to this organisation")
+
+
+def add_member(session: Session, tenant_id: uuid.UUID, *, email: str, role: str,
+               full_name: str = "") -> tuple[User, Membership]:
+    """What a tenant admin's "add a member" does: create the account of a new address with the
+    role, or change the role of a member. An account that already belongs to another tenant is
+    never added without its owner's consent: ``Conflict`` (invitations are needed)."""
+    email = normalize_email(email)
+    user, have = user_with_role(session, tenant_id, email)
+    if user is not None and have is None and session.scalar(
+            select(Membership.id).where(Membership.user_id == user.id).limit(1)) is not None:
+        raise Conflict(INVITATION_NEEDED, field="email")
+    if user is None:
+        user = ensure_user(session, email=email, full_name=full_name)
+    return user, ensure_member(session, tenant_id, user, role)
 
 
 def user_with_role(session: Session, tenant_id: uuid.UUID,

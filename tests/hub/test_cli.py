@@ -53,7 +53,7 @@ def test_help_on_every_command(command: list[str]) -> None:
 def test_tenant_user_token_plugins(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
     assert "created" in _ok("tenant", "create", "acme", "--name", "Acme Inc")
     assert "is agent in acme" in _ok("user", "create", "--tenant", "acme", "--email",
-                                     "ann@acme.example", "--role", "agent", "--password", "pw-123456")
+                                     "ann@acme.example", "--role", "agent", "--password", "pw-1234567890")
     token = _ok("token", "create", "--tenant", "acme", "--email", "ann@acme.example").strip()
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["email"] == "ann@acme.example" and me["role"] == "agent"
@@ -153,3 +153,16 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
         subjects = session.scalars(select(Ticket.subject).where(Ticket.tenant_id == tenant.id))
         assert sorted(subjects) == sorted(f"Case {n}" for n in range(12))
     hub.engine.dispose()
+
+
+def test_cli_refuses_a_weak_password(cli_env, hub) -> None:  # type: ignore[no-untyped-def]
+    _ok("tenant", "create", "pwco")
+    result = runner.invoke(app, ["user", "create", "--tenant", "pwco", "--email",
+                                 "e@pw.example", "--password", "x"])
+    assert result.exit_code == 2 and "at least 10 characters" in result.output
+    result = runner.invoke(app, ["user", "create", "--tenant", "pwco", "--email",
+                                 "e@pw.example", "--password", "password123"])
+    assert result.exit_code == 2 and "most common" in result.output
+    assert "is agent in pwco" in _ok("user", "create", "--tenant", "pwco", "--email",
+                                     "e@pw.example", "--role", "agent", "--password",
+                                     "a fine passphrase")

@@ -124,8 +124,9 @@ def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/members/", status_code=201)
 def add_member(body: MemberCreate, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
-    """Add a user to the tenant or change their role."""
+    """Add a new address to the tenant or change a member's role (409 for an account that
+    belongs to another tenant: that needs the person's consent)."""
     require_admin(actor, "manage members")
-    user = identity.ensure_user(session, email=body.email, full_name=body.full_name)
-    member = identity.ensure_member(session, actor.tenant_id, user, body.role)
+    user, member = identity.add_member(session, actor.tenant_id, email=body.email,
+                                       role=body.role, full_name=body.full_name)
     return {"id": user.id, "email": user.email, "role": member.role}

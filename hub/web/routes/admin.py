@@ -45,10 +45,11 @@ def set_member(me: PostUser, session: SessionDep,
     try:
         if role not in ROLES:
             raise Invalid("choose a role", field="role")
-        user = identity.ensure_user(session, email=email, full_name=full_name.strip())
+        # An account of another tenant is refused (Conflict): adding it needs its consent.
+        user, _ = identity.add_member(session, me.actor.tenant_id, email=email, role=role,
+                                      full_name=full_name.strip())
         if user.id == me.actor.user_id and role != "admin":
             raise Invalid("you cannot take away your own admin role", field="role")
-        identity.ensure_member(session, me.actor.tenant_id, user, role)
     except HubError as exc:
         session.rollback()
         return redirect("/admin/members", flash=exc.message, error=True)
