@@ -123,3 +123,7 @@ __all__ += ["PROOF_MAIL", "PROOF_SIGNED", "ChannelKeys", "channel_key_owner",
 from core.egress import STRICT, EgressPolicy, EgressRefused, policy_of, url_host_port  # noqa: E402
 
 __all__ += ["STRICT", "EgressPolicy", "EgressRefused", "policy_of", "url_host_port"]
+
+from core.mail_relay import Relay, send_via_relay  # noqa: E402
+
+__all__ += ["Relay", "send_via_relay"]

@@ -71,6 +71,15 @@ class ChannelKeys:
     proof: str = PROOF_SIGNED
     label: str = "key"
 
+    @classmethod
+    def setting(cls, name: str, *, label: str, proof: str = PROOF_SIGNED) -> ChannelKeys:
+        """Keys named by one plain setting holding a single value (a team id, an app id)."""
+        def of(settings: Mapping[str, Any]) -> list[str]:
+            value = str(settings.get(name) or "").strip()
+            return [value] if value else []
+
+        return cls(of=of, proof=proof, label=label)
+
 
 @dataclass(frozen=True)
 class Person:

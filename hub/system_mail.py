@@ -7,11 +7,10 @@ Used where a tenant's own relay must not carry the mail: the verification of a s
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from core.mail_relay import Relay, send_via_relay
 from hub.settings import Settings
 
 log = logging.getLogger("hub.system_mail")
@@ -46,18 +45,11 @@ def send(settings: Settings, *, to: str, subject: str, body: str, timeout: float
     msg["Auto-Submitted"] = "auto-generated"
     msg["Message-ID"] = make_msgid(domain=sender(settings).rpartition("@")[2])
     msg.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
-    host, port, tls = settings.system_relay_host, settings.system_relay_port, settings.system_relay_tls
-    context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if tls == "tls":
-        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(host, port, timeout=timeout)
-    with client:
-        if tls == "starttls":
-            client.starttls(context=context)
-        if settings.system_relay_user:
-            client.login(settings.system_relay_user, settings.system_relay_password)
-        client.send_message(msg, from_addr=sender(settings), to_addrs=[to])
+    relay = Relay(settings.system_relay_host, settings.system_relay_port,
+                  settings.system_relay_tls, settings.system_relay_user,
+                  settings.system_relay_password)
+    # The operator's own relay: not a host a tenant chose, so no egress policy.
+    send_via_relay(relay, msg, from_addr=sender(settings), to_addrs=[to], timeout=timeout,
+                   egress=None)
     log.info("system mail sent to %s", to)
     return str(msg["Message-ID"])

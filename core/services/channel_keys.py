@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.clock import now
 from core.errors import Conflict, NotFound
@@ -91,12 +91,22 @@ def sync(session: Session, tenant_id: uuid.UUID, plugin: str, keys: Iterable[str
     return made
 
 
-def _insert(session: Session, row: ChannelKey, label: str) -> None:
+def _flushed(session: Session, new: ChannelKey | None = None) -> bool:
+    """Flush (with ``new`` added) in a savepoint; False when the unique index refused it: the
+    savepoint is undone, ``new`` dropped, and the transaction goes on."""
     try:
         with session.begin_nested():
-            session.add(row)
+            if new is not None:
+                session.add(new)
+            session.flush()
     except IntegrityError:
-        raise Conflict(f"{label} {row.key} belongs to another tenant", field=label) from None
+        return False
+    return True
+
+
+def _insert(session: Session, row: ChannelKey, label: str) -> None:
+    if not _flushed(session, row):
+        raise Conflict(f"{label} {row.key} belongs to another tenant", field=label)
 
 
 def claims_of(session: Session, tenant_id: uuid.UUID, plugin: str) -> list[Claim]:
@@ -135,9 +145,11 @@ def owners(session: Session, plugin: str, *, enabled: bool = False) -> dict[str,
 
 def pending(session: Session, plugin: str) -> set[str]:
     """Keys of a plugin that some tenant claims and nobody has proved yet."""
+    proved = aliased(ChannelKey)
     return set(session.scalars(select(ChannelKey.key).where(
-        ChannelKey.plugin == plugin, ChannelKey.verified_at.is_(None)))) - set(
-        owners(session, plugin))
+        ChannelKey.plugin == plugin, ChannelKey.verified_at.is_(None),
+        ~exists().where(proved.plugin == plugin, proved.key == ChannelKey.key,
+                        proved.verified_at.is_not(None)))))
 
 
 def renew(session: Session, tenant_id: uuid.UUID, plugin: str, key: str) -> Claim:
@@ -162,11 +174,8 @@ def mark_verified(session: Session, tenant_id: uuid.UUID, plugin: str, key: str)
         session.add(row)
     if row.verified_at is None:
         row.verified_at, row.token_hash = now(), None
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError:
-            raise Conflict(f"{key} belongs to another tenant") from None
+        if not _flushed(session):
+            raise Conflict(f"{key} belongs to another tenant")
 
 
 def verify_from_mail(session: Session, plugin: str, key: str, raw: bytes) -> uuid.UUID | None:
@@ -190,9 +199,4 @@ def verify_from_mail(session: Session, plugin: str, key: str, raw: bytes) -> uui
                     plugin, key, len(claims))
         return None
     mine.verified_at, mine.token_hash = now(), None
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        return None
-    return mine.tenant_id
+    return mine.tenant_id if _flushed(session) else None

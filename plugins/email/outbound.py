@@ -13,7 +13,6 @@ import hashlib
 import logging
 import re
 import smtplib
-import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,11 +28,13 @@ from core.api import (
     EgressPolicy,
     HubContext,
     InboundKey,
+    Relay,
     Ticket,
     TicketEvent,
     User,
     add_ref,
     now,
+    send_via_relay,
 )
 from plugins.email.classify import classify
 from plugins.email.delivery import base_address, settings_of
@@ -258,17 +259,10 @@ def send(settings: EmailSettings, out: Outgoing, timeout: float | None = None, *
 
 
 def _send(settings: EmailSettings, out: Outgoing, timeout: float, egress: EgressPolicy) -> None:
-    host, port = settings.relay_host, settings.relay_port
-    context = ssl.create_default_context()
-    client: smtplib.SMTP = egress.smtp(host, port, timeout=timeout, context=context,
-                                       implicit_tls=settings.relay_tls == "tls")
-    with client:
-        if settings.relay_tls == "starttls":
-            client.starttls(context=context)
-        if settings.relay_user:
-            client.login(settings.relay_user, settings.relay_password)
-        # Raises when every recipient is refused; partial refusals are logged, not retried.
-        refused = client.send_message(out.message, from_addr=settings.addresses[0],
-                                      to_addrs=out.recipients)
-        if refused:
-            log.warning("email: relay refused %s", ", ".join(refused))
+    relay = Relay(settings.relay_host, settings.relay_port, settings.relay_tls,
+                  settings.relay_user, settings.relay_password)
+    # Raises when every recipient is refused; partial refusals are logged, not retried.
+    refused = send_via_relay(relay, out.message, from_addr=settings.addresses[0],
+                             to_addrs=out.recipients, timeout=timeout, egress=egress)
+    if refused:
+        log.warning("email: relay refused %s", ", ".join(refused))

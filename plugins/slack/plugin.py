@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from core.api import (
@@ -30,12 +29,8 @@ def hub_plugin_info() -> PluginInfo:
                       description="Tickets from Slack DMs, mentions and /ticket; agents work from Slack.",
                       capabilities=(Capability.INTAKE, Capability.NOTIFY),
                       settings_model=SlackSettings, secret_fields=SECRET_FIELDS,
-                      channel_keys=ChannelKeys(of=_team_ids, label="Slack workspace"))
+                      channel_keys=ChannelKeys.setting("team_id", label="Slack workspace"))
 
-
-def _team_ids(settings: Mapping[str, Any]) -> list[str]:
-    team = str(settings.get("team_id") or "").strip()
-    return [team] if team else []
 
 
 @hookimpl

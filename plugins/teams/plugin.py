@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from core.api import (
@@ -30,12 +29,8 @@ def hub_plugin_info() -> PluginInfo:
                       description="Tickets from Teams messages; Adaptive Card updates.",
                       capabilities=(Capability.INTAKE, Capability.NOTIFY),
                       settings_model=TeamsSettings, secret_fields=SECRET_FIELDS,
-                      channel_keys=ChannelKeys(of=_app_ids, label="Teams app id"))
+                      channel_keys=ChannelKeys.setting("app_id", label="Teams app id"))
 
-
-def _app_ids(settings: Mapping[str, Any]) -> list[str]:
-    app = str(settings.get("app_id") or "").strip()
-    return [app] if app else []
 
 
 @hookimpl
