@@ -20,6 +20,10 @@ def _setup(org: TenantSet) -> dict[str, int]:
     other = org.end_user.post(T, json=NEW).json()["id"]
     att = org.end_user.post(f"{T}{tid}/attachment/",
                             files={"file": ("s.png", io.BytesIO(PNG), "image/png")}).json()["id"]
+    # A support address the tenant claims and has not verified yet (for the resend route).
+    r = org.admin.patch("/api/v1/admin/plugins/email/",
+                        json={"settings": {"addresses": ["pending@claimed.example"]}})
+    assert r.status_code == 200, r.text
     return {"tid": tid, "other": other, "att": att}
 
 
@@ -41,6 +45,8 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "slas": ("GET", "/api/v1/support/slas/", None),
         "plugins": ("GET", "/api/v1/admin/plugins/", None),
         "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
+        "resend": ("POST", "/api/v1/admin/plugins/email/keys/verify/",
+                   {"key": "pending@claimed.example"}),
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
     }
@@ -52,19 +58,20 @@ EXPECTED: dict[str, dict[str, object]] = {
                  "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
                  "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": FORBIDDEN,
                  "slas": FORBIDDEN, "plugins": FORBIDDEN, "enable": FORBIDDEN,
-                 "outbox": FORBIDDEN, "members": FORBIDDEN},
+                 "resend": FORBIDDEN, "outbox": FORBIDDEN, "members": FORBIDDEN},
     "agent": {"list": OK, "detail": OK, "comment": OK, "internal": OK, "priority": OK,
               "assign": OK, "attachments": OK, "download": OK, "audit": OK, "merge": OK,
               "bulk": OK, "reports": OK, "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN,
-              "outbox": FORBIDDEN, "members": FORBIDDEN},
+              "resend": FORBIDDEN, "outbox": FORBIDDEN, "members": FORBIDDEN},
     "admin": {name: OK for name in ("list", "detail", "comment", "internal", "priority", "assign",
                                     "attachments", "download", "audit", "merge", "bulk",
-                                    "reports", "slas", "plugins", "enable", "outbox", "members")},
+                                    "reports", "slas", "plugins", "enable", "resend", "outbox",
+                                    "members")},
     "manager": {"list": OK, "detail": OK, "comment": FORBIDDEN, "internal": FORBIDDEN,
                 "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
                 "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": OK,
-                "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN, "outbox": FORBIDDEN,
-                "members": FORBIDDEN},
+                "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN, "resend": FORBIDDEN,
+                "outbox": FORBIDDEN, "members": FORBIDDEN},
 }
 
 
@@ -91,6 +98,14 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"
+
+
+def test_another_tenants_pending_address_is_404_to_resend(org: TenantSet,
+                                                         other_org: TenantSet) -> None:
+    _setup(org)
+    r = other_org.admin.post("/api/v1/admin/plugins/email/keys/verify/",
+                             json={"key": "pending@claimed.example"})
+    assert r.status_code == 404, r.text
 
 
 def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: TenantSet) -> None:
