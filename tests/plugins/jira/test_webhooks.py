@@ -229,3 +229,18 @@ def test_a_tenant_secret_reaches_only_its_tickets(hub, jira_org, other_org, fake
     r = client.post(f"{URL}?tenant={jira_org.tenant[1]}", content=raw,
                     headers={**headers, "X-Atlassian-Webhook-Identifier": "iso-2"})
     assert r.status_code == 401
+
+
+def test_a_webhook_whose_commit_fails_is_not_acknowledged(hub, jira_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
+    """Jira must deliver again: a 2xx before the commit would lose the status change."""
+    from tests.faults import failing_commits
+
+    ticket_id = _escalated(hub, jira_org)
+    raw = recorded_webhook("webhook-issue-updated-started-working.json")
+    with failing_commits() as commits:
+        r = client.post(URL, content=raw, headers=sign(raw, "delivery-commit-fails"))
+    assert commits and r.status_code >= 500, r.text
+    assert _ticket(jira_org, ticket_id)["status"] != "In Progress"
+    r = client.post(URL, content=raw, headers=sign(raw, "delivery-commit-fails"))
+    assert r.status_code == 200 and r.json() == {"status": "status In Progress"}, r.text
+    assert _ticket(jira_org, ticket_id)["status"] == "In Progress"

@@ -181,3 +181,18 @@ def test_rest_outage_asks_pagerduty_to_deliver_again(hub, pd_org, fake_pd, clien
     configure(pd_org.admin, fake_pd)
     r = client.post(URL, content=body, headers=headers)  # PagerDuty's redelivery
     assert r.json() == {"status": "noted"}
+
+
+def test_a_webhook_whose_commit_fails_is_not_acknowledged(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
+    """PagerDuty must deliver again: a 2xx before the commit would lose the note."""
+    from tests.faults import failing_commits
+
+    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    body, headers = signed_request("incident.acknowledged.signed_valid.json")
+    with failing_commits() as commits:
+        r = client.post(URL, content=body, headers=headers)
+    assert commits and r.status_code >= 500, r.text
+    assert _notes(pd_org, ticket_id) == []
+    r = client.post(URL, content=body, headers=headers)
+    assert r.status_code == 200 and r.json() == {"status": "noted"}, r.text
+    assert len(_notes(pd_org, ticket_id)) == 1

@@ -271,3 +271,16 @@ def test_outgoing_webhook_secret_picks_the_tenant(webhook_world: TeamsWorld,
     configure(other_org, world.fake, app_id="another-bot", app_password="")
     status, _ = _webhook(world, "request.valid_hmac")
     assert status == 401
+
+
+def test_an_activity_whose_commit_fails_is_not_acknowledged(world: TeamsWorld) -> None:
+    """The Bot Connector must deliver again: a 2xx before the commit would lose the message."""
+    from tests.faults import failing_commits
+
+    activity = world.activity("message.personal_chat")
+    with failing_commits() as commits:
+        r = world.send(activity)
+    assert commits and r.status_code >= 500, r.text
+    assert world.tickets() == []
+    assert world.send(activity).status_code == 200
+    assert len(world.tickets()) == 1
