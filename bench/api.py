@@ -18,8 +18,12 @@ from sqlalchemy import event
 from bench import http_client
 from bench.common import drop_database, fresh_database, percentile, seed_tickets, server
 
-NEW = {"subject": "Benchmark ticket", "description": "Created by bench/api.py",
-       "category": "Technical Issue", "priority": "High"}
+NEW = {
+    "subject": "Benchmark ticket",
+    "description": "Created by bench/api.py",
+    "category": "Technical Issue",
+    "priority": "High",
+}
 
 
 def setup(url: str) -> tuple[str, object, int, int]:
@@ -43,8 +47,9 @@ def setup(url: str) -> tuple[str, object, int, int]:
 def creates(base: str, token: str, total: int, clients: int) -> float:
     """Tickets created per second by ``clients`` HTTP clients at once (``bench.http_client``:
     one keep-alive connection each, the next request sent when the last was answered)."""
-    request = http_client.request_bytes(base, "POST", "/api/v1/support/tickets/", NEW,
-                                        {"Authorization": f"Bearer {token}"})
+    request = http_client.request_bytes(
+        base, "POST", "/api/v1/support/tickets/", NEW, {"Authorization": f"Bearer {token}"}
+    )
     return http_client.rate(base, request, total, clients, expect=201)
 
 
@@ -60,8 +65,20 @@ def baseline(clients: int = 16, seconds: int = 5) -> str:
     if shutil.which("wrk") is None:
         return "wrk not installed (apt-get install wrk)"
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port",
-                             str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -77,8 +94,9 @@ def baseline(clients: int = 16, seconds: int = 5) -> str:
         proc.wait(timeout=20)
 
 
-def creates_wrk(base: str, token: str, clients: int, seconds: int = 10,
-                path: str = "/api/v1/support/tickets/") -> tuple[float, str]:
+def creates_wrk(
+    base: str, token: str, clients: int, seconds: int = 10, path: str = "/api/v1/support/tickets/"
+) -> tuple[float, str]:
     """Concurrent creates driven by wrk (C, so the client does not eat the server's CPU)."""
     import json
     import re
@@ -89,19 +107,36 @@ def creates_wrk(base: str, token: str, clients: int, seconds: int = 10,
     if shutil.which("wrk") is None:
         return 0.0, "wrk not installed (apt-get install wrk)"
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(NEW))}\n'
-                 'wrk.headers["Content-Type"] = "application/json"\n'
-                 f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    script.write(
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(NEW))}\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
     script.close()
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "-s",
-                          script.name, f"{base}{path}"],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            script.name,
+            f"{base}{path}",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rate, f"{errors.group(1)} non-2xx" if errors else "all 201"
 
 
-def list_latency(base: str, token: str, rounds: int, params: dict[str, object]) -> tuple[float, float]:
+def list_latency(
+    base: str, token: str, rounds: int, params: dict[str, object]
+) -> tuple[float, float]:
     times = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
         cursor = None
@@ -126,8 +161,11 @@ def queries_per_list(url: str, token: str) -> list[int]:
     hub = build_hub(Settings(database_url=url, data_dir=__import__("tempfile").mkdtemp()))
     counts = []
     with TestClient(create_app(hub)) as client:
-        client.get("/api/v1/support/tickets/", params={"limit": 1},
-                   headers={"Authorization": f"Bearer {token}"})  # warm the token cache
+        client.get(
+            "/api/v1/support/tickets/",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )  # warm the token cache
         for limit in (10, 100):
             seen: list[str] = []
 
@@ -136,8 +174,11 @@ def queries_per_list(url: str, token: str) -> list[int]:
 
             for engine in {hub.engine, hub.read_engine}:
                 event.listen(engine, "before_cursor_execute", listener)
-            client.get("/api/v1/support/tickets/", params={"limit": limit},
-                       headers={"Authorization": f"Bearer {token}"})
+            client.get(
+                "/api/v1/support/tickets/",
+                params={"limit": limit},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             for engine in {hub.engine, hub.read_engine}:
                 event.remove(engine, "before_cursor_execute", listener)
             counts.append(len(seen))
@@ -151,8 +192,11 @@ def main() -> None:
     ap.add_argument("--creates", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2, help="API processes")
-    ap.add_argument("--baseline", action="store_true",
-                    help="first time a bare FastAPI POST with wrk, to calibrate the machine")
+    ap.add_argument(
+        "--baseline",
+        action="store_true",
+        help="first time a bare FastAPI POST with wrk, to calibrate the machine",
+    )
     args = ap.parse_args()
     if args.baseline:
         print(f"baseline: bare FastAPI POST, no database: {baseline()}")
@@ -164,17 +208,25 @@ def main() -> None:
         with server(url, workers=args.workers) as base:
             seq = creates(base, token, min(500, args.creates), 1)
             conc = creates(base, token, args.creates, args.clients)
-            print(f"create over HTTP (asyncio client): {seq:.0f} tickets/s sequential, "
-                  f"{conc:.0f} tickets/s with {args.clients} concurrent clients "
-                  f"({args.workers} API processes)")
+            print(
+                f"create over HTTP (asyncio client): {seq:.0f} tickets/s sequential, "
+                f"{conc:.0f} tickets/s with {args.clients} concurrent clients "
+                f"({args.workers} API processes)"
+            )
             rate, note = creates_wrk(base, token, args.clients)
-            print(f"create over HTTP (wrk, {args.clients} connections, 10 s): "
-                  f"{rate:.0f} tickets/s ({note})")
-            for label, params in (("list newest", {"limit": 50}),
-                                  ("list status=Open", {"limit": 50, "status": "Open"}),
-                                  ("list assigned+priority", {"limit": 50, "priority": "High",
-                                                              "assigned_to": "none"}),
-                                  ("list sla_breached", {"limit": 50, "sla_breached": "true"})):
+            print(
+                f"create over HTTP (wrk, {args.clients} connections, 10 s): "
+                f"{rate:.0f} tickets/s ({note})"
+            )
+            for label, params in (
+                ("list newest", {"limit": 50}),
+                ("list status=Open", {"limit": 50, "status": "Open"}),
+                (
+                    "list assigned+priority",
+                    {"limit": 50, "priority": "High", "assigned_to": "none"},
+                ),
+                ("list sla_breached", {"limit": 50, "sla_breached": "true"}),
+            ):
                 p50, p99 = list_latency(base, token, 200, params)
                 print(f"{label:<24} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
         counts = queries_per_list(url, token)

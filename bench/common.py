@@ -47,7 +47,9 @@ def drop_database(url: str, admin_url: str | None) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
 
 
-def seed_tickets(url: str, tenant_id: uuid.UUID, user_id: int, n: int, agent_id: int | None = None) -> float:
+def seed_tickets(
+    url: str, tenant_id: uuid.UUID, user_id: int, n: int, agent_id: int | None = None
+) -> float:
     """Insert n tickets fast (COPY on PostgreSQL, executemany on SQLite); returns seconds."""
     start = time.perf_counter()
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -58,12 +60,25 @@ def seed_tickets(url: str, tenant_id: uuid.UUID, user_id: int, n: int, agent_id:
     def rows() -> Iterator[tuple]:
         for i in range(n):
             at = t0 + timedelta(seconds=i * 30)
-            yield (str(tenant_id), user_id, agent_id if i % 3 == 0 else None,
-                   f"Seeded ticket {i}", "seeded body", categories[i % 4], priorities[i % 4],
-                   statuses[i % 6], at.isoformat(), at.isoformat(), "api", i % 11 == 0)
+            yield (
+                str(tenant_id),
+                user_id,
+                agent_id if i % 3 == 0 else None,
+                f"Seeded ticket {i}",
+                "seeded body",
+                categories[i % 4],
+                priorities[i % 4],
+                statuses[i % 6],
+                at.isoformat(),
+                at.isoformat(),
+                "api",
+                i % 11 == 0,
+            )
 
-    cols = ("tenant_id, created_by, assigned_to, subject, description, category, priority, "
-            "status, created_at, updated_at, channel, sla_breached")
+    cols = (
+        "tenant_id, created_by, assigned_to, subject, description, category, priority, "
+        "status, created_at, updated_at, channel, sla_breached"
+    )
     if url.startswith("postgresql"):
         import psycopg
 
@@ -80,8 +95,17 @@ def seed_tickets(url: str, tenant_id: uuid.UUID, user_id: int, n: int, agent_id:
         conn = sqlite3.connect(url.removeprefix("sqlite:///"))
         conn.executemany(
             f"INSERT INTO support_tickets ({cols}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((r[0].replace("-", ""), *r[1:8], r[8].replace("T", " "), r[9].replace("T", " "),
-              *r[10:]) for r in rows()))
+            (
+                (
+                    r[0].replace("-", ""),
+                    *r[1:8],
+                    r[8].replace("T", " "),
+                    r[9].replace("T", " "),
+                    *r[10:],
+                )
+                for r in rows()
+            ),
+        )
         conn.commit()
         conn.execute("ANALYZE")
         conn.close()
@@ -93,11 +117,20 @@ def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = Non
     """``hub serve`` in a subprocess; yields its base URL."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="hub-bench-data-")
-    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_DATA_DIR": data,
-           "HUB_BROKER_URL": f"sqla+sqlite:///{data}/broker.sqlite3", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--port", str(port),
-                             "--workers", str(workers)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": url,
+        "HUB_DATA_DIR": data,
+        "HUB_BROKER_URL": f"sqla+sqlite:///{data}/broker.sqlite3",
+        **(extra_env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

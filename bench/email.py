@@ -58,8 +58,10 @@ from hub.migrate import upgrade  # noqa: E402
 from hub.settings import Settings  # noqa: E402
 from plugins.email.smtp_server import IntakeController  # noqa: E402
 
-BODY = ("Hello support,\n\nour VPN client stopped connecting this morning after the update. "
-        "The log says the certificate could not be verified.\n\n") * 8
+BODY = (
+    "Hello support,\n\nour VPN client stopped connecting this morning after the update. "
+    "The log says the certificate could not be verified.\n\n"
+) * 8
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -79,8 +81,7 @@ def message(n: int, sender: str, to: str, reply_to_id: str | None) -> tuple[str,
     if reply_to_id:
         msg["In-Reply-To"] = f"<{reply_to_id}>"
         msg["References"] = f"<{reply_to_id}>"
-    msg.set_content(BODY + (f"\nOn Monday you wrote:\n> earlier text {n}\n" if reply_to_id
-                            else ""))
+    msg.set_content(BODY + (f"\nOn Monday you wrote:\n> earlier text {n}\n" if reply_to_id else ""))
     return mid, re.sub(rb"\r?\n", b"\r\n", msg.as_bytes())
 
 
@@ -194,10 +195,12 @@ class Phase:
     def line(self, name: str, total: int) -> str:
         ms = 1000 / max(self.ok, 1)
         db = f", postgres {self.db_cpu * ms:.2f}" if self.db_cpu is not None else ""
-        return (f"{name:<18} {self.ok}/{total} in {self.seconds:.2f}s = "
-                f"{self.ok / self.seconds:.0f} msg/s; CPU ms per message: server "
-                f"{self.server_cpu * ms:.2f}, client {self.client_cpu * ms:.2f}{db}; machine "
-                f"{self.machine_busy * 100:.0f}% busy")
+        return (
+            f"{name:<18} {self.ok}/{total} in {self.seconds:.2f}s = "
+            f"{self.ok / self.seconds:.0f} msg/s; CPU ms per message: server "
+            f"{self.server_cpu * ms:.2f}, client {self.client_cpu * ms:.2f}{db}; machine "
+            f"{self.machine_busy * 100:.0f}% busy"
+        )
 
 
 class Meter:
@@ -221,8 +224,9 @@ class Meter:
         db_cpu = None
         if self.db_pids:
             db_cpu = sum(proc_cpu(p) - db0.get(p, 0.0) for p in self.db_pids())
-        return Phase(ok, seconds, server, client, db_cpu,
-                     (busy1 - busy0) / max(total1 - total0, 1e-9))
+        return Phase(
+            ok, seconds, server, client, db_cpu, (busy1 - busy0) / max(total1 - total0, 1e-9)
+        )
 
 
 # ---------------------------------------------------------------- databases and servers
@@ -251,15 +255,26 @@ def postgres_backends(admin_url: str, name: str) -> Any:
 
     def pids() -> list[int]:
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            return [int(p) for (p,) in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
+            return [
+                int(p)
+                for (p,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)
+                )
+            ]
 
     return pids
 
 
 def make_hub(url: str, tmp: Path, pool: int = 10) -> Hub:
-    return Hub(Settings(database_url=url, data_dir=tmp, secret_key="bench-secret-key-0123456789",
-                        db_pool_size=pool, _env_file=None))  # type: ignore[call-arg]
+    return Hub(
+        Settings(
+            database_url=url,
+            data_dir=tmp,
+            secret_key="bench-secret-key-0123456789",
+            db_pool_size=pool,
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
 
 
 class NullHandler:
@@ -285,8 +300,11 @@ def server_process(url: str, tmp: str, port: int, workers: int, ready: Any, stop
     controller.stop()
     if hub is not None:
         batcher = controller.intake.batcher  # type: ignore[attr-defined]
-        print(f"  server process {os.getpid()}: {batcher.items} messages in {batcher.batches} "
-              f"batches ({batcher.items / max(batcher.batches, 1):.1f} per commit)", flush=True)
+        print(
+            f"  server process {os.getpid()}: {batcher.items} messages in {batcher.batches} "
+            f"batches ({batcher.items / max(batcher.batches, 1):.1f} per commit)",
+            flush=True,
+        )
         hub.engine.dispose()
 
 
@@ -295,8 +313,9 @@ def _null_controller() -> Any:
 
     class _Null(Controller):
         def _create_server(self) -> Any:
-            return self.loop.create_server(self._factory_invoker, host=self.hostname,
-                                           port=self.port, reuse_port=True)
+            return self.loop.create_server(
+                self._factory_invoker, host=self.hostname, port=self.port, reuse_port=True
+            )
 
         def _trigger_server(self) -> None:
             for _ in range(100):
@@ -310,11 +329,15 @@ def _null_controller() -> Any:
 NullController = _null_controller()
 
 
-def start_servers(url: str, tmp: Path, port: int, args: argparse.Namespace) -> tuple[list[Any], Any]:
+def start_servers(
+    url: str, tmp: Path, port: int, args: argparse.Namespace
+) -> tuple[list[Any], Any]:
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Semaphore(0), ctx.Event()
-    procs = [ctx.Process(target=server_process, args=(url, str(tmp), port, args.workers, ready,
-                                                      stop)) for _ in range(args.processes)]
+    procs = [
+        ctx.Process(target=server_process, args=(url, str(tmp), port, args.workers, ready, stop))
+        for _ in range(args.processes)
+    ]
     for proc in procs:
         proc.start()
     for _ in procs:
@@ -336,18 +359,27 @@ def baseline(tmp: Path, args: argparse.Namespace) -> None:
     port = free_port()
     procs, stop = start_servers("", tmp, port, args)
     try:
-        raws = [(f"c{n}@customer.test", "support@bench.test",
-                 message(n, f"c{n}@customer.test", "support@bench.test", None)[1])
-                for n in range(args.messages)]
+        raws = [
+            (
+                f"c{n}@customer.test",
+                "support@bench.test",
+                message(n, f"c{n}@customer.test", "support@bench.test", None)[1],
+            )
+            for n in range(args.messages)
+        ]
         jobs = [(sender, to, dot_stuffed(raw)) for sender, to, raw in raws]
         phase = Meter([p.pid for p in procs]).run(port, jobs, args.concurrency)
         sequential = smtplib_rate(port, raws)
     finally:
         stop_servers(procs, stop)
-    print(phase.line("baseline:", len(jobs)) + f" (do-nothing aiosmtpd handler, "
-          f"{args.processes} processes, same client)")
-    print(f"baseline:          {sequential:.0f} msg/s from smtplib, one message after the other "
-          f"with a connection each (to compare machines)")
+    print(
+        phase.line("baseline:", len(jobs)) + f" (do-nothing aiosmtpd handler, "
+        f"{args.processes} processes, same client)"
+    )
+    print(
+        f"baseline:          {sequential:.0f} msg/s from smtplib, one message after the other "
+        f"with a connection each (to compare machines)"
+    )
 
 
 def smtplib_rate(port: int, jobs: list[tuple[str, str, bytes]]) -> float:
@@ -371,15 +403,18 @@ def bench(url: str, tmp: Path, args: argparse.Namespace, backends: Any) -> None:
         tenant = identity.create_tenant(s, slug="bench", name="Bench")
         actor = system_actor(tenant.id)
         plugin_service.set_enabled(s, actor, "email", True)
-        plugin_service.configure(s, actor, "email", settings={"addresses": [address]},
-                                 secrets={}, keyring=hub.keyring)
+        plugin_service.configure(
+            s, actor, "email", settings={"addresses": [address]}, secrets={}, keyring=hub.keyring
+        )
         tenant_id = tenant.id
     half = args.messages // 2
     firsts = [(f"customer{n % 50}@customer.test", n) for n in range(half)]
     originals = [(sender, *message(n, sender, address, None)) for sender, n in firsts]
     jobs1 = [(sender, address, dot_stuffed(raw)) for sender, _, raw in originals]
-    replies = [(sender, address, dot_stuffed(message(half + i, sender, address, mid)[1]))
-               for i, (sender, mid, _) in enumerate(originals)]
+    replies = [
+        (sender, address, dot_stuffed(message(half + i, sender, address, mid)[1]))
+        for i, (sender, mid, _) in enumerate(originals)
+    ]
     port = free_port()
     procs, stop = start_servers(url, tmp, port, args)
     try:
@@ -389,29 +424,44 @@ def bench(url: str, tmp: Path, args: argparse.Namespace, backends: Any) -> None:
     finally:
         stop_servers(procs, stop)
     with hub.session() as s:
-        keys = s.scalar(select(func.count()).select_from(InboundKey).where(
-            InboundKey.tenant_id == tenant_id))
-        tickets = s.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.tenant_id == tenant_id))
-        comments = s.scalar(select(func.count()).select_from(Comment).where(
-            Comment.tenant_id == tenant_id))
+        keys = s.scalar(
+            select(func.count()).select_from(InboundKey).where(InboundKey.tenant_id == tenant_id)
+        )
+        tickets = s.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.tenant_id == tenant_id)
+        )
+        comments = s.scalar(
+            select(func.count()).select_from(Comment).where(Comment.tenant_id == tenant_id)
+        )
     dialect = hub.engine.dialect.name
-    total = Phase(p1.ok + p2.ok, p1.seconds + p2.seconds, p1.server_cpu + p2.server_cpu,
-                  p1.client_cpu + p2.client_cpu,
-                  None if p1.db_cpu is None or p2.db_cpu is None else p1.db_cpu + p2.db_cpu,
-                  (p1.machine_busy * p1.seconds + p2.machine_busy * p2.seconds)
-                  / (p1.seconds + p2.seconds))
-    print(f"database: {dialect}; sessions at once: {args.concurrency}; server processes: "
-          f"{args.processes} (each one storing thread, group commit); load average before: {load}")
+    total = Phase(
+        p1.ok + p2.ok,
+        p1.seconds + p2.seconds,
+        p1.server_cpu + p2.server_cpu,
+        p1.client_cpu + p2.client_cpu,
+        None if p1.db_cpu is None or p2.db_cpu is None else p1.db_cpu + p2.db_cpu,
+        (p1.machine_busy * p1.seconds + p2.machine_busy * p2.seconds) / (p1.seconds + p2.seconds),
+    )
+    print(
+        f"database: {dialect}; sessions at once: {args.concurrency}; server processes: "
+        f"{args.processes} (each one storing thread, group commit); load average before: {load}"
+    )
     print(p1.line("new conversations:", len(jobs1)))
     print(p2.line("replies:", len(replies)))
-    print(total.line("total:", len(jobs1) + len(replies))
-          + " (one SMTP session per message, counted at 250 = committed)")
+    print(
+        total.line("total:", len(jobs1) + len(replies))
+        + " (one SMTP session per message, counted at 250 = committed)"
+    )
     expected = (len(jobs1) + len(replies), len(jobs1), len(replies))
-    verdict = "as expected" if (keys, tickets, comments) == expected else (
-        f"WRONG: expected {expected[0]} keys, {expected[1]} tickets, {expected[2]} comments")
-    print(f"check: {keys} inbound keys, {tickets} tickets, {comments} comments in the database: "
-          f"{verdict}")
+    verdict = (
+        "as expected"
+        if (keys, tickets, comments) == expected
+        else (f"WRONG: expected {expected[0]} keys, {expected[1]} tickets, {expected[2]} comments")
+    )
+    print(
+        f"check: {keys} inbound keys, {tickets} tickets, {comments} comments in the database: "
+        f"{verdict}"
+    )
     hub.engine.dispose()
     if verdict != "as expected":
         sys.exit(1)
@@ -422,13 +472,24 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16, help="SMTP sessions at once")
-    parser.add_argument("--workers", type=int, default=4,
-                        help="threads per server process for RCPT look-ups (the address book)")
-    parser.add_argument("--baseline", action="store_true",
-                        help="also time a do-nothing aiosmtpd server with the same client")
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
-                        help="SMTP server processes sharing the port, as `hub smtp --processes N` "
-                             "runs them (default: one per CPU; `hub smtp` alone runs one)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="threads per server process for RCPT look-ups (the address book)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time a do-nothing aiosmtpd server with the same client",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="SMTP server processes sharing the port, as `hub smtp --processes N` "
+        "runs them (default: one per CPU; `hub smtp` alone runs one)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="hub-bench-email-"))
     drop: tuple[str, str] | None = None

@@ -19,8 +19,9 @@ class HTTPStatusError(RuntimeError):
     pass
 
 
-def request_bytes(base: str, method: str, path: str, body: Any = None,
-                  headers: dict[str, str] | None = None) -> bytes:
+def request_bytes(
+    base: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> bytes:
     """One HTTP/1.1 request as bytes (the same bytes are sent again for every round trip)."""
     host = urlsplit(base).netloc
     data = b"" if body is None else json.dumps(body).encode()
@@ -72,10 +73,14 @@ async def _client(base: str, request: bytes, count: int, expect: int) -> int:
 def rate(base: str, request: bytes, total: int, clients: int, expect: int = 201) -> float:
     """Requests per second from ``clients`` connections at once, each sending its next request
     when the last was answered; every answer must have the status ``expect``."""
+
     async def main() -> float:
         start = time.perf_counter()
-        done = sum(await asyncio.gather(*(_client(base, request, total // clients, expect)
-                                           for _ in range(clients))))
+        done = sum(
+            await asyncio.gather(
+                *(_client(base, request, total // clients, expect) for _ in range(clients))
+            )
+        )
         return done / (time.perf_counter() - start)
 
     return asyncio.run(main())

@@ -62,8 +62,9 @@ def _filler_words(rng: random.Random, mode: str) -> tuple[list[str], list[float]
     return other + vocab, weights + [share] * len(vocab)
 
 
-def _rows(tenant_id: uuid.UUID, count: int, rng: random.Random,
-          mode: str) -> list[dict[str, object]]:
+def _rows(
+    tenant_id: uuid.UUID, count: int, rng: random.Random, mode: str
+) -> list[dict[str, object]]:
     words, weights = _filler_words(rng, mode)
     cum = list(itertools.accumulate(weights))
     at = now()
@@ -74,28 +75,64 @@ def _rows(tenant_id: uuid.UUID, count: int, rng: random.Random,
     while len(rows) < count:
         title = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(3, 7))).capitalize()
         body = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(80, 250)))
-        rows.append(_row(tenant_id, title, body, f"<p>{body}</p>", "Other",
-                         rng.choices(words, cum_weights=cum, k=2), at))
+        rows.append(
+            _row(
+                tenant_id,
+                title,
+                body,
+                f"<p>{body}</p>",
+                "Other",
+                rng.choices(words, cum_weights=cum, k=2),
+                at,
+            )
+        )
     return rows
 
 
-def _row(tenant_id: uuid.UUID, title: str, body: str, html: str, category: str,
-         tags: list[str], at: object) -> dict[str, object]:
-    return {"tenant_id": tenant_id, "title": title, "body": body, "body_html": html,
-            "body_text": kb.plain_text(html), "category": category, "tags": tags,
-            "tags_text": " ".join(tags), "status": "published", "visibility": "public",
-            "search_scope": kb.search_scope(tenant_id, "published", "public"),
-            "language": "english", "version": 1, "created_at": at, "updated_at": at,
-            "published_at": at}
+def _row(
+    tenant_id: uuid.UUID,
+    title: str,
+    body: str,
+    html: str,
+    category: str,
+    tags: list[str],
+    at: object,
+) -> dict[str, object]:
+    return {
+        "tenant_id": tenant_id,
+        "title": title,
+        "body": body,
+        "body_html": html,
+        "body_text": kb.plain_text(html),
+        "category": category,
+        "tags": tags,
+        "tags_text": " ".join(tags),
+        "status": "published",
+        "visibility": "public",
+        "search_scope": kb.search_scope(tenant_id, "published", "public"),
+        "language": "english",
+        "version": 1,
+        "created_at": at,
+        "updated_at": at,
+        "published_at": at,
+    }
 
 
-def run(database_url: str, count: int, rounds: int, seed: int,
-        filler: str = "mixed") -> dict[str, float]:
+def run(
+    database_url: str, count: int, rounds: int, seed: int, filler: str = "mixed"
+) -> dict[str, float]:
     """Fill a tenant with ``count`` articles and time suggestions; returns the figures in ms."""
     upgrade(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    hub = Hub(Settings(database_url=database_url, data_dir=data_dir, base_url="http://bench",
-                       secret_key="bench-secret-key-0123456789", _env_file=None))  # type: ignore[call-arg]
+    hub = Hub(
+        Settings(
+            database_url=database_url,
+            data_dir=data_dir,
+            base_url="http://bench",
+            secret_key="bench-secret-key-0123456789",
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
     with hub.session() as s:
         tenant = identity.create_tenant(s, slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench")
         tenant_id = tenant.id
@@ -104,7 +141,7 @@ def run(database_url: str, count: int, rounds: int, seed: int,
     rows = _rows(tenant_id, count, rng, filler)
     with hub.session() as s:
         for i in range(0, len(rows), 1000):
-            s.execute(insert(KbArticle), rows[i:i + 1000])
+            s.execute(insert(KbArticle), rows[i : i + 1000])
     # What autovacuum does on its own after a bulk load: fresh planner statistics.
     with hub.engine.connect() as conn:
         conn.execute(text("ANALYZE kb_articles"))
@@ -118,15 +155,25 @@ def run(database_url: str, count: int, rounds: int, seed: int,
     for _ in range(rounds):
         for question, key in asked:
             t0 = time.perf_counter()
-            found = kb.merge_suggestions(relay.hub_kb_suggest(
-                tenant_id=tenant_id, text=question, limit=3, audience="public", hub=hub), 3)
+            found = kb.merge_suggestions(
+                relay.hub_kb_suggest(
+                    tenant_id=tenant_id, text=question, limit=3, audience="public", hub=hub
+                ),
+                3,
+            )
             timings.append((time.perf_counter() - t0) * 1000)
             hits += any(keys.get(f.title) == key for f in found)
     timings.sort()
-    return {"articles": float(len(rows)), "load_s": load_s, "queries": float(len(timings)),
-            "p50": statistics.median(timings), "p95": timings[int(len(timings) * 0.95) - 1],
-            "p99": timings[int(len(timings) * 0.99) - 1], "max": timings[-1],
-            "recall3": hits / len(timings)}
+    return {
+        "articles": float(len(rows)),
+        "load_s": load_s,
+        "queries": float(len(timings)),
+        "p50": statistics.median(timings),
+        "p95": timings[int(len(timings) * 0.95) - 1],
+        "p99": timings[int(len(timings) * 0.99) - 1],
+        "max": timings[-1],
+        "recall3": hits / len(timings),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,18 +182,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=8)
-    parser.add_argument("--filler", choices=("mixed", "corpus"), default="mixed",
-                        help="vocabulary of the synthetic articles (see _filler_words)")
+    parser.add_argument(
+        "--filler",
+        choices=("mixed", "corpus"),
+        default="mixed",
+        help="vocabulary of the synthetic articles (see _filler_words)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when p50 is over the floor")
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='kb-bench-')}/bench.sqlite3"
     figures = run(url, args.articles, args.rounds, args.seed, args.filler)
     dialect = url.split(":", 1)[0]
-    print(f"kb suggest on {dialect}: {int(figures['articles'])} articles "
-          f"({args.filler} filler, loaded in {figures['load_s']:.1f} s), "
-          f"{int(figures['queries'])} queries")
-    print(f"  p50 {figures['p50']:.2f} ms  p95 {figures['p95']:.2f} ms  "
-          f"p99 {figures['p99']:.2f} ms  max {figures['max']:.2f} ms  (floor: p50 < {FLOOR_MS} ms)")
+    print(
+        f"kb suggest on {dialect}: {int(figures['articles'])} articles "
+        f"({args.filler} filler, loaded in {figures['load_s']:.1f} s), "
+        f"{int(figures['queries'])} queries"
+    )
+    print(
+        f"  p50 {figures['p50']:.2f} ms  p95 {figures['p95']:.2f} ms  "
+        f"p99 {figures['p99']:.2f} ms  max {figures['max']:.2f} ms  (floor: p50 < {FLOOR_MS} ms)"
+    )
     print(f"  recall@3 among {int(figures['articles'])} articles: {figures['recall3']:.3f}")
     ok = figures["p50"] < FLOOR_MS
     print("  p50 within the floor" if ok else "  p50 ABOVE the floor")

@@ -68,10 +68,12 @@ def _ticket_rows(n: int, tenants: list[uuid.UUID], user_id: int) -> Iterator[tup
 
 
 def _times(created: datetime, response: int, resolution: int) -> dict[str, datetime]:
-    return {"response_warn_at": created + timedelta(minutes=response * 0.8),
-            "response_due_at": created + timedelta(minutes=response),
-            "resolution_warn_at": created + timedelta(minutes=resolution * 0.8),
-            "resolution_due_at": created + timedelta(minutes=resolution)}
+    return {
+        "response_warn_at": created + timedelta(minutes=response * 0.8),
+        "response_due_at": created + timedelta(minutes=response),
+        "resolution_warn_at": created + timedelta(minutes=resolution * 0.8),
+        "resolution_due_at": created + timedelta(minutes=resolution),
+    }
 
 
 def seed_postgres(url: str, n: int) -> None:
@@ -81,33 +83,76 @@ def seed_postgres(url: str, n: int) -> None:
         tenants = [uuid.uuid4() for _ in range(TENANTS)]
         with conn.cursor() as cur:
             for i, tid in enumerate(tenants):
-                cur.execute("INSERT INTO tenants (id, slug, name, settings, created_at) "
-                            "VALUES (%s, %s, %s, '{}', %s)", (tid, f"bench-{i}", f"Bench {i}", NOW))
-            cur.execute("INSERT INTO auth_user (email, full_name, is_active, email_failing, "
-                        "date_joined) VALUES ('bench@example.com', 'Bench', true, false, %s) "
-                        "RETURNING id", (NOW,))
+                cur.execute(
+                    "INSERT INTO tenants (id, slug, name, settings, created_at) "
+                    "VALUES (%s, %s, %s, '{}', %s)",
+                    (tid, f"bench-{i}", f"Bench {i}", NOW),
+                )
+            cur.execute(
+                "INSERT INTO auth_user (email, full_name, is_active, email_failing, "
+                "date_joined) VALUES ('bench@example.com', 'Bench', true, false, %s) "
+                "RETURNING id",
+                (NOW,),
+            )
             row = cur.fetchone()
             assert row is not None
             user_id = row[0]
             t0 = time.perf_counter()
-            with cur.copy("COPY support_tickets (id, tenant_id, created_by, subject, description, "
-                          "category, priority, status, sla_due_at, created_at, updated_at, "
-                          "channel, sla_breached) FROM STDIN") as copy:
-                for i, tenant, _, priority, created, response, _ in _ticket_rows(n, tenants, user_id):
-                    copy.write_row((i, tenant, user_id, f"Ticket {i}", "seeded", "Other", priority,
-                                    "Open", created + timedelta(minutes=response), created,
-                                    created, "api", False))
-            with cur.copy("COPY support_sla_states (ticket_id, tenant_id, response_minutes, "
-                          "resolution_minutes, warning_percent, cycle, cycle_started_at, "
-                          "last_status, paused_seconds, response_warn_at, response_due_at, "
-                          "resolution_warn_at, resolution_due_at, next_check_at, updated_at) "
-                          "FROM STDIN") as copy:
-                for i, tenant, _, _, created, response, resolution in _ticket_rows(n, tenants, user_id):
+            with cur.copy(
+                "COPY support_tickets (id, tenant_id, created_by, subject, description, "
+                "category, priority, status, sla_due_at, created_at, updated_at, "
+                "channel, sla_breached) FROM STDIN"
+            ) as copy:
+                for i, tenant, _, priority, created, response, _ in _ticket_rows(
+                    n, tenants, user_id
+                ):
+                    copy.write_row(
+                        (
+                            i,
+                            tenant,
+                            user_id,
+                            f"Ticket {i}",
+                            "seeded",
+                            "Other",
+                            priority,
+                            "Open",
+                            created + timedelta(minutes=response),
+                            created,
+                            created,
+                            "api",
+                            False,
+                        )
+                    )
+            with cur.copy(
+                "COPY support_sla_states (ticket_id, tenant_id, response_minutes, "
+                "resolution_minutes, warning_percent, cycle, cycle_started_at, "
+                "last_status, paused_seconds, response_warn_at, response_due_at, "
+                "resolution_warn_at, resolution_due_at, next_check_at, updated_at) "
+                "FROM STDIN"
+            ) as copy:
+                for i, tenant, _, _, created, response, resolution in _ticket_rows(
+                    n, tenants, user_id
+                ):
                     t = _times(created, response, resolution)
-                    copy.write_row((i, tenant, response, resolution, 80, 1, created, "Open", 0.0,
-                                    t["response_warn_at"], t["response_due_at"],
-                                    t["resolution_warn_at"], t["resolution_due_at"],
-                                    t["response_warn_at"], created))
+                    copy.write_row(
+                        (
+                            i,
+                            tenant,
+                            response,
+                            resolution,
+                            80,
+                            1,
+                            created,
+                            "Open",
+                            0.0,
+                            t["response_warn_at"],
+                            t["response_due_at"],
+                            t["resolution_warn_at"],
+                            t["resolution_due_at"],
+                            t["response_warn_at"],
+                            created,
+                        )
+                    )
             cur.execute("SELECT setval(pg_get_serial_sequence('support_tickets', 'id'), %s)", (n,))
         conn.commit()
         print(f"seeded {n:,} tickets and clocks by COPY in {time.perf_counter() - t0:.1f} s")
@@ -120,27 +165,68 @@ def seed_sqlite(engine: Engine, n: int) -> None:
     tenants = [uuid.uuid4() for _ in range(TENANTS)]
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(insert(Tenant.__table__), [
-            {"id": t, "slug": f"bench-{i}", "name": f"Bench {i}", "settings": {}, "created_at": NOW}
-            for i, t in enumerate(tenants)])
-        user_id = conn.execute(insert(User.__table__).values(
-            email="bench@example.com", full_name="Bench", is_active=True, email_failing=False,
-            date_joined=NOW).returning(User.__table__.c.id)).scalar_one()
+        conn.execute(
+            insert(Tenant.__table__),
+            [
+                {
+                    "id": t,
+                    "slug": f"bench-{i}",
+                    "name": f"Bench {i}",
+                    "settings": {},
+                    "created_at": NOW,
+                }
+                for i, t in enumerate(tenants)
+            ],
+        )
+        user_id = conn.execute(
+            insert(User.__table__)
+            .values(
+                email="bench@example.com",
+                full_name="Bench",
+                is_active=True,
+                email_failing=False,
+                date_joined=NOW,
+            )
+            .returning(User.__table__.c.id)
+        ).scalar_one()
         chunk: list[dict[str, Any]] = []
         states: list[dict[str, Any]] = []
-        for i, tenant, _, priority, created, response, resolution in _ticket_rows(n, tenants, user_id):
-            chunk.append({"id": i, "tenant_id": tenant, "created_by": user_id,
-                          "subject": f"Ticket {i}", "description": "seeded", "category": "Other",
-                          "priority": priority, "status": "Open",
-                          "sla_due_at": created + timedelta(minutes=response),
-                          "created_at": created, "updated_at": created, "channel": "api",
-                          "sla_breached": False})
-            states.append({"ticket_id": i, "tenant_id": tenant, "response_minutes": response,
-                           "resolution_minutes": resolution, "warning_percent": 80, "cycle": 1,
-                           "cycle_started_at": created, "last_status": "Open",
-                           "paused_seconds": 0.0, **_times(created, response, resolution),
-                           "next_check_at": _times(created, response, resolution)["response_warn_at"],
-                           "updated_at": created})
+        for i, tenant, _, priority, created, response, resolution in _ticket_rows(
+            n, tenants, user_id
+        ):
+            chunk.append(
+                {
+                    "id": i,
+                    "tenant_id": tenant,
+                    "created_by": user_id,
+                    "subject": f"Ticket {i}",
+                    "description": "seeded",
+                    "category": "Other",
+                    "priority": priority,
+                    "status": "Open",
+                    "sla_due_at": created + timedelta(minutes=response),
+                    "created_at": created,
+                    "updated_at": created,
+                    "channel": "api",
+                    "sla_breached": False,
+                }
+            )
+            states.append(
+                {
+                    "ticket_id": i,
+                    "tenant_id": tenant,
+                    "response_minutes": response,
+                    "resolution_minutes": resolution,
+                    "warning_percent": 80,
+                    "cycle": 1,
+                    "cycle_started_at": created,
+                    "last_status": "Open",
+                    "paused_seconds": 0.0,
+                    **_times(created, response, resolution),
+                    "next_check_at": _times(created, response, resolution)["response_warn_at"],
+                    "updated_at": created,
+                }
+            )
             if len(chunk) >= 10_000:
                 conn.execute(insert(Ticket.__table__), chunk)
                 conn.execute(insert(SlaState.__table__), states)
@@ -158,10 +244,16 @@ def make_due(engine: Engine, count: int, offset: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             SlaState.__table__.update()
-            .where(SlaState.__table__.c.ticket_id > offset,
-                   SlaState.__table__.c.ticket_id <= offset + count)
-            .values(response_warn_at=past - timedelta(minutes=12), response_due_at=past,
-                    next_check_at=past - timedelta(minutes=12)))
+            .where(
+                SlaState.__table__.c.ticket_id > offset,
+                SlaState.__table__.c.ticket_id <= offset + count,
+            )
+            .values(
+                response_warn_at=past - timedelta(minutes=12),
+                response_due_at=past,
+                next_check_at=past - timedelta(minutes=12),
+            )
+        )
 
 
 def timed_sweep(engine: Engine, counter: QueryCounter) -> tuple[float, int, sla_sweep.SweepResult]:
@@ -182,22 +274,28 @@ def run(url: str, n: int, due: int, runs: int, fresh: bool, seed: Any, offset: i
     timed_sweep(engine, counter)  # warm the pool and statement caches
     idle = [timed_sweep(engine, counter) for _ in range(max(runs, 30))]
     ms = sorted(r[0] for r in idle)
-    print(f"none due : median {statistics.median(ms):7.2f} ms  min {ms[0]:7.2f} ms  "
-          f"p90 {ms[int(len(ms) * 0.9)]:7.2f} ms  queries/sweep {idle[0][1]} "
-          f"(statements the driver ran, BEGIN/COMMIT not counted)  checked {idle[0][2].checked}")
+    print(
+        f"none due : median {statistics.median(ms):7.2f} ms  min {ms[0]:7.2f} ms  "
+        f"p90 {ms[int(len(ms) * 0.9)]:7.2f} ms  queries/sweep {idle[0][1]} "
+        f"(statements the driver ran, BEGIN/COMMIT not counted)  checked {idle[0][2].checked}"
+    )
     with engine.connect() as conn:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"           (machine load average {load:.1f} on {os.cpu_count()} CPUs; "
-              f"{conn.dialect.name})")
+        print(
+            f"           (machine load average {load:.1f} on {os.cpu_count()} CPUs; "
+            f"{conn.dialect.name})"
+        )
     busy = []
     for k in range(runs):
         make_due(engine, due, offset=offset + k * due)
         busy.append(timed_sweep(engine, counter))
     ms = [r[0] for r in busy]
     last = busy[-1][2]
-    print(f"{due:,} due: median {statistics.median(ms):7.2f} ms  min {min(ms):7.2f} ms  "
-          f"max {max(ms):7.2f} ms  queries/sweep {busy[0][1]}  "
-          f"breaches {len(last.breaches)} warnings {len(last.warnings)}")
+    print(
+        f"{due:,} due: median {statistics.median(ms):7.2f} ms  min {min(ms):7.2f} ms  "
+        f"max {max(ms):7.2f} ms  queries/sweep {busy[0][1]}  "
+        f"breaches {len(last.breaches)} warnings {len(last.warnings)}"
+    )
     with engine.connect() as conn:
         logs = conn.execute(text("SELECT count(*) FROM support_sla_logs")).scalar_one()
         events = conn.execute(text("SELECT count(*) FROM outbox_events")).scalar_one()
@@ -212,10 +310,15 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--reuse", metavar="DATABASE",
-                        help="a database kept by --keep: skip seeding (PostgreSQL)")
-    parser.add_argument("--offset", type=int, default=0,
-                        help="first ticket id to make due (use fresh ids with --reuse)")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE", help="a database kept by --keep: skip seeding (PostgreSQL)"
+    )
+    parser.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        help="first ticket id to make due (use fresh ids with --reuse)",
+    )
     args = parser.parse_args()
     if args.db == "postgres" and args.reuse:
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{args.reuse}"

@@ -65,8 +65,15 @@ def main() -> None:
 
 def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
     upgrade(url)
-    hub = Hub(Settings(database_url=url, data_dir=tmp / "data", secret_key="bench-secret-key-0123",
-                       base_url="http://hub.bench", _env_file=None))  # type: ignore[call-arg]
+    hub = Hub(
+        Settings(
+            database_url=url,
+            data_dir=tmp / "data",
+            secret_key="bench-secret-key-0123",
+            base_url="http://hub.bench",
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
     fakes = []
     secrets = {}
     for i in range(tenants):
@@ -78,10 +85,14 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         with hub.session() as s:
             tenant = identity.create_tenant(s, slug=f"bench-{i}", name=f"Bench {i}")
             actor = system_actor(tenant.id)
-            plugin_service.configure(s, actor, "slack", settings={
-                "team_id": team, "api_base_url": fake.base_url, "triage_channel": ""},
+            plugin_service.configure(
+                s,
+                actor,
+                "slack",
+                settings={"team_id": team, "api_base_url": fake.base_url, "triage_channel": ""},
                 secrets={"bot_token": f"xoxb-{i}", "signing_secret": secrets[team]},
-                keyring=hub.keyring)
+                keyring=hub.keyring,
+            )
             plugin_service.set_enabled(s, actor, "slack", True)
     app = create_app(hub)
     latencies = []
@@ -90,14 +101,30 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         for n in range(events):
             team = f"TB{n % tenants:04d}"
             ts = f"1700{n:06d}.000100"
-            body = json.dumps({"team_id": team, "type": "event_callback", "event_id": f"Ev{n}",
-                               "event": {"type": "message", "channel_type": "im",
-                                         "channel": "D1", "user": "U0REQ", "ts": ts,
-                                         "text": f"bench message {n}"}})
+            body = json.dumps(
+                {
+                    "team_id": team,
+                    "type": "event_callback",
+                    "event_id": f"Ev{n}",
+                    "event": {
+                        "type": "message",
+                        "channel_type": "im",
+                        "channel": "D1",
+                        "user": "U0REQ",
+                        "ts": ts,
+                        "text": f"bench message {n}",
+                    },
+                }
+            )
             stamp = str(int(time.time()))
-            headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
-                       "X-Slack-Signature": SignatureVerifier(secrets[team]).generate_signature(
-                           timestamp=stamp, body=body) or ""}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": SignatureVerifier(secrets[team]).generate_signature(
+                    timestamp=stamp, body=body
+                )
+                or "",
+            }
             t0 = time.perf_counter()
             r = client.post("/plugins/slack/events", content=body.encode(), headers=headers)
             latencies.append(time.perf_counter() - t0)
@@ -112,10 +139,14 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         fake.stop()
     ms = sorted(x * 1000 for x in latencies)
     print(f"slack intake on {db}: {tenants} tenants, {events} signed DM events")
-    print(f"  ack latency ms: p50 {statistics.median(ms):.1f}  p95 {ms[int(len(ms) * .95) - 1]:.1f}"
-          f"  max {ms[-1]:.1f}")
-    print(f"  all acknowledged in {acked:.2f} s; all stored and answered in {done:.2f} s "
-          f"({events / done:.0f} events/s)")
+    print(
+        f"  ack latency ms: p50 {statistics.median(ms):.1f}  p95 {ms[int(len(ms) * 0.95) - 1]:.1f}"
+        f"  max {ms[-1]:.1f}"
+    )
+    print(
+        f"  all acknowledged in {acked:.2f} s; all stored and answered in {done:.2f} s "
+        f"({events / done:.0f} events/s)"
+    )
     print(f"  tickets stored {stored}, bot answers {answered}")
 
 

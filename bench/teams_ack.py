@@ -77,26 +77,46 @@ def pct(values: list[float], q: float) -> float:
 
 def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
     upgrade(url)
-    hub = Hub(Settings(database_url=url, data_dir=tmp / "data", secret_key="bench-secret-key-0123",
-                       base_url="http://hub.bench", _env_file=None))  # type: ignore[call-arg]
+    hub = Hub(
+        Settings(
+            database_url=url,
+            data_dir=tmp / "data",
+            secret_key="bench-secret-key-0123",
+            base_url="http://hub.bench",
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
     fakes: list[FakeTeams] = []
     secrets: list[bytes] = []
     for i in range(tenants):
         fake = FakeTeams(app_id=f"bench-app-{i}", app_password=f"pw-{i}").start()
         for u in range(USERS):
-            fake.members[f"29:u{u}"] = {"id": f"29:u{u}", "name": f"User {u}",
-                                        "email": f"user{u}@t{i}.bench.example"}
+            fake.members[f"29:u{u}"] = {
+                "id": f"29:u{u}",
+                "name": f"User {u}",
+                "email": f"user{u}@t{i}.bench.example",
+            }
         fakes.append(fake)
         secrets.append(f"webhook-key-{i}".encode())
         with hub.session() as s:
             tenant = identity.create_tenant(s, slug=f"bench-{i}", name=f"Bench {i}")
             actor = system_actor(tenant.id)
-            plugin_service.configure(s, actor, "teams", settings={
-                "app_id": fake.app_id, "login_url": fake.login_url,
-                "openid_metadata_url": fake.openid_url, "triage_conversation": ""},
-                secrets={"app_password": fake.app_password,
-                         "outgoing_webhook_secret": base64.b64encode(secrets[i]).decode()},
-                keyring=hub.keyring)
+            plugin_service.configure(
+                s,
+                actor,
+                "teams",
+                settings={
+                    "app_id": fake.app_id,
+                    "login_url": fake.login_url,
+                    "openid_metadata_url": fake.openid_url,
+                    "triage_conversation": "",
+                },
+                secrets={
+                    "app_password": fake.app_password,
+                    "outgoing_webhook_secret": base64.b64encode(secrets[i]).decode(),
+                },
+                keyring=hub.keyring,
+            )
             plugin_service.set_enabled(s, actor, "teams", True)
     app = create_app(hub)
     bot_ms: list[float] = []
@@ -105,34 +125,55 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         started = time.perf_counter()
         for n in range(events):
             fake = fakes[n % tenants]
-            activity = {"type": "message", "id": f"17000{n:08d}", "channelId": "msteams",
-                        "serviceUrl": fake.service_url, "text": f"bench message {n}",
-                        "from": {"id": f"29:u{n % USERS}", "aadObjectId": str(uuid.uuid4())},
-                        "recipient": {"id": f"28:{fake.app_id}"},
-                        "conversation": {"id": f"a:conv-{n}", "conversationType": "personal",
-                                         "tenantId": "bench-entra"}}
-            headers = {"Authorization": f"Bearer {fake.token()}",
-                       "Content-Type": "application/json"}
+            activity = {
+                "type": "message",
+                "id": f"17000{n:08d}",
+                "channelId": "msteams",
+                "serviceUrl": fake.service_url,
+                "text": f"bench message {n}",
+                "from": {"id": f"29:u{n % USERS}", "aadObjectId": str(uuid.uuid4())},
+                "recipient": {"id": f"28:{fake.app_id}"},
+                "conversation": {
+                    "id": f"a:conv-{n}",
+                    "conversationType": "personal",
+                    "tenantId": "bench-entra",
+                },
+            }
+            headers = {
+                "Authorization": f"Bearer {fake.token()}",
+                "Content-Type": "application/json",
+            }
             t0 = time.perf_counter()
-            r = client.post("/plugins/teams/messages", content=json.dumps(activity).encode(),
-                            headers=headers)
+            r = client.post(
+                "/plugins/teams/messages", content=json.dumps(activity).encode(), headers=headers
+            )
             bot_ms.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
         bot_done = time.perf_counter() - started
         started = time.perf_counter()
         for n in range(events):
             i = n % tenants
-            body = json.dumps({"type": "message", "id": f"18000{n:08d}",
-                               "serviceUrl": fakes[i].service_url, "text": f"<at>Help</at> hook {n}",
-                               "from": {"id": f"29:w{n}", "aadObjectId": str(uuid.uuid4())},
-                               "conversation": {"id": f"19:c@thread.tacv2;messageid={n}",
-                                                "conversationType": "channel",
-                                                "tenantId": "bench-entra"}}).encode()
+            body = json.dumps(
+                {
+                    "type": "message",
+                    "id": f"18000{n:08d}",
+                    "serviceUrl": fakes[i].service_url,
+                    "text": f"<at>Help</at> hook {n}",
+                    "from": {"id": f"29:w{n}", "aadObjectId": str(uuid.uuid4())},
+                    "conversation": {
+                        "id": f"19:c@thread.tacv2;messageid={n}",
+                        "conversationType": "channel",
+                        "tenantId": "bench-entra",
+                    },
+                }
+            ).encode()
             sig = base64.b64encode(hmac.new(secrets[i], body, hashlib.sha256).digest()).decode()
             t0 = time.perf_counter()
-            r = client.post("/plugins/teams/webhook", content=body,
-                            headers={"Authorization": f"HMAC {sig}",
-                                     "Content-Type": "application/json"})
+            r = client.post(
+                "/plugins/teams/webhook",
+                content=body,
+                headers={"Authorization": f"HMAC {sig}", "Content-Type": "application/json"},
+            )
             hook_ms.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200 and "Created ticket" in r.text, r.text
         hook_done = time.perf_counter() - started
@@ -145,14 +186,22 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
     tokens = sum(len(f.of("token")) for f in fakes)
     for fake in fakes:
         fake.stop()
-    print(f"teams intake on {db}: {tenants} tenants, {events} bot activities + {events} "
-          f"outgoing-webhook messages")
-    for label, ms, total in (("bot /messages", bot_ms, bot_done),
-                             ("outgoing webhook", hook_ms, hook_done)):
-        print(f"  {label}: answer ms p50 {statistics.median(ms):.1f}  p95 {pct(ms, .95):.1f}  "
-              f"max {max(ms):.1f}  ({events / total:.0f}/s)")
-    print(f"  tickets stored {stored}; outbox rows {delivered} delivered in {drained:.2f} s; "
-          f"acknowledgements posted {acks} with {tokens} bot token requests")
+    print(
+        f"teams intake on {db}: {tenants} tenants, {events} bot activities + {events} "
+        f"outgoing-webhook messages"
+    )
+    for label, ms, total in (
+        ("bot /messages", bot_ms, bot_done),
+        ("outgoing webhook", hook_ms, hook_done),
+    ):
+        print(
+            f"  {label}: answer ms p50 {statistics.median(ms):.1f}  p95 {pct(ms, 0.95):.1f}  "
+            f"max {max(ms):.1f}  ({events / total:.0f}/s)"
+        )
+    print(
+        f"  tickets stored {stored}; outbox rows {delivered} delivered in {drained:.2f} s; "
+        f"acknowledgements posted {acks} with {tokens} bot token requests"
+    )
 
 
 if __name__ == "__main__":

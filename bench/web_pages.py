@@ -58,36 +58,78 @@ def seed(hub: Hub, n: int) -> dict[str, Any]:
         identity.ensure_member(s, tenant.id, requester, "end_user")
         tenant_id = tenant.id
     with hub.engine.begin() as conn:
-        conn.execute(insert(User), [{"email": f"r{i}@bench.example", "full_name": f"Req {i}",
-                                     "is_active": True, "email_failing": False,
-                                     "date_joined": NOW} for i in range(1000)])
-        ids = [r[0] for r in conn.execute(select(User.id).where(User.email.like("r%@bench.example")))]
-        conn.execute(insert(Membership), [{"tenant_id": tenant_id, "user_id": u, "role": "end_user",
-                                           "skills": {}, "available": True, "created_at": NOW}
-                                          for u in ids])
+        conn.execute(
+            insert(User),
+            [
+                {
+                    "email": f"r{i}@bench.example",
+                    "full_name": f"Req {i}",
+                    "is_active": True,
+                    "email_failing": False,
+                    "date_joined": NOW,
+                }
+                for i in range(1000)
+            ],
+        )
+        ids = [
+            r[0] for r in conn.execute(select(User.id).where(User.email.like("r%@bench.example")))
+        ]
+        conn.execute(
+            insert(Membership),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "user_id": u,
+                    "role": "end_user",
+                    "skills": {},
+                    "available": True,
+                    "created_at": NOW,
+                }
+                for u in ids
+            ],
+        )
         ids.append(requester.id)  # already a member: the signed-in requester owns ~100 tickets
         batch: list[dict[str, Any]] = []
         for i in range(n):
             at = NOW - timedelta(minutes=n - i)
-            batch.append({
-                "tenant_id": tenant_id, "created_by": ids[i % len(ids)],
-                "assigned_to": staff["agent"] if i % 3 == 0 else None,
-                "subject": f"{WORDS[i % len(WORDS)]} problem number {i}",
-                "description": f"Details of case {i} about the {WORDS[(i * 7) % len(WORDS)]}.",
-                "category": lifecycle.CATEGORIES[i % len(lifecycle.CATEGORIES)],
-                "priority": lifecycle.PRIORITIES[i % 4], "status": lifecycle.STATUSES[i % 7],
-                "channel": "web", "created_at": at, "updated_at": at,
-                "sla_due_at": at + timedelta(hours=8), "sla_breached": i % 11 == 0})
+            batch.append(
+                {
+                    "tenant_id": tenant_id,
+                    "created_by": ids[i % len(ids)],
+                    "assigned_to": staff["agent"] if i % 3 == 0 else None,
+                    "subject": f"{WORDS[i % len(WORDS)]} problem number {i}",
+                    "description": f"Details of case {i} about the {WORDS[(i * 7) % len(WORDS)]}.",
+                    "category": lifecycle.CATEGORIES[i % len(lifecycle.CATEGORIES)],
+                    "priority": lifecycle.PRIORITIES[i % 4],
+                    "status": lifecycle.STATUSES[i % 7],
+                    "channel": "web",
+                    "created_at": at,
+                    "updated_at": at,
+                    "sla_due_at": at + timedelta(hours=8),
+                    "sla_breached": i % 11 == 0,
+                }
+            )
             if len(batch) == 5000:
                 conn.execute(insert(Ticket), batch)
                 batch = []
         if batch:
             conn.execute(insert(Ticket), batch)
         first = conn.scalar(select(Ticket.id).order_by(Ticket.id).limit(1))
-        conn.execute(insert(Comment), [{"ticket_id": first + (i * 5) % n, "tenant_id": tenant_id,
-                                        "user_id": staff["agent"], "comment": f"Reply {i}",
-                                        "is_internal": i % 4 == 0, "channel": "web",
-                                        "created_at": NOW} for i in range(n // 5)])
+        conn.execute(
+            insert(Comment),
+            [
+                {
+                    "ticket_id": first + (i * 5) % n,
+                    "tenant_id": tenant_id,
+                    "user_id": staff["agent"],
+                    "comment": f"Reply {i}",
+                    "is_internal": i % 4 == 0,
+                    "channel": "web",
+                    "created_at": NOW,
+                }
+                for i in range(n // 5)
+            ],
+        )
         last = conn.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1))
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))
@@ -99,8 +141,11 @@ def seed(hub: Hub, n: int) -> dict[str, Any]:
 def sign_in(app: Any, email: str) -> TestClient:
     client = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                           "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:200]
     return client
 
@@ -124,24 +169,39 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     try:
         upgrade(url)
-        hub = Hub(Settings(database_url=url, data_dir=tmp, secret_key="bench-secret-key-0123456789",
-                           _env_file=None))  # type: ignore[call-arg]
+        hub = Hub(
+            Settings(
+                database_url=url,
+                data_dir=tmp,
+                secret_key="bench-secret-key-0123456789",
+                _env_file=None,
+            )
+        )  # type: ignore[call-arg]
         started = time.perf_counter()
         ids = seed(hub, args.tickets)
-        print(f"seeded {args.tickets} tickets on {args.db} in {time.perf_counter() - started:.1f} s")
+        print(
+            f"seeded {args.tickets} tickets on {args.db} in {time.perf_counter() - started:.1f} s"
+        )
         app = create_app(hub)
         agent, manager = sign_in(app, "agent@bench.example"), sign_in(app, "manager@bench.example")
         user, admin_c = sign_in(app, "user@bench.example"), sign_in(app, "admin@bench.example")
         page2 = re.search(r'cursor=([\w-]+)"', agent.get("/queue").text)
         pages = [
-            (agent, "/queue"), (agent, "/queue?status=Open"),
+            (agent, "/queue"),
+            (agent, "/queue?status=Open"),
             (agent, "/queue?priority=Critical&breached=yes&assignee=me"),
-            (agent, "/queue?sort=sla_due_at"), (agent, "/queue?sort=-updated_at&category=Billing"),
+            (agent, "/queue?sort=sla_due_at"),
+            (agent, "/queue?sort=-updated_at&category=Billing"),
             (agent, f"/queue?cursor={page2.group(1) if page2 else ''}"),
-            (agent, "/queue?q=printer"), (agent, f"/tickets/{ids['first']}"),
-            (agent, f"/tickets/{ids['last']}"), (manager, "/dashboard?days=all"),
-            (user, "/tickets"), (user, "/tickets?status=open&q=vpn"), (admin_c, "/admin/plugins"),
-            (admin_c, "/admin/members"), (agent, "/notifications"),
+            (agent, "/queue?q=printer"),
+            (agent, f"/tickets/{ids['first']}"),
+            (agent, f"/tickets/{ids['last']}"),
+            (manager, "/dashboard?days=all"),
+            (user, "/tickets"),
+            (user, "/tickets?status=open&q=vpn"),
+            (admin_c, "/admin/plugins"),
+            (admin_c, "/admin/members"),
+            (agent, "/notifications"),
         ]
         engines = {id(e): e for e in (hub.engine, hub.read_engine)}.values()
         count = [0]
@@ -163,8 +223,10 @@ def main() -> None:
                 assert response.status_code == 200, (url_, response.status_code)
             times.sort()
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            print(f"{url_[:58]:58} {times[0]:7.1f} {statistics.median(times):9.1f} {p95:7.1f} "
-                  f"{count[0]:7d}")
+            print(
+                f"{url_[:58]:58} {times[0]:7.1f} {statistics.median(times):9.1f} {p95:7.1f} "
+                f"{count[0]:7d}"
+            )
     finally:
         if admin is not None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -60,23 +60,77 @@ from core.types import (
 
 __all__ = [
     "read_capped",
-    "ADMIN", "AGENT", "CATEGORIES", "END_USER", "MANAGER", "PRIORITIES", "STATUSES",
-    "SUBJECT_TOKEN", "Actor", "BackgroundService", "Base", "BigId", "Capability", "Changes",
-    "Comment", "CommentSnapshot", "Conflict", "Escalation", "EscalationResult",
-    "EscalationTarget", "ExternalRef", "Forbidden", "HubContext", "HubError", "InboundAttachment",
-    "InboundKey", "InboundMessage", "IngestResult", "Invalid", "JSONType", "Keyring",
-    "Membership", "NotFound", "OutboxEvent", "PeriodicTask", "Person", "PluginConfig",
-    "PluginInfo", "SlaLog", "Suggestion", "Tenant", "TenantPlugin", "Ticket", "TicketEvent",
-    "TicketSnapshot", "TooLarge", "UTCDateTime", "User", "actor_for", "add_comment", "add_ref",
-    "ensure_member", "ensure_user", "staff_actor", "events", "find_duplicate", "get_ticket", "hookimpl",
-    "hookspec", "lifecycle", "now", "system_actor", "update_ticket", "user_by_email",
+    "ADMIN",
+    "AGENT",
+    "CATEGORIES",
+    "END_USER",
+    "MANAGER",
+    "PRIORITIES",
+    "STATUSES",
+    "SUBJECT_TOKEN",
+    "Actor",
+    "BackgroundService",
+    "Base",
+    "BigId",
+    "Capability",
+    "Changes",
+    "Comment",
+    "CommentSnapshot",
+    "Conflict",
+    "Escalation",
+    "EscalationResult",
+    "EscalationTarget",
+    "ExternalRef",
+    "Forbidden",
+    "HubContext",
+    "HubError",
+    "InboundAttachment",
+    "InboundKey",
+    "InboundMessage",
+    "IngestResult",
+    "Invalid",
+    "JSONType",
+    "Keyring",
+    "Membership",
+    "NotFound",
+    "OutboxEvent",
+    "PeriodicTask",
+    "Person",
+    "PluginConfig",
+    "PluginInfo",
+    "SlaLog",
+    "Suggestion",
+    "Tenant",
+    "TenantPlugin",
+    "Ticket",
+    "TicketEvent",
+    "TicketSnapshot",
+    "TooLarge",
+    "UTCDateTime",
+    "User",
+    "actor_for",
+    "add_comment",
+    "add_ref",
+    "ensure_member",
+    "ensure_user",
+    "staff_actor",
+    "events",
+    "find_duplicate",
+    "get_ticket",
+    "hookimpl",
+    "hookspec",
+    "lifecycle",
+    "now",
+    "system_actor",
+    "update_ticket",
+    "user_by_email",
     "visible_comments",
 ]
 
 # For plugin routes that authenticate a bearer token themselves (email: parked messages).
-from core.errors import Unauthenticated  # noqa: E402
-from core.permissions import require_admin  # noqa: E402
-from core.services.identity import authenticate_token  # noqa: E402
+from core.errors import Unauthenticated
+from core.permissions import require_admin
+from core.services.identity import authenticate_token
 
 __all__ += ["Unauthenticated", "authenticate_token", "require_admin"]
 
@@ -116,8 +170,15 @@ from core.services.channel_keys import pending as pending_channel_keys  # noqa: 
 from core.services.channel_keys import verify_from_mail as verify_channel_key_from_mail  # noqa: E402
 from core.types import PROOF_MAIL, PROOF_SIGNED, ChannelKeys  # noqa: E402
 
-__all__ += ["PROOF_MAIL", "PROOF_SIGNED", "ChannelKeys", "channel_key_owner",
-            "channel_key_owners", "pending_channel_keys", "verify_channel_key_from_mail"]
+__all__ += [
+    "PROOF_MAIL",
+    "PROOF_SIGNED",
+    "ChannelKeys",
+    "channel_key_owner",
+    "channel_key_owners",
+    "pending_channel_keys",
+    "verify_channel_key_from_mail",
+]
 
 # The egress policy: every outbound connection a tenant can configure is checked and pinned.
 from core.egress import STRICT, EgressPolicy, EgressRefused, policy_of, url_host_port  # noqa: E402

@@ -34,8 +34,15 @@ _Job = tuple[Any, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 class Batcher(Generic[T, R]):
     """Writes submitted items in batches on ``threads`` writer threads (started on first use)."""
 
-    def __init__(self, write: Callable[[list[T]], Sequence[R]], *, max_batch: int = 64,
-                 linger: float = 0.001, threads: int = 1, name: str = "batcher") -> None:
+    def __init__(
+        self,
+        write: Callable[[list[T]], Sequence[R]],
+        *,
+        max_batch: int = 64,
+        linger: float = 0.001,
+        threads: int = 1,
+        name: str = "batcher",
+    ) -> None:
         self._write = write
         self.max_batch = max_batch
         self.linger = linger
@@ -71,8 +78,9 @@ class Batcher(Generic[T, R]):
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
             while len(self._threads) < self._threads_wanted:
-                thread = threading.Thread(target=self._run, daemon=True,
-                                          name=f"{self.name}-{len(self._threads)}")
+                thread = threading.Thread(
+                    target=self._run, daemon=True, name=f"{self.name}-{len(self._threads)}"
+                )
                 thread.start()
                 self._threads.append(thread)
 
@@ -110,12 +118,16 @@ class Batcher(Generic[T, R]):
     def _write_batch(self, jobs: list[_Job]) -> None:
         try:
             results = self._write([item for item, _, _ in jobs])
-        except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
+        except BaseException as exc:
             if len(jobs) == 1:
                 _answer(jobs[0], error=exc)
                 return
-            log.info("%s: a batch of %d failed (%s); writing its items one by one",
-                     self.name, len(jobs), type(exc).__name__)
+            log.info(
+                "%s: a batch of %d failed (%s); writing its items one by one",
+                self.name,
+                len(jobs),
+                type(exc).__name__,
+            )
             for job in jobs:
                 self._write_batch([job])
             return

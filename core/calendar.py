@@ -59,25 +59,31 @@ class BusinessCalendar:
             raise Invalid("calendar must be an object or null", field="calendar")
         unknown = set(spec) - {"timezone", "hours", "holidays"}
         if unknown:
-            raise Invalid(f"calendar has unknown keys: {', '.join(sorted(unknown))}",
-                          field="calendar")
+            raise Invalid(
+                f"calendar has unknown keys: {', '.join(sorted(unknown))}", field="calendar"
+            )
         name = spec.get("timezone")
         if not isinstance(name, str) or not name:
-            raise Invalid("calendar.timezone is required (an IANA name such as Europe/Berlin)",
-                          field="calendar")
+            raise Invalid(
+                "calendar.timezone is required (an IANA name such as Europe/Berlin)",
+                field="calendar",
+            )
         try:
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise Invalid(f"calendar.timezone {name!r} is not a known IANA time zone",
-                          field="calendar") from exc
+            raise Invalid(
+                f"calendar.timezone {name!r} is not a known IANA time zone", field="calendar"
+            ) from exc
         raw_hours = spec.get("hours")
         if not isinstance(raw_hours, dict):
-            raise Invalid("calendar.hours must map weekdays (mon..sun) to intervals",
-                          field="calendar")
+            raise Invalid(
+                "calendar.hours must map weekdays (mon..sun) to intervals", field="calendar"
+            )
         bad_days = set(raw_hours) - set(WEEKDAYS)
         if bad_days:
-            raise Invalid(f"calendar.hours has unknown days: {', '.join(sorted(bad_days))}",
-                          field="calendar")
+            raise Invalid(
+                f"calendar.hours has unknown days: {', '.join(sorted(bad_days))}", field="calendar"
+            )
         week: list[tuple[tuple[int, int], ...]] = []
         for day in WEEKDAYS:
             week.append(cls._parse_day(day, raw_hours.get(day) or []))
@@ -91,25 +97,30 @@ class BusinessCalendar:
             try:
                 days.add(date.fromisoformat(item))
             except (TypeError, ValueError) as exc:
-                raise Invalid(f"calendar.holidays: {item!r} is not a YYYY-MM-DD date",
-                              field="calendar") from exc
+                raise Invalid(
+                    f"calendar.holidays: {item!r} is not a YYYY-MM-DD date", field="calendar"
+                ) from exc
         return cls(zone=zone, hours=tuple(week), holidays=frozenset(days))
 
     @staticmethod
     def _parse_day(day: str, intervals: Any) -> tuple[tuple[int, int], ...]:
         if not isinstance(intervals, list):
-            raise Invalid(f"calendar.hours.{day} must be a list of [start, end] pairs",
-                          field="calendar")
+            raise Invalid(
+                f"calendar.hours.{day} must be a list of [start, end] pairs", field="calendar"
+            )
         out: list[tuple[int, int]] = []
         for pair in intervals:
             if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise Invalid(f"calendar.hours.{day}: each interval is [start, end]",
-                              field="calendar")
+                raise Invalid(
+                    f"calendar.hours.{day}: each interval is [start, end]", field="calendar"
+                )
             start = _minute_of_day(pair[0], f"calendar.hours.{day}")
             end = _minute_of_day(pair[1], f"calendar.hours.{day}")
             if end <= start:
-                raise Invalid(f"calendar.hours.{day}: {pair[0]}-{pair[1]} ends before it starts",
-                              field="calendar")
+                raise Invalid(
+                    f"calendar.hours.{day}: {pair[0]}-{pair[1]} ends before it starts",
+                    field="calendar",
+                )
             out.append((start, end))
         out.sort()
         for (_, end), (start, _) in zip(out, out[1:], strict=False):
@@ -185,8 +196,7 @@ class BusinessCalendar:
             if remaining <= span:
                 return s + remaining
             remaining -= span
-        raise Invalid("the calendar has no opening hours in the next three years",
-                      field="calendar")
+        raise Invalid("the calendar has no opening hours in the next three years", field="calendar")
 
     def minutes_between(self, start: datetime, end: datetime) -> float:
         """Business minutes in [start, end); 0 when end is not after start."""

@@ -33,8 +33,9 @@ _HKDF_SALT = b"teleops-support-hub"
 
 def derive_key(secret_key: str, info: bytes, length: int = 32) -> bytes:
     """A key for one purpose (named by ``info``), derived from the secret with HKDF-SHA256."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT,
-                info=info).derive(secret_key.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=info).derive(
+        secret_key.encode()
+    )
 
 
 class Keyring:
@@ -51,8 +52,12 @@ class Keyring:
         # Before HKDF: plain SHA-256 with a prefix. Kept to read (never to write) old data.
         legacy_enc = hashlib.sha256(b"hub-secrets:" + secret_key.encode()).digest()
         self._legacy_sign_key = hashlib.sha256(b"hub-signing:" + secret_key.encode()).digest()
-        self._fernet = MultiFernet([Fernet(base64.urlsafe_b64encode(self.encryption_key)),
-                                    Fernet(base64.urlsafe_b64encode(legacy_enc))])
+        self._fernet = MultiFernet(
+            [
+                Fernet(base64.urlsafe_b64encode(self.encryption_key)),
+                Fernet(base64.urlsafe_b64encode(legacy_enc)),
+            ]
+        )
 
     def derive(self, info: bytes) -> bytes:
         """A key for another purpose; ``info`` must name that purpose and nothing else."""
@@ -73,8 +78,11 @@ class Keyring:
         try:
             return dict(json.loads(self._fernet.decrypt(token.encode())))
         except (InvalidToken, ValueError, TypeError):
-            log.error("%s cannot be decrypted with the hub's secret key (was HUB_SECRET_KEY "
-                      "changed?); they read as unset until entered again", what)
+            log.error(
+                "%s cannot be decrypted with the hub's secret key (was HUB_SECRET_KEY "
+                "changed?); they read as unset until entered again",
+                what,
+            )
             return {}
 
     def rotate_json(self, token: str) -> str:
@@ -89,8 +97,10 @@ class Keyring:
         """True for a signature under the current key or under the key before HKDF (reply
         addresses already sent out keep working)."""
         sent = signature.lower()
-        return any(hmac.compare_digest(_short_mac(key, message, length), sent)
-                   for key in (self.signing_key, self._legacy_sign_key))
+        return any(
+            hmac.compare_digest(_short_mac(key, message, length), sent)
+            for key in (self.signing_key, self._legacy_sign_key)
+        )
 
 
 def _short_mac(key: bytes, message: str, length: int) -> str:

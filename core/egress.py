@@ -122,8 +122,9 @@ class AllowEntry:
             return cls(network=ipaddress.ip_network(addr), port=port)
         name = _norm_host(host)
         label = name[2:] if name.startswith("*.") else name
-        if not label or any(not part or not all(c.isalnum() or c in "-_" for c in part)
-                            for part in label.split(".")):
+        if not label or any(
+            not part or not all(c.isalnum() or c in "-_" for c in part) for part in label.split(".")
+        ):
             raise ValueError(f"bad egress allow-list entry {text!r}")
         return cls(host=name, port=port)
 
@@ -156,8 +157,9 @@ class EgressPolicy:
     resolver: Resolver = field(default=_system_resolver, compare=False, repr=False)
 
     @classmethod
-    def from_settings(cls, allow: str | Iterable[str] = "", *,
-                      vendor_override: bool = False) -> EgressPolicy:
+    def from_settings(
+        cls, allow: str | Iterable[str] = "", *, vendor_override: bool = False
+    ) -> EgressPolicy:
         return cls(allow=parse_allow(allow), vendor_override=vendor_override)
 
     # ------------------------------------------------------------------ checks
@@ -186,8 +188,10 @@ class EgressPolicy:
                 continue
             # A name's resolved address is not shown: it would tell the tenant our DNS.
             what = f"{name} is {why}" if literal is not None else f"{name} resolves to {why}"
-            raise EgressRefused(f"{what}: outbound connections there are refused unless the "
-                                "operator's HUB_EGRESS_ALLOW names it")
+            raise EgressRefused(
+                f"{what}: outbound connections there are refused unless the "
+                "operator's HUB_EGRESS_ALLOW names it"
+            )
         return str(addrs[0])
 
     def check_url(self, url: str, *, schemes: tuple[str, ...] = ("https", "http")) -> str:
@@ -195,16 +199,17 @@ class EgressPolicy:
         host, port = url_host_port(url, schemes=schemes)
         return self.check_host(host, port)
 
-    def vendor_url(self, url: str | None, default: str, hosts: tuple[str, ...],
-                   what: str) -> str:
+    def vendor_url(self, url: str | None, default: str, hosts: tuple[str, ...], what: str) -> str:
         """A vendor endpoint: ``url`` when it is on one of the vendor's ``hosts`` over https
         (or the operator allows overrides), else ``EgressRefused``. Empty means ``default``."""
         value = (url or "").strip() or default
         host, _ = url_host_port(value, schemes=("https", "http", "wss"))
         on_vendor = urlsplit(value).scheme == "https" and _norm_host(host) in hosts
         if not on_vendor and not self.vendor_override:
-            raise EgressRefused(f"{what} is fixed to {default}: the operator does not allow "
-                                "vendor URL overrides (HUB_EGRESS_ALLOW_VENDOR_OVERRIDE)")
+            raise EgressRefused(
+                f"{what} is fixed to {default}: the operator does not allow "
+                "vendor URL overrides (HUB_EGRESS_ALLOW_VENDOR_OVERRIDE)"
+            )
         return value
 
     def check_configured(self, host: str, port: int) -> None:
@@ -215,15 +220,21 @@ class EgressPolicy:
         except OSError:
             return
 
-    def check_configured_url(self, url: str, *,
-                             schemes: tuple[str, ...] = ("https", "http")) -> None:
+    def check_configured_url(
+        self, url: str, *, schemes: tuple[str, ...] = ("https", "http")
+    ) -> None:
         host, port = url_host_port(url, schemes=schemes)
         self.check_configured(host, port)
 
     # --------------------------------------------------------------- sockets
 
-    def connect(self, host: str, port: int, timeout: float | None = None,
-                source_address: tuple[str, int] | None = None) -> socket.socket:
+    def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        source_address: tuple[str, int] | None = None,
+    ) -> socket.socket:
         """A TCP connection to the checked address of ``host:port`` (for smtplib, imaplib)."""
         ip = self.check_host(host, port)
         return socket.create_connection((ip, port), timeout, source_address=source_address)
@@ -254,8 +265,15 @@ class EgressPolicy:
         """``urllib.request`` handlers (http and https) that connect to pinned addresses."""
         return _urllib_handlers(self, context)
 
-    def smtp(self, host: str, port: int, *, timeout: float, implicit_tls: bool = False,
-             context: ssl.SSLContext | None = None) -> Any:
+    def smtp(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        implicit_tls: bool = False,
+        context: ssl.SSLContext | None = None,
+    ) -> Any:
         """A connected ``smtplib.SMTP`` (or ``SMTP_SSL``) to the checked address of the host;
         STARTTLS and implicit TLS verify the host name that was configured."""
         return _smtp(self, host, port, timeout, implicit_tls, context)
@@ -296,38 +314,59 @@ def policy_of(context: Mapping[str, Any] | None) -> EgressPolicy | None:
 # ---------------------------------------------------------------------- adapters
 
 
-def _httpx_transport(policy: EgressPolicy, httpx_name: str, httpcore_name: str,
-                     kwargs: dict[str, Any]) -> Any:
+def _httpx_transport(
+    policy: EgressPolicy, httpx_name: str, httpcore_name: str, kwargs: dict[str, Any]
+) -> Any:
     import importlib
 
     httpx_mod = importlib.import_module(httpx_name)
     httpcore_mod = importlib.import_module(httpcore_name)
 
     class PinnedBackend(httpcore_mod.SyncBackend):  # type: ignore[name-defined]
-        def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                        local_address: str | None = None,
-                        socket_options: Any = None) -> Any:
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> Any:
             try:
                 ip = policy.check_host(host, port)
             except OSError as exc:
                 raise httpcore_mod.ConnectError(str(exc)) from exc
-            return super().connect_tcp(ip, port, timeout=timeout, local_address=local_address,
-                                       socket_options=socket_options)
+            return super().connect_tcp(
+                ip,
+                port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            )
 
     class PinnedTransport(httpx_mod.HTTPTransport):  # type: ignore[name-defined]
         """No proxy (a proxy would be the one connecting); TLS and Host name the URL's host."""
 
-        def __init__(self, verify: Any = True, http1: bool = True, http2: bool = False,
-                     limits: Any = None, retries: int = 0) -> None:
-            limits = limits or httpx_mod.Limits(max_connections=100,
-                                                max_keepalive_connections=20)
+        def __init__(
+            self,
+            verify: Any = True,
+            http1: bool = True,
+            http2: bool = False,
+            limits: Any = None,
+            retries: int = 0,
+        ) -> None:
+            limits = limits or httpx_mod.Limits(max_connections=100, max_keepalive_connections=20)
             # HTTPTransport.__init__ is not run: its one pool is built here, pinned.
             ssl_context = httpx_mod.create_ssl_context(verify=verify, trust_env=False)
             self._pool = httpcore_mod.ConnectionPool(
-                ssl_context=ssl_context, max_connections=limits.max_connections,
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,
-                keepalive_expiry=limits.keepalive_expiry, http1=http1, http2=http2,
-                retries=retries, network_backend=PinnedBackend())
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=http1,
+                http2=http2,
+                retries=retries,
+                network_backend=PinnedBackend(),
+            )
 
     return PinnedTransport(**kwargs)
 
@@ -364,8 +403,10 @@ def _requests_adapter(policy: EgressPolicy, kwargs: dict[str, Any]) -> Any:
             self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
 
         def proxy_manager_for(self, proxy: str, **kw: Any) -> Any:
-            raise EgressRefused("outbound connections through a proxy are not pinned; "
-                                "unset the proxy for this client")
+            raise EgressRefused(
+                "outbound connections through a proxy are not pinned; "
+                "unset the proxy for this client"
+            )
 
     return PinnedAdapter(**kwargs)
 
@@ -374,8 +415,11 @@ def _urllib_handlers(policy: EgressPolicy, context: ssl.SSLContext | None) -> li
     import http.client
     import urllib.request
 
-    def pinned_create(address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
-                      source_address: Any = None) -> socket.socket:
+    def pinned_create(
+        address: tuple[str, int],
+        timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+        source_address: Any = None,
+    ) -> socket.socket:
         host, port = address
         ip = policy.check_host(host, port)
         return socket.create_connection((ip, port), timeout, source_address)
@@ -402,8 +446,14 @@ def _urllib_handlers(policy: EgressPolicy, context: ssl.SSLContext | None) -> li
     return [urllib.request.ProxyHandler({}), HTTPHandler(), HTTPSHandler(context=context)]
 
 
-def _smtp(policy: EgressPolicy, host: str, port: int, timeout: float, implicit_tls: bool,
-          context: ssl.SSLContext | None) -> Any:
+def _smtp(
+    policy: EgressPolicy,
+    host: str,
+    port: int,
+    timeout: float,
+    implicit_tls: bool,
+    context: ssl.SSLContext | None,
+) -> Any:
     import smtplib
 
     class PinnedSMTP(smtplib.SMTP):
@@ -418,8 +468,9 @@ def _smtp(policy: EgressPolicy, host: str, port: int, timeout: float, implicit_t
             return self.context.wrap_socket(sock, server_hostname=self._host)
 
     if implicit_tls:
-        return PinnedSMTPSSL(host, port, timeout=timeout,
-                             context=context or ssl.create_default_context())
+        return PinnedSMTPSSL(
+            host, port, timeout=timeout, context=context or ssl.create_default_context()
+        )
     return PinnedSMTP(host, port, timeout=timeout)
 
 
@@ -428,17 +479,19 @@ def _imap_client(policy: EgressPolicy, host: str, port: int, kwargs: dict[str, A
 
     class PinnedTLS(tls.IMAP4_TLS):
         def _create_socket(self, timeout: float | None = None) -> socket.socket:
-            sock = policy.connect(self.host, self.port,
-                                  timeout if timeout is not None else self._timeout)
+            sock = policy.connect(
+                self.host, self.port, timeout if timeout is not None else self._timeout
+            )
             return tls.wrap_socket(sock, self.ssl_context, self.host)
 
     class PinnedPlain(imap4.IMAP4WithTimeout):
         def _create_socket(self, timeout: float | None = None) -> socket.socket:
-            return policy.connect(self.host, self.port,
-                                  timeout if timeout is not None else self._timeout)
+            return policy.connect(
+                self.host, self.port, timeout if timeout is not None else self._timeout
+            )
 
     class PinnedIMAPClient(IMAPClient):
-        def _create_IMAP4(self) -> Any:  # noqa: N802 - imapclient's name
+        def _create_IMAP4(self) -> Any:
             connect_timeout = getattr(self._timeout, "connect", None)
             if self.ssl:
                 return PinnedTLS(self.host, self.port, self.ssl_context, connect_timeout)

@@ -95,7 +95,9 @@ def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | N
 
 
 @hookspec(firstresult=True)
-def hub_thread_message(session: Session, tenant_id: uuid.UUID, message: InboundMessage) -> int | None:
+def hub_thread_message(
+    session: Session, tenant_id: uuid.UUID, message: InboundMessage
+) -> int | None:
     """Which ticket an inbound message continues, by a channel's own rule (e.g. a Slack thread).
 
     firstresult, on the tenant's relay. Core tries stored references first and the reply token and

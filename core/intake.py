@@ -123,14 +123,24 @@ class UnverifiedSender(Forbidden):
     code = "unverified_sender"
 
 
-def find_duplicate(session: Session, tenant_id: uuid.UUID, msg: InboundMessage) -> IngestResult | None:
-    row = session.scalar(select(InboundKey).where(
-        InboundKey.tenant_id == tenant_id, InboundKey.channel == msg.channel,
-        InboundKey.key == msg.dedupe_key[:300]))
+def find_duplicate(
+    session: Session, tenant_id: uuid.UUID, msg: InboundMessage
+) -> IngestResult | None:
+    row = session.scalar(
+        select(InboundKey).where(
+            InboundKey.tenant_id == tenant_id,
+            InboundKey.channel == msg.channel,
+            InboundKey.key == msg.dedupe_key[:300],
+        )
+    )
     if row is None:
         return None
-    return IngestResult(outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
-                        reason=f"already received as {row.outcome}")
+    return IngestResult(
+        outcome="duplicate",
+        ticket_id=row.ticket_id,
+        comment_id=row.comment_id,
+        reason=f"already received as {row.outcome}",
+    )
 
 
 def _ticket(session: Session, tenant_id: uuid.UUID, ticket_id: int | None) -> Ticket | None:
@@ -147,18 +157,30 @@ def _by_references(session: Session, tenant_id: uuid.UUID, msg: InboundMessage) 
     if not refs:
         return None
     # The ticket with the reference, in one query (the newest reference wins).
-    ticket = session.scalar(select(Ticket).join(ExternalRef, ExternalRef.ticket_id == Ticket.id)
-                            .where(ExternalRef.tenant_id == tenant_id,
-                                   ExternalRef.kind == msg.ref_kind, ExternalRef.value.in_(refs))
-                            .order_by(ExternalRef.id.desc()).limit(1))
+    ticket = session.scalar(
+        select(Ticket)
+        .join(ExternalRef, ExternalRef.ticket_id == Ticket.id)
+        .where(
+            ExternalRef.tenant_id == tenant_id,
+            ExternalRef.kind == msg.ref_kind,
+            ExternalRef.value.in_(refs),
+        )
+        .order_by(ExternalRef.id.desc())
+        .limit(1)
+    )
     if ticket is None or ticket.tenant_id != tenant_id:
         return None
     return resolve_merged(session, ticket)
 
 
-def find_thread(session: Session, tenant_id: uuid.UUID, msg: InboundMessage, *,
-                thread_hook: ThreadHook | None = None,
-                verify_token: TokenVerifier | None = None) -> tuple[Ticket | None, str]:
+def find_thread(
+    session: Session,
+    tenant_id: uuid.UUID,
+    msg: InboundMessage,
+    *,
+    thread_hook: ThreadHook | None = None,
+    verify_token: TokenVerifier | None = None,
+) -> tuple[Ticket | None, str]:
     """The ticket this message continues, and why; (None, reason) when it starts a new one."""
     ticket = _by_references(session, tenant_id, msg)
     if ticket is not None:
@@ -187,24 +209,49 @@ def may_add_to(session: Session, ticket: Ticket, user: User, role: str | None) -
     """Requester, staff and participants (earlier commenters, CCs on record) may add to a ticket."""
     if user.id == ticket.created_by or role in (AGENT, ADMIN):
         return True
-    if session.scalar(select(Comment.id).where(
-            Comment.ticket_id == ticket.id, Comment.user_id == user.id).limit(1)):
+    if session.scalar(
+        select(Comment.id)
+        .where(Comment.ticket_id == ticket.id, Comment.user_id == user.id)
+        .limit(1)
+    ):
         return True
-    return bool(session.scalar(select(ExternalRef.id).where(
-        ExternalRef.tenant_id == ticket.tenant_id, ExternalRef.ticket_id == ticket.id,
-        ExternalRef.kind == "participant", ExternalRef.value == user.email.lower()).limit(1)))
+    return bool(
+        session.scalar(
+            select(ExternalRef.id)
+            .where(
+                ExternalRef.tenant_id == ticket.tenant_id,
+                ExternalRef.ticket_id == ticket.id,
+                ExternalRef.kind == "participant",
+                ExternalRef.value == user.email.lower(),
+            )
+            .limit(1)
+        )
+    )
 
 
-def add_ref(session: Session, ticket: Ticket, kind: str, value: str,
-            meta: dict[str, Any] | None = None) -> None:
+def add_ref(
+    session: Session, ticket: Ticket, kind: str, value: str, meta: dict[str, Any] | None = None
+) -> None:
     """Record an external id of the ticket once (unique per tenant, kind and value)."""
     value = value[:500]
-    exists = session.scalar(select(ExternalRef.id).where(
-        ExternalRef.tenant_id == ticket.tenant_id, ExternalRef.kind == kind,
-        ExternalRef.value == value))
+    exists = session.scalar(
+        select(ExternalRef.id).where(
+            ExternalRef.tenant_id == ticket.tenant_id,
+            ExternalRef.kind == kind,
+            ExternalRef.value == value,
+        )
+    )
     if exists is None:
-        session.add(ExternalRef(tenant_id=ticket.tenant_id, ticket_id=ticket.id, kind=kind,
-                                value=value, meta=meta or {}, created_at=now()))
+        session.add(
+            ExternalRef(
+                tenant_id=ticket.tenant_id,
+                ticket_id=ticket.id,
+                kind=kind,
+                value=value,
+                meta=meta or {},
+                created_at=now(),
+            )
+        )
 
 
 def add_refs(session: Session, ticket: Ticket, refs: list[tuple[str, str]]) -> None:
@@ -215,8 +262,16 @@ def add_refs(session: Session, ticket: Ticket, refs: list[tuple[str, str]]) -> N
         if (kind, value[:500]) in seen:
             continue
         seen.add((kind, value[:500]))
-        rows.append({"tenant_id": ticket.tenant_id, "ticket_id": ticket.id, "kind": kind,
-                     "value": value[:500], "meta": {}, "created_at": now()})
+        rows.append(
+            {
+                "tenant_id": ticket.tenant_id,
+                "ticket_id": ticket.id,
+                "kind": kind,
+                "value": value[:500],
+                "meta": {},
+                "created_at": now(),
+            }
+        )
     insert_ignore(session, ExternalRef, rows, ["tenant_id", "kind", "value"], ExternalRef.id)
 
 
@@ -236,9 +291,15 @@ def ingest(
     The dedupe key row is inserted in the same transaction, so a concurrent second delivery
     fails on the unique constraint and the caller reports it as a duplicate.
     """
-    return ingest_many(session, [(tenant_id, msg)], store=store, policy=policy,
-                       thread_hook=thread_hook, verify_token=verify_token,
-                       verify_recipient=verify_recipient)[0]
+    return ingest_many(
+        session,
+        [(tenant_id, msg)],
+        store=store,
+        policy=policy,
+        thread_hook=thread_hook,
+        verify_token=verify_token,
+        verify_recipient=verify_recipient,
+    )[0]
 
 
 @dataclass
@@ -260,20 +321,36 @@ class _Batch:
 # running it here (expanding parameters take the lists).
 _KEY_TABLE = cast(Table, InboundKey.__table__)
 # Plain columns, not the entity: nothing here needs a loaded ``InboundKey`` object.
-_KEYS = select(_KEY_TABLE.c.tenant_id, _KEY_TABLE.c.channel, _KEY_TABLE.c.key,
-               _KEY_TABLE.c.ticket_id, _KEY_TABLE.c.comment_id, _KEY_TABLE.c.outcome).where(
-    _KEY_TABLE.c.tenant_id == bindparam("tenant"), _KEY_TABLE.c.channel == bindparam("channel"),
-    _KEY_TABLE.c.key.in_(bindparam("keys", expanding=True)))
-_SENDERS = (select(User, Membership.tenant_id, Membership.role)
-            .outerjoin(Membership, (Membership.user_id == User.id)
-                       & Membership.tenant_id.in_(bindparam("tenants", expanding=True)))
-            .where(func.lower(User.email).in_(bindparam("emails", expanding=True))))
-_REFS = (select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value, ExternalRef.id,
-                Ticket)
-         .join(Ticket, Ticket.id == ExternalRef.ticket_id)
-         .where(ExternalRef.tenant_id.in_(bindparam("tenants", expanding=True)),
-                ExternalRef.kind.in_(bindparam("kinds", expanding=True)),
-                ExternalRef.value.in_(bindparam("values", expanding=True))))
+_KEYS = select(
+    _KEY_TABLE.c.tenant_id,
+    _KEY_TABLE.c.channel,
+    _KEY_TABLE.c.key,
+    _KEY_TABLE.c.ticket_id,
+    _KEY_TABLE.c.comment_id,
+    _KEY_TABLE.c.outcome,
+).where(
+    _KEY_TABLE.c.tenant_id == bindparam("tenant"),
+    _KEY_TABLE.c.channel == bindparam("channel"),
+    _KEY_TABLE.c.key.in_(bindparam("keys", expanding=True)),
+)
+_SENDERS = (
+    select(User, Membership.tenant_id, Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.user_id == User.id)
+        & Membership.tenant_id.in_(bindparam("tenants", expanding=True)),
+    )
+    .where(func.lower(User.email).in_(bindparam("emails", expanding=True)))
+)
+_REFS = (
+    select(ExternalRef.tenant_id, ExternalRef.kind, ExternalRef.value, ExternalRef.id, Ticket)
+    .join(Ticket, Ticket.id == ExternalRef.ticket_id)
+    .where(
+        ExternalRef.tenant_id.in_(bindparam("tenants", expanding=True)),
+        ExternalRef.kind.in_(bindparam("kinds", expanding=True)),
+        ExternalRef.value.in_(bindparam("values", expanding=True)),
+    )
+)
 _INSERT_KEYS = insert(_KEY_TABLE)
 _INSERT_REFS: dict[str, Any] = {}
 
@@ -286,8 +363,9 @@ def _insert_refs(dialect: str) -> Any:
         from sqlalchemy.dialects import postgresql, sqlite
 
         make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = _INSERT_REFS[dialect] = make(cast(Table, ExternalRef.__table__)).on_conflict_do_nothing(
-            index_elements=["tenant_id", "kind", "value"])
+        stmt = _INSERT_REFS[dialect] = make(
+            cast(Table, ExternalRef.__table__)
+        ).on_conflict_do_nothing(index_elements=["tenant_id", "kind", "value"])
     return stmt
 
 
@@ -303,30 +381,41 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
     for tid, msg in items:
         wanted.setdefault((tid, msg.channel), set()).add(msg.dedupe_key[:300])
     for (tid, channel), values in wanted.items():
-        for row in session.execute(_KEYS, {"tenant": tid, "channel": channel,
-                                           "keys": sorted(values)}):
+        for row in session.execute(
+            _KEYS, {"tenant": tid, "channel": channel, "keys": sorted(values)}
+        ):
             keys[(row.tenant_id, row.channel, row.key)] = IngestResult(
-                outcome="duplicate", ticket_id=row.ticket_id, comment_id=row.comment_id,
-                reason=f"already received as {row.outcome}")
+                outcome="duplicate",
+                ticket_id=row.ticket_id,
+                comment_id=row.comment_id,
+                reason=f"already received as {row.outcome}",
+            )
     emails = sorted({m.sender_email.strip().lower() for _, m in items if m.sender_email})
     users: dict[str, User] = {}
     roles: dict[tuple[int, uuid.UUID], str] = {}
     if emails:
         for user, member_tenant, role in session.execute(
-                _SENDERS, {"tenants": tenants, "emails": emails}):
+            _SENDERS, {"tenants": tenants, "emails": emails}
+        ):
             users[user.email.lower()] = user
             if role is not None:
                 roles[(user.id, member_tenant)] = role
     refs: dict[tuple[uuid.UUID, str, str], tuple[int, Ticket]] = {}
     keep: list[Any] = []
     # The references to follow, and the ids the messages would record (to know which exist).
-    ref_values = sorted({r[:500] for _, m in items
-                         for r in [*m.references[:50], m.message_ref or "",
-                                   *(a.lower() for a in m.participants)] if r})
+    ref_values = sorted(
+        {
+            r[:500]
+            for _, m in items
+            for r in [*m.references[:50], m.message_ref or "", *(a.lower() for a in m.participants)]
+            if r
+        }
+    )
     if ref_values:
         kinds = sorted({m.ref_kind for _, m in items} | {"participant"})
         for ref_tenant, kind, value, ref_id, ticket in session.execute(
-                _REFS, {"tenants": tenants, "kinds": kinds, "values": ref_values}):
+            _REFS, {"tenants": tenants, "kinds": kinds, "values": ref_values}
+        ):
             if ticket.tenant_id == ref_tenant:
                 refs[(ref_tenant, kind, value)] = (ref_id, ticket)
         replied = sorted({t.id for _, t in refs.values()})
@@ -339,38 +428,66 @@ def _prefetch(session: Session, items: list[tuple[uuid.UUID, InboundMessage]]) -
     return _Batch(keys=keys, users=users, roles=roles, refs=refs, order=order, keep=keep)
 
 
-def _sender(session: Session, batch: _Batch, tenant_id: uuid.UUID,
-            msg: InboundMessage) -> tuple[User, str]:
+def _sender(
+    session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage
+) -> tuple[User, str]:
     """The sender and their role; a first-time sender becomes a user and an end user here."""
     email = identity.normalize_email(msg.sender_email or "")
     user = batch.users.get(email.lower())
     if user is None:
-        user = User(email=email, full_name=msg.sender_name or email.split("@")[0], password=None,
-                    is_active=True, date_joined=now())
+        user = User(
+            email=email,
+            full_name=msg.sender_name or email.split("@")[0],
+            password=None,
+            is_active=True,
+            date_joined=now(),
+        )
         session.add(user)
         session.flush()
         batch.users[email.lower()] = user
     role = batch.roles.get((user.id, tenant_id))
     if role is None:
-        session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=END_USER, skills={},
-                               available=True, created_at=now()))
+        session.add(
+            Membership(
+                tenant_id=tenant_id,
+                user_id=user.id,
+                role=END_USER,
+                skills={},
+                available=True,
+                created_at=now(),
+            )
+        )
         role = batch.roles[(user.id, tenant_id)] = END_USER
     return user, role
 
 
-def _thread(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
-            thread_hook: ThreadHook | None,
-            verify_token: TokenVerifier | None) -> tuple[Ticket | None, str]:
+def _thread(
+    session: Session,
+    batch: _Batch,
+    tenant_id: uuid.UUID,
+    msg: InboundMessage,
+    *,
+    thread_hook: ThreadHook | None,
+    verify_token: TokenVerifier | None,
+) -> tuple[Ticket | None, str]:
     """``find_thread`` with the references looked up for the whole batch (and those stored by
     earlier messages of the batch, which are the newest)."""
-    found = [batch.refs[k] for k in ((tenant_id, msg.ref_kind, r[:500])
-                                     for r in msg.references[:50] if r) if k in batch.refs]
+    found = [
+        batch.refs[k]
+        for k in ((tenant_id, msg.ref_kind, r[:500]) for r in msg.references[:50] if r)
+        if k in batch.refs
+    ]
     if found:
         ticket = resolve_merged(session, max(found, key=lambda hit: hit[0])[1])
         if ticket.tenant_id == tenant_id:
             return ticket, "references"
-    return find_thread(session, tenant_id, replace(msg, references=[]),
-                       thread_hook=thread_hook, verify_token=verify_token)
+    return find_thread(
+        session,
+        tenant_id,
+        replace(msg, references=[]),
+        thread_hook=thread_hook,
+        verify_token=verify_token,
+    )
 
 
 def ingest_many(
@@ -407,8 +524,15 @@ def ingest_many(
             continue
         if not msg.sender_email:
             raise HubError("the message has no sender address")
-        plan = _plan(session, batch, tenant_id, msg, thread_hook=thread_hook,
-                     verify_token=verify_token, verify_recipient=verify_recipient)
+        plan = _plan(
+            session,
+            batch,
+            tenant_id,
+            msg,
+            thread_hook=thread_hook,
+            verify_token=verify_token,
+            verify_recipient=verify_recipient,
+        )
         batch.keys[key] = plan.duplicate
         plans.append(plan)
     todo = [p for p in plans if isinstance(p, _Plan)]
@@ -416,25 +540,44 @@ def ingest_many(
     audits: list[tuple[Actor, dict[str, Any]]] = []
     keys: list[dict[str, Any]] = []
     replies = [plan for plan in todo if not plan.new]
-    for plan, row in zip(replies, add_comments(session, [_reply(plan) for plan in replies]),
-                         strict=True):
+    for plan, row in zip(
+        replies, add_comments(session, [_reply(plan) for plan in replies]), strict=True
+    ):
         plan.comment_id = row.id
     for plan in todo:
         _attach(session, plan, store=store, policy=policy)
         plan.duplicate.ticket_id = plan.ticket.id
         plan.duplicate.comment_id = plan.comment_id
         outcome = "ticket" if plan.new else "comment"
-        audits.append((system_actor(plan.tenant_id), {
-            "action": "Inbound Threaded" if outcome == "comment" else "Inbound Received",
-            "ticket_id": plan.ticket.id, "new": plan.reason,
-            "details": {"channel": plan.msg.channel, "key": plan.msg.dedupe_key[:300],
-                        "reason": plan.reason, "comment_id": plan.comment_id,
-                        "sender": plan.sender_check}}))
-        keys.append({"tenant_id": plan.tenant_id, "channel": plan.msg.channel,
-                     "key": plan.msg.dedupe_key[:300], "ticket_id": plan.ticket.id,
-                     "comment_id": plan.comment_id, "outcome": outcome,
-                     "raw_path": store.put(plan.msg.raw) if plan.msg.raw else None,
-                     "created_at": now()})
+        audits.append(
+            (
+                system_actor(plan.tenant_id),
+                {
+                    "action": "Inbound Threaded" if outcome == "comment" else "Inbound Received",
+                    "ticket_id": plan.ticket.id,
+                    "new": plan.reason,
+                    "details": {
+                        "channel": plan.msg.channel,
+                        "key": plan.msg.dedupe_key[:300],
+                        "reason": plan.reason,
+                        "comment_id": plan.comment_id,
+                        "sender": plan.sender_check,
+                    },
+                },
+            )
+        )
+        keys.append(
+            {
+                "tenant_id": plan.tenant_id,
+                "channel": plan.msg.channel,
+                "key": plan.msg.dedupe_key[:300],
+                "ticket_id": plan.ticket.id,
+                "comment_id": plan.comment_id,
+                "outcome": outcome,
+                "raw_path": store.put(plan.msg.raw) if plan.msg.raw else None,
+                "created_at": now(),
+            }
+        )
     events.audit_many(session, audits)
     refs = [{**row, "ticket_id": plan.ticket.id} for plan in todo for row in plan.refs]
     session.flush()
@@ -446,13 +589,25 @@ def ingest_many(
     results = []
     for done in plans:
         if isinstance(done, IngestResult):  # a duplicate (of a stored or an earlier message)
-            results.append(IngestResult(outcome="duplicate", ticket_id=done.ticket_id,
-                                        comment_id=done.comment_id, reason=done.reason))
+            results.append(
+                IngestResult(
+                    outcome="duplicate",
+                    ticket_id=done.ticket_id,
+                    comment_id=done.comment_id,
+                    reason=done.reason,
+                )
+            )
         else:
-            results.append(IngestResult(
-                outcome="ticket" if done.new else "comment", ticket_id=done.ticket.id,
-                comment_id=done.comment_id, reason=done.reason, user_id=done.user.id,
-                skipped_attachments=done.skipped))
+            results.append(
+                IngestResult(
+                    outcome="ticket" if done.new else "comment",
+                    ticket_id=done.ticket.id,
+                    comment_id=done.comment_id,
+                    reason=done.reason,
+                    user_id=done.user.id,
+                    skipped_attachments=done.skipped,
+                )
+            )
     return results
 
 
@@ -477,9 +632,17 @@ class _Plan:
     sender_check: str = ""
 
 
-def authenticated(session: Session, tenant_id: uuid.UUID, msg: InboundMessage, user: User,
-                  role: str, ticket: Ticket, *, verify_token: TokenVerifier | None,
-                  verify_recipient: RecipientVerifier | None) -> tuple[bool, str]:
+def authenticated(
+    session: Session,
+    tenant_id: uuid.UUID,
+    msg: InboundMessage,
+    user: User,
+    role: str,
+    ticket: Ticket,
+    *,
+    verify_token: TokenVerifier | None,
+    verify_recipient: RecipientVerifier | None,
+) -> tuple[bool, str]:
     """Whether a reply onto ``ticket`` may act as its sender, and why (for the audit).
 
     A From header proves nothing (DESIGN.md, "Trust boundaries"). Where the channel judges each
@@ -504,14 +667,25 @@ def authenticated(session: Session, tenant_id: uuid.UUID, msg: InboundMessage, u
     return True, f"verified: {msg.auth_summary}; signed reply address"[:500]
 
 
-def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMessage, *,
-          thread_hook: ThreadHook | None, verify_token: TokenVerifier | None,
-          verify_recipient: RecipientVerifier | None) -> _Plan:
+def _plan(
+    session: Session,
+    batch: _Batch,
+    tenant_id: uuid.UUID,
+    msg: InboundMessage,
+    *,
+    thread_hook: ThreadHook | None,
+    verify_token: TokenVerifier | None,
+    verify_recipient: RecipientVerifier | None,
+) -> _Plan:
     user, role = _sender(session, batch, tenant_id, msg)
-    ticket, reason = _thread(session, batch, tenant_id, msg, thread_hook=thread_hook,
-                             verify_token=verify_token)
-    if ticket is not None and (id(ticket), user.email.lower()) not in batch.participants \
-            and not may_add_to(session, ticket, user, role):
+    ticket, reason = _thread(
+        session, batch, tenant_id, msg, thread_hook=thread_hook, verify_token=verify_token
+    )
+    if (
+        ticket is not None
+        and (id(ticket), user.email.lower()) not in batch.participants
+        and not may_add_to(session, ticket, user, role)
+    ):
         which = f"#{ticket.id}" if ticket.id is not None else "a ticket opened in this batch"
         reason = f"{reason} matched {which} but the sender is not on it"
         ticket = None
@@ -521,24 +695,49 @@ def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMes
         subject = (msg.subject or "").strip() or body.splitlines()[0][:120] or "(no subject)"
         category = msg.category if msg.category in CATEGORIES else "Other"
         priority = msg.priority if msg.priority in PRIORITIES else "Medium"
-        ticket = new_ticket(system_actor(tenant_id), subject=subject[:255], description=body,
-                            category=category, priority=priority, channel=msg.channel,
-                            requester_id=user.id)
+        ticket = new_ticket(
+            system_actor(tenant_id),
+            subject=subject[:255],
+            description=body,
+            category=category,
+            priority=priority,
+            channel=msg.channel,
+            requester_id=user.id,
+        )
     verified, sender_check = True, ""
     if not new:
-        verified, sender_check = authenticated(session, tenant_id, msg, user, role, ticket,
-                                               verify_token=verify_token,
-                                               verify_recipient=verify_recipient)
+        verified, sender_check = authenticated(
+            session,
+            tenant_id,
+            msg,
+            user,
+            role,
+            ticket,
+            verify_token=verify_token,
+            verify_recipient=verify_recipient,
+        )
         if not verified and role not in (AGENT, ADMIN) and msg.unverified_policy == "park":
             raise UnverifiedSender(f"reply to #{ticket.id} refused: {sender_check}")
     elif msg.sender_verified is not None:
-        sender_check = ("verified: " if msg.sender_verified else "unverified sender: ") + \
-            (msg.auth_summary or "not authenticated")
-    plan = _Plan(tenant_id=tenant_id, msg=msg, user=user, role=role, ticket=ticket, new=new,
-                 reason=reason, verified=verified, sender_check=sender_check[:500],
-                 duplicate=IngestResult(
-                     outcome="duplicate", ticket_id=None,
-                     reason=f"already received as {'ticket' if new else 'comment'}"))
+        sender_check = ("verified: " if msg.sender_verified else "unverified sender: ") + (
+            msg.auth_summary or "not authenticated"
+        )
+    plan = _Plan(
+        tenant_id=tenant_id,
+        msg=msg,
+        user=user,
+        role=role,
+        ticket=ticket,
+        new=new,
+        reason=reason,
+        verified=verified,
+        sender_check=sender_check[:500],
+        duplicate=IngestResult(
+            outcome="duplicate",
+            ticket_id=None,
+            reason=f"already received as {'ticket' if new else 'comment'}",
+        ),
+    )
     wanted = [(msg.ref_kind, msg.message_ref)] if msg.message_ref else []
     wanted += [("participant", address.lower()) for address in msg.participants]
     for kind, value in wanted:
@@ -549,8 +748,9 @@ def _plan(session: Session, batch: _Batch, tenant_id: uuid.UUID, msg: InboundMes
         batch.refs[(tenant_id, kind, value)] = (batch.order, ticket)
         if kind == "participant":
             batch.participants.add((id(ticket), value))
-        plan.refs.append({"tenant_id": tenant_id, "kind": kind, "value": value, "meta": {},
-                          "created_at": now()})
+        plan.refs.append(
+            {"tenant_id": tenant_id, "kind": kind, "value": value, "meta": {}, "created_at": now()}
+        )
     return plan
 
 
@@ -560,12 +760,28 @@ def _reply(plan: _Plan) -> NewComment:
     kept as an internal note (never mailed out), flagged; other unverified replies are flagged."""
     msg, user, role = plan.msg, plan.user, plan.role
     staff = role in (AGENT, ADMIN)
-    actor = Actor(tenant_id=plan.tenant_id, user_id=user.id, role=role, email=user.email,
-                  name=user.full_name) if staff and plan.verified else system_actor(plan.tenant_id)
+    actor = (
+        Actor(
+            tenant_id=plan.tenant_id,
+            user_id=user.id,
+            role=role,
+            email=user.email,
+            name=user.full_name,
+        )
+        if staff and plan.verified
+        else system_actor(plan.tenant_id)
+    )
     internal = (msg.internal or not plan.verified) if staff else False
-    return NewComment(actor, plan.ticket, msg.body.strip() or "(no text)",
-                      is_internal=internal, channel=msg.channel, author_id=user.id,
-                      extra={"automated": msg.is_automated}, unverified_sender=not plan.verified)
+    return NewComment(
+        actor,
+        plan.ticket,
+        msg.body.strip() or "(no text)",
+        is_internal=internal,
+        channel=msg.channel,
+        author_id=user.id,
+        extra={"automated": msg.is_automated},
+        unverified_sender=not plan.verified,
+    )
 
 
 def _attach(session: Session, plan: _Plan, *, store: BlobStore, policy: AttachmentPolicy) -> None:
@@ -576,15 +792,30 @@ def _attach(session: Session, plan: _Plan, *, store: BlobStore, policy: Attachme
     for att in msg.attachments:
         try:
             with session.begin_nested():
-                add_attachment(session, system, ticket, file_name=att.file_name, data=att.data,
-                               store=store, policy=policy, uploaded_by=user.id,
-                               comment_id=plan.comment_id, emit_event=False)
+                add_attachment(
+                    session,
+                    system,
+                    ticket,
+                    file_name=att.file_name,
+                    data=att.data,
+                    store=store,
+                    policy=policy,
+                    uploaded_by=user.id,
+                    comment_id=plan.comment_id,
+                    emit_event=False,
+                )
         except Unavailable:
             raise  # the scanner is down: the message is not stored (SMTP 451, IMAP unseen)
         except HubError as exc:
             plan.skipped.append(f"{att.file_name}: {exc.message}")
     plan.skipped.extend(msg.attachments_not_taken)
     if plan.skipped:
-        add_comment(session, system, ticket, is_internal=True, author_id=user.id,
-                    comment="Attachments not kept:\n" + "\n".join(plan.skipped),
-                    channel=msg.channel)
+        add_comment(
+            session,
+            system,
+            ticket,
+            is_internal=True,
+            author_id=user.id,
+            comment="Attachments not kept:\n" + "\n".join(plan.skipped),
+            channel=msg.channel,
+        )

@@ -118,8 +118,9 @@ def _uuid_param(session: Session, tenant_id: uuid.UUID) -> Any:
     return tenant_id.hex if session.get_bind().dialect.name == "sqlite" else tenant_id
 
 
-def rank(session: Session, tenant_id: uuid.UUID, question: str, *, limit: int,
-         audience: str) -> list[tuple[int, str, str, float]]:
+def rank(
+    session: Session, tenant_id: uuid.UUID, question: str, *, limit: int, audience: str
+) -> list[tuple[int, str, str, float]]:
     """(id, title, body text, score in (0, 1)) of the best published articles for a question."""
     words = terms(question)
     if not words or limit <= 0:
@@ -127,15 +128,21 @@ def rank(session: Session, tenant_id: uuid.UUID, question: str, *, limit: int,
     visible = VISIBLE_PUBLIC if audience == PUBLIC else VISIBLE_AGENT
     params: dict[str, Any] = {"tenant_id": _uuid_param(session, tenant_id), "limit": limit}
     if session.get_bind().dialect.name == "postgresql":
-        params.update(words=" ".join(words), language=tenant_language(session, tenant_id),
-                      common=COMMON_SHARE, max_terms=MAX_PG_TERMS, big_table=BIG_TABLE,
-                      rare=RARE_SHARE)
+        params.update(
+            words=" ".join(words),
+            language=tenant_language(session, tenant_id),
+            common=COMMON_SHARE,
+            max_terms=MAX_PG_TERMS,
+            big_table=BIG_TABLE,
+            rare=RARE_SHARE,
+        )
         rows = session.execute(sql_text(PG_SQL.format(visible=visible)), params).all()
         # ts_rank with normalisation 1 is small and unbounded; x/(x+0.1) maps it to (0, 1).
         return [(r.id, r.title, r.body_text, r.rank / (r.rank + 0.1)) for r in rows if r.rank > 0]
     scope = search_scope(tenant_id, "published", "public" if audience == PUBLIC else "agents")
-    params["query"] = (f'search_scope : "{scope.split()[-1]}" AND ('
-                       + " OR ".join(f'"{w}"' for w in words) + ")")
+    params["query"] = (
+        f'search_scope : "{scope.split()[-1]}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
+    )
     rows = session.execute(sql_text(SQLITE_SQL.text.format(visible=visible)), params).all()
     # bm25() is negative, better when lower; -x/(-x+5) maps it to (0, 1).
     return [(r.id, r.title, r.body_text, -r.rank / (-r.rank + 5.0)) for r in rows]
@@ -149,16 +156,29 @@ def article_url(hub: HubContext, article_id: int) -> str:
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """The built-in full-text ranker."""
-    return PluginInfo(name=NAME, title="Knowledge-base full-text search",
-                      description="Ranks articles with the database's own full-text search.",
-                      capabilities=(Capability.SUGGEST,))
+    return PluginInfo(
+        name=NAME,
+        title="Knowledge-base full-text search",
+        description="Ranks articles with the database's own full-text search.",
+        capabilities=(Capability.SUGGEST,),
+    )
 
 
 @hookimpl(trylast=True)
-def hub_kb_suggest(tenant_id: uuid.UUID, text: str, limit: int, audience: str,
-                   hub: HubContext) -> list[Suggestion]:
+def hub_kb_suggest(
+    tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
+) -> list[Suggestion]:
     """Published articles of the tenant ranked for ``text`` within the audience's visibility."""
     with hub.session() as session:
         found = rank(session, tenant_id, text, limit=limit, audience=audience)
-    return [Suggestion(article_id=i, title=title, excerpt=excerpt(body), url=article_url(hub, i),
-                       score=max(round(score, 6), 1e-6), source="kb") for i, title, body, score in found]
+    return [
+        Suggestion(
+            article_id=i,
+            title=title,
+            excerpt=excerpt(body),
+            url=article_url(hub, i),
+            score=max(round(score, 6), 1e-6),
+            source="kb",
+        )
+        for i, title, body, score in found
+    ]

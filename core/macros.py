@@ -18,8 +18,17 @@ from core.errors import HubError, Invalid, NotFound
 from core.models import Macro, Ticket, User
 from core.permissions import Actor, require_staff
 
-PLACEHOLDERS = ("ticket_id", "subject", "status", "priority", "category", "requester_name",
-                "requester_email", "agent_name", "assignee_name")
+PLACEHOLDERS = (
+    "ticket_id",
+    "subject",
+    "status",
+    "priority",
+    "category",
+    "requester_name",
+    "requester_email",
+    "agent_name",
+    "assignee_name",
+)
 CHANGE_FIELDS = ("status", "priority", "category", "assigned_to")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_BULK = 200
@@ -35,14 +44,24 @@ def render(session: Session, text: str, ticket: Ticket, actor: Actor | None = No
     """Fill the placeholders of a macro or rule text for one ticket."""
     requester = session.get(User, ticket.created_by)
     assignee = session.get(User, ticket.assigned_to) if ticket.assigned_to else None
-    agent_name = (actor.name if actor is not None and actor.name and not actor.is_system
-                  else _name(session.get(User, actor.user_id)) if actor is not None
-                  and actor.user_id is not None else _name(assignee) or "Support")
-    values = {"ticket_id": str(ticket.id), "subject": ticket.subject, "status": ticket.status,
-              "priority": ticket.priority, "category": ticket.category,
-              "requester_name": _name(requester),
-              "requester_email": requester.email if requester else "",
-              "agent_name": agent_name, "assignee_name": _name(assignee)}
+    agent_name = (
+        actor.name
+        if actor is not None and actor.name and not actor.is_system
+        else _name(session.get(User, actor.user_id))
+        if actor is not None and actor.user_id is not None
+        else _name(assignee) or "Support"
+    )
+    values = {
+        "ticket_id": str(ticket.id),
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "requester_name": _name(requester),
+        "requester_email": requester.email if requester else "",
+        "agent_name": agent_name,
+        "assignee_name": _name(assignee),
+    }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
@@ -55,13 +74,17 @@ def validate_changes(changes: Any) -> dict[str, Any]:
     unknown = set(changes) - set(CHANGE_FIELDS)
     if unknown:
         raise Invalid(f"changes may set only {', '.join(CHANGE_FIELDS)}", field="changes")
-    for name, allowed in (("status", lifecycle.STATUSES), ("priority", lifecycle.PRIORITIES),
-                          ("category", lifecycle.CATEGORIES)):
+    for name, allowed in (
+        ("status", lifecycle.STATUSES),
+        ("priority", lifecycle.PRIORITIES),
+        ("category", lifecycle.CATEGORIES),
+    ):
         if name in changes and changes[name] not in allowed:
             raise Invalid(f"changes.{name} must be one of {', '.join(allowed)}", field="changes")
     assignee = changes.get("assigned_to")
-    if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)
-                                 or not 0 < assignee < 2**31):
+    if assignee is not None and (
+        not isinstance(assignee, int) or isinstance(assignee, bool) or not 0 < assignee < 2**31
+    ):
         raise Invalid("changes.assigned_to must be a user id or null", field="changes")
     return dict(changes)
 
@@ -74,8 +97,15 @@ def get_macro(session: Session, tenant_id: uuid.UUID, macro_id: int) -> Macro:
     return macro
 
 
-def apply_macro(session: Session, actor: Actor, macro: Macro, ticket: Ticket, *,
-                author_id: int | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def apply_macro(
+    session: Session,
+    actor: Actor,
+    macro: Macro,
+    ticket: Ticket,
+    *,
+    author_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Post the macro's reply (if any) and apply its changes to one ticket."""
     from core.services.comments import add_comment
     from core.services.tickets import UNSET, Changes, update_ticket
@@ -89,9 +119,16 @@ def apply_macro(session: Session, actor: Actor, macro: Macro, ticket: Ticket, *,
     body = render(session, macro.body or "", ticket, actor).strip()
     payload = {"macro_id": macro.id, **(extra or {})}
     if body:
-        row = add_comment(session, actor, ticket, comment=body, is_internal=macro.is_internal,
-                          channel="macro" if author_id is None else "automation",
-                          author_id=author_id, extra=payload)
+        row = add_comment(
+            session,
+            actor,
+            ticket,
+            comment=body,
+            is_internal=macro.is_internal,
+            channel="macro" if author_id is None else "automation",
+            author_id=author_id,
+            extra=payload,
+        )
         out["comment_id"] = row.id
     fields = {name: macro.changes.get(name, UNSET) for name in CHANGE_FIELDS}
     if any(value is not UNSET for value in fields.values()):
@@ -99,8 +136,9 @@ def apply_macro(session: Session, actor: Actor, macro: Macro, ticket: Ticket, *,
     return out
 
 
-def apply_bulk(session: Session, actor: Actor, macro_id: int,
-               ticket_ids: list[int]) -> list[dict[str, Any]]:
+def apply_bulk(
+    session: Session, actor: Actor, macro_id: int, ticket_ids: list[int]
+) -> list[dict[str, Any]]:
     """Apply a macro to many tickets; each in its own savepoint, so one failure spoils none."""
     from core.services.tickets import get_ticket
 
@@ -115,9 +153,11 @@ def apply_bulk(session: Session, actor: Actor, macro_id: int,
         try:
             with session.begin_nested():
                 ticket = get_ticket(session, actor, ticket_id, for_update=True)
-                results.append({"id": ticket_id, "ok": True,
-                                **apply_macro(session, actor, macro, ticket)})
+                results.append(
+                    {"id": ticket_id, "ok": True, **apply_macro(session, actor, macro, ticket)}
+                )
         except HubError as exc:
-            results.append({"id": ticket_id, "ok": False, "status": exc.status,
-                            "detail": exc.message})
+            results.append(
+                {"id": ticket_id, "ok": False, "status": exc.status, "detail": exc.message}
+            )
     return results

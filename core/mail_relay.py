@@ -25,8 +25,15 @@ class Relay:
     password: str = ""
 
 
-def send_via_relay(relay: Relay, message: EmailMessage, *, from_addr: str, to_addrs: list[str],
-                   timeout: float, egress: EgressPolicy | None) -> dict[str, tuple[int, bytes]]:
+def send_via_relay(
+    relay: Relay,
+    message: EmailMessage,
+    *,
+    from_addr: str,
+    to_addrs: list[str],
+    timeout: float,
+    egress: EgressPolicy | None,
+) -> dict[str, tuple[int, bytes]]:
     """Send one message; returns the recipients the relay refused (raises when it refused all).
 
     With ``egress``, the relay's resolved address is checked and connected to as checked; None
@@ -35,8 +42,9 @@ def send_via_relay(relay: Relay, message: EmailMessage, *, from_addr: str, to_ad
     implicit = relay.tls == "tls"
     client: smtplib.SMTP
     if egress is not None:
-        client = egress.smtp(relay.host, relay.port, timeout=timeout, context=context,
-                             implicit_tls=implicit)
+        client = egress.smtp(
+            relay.host, relay.port, timeout=timeout, context=context, implicit_tls=implicit
+        )
     elif implicit:
         client = smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
     else:

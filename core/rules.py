@@ -45,18 +45,36 @@ from core.services import events
 from core.textcap import search_text
 
 EVENT_TRIGGERS = ("ticket.created", "ticket.updated", "comment.added")
-TICKET_FIELDS = ("status", "priority", "category", "channel", "assigned_to", "created_by",
-                 "subject", "description", "sla_breached")
+TICKET_FIELDS = (
+    "status",
+    "priority",
+    "category",
+    "channel",
+    "assigned_to",
+    "created_by",
+    "subject",
+    "description",
+    "sla_breached",
+)
 EVENT_FIELDS = ("by_requester", "is_internal", "changed")
 OPS = ("eq", "ne", "in", "not_in", "contains", "not_contains", "is_set", "is_not_set")
-ACTIONS = ("assign", "set_priority", "set_status", "set_category", "internal_note", "macro",
-           "notify", "escalate")
+ACTIONS = (
+    "assign",
+    "set_priority",
+    "set_status",
+    "set_category",
+    "internal_note",
+    "macro",
+    "notify",
+    "escalate",
+)
 AUTOMATION_EMAIL = "automation@support-hub.invalid"
 MAX_ACTIONS = 20
 MAX_CONDITIONS = 20
 
 _running: contextvars.ContextVar[tuple[int | str, ...]] = contextvars.ContextVar(
-    "hub_rules_running", default=())
+    "hub_rules_running", default=()
+)
 
 
 @contextmanager
@@ -88,18 +106,24 @@ def validate_conditions(conditions: Any) -> list[dict[str, Any]]:
     _need(len(conditions) <= MAX_CONDITIONS, f"at most {MAX_CONDITIONS} conditions", "conditions")
     out = []
     for cond in conditions:
-        _need(isinstance(cond, dict), "each condition is an object {field, op, value}",
-              "conditions")
+        _need(
+            isinstance(cond, dict), "each condition is an object {field, op, value}", "conditions"
+        )
         name, op = cond.get("field"), cond.get("op", "eq")
-        _need(name in TICKET_FIELDS + EVENT_FIELDS,
-              f"condition field must be one of {', '.join(TICKET_FIELDS + EVENT_FIELDS)}",
-              "conditions")
+        _need(
+            name in TICKET_FIELDS + EVENT_FIELDS,
+            f"condition field must be one of {', '.join(TICKET_FIELDS + EVENT_FIELDS)}",
+            "conditions",
+        )
         _need(op in OPS, f"condition op must be one of {', '.join(OPS)}", "conditions")
         value = cond.get("value")
         if op in ("in", "not_in"):
             _need(isinstance(value, list), f"op {op} needs a list value", "conditions")
-        for allowed, field in ((lifecycle.STATUSES, "status"), (lifecycle.PRIORITIES, "priority"),
-                               (lifecycle.CATEGORIES, "category")):
+        for allowed, field in (
+            (lifecycle.STATUSES, "status"),
+            (lifecycle.PRIORITIES, "priority"),
+            (lifecycle.CATEGORIES, "category"),
+        ):
             if name == field and op in ("eq", "ne", "in", "not_in"):
                 values = value if isinstance(value, list) else [value]
                 bad = [v for v in values if v not in allowed]
@@ -112,8 +136,11 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
     """Check a rule's actions against the tenant (its agents, its macros)."""
     from core.models import Macro
 
-    _need(isinstance(actions, list) and len(actions) > 0, "actions must be a non-empty list",
-          "actions")
+    _need(
+        isinstance(actions, list) and len(actions) > 0,
+        "actions must be a non-empty list",
+        "actions",
+    )
     _need(len(actions) <= MAX_ACTIONS, f"at most {MAX_ACTIONS} actions", "actions")
     out = []
     for action in actions:
@@ -122,35 +149,66 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
         _need(kind in ACTIONS, f"action type must be one of {', '.join(ACTIONS)}", "actions")
         if kind == "assign":
             if action.get("user_id") is not None:
-                _need(_is_staff(session, tenant_id, action["user_id"]),
-                      "assign.user_id must be an agent or admin of this tenant", "actions")
+                _need(
+                    _is_staff(session, tenant_id, action["user_id"]),
+                    "assign.user_id must be an agent or admin of this tenant",
+                    "actions",
+                )
             else:
-                _need(action.get("strategy") in ("round_robin", "skill"),
-                      "assign needs user_id or strategy round_robin|skill", "actions")
+                _need(
+                    action.get("strategy") in ("round_robin", "skill"),
+                    "assign needs user_id or strategy round_robin|skill",
+                    "actions",
+                )
         elif kind in ("set_priority", "set_status", "set_category"):
-            allowed = {"set_priority": lifecycle.PRIORITIES, "set_status": lifecycle.STATUSES,
-                       "set_category": lifecycle.CATEGORIES}[kind]
-            _need(action.get("value") in allowed,
-                  f"{kind}.value must be one of {', '.join(allowed)}", "actions")
+            allowed = {
+                "set_priority": lifecycle.PRIORITIES,
+                "set_status": lifecycle.STATUSES,
+                "set_category": lifecycle.CATEGORIES,
+            }[kind]
+            _need(
+                action.get("value") in allowed,
+                f"{kind}.value must be one of {', '.join(allowed)}",
+                "actions",
+            )
         elif kind == "internal_note":
-            _need(isinstance(action.get("text"), str) and action["text"].strip() != "",
-                  "internal_note needs text", "actions")
+            _need(
+                isinstance(action.get("text"), str) and action["text"].strip() != "",
+                "internal_note needs text",
+                "actions",
+            )
         elif kind == "macro":
             macro_id = action.get("macro_id")
-            _need(isinstance(macro_id, int) and not isinstance(macro_id, bool)
-                  and 0 < macro_id < 2**63 and session.scalar(select(Macro.id).where(
-                Macro.id == macro_id, Macro.tenant_id == tenant_id)) is not None,
-                "macro.macro_id must name a macro of this tenant", "actions")
+            _need(
+                isinstance(macro_id, int)
+                and not isinstance(macro_id, bool)
+                and 0 < macro_id < 2**63
+                and session.scalar(
+                    select(Macro.id).where(Macro.id == macro_id, Macro.tenant_id == tenant_id)
+                )
+                is not None,
+                "macro.macro_id must name a macro of this tenant",
+                "actions",
+            )
         elif kind == "notify":
-            _need(action.get("user_id") is not None
-                  or action.get("to") in ("admins", "agents", "assignee"),
-                  "notify needs user_id or to: admins|agents|assignee", "actions")
+            _need(
+                action.get("user_id") is not None
+                or action.get("to") in ("admins", "agents", "assignee"),
+                "notify needs user_id or to: admins|agents|assignee",
+                "actions",
+            )
             if action.get("user_id") is not None:
-                _need(_is_staff(session, tenant_id, action["user_id"]),
-                      "notify.user_id must be an agent or admin of this tenant", "actions")
+                _need(
+                    _is_staff(session, tenant_id, action["user_id"]),
+                    "notify.user_id must be an agent or admin of this tenant",
+                    "actions",
+                )
         elif kind == "escalate":
-            _need(isinstance(action.get("target"), str) and action["target"] != "",
-                  "escalate needs a target (admin, jira, pagerduty, ...)", "actions")
+            _need(
+                isinstance(action.get("target"), str) and action["target"] != "",
+                "escalate needs a target (admin, jira, pagerduty, ...)",
+                "actions",
+            )
             _need(isinstance(action.get("note", ""), str), "escalate.note must be text", "actions")
         if kind == "notify":
             _need(isinstance(action.get("text", ""), str), "notify.text must be text", "actions")
@@ -162,15 +220,21 @@ def validate_trigger(trigger: Any, hours: Any) -> None:
     """A known trigger; a time rule needs its quiet hours."""
     _need(trigger in TRIGGERS, f"trigger must be one of {', '.join(TRIGGERS)}", "trigger")
     if trigger == "time.no_update":
-        _need(isinstance(hours, int | float) and 0 < hours <= 24 * 365,
-              "a time.no_update rule needs hours between 0 and 8760", "hours")
+        _need(
+            isinstance(hours, int | float) and 0 < hours <= 24 * 365,
+            "a time.no_update rule needs hours between 0 and 8760",
+            "hours",
+        )
 
 
 def _is_staff(session: Session, tenant_id: uuid.UUID, user_id: Any) -> bool:
     if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**31:
         return False
-    role = session.scalar(select(Membership.role).where(
-        Membership.tenant_id == tenant_id, Membership.user_id == user_id))
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.tenant_id == tenant_id, Membership.user_id == user_id
+        )
+    )
     return role in (AGENT, ADMIN)
 
 
@@ -205,8 +269,9 @@ def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None)
     return (actual == value) if op == "eq" else (actual != value)
 
 
-def matches(conditions: list[dict[str, Any]], ticket: Ticket,
-            event: events.EventLike | None = None) -> bool:
+def matches(
+    conditions: list[dict[str, Any]], ticket: Ticket, event: events.EventLike | None = None
+) -> bool:
     """All conditions hold for the ticket (and the event that fired the rule)."""
     return all(_holds(c, ticket, event) for c in conditions)
 
@@ -220,24 +285,52 @@ def automation_user_id(session: Session) -> int:
 
     found = session.scalar(select(User.id).where(User.email == AUTOMATION_EMAIL))
     if found is None:
-        insert_ignore(session, User, [{"email": AUTOMATION_EMAIL, "full_name": "Automation",
-                                       "is_active": True, "email_failing": False,
-                                       "date_joined": now()}], ["email"], User.id)
+        insert_ignore(
+            session,
+            User,
+            [
+                {
+                    "email": AUTOMATION_EMAIL,
+                    "full_name": "Automation",
+                    "is_active": True,
+                    "email_failing": False,
+                    "date_joined": now(),
+                }
+            ],
+            ["email"],
+            User.id,
+        )
         found = session.scalar(select(User.id).where(User.email == AUTOMATION_EMAIL))
     assert found is not None
     return found
 
 
-def _audit(session: Session, ticket: Ticket, rule_key: int | str, rule_name: str,
-           action: dict[str, Any], outcome: Any) -> None:
-    events.audit(session, system_actor(ticket.tenant_id), action="Automation",
-                 ticket_id=ticket.id, new=action.get("type"),
-                 details={"rule_id": rule_key, "rule": rule_name, "action": action,
-                          "outcome": outcome})
+def _audit(
+    session: Session,
+    ticket: Ticket,
+    rule_key: int | str,
+    rule_name: str,
+    action: dict[str, Any],
+    outcome: Any,
+) -> None:
+    events.audit(
+        session,
+        system_actor(ticket.tenant_id),
+        action="Automation",
+        ticket_id=ticket.id,
+        new=action.get("type"),
+        details={"rule_id": rule_key, "rule": rule_name, "action": action, "outcome": outcome},
+    )
 
 
-def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]], *,
-                rule_key: int | str, rule_name: str) -> list[Any]:
+def run_actions(
+    session: Session,
+    ticket: Ticket,
+    actions: list[dict[str, Any]],
+    *,
+    rule_key: int | str,
+    rule_name: str,
+) -> list[Any]:
     """Take a rule's actions on one ticket as the system; each one is audited with the rule."""
     from core.services.comments import add_comment
     from core.services.tickets import Changes, update_ticket
@@ -254,31 +347,50 @@ def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
                 if user_id is None:
                     user_id = pick_agent(session, ticket, action.get("strategy", "round_robin"))
                 if user_id is not None and user_id != ticket.assigned_to:
-                    outcome = update_ticket(session, system, ticket,
-                                            Changes(assigned_to=user_id, extra=extra))
+                    outcome = update_ticket(
+                        session, system, ticket, Changes(assigned_to=user_id, extra=extra)
+                    )
             elif kind in ("set_priority", "set_status", "set_category"):
                 name = kind.removeprefix("set_")
                 if getattr(ticket, name) != action["value"]:
-                    outcome = update_ticket(session, system, ticket,
-                                            Changes(**{name: action["value"]}, extra=extra))
+                    outcome = update_ticket(
+                        session, system, ticket, Changes(**{name: action["value"]}, extra=extra)
+                    )
             elif kind == "internal_note":
-                row = add_comment(session, system, ticket, comment=render_text(
-                    session, action["text"], ticket), is_internal=True, channel="automation",
-                    author_id=automation_user_id(session), extra=extra)
+                row = add_comment(
+                    session,
+                    system,
+                    ticket,
+                    comment=render_text(session, action["text"], ticket),
+                    is_internal=True,
+                    channel="automation",
+                    author_id=automation_user_id(session),
+                    extra=extra,
+                )
                 outcome = {"comment_id": row.id}
             elif kind == "macro":
                 from core.macros import apply_macro, get_macro
 
                 macro = get_macro(session, ticket.tenant_id, action["macro_id"])
-                outcome = apply_macro(session, system, macro, ticket,
-                                      author_id=automation_user_id(session), extra=extra)
+                outcome = apply_macro(
+                    session,
+                    system,
+                    macro,
+                    ticket,
+                    author_id=automation_user_id(session),
+                    extra=extra,
+                )
             elif kind == "notify":
                 outcome = {"notified": _notify(session, ticket, action, rule_name)}
             elif kind == "escalate":
-                sent = events.emit(session, system, events.TICKET_ESCALATED,
-                                   tenant_id=ticket.tenant_id, ticket_id=ticket.id,
-                                   payload={"target": action["target"],
-                                            "note": action.get("note", ""), **extra})
+                sent = events.emit(
+                    session,
+                    system,
+                    events.TICKET_ESCALATED,
+                    tenant_id=ticket.tenant_id,
+                    ticket_id=ticket.id,
+                    payload={"target": action["target"], "note": action.get("note", ""), **extra},
+                )
                 session.flush()  # the outbox row's id, for the audit row
                 outcome = {"event_id": sent.id, "target": action["target"]}
             _audit(session, ticket, rule_key, rule_name, action, outcome)
@@ -286,8 +398,14 @@ def run_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
     return outcomes
 
 
-def try_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]], *,
-                rule_key: int | str, rule_name: str) -> bool:
+def try_actions(
+    session: Session,
+    ticket: Ticket,
+    actions: list[dict[str, Any]],
+    *,
+    rule_key: int | str,
+    rule_name: str,
+) -> bool:
     """``run_actions`` in a savepoint: a rule whose action is not allowed (a transition that
     the ticket's status forbids, an agent who left) is audited as failed and changes nothing,
     and never fails the change that fired it."""
@@ -296,9 +414,14 @@ def try_actions(session: Session, ticket: Ticket, actions: list[dict[str, Any]],
             run_actions(session, ticket, actions, rule_key=rule_key, rule_name=rule_name)
         return True
     except HubError as exc:
-        events.audit(session, system_actor(ticket.tenant_id), action="Automation Failed",
-                     ticket_id=ticket.id, new=exc.message[:500],
-                     details={"rule_id": rule_key, "rule": rule_name})
+        events.audit(
+            session,
+            system_actor(ticket.tenant_id),
+            action="Automation Failed",
+            ticket_id=ticket.id,
+            new=exc.message[:500],
+            details={"rule_id": rule_key, "rule": rule_name},
+        )
         return False
 
 
@@ -317,21 +440,35 @@ def _notify(session: Session, ticket: Ticket, action: dict[str, Any], rule_name:
         users = [ticket.assigned_to] if ticket.assigned_to else []
     else:
         role = ADMIN if to == "admins" else AGENT
-        users = list(session.scalars(select(Membership.user_id).where(
-            Membership.tenant_id == ticket.tenant_id, Membership.role == role)))
+        users = list(
+            session.scalars(
+                select(Membership.user_id).where(
+                    Membership.tenant_id == ticket.tenant_id, Membership.role == role
+                )
+            )
+        )
     text = action.get("text") or f"Rule '{rule_name}' fired on ticket #{ticket.id}"
     text = render_text(session, text, ticket)
     for user_id in users:
-        session.add(Notification(tenant_id=ticket.tenant_id, user_id=user_id, ticket_id=ticket.id,
-                                 kind="automation", text=text[:2000], created_at=now()))
+        session.add(
+            Notification(
+                tenant_id=ticket.tenant_id,
+                user_id=user_id,
+                ticket_id=ticket.id,
+                kind="automation",
+                text=text[:2000],
+                created_at=now(),
+            )
+        )
     return users
 
 
 # ---------------------------------------------------------------- auto-assignment
 
 
-def settings_for(session: Session, tenant_id: uuid.UUID, *, lock: bool = False,
-                 create: bool = True) -> AutomationSettings:
+def settings_for(
+    session: Session, tenant_id: uuid.UUID, *, lock: bool = False, create: bool = True
+) -> AutomationSettings:
     """The tenant's built-in automation settings (a row is created on first use; with
     ``create=False``, for read-only sessions, the defaults come back unsaved)."""
     from core.services.once import insert_ignore
@@ -341,13 +478,25 @@ def settings_for(session: Session, tenant_id: uuid.UUID, *, lock: bool = False,
         stmt = stmt.with_for_update()
     row = session.scalar(stmt)
     if row is None and not create:
-        return AutomationSettings(tenant_id=tenant_id, assign_mode="round_robin",
-                                  auto_close_hours=48.0, auto_respond=True)
+        return AutomationSettings(
+            tenant_id=tenant_id, assign_mode="round_robin", auto_close_hours=48.0, auto_respond=True
+        )
     if row is None:
-        insert_ignore(session, AutomationSettings,
-                      [{"tenant_id": tenant_id, "assign_mode": "round_robin",
-                        "auto_close_hours": 48.0, "auto_respond": True, "updated_at": now()}],
-                      ["tenant_id"], AutomationSettings.tenant_id)
+        insert_ignore(
+            session,
+            AutomationSettings,
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "assign_mode": "round_robin",
+                    "auto_close_hours": 48.0,
+                    "auto_respond": True,
+                    "updated_at": now(),
+                }
+            ],
+            ["tenant_id"],
+            AutomationSettings.tenant_id,
+        )
         row = session.scalar(stmt)
     assert row is not None
     return row
@@ -367,15 +516,30 @@ def _skill_level(skills: dict[str, Any] | None, category: str) -> float:
 
 def eligible_agents(session: Session, tenant_id: uuid.UUID) -> list[tuple[Membership, int]]:
     """(agent, open tickets) of available agents under their open-ticket limit, by user id."""
-    agents = list(session.scalars(select(Membership).where(
-        Membership.tenant_id == tenant_id, Membership.role == AGENT,
-        Membership.available.is_(True)).order_by(Membership.user_id)))
+    agents = list(
+        session.scalars(
+            select(Membership)
+            .where(
+                Membership.tenant_id == tenant_id,
+                Membership.role == AGENT,
+                Membership.available.is_(True),
+            )
+            .order_by(Membership.user_id)
+        )
+    )
     if not agents:
         return []
-    load = dict(session.execute(
-        select(Ticket.assigned_to, func.count()).where(
-            Ticket.tenant_id == tenant_id, Ticket.assigned_to.in_([a.user_id for a in agents]),
-            Ticket.status.in_(lifecycle.OPEN_STATUSES)).group_by(Ticket.assigned_to)).all())
+    load = dict(
+        session.execute(
+            select(Ticket.assigned_to, func.count())
+            .where(
+                Ticket.tenant_id == tenant_id,
+                Ticket.assigned_to.in_([a.user_id for a in agents]),
+                Ticket.status.in_(lifecycle.OPEN_STATUSES),
+            )
+            .group_by(Ticket.assigned_to)
+        ).all()
+    )
     out = []
     for agent in agents:
         agent_load = load.get(agent.user_id, 0)
@@ -415,8 +579,7 @@ def auto_assign(session: Session, ticket: Ticket) -> int | None:
     if ticket.status not in lifecycle.OPEN_STATUSES:
         return None
     action = {"type": "assign", "strategy": settings.assign_mode}
-    try_actions(session, ticket, [action], rule_key="builtin:auto-assign",
-                rule_name="auto-assign")
+    try_actions(session, ticket, [action], rule_key="builtin:auto-assign", rule_name="auto-assign")
     return ticket.assigned_to
 
 
@@ -439,11 +602,17 @@ invalidate_on_change(AutomationRule, _rules)
 
 
 def _tenant_rules(session: Session, tenant_id: uuid.UUID) -> tuple[RuleRow, ...]:
-    rows = session.execute(select(
-        AutomationRule.id, AutomationRule.name, AutomationRule.trigger,
-        AutomationRule.conditions, AutomationRule.actions,
-    ).where(AutomationRule.tenant_id == tenant_id, AutomationRule.is_active.is_(True))
-     .order_by(AutomationRule.position, AutomationRule.id))
+    rows = session.execute(
+        select(
+            AutomationRule.id,
+            AutomationRule.name,
+            AutomationRule.trigger,
+            AutomationRule.conditions,
+            AutomationRule.actions,
+        )
+        .where(AutomationRule.tenant_id == tenant_id, AutomationRule.is_active.is_(True))
+        .order_by(AutomationRule.position, AutomationRule.id)
+    )
     return tuple(RuleRow(r[0], r[1], r[2], list(r[3] or []), list(r[4] or [])) for r in rows)
 
 
@@ -471,8 +640,9 @@ def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
 
 def validate_assign_mode(mode: Any) -> None:
     """round_robin, skill or off."""
-    _need(mode in ASSIGN_MODES, f"assign_mode must be one of {', '.join(ASSIGN_MODES)}",
-          "assign_mode")
+    _need(
+        mode in ASSIGN_MODES, f"assign_mode must be one of {', '.join(ASSIGN_MODES)}", "assign_mode"
+    )
 
 
 events.add_listener(on_event)

@@ -76,19 +76,28 @@ invalidate_on_change(SlaPolicy, _policies)
 
 
 def _tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow, ...]:
-    rows = session.execute(select(
-        SlaPolicy.id, SlaPolicy.category, SlaPolicy.priority, SlaPolicy.response_minutes,
-        SlaPolicy.resolution_minutes, SlaPolicy.warning_percent, SlaPolicy.calendar,
-    ).where(SlaPolicy.tenant_id == tenant_id, SlaPolicy.is_active.is_(True))
-     .order_by(SlaPolicy.id))
+    rows = session.execute(
+        select(
+            SlaPolicy.id,
+            SlaPolicy.category,
+            SlaPolicy.priority,
+            SlaPolicy.response_minutes,
+            SlaPolicy.resolution_minutes,
+            SlaPolicy.warning_percent,
+            SlaPolicy.calendar,
+        )
+        .where(SlaPolicy.tenant_id == tenant_id, SlaPolicy.is_active.is_(True))
+        .order_by(SlaPolicy.id)
+    )
     return tuple(PolicyRow(*row) for row in rows)
 
 
 def policy_for(session: Session, ticket: Ticket) -> PolicyRow | None:
     """The tenant's policy for the ticket's category and priority; a category-less one otherwise."""
     with session.no_autoflush:
-        rows = _policies.get(ticket.tenant_id, "active",
-                             lambda: _tenant_policies(session, ticket.tenant_id))
+        rows = _policies.get(
+            ticket.tenant_id, "active", lambda: _tenant_policies(session, ticket.tenant_id)
+        )
     best = None
     for row in rows:
         if row.priority != ticket.priority:
@@ -106,9 +115,13 @@ def targets_for(session: Session, ticket: Ticket) -> Targets:
     if policy is None:
         response, resolution = DEFAULT_TARGETS[ticket.priority]
         return Targets(None, response, resolution, DEFAULT_WARNING_PERCENT, ALWAYS_OPEN)
-    return Targets(policy.id, policy.response_minutes, policy.resolution_minutes,
-                   policy.warning_percent or DEFAULT_WARNING_PERCENT,
-                   BusinessCalendar.parse(policy.calendar))
+    return Targets(
+        policy.id,
+        policy.response_minutes,
+        policy.resolution_minutes,
+        policy.warning_percent or DEFAULT_WARNING_PERCENT,
+        BusinessCalendar.parse(policy.calendar),
+    )
 
 
 def targets(session: Session, ticket: Ticket) -> tuple[int, int]:
@@ -121,14 +134,23 @@ def targets(session: Session, ticket: Ticket) -> tuple[int, int]:
 
 
 def _new_state(ticket: Ticket) -> SlaState:
-    return SlaState(ticket_id=ticket.id, tenant_id=ticket.tenant_id, cycle=1,
-                    cycle_started_at=ticket.created_at, last_status="New", paused_since=None,
-                    paused_seconds=0.0, response_minutes=0, resolution_minutes=0,
-                    warning_percent=DEFAULT_WARNING_PERCENT)
+    return SlaState(
+        ticket_id=ticket.id,
+        tenant_id=ticket.tenant_id,
+        cycle=1,
+        cycle_started_at=ticket.created_at,
+        last_status="New",
+        paused_since=None,
+        paused_seconds=0.0,
+        response_minutes=0,
+        resolution_minutes=0,
+        warning_percent=DEFAULT_WARNING_PERCENT,
+    )
 
 
-def _follow_status(state: SlaState, ticket: Ticket, at: datetime,
-                   calendar: BusinessCalendar) -> None:
+def _follow_status(
+    state: SlaState, ticket: Ticket, at: datetime, calendar: BusinessCalendar
+) -> None:
     """Advance the clock through a status change: pause, resume, or start a new cycle."""
     old, new = state.last_status, ticket.status
     if old == new:
@@ -157,8 +179,10 @@ def _moment(calendar: BusinessCalendar, state: SlaState, minutes: float) -> date
 def elapsed_minutes(state: SlaState, calendar: BusinessCalendar, at: datetime) -> float:
     """Business minutes the current cycle has run, pauses excluded."""
     end = state.paused_since or at
-    return max(calendar.minutes_between(state.cycle_started_at, end)
-               - (state.paused_seconds or 0) / 60, 0.0)
+    return max(
+        calendar.minutes_between(state.cycle_started_at, end) - (state.paused_seconds or 0) / 60,
+        0.0,
+    )
 
 
 def _next_check(state: SlaState) -> datetime | None:
@@ -177,8 +201,9 @@ def next_check(state: SlaState) -> datetime | None:
     return _next_check(state)
 
 
-def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
-              new: bool = False) -> SlaState:
+def recompute(
+    session: Session, ticket: Ticket, *, at: datetime | None = None, new: bool = False
+) -> SlaState:
     """Bring the ticket's clock and ``sla_due_at`` up to date with its current fields.
 
     ``new``: the ticket was just created, so it has no clock yet (saves a lookup).
@@ -197,8 +222,7 @@ def recompute(session: Session, ticket: Ticket, *, at: datetime | None = None,
     return state
 
 
-def _apply(session: Session, ticket: Ticket, state: SlaState, found: Targets,
-           at: datetime) -> None:
+def _apply(session: Session, ticket: Ticket, state: SlaState, found: Targets, at: datetime) -> None:
     _follow_status(state, ticket, at, found.calendar)
     state.policy_id = found.policy_id
     state.response_minutes = found.response_minutes
@@ -239,17 +263,38 @@ def _note_late(session: Session, ticket: Ticket, state: SlaState, at: datetime) 
     Logged (once) and flagged on the ticket; no escalation is sent, the work is already done.
     """
     late = []
-    if (ticket.first_response_at is not None and state.response_due_at is not None
-            and state.response_breached_at is None and ticket.first_response_at > state.response_due_at):
+    if (
+        ticket.first_response_at is not None
+        and state.response_due_at is not None
+        and state.response_breached_at is None
+        and ticket.first_response_at > state.response_due_at
+    ):
         late.append((RESPONSE, state.response_due_at))
         state.response_breached_at = at
-    if (ticket.status in DONE_STATUSES and state.resolution_due_at is not None
-            and state.resolution_breached_at is None and at > state.resolution_due_at):
+    if (
+        ticket.status in DONE_STATUSES
+        and state.resolution_due_at is not None
+        and state.resolution_breached_at is None
+        and at > state.resolution_due_at
+    ):
         late.append((RESOLUTION, state.resolution_due_at))
         state.resolution_breached_at = at
     for target, due in late:
-        insert_logs(session, [log_row(ticket.tenant_id, ticket.id, state.cycle, target, BREACH,
-                                      due, at, note="met late")])
+        insert_logs(
+            session,
+            [
+                log_row(
+                    ticket.tenant_id,
+                    ticket.id,
+                    state.cycle,
+                    target,
+                    BREACH,
+                    due,
+                    at,
+                    note="met late",
+                )
+            ],
+        )
         ticket.sla_breached = True
 
 
@@ -261,17 +306,31 @@ def dedupe_key(ticket_id: int, cycle: int, target: str, event: str) -> str:
     return f"{ticket_id}:{cycle}:{target}:{event}"
 
 
-def log_row(tenant_id: uuid.UUID, ticket_id: int, cycle: int, target: str, event: str,
-            due: datetime | None, at: datetime, note: str = "") -> dict[str, Any]:
+def log_row(
+    tenant_id: uuid.UUID,
+    ticket_id: int,
+    cycle: int,
+    target: str,
+    event: str,
+    due: datetime | None,
+    at: datetime,
+    note: str = "",
+) -> dict[str, Any]:
     """The values of one ``support_sla_logs`` row."""
     text = f"{target} target {'breached' if event == BREACH else 'near'}"
     if due is not None:
         text += f"; due {due.isoformat()}"
     if note:
         text += f"; {note}"
-    return {"tenant_id": tenant_id, "ticket_id": ticket_id, "event": event, "event_time": at,
-            "details": text, "target": target,
-            "dedupe_key": dedupe_key(ticket_id, cycle, target, event)}
+    return {
+        "tenant_id": tenant_id,
+        "ticket_id": ticket_id,
+        "event": event,
+        "event_time": at,
+        "details": text,
+        "target": target,
+        "dedupe_key": dedupe_key(ticket_id, cycle, target, event),
+    }
 
 
 def insert_logs(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -283,8 +342,12 @@ def insert_logs(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 
 # ---------------------------------------------------------------- listener
 
-RECOMPUTE_ON = (events.TICKET_CREATED, events.TICKET_UPDATED, events.COMMENT_ADDED,
-                events.TICKET_MERGED)
+RECOMPUTE_ON = (
+    events.TICKET_CREATED,
+    events.TICKET_UPDATED,
+    events.COMMENT_ADDED,
+    events.TICKET_MERGED,
+)
 
 
 def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
@@ -303,18 +366,21 @@ def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
     recompute(session, ticket, new=event.event_type == events.TICKET_CREATED)
 
 
-def recompute_for_policy(session: Session, tenant_id: uuid.UUID, priority: str,
-                         category: str | None, *, chunk: int = 500) -> int:
+def recompute_for_policy(
+    session: Session, tenant_id: uuid.UUID, priority: str, category: str | None, *, chunk: int = 500
+) -> int:
     """Recompute the open tickets a policy change may touch; returns how many."""
-    stmt = select(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.priority == priority,
-                                Ticket.status.in_(OPEN_STATUSES))
+    stmt = select(Ticket).where(
+        Ticket.tenant_id == tenant_id, Ticket.priority == priority, Ticket.status.in_(OPEN_STATUSES)
+    )
     if category is not None:
         stmt = stmt.where(Ticket.category == category)
     count = 0
     last_id = 0
     while True:
-        rows = list(session.scalars(stmt.where(Ticket.id > last_id).order_by(Ticket.id)
-                                    .limit(chunk)))
+        rows = list(
+            session.scalars(stmt.where(Ticket.id > last_id).order_by(Ticket.id).limit(chunk))
+        )
         for ticket in rows:
             recompute(session, ticket)
             count += 1
@@ -339,9 +405,11 @@ def _describe(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
         state = recompute(session, ticket, at=at)
         session.expunge(state)
     found = targets_for(session, ticket)
-    logs = session.scalars(select(SlaLog).where(SlaLog.ticket_id == ticket.id,
-                                                SlaLog.tenant_id == ticket.tenant_id)
-                           .order_by(SlaLog.id))
+    logs = session.scalars(
+        select(SlaLog)
+        .where(SlaLog.ticket_id == ticket.id, SlaLog.tenant_id == ticket.tenant_id)
+        .order_by(SlaLog.id)
+    )
     paused_seconds = state.paused_seconds or 0.0
     if state.paused_since is not None:
         paused_seconds += found.calendar.minutes_between(state.paused_since, at) * 60
@@ -359,19 +427,33 @@ def _describe(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
         "sla_due_at": ticket.sla_due_at,
         "breached": ticket.sla_breached,
         "targets": {
-            RESPONSE: {"minutes": state.response_minutes,
-                       "met_at": ticket.first_response_at,
-                       "warn_at": state.response_warn_at, "due_at": state.response_due_at,
-                       "warned": state.response_warned_at is not None,
-                       "breached": state.response_breached_at is not None},
-            RESOLUTION: {"minutes": state.resolution_minutes,
-                         "met_at": ticket.resolved_at,
-                         "warn_at": state.resolution_warn_at, "due_at": state.resolution_due_at,
-                         "warned": state.resolution_warned_at is not None,
-                         "breached": state.resolution_breached_at is not None},
+            RESPONSE: {
+                "minutes": state.response_minutes,
+                "met_at": ticket.first_response_at,
+                "warn_at": state.response_warn_at,
+                "due_at": state.response_due_at,
+                "warned": state.response_warned_at is not None,
+                "breached": state.response_breached_at is not None,
+            },
+            RESOLUTION: {
+                "minutes": state.resolution_minutes,
+                "met_at": ticket.resolved_at,
+                "warn_at": state.resolution_warn_at,
+                "due_at": state.resolution_due_at,
+                "warned": state.resolution_warned_at is not None,
+                "breached": state.resolution_breached_at is not None,
+            },
         },
-        "log": [{"id": row.id, "event": row.event, "target": row.target,
-                 "event_time": row.event_time, "details": row.details} for row in logs],
+        "log": [
+            {
+                "id": row.id,
+                "event": row.event,
+                "target": row.target,
+                "event_time": row.event_time,
+                "details": row.details,
+            }
+            for row in logs
+        ],
     }
 
 
@@ -406,8 +488,9 @@ def save_new_clocks(session: Session) -> None:
     states = session.info.pop("sla_states_unsaved", None)
     if not states:
         return
-    session.execute(_INSERT_STATES, [{key: getattr(state, key) for key in STATE_COLUMNS}
-                                          for state in states])
+    session.execute(
+        _INSERT_STATES, [{key: getattr(state, key) for key in STATE_COLUMNS} for state in states]
+    )
     for state in states:
         make_transient_to_detached(state)
         session.add(state)
@@ -415,4 +498,3 @@ def save_new_clocks(session: Session) -> None:
 
 events.add_listener(on_event)
 events.add_creation_listener(start_clock)
-

@@ -74,6 +74,7 @@ class ChannelKeys:
     @classmethod
     def setting(cls, name: str, *, label: str, proof: str = PROOF_SIGNED) -> ChannelKeys:
         """Keys named by one plain setting holding a single value (a team id, an app id)."""
+
         def of(settings: Mapping[str, Any]) -> list[str]:
             value = str(settings.get(name) or "").strip()
             return [value] if value else []
@@ -245,8 +246,9 @@ class HubContext(Protocol):
         """Dedupe, thread and store one inbound message; returns after the commit."""
         ...
 
-    def ingest_many(self, items: list[tuple[uuid.UUID, InboundMessage]]
-                    ) -> list[IngestResult | Exception]:
+    def ingest_many(
+        self, items: list[tuple[uuid.UUID, InboundMessage]]
+    ) -> list[IngestResult | Exception]:
         """``ingest`` for several messages with one commit (group commit): per message its
         result or the exception it raised alone; every result is committed on return."""
         ...
@@ -259,8 +261,9 @@ class HubContext(Protocol):
         """Ask for outbox delivery soon (after a commit that wrote events)."""
         ...
 
-    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int,
-                     recipient: str | None = None) -> str:
+    def ticket_token(
+        self, tenant_id: uuid.UUID, ticket_id: int, recipient: str | None = None
+    ) -> str:
         """A signed token naming a ticket (for reply addresses); ``ingest`` verifies it. With
         ``recipient``, also signed for that address: staff mail acts as staff only when it
         came to the address signed for them."""

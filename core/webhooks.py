@@ -16,7 +16,9 @@ from core.clock import now
 WEBHOOK_WINDOW = timedelta(minutes=5)
 
 
-def freshness_problem(sent_at: datetime | None, *, window: timedelta = WEBHOOK_WINDOW) -> str | None:
+def freshness_problem(
+    sent_at: datetime | None, *, window: timedelta = WEBHOOK_WINDOW
+) -> str | None:
     """Why a webhook that says it was sent at ``sent_at`` is refused, or None when it is fresh."""
     if sent_at is None:
         return "the webhook carries no valid timestamp"

@@ -30,12 +30,17 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         yield
         app.state.ticket_writer.close()
 
-    app = FastAPI(title="Teleops Support Hub", version="0.1.0", lifespan=lifespan,
-                  description="Multi-tenant support ticketing with pluggable channels.")
+    app = FastAPI(
+        title="Teleops Support Hub",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Multi-tenant support ticketing with pluggable channels.",
+    )
     app.state.hub = hub
     app.state.token_cache = TokenCache()
-    app.state.ticket_writer = GroupCommit(hub.sessions, tickets.write_tickets,
-                                          after_commit=hub.kick, name="ticket-writer")
+    app.state.ticket_writer = GroupCommit(
+        hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
+    )
     errors.install(app)
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)

@@ -23,17 +23,23 @@ class GroupCommit(Batcher[T, R]):
     """``write(session, items)`` returns one result per item, in order, and does not commit:
     the batch commits once, then ``after_commit`` runs (to wake outbox delivery)."""
 
-    def __init__(self, sessions: sessionmaker[Session],
-                 write: Callable[[Session, Sequence[T]], Sequence[R]], *,
-                 after_commit: Callable[[], None] | None = None, max_batch: int = 64,
-                 linger: float = 0.001, name: str = "group-commit") -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        write: Callable[[Session, Sequence[T]], Sequence[R]],
+        *,
+        after_commit: Callable[[], None] | None = None,
+        max_batch: int = 64,
+        linger: float = 0.001,
+        name: str = "group-commit",
+    ) -> None:
         def commit(items: list[T]) -> Sequence[R]:
             with sessions() as session, session.begin():
                 results = write(session, items)
             if after_commit is not None:
                 try:
                     after_commit()
-                except Exception:  # noqa: BLE001 - committed is committed; this is best effort
+                except Exception:
                     log.exception("%s: after-commit hook failed", name)
             return results
 

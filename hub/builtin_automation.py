@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-import core.rules  # noqa: F401 - registers the rules listener in every process
+import core.rules
 import core.sla  # noqa: F401 - registers the SLA listener in every process
 from core.api import (
     ADMIN,
@@ -36,9 +36,12 @@ SUGGESTIONS = 3
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """The built-in automation plugin (always on)."""
-    return PluginInfo(name=NAME, title="SLA and automation",
-                      description="SLA sweeps, automation rules, auto-assign, auto-close and "
-                                  "auto-response with knowledge-base articles.")
+    return PluginInfo(
+        name=NAME,
+        title="SLA and automation",
+        description="SLA sweeps, automation rules, auto-assign, auto-close and "
+        "auto-response with knowledge-base articles.",
+    )
 
 
 def run_sla_sweep(hub: HubContext) -> None:
@@ -61,15 +64,18 @@ def run_time_automation(hub: HubContext) -> None:
 @hookimpl
 def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
     """The SLA sweep and the time-driven automations, every minute."""
-    return [PeriodicTask(name="sla.sweep", seconds=60, run=run_sla_sweep),
-            PeriodicTask(name="automation.time", seconds=60, run=run_time_automation)]
+    return [
+        PeriodicTask(name="sla.sweep", seconds=60, run=run_sla_sweep),
+        PeriodicTask(name="automation.time", seconds=60, run=run_time_automation),
+    ]
 
 
 def _suggest(hub: HubContext, event: TicketEvent) -> list[Suggestion]:
     assert event.ticket is not None
     text = search_text(f"{event.ticket.subject}\n{event.ticket.description}")
     lists = hub.hooks(event.tenant_id).hub_kb_suggest(
-        tenant_id=event.tenant_id, text=text, limit=SUGGESTIONS, audience="public", hub=hub)
+        tenant_id=event.tenant_id, text=text, limit=SUGGESTIONS, audience="public", hub=hub
+    )
     found = [s for items in lists or [] for s in (items or [])]
     best: dict[Any, Suggestion] = {}
     for item in sorted(found, key=lambda s: s.score, reverse=True):
@@ -78,8 +84,11 @@ def _suggest(hub: HubContext, event: TicketEvent) -> list[Suggestion]:
 
 
 def _reply_text(items: list[Suggestion]) -> str:
-    lines = ["Thanks for contacting support. While an agent looks at your request, these "
-             "articles may already help:", ""]
+    lines = [
+        "Thanks for contacting support. While an agent looks at your request, these "
+        "articles may already help:",
+        "",
+    ]
     lines += [f"- {item.title}: {item.url}" for item in items]
     lines += ["", "If one of them solves it, you can reply to let us know."]
     return "\n".join(lines)
@@ -103,19 +112,34 @@ def remind(hub: HubContext, event: TicketEvent) -> None:
     assert event.ticket is not None
     ticket = event.ticket
     target = event.payload.get("sla_target", "SLA")
-    text = (f"Ticket #{ticket.id} ({ticket.priority}) is close to its {target} target "
-            f"(due {event.payload.get('due_at', '?')})")
+    text = (
+        f"Ticket #{ticket.id} ({ticket.priority}) is close to its {target} target "
+        f"(due {event.payload.get('due_at', '?')})"
+    )
     with hub.session() as s:
         if not claim(s, event.tenant_id, ticket.id, f"sla-reminder:{event.id}"):
             return
         if ticket.assignee is not None:
             users = [ticket.assignee.id]
         else:
-            users = list(s.scalars(select(Membership.user_id).where(
-                Membership.tenant_id == event.tenant_id, Membership.role == ADMIN)))
+            users = list(
+                s.scalars(
+                    select(Membership.user_id).where(
+                        Membership.tenant_id == event.tenant_id, Membership.role == ADMIN
+                    )
+                )
+            )
         for user_id in users:
-            s.add(Notification(tenant_id=event.tenant_id, user_id=user_id, ticket_id=ticket.id,
-                               kind="sla-warning", text=text, created_at=now()))
+            s.add(
+                Notification(
+                    tenant_id=event.tenant_id,
+                    user_id=user_id,
+                    ticket_id=ticket.id,
+                    kind="sla-warning",
+                    text=text,
+                    created_at=now(),
+                )
+            )
 
 
 def assign(hub: HubContext, event: TicketEvent) -> None:
@@ -126,9 +150,11 @@ def assign(hub: HubContext, event: TicketEvent) -> None:
     with hub.session() as s:
         if not claim(s, event.tenant_id, event.ticket.id, f"auto-assign:{event.ticket.id}"):
             return
-        ticket = s.scalar(select(Ticket).where(Ticket.id == event.ticket.id,
-                                               Ticket.tenant_id == event.tenant_id)
-                          .with_for_update())
+        ticket = s.scalar(
+            select(Ticket)
+            .where(Ticket.id == event.ticket.id, Ticket.tenant_id == event.tenant_id)
+            .with_for_update()
+        )
         if ticket is not None:
             auto_assign(s, ticket)
 
@@ -149,16 +175,28 @@ def respond(hub: HubContext, event: TicketEvent) -> None:
     with hub.session() as s:
         if not claim(s, event.tenant_id, event.ticket.id, f"kb-respond:{event.id}"):
             return
-        ticket = s.scalar(select(Ticket).where(Ticket.id == event.ticket.id,
-                                               Ticket.tenant_id == event.tenant_id))
+        ticket = s.scalar(
+            select(Ticket).where(Ticket.id == event.ticket.id, Ticket.tenant_id == event.tenant_id)
+        )
         if ticket is None:
             return
         system = system_actor(event.tenant_id)
         rule = {"rule_id": "builtin:auto-respond", "rule": "auto-respond"}
-        row = add_comment(s, system, ticket, comment=_reply_text(items), channel="automation",
-                          author_id=automation_user_id(s),
-                          extra={**rule, "articles": [i.article_id for i in items]})
-        events.audit(s, system, action="Automation", ticket_id=ticket.id, new="auto_respond",
-                     details={**rule, "comment_id": row.id,
-                              "articles": [i.article_id for i in items]})
+        row = add_comment(
+            s,
+            system,
+            ticket,
+            comment=_reply_text(items),
+            channel="automation",
+            author_id=automation_user_id(s),
+            extra={**rule, "articles": [i.article_id for i in items]},
+        )
+        events.audit(
+            s,
+            system,
+            action="Automation",
+            ticket_id=ticket.id,
+            new="auto_respond",
+            details={**rule, "comment_id": row.id, "articles": [i.article_id for i in items]},
+        )
     hub.kick()

@@ -8,8 +8,7 @@ def plugins() -> list[tuple[str, object]]:
     from core import kb_search
     from hub import builtin_escalation
 
-    return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search),
-            *_automation()]
+    return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search), *_automation()]
 
 
 def _automation() -> list[tuple[str, object]]:

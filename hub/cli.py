@@ -24,8 +24,9 @@ tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Plugins per tenant.", no_args_is_help=True)
-channels_app = typer.Typer(help="Inbound keys (support addresses, workspaces) per tenant.",
-                           no_args_is_help=True)
+channels_app = typer.Typer(
+    help="Inbound keys (support addresses, workspaces) per tenant.", no_args_is_help=True
+)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -68,9 +69,11 @@ def migrate() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
-          port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-          workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
     """Run the HTTP API and web console."""
     from hub import serve as serving
     from hub.settings import Settings
@@ -95,16 +98,19 @@ def _check_key(settings, host: str) -> None:  # type: ignore[no-untyped-def]
             console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
-QUEUES_HELP = ("work to consume, comma-separated: delivery, automation, intake "
-               "(queues hub.delivery, hub.automation, hub.intake); all of them by default")
+QUEUES_HELP = (
+    "work to consume, comma-separated: delivery, automation, intake "
+    "(queues hub.delivery, hub.automation, hub.intake); all of them by default"
+)
 
 
 @app.command()
-def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler")] = False,
-           concurrency: Annotated[int, typer.Option(help="worker threads")] = 2,
-           loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
-           queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "",
-           ) -> None:
+def worker(
+    beat: Annotated[bool, typer.Option(help="also run the beat scheduler")] = False,
+    concurrency: Annotated[int, typer.Option(help="worker threads")] = 2,
+    loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
+    queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "",
+) -> None:
     """Run a Celery worker (outbox delivery, periodic tasks)."""
     from hub.worker import queue_names, run_worker
 
@@ -112,16 +118,19 @@ def worker(beat: Annotated[bool, typer.Option(help="also run the beat scheduler"
         queue_names(queues)
     except ValueError as exc:
         _fail(str(exc))
-    run_worker(_hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(),
-               queues=queues or None)
+    run_worker(
+        _hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
+    )
 
 
 @app.command()
-def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
-         port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-         processes: Annotated[int, typer.Option(
-             min=1, max=64, help="server processes sharing the port (SO_REUSEPORT)")] = 1,
-         ) -> None:
+def smtp(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    processes: Annotated[
+        int, typer.Option(min=1, max=64, help="server processes sharing the port (SO_REUSEPORT)")
+    ] = 1,
+) -> None:
     """Run the SMTP intake server alone, in the foreground."""
     if host:
         os.environ["HUB_SMTP_HOST"] = host
@@ -139,18 +148,25 @@ def smtp(host: Annotated[str | None, typer.Option(help="bind address")] = None,
 def _smtp_process() -> None:
     """One SMTP intake process: serves until SIGINT or SIGTERM, then finishes what it holds."""
     hub = _hub(kicks=True)
-    services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()
-                if s.name == "smtp"]
+    services = [
+        s
+        for group in hub.pm.hook.hub_background_services(hub=hub)
+        for s in group or ()
+        if s.name == "smtp"
+    ]
     if not services:
         _fail("no SMTP service: is the email plugin installed?")
     service = services[0]
     service.start()
     shared = f", process {os.getpid()}" if hub.settings.smtp_processes > 1 else ""
-    console.print(f"SMTP intake listening on {hub.settings.smtp_host}:{hub.settings.smtp_port}"
-                  f"{shared} (Ctrl-C stops)")
+    console.print(
+        f"SMTP intake listening on {hub.settings.smtp_host}:{hub.settings.smtp_port}"
+        f"{shared} (Ctrl-C stops)"
+    )
     done = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: done.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         done.wait()
     finally:
@@ -181,9 +197,18 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
         queue_names(queues)
     except ValueError as exc:
         _fail(str(exc))
-    worker_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker", "--beat",
-                                    "--loglevel", "WARNING",
-                                    *(["--queues", queues] if queues else [])])
+    worker_proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "WARNING",
+            *(["--queues", queues] if queues else []),
+        ]
+    )
     services = [s for group in hub.pm.hook.hub_background_services(hub=hub) for s in group or ()]
     started = []
     for service in services:
@@ -210,21 +235,26 @@ def _banner(settings, services, logins) -> None:  # type: ignore[no-untyped-def]
     from hub.demo import DEMO_SUPPORT_ADDRESS
 
     console.rule("Teleops Support Hub")
-    console.print(f"Web console and API: [bold]{settings.base_url}/[/bold]  "
-                  f"(OpenAPI: {settings.base_url}/docs)")
+    console.print(
+        f"Web console and API: [bold]{settings.base_url}/[/bold]  "
+        f"(OpenAPI: {settings.base_url}/docs)"
+    )
     for service in services:
         console.print(f"{service.name}: {service.describe}")
     console.print(f"Database: {settings.resolved_database_url}")
     if logins:
         console.print("Demo logins (tenant 'demo'), shown once:")
         for login in logins:
-            console.print(f"  {login.role:<9} {login.email:<20} password {login.password}",
-                          soft_wrap=True)
+            console.print(
+                f"  {login.role:<9} {login.email:<20} password {login.password}", soft_wrap=True
+            )
             console.print(f"            API token {login.token}", soft_wrap=True)
         if any(service.name == "smtp" for service in services):
-            console.print(f"Mail to {DEMO_SUPPORT_ADDRESS} on {settings.smtp_host}:"
-                          f"{settings.smtp_port} becomes a ticket of the demo tenant.",
-                          soft_wrap=True)
+            console.print(
+                f"Mail to {DEMO_SUPPORT_ADDRESS} on {settings.smtp_host}:"
+                f"{settings.smtp_port} becomes a ticket of the demo tenant.",
+                soft_wrap=True,
+            )
     console.print("Ctrl-C stops everything.")
 
 
@@ -236,7 +266,7 @@ def tenant_create(slug: str, name: Annotated[str, typer.Option(help="display nam
         with hub.session() as s:
             tenant = identity.create_tenant(s, slug=slug, name=name or slug)
             console.print(f"tenant {tenant.slug} created ({tenant.id})")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(str(exc))
 
 
@@ -258,14 +288,16 @@ def user_create(
             user = identity.ensure_user(s, email=email, full_name=name, password=password)
             identity.ensure_member(s, t.id, user, role)
             console.print(f"user {user.email} is {role} in {t.slug} (id {user.id})")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(str(exc))
 
 
 @token_app.command("create")
-def token_create(tenant: Annotated[str, typer.Option(help="tenant slug")],
-                 email: Annotated[str, typer.Option(help="the user's email")],
-                 name: Annotated[str, typer.Option(help="a label")] = "cli") -> None:
+def token_create(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    email: Annotated[str, typer.Option(help="the user's email")],
+    name: Annotated[str, typer.Option(help="a label")] = "cli",
+) -> None:
     """Create an API token and print it (it is stored hashed: this is the only time it shows)."""
     hub = _hub()
     try:
@@ -277,7 +309,7 @@ def token_create(tenant: Annotated[str, typer.Option(help="tenant slug")],
             print(identity.create_token(s, t.id, user, name=name))  # type: ignore[arg-type]
     except typer.Exit:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(str(exc))
 
 
@@ -313,7 +345,7 @@ def _set_enabled(name: str, tenant: str, enabled: bool) -> None:
             t = identity.tenant_by_slug(s, tenant)
             plugin_admin.set_enabled(hub, s, system_actor(t.id), name, enabled)
         console.print(f"{name} {'enabled' if enabled else 'disabled'} for {tenant}")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(str(exc))
 
 
@@ -330,8 +362,11 @@ def plugins_disable(name: str, tenant: Annotated[str, typer.Option(help="tenant 
 
 
 @plugins_app.command("configure")
-def plugins_configure(name: str, pairs: Annotated[list[str], typer.Argument(help="KEY=VALUE ...")],
-                      tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+def plugins_configure(
+    name: str,
+    pairs: Annotated[list[str], typer.Argument(help="KEY=VALUE ...")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+) -> None:
     """Set plugin settings; a value that parses as JSON is taken as JSON."""
     from hub import plugin_admin
 
@@ -357,7 +392,7 @@ def plugins_configure(name: str, pairs: Annotated[list[str], typer.Argument(help
         console.print(f"{name} configured for {tenant}: {shown}")
         for note in key_verification.send_all(hub, t.id, tenant_name, claims):
             console.print(note)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(getattr(exc, "message", str(exc)))
 
 
@@ -380,8 +415,9 @@ def channels_list(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> N
 
 
 @channels_app.command("verify")
-def channels_verify(plugin: str, key: str,
-                    tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+def channels_verify(
+    plugin: str, key: str, tenant: Annotated[str, typer.Option(help="tenant slug")]
+) -> None:
     """Verify a tenant's claim of a key on the operator's word (no verification mail).
 
     For hubs without a system relay, and to settle a contested address. Refused when another
@@ -392,10 +428,11 @@ def channels_verify(plugin: str, key: str,
     try:
         with hub.session() as s:
             t = identity.tenant_by_slug(s, tenant)
-            channel_keys.mark_verified(s, t.id, plugin, key.strip().lower()
-                                       if plugin == "email" else key.strip())
+            channel_keys.mark_verified(
+                s, t.id, plugin, key.strip().lower() if plugin == "email" else key.strip()
+            )
         console.print(f"{key} verified for {tenant}")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(getattr(exc, "message", str(exc)))
 
 

@@ -42,34 +42,47 @@ def _builtin_plugins() -> list[tuple[str, object]]:
 class Hub:
     """Everything a process of the hub shares; implements ``core.types.HubContext``."""
 
-    def __init__(self, settings: Settings, *, pm: pluggy.PluginManager | None = None,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pm: pluggy.PluginManager | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.keyring = Keyring(settings.secret_key)
         self.egress = EgressPolicy.from_settings(
-            settings.egress_allow, vendor_override=settings.egress_allow_vendor_override)
+            settings.egress_allow, vendor_override=settings.egress_allow_vendor_override
+        )
         self.blob_store = FileBlobStore(settings.blob_dir)
         self.attachment_policy = AttachmentPolicy(
             max_bytes=settings.attachment_max_bytes,
             allowed_types=tuple(settings.attachment_types) or DEFAULT_TYPES,
             scanners=self._scanners(),
         )
-        self.engine = engine or make_engine(settings.resolved_database_url,
-                                            pool_size=settings.db_pool_size)
+        self.engine = engine or make_engine(
+            settings.resolved_database_url, pool_size=settings.db_pool_size
+        )
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
         # Reads never wait for a writer: on SQLite a second engine with deferred transactions
         # (WAL lets them run beside a writer); elsewhere the same engine.
         self.read_engine = (
             make_engine(self.engine.url.render_as_string(hide_password=False), read_only=True)
-            if self.engine.dialect.name == "sqlite" else self.engine)
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
         self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
         if pm is None:
             load = [n.strip() for n in settings.load_plugins.split(",") if n.strip()] or None
-            pm = make_plugin_manager(load=load, autoload=not settings.disable_plugin_autoload,
-                                     extra=_builtin_plugins(), trace=settings.trace_plugins)
+            pm = make_plugin_manager(
+                load=load,
+                autoload=not settings.disable_plugin_autoload,
+                extra=_builtin_plugins(),
+                trace=settings.trace_plugins,
+            )
         self.pm = pm
         self.infos: dict[str, PluginInfo] = plugin_infos(pm)
         self.builtin_names = {name for name, _ in _builtin_plugins()}
@@ -131,8 +144,13 @@ class Hub:
         with self.session() as s:
             plugin_service.set_enabled(s, system_actor(tenant_id), plugin, enabled)
         self.tenant_hooks.invalidate(tenant_id)
-        log.info("plugin %s %s for tenant %s: %s", plugin,
-                 "enabled" if enabled else "disabled", tenant_id, reason)
+        log.info(
+            "plugin %s %s for tenant %s: %s",
+            plugin,
+            "enabled" if enabled else "disabled",
+            tenant_id,
+            reason,
+        )
 
     def resolve_tenant(self, channel: str, key: str) -> uuid.UUID | None:
         return self.pm.hook.hub_resolve_tenant(channel=channel, key=key, hub=self)
@@ -163,8 +181,9 @@ class Hub:
             return False
         return self.keyring.verify(f"{tenant_id}:{ticket}:{address.strip().lower()}", bound)
 
-    def ticket_token(self, tenant_id: uuid.UUID, ticket_id: int,
-                     recipient: str | None = None) -> str:
+    def ticket_token(
+        self, tenant_id: uuid.UUID, ticket_id: int, recipient: str | None = None
+    ) -> str:
         token = f"{ticket_id}-{self.keyring.sign(f'{tenant_id}:{ticket_id}')}"
         if recipient:
             bound = self.keyring.sign(f"{tenant_id}:{ticket_id}:{recipient.strip().lower()}")
@@ -190,11 +209,16 @@ class Hub:
     def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
         try:
             with self.session() as s:
-                result = ingest(s, tenant_id, message, store=self.blob_store,
-                                policy=self.attachment_policy,
-                                thread_hook=self._thread_hook(tenant_id),
-                                verify_token=self.verify_ticket_token,
-                                verify_recipient=self.verify_token_recipient)
+                result = ingest(
+                    s,
+                    tenant_id,
+                    message,
+                    store=self.blob_store,
+                    policy=self.attachment_policy,
+                    thread_hook=self._thread_hook(tenant_id),
+                    verify_token=self.verify_ticket_token,
+                    verify_recipient=self.verify_token_recipient,
+                )
         except IntegrityError:
             # A concurrent delivery of the same message won the unique dedupe key.
             with self.session() as s:
@@ -206,8 +230,9 @@ class Hub:
             self.kick()
         return result
 
-    def ingest_many(self, items: list[tuple[uuid.UUID, InboundMessage]]
-                    ) -> list[IngestResult | Exception]:
+    def ingest_many(
+        self, items: list[tuple[uuid.UUID, InboundMessage]]
+    ) -> list[IngestResult | Exception]:
         """Ingest several messages (of any tenants) in ONE transaction: one commit, and the raw
         messages forced to disk together just before it. Returns, per message, its result or
         the exception it raised; every result is committed when this returns.
@@ -228,14 +253,18 @@ class Hub:
         try:
             with self.session() as s:
                 blobs = _DeferredBlobs(self.blob_store)
-                results = ingest_many(s, items, store=blobs, policy=self.attachment_policy,
-                                      thread_hook=thread_hook,
-                                      verify_token=self.verify_ticket_token,
-                                      verify_recipient=self.verify_token_recipient)
+                results = ingest_many(
+                    s,
+                    items,
+                    store=blobs,
+                    policy=self.attachment_policy,
+                    thread_hook=thread_hook,
+                    verify_token=self.verify_ticket_token,
+                    verify_recipient=self.verify_token_recipient,
+                )
                 blobs.sync()
-        except Exception:  # noqa: BLE001 - which message was it? each alone tells
-            log.info("ingest: a batch of %d failed; storing each alone", len(items),
-                     exc_info=True)
+        except Exception:
+            log.info("ingest: a batch of %d failed; storing each alone", len(items), exc_info=True)
             out: list[IngestResult | Exception] = []
             down: Exception | None = None
             for tenant_id, message in items:
@@ -248,11 +277,12 @@ class Hub:
             self.kick()
         return list(results)
 
-    def _ingest_alone(self, tenant_id: uuid.UUID, message: InboundMessage
-                      ) -> IngestResult | Exception:
+    def _ingest_alone(
+        self, tenant_id: uuid.UUID, message: InboundMessage
+    ) -> IngestResult | Exception:
         try:
             return self.ingest(tenant_id, message)
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, per message
+        except Exception as exc:
             return exc
 
 

@@ -33,9 +33,13 @@ class SecureCookieMiddleware:
 
         async def send_secure(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [
-                    (k, _with_secure(v) if k.lower() == b"set-cookie" else v)
-                    for k, v in message.get("headers", [])]}
+                message = {
+                    **message,
+                    "headers": [
+                        (k, _with_secure(v) if k.lower() == b"set-cookie" else v)
+                        for k, v in message.get("headers", [])
+                    ],
+                }
             await send(message)
 
         await self.app(scope, receive, send_secure)

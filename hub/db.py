@@ -17,7 +17,7 @@ def make_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> En
     ``read_only`` engine uses deferred transactions, which WAL never blocks.
     """
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -27,8 +27,9 @@ def make_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> En
         # succeeds instead of failing once per process. It costs one round trip per checkout.
         # While the database is down the request gets a 503 with Retry-After
         # (hub.api.errors), SMTP a 451. Recycling bounds a connection's age.
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
-                      pool_pre_ping=True)
+        kwargs.update(
+            pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
+        )
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

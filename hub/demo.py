@@ -34,19 +34,29 @@ def seed_if_empty(hub: Hub) -> list[DemoLogin]:
             return []
         tenant = identity.create_tenant(s, slug="demo", name="Demo Company")
         logins = []
-        for role, email in (("admin", "admin@demo.example"), ("agent", "agent@demo.example"),
-                            ("end_user", "user@demo.example")):
+        for role, email in (
+            ("admin", "admin@demo.example"),
+            ("agent", "agent@demo.example"),
+            ("end_user", "user@demo.example"),
+        ):
             password = secrets.token_urlsafe(9)
-            user = identity.ensure_user(s, email=email, full_name=role.replace("_", " ").title(),
-                                        password=password)
+            user = identity.ensure_user(
+                s, email=email, full_name=role.replace("_", " ").title(), password=password
+            )
             identity.ensure_member(s, tenant.id, user, role)
             token = identity.create_token(s, tenant.id, user, name="demo")
             logins.append(DemoLogin(role=role, email=email, password=password, token=token))
         if "email" in hub.installed():
             system = system_actor(tenant.id)
             plugin_service.set_enabled(s, system, "email", True)
-            plugin_service.configure(s, system, "email", keyring=hub.keyring, secrets={},
-                                     settings={"addresses": [DEMO_SUPPORT_ADDRESS]})
+            plugin_service.configure(
+                s,
+                system,
+                "email",
+                keyring=hub.keyring,
+                secrets={},
+                settings={"addresses": [DEMO_SUPPORT_ADDRESS]},
+            )
             # The operator's own demo: its address is verified on the operator's word.
             channel_keys.mark_verified(s, tenant.id, "email", DEMO_SUPPORT_ADDRESS)
         return logins

@@ -31,7 +31,8 @@ def compose(hub: Hub, tenant_name: str, claim: Claim) -> tuple[str, str]:
         "the address's forwarding or mail exchanger, the address is confirmed.\n\n"
         "If you did not expect this, ignore it: the address stays unconfirmed and no\n"
         "mail sent to it is taken.\n\n"
-        f"Confirmation code: {marker}\n")
+        f"Confirmation code: {marker}\n"
+    )
     return subject, body
 
 
@@ -47,14 +48,20 @@ def send_all(hub: Hub, tenant_id: uuid.UUID, tenant_name: str, claims: list[Clai
         try:
             system_mail.send(hub.settings, to=claim.key, subject=subject, body=body)
         except system_mail.NotConfigured:
-            notes.append(f"{claim.key} awaits verification: this hub has no system relay, so "
-                         "the operator must confirm it (hub channels verify).")
+            notes.append(
+                f"{claim.key} awaits verification: this hub has no system relay, so "
+                "the operator must confirm it (hub channels verify)."
+            )
             continue
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("verification mail to %s failed: %s", claim.key, type(exc).__name__)
-            notes.append(f"{claim.key} awaits verification: the verification mail could not be "
-                         "sent; try again later (Resend).")
+            notes.append(
+                f"{claim.key} awaits verification: the verification mail could not be "
+                "sent; try again later (Resend)."
+            )
             continue
-        notes.append(f"A verification mail was sent to {claim.key}; the address takes mail once "
-                     "it comes back to the help desk.")
+        notes.append(
+            f"A verification mail was sent to {claim.key}; the address takes mail once "
+            "it comes back to the help desk."
+        )
     return notes

@@ -55,13 +55,20 @@ def candidates(hub: Hub, limit: int) -> list[int]:
     """Up to ``limit`` due rows, at most ``outbox_tenant_batch`` per tenant, tenants in turn
     (each tenant's oldest first). Nothing is held: ``take`` decides who gets each row."""
     at = now()
-    turn = func.row_number().over(partition_by=OutboxEvent.tenant_id,
-                                  order_by=(OutboxEvent.next_attempt_at, OutboxEvent.id))
-    due = (select(OutboxEvent.id, OutboxEvent.next_attempt_at, turn.label("turn"))
-           .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= at)
-           .subquery())
-    stmt = (select(due.c.id).where(due.c.turn <= hub.settings.outbox_tenant_batch)
-            .order_by(due.c.turn, due.c.next_attempt_at, due.c.id).limit(limit))
+    turn = func.row_number().over(
+        partition_by=OutboxEvent.tenant_id, order_by=(OutboxEvent.next_attempt_at, OutboxEvent.id)
+    )
+    due = (
+        select(OutboxEvent.id, OutboxEvent.next_attempt_at, turn.label("turn"))
+        .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= at)
+        .subquery()
+    )
+    stmt = (
+        select(due.c.id)
+        .where(due.c.turn <= hub.settings.outbox_tenant_batch)
+        .order_by(due.c.turn, due.c.next_attempt_at, due.c.id)
+        .limit(limit)
+    )
     with hub.read_session() as s:
         return list(s.scalars(stmt))
 
@@ -71,16 +78,28 @@ def take(hub: Hub, event_id: int, token: str) -> bool:
     live holder, or its tenant already has ``outbox_tenant_concurrency`` rows in flight."""
     at = now()
     other = aliased(OutboxEvent)
-    in_flight = (select(func.count()).select_from(other)
-                 .where(other.tenant_id == OutboxEvent.tenant_id, other.status == "pending",
-                        other.lease_token.is_not(None), other.next_attempt_at > at)
-                 .scalar_subquery())
-    stmt = (update(OutboxEvent)
-            .where(OutboxEvent.id == event_id, OutboxEvent.status == "pending",
-                   OutboxEvent.next_attempt_at <= at,
-                   in_flight < hub.settings.outbox_tenant_concurrency)
-            .values(lease_token=token, next_attempt_at=at + lease(hub))
-            .execution_options(synchronize_session=False))
+    in_flight = (
+        select(func.count())
+        .select_from(other)
+        .where(
+            other.tenant_id == OutboxEvent.tenant_id,
+            other.status == "pending",
+            other.lease_token.is_not(None),
+            other.next_attempt_at > at,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.id == event_id,
+            OutboxEvent.status == "pending",
+            OutboxEvent.next_attempt_at <= at,
+            in_flight < hub.settings.outbox_tenant_concurrency,
+        )
+        .values(lease_token=token, next_attempt_at=at + lease(hub))
+        .execution_options(synchronize_session=False)
+    )
     with hub.session() as s:
         return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
@@ -115,11 +134,16 @@ class Holder:
             row, done = self._row, dict(self._done)
         if row is None:
             return True
-        stmt = (update(OutboxEvent)
-                .where(OutboxEvent.id == row, OutboxEvent.lease_token == self.token,
-                       OutboxEvent.status == "pending")
-                .values(next_attempt_at=now() + lease(self.hub), done_plugins=done)
-                .execution_options(synchronize_session=False))
+        stmt = (
+            update(OutboxEvent)
+            .where(
+                OutboxEvent.id == row,
+                OutboxEvent.lease_token == self.token,
+                OutboxEvent.status == "pending",
+            )
+            .values(next_attempt_at=now() + lease(self.hub), done_plugins=done)
+            .execution_options(synchronize_session=False)
+        )
         with self.hub.session() as s:
             kept = bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
         if not kept:
@@ -131,7 +155,7 @@ class Holder:
         while not self._stop.wait(interval):
             try:
                 self.renew()
-            except Exception as exc:  # noqa: BLE001 - the next beat tries again
+            except Exception as exc:
                 log.warning("outbox lease renewal failed: %s", exc)
 
     def close(self) -> None:
@@ -163,20 +187,27 @@ def deliver_one(hub: Hub, event_id: int, holder: Holder) -> str:
         holder.holding(None)
 
 
-def _deliver(hub: Hub, event_id: int, holder: Holder, event: Any, done: dict[str, Any],
-             attempts: int) -> str:
+def _deliver(
+    hub: Hub, event_id: int, holder: Holder, event: Any, done: dict[str, Any], attempts: int
+) -> str:
     relay = hub.hooks(event.tenant_id)
     errors: dict[str, str] = {}
     calls: list[tuple[str, Any, dict[str, Any]]] = [
-        ("hub_notify", impl, {"event": event, "hub": hub})
-        for impl in _impls(relay, "hub_notify")]
+        ("hub_notify", impl, {"event": event, "hub": hub}) for impl in _impls(relay, "hub_notify")
+    ]
     if event.type in ESCALATING and event.ticket is not None:
         escalation = Escalation(
-            event_id=event.id, tenant_id=event.tenant_id, ticket=event.ticket,
+            event_id=event.id,
+            tenant_id=event.tenant_id,
+            ticket=event.ticket,
             reason="sla_breach" if event.type == events.SLA_BREACHED else "manual",
-            target=event.payload.get("target"), details=dict(event.payload))
-        calls += [("hub_escalate", impl, {"escalation": escalation, "hub": hub})
-                  for impl in _impls(relay, "hub_escalate")]
+            target=event.payload.get("target"),
+            details=dict(event.payload),
+        )
+        calls += [
+            ("hub_escalate", impl, {"escalation": escalation, "hub": hub})
+            for impl in _impls(relay, "hub_escalate")
+        ]
     results: list[tuple[str, Any]] = []
     for hook_name, impl, kwargs in calls:
         key = f"{hook_name}:{impl.plugin_name}"
@@ -189,7 +220,7 @@ def _deliver(hub: Hub, event_id: int, holder: Holder, event: Any, done: dict[str
             holder.progress(key)
             if result is not None:
                 results.append((impl.plugin_name, result))
-        except Exception as exc:  # noqa: BLE001 - a plugin's failure is recorded, not raised
+        except Exception as exc:
             log.warning("outbox %s: %s failed: %s", event_id, key, exc)
             errors[key] = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:500]
     with hub.session() as s:
@@ -222,13 +253,19 @@ def _record_escalations(s: Any, row: OutboxEvent, results: list[tuple[str, Any]]
     for plugin, result in results:
         if getattr(result, "plugin", None) is None:
             continue
-        events.audit(s, system_actor(row.tenant_id), action="Escalated", ticket_id=row.ticket_id,
-                     new=result.reference or result.message or plugin,
-                     details={"plugin": plugin, "url": result.url, "event_id": row.id})
+        events.audit(
+            s,
+            system_actor(row.tenant_id),
+            action="Escalated",
+            ticket_id=row.ticket_id,
+            new=result.reference or result.message or plugin,
+            details={"plugin": plugin, "url": result.url, "event_id": row.id},
+        )
 
 
-def drain(hub: Hub, *, limit: int | None = None, rounds: int = 100,
-          deadline: float | None = None) -> int:
+def drain(
+    hub: Hub, *, limit: int | None = None, rounds: int = 100, deadline: float | None = None
+) -> int:
     """Deliver what is due now (bounded by ``rounds`` batches and, if given, the monotonic
     ``deadline`` after which no further row is taken); returns how many rows were handled.
 

@@ -31,17 +31,30 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
         secrets = sorted(hub.keyring.decrypt_json(row.secrets_encrypted)) if row else []
         model = info.settings_model
         schema = model.model_json_schema() if model is not None else None
-        settings = {k: v for k, v in (row.settings if row else {}).items()
-                    if k not in info.secret_fields}
-        claims = channel_keys.claims_of(session, actor.tenant_id, name) \
-            if info.channel_keys is not None else []
-        out.append({"name": name, "title": info.title, "description": info.description,
-                    "capabilities": [str(c) for c in info.capabilities],
-                    "enabled": bool(row and row.enabled), "settings": settings,
-                    "secrets_set": secrets, "secret_fields": list(info.secret_fields),
-                    "settings_schema": schema,
-                    "channel_keys": [{"key": c.key, "verified": c.verified,
-                                      "contested": c.contested} for c in claims]})
+        settings = {
+            k: v for k, v in (row.settings if row else {}).items() if k not in info.secret_fields
+        }
+        claims = (
+            channel_keys.claims_of(session, actor.tenant_id, name)
+            if info.channel_keys is not None
+            else []
+        )
+        out.append(
+            {
+                "name": name,
+                "title": info.title,
+                "description": info.description,
+                "capabilities": [str(c) for c in info.capabilities],
+                "enabled": bool(row and row.enabled),
+                "settings": settings,
+                "secrets_set": secrets,
+                "secret_fields": list(info.secret_fields),
+                "settings_schema": schema,
+                "channel_keys": [
+                    {"key": c.key, "verified": c.verified, "contested": c.contested} for c in claims
+                ],
+            }
+        )
     return out
 
 
@@ -50,8 +63,9 @@ def set_enabled(hub: Hub, session: Session, actor: Actor, name: str, enabled: bo
     plugin_service.set_enabled(session, actor, name, enabled)
 
 
-def configure(hub: Hub, session: Session, actor: Actor, name: str,
-              values: dict[str, Any]) -> list[channel_keys.Claim]:
+def configure(
+    hub: Hub, session: Session, actor: Actor, name: str, values: dict[str, Any]
+) -> list[channel_keys.Claim]:
     """Validate the merged settings with the plugin's model and store them, secrets encrypted.
 
     The plugin's inbound keys (support addresses, a team id) are claimed in the same
@@ -66,8 +80,11 @@ def configure(hub: Hub, session: Session, actor: Actor, name: str,
         unknown = sorted(set(values) - set(model.model_fields))
         if unknown:
             raise Invalid(f"unknown settings: {', '.join(unknown)}", field=unknown[0])
-        merged = {**current.settings, **current.secrets,
-                  **{k: v for k, v in values.items() if v is not None}}
+        merged = {
+            **current.settings,
+            **current.secrets,
+            **{k: v for k, v in values.items() if v is not None},
+        }
         try:
             parsed = model.model_validate(merged, context={"egress": hub.egress})
         except ValidationError as exc:
@@ -78,18 +95,25 @@ def configure(hub: Hub, session: Session, actor: Actor, name: str,
         values = {k: clean.get(k, v) for k, v in values.items()}
     secret_values = {k: v for k, v in values.items() if k in info.secret_fields}
     plain = {k: v for k, v in values.items() if k not in info.secret_fields}
-    row = plugin_service.configure(session, actor, name, settings=plain, secrets=secret_values,
-                                   keyring=hub.keyring)
+    row = plugin_service.configure(
+        session, actor, name, settings=plain, secrets=secret_values, keyring=hub.keyring
+    )
     if info.channel_keys is None:
         return []
-    return channel_keys.sync(session, actor.tenant_id, name, info.channel_keys.of(row.settings),
-                             proof=info.channel_keys.proof, label=info.channel_keys.label)
+    return channel_keys.sync(
+        session,
+        actor.tenant_id,
+        name,
+        info.channel_keys.of(row.settings),
+        proof=info.channel_keys.proof,
+        label=info.channel_keys.label,
+    )
 
 
-def resend_verification(hub: Hub, session: Session, actor: Actor, name: str,
-                        key: str) -> channel_keys.Claim:
+def resend_verification(
+    hub: Hub, session: Session, actor: Actor, name: str, key: str
+) -> channel_keys.Claim:
     """A new secret for a pending claim; the caller commits, then sends it."""
     _info(hub, name)
     require_admin(actor, "manage plugins")
     return channel_keys.renew(session, actor.tenant_id, name, key)
-

@@ -99,8 +99,13 @@ class TenantHookProxy:
 class TenantHooks:
     """A cache of ``TenantHookProxy`` per tenant, dropped when a tenant's plugin rows change."""
 
-    def __init__(self, pm: pluggy.PluginManager, load_disabled: Callable[[uuid.UUID], set[str]],
-                 always_on: Iterable[str] = (), ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        load_disabled: Callable[[uuid.UUID], set[str]],
+        always_on: Iterable[str] = (),
+        ttl: float = 5.0,
+    ) -> None:
         self.pm = pm
         self._load_disabled = load_disabled
         self._always_on = set(always_on)

@@ -41,13 +41,19 @@ class Throttled:
     @property
     def message(self) -> str:
         minutes = max(1, math.ceil(self.retry_after / 60))
-        return (f"Too many failed sign-ins. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}.")
+        return (
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
 
 
 class SignInThrottle:
-    def __init__(self, storage_uri: str = "memory://", *, per_account: str = PER_ACCOUNT,
-                 per_ip: str = PER_IP) -> None:
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        *,
+        per_account: str = PER_ACCOUNT,
+        per_ip: str = PER_IP,
+    ) -> None:
         self.storage: Storage = storage_from_string(storage_uri)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.per_account: RateLimitItem = parse(per_account)
@@ -59,8 +65,10 @@ class SignInThrottle:
         return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
     def _checks(self, email: str, ip: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-        return [(self.per_account, ("signin-account", self._account(email), ip)),
-                (self.per_ip, ("signin-ip", ip))]
+        return [
+            (self.per_account, ("signin-account", self._account(email), ip)),
+            (self.per_ip, ("signin-ip", ip)),
+        ]
 
     def blocked(self, email: str, ip: str) -> Throttled | None:
         """Refuse the attempt when a limit is used up; None lets it be checked."""
@@ -70,7 +78,7 @@ class SignInThrottle:
                 if not self.limiter.test(item, *keys):
                     stats = self.limiter.get_window_stats(item, *keys)
                     waits.append(max(1, math.ceil(stats.reset_time - time.time())))
-        except Exception:  # noqa: BLE001 - a storage outage must not lock everyone out
+        except Exception:
             log.warning("sign-in throttle storage unavailable; not throttling", exc_info=True)
             return None
         return Throttled(retry_after=max(waits)) if waits else None
@@ -80,16 +88,15 @@ class SignInThrottle:
         try:
             for item, keys in self._checks(email, ip):
                 self.limiter.hit(item, *keys)
-        except Exception:  # noqa: BLE001
-            log.warning("sign-in throttle storage unavailable; failure not counted",
-                        exc_info=True)
+        except Exception:
+            log.warning("sign-in throttle storage unavailable; failure not counted", exc_info=True)
 
     def succeeded(self, email: str, ip: str) -> None:
         """A right password: the account's failures from this client are forgiven."""
         try:
             item, keys = self._checks(email, ip)[0]
             self.limiter.clear(item, *keys)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("sign-in throttle storage unavailable", exc_info=True)
 
     def reset(self) -> None:

@@ -34,7 +34,7 @@ def scan_bytes(address: str, data: bytes, timeout: float = 30.0) -> str | None:
         with _connect(address, timeout) as sock:
             sock.sendall(b"zINSTREAM\0")
             for i in range(0, len(data), CHUNK):
-                chunk = data[i:i + CHUNK]
+                chunk = data[i : i + CHUNK]
                 sock.sendall(struct.pack("!L", len(chunk)) + chunk)
             sock.sendall(struct.pack("!L", 0))
             reply = b""

@@ -54,23 +54,26 @@ def check_secret_key(settings: Settings, host: str) -> str | None:
         raise UnsafeSecretKey(
             f"refusing to serve {where} with the public development secret key: anyone can "
             "forge a session cookie with it. Set HUB_SECRET_KEY to a long random value, e.g. "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
-    return ("HUB_SECRET_KEY is not set: serving on loopback with the public development key; "
-            "sessions and signed links can be forged by anyone who reads it. Never expose "
-            "this process beyond this machine.")
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return (
+        "HUB_SECRET_KEY is not set: serving on loopback with the public development key; "
+        "sessions and signed links can be forged by anyone who reads it. Never expose "
+        "this process beyond this machine."
+    )
 
 
 def run(host: str, port: int, workers: int = 1) -> None:
     """Serve until SIGINT or SIGTERM; with ``workers > 1``, one process per worker."""
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info",
-                    access_log=False)
+        uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info", access_log=False)
         return
     supervise(_worker, workers, name="hub-api", args=(host, port))
 
 
-def supervise(target: Callable[..., None], count: int, *, name: str,
-              args: tuple[Any, ...] = ()) -> None:
+def supervise(
+    target: Callable[..., None], count: int, *, name: str, args: tuple[Any, ...] = ()
+) -> None:
     """Run ``count`` processes of ``target`` until SIGINT or SIGTERM, then stop them (SIGTERM).
 
     A process that dies takes the others down with it, so that whatever supervises the command
@@ -81,8 +84,9 @@ def supervise(target: Callable[..., None], count: int, *, name: str,
     for proc in procs:
         proc.start()
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         while not stop.is_set() and all(proc.is_alive() for proc in procs):
             stop.wait(0.5)

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     def _egress_allow(cls, value: str) -> str:
         parse_allow(value)  # a bad entry stops the start, not the first connection
         return value
+
     # The operator's own relay, for mail the hub sends in its own name (the verification of a
     # support address): never a tenant's relay, which the claiming tenant could read.
     system_relay_host: str = ""

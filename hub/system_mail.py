@@ -45,11 +45,16 @@ def send(settings: Settings, *, to: str, subject: str, body: str, timeout: float
     msg["Auto-Submitted"] = "auto-generated"
     msg["Message-ID"] = make_msgid(domain=sender(settings).rpartition("@")[2])
     msg.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
-    relay = Relay(settings.system_relay_host, settings.system_relay_port,
-                  settings.system_relay_tls, settings.system_relay_user,
-                  settings.system_relay_password)
+    relay = Relay(
+        settings.system_relay_host,
+        settings.system_relay_port,
+        settings.system_relay_tls,
+        settings.system_relay_user,
+        settings.system_relay_password,
+    )
     # The operator's own relay: not a host a tenant chose, so no egress policy.
-    send_via_relay(relay, msg, from_addr=sender(settings), to_addrs=[to], timeout=timeout,
-                   egress=None)
+    send_via_relay(
+        relay, msg, from_addr=sender(settings), to_addrs=[to], timeout=timeout, egress=None
+    )
     log.info("system mail sent to %s", to)
     return str(msg["Message-ID"])

@@ -40,7 +40,10 @@ QUEUES = {DELIVERY: "hub.delivery", AUTOMATION: "hub.automation", INTAKE: "hub.i
 KIND_OF_TASK = {DELIVER: DELIVERY, PERIODIC: AUTOMATION, PERIODIC_INTAKE: INTAKE}
 # (soft, hard) seconds per kind of work.
 TIME_LIMITS: dict[str, tuple[float, float]] = {
-    DELIVERY: (240.0, 300.0), AUTOMATION: (300.0, 360.0), INTAKE: (300.0, 360.0)}
+    DELIVERY: (240.0, 300.0),
+    AUTOMATION: (300.0, 360.0),
+    INTAKE: (300.0, 360.0),
+}
 # Delivery stops taking rows this long before its soft limit, so it ends on its own.
 DELIVERY_MARGIN = 30.0
 
@@ -71,8 +74,12 @@ def periodic_tasks(hub: Hub) -> dict[str, PeriodicTask]:
     return found
 
 
-def create_celery(hub: Hub, *, broker_url: str | None = None,
-                  time_limits: dict[str, tuple[float, float]] | None = None) -> Celery:
+def create_celery(
+    hub: Hub,
+    *,
+    broker_url: str | None = None,
+    time_limits: dict[str, tuple[float, float]] | None = None,
+) -> Celery:
     """A Celery app whose tasks close over ``hub``."""
     app = Celery("hub", broker=broker_url or hub.settings.resolved_broker_url)
     tasks = periodic_tasks(hub)
@@ -92,9 +99,14 @@ def create_celery(hub: Hub, *, broker_url: str | None = None,
         beat_schedule_filename=str(hub.data_dir / "celerybeat-schedule"),
         beat_schedule={
             "outbox": {"task": DELIVER, "schedule": 5.0},
-            **{f"periodic:{name}": {"task": _periodic_task_name(task), "schedule": task.seconds,
-                                    "args": (name,)}
-               for name, task in tasks.items()},
+            **{
+                f"periodic:{name}": {
+                    "task": _periodic_task_name(task),
+                    "schedule": task.seconds,
+                    "args": (name,),
+                }
+                for name, task in tasks.items()
+            },
         },
     )
 
@@ -132,9 +144,15 @@ class TimeLimitedThreadPool(ThreadTaskPool):
     A job's thread gets ``SoftTimeLimitExceeded`` (then ``TimeLimitExceeded``) raised in it when
     its limit passes, only while it still runs that job."""
 
-    def on_apply(self, target: Callable[..., Any], args: tuple[Any, ...] | None = None,
-                 kwargs: dict[str, Any] | None = None, callback: Callable[..., Any] | None = None,
-                 accept_callback: Callable[..., Any] | None = None, **options: Any) -> Any:
+    def on_apply(
+        self,
+        target: Callable[..., Any],
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        callback: Callable[..., Any] | None = None,
+        accept_callback: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> Any:
         soft, hard = options.get("soft_timeout"), options.get("timeout")
         if not soft and not hard:
             return super().on_apply(target, args, kwargs, callback, accept_callback)
@@ -153,8 +171,10 @@ class _Job:
         def run(*args: Any, **kwargs: Any) -> Any:
             with self.lock:
                 self.thread_id = threading.get_ident()
-                for seconds, exc in ((self.soft, SoftTimeLimitExceeded),
-                                     (self.hard, TimeLimitExceeded)):
+                for seconds, exc in (
+                    (self.soft, SoftTimeLimitExceeded),
+                    (self.hard, TimeLimitExceeded),
+                ):
                     if seconds:
                         timer = threading.Timer(seconds, self._expire, (exc, seconds))
                         timer.daemon = True
@@ -174,10 +194,12 @@ class _Job:
         with self.lock:
             if self.thread_id is None:
                 return
-            log.warning("task over its %s of %.0f s: raising it in its thread", exc.__name__,
-                        seconds)
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id),
-                                                       ctypes.py_object(exc))
+            log.warning(
+                "task over its %s of %.0f s: raising it in its thread", exc.__name__, seconds
+            )
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.thread_id), ctypes.py_object(exc)
+            )
 
 
 class Kicker:
@@ -200,17 +222,22 @@ class Kicker:
             self._wanted.clear()
             try:
                 self._app.send_task(DELIVER)
-            except Exception as exc:  # noqa: BLE001 - beat's 5 s sweep still delivers
+            except Exception as exc:
                 log.warning("could not reach the broker to kick delivery: %s", exc)
             threading.Event().wait(self._interval)
 
 
-def worker_argv(*, beat: bool, concurrency: int = 2, loglevel: str = "INFO",
-                queues: str | None = None) -> list[str]:
+def worker_argv(
+    *, beat: bool, concurrency: int = 2, loglevel: str = "INFO", queues: str | None = None
+) -> list[str]:
     """Arguments of ``celery worker``: every hub queue unless ``queues`` names some (kinds
     ``delivery``, ``automation``, ``intake`` or queue names, comma-separated)."""
-    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}",
-            f"--queues={','.join(queue_names(queues))}"]
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--concurrency={concurrency}",
+        f"--queues={','.join(queue_names(queues))}",
+    ]
     if beat:
         argv.append("--beat")
     return argv

@@ -25,7 +25,9 @@ from tests.services import require
 
 # What the test hub's operator allow-list names: loopback, where every local fake listens.
 FAKES_EGRESS_ALLOW = "127.0.0.0/8,::1/128"
-PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _pg_database() -> Iterator[str]:
@@ -68,13 +70,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(db_url: str, data_dir: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=data_dir,
-                    secret_key="test-secret-key-0123456789", base_url="http://hub.test",
-                    attachment_max_bytes=1024 * 1024,
-                    # The local fake vendors (tests/plugins/*/fake_*.py) listen on loopback and
-                    # stand in for Slack's and Teams' own endpoints: the operator allows both.
-                    egress_allow=FAKES_EGRESS_ALLOW, egress_allow_vendor_override=True,
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        database_url=db_url,
+        data_dir=data_dir,
+        secret_key="test-secret-key-0123456789",
+        base_url="http://hub.test",
+        attachment_max_bytes=1024 * 1024,
+        # The local fake vendors (tests/plugins/*/fake_*.py) listen on loopback and
+        # stand in for Slack's and Teams' own endpoints: the operator allows both.
+        egress_allow=FAKES_EGRESS_ALLOW,
+        egress_allow_vendor_override=True,
+        _env_file=None,
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
@@ -97,8 +104,11 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         existing = set(inspect(conn).get_table_names())
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
@@ -154,16 +164,27 @@ def make_tenant(hub: Hub) -> Callable[..., tuple[uuid.UUID, str]]:
 
 @pytest.fixture
 def make_member(hub: Hub, client: TestClient) -> Callable[..., Member]:
-    def make(tenant: tuple[uuid.UUID, str], role: str = "end_user", email: str | None = None,
-             password: str | None = None) -> Member:
+    def make(
+        tenant: tuple[uuid.UUID, str],
+        role: str = "end_user",
+        email: str | None = None,
+        password: str | None = None,
+    ) -> Member:
         tenant_id, slug = tenant
         email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
         with hub.session() as s:
             user = identity.ensure_user(s, email=email, password=password)
             identity.ensure_member(s, tenant_id, user, role)
             token = identity.create_token(s, tenant_id, user)
-            return Member(tenant_id=tenant_id, tenant_slug=slug, user_id=user.id, email=email,
-                          role=role, token=token, client=client)
+            return Member(
+                tenant_id=tenant_id,
+                tenant_slug=slug,
+                user_id=user.id,
+                email=email,
+                role=role,
+                token=token,
+                client=client,
+            )
 
     return make
 
@@ -181,13 +202,17 @@ class TenantSet:
 def org(make_tenant, make_member) -> TenantSet:  # type: ignore[no-untyped-def]
     """A tenant with one member of each role."""
     tenant = make_tenant()
-    return TenantSet(tenant=tenant, **{r: make_member(tenant, r) for r in
-                                       ("end_user", "agent", "admin", "manager")})
+    return TenantSet(
+        tenant=tenant,
+        **{r: make_member(tenant, r) for r in ("end_user", "agent", "admin", "manager")},
+    )
 
 
 @pytest.fixture
 def other_org(make_tenant, make_member) -> TenantSet:  # type: ignore[no-untyped-def]
     """A second tenant, for isolation tests."""
     tenant = make_tenant()
-    return TenantSet(tenant=tenant, **{r: make_member(tenant, r) for r in
-                                       ("end_user", "agent", "admin", "manager")})
+    return TenantSet(
+        tenant=tenant,
+        **{r: make_member(tenant, r) for r in ("end_user", "agent", "admin", "manager")},
+    )

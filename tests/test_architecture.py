@@ -30,8 +30,12 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_core_imports_nothing_of_ours() -> None:
-    bad = [(str(p.relative_to(ROOT)), m) for p in (ROOT / "core").rglob("*.py")
-           for m in _imports(p) if m.split(".")[0] in ("hub", "plugins")]
+    bad = [
+        (str(p.relative_to(ROOT)), m)
+        for p in (ROOT / "core").rglob("*.py")
+        for m in _imports(p)
+        if m.split(".")[0] in ("hub", "plugins")
+    ]
     assert bad == []
 
 
@@ -68,8 +72,11 @@ def test_migrations_match_models(db_url: str, hub) -> None:  # type: ignore[no-u
 
 
 def _specs() -> list[str]:
-    return [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-            if name.startswith("hub_")]
+    return [
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("hub_")
+    ]
 
 
 def test_every_hookspec_is_exercised_by_a_test() -> None:

@@ -41,8 +41,10 @@ class AutomationRule(Base):
     __tablename__ = "support_automation_rules"
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
-        CheckConstraint("trigger IN ('ticket.created', 'ticket.updated', 'comment.added', "
-                        "'time.no_update')", name="trigger"),
+        CheckConstraint(
+            "trigger IN ('ticket.created', 'ticket.updated', 'comment.added', 'time.no_update')",
+            name="trigger",
+        ),
         Index("ix_support_automation_rules_tenant_trigger", "tenant_id", "trigger"),
     )
 
@@ -58,7 +60,8 @@ class AutomationRule(Base):
     swept_until: Mapped[datetime | None] = mapped_column(default=None)
     swept_id: Mapped[int | None] = mapped_column(BigId, default=None)
     created_by: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("auth_user.id", ondelete="SET NULL"), default=None)
+        Integer, ForeignKey("auth_user.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -76,7 +79,8 @@ class AutomationSettings(Base):
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+        Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
     assign_mode: Mapped[str] = mapped_column(String(20), default="round_robin")
     auto_close_hours: Mapped[float | None] = mapped_column(Float, default=48.0)
     auto_respond: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -96,11 +100,14 @@ class AutomationRun(Base):
     __tablename__ = "support_automation_runs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"),
-                                                 index=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
     ticket_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("support_tickets.id", ondelete="CASCADE"), index=True)
+        ForeignKey("support_tickets.id", ondelete="CASCADE"),
+        index=True,
+    )
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -112,8 +119,9 @@ class Macro(Base):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"),
-                                                 index=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text, default="")
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -121,11 +129,16 @@ class Macro(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("auth_user.id", ondelete="SET NULL"), default=None)
+        Integer, ForeignKey("auth_user.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 # Auto-close reads only Resolved tickets, by resolution time (created by migration "sla").
-Index("ix_support_tickets_resolved_at", Ticket.__table__.c.resolved_at,
-      postgresql_where=text("status = 'Resolved'"), sqlite_where=text("status = 'Resolved'"))
+Index(
+    "ix_support_tickets_resolved_at",
+    Ticket.__table__.c.resolved_at,
+    postgresql_where=text("status = 'Resolved'"),
+    sqlite_where=text("status = 'Resolved'"),
+)

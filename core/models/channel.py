@@ -25,8 +25,14 @@ class ChannelKey(Base):
     __tablename__ = "support_channel_keys"
     __table_args__ = (
         UniqueConstraint("tenant_id", "plugin", "key"),
-        Index("uq_support_channel_keys_owner", "plugin", "key", unique=True,
-              sqlite_where=_VERIFIED, postgresql_where=_VERIFIED),
+        Index(
+            "uq_support_channel_keys_owner",
+            "plugin",
+            "key",
+            unique=True,
+            sqlite_where=_VERIFIED,
+            postgresql_where=_VERIFIED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -87,7 +87,8 @@ class KbDeflection(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     article_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("kb_articles.id", ondelete="SET NULL"))
+        BigId, ForeignKey("kb_articles.id", ondelete="SET NULL")
+    )
     user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("auth_user.id"))
     channel: Mapped[str] = mapped_column(String(20), default="web")
     query: Mapped[str] = mapped_column(Text, default="")

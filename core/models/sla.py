@@ -62,18 +62,24 @@ class SlaState(Base):
 
     __tablename__ = "support_sla_states"
     __table_args__ = (
-        Index("ix_support_sla_states_next_check_at", "next_check_at",
-              postgresql_where=text("next_check_at IS NOT NULL"),
-              sqlite_where=text("next_check_at IS NOT NULL")),
+        Index(
+            "ix_support_sla_states_next_check_at",
+            "next_check_at",
+            postgresql_where=text("next_check_at IS NOT NULL"),
+            sqlite_where=text("next_check_at IS NOT NULL"),
+        ),
         Index("ix_support_sla_states_tenant_id", "tenant_id"),
     )
 
     ticket_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("support_tickets.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("support_tickets.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     policy_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("support_sla_policies.id", ondelete="SET NULL"), default=None)
+        BigId, ForeignKey("support_sla_policies.id", ondelete="SET NULL"), default=None
+    )
     response_minutes: Mapped[int] = mapped_column(Integer)
     resolution_minutes: Mapped[int] = mapped_column(Integer)
     warning_percent: Mapped[int] = mapped_column(Integer, default=80)

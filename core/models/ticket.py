@@ -77,8 +77,12 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     satisfaction_rating: Mapped[int | None] = mapped_column(Integer, default=None)
     feedback: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
-    updated_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
+    created_at: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
     # Beyond the spec: what the product needs to run.
     channel: Mapped[str] = mapped_column(String(20), default="api")
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -103,13 +107,16 @@ class Comment(Base):
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("auth_user.id"))
     comment: Mapped[str] = mapped_column(Text)
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
+    created_at: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="api")
     # The channel could not authenticate who wrote it (mail without aligned SPF/DKIM, or a
     # staff address that did not write to its own signed reply address): shown to agents.
-    unverified_sender: Mapped[bool] = mapped_column(Boolean, default=False,
-                                                    server_default=text("false"))
+    unverified_sender: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class Attachment(Base):
@@ -128,7 +135,9 @@ class Attachment(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     file_size: Mapped[int | None] = mapped_column(Integer)
     mime_type: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
+    created_at: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"), index=True)
     comment_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"),
@@ -150,7 +159,9 @@ class SlaLog(Base):
         index=True,
     )
     event: Mapped[str] = mapped_column(String(50))
-    event_time: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
+    event_time: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
     details: Mapped[str | None] = mapped_column(Text)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"), index=True)
     target: Mapped[str | None] = mapped_column(String(20))
@@ -180,6 +191,8 @@ class Audit(Base):
     performed_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("auth_user.id"))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=now, server_default=text("CURRENT_TIMESTAMP"))
+    created_at: Mapped[datetime] = mapped_column(
+        default=now, server_default=text("CURRENT_TIMESTAMP")
+    )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)

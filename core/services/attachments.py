@@ -19,8 +19,16 @@ from core.services import events
 from core.storage import BlobStore, sha256
 
 DEFAULT_TYPES = (
-    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
-    "text/csv", "application/json", "application/zip", "message/rfc822",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/json",
+    "application/zip",
+    "message/rfc822",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
@@ -52,7 +60,7 @@ def clean_file_name(name: str) -> str:
     name = name.strip(" .") or "attachment"
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 190] + dot + ext[-9:]) if dot else name[:200]
+        name = (stem[:190] + dot + ext[-9:]) if dot else name[:200]
     return name
 
 
@@ -95,8 +103,9 @@ def add_attachment(
     if len(data) == 0:
         raise Invalid("the file is empty", field="file")
     if len(data) > policy.max_bytes:
-        raise TooLarge(f"the file is larger than the limit of {policy.max_bytes} bytes",
-                       field="file")
+        raise TooLarge(
+            f"the file is larger than the limit of {policy.max_bytes} bytes", field="file"
+        )
     name = clean_file_name(file_name)
     mime = sniff_type(data, name)
     if mime not in policy.allowed_types:
@@ -108,25 +117,46 @@ def add_attachment(
     owner = actor.user_id if uploaded_by is None else uploaded_by
     if owner is None:
         raise Invalid("an attachment needs an uploader", field="uploaded_by")
-    row = Attachment(ticket_id=ticket.id, tenant_id=ticket.tenant_id, uploaded_by=owner,
-                     file_path=store.put(data), file_name=name, file_size=len(data),
-                     mime_type=mime, sha256=sha256(data), comment_id=comment_id,
-                     is_internal=is_internal, created_at=now())
+    row = Attachment(
+        ticket_id=ticket.id,
+        tenant_id=ticket.tenant_id,
+        uploaded_by=owner,
+        file_path=store.put(data),
+        file_name=name,
+        file_size=len(data),
+        mime_type=mime,
+        sha256=sha256(data),
+        comment_id=comment_id,
+        is_internal=is_internal,
+        created_at=now(),
+    )
     session.add(row)
     session.flush()
-    events.audit(session, actor, action="Attachment Added", ticket_id=ticket.id, new=name,
-                 details={"attachment_id": row.id, "size": len(data), "mime_type": mime})
+    events.audit(
+        session,
+        actor,
+        action="Attachment Added",
+        ticket_id=ticket.id,
+        new=name,
+        details={"attachment_id": row.id, "size": len(data), "mime_type": mime},
+    )
     if emit_event:
-        events.emit(session, actor, events.ATTACHMENT_ADDED, tenant_id=ticket.tenant_id,
-                    ticket_id=ticket.id, payload={"attachment_id": row.id,
-                                                  "is_internal": is_internal})
+        events.emit(
+            session,
+            actor,
+            events.ATTACHMENT_ADDED,
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            payload={"attachment_id": row.id, "is_internal": is_internal},
+        )
     return row
 
 
 def list_attachments(session: Session, actor: Actor, ticket: Ticket) -> list[Attachment]:
     """Attachments the actor may see on a ticket they may see."""
-    stmt = select(Attachment).where(Attachment.ticket_id == ticket.id,
-                                    Attachment.tenant_id == actor.tenant_id)
+    stmt = select(Attachment).where(
+        Attachment.ticket_id == ticket.id, Attachment.tenant_id == actor.tenant_id
+    )
     if not actor.sees_internal:
         stmt = stmt.where(Attachment.is_internal.is_(False))
     return list(session.scalars(stmt.order_by(Attachment.id)))

@@ -37,14 +37,16 @@ def _close_groups(session: Session) -> list[tuple[float, list[uuid.UUID] | None,
     """(hours, tenants or None for "every other tenant", excluded tenants) per auto-close setting."""
     custom: dict[float | None, list[uuid.UUID]] = {}
     for tenant_id, hours in session.execute(
-            select(AutomationSettings.tenant_id, AutomationSettings.auto_close_hours)):
+        select(AutomationSettings.tenant_id, AutomationSettings.auto_close_hours)
+    ):
         key = hours if hours and hours > 0 else None
         if key == DEFAULT_AUTO_CLOSE_HOURS:
             continue
         custom.setdefault(key, []).append(tenant_id)
     not_default = [t for ids in custom.values() for t in ids]
     groups: list[tuple[float, list[uuid.UUID] | None, list[uuid.UUID]]] = [
-        (DEFAULT_AUTO_CLOSE_HOURS, None, not_default)]
+        (DEFAULT_AUTO_CLOSE_HOURS, None, not_default)
+    ]
     groups += [(hours, ids, []) for hours, ids in custom.items() if hours is not None]
     return groups
 
@@ -56,60 +58,99 @@ def auto_close(session: Session, *, at: datetime | None = None, batch: int = 500
     at = at or now()
     closed: list[int] = []
     for hours, tenants, excluded in _close_groups(session):
-        stmt = select(Ticket).where(Ticket.status == "Resolved",
-                                    Ticket.resolved_at <= at - timedelta(hours=hours))
+        stmt = select(Ticket).where(
+            Ticket.status == "Resolved", Ticket.resolved_at <= at - timedelta(hours=hours)
+        )
         if tenants is not None:
             stmt = stmt.where(Ticket.tenant_id.in_(tenants))
         elif excluded:
             stmt = stmt.where(Ticket.tenant_id.not_in(excluded))
         for ticket in session.scalars(stmt.order_by(Ticket.resolved_at).limit(batch)):
             assert ticket.resolved_at is not None
-            if not claim(session, ticket.tenant_id, ticket.id,
-                         f"auto-close:{ticket.id}:{ticket.resolved_at.isoformat()}"):
+            if not claim(
+                session,
+                ticket.tenant_id,
+                ticket.id,
+                f"auto-close:{ticket.id}:{ticket.resolved_at.isoformat()}",
+            ):
                 continue
             with rules.running(AUTO_CLOSE):
-                update_ticket(session, system_actor(ticket.tenant_id), ticket, Changes(
-                    status="Closed", reason=f"auto-closed: no reply from the requester in {hours:g} h",
-                    extra={"rule_id": AUTO_CLOSE, "rule": "auto-close"}))
-            rules._audit(session, ticket, AUTO_CLOSE, "auto-close",
-                         {"type": "set_status", "value": "Closed", "hours": hours}, None)
+                update_ticket(
+                    session,
+                    system_actor(ticket.tenant_id),
+                    ticket,
+                    Changes(
+                        status="Closed",
+                        reason=f"auto-closed: no reply from the requester in {hours:g} h",
+                        extra={"rule_id": AUTO_CLOSE, "rule": "auto-close"},
+                    ),
+                )
+            rules._audit(
+                session,
+                ticket,
+                AUTO_CLOSE,
+                "auto-close",
+                {"type": "set_status", "value": "Closed", "hours": hours},
+                None,
+            )
             closed.append(ticket.id)
     return closed
 
 
-def time_rules(session: Session, *, at: datetime | None = None, batch: int = 500) -> list[tuple[int, int]]:
+def time_rules(
+    session: Session, *, at: datetime | None = None, batch: int = 500
+) -> list[tuple[int, int]]:
     """Fire each active ``time.no_update`` rule on tickets quiet for its hours, once per quiet period."""
     at = at or now()
     fired: list[tuple[int, int]] = []
-    active = list(session.scalars(select(AutomationRule).where(
-        AutomationRule.trigger == "time.no_update", AutomationRule.is_active.is_(True))
-        .order_by(AutomationRule.id)))
+    active = list(
+        session.scalars(
+            select(AutomationRule)
+            .where(AutomationRule.trigger == "time.no_update", AutomationRule.is_active.is_(True))
+            .order_by(AutomationRule.id)
+        )
+    )
     for rule in active:
         cutoff = at - timedelta(hours=rule.hours or 0)
-        stmt = select(Ticket).where(Ticket.tenant_id == rule.tenant_id,
-                                    Ticket.updated_at <= cutoff, Ticket.status != "Closed")
+        stmt = select(Ticket).where(
+            Ticket.tenant_id == rule.tenant_id,
+            Ticket.updated_at <= cutoff,
+            Ticket.status != "Closed",
+        )
         if rule.swept_until is not None:
-            stmt = stmt.where(or_(Ticket.updated_at > rule.swept_until,
-                                  and_(Ticket.updated_at == rule.swept_until,
-                                       Ticket.id > (rule.swept_id or 0))))
+            stmt = stmt.where(
+                or_(
+                    Ticket.updated_at > rule.swept_until,
+                    and_(Ticket.updated_at == rule.swept_until, Ticket.id > (rule.swept_id or 0)),
+                )
+            )
         tickets = list(session.scalars(stmt.order_by(Ticket.updated_at, Ticket.id).limit(batch)))
         for ticket in tickets:
             quiet_since = ticket.updated_at
             rule.swept_until, rule.swept_id = quiet_since, ticket.id
             if not rules.matches(rule.conditions or [], ticket):
                 continue
-            if not claim(session, rule.tenant_id, ticket.id,
-                         f"time:{rule.id}:{ticket.id}:{quiet_since.isoformat()}"):
+            if not claim(
+                session,
+                rule.tenant_id,
+                ticket.id,
+                f"time:{rule.id}:{ticket.id}:{quiet_since.isoformat()}",
+            ):
                 continue
-            if not rules.try_actions(session, ticket, rule.actions or [], rule_key=rule.id,
-                                     rule_name=rule.name):
+            if not rules.try_actions(
+                session, ticket, rule.actions or [], rule_key=rule.id, rule_name=rule.name
+            ):
                 continue
             fired.append((rule.id, ticket.id))
             if ticket.updated_at != quiet_since:
                 # The rule's own change starts a new quiet period: claim it, so the rule never
                 # fires again because of what it did itself.
-                claim(session, rule.tenant_id, ticket.id,
-                      f"time:{rule.id}:{ticket.id}:{ticket.updated_at.isoformat()}")
+                claim(
+                    session,
+                    rule.tenant_id,
+                    ticket.id,
+                    f"time:{rule.id}:{ticket.id}:{ticket.updated_at.isoformat()}",
+                )
     return fired
 
 

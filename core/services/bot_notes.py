@@ -14,9 +14,17 @@ from core.services.identity import ensure_user
 from core.services.tickets import get_ticket
 
 
-def add_bot_note(session: Session, tenant_id: uuid.UUID, ticket_id: int, text: str, *,
-                 bot_email: str, bot_name: str, channel: str,
-                 extra: dict[str, object] | None = None) -> int:
+def add_bot_note(
+    session: Session,
+    tenant_id: uuid.UUID,
+    ticket_id: int,
+    text: str,
+    *,
+    bot_email: str,
+    bot_name: str,
+    channel: str,
+    extra: dict[str, object] | None = None,
+) -> int:
     """An internal note authored by an integration's bot user; returns the comment id.
 
     The bot user belongs to no tenant: it authors notes, it never signs in or gets tickets.
@@ -24,13 +32,34 @@ def add_bot_note(session: Session, tenant_id: uuid.UUID, ticket_id: int, text: s
     actor = system_actor(tenant_id)
     ticket = get_ticket(session, actor, ticket_id)
     bot = ensure_user(session, email=bot_email, full_name=bot_name)
-    row = add_comment(session, actor, ticket, comment=text, is_internal=True, channel=channel,
-                      author_id=bot.id, extra=extra)
+    row = add_comment(
+        session,
+        actor,
+        ticket,
+        comment=text,
+        is_internal=True,
+        channel=channel,
+        author_id=bot.id,
+        extra=extra,
+    )
     return row.id
 
 
-def audit_escalation_failure(session: Session, tenant_id: uuid.UUID, ticket_id: int, *,
-                             plugin: str, what: str, details: dict[str, Any]) -> None:
+def audit_escalation_failure(
+    session: Session,
+    tenant_id: uuid.UUID,
+    ticket_id: int,
+    *,
+    plugin: str,
+    what: str,
+    details: dict[str, Any],
+) -> None:
     """Record that an outside service refused an escalation (never with a secret in it)."""
-    events.audit(session, system_actor(tenant_id), action="Escalation Failed",
-                 ticket_id=ticket_id, new=what, details={"plugin": plugin, **details})
+    events.audit(
+        session,
+        system_actor(tenant_id),
+        action="Escalation Failed",
+        ticket_id=ticket_id,
+        new=what,
+        details={"plugin": plugin, **details},
+    )

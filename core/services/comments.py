@@ -23,8 +23,9 @@ MENTION = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.-]+)")
 
 def visible_comments(session: Session, actor: Actor, ticket: Ticket) -> list[Comment]:
     """The ticket's thread in order; internal notes only for those who may see them."""
-    stmt = select(Comment).where(Comment.ticket_id == ticket.id,
-                                 Comment.tenant_id == actor.tenant_id)
+    stmt = select(Comment).where(
+        Comment.ticket_id == ticket.id, Comment.tenant_id == actor.tenant_id
+    )
     if not actor.sees_internal:
         stmt = stmt.where(Comment.is_internal.is_(False))
     return list(session.scalars(stmt.order_by(Comment.id)))
@@ -57,8 +58,9 @@ def add_comment(
     extra: dict[str, object] | None = None,
 ) -> Comment:
     """Add a comment as the actor (or, for the system, as ``author_id``)."""
-    return add_comments(session, [NewComment(actor, ticket, comment, is_internal, channel,
-                                             author_id, extra)])[0]
+    return add_comments(
+        session, [NewComment(actor, ticket, comment, is_internal, channel, author_id, extra)]
+    )[0]
 
 
 def add_comments(session: Session, items: list[NewComment]) -> list[Comment]:
@@ -68,11 +70,21 @@ def add_comments(session: Session, items: list[NewComment]) -> list[Comment]:
     rows = [_new_row(item) for item in items]
     session.add_all(rows)
     session.flush()
-    events.audit_many(session, [
-        (item.actor, {"action": "Internal Note" if item.is_internal else "Comment Added",
-                      "ticket_id": item.ticket.id, "new": str(row.id),
-                      "details": {"channel": item.channel}})
-        for item, row in zip(items, rows, strict=True)])
+    events.audit_many(
+        session,
+        [
+            (
+                item.actor,
+                {
+                    "action": "Internal Note" if item.is_internal else "Comment Added",
+                    "ticket_id": item.ticket.id,
+                    "new": str(row.id),
+                    "details": {"channel": item.channel},
+                },
+            )
+            for item, row in zip(items, rows, strict=True)
+        ],
+    )
     emitted: list[tuple[Actor, str, uuid.UUID, int | None, dict[str, Any]]] = []
     for item, row in zip(items, rows, strict=True):
         ticket = item.ticket
@@ -84,10 +96,15 @@ def add_comments(session: Session, items: list[NewComment]) -> list[Comment]:
                 ticket.first_response_at = row.created_at
         ticket.updated_at = row.created_at
         mentioned = _notify_mentions(session, ticket, row) if item.actor.is_staff else []
-        payload: dict[str, Any] = {"comment_id": row.id, "is_internal": item.is_internal,
-                                   "channel": item.channel, "author_id": row.user_id,
-                                   "by_requester": author_is_requester, "mentions": mentioned,
-                                   "unverified_sender": item.unverified_sender}
+        payload: dict[str, Any] = {
+            "comment_id": row.id,
+            "is_internal": item.is_internal,
+            "channel": item.channel,
+            "author_id": row.user_id,
+            "by_requester": author_is_requester,
+            "mentions": mentioned,
+            "unverified_sender": item.unverified_sender,
+        }
         payload.update(item.extra or {})
         emitted.append((item.actor, events.COMMENT_ADDED, ticket.tenant_id, ticket.id, payload))
     if session.new:
@@ -111,14 +128,24 @@ def _new_row(item: NewComment) -> Comment:
     user_id = actor.user_id if item.author_id is None else item.author_id
     if user_id is None:
         raise Invalid("a comment needs an author", field="user_id")
-    return Comment(ticket_id=item.ticket.id, tenant_id=item.ticket.tenant_id, user_id=user_id,
-                   comment=text, is_internal=item.is_internal, channel=item.channel,
-                   unverified_sender=item.unverified_sender, created_at=now())
+    return Comment(
+        ticket_id=item.ticket.id,
+        tenant_id=item.ticket.tenant_id,
+        user_id=user_id,
+        comment=text,
+        is_internal=item.is_internal,
+        channel=item.channel,
+        unverified_sender=item.unverified_sender,
+        created_at=now(),
+    )
 
 
 def _is_staff(session: Session, ticket: Ticket, user_id: int) -> bool:
-    role = session.scalar(select(Membership.role).where(
-        Membership.tenant_id == ticket.tenant_id, Membership.user_id == user_id))
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.tenant_id == ticket.tenant_id, Membership.user_id == user_id
+        )
+    )
     return role in (AGENT, ADMIN)
 
 
@@ -139,13 +166,24 @@ def _notify_mentions(session: Session, ticket: Ticket, row: Comment) -> list[int
     if not handles:
         return []
     staff = session.execute(
-        select(User.id, User.email).join(Membership, Membership.user_id == User.id).where(
-            Membership.tenant_id == ticket.tenant_id, Membership.role.in_((AGENT, ADMIN)))
+        select(User.id, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == ticket.tenant_id, Membership.role.in_((AGENT, ADMIN)))
     ).all()
-    hit = [uid for uid, email in staff
-           if email.lower() in handles or email.lower().split("@")[0] in handles]
+    hit = [
+        uid
+        for uid, email in staff
+        if email.lower() in handles or email.lower().split("@")[0] in handles
+    ]
     for uid in hit:
-        session.add(Notification(tenant_id=ticket.tenant_id, user_id=uid, ticket_id=ticket.id,
-                                 kind="mention", created_at=now(),
-                                 text=f"You were mentioned on ticket #{ticket.id}"))
+        session.add(
+            Notification(
+                tenant_id=ticket.tenant_id,
+                user_id=uid,
+                ticket_id=ticket.id,
+                kind="mention",
+                created_at=now(),
+                text=f"You were mentioned on ticket #{ticket.id}",
+            )
+        )
     return hit

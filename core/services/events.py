@@ -136,21 +136,35 @@ def audit_many(session: Session, rows: list[tuple[Actor, dict[str, Any]]]) -> No
     if not rows:
         return
     at = now()
-    session.execute(_INSERT_AUDIT, [
-        {"tenant_id": actor.tenant_id, "ticket_id": kw.get("ticket_id"), "action": kw["action"],
-         "performed_by": actor.user_id, "old_value": _text(kw.get("old")),
-         "new_value": _text(kw.get("new")), "details": kw.get("details"), "created_at": at}
-        for actor, kw in rows])
+    session.execute(
+        _INSERT_AUDIT,
+        [
+            {
+                "tenant_id": actor.tenant_id,
+                "ticket_id": kw.get("ticket_id"),
+                "action": kw["action"],
+                "performed_by": actor.user_id,
+                "old_value": _text(kw.get("old")),
+                "new_value": _text(kw.get("new")),
+                "details": kw.get("details"),
+                "created_at": at,
+            }
+            for actor, kw in rows
+        ],
+    )
 
 
-def emit_many(session: Session,
-              items: list[tuple[Actor, str, uuid.UUID, int | None, dict[str, Any]]]) -> None:
+def emit_many(
+    session: Session, items: list[tuple[Actor, str, uuid.UUID, int | None, dict[str, Any]]]
+) -> None:
     """Several events (actor, type, tenant, ticket, payload) in one bulk INSERT; the listeners
     still see each event, as a transient ``OutboxEvent`` without an id."""
     if not items:
         return
-    rows = [_event_values(actor, event_type, tenant_id, ticket_id, payload)
-            for actor, event_type, tenant_id, ticket_id, payload in items]
+    rows = [
+        _event_values(actor, event_type, tenant_id, ticket_id, payload)
+        for actor, event_type, tenant_id, ticket_id, payload in items
+    ]
     session.execute(_INSERT_OUTBOX, rows)
     for (actor, *_), row in zip(items, rows, strict=True):
         view = EventView(row["tenant_id"], row["ticket_id"], row["event_type"], row["payload"])
@@ -158,15 +172,28 @@ def emit_many(session: Session,
             listener(session, view, actor)
 
 
-def _event_values(actor: Actor, event_type: str, tenant_id: uuid.UUID, ticket_id: int | None,
-                  payload: dict[str, Any] | None) -> dict[str, Any]:
+def _event_values(
+    actor: Actor,
+    event_type: str,
+    tenant_id: uuid.UUID,
+    ticket_id: int | None,
+    payload: dict[str, Any] | None,
+) -> dict[str, Any]:
     body = dict(payload or {})
     body.setdefault("actor_id", actor.user_id)
     body.setdefault("actor_role", actor.role)
     at = now()
-    values = {"tenant_id": tenant_id, "ticket_id": ticket_id, "event_type": event_type,
-              "payload": body, "status": "pending", "attempts": 0, "next_attempt_at": at,
-              "done_plugins": {}, "created_at": at}
+    values = {
+        "tenant_id": tenant_id,
+        "ticket_id": ticket_id,
+        "event_type": event_type,
+        "payload": body,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "done_plugins": {},
+        "created_at": at,
+    }
     return values
 
 

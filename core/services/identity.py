@@ -82,8 +82,9 @@ def check_password(user: User | None, password: str) -> bool:
     return ok and stored is not None
 
 
-def ensure_user(session: Session, *, email: str, full_name: str = "",
-                password: str | None = None) -> User:
+def ensure_user(
+    session: Session, *, email: str, full_name: str = "", password: str | None = None
+) -> User:
     """Find a user by email (case-insensitive) or create one; a password given must satisfy
     the password policy (``core.password_policy``), else ``Invalid``."""
     email = normalize_email(email)
@@ -91,9 +92,13 @@ def ensure_user(session: Session, *, email: str, full_name: str = "",
         password_policy.check_password(password, email=email)
     user = user_by_email(session, email)
     if user is None:
-        user = User(email=email, full_name=full_name or email.split("@")[0],
-                    password=hash_password(password) if password else None, is_active=True,
-                    date_joined=now())
+        user = User(
+            email=email,
+            full_name=full_name or email.split("@")[0],
+            password=hash_password(password) if password else None,
+            is_active=True,
+            date_joined=now(),
+        )
         session.add(user)
         session.flush()
     elif password:
@@ -108,55 +113,77 @@ def set_password(session: Session, user: User, password: str) -> None:
     sessions.revoke_all_for_user(session, user.id)
 
 
-INVITATION_NEEDED = ("this person already has an account; invitations are needed to add them "
-                     "to this organisation")
+INVITATION_NEEDED = (
+    "this person already has an account; invitations are needed to add them to this organisation"
+)
 
 
-def add_member(session: Session, tenant_id: uuid.UUID, *, email: str, role: str,
-               full_name: str = "") -> tuple[User, Membership]:
+def add_member(
+    session: Session, tenant_id: uuid.UUID, *, email: str, role: str, full_name: str = ""
+) -> tuple[User, Membership]:
     """What a tenant admin's "add a member" does: create the account of a new address with the
     role, or change the role of a member. An account that already belongs to another tenant is
     never added without its owner's consent: ``Conflict`` (invitations are needed)."""
     email = normalize_email(email)
     user, have = user_with_role(session, tenant_id, email)
-    if user is not None and have is None and session.scalar(
-            select(Membership.id).where(Membership.user_id == user.id).limit(1)) is not None:
+    if (
+        user is not None
+        and have is None
+        and session.scalar(select(Membership.id).where(Membership.user_id == user.id).limit(1))
+        is not None
+    ):
         raise Conflict(INVITATION_NEEDED, field="email")
     if user is None:
         user = ensure_user(session, email=email, full_name=full_name)
     return user, ensure_member(session, tenant_id, user, role)
 
 
-def user_with_role(session: Session, tenant_id: uuid.UUID,
-                   email: str) -> tuple[User | None, str | None]:
+def user_with_role(
+    session: Session, tenant_id: uuid.UUID, email: str
+) -> tuple[User | None, str | None]:
     """The user with this email (case-insensitive) and their role in the tenant, in one query;
     (None, None) when there is no such user, (user, None) when they are not a member."""
     row = session.execute(
         select(User, Membership.role)
-        .outerjoin(Membership, (Membership.user_id == User.id)
-                   & (Membership.tenant_id == tenant_id))
+        .outerjoin(
+            Membership, (Membership.user_id == User.id) & (Membership.tenant_id == tenant_id)
+        )
         .where(func.lower(User.email) == email.strip().lower())
     ).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
-def ensure_sender(session: Session, tenant_id: uuid.UUID, *, email: str, full_name: str = "",
-                  role: str) -> tuple[User, str]:
+def ensure_sender(
+    session: Session, tenant_id: uuid.UUID, *, email: str, full_name: str = "", role: str
+) -> tuple[User, str]:
     """The user behind an inbound message and their role in the tenant, creating the user and
     the membership (with ``role``) when missing: one query when both exist, which is what
     ``ensure_user`` + ``membership`` + ``ensure_member`` do in two to four."""
     email = normalize_email(email)
     user, have = user_with_role(session, tenant_id, email)
     if user is None:
-        user = User(email=email, full_name=full_name or email.split("@")[0], password=None,
-                    is_active=True, date_joined=now())
+        user = User(
+            email=email,
+            full_name=full_name or email.split("@")[0],
+            password=None,
+            is_active=True,
+            date_joined=now(),
+        )
         session.add(user)
         session.flush()
     if have is None:
         if role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
-        session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=role, skills={},
-                               available=True, created_at=now()))
+        session.add(
+            Membership(
+                tenant_id=tenant_id,
+                user_id=user.id,
+                role=role,
+                skills={},
+                available=True,
+                created_at=now(),
+            )
+        )
         have = role
     return user, have
 
@@ -165,11 +192,18 @@ def ensure_member(session: Session, tenant_id: uuid.UUID, user: User, role: str)
     """Give the user a role in the tenant, creating or updating the membership."""
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
-    member = session.scalar(select(Membership).where(
-        Membership.tenant_id == tenant_id, Membership.user_id == user.id))
+    member = session.scalar(
+        select(Membership).where(Membership.tenant_id == tenant_id, Membership.user_id == user.id)
+    )
     if member is None:
-        member = Membership(tenant_id=tenant_id, user_id=user.id, role=role, skills={},
-                            available=True, created_at=now())
+        member = Membership(
+            tenant_id=tenant_id,
+            user_id=user.id,
+            role=role,
+            skills={},
+            available=True,
+            created_at=now(),
+        )
         session.add(member)
         session.flush()
     else:
@@ -178,8 +212,9 @@ def ensure_member(session: Session, tenant_id: uuid.UUID, user: User, role: str)
 
 
 def membership(session: Session, tenant_id: uuid.UUID, user_id: int) -> Membership | None:
-    return session.scalar(select(Membership).where(
-        Membership.tenant_id == tenant_id, Membership.user_id == user_id))
+    return session.scalar(
+        select(Membership).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+    )
 
 
 def actor_for(session: Session, tenant_id: uuid.UUID, user: User) -> Actor:
@@ -187,8 +222,13 @@ def actor_for(session: Session, tenant_id: uuid.UUID, user: User) -> Actor:
     member = membership(session, tenant_id, user.id)
     if member is None:
         raise NotFound("not a member of this tenant")
-    return Actor(tenant_id=tenant_id, user_id=user.id, role=member.role, email=user.email,
-                 name=user.full_name)
+    return Actor(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        role=member.role,
+        email=user.email,
+        name=user.full_name,
+    )
 
 
 def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | None:
@@ -202,8 +242,13 @@ def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | N
     member = membership(session, tenant_id, user.id)
     if member is None or member.role not in ("agent", "admin"):
         return None
-    return Actor(tenant_id=tenant_id, user_id=user.id, role=member.role, email=user.email,
-                 name=user.full_name)
+    return Actor(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        role=member.role,
+        email=user.email,
+        name=user.full_name,
+    )
 
 
 def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str = "") -> str:
@@ -211,8 +256,16 @@ def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str =
     if membership(session, tenant_id, user.id) is None:
         raise Invalid("the user is not a member of this tenant", field="email")
     token = new_token()
-    session.add(ApiToken(tenant_id=tenant_id, user_id=user.id, name=name,
-                         token_hash=hash_token(token), prefix=token[:12], created_at=now()))
+    session.add(
+        ApiToken(
+            tenant_id=tenant_id,
+            user_id=user.id,
+            name=name,
+            token_hash=hash_token(token),
+            prefix=token[:12],
+            created_at=now(),
+        )
+    )
     session.flush()
     return token
 
@@ -231,10 +284,15 @@ def authenticate_token(session: Session, token: str) -> TokenIdentity | None:
     row = session.execute(
         select(ApiToken.tenant_id, User.id, Membership.role, User.email, User.full_name)
         .join(User, User.id == ApiToken.user_id)
-        .join(Membership, (Membership.user_id == User.id)
-              & (Membership.tenant_id == ApiToken.tenant_id))
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
-               User.is_active.is_(True))
+        .join(
+            Membership,
+            (Membership.user_id == User.id) & (Membership.tenant_id == ApiToken.tenant_id),
+        )
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
     ).first()
     if row is None:
         return None

@@ -23,23 +23,80 @@ from core.types import Suggestion
 
 PUBLIC, AGENT_AUDIENCE = "public", "agent"
 # PostgreSQL's built-in text-search configurations a tenant may pick (``kb_language`` setting).
-LANGUAGES = ("simple", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
-             "italian", "norwegian", "portuguese", "romanian", "russian", "spanish", "swedish",
-             "turkish")
-SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
-             "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub",
-             "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
-SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
-                   "th": {"align"}, "td": {"align"}}
+LANGUAGES = (
+    "simple",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "spanish",
+    "swedish",
+    "turkish",
+)
+SAFE_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+SAFE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"align"},
+    "td": {"align"},
+}
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-    ["table", "strikethrough"])
+    ["table", "strikethrough"]
+)
 
 
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to embed: raw HTML is escaped, then nh3 keeps safe tags only."""
-    return nh3.clean(_markdown.render(source), tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        _markdown.render(source),
+        tags=SAFE_TAGS,
+        attributes=SAFE_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 def plain_text(safe_html: str) -> str:
@@ -127,18 +184,29 @@ def _apply(article: KbArticle, data: ArticleFields) -> None:
         article.status = data.status
     if data.visibility is not None:
         if data.visibility not in VISIBILITIES:
-            raise Invalid(f"visibility must be one of {', '.join(VISIBILITIES)}",
-                          field="visibility")
+            raise Invalid(
+                f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
+            )
         article.visibility = data.visibility
     article.search_scope = search_scope(article.tenant_id, article.status, article.visibility)
 
 
 def _revision(session: Session, article: KbArticle, actor: Actor) -> None:
-    session.add(KbRevision(tenant_id=article.tenant_id, article_id=article.id,
-                           version=article.version, title=article.title, body=article.body,
-                           category=article.category, tags=list(article.tags),
-                           status=article.status, visibility=article.visibility,
-                           edited_by=actor.user_id, created_at=article.updated_at))
+    session.add(
+        KbRevision(
+            tenant_id=article.tenant_id,
+            article_id=article.id,
+            version=article.version,
+            title=article.title,
+            body=article.body,
+            category=article.category,
+            tags=list(article.tags),
+            status=article.status,
+            visibility=article.visibility,
+            edited_by=actor.user_id,
+            created_at=article.updated_at,
+        )
+    )
 
 
 def create_article(session: Session, actor: Actor, data: ArticleFields) -> KbArticle:
@@ -147,11 +215,24 @@ def create_article(session: Session, actor: Actor, data: ArticleFields) -> KbArt
     if not data.title or data.body is None:
         raise Invalid("title and body are required", field="title" if not data.title else "body")
     at = now()
-    article = KbArticle(tenant_id=actor.tenant_id, title="", body="", body_html="", body_text="",
-                        category="General", tags=[], tags_text="", status="draft",
-                        visibility="public", language=tenant_language(session, actor.tenant_id),
-                        version=1, created_by=actor.user_id, updated_by=actor.user_id,
-                        created_at=at, updated_at=at)
+    article = KbArticle(
+        tenant_id=actor.tenant_id,
+        title="",
+        body="",
+        body_html="",
+        body_text="",
+        category="General",
+        tags=[],
+        tags_text="",
+        status="draft",
+        visibility="public",
+        language=tenant_language(session, actor.tenant_id),
+        version=1,
+        created_by=actor.user_id,
+        updated_by=actor.user_id,
+        created_at=at,
+        updated_at=at,
+    )
     _apply(article, data)
     session.add(article)
     session.flush()
@@ -159,16 +240,29 @@ def create_article(session: Session, actor: Actor, data: ArticleFields) -> KbArt
     return article
 
 
-def update_article(session: Session, actor: Actor, article_id: int,
-                   data: ArticleFields) -> KbArticle:
+def update_article(
+    session: Session, actor: Actor, article_id: int, data: ArticleFields
+) -> KbArticle:
     """Edit an article; every edit that changes something is kept as a new revision."""
     require_staff(actor, "edit knowledge-base articles")
     article = get_article(session, actor, article_id)
-    before = (article.title, article.body, article.category, list(article.tags), article.status,
-              article.visibility)
+    before = (
+        article.title,
+        article.body,
+        article.category,
+        list(article.tags),
+        article.status,
+        article.visibility,
+    )
     _apply(article, data)
-    after = (article.title, article.body, article.category, list(article.tags), article.status,
-             article.visibility)
+    after = (
+        article.title,
+        article.body,
+        article.category,
+        list(article.tags),
+        article.status,
+        article.visibility,
+    )
     article.language = tenant_language(session, actor.tenant_id)
     if before != after:
         article.version += 1
@@ -199,9 +293,10 @@ def audience_of(actor: Actor) -> str:
 
 def get_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
     """One article the caller may read; 404 otherwise (also for other tenants' ids)."""
-    stmt = _visible(select(KbArticle).where(KbArticle.id == article_id,
-                                            KbArticle.tenant_id == actor.tenant_id),
-                    audience_of(actor))
+    stmt = _visible(
+        select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == actor.tenant_id),
+        audience_of(actor),
+    )
     article = session.scalar(stmt)
     if article is None:
         raise NotFound("no such article")
@@ -210,16 +305,28 @@ def get_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
 
 def public_article(session: Session, tenant_id: uuid.UUID, article_id: int) -> KbArticle | None:
     """A published public article, for anonymous readers (chat links)."""
-    return session.scalar(_visible(select(KbArticle).where(
-        KbArticle.id == article_id, KbArticle.tenant_id == tenant_id), PUBLIC))
+    return session.scalar(
+        _visible(
+            select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == tenant_id),
+            PUBLIC,
+        )
+    )
 
 
-def list_articles(session: Session, actor: Actor, *, category: str | None = None,
-                  tag: str | None = None, status: str | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[KbArticle], int]:
+def list_articles(
+    session: Session,
+    actor: Actor,
+    *,
+    category: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[KbArticle], int]:
     """Articles the caller may read, newest edit first, with the total count."""
-    stmt = _visible(select(KbArticle).where(KbArticle.tenant_id == actor.tenant_id),
-                    audience_of(actor))
+    stmt = _visible(
+        select(KbArticle).where(KbArticle.tenant_id == actor.tenant_id), audience_of(actor)
+    )
     if category:
         stmt = stmt.where(KbArticle.category == category)
     if status:
@@ -227,13 +334,22 @@ def list_articles(session: Session, actor: Actor, *, category: str | None = None
     if tag:
         # Narrowed in SQL by the joined tag text, then kept only on an exact tag.
         stmt = stmt.where(KbArticle.tags_text.contains(tag.lower()))
-        rows = [r for r in session.scalars(stmt.order_by(KbArticle.updated_at.desc(),
-                                                         KbArticle.id.desc()))
-                if tag.lower() in (r.tags or [])]
-        return rows[offset:offset + limit], len(rows)
+        rows = [
+            r
+            for r in session.scalars(
+                stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
+            )
+            if tag.lower() in (r.tags or [])
+        ]
+        return rows[offset : offset + limit], len(rows)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = list(session.scalars(stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
-                                .limit(limit).offset(offset)))
+    rows = list(
+        session.scalars(
+            stmt.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
     return rows, int(total)
 
 
@@ -242,37 +358,66 @@ def revisions(session: Session, actor: Actor, article_id: int) -> list[KbRevisio
     if actor.role == END_USER:
         raise Forbidden("the edit history is for agents, admins and managers")
     article = get_article(session, actor, article_id)
-    return list(session.scalars(select(KbRevision).where(
-        KbRevision.article_id == article.id, KbRevision.tenant_id == actor.tenant_id
-    ).order_by(KbRevision.version)))
+    return list(
+        session.scalars(
+            select(KbRevision)
+            .where(KbRevision.article_id == article.id, KbRevision.tenant_id == actor.tenant_id)
+            .order_by(KbRevision.version)
+        )
+    )
 
 
-def record_deflection(session: Session, tenant_id: uuid.UUID, *, article_id: int,
-                      user_id: int | None, channel: str, query: str = "",
-                      audience: str = PUBLIC) -> KbDeflection:
+def record_deflection(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    article_id: int,
+    user_id: int | None,
+    channel: str,
+    query: str = "",
+    audience: str = PUBLIC,
+) -> KbDeflection:
     """Count one problem solved by an article without a ticket; the article must be readable."""
-    article = session.scalar(_visible(select(KbArticle).where(
-        KbArticle.id == article_id, KbArticle.tenant_id == tenant_id), audience))
+    article = session.scalar(
+        _visible(
+            select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == tenant_id),
+            audience,
+        )
+    )
     if article is None:
         raise NotFound("no such article")
-    row = KbDeflection(tenant_id=tenant_id, article_id=article.id, user_id=user_id,
-                       channel=channel[:20], query=query[:2000], created_at=now())
+    row = KbDeflection(
+        tenant_id=tenant_id,
+        article_id=article.id,
+        user_id=user_id,
+        channel=channel[:20],
+        query=query[:2000],
+        created_at=now(),
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def deflect(session: Session, actor: Actor, *, article_id: int, query: str,
-            channel: str) -> KbDeflection:
+def deflect(
+    session: Session, actor: Actor, *, article_id: int, query: str, channel: str
+) -> KbDeflection:
     """The caller marks a suggested article as having solved the problem."""
     require_writer(actor)
-    return record_deflection(session, actor.tenant_id, article_id=article_id,
-                             user_id=actor.user_id, channel=channel, query=query,
-                             audience=audience_of(actor))
+    return record_deflection(
+        session,
+        actor.tenant_id,
+        article_id=article_id,
+        user_id=actor.user_id,
+        channel=channel,
+        query=query,
+        audience=audience_of(actor),
+    )
 
 
-def deflection_report(session: Session, actor: Actor, *, start: datetime | None = None,
-                      end: datetime | None = None) -> dict[str, Any]:
+def deflection_report(
+    session: Session, actor: Actor, *, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, Any]:
     """Deflections in [start, end): the total, by channel and by article (for reports)."""
     if not actor.reads_all_tickets:
         raise Forbidden("reports are for agents, admins and managers")
@@ -281,20 +426,36 @@ def deflection_report(session: Session, actor: Actor, *, start: datetime | None 
         conds.append(KbDeflection.created_at >= start)
     if end:
         conds.append(KbDeflection.created_at < end)
-    by_channel = dict(session.execute(select(KbDeflection.channel, func.count()).where(
-        *conds).group_by(KbDeflection.channel)).tuples().all())
+    by_channel = dict(
+        session.execute(
+            select(KbDeflection.channel, func.count()).where(*conds).group_by(KbDeflection.channel)
+        )
+        .tuples()
+        .all()
+    )
     by_article = session.execute(
         select(KbDeflection.article_id, KbArticle.title, func.count())
-        .outerjoin(KbArticle, KbArticle.id == KbDeflection.article_id).where(*conds)
+        .outerjoin(KbArticle, KbArticle.id == KbDeflection.article_id)
+        .where(*conds)
         .group_by(KbDeflection.article_id, KbArticle.title)
-        .order_by(func.count().desc())).all()
-    return {"start": start, "end": end, "total": sum(by_channel.values()),
-            "by_channel": by_channel,
-            "by_article": [{"article_id": a, "title": t, "count": n} for a, t, n in by_article]}
+        .order_by(func.count().desc())
+    ).all()
+    return {
+        "start": start,
+        "end": end,
+        "total": sum(by_channel.values()),
+        "by_channel": by_channel,
+        "by_article": [{"article_id": a, "title": t, "count": n} for a, t, n in by_article],
+    }
 
 
-def deflection_count(session: Session, tenant_id: uuid.UUID, *, start: datetime | None = None,
-                     end: datetime | None = None) -> int:
+def deflection_count(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
     """How many problems articles solved without a ticket in [start, end)."""
     stmt = select(func.count()).where(KbDeflection.tenant_id == tenant_id)
     if start:

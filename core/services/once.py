@@ -11,8 +11,9 @@ from core.clock import now
 from core.models import AutomationRun
 
 
-def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]],
-                  conflict: list[str], returning: Any) -> list[Any]:
+def insert_ignore(
+    session: Session, model: Any, rows: list[dict[str, Any]], conflict: list[str], returning: Any
+) -> list[Any]:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING <returning>`` on SQLite and PostgreSQL.
 
     Returns the ``returning`` values of the rows actually inserted, so the caller knows which
@@ -36,8 +37,18 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]],
 
 def claim(session: Session, tenant_id: uuid.UUID, ticket_id: int | None, key: str) -> bool:
     """Record that occasion ``key`` was handled; False when someone already had."""
-    won = insert_ignore(session, AutomationRun,
-                        [{"tenant_id": tenant_id, "ticket_id": ticket_id, "dedupe_key": key[:200],
-                          "created_at": now()}],
-                        ["dedupe_key"], AutomationRun.dedupe_key)
+    won = insert_ignore(
+        session,
+        AutomationRun,
+        [
+            {
+                "tenant_id": tenant_id,
+                "ticket_id": ticket_id,
+                "dedupe_key": key[:200],
+                "created_at": now(),
+            }
+        ],
+        ["dedupe_key"],
+        AutomationRun.dedupe_key,
+    )
     return bool(won)

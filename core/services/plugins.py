@@ -34,26 +34,44 @@ class PluginConfig:
         return self.settings.get(key, default)
 
 
-def _row(session: Session, tenant_id: uuid.UUID, plugin: str, *, create: bool) -> TenantPlugin | None:
-    row = session.scalar(select(TenantPlugin).where(
-        TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == plugin))
+def _row(
+    session: Session, tenant_id: uuid.UUID, plugin: str, *, create: bool
+) -> TenantPlugin | None:
+    row = session.scalar(
+        select(TenantPlugin).where(
+            TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == plugin
+        )
+    )
     if row is None and create:
-        row = TenantPlugin(tenant_id=tenant_id, plugin=plugin, enabled=False, settings={},
-                           state={}, updated_at=now())
+        row = TenantPlugin(
+            tenant_id=tenant_id,
+            plugin=plugin,
+            enabled=False,
+            settings={},
+            state={},
+            updated_at=now(),
+        )
         session.add(row)
         session.flush()
     return row
 
 
 def plugin_rows(session: Session, tenant_id: uuid.UUID) -> dict[str, TenantPlugin]:
-    return {r.plugin: r for r in session.scalars(
-        select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id))}
+    return {
+        r.plugin: r
+        for r in session.scalars(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id))
+    }
 
 
 def disabled_plugins(session: Session, tenant_id: uuid.UUID, installed: list[str]) -> set[str]:
     """Installed plugins this tenant has not enabled."""
-    enabled = set(session.scalars(select(TenantPlugin.plugin).where(
-        TenantPlugin.tenant_id == tenant_id, TenantPlugin.enabled.is_(True))))
+    enabled = set(
+        session.scalars(
+            select(TenantPlugin.plugin).where(
+                TenantPlugin.tenant_id == tenant_id, TenantPlugin.enabled.is_(True)
+            )
+        )
+    )
     return {name for name in installed if name not in enabled}
 
 
@@ -62,16 +80,29 @@ def set_enabled(session: Session, actor: Actor, plugin: str, enabled: bool) -> T
     row = _row(session, actor.tenant_id, plugin, create=True)
     assert row is not None
     if row.enabled != enabled:
-        events.audit(session, actor, action="Plugin Enabled" if enabled else "Plugin Disabled",
-                     ticket_id=None, old=plugin if row.enabled else None,
-                     new=plugin if enabled else None, details={"plugin": plugin})
+        events.audit(
+            session,
+            actor,
+            action="Plugin Enabled" if enabled else "Plugin Disabled",
+            ticket_id=None,
+            old=plugin if row.enabled else None,
+            new=plugin if enabled else None,
+            details={"plugin": plugin},
+        )
         row.enabled = enabled
         row.updated_at = now()
     return row
 
 
-def configure(session: Session, actor: Actor, plugin: str, *, settings: dict[str, Any],
-              secrets: dict[str, Any], keyring: Keyring) -> TenantPlugin:
+def configure(
+    session: Session,
+    actor: Actor,
+    plugin: str,
+    *,
+    settings: dict[str, Any],
+    secrets: dict[str, Any],
+    keyring: Keyring,
+) -> TenantPlugin:
     """Merge new settings and secrets into the row; the audit names keys, never secret values."""
     require_admin(actor, "configure plugins")
     row = _row(session, actor.tenant_id, plugin, create=True)
@@ -91,31 +122,50 @@ def configure(session: Session, actor: Actor, plugin: str, *, settings: dict[str
         row.secrets_encrypted = keyring.encrypt_json(stored)
     row.settings = new_settings
     row.updated_at = now()
-    events.audit(session, actor, action="Plugin Configured", ticket_id=None,
-                 old={k: old_settings.get(k) for k in changed} or None,
-                 new={k: new_settings[k] for k in changed} or None,
-                 details={"plugin": plugin, "settings": changed, "secrets": sorted(secret_keys)})
+    events.audit(
+        session,
+        actor,
+        action="Plugin Configured",
+        ticket_id=None,
+        old={k: old_settings.get(k) for k in changed} or None,
+        new={k: new_settings[k] for k in changed} or None,
+        details={"plugin": plugin, "settings": changed, "secrets": sorted(secret_keys)},
+    )
     return row
 
 
-def load_config(session: Session, tenant_id: uuid.UUID, plugin: str, keyring: Keyring) -> PluginConfig:
+def load_config(
+    session: Session, tenant_id: uuid.UUID, plugin: str, keyring: Keyring
+) -> PluginConfig:
     row = _row(session, tenant_id, plugin, create=False)
     if row is None:
         return PluginConfig(tenant_id=tenant_id, plugin=plugin, enabled=False)
-    return PluginConfig(tenant_id=tenant_id, plugin=plugin, enabled=row.enabled,
-                        settings=dict(row.settings or {}),
-                        secrets=keyring.decrypt_json(row.secrets_encrypted),
-                        state=dict(row.state or {}))
+    return PluginConfig(
+        tenant_id=tenant_id,
+        plugin=plugin,
+        enabled=row.enabled,
+        settings=dict(row.settings or {}),
+        secrets=keyring.decrypt_json(row.secrets_encrypted),
+        state=dict(row.state or {}),
+    )
 
 
 def enabled_configs(session: Session, plugin: str, keyring: Keyring) -> list[PluginConfig]:
     """Every tenant that has this plugin on, with its configuration."""
-    rows = session.scalars(select(TenantPlugin).where(
-        TenantPlugin.plugin == plugin, TenantPlugin.enabled.is_(True)))
-    return [PluginConfig(tenant_id=r.tenant_id, plugin=plugin, enabled=True,
-                         settings=dict(r.settings or {}),
-                         secrets=keyring.decrypt_json(r.secrets_encrypted),
-                         state=dict(r.state or {})) for r in rows]
+    rows = session.scalars(
+        select(TenantPlugin).where(TenantPlugin.plugin == plugin, TenantPlugin.enabled.is_(True))
+    )
+    return [
+        PluginConfig(
+            tenant_id=r.tenant_id,
+            plugin=plugin,
+            enabled=True,
+            settings=dict(r.settings or {}),
+            secrets=keyring.decrypt_json(r.secrets_encrypted),
+            state=dict(r.state or {}),
+        )
+        for r in rows
+    ]
 
 
 def save_state(session: Session, tenant_id: uuid.UUID, plugin: str, state: dict[str, Any]) -> None:

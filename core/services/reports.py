@@ -13,8 +13,9 @@ from core.models import Ticket
 from core.permissions import Actor
 
 
-def volume(session: Session, actor: Actor, *, start: datetime | None,
-           end: datetime | None) -> dict[str, Any]:
+def volume(
+    session: Session, actor: Actor, *, start: datetime | None, end: datetime | None
+) -> dict[str, Any]:
     """Counts per status, priority and category, plus CSAT, for tickets created in [start, end)."""
     if not actor.reads_all_tickets:
         raise Forbidden("reports are for agents, admins and managers")
@@ -27,12 +28,25 @@ def volume(session: Session, actor: Actor, *, start: datetime | None,
         conds.append(Ticket.created_at < end)
     # One scan: counts per (status, priority, category), folded into each dimension here.
     rows = session.execute(
-        select(Ticket.status, Ticket.priority, Ticket.category, func.count(),
-               func.count(Ticket.satisfaction_rating), func.sum(Ticket.satisfaction_rating),
-               func.sum(case((Ticket.sla_breached.is_(True), 1), else_=0)))
-        .where(*conds).group_by(Ticket.status, Ticket.priority, Ticket.category)).all()
-    out: dict[str, Any] = {"start": start, "end": end, "by_status": {}, "by_priority": {},
-                           "by_category": {}}
+        select(
+            Ticket.status,
+            Ticket.priority,
+            Ticket.category,
+            func.count(),
+            func.count(Ticket.satisfaction_rating),
+            func.sum(Ticket.satisfaction_rating),
+            func.sum(case((Ticket.sla_breached.is_(True), 1), else_=0)),
+        )
+        .where(*conds)
+        .group_by(Ticket.status, Ticket.priority, Ticket.category)
+    ).all()
+    out: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "by_status": {},
+        "by_priority": {},
+        "by_category": {},
+    }
     rated = rating_sum = breached = 0
     for status, priority, category, count, n_rated, r_sum, n_breached in rows:
         for name, value in (("status", status), ("priority", priority), ("category", category)):

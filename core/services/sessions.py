@@ -41,14 +41,24 @@ class SessionIdentity:
     touch_due: bool
 
 
-def create(session: Session, *, user_id: int, tenant_id: uuid.UUID, user_agent: str = "",
-           ip: str = "") -> str:
+def create(
+    session: Session, *, user_id: int, tenant_id: uuid.UUID, user_agent: str = "", ip: str = ""
+) -> str:
     """A new session; returns the random id for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     at = now()
-    session.add(AuthSession(id=hash_token(token), user_id=user_id, tenant_id=tenant_id,
-                            created_at=at, last_seen_at=at, expires_at=at + ABSOLUTE_TIMEOUT,
-                            user_agent=(user_agent or "")[:200], ip=(ip or "")[:45]))
+    session.add(
+        AuthSession(
+            id=hash_token(token),
+            user_id=user_id,
+            tenant_id=tenant_id,
+            created_at=at,
+            last_seen_at=at,
+            expires_at=at + ABSOLUTE_TIMEOUT,
+            user_agent=(user_agent or "")[:200],
+            ip=(ip or "")[:45],
+        )
+    )
     session.flush()
     return token
 
@@ -60,41 +70,70 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
         return None
     at = now()
     row = session.execute(
-        select(AuthSession.id, AuthSession.last_seen_at, User.id, Membership.role, User.email,
-               User.full_name, Tenant.id, Tenant.name, Tenant.slug)
+        select(
+            AuthSession.id,
+            AuthSession.last_seen_at,
+            User.id,
+            Membership.role,
+            User.email,
+            User.full_name,
+            Tenant.id,
+            Tenant.name,
+            Tenant.slug,
+        )
         .join(User, User.id == AuthSession.user_id)
-        .join(Membership, (Membership.user_id == User.id)
-              & (Membership.tenant_id == AuthSession.tenant_id))
+        .join(
+            Membership,
+            (Membership.user_id == User.id) & (Membership.tenant_id == AuthSession.tenant_id),
+        )
         .join(Tenant, Tenant.id == AuthSession.tenant_id)
-        .where(AuthSession.id == hash_token(token), AuthSession.revoked_at.is_(None),
-               AuthSession.expires_at > at, AuthSession.last_seen_at > at - IDLE_TIMEOUT,
-               User.is_active.is_(True))
+        .where(
+            AuthSession.id == hash_token(token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > at,
+            AuthSession.last_seen_at > at - IDLE_TIMEOUT,
+            User.is_active.is_(True),
+        )
     ).first()
     if row is None:
         return None
-    return SessionIdentity(session_hash=row[0], user_id=row[2], role=row[3], email=row[4],
-                           name=row[5], tenant_id=row[6], tenant_name=row[7],
-                           tenant_slug=row[8], touch_due=at - row[1] >= TOUCH_EVERY)
+    return SessionIdentity(
+        session_hash=row[0],
+        user_id=row[2],
+        role=row[3],
+        email=row[4],
+        name=row[5],
+        tenant_id=row[6],
+        tenant_name=row[7],
+        tenant_slug=row[8],
+        touch_due=at - row[1] >= TOUCH_EVERY,
+    )
 
 
 def touch(session: Session, session_hash: str) -> None:
     """Record activity (the idle timeout counts from here)."""
-    session.execute(update(AuthSession).where(AuthSession.id == session_hash,
-                                              AuthSession.revoked_at.is_(None))
-                    .values(last_seen_at=now()))
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_hash, AuthSession.revoked_at.is_(None))
+        .values(last_seen_at=now())
+    )
 
 
 def revoke(session: Session, token: str) -> bool:
     """Revoke one session by its cookie id; False when it was unknown or already revoked."""
-    result = session.execute(update(AuthSession).where(
-        AuthSession.id == hash_token(token), AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now()))
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == hash_token(token), AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_all_for_user(session: Session, user_id: int) -> int:
     """Revoke every live session of a user (password change, offboarding); how many."""
-    result = session.execute(update(AuthSession).where(
-        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now()))
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]

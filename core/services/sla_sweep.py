@@ -38,10 +38,18 @@ class SweepResult:
 
 
 _COLUMNS = {
-    sla.RESPONSE: ("response_warn_at", "response_due_at", "response_warned_at",
-                   "response_breached_at"),
-    sla.RESOLUTION: ("resolution_warn_at", "resolution_due_at", "resolution_warned_at",
-                     "resolution_breached_at"),
+    sla.RESPONSE: (
+        "response_warn_at",
+        "response_due_at",
+        "response_warned_at",
+        "response_breached_at",
+    ),
+    sla.RESOLUTION: (
+        "resolution_warn_at",
+        "resolution_due_at",
+        "resolution_warned_at",
+        "resolution_breached_at",
+    ),
 }
 
 
@@ -63,20 +71,42 @@ def _due_checks(state: Any, at: datetime) -> list[tuple[str, str, datetime]]:
 _STATE = cast(Table, SlaState.__table__)
 _OUTBOX = cast(Table, OutboxEvent.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
-_READ = [_STATE.c[name] for name in (
-    "ticket_id", "tenant_id", "cycle", *_COLUMNS[sla.RESPONSE], *_COLUMNS[sla.RESOLUTION])]
-_WRITE = ("response_warned_at", "response_breached_at", "resolution_warned_at",
-          "resolution_breached_at", "next_check_at")
+_READ = [
+    _STATE.c[name]
+    for name in (
+        "ticket_id",
+        "tenant_id",
+        "cycle",
+        *_COLUMNS[sla.RESPONSE],
+        *_COLUMNS[sla.RESOLUTION],
+    )
+]
+_WRITE = (
+    "response_warned_at",
+    "response_breached_at",
+    "resolution_warned_at",
+    "resolution_breached_at",
+    "next_check_at",
+)
 # One cached UPDATE run as an executemany: SQLAlchemy Core, no ORM unit of work for the batch.
-_UPDATE = (_STATE.update().where(_STATE.c.ticket_id == bindparam("b_ticket_id"))
-           .values({name: bindparam(f"b_{name}") for name in _WRITE}))
+_UPDATE = (
+    _STATE.update()
+    .where(_STATE.c.ticket_id == bindparam("b_ticket_id"))
+    .values({name: bindparam(f"b_{name}") for name in _WRITE})
+)
 
 
-def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_BATCH) -> SweepResult:
+def sweep(
+    session: Session, *, at: datetime | None = None, batch: int = DEFAULT_BATCH
+) -> SweepResult:
     """One bounded pass over the due tickets, in the caller's transaction."""
     at = at or now()
-    stmt = (select(*_READ).where(_STATE.c.next_check_at <= at)
-            .order_by(_STATE.c.next_check_at).limit(batch))
+    stmt = (
+        select(*_READ)
+        .where(_STATE.c.next_check_at <= at)
+        .order_by(_STATE.c.next_check_at)
+        .limit(batch)
+    )
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -94,8 +124,9 @@ def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_
     for state in states:
         for target, event, due in _due_checks(state, at):
             due_by_key[sla.dedupe_key(state.ticket_id, state.cycle, target, event)] = due
-            rows.append(sla.log_row(state.tenant_id, state.ticket_id, state.cycle, target, event,
-                                    due, at))
+            rows.append(
+                sla.log_row(state.tenant_id, state.ticket_id, state.cycle, target, event, due, at)
+            )
             _, _, warned_col, breached_col = _COLUMNS[target]
             setattr(state, breached_col if event == sla.BREACH else warned_col, at)
         state.next_check_at = sla.next_check(state)  # type: ignore[arg-type]
@@ -111,12 +142,23 @@ def sweep(session: Session, *, at: datetime | None = None, batch: int = DEFAULT_
 def _payload(target: str, due: datetime, event: str) -> dict[str, Any]:
     # "sla_target", not "target": the outbox reads payload["target"] as the escalation target
     # (a plugin name); a breach escalates to whoever is concerned.
-    return {"sla_target": target, "due_at": due.isoformat(), "event": event, "actor_id": None,
-            "actor_role": "system"}
+    return {
+        "sla_target": target,
+        "due_at": due.isoformat(),
+        "event": event,
+        "actor_id": None,
+        "actor_role": "system",
+    }
 
 
-def _write_generic(session: Session, conn: Any, at: datetime, rows: list[dict[str, Any]],
-                   due_by_key: dict[str, datetime], states: list[Any]) -> list[tuple[int, str, str]]:
+def _write_generic(
+    session: Session,
+    conn: Any,
+    at: datetime,
+    rows: list[dict[str, Any]],
+    due_by_key: dict[str, datetime],
+    states: list[Any],
+) -> list[tuple[int, str, str]]:
     """Log rows (insert-or-ignore), events for the rows this sweep won, flags: four statements."""
     won = sla.insert_logs(session, rows)
     written: list[tuple[int, str, str]] = []
@@ -126,21 +168,31 @@ def _write_generic(session: Session, conn: Any, at: datetime, rows: list[dict[st
             continue  # another sweep logged it first and sent its event
         written.append((row["ticket_id"], row["event"], row["target"]))
         is_breach = row["event"] == sla.BREACH
-        outbox.append({"tenant_id": row["tenant_id"], "ticket_id": row["ticket_id"],
-                       "event_type": events.SLA_BREACHED if is_breach else events.SLA_WARNING,
-                       "payload": _payload(row["target"], due_by_key[row["dedupe_key"]],
-                                           row["event"]),
-                       "status": "pending", "attempts": 0, "next_attempt_at": at,
-                       "done_plugins": {}, "created_at": at})
+        outbox.append(
+            {
+                "tenant_id": row["tenant_id"],
+                "ticket_id": row["ticket_id"],
+                "event_type": events.SLA_BREACHED if is_breach else events.SLA_WARNING,
+                "payload": _payload(row["target"], due_by_key[row["dedupe_key"]], row["event"]),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": at,
+                "done_plugins": {},
+                "created_at": at,
+            }
+        )
     if outbox:
         conn.execute(insert(_OUTBOX), outbox)
     breached = {ticket_id for ticket_id, event, _ in written if event == sla.BREACH}
     if breached:
-        conn.execute(update(_TICKETS).where(_TICKETS.c.id.in_(breached))
-                     .values(sla_breached=True))
-    conn.execute(_UPDATE, [{"b_ticket_id": st.ticket_id,
-                            **{f"b_{name}": getattr(st, name) for name in _WRITE}}
-                           for st in states])
+        conn.execute(update(_TICKETS).where(_TICKETS.c.id.in_(breached)).values(sla_breached=True))
+    conn.execute(
+        _UPDATE,
+        [
+            {"b_ticket_id": st.ticket_id, **{f"b_{name}": getattr(st, name) for name in _WRITE}}
+            for st in states
+        ],
+    )
     return written
 
 
@@ -191,13 +243,21 @@ SELECT ticket_id, event, target FROM logs
 """)
 
 
-def _write_postgres(conn: Any, at: datetime, rows: list[dict[str, Any]],
-                    due_by_key: dict[str, datetime], states: list[Any]) -> list[tuple[int, str, str]]:
+def _write_postgres(
+    conn: Any,
+    at: datetime,
+    rows: list[dict[str, Any]],
+    due_by_key: dict[str, datetime],
+    states: list[Any],
+) -> list[tuple[int, str, str]]:
     params: dict[str, Any] = {
         "at": at,
-        "tenant": [r["tenant_id"] for r in rows], "ticket": [r["ticket_id"] for r in rows],
-        "event": [r["event"] for r in rows], "details": [r["details"] for r in rows],
-        "target": [r["target"] for r in rows], "dkey": [r["dedupe_key"] for r in rows],
+        "tenant": [r["tenant_id"] for r in rows],
+        "ticket": [r["ticket_id"] for r in rows],
+        "event": [r["event"] for r in rows],
+        "details": [r["details"] for r in rows],
+        "target": [r["target"] for r in rows],
+        "dkey": [r["dedupe_key"] for r in rows],
         "due": [due_by_key[r["dedupe_key"]].isoformat() for r in rows],
         "s_ticket": [st.ticket_id for st in states],
         "s_rw": [st.response_warned_at for st in states],
@@ -209,8 +269,13 @@ def _write_postgres(conn: Any, at: datetime, rows: list[dict[str, Any]],
     return [(t, e, g) for t, e, g in conn.execute(_PG_WRITE, params)]
 
 
-def sweep_all(session_factory: Any, *, at: datetime | None = None, batch: int = DEFAULT_BATCH,
-              max_batches: int = 10) -> SweepResult:
+def sweep_all(
+    session_factory: Any,
+    *,
+    at: datetime | None = None,
+    batch: int = DEFAULT_BATCH,
+    max_batches: int = 10,
+) -> SweepResult:
     """Sweep in committed batches until nothing is due (bounded); ``session_factory()`` is a
     context manager that commits, like ``hub.session``."""
     total = SweepResult()

@@ -29,7 +29,9 @@ def _check_choice(value: str, allowed: tuple[str, ...], name: str) -> None:
         raise Invalid(f"{name} must be one of {', '.join(allowed)}", field=name)
 
 
-def get_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+def get_ticket(
+    session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
     """The ticket if this actor may see it; otherwise NotFound (never Forbidden)."""
     stmt = select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == actor.tenant_id)
     if not actor.reads_all_tickets:
@@ -94,10 +96,19 @@ def ticket_values(
     if owner is None:
         raise Invalid("a ticket needs a requester", field="requester_id")
     at = now()
-    return {"tenant_id": actor.tenant_id, "created_by": owner, "subject": subject,
-            "description": description, "category": category, "priority": priority,
-            "status": "New", "channel": channel, "created_at": at, "updated_at": at,
-            "sla_breached": False}
+    return {
+        "tenant_id": actor.tenant_id,
+        "created_by": owner,
+        "subject": subject,
+        "description": description,
+        "category": category,
+        "priority": priority,
+        "status": "New",
+        "channel": channel,
+        "created_at": at,
+        "updated_at": at,
+        "sla_breached": False,
+    }
 
 
 def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[Ticket]:
@@ -115,12 +126,28 @@ def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[
     else:
         session.add_all(tickets)
         session.flush()
-    events.audit_many(session, [
-        (actor, {"action": "Ticket Created", "ticket_id": ticket.id, "new": ticket.subject,
-                 "details": {"channel": ticket.channel}}) for actor, ticket in items])
-    events.emit_many(session, [
-        (actor, events.TICKET_CREATED, ticket.tenant_id, ticket.id, {"channel": ticket.channel})
-        for actor, ticket in items])
+    events.audit_many(
+        session,
+        [
+            (
+                actor,
+                {
+                    "action": "Ticket Created",
+                    "ticket_id": ticket.id,
+                    "new": ticket.subject,
+                    "details": {"channel": ticket.channel},
+                },
+            )
+            for actor, ticket in items
+        ],
+    )
+    events.emit_many(
+        session,
+        [
+            (actor, events.TICKET_CREATED, ticket.tenant_id, ticket.id, {"channel": ticket.channel})
+            for actor, ticket in items
+        ],
+    )
     return [ticket for _, ticket in items]
 
 
@@ -157,8 +184,9 @@ def _insert_numbered(session: Session, tickets: list[Ticket]) -> None:
         session.add(ticket)
 
 
-_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('support_tickets', 'id')) "
-                 "FROM generate_series(1, :n)")
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('support_tickets', 'id')) FROM generate_series(1, :n)"
+)
 _TICKET_COLUMNS = [attr.key for attr in sa_inspect(Ticket).column_attrs]
 _INSERT_TICKETS = insert(cast(Table, Ticket.__table__))
 
@@ -170,12 +198,14 @@ def _staff_member(session: Session, actor: Actor, user_id: int) -> None:
         )
     )
     if role not in (AGENT, ADMIN):
-        raise Invalid("tickets can only be assigned to an agent or admin of this tenant",
-                      field="assigned_to")
+        raise Invalid(
+            "tickets can only be assigned to an agent or admin of this tenant", field="assigned_to"
+        )
 
 
-def set_status(session: Session, actor: Actor, ticket: Ticket, target: str, *,
-               reason: str | None = None) -> bool:
+def set_status(
+    session: Session, actor: Actor, ticket: Ticket, target: str, *, reason: str | None = None
+) -> bool:
     """Move a ticket through the status machine; returns False when nothing changed."""
     _check_choice(target, lifecycle.STATUSES, "status")
     current = ticket.status
@@ -202,8 +232,15 @@ def set_status(session: Session, actor: Actor, ticket: Ticket, target: str, *,
     elif target not in lifecycle.DONE_STATUSES:
         ticket.resolved_at = None
     ticket.updated_at = at
-    events.audit(session, actor, action="Status Change", ticket_id=ticket.id, old=current,
-                 new=target, details={"reason": reason} if reason else None)
+    events.audit(
+        session,
+        actor,
+        action="Status Change",
+        ticket_id=ticket.id,
+        old=current,
+        new=target,
+        details={"reason": reason} if reason else None,
+    )
     return True
 
 
@@ -221,7 +258,9 @@ class Changes:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: Changes) -> dict[str, Any]:
+def update_ticket(
+    session: Session, actor: Actor, ticket: Ticket, changes: Changes
+) -> dict[str, Any]:
     """Apply changes with the role and lifecycle rules; returns {field: [old, new]}."""
     require_writer(actor)
     done: dict[str, Any] = {}
@@ -230,23 +269,41 @@ def update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: Chang
         require_staff(actor, "change the priority")
         _check_choice(changes.priority, lifecycle.PRIORITIES, "priority")
         done["priority"] = [ticket.priority, changes.priority]
-        events.audit(session, actor, action="Priority Change", ticket_id=ticket.id,
-                     old=ticket.priority, new=changes.priority)
+        events.audit(
+            session,
+            actor,
+            action="Priority Change",
+            ticket_id=ticket.id,
+            old=ticket.priority,
+            new=changes.priority,
+        )
         ticket.priority = changes.priority
     if changes.category is not UNSET and changes.category != ticket.category:
         require_staff(actor, "change the category")
         _check_choice(changes.category, lifecycle.CATEGORIES, "category")
         done["category"] = [ticket.category, changes.category]
-        events.audit(session, actor, action="Category Change", ticket_id=ticket.id,
-                     old=ticket.category, new=changes.category)
+        events.audit(
+            session,
+            actor,
+            action="Category Change",
+            ticket_id=ticket.id,
+            old=ticket.category,
+            new=changes.category,
+        )
         ticket.category = changes.category
     if changes.assigned_to is not UNSET and changes.assigned_to != ticket.assigned_to:
         require_staff(actor, "assign tickets")
         if changes.assigned_to is not None:
             _staff_member(session, actor, changes.assigned_to)
         done["assigned_to"] = [ticket.assigned_to, changes.assigned_to]
-        events.audit(session, actor, action="Assignment", ticket_id=ticket.id,
-                     old=ticket.assigned_to, new=changes.assigned_to)
+        events.audit(
+            session,
+            actor,
+            action="Assignment",
+            ticket_id=ticket.id,
+            old=ticket.assigned_to,
+            new=changes.assigned_to,
+        )
         ticket.assigned_to = changes.assigned_to
         # Spec section 3: Open means "assigned to an agent".
         if changes.assigned_to is not None and ticket.status == "New" and changes.status is UNSET:
@@ -260,26 +317,41 @@ def update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: Chang
         _rate(session, actor, ticket, changes, done)
     if done:
         ticket.updated_at = at
-        events.emit(session, actor, events.TICKET_UPDATED, tenant_id=ticket.tenant_id,
-                    ticket_id=ticket.id, payload={"changes": done, **changes.extra})
+        events.emit(
+            session,
+            actor,
+            events.TICKET_UPDATED,
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            payload={"changes": done, **changes.extra},
+        )
     return done
 
 
-def _rate(session: Session, actor: Actor, ticket: Ticket, changes: Changes,
-          done: dict[str, Any]) -> None:
+def _rate(
+    session: Session, actor: Actor, ticket: Ticket, changes: Changes, done: dict[str, Any]
+) -> None:
     if ticket.created_by != actor.user_id:
         raise Forbidden("only the requester rates a ticket")
     if ticket.status not in lifecycle.DONE_STATUSES:
-        raise Invalid("a ticket can be rated once it is Resolved or Closed",
-                      field="satisfaction_rating")
+        raise Invalid(
+            "a ticket can be rated once it is Resolved or Closed", field="satisfaction_rating"
+        )
     rating = changes.satisfaction_rating
     if rating is not UNSET:
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-            raise Invalid("satisfaction_rating must be an integer from 1 to 5",
-                          field="satisfaction_rating")
+            raise Invalid(
+                "satisfaction_rating must be an integer from 1 to 5", field="satisfaction_rating"
+            )
         done["satisfaction_rating"] = [ticket.satisfaction_rating, rating]
-        events.audit(session, actor, action="CSAT", ticket_id=ticket.id,
-                     old=ticket.satisfaction_rating, new=rating)
+        events.audit(
+            session,
+            actor,
+            action="CSAT",
+            ticket_id=ticket.id,
+            old=ticket.satisfaction_rating,
+            new=rating,
+        )
         ticket.satisfaction_rating = rating
     if changes.feedback is not UNSET:
         done["feedback"] = [ticket.feedback, changes.feedback]
@@ -363,7 +435,9 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
     if flt.q:
         term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
-            or_(Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\"))
+            or_(
+                Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\")
+            )
         )
     return stmt
 

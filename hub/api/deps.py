@@ -50,8 +50,9 @@ async def get_session(request: Request, hub: HubDep) -> AsyncIterator[Session]:
     session = (hub.read_sessions if read else hub.sessions)()
     try:
         yield session
-        if not read and (session.in_transaction() or session.new or session.dirty
-                         or session.deleted):
+        if not read and (
+            session.in_transaction() or session.new or session.dirty or session.deleted
+        ):
             await run_in_threadpool(session.commit)
     except BaseException:
         if session.in_transaction():
@@ -80,9 +81,15 @@ def session_csrf(hub: Hub, session_id: str) -> str:
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID,
-                        session: Session | None = None, user_agent: str = "",
-                        ip: str = "") -> tuple[str, str]:
+def make_session_cookie(
+    hub: Hub,
+    *,
+    user_id: int,
+    tenant_id: uuid.UUID,
+    session: Session | None = None,
+    user_agent: str = "",
+    ip: str = "",
+) -> tuple[str, str]:
     """(session cookie value, CSRF token) for a signed-in user.
 
     Creates the server-side session row (``core.services.sessions``), in ``session`` when given
@@ -90,11 +97,13 @@ def make_session_cookie(hub: Hub, *, user_id: int, tenant_id: uuid.UUID,
     signed."""
     if session is None:
         with hub.session() as own:
-            sid = sessions.create(own, user_id=user_id, tenant_id=tenant_id,
-                                  user_agent=user_agent, ip=ip)
+            sid = sessions.create(
+                own, user_id=user_id, tenant_id=tenant_id, user_agent=user_agent, ip=ip
+            )
     else:
-        sid = sessions.create(session, user_id=user_id, tenant_id=tenant_id,
-                              user_agent=user_agent, ip=ip)
+        sid = sessions.create(
+            session, user_id=user_id, tenant_id=tenant_id, user_agent=user_agent, ip=ip
+        )
     return session_serializer(hub).dumps({"s": sid}), session_csrf(hub, sid)
 
 
@@ -108,8 +117,9 @@ def read_session_cookie(hub: Hub, value: str) -> str | None:
     return sid if isinstance(sid, str) and sid else None
 
 
-def live_session(hub: Hub, session: Session, sid: str, *,
-                 writes: bool = False) -> sessions.SessionIdentity | None:
+def live_session(
+    hub: Hub, session: Session, sid: str, *, writes: bool = False
+) -> sessions.SessionIdentity | None:
     """The identity of a live session, recording its activity at most once a minute: in
     ``session`` when it ``writes`` (a request's write session, committed with the request; on
     SQLite it holds the write lock, so a second writer would wait for it), else in a short
@@ -138,8 +148,13 @@ def _cookie_actor(request: Request, hub: Hub, session: Session) -> Actor | None:
     found = live_session(hub, session, sid)
     if found is None:
         return None  # revoked, expired, user inactive or membership gone
-    return Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
-                 email=found.email, name=found.name)
+    return Actor(
+        tenant_id=found.tenant_id,
+        user_id=found.user_id,
+        role=found.role,
+        email=found.email,
+        name=found.name,
+    )
 
 
 class TokenCache:
@@ -202,8 +217,13 @@ async def get_actor(request: Request, hub: HubDep) -> Actor:
             found = await run_in_threadpool(_token_lookup, hub, cache, token.strip())
         if found is None:
             raise Unauthenticated("the token is unknown or revoked")
-        actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
-                      email=found.email, name=found.name)
+        actor = Actor(
+            tenant_id=found.tenant_id,
+            user_id=found.user_id,
+            role=found.role,
+            email=found.email,
+            name=found.name,
+        )
     else:
         cookie_actor = await run_in_threadpool(_cookie_lookup, request, hub)
         if cookie_actor is None:

@@ -30,20 +30,32 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        return JSONResponse({"detail": f"{where}: {first['msg']}" if where else first["msg"],
-                             "code": "invalid", "errors": errors}, status_code=422)
+        return JSONResponse(
+            {
+                "detail": f"{where}: {first['msg']}" if where else first["msg"],
+                "code": "invalid",
+                "errors": errors,
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 413:
-            return JSONResponse(too_large_body(request.scope.get("starlette.max_body_size")),
-                                status_code=413)
-        return JSONResponse({"detail": exc.detail, "code": "http_error"},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            return JSONResponse(
+                too_large_body(request.scope.get("starlette.max_body_size")), status_code=413
+            )
+        return JSONResponse(
+            {"detail": exc.detail, "code": "http_error"},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -52,16 +64,22 @@ def install(app: FastAPI) -> None:
         # Nothing of the request was committed (a commit that failed raised here too): the
         # client learns it must try again, not that it succeeded.
         log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse({"detail": "the database is unavailable; nothing was saved, try "
-                             "again shortly", "code": "unavailable"}, status_code=503,
-                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return JSONResponse(
+            {
+                "detail": "the database is unavailable; nothing was saved, try again shortly",
+                "code": "unavailable",
+            },
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
     async def out_of_range(_: Request, exc: Exception) -> JSONResponse:
         # A number or string the database cannot hold: the client's input, not our failure.
-        return JSONResponse({"detail": "a value is out of range for its field", "code": "invalid"},
-                            status_code=422)
+        return JSONResponse(
+            {"detail": "a value is out of range for its field", "code": "invalid"}, status_code=422
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -72,6 +90,9 @@ def install(app: FastAPI) -> None:
 def too_large_body(limit: object) -> dict[str, object]:
     """The 413 body: how much this endpoint accepts."""
     if isinstance(limit, int):
-        return {"detail": f"the request body is larger than the {limit} bytes this endpoint "
-                          "accepts", "code": "too_large", "max_bytes": limit}
+        return {
+            "detail": f"the request body is larger than the {limit} bytes this endpoint accepts",
+            "code": "too_large",
+            "max_bytes": limit,
+        }
     return {"detail": "the request body is too large for this endpoint", "code": "too_large"}

@@ -42,14 +42,22 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, hub: Hub, default_max: int = JSON_MAX_BYTES,
-                 uploads: Sequence[tuple[str, str, int]] = UPLOAD_ROUTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hub: Hub,
+        default_max: int = JSON_MAX_BYTES,
+        uploads: Sequence[tuple[str, str, int]] = UPLOAD_ROUTES,
+    ) -> None:
         self.app = app
         self.hub = hub
         self.default_max = default_max
         per_file = hub.settings.attachment_max_bytes
-        self.uploads = [(method, re.compile(f"^{pattern}$"), files * per_file + MULTIPART_OVERHEAD)
-                        for method, pattern, files in uploads]
+        self.uploads = [
+            (method, re.compile(f"^{pattern}$"), files * per_file + MULTIPART_OVERHEAD)
+            for method, pattern, files in uploads
+        ]
 
     def limit_for(self, method: str, path: str) -> int:
         for route_method, pattern, limit in self.uploads:
@@ -66,11 +74,15 @@ class BodyLimitMiddleware:
         length = _content_length(scope)
         if length is not None and length > limit:
             # Refused on the header alone: the body is never read.
-            await JSONResponse(too_large_body(limit), status_code=413,
-                               headers={"Connection": "close"})(scope, receive, send)
+            await JSONResponse(
+                too_large_body(limit), status_code=413, headers={"Connection": "close"}
+            )(scope, receive, send)
             return
-        if (method in _WRITE_METHODS and path.startswith("/api/v1/")
-                and not _ANONYMOUS_API.match(path)):
+        if (
+            method in _WRITE_METHODS
+            and path.startswith("/api/v1/")
+            and not _ANONYMOUS_API.match(path)
+        ):
             refused = await self._authenticate(scope, receive)
             if refused is not None:
                 await refused(scope, receive, send)
@@ -86,8 +98,9 @@ class BodyLimitMiddleware:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             if _content_length(scope) or _chunked(scope):
                 headers["Connection"] = "close"  # the unread body is not worth draining
-            return JSONResponse({"detail": exc.message, "code": exc.code},
-                                status_code=exc.status, headers=headers)
+            return JSONResponse(
+                {"detail": exc.message, "code": exc.code}, status_code=exc.status, headers=headers
+            )
         return None
 
 
@@ -102,5 +115,7 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _chunked(scope: Scope) -> bool:
-    return any(name == b"transfer-encoding" and b"chunked" in value.lower()
-               for name, value in scope.get("headers", ()))
+    return any(
+        name == b"transfer-encoding" and b"chunked" in value.lower()
+        for name, value in scope.get("headers", ())
+    )

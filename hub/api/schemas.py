@@ -36,8 +36,9 @@ class TicketCreate(Strict):
     description: str = Field(min_length=1, max_length=100_000)
     category: Category = "Other"
     priority: Priority = "Medium"
-    requester_email: str | None = Field(default=None, max_length=254,
-                                        description="staff only: open on behalf of this user")
+    requester_email: str | None = Field(
+        default=None, max_length=254, description="staff only: open on behalf of this user"
+    )
 
 
 class TicketUpdate(Strict):

@@ -23,8 +23,15 @@ from hub.web.routes import admin, auth, dashboard, live, portal, queue, ticket
 from hub.web.session import SignInRequired, page_user
 
 API_PREFIXES = ("/api/", "/plugins/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
-ROUTERS = (auth.router, portal.router, ticket.router, queue.router, admin.router,
-           dashboard.router, live.router)
+ROUTERS = (
+    auth.router,
+    portal.router,
+    ticket.router,
+    queue.router,
+    admin.router,
+    dashboard.router,
+    live.router,
+)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

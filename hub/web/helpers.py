@@ -26,9 +26,15 @@ def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def staff_members(session: Session, tenant_id: uuid.UUID) -> list[tuple[int, str]]:
     """(user id, name) of the tenant's agents and admins, for assignment pickers."""
     rows = session.execute(
-        select(User.id, User.full_name, User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant_id, Membership.role.in_((AGENT, ADMIN)),
-               User.is_active.is_(True)).order_by(User.full_name, User.id))
+        select(User.id, User.full_name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.tenant_id == tenant_id,
+            Membership.role.in_((AGENT, ADMIN)),
+            User.is_active.is_(True),
+        )
+        .order_by(User.full_name, User.id)
+    )
     return [(r[0], r[1] or r[2]) for r in rows]
 
 

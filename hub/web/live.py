@@ -36,25 +36,41 @@ def live_state(session: Session, actor: Actor) -> dict[str, int]:
     if not actor.reads_all_tickets:
         tickets = tickets.where(Ticket.created_by == actor.user_id)
         comments = comments.join(Ticket, Ticket.id == Comment.ticket_id).where(
-            Ticket.tenant_id == actor.tenant_id, Ticket.created_by == actor.user_id)
+            Ticket.tenant_id == actor.tenant_id, Ticket.created_by == actor.user_id
+        )
     if not actor.sees_internal:
         comments = comments.where(Comment.is_internal.is_(False))
     updated = select(func.max(Ticket.updated_at)).where(Ticket.tenant_id == actor.tenant_id)
     if not actor.reads_all_tickets:
         updated = updated.where(Ticket.created_by == actor.user_id)
-    unread = select(func.count()).select_from(Notification).where(
-        Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id,
-        Notification.read_at.is_(None))
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.tenant_id == actor.tenant_id,
+            Notification.user_id == actor.user_id,
+            Notification.read_at.is_(None),
+        )
+    )
     # One round trip: the four aggregates as scalar subqueries of one SELECT.
-    t, c, last_change, n = session.execute(select(
-        tickets.scalar_subquery(), comments.scalar_subquery(),
-        updated.scalar_subquery(), unread.scalar_subquery())).one()
+    t, c, last_change, n = session.execute(
+        select(
+            tickets.scalar_subquery(),
+            comments.scalar_subquery(),
+            updated.scalar_subquery(),
+            unread.scalar_subquery(),
+        )
+    ).one()
     if isinstance(last_change, str):  # SQLite hands a bare subquery's timestamp back as text
         last_change = datetime.fromisoformat(last_change)
     if last_change is not None and last_change.tzinfo is None:
         last_change = last_change.replace(tzinfo=UTC)
-    return {"t": t or 0, "c": c or 0,
-            "u": int(last_change.timestamp() * 1000) if last_change else 0, "n": n or 0}
+    return {
+        "t": t or 0,
+        "c": c or 0,
+        "u": int(last_change.timestamp() * 1000) if last_change else 0,
+        "n": n or 0,
+    }
 
 
 def _poll(hub: Hub, actor: Actor) -> dict[str, int]:
@@ -82,5 +98,8 @@ async def _events(request: Request, hub: Hub, actor: Actor) -> AsyncIterator[str
 
 def event_stream(request: Request, hub: Hub, actor: Actor) -> StreamingResponse:
     """The SSE response for one signed-in user."""
-    return StreamingResponse(_events(request, hub, actor), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _events(request, hub, actor),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

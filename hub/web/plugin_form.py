@@ -32,8 +32,10 @@ class Field:
 def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     """Follow ``$ref`` and pick the non-null branch of ``Optional[...]``."""
     if "$ref" in prop:
-        prop = {**defs.get(prop["$ref"].split("/")[-1], {}), **{k: v for k, v in prop.items()
-                                                                if k != "$ref"}}
+        prop = {
+            **defs.get(prop["$ref"].split("/")[-1], {}),
+            **{k: v for k, v in prop.items() if k != "$ref"},
+        }
     for key in ("anyOf", "oneOf"):
         if key in prop:
             branches = [b for b in prop[key] if b.get("type") != "null"]
@@ -41,8 +43,10 @@ def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
                 merged = {k: v for k, v in prop.items() if k != key}
                 return {**_resolve(branches[0], defs), **merged}
     if "allOf" in prop and len(prop["allOf"]) == 1:
-        return {**_resolve(prop["allOf"][0], defs), **{k: v for k, v in prop.items()
-                                                       if k != "allOf"}}
+        return {
+            **_resolve(prop["allOf"][0], defs),
+            **{k: v for k, v in prop.items() if k != "allOf"},
+        }
     return prop
 
 
@@ -79,10 +83,18 @@ def build_fields(plugin: dict[str, Any]) -> list[Field]:
             value = "\n".join(str(v) for v in value)
         elif kind == "json" and value is not None:
             value = json.dumps(value, indent=2)
-        out.append(Field(name=name, label=prop.get("title") or name.replace("_", " ").capitalize(),
-                         kind=kind, help=prop.get("description", ""), required=name in required,
-                         value=value, choices=[str(c) for c in prop.get("enum", [])],
-                         is_set=name in plugin.get("secrets_set", [])))
+        out.append(
+            Field(
+                name=name,
+                label=prop.get("title") or name.replace("_", " ").capitalize(),
+                kind=kind,
+                help=prop.get("description", ""),
+                required=name in required,
+                value=value,
+                choices=[str(c) for c in prop.get("enum", [])],
+                is_set=name in plugin.get("secrets_set", []),
+            )
+        )
     return out
 
 

@@ -47,19 +47,30 @@ def _size(value: int | None) -> str:
 templates.env.filters["slug"] = _slug
 templates.env.filters["size"] = _size
 templates.env.filters["when"] = _when
-templates.env.globals.update(STATUSES=lifecycle.STATUSES, PRIORITIES=lifecycle.PRIORITIES,
-                             CATEGORIES=lifecycle.CATEGORIES)
+templates.env.globals.update(
+    STATUSES=lifecycle.STATUSES, PRIORITIES=lifecycle.PRIORITIES, CATEGORIES=lifecycle.CATEGORIES
+)
 
 
-def render(request: Request, session: Session | None, me: WebUser | None, name: str,
-           status: int = 200, **ctx: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    session: Session | None,
+    me: WebUser | None,
+    name: str,
+    status: int = 200,
+    **ctx: Any,
+) -> HTMLResponse:
     """A full page (or an htmx fragment: templates starting with ``_``)."""
     flash = request.cookies.get(FLASH_COOKIE)
     kind, _, text = unquote(flash).partition("|") if flash else ("", "", "")
-    context: dict[str, Any] = {"me": me, "csrf": me.csrf if me else ctx.pop("csrf", ""),
-                               "flash": {"kind": kind, "text": text} if text else None,
-                               "now": clock.now(),
-                               "path": request.url.path, **ctx}
+    context: dict[str, Any] = {
+        "me": me,
+        "csrf": me.csrf if me else ctx.pop("csrf", ""),
+        "flash": {"kind": kind, "text": text} if text else None,
+        "now": clock.now(),
+        "path": request.url.path,
+        **ctx,
+    }
     if me is not None and session is not None and not name.startswith("_"):
         context["live"] = live_state(session, me.actor)
     response = templates.TemplateResponse(request, name, context, status_code=status)
@@ -74,6 +85,5 @@ def redirect(url: str, flash: str | None = None, *, error: bool = False) -> Redi
     response = RedirectResponse(url, status_code=303)
     if flash:
         value = ("error|" if error else "ok|") + flash
-        response.set_cookie(FLASH_COOKIE, quote(value), httponly=True, samesite="lax",
-                            max_age=60)
+        response.set_cookie(FLASH_COOKIE, quote(value), httponly=True, samesite="lax", max_age=60)
     return response

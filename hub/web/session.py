@@ -74,17 +74,27 @@ def _load_user(hub: HubDep, session: Session, sid: str, *, writes: bool) -> WebU
     found = live_session(hub, session, sid, writes=writes)
     if found is None:
         raise SignInRequired()  # signed out, expired, user gone or membership revoked
-    actor = Actor(tenant_id=found.tenant_id, user_id=found.user_id, role=found.role,
-                  email=found.email, name=found.name)
-    return WebUser(actor=actor, csrf=session_csrf(hub, sid), tenant_name=found.tenant_name,
-                   tenant_slug=found.tenant_slug)
+    actor = Actor(
+        tenant_id=found.tenant_id,
+        user_id=found.user_id,
+        role=found.role,
+        email=found.email,
+        name=found.name,
+    )
+    return WebUser(
+        actor=actor,
+        csrf=session_csrf(hub, sid),
+        tenant_name=found.tenant_name,
+        tenant_slug=found.tenant_slug,
+    )
 
 
 def page_user(request: Request, hub: HubDep, session: SessionDep) -> WebUser:
     """The signed-in user of a GET page (redirects to the sign-in page otherwise)."""
     # GET and HEAD have a read session (hub.api.deps.get_session); others the request's writer.
-    me = _load_user(hub, session, _session_id(request, hub),
-                    writes=request.method not in ("GET", "HEAD"))
+    me = _load_user(
+        hub, session, _session_id(request, hub), writes=request.method not in ("GET", "HEAD")
+    )
     request.state.actor = me.actor
     return me
 
@@ -101,8 +111,9 @@ async def check_csrf(request: Request, hub: HubDep) -> None:
         raise Forbidden("the form has expired or its CSRF token is wrong; reload the page")
 
 
-def post_user(request: Request, hub: HubDep, session: SessionDep,
-              _csrf: Annotated[None, Depends(check_csrf)]) -> WebUser:
+def post_user(
+    request: Request, hub: HubDep, session: SessionDep, _csrf: Annotated[None, Depends(check_csrf)]
+) -> WebUser:
     """The signed-in user of a POST, after the CSRF check."""
     return page_user(request, hub, session)
 

@@ -23,15 +23,45 @@ from plugins.chatbot import store
 from plugins.chatbot.models import ChatSession
 from plugins.chatbot.settings import ChatbotSettings
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
 HUMAN = re.compile(
     r"\b(talk|speak|chat|connect me|put me through|contact|get me)\b.*\b(human|person|agent|"
     r"someone|somebody|operator|representative|support|staff|people)\b|"
-    r"^(a )?(human|agent|operator|representative|real person)( please)?$")
-YES_START = ("yes", "yep", "yeah", "yup", "it did", "that did", "solved", "perfect", "great",
-             "thanks", "thank you", "that helped", "it helped", "that solved", "it worked")
-NO_START = ("no", "nope", "nah", "not really", "it didn't", "didn't", "did not", "doesn't",
-            "does not", "not helpful", "that didn't", "it did not")
+    r"^(a )?(human|agent|operator|representative|real person)( please)?$"
+)
+YES_START = (
+    "yes",
+    "yep",
+    "yeah",
+    "yup",
+    "it did",
+    "that did",
+    "solved",
+    "perfect",
+    "great",
+    "thanks",
+    "thank you",
+    "that helped",
+    "it helped",
+    "that solved",
+    "it worked",
+)
+NO_START = (
+    "no",
+    "nope",
+    "nah",
+    "not really",
+    "it didn't",
+    "didn't",
+    "did not",
+    "doesn't",
+    "does not",
+    "not helpful",
+    "that didn't",
+    "it did not",
+)
 CHOICES = ["Yes, that solved it", "No", "Talk to a human"]
 
 
@@ -56,7 +86,7 @@ class Chat:
 
 
 def intent(text: str) -> str | None:
-    """"yes", "no", "human", or None for anything else (a new question)."""
+    """ "yes", "no", "human", or None for anything else (a new question)."""
     words = " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
     if HUMAN.search(words):
         return "human"
@@ -67,13 +97,15 @@ def intent(text: str) -> str | None:
     return None
 
 
-def start(hub: HubContext, tenant_id: uuid.UUID, settings: ChatbotSettings,
-          address: str) -> tuple[int, str]:
+def start(
+    hub: HubContext, tenant_id: uuid.UUID, settings: ChatbotSettings, address: str
+) -> tuple[int, str]:
     """A new conversation with its greeting; (session id, resume token)."""
     with hub.session() as s:
         if store.recent_sessions(s, tenant_id, address) >= settings.sessions_per_hour_per_address:
-            raise ChatError("rate_limited", "Too many conversations from your address; "
-                                            "please try again later.")
+            raise ChatError(
+                "rate_limited", "Too many conversations from your address; please try again later."
+            )
         chat, token = store.create_session(s, tenant_id, address)
         store.add_message(s, chat, "bot", settings.greeting)
         return chat.id, token
@@ -103,18 +135,25 @@ def handle(chat: Chat, text: str) -> None:
     if not text:
         raise ChatError("empty", "Please type a message.")
     if len(text) > chat.settings.max_message_chars:
-        raise ChatError("too_long", f"Messages are limited to {chat.settings.max_message_chars} "
-                                    "characters.")
+        raise ChatError(
+            "too_long", f"Messages are limited to {chat.settings.max_message_chars} characters."
+        )
     with chat.hub.session() as s:
         row = _row(s, chat)
-        if store.recent_user_messages(s, row, by_address=False) >= \
-                chat.settings.messages_per_minute_per_session:
-            raise ChatError("rate_limited", "You are sending messages too quickly; please wait a "
-                                            "minute.")
-        if store.recent_user_messages(s, row, by_address=True) >= \
-                chat.settings.messages_per_minute_per_address:
-            raise ChatError("rate_limited", "Too many messages from your address; please wait a "
-                                            "minute.")
+        if (
+            store.recent_user_messages(s, row, by_address=False)
+            >= chat.settings.messages_per_minute_per_session
+        ):
+            raise ChatError(
+                "rate_limited", "You are sending messages too quickly; please wait a minute."
+            )
+        if (
+            store.recent_user_messages(s, row, by_address=True)
+            >= chat.settings.messages_per_minute_per_address
+        ):
+            raise ChatError(
+                "rate_limited", "Too many messages from your address; please wait a minute."
+            )
         message = store.add_message(s, row, "user", text)
         state, message_id = row.state, message.id
     if state == "ticket":
@@ -138,27 +177,43 @@ def _question(chat: Chat, text: str) -> None:
         return
     limit = chat.settings.suggestions
     lists = chat.hub.hooks(chat.tenant_id).hub_kb_suggest(
-        tenant_id=chat.tenant_id, text=text, limit=limit, audience="public", hub=chat.hub)
+        tenant_id=chat.tenant_id, text=text, limit=limit, audience="public", hub=chat.hub
+    )
     found = [s for s in merge_suggestions(lists, limit) if s.score >= chat.settings.min_score]
     with chat.hub.session() as s:
         row = _row(s, chat)
         row.last_question = text[:2000]
         if found:
-            articles = [{"id": f.article_id, "title": f.title, "excerpt": f.excerpt,
-                         "url": _article_url(chat, f.article_id, f.url, f.source)}
-                        for f in found]
+            articles = [
+                {
+                    "id": f.article_id,
+                    "title": f.title,
+                    "excerpt": f.excerpt,
+                    "url": _article_url(chat, f.article_id, f.url, f.source),
+                }
+                for f in found
+            ]
             row.state, row.offered = "confirm", [f.article_id for f in found]
-            store.add_message(s, row, "bot", "Here is what I found. Did one of these solve "
-                                             "your problem?",
-                              data={"articles": articles, "choices": CHOICES})
+            store.add_message(
+                s,
+                row,
+                "bot",
+                "Here is what I found. Did one of these solve your problem?",
+                data={"articles": articles, "choices": CHOICES},
+            )
             return
         row.unanswered += 1
         give_up = row.unanswered >= chat.settings.max_unanswered_turns
         if not give_up:
-            store.add_message(s, row, "bot", "I couldn't find an article about that. Could you "
-                                             "describe it in other words? You can also type "
-                                             "\"talk to a human\".",
-                              data={"choices": ["Talk to a human"]})
+            store.add_message(
+                s,
+                row,
+                "bot",
+                "I couldn't find an article about that. Could you "
+                "describe it in other words? You can also type "
+                '"talk to a human".',
+                data={"choices": ["Talk to a human"]},
+            )
     if give_up:
         _hand_off(chat)
 
@@ -167,8 +222,7 @@ def _article_url(chat: Chat, article_id: int, url: str, source: str) -> str:
     # Visitors may not have a portal account: built-in articles open on the chat's own page.
     if source != "kb":
         return url
-    return (f"{chat.hub.base_url}/plugins/chatbot/articles/{article_id}"
-            f"?tenant={chat.tenant_slug}")
+    return f"{chat.hub.base_url}/plugins/chatbot/articles/{article_id}?tenant={chat.tenant_slug}"
 
 
 def _after_suggestions(chat: Chat, text: str) -> None:
@@ -178,14 +232,23 @@ def _after_suggestions(chat: Chat, text: str) -> None:
             row = _row(s, chat)
             if row.offered:
                 try:
-                    record_deflection(s, chat.tenant_id, article_id=int(row.offered[0]),
-                                      user_id=row.user_id, channel="chatbot",
-                                      query=row.last_question)
-                except Exception:  # noqa: BLE001 - the article was deleted meanwhile
+                    record_deflection(
+                        s,
+                        chat.tenant_id,
+                        article_id=int(row.offered[0]),
+                        user_id=row.user_id,
+                        channel="chatbot",
+                        query=row.last_question,
+                    )
+                except Exception:
                     pass
             row.state, row.offered, row.unanswered = "asking", [], 0
-            store.add_message(s, row, "bot", "Great, I'm glad that helped! Is there anything "
-                                             "else I can do for you?")
+            store.add_message(
+                s,
+                row,
+                "bot",
+                "Great, I'm glad that helped! Is there anything else I can do for you?",
+            )
         return
     if said in ("no", "human"):
         _hand_off(chat)
@@ -206,8 +269,12 @@ def _hand_off(chat: Chat) -> None:
         row = _row(s, chat)
         if not row.email:
             row.state = "email"
-            store.add_message(s, row, "bot", "I'll pass this on to our support team. What email "
-                                             "address can they reach you at?")
+            store.add_message(
+                s,
+                row,
+                "bot",
+                "I'll pass this on to our support team. What email address can they reach you at?",
+            )
             return
     _open_ticket(chat)
 
@@ -215,8 +282,7 @@ def _hand_off(chat: Chat) -> None:
 def _take_email(chat: Chat, text: str) -> None:
     address = text.strip()
     if len(address) > 254 or not EMAIL.match(address):
-        _say(chat, "That doesn't look like an email address. Please type it like "
-                   "name@example.com.")
+        _say(chat, "That doesn't look like an email address. Please type it like name@example.com.")
         return
     with chat.hub.session() as s:
         _row(s, chat).email = address.lower()
@@ -228,21 +294,32 @@ def _open_ticket(chat: Chat) -> None:
         row = _row(s, chat)
         email = row.email or ""
         subject = row.last_question or next(
-            (m.text for m in store.messages_after(s, row.id, 0) if m.role == "user"), "Chat")
+            (m.text for m in store.messages_after(s, row.id, 0) if m.role == "user"), "Chat"
+        )
         body = store.transcript(s, row)
-    result = chat.hub.ingest(chat.tenant_id, InboundMessage(
-        channel="chatbot", dedupe_key=f"chatbot:{chat.chat_id}:handoff", sender_email=email,
-        subject=f"Chat: {' '.join(subject.split())[:100]}", body=body,
-        meta={"chat_session": chat.chat_id}))
+    result = chat.hub.ingest(
+        chat.tenant_id,
+        InboundMessage(
+            channel="chatbot",
+            dedupe_key=f"chatbot:{chat.chat_id}:handoff",
+            sender_email=email,
+            subject=f"Chat: {' '.join(subject.split())[:100]}",
+            body=body,
+            meta={"chat_session": chat.chat_id},
+        ),
+    )
     with chat.hub.session() as s:
         row = _row(s, chat)
         row.ticket_id, row.state, row.offered = result.ticket_id, "ticket", []
         store.add_message(
-            s, row, "bot",
+            s,
+            row,
+            "bot",
             f"I've opened ticket #{result.ticket_id} for you with this conversation. An agent "
             f"will answer here, and we'll also email you at {email}. To come back to this chat "
             f"later, use this link: {chat.resume_url}",
-            data={"ticket_id": result.ticket_id, "resume_url": chat.resume_url})
+            data={"ticket_id": result.ticket_id, "resume_url": chat.resume_url},
+        )
 
 
 def _forward(chat: Chat, message_id: int, text: str) -> None:
@@ -250,10 +327,17 @@ def _forward(chat: Chat, message_id: int, text: str) -> None:
         row = _row(s, chat)
         email, ticket_id = row.email or "", row.ticket_id
     try:
-        result = chat.hub.ingest(chat.tenant_id, InboundMessage(
-            channel="chatbot", dedupe_key=f"chatbot:{chat.chat_id}:{message_id}",
-            sender_email=email, body=text, ticket_hint=ticket_id,
-            meta={"chat_session": chat.chat_id}))
+        result = chat.hub.ingest(
+            chat.tenant_id,
+            InboundMessage(
+                channel="chatbot",
+                dedupe_key=f"chatbot:{chat.chat_id}:{message_id}",
+                sender_email=email,
+                body=text,
+                ticket_hint=ticket_id,
+                meta={"chat_session": chat.chat_id},
+            ),
+        )
     except HubError as exc:
         _say(chat, f"Your message could not be added to the ticket: {exc}")
         return

@@ -17,8 +17,9 @@ class Listeners:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_chat: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = \
+        self._by_chat: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
             defaultdict(set)
+        )
 
     def subscribe(self, chat_id: int) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
         """Called from the connection's coroutine."""
@@ -27,7 +28,9 @@ class Listeners:
             self._by_chat[chat_id].add(entry)
         return entry
 
-    def unsubscribe(self, chat_id: int, entry: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+    def unsubscribe(
+        self, chat_id: int, entry: tuple[asyncio.AbstractEventLoop, asyncio.Event]
+    ) -> None:
         with self._lock:
             self._by_chat[chat_id].discard(entry)
             if not self._by_chat[chat_id]:

@@ -34,7 +34,9 @@ class ChatSession(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     ticket_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("support_tickets.id", ondelete="SET NULL"), default=None)
+        ForeignKey("support_tickets.id", ondelete="SET NULL"),
+        default=None,
+    )
     unanswered: Mapped[int] = mapped_column(Integer, default=0)
     offered: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     last_question: Mapped[str] = mapped_column(Text, default="")
@@ -55,12 +57,14 @@ class ChatMessage(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("chatbot_sessions.id", ondelete="CASCADE"))
+        BigId, ForeignKey("chatbot_sessions.id", ondelete="CASCADE")
+    )
     role: Mapped[str] = mapped_column(String(10))
     author: Mapped[str] = mapped_column(String(200), default="")
     text: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # The outbox event an agent's reply came from: delivering it twice stores it once.
     event_id: Mapped[int | None] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), default=None)
+        BigInteger().with_variant(Integer(), "sqlite"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,10 +16,13 @@ from plugins.chatbot.settings import ChatbotSettings
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """The web chat: an intake channel that answers from the knowledge base first."""
-    return PluginInfo(name="chatbot", title="Web chatbot",
-                      description="A web chat that answers from the knowledge base and hands over to a human.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=ChatbotSettings)
+    return PluginInfo(
+        name="chatbot",
+        title="Web chatbot",
+        description="A web chat that answers from the knowledge base and hands over to a human.",
+        capabilities=(Capability.INTAKE, Capability.NOTIFY),
+        settings_model=ChatbotSettings,
+    )
 
 
 @hookimpl
@@ -48,9 +51,14 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
             if store.has_event(s, chat.id, event.id):
                 continue
             own = comment.author.id == ticket.requester.id
-            store.add_message(s, chat, "user" if own else "agent", comment.body,
-                              author="You" if own else (comment.author.name or "Support agent"),
-                              event_id=event.id)
+            store.add_message(
+                s,
+                chat,
+                "user" if own else "agent",
+                comment.body,
+                author="You" if own else (comment.author.name or "Support agent"),
+                event_id=event.id,
+            )
             woken.append(chat.id)
     for chat_id in woken:
         listeners.wake(chat_id)

@@ -40,9 +40,12 @@ def page_headers(base_url: str) -> dict[str, str]:
     """The chat pages' security headers (``core.api.security_headers``, as the console's): the
     websocket back to the hub is the one connection a page may open."""
     parts = urlsplit(base_url)
-    socket = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}" if parts.netloc else ""
-    return security_headers(frame_ancestors=EMBEDDABLE, connect_src=f"'self' {socket}".strip(),
-                            referrer="no-referrer")
+    socket = (
+        f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}" if parts.netloc else ""
+    )
+    return security_headers(
+        frame_ancestors=EMBEDDABLE, connect_src=f"'self' {socket}".strip(), referrer="no-referrer"
+    )
 
 
 class Site:
@@ -50,8 +53,9 @@ class Site:
 
     def __init__(self, hub: HubContext) -> None:
         self.hub = hub
-        self.pages = Environment(loader=FileSystemLoader(HERE / "templates"),
-                                 autoescape=select_autoescape(default=True))
+        self.pages = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+        )
 
     def tenant(self, slug: str) -> tuple[uuid.UUID, str, str, ChatbotSettings] | None:
         """(id, slug, name, settings) of an existing tenant with the chatbot on, else None."""
@@ -73,7 +77,8 @@ class Site:
 
     def resume_url(self, slug: str, token: str) -> str:
         return f"{self.hub.base_url}/plugins/chatbot/chat?" + urlencode(
-            {"tenant": slug, "session": token})
+            {"tenant": slug, "session": token}
+        )
 
     def find(self, tenant_id: uuid.UUID, token: str) -> tuple[int, str, int | None] | None:
         with self.hub.session() as s:
@@ -95,10 +100,15 @@ def build_router(hub: HubContext) -> APIRouter:
     def widget(tenant: str = TenantQ) -> Response:
         """The embeddable widget: ``<script src=".../plugins/chatbot/widget.js?tenant=<slug>">``."""
         site.require(tenant)
-        return Response(widget_js, media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=300",
-                                 "X-Content-Type-Options": "nosniff",
-                                 "Cross-Origin-Resource-Policy": "cross-origin"})
+        return Response(
+            widget_js,
+            media_type="application/javascript",
+            headers={
+                "Cache-Control": "public, max-age=300",
+                "X-Content-Type-Options": "nosniff",
+                "Cross-Origin-Resource-Policy": "cross-origin",
+            },
+        )
 
     @router.get("/chat", response_class=HTMLResponse)
     def chat_page(tenant: str = TenantQ, session: str = SessionQ) -> HTMLResponse:
@@ -111,7 +121,8 @@ def build_router(hub: HubContext) -> APIRouter:
                 raise NotFound("no such conversation")
             history = site.lines(found[0], 0)
         html = site.pages.get_template("chat.html").render(
-            tenant_slug=slug, tenant_name=name, session=session, history=history)
+            tenant_slug=slug, tenant_name=name, session=session, history=history
+        )
         return HTMLResponse(html, headers=page_headers(hub.base_url))
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -124,8 +135,12 @@ def build_router(hub: HubContext) -> APIRouter:
                 raise NotFound("no such article")
             # body_html was cleaned by nh3 when the article was saved.
             html = site.pages.get_template("article.html").render(
-                tenant_slug=slug, tenant_name=name, title=article.title,
-                body_html=article.body_html, updated_at=article.updated_at)
+                tenant_slug=slug,
+                tenant_name=name,
+                title=article.title,
+                body_html=article.body_html,
+                updated_at=article.updated_at,
+            )
         return HTMLResponse(html, headers=page_headers(hub.base_url))
 
     @router.websocket("/ws")
@@ -145,7 +160,8 @@ def build_router(hub: HubContext) -> APIRouter:
         if existing is None:
             try:
                 chat_id, session = await run_in_threadpool(
-                    conversation.start, hub, tenant_id, settings, address)
+                    conversation.start, hub, tenant_id, settings, address
+                )
             except conversation.ChatError as exc:
                 await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
                 await websocket.close(code=1008)
@@ -153,12 +169,24 @@ def build_router(hub: HubContext) -> APIRouter:
             state, ticket_id = "asking", None
         else:
             chat_id, state, ticket_id = existing
-        chat = conversation.Chat(hub=hub, tenant_id=tenant_id, tenant_slug=slug,
-                                 settings=settings, chat_id=chat_id,
-                                 resume_url=site.resume_url(slug, session))
-        await websocket.send_json({"type": "session", "token": session, "state": state,
-                                   "ticket_id": ticket_id, "resume_url": chat.resume_url,
-                                   "max_chars": settings.max_message_chars})
+        chat = conversation.Chat(
+            hub=hub,
+            tenant_id=tenant_id,
+            tenant_slug=slug,
+            settings=settings,
+            chat_id=chat_id,
+            resume_url=site.resume_url(slug, session),
+        )
+        await websocket.send_json(
+            {
+                "type": "session",
+                "token": session,
+                "state": state,
+                "ticket_id": ticket_id,
+                "resume_url": chat.resume_url,
+                "max_chars": settings.max_message_chars,
+            }
+        )
         await _converse(websocket, site, chat)
 
     return router
@@ -190,8 +218,9 @@ async def _converse(websocket: WebSocket, site: Site, chat: conversation.Chat) -
             if recv is None:
                 recv = asyncio.ensure_future(websocket.receive_text())
             waker = asyncio.ensure_future(entry[1].wait())
-            done, _ = await asyncio.wait({recv, waker}, timeout=POLL_SECONDS,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {recv, waker}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
             waker.cancel()
             entry[1].clear()
             if recv in done:

@@ -32,9 +32,17 @@ def create_session(session: Session, tenant_id: uuid.UUID, address: str) -> tupl
     """A new conversation and its secret resume token (only the hash is kept)."""
     token = secrets.token_urlsafe(24)
     at = now()
-    row = ChatSession(tenant_id=tenant_id, token_hash=hash_token(token), state="asking",
-                      address=address[:64], unanswered=0, offered=[], last_question="",
-                      created_at=at, updated_at=at)
+    row = ChatSession(
+        tenant_id=tenant_id,
+        token_hash=hash_token(token),
+        state="asking",
+        address=address[:64],
+        unanswered=0,
+        offered=[],
+        last_question="",
+        created_at=at,
+        updated_at=at,
+    )
     session.add(row)
     session.flush()
     return row, token
@@ -44,16 +52,34 @@ def find_session(session: Session, tenant_id: uuid.UUID, token: str) -> ChatSess
     """The tenant's conversation behind a resume token."""
     if not token or len(token) > 100:
         return None
-    return session.scalar(select(ChatSession).where(
-        ChatSession.tenant_id == tenant_id, ChatSession.token_hash == hash_token(token)))
+    return session.scalar(
+        select(ChatSession).where(
+            ChatSession.tenant_id == tenant_id, ChatSession.token_hash == hash_token(token)
+        )
+    )
 
 
-def add_message(session: Session, chat: ChatSession, role: str, text: str, *,
-                data: dict[str, Any] | None = None, author: str = "",
-                event_id: int | None = None) -> ChatMessage:
+def add_message(
+    session: Session,
+    chat: ChatSession,
+    role: str,
+    text: str,
+    *,
+    data: dict[str, Any] | None = None,
+    author: str = "",
+    event_id: int | None = None,
+) -> ChatMessage:
     """Append one line to the transcript."""
-    row = ChatMessage(tenant_id=chat.tenant_id, session_id=chat.id, role=role, text=text,
-                      author=author[:200], data=data or {}, event_id=event_id, created_at=now())
+    row = ChatMessage(
+        tenant_id=chat.tenant_id,
+        session_id=chat.id,
+        role=role,
+        text=text,
+        author=author[:200],
+        data=data or {},
+        event_id=event_id,
+        created_at=now(),
+    )
     session.add(row)
     chat.updated_at = row.created_at
     session.flush()
@@ -62,19 +88,31 @@ def add_message(session: Session, chat: ChatSession, role: str, text: str, *,
 
 def messages_after(session: Session, chat_id: int, after_id: int) -> list[ChatMessage]:
     """The transcript lines newer than ``after_id``, oldest first."""
-    return list(session.scalars(select(ChatMessage).where(
-        ChatMessage.session_id == chat_id, ChatMessage.id > after_id).order_by(ChatMessage.id)))
+    return list(
+        session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.session_id == chat_id, ChatMessage.id > after_id)
+            .order_by(ChatMessage.id)
+        )
+    )
 
 
 def recent_user_messages(session: Session, chat: ChatSession, *, by_address: bool) -> int:
     """Visitor messages in the last minute, in this session or from its address."""
     since = now() - timedelta(minutes=1)
-    stmt = select(func.count()).select_from(ChatMessage).where(
-        ChatMessage.tenant_id == chat.tenant_id, ChatMessage.role == "user",
-        ChatMessage.created_at >= since)
+    stmt = (
+        select(func.count())
+        .select_from(ChatMessage)
+        .where(
+            ChatMessage.tenant_id == chat.tenant_id,
+            ChatMessage.role == "user",
+            ChatMessage.created_at >= since,
+        )
+    )
     if by_address:
         stmt = stmt.join(ChatSession, ChatSession.id == ChatMessage.session_id).where(
-            ChatSession.address == chat.address)
+            ChatSession.address == chat.address
+        )
     else:
         stmt = stmt.where(ChatMessage.session_id == chat.id)
     return int(session.scalar(stmt) or 0)
@@ -82,37 +120,67 @@ def recent_user_messages(session: Session, chat: ChatSession, *, by_address: boo
 
 def recent_sessions(session: Session, tenant_id: uuid.UUID, address: str) -> int:
     """Conversations started from an address in the last hour."""
-    return int(session.scalar(select(func.count()).select_from(ChatSession).where(
-        ChatSession.tenant_id == tenant_id, ChatSession.address == address[:64],
-        ChatSession.created_at >= now() - timedelta(hours=1))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ChatSession)
+            .where(
+                ChatSession.tenant_id == tenant_id,
+                ChatSession.address == address[:64],
+                ChatSession.created_at >= now() - timedelta(hours=1),
+            )
+        )
+        or 0
+    )
 
 
 def transcript(session: Session, chat: ChatSession) -> str:
     """The conversation as plain text, for the ticket's description."""
     lines = [f"Chat transcript (web chatbot, started {chat.created_at:%Y-%m-%d %H:%M} UTC)", ""]
     for m in messages_after(session, chat.id, 0):
-        lines.append(f"[{m.created_at:%H:%M}] {m.author or ROLE_LABELS.get(m.role, m.role)}: "
-                     f"{m.text}")
+        lines.append(
+            f"[{m.created_at:%H:%M}] {m.author or ROLE_LABELS.get(m.role, m.role)}: {m.text}"
+        )
         for article in m.data.get("articles", []):
             lines.append(f"    - {article['title']} <{article['url']}>")
     return "\n".join(lines)
 
 
-def sessions_for_ticket(session: Session, tenant_id: uuid.UUID, ticket_id: int) -> list[ChatSession]:
+def sessions_for_ticket(
+    session: Session, tenant_id: uuid.UUID, ticket_id: int
+) -> list[ChatSession]:
     """Conversations that handed over to a ticket."""
-    return list(session.scalars(select(ChatSession).where(
-        ChatSession.tenant_id == tenant_id, ChatSession.ticket_id == ticket_id)))
+    return list(
+        session.scalars(
+            select(ChatSession).where(
+                ChatSession.tenant_id == tenant_id, ChatSession.ticket_id == ticket_id
+            )
+        )
+    )
 
 
 def has_event(session: Session, chat_id: int, event_id: int) -> bool:
-    return session.scalar(select(ChatMessage.id).where(
-        ChatMessage.session_id == chat_id, ChatMessage.event_id == event_id)) is not None
+    return (
+        session.scalar(
+            select(ChatMessage.id).where(
+                ChatMessage.session_id == chat_id, ChatMessage.event_id == event_id
+            )
+        )
+        is not None
+    )
 
 
 def public(m: ChatMessage) -> dict[str, Any]:
     """A transcript line as the widget receives it (plain text: the widget never parses HTML)."""
-    out = {"type": "message", "id": m.id, "role": m.role, "author": m.author, "text": m.text,
-           "articles": m.data.get("articles", []), "choices": m.data.get("choices", []),
-           "at": m.created_at.isoformat()}
+    out = {
+        "type": "message",
+        "id": m.id,
+        "role": m.role,
+        "author": m.author,
+        "text": m.text,
+        "articles": m.data.get("articles", []),
+        "choices": m.data.get("choices", []),
+        "at": m.created_at.isoformat(),
+    }
     out.update({k: m.data[k] for k in ("ticket_id", "resume_url") if k in m.data})
     return out

@@ -128,8 +128,9 @@ def _spf_lookup(name: str, qtype: str, strict: bool = True, timeout: float = 20)
     """pyspf's ``DNSLookup`` (the shape of its dnspython one), through ``resolver()``."""
     out: list[Any] = []
     try:
-        answer = resolver().resolve(name, qtype, raise_on_no_answer=False, search=False,
-                                    lifetime=min(timeout, DNS_LIFETIME))
+        answer = resolver().resolve(
+            name, qtype, raise_on_no_answer=False, search=False, lifetime=min(timeout, DNS_LIFETIME)
+        )
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return out
     except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
@@ -202,7 +203,7 @@ def dkim_domains(raw: bytes) -> list[str]:
     try:
         checker = dkim.DKIM(raw, logger=log)
         signatures = [v for k, v in checker.headers if k.lower() == b"dkim-signature"]
-    except Exception:  # noqa: BLE001 - dkimpy on a malformed message: nothing verifies
+    except Exception:
         return out
     for index, header in enumerate(signatures[:MAX_SIGNATURES]):
         try:
@@ -211,7 +212,7 @@ def dkim_domains(raw: bytes) -> list[str]:
                 continue
             if checker.verify(idx=index, dnsfunc=_dkim_txt):
                 out.append(tags[b"d"].decode("ascii", "replace").lower())
-        except Exception as exc:  # noqa: BLE001 - a bad signature or key fails, nothing more
+        except Exception as exc:
             log.debug("dkim: signature %d did not verify: %s", index, exc)
     return out
 
@@ -227,14 +228,15 @@ def spf_result(peer: SmtpPeer) -> tuple[str, str]:
         return "none", domain
     try:
         result, _ = spf.check2(i=peer.ip, s=sender, h=peer.helo or domain, querytime=10)
-    except Exception as exc:  # noqa: BLE001 - pyspf on hostile input: no pass
+    except Exception as exc:
         log.debug("spf: check failed: %s", exc)
         result = "permerror"
     return str(result), domain
 
 
-def relay_results(msg: email.message.Message, trusted: Iterable[str]
-                  ) -> authres.AuthenticationResultsHeader | None:
+def relay_results(
+    msg: email.message.Message, trusted: Iterable[str]
+) -> authres.AuthenticationResultsHeader | None:
     """The topmost ``Authentication-Results`` header with a trusted authserv-id."""
     wanted = {t.lower() for t in trusted}
     if not wanted:
@@ -242,17 +244,18 @@ def relay_results(msg: email.message.Message, trusted: Iterable[str]
     for value in msg.get_all("Authentication-Results") or []:
         try:
             header = authres.AuthenticationResultsHeader.parse(
-                "Authentication-Results: " + re.sub(r"\s+", " ", str(value)))
-        except Exception:  # noqa: BLE001 - unparsable: not evidence of anything
+                "Authentication-Results: " + re.sub(r"\s+", " ", str(value))
+            )
+        except Exception:
             continue
         if str(header.authserv_id).lower() in wanted:
             return header
     return None
 
 
-def _relay_verdict(header: authres.AuthenticationResultsHeader, from_domain: str
-                   ) -> str | None:
+def _relay_verdict(header: authres.AuthenticationResultsHeader, from_domain: str) -> str | None:
     """Why the relay's results authenticate the From domain, or None."""
+
     def prop(result: Any, ptype: str, name: str) -> str:
         for p in result.properties:
             if p.type == ptype and p.name == name:
@@ -314,16 +317,19 @@ def verify(raw: bytes, settings: EmailSettings, peer: SmtpPeer | None = None) ->
         for d in domains:
             if aligned(from_domain, d, strict=strict_dkim):
                 return Verdict(True, f"dkim=pass d={d} (aligned)", address, policy)
-        notes.append(f"dkim=pass d={','.join(domains)} (not aligned)" if domains
-                     else "dkim: no valid signature")
+        notes.append(
+            f"dkim=pass d={','.join(domains)} (not aligned)"
+            if domains
+            else "dkim: no valid signature"
+        )
         if peer is not None:
             result, domain = spf_result(peer)
             if result == "pass" and aligned(from_domain, domain, strict=strict_spf):
-                return Verdict(True, f"spf=pass {domain} for {peer.ip} (aligned)", address,
-                               policy)
-            notes.append(f"spf={result} {domain}".strip()
-                         + (" (not aligned)" if result == "pass" else ""))
-    except Exception as exc:  # noqa: BLE001 - a failed check is a failed check, not a lost mail
+                return Verdict(True, f"spf=pass {domain} for {peer.ip} (aligned)", address, policy)
+            notes.append(
+                f"spf={result} {domain}".strip() + (" (not aligned)" if result == "pass" else "")
+            )
+    except Exception as exc:
         log.warning("email: authenticating a message failed: %s", exc)
         notes.append("check failed")
     return Verdict(False, "; ".join(notes)[:500], address, policy)

@@ -20,12 +20,16 @@ BOUNCE_SUBJECT = re.compile(
     r"(undeliver|undelivered mail|delivery status notification|delivery (has )?fail|"
     r"failure notice|mail delivery (failed|failure|system)|returned mail|"
     r"delivery notification|non[- ]?delivery|could not be delivered|bounce notification|"
-    r"message not delivered|unzustellbar|nicht zustellbar|non remis)", re.I)
+    r"message not delivered|unzustellbar|nicht zustellbar|non remis)",
+    re.I,
+)
 AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|auto:|out of (the )?office|"
     r"abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|"
     r"respuesta autom[áa]tica|risposta automatica|automatyczna odpowied|"
-    r"automatisch antwoord|autosvar|automatick[áé] odpově[dď])", re.I)
+    r"automatisch antwoord|autosvar|automatick[áé] odpově[dď])",
+    re.I,
+)
 DAEMON_NAME = re.compile(r"^\W*(mailer-daemon|mail delivery (sub)?system|postmaster)\b", re.I)
 ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -50,8 +54,11 @@ def classify(mail: Mail, sender: str | None) -> Classification:
     parts = walk(mail.msg)
     top = content_type(mail.msg)
     report_type = _param(mail.msg, "report-type")
-    dsn_parts = [p for p in parts if content_type(p) in
-                 ("message/delivery-status", "message/global-delivery-status")]
+    dsn_parts = [
+        p
+        for p in parts
+        if content_type(p) in ("message/delivery-status", "message/global-delivery-status")
+    ]
     if top == "multipart/report" and report_type in ("delivery-status", "global-delivery-status"):
         reasons.append("multipart/report; report-type=delivery-status")
     elif dsn_parts:
@@ -62,7 +69,8 @@ def classify(mail: Mail, sender: str | None) -> Classification:
     null_sender = return_path.replace(" ", "") == "<>"
     subject = mail.header("Subject")
     from_daemon = bool(sender and BOUNCE_SENDER.match(sender)) or bool(
-        DAEMON_NAME.match(mail.header("From")))
+        DAEMON_NAME.match(mail.header("From"))
+    )
     if (from_daemon or null_sender) and BOUNCE_SUBJECT.search(subject):
         reasons.append("sent by a mailer daemon with a delivery-failure subject")
     if reasons:
@@ -104,13 +112,14 @@ def classify(mail: Mail, sender: str | None) -> Classification:
 def _param(msg: email.message.Message, name: str) -> str:
     try:
         value = msg.get_param(name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
     return str(value).lower() if isinstance(value, str) else ""
 
 
-def _failed_recipients(mail: Mail, dsn_parts: list[email.message.Message],
-                       parts: list[email.message.Message]) -> list[str]:
+def _failed_recipients(
+    mail: Mail, dsn_parts: list[email.message.Message], parts: list[email.message.Message]
+) -> list[str]:
     """Addresses a bounce says failed: DSN fields, X-Failed-Recipients, else the human text."""
     found: list[str] = []
 
@@ -137,8 +146,12 @@ def _failed_recipients(mail: Mail, dsn_parts: list[email.message.Message],
     # A plain-text bounce: the addresses the daemon quotes before the returned message.
     for part in parts:
         if content_type(part) == "text/plain":
-            text = re.split(r"\n-{3,}.*(original|returned|bounced|below)|\n\s*Received: ",
-                            part_text(part), maxsplit=1, flags=re.I)[0]
+            text = re.split(
+                r"\n-{3,}.*(original|returned|bounced|below)|\n\s*Received: ",
+                part_text(part),
+                maxsplit=1,
+                flags=re.I,
+            )[0]
             for addr in ADDRESS.findall(text):
                 add(addr)
             break

@@ -171,20 +171,33 @@ def settings_of(config: PluginConfig) -> EmailSettings:
     return load({**config.settings, **config.secrets})
 
 
-def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: EmailSettings,
-            source: str, envelope_from: str | None = None, envelope_to: list[str] | None = None,
-            uid: int | None = None, parsed: ParsedMail | None = None,
-            auth: Verdict | None = None) -> Delivery:
+def deliver(
+    hub: HubContext,
+    tenant_id: uuid.UUID,
+    raw: bytes,
+    *,
+    settings: EmailSettings,
+    source: str,
+    envelope_from: str | None = None,
+    envelope_to: list[str] | None = None,
+    uid: int | None = None,
+    parsed: ParsedMail | None = None,
+    auth: Verdict | None = None,
+) -> Delivery:
     """Parse and store one message for one tenant; returns after the commit.
 
     Raises only for transient database trouble (the caller retries later).
     """
     if parsed is None:
         try:
-            parsed = parse(raw, envelope_from=envelope_from, envelope_to=envelope_to or [],
-                           support_addresses=settings.addresses,
-                           auth=auth or verify(raw, settings))
-        except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
+            parsed = parse(
+                raw,
+                envelope_from=envelope_from,
+                envelope_to=envelope_to or [],
+                support_addresses=settings.addresses,
+                auth=auth or verify(raw, settings),
+            )
+        except Exception as exc:
             return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc))
     kind = parsed.classification.kind
     if kind == BOUNCE:
@@ -197,11 +210,15 @@ def deliver(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, settings: Emai
         result = hub.ingest(tenant_id, parsed.message)
     except TRANSIENT:
         raise
-    except Exception as exc:  # noqa: BLE001 - one bad message is parked, not retried forever
-        return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc),
-                    parsed=parsed)
-    return Delivery(outcome=result.outcome, ticket_id=result.ticket_id,
-                    comment_id=result.comment_id, reason=result.reason, kind=kind)
+    except Exception as exc:
+        return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc), parsed=parsed)
+    return Delivery(
+        outcome=result.outcome,
+        ticket_id=result.ticket_id,
+        comment_id=result.comment_id,
+        reason=result.reason,
+        kind=kind,
+    )
 
 
 @dataclass
@@ -229,20 +246,31 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
     batch: list[tuple[int, ParsedMail]] = []
     for i, item in enumerate(items):
         try:
-            parsed = parse(item.raw, envelope_from=item.envelope_from,
-                           envelope_to=item.envelope_to,
-                           support_addresses=item.settings.addresses,
-                           auth=item.auth or verify(item.raw, item.settings))
-        except Exception as exc:  # noqa: BLE001 - parse() is total; the last safety net
+            parsed = parse(
+                item.raw,
+                envelope_from=item.envelope_from,
+                envelope_to=item.envelope_to,
+                support_addresses=item.settings.addresses,
+                auth=item.auth or verify(item.raw, item.settings),
+            )
+        except Exception as exc:
             out[i] = _park_or_error(hub, item, _why(exc), None)
             continue
         kind = parsed.classification.kind
         if kind in (BOUNCE, AUTO_REPLY):
             # Rare, and with their own rules: one at a time, as ``deliver`` does.
             try:
-                out[i] = deliver(hub, item.tenant_id, item.raw, settings=item.settings,
-                                 source=item.source, envelope_from=item.envelope_from,
-                                 envelope_to=item.envelope_to, uid=item.uid, parsed=parsed)
+                out[i] = deliver(
+                    hub,
+                    item.tenant_id,
+                    item.raw,
+                    settings=item.settings,
+                    source=item.source,
+                    envelope_from=item.envelope_from,
+                    envelope_to=item.envelope_to,
+                    uid=item.uid,
+                    parsed=parsed,
+                )
             except TRANSIENT as exc:
                 out[i] = exc
             continue
@@ -250,9 +278,13 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
     results = hub.ingest_many([(items[i].tenant_id, parsed.message) for i, parsed in batch])
     for (i, parsed), result in zip(batch, results, strict=True):
         if isinstance(result, IngestResult):
-            out[i] = Delivery(outcome=result.outcome, ticket_id=result.ticket_id,
-                              comment_id=result.comment_id, reason=result.reason,
-                              kind=parsed.classification.kind)
+            out[i] = Delivery(
+                outcome=result.outcome,
+                ticket_id=result.ticket_id,
+                comment_id=result.comment_id,
+                reason=result.reason,
+                kind=parsed.classification.kind,
+            )
         elif isinstance(result, TRANSIENT):
             out[i] = result
         else:  # this message's own fault: parked, the others are stored
@@ -260,12 +292,20 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
     return [o if o is not None else RuntimeError("not delivered") for o in out]
 
 
-def _park_or_error(hub: HubContext, item: Received, reason: str,
-                   parsed: ParsedMail | None) -> Delivery | Exception:
+def _park_or_error(
+    hub: HubContext, item: Received, reason: str, parsed: ParsedMail | None
+) -> Delivery | Exception:
     try:
-        return park(hub, item.tenant_id, item.raw, source=item.source, uid=item.uid,
-                    reason=reason, parsed=parsed)
-    except Exception as exc:  # noqa: BLE001 - even parking failed: the sender retries
+        return park(
+            hub,
+            item.tenant_id,
+            item.raw,
+            source=item.source,
+            uid=item.uid,
+            reason=reason,
+            parsed=parsed,
+        )
+    except Exception as exc:
         return exc
 
 
@@ -280,69 +320,136 @@ def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -
     with hub.session() as s:
         dup = find_duplicate(s, tenant_id, msg)
         if dup is not None:
-            return Delivery(outcome="duplicate", ticket_id=dup.ticket_id, reason=dup.reason,
-                            kind=AUTO_REPLY)
-        ticket_id = s.scalar(select(ExternalRef.ticket_id).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == REF_KIND,
-            ExternalRef.value.in_(refs)).order_by(ExternalRef.id.desc()).limit(1))
+            return Delivery(
+                outcome="duplicate", ticket_id=dup.ticket_id, reason=dup.reason, kind=AUTO_REPLY
+            )
+        ticket_id = s.scalar(
+            select(ExternalRef.ticket_id)
+            .where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == REF_KIND,
+                ExternalRef.value.in_(refs),
+            )
+            .order_by(ExternalRef.id.desc())
+            .limit(1)
+        )
         ticket = s.get(Ticket, ticket_id) if ticket_id else None
         if ticket is None or ticket.tenant_id != tenant_id:
             return None
         user = ensure_user(s, email=msg.sender_email, full_name=msg.sender_name)
         why = ", ".join(parsed.classification.reasons)
-        note = add_comment(s, system_actor(tenant_id), ticket, is_internal=True, channel="email",
-                           author_id=user.id, comment=f"Automatic reply from {msg.sender_email} "
-                           f"({why}):\n\n{msg.body.strip() or '(no text)'}",
-                           extra={"automated": True})
-        s.add(InboundKey(tenant_id=tenant_id, channel=msg.channel, key=msg.dedupe_key[:300],
-                         ticket_id=ticket.id, comment_id=note.id, outcome="comment",
-                         raw_path=hub.blob_store.put(msg.raw) if msg.raw else None,
-                         created_at=now()))
+        note = add_comment(
+            s,
+            system_actor(tenant_id),
+            ticket,
+            is_internal=True,
+            channel="email",
+            author_id=user.id,
+            comment=f"Automatic reply from {msg.sender_email} "
+            f"({why}):\n\n{msg.body.strip() or '(no text)'}",
+            extra={"automated": True},
+        )
+        s.add(
+            InboundKey(
+                tenant_id=tenant_id,
+                channel=msg.channel,
+                key=msg.dedupe_key[:300],
+                ticket_id=ticket.id,
+                comment_id=note.id,
+                outcome="comment",
+                raw_path=hub.blob_store.put(msg.raw) if msg.raw else None,
+                created_at=now(),
+            )
+        )
         ticket_id, note_id = ticket.id, note.id
-    return Delivery(outcome="auto_reply", ticket_id=ticket_id, comment_id=note_id,
-                    reason="auto-reply noted on the ticket", kind=AUTO_REPLY)
+    return Delivery(
+        outcome="auto_reply",
+        ticket_id=ticket_id,
+        comment_id=note_id,
+        reason="auto-reply noted on the ticket",
+        kind=AUTO_REPLY,
+    )
 
 
 def _why(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:1000]
 
 
-def park(hub: HubContext, tenant_id: uuid.UUID, raw: bytes, *, source: str, reason: str,
-         uid: int | None = None, parsed: ParsedMail | None = None) -> Delivery:
+def park(
+    hub: HubContext,
+    tenant_id: uuid.UUID,
+    raw: bytes,
+    *,
+    source: str,
+    reason: str,
+    uid: int | None = None,
+    parsed: ParsedMail | None = None,
+) -> Delivery:
     """Keep a message we could not store as a ticket, with the reason, for an admin."""
     key = hub.blob_store.put(raw)
     with hub.session() as s:
-        s.add(ParkedMessage(tenant_id=tenant_id, source=source[:300], uid=uid,
-                            message_id=(parsed.message_id or "")[:500] if parsed else "",
-                            subject=(parsed.message.subject if parsed else "")[:255],
-                            reason=reason, raw_path=key, created_at=now()))
+        s.add(
+            ParkedMessage(
+                tenant_id=tenant_id,
+                source=source[:300],
+                uid=uid,
+                message_id=(parsed.message_id or "")[:500] if parsed else "",
+                subject=(parsed.message.subject if parsed else "")[:255],
+                reason=reason,
+                raw_path=key,
+                created_at=now(),
+            )
+        )
     log.warning("email: parked a message for tenant %s from %s: %s", tenant_id, source, reason)
     return Delivery(outcome="parked", reason=reason)
 
 
-def record_bounce(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail,
-                  settings: EmailSettings) -> Delivery:
+def record_bounce(
+    hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, settings: EmailSettings
+) -> Delivery:
     """Mark the tenant's users whose address bounced as failing; no ticket, no reply."""
     ours = set(settings.addresses)
     failed = [a for a in parsed.classification.failed_recipients if base_address(a) not in ours]
     key = parsed.message.dedupe_key[:300]
     try:
         with hub.session() as s:
-            if s.scalar(select(Bounce.id).where(Bounce.tenant_id == tenant_id,
-                                                Bounce.dedupe_key == key)):
+            if s.scalar(
+                select(Bounce.id).where(Bounce.tenant_id == tenant_id, Bounce.dedupe_key == key)
+            ):
                 return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
-            users = list(s.scalars(select(User).join(
-                Membership, (Membership.user_id == User.id) & (Membership.tenant_id == tenant_id))
-                .where(User.email.in_(failed)))) if failed else []
+            users = (
+                list(
+                    s.scalars(
+                        select(User)
+                        .join(
+                            Membership,
+                            (Membership.user_id == User.id) & (Membership.tenant_id == tenant_id),
+                        )
+                        .where(User.email.in_(failed))
+                    )
+                )
+                if failed
+                else []
+            )
             for user in users:
                 user.email_failing = True
-            s.add(Bounce(tenant_id=tenant_id, dedupe_key=key, recipients=failed,
-                         marked=[u.email for u in users], created_at=now()))
+            s.add(
+                Bounce(
+                    tenant_id=tenant_id,
+                    dedupe_key=key,
+                    recipients=failed,
+                    marked=[u.email for u in users],
+                    created_at=now(),
+                )
+            )
     except IntegrityError:
         return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
     marked = ", ".join(u.email for u in users) or "no known user"
-    return Delivery(outcome="bounce", reason=f"bounce for {', '.join(failed) or '?'}; "
-                    f"marked failing: {marked}", kind=BOUNCE)
+    return Delivery(
+        outcome="bounce",
+        reason=f"bounce for {', '.join(failed) or '?'}; marked failing: {marked}",
+        kind=BOUNCE,
+    )
 
 
 def verify_address(hub: HubContext, address: str, raw: bytes) -> uuid.UUID | None:

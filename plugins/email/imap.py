@@ -40,19 +40,30 @@ def acquire(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = H
     """Take the mailbox's lease when it is free, expired, or already ours."""
     at = now()
     with hub.session() as s:
-        result = s.execute(update(MailboxLease).where(
-            MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox,
-            (MailboxLease.expires_at < at) | (MailboxLease.holder == holder))
-            .values(holder=holder, expires_at=at + LEASE))
+        result = s.execute(
+            update(MailboxLease)
+            .where(
+                MailboxLease.tenant_id == tenant_id,
+                MailboxLease.mailbox == mailbox,
+                (MailboxLease.expires_at < at) | (MailboxLease.holder == holder),
+            )
+            .values(holder=holder, expires_at=at + LEASE)
+        )
         if getattr(result, "rowcount", 0):
             return True
-        if s.scalar(select(MailboxLease.id).where(MailboxLease.tenant_id == tenant_id,
-                                                  MailboxLease.mailbox == mailbox)):
+        if s.scalar(
+            select(MailboxLease.id).where(
+                MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox
+            )
+        ):
             return False
     try:
         with hub.session() as s:
-            s.add(MailboxLease(tenant_id=tenant_id, mailbox=mailbox, holder=holder,
-                               expires_at=at + LEASE))
+            s.add(
+                MailboxLease(
+                    tenant_id=tenant_id, mailbox=mailbox, holder=holder, expires_at=at + LEASE
+                )
+            )
     except IntegrityError:
         return False  # another process inserted it first
     return True
@@ -60,9 +71,15 @@ def acquire(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = H
 
 def release(hub: HubContext, tenant_id: uuid.UUID, mailbox: str, holder: str = HOLDER) -> None:
     with hub.session() as s:
-        s.execute(update(MailboxLease).where(
-            MailboxLease.tenant_id == tenant_id, MailboxLease.mailbox == mailbox,
-            MailboxLease.holder == holder).values(expires_at=now() - timedelta(seconds=1)))
+        s.execute(
+            update(MailboxLease)
+            .where(
+                MailboxLease.tenant_id == tenant_id,
+                MailboxLease.mailbox == mailbox,
+                MailboxLease.holder == holder,
+            )
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
 
 
 def tls_context() -> ssl.SSLContext:
@@ -70,22 +87,28 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def connect(settings: EmailSettings, timeout: float = 30, *,
-            egress: EgressPolicy = STRICT) -> IMAPClient:
+def connect(
+    settings: EmailSettings, timeout: float = 30, *, egress: EgressPolicy = STRICT
+) -> IMAPClient:
     """A logged-in client: implicit TLS, STARTTLS, or plain (only for local test servers).
     The server's resolved address is checked by the egress policy and connected to as checked."""
     context = tls_context()
     client: IMAPClient = egress.imap_client(
-        settings.host, settings.port, ssl=settings.security == "tls",
-        ssl_context=context if settings.security == "tls" else None, timeout=timeout)
+        settings.host,
+        settings.port,
+        ssl=settings.security == "tls",
+        ssl_context=context if settings.security == "tls" else None,
+        timeout=timeout,
+    )
     if settings.security == "starttls":
         client.starttls(context)
     client.login(settings.user, settings.password)
     return client
 
 
-def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
-                 state: dict[str, object]) -> dict[str, int]:
+def poll_mailbox(
+    hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings, state: dict[str, object]
+) -> dict[str, int]:
     """One round for one mailbox (the caller holds the lease); returns counts by outcome."""
     counts: dict[str, int] = {}
     source = f"imap:{mailbox_key(settings)}"
@@ -101,17 +124,23 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
             if start and not acquire(hub, tenant_id, mailbox_key(settings)):
                 log.warning("imap: lost the lease of %s; stopping this round", source)
                 return counts  # a long round outlived the lease and another poller took over
-            chunk = uids[start:start + BATCH]
+            chunk = uids[start : start + BATCH]
             fetched = client.fetch(chunk, ["BODY.PEEK[]"])
-            items = [Received(tenant_id=tenant_id, raw=bytes(raw), settings=settings,
-                              source=source, uid=uid)
-                     for uid in chunk
-                     if (raw := (fetched.get(uid) or {}).get(b"BODY[]")) is not None]
+            items = [
+                Received(
+                    tenant_id=tenant_id, raw=bytes(raw), settings=settings, source=source, uid=uid
+                )
+                for uid in chunk
+                if (raw := (fetched.get(uid) or {}).get(b"BODY[]")) is not None
+            ]
             # The chunk is stored in one transaction (a message that fails alone is parked),
             # then acknowledged with one command: what was committed is flagged or moved.
             results = deliver_many(hub, items)
-            stored = {item.uid: r for item, r in zip(items, results, strict=True)
-                      if isinstance(r, Delivery) and item.uid is not None}
+            stored = {
+                item.uid: r
+                for item, r in zip(items, results, strict=True)
+                if isinstance(r, Delivery) and item.uid is not None
+            }
             if stored:
                 _done(client, settings, list(stored))
                 for delivery in stored.values():
@@ -119,8 +148,11 @@ def poll_mailbox(hub: HubContext, tenant_id: uuid.UUID, settings: EmailSettings,
                 state["last_uid"] = max(int(state.get("last_uid") or 0), *stored)  # type: ignore[call-overload]
                 hub.save_state(tenant_id, "email", {"imap": dict(state)})
             if len(stored) < len(items):
-                log.warning("imap: database failure; leaving %d message(s) of %s unseen",
-                            len(items) - len(stored), source)
+                log.warning(
+                    "imap: database failure; leaving %d message(s) of %s unseen",
+                    len(items) - len(stored),
+                    source,
+                )
                 return counts
     finally:
         with contextlib.suppress(Exception):  # the connection may already be gone
@@ -160,10 +192,10 @@ def poll_all(hub: HubContext) -> dict[str, dict[str, int]]:
         try:
             state = dict((config.state or {}).get("imap") or {})
             results[f"{config.tenant_id}:{mailbox}"] = poll_mailbox(
-                hub, config.tenant_id, settings, state)
-        except Exception as exc:  # noqa: BLE001 - a mailbox that is down is retried next round
-            log.warning("imap: polling %s for tenant %s failed: %s", mailbox, config.tenant_id,
-                        exc)
+                hub, config.tenant_id, settings, state
+            )
+        except Exception as exc:
+            log.warning("imap: polling %s for tenant %s failed: %s", mailbox, config.tenant_id, exc)
             results[f"{config.tenant_id}:{mailbox}"] = {"error": 1}
         finally:
             release(hub, config.tenant_id, mailbox)
@@ -172,10 +204,10 @@ def poll_all(hub: HubContext) -> dict[str, dict[str, int]]:
 
 def periodic_task() -> PeriodicTask:
     """IMAP polling every minute (Celery beat)."""
+
     def run(hub: HubContext) -> None:
         for mailbox, counts in poll_all(hub).items():
             if counts:
                 log.info("imap: %s: %s", mailbox, counts)
 
     return PeriodicTask(name="email.imap_poll", seconds=60, run=run, kind="intake")
-

@@ -62,7 +62,7 @@ class Mail:
                 raw = data.decode("cp1252", errors="replace")
         try:
             text = str(policy.default.header_fetch_parse(name, raw))
-        except Exception:  # noqa: BLE001 - malformed header: decode it by hand
+        except Exception:
             text = decode_header(raw)
         return " ".join(text.split())
 
@@ -100,8 +100,12 @@ class Mail:
 def valid_address(addr: str) -> bool:
     """A plain ``local@domain.tld`` the rest of the hub accepts as a user's address."""
     local, at, domain = addr.rpartition("@")
-    return (bool(at and local) and "." in domain.strip(".") and len(addr) <= 254
-            and not any(c.isspace() or c in '<>(),;:"[]\\' for c in addr))
+    return (
+        bool(at and local)
+        and "." in domain.strip(".")
+        and len(addr) <= 254
+        and not any(c.isspace() or c in '<>(),;:"[]\\' for c in addr)
+    )
 
 
 def decode_header(value: object) -> str:
@@ -110,7 +114,7 @@ def decode_header(value: object) -> str:
         return ""
     try:
         parts = email.header.decode_header(str(value))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return str(value)
     out = []
     for chunk, charset in parts:
@@ -125,7 +129,7 @@ def charset_name(charset: str | None) -> str:
     """A Python codec for a declared charset; utf-8 when it is unknown."""
     name = (charset or "").strip().strip('"').lower()
     if name.startswith("charset="):
-        name = name[len("charset="):].strip('"')
+        name = name[len("charset=") :].strip('"')
     name = CHARSET_ALIASES.get(name, name) or "utf-8"
     try:
         codecs.lookup(name)
@@ -141,7 +145,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode(name)
     except (UnicodeDecodeError, LookupError):
         pass
-    except Exception:  # noqa: BLE001 - some codecs (utf-7) raise odd errors on junk
+    except Exception:
         pass
     for fallback in ("utf-8", "cp1252"):
         try:
@@ -155,14 +159,14 @@ def part_text(part: email.message.Message) -> str:
     """A text part's content, transfer-decoded and charset-decoded."""
     try:
         data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
+    except Exception:
         data = None
     if not isinstance(data, bytes):
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
     try:
         charset = part.get_content_charset()
-    except Exception:  # noqa: BLE001
+    except Exception:
         charset = None
     return decode_bytes(data, charset).replace("\r\n", "\n")
 
@@ -170,14 +174,14 @@ def part_text(part: email.message.Message) -> str:
 def content_type(part: email.message.Message) -> str:
     try:
         return part.get_content_type()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "application/octet-stream"
 
 
 def disposition(part: email.message.Message) -> str:
     try:
         return (part.get_content_disposition() or "").lower()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
 
 
@@ -185,14 +189,19 @@ def filename(part: email.message.Message) -> str:
     name: str | None
     try:
         name = part.get_filename()
-    except Exception:  # noqa: BLE001 - RFC 2231 junk
+    except Exception:
         name = None
     if name is None:
         try:
             param = part.get_param("name")
-            name = (email.utils.collapse_rfc2231_value(param) if isinstance(param, tuple)
-                    else param if isinstance(param, str) else None)
-        except Exception:  # noqa: BLE001
+            name = (
+                email.utils.collapse_rfc2231_value(param)
+                if isinstance(param, tuple)
+                else param
+                if isinstance(param, str)
+                else None
+            )
+        except Exception:
             name = None
     return decode_header(name) if name else ""
 
@@ -207,7 +216,7 @@ def walk(msg: email.message.Message) -> list[email.message.Message]:
         if part.is_multipart() and content_type(part) != "message/rfc822":
             try:
                 children = part.get_payload()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 children = []
             if isinstance(children, list):
                 stack[0:0] = [c for c in children if isinstance(c, email.message.Message)]

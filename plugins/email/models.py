@@ -16,8 +16,9 @@ class ParkedMessage(Base):
     """A message that could not be turned into a ticket, kept with the reason for an admin."""
 
     __tablename__ = "email_parked_messages"
-    __table_args__ = (Index("ix_email_parked_messages_tenant_id_created_at",
-                            "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_email_parked_messages_tenant_id_created_at", "tenant_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -51,8 +52,9 @@ class SentMail(Base):
     __tablename__ = "email_sent"
     __table_args__ = (
         UniqueConstraint("tenant_id", "event_id"),
-        Index("ix_email_sent_tenant_id_recipient_created_at", "tenant_id", "recipient",
-              "created_at"),
+        Index(
+            "ix_email_sent_tenant_id_recipient_created_at", "tenant_id", "recipient", "created_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -83,8 +83,11 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         return
     settings = settings_of(hub.config(event.tenant_id, "email"))
     if not settings.addresses or not settings.relay_host:
-        log.info("email: tenant %s has no support address or relay; event %s not mailed",
-                 event.tenant_id, event.id)
+        log.info(
+            "email: tenant %s has no support address or relay; event %s not mailed",
+            event.tenant_id,
+            event.id,
+        )
         return
     if kind not in settings.notify_events:
         return
@@ -93,28 +96,45 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         if new_status not in settings.notify_statuses:
             return
     with hub.session() as s:
-        if s.scalar(select(SentMail.id).where(SentMail.tenant_id == event.tenant_id,
-                                              SentMail.event_id == event.id)):
+        if s.scalar(
+            select(SentMail.id).where(
+                SentMail.tenant_id == event.tenant_id, SentMail.event_id == event.id
+            )
+        ):
             return  # a retry of an event already sent
         recipients = _recipients(s, event, settings)
         automatic = kind in AUTOMATIC
         if automatic and recipients:
             if _from_a_machine(s, hub, event):
-                log.info("email: ticket %s came from automated mail; no %s mail",
-                         event.ticket.id, kind)
+                log.info(
+                    "email: ticket %s came from automated mail; no %s mail", event.ticket.id, kind
+                )
                 return
             recipients = _under_limit(s, event.tenant_id, recipients, settings.auto_reply_limit)
     if not recipients:
         return
     # The Reply-To is signed for the person the mail is addressed to (staff mail acts as staff
     # only through the address signed for them).
-    out = build(event, kind, settings, recipients, hub.ticket_token(
-        event.tenant_id, event.ticket.id, recipient=recipients[0]))
+    out = build(
+        event,
+        kind,
+        settings,
+        recipients,
+        hub.ticket_token(event.tenant_id, event.ticket.id, recipient=recipients[0]),
+    )
     send(settings, out, egress=hub.egress)
     with hub.session() as s:
-        s.add(SentMail(tenant_id=event.tenant_id, event_id=event.id, ticket_id=event.ticket.id,
-                       recipient=out.recipients[0], message_id=out.message_id,
-                       automatic=out.automatic, created_at=now()))
+        s.add(
+            SentMail(
+                tenant_id=event.tenant_id,
+                event_id=event.id,
+                ticket_id=event.ticket.id,
+                recipient=out.recipients[0],
+                message_id=out.message_id,
+                automatic=out.automatic,
+                created_at=now(),
+            )
+        )
         ticket = s.get(Ticket, event.ticket.id)
         if ticket is not None and ticket.tenant_id == event.tenant_id:
             add_ref(s, ticket, REF_KIND, out.message_id, {"event_id": event.id})
@@ -127,12 +147,20 @@ def _recipients(s: object, event: TicketEvent, settings: EmailSettings) -> list[
     wanted = [event.ticket.requester.email.lower()]
     wanted += [p.lower() for p in event.ticket.refs.get("participant", [])]
     author = event.comment.author.email.lower() if event.comment else None
-    wanted = [a for i, a in enumerate(wanted) if a and a not in wanted[:i]
-              and base_address(a) not in ours and a != author]
+    wanted = [
+        a
+        for i, a in enumerate(wanted)
+        if a and a not in wanted[:i] and base_address(a) not in ours and a != author
+    ]
     if not wanted:
         return []
-    failing = set(s.scalars(select(User.email).where(  # type: ignore[attr-defined]
-        User.email.in_(wanted), User.email_failing.is_(True))))
+    failing = set(
+        s.scalars(
+            select(User.email).where(  # type: ignore[attr-defined]
+                User.email.in_(wanted), User.email_failing.is_(True)
+            )
+        )
+    )
     return [a for a in wanted if a not in failing]
 
 
@@ -141,14 +169,20 @@ def _from_a_machine(s: object, hub: HubContext, event: TicketEvent) -> bool:
     assert event.ticket is not None
     if event.ticket.channel != "email":
         return False
-    raw_path = s.scalar(select(InboundKey.raw_path).where(  # type: ignore[attr-defined]
-        InboundKey.tenant_id == event.tenant_id, InboundKey.ticket_id == event.ticket.id,
-        InboundKey.outcome == "ticket").limit(1))
+    raw_path = s.scalar(
+        select(InboundKey.raw_path)
+        .where(  # type: ignore[attr-defined]
+            InboundKey.tenant_id == event.tenant_id,
+            InboundKey.ticket_id == event.ticket.id,
+            InboundKey.outcome == "ticket",
+        )
+        .limit(1)
+    )
     if not raw_path:
         return False
     try:
         mail = Mail(hub.blob_store.get(raw_path))
-    except Exception:  # noqa: BLE001 - the raw copy is gone: treat as a person
+    except Exception:
         return False
     sender = mail.addresses("From")
     return classify(mail, sender[0][1] if sender else None).automated
@@ -157,15 +191,24 @@ def _from_a_machine(s: object, hub: HubContext, event: TicketEvent) -> bool:
 def _under_limit(s: object, tenant_id: uuid.UUID, recipients: list[str], limit: int) -> list[str]:
     """Drop addresses that already got ``limit`` automatic mails in the last hour."""
     since = now() - timedelta(hours=1)
-    counts = dict(s.execute(  # type: ignore[attr-defined]
-        select(SentMail.recipient, func.count()).where(
-            SentMail.tenant_id == tenant_id, SentMail.automatic.is_(True),
-            SentMail.created_at >= since, SentMail.recipient.in_(recipients))
-        .group_by(SentMail.recipient)).all())
+    counts = dict(
+        s.execute(  # type: ignore[attr-defined]
+            select(SentMail.recipient, func.count())
+            .where(
+                SentMail.tenant_id == tenant_id,
+                SentMail.automatic.is_(True),
+                SentMail.created_at >= since,
+                SentMail.recipient.in_(recipients),
+            )
+            .group_by(SentMail.recipient)
+        ).all()
+    )
     kept = [a for a in recipients if counts.get(a, 0) < limit]
     if len(kept) < len(recipients):
-        log.warning("email: automatic mail rate limit hit for %s",
-                    ", ".join(a for a in recipients if a not in kept))
+        log.warning(
+            "email: automatic mail rate limit hit for %s",
+            ", ".join(a for a in recipients if a not in kept),
+        )
     return kept
 
 
@@ -179,8 +222,10 @@ def _body(event: TicketEvent, kind: str) -> str:
     ticket = event.ticket
     assert ticket is not None
     if kind == CREATED:
-        text = (f"We have received your request and opened ticket #{ticket.id}: "
-                f"{ticket.subject}\n\nReply to this message to add information to the ticket.")
+        text = (
+            f"We have received your request and opened ticket #{ticket.id}: "
+            f"{ticket.subject}\n\nReply to this message to add information to the ticket."
+        )
     elif kind == AGENT_REPLY:
         assert event.comment is not None
         text = f"{event.comment.author.name or 'Support'} wrote:\n\n{event.comment.body}"
@@ -201,8 +246,9 @@ def one_line(value: str) -> str:
     return " ".join(_HEADER_CONTROLS.sub(" ", value).split())
 
 
-def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: list[str],
-          token: str) -> Outgoing:
+def build(
+    event: TicketEvent, kind: str, settings: EmailSettings, recipients: list[str], token: str
+) -> Outgoing:
     """The mail for an event: our Message-ID, the thread's references, a signed Reply-To."""
     ticket = event.ticket
     assert ticket is not None
@@ -231,16 +277,20 @@ def build(event: TicketEvent, kind: str, settings: EmailSettings, recipients: li
         msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Hub-Ticket"] = str(ticket.id)
     msg.set_content(_body(event, kind))
-    return Outgoing(message=msg, message_id=message_id, recipients=recipients,
-                    automatic=automatic)
+    return Outgoing(message=msg, message_id=message_id, recipients=recipients, automatic=automatic)
 
 
 class RelayTimeout(TimeoutError):
     """The relay did not connect or answer a command in time: this event is retried later."""
 
 
-def send(settings: EmailSettings, out: Outgoing, timeout: float | None = None, *,
-         egress: EgressPolicy = STRICT) -> None:
+def send(
+    settings: EmailSettings,
+    out: Outgoing,
+    timeout: float | None = None,
+    *,
+    egress: EgressPolicy = STRICT,
+) -> None:
     """Hand the mail to the relay; raises on any failure so the outbox retries.
 
     ``timeout`` (the tenant's ``relay_timeout`` by default) bounds the connection and each
@@ -254,15 +304,27 @@ def send(settings: EmailSettings, out: Outgoing, timeout: float | None = None, *
         # smtplib reports a reply that timed out as a disconnection caused by the timeout.
         if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
             raise
-        raise RelayTimeout(f"relay {settings.relay_host}:{settings.relay_port} did not answer "
-                           f"within {timeout:g} s") from exc
+        raise RelayTimeout(
+            f"relay {settings.relay_host}:{settings.relay_port} did not answer within {timeout:g} s"
+        ) from exc
 
 
 def _send(settings: EmailSettings, out: Outgoing, timeout: float, egress: EgressPolicy) -> None:
-    relay = Relay(settings.relay_host, settings.relay_port, settings.relay_tls,
-                  settings.relay_user, settings.relay_password)
+    relay = Relay(
+        settings.relay_host,
+        settings.relay_port,
+        settings.relay_tls,
+        settings.relay_user,
+        settings.relay_password,
+    )
     # Raises when every recipient is refused; partial refusals are logged, not retried.
-    refused = send_via_relay(relay, out.message, from_addr=settings.addresses[0],
-                             to_addrs=out.recipients, timeout=timeout, egress=egress)
+    refused = send_via_relay(
+        relay,
+        out.message,
+        from_addr=settings.addresses[0],
+        to_addrs=out.recipients,
+        timeout=timeout,
+        egress=egress,
+    )
     if refused:
         log.warning("email: relay refused %s", ", ".join(refused))

@@ -34,18 +34,30 @@ CHANNEL = "email"
 REF_KIND = "email_message_id"
 MAX_ATTACHMENTS = 50
 MSGID = re.compile(r"<([^<>\s]{1,490})>")
-REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|vs|antw|odp|rif|r|ref|res|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:",
-                           re.I)
+REPLY_SUBJECT = re.compile(
+    r"^\s*(re|aw|sv|vs|antw|odp|rif|r|ref|res|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I
+)
 HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da|od|fr[åa]n|fra|от)\s*:\*?\s*\S", re.I)
-HEADER_SENT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoy[ée]|enviado|verzonden|"
-                         r"skickat|sendt|wys[łl]ane|data|inviato|отправлено)\s*:", re.I)
-ORIGINAL_SEPARATOR = re.compile(r"^\s*-{3,}\s*(original message|urspr[üu]ngliche nachricht|"
-                                r"message d'origine|mensaje original|messaggio originale)", re.I)
+HEADER_SENT = re.compile(
+    r"^\s*\*?(sent|date|gesendet|datum|envoy[ée]|enviado|verzonden|"
+    r"skickat|sendt|wys[łl]ane|data|inviato|отправлено)\s*:",
+    re.I,
+)
+ORIGINAL_SEPARATOR = re.compile(
+    r"^\s*-{3,}\s*(original message|urspr[üu]ngliche nachricht|"
+    r"message d'origine|mensaje original|messaggio originale)",
+    re.I,
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 QUOTE_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs", "ja", "ko", "zh"]
 _reply_parser = EmailReplyParser(languages=QUOTE_LANGUAGES)
-SKIP_PARTS = ("message/delivery-status", "message/global-delivery-status",
-              "text/rfc822-headers", "message/feedback-report", "message/disposition-notification")
+SKIP_PARTS = (
+    "message/delivery-status",
+    "message/global-delivery-status",
+    "text/rfc822-headers",
+    "message/feedback-report",
+    "message/disposition-notification",
+)
 
 
 @dataclass
@@ -75,7 +87,7 @@ def html_to_text(html: str) -> str:
     conv.unicode_snob = True
     try:
         text = conv.handle(html)
-    except Exception:  # noqa: BLE001 - html2text on hostile markup: fall back to tag stripping
+    except Exception:
         text = re.sub(r"<[^>]*>", " ", html)
     return text.strip()
 
@@ -89,8 +101,14 @@ _HEADER_REGEX = _header_regex()
 # with ``^`` (multi-line) or ``(?:^|\n...)``, except the Danish one, which may begin with its
 # "-----Oprindelig meddelelse-----" line anywhere. Checked below; when a new version of the
 # library breaks this, the library's own (slow) scan is used instead.
-_ANCHORED_STARTS = ("^", "(?:^|\\n", "((?:^|\\n", "(^",
-                    "((?:(?:^|\\n|\\n(?:> ?)*)[* ]*", "((?:(?:^|\\n|\\n(?:> ?)*)?-----")
+_ANCHORED_STARTS = (
+    "^",
+    "(?:^|\\n",
+    "((?:^|\\n",
+    "(^",
+    "((?:(?:^|\\n|\\n(?:> ?)*)[* ]*",
+    "((?:(?:^|\\n|\\n(?:> ?)*)?-----",
+)
 _ANYWHERE = re.compile(r"-----Oprindelig meddelelse-----", re.I)
 
 
@@ -99,7 +117,7 @@ def _alternatives(pattern: str) -> list[str]:
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
-            cur.append(pattern[i:i + 2])
+            cur.append(pattern[i : i + 2])
             i += 2
             continue
         depth += c == "("
@@ -113,7 +131,9 @@ def _alternatives(pattern: str) -> list[str]:
     return parts + ["".join(cur)]
 
 
-_FAST_HEADERS = all(alt.startswith(_ANCHORED_STARTS) for alt in _alternatives(_HEADER_REGEX.pattern))
+_FAST_HEADERS = all(
+    alt.startswith(_ANCHORED_STARTS) for alt in _alternatives(_HEADER_REGEX.pattern)
+)
 
 
 # Every alternative of the header regex needs one of these (a colon, a full-width colon, or a
@@ -135,7 +155,7 @@ def _header_groups(text: str) -> list[tuple[str, ...]]:
     starts = set()
     position = 0
     for index, line in enumerate(lines):
-        if any(marked[index:index + _REACH]):
+        if any(marked[index : index + _REACH]):
             # The line starts at ``position``; the alternatives that begin with ``\n`` start
             # on the line break before it.
             starts.add(position)
@@ -173,7 +193,7 @@ def strip_quotes(text: str) -> str:
     """The latest reply of a message, without the quoted history (and the "On ... wrote:")."""
     try:
         reply: str | None = latest_reply(text)
-    except Exception:  # noqa: BLE001 - the parser's regexes on pathological input
+    except Exception:
         reply = None
     reply = reply.strip() if reply and reply.strip() else text.strip()
     reply = _cut_header_block(reply) or reply
@@ -187,8 +207,11 @@ def _cut_header_block(text: str) -> str:
     for i, line in enumerate(lines):
         if ORIGINAL_SEPARATOR.match(line) and i > 0:
             return "\n".join(lines[:i]).strip()
-        if i > 0 and HEADER_FROM.match(line) and any(
-                HEADER_SENT.match(nxt) for nxt in lines[i + 1:i + 4]):
+        if (
+            i > 0
+            and HEADER_FROM.match(line)
+            and any(HEADER_SENT.match(nxt) for nxt in lines[i + 1 : i + 4])
+        ):
             return "\n".join(lines[:i]).strip()
     return text
 
@@ -256,8 +279,14 @@ def _body_and_attachments(mail: Mail) -> tuple[str, bool, list[InboundAttachment
         if data is None:
             continue
         inline = disp == "inline" or bool(part.get("Content-ID"))
-        attachments.append(InboundAttachment(file_name=safe_filename(name, ctype, index),
-                                             content_type=ctype, data=data, inline=inline))
+        attachments.append(
+            InboundAttachment(
+                file_name=safe_filename(name, ctype, index),
+                content_type=ctype,
+                data=data,
+                inline=inline,
+            )
+        )
     if plain is not None and plain.strip():
         return plain, False, attachments, dropped
     if html is not None:
@@ -273,7 +302,7 @@ def _part_bytes(part: object, ctype: str) -> bytes | None:
             return bytes(inner.as_bytes()) if hasattr(inner, "as_bytes") else None
         data = part.get_payload(decode=True)  # type: ignore[attr-defined]
         return data if isinstance(data, bytes) else None
-    except Exception:  # noqa: BLE001 - an undecodable part is skipped, the message is not
+    except Exception:
         return None
 
 
@@ -309,9 +338,14 @@ def _verdict(auth: Verdict | None, sender: str | None) -> tuple[bool, str]:
     return auth.verified, auth.summary
 
 
-def parse(raw: bytes, *, envelope_from: str | None = None,
-          envelope_to: Iterable[str] = (), support_addresses: Iterable[str] = (),
-          auth: Verdict | None = None) -> ParsedMail:
+def parse(
+    raw: bytes,
+    *,
+    envelope_from: str | None = None,
+    envelope_to: Iterable[str] = (),
+    support_addresses: Iterable[str] = (),
+    auth: Verdict | None = None,
+) -> ParsedMail:
     """Parse one message. ``support_addresses`` (the tenant's) keep our own addresses out of the
     participants and say which ``+tag`` is a reply token. ``auth`` (``authenticate.verify``)
     says whether the sender is authenticated; without it, or when the sender taken is not the
@@ -322,16 +356,22 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
     own_ids = message_ids(mail.raw_header("Message-ID"))
     message_id = own_ids[0] if own_ids else None
     refs: list[str] = []
-    for rid in message_ids(mail.raw_header("In-Reply-To")) + \
-            list(reversed(message_ids(mail.raw_header("References")))):
+    for rid in message_ids(mail.raw_header("In-Reply-To")) + list(
+        reversed(message_ids(mail.raw_header("References")))
+    ):
         if rid not in refs and rid != message_id:
             refs.append(rid)
     subject = clean_text(mail.header("Subject"))[:255]
     body, from_html, attachments, dropped = _body_and_attachments(mail)
     body = clean_text(body)
     sender_name = clean_text(sender_name)
-    recipients = [a for _, a in mail.addresses("To") + mail.addresses("Cc")
-                  + mail.addresses("Delivered-To") + mail.addresses("X-Original-To")]
+    recipients = [
+        a
+        for _, a in mail.addresses("To")
+        + mail.addresses("Cc")
+        + mail.addresses("Delivered-To")
+        + mail.addresses("X-Original-To")
+    ]
     token = _plus_token(list(envelope_to) + recipients, support)
     is_reply = bool(refs or token or REPLY_SUBJECT.match(subject))
     full_body = body.strip()
@@ -349,15 +389,35 @@ def parse(raw: bytes, *, envelope_from: str | None = None,
     else:
         dedupe = "sha256:" + hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
     msg = InboundMessage(
-        channel=CHANNEL, dedupe_key=dedupe, sender_email=sender, sender_name=sender_name,
-        subject=subject, body=body, references=refs, message_ref=message_id, ref_kind=REF_KIND,
-        thread_token=token, attachments=attachments, participants=participants[:20],
-        attachments_not_taken=[f"{dropped:,} more attachment(s): at most {MAX_ATTACHMENTS} "
-                               "attachments are kept per message"] if dropped else [],
-        is_automated=classification.automated, raw=raw,
-        sender_verified=verified, auth_summary=summary,
+        channel=CHANNEL,
+        dedupe_key=dedupe,
+        sender_email=sender,
+        sender_name=sender_name,
+        subject=subject,
+        body=body,
+        references=refs,
+        message_ref=message_id,
+        ref_kind=REF_KIND,
+        thread_token=token,
+        attachments=attachments,
+        participants=participants[:20],
+        attachments_not_taken=[
+            f"{dropped:,} more attachment(s): at most {MAX_ATTACHMENTS} "
+            "attachments are kept per message"
+        ]
+        if dropped
+        else [],
+        is_automated=classification.automated,
+        raw=raw,
+        sender_verified=verified,
+        auth_summary=summary,
         unverified_policy=auth.unverified_policy if auth else "accept",
-        meta={"kind": classification.kind, "reasons": classification.reasons,
-              "html_only": from_html, "quotes_stripped": is_reply and body != full_body,
-              "attachments_dropped": dropped})
+        meta={
+            "kind": classification.kind,
+            "reasons": classification.reasons,
+            "html_only": from_html,
+            "quotes_stripped": is_reply and body != full_body,
+            "attachments_dropped": dropped,
+        },
+    )
     return ParsedMail(message=msg, classification=classification, message_id=message_id)

@@ -25,12 +25,15 @@ from plugins.email.settings import SECRET_FIELDS, EmailSettings
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """Name, capabilities and the per-tenant settings model (two secret fields)."""
-    return PluginInfo(name="email", title="Email",
-                      description="SMTP and IMAP intake; threaded replies by mail.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=EmailSettings, secret_fields=SECRET_FIELDS,
-                      channel_keys=ChannelKeys(of=support_addresses, proof=PROOF_MAIL,
-                                               label="address"))
+    return PluginInfo(
+        name="email",
+        title="Email",
+        description="SMTP and IMAP intake; threaded replies by mail.",
+        capabilities=(Capability.INTAKE, Capability.NOTIFY),
+        settings_model=EmailSettings,
+        secret_fields=SECRET_FIELDS,
+        channel_keys=ChannelKeys(of=support_addresses, proof=PROOF_MAIL, label="address"),
+    )
 
 
 def support_addresses(settings: Mapping[str, Any]) -> list[str]:

@@ -27,8 +27,9 @@ def _admin(hub: HubContext, authorization: str | None) -> Actor:
         who = authenticate_token(s, token.strip())
     if who is None:
         raise Unauthenticated("the token is unknown or revoked")
-    actor = Actor(tenant_id=who.tenant_id, user_id=who.user_id, role=who.role, email=who.email,
-                  name=who.name)
+    actor = Actor(
+        tenant_id=who.tenant_id, user_id=who.user_id, role=who.role, email=who.email, name=who.name
+    )
     if not hub.config(actor.tenant_id, "email").enabled:
         raise NotFound("the email plugin is not enabled for this tenant")
     require_admin(actor, "see parked mail")
@@ -40,21 +41,36 @@ def router(hub: HubContext) -> APIRouter:
     api = APIRouter()
 
     @api.get("/parked/")
-    def parked(authorization: Annotated[str | None, Header()] = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    def parked(
+        authorization: Annotated[str | None, Header()] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
         """Messages that could not become tickets, newest first, with the reason (admins)."""
         actor = _admin(hub, authorization)
         with hub.session() as s:
-            rows = s.scalars(select(ParkedMessage).where(
-                ParkedMessage.tenant_id == actor.tenant_id)
-                .order_by(ParkedMessage.id.desc()).limit(limit))
-            return [{"id": r.id, "source": r.source, "uid": r.uid, "message_id": r.message_id,
-                     "subject": r.subject, "reason": r.reason, "created_at": r.created_at}
-                    for r in rows]
+            rows = s.scalars(
+                select(ParkedMessage)
+                .where(ParkedMessage.tenant_id == actor.tenant_id)
+                .order_by(ParkedMessage.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    "id": r.id,
+                    "source": r.source,
+                    "uid": r.uid,
+                    "message_id": r.message_id,
+                    "subject": r.subject,
+                    "reason": r.reason,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ]
 
     @api.get("/parked/{parked_id}/raw")
-    def parked_raw(parked_id: int,
-                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    def parked_raw(
+        parked_id: int, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
         """The raw bytes of one parked message, as text (for an admin to inspect)."""
         actor = _admin(hub, authorization)
         with hub.session() as s:
@@ -66,17 +82,27 @@ def router(hub: HubContext) -> APIRouter:
         return {"id": parked_id, "raw": data.decode("utf-8", errors="replace")}
 
     @api.get("/bounces/")
-    def bounces(authorization: Annotated[str | None, Header()] = None,
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    def bounces(
+        authorization: Annotated[str | None, Header()] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
         """Bounces received, with the addresses that failed and the users marked (admins)."""
         actor = _admin(hub, authorization)
         with hub.session() as s:
-            rows = s.scalars(select(Bounce).where(Bounce.tenant_id == actor.tenant_id)
-                             .order_by(Bounce.id.desc()).limit(limit))
-            return [{"id": r.id, "recipients": r.recipients, "marked": r.marked,
-                     "created_at": r.created_at} for r in rows]
+            rows = s.scalars(
+                select(Bounce)
+                .where(Bounce.tenant_id == actor.tenant_id)
+                .order_by(Bounce.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    "id": r.id,
+                    "recipients": r.recipients,
+                    "marked": r.marked,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ]
 
     return api
-
-
-

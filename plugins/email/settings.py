@@ -45,11 +45,11 @@ class EmailSettings(BaseModel):
     relay_timeout: float = Field(default=10.0, gt=0, le=60)
     # Loop protection: at most this many automatic mails to one address per hour.
     auto_reply_limit: int = Field(default=5, ge=0)
-    notify_events: list[str] = Field(
-        default_factory=lambda: ["created", "agent_reply", "status"])
+    notify_events: list[str] = Field(default_factory=lambda: ["created", "agent_reply", "status"])
     # Status changes mailed to the requester ("Open" is left out: it only means "assigned").
     notify_statuses: list[str] = Field(
-        default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"])
+        default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"]
+    )
 
     @field_validator("from_name")
     @classmethod
@@ -80,7 +80,7 @@ class EmailSettings(BaseModel):
         out: list[str] = []
         for raw in value:
             name = raw.strip().lower()
-            if not name or any(c.isspace() or c in ";()\"" for c in name) or len(name) > 255:
+            if not name or any(c.isspace() or c in ';()"' for c in name) or len(name) > 255:
                 raise ValueError(f"not an authserv-id: {raw!r}")
             if name not in out:
                 out.append(name)
@@ -105,8 +105,10 @@ class EmailSettings(BaseModel):
         """On the admin API's save: the IMAP server and the relay must be hosts the egress
         policy allows (each connection is checked again, on its resolved address)."""
         egress = policy_of(info.context)
-        for field, host, port in (("host", self.host, self.port),
-                                  ("relay_host", self.relay_host, self.relay_port)):
+        for field, host, port in (
+            ("host", self.host, self.port),
+            ("relay_host", self.relay_host, self.relay_port),
+        ):
             if egress is not None and host.strip():
                 try:
                     egress.check_configured(host.strip(), port)

@@ -54,24 +54,32 @@ class IntakeHandler:
         # What aiosmtpd looks up on its handler for every connection (see ``IntakeSMTP``).
         return list(_names(type(self), ("handle_", "auth_")))
 
-    def __init__(self, hub: HubContext, workers: int = 8, *, store_threads: int = 1,
-                 batch_max: int = BATCH_MAX) -> None:
+    def __init__(
+        self,
+        hub: HubContext,
+        workers: int = 8,
+        *,
+        store_threads: int = 1,
+        batch_max: int = BATCH_MAX,
+    ) -> None:
         self.hub = hub
         self.book = address_book(hub)
         # For RCPT look-ups when the address book must be read again (a query).
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-db")
         # Group commit (core.batching): as many messages per transaction as are waiting.
         self.batcher: Batcher[Received, Delivery | Exception] = Batcher(
-            self._store, max_batch=batch_max, threads=store_threads, name="smtp-store")
+            self._store, max_batch=batch_max, threads=store_threads, name="smtp-store"
+        )
         self.large: Batcher[Received, Delivery | Exception] = Batcher(
-            self._store, max_batch=1, threads=LARGE_LANE_THREADS, name="smtp-store-large")
+            self._store, max_batch=1, threads=LARGE_LANE_THREADS, name="smtp-store-large"
+        )
 
     def _store(self, items: list[Received]) -> list[Delivery | Exception]:
         """One batch; never raises: a message that could not be stored comes back as its
         exception (``deliver_many`` already retries a failed batch message by message)."""
         try:
             return deliver_many(self.hub, items)
-        except Exception as exc:  # noqa: BLE001 - never leave a session waiting
+        except Exception as exc:
             log.exception("smtp: storing a batch of %d failed", len(items))
             return [exc] * len(items)
 
@@ -83,8 +91,14 @@ class IntakeHandler:
         found = self.book.lookup(address)
         return found if found is not None and found[0] == tenant_id else None
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         """Accept the address only when an enabled tenant owns it."""
         try:
             if self.book.fresh():
@@ -92,7 +106,7 @@ class IntakeHandler:
             else:
                 loop = asyncio.get_running_loop()
                 found = await loop.run_in_executor(self.executor, self._resolve, address)
-        except Exception:  # noqa: BLE001 - database down: the client must retry, never bounce
+        except Exception:
             log.exception("smtp: resolving %s failed", address)
             return TEMPFAIL
         if found is None:
@@ -119,10 +133,13 @@ class IntakeHandler:
         if verifying:
             loop = asyncio.get_running_loop()
             try:
-                verified = [await loop.run_in_executor(self.executor, verify_address,
-                                                       self.hub, address, raw)
-                            for address in verifying]
-            except Exception:  # noqa: BLE001 - database down: the sender retries
+                verified = [
+                    await loop.run_in_executor(
+                        self.executor, verify_address, self.hub, address, raw
+                    )
+                    for address in verifying
+                ]
+            except Exception:
                 log.exception("smtp: verifying %s failed", ", ".join(verifying))
                 return TEMPFAIL
             if not targets:
@@ -137,17 +154,31 @@ class IntakeHandler:
         # the event loop: DNS look-ups.
         peer = smtp_peer(session, mail_from)
         loop = asyncio.get_running_loop()
-        verdicts = await asyncio.gather(*(
-            loop.run_in_executor(self.executor, verify, raw, settings, peer)
-            for settings, _ in targets.values()))
+        verdicts = await asyncio.gather(
+            *(
+                loop.run_in_executor(self.executor, verify, raw, settings, peer)
+                for settings, _ in targets.values()
+            )
+        )
         # A large message is parsed and stored on its own lane: it never shares a batch, or
         # a queue, with the small ones, so one tenant's 7 MB mail does not hold another's.
         lane = self.large if len(raw) > LARGE_MESSAGE_BYTES else self.batcher
-        stores = [lane.submit(Received(
-            tenant_id=tenant_id, raw=raw, settings=settings, source="smtp",
-            envelope_from=mail_from, envelope_to=rcpts, auth=verdict))
-            for (tenant_id, (settings, rcpts)), verdict in zip(targets.items(), verdicts,
-                                                               strict=True)]
+        stores = [
+            lane.submit(
+                Received(
+                    tenant_id=tenant_id,
+                    raw=raw,
+                    settings=settings,
+                    source="smtp",
+                    envelope_from=mail_from,
+                    envelope_to=rcpts,
+                    auth=verdict,
+                )
+            )
+            for (tenant_id, (settings, rcpts)), verdict in zip(
+                targets.items(), verdicts, strict=True
+            )
+        ]
         if not stores:  # aiosmtpd asks for a recipient first; never here
             return "503 5.5.1 Error: need RCPT command"
         outcomes = await asyncio.gather(*stores) if len(stores) > 1 else [await stores[0]]
@@ -156,8 +187,9 @@ class IntakeHandler:
             if not isinstance(outcome, Delivery):
                 log.error("smtp: storing a message for %s failed: %r", tenant_id, outcome)
                 return TEMPFAIL
-            replies.append(f"{outcome.outcome}" + (f" #{outcome.ticket_id}"
-                                                   if outcome.ticket_id else ""))
+            replies.append(
+                f"{outcome.outcome}" + (f" #{outcome.ticket_id}" if outcome.ticket_id else "")
+            )
         return "250 2.0.0 OK " + ", ".join(replies)
 
     def close(self) -> None:
@@ -194,15 +226,19 @@ def _targets(envelope: Envelope) -> dict[uuid.UUID, tuple[EmailSettings, list[st
 # ``<local@domain>`` with a dot-atom local part and a plain domain, then the parameters: what
 # nearly every client sends, and what the header parser aiosmtpd uses returns unchanged.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_ADDRESS = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>"
-                            r"((?:[ \t][^(\r\n]*)?)\Z", re.S)
+_PLAIN_ADDRESS = re.compile(
+    rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>"
+    r"((?:[ \t][^(\r\n]*)?)\Z",
+    re.S,
+)
 
 
 def _names(cls: type, prefixes: tuple[str, ...]) -> list[str]:
     names = _NAMES.get((cls, prefixes))
     if names is None:
         names = _NAMES[(cls, prefixes)] = sorted(
-            n for n in object.__dir__(cls) + dir(cls) if n.startswith(prefixes))
+            n for n in object.__dir__(cls) + dir(cls) if n.startswith(prefixes)
+        )
     return names
 
 
@@ -234,24 +270,43 @@ class IntakeSMTP(SMTP):
 class IntakeController(Controller):
     """A Controller whose SMTP instances carry our limits."""
 
-    def __init__(self, hub: HubContext, host: str, port: int, *, workers: int = 8,
-                 reuse_port: bool = False, store_threads: int = 1,
-                 batch_max: int = BATCH_MAX) -> None:
-        self.intake = IntakeHandler(hub, workers=workers, store_threads=store_threads,
-                                    batch_max=batch_max)
+    def __init__(
+        self,
+        hub: HubContext,
+        host: str,
+        port: int,
+        *,
+        workers: int = 8,
+        reuse_port: bool = False,
+        store_threads: int = 1,
+        batch_max: int = BATCH_MAX,
+    ) -> None:
+        self.intake = IntakeHandler(
+            hub, workers=workers, store_threads=store_threads, batch_max=batch_max
+        )
         # With reuse_port, several processes listen on one port and the kernel spreads the
         # connections over them: the way to use more than one core.
         self.reuse_port = reuse_port
-        super().__init__(self.intake, hostname=host, port=port, server_hostname="hub-smtp",
-                         data_size_limit=SERVER_MAX_BYTES, ident="Teleops Support Hub")
+        super().__init__(
+            self.intake,
+            hostname=host,
+            port=port,
+            server_hostname="hub-smtp",
+            data_size_limit=SERVER_MAX_BYTES,
+            ident="Teleops Support Hub",
+        )
 
     def factory(self) -> SMTP:
         return IntakeSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, host=self.hostname,
-                                       port=self.port, ssl=self.ssl_context,
-                                       reuse_port=self.reuse_port or None)
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            ssl=self.ssl_context,
+            reuse_port=self.reuse_port or None,
+        )
 
     def _trigger_server(self) -> None:
         # start() connects once to check that this process answers; with a shared port the
@@ -283,5 +338,6 @@ def background_service(hub: HubContext) -> BackgroundService:
         if controller is not None:
             controller.stop()
 
-    return BackgroundService(name="smtp", start=start, stop=stop,
-                             describe=f"SMTP intake on {host}:{port}")
+    return BackgroundService(
+        name="smtp", start=start, stop=stop, describe=f"SMTP intake on {host}:{port}"
+    )

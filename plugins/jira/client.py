@@ -73,8 +73,9 @@ def connect(settings: JiraSettings, egress: EgressPolicy) -> JIRA:
         auth["token_auth"] = settings.pat or settings.api_token
 
     def build() -> JIRA:
-        jira = JIRA(server=settings.server, max_retries=0, timeout=TIMEOUT,
-                    get_server_info=False, **auth)
+        jira = JIRA(
+            server=settings.server, max_retries=0, timeout=TIMEOUT, get_server_info=False, **auth
+        )
         egress.mount(jira._session)
         # What JIRA(get_server_info=True) does, now over the pinned session.
         info = jira.server_info()
@@ -92,7 +93,13 @@ def label_for(tenant_id: Any, ticket_id: int) -> str:
 
 def find_by_label(jira: JIRA, project_key: str, label: str) -> str | None:
     """Key of the issue carrying our label, if one exists (a crash after create)."""
-    found = call(lambda: jira.search_issues(f'project = "{project_key}" AND labels = "{label}"',
-                                            maxResults=1, fields="key", json_result=True))
+    found = call(
+        lambda: jira.search_issues(
+            f'project = "{project_key}" AND labels = "{label}"',
+            maxResults=1,
+            fields="key",
+            json_result=True,
+        )
+    )
     issues = found.get("issues") if isinstance(found, dict) else None
     return str(issues[0]["key"]) if issues else None

@@ -37,9 +37,16 @@ PROPERTY = "support-hub"
 def linked_issue(hub: HubContext, ticket: TicketSnapshot) -> str | None:
     """The Jira key already stored for the ticket."""
     with hub.session() as s:
-        return s.scalar(select(ExternalRef.value).where(
-            ExternalRef.tenant_id == ticket.tenant_id, ExternalRef.ticket_id == ticket.id,
-            ExternalRef.kind == ISSUE_KIND).order_by(ExternalRef.id).limit(1))
+        return s.scalar(
+            select(ExternalRef.value)
+            .where(
+                ExternalRef.tenant_id == ticket.tenant_id,
+                ExternalRef.ticket_id == ticket.id,
+                ExternalRef.kind == ISSUE_KIND,
+            )
+            .order_by(ExternalRef.id)
+            .limit(1)
+        )
 
 
 def issue_fields(ticket: TicketSnapshot, settings: JiraSettings, note: str) -> dict[str, Any]:
@@ -77,15 +84,19 @@ def remember_identity(hub: HubContext, tenant_id: uuid.UUID, jira: Any) -> None:
     hub.save_state(tenant_id, "jira", {"api_user_ids": ids})
 
 
-def escalate(hub: HubContext, escalation: Escalation,
-             settings: JiraSettings) -> EscalationResult | None:
+def escalate(
+    hub: HubContext, escalation: Escalation, settings: JiraSettings
+) -> EscalationResult | None:
     """Create the ticket's Jira issue unless it has one; raise ``client.Retryable`` to retry."""
     ticket = escalation.ticket
     existing = linked_issue(hub, ticket)
     if existing:
-        return EscalationResult(plugin=TARGET, reference=existing,
-                                url=f"{settings.server}/browse/{existing}",
-                                message="already escalated to Jira")
+        return EscalationResult(
+            plugin=TARGET,
+            reference=existing,
+            url=f"{settings.server}/browse/{existing}",
+            message="already escalated to Jira",
+        )
     try:
         jira = client.connect(settings, hub.egress)
         remember_identity(hub, ticket.tenant_id, jira)
@@ -93,22 +104,34 @@ def escalate(hub: HubContext, escalation: Escalation,
         key = client.find_by_label(jira, str(settings.project_key), label)
         if key is None:
             note = str(escalation.details.get("note") or "")
-            issue = client.call(lambda: jira.create_issue(
-                fields=issue_fields(ticket, settings, note), prefetch=False))
+            issue = client.call(
+                lambda: jira.create_issue(
+                    fields=issue_fields(ticket, settings, note), prefetch=False
+                )
+            )
             key = str(issue.key)
         _store(hub, ticket, key, settings)
     except client.Rejected as exc:
         with hub.session() as s:
-            add_note(s, ticket.tenant_id, ticket.id,
-                     f"Jira did not accept the escalation: {exc.message}")
-            audit_failure(s, ticket.tenant_id, ticket.id, "jira",
-                          {"status": exc.status, "message": exc.message,
-                           "event_id": escalation.event_id})
+            add_note(
+                s, ticket.tenant_id, ticket.id, f"Jira did not accept the escalation: {exc.message}"
+            )
+            audit_failure(
+                s,
+                ticket.tenant_id,
+                ticket.id,
+                "jira",
+                {"status": exc.status, "message": exc.message, "event_id": escalation.event_id},
+            )
         hub.kick()
         return None
     _set_property(jira, ticket, key)
-    return EscalationResult(plugin=TARGET, reference=key, url=f"{settings.server}/browse/{key}",
-                            message="Jira issue created")
+    return EscalationResult(
+        plugin=TARGET,
+        reference=key,
+        url=f"{settings.server}/browse/{key}",
+        message="Jira issue created",
+    )
 
 
 def _set_property(jira: Any, ticket: TicketSnapshot, key: str) -> None:

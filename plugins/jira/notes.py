@@ -14,15 +14,30 @@ CHANNEL = "jira"
 BOT_EMAIL = "jira-bot@plugins.hub.invalid"
 
 
-def add_note(session: Session, tenant_id: uuid.UUID, ticket_id: int, text: str,
-             extra: dict[str, object] | None = None) -> int:
+def add_note(
+    session: Session,
+    tenant_id: uuid.UUID,
+    ticket_id: int,
+    text: str,
+    extra: dict[str, object] | None = None,
+) -> int:
     """Add an internal note to the ticket as the Jira bot; returns the comment id."""
-    return add_bot_note(session, tenant_id, ticket_id, text, bot_email=BOT_EMAIL,
-                        bot_name="Jira", channel=CHANNEL, extra=extra)
+    return add_bot_note(
+        session,
+        tenant_id,
+        ticket_id,
+        text,
+        bot_email=BOT_EMAIL,
+        bot_name="Jira",
+        channel=CHANNEL,
+        extra=extra,
+    )
 
 
-def audit_failure(session: Session, tenant_id: uuid.UUID, ticket_id: int, what: str,
-                  details: dict[str, Any]) -> None:
+def audit_failure(
+    session: Session, tenant_id: uuid.UUID, ticket_id: int, what: str, details: dict[str, Any]
+) -> None:
     """Record that Jira refused a request (never with a secret in it)."""
-    audit_escalation_failure(session, tenant_id, ticket_id, plugin="jira", what=what,
-                             details=details)
+    audit_escalation_failure(
+        session, tenant_id, ticket_id, plugin="jira", what=what, details=details
+    )

@@ -29,23 +29,45 @@ def marked_text(event: TicketEvent, settings: JiraSettings) -> str | None:
     marker = settings.comment_marker
     if not body.lower().startswith(marker.lower()):
         return None
-    text = body[len(marker):].strip()
+    text = body[len(marker) :].strip()
     return text or None
 
 
 def known(session: Session, tenant_id: uuid.UUID, channel: str, key: str) -> bool:
     """Whether a dedupe key was recorded."""
-    return session.scalar(select(InboundKey.id).where(
-        InboundKey.tenant_id == tenant_id, InboundKey.channel == channel,
-        InboundKey.key == key)) is not None
+    return (
+        session.scalar(
+            select(InboundKey.id).where(
+                InboundKey.tenant_id == tenant_id,
+                InboundKey.channel == channel,
+                InboundKey.key == key,
+            )
+        )
+        is not None
+    )
 
 
-def remember(session: Session, tenant_id: uuid.UUID, channel: str, key: str,
-             ticket_id: int | None, comment_id: int | None, outcome: str = "comment") -> None:
+def remember(
+    session: Session,
+    tenant_id: uuid.UUID,
+    channel: str,
+    key: str,
+    ticket_id: int | None,
+    comment_id: int | None,
+    outcome: str = "comment",
+) -> None:
     """Record a dedupe key in the caller's transaction."""
-    session.add(InboundKey(tenant_id=tenant_id, channel=channel, key=key[:300],
-                           ticket_id=ticket_id, comment_id=comment_id, outcome=outcome,
-                           created_at=now()))
+    session.add(
+        InboundKey(
+            tenant_id=tenant_id,
+            channel=channel,
+            key=key[:300],
+            ticket_id=ticket_id,
+            comment_id=comment_id,
+            outcome=outcome,
+            created_at=now(),
+        )
+    )
 
 
 def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) -> None:
@@ -57,9 +79,13 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
     keys = ticket.refs.get(ISSUE_KIND) or []
     if not keys:
         with hub.session() as s:
-            add_note(s, ticket.tenant_id, ticket.id,
-                     "This note was not sent to Jira: the ticket has no Jira issue yet "
-                     "(escalate it to Jira first).")
+            add_note(
+                s,
+                ticket.tenant_id,
+                ticket.id,
+                "This note was not sent to Jira: the ticket has no Jira issue yet "
+                "(escalate it to Jira first).",
+            )
         hub.kick()
         return
     with hub.session() as s:
@@ -73,8 +99,9 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
         posted = client.call(lambda: jira.add_comment(keys[0], body))
     except client.Rejected as exc:
         with hub.session() as s:
-            add_note(s, ticket.tenant_id, ticket.id,
-                     f"Jira did not accept the comment: {exc.message}")
+            add_note(
+                s, ticket.tenant_id, ticket.id, f"Jira did not accept the comment: {exc.message}"
+            )
         hub.kick()
         return
     with hub.session() as s:

@@ -80,14 +80,22 @@ def parse(body: bytes) -> JiraWebhook:
     if isinstance(raw_comment, dict) and raw_comment.get("id"):
         author = _object(raw_comment.get("author"))
         comment = JiraComment(
-            id=str(raw_comment["id"]), body=str(raw_comment.get("body") or ""),
+            id=str(raw_comment["id"]),
+            body=str(raw_comment.get("body") or ""),
             author_ids=_ids(author),
-            author_name=str(author.get("displayName") or author.get("name") or "someone"))
+            author_name=str(author.get("displayName") or author.get("name") or "someone"),
+        )
     status_from, status_to = _status_change(doc)
     return JiraWebhook(
-        event=str(doc["webhookEvent"]), type_name=str(doc.get("issue_event_type_name") or ""),
-        user_ids=_ids(doc.get("user")), issue_key=issue.get("key"),
+        event=str(doc["webhookEvent"]),
+        type_name=str(doc.get("issue_event_type_name") or ""),
+        user_ids=_ids(doc.get("user")),
+        issue_key=issue.get("key"),
         issue_id=str(issue["id"]) if issue.get("id") else None,
         labels=tuple(str(x) for x in fields.get("labels") or []),
-        status_from=status_from, status_to=status_to, comment=comment,
-        sent_at=_sent_at(doc.get("timestamp")), raw=doc)
+        status_from=status_from,
+        status_to=status_to,
+        comment=comment,
+        sent_at=_sent_at(doc.get("timestamp")),
+        raw=doc,
+    )

@@ -24,10 +24,14 @@ from plugins.jira.settings import SECRET_FIELDS, JiraSettings, load
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """Jira issues for escalated tickets, with status and comments synced back."""
-    return PluginInfo(name="jira", title="Jira",
-                      description="Escalate tickets to Jira issues with two-way status and comment sync.",
-                      capabilities=(Capability.ESCALATE, Capability.NOTIFY),
-                      settings_model=JiraSettings, secret_fields=SECRET_FIELDS)
+    return PluginInfo(
+        name="jira",
+        title="Jira",
+        description="Escalate tickets to Jira issues with two-way status and comment sync.",
+        capabilities=(Capability.ESCALATE, Capability.NOTIFY),
+        settings_model=JiraSettings,
+        secret_fields=SECRET_FIELDS,
+    )
 
 
 @hookimpl
@@ -38,7 +42,7 @@ def hub_routes(hub: HubContext) -> Any:
 
 @hookimpl
 def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
-    """"Create Jira issue" for every tenant that has the plugin on.
+    """ "Create Jira issue" for every tenant that has the plugin on.
 
     No database access here: the escalate endpoint calls this inside its own write transaction.
     An escalation without a server or project is noted on the ticket as refused.

@@ -35,8 +35,9 @@ def tenant_from_hint(hub: HubContext, hint: str) -> uuid.UUID | None:
             return s.scalar(select(Tenant.id).where(Tenant.slug == hint.strip().lower()))
 
 
-def handle(hub: HubContext, body: bytes, headers: dict[str, str],
-           hint: str | None) -> dict[str, str]:
+def handle(
+    hub: HubContext, body: bytes, headers: dict[str, str], hint: str | None
+) -> dict[str, str]:
     """Authenticate the request to a tenant, then hand the delivery over."""
     configs = hub.enabled_configs(PLUGIN)
     if hint is not None:
@@ -45,8 +46,9 @@ def handle(hub: HubContext, body: bytes, headers: dict[str, str],
     if not configs:
         raise HTTPException(404, "not found")
     header = headers.get("x-hub-signature")
-    owner = next((c for c in configs
-                  if signature.verify(c.get("webhook_secret") or "", body, header)), None)
+    owner = next(
+        (c for c in configs if signature.verify(c.get("webhook_secret") or "", body, header)), None
+    )
     if owner is None:
         raise HTTPException(401, "signature does not match")
     try:
@@ -56,8 +58,12 @@ def handle(hub: HubContext, body: bytes, headers: dict[str, str],
     stale = freshness_problem(hook.sent_at)
     if stale is not None:
         # A signed body replayed later: refused so that the sender sees it, and logged.
-        log.warning("jira webhook %s for tenant %s refused: %s",
-                    headers.get("x-atlassian-webhook-identifier"), owner.tenant_id, stale)
+        log.warning(
+            "jira webhook %s for tenant %s refused: %s",
+            headers.get("x-atlassian-webhook-identifier"),
+            owner.tenant_id,
+            stale,
+        )
         raise HTTPException(400, stale)
     content = body_key(body)
     delivery = headers.get("x-atlassian-webhook-identifier") or content
@@ -65,10 +71,17 @@ def handle(hub: HubContext, body: bytes, headers: dict[str, str],
     own_ids = set(owner.state.get("api_user_ids") or [])
     if settings.user:
         own_ids.add(settings.user)
-    outcome = webhooks.receive(hub, owner.tenant_id, settings, own_ids, hook, delivery,
-                               content_key=content)
-    log.info("jira webhook %s (%s %s) for tenant %s: %s", delivery, hook.event,
-             hook.issue_key, owner.tenant_id, outcome)
+    outcome = webhooks.receive(
+        hub, owner.tenant_id, settings, own_ids, hook, delivery, content_key=content
+    )
+    log.info(
+        "jira webhook %s (%s %s) for tenant %s: %s",
+        delivery,
+        hook.event,
+        hook.issue_key,
+        owner.tenant_id,
+        outcome,
+    )
     return {"status": outcome}
 
 

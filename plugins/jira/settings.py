@@ -15,28 +15,42 @@ SECRET_FIELDS = ("api_token", "pat", "webhook_secret")
 class JiraSettings(BaseModel):
     """What a tenant's admin sets; the secrets are stored encrypted and never shown."""
 
-    server: str | None = Field(default=None,
-                               description="Base URL of the Jira site, e.g. https://acme.atlassian.net.")
-    user: str | None = Field(default=None,
-                             description="The API user (Cloud: its email) for basic auth with api_token.")
+    server: str | None = Field(
+        default=None, description="Base URL of the Jira site, e.g. https://acme.atlassian.net."
+    )
+    user: str | None = Field(
+        default=None, description="The API user (Cloud: its email) for basic auth with api_token."
+    )
     api_token: str | None = Field(default=None, description="API token of ``user`` (Jira Cloud).")
-    pat: str | None = Field(default=None,
-                            description="Personal access token (Jira Server/Data Center), used "
-                                        "when no user/api_token pair is set.")
+    pat: str | None = Field(
+        default=None,
+        description="Personal access token (Jira Server/Data Center), used "
+        "when no user/api_token pair is set.",
+    )
     project_key: str | None = Field(default=None, description="Project that escalations go to.")
     issue_type: str = Field(default="Task", description="Issue type of escalations.")
     priority_map: dict[str, str] = Field(
-        default_factory=lambda: {"Critical": "Highest", "High": "High", "Medium": "Medium",
-                                 "Low": "Low"},
-        description="Ticket priority -> Jira priority name; unmapped priorities are not sent.")
+        default_factory=lambda: {
+            "Critical": "Highest",
+            "High": "High",
+            "Medium": "Medium",
+            "Low": "Low",
+        },
+        description="Ticket priority -> Jira priority name; unmapped priorities are not sent.",
+    )
     status_map: dict[str, str] = Field(
         default_factory=lambda: {"In Progress": "In Progress", "Done": "Resolved"},
-        description="Jira status name -> ticket status; other Jira statuses leave the ticket alone.")
-    webhook_secret: str | None = Field(default=None,
-                                       description="Secret of the Jira webhook (X-Hub-Signature).")
+        description="Jira status name -> ticket status; other Jira statuses leave the ticket alone.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="Secret of the Jira webhook (X-Hub-Signature)."
+    )
     comment_marker: str = Field(
-        default="#jira", min_length=1, max_length=20,
-        description="An internal note that starts with this is posted to the linked Jira issue.")
+        default="#jira",
+        min_length=1,
+        max_length=20,
+        description="An internal note that starts with this is posted to the linked Jira issue.",
+    )
 
     @field_validator("server")
     @classmethod
@@ -80,4 +94,5 @@ def load(config: PluginConfig) -> JiraSettings:
     """The tenant's settings, secrets merged in, defaults filled."""
     values: dict[str, Any] = {**config.settings, **config.secrets}
     return JiraSettings.model_validate(
-        {k: v for k, v in values.items() if k in JiraSettings.model_fields})
+        {k: v for k, v in values.items() if k in JiraSettings.model_fields}
+    )

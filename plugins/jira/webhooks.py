@@ -41,14 +41,18 @@ CONTENT_KEYS = "jira-body"
 def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | None:
     """The ticket linked to the issue: by stored key, else by our label on the issue."""
     if hook.issue_key:
-        ticket_id = s.scalar(select(ExternalRef.ticket_id).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == ISSUE_KIND,
-            ExternalRef.value == hook.issue_key))
+        ticket_id = s.scalar(
+            select(ExternalRef.ticket_id).where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == ISSUE_KIND,
+                ExternalRef.value == hook.issue_key,
+            )
+        )
         if ticket_id is not None:
             return ticket_id
     prefix = label_for(tenant_id, 0)[:-1]
     for label in hook.labels:
-        number = label[len(prefix):] if label.startswith(prefix) else ""
+        number = label[len(prefix) :] if label.startswith(prefix) else ""
         if not number.isdigit():
             continue
         try:
@@ -61,8 +65,9 @@ def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | No
     return None
 
 
-def _apply_status(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook,
-                  settings: JiraSettings) -> str:
+def _apply_status(
+    s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook, settings: JiraSettings
+) -> str:
     target = settings.status_map.get(hook.status_to or "")
     if target is None:
         return f"status {hook.status_to} not mapped"
@@ -72,34 +77,57 @@ def _apply_status(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWe
         return "status unchanged"
     reason = f"Jira {hook.issue_key}: {hook.status_from} -> {hook.status_to}"
     try:
-        update_ticket(s, actor, ticket, Changes(status=target, reason=reason,
-                                                extra={"source": CHANNEL,
-                                                       "jira_issue": hook.issue_key}))
+        update_ticket(
+            s,
+            actor,
+            ticket,
+            Changes(
+                status=target,
+                reason=reason,
+                extra={"source": CHANNEL, "jira_issue": hook.issue_key},
+            ),
+        )
     except Invalid as exc:
-        add_note(s, tenant_id, ticket_id,
-                 f"Jira issue {hook.issue_key} moved to {hook.status_to}, but the ticket "
-                 f"was left {ticket.status}: {exc.message}")
+        add_note(
+            s,
+            tenant_id,
+            ticket_id,
+            f"Jira issue {hook.issue_key} moved to {hook.status_to}, but the ticket "
+            f"was left {ticket.status}: {exc.message}",
+        )
         return "status not applicable"
     return f"status {target}"
 
 
-def _add_comment(s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook,
-                 own_ids: set[str]) -> str:
+def _add_comment(
+    s: Session, tenant_id: uuid.UUID, ticket_id: int, hook: JiraWebhook, own_ids: set[str]
+) -> str:
     comment = hook.comment
     assert comment is not None
     if own_ids & set(comment.author_ids):
         return "own comment"
     if known(s, tenant_id, COMMENT_KEYS, comment.id):
         return "comment already noted"
-    note_id = add_note(s, tenant_id, ticket_id,
-                       f"Jira comment by {comment.author_name} on {hook.issue_key}:\n\n"
-                       f"{comment.body}", extra={"jira_comment_id": comment.id})
+    note_id = add_note(
+        s,
+        tenant_id,
+        ticket_id,
+        f"Jira comment by {comment.author_name} on {hook.issue_key}:\n\n{comment.body}",
+        extra={"jira_comment_id": comment.id},
+    )
     remember(s, tenant_id, COMMENT_KEYS, comment.id, ticket_id, note_id)
     return "comment noted"
 
 
-def receive(hub: HubContext, tenant_id: uuid.UUID, settings: JiraSettings, own_ids: set[str],
-            hook: JiraWebhook, delivery_id: str, content_key: str | None = None) -> str:
+def receive(
+    hub: HubContext,
+    tenant_id: uuid.UUID,
+    settings: JiraSettings,
+    own_ids: set[str],
+    hook: JiraWebhook,
+    delivery_id: str,
+    content_key: str | None = None,
+) -> str:
     """Handle one verified delivery; returns what became of it.
 
     Deduplicated on the delivery id and on ``content_key`` (a hash of the signed body), both

@@ -60,22 +60,28 @@ def _single_attempt(client: Any) -> Any:
     return client
 
 
-def events_client(settings: PagerDutySettings,
-                  egress: EgressPolicy) -> pagerduty.EventsApiV2Client:
+def events_client(settings: PagerDutySettings, egress: EgressPolicy) -> pagerduty.EventsApiV2Client:
     """An Events API v2 client for the tenant's routing key."""
     if not settings.routing_key:
         raise Rejected(0, "no routing_key is configured")
-    return _single_attempt(pagerduty.EventsApiV2Client(
-        settings.routing_key, base_url=settings.base_url, **_transport(settings, egress)))
+    return _single_attempt(
+        pagerduty.EventsApiV2Client(
+            settings.routing_key, base_url=settings.base_url, **_transport(settings, egress)
+        )
+    )
 
 
-def rest_client(settings: PagerDutySettings,
-                egress: EgressPolicy) -> pagerduty.RestApiV2Client | None:
+def rest_client(
+    settings: PagerDutySettings, egress: EgressPolicy
+) -> pagerduty.RestApiV2Client | None:
     """A REST API v2 client, or None when no API token is configured."""
     if not settings.api_token:
         return None
-    return _single_attempt(pagerduty.RestApiV2Client(
-        settings.api_token, base_url=settings.api_base_url, **_transport(settings, egress)))
+    return _single_attempt(
+        pagerduty.RestApiV2Client(
+            settings.api_token, base_url=settings.api_base_url, **_transport(settings, egress)
+        )
+    )
 
 
 def _describe(response: Any) -> str:
@@ -94,8 +100,14 @@ def _classify(exc: pagerduty.Error) -> Exception:
     return Rejected(status, _describe(response))
 
 
-def send(settings: PagerDutySettings, action: str, dedup_key: str, *, egress: EgressPolicy,
-         **properties: Any) -> str:
+def send(
+    settings: PagerDutySettings,
+    action: str,
+    dedup_key: str,
+    *,
+    egress: EgressPolicy,
+    **properties: Any,
+) -> str:
     """Send one Events API v2 event; returns PagerDuty's dedup key."""
     with events_client(settings, egress) as client:
         try:
@@ -106,8 +118,7 @@ def send(settings: PagerDutySettings, action: str, dedup_key: str, *, egress: Eg
             raise Rejected(0, f"base_url: {exc.message}") from exc
 
 
-def incident_key(settings: PagerDutySettings, incident_id: str,
-                 egress: EgressPolicy) -> str | None:
+def incident_key(settings: PagerDutySettings, incident_id: str, egress: EgressPolicy) -> str | None:
     """The incident key (our dedup key) of an incident, read through REST; None without a token."""
     client = rest_client(settings, egress)
     if client is None:

@@ -16,12 +16,21 @@ BOT_EMAIL = "pagerduty-bot@plugins.hub.invalid"
 
 def add_note(session: Session, tenant_id: uuid.UUID, ticket_id: int, text: str) -> int:
     """Add an internal note to the ticket as the PagerDuty bot; returns the comment id."""
-    return add_bot_note(session, tenant_id, ticket_id, text, bot_email=BOT_EMAIL,
-                        bot_name="PagerDuty", channel=CHANNEL)
+    return add_bot_note(
+        session,
+        tenant_id,
+        ticket_id,
+        text,
+        bot_email=BOT_EMAIL,
+        bot_name="PagerDuty",
+        channel=CHANNEL,
+    )
 
 
-def audit_failure(session: Session, tenant_id: uuid.UUID, ticket_id: int, what: str,
-                  details: dict[str, Any]) -> None:
+def audit_failure(
+    session: Session, tenant_id: uuid.UUID, ticket_id: int, what: str, details: dict[str, Any]
+) -> None:
     """Record that PagerDuty refused a request (never with a secret in it)."""
-    audit_escalation_failure(session, tenant_id, ticket_id, plugin="pagerduty", what=what,
-                             details=details)
+    audit_escalation_failure(
+        session, tenant_id, ticket_id, plugin="pagerduty", what=what, details=details
+    )

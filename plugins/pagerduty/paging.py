@@ -43,16 +43,23 @@ def concerns(escalation: Escalation, settings: PagerDutySettings) -> bool:
     """A manual "page on-call", or a breach of a ticket whose priority pages."""
     if escalation.target == TARGET:
         return True
-    return (escalation.target is None and escalation.reason == "sla_breach"
-            and escalation.ticket.priority in settings.priorities)
+    return (
+        escalation.target is None
+        and escalation.reason == "sla_breach"
+        and escalation.ticket.priority in settings.priorities
+    )
 
 
 def ref_state(hub: HubContext, tenant_id: uuid.UUID, key: str) -> dict[str, Any] | None:
     """The stored meta of the ticket's dedup-key ref, or None when it was never paged."""
     with hub.session() as s:
-        return s.scalar(select(ExternalRef.meta).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == DEDUP_KIND,
-            ExternalRef.value == key))
+        return s.scalar(
+            select(ExternalRef.meta).where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == DEDUP_KIND,
+                ExternalRef.value == key,
+            )
+        )
 
 
 def set_state(hub: HubContext, ticket: TicketSnapshot, key: str, **changes: Any) -> None:
@@ -63,15 +70,23 @@ def set_state(hub: HubContext, ticket: TicketSnapshot, key: str, **changes: Any)
 
 def record_state(s: Any, tenant_id: uuid.UUID, ticket_id: int, key: str, **changes: Any) -> None:
     """Same as ``set_state`` inside the caller's transaction."""
-    row = s.scalar(select(ExternalRef).where(
-        ExternalRef.tenant_id == tenant_id, ExternalRef.kind == DEDUP_KIND,
-        ExternalRef.value == key))
+    row = s.scalar(
+        select(ExternalRef).where(
+            ExternalRef.tenant_id == tenant_id,
+            ExternalRef.kind == DEDUP_KIND,
+            ExternalRef.value == key,
+        )
+    )
     if row is None:
         add_ref(s, get_ticket(s, system_actor(tenant_id), ticket_id), DEDUP_KIND, key)
         s.flush()
-        row = s.scalar(select(ExternalRef).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == DEDUP_KIND,
-            ExternalRef.value == key))
+        row = s.scalar(
+            select(ExternalRef).where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == DEDUP_KIND,
+                ExternalRef.value == key,
+            )
+        )
     # A new dict, so that the JSON column is seen as changed.
     row.meta = {**(row.meta or {}), **changes}
 
@@ -86,13 +101,18 @@ def _summary(escalation: Escalation) -> str:
     return f"{head}: {ticket.subject}"[:1024]
 
 
-def trigger_body(hub: HubContext, escalation: Escalation,
-                 settings: PagerDutySettings) -> dict[str, Any]:
+def trigger_body(
+    hub: HubContext, escalation: Escalation, settings: PagerDutySettings
+) -> dict[str, Any]:
     """The ``payload``, ``links`` and client fields of the trigger event."""
     ticket = escalation.ticket
     details: dict[str, Any] = {
-        "ticket_id": ticket.id, "tenant_id": str(ticket.tenant_id), "priority": ticket.priority,
-        "status": ticket.status, "category": ticket.category, "reason": escalation.reason,
+        "ticket_id": ticket.id,
+        "tenant_id": str(ticket.tenant_id),
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "category": ticket.category,
+        "reason": escalation.reason,
         "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
     }
     if escalation.details.get("sla_target"):
@@ -101,10 +121,14 @@ def trigger_body(hub: HubContext, escalation: Escalation,
         details["note"] = str(escalation.details["note"])[:2000]
     return {
         "payload": {
-            "summary": _summary(escalation), "source": hub.base_url,
-            "severity": settings.severity, "timestamp": now().isoformat(),
-            "component": "support-hub", "group": str(ticket.tenant_id),
-            "class": escalation.reason, "custom_details": details,
+            "summary": _summary(escalation),
+            "source": hub.base_url,
+            "severity": settings.severity,
+            "timestamp": now().isoformat(),
+            "component": "support-hub",
+            "group": str(ticket.tenant_id),
+            "class": escalation.reason,
+            "custom_details": details,
         },
         "links": [{"href": ticket.url, "text": f"Ticket #{ticket.id}"}],
         "client": "Teleops Support Hub",
@@ -112,8 +136,9 @@ def trigger_body(hub: HubContext, escalation: Escalation,
     }
 
 
-def page(hub: HubContext, escalation: Escalation,
-         settings: PagerDutySettings) -> EscalationResult | None:
+def page(
+    hub: HubContext, escalation: Escalation, settings: PagerDutySettings
+) -> EscalationResult | None:
     """Trigger the incident unless this ticket's incident is already open or this event paged."""
     ticket = escalation.ticket
     key = dedup_key(ticket.tenant_id, ticket.id)
@@ -124,27 +149,51 @@ def page(hub: HubContext, escalation: Escalation,
         if escalation.target == TARGET:
             # An agent asked: say why nothing new was sent rather than staying silent.
             with hub.session() as s:
-                add_note(s, ticket.tenant_id, ticket.id,
-                         "On-call was not paged again: this ticket's PagerDuty incident "
-                         f"({key}) is still open.")
-                record_state(s, ticket.tenant_id, ticket.id, key,
-                             events=[*state.get("events", []), escalation.event_id])
+                add_note(
+                    s,
+                    ticket.tenant_id,
+                    ticket.id,
+                    "On-call was not paged again: this ticket's PagerDuty incident "
+                    f"({key}) is still open.",
+                )
+                record_state(
+                    s,
+                    ticket.tenant_id,
+                    ticket.id,
+                    key,
+                    events=[*state.get("events", []), escalation.event_id],
+                )
             hub.kick()
         return None
     try:
-        client.send(settings, "trigger", key, egress=hub.egress,
-                    **trigger_body(hub, escalation, settings))
+        client.send(
+            settings, "trigger", key, egress=hub.egress, **trigger_body(hub, escalation, settings)
+        )
     except client.Rejected as exc:
         with hub.session() as s:
-            add_note(s, ticket.tenant_id, ticket.id,
-                     f"PagerDuty did not accept the page for this ticket: {exc.message}")
-            audit_failure(s, ticket.tenant_id, ticket.id, "pagerduty",
-                          {"status": exc.status, "message": exc.message,
-                           "event_id": escalation.event_id})
+            add_note(
+                s,
+                ticket.tenant_id,
+                ticket.id,
+                f"PagerDuty did not accept the page for this ticket: {exc.message}",
+            )
+            audit_failure(
+                s,
+                ticket.tenant_id,
+                ticket.id,
+                "pagerduty",
+                {"status": exc.status, "message": exc.message, "event_id": escalation.event_id},
+            )
         hub.kick()
         return None
-    set_state(hub, ticket, key, status="triggered", triggered_at=now().isoformat(),
-              events=[*state.get("events", []), escalation.event_id])
+    set_state(
+        hub,
+        ticket,
+        key,
+        status="triggered",
+        triggered_at=now().isoformat(),
+        events=[*state.get("events", []), escalation.event_id],
+    )
     return EscalationResult(plugin=TARGET, reference=key, message="on-call paged")
 
 
@@ -162,10 +211,19 @@ def resolve(hub: HubContext, ticket: TicketSnapshot, settings: PagerDutySettings
             client.send(settings, "resolve", key, egress=hub.egress)
         except client.Rejected as exc:
             with hub.session() as s:
-                add_note(s, ticket.tenant_id, ticket.id,
-                         f"PagerDuty did not accept the resolve of {key}: {exc.message}")
-                audit_failure(s, ticket.tenant_id, ticket.id, "pagerduty-resolve",
-                              {"status": exc.status, "message": exc.message})
+                add_note(
+                    s,
+                    ticket.tenant_id,
+                    ticket.id,
+                    f"PagerDuty did not accept the resolve of {key}: {exc.message}",
+                )
+                audit_failure(
+                    s,
+                    ticket.tenant_id,
+                    ticket.id,
+                    "pagerduty-resolve",
+                    {"status": exc.status, "message": exc.message},
+                )
                 record_state(s, ticket.tenant_id, ticket.id, key, status="resolve_rejected")
             hub.kick()
             continue

@@ -60,19 +60,25 @@ def parse(body: bytes) -> WebhookEvent:
     data = _object(event.get("data"))
     number = data.get("number")
     return WebhookEvent(
-        id=str(event["id"]), type=str(event["event_type"]),
-        occurred_at=str(event.get("occurred_at") or ""), agent=_summary(event.get("agent")),
-        incident_id=str(data.get("id") or ""), incident_key=data.get("incident_key") or None,
-        number=number if isinstance(number, int) else None, title=str(data.get("title") or ""),
-        status=str(data.get("status") or ""), html_url=str(data.get("html_url") or ""),
+        id=str(event["id"]),
+        type=str(event["event_type"]),
+        occurred_at=str(event.get("occurred_at") or ""),
+        agent=_summary(event.get("agent")),
+        incident_id=str(data.get("id") or ""),
+        incident_key=data.get("incident_key") or None,
+        number=number if isinstance(number, int) else None,
+        title=str(data.get("title") or ""),
+        status=str(data.get("status") or ""),
+        html_url=str(data.get("html_url") or ""),
         assignees=[_summary(a) for a in data.get("assignees") or [] if _summary(a)],
-        sent_at=_moment(event.get("occurred_at")))
+        sent_at=_moment(event.get("occurred_at")),
+    )
 
 
 def note_text(event: WebhookEvent) -> str:
     """The internal note for a noted event."""
     name = f"#{event.number}" if event.number is not None else event.incident_id
-    incident = f"PagerDuty incident {name}" + (f" \"{event.title}\"" if event.title else "")
+    incident = f"PagerDuty incident {name}" + (f' "{event.title}"' if event.title else "")
     by = f" by {event.agent}" if event.agent else ""
     if event.type == "incident.acknowledged":
         text = f"{incident} was acknowledged{by}."

@@ -23,10 +23,14 @@ from plugins.pagerduty.settings import SECRET_FIELDS, PagerDutySettings, load
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """PagerDuty pages on-call and notes incident changes on tickets."""
-    return PluginInfo(name="pagerduty", title="PagerDuty",
-                      description="Page on-call on Critical SLA breaches; incident notes on the ticket.",
-                      capabilities=(Capability.ESCALATE, Capability.NOTIFY),
-                      settings_model=PagerDutySettings, secret_fields=SECRET_FIELDS)
+    return PluginInfo(
+        name="pagerduty",
+        title="PagerDuty",
+        description="Page on-call on Critical SLA breaches; incident notes on the ticket.",
+        capabilities=(Capability.ESCALATE, Capability.NOTIFY),
+        settings_model=PagerDutySettings,
+        secret_fields=SECRET_FIELDS,
+    )
 
 
 @hookimpl
@@ -37,7 +41,7 @@ def hub_routes(hub: HubContext) -> Any:
 
 @hookimpl
 def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
-    """"Page on-call" for every tenant that has the plugin on.
+    """ "Page on-call" for every tenant that has the plugin on.
 
     No database access here: the escalate endpoint calls this inside its own write transaction,
     which on SQLite a second session would wait behind. A page without a routing key is noted

@@ -41,8 +41,9 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
         configs = [c for c in configs if c.tenant_id == tenant_id]
     if not configs:
         raise HTTPException(404, "not found")
-    owner = next((c for c in configs
-                  if signature.verify(c.get("webhook_secret") or "", body, header)), None)
+    owner = next(
+        (c for c in configs if signature.verify(c.get("webhook_secret") or "", body, header)), None
+    )
     if owner is None:
         raise HTTPException(401, "signature does not match")
     try:
@@ -52,16 +53,24 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
     stale = freshness_problem(event.sent_at)
     if stale is not None:
         # A signed event replayed later (or a far-off clock): refused so the sender sees it.
-        log.warning("pagerduty webhook %s for tenant %s refused: %s", event.id,
-                    owner.tenant_id, stale)
+        log.warning(
+            "pagerduty webhook %s for tenant %s refused: %s", event.id, owner.tenant_id, stale
+        )
         raise HTTPException(400, stale)
     try:
         outcome = webhooks.receive(hub, owner.tenant_id, load(owner), event)
     except client.Retryable as exc:
         log.warning("pagerduty webhook %s: %s", event.id, exc)
-        raise HTTPException(503, "PagerDuty's REST API is unavailable; deliver again later") from None
-    log.info("pagerduty webhook %s (%s) for tenant %s: %s", event.id, event.type,
-             owner.tenant_id, outcome)
+        raise HTTPException(
+            503, "PagerDuty's REST API is unavailable; deliver again later"
+        ) from None
+    log.info(
+        "pagerduty webhook %s (%s) for tenant %s: %s",
+        event.id,
+        event.type,
+        owner.tenant_id,
+        outcome,
+    )
     return {"status": outcome}
 
 

@@ -16,26 +16,37 @@ class PagerDutySettings(BaseModel):
     """What a tenant's admin sets; the three secrets are stored encrypted and never shown."""
 
     routing_key: str | None = Field(
-        default=None, description="Events API v2 integration (routing) key of the service to page.")
+        default=None, description="Events API v2 integration (routing) key of the service to page."
+    )
     api_token: str | None = Field(
-        default=None, description="REST API token (optional): used to look up incidents that a "
-                                  "webhook names by id only.")
+        default=None,
+        description="REST API token (optional): used to look up incidents that a "
+        "webhook names by id only.",
+    )
     webhook_secret: str | None = Field(
-        default=None, description="Signing secret of the v3 webhook subscription; during a "
-                                  "rotation PagerDuty sends one signature per secret.")
+        default=None,
+        description="Signing secret of the v3 webhook subscription; during a "
+        "rotation PagerDuty sends one signature per secret.",
+    )
     priorities: list[str] = Field(
         default_factory=lambda: ["Critical"],
-        description="Ticket priorities whose SLA breach pages on-call.")
+        description="Ticket priorities whose SLA breach pages on-call.",
+    )
     severity: Literal["critical", "error", "warning", "info"] = Field(
-        default="critical", description="Severity of the alerts the hub triggers.")
-    base_url: str = Field(default="https://events.pagerduty.com",
-                          description="Events API base URL (https only).")
-    api_base_url: str = Field(default="https://api.pagerduty.com",
-                              description="REST API base URL (https only).")
+        default="critical", description="Severity of the alerts the hub triggers."
+    )
+    base_url: str = Field(
+        default="https://events.pagerduty.com", description="Events API base URL (https only)."
+    )
+    api_base_url: str = Field(
+        default="https://api.pagerduty.com", description="REST API base URL (https only)."
+    )
     ca_bundle: str | None = Field(
-        default=None, description="CA certificate(s) to trust, as PEM text (-----BEGIN "
-                                  "CERTIFICATE----- ...), for an endpoint with a private CA; "
-                                  "the system store is used when empty.")
+        default=None,
+        description="CA certificate(s) to trust, as PEM text (-----BEGIN "
+        "CERTIFICATE----- ...), for an endpoint with a private CA; "
+        "the system store is used when empty.",
+    )
 
     @field_validator("priorities")
     @classmethod
@@ -78,4 +89,5 @@ def load(config: PluginConfig) -> PagerDutySettings:
     """The tenant's settings, secrets merged in, defaults filled."""
     values: dict[str, Any] = {**config.settings, **config.secrets}
     return PagerDutySettings.model_validate(
-        {k: v for k, v in values.items() if k in PagerDutySettings.model_fields})
+        {k: v for k, v in values.items() if k in PagerDutySettings.model_fields}
+    )

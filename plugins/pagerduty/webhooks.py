@@ -21,20 +21,32 @@ CHANNEL = "pagerduty"
 
 def _seen(hub: HubContext, tenant_id: uuid.UUID, event_id: str) -> bool:
     with hub.session() as s:
-        return s.scalar(select(InboundKey.id).where(
-            InboundKey.tenant_id == tenant_id, InboundKey.channel == CHANNEL,
-            InboundKey.key == event_id)) is not None
+        return (
+            s.scalar(
+                select(InboundKey.id).where(
+                    InboundKey.tenant_id == tenant_id,
+                    InboundKey.channel == CHANNEL,
+                    InboundKey.key == event_id,
+                )
+            )
+            is not None
+        )
 
 
 def _ticket_by_ref(hub: HubContext, tenant_id: uuid.UUID, kind: str, value: str) -> int | None:
     with hub.session() as s:
-        return s.scalar(select(ExternalRef.ticket_id).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == kind,
-            ExternalRef.value == value))
+        return s.scalar(
+            select(ExternalRef.ticket_id).where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == kind,
+                ExternalRef.value == value,
+            )
+        )
 
 
-def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
-                event: WebhookEvent) -> tuple[int | None, str | None]:
+def find_ticket(
+    hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings, event: WebhookEvent
+) -> tuple[int | None, str | None]:
     """(ticket id, dedup key) of the incident: by incident key, known incident id, or REST."""
     key = event.incident_key
     if key:
@@ -42,9 +54,13 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
     if not event.incident_id:
         return None, None
     with hub.session() as s:
-        known = s.execute(select(ExternalRef.ticket_id, ExternalRef.meta).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == INCIDENT_KIND,
-            ExternalRef.value == event.incident_id)).first()
+        known = s.execute(
+            select(ExternalRef.ticket_id, ExternalRef.meta).where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == INCIDENT_KIND,
+                ExternalRef.value == event.incident_id,
+            )
+        ).first()
     if known is not None:
         return known[0], (known[1] or {}).get("dedup_key")
     # The payload names the incident by id only: ask the REST API for its key (needs api_token).
@@ -64,8 +80,9 @@ def find_ticket(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettin
     return ticket_id, key
 
 
-def receive(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
-            event: WebhookEvent) -> str:
+def receive(
+    hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings, event: WebhookEvent
+) -> str:
     """Handle one verified event; returns what became of it (for the response and the log)."""
     if _seen(hub, tenant_id, event.id):
         return "duplicate"
@@ -78,15 +95,22 @@ def receive(hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings,
         return "unknown incident"
     try:
         with hub.session() as s:
-            seen = InboundKey(tenant_id=tenant_id, channel=CHANNEL, key=event.id[:300],
-                              ticket_id=ticket_id, outcome="note", created_at=now())
+            seen = InboundKey(
+                tenant_id=tenant_id,
+                channel=CHANNEL,
+                key=event.id[:300],
+                ticket_id=ticket_id,
+                outcome="note",
+                created_at=now(),
+            )
             s.add(seen)
             s.flush()
             seen.comment_id = add_note(s, tenant_id, ticket_id, note_text(event))
             if event.type == "incident.resolved" and key:
                 # Resolved in PagerDuty: resolving the ticket later must not resolve it again.
-                record_state(s, tenant_id, ticket_id, key, status="resolved",
-                             resolved_at=now().isoformat())
+                record_state(
+                    s, tenant_id, ticket_id, key, status="resolved", resolved_at=now().isoformat()
+                )
     except IntegrityError:
         # A concurrent delivery of the same event won the unique key.
         return "duplicate"

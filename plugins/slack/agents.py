@@ -59,11 +59,20 @@ def note(ctx: Ctx, body: dict[str, Any], root: ThreadRef) -> None:
     person = lookup(ctx.hub, ctx.tenant_id, ctx.client, ctx.team, event["user"], ctx.config.state)
     if person.is_bot or staff_actor(ctx.hub, ctx.tenant_id, person.email) is None:
         return
-    ctx.hub.ingest(ctx.tenant_id, InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}:{body.get('event_id') or event.get('ts')}",
-        sender_email=person.email, sender_name=person.name, body=_text(ctx, event.get("text", "")),
-        references=[root.value], ref_kind=TRIAGE, internal=True,
-        meta={"team": ctx.team, "channel": root.channel, "ts": event.get("ts")}))
+    ctx.hub.ingest(
+        ctx.tenant_id,
+        InboundMessage(
+            channel="slack",
+            dedupe_key=f"{ctx.team}:{body.get('event_id') or event.get('ts')}",
+            sender_email=person.email,
+            sender_name=person.name,
+            body=_text(ctx, event.get("text", "")),
+            references=[root.value],
+            ref_kind=TRIAGE,
+            internal=True,
+            meta={"team": ctx.team, "channel": root.channel, "ts": event.get("ts")},
+        ),
+    )
 
 
 def on_send_to_requester(ctx: Ctx, body: dict[str, Any]) -> None:
@@ -81,11 +90,18 @@ def on_send_to_requester(ctx: Ctx, body: dict[str, Any]) -> None:
     if ticket_id is None:
         _tell(ctx, channel, invoker, "This message is not in a ticket's triage thread.")
         return
-    result = ctx.hub.ingest(ctx.tenant_id, InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}{RELAY}msg:{channel}:{ts}",
-        sender_email=person.email, sender_name=person.name,
-        body=_text(ctx, message.get("text", "")), ticket_hint=ticket_id,
-        meta={"team": ctx.team, "channel": channel, "ts": ts}))
+    result = ctx.hub.ingest(
+        ctx.tenant_id,
+        InboundMessage(
+            channel="slack",
+            dedupe_key=f"{ctx.team}{RELAY}msg:{channel}:{ts}",
+            sender_email=person.email,
+            sender_name=person.name,
+            body=_text(ctx, message.get("text", "")),
+            ticket_hint=ticket_id,
+            meta={"team": ctx.team, "channel": channel, "ts": ts},
+        ),
+    )
     done = "was already sent" if result.outcome == "duplicate" else "was sent"
     _tell(ctx, channel, invoker, f"Your reply {done} to the requester of #{ticket_id}.")
 
@@ -113,10 +129,18 @@ def on_reply(ctx: Ctx, body: dict[str, Any]) -> None:
     if not exists(ctx.hub, ctx.tenant_id, ticket_id):
         _tell(ctx, channel, user, f"There is no ticket #{ticket_id}.")
         return
-    ctx.hub.ingest(ctx.tenant_id, InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}{RELAY}cmd:{body.get('trigger_id')}",
-        sender_email=person.email, sender_name=person.name, body=_text(ctx, text),
-        ticket_hint=ticket_id, meta={"team": ctx.team, "channel": channel}))
+    ctx.hub.ingest(
+        ctx.tenant_id,
+        InboundMessage(
+            channel="slack",
+            dedupe_key=f"{ctx.team}{RELAY}cmd:{body.get('trigger_id')}",
+            sender_email=person.email,
+            sender_name=person.name,
+            body=_text(ctx, text),
+            ticket_hint=ticket_id,
+            meta={"team": ctx.team, "channel": channel},
+        ),
+    )
 
 
 # ------------------------------------------------------------------ buttons
@@ -145,7 +169,8 @@ def on_action(ctx: Ctx, body: dict[str, Any]) -> None:
     """``block_actions`` on our buttons: triage actions by agents, CSAT by the requester."""
     user = (body.get("user") or {}).get("id", "")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id", "")
+        "channel_id", ""
+    )
     for action in body.get("actions") or []:
         action_id = action.get("action_id", "")
         if action_id == "hub_view" or not action_id.startswith("hub_"):
@@ -176,9 +201,12 @@ def _rate(ctx: Ctx, body: dict[str, Any], action: dict[str, Any], email: str) ->
     change(ctx.hub, actor, int(ticket), Changes(satisfaction_rating=int(rating)))
     container = body.get("container") or {}
     if container.get("message_ts") and container.get("channel_id"):
-        ctx.client.chat_update(channel=container["channel_id"], ts=container["message_ts"],
-                               text=f"Thanks for rating ticket #{ticket}: {'★' * int(rating)}",
-                               blocks=[])
+        ctx.client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=f"Thanks for rating ticket #{ticket}: {'★' * int(rating)}",
+            blocks=[],
+        )
 
 
 def refresh_triage(ctx: Ctx, ticket_id: int) -> None:

@@ -50,17 +50,28 @@ def attachments(ctx: Ctx, event: dict[str, Any]) -> tuple[list[InboundAttachment
             skipped.append(f"{name}: larger than {limit} bytes")
             continue
         try:
-            with httpx.Client(transport=ctx.hub.egress.httpx_transport(), trust_env=False,
-                              timeout=15, follow_redirects=False) as http, \
-                    http.stream("GET", url, headers={
-                        "Authorization": f"Bearer {ctx.config.get('bot_token')}"}) as resp:
+            with (
+                httpx.Client(
+                    transport=ctx.hub.egress.httpx_transport(),
+                    trust_env=False,
+                    timeout=15,
+                    follow_redirects=False,
+                ) as http,
+                http.stream(
+                    "GET", url, headers={"Authorization": f"Bearer {ctx.config.get('bot_token')}"}
+                ) as resp,
+            ):
                 resp.raise_for_status()
                 data = read_capped(resp.iter_bytes(), limit)
         except (httpx.HTTPError, ValueError, EgressRefused) as exc:
             log.info("slack file %s not fetched: %s", item.get("id"), type(exc).__name__)
             skipped.append(f"{name}: could not be downloaded")
             continue
-        out.append(InboundAttachment(file_name=name, data=data,
-                                     content_type=str(item.get("mimetype") or
-                                                      "application/octet-stream")))
+        out.append(
+            InboundAttachment(
+                file_name=name,
+                data=data,
+                content_type=str(item.get("mimetype") or "application/octet-stream"),
+            )
+        )
     return out, skipped

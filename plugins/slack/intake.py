@@ -48,8 +48,11 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
     is_dm = event.get("channel_type") == "im" or channel.startswith("D")
     root = ThreadRef(ctx.team, channel, thread_ts) if thread_ts and thread_ts != ts else None
     # Channel chatter is not ours: only threads we know (the mention event covers @bot).
-    if not is_dm and not mention and (
-            root is None or mentions(event.get("text", ""), ctx.bot_user_id)):
+    if (
+        not is_dm
+        and not mention
+        and (root is None or mentions(event.get("text", ""), ctx.bot_user_id))
+    ):
         return
     if root is not None and refs.ticket_for(ctx.hub, ctx.tenant_id, TRIAGE, root):
         agents.note(ctx, body, root)
@@ -64,11 +67,16 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
         return  # a bystander in a channel thread: not theirs to add to
     thread = root or ThreadRef(ctx.team, channel, ts)
     msg = InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}:{body.get('event_id') or channel + ':' + ts}",
-        sender_email=person.email, sender_name=person.name,
+        channel="slack",
+        dedupe_key=f"{ctx.team}:{body.get('event_id') or channel + ':' + ts}",
+        sender_email=person.email,
+        sender_name=person.name,
         body=_text(ctx, event.get("text", "")),
-        references=[root.value] if root else [], ref_kind=THREAD, message_ref=thread.value,
-        meta={"team": ctx.team, "channel": channel, "ts": ts, "user": person.slack_id})
+        references=[root.value] if root else [],
+        ref_kind=THREAD,
+        message_ref=thread.value,
+        meta={"team": ctx.team, "channel": channel, "ts": ts, "user": person.slack_id},
+    )
     if event.get("files"):
         with ctx.hub.session() as s:
             if find_duplicate(s, ctx.tenant_id, msg) is not None:
@@ -98,14 +106,17 @@ def _after(ctx: Ctx, person: SlackUser, result: IngestResult, thread: ThreadRef)
     if shown is None:
         return
     text, blocks = confirmation(shown)
-    ctx.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text,
-                                blocks=blocks, unfurl_links=False)
+    ctx.client.chat_postMessage(
+        channel=thread.channel, thread_ts=thread.ts, text=text, blocks=blocks, unfurl_links=False
+    )
 
 
 def on_ticket_command(ctx: Ctx, body: dict[str, Any]) -> None:
     """``/ticket [subject]`` opens the new-ticket modal (trigger ids live 3 s: done first)."""
-    ctx.client.views_open(trigger_id=body["trigger_id"],
-                          view=new_ticket_modal(body.get("channel_id", ""), body.get("text", "")))
+    ctx.client.views_open(
+        trigger_id=body["trigger_id"],
+        view=new_ticket_modal(body.get("channel_id", ""), body.get("text", "")),
+    )
 
 
 def on_modal_submit(ctx: Ctx, body: dict[str, Any]) -> None:
@@ -115,13 +126,22 @@ def on_modal_submit(ctx: Ctx, body: dict[str, Any]) -> None:
     user = (body.get("user") or {}).get("id", "")
     person = lookup(ctx.hub, ctx.tenant_id, ctx.client, ctx.team, user, ctx.config.state)
     msg = InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}:view:{view.get('id')}",
-        sender_email=person.email, sender_name=person.name,
-        subject=values.get("subject", ""), body=values.get("description", ""),
-        category=values.get("category") or "Other", priority=values.get("priority") or "Medium",
-        meta={"team": ctx.team, "user": user,
-              "origin": json.loads(view.get("private_metadata") or "{}") if
-              (view.get("private_metadata") or "").startswith("{") else {}})
+        channel="slack",
+        dedupe_key=f"{ctx.team}:view:{view.get('id')}",
+        sender_email=person.email,
+        sender_name=person.name,
+        subject=values.get("subject", ""),
+        body=values.get("description", ""),
+        category=values.get("category") or "Other",
+        priority=values.get("priority") or "Medium",
+        meta={
+            "team": ctx.team,
+            "user": user,
+            "origin": json.loads(view.get("private_metadata") or "{}")
+            if (view.get("private_metadata") or "").startswith("{")
+            else {},
+        },
+    )
     result = ctx.hub.ingest(ctx.tenant_id, msg)
     remember_account(ctx.hub, ctx.tenant_id, ctx.team, person, result.user_id)
     if result.outcome != "ticket" or result.ticket_id is None:
@@ -132,18 +152,24 @@ def on_modal_submit(ctx: Ctx, body: dict[str, Any]) -> None:
         return
     text, blocks = confirmation(shown)
     posted = ctx.client.chat_postMessage(channel=dm, text=text, blocks=blocks, unfurl_links=False)
-    refs.link(ctx.hub, ctx.tenant_id, result.ticket_id, THREAD,
-              ThreadRef(ctx.team, dm, posted["ts"]).value)
+    refs.link(
+        ctx.hub,
+        ctx.tenant_id,
+        result.ticket_id,
+        THREAD,
+        ThreadRef(ctx.team, dm, posted["ts"]).value,
+    )
 
 
 def on_message_shortcut(ctx: Ctx, body: dict[str, Any]) -> None:
-    """"Create ticket from message": the message's author is the requester, its thread the ticket's."""
+    """ "Create ticket from message": the message's author is the requester, its thread the ticket's."""
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id", "")
     invoker = (body.get("user") or {}).get("id", "")
     if message.get("bot_id") or message.get("subtype") == "bot_message":
-        ctx.client.chat_postEphemeral(channel=channel, user=invoker,
-                                      text="Tickets are not opened from bot messages.")
+        ctx.client.chat_postEphemeral(
+            channel=channel, user=invoker, text="Tickets are not opened from bot messages."
+        )
         return
     author = message.get("user") or invoker
     person = lookup(ctx.hub, ctx.tenant_id, ctx.client, ctx.team, author, ctx.config.state)
@@ -152,13 +178,21 @@ def on_message_shortcut(ctx: Ctx, body: dict[str, Any]) -> None:
     ts = message.get("ts") or body.get("message_ts", "")
     thread = ThreadRef(ctx.team, channel, message.get("thread_ts") or ts)
     msg = InboundMessage(
-        channel="slack", dedupe_key=f"{ctx.team}:shortcut:{channel}:{ts}",
-        sender_email=person.email, sender_name=person.name,
-        body=_text(ctx, message.get("text", "")), ref_kind=THREAD, message_ref=thread.value,
-        meta={"team": ctx.team, "channel": channel, "ts": ts, "by": invoker})
+        channel="slack",
+        dedupe_key=f"{ctx.team}:shortcut:{channel}:{ts}",
+        sender_email=person.email,
+        sender_name=person.name,
+        body=_text(ctx, message.get("text", "")),
+        ref_kind=THREAD,
+        message_ref=thread.value,
+        meta={"team": ctx.team, "channel": channel, "ts": ts, "by": invoker},
+    )
     result = ctx.hub.ingest(ctx.tenant_id, msg)
     if result.outcome == "duplicate":
-        ctx.client.chat_postEphemeral(channel=channel, user=invoker,
-                                      text=f"That message is already ticket #{result.ticket_id}.")
+        ctx.client.chat_postEphemeral(
+            channel=channel,
+            user=invoker,
+            text=f"That message is already ticket #{result.ticket_id}.",
+        )
         return
     _after(ctx, person, result, thread)

@@ -40,8 +40,9 @@ def escape(text: str) -> str:
 class Notifier:
     """Delivers one outbox event to the tenant's Slack workspace."""
 
-    def __init__(self, hub: HubContext, cfg: PluginConfig, client: WebClient,
-                 event: TicketEvent) -> None:
+    def __init__(
+        self, hub: HubContext, cfg: PluginConfig, client: WebClient, event: TicketEvent
+    ) -> None:
         assert event.ticket is not None
         self.hub, self.cfg, self.client, self.event = hub, cfg, client, event
         self.ticket = event.ticket
@@ -71,21 +72,37 @@ class Notifier:
     def post(self, ref: ThreadRef, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Post into a thread."""
         kwargs: dict[str, Any] = {"blocks": blocks} if blocks else {}
-        self.client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text,
-                                     unfurl_links=False, **kwargs)
+        self.client.chat_postMessage(
+            channel=ref.channel, thread_ts=ref.ts, text=text, unfurl_links=False, **kwargs
+        )
 
     def card(self) -> TicketCard:
         """The ticket as the triage card shows it, from the event's snapshot."""
         t = self.ticket
-        requester = t.requester.email if not t.requester.name else \
-            f"{t.requester.name} <{t.requester.email}>"
+        requester = (
+            t.requester.email
+            if not t.requester.name
+            else f"{t.requester.name} <{t.requester.email}>"
+        )
         assignee = None
         if t.assignee is not None:
-            assignee = t.assignee.email if not t.assignee.name else \
-                f"{t.assignee.name} <{t.assignee.email}>"
-        return TicketCard(id=t.id, subject=t.subject, status=t.status, priority=t.priority,
-                          category=t.category, requester=requester, assignee=assignee,
-                          url=t.url, channel=t.channel, sla_breached=t.sla_breached)
+            assignee = (
+                t.assignee.email
+                if not t.assignee.name
+                else f"{t.assignee.name} <{t.assignee.email}>"
+            )
+        return TicketCard(
+            id=t.id,
+            subject=t.subject,
+            status=t.status,
+            priority=t.priority,
+            category=t.category,
+            requester=requester,
+            assignee=assignee,
+            url=t.url,
+            channel=t.channel,
+            sla_breached=t.sla_breached,
+        )
 
     def dm(self, email: str, text: str) -> None:
         """A direct message to the Slack user with this email, when there is one."""
@@ -106,17 +123,24 @@ class Notifier:
         def post() -> None:
             text, blocks = triage(self.card())
             try:
-                resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                    unfurl_links=False)
+                resp = self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=blocks, unfurl_links=False
+                )
             except SlackApiError as exc:
                 if exc.response.get("error") != "not_in_channel":
                     raise
                 # A public triage channel the bot was not invited to: join it, then post.
                 self.client.conversations_join(channel=channel)
-                resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                    unfurl_links=False)
-            refs.link(self.hub, self.ticket.tenant_id, self.ticket.id, TRIAGE,
-                      ThreadRef(self.team, resp["channel"], resp["ts"]).value)
+                resp = self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=blocks, unfurl_links=False
+                )
+            refs.link(
+                self.hub,
+                self.ticket.tenant_id,
+                self.ticket.id,
+                TRIAGE,
+                ThreadRef(self.team, resp["channel"], resp["ts"]).value,
+            )
 
         self.once("triage", post)
 
@@ -125,25 +149,38 @@ class Notifier:
         c = self.event.comment
         if c is None:
             return
-        origin = refs.comment_origin(self.hub, self.ticket.tenant_id, c.id) \
-            if c.channel == "slack" else None
+        origin = (
+            refs.comment_origin(self.hub, self.ticket.tenant_id, c.id)
+            if c.channel == "slack"
+            else None
+        )
         relayed = origin is not None and RELAY in origin
         by_requester = c.author.id == self.ticket.requester.id
         if not c.is_internal and not by_requester and (origin is None or relayed):
             for ref in self.threads(THREAD):
-                self.once(f"thread:{ref.value}", partial(
-                    self.post, ref, f"*{c.author.name or c.author.email}* replied on ticket "
-                                    f"#{self.ticket.id}:\n{self.body(c.body)}"))
+                self.once(
+                    f"thread:{ref.value}",
+                    partial(
+                        self.post,
+                        ref,
+                        f"*{c.author.name or c.author.email}* replied on ticket "
+                        f"#{self.ticket.id}:\n{self.body(c.body)}",
+                    ),
+                )
         if not (origin is not None and c.is_internal):
             if c.is_internal:
                 label = f":lock: Internal note by *{c.author.name or c.author.email}*"
             elif by_requester:
                 label = f":speech_balloon: Requester *{c.author.name or c.author.email}* wrote"
             else:
-                label = f":outbox_tray: *{c.author.name or c.author.email}* replied to the requester"
+                label = (
+                    f":outbox_tray: *{c.author.name or c.author.email}* replied to the requester"
+                )
             for ref in self.threads(TRIAGE):
-                self.once(f"triage:{ref.value}",
-                          partial(self.post, ref, f"{label} ({c.channel}):\n{self.body(c.body)}"))
+                self.once(
+                    f"triage:{ref.value}",
+                    partial(self.post, ref, f"{label} ({c.channel}):\n{self.body(c.body)}"),
+                )
         if origin is None:
             self.mentioned(c.author.id)
 
@@ -156,9 +193,15 @@ class Notifier:
                 continue
             email = email_of(self.hub, int(uid))
             if email:
-                self.once(f"mention:{uid}", partial(
-                    self.dm, email, f"You were mentioned on ticket <{self.ticket.url}|"
-                                    f"#{self.ticket.id} {escape(self.ticket.subject)}>."))
+                self.once(
+                    f"mention:{uid}",
+                    partial(
+                        self.dm,
+                        email,
+                        f"You were mentioned on ticket <{self.ticket.url}|"
+                        f"#{self.ticket.id} {escape(self.ticket.subject)}>.",
+                    ),
+                )
 
     def updated(self) -> None:
         """Status (and CSAT) to the requester, a DM to a new assignee, the triage card edited."""
@@ -170,23 +213,36 @@ class Notifier:
                     text, blocks = csat(self.ticket.id)
                     self.once(f"status:{ref.value}", partial(self.post, ref, text, blocks))
                 else:
-                    self.once(f"status:{ref.value}", partial(
-                        self.post, ref, f"Ticket #{self.ticket.id} is now *{status}*."))
+                    self.once(
+                        f"status:{ref.value}",
+                        partial(self.post, ref, f"Ticket #{self.ticket.id} is now *{status}*."),
+                    )
         assigned = (changes.get("assigned_to") or [None, None])[1]
         assignee = self.ticket.assignee
-        if assigned and assigned != self.event.actor_id and assignee is not None \
-                and assignee.id == assigned:
-            self.once(f"assign:{assigned}", lambda: self.dm(
-                assignee.email, f"Ticket <{self.ticket.url}|#{self.ticket.id} "
-                                f"{escape(self.ticket.subject)}> was assigned to you."))
+        if (
+            assigned
+            and assigned != self.event.actor_id
+            and assignee is not None
+            and assignee.id == assigned
+        ):
+            self.once(
+                f"assign:{assigned}",
+                lambda: self.dm(
+                    assignee.email,
+                    f"Ticket <{self.ticket.url}|#{self.ticket.id} "
+                    f"{escape(self.ticket.subject)}> was assigned to you.",
+                ),
+            )
         self.refresh_triage()
 
     def sla(self) -> None:
         """An SLA warning or breach, told to the agents in the triage thread."""
         payload = self.event.payload
         what = "breached" if self.event.type == "sla.breached" else "about to be breached"
-        text = (f":rotating_light: SLA {payload.get('sla_target', '')} of #{self.ticket.id} "
-                f"{what} (due {payload.get('due_at', '?')}).")
+        text = (
+            f":rotating_light: SLA {payload.get('sla_target', '')} of #{self.ticket.id} "
+            f"{what} (due {payload.get('due_at', '?')})."
+        )
         for ref in self.threads(TRIAGE):
             self.once(f"sla:{ref.value}", partial(self.post, ref, text))
         if self.event.type == "sla.breached":

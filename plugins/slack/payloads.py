@@ -68,7 +68,9 @@ def mentions(text: str, user_id: str | None) -> bool:
     return bool(user_id) and f"<@{user_id}" in (text or "")
 
 
-def plain_text(text: str, names: dict[str, str] | None = None, bot_user_id: str | None = None) -> str:
+def plain_text(
+    text: str, names: dict[str, str] | None = None, bot_user_id: str | None = None
+) -> str:
     """Slack mrkdwn to plain text: our bot's mention dropped, users as @name, links unwrapped."""
     names = names or {}
 

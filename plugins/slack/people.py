@@ -39,8 +39,14 @@ def placeholder_email(team: str, user: str) -> str:
     return f"slack-{user.lower()}@{team.lower()}.slack.invalid"
 
 
-def lookup(hub: HubContext, tenant_id: uuid.UUID, client: WebClient, team: str,
-           user: str, state: dict | None = None) -> SlackUser:
+def lookup(
+    hub: HubContext,
+    tenant_id: uuid.UUID,
+    client: WebClient,
+    team: str,
+    user: str,
+    state: dict | None = None,
+) -> SlackUser:
     """The Slack user by id: from the stored link, else ``users.info`` (then stored)."""
     if state is None:
         state = hub.config(tenant_id, PLUGIN).state
@@ -52,36 +58,61 @@ def lookup(hub: HubContext, tenant_id: uuid.UUID, client: WebClient, team: str,
     is_bot = bool(info.get("is_bot")) or info.get("id") == "USLACKBOT"
     email = profile.get("email") or placeholder_email(team, user)
     name = profile.get("real_name") or info.get("real_name") or info.get("name") or ""
-    hub.save_state(tenant_id, PLUGIN, {_key(team, user): {"email": email, "name": name,
-                                                          "bot": is_bot}})
+    hub.save_state(
+        tenant_id, PLUGIN, {_key(team, user): {"email": email, "name": name, "bot": is_bot}}
+    )
     return SlackUser(user, email, name, is_bot)
 
 
-def remember_account(hub: HubContext, tenant_id: uuid.UUID, team: str, person: SlackUser,
-                     user_id: int | None) -> None:
+def remember_account(
+    hub: HubContext, tenant_id: uuid.UUID, team: str, person: SlackUser, user_id: int | None
+) -> None:
     """Store the hub account id next to the Slack user (the link)."""
     if user_id is None:
         return
-    hub.save_state(tenant_id, PLUGIN, {_key(team, person.slack_id): {
-        "email": person.email, "name": person.name, "bot": person.is_bot, "user_id": user_id}})
+    hub.save_state(
+        tenant_id,
+        PLUGIN,
+        {
+            _key(team, person.slack_id): {
+                "email": person.email,
+                "name": person.name,
+                "bot": person.is_bot,
+                "user_id": user_id,
+            }
+        },
+    )
 
 
-def slack_id_for(hub: HubContext, tenant_id: uuid.UUID, client: WebClient, team: str,
-                 email: str) -> str | None:
+def slack_id_for(
+    hub: HubContext, tenant_id: uuid.UUID, client: WebClient, team: str, email: str
+) -> str | None:
     """The Slack user id of a hub user by email: the stored link, else ``users.lookupByEmail``."""
     state = hub.config(tenant_id, PLUGIN).state
     prefix = f"user:{team}:"
     for key, value in state.items():
-        if key.startswith(prefix) and isinstance(value, dict) \
-                and str(value.get("email", "")).lower() == email.lower():
-            return key[len(prefix):]
+        if (
+            key.startswith(prefix)
+            and isinstance(value, dict)
+            and str(value.get("email", "")).lower() == email.lower()
+        ):
+            return key[len(prefix) :]
     try:
         info = client.users_lookupByEmail(email=email)["user"]
     except SlackApiError as exc:
         log.info("no Slack user for a hub agent: %s", exc.response.get("error"))
         return None
-    hub.save_state(tenant_id, PLUGIN, {_key(team, info["id"]): {
-        "email": email, "name": (info.get("profile") or {}).get("real_name", ""), "bot": False}})
+    hub.save_state(
+        tenant_id,
+        PLUGIN,
+        {
+            _key(team, info["id"]): {
+                "email": email,
+                "name": (info.get("profile") or {}).get("real_name", ""),
+                "bot": False,
+            }
+        },
+    )
     return str(info["id"])
 
 

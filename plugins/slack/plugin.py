@@ -25,12 +25,15 @@ log = logging.getLogger("hub.slack")
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """Name, settings model and secret fields of the Slack plugin."""
-    return PluginInfo(name="slack", title="Slack",
-                      description="Tickets from Slack DMs, mentions and /ticket; agents work from Slack.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=SlackSettings, secret_fields=SECRET_FIELDS,
-                      channel_keys=ChannelKeys.setting("team_id", label="Slack workspace"))
-
+    return PluginInfo(
+        name="slack",
+        title="Slack",
+        description="Tickets from Slack DMs, mentions and /ticket; agents work from Slack.",
+        capabilities=(Capability.INTAKE, Capability.NOTIFY),
+        settings_model=SlackSettings,
+        secret_fields=SECRET_FIELDS,
+        channel_keys=ChannelKeys.setting("team_id", label="Slack workspace"),
+    )
 
 
 @hookimpl
@@ -48,8 +51,14 @@ def hub_background_services(hub: HubContext) -> list[BackgroundService]:
     from .socket_mode import SocketModeRunner
 
     runner = SocketModeRunner(service_for(hub))
-    return [BackgroundService(name="slack-socket-mode", start=runner.start, stop=runner.stop,
-                              describe="Slack Socket Mode connections (tenants with socket_mode)")]
+    return [
+        BackgroundService(
+            name="slack-socket-mode",
+            start=runner.start,
+            stop=runner.stop,
+            describe="Slack Socket Mode connections (tenants with socket_mode)",
+        )
+    ]
 
 
 @hookimpl

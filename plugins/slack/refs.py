@@ -46,17 +46,30 @@ class ThreadRef:
 def ticket_for(hub: HubContext, tenant_id: uuid.UUID, kind: str, ref: ThreadRef) -> int | None:
     """The ticket a thread belongs to, within the tenant."""
     with hub.session() as s:
-        return s.scalar(select(ExternalRef.ticket_id).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == kind,
-            ExternalRef.value == ref.value).order_by(ExternalRef.id.desc()).limit(1))
+        return s.scalar(
+            select(ExternalRef.ticket_id)
+            .where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.kind == kind,
+                ExternalRef.value == ref.value,
+            )
+            .order_by(ExternalRef.id.desc())
+            .limit(1)
+        )
 
 
 def refs_of(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, kind: str) -> list[ThreadRef]:
     """The ticket's threads of one kind, oldest first."""
     with hub.session() as s:
-        values = s.scalars(select(ExternalRef.value).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.ticket_id == ticket_id,
-            ExternalRef.kind == kind).order_by(ExternalRef.id))
+        values = s.scalars(
+            select(ExternalRef.value)
+            .where(
+                ExternalRef.tenant_id == tenant_id,
+                ExternalRef.ticket_id == ticket_id,
+                ExternalRef.kind == kind,
+            )
+            .order_by(ExternalRef.id)
+        )
         return [r for v in values if (r := ThreadRef.parse(v)) is not None]
 
 
@@ -71,9 +84,16 @@ def link(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, kind: str, value
 def sent(hub: HubContext, tenant_id: uuid.UUID, marker: str) -> bool:
     """Whether a notification with this marker was already delivered."""
     with hub.session() as s:
-        return s.scalar(select(ExternalRef.id).where(
-            ExternalRef.tenant_id == tenant_id, ExternalRef.kind == SENT,
-            ExternalRef.value == marker)) is not None
+        return (
+            s.scalar(
+                select(ExternalRef.id).where(
+                    ExternalRef.tenant_id == tenant_id,
+                    ExternalRef.kind == SENT,
+                    ExternalRef.value == marker,
+                )
+            )
+            is not None
+        )
 
 
 def mark_sent(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, marker: str) -> None:
@@ -84,6 +104,12 @@ def mark_sent(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, marker: str
 def comment_origin(hub: HubContext, tenant_id: uuid.UUID, comment_id: int) -> str | None:
     """The Slack dedupe key a comment came in with, None when it did not come from Slack."""
     with hub.session() as s:
-        return s.scalar(select(InboundKey.key).where(
-            InboundKey.tenant_id == tenant_id, InboundKey.channel == CHANNEL,
-            InboundKey.comment_id == comment_id).limit(1))
+        return s.scalar(
+            select(InboundKey.key)
+            .where(
+                InboundKey.tenant_id == tenant_id,
+                InboundKey.channel == CHANNEL,
+                InboundKey.comment_id == comment_id,
+            )
+            .limit(1)
+        )

@@ -48,8 +48,11 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
         # Bolt's "unhandled request": an event we do not listen to. Acknowledge it, or Slack
         # would retry and eventually turn the subscription off.
         return Response(status_code=200)
-    headers_out = {k: v for k, v in resp.first_headers_without_set_cookie().items()
-                   if k.lower() != "content-length"}
+    headers_out = {
+        k: v
+        for k, v in resp.first_headers_without_set_cookie().items()
+        if k.lower() != "content-length"
+    }
     return Response(content=resp.body, status_code=resp.status, headers=headers_out)
 
 

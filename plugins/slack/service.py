@@ -59,8 +59,7 @@ class PinnedWebClient(WebClient):
         if resp.headers.get_content_type() == "application/gzip":
             return {"status": resp.code, "headers": resp.headers, "body": resp.read()}
         charset = resp.headers.get_content_charset() or "utf-8"
-        return {"status": resp.code, "headers": resp.headers,
-                "body": resp.read().decode(charset)}
+        return {"status": resp.code, "headers": resp.headers, "body": resp.read().decode(charset)}
 
 
 def make_client(cfg: PluginConfig, egress: EgressPolicy) -> WebClient:
@@ -68,9 +67,11 @@ def make_client(cfg: PluginConfig, egress: EgressPolicy) -> WebClient:
 
     The base URL is Slack's own unless the operator allows vendor overrides (else
     ``EgressRefused``), and every connection is checked and pinned by the egress policy."""
-    client = PinnedWebClient(token=cfg.get("bot_token") or None,
-                             base_url=checked_api_base(cfg.get("api_base_url"), egress),
-                             egress=egress)
+    client = PinnedWebClient(
+        token=cfg.get("bot_token") or None,
+        base_url=checked_api_base(cfg.get("api_base_url"), egress),
+        egress=egress,
+    )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -81,8 +82,9 @@ def verify(cfg: PluginConfig, raw: bytes, headers: dict[str, str]) -> bool:
     if not secret:
         return False
     verifier = SignatureVerifier(secret, clock=HubClock())
-    return verifier.is_valid(raw, headers.get("x-slack-request-timestamp"),
-                             headers.get("x-slack-signature"))
+    return verifier.is_valid(
+        raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+    )
 
 
 @dataclass
@@ -107,8 +109,13 @@ class Ctx:
 
 
 def _fingerprint(cfg: PluginConfig) -> str:
-    parts = [cfg.get("team_id", ""), cfg.get("bot_token", ""), cfg.get("signing_secret", ""),
-             api_base(cfg.get("api_base_url")), str(cfg.state.get("bot_user_id"))]
+    parts = [
+        cfg.get("team_id", ""),
+        cfg.get("bot_token", ""),
+        cfg.get("signing_secret", ""),
+        api_base(cfg.get("api_base_url")),
+        str(cfg.state.get("bot_user_id")),
+    ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
@@ -128,9 +135,14 @@ class SlackService:
         the settings changed (any write re-encrypts with a fresh IV), so a change made by an admin
         applies to the very next request."""
         with self.hub.session() as s:
-            row = s.execute(select(TenantPlugin.enabled, TenantPlugin.settings,
-                                   TenantPlugin.secrets_encrypted, TenantPlugin.state).where(
-                TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == PLUGIN)).first()
+            row = s.execute(
+                select(
+                    TenantPlugin.enabled,
+                    TenantPlugin.settings,
+                    TenantPlugin.secrets_encrypted,
+                    TenantPlugin.state,
+                ).where(TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == PLUGIN)
+            ).first()
         if row is None or not row.enabled:
             return None
         key = (row.secrets_encrypted or "") + json.dumps(row.settings or {}, sort_keys=True)
@@ -142,9 +154,14 @@ class SlackService:
                 self._configs[tenant_id] = (key, cfg)
         else:
             cfg = cached[1]
-        return PluginConfig(tenant_id=tenant_id, plugin=PLUGIN, enabled=True,
-                            settings=dict(row.settings or {}), secrets=cfg.secrets,
-                            state=dict(row.state or {}))
+        return PluginConfig(
+            tenant_id=tenant_id,
+            plugin=PLUGIN,
+            enabled=True,
+            settings=dict(row.settings or {}),
+            secrets=cfg.secrets,
+            state=dict(row.state or {}),
+        )
 
     # ------------------------------------------------------------ apps
 
@@ -175,14 +192,20 @@ class SlackService:
         try:
             resp = make_client(cfg, self.hub.egress).auth_test()
         except SlackApiError as exc:
-            log.warning("slack auth.test failed for tenant %s: %s", tenant_id,
-                        exc.response.get("error"))
+            log.warning(
+                "slack auth.test failed for tenant %s: %s", tenant_id, exc.response.get("error")
+            )
             return cfg
         state = {"bot_user_id": resp.get("user_id"), "bot_id": resp.get("bot_id")}
         self.hub.save_state(tenant_id, PLUGIN, state)
-        return PluginConfig(tenant_id=cfg.tenant_id, plugin=cfg.plugin, enabled=cfg.enabled,
-                            settings=cfg.settings, secrets=cfg.secrets,
-                            state={**cfg.state, **state})
+        return PluginConfig(
+            tenant_id=cfg.tenant_id,
+            plugin=cfg.plugin,
+            enabled=cfg.enabled,
+            settings=cfg.settings,
+            secrets=cfg.secrets,
+            state={**cfg.state, **state},
+        )
 
     def _build(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> App:
         from . import agents, intake
@@ -190,10 +213,17 @@ class SlackService:
         token = cfg.get("bot_token")
         bot_user_id, bot_id = cfg.state.get("bot_user_id"), cfg.state.get("bot_id")
 
-        def authorize(enterprise_id: str | None, team_id: str | None,
-                      user_id: str | None) -> AuthorizeResult:
-            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
-                                   bot_token=token, bot_user_id=bot_user_id, bot_id=bot_id)
+        def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                bot_token=token,
+                bot_user_id=bot_user_id,
+                bot_id=bot_id,
+            )
 
         app = App(
             name=f"hub-slack-{tenant_id}",
@@ -210,6 +240,7 @@ class SlackService:
 
         def lazy(handler: Any) -> Any:
             """Wrap a handler taking (ctx, body) as a Bolt lazy listener."""
+
             def run(body: dict[str, Any], context: Any) -> None:
                 try:
                     ctx = self.ctx(uuid.UUID(context["hub_tenant_id"]), body)
@@ -218,15 +249,18 @@ class SlackService:
                 except Exception:
                     # Nothing was stored for a failed message (its dedupe key neither), so a
                     # retry from Slack is processed afresh.
-                    log.exception("slack %s failed for tenant %s", handler.__name__,
-                                  context.get("hub_tenant_id"))
+                    log.exception(
+                        "slack %s failed for tenant %s",
+                        handler.__name__,
+                        context.get("hub_tenant_id"),
+                    )
 
             run.__name__ = f"lazy_{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
             return run
 
         team_id = cfg.get("team_id")
 
-        def bind_tenant(body: dict[str, Any], context: Any, next: Any) -> Any:  # noqa: A002
+        def bind_tenant(body: dict[str, Any], context: Any, next: Any) -> Any:
             """Every request names its tenant; a Socket Mode connection shared by several
             workspaces only passes this tenant's own."""
             from .payloads import team_of
@@ -260,8 +294,9 @@ class SlackService:
 
     # ------------------------------------------------------------ requests
 
-    def dispatch(self, tenant_id: uuid.UUID, cfg: PluginConfig, raw: bytes,
-                 headers: dict[str, Any]) -> BoltResponse:
+    def dispatch(
+        self, tenant_id: uuid.UUID, cfg: PluginConfig, raw: bytes, headers: dict[str, Any]
+    ) -> BoltResponse:
         """Hand a verified request to the tenant's Bolt app; returns Bolt's acknowledgement."""
         app = self.app_for(tenant_id, cfg)
         request = BoltRequest(body=raw.decode("utf-8"), headers=headers)
@@ -275,16 +310,25 @@ class SlackService:
         if not cfg.enabled:
             return None
         cfg = self.ensure_bot_identity(tenant_id, cfg)
-        return Ctx(hub=self.hub, tenant_id=tenant_id, team=team_of(body) or cfg.get("team_id"),
-                   config=cfg, client=make_client(cfg, self.hub.egress))
+        return Ctx(
+            hub=self.hub,
+            tenant_id=tenant_id,
+            team=team_of(body) or cfg.get("team_id"),
+            config=cfg,
+            client=make_client(cfg, self.hub.egress),
+        )
 
     def on_uninstalled(self, ctx: Ctx, body: dict[str, Any]) -> None:
         """``app_uninstalled`` / ``tokens_revoked`` (of the bot): turn the plugin off."""
         event = body.get("event") or {}
         if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
             return  # only user tokens were revoked; the bot still works
-        self.hub.set_enabled(ctx.tenant_id, PLUGIN, False,
-                             reason=f"Slack {event.get('type')} for workspace {ctx.team}")
+        self.hub.set_enabled(
+            ctx.tenant_id,
+            PLUGIN,
+            False,
+            reason=f"Slack {event.get('type')} for workspace {ctx.team}",
+        )
         self.drop(ctx.tenant_id)
 
 

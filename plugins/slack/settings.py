@@ -14,17 +14,25 @@ SECRET_FIELDS = ("bot_token", "signing_secret", "app_token")
 class SlackSettings(BaseModel):
     """One Slack workspace bound to the tenant."""
 
-    team_id: str = Field(default="", pattern=r"^(T[A-Z0-9]+)?$",
-                         description="The workspace id (T...) whose requests this tenant owns.")
+    team_id: str = Field(
+        default="",
+        pattern=r"^(T[A-Z0-9]+)?$",
+        description="The workspace id (T...) whose requests this tenant owns.",
+    )
     bot_token: str = Field(default="", description="Bot token xoxb-... (secret).")
     signing_secret: str = Field(default="", description="App signing secret (secret).")
     triage_channel: str = Field(default="", description="Channel id where new tickets are posted.")
-    api_base_url: str = Field(default=DEFAULT_API,
-                              description="Slack Web API base URL: fixed to https://slack.com/api/ "
-                                          "unless the operator allows vendor URL overrides.")
-    socket_mode: bool = Field(default=False,
-                              description="Connect out over Socket Mode (no public request URL).")
-    app_token: str = Field(default="", description="App-level token xapp-... for Socket Mode (secret).")
+    api_base_url: str = Field(
+        default=DEFAULT_API,
+        description="Slack Web API base URL: fixed to https://slack.com/api/ "
+        "unless the operator allows vendor URL overrides.",
+    )
+    socket_mode: bool = Field(
+        default=False, description="Connect out over Socket Mode (no public request URL)."
+    )
+    app_token: str = Field(
+        default="", description="App-level token xapp-... for Socket Mode (secret)."
+    )
 
     @field_validator("api_base_url")
     @classmethod

@@ -47,8 +47,12 @@ def wanted(cfg: PluginConfig) -> bool:
 
 
 def _fingerprint(cfg: PluginConfig) -> str:
-    parts = [str(cfg.get("app_token")), str(cfg.get("bot_token")), str(cfg.get("api_base_url")),
-             str(cfg.get("team_id"))]
+    parts = [
+        str(cfg.get("app_token")),
+        str(cfg.get("bot_token")),
+        str(cfg.get("api_base_url")),
+        str(cfg.get("team_id")),
+    ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
@@ -74,13 +78,14 @@ class SocketModeRunner:
         while not self._stop.wait(self.interval):
             try:
                 self.sync()
-            except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+            except Exception:
                 log.exception("slack socket mode sync failed")
 
     def sync(self) -> None:
         """Open connections for tenants that want one, close those that no longer do."""
-        configs = {cfg.tenant_id: cfg for cfg in self.svc.hub.enabled_configs(PLUGIN)
-                   if wanted(cfg)}
+        configs = {
+            cfg.tenant_id: cfg for cfg in self.svc.hub.enabled_configs(PLUGIN) if wanted(cfg)
+        }
         with self._lock:
             for tenant_id in list(self._handlers):
                 cfg = configs.get(tenant_id)
@@ -91,15 +96,17 @@ class SocketModeRunner:
                     continue
                 try:
                     self._open(tenant_id, cfg)
-                except Exception as exc:  # noqa: BLE001 - one tenant's failure is not all's
-                    log.warning("slack socket mode for tenant %s not connected: %s",
-                                tenant_id, exc)
+                except Exception as exc:
+                    log.warning("slack socket mode for tenant %s not connected: %s", tenant_id, exc)
 
     def _open(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> None:
         app = self.svc.app_for(tenant_id, cfg)
-        handler = HubSocketModeHandler(app, app_token=cfg.get("app_token"),
-                                       web_client=make_client(cfg, self.svc.hub.egress),
-                                       ping_interval=10)
+        handler = HubSocketModeHandler(
+            app,
+            app_token=cfg.get("app_token"),
+            web_client=make_client(cfg, self.svc.hub.egress),
+            ping_interval=10,
+        )
         handler.connect()
         self._handlers[tenant_id] = (_fingerprint(cfg), handler)
         log.info("slack socket mode connected for tenant %s", tenant_id)
@@ -108,7 +115,7 @@ class SocketModeRunner:
         _, handler = self._handlers.pop(tenant_id)
         try:
             handler.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection may fail; it is gone anyway
+        except Exception:
             log.debug("closing socket mode handler", exc_info=True)
 
     def connected(self, tenant_id: uuid.UUID) -> bool:

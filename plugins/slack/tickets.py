@@ -20,32 +20,44 @@ def _label(user: User | None) -> str:
 def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | None:
     """The ticket as the cards show it; None when it is not the tenant's."""
     with hub.session() as s:
-        ticket = s.scalar(select(Ticket).where(Ticket.id == ticket_id,
-                                               Ticket.tenant_id == tenant_id))
+        ticket = s.scalar(
+            select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
+        )
         if ticket is None:
             return None
         requester = s.get(User, ticket.created_by)
         assignee = s.get(User, ticket.assigned_to) if ticket.assigned_to else None
-        return TicketCard(id=ticket.id, subject=ticket.subject, status=ticket.status,
-                          priority=ticket.priority, category=ticket.category,
-                          requester=_label(requester),
-                          assignee=_label(assignee) if assignee else None,
-                          url=hub.ticket_url(tenant_id, ticket.id), channel=ticket.channel,
-                          sla_breached=ticket.sla_breached)
+        return TicketCard(
+            id=ticket.id,
+            subject=ticket.subject,
+            status=ticket.status,
+            priority=ticket.priority,
+            category=ticket.category,
+            requester=_label(requester),
+            assignee=_label(assignee) if assignee else None,
+            url=hub.ticket_url(tenant_id, ticket.id),
+            channel=ticket.channel,
+            sla_breached=ticket.sla_breached,
+        )
 
 
 def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:
     """The email of the ticket's requester."""
     with hub.session() as s:
-        return s.scalar(select(User.email).join(Ticket, Ticket.created_by == User.id).where(
-            Ticket.id == ticket_id, Ticket.tenant_id == tenant_id))
+        return s.scalar(
+            select(User.email)
+            .join(Ticket, Ticket.created_by == User.id)
+            .where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
+        )
 
 
 def exists(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> bool:
     """Whether the tenant has this ticket."""
     with hub.session() as s:
-        return s.scalar(select(Ticket.id).where(Ticket.id == ticket_id,
-                                                Ticket.tenant_id == tenant_id)) is not None
+        return (
+            s.scalar(select(Ticket.id).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id))
+            is not None
+        )
 
 
 def change(hub: HubContext, actor: Actor, ticket_id: int, changes: Changes) -> dict:

@@ -95,9 +95,16 @@ def bearer(header: str | None) -> str:
     return token.strip()
 
 
-def verify_connector_token(token: str, *, keys: OpenIdKeys, metadata_url: str, app_id: str,
-                           service_url: str | None, channel_id: str | None,
-                           egress: EgressPolicy = STRICT) -> dict[str, Any]:
+def verify_connector_token(
+    token: str,
+    *,
+    keys: OpenIdKeys,
+    metadata_url: str,
+    app_id: str,
+    service_url: str | None,
+    channel_id: str | None,
+    egress: EgressPolicy = STRICT,
+) -> dict[str, Any]:
     """The claims of a valid Bot Connector token for this app, else ``AuthError``.
 
     ``metadata_url`` is the tenant's setting: Microsoft's unless the operator allows vendor
@@ -124,9 +131,18 @@ def verify_connector_token(token: str, *, keys: OpenIdKeys, metadata_url: str, a
         public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
         # Times are checked below against the hub clock (PyJWT reads the wall clock).
         claims: dict[str, Any] = jwt.decode(
-            token, public_key, algorithms=["RS256"], audience=app_id, issuer=ISSUER,  # type: ignore[arg-type]
-            options={"require": ["exp", "iss", "aud"], "verify_exp": False,
-                     "verify_nbf": False, "verify_iat": False})
+            token,
+            public_key,
+            algorithms=["RS256"],
+            audience=app_id,
+            issuer=ISSUER,  # type: ignore[arg-type]
+            options={
+                "require": ["exp", "iss", "aud"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {type(exc).__name__}") from exc
     at = now().timestamp()

@@ -37,23 +37,34 @@ def message(text: str) -> dict[str, Any]:
 
 def with_card(text: str, card: dict[str, Any]) -> dict[str, Any]:
     """A message activity carrying one Adaptive Card (``text`` is the notification summary)."""
-    return {"type": "message", "summary": text,
-            "attachments": [{"contentType": CARD, "content": card}]}
+    return {
+        "type": "message",
+        "summary": text,
+        "attachments": [{"contentType": CARD, "content": card}],
+    }
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
-    card: dict[str, Any] = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.4",
-                            "body": body}
+    card: dict[str, Any] = {
+        "$schema": SCHEMA,
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    }
     if actions:
         card["actions"] = actions
     return card
 
 
 def _facts(t: TicketCard) -> dict[str, Any]:
-    facts = [{"title": "Status", "value": t.status}, {"title": "Priority", "value": t.priority},
-             {"title": "Category", "value": t.category}, {"title": "Requester", "value": t.requester},
-             {"title": "Assignee", "value": t.assignee or "nobody"},
-             {"title": "Channel", "value": t.channel}]
+    facts = [
+        {"title": "Status", "value": t.status},
+        {"title": "Priority", "value": t.priority},
+        {"title": "Category", "value": t.category},
+        {"title": "Requester", "value": t.requester},
+        {"title": "Assignee", "value": t.assignee or "nobody"},
+        {"title": "Channel", "value": t.channel},
+    ]
     return {"type": "FactSet", "facts": facts}
 
 
@@ -62,25 +73,53 @@ def triage(t: TicketCard) -> dict[str, Any]:
     actions: list[dict[str, Any]] = [{"type": "Action.OpenUrl", "title": "Open", "url": t.url}]
     if t.status not in ("Resolved", "Closed"):
         if t.assignee is None:
-            actions.insert(0, {"type": "Action.Execute", "title": "Assign to me",
-                               "verb": "assign_me", "data": {"ticket": t.id}})
-        actions.insert(1 if t.assignee is None else 0, {
-            "type": "Action.Execute", "title": "Resolve", "verb": "resolve",
-            "data": {"ticket": t.id}})
-    return _card([
-        {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": True,
-         "text": f"#{t.id} {t.subject}"},
-        _facts(t)], actions)
+            actions.insert(
+                0,
+                {
+                    "type": "Action.Execute",
+                    "title": "Assign to me",
+                    "verb": "assign_me",
+                    "data": {"ticket": t.id},
+                },
+            )
+        actions.insert(
+            1 if t.assignee is None else 0,
+            {
+                "type": "Action.Execute",
+                "title": "Resolve",
+                "verb": "resolve",
+                "data": {"ticket": t.id},
+            },
+        )
+    return _card(
+        [
+            {
+                "type": "TextBlock",
+                "size": "Medium",
+                "weight": "Bolder",
+                "wrap": True,
+                "text": f"#{t.id} {t.subject}",
+            },
+            _facts(t),
+        ],
+        actions,
+    )
 
 
 def status(t: TicketCard, new_status: str) -> dict[str, Any]:
     """The requester's status card."""
-    text = (f"Ticket #{t.id} is resolved. Reply here within a few days if it is not."
-            if new_status == "Resolved" else f"Ticket #{t.id} is now {new_status}.")
-    return _card([
-        {"type": "TextBlock", "weight": "Bolder", "wrap": True, "text": text},
-        {"type": "TextBlock", "wrap": True, "isSubtle": True, "text": t.subject}],
-        [{"type": "Action.OpenUrl", "title": "View ticket", "url": t.url}])
+    text = (
+        f"Ticket #{t.id} is resolved. Reply here within a few days if it is not."
+        if new_status == "Resolved"
+        else f"Ticket #{t.id} is now {new_status}."
+    )
+    return _card(
+        [
+            {"type": "TextBlock", "weight": "Bolder", "wrap": True, "text": text},
+            {"type": "TextBlock", "wrap": True, "isSubtle": True, "text": t.subject},
+        ],
+        [{"type": "Action.OpenUrl", "title": "View ticket", "url": t.url}],
+    )
 
 
 def invoke_card(card: dict[str, Any]) -> dict[str, Any]:
@@ -90,5 +129,4 @@ def invoke_card(card: dict[str, Any]) -> dict[str, Any]:
 
 def invoke_message(text: str) -> dict[str, Any]:
     """The invoke response body that shows a message instead (refusals, errors)."""
-    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-            "value": text}
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}

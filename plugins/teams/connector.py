@@ -36,7 +36,8 @@ def http(egress: EgressPolicy) -> httpx.Client:
         client = _http.get(egress)
         if client is None:
             client = _http[egress] = httpx.Client(
-                timeout=TIMEOUT, transport=egress.httpx_transport(), trust_env=False)
+                timeout=TIMEOUT, transport=egress.httpx_transport(), trust_env=False
+            )
         return client
 
 
@@ -84,9 +85,15 @@ class TokenCache:
         if cached is not None and cached.expires_at > now().timestamp():
             return cached.value
         try:
-            resp = http(egress).post(url, data={
-                "grant_type": "client_credentials", "client_id": app_id,
-                "client_secret": password, "scope": SCOPE})
+            resp = http(egress).post(
+                url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": app_id,
+                    "client_secret": password,
+                    "scope": SCOPE,
+                },
+            )
         except httpx.HTTPError as exc:
             raise ConnectorUnavailable(f"token endpoint unreachable: {type(exc).__name__}") from exc
         except EgressRefused as exc:
@@ -122,8 +129,9 @@ def _activities_url(service_url: str, conversation: str, activity: str | None = 
 class Connector:
     """The Bot Connector REST API for one tenant's bot."""
 
-    def __init__(self, cfg: PluginConfig, egress: EgressPolicy,
-                 tokens: TokenCache = TOKENS) -> None:
+    def __init__(
+        self, cfg: PluginConfig, egress: EgressPolicy, tokens: TokenCache = TOKENS
+    ) -> None:
         self.cfg, self.egress, self.tokens = cfg, egress, tokens
 
     def _call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -153,14 +161,20 @@ class Connector:
         answer = self._call("POST", _activities_url(service_url, conversation), activity)
         return str(answer.get("id") or "")
 
-    def update(self, service_url: str, conversation: str, activity_id: str,
-               activity: dict[str, Any]) -> None:
+    def update(
+        self, service_url: str, conversation: str, activity_id: str, activity: dict[str, Any]
+    ) -> None:
         """Replace an activity we posted (the triage card)."""
-        self._call("PUT", _activities_url(service_url, conversation, activity_id),
-                   {**activity, "id": activity_id})
+        self._call(
+            "PUT",
+            _activities_url(service_url, conversation, activity_id),
+            {**activity, "id": activity_id},
+        )
 
     def member(self, service_url: str, conversation: str, user_id: str) -> dict[str, Any]:
         """A conversation member's profile (``email``, ``userPrincipalName``, ``name``)."""
-        url = (f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}"
-               f"/members/{quote(user_id, safe='')}")
+        url = (
+            f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}"
+            f"/members/{quote(user_id, safe='')}"
+        )
         return self._call("GET", url)

@@ -38,14 +38,16 @@ def _host(url: str) -> str:
 
 
 def _download(url: str, headers: dict[str, str], limit: int, egress: EgressPolicy) -> bytes:
-    with http(egress).stream("GET", url, headers=headers, timeout=15,
-                             follow_redirects=False) as resp:
+    with http(egress).stream(
+        "GET", url, headers=headers, timeout=15, follow_redirects=False
+    ) as resp:
         resp.raise_for_status()
         return read_capped(resp.iter_bytes(), limit)
 
 
-def attachments(cfg: PluginConfig, activity: dict[str, Any], limit: int,
-                egress: EgressPolicy = STRICT) -> tuple[list[InboundAttachment], list[str]]:
+def attachments(
+    cfg: PluginConfig, activity: dict[str, Any], limit: int, egress: EgressPolicy = STRICT
+) -> tuple[list[InboundAttachment], list[str]]:
     """The message's files as attachments, and those not kept (with why)."""
     out: list[InboundAttachment] = []
     skipped: list[str] = []
@@ -84,8 +86,11 @@ def attachments(cfg: PluginConfig, activity: dict[str, Any], limit: int,
             data = _download(url, headers, limit, egress)
         except (httpx.HTTPError, ValueError, EgressRefused) as exc:
             log.info("teams file not fetched: %s", type(exc).__name__)
-            skipped.append(f"{name}: could not be downloaded (larger than {limit} bytes?)"
-                           if isinstance(exc, ValueError) else f"{name}: could not be downloaded")
+            skipped.append(
+                f"{name}: could not be downloaded (larger than {limit} bytes?)"
+                if isinstance(exc, ValueError)
+                else f"{name}: could not be downloaded"
+            )
             continue
         out.append(InboundAttachment(file_name=name, content_type=mime, data=data))
     return out, skipped

@@ -65,12 +65,14 @@ def _thread(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> int
         known = refs.ticket_by_reply(hub, cfg.tenant_id, conv, reply_to)
         if known is not None:
             return known
-    return refs.ticket_by_conversation(hub, cfg.tenant_id, conv,
-                                       open_only=conversation_type(activity) == "personal")
+    return refs.ticket_by_conversation(
+        hub, cfg.tenant_id, conv, open_only=conversation_type(activity) == "personal"
+    )
 
 
-def triage_note(hub: HubContext, cfg: PluginConfig,
-                activity: dict[str, Any]) -> tuple[IngestResult, TeamsUser] | None:
+def triage_note(
+    hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]
+) -> tuple[IngestResult, TeamsUser] | None:
     """A message in a triage card's thread: an agent's internal note on its ticket; anyone
     else's is ignored (the triage channel never opens tickets)."""
     channel, root = split_thread(conversation_of(activity))
@@ -80,10 +82,19 @@ def triage_note(hub: HubContext, cfg: PluginConfig,
     person = sender(hub, cfg, activity)
     if staff_actor(hub, cfg.tenant_id, person.email) is None:
         return None
-    result = hub.ingest(cfg.tenant_id, InboundMessage(
-        channel=CHANNEL, dedupe_key=dedupe_key("bot", activity), sender_email=person.email,
-        sender_name=person.name, body=plain_text(activity), ticket_hint=ticket_id,
-        internal=True, meta={"conversation": conversation_of(activity), "triage": True}))
+    result = hub.ingest(
+        cfg.tenant_id,
+        InboundMessage(
+            channel=CHANNEL,
+            dedupe_key=dedupe_key("bot", activity),
+            sender_email=person.email,
+            sender_name=person.name,
+            body=plain_text(activity),
+            ticket_hint=ticket_id,
+            internal=True,
+            meta={"conversation": conversation_of(activity), "triage": True},
+        ),
+    )
     return result, person
 
 
@@ -94,8 +105,9 @@ def _may_follow_up(hub: HubContext, cfg: PluginConfig, ticket_id: int, person: T
     return staff_actor(hub, cfg.tenant_id, person.email) is not None
 
 
-def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
-                   via: str) -> tuple[IngestResult, TeamsUser] | None:
+def ingest_message(
+    hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *, via: str
+) -> tuple[IngestResult, TeamsUser] | None:
     """A person's message into a ticket or a comment; None when it is not ours to take."""
     if is_from_bot(activity) or not activity.get("id") or not conversation_of(activity):
         return None
@@ -107,22 +119,36 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
         return triage_note(hub, cfg, activity) if via == "bot" else None
     known = _thread(hub, cfg, activity)
     person = sender(hub, cfg, activity, lookup=via == "bot")
-    if known is not None and conversation_type(activity) != "personal" \
-            and not _may_follow_up(hub, cfg, known, person):
+    if (
+        known is not None
+        and conversation_type(activity) != "personal"
+        and not _may_follow_up(hub, cfg, known, person)
+    ):
         return None  # a bystander in a ticket's channel thread: not theirs to add to
     here = ConvRef(conv, str(activity["id"]), service_url, via)
     msg = InboundMessage(
-        channel=CHANNEL, dedupe_key=dedupe_key(via, activity),
-        sender_email=person.email, sender_name=person.name, body=plain_text(activity),
-        ticket_hint=known, ref_kind=ACTIVITY if known else CONVERSATION, message_ref=here.value,
-        meta={"conversation": conv, "activity": activity.get("id"), "via": via,
-              "aad_object_id": person.aad_object_id})
+        channel=CHANNEL,
+        dedupe_key=dedupe_key(via, activity),
+        sender_email=person.email,
+        sender_name=person.name,
+        body=plain_text(activity),
+        ticket_hint=known,
+        ref_kind=ACTIVITY if known else CONVERSATION,
+        message_ref=here.value,
+        meta={
+            "conversation": conv,
+            "activity": activity.get("id"),
+            "via": via,
+            "aad_object_id": person.aad_object_id,
+        },
+    )
     if via == "bot" and activity.get("attachments"):
         with hub.session() as s:
             if find_duplicate(s, cfg.tenant_id, msg) is not None:
                 return None  # a retry of a stored message: do not fetch its files again
-        msg.attachments, skipped = attachments(cfg, activity, hub.attachment_policy.max_bytes,
-                                                    hub.egress)
+        msg.attachments, skipped = attachments(
+            cfg, activity, hub.attachment_policy.max_bytes, hub.egress
+        )
         if not msg.body and msg.attachments:
             msg.body = "Sent files: " + ", ".join(a.file_name for a in msg.attachments)
         if skipped:
@@ -132,10 +158,14 @@ def ingest_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any],
         # The ref was written with the ticket; its meta (where to answer) is completed here.
         refs.link(hub, cfg.tenant_id, result.ticket_id, CONVERSATION, here)
         if person.placeholder:
-            note(hub, cfg.tenant_id, result.ticket_id,
-                 f"The Teams user {person.name or person.teams_id} (Entra object id "
-                 f"{person.aad_object_id or 'unknown'}) did not share an email address; the "
-                 f"requester was recorded as {person.email}.")
+            note(
+                hub,
+                cfg.tenant_id,
+                result.ticket_id,
+                f"The Teams user {person.name or person.teams_id} (Entra object id "
+                f"{person.aad_object_id or 'unknown'}) did not share an email address; the "
+                f"requester was recorded as {person.email}.",
+            )
     return result, person
 
 
@@ -151,12 +181,21 @@ def on_conversation_update(hub: HubContext, cfg: PluginConfig, activity: dict[st
         return
     data = activity.get("channelData") or {}
     team = data.get("team") or {}
-    hub.save_state(cfg.tenant_id, PLUGIN, {
-        "service_url": activity.get("serviceUrl") or cfg.state.get("service_url") or "",
-        f"conversation:{conv}": {
-            "service_url": activity.get("serviceUrl") or "", "type": conversation_type(activity),
-            "team_id": team.get("id"), "team_name": team.get("name"),
-            "installed": added and not removed, "at": now().isoformat()}})
+    hub.save_state(
+        cfg.tenant_id,
+        PLUGIN,
+        {
+            "service_url": activity.get("serviceUrl") or cfg.state.get("service_url") or "",
+            f"conversation:{conv}": {
+                "service_url": activity.get("serviceUrl") or "",
+                "type": conversation_type(activity),
+                "team_id": team.get("id"),
+                "team_name": team.get("name"),
+                "installed": added and not removed,
+                "at": now().isoformat(),
+            },
+        },
+    )
 
 
 def _asked(action: dict[str, Any], actor_id: int) -> Changes | None:
@@ -171,15 +210,30 @@ def _asked(action: dict[str, Any], actor_id: int) -> Changes | None:
 
 def _seen(hub: HubContext, cfg: PluginConfig, key: str) -> bool:
     with hub.session() as s:
-        return s.scalar(select(InboundKey.id).where(
-            InboundKey.tenant_id == cfg.tenant_id, InboundKey.channel == CHANNEL,
-            InboundKey.key == key)) is not None
+        return (
+            s.scalar(
+                select(InboundKey.id).where(
+                    InboundKey.tenant_id == cfg.tenant_id,
+                    InboundKey.channel == CHANNEL,
+                    InboundKey.key == key,
+                )
+            )
+            is not None
+        )
 
 
 def _remember(hub: HubContext, cfg: PluginConfig, key: str, ticket_id: int) -> None:
     with hub.session() as s:
-        s.add(InboundKey(tenant_id=cfg.tenant_id, channel=CHANNEL, key=key, ticket_id=ticket_id,
-                         outcome="action", created_at=now()))
+        s.add(
+            InboundKey(
+                tenant_id=cfg.tenant_id,
+                channel=CHANNEL,
+                key=key,
+                ticket_id=ticket_id,
+                outcome="action",
+                created_at=now(),
+            )
+        )
 
 
 def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> dict[str, Any]:
@@ -194,8 +248,9 @@ def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any])
     if isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.isdigit()):
         ticket_id = int(raw_id)
     elif activity.get("replyToId"):
-        ticket_id = refs.ticket_of_triage(hub, cfg.tenant_id, conversation_of(activity),
-                                          str(activity["replyToId"]))
+        ticket_id = refs.ticket_of_triage(
+            hub, cfg.tenant_id, conversation_of(activity), str(activity["replyToId"])
+        )
     if ticket_id is None or card(hub, cfg.tenant_id, ticket_id) is None:
         return invoke_message("This card does not belong to a ticket here.")
     person = sender(hub, cfg, activity)
@@ -217,8 +272,9 @@ def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any])
     return invoke_card(triage(shown))
 
 
-def handle_activity(hub: HubContext, cfg: PluginConfig,
-                    activity: dict[str, Any]) -> dict[str, Any] | None:
+def handle_activity(
+    hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]
+) -> dict[str, Any] | None:
     """Process one authenticated activity; returns an invoke response body, or None."""
     kind = activity.get("type")
     if kind == "message":
@@ -228,8 +284,11 @@ def handle_activity(hub: HubContext, cfg: PluginConfig,
     elif kind == "invoke":
         if activity.get("name") == "adaptiveCard/action":
             return on_card_action(hub, cfg, activity)
-        return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                "value": "Not supported."}
+        return {
+            "statusCode": 200,
+            "type": "application/vnd.microsoft.activity.message",
+            "value": "Not supported.",
+        }
     return None
 
 

@@ -33,8 +33,13 @@ PLUGIN = "teams"
 class Notifier:
     """Delivers one outbox event to the tenant's Teams conversations."""
 
-    def __init__(self, hub: HubContext, cfg: PluginConfig, event: TicketEvent,
-                 connector: Connector | None = None) -> None:
+    def __init__(
+        self,
+        hub: HubContext,
+        cfg: PluginConfig,
+        event: TicketEvent,
+        connector: Connector | None = None,
+    ) -> None:
         assert event.ticket is not None
         self.hub, self.cfg, self.event, self.ticket = hub, cfg, event, event.ticket
         self.connector = connector or Connector(cfg, hub.egress)
@@ -50,9 +55,13 @@ class Notifier:
             post()
         except ConnectorRejected as exc:
             log.warning("teams refused %s of event %s: %s", purpose, self.event.id, exc.status)
-            note(self.hub, self.ticket.tenant_id, self.ticket.id,
-                 f"Teams did not accept an update ({self.event.type}, {purpose.split(':')[0]}): "
-                 f"{exc}")
+            note(
+                self.hub,
+                self.ticket.tenant_id,
+                self.ticket.id,
+                f"Teams did not accept an update ({self.event.type}, {purpose.split(':')[0]}): "
+                f"{exc}",
+            )
         refs.mark_sent(self.hub, self.ticket.tenant_id, self.ticket.id, marker)
 
     def service_url(self, ref: ConvRef) -> str:
@@ -76,8 +85,13 @@ class Notifier:
         url = self.service_url(ref)
         posted = self.connector.send(url, ref.conversation, activity)
         if posted:
-            refs.link(self.hub, self.ticket.tenant_id, self.ticket.id, ACTIVITY,
-                      ConvRef(ref.conversation, posted, url, ref.via))
+            refs.link(
+                self.hub,
+                self.ticket.tenant_id,
+                self.ticket.id,
+                ACTIVITY,
+                ConvRef(ref.conversation, posted, url, ref.via),
+            )
 
     # ------------------------------------------------------------ events
 
@@ -88,8 +102,10 @@ class Notifier:
             for ref in self.conversations():
                 if ref.via != "bot":
                     continue
-                text = (f"Thanks, I opened ticket #{t.id}: {t.subject}\n\n"
-                        f"We will reply here. Follow it on {t.url}")
+                text = (
+                    f"Thanks, I opened ticket #{t.id}: {t.subject}\n\n"
+                    f"We will reply here. Follow it on {t.url}"
+                )
                 self.once(f"ack:{ref.value}", partial(self.send, ref, message(text)))
         triage_conv = str(self.cfg.get("triage_conversation") or "")
         if triage_conv and not refs.refs_of(self.hub, t.tenant_id, t.id, TRIAGE):
@@ -99,11 +115,17 @@ class Notifier:
         """The agents' card in the triage conversation, remembered to be updated later."""
         url = self.service_url(ConvRef(conversation, ""))
         shown = card_of(self.ticket)
-        posted = self.connector.send(url, conversation, with_card(
-            f"New ticket #{shown.id}: {shown.subject}", triage(shown)))
+        posted = self.connector.send(
+            url, conversation, with_card(f"New ticket #{shown.id}: {shown.subject}", triage(shown))
+        )
         if posted:
-            refs.link(self.hub, self.ticket.tenant_id, self.ticket.id, TRIAGE,
-                      ConvRef(conversation, posted, url))
+            refs.link(
+                self.hub,
+                self.ticket.tenant_id,
+                self.ticket.id,
+                TRIAGE,
+                ConvRef(conversation, posted, url),
+            )
 
     def comment(self) -> None:
         """A public comment from outside Teams (an agent's web reply) into the conversation."""
@@ -112,8 +134,10 @@ class Notifier:
             return  # internal notes never; Teams messages are already in their conversation
         if c.author.id == self.ticket.requester.id:
             return
-        text = (f"{c.author.name or c.author.email} replied on ticket #{self.ticket.id}:\n\n"
-                f"{bounded(c.body, self.ticket.url)}")
+        text = (
+            f"{c.author.name or c.author.email} replied on ticket #{self.ticket.id}:\n\n"
+            f"{bounded(c.body, self.ticket.url)}"
+        )
         for ref in self.conversations():
             self.once(f"comment:{ref.value}", partial(self.send, ref, message(text)))
 
@@ -124,13 +148,25 @@ class Notifier:
         if "status" in changes:
             new = str(changes["status"][1])
             for ref in self.conversations():
-                self.once(f"status:{ref.value}", partial(
-                    self.send, ref, with_card(f"Ticket #{shown.id} is now {new}",
-                                              status(shown, new))))
+                self.once(
+                    f"status:{ref.value}",
+                    partial(
+                        self.send,
+                        ref,
+                        with_card(f"Ticket #{shown.id} is now {new}", status(shown, new)),
+                    ),
+                )
         for ref in refs.refs_of(self.hub, self.ticket.tenant_id, self.ticket.id, TRIAGE):
-            self.once(f"triage-update:{ref.value}", partial(
-                self.connector.update, self.service_url(ref), ref.conversation, ref.activity,
-                with_card(f"#{shown.id} {shown.subject}", triage(shown))))
+            self.once(
+                f"triage-update:{ref.value}",
+                partial(
+                    self.connector.update,
+                    self.service_url(ref),
+                    ref.conversation,
+                    ref.activity,
+                    with_card(f"#{shown.id} {shown.subject}", triage(shown)),
+                ),
+            )
 
 
 def notify(event: TicketEvent, hub: HubContext) -> None:

@@ -50,8 +50,11 @@ def is_from_bot(activity: dict[str, Any]) -> bool:
     sender = activity.get("from") or {}
     recipient = activity.get("recipient") or {}
     sid = str(sender.get("id") or "")
-    return (sender.get("role") == "bot" or sid.startswith("28:")
-            or (bool(sid) and sid == recipient.get("id")))
+    return (
+        sender.get("role") == "bot"
+        or sid.startswith("28:")
+        or (bool(sid) and sid == recipient.get("id"))
+    )
 
 
 def plain_text(activity: dict[str, Any]) -> str:

@@ -34,8 +34,9 @@ class TeamsUser:
     placeholder: bool = False
 
 
-def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
-           lookup: bool = True) -> TeamsUser:
+def sender(
+    hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *, lookup: bool = True
+) -> TeamsUser:
     """Who sent the activity: email from the activity, the stored link, the member profile,
     else a placeholder. ``lookup=False`` skips the Bot Connector (outgoing webhooks)."""
     who = activity.get("from") or {}
@@ -49,8 +50,9 @@ def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
             return TeamsUser(teams_id, aad, cached["email"], cached.get("name") or name)
     if email is None and lookup and cfg.get("app_password") and activity.get("serviceUrl"):
         try:
-            profile = Connector(cfg, hub.egress).member(str(activity["serviceUrl"]),
-                                            conversation_of(activity), teams_id)
+            profile = Connector(cfg, hub.egress).member(
+                str(activity["serviceUrl"]), conversation_of(activity), teams_id
+            )
         except ConnectorError as exc:
             log.info("teams member lookup failed: %s", exc)
             profile = {}
@@ -65,8 +67,13 @@ def sender(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *,
         if (aad or teams_id) and cfg.state.get(key) != link:
             hub.save_state(cfg.tenant_id, PLUGIN, {key: link})
         return TeamsUser(teams_id, aad, email, name)
-    return TeamsUser(teams_id, aad, placeholder_email(aad or teams_id, aad_tenant_of(activity)),
-                     name, placeholder=True)
+    return TeamsUser(
+        teams_id,
+        aad,
+        placeholder_email(aad or teams_id, aad_tenant_of(activity)),
+        name,
+        placeholder=True,
+    )
 
 
 def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:

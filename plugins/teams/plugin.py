@@ -25,12 +25,15 @@ PLUGIN = "teams"
 @hookimpl
 def hub_plugin_info() -> PluginInfo:
     """Name, settings model and secret fields of the Teams plugin."""
-    return PluginInfo(name="teams", title="Microsoft Teams",
-                      description="Tickets from Teams messages; Adaptive Card updates.",
-                      capabilities=(Capability.INTAKE, Capability.NOTIFY),
-                      settings_model=TeamsSettings, secret_fields=SECRET_FIELDS,
-                      channel_keys=ChannelKeys.setting("app_id", label="Teams app id"))
-
+    return PluginInfo(
+        name="teams",
+        title="Microsoft Teams",
+        description="Tickets from Teams messages; Adaptive Card updates.",
+        capabilities=(Capability.INTAKE, Capability.NOTIFY),
+        settings_model=TeamsSettings,
+        secret_fields=SECRET_FIELDS,
+        channel_keys=ChannelKeys.setting("app_id", label="Teams app id"),
+    )
 
 
 @hookimpl

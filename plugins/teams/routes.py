@@ -75,10 +75,14 @@ def handle_messages(hub: HubContext, raw: bytes, authorization: str | None) -> R
         return _json(404, "no tenant has Teams enabled for this bot")
     try:
         verify_connector_token(
-            token, keys=KEYS, app_id=str(cfg.get("app_id") or ""),
+            token,
+            keys=KEYS,
+            app_id=str(cfg.get("app_id") or ""),
             metadata_url=str(cfg.get("openid_metadata_url") or DEFAULT_OPENID_METADATA_URL),
-            service_url=activity.get("serviceUrl"), channel_id=activity.get("channelId"),
-            egress=hub.egress)
+            service_url=activity.get("serviceUrl"),
+            channel_id=activity.get("channelId"),
+            egress=hub.egress,
+        )
     except AuthError as exc:
         log.info("teams: rejected a Bot Connector request: %s", exc)
         return _json(401, "invalid Bot Framework token")
@@ -96,10 +100,13 @@ class WebhookSecrets:
         self._plain: dict[uuid.UUID, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
-    def candidates(self, hub: HubContext, tenant_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
+    def candidates(
+        self, hub: HubContext, tenant_id: uuid.UUID | None
+    ) -> list[tuple[uuid.UUID, str]]:
         """(tenant, secret) of enabled tenants, or of the one tenant named."""
         stmt = select(TenantPlugin.tenant_id, TenantPlugin.secrets_encrypted).where(
-            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True))
+            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True)
+        )
         if tenant_id is not None:
             stmt = stmt.where(TenantPlugin.tenant_id == tenant_id)
         with hub.session() as s:
@@ -126,15 +133,19 @@ def _named_tenant(hub: HubContext, slug: str) -> uuid.UUID | None:
         return s.scalar(select(Tenant.id).where(Tenant.slug == slug))
 
 
-def handle_webhook(hub: HubContext, raw: bytes, authorization: str | None,
-                   slug: str | None) -> Response:
+def handle_webhook(
+    hub: HubContext, raw: bytes, authorization: str | None, slug: str | None
+) -> Response:
     """Verify the HMAC with the owning tenant's secret, store the message, name the ticket."""
     named = _named_tenant(hub, slug) if slug is not None else None
     if slug is not None and _enabled_config(hub, named) is None:
         return _json(404, "no tenant has Teams enabled here")
     # The secret that signs the body identifies the tenant; two tenants matching is refused.
-    owners = [tid for tid, secret in SECRETS.candidates(hub, named)
-              if webhook_valid(secret, raw, authorization)]
+    owners = [
+        tid
+        for tid, secret in SECRETS.candidates(hub, named)
+        if webhook_valid(secret, raw, authorization)
+    ]
     if len(owners) != 1:
         return _json(401, "invalid outgoing webhook signature")
     cfg = _enabled_config(hub, owners[0])
@@ -157,16 +168,21 @@ def make_router(hub: HubContext) -> APIRouter:
         """Activities from the Bot Connector: 401 for a bad token, 404 for a bot no tenant has
         enabled; an ``invoke`` is answered with its invoke response."""
         raw = await request.body()
-        return await run_in_threadpool(handle_messages, hub, raw,
-                                       request.headers.get("authorization"))
+        return await run_in_threadpool(
+            handle_messages, hub, raw, request.headers.get("authorization")
+        )
 
     @router.post("/webhook", summary="Teams outgoing webhook")
     async def webhook(request: Request) -> Response:
         """A channel message @mentioning the outgoing webhook: answered with the ticket number
         (Teams waits 5 s). ``?tenant=<slug>`` names the tenant; else the signing secret does."""
         raw = await request.body()
-        return await run_in_threadpool(handle_webhook, hub, raw,
-                                       request.headers.get("authorization"),
-                                       request.query_params.get("tenant"))
+        return await run_in_threadpool(
+            handle_webhook,
+            hub,
+            raw,
+            request.headers.get("authorization"),
+            request.query_params.get("tenant"),
+        )
 
     return router

@@ -17,20 +17,28 @@ SECRET_FIELDS = ("app_password", "outgoing_webhook_secret")
 class TeamsSettings(BaseModel):
     """One Teams bot (Azure Bot registration) and/or one outgoing webhook bound to the tenant."""
 
-    app_id: str = Field(default="", max_length=100,
-                        description="Microsoft App ID of the bot; names the tenant of its requests.")
+    app_id: str = Field(
+        default="",
+        max_length=100,
+        description="Microsoft App ID of the bot; names the tenant of its requests.",
+    )
     app_password: str = Field(default="", description="The bot's client secret (secret).")
     outgoing_webhook_secret: str = Field(
-        default="", description="Security token of a Teams outgoing webhook, base64 (secret).")
-    login_url: str = Field(default=DEFAULT_LOGIN_URL,
-                           description="OAuth token endpoint for the bot's client credentials "
-                                       "(Microsoft's unless the operator allows overrides).")
+        default="", description="Security token of a Teams outgoing webhook, base64 (secret)."
+    )
+    login_url: str = Field(
+        default=DEFAULT_LOGIN_URL,
+        description="OAuth token endpoint for the bot's client credentials "
+        "(Microsoft's unless the operator allows overrides).",
+    )
     openid_metadata_url: str = Field(
         default=DEFAULT_OPENID_METADATA_URL,
         description="Bot Framework OpenID metadata (where the token signing keys are listed; "
-                    "Microsoft's unless the operator allows overrides).")
+        "Microsoft's unless the operator allows overrides).",
+    )
     triage_conversation: str = Field(
-        default="", description="Conversation id where new tickets are announced with a card.")
+        default="", description="Conversation id where new tickets are announced with a card."
+    )
 
     @field_validator("login_url", "openid_metadata_url")
     @classmethod
@@ -52,5 +60,6 @@ def login_url(value: str | None, egress: EgressPolicy = STRICT) -> str:
 
 def metadata_url(value: str | None, egress: EgressPolicy = STRICT) -> str:
     """The OpenID metadata to use: Microsoft's unless the operator allows vendor overrides."""
-    return egress.vendor_url(value, DEFAULT_OPENID_METADATA_URL, METADATA_HOSTS,
-                             "openid_metadata_url")
+    return egress.vendor_url(
+        value, DEFAULT_OPENID_METADATA_URL, METADATA_HOSTS, "openid_metadata_url"
+    )

@@ -23,17 +23,21 @@ def _write(hub: Hub, tenant_id: uuid.UUID, **fields: object) -> int:
         return kb.create_article(s, _staff(tenant_id), kb.ArticleFields(**data)).id  # type: ignore[arg-type]
 
 
-def _suggest(hub: Hub, tenant_id: uuid.UUID, q: str, limit: int = 3,
-             audience: str = "public") -> list[int]:
-    lists = hub.hooks(tenant_id).hub_kb_suggest(tenant_id=tenant_id, text=q, limit=limit,
-                                                audience=audience, hub=hub)
+def _suggest(
+    hub: Hub, tenant_id: uuid.UUID, q: str, limit: int = 3, audience: str = "public"
+) -> list[int]:
+    lists = hub.hooks(tenant_id).hub_kb_suggest(
+        tenant_id=tenant_id, text=q, limit=limit, audience=audience, hub=hub
+    )
     return [s.article_id for s in kb.merge_suggestions(lists, limit)]
 
 
 def test_recall_at_3_on_realistic_questions(hub: Hub, make_tenant) -> None:  # type: ignore[no-untyped-def]
     tenant_id, _ = make_tenant()
-    ids = {a.key: _write(hub, tenant_id, title=a.title, body=a.body, category=a.category,
-                         tags=a.tags) for a in articles()}
+    ids = {
+        a.key: _write(hub, tenant_id, title=a.title, body=a.body, category=a.category, tags=a.tags)
+        for a in articles()
+    }
     # Fresh planner statistics, as autovacuum would soon have: the PostgreSQL ranker reads them.
     with hub.engine.connect() as conn:
         conn.execute(text("ANALYZE kb_articles"))
@@ -54,10 +58,18 @@ def test_recall_at_3_on_realistic_questions(hub: Hub, make_tenant) -> None:  # t
 
 def test_title_outweighs_body(hub: Hub, make_tenant) -> None:  # type: ignore[no-untyped-def]
     tenant_id, _ = make_tenant()
-    in_body = _write(hub, tenant_id, title="General questions",
-                     body="Many things, and at the end a word about invoices and more things.")
-    in_title = _write(hub, tenant_id, title="Invoices",
-                      body="Many things, and at the end a word about other things.")
+    in_body = _write(
+        hub,
+        tenant_id,
+        title="General questions",
+        body="Many things, and at the end a word about invoices and more things.",
+    )
+    in_title = _write(
+        hub,
+        tenant_id,
+        title="Invoices",
+        body="Many things, and at the end a word about other things.",
+    )
     for i in range(6):
         _write(hub, tenant_id, title=f"Filler {i}", body="Unrelated text about other topics.")
     assert _suggest(hub, tenant_id, "invoices") == [in_title, in_body]
@@ -65,8 +77,9 @@ def test_title_outweighs_body(hub: Hub, make_tenant) -> None:  # type: ignore[no
 
 def test_stemming_matches_other_word_forms(hub: Hub, make_tenant) -> None:  # type: ignore[no-untyped-def]
     tenant_id, _ = make_tenant()
-    art = _write(hub, tenant_id, title="Exporting reports",
-                 body="You can export every report you created.")
+    art = _write(
+        hub, tenant_id, title="Exporting reports", body="You can export every report you created."
+    )
     _write(hub, tenant_id, title="Something else", body="Nothing in common here.")
     assert _suggest(hub, tenant_id, "how do I export my report?")[:1] == [art]
     assert _suggest(hub, tenant_id, "exported reporting")[:1] == [art]
@@ -76,8 +89,9 @@ def test_only_published_and_visible_articles(hub: Hub, make_tenant) -> None:  # 
     tenant_id, _ = make_tenant()
     other_id, _ = make_tenant()
     public = _write(hub, tenant_id, title="Refund policy", body="Refunds within 30 days.")
-    internal = _write(hub, tenant_id, title="Refund approvals", body="Refunds need approval.",
-                      visibility="agents")
+    internal = _write(
+        hub, tenant_id, title="Refund approvals", body="Refunds need approval.", visibility="agents"
+    )
     _write(hub, tenant_id, title="Refund draft", body="Refunds draft.", status="draft")
     theirs = _write(hub, other_id, title="Refund policy", body="Refunds within 60 days.")
     assert _suggest(hub, tenant_id, "refund", limit=10) == [public]
@@ -89,8 +103,12 @@ def test_edit_and_delete_keep_the_index_in_step(hub: Hub, make_tenant) -> None: 
     tenant_id, _ = make_tenant()
     art = _write(hub, tenant_id, title="Webhooks", body="Signatures use HMAC.")
     with hub.session() as s:
-        kb.update_article(s, _staff(tenant_id), art,
-                          kb.ArticleFields(title="Webhooks", body="Deliveries are retried."))
+        kb.update_article(
+            s,
+            _staff(tenant_id),
+            art,
+            kb.ArticleFields(title="Webhooks", body="Deliveries are retried."),
+        )
     assert _suggest(hub, tenant_id, "hmac") == []
     assert _suggest(hub, tenant_id, "retried deliveries") == [art]
     with hub.session() as s:
@@ -99,8 +117,9 @@ def test_edit_and_delete_keep_the_index_in_step(hub: Hub, make_tenant) -> None: 
     with hub.session() as s:
         if s.get_bind().dialect.name == "sqlite":
             # The external-content index has no row left for the deleted article.
-            n = s.execute(text("SELECT count(*) FROM kb_articles_fts "
-                               "WHERE kb_articles_fts MATCH 'retried'")).scalar()
+            n = s.execute(
+                text("SELECT count(*) FROM kb_articles_fts WHERE kb_articles_fts MATCH 'retried'")
+            ).scalar()
             assert n == 0
 
 
@@ -121,8 +140,12 @@ def test_tenant_language_setting_on_postgresql(hub: Hub, make_tenant) -> None:  
         tenant = s.get(Tenant, tenant_id)
         assert tenant is not None
         tenant.settings = {**(tenant.settings or {}), "kb_language": "german"}
-    art = _write(hub, tenant_id, title="Rechnungen herunterladen",
-                 body="Alle Rechnungen finden Sie unter Abrechnung.")
+    art = _write(
+        hub,
+        tenant_id,
+        title="Rechnungen herunterladen",
+        body="Alle Rechnungen finden Sie unter Abrechnung.",
+    )
     with hub.session() as s:
         assert kb.tenant_language(s, tenant_id) == "german"
     if hub.engine.dialect.name == "postgresql":

@@ -13,16 +13,31 @@ from core.models import Comment
 
 
 def _open(hub, org) -> int:  # type: ignore[no-untyped-def]
-    result = hub.ingest(org.tenant[0], InboundMessage(
-        channel="email", dedupe_key=uuid.uuid4().hex, sender_email=org.end_user.email,
-        subject="Printer on fire", body="Help", sender_verified=True, auth_summary="test"))
+    result = hub.ingest(
+        org.tenant[0],
+        InboundMessage(
+            channel="email",
+            dedupe_key=uuid.uuid4().hex,
+            sender_email=org.end_user.email,
+            subject="Printer on fire",
+            body="Help",
+            sender_verified=True,
+            auth_summary="test",
+        ),
+    )
     assert result.outcome == "ticket"
     return int(result.ticket_id)
 
 
 def _reply(hub, org, ticket_id: int, sender: str, **kw) -> Comment:  # type: ignore[no-untyped-def]
-    msg = InboundMessage(channel=kw.pop("channel", "email"), dedupe_key=uuid.uuid4().hex,
-                         sender_email=sender, subject=f"Re: [#{ticket_id}]", body="A reply", **kw)
+    msg = InboundMessage(
+        channel=kw.pop("channel", "email"),
+        dedupe_key=uuid.uuid4().hex,
+        sender_email=sender,
+        subject=f"Re: [#{ticket_id}]",
+        body="A reply",
+        **kw,
+    )
     result = hub.ingest(org.tenant[0], msg)
     assert (result.outcome, result.ticket_id) == ("comment", ticket_id), result
     with hub.session() as s:
@@ -43,19 +58,32 @@ def test_a_reply_token_signed_for_a_recipient_holds_only_for_that_address(hub, o
     assert not hub.verify_token_recipient(tenant, forged, "agent@example.com")
 
 
-def test_verified_staff_mail_acts_as_staff_only_through_their_own_signed_address(
-        hub, org) -> None:
+def test_verified_staff_mail_acts_as_staff_only_through_their_own_signed_address(hub, org) -> None:
     ticket_id = _open(hub, org)
     agent = org.agent.email
     cases = [
         ({"sender_verified": False, "auth_summary": "dkim: none"}, (True, True)),
         ({"sender_verified": True}, (True, True)),  # verified, but to the plain address
-        ({"sender_verified": True, "thread_token": hub.ticket_token(org.tenant[0], ticket_id)},
-         (True, True)),
-        ({"sender_verified": True, "thread_token": hub.ticket_token(
-            org.tenant[0], ticket_id, recipient=org.end_user.email)}, (True, True)),
-        ({"sender_verified": True, "thread_token": hub.ticket_token(
-            org.tenant[0], ticket_id, recipient=agent)}, (False, False)),
+        (
+            {"sender_verified": True, "thread_token": hub.ticket_token(org.tenant[0], ticket_id)},
+            (True, True),
+        ),
+        (
+            {
+                "sender_verified": True,
+                "thread_token": hub.ticket_token(
+                    org.tenant[0], ticket_id, recipient=org.end_user.email
+                ),
+            },
+            (True, True),
+        ),
+        (
+            {
+                "sender_verified": True,
+                "thread_token": hub.ticket_token(org.tenant[0], ticket_id, recipient=agent),
+            },
+            (False, False),
+        ),
     ]
     for kw, expected in cases:
         comment = _reply(hub, org, ticket_id, agent, **kw)
@@ -65,8 +93,7 @@ def test_verified_staff_mail_acts_as_staff_only_through_their_own_signed_address
 def test_a_channel_that_authenticates_its_requests_still_lets_staff_act(hub, org) -> None:
     """Slack and Teams name the sender in a signed request (``sender_verified`` None)."""
     ticket_id = _open(hub, org)
-    comment = _reply(hub, org, ticket_id, org.agent.email, channel="slack",
-                     ticket_hint=ticket_id)
+    comment = _reply(hub, org, ticket_id, org.agent.email, channel="slack", ticket_hint=ticket_id)
     assert (comment.is_internal, comment.unverified_sender) == (False, False)
 
 
@@ -75,7 +102,8 @@ def test_unverified_requester_reply_is_flagged_or_refused(hub, org) -> None:
     comment = _reply(hub, org, ticket_id, org.end_user.email, sender_verified=False)
     assert (comment.is_internal, comment.unverified_sender) == (False, True)
     with pytest.raises(UnverifiedSender):
-        _reply(hub, org, ticket_id, org.end_user.email, sender_verified=False,
-               unverified_policy="park")
+        _reply(
+            hub, org, ticket_id, org.end_user.email, sender_verified=False, unverified_policy="park"
+        )
     verified = _reply(hub, org, ticket_id, org.end_user.email, sender_verified=True)
     assert verified.unverified_sender is False

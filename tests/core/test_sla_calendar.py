@@ -12,7 +12,9 @@ from core.errors import Invalid
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
-WEEKDAYS_SPLIT = {d: [["09:00", "12:30"], ["13:30", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAYS_SPLIT = {
+    d: [["09:00", "12:30"], ["13:30", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+}
 WEEKDAYS_9_17 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
@@ -21,8 +23,9 @@ def local(zone: ZoneInfo, *args: int) -> datetime:
 
 
 def berlin_split(holidays: list[str] | None = None) -> BusinessCalendar:
-    return BusinessCalendar.parse({"timezone": "Europe/Berlin", "hours": WEEKDAYS_SPLIT,
-                                   "holidays": holidays or []})
+    return BusinessCalendar.parse(
+        {"timezone": "Europe/Berlin", "hours": WEEKDAYS_SPLIT, "holidays": holidays or []}
+    )
 
 
 def test_24x7_adds_plain_minutes() -> None:
@@ -55,7 +58,9 @@ def test_across_a_weekend() -> None:
     assert cal.add_minutes(friday, 60) == monday
     assert cal.minutes_between(friday, monday) == 60
     # Created on Saturday: the clock starts on Monday morning.
-    assert cal.add_minutes(local(BERLIN, 2026, 12, 19, 11, 0), 30) == local(BERLIN, 2026, 12, 21, 9, 30)
+    assert cal.add_minutes(local(BERLIN, 2026, 12, 19, 11, 0), 30) == local(
+        BERLIN, 2026, 12, 21, 9, 30
+    )
 
 
 def test_holiday_is_closed() -> None:
@@ -91,8 +96,9 @@ def test_new_york_autumn_dst() -> None:
 
 
 def test_new_york_spring_day_is_23_hours_and_autumn_day_25() -> None:
-    cal = BusinessCalendar.parse({"timezone": "America/New_York",
-                                  "hours": {"sun": [["00:00", "24:00"]]}})
+    cal = BusinessCalendar.parse(
+        {"timezone": "America/New_York", "hours": {"sun": [["00:00", "24:00"]]}}
+    )
     spring = local(NEW_YORK, 2026, 3, 8, 0, 0)
     assert cal.minutes_between(spring, spring + timedelta(days=1)) == 23 * 60
     assert cal.add_minutes(spring, 23 * 60) == local(NEW_YORK, 2026, 3, 9, 0, 0)
@@ -103,23 +109,31 @@ def test_new_york_spring_day_is_23_hours_and_autumn_day_25() -> None:
 
 
 def test_opening_inside_the_spring_gap_starts_when_clocks_resume() -> None:
-    cal = BusinessCalendar.parse({"timezone": "Europe/Berlin", "hours": {"sun": [["02:30", "04:00"]]}})
+    cal = BusinessCalendar.parse(
+        {"timezone": "Europe/Berlin", "hours": {"sun": [["02:30", "04:00"]]}}
+    )
     start = local(BERLIN, 2026, 3, 29, 0, 0)
     # 02:30 does not exist on that day; 03:00 CEST (01:00 UTC) to 04:00 CEST is one real hour.
     assert cal.minutes_between(start, start + timedelta(days=1)) == 60
     assert cal.add_minutes(start, 30) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("spec, words", [
-    ({"timezone": "Mars/Olympus", "hours": WEEKDAYS_9_17}, "time zone"),
-    ({"timezone": "UTC", "hours": {"mon": [["10:00", "09:00"]]}}, "ends before"),
-    ({"timezone": "UTC", "hours": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}, "overlap"),
-    ({"timezone": "UTC", "hours": {}}, "no opening hours"),
-    ({"timezone": "UTC", "hours": {"monday": [["09:00", "17:00"]]}}, "unknown days"),
-    ({"timezone": "UTC", "hours": WEEKDAYS_9_17, "holidays": ["25/12/2026"]}, "YYYY-MM-DD"),
-    ({"timezone": "UTC", "hours": {"mon": [["9am", "17:00"]]}}, "HH:MM"),
-    ({"hours": WEEKDAYS_9_17}, "timezone"),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"timezone": "Mars/Olympus", "hours": WEEKDAYS_9_17}, "time zone"),
+        ({"timezone": "UTC", "hours": {"mon": [["10:00", "09:00"]]}}, "ends before"),
+        (
+            {"timezone": "UTC", "hours": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}},
+            "overlap",
+        ),
+        ({"timezone": "UTC", "hours": {}}, "no opening hours"),
+        ({"timezone": "UTC", "hours": {"monday": [["09:00", "17:00"]]}}, "unknown days"),
+        ({"timezone": "UTC", "hours": WEEKDAYS_9_17, "holidays": ["25/12/2026"]}, "YYYY-MM-DD"),
+        ({"timezone": "UTC", "hours": {"mon": [["9am", "17:00"]]}}, "HH:MM"),
+        ({"hours": WEEKDAYS_9_17}, "timezone"),
+    ],
+)
 def test_bad_calendars_are_rejected_with_a_reason(spec: dict, words: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(Invalid) as err:
         BusinessCalendar.parse(spec)

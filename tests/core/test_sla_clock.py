@@ -35,11 +35,18 @@ def clock() -> FrozenClock:
     return c
 
 
-def new_ticket(hub: Hub, org: TenantSet, priority: str = "Critical",
-               category: str = "Technical Issue") -> int:
+def new_ticket(
+    hub: Hub, org: TenantSet, priority: str = "Critical", category: str = "Technical Issue"
+) -> int:
     with hub.session() as s:
-        t = create_ticket(s, actor(org.end_user), subject="Down", description="all of it",
-                          category=category, priority=priority)
+        t = create_ticket(
+            s,
+            actor(org.end_user),
+            subject="Down",
+            description="all of it",
+            category=category,
+            priority=priority,
+        )
         return t.id
 
 
@@ -64,7 +71,9 @@ def add_policy(hub: Hub, org: TenantSet, **kw: object) -> None:
         s.add(SlaPolicy(tenant_id=org.tenant[0], **{"category": None, **kw}))
 
 
-def test_default_targets_24x7_and_first_response(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+def test_default_targets_24x7_and_first_response(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
     start = clock.at
     tid = new_ticket(hub, org)
     ticket, st = state(hub, tid)
@@ -88,10 +97,13 @@ def test_priority_change_recomputes(hub: Hub, org: TenantSet, clock: FrozenClock
     assert state(hub, tid)[0].sla_due_at == start + timedelta(hours=4)
 
 
-def test_category_policy_wins_over_priority_policy(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+def test_category_policy_wins_over_priority_policy(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
     add_policy(hub, org, priority="High", response_minutes=120, resolution_minutes=600)
-    add_policy(hub, org, priority="High", category="Billing", response_minutes=30,
-               resolution_minutes=300)
+    add_policy(
+        hub, org, priority="High", category="Billing", response_minutes=30, resolution_minutes=300
+    )
     start = clock.at
     tid = new_ticket(hub, org, priority="High", category="Access")
     assert state(hub, tid)[0].sla_due_at == start + timedelta(minutes=120)
@@ -99,9 +111,17 @@ def test_category_policy_wins_over_priority_policy(hub: Hub, org: TenantSet, clo
     assert state(hub, tid)[0].sla_due_at == start + timedelta(minutes=30)
 
 
-def test_business_hours_out_of_hours_and_weekend(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
-    add_policy(hub, org, priority="High", response_minutes=60, resolution_minutes=8 * 60,
-               calendar={"timezone": "Europe/Berlin", "hours": SPLIT, "holidays": ["2026-12-25"]})
+def test_business_hours_out_of_hours_and_weekend(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
+    add_policy(
+        hub,
+        org,
+        priority="High",
+        response_minutes=60,
+        resolution_minutes=8 * 60,
+        calendar={"timezone": "Europe/Berlin", "hours": SPLIT, "holidays": ["2026-12-25"]},
+    )
     clock.at = datetime(2026, 12, 24, 16, 30, tzinfo=BERLIN).astimezone(UTC)  # Thursday
     tid = new_ticket(hub, org, priority="High")
     ticket, st = state(hub, tid)
@@ -114,8 +134,14 @@ def test_business_hours_out_of_hours_and_weekend(hub: Hub, org: TenantSet, clock
 def test_business_hours_across_new_york_dst(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
     ny = ZoneInfo("America/New_York")
     hours = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-    add_policy(hub, org, priority="Medium", response_minutes=120, resolution_minutes=16 * 60,
-               calendar={"timezone": "America/New_York", "hours": hours})
+    add_policy(
+        hub,
+        org,
+        priority="Medium",
+        response_minutes=120,
+        resolution_minutes=16 * 60,
+        calendar={"timezone": "America/New_York", "hours": hours},
+    )
     clock.at = datetime(2026, 3, 6, 16, 0, tzinfo=ny).astimezone(UTC)  # Friday, EST
     tid = new_ticket(hub, org, priority="Medium")
     due = state(hub, tid)[0].sla_due_at
@@ -124,8 +150,14 @@ def test_business_hours_across_new_york_dst(hub: Hub, org: TenantSet, clock: Fro
 
 
 def test_business_hours_across_berlin_dst(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
-    add_policy(hub, org, priority="Low", response_minutes=150, resolution_minutes=16 * 60,
-               calendar={"timezone": "Europe/Berlin", "hours": SPLIT})
+    add_policy(
+        hub,
+        org,
+        priority="Low",
+        response_minutes=150,
+        resolution_minutes=16 * 60,
+        calendar={"timezone": "Europe/Berlin", "hours": SPLIT},
+    )
     clock.at = datetime(2026, 10, 23, 16, 0, tzinfo=BERLIN).astimezone(UTC)  # Friday, CEST
     tid = new_ticket(hub, org, priority="Low")
     ticket, st = state(hub, tid)
@@ -151,8 +183,14 @@ def test_pending_pauses_and_resumes(hub: Hub, org: TenantSet, clock: FrozenClock
 
 
 def test_pause_counts_business_time_only(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
-    add_policy(hub, org, priority="Critical", response_minutes=60, resolution_minutes=240,
-               calendar={"timezone": "Europe/Berlin", "hours": SPLIT})
+    add_policy(
+        hub,
+        org,
+        priority="Critical",
+        response_minutes=60,
+        resolution_minutes=240,
+        calendar={"timezone": "Europe/Berlin", "hours": SPLIT},
+    )
     clock.at = datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN).astimezone(UTC)  # Friday 09:00
     tid = new_ticket(hub, org)
     reply(hub, org.agent, tid)
@@ -167,8 +205,9 @@ def test_pause_counts_business_time_only(hub: Hub, org: TenantSet, clock: Frozen
     assert ticket.sla_due_at == datetime(2026, 11, 30, 14, 0, tzinfo=BERLIN)
 
 
-def test_resolved_stops_and_reopen_starts_a_new_cycle(hub: Hub, org: TenantSet,
-                                                      clock: FrozenClock) -> None:
+def test_resolved_stops_and_reopen_starts_a_new_cycle(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
     tid = new_ticket(hub, org)
     reply(hub, org.agent, tid)
     change(hub, org, tid, status="Resolved")
@@ -183,15 +222,22 @@ def test_resolved_stops_and_reopen_starts_a_new_cycle(hub: Hub, org: TenantSet,
 
 def _logs(hub: Hub, tid: int) -> list[tuple[str, str | None]]:
     with hub.session() as s:
-        return [(r.event, r.target) for r in s.scalars(
-            select(SlaLog).where(SlaLog.ticket_id == tid).order_by(SlaLog.id))]
+        return [
+            (r.event, r.target)
+            for r in s.scalars(select(SlaLog).where(SlaLog.ticket_id == tid).order_by(SlaLog.id))
+        ]
 
 
 def _events(hub: Hub, tid: int) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
     with hub.session() as s:
-        return [(e.event_type, e.payload) for e in s.scalars(
-            select(OutboxEvent).where(OutboxEvent.ticket_id == tid,
-                                      OutboxEvent.event_type.like("sla.%")).order_by(OutboxEvent.id))]
+        return [
+            (e.event_type, e.payload)
+            for e in s.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.ticket_id == tid, OutboxEvent.event_type.like("sla.%"))
+                .order_by(OutboxEvent.id)
+            )
+        ]
 
 
 def sweep(hub: Hub) -> sla_sweep.SweepResult:
@@ -231,7 +277,9 @@ def test_late_response_is_logged_as_breach(hub: Hub, org: TenantSet, clock: Froz
     assert state(hub, tid)[0].sla_breached
 
 
-def test_two_sweeps_at_once_log_each_breach_once(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+def test_two_sweeps_at_once_log_each_breach_once(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
     ids = [new_ticket(hub, org) for _ in range(30)]
     clock.advance(hours=2)
     results: list[sla_sweep.SweepResult] = []
@@ -243,7 +291,7 @@ def test_two_sweeps_at_once_log_each_breach_once(hub: Hub, org: TenantSet, clock
             barrier.wait()
             for _ in range(3):
                 results.append(sweep(hub))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -255,18 +303,33 @@ def test_two_sweeps_at_once_log_each_breach_once(hub: Hub, org: TenantSet, clock
     breaches = [b for r in results for b in r.breaches]
     assert sorted(breaches) == sorted((i, "response") for i in ids)
     with hub.session() as s:
-        assert s.scalar(select(func.count()).select_from(SlaLog).where(
-            SlaLog.event == "SLA_BREACH")) == 30
-        assert s.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.event_type == "sla.breached")) == 30
+        assert (
+            s.scalar(select(func.count()).select_from(SlaLog).where(SlaLog.event == "SLA_BREACH"))
+            == 30
+        )
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.event_type == "sla.breached")
+            )
+            == 30
+        )
 
 
 def test_policy_recompute_hits_open_tickets(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
     start = clock.at
     tid = new_ticket(hub, org, priority="High")
     with hub.session() as s:
-        s.add(SlaPolicy(tenant_id=org.tenant[0], category=None, priority="High",
-                        response_minutes=15, resolution_minutes=60))
+        s.add(
+            SlaPolicy(
+                tenant_id=org.tenant[0],
+                category=None,
+                priority="High",
+                response_minutes=15,
+                resolution_minutes=60,
+            )
+        )
         s.flush()
         assert sla.recompute_for_policy(s, org.tenant[0], "High", None) == 1
     assert state(hub, tid)[0].sla_due_at == start + timedelta(minutes=15)

@@ -24,8 +24,9 @@ def flushed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_a_blob_and_its_name_are_on_disk_when_put_returns(tmp_path: Path,
-                                                          flushed: list[str]) -> None:
+def test_a_blob_and_its_name_are_on_disk_when_put_returns(
+    tmp_path: Path, flushed: list[str]
+) -> None:
     store = FileBlobStore(tmp_path)
     key = store.put(b"raw message")
     path = tmp_path / key
@@ -34,8 +35,9 @@ def test_a_blob_and_its_name_are_on_disk_when_put_returns(tmp_path: Path,
     assert flushed == [str(path.with_suffix(".part")), str(path.parent)]
 
 
-def test_a_batch_of_blobs_is_flushed_files_first_then_directories(tmp_path: Path,
-                                                                  flushed: list[str]) -> None:
+def test_a_batch_of_blobs_is_flushed_files_first_then_directories(
+    tmp_path: Path, flushed: list[str]
+) -> None:
     store = FileBlobStore(tmp_path)
     keys = [store.put(f"message {n}".encode(), sync=False) for n in range(5)]
     assert flushed == []

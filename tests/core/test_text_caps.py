@@ -35,7 +35,11 @@ def test_hundred_thousand_links_through_terms_well_under_a_second() -> None:
 
 def test_terms_keeps_order_and_drops_repeats_and_stopwords() -> None:
     assert terms("The VPN drops, the VPN drops hourly; can't connect") == [
-        "vpn", "drops", "hourly", "connect"]
+        "vpn",
+        "drops",
+        "hourly",
+        "connect",
+    ]
 
 
 def test_search_text_is_the_one_cap() -> None:
@@ -46,13 +50,21 @@ def test_search_text_is_the_one_cap() -> None:
 def test_builtin_ranker_takes_a_huge_text_quickly(hub: Hub, make_tenant) -> None:  # type: ignore[no-untyped-def]
     tenant_id, _ = make_tenant()
     with hub.session() as s:
-        article = kb.create_article(s, Actor(tenant_id=tenant_id, user_id=None, role=AGENT),
-                                    kb.ArticleFields(title="Printer offline", body="Restart the spooler.",
-                                                     status="published")).id  # type: ignore[call-arg]
+        article = kb.create_article(
+            s,
+            Actor(tenant_id=tenant_id, user_id=None, role=AGENT),
+            kb.ArticleFields(
+                title="Printer offline", body="Restart the spooler.", status="published"
+            ),
+        ).id  # type: ignore[call-arg]
     started = time.perf_counter()
     lists = hub.hooks(tenant_id).hub_kb_suggest(
-        tenant_id=tenant_id, text="printer offline " + links(100_000), limit=3, audience="public",
-        hub=hub)
+        tenant_id=tenant_id,
+        text="printer offline " + links(100_000),
+        limit=3,
+        audience="public",
+        hub=hub,
+    )
     assert time.perf_counter() - started < 1.0
     # Which of the text's words a ranker keeps is its own business (PostgreSQL keeps the rarest
     # ten of them); it answers quickly, from this tenant's articles only.
@@ -73,8 +85,9 @@ class TextRecorder:
     texts: list[str] = field(default_factory=list)
 
     @hookimpl
-    def hub_kb_suggest(self, tenant_id: uuid.UUID, text: str, limit: int, audience: str,
-                       hub: HubContext) -> list[Suggestion]:
+    def hub_kb_suggest(
+        self, tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
+    ) -> list[Suggestion]:
         self.texts.append(text)
         return []
 
@@ -86,8 +99,10 @@ def test_auto_response_suggestion_gets_a_capped_text(hub: Hub, org: TenantSet) -
     try:
         description = "Printer offline " + links(2_000)
         assert len(description) > MAX_SEARCH_TEXT
-        r = org.end_user.post("/api/v1/support/tickets/", json={
-            "subject": "Printer", "description": description, "category": "Other"})
+        r = org.end_user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Printer", "description": description, "category": "Other"},
+        )
         assert r.status_code == 201, r.text
         outbox.drain(hub)
     finally:
@@ -96,5 +111,3 @@ def test_auto_response_suggestion_gets_a_capped_text(hub: Hub, org: TenantSet) -
     assert plugin.texts, "the auto-response asked for suggestions"
     assert all(len(t) <= MAX_SEARCH_TEXT for t in plugin.texts)
     assert plugin.texts[0].startswith("Printer\nPrinter offline")
-
-

@@ -46,8 +46,13 @@ class Recorder:
 
     @hookimpl
     def hub_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self.name, title="Recorder", capabilities=tuple(Capability),
-                          settings_model=RecorderSettings, secret_fields=("api_key",))
+        return PluginInfo(
+            name=self.name,
+            title="Recorder",
+            capabilities=tuple(Capability),
+            settings_model=RecorderSettings,
+            secret_fields=("api_key",),
+        )
 
     @hookimpl
     def hub_configure(self, hub: HubContext) -> None:
@@ -68,13 +73,21 @@ class Recorder:
 
     @hookimpl
     def hub_periodic_tasks(self, hub: HubContext) -> list[PeriodicTask]:
-        return [PeriodicTask(name="recorder.tick", seconds=3600,
-                             run=lambda h: self.calls.append(("tick", h)))]
+        return [
+            PeriodicTask(
+                name="recorder.tick", seconds=3600, run=lambda h: self.calls.append(("tick", h))
+            )
+        ]
 
     @hookimpl
     def hub_background_services(self, hub: HubContext) -> list[BackgroundService]:
-        return [BackgroundService(name="recorder", start=lambda: self.calls.append(("start", 1)),
-                                  stop=lambda: self.calls.append(("stop", 1)))]
+        return [
+            BackgroundService(
+                name="recorder",
+                start=lambda: self.calls.append(("start", 1)),
+                stop=lambda: self.calls.append(("stop", 1)),
+            )
+        ]
 
     @hookimpl
     def hub_resolve_tenant(self, channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
@@ -86,8 +99,9 @@ class Recorder:
         return None
 
     @hookimpl
-    def hub_thread_message(self, session: Any, tenant_id: uuid.UUID,
-                           message: InboundMessage) -> int | None:
+    def hub_thread_message(
+        self, session: Any, tenant_id: uuid.UUID, message: InboundMessage
+    ) -> int | None:
         self.calls.append(("hub_thread_message", message))
         return message.meta.get("recorder_ticket")
 
@@ -106,12 +120,23 @@ class Recorder:
         return EscalationResult(plugin=self.name, reference=f"REC-{escalation.ticket.id}")
 
     @hookimpl
-    def hub_escalation_targets(self, tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
+    def hub_escalation_targets(
+        self, tenant_id: uuid.UUID, hub: HubContext
+    ) -> list[EscalationTarget]:
         return [EscalationTarget(plugin=self.name, target=self.name, label="Record it")]
 
     @hookimpl
-    def hub_kb_suggest(self, tenant_id: uuid.UUID, text: str, limit: int, audience: str,
-                       hub: HubContext) -> list[Suggestion]:
+    def hub_kb_suggest(
+        self, tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
+    ) -> list[Suggestion]:
         self.calls.append(("hub_kb_suggest", text))
-        return [Suggestion(article_id=1, title="Recorded", excerpt=text[:20], url="/kb/1",
-                           score=0.5, source=self.name)]
+        return [
+            Suggestion(
+                article_id=1,
+                title="Recorded",
+                excerpt=text[:20],
+                url="/kb/1",
+                score=0.5,
+                source=self.name,
+            )
+        ]

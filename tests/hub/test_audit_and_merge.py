@@ -23,7 +23,9 @@ def test_every_action_is_audited_with_actor_and_values(org: TenantSet) -> None:
     org.agent.patch(f"{T}{tid}/", json={"category": "Access"})
     org.agent.post(f"{T}{tid}/comment/", json={"comment": "looking"})
     org.agent.post(f"{T}{tid}/comment/", json={"comment": "note", "is_internal": True})
-    org.end_user.post(f"{T}{tid}/attachment/", files={"file": ("a.png", io.BytesIO(PNG), "image/png")})
+    org.end_user.post(
+        f"{T}{tid}/attachment/", files={"file": ("a.png", io.BytesIO(PNG), "image/png")}
+    )
     org.agent.patch(f"{T}{tid}/", json={"status": "Resolved"})
     got = _actions(org.agent, tid)
     a, u = org.agent.user_id, org.end_user.user_id
@@ -58,11 +60,13 @@ def test_merge_closes_source_and_keeps_its_thread_readable(org: TenantSet) -> No
 
 def test_bulk_actions(org: TenantSet) -> None:
     ids = [org.end_user.post(T, json=NEW).json()["id"] for _ in range(5)]
-    r = org.agent.post(f"{T}bulk/", json={"ids": ids, "action": "assign",
-                                          "assigned_to": org.agent.user_id})
+    r = org.agent.post(
+        f"{T}bulk/", json={"ids": ids, "action": "assign", "assigned_to": org.agent.user_id}
+    )
     assert all(x["ok"] for x in r.json()["results"])
-    r = org.agent.post(f"{T}bulk/", json={"ids": ids[:3], "action": "set_priority",
-                                          "priority": "Critical"})
+    r = org.agent.post(
+        f"{T}bulk/", json={"ids": ids[:3], "action": "set_priority", "priority": "Critical"}
+    )
     assert all(x["ok"] for x in r.json()["results"])
     r = org.agent.post(f"{T}bulk/", json={"ids": ids, "action": "close"})
     assert all(x["ok"] for x in r.json()["results"])
@@ -70,8 +74,9 @@ def test_bulk_actions(org: TenantSet) -> None:
     assert sorted(t["id"] for t in listed) == sorted(ids)
     assert sum(t["priority"] == "Critical" for t in listed) == 3
     # One bad row does not stop the others: Closed -> Pending is not a transition.
-    r = org.agent.post(f"{T}bulk/", json={"ids": ids[:2] + [999999], "action": "set_status",
-                                          "status": "Pending"})
+    r = org.agent.post(
+        f"{T}bulk/", json={"ids": ids[:2] + [999999], "action": "set_status", "status": "Pending"}
+    )
     oks = [x["ok"] for x in r.json()["results"]]
     assert oks == [False, False, False]
     assert "Closed to Pending" in r.json()["results"][0]["error"]

@@ -47,7 +47,8 @@ def test_sign_out_revokes_a_copied_session_cookie(app, client, make_tenant, make
 
 
 def test_the_cookie_carries_only_a_random_id_and_the_table_only_its_hash(  # type: ignore[no-untyped-def]
-        hub, client, make_tenant, make_member) -> None:
+    hub, client, make_tenant, make_member
+) -> None:
     member = make_member(make_tenant(), "agent", password=PASSWORD)
     assert _login(client, member.email).status_code == 200
     cookie = client.cookies.get(SESSION_COOKIE)
@@ -132,9 +133,13 @@ def test_api_sign_in_throttled_per_client_across_accounts(client, make_tenant, m
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
 
 
-def test_a_right_password_works_again_after_the_window(hub, client, make_tenant, make_member) -> None:  # type: ignore[no-untyped-def]
-    ratelimit.install(hub, ratelimit.SignInThrottle("memory://", per_account="5/20 seconds",
-                                                    per_ip="20/20 seconds"))
+def test_a_right_password_works_again_after_the_window(
+    hub, client, make_tenant, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    ratelimit.install(
+        hub,
+        ratelimit.SignInThrottle("memory://", per_account="5/20 seconds", per_ip="20/20 seconds"),
+    )
     try:
         member = make_member(make_tenant(), "agent", password=PASSWORD)
         for _ in range(5):
@@ -171,22 +176,27 @@ def test_throttle_counts_in_redis(hub) -> None:  # type: ignore[no-untyped-def]
         return ratelimit.storage_uri(type("FakeHub", (), {"settings": settings})())
 
     assert uri_for(broker_url="redis://127.0.0.1:6379/3") == "redis://127.0.0.1:6379/3"
-    assert uri_for(broker_url="redis://127.0.0.1:6379/3",
-                   rate_limit_storage="memory://") == "memory://"  # said explicitly: kept
+    assert (
+        uri_for(broker_url="redis://127.0.0.1:6379/3", rate_limit_storage="memory://")
+        == "memory://"
+    )  # said explicitly: kept
     assert uri_for(rate_limit_storage="redis://r:6379/1") == "redis://r:6379/1"
 
 
 # ------------------------------------------------------------------ password policy
 
 
-@pytest.mark.parametrize(("password", "rule"), [
-    ("x", "at least 10 characters"),
-    ("short-pw", "at least 10 characters"),
-    ("dora@example.com", "email address"),
-    ("Password123", "most common"),
-    ("1234567890", "most common"),
-    ("aaaaaaaaaaaa", "most common"),
-])
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("x", "at least 10 characters"),
+        ("short-pw", "at least 10 characters"),
+        ("dora@example.com", "email address"),
+        ("Password123", "most common"),
+        ("1234567890", "most common"),
+        ("aaaaaaaaaaaa", "most common"),
+    ],
+)
 def test_password_policy(hub, password: str, rule: str) -> None:  # type: ignore[no-untyped-def]
     with hub.session() as s:
         with pytest.raises(Invalid) as caught:
@@ -203,18 +213,21 @@ def test_password_policy(hub, password: str, rule: str) -> None:  # type: ignore
 
 def test_admin_cannot_add_another_tenants_account(hub, org, other_org) -> None:  # type: ignore[no-untyped-def]
     victim = other_org.agent
-    r = org.admin.post("/api/v1/admin/members/", json={"email": victim.email.upper(),
-                                                        "role": "admin"})
+    r = org.admin.post(
+        "/api/v1/admin/members/", json={"email": victim.email.upper(), "role": "admin"}
+    )
     assert r.status_code == 409, r.text
     assert "already has an account" in r.json()["detail"]
     assert "invitations" in r.json()["detail"]
     with hub.session() as s:
         assert identity.membership(s, org.tenant[0], victim.user_id) is None
-        assert s.scalar(select(Membership.role).where(
-            Membership.user_id == victim.user_id)) == "agent"
+        assert (
+            s.scalar(select(Membership.role).where(Membership.user_id == victim.user_id)) == "agent"
+        )
     # A brand-new address is created as before; a member's role can still be changed.
-    r = org.admin.post("/api/v1/admin/members/", json={"email": "brand-new@example.com",
-                                                        "role": "agent"})
+    r = org.admin.post(
+        "/api/v1/admin/members/", json={"email": "brand-new@example.com", "role": "agent"}
+    )
     assert r.status_code == 201, r.text
     r = org.admin.post("/api/v1/admin/members/", json={"email": org.agent.email, "role": "admin"})
     assert r.status_code == 201 and r.json()["role"] == "admin"

@@ -31,10 +31,21 @@ def clock() -> FrozenClock:
     return c
 
 
-def ticket(member, priority: str = "Medium", category: str = "Billing",  # type: ignore[no-untyped-def]
-           subject: str = "Invoice is wrong") -> int:
-    r = member.post(TICKETS, json={"subject": subject, "description": "Charged twice",
-                                   "category": category, "priority": priority})
+def ticket(
+    member,
+    priority: str = "Medium",
+    category: str = "Billing",  # type: ignore[no-untyped-def]
+    subject: str = "Invoice is wrong",
+) -> int:
+    r = member.post(
+        TICKETS,
+        json={
+            "subject": subject,
+            "description": "Charged twice",
+            "category": category,
+            "priority": priority,
+        },
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -45,33 +56,46 @@ def get(member, tid: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
 
 def automation_audits(hub: Hub, tid: int) -> list[Audit]:
     with hub.session() as s:
-        return list(s.scalars(select(Audit).where(Audit.ticket_id == tid,
-                                                  Audit.action == "Automation").order_by(Audit.id)))
+        return list(
+            s.scalars(
+                select(Audit)
+                .where(Audit.ticket_id == tid, Audit.action == "Automation")
+                .order_by(Audit.id)
+            )
+        )
 
 
 def no_auto_assign(org: TenantSet) -> None:
-    assert org.admin.patch(SETTINGS, json={"assign_mode": "off", "auto_respond": False}).status_code == 200
+    assert (
+        org.admin.patch(SETTINGS, json={"assign_mode": "off", "auto_respond": False}).status_code
+        == 200
+    )
 
 
 # ---------------------------------------------------------------- rules
 
 
 def test_rule_crud_and_validation(org: TenantSet, other_org: TenantSet) -> None:
-    rule = {"name": "Billing to high", "trigger": "ticket.created",
-            "conditions": [{"field": "category", "op": "eq", "value": "Billing"}],
-            "actions": [{"type": "set_priority", "value": "High"}]}
+    rule = {
+        "name": "Billing to high",
+        "trigger": "ticket.created",
+        "conditions": [{"field": "category", "op": "eq", "value": "Billing"}],
+        "actions": [{"type": "set_priority", "value": "High"}],
+    }
     assert org.agent.post(RULES, json=rule).status_code == 403
     r = org.admin.post(RULES, json=rule)
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
     assert org.admin.post(RULES, json=rule).status_code == 409
-    for bad, words in (({"trigger": "ticket.deleted"}, "trigger"),
-                       ({"trigger": "time.no_update"}, "hours"),
-                       ({"conditions": [{"field": "password", "op": "eq", "value": 1}]}, "field"),
-                       ({"actions": [{"type": "set_priority", "value": "Urgent"}]}, "set_priority"),
-                       ({"actions": [{"type": "assign", "user_id": other_org.agent.user_id}]}, "assign"),
-                       ({"actions": []}, "actions"),
-                       ({"actions": [{"type": "escalate", "target": "nowhere"}]}, "unknown escalation")):
+    for bad, words in (
+        ({"trigger": "ticket.deleted"}, "trigger"),
+        ({"trigger": "time.no_update"}, "hours"),
+        ({"conditions": [{"field": "password", "op": "eq", "value": 1}]}, "field"),
+        ({"actions": [{"type": "set_priority", "value": "Urgent"}]}, "set_priority"),
+        ({"actions": [{"type": "assign", "user_id": other_org.agent.user_id}]}, "assign"),
+        ({"actions": []}, "actions"),
+        ({"actions": [{"type": "escalate", "target": "nowhere"}]}, "unknown escalation"),
+    ):
         r = org.admin.post(RULES, json={**rule, "name": "x", **bad})
         assert r.status_code == 422, (bad, r.text)
         assert words in r.json()["detail"]
@@ -86,13 +110,20 @@ def test_rule_crud_and_validation(org: TenantSet, other_org: TenantSet) -> None:
 
 def test_event_rule_acts_and_is_audited_with_the_rule(hub: Hub, org: TenantSet) -> None:
     no_auto_assign(org)
-    rid = org.admin.post(RULES, json={
-        "name": "Security escalates", "trigger": "ticket.created",
-        "conditions": [{"field": "category", "op": "eq", "value": "Security"}],
-        "actions": [{"type": "set_priority", "value": "Critical"},
-                    {"type": "assign", "user_id": org.agent.user_id},
-                    {"type": "internal_note", "text": "Auto: security ticket #{ticket_id}"},
-                    {"type": "notify", "to": "admins", "text": "Security ticket {ticket_id}"}]}).json()["id"]
+    rid = org.admin.post(
+        RULES,
+        json={
+            "name": "Security escalates",
+            "trigger": "ticket.created",
+            "conditions": [{"field": "category", "op": "eq", "value": "Security"}],
+            "actions": [
+                {"type": "set_priority", "value": "Critical"},
+                {"type": "assign", "user_id": org.agent.user_id},
+                {"type": "internal_note", "text": "Auto: security ticket #{ticket_id}"},
+                {"type": "notify", "to": "admins", "text": "Security ticket {ticket_id}"},
+            ],
+        },
+    ).json()["id"]
     other = ticket(org.end_user, category="Billing")
     assert get(org.agent, other)["priority"] == "Medium"
     tid = ticket(org.end_user, category="Security")
@@ -100,8 +131,11 @@ def test_event_rule_acts_and_is_audited_with_the_rule(hub: Hub, org: TenantSet) 
     assert body["priority"] == "Critical" and body["assigned_to"] == org.agent.user_id
     assert body["status"] == "Open"
     comments = org.agent.get(f"{TICKETS}{tid}/comments/").json()
-    notes = [c for c in (comments["results"] if isinstance(comments, dict) else comments)
-             if c["is_internal"]]
+    notes = [
+        c
+        for c in (comments["results"] if isinstance(comments, dict) else comments)
+        if c["is_internal"]
+    ]
     assert notes and notes[0]["comment"] == f"Auto: security ticket #{tid}"
     assert org.end_user.get(f"{TICKETS}{tid}/comments/").text.count("Auto: security") == 0
     audits = automation_audits(hub, tid)
@@ -114,12 +148,23 @@ def test_rules_never_loop(hub: Hub, org: TenantSet) -> None:
     no_auto_assign(org)
     # Each rule undoes the other: without the guard they would ping-pong forever.
     for name, value in (("up", "High"), ("down", "Low")):
-        r = org.admin.post(RULES, json={"name": name, "trigger": "ticket.updated",
-                                        "actions": [{"type": "set_priority", "value": value}]})
+        r = org.admin.post(
+            RULES,
+            json={
+                "name": name,
+                "trigger": "ticket.updated",
+                "actions": [{"type": "set_priority", "value": value}],
+            },
+        )
         assert r.status_code == 201
-    self_rule = org.admin.post(RULES, json={
-        "name": "self", "trigger": "comment.added",
-        "actions": [{"type": "internal_note", "text": "noted"}]})
+    self_rule = org.admin.post(
+        RULES,
+        json={
+            "name": "self",
+            "trigger": "comment.added",
+            "actions": [{"type": "internal_note", "text": "noted"}],
+        },
+    )
     assert self_rule.status_code == 201
     tid = ticket(org.end_user)
     r = org.agent.patch(f"{TICKETS}{tid}/", json={"status": "In Progress"})
@@ -133,23 +178,40 @@ def test_rules_never_loop(hub: Hub, org: TenantSet) -> None:
 
 def test_failing_rule_never_fails_the_change(hub: Hub, org: TenantSet) -> None:
     no_auto_assign(org)
-    org.admin.post(RULES, json={"name": "bad", "trigger": "ticket.created",
-                                "actions": [{"type": "set_status", "value": "Reopened"}]})
+    org.admin.post(
+        RULES,
+        json={
+            "name": "bad",
+            "trigger": "ticket.created",
+            "actions": [{"type": "set_status", "value": "Reopened"}],
+        },
+    )
     tid = ticket(org.end_user)  # New -> Reopened is not a transition
     assert get(org.agent, tid)["status"] == "New"
     with hub.session() as s:
-        failed = s.scalars(select(Audit).where(Audit.ticket_id == tid,
-                                               Audit.action == "Automation Failed")).all()
+        failed = s.scalars(
+            select(Audit).where(Audit.ticket_id == tid, Audit.action == "Automation Failed")
+        ).all()
     assert len(failed) == 1 and failed[0].details["rule"] == "bad"
 
 
-def test_time_rule_fires_once_per_quiet_period(hub: Hub, org: TenantSet, clock: FrozenClock) -> None:
+def test_time_rule_fires_once_per_quiet_period(
+    hub: Hub, org: TenantSet, clock: FrozenClock
+) -> None:
     no_auto_assign(org)
-    r = org.admin.post(RULES, json={
-        "name": "stale", "trigger": "time.no_update", "hours": 2,
-        "conditions": [{"field": "status", "op": "in", "value": ["New", "Open"]}],
-        "actions": [{"type": "set_priority", "value": "High"},
-                    {"type": "escalate", "target": "admin", "note": "quiet for 2 h"}]})
+    r = org.admin.post(
+        RULES,
+        json={
+            "name": "stale",
+            "trigger": "time.no_update",
+            "hours": 2,
+            "conditions": [{"field": "status", "op": "in", "value": ["New", "Open"]}],
+            "actions": [
+                {"type": "set_priority", "value": "High"},
+                {"type": "escalate", "target": "admin", "note": "quiet for 2 h"},
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     tid = ticket(org.end_user)
     clock.advance(hours=1, minutes=59)
@@ -210,14 +272,21 @@ def test_auto_close_hours_are_configurable(hub: Hub, org: TenantSet, clock: Froz
 
 
 def test_round_robin_among_available_agents_under_their_limit(
-        hub: Hub, org: TenantSet, make_member) -> None:  # type: ignore[no-untyped-def]
+    hub: Hub, org: TenantSet, make_member
+) -> None:  # type: ignore[no-untyped-def]
     second = make_member(org.tenant, "agent")
     away = make_member(org.tenant, "agent")
     with hub.session() as s:
-        s.execute(Membership.__table__.update().where(Membership.user_id == away.user_id)
-                  .values(available=False))
-        s.execute(Membership.__table__.update().where(Membership.user_id == second.user_id)
-                  .values(max_open_tickets=1))
+        s.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == away.user_id)
+            .values(available=False)
+        )
+        s.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == second.user_id)
+            .values(max_open_tickets=1)
+        )
     ids = [ticket(org.end_user) for _ in range(4)]
     assert all(get(org.agent, t)["status"] == "New" for t in ids)  # assigned after commit
     outbox.drain(hub)
@@ -233,10 +302,16 @@ def test_round_robin_among_available_agents_under_their_limit(
 def test_skill_based_assignment(hub: Hub, org: TenantSet, make_member) -> None:  # type: ignore[no-untyped-def]
     billing = make_member(org.tenant, "agent")
     with hub.session() as s:
-        s.execute(Membership.__table__.update().where(Membership.user_id == billing.user_id)
-                  .values(skills={"Billing": 3, "Access": 1}))
-        s.execute(Membership.__table__.update().where(Membership.user_id == org.agent.user_id)
-                  .values(skills={"categories": ["Access", "Technical Issue"]}))
+        s.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == billing.user_id)
+            .values(skills={"Billing": 3, "Access": 1})
+        )
+        s.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == org.agent.user_id)
+            .values(skills={"categories": ["Access", "Technical Issue"]})
+        )
     assert org.admin.patch(SETTINGS, json={"assign_mode": "skill"}).status_code == 200
     bill = [ticket(org.end_user, category="Billing") for _ in range(2)]
     tech = ticket(org.end_user, category="Technical Issue")
@@ -251,16 +326,26 @@ class FakeKb:
         self.asked: list[str] = []
 
     @hookimpl
-    def hub_kb_suggest(self, tenant_id: uuid.UUID, text: str, limit: int, audience: str,
-                       hub: HubContext) -> list[Suggestion]:
+    def hub_kb_suggest(
+        self, tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
+    ) -> list[Suggestion]:
         self.asked.append(audience)
         return self.answer[:limit]
 
 
 @pytest.fixture
 def kb(hub: Hub) -> Iterator[FakeKb]:
-    plugin = FakeKb([Suggestion(article_id=7, title="Fix double charges", excerpt="...",
-                                url="http://hub.test/kb/7", score=0.9)])
+    plugin = FakeKb(
+        [
+            Suggestion(
+                article_id=7,
+                title="Fix double charges",
+                excerpt="...",
+                url="http://hub.test/kb/7",
+                score=0.9,
+            )
+        ]
+    )
     hub.pm.register(plugin, name="test-fake-kb")
     hub.tenant_hooks.invalidate()
     try:
@@ -272,7 +357,9 @@ def kb(hub: Hub) -> Iterator[FakeKb]:
 
 def _public_comments(member, tid: int) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     body = member.get(f"{TICKETS}{tid}/comments/").json()
-    return [c for c in (body["results"] if isinstance(body, dict) else body) if not c["is_internal"]]
+    return [
+        c for c in (body["results"] if isinstance(body, dict) else body) if not c["is_internal"]
+    ]
 
 
 def test_auto_respond_with_kb_articles(hub: Hub, org: TenantSet, kb: FakeKb) -> None:
@@ -296,14 +383,27 @@ def test_auto_respond_with_kb_articles(hub: Hub, org: TenantSet, kb: FakeKb) -> 
 
 def test_macro_crud_and_bulk_apply(hub: Hub, org: TenantSet, other_org: TenantSet) -> None:
     no_auto_assign(org)
-    macro = {"name": "Need logs", "body": "Hi {requester_name}, please send logs for #{ticket_id}. {unknown}",
-             "changes": {"status": "Pending"}}
+    macro = {
+        "name": "Need logs",
+        "body": "Hi {requester_name}, please send logs for #{ticket_id}. {unknown}",
+        "changes": {"status": "Pending"},
+    }
     assert org.agent.post(MACROS, json=macro).status_code == 403
     r = org.admin.post(MACROS, json=macro)
     assert r.status_code == 201, r.text
     mid = r.json()["id"]
-    assert org.admin.post(MACROS, json={**macro, "name": "bad", "changes": {"status": "Gone"}}).status_code == 422
-    assert org.admin.post(MACROS, json={**macro, "name": "bad", "changes": {"subject": "x"}}).status_code == 422
+    assert (
+        org.admin.post(
+            MACROS, json={**macro, "name": "bad", "changes": {"status": "Gone"}}
+        ).status_code
+        == 422
+    )
+    assert (
+        org.admin.post(
+            MACROS, json={**macro, "name": "bad", "changes": {"subject": "x"}}
+        ).status_code
+        == 422
+    )
     mine = [ticket(org.end_user) for _ in range(2)]
     theirs = ticket(other_org.end_user)
     r = org.agent.post(f"{MACROS}{mid}/apply/", json={"ticket_ids": [*mine, theirs]})
@@ -319,24 +419,40 @@ def test_macro_crud_and_bulk_apply(hub: Hub, org: TenantSet, other_org: TenantSe
         assert text == f"Hi {name}, please send logs for #{tid}. {{unknown}}"
     assert get(other_org.agent, theirs)["status"] == "New"
     assert org.manager.post(f"{MACROS}{mid}/apply/", json={"ticket_ids": mine}).status_code == 403
-    assert other_org.agent.post(f"{MACROS}{mid}/apply/", json={"ticket_ids": [theirs]}).status_code == 404
+    assert (
+        other_org.agent.post(f"{MACROS}{mid}/apply/", json={"ticket_ids": [theirs]}).status_code
+        == 404
+    )
     r = org.admin.patch(f"{MACROS}{mid}/", json={"body": "Thanks {requester_name}!"})
     assert r.status_code == 200 and r.json()["changes"] == {"status": "Pending"}
 
 
 def test_rule_sends_a_macro_reply(hub: Hub, org: TenantSet) -> None:
     no_auto_assign(org)
-    mid = org.admin.post(MACROS, json={"name": "ack", "body": "We got ticket #{ticket_id}."}).json()["id"]
-    r = org.admin.post(RULES, json={"name": "ack all", "trigger": "ticket.created",
-                                    "actions": [{"type": "macro", "macro_id": mid}]})
+    mid = org.admin.post(
+        MACROS, json={"name": "ack", "body": "We got ticket #{ticket_id}."}
+    ).json()["id"]
+    r = org.admin.post(
+        RULES,
+        json={
+            "name": "ack all",
+            "trigger": "ticket.created",
+            "actions": [{"type": "macro", "macro_id": mid}],
+        },
+    )
     assert r.status_code == 201, r.text
     tid = ticket(org.end_user)
     assert [c["comment"] for c in _public_comments(org.end_user, tid)] == [f"We got ticket #{tid}."]
 
 
-def test_settings_and_macros_are_admin_edited_and_tenant_scoped(org: TenantSet, other_org: TenantSet) -> None:
-    assert org.admin.get(SETTINGS).json() == {"assign_mode": "round_robin", "auto_close_hours": 48.0,
-                                              "auto_respond": True}
+def test_settings_and_macros_are_admin_edited_and_tenant_scoped(
+    org: TenantSet, other_org: TenantSet
+) -> None:
+    assert org.admin.get(SETTINGS).json() == {
+        "assign_mode": "round_robin",
+        "auto_close_hours": 48.0,
+        "auto_respond": True,
+    }
     assert org.agent.patch(SETTINGS, json={"assign_mode": "skill"}).status_code == 403
     assert org.admin.patch(SETTINGS, json={"assign_mode": "fastest"}).status_code == 422
     assert org.end_user.get(SETTINGS).status_code == 403

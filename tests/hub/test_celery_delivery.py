@@ -24,8 +24,9 @@ NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
 @pytest.fixture
 def worker_app(rhub, broker_url) -> Iterator[object]:  # type: ignore[no-untyped-def]
     app = create_celery(rhub, broker_url=broker_url)
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=20):
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
+    ):
         yield app
 
 

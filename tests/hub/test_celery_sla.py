@@ -24,9 +24,15 @@ pytestmark = pytest.mark.celery
 def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, broker_url: str) -> None:
     clock = FrozenClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     set_clock(clock)
-    r = org.end_user.post("/api/v1/support/tickets/", json={
-        "subject": "Down", "description": "all of it", "category": "Technical Issue",
-        "priority": "Critical"})
+    r = org.end_user.post(
+        "/api/v1/support/tickets/",
+        json={
+            "subject": "Down",
+            "description": "all of it",
+            "category": "Technical Issue",
+            "priority": "Critical",
+        },
+    )
     tid = r.json()["id"]
     clock.advance(minutes=61)
     app = create_celery(hub, broker_url=broker_url)
@@ -36,15 +42,25 @@ def test_sla_sweep_beat_task_on_a_real_worker(hub: Hub, org: TenantSet, broker_u
 
     def breaches() -> int:
         with hub.session() as s:
-            return int(s.scalar(select(func.count()).select_from(SlaLog).where(
-                SlaLog.ticket_id == tid, SlaLog.event == "SLA_BREACH")) or 0)
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(SlaLog)
+                    .where(SlaLog.ticket_id == tid, SlaLog.event == "SLA_BREACH")
+                )
+                or 0
+            )
 
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=20):
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
+    ):
         for _ in range(2):  # two overlapping runs: still one breach
             app.send_task(PERIODIC, args=("sla.sweep",))
         assert wait_for(lambda: breaches() == 1)
         app.send_task(DELIVER)
-        assert wait_for(lambda: any(n["ticket_id"] == tid for n in
-                                     org.admin.get("/api/v1/notifications/").json()))
+        assert wait_for(
+            lambda: any(
+                n["ticket_id"] == tid for n in org.admin.get("/api/v1/notifications/").json()
+            )
+        )
     assert breaches() == 1

@@ -40,10 +40,24 @@ def _ok(*args: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("command", [
-    [], ["run"], ["serve"], ["worker"], ["migrate"], ["smtp"], ["tenant", "create"],
-    ["user", "create"], ["token", "create"], ["plugins", "list"], ["plugins", "enable"],
-    ["plugins", "disable"], ["plugins", "configure"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["serve"],
+        ["worker"],
+        ["migrate"],
+        ["smtp"],
+        ["tenant", "create"],
+        ["user", "create"],
+        ["token", "create"],
+        ["plugins", "list"],
+        ["plugins", "enable"],
+        ["plugins", "disable"],
+        ["plugins", "configure"],
+    ],
+)
 def test_help_on_every_command(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -52,15 +66,32 @@ def test_help_on_every_command(command: list[str]) -> None:
 
 def test_tenant_user_token_plugins(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
     assert "created" in _ok("tenant", "create", "acme", "--name", "Acme Inc")
-    assert "is agent in acme" in _ok("user", "create", "--tenant", "acme", "--email",
-                                     "ann@acme.example", "--role", "agent", "--password", "pw-1234567890")
+    assert "is agent in acme" in _ok(
+        "user",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        "ann@acme.example",
+        "--role",
+        "agent",
+        "--password",
+        "pw-1234567890",
+    )
     token = _ok("token", "create", "--tenant", "acme", "--email", "ann@acme.example").strip()
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["email"] == "ann@acme.example" and me["role"] == "agent"
     assert "email" in _ok("plugins", "list")
     assert "enabled for acme" in _ok("plugins", "enable", "pagerduty", "--tenant", "acme")
-    out = _ok("plugins", "configure", "pagerduty", "--tenant", "acme", "priorities=[\"Critical\", \"High\"]",
-              "routing_key=R0UTINGKEY0123456789012345678901")
+    out = _ok(
+        "plugins",
+        "configure",
+        "pagerduty",
+        "--tenant",
+        "acme",
+        'priorities=["Critical", "High"]',
+        "routing_key=R0UTINGKEY0123456789012345678901",
+    )
     assert "routing_key (secret)" in out and "R0UTINGKEY" not in out
     listed = _ok("plugins", "list", "--tenant", "acme")
     assert "High" in listed and "R0UTINGKEY" not in listed
@@ -70,17 +101,30 @@ def test_tenant_user_token_plugins(cli_env, hub, client) -> None:  # type: ignor
 def test_cli_errors_are_clear(cli_env, hub) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["user", "create", "--tenant", "nope", "--email", "a@b.example"])
     assert result.exit_code == 2 and "no tenant nope" in result.output
-    result = runner.invoke(app, ["user", "create", "--tenant", "x", "--email", "a@b.example",
-                                 "--role", "boss"])
+    result = runner.invoke(
+        app, ["user", "create", "--tenant", "x", "--email", "a@b.example", "--role", "boss"]
+    )
     assert result.exit_code == 2 and "role must be one of" in result.output
 
 
 def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # type: ignore[no-untyped-def]
     port, smtp_port = free_port(), free_port()
-    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "var"), "HUB_PORT": str(port),
-           "HUB_SMTP_PORT": str(smtp_port), "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "run"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "HUB_DATA_DIR": str(tmp_path / "var"),
+        "HUB_PORT": str(port),
+        "HUB_SMTP_PORT": str(smtp_port),
+        "HUB_DATABASE_URL": "",
+        "HUB_BROKER_URL": "",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -93,9 +137,12 @@ def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # typ
             pytest.fail("hub run did not answer /healthz within 60 s")
         # The demo tenant takes mail out of the box: a message becomes its ticket.
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
-            client.sendmail("jane@customer.test", ["support@demo.example"],
-                            b"From: Jane <jane@customer.test>\r\nTo: support@demo.example\r\n"
-                            b"Subject: VPN drops every hour\r\n\r\nSince Monday.\r\n")
+            client.sendmail(
+                "jane@customer.test",
+                ["support@demo.example"],
+                b"From: Jane <jane@customer.test>\r\nTo: support@demo.example\r\n"
+                b"Subject: VPN drops every hour\r\n\r\nSince Monday.\r\n",
+            )
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
@@ -116,8 +163,13 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
     from hub.migrate import upgrade
 
     smtp_port = free_port()
-    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "var"), "HUB_SMTP_PORT": str(smtp_port),
-           "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
+    env = {
+        **os.environ,
+        "HUB_DATA_DIR": str(tmp_path / "var"),
+        "HUB_SMTP_PORT": str(smtp_port),
+        "HUB_DATABASE_URL": "",
+        "HUB_BROKER_URL": "",
+    }
     (tmp_path / "var").mkdir()
     settings = Settings(data_dir=tmp_path / "var", database_url="")
     upgrade(settings.resolved_database_url)
@@ -126,12 +178,23 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
         tenant = identity.create_tenant(session, slug="acme", name="Acme")
         system = system_actor(tenant.id)
         plugin_service.set_enabled(session, system, "email", True)
-        plugin_service.configure(session, system, "email", secrets={}, keyring=hub.keyring,
-                                 settings={"addresses": ["help@acme.test"]})
+        plugin_service.configure(
+            session,
+            system,
+            "email",
+            secrets={},
+            keyring=hub.keyring,
+            settings={"addresses": ["help@acme.test"]},
+        )
         channel_keys.mark_verified(session, tenant.id, "email", "help@acme.test")
-    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "smtp", "--processes", "2"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "smtp", "--processes", "2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         listening = []
         while len(listening) < 2:
@@ -141,9 +204,12 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
                 listening.append(line)
         for n in range(12):
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
-                client.sendmail(f"user{n}@customer.test", ["help@acme.test"],
-                                f"From: user{n}@customer.test\r\nTo: help@acme.test\r\n"
-                                f"Subject: Case {n}\r\n\r\nHelp.\r\n".encode())
+                client.sendmail(
+                    f"user{n}@customer.test",
+                    ["help@acme.test"],
+                    f"From: user{n}@customer.test\r\nTo: help@acme.test\r\n"
+                    f"Subject: Case {n}\r\n\r\nHelp.\r\n".encode(),
+                )
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
@@ -157,12 +223,33 @@ def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type:
 
 def test_cli_refuses_a_weak_password(cli_env, hub) -> None:  # type: ignore[no-untyped-def]
     _ok("tenant", "create", "pwco")
-    result = runner.invoke(app, ["user", "create", "--tenant", "pwco", "--email",
-                                 "e@pw.example", "--password", "x"])
+    result = runner.invoke(
+        app, ["user", "create", "--tenant", "pwco", "--email", "e@pw.example", "--password", "x"]
+    )
     assert result.exit_code == 2 and "at least 10 characters" in result.output
-    result = runner.invoke(app, ["user", "create", "--tenant", "pwco", "--email",
-                                 "e@pw.example", "--password", "password123"])
+    result = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "--tenant",
+            "pwco",
+            "--email",
+            "e@pw.example",
+            "--password",
+            "password123",
+        ],
+    )
     assert result.exit_code == 2 and "most common" in result.output
-    assert "is agent in pwco" in _ok("user", "create", "--tenant", "pwco", "--email",
-                                     "e@pw.example", "--role", "agent", "--password",
-                                     "a fine passphrase")
+    assert "is agent in pwco" in _ok(
+        "user",
+        "create",
+        "--tenant",
+        "pwco",
+        "--email",
+        "e@pw.example",
+        "--role",
+        "agent",
+        "--password",
+        "a fine passphrase",
+    )

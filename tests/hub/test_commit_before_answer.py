@@ -51,8 +51,13 @@ def write_routes(app: Any) -> set[tuple[str, str]]:
 
     found = set(walk(app.routes))
     assert found and all(isinstance(p, str) for _, p in found)
-    assert not [r for r in app.routes if isinstance(r, APIRoute) and r.methods & WRITE_METHODS
-                and (next(iter(r.methods & WRITE_METHODS)), r.path) not in found]
+    assert not [
+        r
+        for r in app.routes
+        if isinstance(r, APIRoute)
+        and r.methods & WRITE_METHODS
+        and (next(iter(r.methods & WRITE_METHODS)), r.path) not in found
+    ]
     return found
 
 
@@ -89,15 +94,24 @@ class Ctx:
 
     # --- objects the recipes act on, made through the API (without a failing commit)
     def ticket(self, by: Member | None = None, **over: Any) -> int:
-        r = (by or self.org.end_user).post("/api/v1/support/tickets/", json={
-            "subject": "Printer on fire", "description": "It smokes", "category": "Technical Issue",
-            "priority": "Medium", **over})
+        r = (by or self.org.end_user).post(
+            "/api/v1/support/tickets/",
+            json={
+                "subject": "Printer on fire",
+                "description": "It smokes",
+                "category": "Technical Issue",
+                "priority": "Medium",
+                **over,
+            },
+        )
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
     def article(self) -> int:
-        r = self.org.agent.post("/api/v1/support/kb/articles/", json={
-            "title": "Reset a password", "body": "Use the link.", "status": "published"})
+        r = self.org.agent.post(
+            "/api/v1/support/kb/articles/",
+            json={"title": "Reset a password", "body": "Use the link.", "status": "published"},
+        )
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
@@ -105,9 +119,15 @@ class Ctx:
         self.n += 1
         category = ("Onboarding", "Access", "Technical Issue", "Security", "Other")[self.n % 5]
         priority = ("Low", "Medium", "High", "Critical")[(self.n // 5) % 4]
-        r = self.org.admin.post("/api/v1/support/slas/", json={
-            "category": category, "priority": priority, "response_minutes": 30,
-            "resolution_minutes": 480})
+        r = self.org.admin.post(
+            "/api/v1/support/slas/",
+            json={
+                "category": category,
+                "priority": priority,
+                "response_minutes": 30,
+                "resolution_minutes": 480,
+            },
+        )
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
@@ -117,9 +137,12 @@ class Ctx:
         return int(r.json()["id"])
 
     def rule_body(self) -> dict[str, Any]:
-        return {"name": f"rule {self.uniq()}", "trigger": "ticket.created",
-                "conditions": [{"field": "category", "op": "eq", "value": "Billing"}],
-                "actions": [{"type": "set_priority", "value": "High"}]}
+        return {
+            "name": f"rule {self.uniq()}",
+            "trigger": "ticket.created",
+            "conditions": [{"field": "category", "op": "eq", "value": "Billing"}],
+            "actions": [{"type": "set_priority", "value": "High"}],
+        }
 
     def macro(self) -> int:
         r = self.org.admin.post("/api/v1/support/macros/", json=self.macro_body())
@@ -127,24 +150,36 @@ class Ctx:
         return int(r.json()["id"])
 
     def macro_body(self) -> dict[str, Any]:
-        return {"name": f"macro {self.uniq()}", "body": "We are on it (#{ticket_id}).",
-                "changes": {"status": "In Progress"}}
+        return {
+            "name": f"macro {self.uniq()}",
+            "body": "We are on it (#{ticket_id}).",
+            "changes": {"status": "In Progress"},
+        }
 
     def failed_event(self) -> int:
         self.ticket()
         with self.hub.session() as s:
-            event_id = s.scalar(select(OutboxEvent.id).where(
-                OutboxEvent.tenant_id == self.org.admin.tenant_id).order_by(OutboxEvent.id.desc()))
-            s.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                      .values(status="failed"))
+            event_id = s.scalar(
+                select(OutboxEvent.id)
+                .where(OutboxEvent.tenant_id == self.org.admin.tenant_id)
+                .order_by(OutboxEvent.id.desc())
+            )
+            s.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(status="failed"))
         assert event_id is not None
         return int(event_id)
 
     def notification(self, member: Member) -> None:
         tid = self.ticket()
         with self.hub.session() as s:
-            s.add(Notification(tenant_id=member.tenant_id, user_id=member.user_id,
-                               ticket_id=tid, kind="ticket.updated", text="something changed"))
+            s.add(
+                Notification(
+                    tenant_id=member.tenant_id,
+                    user_id=member.user_id,
+                    ticket_id=tid,
+                    kind="ticket.updated",
+                    text="something changed",
+                )
+            )
 
     def resolved_ticket(self) -> int:
         tid = self.ticket()
@@ -161,8 +196,9 @@ class Ctx:
     def pending_address(self) -> str:
         """A support address the tenant claims and has not verified (no system relay here)."""
         address = f"help-{self.uniq()}@new.example"
-        r = self.org.admin.patch("/api/v1/admin/plugins/email/",
-                                 json={"settings": {"addresses": [address]}})
+        r = self.org.admin.patch(
+            "/api/v1/admin/plugins/email/", json={"settings": {"addresses": [address]}}
+        )
         assert r.status_code == 200, r.text
         return address
 
@@ -173,12 +209,14 @@ class Ctx:
     def cookie(self, member: Member) -> tuple[str, str]:
         if member.user_id not in self.cookies:
             self.cookies[member.user_id] = make_session_cookie(
-                self.hub, user_id=member.user_id, tenant_id=member.tenant_id)
+                self.hub, user_id=member.user_id, tenant_id=member.tenant_id
+            )
         return self.cookies[member.user_id]
 
     def web_request(self, member: Member, url: str, **kw: Any) -> Request:
-        value, csrf = make_session_cookie(self.hub, user_id=member.user_id,
-                                          tenant_id=member.tenant_id)
+        value, csrf = make_session_cookie(
+            self.hub, user_id=member.user_id, tenant_id=member.tenant_id
+        )
         data = {"csrf_token": csrf, **kw.pop("data", {})}
         return Request("POST", url, {"cookies": {SESSION_COOKIE: value}, "data": data, **kw})
 
@@ -204,130 +242,238 @@ Recipe = Callable[[Ctx], Request]
 
 RECIPES: dict[tuple[str, str], Recipe] = {
     # ------------------------------------------------------------------ API: tickets
-    ("POST", f"{T}/"): lambda c: c.api(c.org.end_user, "POST", f"{T}/", json={
-        "subject": "Cannot log in", "description": "Since today", "category": "Access"}),
-    ("POST", f"{T}/bulk/"): lambda c: c.api(c.org.agent, "POST", f"{T}/bulk/", json={
-        "ids": [c.ticket()], "action": "set_priority", "priority": "High"}),
+    ("POST", f"{T}/"): lambda c: c.api(
+        c.org.end_user,
+        "POST",
+        f"{T}/",
+        json={"subject": "Cannot log in", "description": "Since today", "category": "Access"},
+    ),
+    ("POST", f"{T}/bulk/"): lambda c: c.api(
+        c.org.agent,
+        "POST",
+        f"{T}/bulk/",
+        json={"ids": [c.ticket()], "action": "set_priority", "priority": "High"},
+    ),
     ("PATCH", f"{T}/{{ticket_id}}/"): lambda c: c.api(
-        c.org.agent, "PATCH", f"{T}/{c.ticket()}/", json={"priority": "Critical"}),
+        c.org.agent, "PATCH", f"{T}/{c.ticket()}/", json={"priority": "Critical"}
+    ),
     ("POST", f"{T}/{{ticket_id}}/merge/"): lambda c: c.api(
-        c.org.agent, "POST", f"{T}/{c.ticket()}/merge/", json={"target_id": c.ticket()}),
+        c.org.agent, "POST", f"{T}/{c.ticket()}/merge/", json={"target_id": c.ticket()}
+    ),
     ("POST", f"{T}/{{ticket_id}}/escalate/"): lambda c: c.api(
-        c.org.agent, "POST", f"{T}/{c.ticket()}/escalate/", json={"target": "admin"}),
+        c.org.agent, "POST", f"{T}/{c.ticket()}/escalate/", json={"target": "admin"}
+    ),
     ("POST", f"{T}/{{ticket_id}}/comment/"): lambda c: c.api(
-        c.org.agent, "POST", f"{T}/{c.ticket()}/comment/", json={"comment": "On it"}),
+        c.org.agent, "POST", f"{T}/{c.ticket()}/comment/", json={"comment": "On it"}
+    ),
     ("POST", f"{T}/{{ticket_id}}/attachment/"): lambda c: c.api(
-        c.org.end_user, "POST", f"{T}/{c.ticket()}/attachment/",
-        files={"file": ("notes.txt", b"some notes\n", "text/plain")}),
+        c.org.end_user,
+        "POST",
+        f"{T}/{c.ticket()}/attachment/",
+        files={"file": ("notes.txt", b"some notes\n", "text/plain")},
+    ),
     # ------------------------------------------------------------------ API: admin
     ("POST", "/api/v1/admin/plugins/{name}/keys/verify/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/admin/plugins/email/keys/verify/",
-        json={"key": c.pending_address()}),
+        c.org.admin,
+        "POST",
+        "/api/v1/admin/plugins/email/keys/verify/",
+        json={"key": c.pending_address()},
+    ),
     ("POST", "/api/v1/admin/plugins/{name}/enable/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/admin/plugins/chatbot/enable/"),
+        c.org.admin, "POST", "/api/v1/admin/plugins/chatbot/enable/"
+    ),
     ("POST", "/api/v1/admin/plugins/{name}/disable/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/admin/plugins/chatbot/disable/"),
+        c.org.admin, "POST", "/api/v1/admin/plugins/chatbot/disable/"
+    ),
     ("PATCH", "/api/v1/admin/plugins/{name}/"): lambda c: c.api(
-        c.org.admin, "PATCH", "/api/v1/admin/plugins/chatbot/",
-        json={"settings": {"suggestions": 4}}),
+        c.org.admin,
+        "PATCH",
+        "/api/v1/admin/plugins/chatbot/",
+        json={"settings": {"suggestions": 4}},
+    ),
     ("POST", "/api/v1/admin/outbox/{event_id}/retry/"): lambda c: c.api(
-        c.org.admin, "POST", f"/api/v1/admin/outbox/{c.failed_event()}/retry/"),
+        c.org.admin, "POST", f"/api/v1/admin/outbox/{c.failed_event()}/retry/"
+    ),
     ("POST", "/api/v1/admin/members/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/admin/members/",
-        json={"email": f"new-{c.uniq()}@example.com", "role": "agent"}),
+        c.org.admin,
+        "POST",
+        "/api/v1/admin/members/",
+        json={"email": f"new-{c.uniq()}@example.com", "role": "agent"},
+    ),
     # ------------------------------------------------------------------ API: auth
-    ("POST", "/api/v1/auth/login"): lambda c: Request("POST", "/api/v1/auth/login", {"json": {
-        "email": c.org.agent.email, "password": PASSWORD}}),
+    ("POST", "/api/v1/auth/login"): lambda c: Request(
+        "POST", "/api/v1/auth/login", {"json": {"email": c.org.agent.email, "password": PASSWORD}}
+    ),
     ("POST", "/api/v1/notifications/read"): lambda c: (
-        c.notification(c.org.agent), c.api(c.org.agent, "POST", "/api/v1/notifications/read"))[1],
+        c.notification(c.org.agent),
+        c.api(c.org.agent, "POST", "/api/v1/notifications/read"),
+    )[1],
     # ------------------------------------------------------------------ API: SLA, automation
     ("POST", "/api/v1/support/slas/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/support/slas/", json={
-            "category": "Billing", "priority": "High", "response_minutes": 30,
-            "resolution_minutes": 480}),
+        c.org.admin,
+        "POST",
+        "/api/v1/support/slas/",
+        json={
+            "category": "Billing",
+            "priority": "High",
+            "response_minutes": 30,
+            "resolution_minutes": 480,
+        },
+    ),
     ("PATCH", "/api/v1/support/slas/{policy_id}/"): lambda c: c.api(
-        c.org.admin, "PATCH", f"/api/v1/support/slas/{c.sla()}/", json={"response_minutes": 45}),
+        c.org.admin, "PATCH", f"/api/v1/support/slas/{c.sla()}/", json={"response_minutes": 45}
+    ),
     ("DELETE", "/api/v1/support/slas/{policy_id}/"): lambda c: c.api(
-        c.org.admin, "DELETE", f"/api/v1/support/slas/{c.sla()}/"),
+        c.org.admin, "DELETE", f"/api/v1/support/slas/{c.sla()}/"
+    ),
     ("POST", "/api/v1/support/rules/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/support/rules/", json=c.rule_body()),
+        c.org.admin, "POST", "/api/v1/support/rules/", json=c.rule_body()
+    ),
     ("PATCH", "/api/v1/support/rules/{rule_id}/"): lambda c: c.api(
-        c.org.admin, "PATCH", f"/api/v1/support/rules/{c.rule()}/", json={"is_active": False}),
+        c.org.admin, "PATCH", f"/api/v1/support/rules/{c.rule()}/", json={"is_active": False}
+    ),
     ("DELETE", "/api/v1/support/rules/{rule_id}/"): lambda c: c.api(
-        c.org.admin, "DELETE", f"/api/v1/support/rules/{c.rule()}/"),
+        c.org.admin, "DELETE", f"/api/v1/support/rules/{c.rule()}/"
+    ),
     ("PATCH", "/api/v1/support/automation/"): lambda c: c.api(
-        c.org.admin, "PATCH", "/api/v1/support/automation/", json={"auto_close_hours": 12}),
+        c.org.admin, "PATCH", "/api/v1/support/automation/", json={"auto_close_hours": 12}
+    ),
     ("POST", "/api/v1/support/macros/"): lambda c: c.api(
-        c.org.admin, "POST", "/api/v1/support/macros/", json=c.macro_body()),
+        c.org.admin, "POST", "/api/v1/support/macros/", json=c.macro_body()
+    ),
     ("PATCH", "/api/v1/support/macros/{macro_id}/"): lambda c: c.api(
-        c.org.admin, "PATCH", f"/api/v1/support/macros/{c.macro()}/", json={"body": "Hello"}),
+        c.org.admin, "PATCH", f"/api/v1/support/macros/{c.macro()}/", json={"body": "Hello"}
+    ),
     ("DELETE", "/api/v1/support/macros/{macro_id}/"): lambda c: c.api(
-        c.org.admin, "DELETE", f"/api/v1/support/macros/{c.macro()}/"),
+        c.org.admin, "DELETE", f"/api/v1/support/macros/{c.macro()}/"
+    ),
     ("POST", "/api/v1/support/macros/{macro_id}/apply/"): lambda c: c.api(
-        c.org.agent, "POST", f"/api/v1/support/macros/{c.macro()}/apply/",
-        json={"ticket_ids": [c.ticket()]}),
+        c.org.agent,
+        "POST",
+        f"/api/v1/support/macros/{c.macro()}/apply/",
+        json={"ticket_ids": [c.ticket()]},
+    ),
     # ------------------------------------------------------------------ API: knowledge base
     ("POST", "/api/v1/support/kb/articles/"): lambda c: c.api(
-        c.org.agent, "POST", "/api/v1/support/kb/articles/",
-        json={"title": "Printer smoke", "body": "Unplug it.", "status": "published"}),
+        c.org.agent,
+        "POST",
+        "/api/v1/support/kb/articles/",
+        json={"title": "Printer smoke", "body": "Unplug it.", "status": "published"},
+    ),
     ("PATCH", "/api/v1/support/kb/articles/{article_id}/"): lambda c: c.api(
-        c.org.agent, "PATCH", f"/api/v1/support/kb/articles/{c.article()}/",
-        json={"title": "Reset a forgotten password"}),
+        c.org.agent,
+        "PATCH",
+        f"/api/v1/support/kb/articles/{c.article()}/",
+        json={"title": "Reset a forgotten password"},
+    ),
     ("DELETE", "/api/v1/support/kb/articles/{article_id}/"): lambda c: c.api(
-        c.org.agent, "DELETE", f"/api/v1/support/kb/articles/{c.article()}/"),
+        c.org.agent, "DELETE", f"/api/v1/support/kb/articles/{c.article()}/"
+    ),
     ("POST", "/api/v1/support/kb/deflections/"): lambda c: c.api(
-        c.org.end_user, "POST", "/api/v1/support/kb/deflections/",
-        json={"article_id": c.article(), "query": "password"}),
+        c.org.end_user,
+        "POST",
+        "/api/v1/support/kb/deflections/",
+        json={"article_id": c.article(), "query": "password"},
+    ),
     # ------------------------------------------------------------------ web console
-    ("POST", "/login"): lambda c: Request("POST", "/login", {
-        "cookies": {LOGIN_CSRF_COOKIE: "login-csrf-token-123"},
-        "data": {"email": c.org.agent.email, "password": PASSWORD,
-                 "csrf_token": "login-csrf-token-123"}}),
-    ("POST", "/login/tenant"): lambda c: Request("POST", "/login/tenant", {
-        "cookies": {LOGIN_CSRF_COOKIE: "login-csrf-token-123"},
-        "data": {"pending": _pending(c.hub).dumps({"u": c.org.agent.user_id}),
-                 "tenant": c.org.agent.tenant_slug, "csrf_token": "login-csrf-token-123"}}),
+    ("POST", "/login"): lambda c: Request(
+        "POST",
+        "/login",
+        {
+            "cookies": {LOGIN_CSRF_COOKIE: "login-csrf-token-123"},
+            "data": {
+                "email": c.org.agent.email,
+                "password": PASSWORD,
+                "csrf_token": "login-csrf-token-123",
+            },
+        },
+    ),
+    ("POST", "/login/tenant"): lambda c: Request(
+        "POST",
+        "/login/tenant",
+        {
+            "cookies": {LOGIN_CSRF_COOKIE: "login-csrf-token-123"},
+            "data": {
+                "pending": _pending(c.hub).dumps({"u": c.org.agent.user_id}),
+                "tenant": c.org.agent.tenant_slug,
+                "csrf_token": "login-csrf-token-123",
+            },
+        },
+    ),
     ("POST", "/tickets/new/solved"): lambda c: c.web_request(
-        c.org.end_user, "/tickets/new/solved", data={"article_id": str(c.article())}),
-    ("POST", "/tickets/new"): lambda c: c.web_request(c.org.end_user, "/tickets/new", data={
-        "subject": "Web ticket", "description": "From the portal", "category": "Technical Issue"}),
+        c.org.end_user, "/tickets/new/solved", data={"article_id": str(c.article())}
+    ),
+    ("POST", "/tickets/new"): lambda c: c.web_request(
+        c.org.end_user,
+        "/tickets/new",
+        data={
+            "subject": "Web ticket",
+            "description": "From the portal",
+            "category": "Technical Issue",
+        },
+    ),
     ("POST", "/tickets/{ticket_id}/reply"): lambda c: c.web_request(
-        c.org.agent, f"/tickets/{c.ticket()}/reply", data={"comment": "Try again now"}),
+        c.org.agent, f"/tickets/{c.ticket()}/reply", data={"comment": "Try again now"}
+    ),
     ("POST", "/tickets/{ticket_id}/reopen"): lambda c: c.web_request(
-        c.org.end_user, f"/tickets/{c.resolved_ticket()}/reopen"),
+        c.org.end_user, f"/tickets/{c.resolved_ticket()}/reopen"
+    ),
     ("POST", "/tickets/{ticket_id}/rate"): lambda c: c.web_request(
-        c.org.end_user, f"/tickets/{c.resolved_ticket()}/rate", data={"rating": "5"}),
+        c.org.end_user, f"/tickets/{c.resolved_ticket()}/rate", data={"rating": "5"}
+    ),
     ("POST", "/tickets/{ticket_id}/update"): lambda c: c.web_request(
-        c.org.agent, f"/tickets/{c.ticket()}/update", data={"priority": "High"}),
+        c.org.agent, f"/tickets/{c.ticket()}/update", data={"priority": "High"}
+    ),
     ("POST", "/tickets/{ticket_id}/merge"): lambda c: c.web_request(
-        c.org.agent, f"/tickets/{c.ticket()}/merge", data={"target_id": str(c.ticket())}),
+        c.org.agent, f"/tickets/{c.ticket()}/merge", data={"target_id": str(c.ticket())}
+    ),
     ("POST", "/tickets/{ticket_id}/escalate"): lambda c: c.web_request(
-        c.org.agent, f"/tickets/{c.ticket()}/escalate", data={"target": "admin"}),
+        c.org.agent, f"/tickets/{c.ticket()}/escalate", data={"target": "admin"}
+    ),
     ("POST", "/tickets/{ticket_id}/macro"): lambda c: c.web_request(
-        c.org.agent, f"/tickets/{c.ticket()}/macro", data={"macro_id": str(c.macro())}),
+        c.org.agent, f"/tickets/{c.ticket()}/macro", data={"macro_id": str(c.macro())}
+    ),
     ("POST", "/queue/bulk"): lambda c: c.web_request(
-        c.org.agent, "/queue/bulk", data={"ids": [str(c.ticket())], "action": "set_priority",
-                                         "priority": "Low"}),
+        c.org.agent,
+        "/queue/bulk",
+        data={"ids": [str(c.ticket())], "action": "set_priority", "priority": "Low"},
+    ),
     ("POST", "/queue/views"): lambda c: c.web_request(
-        c.org.agent, "/queue/views", data={"name": "mine", "query": "assigned_to=me"}),
+        c.org.agent, "/queue/views", data={"name": "mine", "query": "assigned_to=me"}
+    ),
     ("POST", "/queue/views/{view_id}/delete"): lambda c: c.web_request(
-        c.org.agent, f"/queue/views/{c.view(c.org.agent)}/delete"),
-    ("POST", "/admin/members"): lambda c: c.web_request(c.org.admin, "/admin/members", data={
-        "email": f"web-{c.uniq()}@example.com", "role": "agent"}),
+        c.org.agent, f"/queue/views/{c.view(c.org.agent)}/delete"
+    ),
+    ("POST", "/admin/members"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/members",
+        data={"email": f"web-{c.uniq()}@example.com", "role": "agent"},
+    ),
     ("POST", "/admin/plugins/{name}/keys/verify"): lambda c: c.web_request(
-        c.org.admin, "/admin/plugins/email/keys/verify", data={"key": c.pending_address()}),
+        c.org.admin, "/admin/plugins/email/keys/verify", data={"key": c.pending_address()}
+    ),
     ("POST", "/admin/plugins/{name}/enable"): lambda c: c.web_request(
-        c.org.admin, "/admin/plugins/chatbot/enable"),
+        c.org.admin, "/admin/plugins/chatbot/enable"
+    ),
     ("POST", "/admin/plugins/{name}/disable"): lambda c: c.web_request(
-        c.org.admin, "/admin/plugins/chatbot/disable"),
+        c.org.admin, "/admin/plugins/chatbot/disable"
+    ),
     ("POST", "/admin/plugins/{name}/settings"): lambda c: c.web_request(
-        c.org.admin, "/admin/plugins/chatbot/settings", data={"suggestions": "4"}),
+        c.org.admin, "/admin/plugins/chatbot/settings", data={"suggestions": "4"}
+    ),
     ("POST", "/notifications/read"): lambda c: (
-        c.notification(c.org.agent), c.web_request(c.org.agent, "/notifications/read"))[1],
+        c.notification(c.org.agent),
+        c.web_request(c.org.agent, "/notifications/read"),
+    )[1],
     # Sign-out: with server-side sessions it revokes one (a write); else it only drops cookies.
-    ("POST", "/api/v1/auth/logout"): lambda c: Request("POST", "/api/v1/auth/logout", {
-        "cookies": {SESSION_COOKIE: c.cookie(c.org.agent)[0]},
-        "headers": {"x-csrf-token": c.cookie(c.org.agent)[1]}}),
+    ("POST", "/api/v1/auth/logout"): lambda c: Request(
+        "POST",
+        "/api/v1/auth/logout",
+        {
+            "cookies": {SESSION_COOKIE: c.cookie(c.org.agent)[0]},
+            "headers": {"x-csrf-token": c.cookie(c.org.agent)[1]},
+        },
+    ),
     ("POST", "/logout"): lambda c: c.web_request(c.org.agent, "/logout"),
 }
 
@@ -338,8 +484,10 @@ MAY_WRITE_NOTHING = {("POST", "/api/v1/auth/logout"), ("POST", "/logout")}
 # tests/plugins/jira, pagerduty and teams). Slack's events are acknowledged before their work by
 # design (Slack's 3-second rule; the work runs in lazy listeners): see plugins/slack/README.md.
 ELSEWHERE = {
-    ("POST", "/plugins/jira/webhook"), ("POST", "/plugins/pagerduty/webhook"),
-    ("POST", "/plugins/slack/events"), ("POST", "/plugins/teams/messages"),
+    ("POST", "/plugins/jira/webhook"),
+    ("POST", "/plugins/pagerduty/webhook"),
+    ("POST", "/plugins/slack/events"),
+    ("POST", "/plugins/teams/messages"),
     ("POST", "/plugins/teams/webhook"),
 }
 
@@ -379,7 +527,8 @@ def test_a_failed_commit_is_never_acknowledged(route: tuple[str, str], ctx: Ctx)
         return
     assert commits, f"{route} wrote without committing in the fault run"
     assert failed.status_code >= 500, (
-        f"{route} answered {failed.status_code} although its commit failed: {failed.text[:300]}")
+        f"{route} answered {failed.status_code} although its commit failed: {failed.text[:300]}"
+    )
     if failed.status_code == 503:
         assert failed.headers.get("retry-after"), route
 
@@ -388,8 +537,10 @@ def test_knowledge_base_articles_are_visible_as_soon_as_acknowledged(org: Tenant
     """The report: 9 of 20 acknowledged articles were missing from an immediate GET."""
     ids = []
     for n in range(20):
-        r = org.agent.post("/api/v1/support/kb/articles/", json={
-            "title": f"Article {n}", "body": "text", "status": "published"})
+        r = org.agent.post(
+            "/api/v1/support/kb/articles/",
+            json={"title": f"Article {n}", "body": "text", "status": "published"},
+        )
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
         assert org.end_user.get(f"/api/v1/support/kb/articles/{ids[-1]}/").status_code == 200
@@ -399,6 +550,7 @@ def test_knowledge_base_articles_are_visible_as_soon_as_acknowledged(org: Tenant
 
 def test_database_outage_is_503_with_retry_after(org: TenantSet, hub: Hub) -> None:
     """Any statement failing with a lost connection answers 503 + Retry-After, not 500."""
+
     def gone(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if re.match(r"\s*(INSERT|UPDATE)", statement, re.I):
             raise OperationalError(statement, {}, Exception("server closed the connection"))

@@ -55,14 +55,36 @@ class PrivatePostgres:
         assert done.returncode == 0, f"{tool} failed: {done.stdout}\n{done.stderr}"
 
     def init(self) -> None:
-        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                 "--no-sync", "-E", "UTF8")
+        self.run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
 
     def start(self) -> None:
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c max_connections=50")
-        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w",
-                 "-t", "60", "start")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=50"
+        )
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
@@ -71,8 +93,20 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def cleanup(self) -> None:
-        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data),
-                        "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                *self.as_user,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -98,8 +132,13 @@ def outage_hub(private_pg: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[Hu
         conn.execute("CREATE DATABASE hub")
     url = private_pg.url("hub")
     upgrade(url)
-    settings = Settings(database_url=url, data_dir=tmp_path, secret_key="outage-secret-key-0123456789",
-                        base_url="http://hub.test", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key="outage-secret-key-0123456789",
+        base_url="http://hub.test",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     hub = Hub(settings)
     with TestClient(create_app(hub), raise_server_exceptions=False) as client:
         yield hub, client
@@ -116,12 +155,16 @@ def _agent(hub: Hub) -> dict[str, str]:
 
 
 def _article(client: TestClient, headers: dict[str, str], n: int):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/support/kb/articles/", headers=headers, json={
-        "title": f"Article {n}", "body": "text", "status": "published"})
+    return client.post(
+        "/api/v1/support/kb/articles/",
+        headers=headers,
+        json={"title": f"Article {n}", "body": "text", "status": "published"},
+    )
 
 
 def test_outage_is_503_nothing_acknowledged_is_lost_and_restart_is_seamless(
-        private_pg: PrivatePostgres, outage_hub: tuple[Hub, TestClient]) -> None:
+    private_pg: PrivatePostgres, outage_hub: tuple[Hub, TestClient]
+) -> None:
     hub, client = outage_hub
     headers = _agent(hub)
     acknowledged: list[int] = []
@@ -135,8 +178,11 @@ def test_outage_is_503_nothing_acknowledged_is_lost_and_restart_is_seamless(
     for n in range(5):
         assert write(n).status_code == 201
     # Tickets too (the group-commit writer), so the pool has connections of both paths.
-    r = client.post("/api/v1/support/tickets/", headers=headers, json={
-        "subject": "before", "description": "the outage", "category": "Other"})
+    r = client.post(
+        "/api/v1/support/tickets/",
+        headers=headers,
+        json={"subject": "before", "description": "the outage", "category": "Other"},
+    )
     assert r.status_code == 201, r.text
 
     # 1. A restart nobody noticed: the pooled connections are dead, the first request succeeds.
@@ -154,16 +200,20 @@ def test_outage_is_503_nothing_acknowledged_is_lost_and_restart_is_seamless(
         assert int(down.headers["retry-after"]) > 0 and down.json()["detail"]
     read = client.get("/api/v1/support/kb/articles/", headers=headers)
     assert read.status_code == 503 and read.headers.get("retry-after")
-    ticket = client.post("/api/v1/support/tickets/", headers=headers, json={
-        "subject": "during", "description": "the outage", "category": "Other"})
+    ticket = client.post(
+        "/api/v1/support/tickets/",
+        headers=headers,
+        json={"subject": "during", "description": "the outage", "category": "Other"},
+    )
     assert ticket.status_code == 503, ticket.text
 
     # 3. Back up: the first request succeeds, and every acknowledged write is there.
     private_pg.start()
     after = write(300)
     assert after.status_code == 201, after.text
-    listed = client.get("/api/v1/support/kb/articles/", headers=headers,
-                        params={"limit": 200}).json()
+    listed = client.get(
+        "/api/v1/support/kb/articles/", headers=headers, params={"limit": 200}
+    ).json()
     stored = {a["id"] for a in listed["results"]}
     assert set(acknowledged) <= stored and len(acknowledged) == 7
     assert listed["total"] == len(acknowledged)  # nothing answered 503 was stored either

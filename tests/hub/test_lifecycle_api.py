@@ -21,8 +21,9 @@ def _ticket_in(org: TenantSet, status: str, hub) -> int:  # type: ignore[no-unty
     return tid
 
 
-@pytest.mark.parametrize(("current", "target"),
-                         [(a, b) for a in STATUSES for b in STATUSES if a != b])
+@pytest.mark.parametrize(
+    ("current", "target"), [(a, b) for a in STATUSES for b in STATUSES if a != b]
+)
 def test_agent_transition_table(org: TenantSet, hub, current: str, target: str) -> None:  # type: ignore[no-untyped-def]
     tid = _ticket_in(org, current, hub)
     r = org.agent.patch(f"{T}{tid}/", json={"status": target})

@@ -18,17 +18,26 @@ def _seed(hub, org: TenantSet, n: int) -> None:  # type: ignore[no-untyped-def]
     """Bulk-insert n tickets (set-up only; the API path is tested elsewhere)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     statuses = ["New", "Open", "In Progress", "Pending", "Resolved"]
-    rows = [dict(tenant_id=org.end_user.tenant_id, created_by=org.end_user.user_id,
-                 subject=f"Ticket {i} {'vpn' if i % 10 == 0 else 'mail'}",
-                 description="seeded", category="Other" if i % 2 else "Access",
-                 priority=["Low", "Medium", "High", "Critical"][i % 4],
-                 status=statuses[i % 5], channel="api", sla_breached=i % 7 == 0,
-                 created_at=start + timedelta(minutes=i), updated_at=start + timedelta(minutes=i),
-                 assigned_to=org.agent.user_id if i % 3 == 0 else None)
-            for i in range(n)]
+    rows = [
+        dict(
+            tenant_id=org.end_user.tenant_id,
+            created_by=org.end_user.user_id,
+            subject=f"Ticket {i} {'vpn' if i % 10 == 0 else 'mail'}",
+            description="seeded",
+            category="Other" if i % 2 else "Access",
+            priority=["Low", "Medium", "High", "Critical"][i % 4],
+            status=statuses[i % 5],
+            channel="api",
+            sla_breached=i % 7 == 0,
+            created_at=start + timedelta(minutes=i),
+            updated_at=start + timedelta(minutes=i),
+            assigned_to=org.agent.user_id if i % 3 == 0 else None,
+        )
+        for i in range(n)
+    ]
     with hub.engine.begin() as conn:
         for i in range(0, n, 5000):
-            conn.execute(insert(Ticket), rows[i:i + 5000])
+            conn.execute(insert(Ticket), rows[i : i + 5000])
 
 
 @contextmanager
@@ -66,8 +75,9 @@ def test_cursor_pagination_walks_every_ticket_once(org: TenantSet, hub) -> None:
 def test_sort_by_updated_with_cursor(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
     _seed(hub, org, 300)
     first = org.agent.get(T, params={"sort": "updated_at", "limit": 100}).json()
-    second = org.agent.get(T, params={"sort": "updated_at", "limit": 100,
-                                      "cursor": first["next_cursor"]}).json()
+    second = org.agent.get(
+        T, params={"sort": "updated_at", "limit": 100, "cursor": first["next_cursor"]}
+    ).json()
     stamps = [t["updated_at"] for t in first["results"] + second["results"]]
     assert stamps == sorted(stamps) and len(set(stamps)) == 200
 

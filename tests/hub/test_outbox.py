@@ -18,9 +18,11 @@ NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
 def _rows(hub, tenant_id, event_type: str = "ticket.created"):  # type: ignore[no-untyped-def]
     """The tenant's outbox rows of one type (automation may add others for the same ticket)."""
     with hub.session() as s:
-        return s.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == tenant_id,
-                                                   OutboxEvent.event_type == event_type)
-                         .order_by(OutboxEvent.id)).all()
+        return s.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.event_type == event_type)
+            .order_by(OutboxEvent.id)
+        ).all()
 
 
 def _created(recorder):  # type: ignore[no-untyped-def]
@@ -31,7 +33,9 @@ def test_event_written_with_the_change_and_delivered_once(rhub, rclient, recorde
     _as(org.admin, rclient).post("/api/v1/admin/plugins/recorder/enable/")
     tid = _as(org.end_user, rclient).post(T, json=NEW).json()["id"]
     rows = _rows(rhub, org.tenant[0])
-    assert [(r.event_type, r.ticket_id, r.status) for r in rows] == [("ticket.created", tid, "pending")]
+    assert [(r.event_type, r.ticket_id, r.status) for r in rows] == [
+        ("ticket.created", tid, "pending")
+    ]
     outbox.drain(rhub)
     outbox.drain(rhub)
     assert [e.ticket.id for e in _created(recorder)] == [tid]
@@ -74,8 +78,11 @@ def test_parked_as_failed_after_max_attempts_and_retryable(rhub, rclient, record
     for _ in range(rhub.settings.outbox_max_attempts):
         outbox.drain(rhub)
         frozen.advance(hours=2)
-    failed = [e for e in admin.get("/api/v1/admin/outbox/", params={"status": "failed"}).json()
-              if e["event_type"] == "ticket.created"]
+    failed = [
+        e
+        for e in admin.get("/api/v1/admin/outbox/", params={"status": "failed"}).json()
+        if e["event_type"] == "ticket.created"
+    ]
     assert len(failed) == 1 and failed[0]["attempts"] == rhub.settings.outbox_max_attempts
     assert "channel down" in failed[0]["last_error"]
     recorder.fail_notify = 0

@@ -34,8 +34,9 @@ NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
 class SlowRelay:
     """A notify hook that takes its time: ``sleep`` real seconds, and moves a frozen clock on."""
 
-    def __init__(self, sleep: float = 0.0, frozen: clock.FrozenClock | None = None,
-                 advance: float = 0.0) -> None:
+    def __init__(
+        self, sleep: float = 0.0, frozen: clock.FrozenClock | None = None, advance: float = 0.0
+    ) -> None:
         self.sleep, self.frozen, self.advance = sleep, frozen, advance
         self.seen: list[tuple[Any, int]] = []
         self._lock = threading.Lock()
@@ -86,7 +87,7 @@ def _run_deliverers(hub: Hub, n: int, until: float) -> list[BaseException]:
             while _pending(hub) and time.monotonic() < deadline:
                 outbox.drain(hub)
                 time.sleep(0.01)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(n)]
@@ -104,8 +105,11 @@ def frozen() -> clock.FrozenClock:
     return c
 
 
-def test_two_deliverers_and_a_slow_relay_deliver_each_event_once(hub: Hub, org: TenantSet,  # type: ignore[no-untyped-def]
-                                                                 frozen) -> None:
+def test_two_deliverers_and_a_slow_relay_deliver_each_event_once(
+    hub: Hub,
+    org: TenantSet,  # type: ignore[no-untyped-def]
+    frozen,
+) -> None:
     # Each mail takes a minute of (frozen) time: a batch of 30 outlives a two-minute lease.
     relay = SlowRelay(sleep=0.01, frozen=frozen, advance=40)
     h = _hub(hub, relay, outbox_tenant_concurrency=4)
@@ -128,8 +132,11 @@ def test_lease_is_renewed_while_a_slow_hook_works(hub: Hub, org: TenantSet) -> N
     assert sorted(counts) == _all_ids(h) and set(counts.values()) == {1}
 
 
-def test_a_dead_holder_is_taken_over_when_its_lease_expires(hub: Hub, org: TenantSet,  # type: ignore[no-untyped-def]
-                                                            frozen) -> None:
+def test_a_dead_holder_is_taken_over_when_its_lease_expires(
+    hub: Hub,
+    org: TenantSet,  # type: ignore[no-untyped-def]
+    frozen,
+) -> None:
     relay = SlowRelay()
     h = _hub(hub, relay)
     _tickets(org.end_user, 1)
@@ -162,15 +169,21 @@ def test_a_holder_that_lost_its_lease_records_nothing(hub: Hub, org: TenantSet, 
 
 
 def test_one_tenants_backlog_does_not_delay_another_tenants_event(  # type: ignore[no-untyped-def]
-        hub: Hub, org: TenantSet, other_org: TenantSet, frozen) -> None:
+    hub: Hub, org: TenantSet, other_org: TenantSet, frozen
+) -> None:
     relay = SlowRelay()
     h = _hub(hub, relay)
     _tickets(org.end_user, 1)
     noisy = org.tenant[0]
     with h.session() as s:
         ticket_id = s.scalars(select(OutboxEvent.ticket_id)).first()
-        events.emit_many(s, [(system_actor(noisy), "test.backlog", noisy, ticket_id, {"n": i})
-                             for i in range(1_000)])
+        events.emit_many(
+            s,
+            [
+                (system_actor(noisy), "test.backlog", noisy, ticket_id, {"n": i})
+                for i in range(1_000)
+            ],
+        )
     frozen.advance(seconds=1)
     _tickets(other_org.end_user, 1)
     quiet = _all_ids(h)[-1]
@@ -182,7 +195,8 @@ def test_one_tenants_backlog_does_not_delay_another_tenants_event(  # type: igno
 
 
 def test_a_slow_tenant_in_flight_does_not_hold_the_others(  # type: ignore[no-untyped-def]
-        hub: Hub, org: TenantSet, other_org: TenantSet, frozen) -> None:
+    hub: Hub, org: TenantSet, other_org: TenantSet, frozen
+) -> None:
     relay = SlowRelay()
     h = _hub(hub, relay, outbox_tenant_concurrency=1)
     _tickets(org.end_user, 3)

@@ -41,8 +41,9 @@ def test_misspelt_hookimpl_fails_at_start() -> None:
         make_plugin_manager(autoload=False, extra=[("typo", Typo())])
 
 
-def test_each_family_runs_only_for_enabled_tenant(rhub: Hub, rclient: TestClient, recorder: Recorder,
-                                                  org, other_org) -> None:  # type: ignore[no-untyped-def]
+def test_each_family_runs_only_for_enabled_tenant(
+    rhub: Hub, rclient: TestClient, recorder: Recorder, org, other_org
+) -> None:  # type: ignore[no-untyped-def]
     admin_a, admin_b = _as(org.admin, rclient), _as(other_org.admin, rclient)
     assert admin_a.post("/api/v1/admin/plugins/recorder/enable/").status_code == 200
     # notification
@@ -62,17 +63,29 @@ def test_each_family_runs_only_for_enabled_tenant(rhub: Hub, rclient: TestClient
     audit = _as(org.agent, rclient).get(f"{T}{ta}/audit/").json()
     assert any(a["action"] == "Escalated" and a["new_value"] == f"REC-{ta}" for a in audit)
     # knowledge base
-    assert rhub.hooks(org.tenant[0]).hub_kb_suggest(tenant_id=org.tenant[0], text="vpn", limit=3,
-                                                    audience="public", hub=rhub)
+    assert rhub.hooks(org.tenant[0]).hub_kb_suggest(
+        tenant_id=org.tenant[0], text="vpn", limit=3, audience="public", hub=rhub
+    )
     other = rhub.hooks(other_org.tenant[0]).hub_kb_suggest(
-        tenant_id=other_org.tenant[0], text="vpn", limit=3, audience="public", hub=rhub)
+        tenant_id=other_org.tenant[0], text="vpn", limit=3, audience="public", hub=rhub
+    )
     assert all(s.source != "recorder" for group in other for s in group)
     # intake threading
-    msg = InboundMessage(channel="recorder", dedupe_key="m1", sender_email=org.end_user.email,
-                         body="more info", meta={"recorder_ticket": ta})
+    msg = InboundMessage(
+        channel="recorder",
+        dedupe_key="m1",
+        sender_email=org.end_user.email,
+        body="more info",
+        meta={"recorder_ticket": ta},
+    )
     assert rhub.ingest(org.tenant[0], msg).outcome == "comment"
-    msg_b = InboundMessage(channel="recorder", dedupe_key="m1", sender_email=other_org.end_user.email,
-                           body="more info", meta={"recorder_ticket": tb})
+    msg_b = InboundMessage(
+        channel="recorder",
+        dedupe_key="m1",
+        sender_email=other_org.end_user.email,
+        body="more info",
+        meta={"recorder_ticket": tb},
+    )
     assert rhub.ingest(other_org.tenant[0], msg_b).outcome == "ticket"
     # routes answer 404 for a tenant that has not enabled the plugin
     assert rclient.get(f"/plugins/recorder/ping/{org.tenant[0]}").json() == {"pong": "hello"}
@@ -103,12 +116,15 @@ def test_resolve_tenant_is_firstresult(rhub: Hub, rclient: TestClient, org) -> N
     assert rhub.resolve_tenant("recorder", "nobody") is None
 
 
-def test_settings_validated_and_secrets_write_only(rhub: Hub, rclient: TestClient, org,
-                                                   caplog) -> None:  # type: ignore[no-untyped-def]
+def test_settings_validated_and_secrets_write_only(
+    rhub: Hub, rclient: TestClient, org, caplog
+) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     admin = _as(org.admin, rclient)
-    r = admin.patch("/api/v1/admin/plugins/recorder/",
-                    json={"settings": {"limit": 7, "api_key": "s3cr3t-value"}})
+    r = admin.patch(
+        "/api/v1/admin/plugins/recorder/",
+        json={"settings": {"limit": 7, "api_key": "s3cr3t-value"}},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["settings"] == {"limit": 7}
@@ -139,9 +155,15 @@ def test_plugin_changes_are_audited(rhub: Hub, rclient: TestClient, org) -> None
     admin.patch("/api/v1/admin/plugins/recorder/", json={"settings": {"api_key": "zzz-secret"}})
     admin.post("/api/v1/admin/plugins/recorder/disable/")
     with rhub.session() as s:
-        rows = s.scalars(select(Audit).where(Audit.tenant_id == org.tenant[0],
-                                             Audit.ticket_id.is_(None)).order_by(Audit.id)).all()
+        rows = s.scalars(
+            select(Audit)
+            .where(Audit.tenant_id == org.tenant[0], Audit.ticket_id.is_(None))
+            .order_by(Audit.id)
+        ).all()
         got = [(r.action, r.performed_by) for r in rows]
-        assert got == [("Plugin Enabled", org.admin.user_id), ("Plugin Configured", org.admin.user_id),
-                       ("Plugin Disabled", org.admin.user_id)]
+        assert got == [
+            ("Plugin Enabled", org.admin.user_id),
+            ("Plugin Configured", org.admin.user_id),
+            ("Plugin Disabled", org.admin.user_id),
+        ]
         assert all("zzz-secret" not in f"{r.old_value}{r.new_value}{r.details}" for r in rows)

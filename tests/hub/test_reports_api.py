@@ -39,7 +39,9 @@ def test_volume_by_dimension_and_range(org: TenantSet, other_org: TenantSet) -> 
     assert body["csat"] == {"rated": 1, "average": 4.0}
     assert org.agent.get(R).json()["total"] == 3
     assert org.end_user.get(R).status_code == 403
-    bad = org.manager.get(R, params={"start": "2026-03-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"})
+    bad = org.manager.get(
+        R, params={"start": "2026-03-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"}
+    )
     assert bad.status_code == 422
 
 

@@ -10,19 +10,24 @@ from tests.conftest import TenantSet
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def _setup(org: TenantSet) -> dict[str, int]:
     tid = org.end_user.post(T, json=NEW).json()["id"]
     other = org.end_user.post(T, json=NEW).json()["id"]
-    att = org.end_user.post(f"{T}{tid}/attachment/",
-                            files={"file": ("s.png", io.BytesIO(PNG), "image/png")}).json()["id"]
+    att = org.end_user.post(
+        f"{T}{tid}/attachment/", files={"file": ("s.png", io.BytesIO(PNG), "image/png")}
+    ).json()["id"]
     # A support address the tenant claims and has not verified yet (for the resend route).
-    r = org.admin.patch("/api/v1/admin/plugins/email/",
-                        json={"settings": {"addresses": ["pending@claimed.example"]}})
+    r = org.admin.patch(
+        "/api/v1/admin/plugins/email/",
+        json={"settings": {"addresses": ["pending@claimed.example"]}},
+    )
     assert r.status_code == 200, r.text
     return {"tid": tid, "other": other, "att": att}
 
@@ -45,8 +50,11 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "slas": ("GET", "/api/v1/support/slas/", None),
         "plugins": ("GET", "/api/v1/admin/plugins/", None),
         "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
-        "resend": ("POST", "/api/v1/admin/plugins/email/keys/verify/",
-                   {"key": "pending@claimed.example"}),
+        "resend": (
+            "POST",
+            "/api/v1/admin/plugins/email/keys/verify/",
+            {"key": "pending@claimed.example"},
+        ),
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
     }
@@ -54,24 +62,89 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
 
 OK, FORBIDDEN = "ok", 403
 EXPECTED: dict[str, dict[str, object]] = {
-    "end_user": {"list": OK, "detail": OK, "comment": OK, "internal": FORBIDDEN,
-                 "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
-                 "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": FORBIDDEN,
-                 "slas": FORBIDDEN, "plugins": FORBIDDEN, "enable": FORBIDDEN,
-                 "resend": FORBIDDEN, "outbox": FORBIDDEN, "members": FORBIDDEN},
-    "agent": {"list": OK, "detail": OK, "comment": OK, "internal": OK, "priority": OK,
-              "assign": OK, "attachments": OK, "download": OK, "audit": OK, "merge": OK,
-              "bulk": OK, "reports": OK, "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN,
-              "resend": FORBIDDEN, "outbox": FORBIDDEN, "members": FORBIDDEN},
-    "admin": {name: OK for name in ("list", "detail", "comment", "internal", "priority", "assign",
-                                    "attachments", "download", "audit", "merge", "bulk",
-                                    "reports", "slas", "plugins", "enable", "resend", "outbox",
-                                    "members")},
-    "manager": {"list": OK, "detail": OK, "comment": FORBIDDEN, "internal": FORBIDDEN,
-                "priority": FORBIDDEN, "assign": FORBIDDEN, "attachments": OK, "download": OK,
-                "audit": FORBIDDEN, "merge": FORBIDDEN, "bulk": FORBIDDEN, "reports": OK,
-                "slas": OK, "plugins": FORBIDDEN, "enable": FORBIDDEN, "resend": FORBIDDEN,
-                "outbox": FORBIDDEN, "members": FORBIDDEN},
+    "end_user": {
+        "list": OK,
+        "detail": OK,
+        "comment": OK,
+        "internal": FORBIDDEN,
+        "priority": FORBIDDEN,
+        "assign": FORBIDDEN,
+        "attachments": OK,
+        "download": OK,
+        "audit": FORBIDDEN,
+        "merge": FORBIDDEN,
+        "bulk": FORBIDDEN,
+        "reports": FORBIDDEN,
+        "slas": FORBIDDEN,
+        "plugins": FORBIDDEN,
+        "enable": FORBIDDEN,
+        "resend": FORBIDDEN,
+        "outbox": FORBIDDEN,
+        "members": FORBIDDEN,
+    },
+    "agent": {
+        "list": OK,
+        "detail": OK,
+        "comment": OK,
+        "internal": OK,
+        "priority": OK,
+        "assign": OK,
+        "attachments": OK,
+        "download": OK,
+        "audit": OK,
+        "merge": OK,
+        "bulk": OK,
+        "reports": OK,
+        "slas": OK,
+        "plugins": FORBIDDEN,
+        "enable": FORBIDDEN,
+        "resend": FORBIDDEN,
+        "outbox": FORBIDDEN,
+        "members": FORBIDDEN,
+    },
+    "admin": {
+        name: OK
+        for name in (
+            "list",
+            "detail",
+            "comment",
+            "internal",
+            "priority",
+            "assign",
+            "attachments",
+            "download",
+            "audit",
+            "merge",
+            "bulk",
+            "reports",
+            "slas",
+            "plugins",
+            "enable",
+            "resend",
+            "outbox",
+            "members",
+        )
+    },
+    "manager": {
+        "list": OK,
+        "detail": OK,
+        "comment": FORBIDDEN,
+        "internal": FORBIDDEN,
+        "priority": FORBIDDEN,
+        "assign": FORBIDDEN,
+        "attachments": OK,
+        "download": OK,
+        "audit": FORBIDDEN,
+        "merge": FORBIDDEN,
+        "bulk": FORBIDDEN,
+        "reports": OK,
+        "slas": OK,
+        "plugins": FORBIDDEN,
+        "enable": FORBIDDEN,
+        "resend": FORBIDDEN,
+        "outbox": FORBIDDEN,
+        "members": FORBIDDEN,
+    },
 }
 
 
@@ -100,11 +173,13 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"
 
 
-def test_another_tenants_pending_address_is_404_to_resend(org: TenantSet,
-                                                         other_org: TenantSet) -> None:
+def test_another_tenants_pending_address_is_404_to_resend(
+    org: TenantSet, other_org: TenantSet
+) -> None:
     _setup(org)
-    r = other_org.admin.post("/api/v1/admin/plugins/email/keys/verify/",
-                             json={"key": "pending@claimed.example"})
+    r = other_org.admin.post(
+        "/api/v1/admin/plugins/email/keys/verify/", json={"key": "pending@claimed.example"}
+    )
     assert r.status_code == 404, r.text
 
 
@@ -118,7 +193,9 @@ def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: Ten
 
 def test_end_user_never_sees_internal_notes(org: TenantSet) -> None:
     ids = _setup(org)
-    org.agent.post(f"{T}{ids['tid']}/comment/", json={"comment": "secret note", "is_internal": True})
+    org.agent.post(
+        f"{T}{ids['tid']}/comment/", json={"comment": "secret note", "is_internal": True}
+    )
     org.agent.post(f"{T}{ids['tid']}/comment/", json={"comment": "public answer"})
     seen = [c["comment"] for c in org.end_user.get(f"{T}{ids['tid']}/").json()["comments"]]
     assert seen == ["public answer"]

@@ -36,7 +36,9 @@ def _fake_clamd(path: Path) -> threading.Thread:
                     if size == 0:
                         break
                     data += conn.recv(size, socket.MSG_WAITALL)
-                found = b"stream: Eicar-Test-Signature FOUND\0" if EICAR in data else b"stream: OK\0"
+                found = (
+                    b"stream: Eicar-Test-Signature FOUND\0" if EICAR in data else b"stream: OK\0"
+                )
                 conn.sendall(found)
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -59,31 +61,47 @@ def test_scan_protocol(clamd: str, tmp_path: Path) -> None:
 
 
 def test_infected_upload_is_refused(hub: Hub, settings, clamd: str, org) -> None:  # type: ignore[no-untyped-def]
-    scanning = Hub(settings.model_copy(update={"clamd_socket": clamd}), pm=hub.pm,
-                   engine=hub.engine)
+    scanning = Hub(
+        settings.model_copy(update={"clamd_socket": clamd}), pm=hub.pm, engine=hub.engine
+    )
     with TestClient(create_app(scanning)) as client:
         user = Member(**{**org.end_user.__dict__, "client": client})
-        tid = user.post("/api/v1/support/tickets/", json={
-            "subject": "log", "description": "see file", "category": "Other"}).json()["id"]
-        bad = user.post(f"/api/v1/support/tickets/{tid}/attachment/",
-                        files={"file": ("eicar.txt", io.BytesIO(EICAR), "text/plain")})
+        tid = user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "log", "description": "see file", "category": "Other"},
+        ).json()["id"]
+        bad = user.post(
+            f"/api/v1/support/tickets/{tid}/attachment/",
+            files={"file": ("eicar.txt", io.BytesIO(EICAR), "text/plain")},
+        )
         assert bad.status_code == 422
         assert "Eicar-Test-Signature" in bad.json()["detail"]
-        good = user.post(f"/api/v1/support/tickets/{tid}/attachment/",
-                         files={"file": ("notes.txt", io.BytesIO(b"fine"), "text/plain")})
+        good = user.post(
+            f"/api/v1/support/tickets/{tid}/attachment/",
+            files={"file": ("notes.txt", io.BytesIO(b"fine"), "text/plain")},
+        )
         assert good.status_code == 201
-        names = [a["file_name"] for a in user.get(f"/api/v1/support/tickets/{tid}/attachments/").json()]
+        names = [
+            a["file_name"] for a in user.get(f"/api/v1/support/tickets/{tid}/attachments/").json()
+        ]
         assert names == ["notes.txt"]
 
 
 def test_scanner_down_is_503_and_nothing_stored(hub: Hub, settings, tmp_path, org) -> None:  # type: ignore[no-untyped-def]
-    scanning = Hub(settings.model_copy(update={"clamd_socket": str(tmp_path / "gone.sock")}),
-                   pm=hub.pm, engine=hub.engine)
+    scanning = Hub(
+        settings.model_copy(update={"clamd_socket": str(tmp_path / "gone.sock")}),
+        pm=hub.pm,
+        engine=hub.engine,
+    )
     with TestClient(create_app(scanning)) as client:
         user = Member(**{**org.end_user.__dict__, "client": client})
-        tid = user.post("/api/v1/support/tickets/", json={
-            "subject": "log", "description": "see file", "category": "Other"}).json()["id"]
-        r = user.post(f"/api/v1/support/tickets/{tid}/attachment/",
-                      files={"file": ("notes.txt", io.BytesIO(b"fine"), "text/plain")})
+        tid = user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "log", "description": "see file", "category": "Other"},
+        ).json()["id"]
+        r = user.post(
+            f"/api/v1/support/tickets/{tid}/attachment/",
+            files={"file": ("notes.txt", io.BytesIO(b"fine"), "text/plain")},
+        )
         assert r.status_code == 503 and "scanner unavailable" in r.json()["detail"]
         assert user.get(f"/api/v1/support/tickets/{tid}/attachments/").json() == []

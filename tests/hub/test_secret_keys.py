@@ -33,8 +33,14 @@ def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     clean.update(HUB_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT), **env)
     # cwd is a fresh directory: no .env file supplies a key behind the test's back.
-    return subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", *args], cwd=tmp_path,
-                            env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", *args],
+        cwd=tmp_path,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _refused(proc: subprocess.Popen[str]) -> tuple[int, str]:
@@ -54,13 +60,15 @@ def test_serve_refuses_dev_key_beyond_loopback(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_dev_key_in_production_even_on_loopback(tmp_path: Path) -> None:
-    code, output = _refused(_serve(tmp_path, "--host", "127.0.0.1", "--port", str(free_port()),
-                                   HUB_ENV="production"))
+    code, output = _refused(
+        _serve(tmp_path, "--host", "127.0.0.1", "--port", str(free_port()), HUB_ENV="production")
+    )
     assert code != 0
     assert "HUB_SECRET_KEY" in output and "production" in output, output
     # And an explicit dev key is no better than a missing one.
-    code, output = _refused(_serve(tmp_path, "--host", "::", "--port", str(free_port()),
-                                   HUB_SECRET_KEY=DEV_SECRET_KEY))
+    code, output = _refused(
+        _serve(tmp_path, "--host", "::", "--port", str(free_port()), HUB_SECRET_KEY=DEV_SECRET_KEY)
+    )
     assert code != 0 and "HUB_SECRET_KEY" in output
 
 
@@ -108,10 +116,17 @@ def test_one_key_per_purpose_derived_with_hkdf() -> None:
     for key in keys:
         assert len(key) == 32
     # Each is HKDF-SHA256 of the secret under its own info label.
-    labels = {b"teleops-hub/v1/secrets-at-rest", b"teleops-hub/v1/signed-tokens",
-              b"teleops-hub/v1/session-cookies"}
-    derived = {HKDF(algorithm=hashes.SHA256(), length=32, salt=b"teleops-support-hub",
-                    info=label).derive(secret.encode()) for label in labels}
+    labels = {
+        b"teleops-hub/v1/secrets-at-rest",
+        b"teleops-hub/v1/signed-tokens",
+        b"teleops-hub/v1/session-cookies",
+    }
+    derived = {
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=b"teleops-support-hub", info=label).derive(
+            secret.encode()
+        )
+        for label in labels
+    }
     assert derived == keys
     assert Keyring(secret + "x").session_key != ring.session_key
 
@@ -127,24 +142,40 @@ def test_secrets_stored_under_the_old_scheme_still_decrypt(org, hub) -> None:  #
     assert hub.keyring.decrypt_json(old) == {"api_token": "old-token-123"}
     # A plugin row written before the change reads back through the hub.
     with hub.session() as s:
-        plugin_service.configure(s, system_actor(org.admin.tenant_id), "jira", settings={},
-                                 secrets={"api_token": "placeholder"}, keyring=hub.keyring)
+        plugin_service.configure(
+            s,
+            system_actor(org.admin.tenant_id),
+            "jira",
+            settings={},
+            secrets={"api_token": "placeholder"},
+            keyring=hub.keyring,
+        )
         row = plugin_service.plugin_rows(s, org.admin.tenant_id)["jira"]
         row.secrets_encrypted = old
     assert hub.config(org.admin.tenant_id, "jira").secrets["api_token"] == "old-token-123"
     # New writes use the new key: the old scheme alone can no longer read them.
     fresh = hub.keyring.encrypt_json({"k": "v"})
-    legacy_only = Fernet(base64.urlsafe_b64encode(
-        hashlib.sha256(b"hub-secrets:" + secret.encode()).digest()))
+    legacy_only = Fernet(
+        base64.urlsafe_b64encode(hashlib.sha256(b"hub-secrets:" + secret.encode()).digest())
+    )
     try:
         legacy_only.decrypt(fresh.encode())
         raise AssertionError("new secrets are still encrypted under the legacy key")
-    except Exception as exc:  # noqa: BLE001 - InvalidToken
+    except Exception as exc:
         assert type(exc).__name__ == "InvalidToken"
     # Reply addresses signed before the change still verify.
-    legacy_sig = base64.b32encode(__import__("hmac").new(
-        hashlib.sha256(b"hub-signing:" + secret.encode()).digest(), b"t:42",
-        hashlib.sha256).digest()).decode().lower().rstrip("=")[:10]
+    legacy_sig = (
+        base64.b32encode(
+            __import__("hmac")
+            .new(
+                hashlib.sha256(b"hub-signing:" + secret.encode()).digest(), b"t:42", hashlib.sha256
+            )
+            .digest()
+        )
+        .decode()
+        .lower()
+        .rstrip("=")[:10]
+    )
     assert hub.keyring.verify("t:42", legacy_sig)
     assert hub.keyring.sign("t:42") != legacy_sig
 

@@ -18,8 +18,9 @@ PASSWORD = "correct horse battery staple"
 def https_client(settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     """The same database, but a hub whose base URL is https (and cookie_secure left unset)."""
     hub = Hub(settings.model_copy(update={"base_url": "https://hub.test", "cookie_secure": False}))
-    with TestClient(create_app(hub), base_url="https://hub.test",
-                    raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(hub), base_url="https://hub.test", raise_server_exceptions=False
+    ) as c:
         yield c
     hub.engine.dispose()
 
@@ -46,8 +47,11 @@ def test_every_cookie_is_secure_behind_https(hub, make_tenant, make_member, http
     seen += _cookies(r)
     csrf = https_client.cookies.get("hub_login_csrf")
     assert csrf
-    r = https_client.post("/login", data={"email": member.email, "password": PASSWORD,
-                                          "csrf_token": csrf}, follow_redirects=False)
+    r = https_client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     seen += _cookies(r)
     session_csrf = https_client.cookies.get("hub_csrf")

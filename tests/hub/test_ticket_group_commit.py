@@ -21,21 +21,29 @@ TICKETS = "/api/v1/support/tickets/"
 
 
 def body(n: int, subject: str | None = None) -> dict[str, str]:
-    return {"subject": subject or f"Printer {n} is on fire", "description": "Smoke everywhere.",
-            "category": "Technical Issue", "priority": "High"}
+    return {
+        "subject": subject or f"Printer {n} is on fire",
+        "description": "Smoke everywhere.",
+        "category": "Technical Issue",
+        "priority": "High",
+    }
 
 
 async def post_all(app: Any, token: str, bodies: list[dict[str, str]]) -> list[httpx.Response]:
     """All requests at once, in one event loop, as concurrent clients would send them."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://hub.test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
         return list(await asyncio.gather(*(client.post(TICKETS, json=b) for b in bodies)))
 
 
 @pytest.fixture
 def poison() -> Iterator[None]:
     """A creation listener that refuses one subject, the way a failing write would."""
+
     def refuse(session: Any, ticket: Ticket) -> None:
         if ticket.subject == "poison":
             raise Invalid("this subject is refused by the test listener", field="subject")
@@ -46,7 +54,8 @@ def poison() -> Iterator[None]:
 
 
 def test_concurrent_creates_share_transactions_and_each_is_complete(
-        app: Any, hub: Hub, org: TenantSet) -> None:
+    app: Any, hub: Hub, org: TenantSet
+) -> None:
     n = 24
     writer = app.state.ticket_writer
     batches_before, items_before = writer.batches, writer.items
@@ -58,14 +67,24 @@ def test_concurrent_creates_share_transactions_and_each_is_complete(
     assert writer.items - items_before == n
     assert writer.batches - batches_before < n, "no two requests shared a transaction"
     with hub.read_session() as s:
-        audits = s.scalar(select(func.count()).select_from(Audit).where(
-            Audit.ticket_id.in_(ids), Audit.action == "Ticket Created"))
-        created = s.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.ticket_id.in_(ids), OutboxEvent.event_type == events.TICKET_CREATED))
-        clocks = s.scalar(select(func.count()).select_from(SlaState).where(
-            SlaState.ticket_id.in_(ids)))
-        due = s.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.id.in_(ids), Ticket.sla_due_at.is_not(None)))
+        audits = s.scalar(
+            select(func.count())
+            .select_from(Audit)
+            .where(Audit.ticket_id.in_(ids), Audit.action == "Ticket Created")
+        )
+        created = s.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.ticket_id.in_(ids), OutboxEvent.event_type == events.TICKET_CREATED)
+        )
+        clocks = s.scalar(
+            select(func.count()).select_from(SlaState).where(SlaState.ticket_id.in_(ids))
+        )
+        due = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.id.in_(ids), Ticket.sla_due_at.is_not(None))
+        )
     assert (audits, created, clocks, due) == (n, n, n, n)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from tests.conftest import TenantSet
 
 TICKETS = "/api/v1/support/tickets/"
-SAMPLE = {"subject": "Cannot access dashboard",
-          "description": "I get a 403 error when trying to access the dashboard.",
-          "category": "Access", "priority": "High"}
+SAMPLE = {
+    "subject": "Cannot access dashboard",
+    "description": "I get a 403 error when trying to access the dashboard.",
+    "category": "Access",
+    "priority": "High",
+}
 
 
 def test_create_ticket_returns_spec_shape(org: TenantSet) -> None:

@@ -50,7 +50,11 @@ def test_each_kind_of_work_has_its_queue(rhub, broker_url) -> None:  # type: ign
 
 def test_every_task_kind_has_soft_and_hard_limits(rhub, broker_url) -> None:  # type: ignore[no-untyped-def]
     app = create_celery(rhub, broker_url=broker_url)
-    for name, kind in ((DELIVER, "delivery"), (PERIODIC, "automation"), (PERIODIC_INTAKE, "intake")):
+    for name, kind in (
+        (DELIVER, "delivery"),
+        (PERIODIC, "automation"),
+        (PERIODIC_INTAKE, "intake"),
+    ):
         task = app.tasks[name]
         assert (task.soft_time_limit, task.time_limit) == TIME_LIMITS[kind]
         assert 0 < task.soft_time_limit < task.time_limit
@@ -95,11 +99,19 @@ class Spinner:
 @pytest.mark.celery
 def test_a_runaway_task_is_stopped_at_its_soft_limit(hub: Hub, broker_url) -> None:  # type: ignore[no-untyped-def]
     spinner = Spinner()
-    h = Hub(hub.settings, pm=make_plugin_manager(extra=[*builtin_plugins(), ("spin", spinner)]),
-            engine=hub.engine)
+    h = Hub(
+        hub.settings,
+        pm=make_plugin_manager(extra=[*builtin_plugins(), ("spin", spinner)]),
+        engine=hub.engine,
+    )
     app = create_celery(h, broker_url=broker_url, time_limits={"automation": (0.5, 5.0)})
-    with start_worker(app, pool=TimeLimitedThreadPool, concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=20):
+    with start_worker(
+        app,
+        pool=TimeLimitedThreadPool,
+        concurrency=2,
+        perform_ping_check=False,
+        shutdown_timeout=20,
+    ):
         app.send_task(PERIODIC, args=("test.spin",))
         assert spinner.started.wait(60)
         assert wait_for(lambda: spinner.stopped == ["soft"], timeout=10)

@@ -30,9 +30,15 @@ def articles() -> list[CorpusArticle]:
         head, meta, body = chunk.split("\n", 2)
         key, title = (p.strip() for p in head.split("|", 1))
         category, _, tags = meta.partition(";")
-        out.append(CorpusArticle(
-            key=key, title=title, category=category.split(":", 1)[1].strip(),
-            tags=[t.strip() for t in tags.split(":", 1)[1].split(",")], body=body.strip()))
+        out.append(
+            CorpusArticle(
+                key=key,
+                title=title,
+                category=category.split(":", 1)[1].strip(),
+                tags=[t.strip() for t in tags.split(":", 1)[1].split(",")],
+                body=body.strip(),
+            )
+        )
     return out
 
 

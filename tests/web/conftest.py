@@ -54,14 +54,19 @@ def sign_in(app, email: str, password: str = PASSWORD, tenant: str | None = None
     client = TestClient(app, raise_server_exceptions=False)
     page = client.get("/login")
     token = csrf_of(page.text)
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
     if tenant is not None:
         pending = re.search(r'name="pending" value="([^"]+)"', response.text)
         assert pending, response.text[:500]
-        response = client.post("/login/tenant", data={"pending": pending.group(1),
-                                                      "tenant": tenant, "csrf_token": token},
-                               follow_redirects=False)
+        response = client.post(
+            "/login/tenant",
+            data={"pending": pending.group(1), "tenant": tenant, "csrf_token": token},
+            follow_redirects=False,
+        )
     assert response.status_code == 303, response.text[:500]
     web = WebClient(client=client, email=email)
     web.page("/notifications")
@@ -72,8 +77,10 @@ def sign_in(app, email: str, password: str = PASSWORD, tenant: str | None = None
 def web_org(make_tenant, make_member):  # type: ignore[no-untyped-def]
     """A tenant with one member of each role, each with a password for the sign-in form."""
     tenant = make_tenant()
-    return {role: make_member(tenant, role, password=PASSWORD)
-            for role in ("end_user", "agent", "admin", "manager")}
+    return {
+        role: make_member(tenant, role, password=PASSWORD)
+        for role in ("end_user", "agent", "admin", "manager")
+    }
 
 
 @pytest.fixture
@@ -97,8 +104,14 @@ def web_app(web_hub: Hub):  # type: ignore[no-untyped-def]
 def live_server(web_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The console behind a real uvicorn server on a free port, in a thread."""
     port = free_port()
-    config = uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=1, lifespan="off")
+    config = uvicorn.Config(
+        web_app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+        lifespan="off",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,8 +12,11 @@ from core.api import Capability, PluginInfo, hookimpl
 class DemoSettings(BaseModel):
     """Settings of the demo plugin: one field of each kind the form builder handles."""
 
-    base_url: str = Field(default="https://example.invalid", title="Base URL",
-                          description="Where the demo service answers.")
+    base_url: str = Field(
+        default="https://example.invalid",
+        title="Base URL",
+        description="Where the demo service answers.",
+    )
     retries: int = Field(default=3, ge=0, le=10, title="Retries")
     verbose: bool = Field(default=False, title="Verbose logging")
     mode: Literal["sandbox", "live"] = Field(default="sandbox", title="Mode")
@@ -26,7 +29,11 @@ class DemoPlugin:
 
     @hookimpl
     def hub_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="webdemo", title="Web Demo",
-                          description="A demo integration used by the web console tests.",
-                          capabilities=(Capability.NOTIFY,), settings_model=DemoSettings,
-                          secret_fields=("api_token",))
+        return PluginInfo(
+            name="webdemo",
+            title="Web Demo",
+            description="A demo integration used by the web console tests.",
+            capabilities=(Capability.NOTIFY,),
+            settings_model=DemoSettings,
+            secret_fields=("api_token",),
+        )

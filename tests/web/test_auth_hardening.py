@@ -46,8 +46,11 @@ def test_the_sign_in_form_is_throttled(app, web_org) -> None:  # type: ignore[no
     email = web_org["agent"].email
 
     def attempt(password: str):  # type: ignore[no-untyped-def]
-        return client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token}, follow_redirects=False)
+        return client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=False,
+        )
 
     assert [attempt("not the password").status_code for _ in range(5)] == [401] * 5
     refused = attempt("not the password")
@@ -57,8 +60,13 @@ def test_the_sign_in_form_is_throttled(app, web_org) -> None:  # type: ignore[no
     assert attempt(PASSWORD).status_code == 429  # even the right one, until the window passes
 
 
-def test_admin_cannot_add_another_tenants_account(app, hub, web_org, make_tenant,  # type: ignore[no-untyped-def]
-                                                  make_member) -> None:
+def test_admin_cannot_add_another_tenants_account(
+    app,
+    hub,
+    web_org,
+    make_tenant,  # type: ignore[no-untyped-def]
+    make_member,
+) -> None:
     outsider = make_member(make_tenant(), "agent", password=PASSWORD)
     web = sign_in(app, web_org["admin"].email)
     web.page("/admin/members")
@@ -67,8 +75,9 @@ def test_admin_cannot_add_another_tenants_account(app, hub, web_org, make_tenant
     page = web.page("/admin/members")
     assert "already has an account" in page and "invitations" in page
     with hub.session() as s:
-        tenants = s.scalars(select(Membership.tenant_id).where(
-            Membership.user_id == outsider.user_id)).all()
+        tenants = s.scalars(
+            select(Membership.tenant_id).where(Membership.user_id == outsider.user_id)
+        ).all()
     assert tenants == [outsider.tenant_id]
     r = web.post("/admin/members", {"email": "fresh-person@example.com", "role": "agent"})
     assert r.status_code == 303

@@ -36,9 +36,19 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -61,9 +71,12 @@ def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
             # from the hub only) does not block, unlike an injected <script> tag would be.
             page.evaluate(AXE_SOURCE)
         result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-        problems = [{"id": v["id"], "help": v["help"],
-                     "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+        )
+        problems = [
+            {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]
+        ]
         assert problems == [], f"{name} at {width}px:\n{json.dumps(problems, indent=1)}"
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width + 1, f"{name} scrolls sideways at {width}px ({scroll}px wide)"
@@ -115,7 +128,8 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
         user.get_by_label("Category").select_option("Access")
         user.get_by_label("Priority").select_option("High")
         user.get_by_label("Attachments").set_input_files(
-            files=[{"name": "vpn.log", "mimeType": "text/plain", "buffer": b"12:00 drop\n"}])
+            files=[{"name": "vpn.log", "mimeType": "text/plain", "buffer": b"12:00 drop\n"}]
+        )
         user.get_by_role("button", name="Create ticket").click()
         expect(user.get_by_role("heading", level=1)).to_contain_text("VPN drops every hour")
         expect(user.get_by_role("link", name="vpn.log")).to_be_visible()
@@ -169,8 +183,13 @@ def test_ticket_round_trip_live_and_accessible(browser, live_server, web_org) ->
         admin_ctx.close()
 
 
-def test_plugin_enabled_and_configured_for_one_tenant_only(browser, live_server, web_org,  # type: ignore[no-untyped-def]
-                                                           make_tenant, make_member) -> None:
+def test_plugin_enabled_and_configured_for_one_tenant_only(
+    browser,
+    live_server,
+    web_org,  # type: ignore[no-untyped-def]
+    make_tenant,
+    make_member,
+) -> None:
     from playwright.sync_api import expect
 
     other_admin = make_member(make_tenant(), "admin", password=PASSWORD)
@@ -195,7 +214,9 @@ def test_plugin_enabled_and_configured_for_one_tenant_only(browser, live_server,
         card.get_by_label("Channels").fill("alerts\nsupport")
         card.get_by_label("API token").fill("s3cret-token")
         card.get_by_role("button", name="Save settings of Web Demo").click()
-        expect(a.get_by_role("status").filter(has_text="Settings of Web Demo saved")).to_be_visible()
+        expect(
+            a.get_by_role("status").filter(has_text="Settings of Web Demo saved")
+        ).to_be_visible()
         card = a.locator("#plugin-webdemo")
         card.locator("summary").click()
         expect(card.get_by_label("Base URL")).to_have_value("https://demo.example.com")
@@ -210,14 +231,20 @@ def test_plugin_enabled_and_configured_for_one_tenant_only(browser, live_server,
         expect(b.locator("#state-webdemo")).to_have_text(re.compile("Disabled"))
         b.locator("#plugin-webdemo summary").click()
         expect(b.locator("#plugin-webdemo").get_by_label("Base URL")).to_have_value(
-            "https://example.invalid")
+            "https://example.invalid"
+        )
     finally:
         ctx_a.close()
         ctx_b.close()
 
 
-def test_manager_dashboard_notifications_and_error_pages(browser, live_server, web_org,  # type: ignore[no-untyped-def]
-                                                         make_tenant, make_member) -> None:
+def test_manager_dashboard_notifications_and_error_pages(
+    browser,
+    live_server,
+    web_org,  # type: ignore[no-untyped-def]
+    make_tenant,
+    make_member,
+) -> None:
     from playwright.sync_api import expect
 
     # The manager also belongs to a second organisation, so sign-in asks which one.
@@ -246,7 +273,9 @@ def test_manager_dashboard_notifications_and_error_pages(browser, live_server, w
         ctx.close()
 
 
-def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server, web_org, hub) -> None:  # type: ignore[no-untyped-def]
+def test_queue_bulk_close_and_saved_view_with_the_keyboard(
+    browser, live_server, web_org, hub
+) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     from core.services import identity
@@ -255,8 +284,12 @@ def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server,
     with hub.session() as s:
         user = s.get(identity.User, web_org["end_user"].user_id)
         actor = identity.actor_for(s, web_org["end_user"].tenant_id, user)
-        ids = [create_ticket(s, actor, subject=f"Keyboard case {i}", description="d",
-                             category="Billing").id for i in range(3)]
+        ids = [
+            create_ticket(
+                s, actor, subject=f"Keyboard case {i}", description="d", category="Billing"
+            ).id
+            for i in range(3)
+        ]
     ctx = _context(browser, live_server)
     page = ctx.new_page()
     try:
@@ -269,8 +302,11 @@ def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server,
         expect(page.get_by_label("Action", exact=True)).to_have_value("close")
         page.get_by_role("button", name="Apply to selected").focus()
         page.keyboard.press("Enter")
-        expect(page.get_by_role("alert").or_(page.get_by_role("status")).filter(
-            has_text="2 of 2 tickets updated")).to_be_visible()
+        expect(
+            page.get_by_role("alert")
+            .or_(page.get_by_role("status"))
+            .filter(has_text="2 of 2 tickets updated")
+        ).to_be_visible()
         page.locator("#f-status").select_option("Closed")
         page.get_by_label("Search").focus()
         page.keyboard.press("Enter")  # submits the filter form
@@ -287,8 +323,11 @@ def test_queue_bulk_close_and_saved_view_with_the_keyboard(browser, live_server,
         ctx.close()
 
 
-def test_a_new_support_address_shows_it_awaits_verification(browser, live_server,  # type: ignore[no-untyped-def]
-                                                            web_org) -> None:
+def test_a_new_support_address_shows_it_awaits_verification(
+    browser,
+    live_server,  # type: ignore[no-untyped-def]
+    web_org,
+) -> None:
     """The admin sees which addresses take mail and which wait for their verification mail,
     and can resend it; the page stays accessible."""
     from playwright.sync_api import expect

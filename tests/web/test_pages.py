@@ -13,8 +13,13 @@ from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
 def _new_ticket(web, subject: str = "Printer on fire", **extra):  # type: ignore[no-untyped-def]
     web.page("/tickets/new")
-    data = {"subject": subject, "description": "It smokes.", "category": "Technical Issue",
-            "priority": "High", **extra}
+    data = {
+        "subject": subject,
+        "description": "It smokes.",
+        "category": "Technical Issue",
+        "priority": "High",
+        **extra,
+    }
     response = web.post("/tickets/new", data)
     assert response.status_code == 303, response.text[:300]
     return int(response.headers["location"].rsplit("/", 1)[1])
@@ -23,8 +28,11 @@ def _new_ticket(web, subject: str = "Printer on fire", **extra):  # type: ignore
 def test_sign_in_wrong_password_and_sign_out(app, web_org) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     token = csrf_of(client.get("/login").text)
-    bad = client.post("/login", data={"email": web_org["agent"].email, "password": "nope",
-                                      "csrf_token": token}, follow_redirects=False)
+    bad = client.post(
+        "/login",
+        data={"email": web_org["agent"].email, "password": "nope", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert bad.status_code == 401 and "Wrong email or password" in bad.text
     web = sign_in(app, web_org["agent"].email)
     assert web.client.get("/queue").status_code == 200
@@ -46,14 +54,16 @@ def test_post_without_or_with_wrong_csrf_is_rejected(app, web_org, hub) -> None:
     web = sign_in(app, web_org["end_user"].email)
     data = {"subject": "x", "description": "y", "category": "Other"}
     missing = web.client.post("/tickets/new", data=data, follow_redirects=False)
-    wrong = web.client.post("/tickets/new", data={**data, "csrf_token": "forged"},
-                            follow_redirects=False)
+    wrong = web.client.post(
+        "/tickets/new", data={**data, "csrf_token": "forged"}, follow_redirects=False
+    )
     assert missing.status_code == 403 and wrong.status_code == 403
     assert "CSRF" in wrong.text
     with hub.session() as s:
         assert s.scalar(select(Ticket.id)) is None
-    login = TestClient(app).post("/login", data={"email": web_org["agent"].email,
-                                                  "password": PASSWORD, "csrf_token": "x"})
+    login = TestClient(app).post(
+        "/login", data={"email": web_org["agent"].email, "password": PASSWORD, "csrf_token": "x"}
+    )
     assert login.status_code == 403
 
 
@@ -67,7 +77,9 @@ def test_roles_see_only_their_pages(app, web_org) -> None:  # type: ignore[no-un
     stranger = sign_in(app, web_org["agent"].email)
     other_ticket = _new_ticket(stranger)  # staff may open tickets too; the end user may not see it
     missing = user.client.get(f"/tickets/{other_ticket}")
-    assert missing.status_code == 404 and "My tickets" in missing.text  # the error page keeps the nav
+    assert (
+        missing.status_code == 404 and "My tickets" in missing.text
+    )  # the error page keeps the nav
     agent = stranger
     assert agent.client.get("/admin/plugins").status_code == 404
     assert agent.client.get("/queue").status_code == 200
@@ -88,25 +100,50 @@ def test_requester_and_agent_flow(app, web_org, hub) -> None:  # type: ignore[no
     assert "Printer on fire" in agent.page("/queue?status=New&priority=High")
     agent.page(f"/tickets/{tid}")
     name = web_org["admin"].email.split("@")[0]
-    assert agent.post(f"/tickets/{tid}/update", {"status": "New", "priority": "High",
-                                                  "category": "Technical Issue",
-                                                  "assigned_to": str(web_org["agent"].user_id)}
-                      ).status_code == 303
+    assert (
+        agent.post(
+            f"/tickets/{tid}/update",
+            {
+                "status": "New",
+                "priority": "High",
+                "category": "Technical Issue",
+                "assigned_to": str(web_org["agent"].user_id),
+            },
+        ).status_code
+        == 303
+    )
     with hub.session() as s:
         assert s.get(Ticket, tid).status == "Open"  # assignment opens a New ticket
-    assert agent.post(f"/tickets/{tid}/reply", {"comment": "Try turning it off.",
-                                                 "kind": "public"}).status_code == 303
-    assert agent.post(f"/tickets/{tid}/reply", {"comment": f"Secret hint @{name}",
-                                                 "kind": "internal"}).status_code == 303
-    assert agent.post(f"/tickets/{tid}/update", {"status": "Resolved", "priority": "High",
-                                                  "category": "Technical Issue",
-                                                  "assigned_to": str(web_org["agent"].user_id)}
-                      ).status_code == 303
+    assert (
+        agent.post(
+            f"/tickets/{tid}/reply", {"comment": "Try turning it off.", "kind": "public"}
+        ).status_code
+        == 303
+    )
+    assert (
+        agent.post(
+            f"/tickets/{tid}/reply", {"comment": f"Secret hint @{name}", "kind": "internal"}
+        ).status_code
+        == 303
+    )
+    assert (
+        agent.post(
+            f"/tickets/{tid}/update",
+            {
+                "status": "Resolved",
+                "priority": "High",
+                "category": "Technical Issue",
+                "assigned_to": str(web_org["agent"].user_id),
+            },
+        ).status_code
+        == 303
+    )
     page = agent.page(f"/tickets/{tid}")
     assert "Internal note — staff only" in page and "Secret hint" in page and "Audit trail" in page
     with hub.session() as s:
-        note = s.scalars(select(Notification).where(
-            Notification.user_id == web_org["admin"].user_id)).one()
+        note = s.scalars(
+            select(Notification).where(Notification.user_id == web_org["admin"].user_id)
+        ).one()
         assert note.ticket_id == tid
     seen = user.page(f"/tickets/{tid}")
     assert "Try turning it off." in seen and "Secret hint" not in seen
@@ -123,20 +160,30 @@ def test_requester_and_agent_flow(app, web_org, hub) -> None:  # type: ignore[no
 def test_attachment_upload_with_new_ticket_and_reply(app, web_org) -> None:  # type: ignore[no-untyped-def]
     user = sign_in(app, web_org["end_user"].email)
     user.page("/tickets/new")
-    response = user.client.post("/tickets/new", data={
-        "csrf_token": user.csrf, "subject": "Logs", "description": "see file",
-        "category": "Other", "priority": "Low"},
-        files=[("files", ("log.txt", b"line one\n", "text/plain"))], follow_redirects=False)
+    response = user.client.post(
+        "/tickets/new",
+        data={
+            "csrf_token": user.csrf,
+            "subject": "Logs",
+            "description": "see file",
+            "category": "Other",
+            "priority": "Low",
+        },
+        files=[("files", ("log.txt", b"line one\n", "text/plain"))],
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     tid = int(response.headers["location"].rsplit("/", 1)[1])
     page = user.page(f"/tickets/{tid}")
     link = re.search(r'href="(/api/v1/support/tickets/\d+/attachments/\d+/)"', page)
     assert link and "log.txt" in page
     assert user.client.get(link.group(1)).content == b"line one\n"
-    bad = user.client.post(f"/tickets/{tid}/reply", data={"csrf_token": user.csrf, "comment": ""},
-                           files=[("files", ("x.exe", b"MZ\x90\x00" + b"\x00" * 60,
-                                             "application/octet-stream"))],
-                           follow_redirects=False)
+    bad = user.client.post(
+        f"/tickets/{tid}/reply",
+        data={"csrf_token": user.csrf, "comment": ""},
+        files=[("files", ("x.exe", b"MZ\x90\x00" + b"\x00" * 60, "application/octet-stream"))],
+        follow_redirects=False,
+    )
     assert bad.status_code == 303
     assert "not accepted" in user.page(f"/tickets/{tid}")
 
@@ -151,8 +198,10 @@ def test_bulk_close_and_saved_views(app, web_org) -> None:  # type: ignore[no-un
     assert "2 of 2 tickets updated" in agent.page("/queue")
     closed = agent.page("/queue?status=Closed")
     assert "Bulk 0" in closed and "Bulk 1" in closed and "Bulk 2" not in closed
-    assert agent.post("/queue/views", {"name": "Closed ones", "query": "status=Closed"}
-                      ).status_code == 303
+    assert (
+        agent.post("/queue/views", {"name": "Closed ones", "query": "status=Closed"}).status_code
+        == 303
+    )
     page = agent.page("/queue")
     assert 'href="/queue?status=Closed"' in page and "Closed ones" in page
 
@@ -188,9 +237,14 @@ def test_dashboard_has_tables_for_charts(app, web_org) -> None:  # type: ignore[
 def test_macro_merge_and_escalation_from_ticket_page(app, web_org, hub) -> None:  # type: ignore[no-untyped-def]
     from core.models import Audit, Macro
 
-    created = web_org["admin"].post("/api/v1/support/macros/", json={
-        "name": "Ask for logs", "body": "Hi, please send the logs for #{ticket_id}.",
-        "changes": {"status": "Pending"}})
+    created = web_org["admin"].post(
+        "/api/v1/support/macros/",
+        json={
+            "name": "Ask for logs",
+            "body": "Hi, please send the logs for #{ticket_id}.",
+            "changes": {"status": "Pending"},
+        },
+    )
     user = sign_in(app, web_org["end_user"].email)
     first, second = _new_ticket(user, subject="First"), _new_ticket(user, subject="Second")
     agent = sign_in(app, web_org["agent"].email)
@@ -204,8 +258,10 @@ def test_macro_merge_and_escalation_from_ticket_page(app, web_org, hub) -> None:
     assert f"please send the logs for #{first}" in user.page(f"/tickets/{first}")
     with hub.session() as s:
         assert s.get(Ticket, first).status == "Pending"
-    assert agent.post(f"/tickets/{first}/escalate", {"target": "admin", "note": "VIP"}
-                      ).status_code == 303
+    assert (
+        agent.post(f"/tickets/{first}/escalate", {"target": "admin", "note": "VIP"}).status_code
+        == 303
+    )
     assert agent.post(f"/tickets/{first}/escalate", {"target": "nowhere"}).status_code == 303
     assert "unknown escalation target" in agent.page(f"/tickets/{first}")
     response = agent.post(f"/tickets/{second}/merge", {"target_id": first})
@@ -253,9 +309,16 @@ def test_pages_escape_user_text_and_send_a_strict_csp(app, web_org) -> None:  # 
 def test_sign_in_next_is_local_only(app, web_org) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     token = csrf_of(client.get("/login?next=//evil.example/").text)
-    response = client.post("/login", data={"email": web_org["agent"].email, "password": PASSWORD,
-                                           "csrf_token": token, "next": "/\\evil.example"},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "email": web_org["agent"].email,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/\\evil.example",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
@@ -290,9 +353,16 @@ def test_unknown_address_is_a_page_for_browsers_and_json_for_api_clients(app) ->
 
 def test_bad_input_is_a_4xx_page_never_a_crash(app, web_org) -> None:  # type: ignore[no-untyped-def]
     agent = sign_in(app, web_org["agent"].email)
-    for url in ("/queue?cursor=not-a-cursor", "/queue?assignee=someone", "/queue?status=Nope",
-                "/tickets/99999999999999999999", "/tickets/0", "/tickets/123456",
-                "/dashboard?days=12", "/tickets/abc"):
+    for url in (
+        "/queue?cursor=not-a-cursor",
+        "/queue?assignee=someone",
+        "/queue?status=Nope",
+        "/tickets/99999999999999999999",
+        "/tickets/0",
+        "/tickets/123456",
+        "/dashboard?days=12",
+        "/tickets/abc",
+    ):
         response = agent.client.get(url, headers={"accept": "text/html"})
         assert 400 <= response.status_code < 500, (url, response.status_code)
         assert "Something is not right" in response.text, url

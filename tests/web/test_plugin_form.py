@@ -11,15 +11,24 @@ from tests.web.demo_plugin import DemoSettings
 
 
 def _plugin(settings: dict | None = None, secrets_set: list[str] | None = None) -> dict:  # type: ignore[type-arg]
-    return {"settings_schema": DemoSettings.model_json_schema(), "secret_fields": ["api_token"],
-            "settings": settings or {}, "secrets_set": secrets_set or []}
+    return {
+        "settings_schema": DemoSettings.model_json_schema(),
+        "secret_fields": ["api_token"],
+        "settings": settings or {},
+        "secrets_set": secrets_set or [],
+    }
 
 
 def test_each_schema_type_gets_its_input() -> None:
     fields = {f.name: f for f in build_fields(_plugin({"channels": ["a", "b"], "retries": 5}))}
     assert {n: f.kind for n, f in fields.items()} == {
-        "base_url": "text", "retries": "int", "verbose": "bool", "mode": "select",
-        "channels": "list", "api_token": "secret"}
+        "base_url": "text",
+        "retries": "int",
+        "verbose": "bool",
+        "mode": "select",
+        "channels": "list",
+        "api_token": "secret",
+    }
     assert fields["mode"].choices == ["sandbox", "live"]
     assert fields["channels"].value == "a\nb" and fields["retries"].value == 5
     assert fields["base_url"].value == "https://example.invalid"  # the model's default
@@ -29,12 +38,23 @@ def test_each_schema_type_gets_its_input() -> None:
 
 def test_parsing_keeps_secrets_unless_typed_or_cleared() -> None:
     fields = build_fields(_plugin(secrets_set=["api_token"]))
-    form = FormData([("setting_base_url", "https://x.example"), ("setting_retries", "7"),
-                     ("setting_verbose", "on"), ("setting_mode", "live"),
-                     ("setting_channels", "one\n\n two \n"), ("setting_api_token", "")])
-    assert parse_form(fields, form) == {"base_url": "https://x.example", "retries": 7,
-                                        "verbose": True, "mode": "live",
-                                        "channels": ["one", "two"]}
+    form = FormData(
+        [
+            ("setting_base_url", "https://x.example"),
+            ("setting_retries", "7"),
+            ("setting_verbose", "on"),
+            ("setting_mode", "live"),
+            ("setting_channels", "one\n\n two \n"),
+            ("setting_api_token", ""),
+        ]
+    )
+    assert parse_form(fields, form) == {
+        "base_url": "https://x.example",
+        "retries": 7,
+        "verbose": True,
+        "mode": "live",
+        "channels": ["one", "two"],
+    }
     cleared = parse_form(fields, FormData([("clear_api_token", "on")]))
     assert cleared["api_token"] == "" and cleared["verbose"] is False
     typed = parse_form(fields, FormData([("setting_api_token", "t0ken")]))

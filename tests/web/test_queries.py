@@ -61,8 +61,9 @@ def test_queue_and_ticket_pages_do_not_grow_with_rows(app, hub, web_org) -> None
     small_ticket = _queries(hub, agent, f"/tickets/{tid}")
     _fill(hub, web_org["agent"], 20, 100)
     with hub.session() as s:
-        actor = identity.actor_for(s, web_org["agent"].tenant_id,
-                                   s.get(User, web_org["agent"].user_id))
+        actor = identity.actor_for(
+            s, web_org["agent"].tenant_id, s.get(User, web_org["agent"].user_id)
+        )
         ticket = get_ticket(s, actor, tid)
         for i in range(15):
             add_comment(s, actor, ticket, comment=f"reply {i}", is_internal=bool(i % 2))

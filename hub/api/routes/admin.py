@@ -47,15 +47,15 @@ def disable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dic
 
 
 @router.patch("/plugins/{name}/")
-def configure(name: str, body: PluginConfigure, actor: ActorDep, session: SessionDep,
-              hub: HubDep) -> dict[str, Any]:
+def configure(
+    name: str, body: PluginConfigure, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> dict[str, Any]:
     """Change settings; secret fields are write-only (an empty value clears one)."""
     require_admin(actor, "manage plugins")
     claims = plugin_admin.configure(hub, session, actor, name, body.settings)
     session.commit()
     hub.tenant_hooks.invalidate(actor.tenant_id)
-    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor),
-                                      claims)
+    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor), claims)
     described = next(p for p in plugin_admin.describe(hub, session, actor) if p["name"] == name)
     return {**described, "notes": notes}
 
@@ -65,14 +65,14 @@ class KeyVerify(BaseModel):
 
 
 @router.post("/plugins/{name}/keys/verify/")
-def resend_verification(name: str, body: KeyVerify, actor: ActorDep, session: SessionDep,
-                        hub: HubDep) -> dict[str, Any]:
+def resend_verification(
+    name: str, body: KeyVerify, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> dict[str, Any]:
     """Send a pending key's verification mail again, with a new secret (the old one lapses)."""
     require_admin(actor, "manage plugins")
     claim = plugin_admin.resend_verification(hub, session, actor, name, body.key.strip().lower())
     session.commit()
-    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor),
-                                      [claim])
+    notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor), [claim])
     return {"key": claim.key, "verified": claim.verified, "notes": notes}
 
 
@@ -82,19 +82,28 @@ def _tenant_name(session: SessionDep, actor: ActorDep) -> str:
 
 
 @router.get("/outbox/", response_model=list[OutboxPublic])
-def outbox_list(actor: ActorDep, session: SessionDep,
-                status: Annotated[str, Query(pattern="^(pending|delivered|failed)$")] = "failed",
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[OutboxEvent]:
+def outbox_list(
+    actor: ActorDep,
+    session: SessionDep,
+    status: Annotated[str, Query(pattern="^(pending|delivered|failed)$")] = "failed",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[OutboxEvent]:
     """Outbox events of this tenant by status (failed ones are retryable)."""
     require_admin(actor, "read the outbox")
-    return list(session.scalars(select(OutboxEvent).where(
-        OutboxEvent.tenant_id == actor.tenant_id, OutboxEvent.status == status
-    ).order_by(OutboxEvent.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.tenant_id == actor.tenant_id, OutboxEvent.status == status)
+            .order_by(OutboxEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @router.post("/outbox/{event_id}/retry/")
-def outbox_retry(event_id: ObjectId, actor: ActorDep, session: SessionDep,
-                 hub: HubDep) -> dict[str, Any]:
+def outbox_retry(
+    event_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> dict[str, Any]:
     """Queue a failed event again."""
     require_admin(actor, "retry outbox events")
     if not outbox.retry(session, actor.tenant_id, event_id):
@@ -114,12 +123,16 @@ class MemberCreate(BaseModel):
 def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     """Members of the tenant with their roles."""
     require_admin(actor, "list members")
-    rows = session.execute(select(User.id, User.email, User.full_name, Membership.role,
-                                  Membership.available)
-                           .join(Membership, Membership.user_id == User.id)
-                           .where(Membership.tenant_id == actor.tenant_id).order_by(User.id))
-    return [{"id": r[0], "email": r[1], "full_name": r[2], "role": r[3], "available": r[4]}
-            for r in rows]
+    rows = session.execute(
+        select(User.id, User.email, User.full_name, Membership.role, Membership.available)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == actor.tenant_id)
+        .order_by(User.id)
+    )
+    return [
+        {"id": r[0], "email": r[1], "full_name": r[2], "role": r[3], "available": r[4]}
+        for r in rows
+    ]
 
 
 @router.post("/members/", status_code=201)
@@ -127,6 +140,7 @@ def add_member(body: MemberCreate, actor: ActorDep, session: SessionDep) -> dict
     """Add a new address to the tenant or change a member's role (409 for an account that
     belongs to another tenant: that needs the person's consent)."""
     require_admin(actor, "manage members")
-    user, member = identity.add_member(session, actor.tenant_id, email=body.email,
-                                       role=body.role, full_name=body.full_name)
+    user, member = identity.add_member(
+        session, actor.tenant_id, email=body.email, role=body.role, full_name=body.full_name
+    )
     return {"id": user.id, "email": user.email, "role": member.role}

@@ -27,8 +27,9 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/login")
-def login(body: LoginRequest, request: Request, session: SessionDep, hub: HubDep,
-          response: Response) -> dict[str, Any]:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, hub: HubDep, response: Response
+) -> dict[str, Any]:
     """Check email and password; set the session and CSRF cookies.
 
     Failed attempts are throttled per account and client (``hub.ratelimit``): 429 with
@@ -44,9 +45,12 @@ def login(body: LoginRequest, request: Request, session: SessionDep, hub: HubDep
         throttle.failed(body.email, ip)
         raise Unauthenticated("wrong email or password")
     throttle.succeeded(body.email, ip)
-    tenants = session.execute(select(Tenant.id, Tenant.slug, Membership.role).join(
-        Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)
-        .order_by(Tenant.slug)).all()
+    tenants = session.execute(
+        select(Tenant.id, Tenant.slug, Membership.role)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Tenant.slug)
+    ).all()
     if not tenants:
         raise Unauthenticated("this account belongs to no tenant")
     if body.tenant:
@@ -59,19 +63,32 @@ def login(body: LoginRequest, request: Request, session: SessionDep, hub: HubDep
         chosen = tenants
     tenant_id, slug, role = chosen[0]
     user.last_login = now()
-    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant_id, session=session,
-                                      user_agent=request.headers.get("user-agent", ""), ip=ip)
+    value, csrf = make_session_cookie(
+        hub,
+        user_id=user.id,
+        tenant_id=tenant_id,
+        session=session,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=ip,
+    )
     secure = hub.settings.cookie_secure
-    response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
-                        max_age=14 * 24 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure, max_age=14 * 24 * 3600
+    )
     response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure)
-    return {"user_id": user.id, "email": user.email, "tenant": slug, "role": role,
-            "csrf_token": csrf}
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "tenant": slug,
+        "role": role,
+        "csrf_token": csrf,
+    }
 
 
 @router.post("/auth/logout")
-def logout(request: Request, hub: HubDep, session: SessionDep,
-           response: Response) -> dict[str, bool]:
+def logout(
+    request: Request, hub: HubDep, session: SessionDep, response: Response
+) -> dict[str, bool]:
     """Revoke the server-side session of the cookie (any copy of it stops counting) and drop
     the session cookies."""
     sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
@@ -85,26 +102,48 @@ def logout(request: Request, hub: HubDep, session: SessionDep,
 @router.get("/me")
 def me(actor: ActorDep) -> dict[str, Any]:
     """Who the caller is, in which tenant, with which role."""
-    return {"user_id": actor.user_id, "email": actor.email, "name": actor.name,
-            "role": actor.role, "tenant_id": str(actor.tenant_id)}
+    return {
+        "user_id": actor.user_id,
+        "email": actor.email,
+        "name": actor.name,
+        "role": actor.role,
+        "tenant_id": str(actor.tenant_id),
+    }
 
 
 @router.get("/notifications/")
-def notifications(actor: ActorDep, session: SessionDep, unread: bool = True) -> list[dict[str, Any]]:
+def notifications(
+    actor: ActorDep, session: SessionDep, unread: bool = True
+) -> list[dict[str, Any]]:
     """The caller's in-app notifications, newest first."""
-    stmt = select(Notification).where(Notification.tenant_id == actor.tenant_id,
-                                      Notification.user_id == actor.user_id)
+    stmt = select(Notification).where(
+        Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id
+    )
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return [{"id": n.id, "ticket_id": n.ticket_id, "kind": n.kind, "text": n.text,
-             "created_at": n.created_at, "read": n.read_at is not None}
-            for n in session.scalars(stmt.order_by(Notification.id.desc()).limit(100))]
+    return [
+        {
+            "id": n.id,
+            "ticket_id": n.ticket_id,
+            "kind": n.kind,
+            "text": n.text,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        }
+        for n in session.scalars(stmt.order_by(Notification.id.desc()).limit(100))
+    ]
 
 
 @router.post("/notifications/read")
 def mark_read(actor: ActorDep, session: SessionDep) -> dict[str, bool]:
     """Mark all the caller's notifications read."""
-    session.execute(update(Notification).where(
-        Notification.tenant_id == actor.tenant_id, Notification.user_id == actor.user_id,
-        Notification.read_at.is_(None)).values(read_at=now()))
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.tenant_id == actor.tenant_id,
+            Notification.user_id == actor.user_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now())
+    )
     return {"ok": True}

@@ -25,8 +25,9 @@ def _readers_only(actor: Actor, what: str) -> None:
         raise Forbidden(f"{what} are for agents, admins and managers")
 
 
-def _tenant_audit(session: SessionDep, actor: Actor, action: str, new: str,
-                  details: dict[str, Any]) -> None:
+def _tenant_audit(
+    session: SessionDep, actor: Actor, action: str, new: str, details: dict[str, Any]
+) -> None:
     events.audit(session, actor, action=action, ticket_id=None, new=new, details=details)
 
 
@@ -79,17 +80,22 @@ class RuleOut(BaseModel):
 
 
 def _rule(session: SessionDep, actor: Actor, rule_id: int) -> AutomationRule:
-    row = session.scalar(select(AutomationRule).where(AutomationRule.id == rule_id,
-                                                      AutomationRule.tenant_id == actor.tenant_id))
+    row = session.scalar(
+        select(AutomationRule).where(
+            AutomationRule.id == rule_id, AutomationRule.tenant_id == actor.tenant_id
+        )
+    )
     if row is None:
         raise NotFound(f"rule {rule_id} not found")
     return row
 
 
-def _name_free(session: SessionDep, model: Any, actor: Actor, name: str,
-               exclude: int | None = None) -> None:
-    found = session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id,
-                                                  model.name == name))
+def _name_free(
+    session: SessionDep, model: Any, actor: Actor, name: str, exclude: int | None = None
+) -> None:
+    found = session.scalar(
+        select(model.id).where(model.tenant_id == actor.tenant_id, model.name == name)
+    )
     if found is not None and found != exclude:
         raise Conflict(f"the name {name!r} is taken (id {found})")
 
@@ -99,21 +105,33 @@ def _check_targets(hub: HubDep, actor: Actor, actions: list[dict[str, Any]]) -> 
     wanted = {a["target"] for a in actions if a.get("type") == "escalate"}
     if not wanted:
         return
-    offered = {t.target for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
-        tenant_id=actor.tenant_id, hub=hub) for t in ts or ()} | {"admin"}
+    offered = {
+        t.target
+        for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
+            tenant_id=actor.tenant_id, hub=hub
+        )
+        for t in ts or ()
+    } | {"admin"}
     unknown = sorted(wanted - offered)
     if unknown:
-        raise Invalid(f"unknown escalation target {', '.join(unknown)}; available: "
-                      f"{', '.join(sorted(offered))}", field="actions")
+        raise Invalid(
+            f"unknown escalation target {', '.join(unknown)}; available: "
+            f"{', '.join(sorted(offered))}",
+            field="actions",
+        )
 
 
 @router.get("/rules/", response_model=list[RuleOut])
 def list_rules(actor: ActorDep, session: SessionDep) -> list[AutomationRule]:
     """The tenant's automation rules in the order they run."""
     _readers_only(actor, "automation rules")
-    return list(session.scalars(select(AutomationRule).where(
-        AutomationRule.tenant_id == actor.tenant_id).order_by(AutomationRule.position,
-                                                               AutomationRule.id)))
+    return list(
+        session.scalars(
+            select(AutomationRule)
+            .where(AutomationRule.tenant_id == actor.tenant_id)
+            .order_by(AutomationRule.position, AutomationRule.id)
+        )
+    )
 
 
 @router.post("/rules/", status_code=201, response_model=RuleOut)
@@ -126,11 +144,19 @@ def create_rule(body: RuleIn, actor: ActorDep, session: SessionDep, hub: HubDep)
     _check_targets(hub, actor, actions)
     _name_free(session, AutomationRule, actor, body.name)
     at = now()
-    row = AutomationRule(tenant_id=actor.tenant_id, name=body.name, trigger=body.trigger,
-                         hours=body.hours if body.trigger == "time.no_update" else None,
-                         conditions=conditions, actions=actions, is_active=body.is_active,
-                         position=body.position, created_by=actor.user_id, created_at=at,
-                         updated_at=at)
+    row = AutomationRule(
+        tenant_id=actor.tenant_id,
+        name=body.name,
+        trigger=body.trigger,
+        hours=body.hours if body.trigger == "time.no_update" else None,
+        conditions=conditions,
+        actions=actions,
+        is_active=body.is_active,
+        position=body.position,
+        created_by=actor.user_id,
+        created_at=at,
+        updated_at=at,
+    )
     session.add(row)
     session.flush()
     _tenant_audit(session, actor, "Rule Created", str(row.id), {"name": row.name})
@@ -145,8 +171,9 @@ def get_rule(rule_id: ObjectId, actor: ActorDep, session: SessionDep) -> Automat
 
 
 @router.patch("/rules/{rule_id}/", response_model=RuleOut)
-def update_rule(rule_id: ObjectId, body: RulePatch, actor: ActorDep, session: SessionDep,
-                hub: HubDep) -> AutomationRule:
+def update_rule(
+    rule_id: ObjectId, body: RulePatch, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> AutomationRule:
     """Change a rule; the whole rule is validated again."""
     require_admin(actor, "edit automation rules")
     row = _rule(session, actor, rule_id)
@@ -270,7 +297,8 @@ class MacroApply(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticket_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
-        min_length=1, max_length=macros.MAX_BULK)
+        min_length=1, max_length=macros.MAX_BULK
+    )
 
 
 def _check_macro(body: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -284,8 +312,11 @@ def _check_macro(body: str, changes: dict[str, Any]) -> dict[str, Any]:
 def list_macros(actor: ActorDep, session: SessionDep) -> list[Macro]:
     """The tenant's macros by name."""
     _readers_only(actor, "macros")
-    return list(session.scalars(select(Macro).where(Macro.tenant_id == actor.tenant_id)
-                                .order_by(Macro.name)))
+    return list(
+        session.scalars(
+            select(Macro).where(Macro.tenant_id == actor.tenant_id).order_by(Macro.name)
+        )
+    )
 
 
 @router.post("/macros/", status_code=201, response_model=MacroOut)
@@ -295,9 +326,17 @@ def create_macro(body: MacroIn, actor: ActorDep, session: SessionDep) -> Macro:
     changes = _check_macro(body.body, body.changes)
     _name_free(session, Macro, actor, body.name)
     at = now()
-    row = Macro(tenant_id=actor.tenant_id, name=body.name, body=body.body,
-                is_internal=body.is_internal, changes=changes, is_active=body.is_active,
-                created_by=actor.user_id, created_at=at, updated_at=at)
+    row = Macro(
+        tenant_id=actor.tenant_id,
+        name=body.name,
+        body=body.body,
+        is_internal=body.is_internal,
+        changes=changes,
+        is_active=body.is_active,
+        created_by=actor.user_id,
+        created_at=at,
+        updated_at=at,
+    )
     session.add(row)
     session.flush()
     _tenant_audit(session, actor, "Macro Created", str(row.id), {"name": row.name})
@@ -312,7 +351,9 @@ def get_macro(macro_id: ObjectId, actor: ActorDep, session: SessionDep) -> Macro
 
 
 @router.patch("/macros/{macro_id}/", response_model=MacroOut)
-def update_macro(macro_id: ObjectId, body: MacroPatch, actor: ActorDep, session: SessionDep) -> Macro:
+def update_macro(
+    macro_id: ObjectId, body: MacroPatch, actor: ActorDep, session: SessionDep
+) -> Macro:
     """Change a macro."""
     require_admin(actor, "edit macros")
     row = macros.get_macro(session, actor.tenant_id, macro_id)
@@ -322,8 +363,9 @@ def update_macro(macro_id: ObjectId, body: MacroPatch, actor: ActorDep, session:
             raise Invalid(f"{name} cannot be null", field=name)
     if "name" in changes:
         _name_free(session, Macro, actor, changes["name"], exclude=row.id)
-    changes["changes"] = _check_macro(changes.get("body", row.body),
-                                      changes.get("changes", row.changes) or {})
+    changes["changes"] = _check_macro(
+        changes.get("body", row.body), changes.get("changes", row.changes) or {}
+    )
     for name, value in changes.items():
         setattr(row, name, value)
     row.updated_at = now()
@@ -342,8 +384,9 @@ def delete_macro(macro_id: ObjectId, actor: ActorDep, session: SessionDep) -> Re
 
 
 @router.post("/macros/{macro_id}/apply/")
-def apply_macro(macro_id: ObjectId, body: MacroApply, actor: ActorDep, session: SessionDep,
-                hub: HubDep) -> dict[str, Any]:
+def apply_macro(
+    macro_id: ObjectId, body: MacroApply, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> dict[str, Any]:
     """Apply a macro to one or many tickets; results per ticket (404s included, others go on)."""
     require_staff(actor, "apply macros")
     results = macros.apply_bulk(session, actor, macro_id, body.ticket_ids)

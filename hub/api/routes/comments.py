@@ -21,12 +21,19 @@ router = APIRouter(prefix="/api/v1/support/tickets", tags=["comments", "attachme
 
 
 @router.post("/{ticket_id}/comment/", status_code=201, response_model=CommentPublic)
-def comment(ticket_id: ObjectId, body: CommentCreate, actor: ActorDep, session: SessionDep,
-            hub: HubDep) -> Comment:
+def comment(
+    ticket_id: ObjectId, body: CommentCreate, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> Comment:
     """Add a public reply or (staff) an internal note."""
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
-    row = add_comment(session, actor, ticket, comment=body.comment, is_internal=body.is_internal,
-                      channel="web" if not body.is_internal else "api")
+    row = add_comment(
+        session,
+        actor,
+        ticket,
+        comment=body.comment,
+        is_internal=body.is_internal,
+        channel="web" if not body.is_internal else "api",
+    )
     session.commit()
     hub.kick()
     return row
@@ -39,48 +46,70 @@ def comments(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> list[
 
 
 @router.post("/{ticket_id}/attachment/", status_code=201, response_model=AttachmentPublic)
-async def upload(ticket_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep,
-                 file: Annotated[UploadFile, File()],
-                 is_internal: Annotated[bool, Form()] = False) -> AttachmentPublic:
+async def upload(
+    ticket_id: ObjectId,
+    actor: ActorDep,
+    session: SessionDep,
+    hub: HubDep,
+    file: Annotated[UploadFile, File()],
+    is_internal: Annotated[bool, Form()] = False,
+) -> AttachmentPublic:
     """Upload one file (multipart ``file``), checked by size and by content type."""
     limit = hub.attachment_policy.max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"the file is larger than the limit of {limit} bytes", field="file")
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
-    row = add_attachment(session, actor, ticket, file_name=file.filename or "attachment",
-                         data=data, store=hub.blob_store, policy=hub.attachment_policy,
-                         is_internal=is_internal)
+    row = add_attachment(
+        session,
+        actor,
+        ticket,
+        file_name=file.filename or "attachment",
+        data=data,
+        store=hub.blob_store,
+        policy=hub.attachment_policy,
+        is_internal=is_internal,
+    )
     session.commit()
     hub.kick()
     return _attachment(row)
 
 
 @router.get("/{ticket_id}/attachments/", response_model=list[AttachmentPublic])
-def attachments(ticket_id: ObjectId, actor: ActorDep, session: SessionDep) -> list[AttachmentPublic]:
+def attachments(
+    ticket_id: ObjectId, actor: ActorDep, session: SessionDep
+) -> list[AttachmentPublic]:
     """Attachments of the ticket, each with its download URL."""
     ticket = get_ticket(session, actor, ticket_id)
     return [_attachment(a) for a in list_attachments(session, actor, ticket)]
 
 
 @router.get("/{ticket_id}/attachments/{attachment_id}/")
-def download(ticket_id: ObjectId, attachment_id: ObjectId, actor: ActorDep, session: SessionDep,
-             hub: HubDep) -> Response:
+def download(
+    ticket_id: ObjectId, attachment_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> Response:
     """The file itself, only for those who may see the ticket; never rendered inline."""
     ticket = get_ticket(session, actor, ticket_id)
-    stmt = select(Attachment).where(Attachment.id == attachment_id,
-                                    Attachment.ticket_id == ticket.id,
-                                    Attachment.tenant_id == actor.tenant_id)
+    stmt = select(Attachment).where(
+        Attachment.id == attachment_id,
+        Attachment.ticket_id == ticket.id,
+        Attachment.tenant_id == actor.tenant_id,
+    )
     if not actor.sees_internal:
         stmt = stmt.where(Attachment.is_internal.is_(False))
     row = session.scalar(stmt)
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
     data = hub.blob_store.get(row.file_path)
-    return Response(content=data, media_type=row.mime_type or "application/octet-stream",
-                    headers={"Content-Disposition": _disposition(row.file_name),
-                             "X-Content-Type-Options": "nosniff",
-                             "Content-Security-Policy": "sandbox"})
+    return Response(
+        content=data,
+        media_type=row.mime_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": _disposition(row.file_name),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
+    )
 
 
 def _disposition(name: str) -> str:

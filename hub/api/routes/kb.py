@@ -115,21 +115,26 @@ def _fields(body: ArticleCreate | ArticleUpdate) -> kb.ArticleFields:
 
 
 @router.get("/articles/", response_model=ArticlePage)
-def list_articles(actor: ActorDep, session: SessionDep,
-                  category: Annotated[str | None, Query(max_length=50)] = None,
-                  tag: Annotated[str | None, Query(max_length=50)] = None,
-                  status: Annotated[str | None, Query(pattern="^(draft|published)$")] = None,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ArticlePage:
+def list_articles(
+    actor: ActorDep,
+    session: SessionDep,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    status: Annotated[str | None, Query(pattern="^(draft|published)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ArticlePage:
     """Articles the caller may read (end users: published public ones), newest edit first."""
-    rows, total = kb.list_articles(session, actor, category=category, tag=tag, status=status,
-                                   limit=limit, offset=offset)
+    rows, total = kb.list_articles(
+        session, actor, category=category, tag=tag, status=status, limit=limit, offset=offset
+    )
     return ArticlePage(results=[ArticlePublic.model_validate(r) for r in rows], total=total)
 
 
 @router.post("/articles/", status_code=201, response_model=ArticlePublic)
-def create_article(body: ArticleCreate, actor: ActorDep, session: SessionDep,
-                   response: Response) -> KbArticle:
+def create_article(
+    body: ArticleCreate, actor: ActorDep, session: SessionDep, response: Response
+) -> KbArticle:
     """Write a new article (agents and admins); its Markdown is rendered to safe HTML."""
     article = kb.create_article(session, actor, _fields(body))
     response.headers["Location"] = f"/api/v1/support/kb/articles/{article.id}/"
@@ -143,8 +148,9 @@ def get_article(article_id: int, actor: ActorDep, session: SessionDep) -> KbArti
 
 
 @router.patch("/articles/{article_id}/", response_model=ArticlePublic)
-def update_article(article_id: int, body: ArticleUpdate, actor: ActorDep,
-                   session: SessionDep) -> KbArticle:
+def update_article(
+    article_id: int, body: ArticleUpdate, actor: ActorDep, session: SessionDep
+) -> KbArticle:
     """Edit an article (agents and admins); the previous text stays in its history."""
     if not body.model_fields_set:
         raise Invalid("nothing to change")
@@ -167,14 +173,19 @@ def article_revisions(article_id: int, actor: ActorDep, session: SessionDep) -> 
 def suggest_for(hub: Hub, actor: Actor, text: str, limit: int) -> list[SuggestionPublic]:
     """Every enabled ranker's suggestions for the caller's tenant and visibility, merged."""
     lists = hub.hooks(actor.tenant_id).hub_kb_suggest(
-        tenant_id=actor.tenant_id, text=text, limit=limit, audience=kb.audience_of(actor), hub=hub)
+        tenant_id=actor.tenant_id, text=text, limit=limit, audience=kb.audience_of(actor), hub=hub
+    )
     return [SuggestionPublic(**s.__dict__) for s in kb.merge_suggestions(lists, limit)]
 
 
 @router.get("/suggest/", response_model=SuggestResult)
-def suggest(actor: ActorDep, hub: HubDep, session: SessionDep,
-            q: Annotated[str, Query(min_length=1, max_length=2000)],
-            limit: Annotated[int, Query(ge=1, le=20)] = 5) -> SuggestResult:
+def suggest(
+    actor: ActorDep,
+    hub: HubDep,
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> SuggestResult:
     """The articles that best answer ``q`` (e.g. a ticket being written), with their score."""
     # Rankers open their own sessions: end the request's transaction first (SQLite has one
     # writer, and the request's session began with BEGIN IMMEDIATE).
@@ -185,13 +196,18 @@ def suggest(actor: ActorDep, hub: HubDep, session: SessionDep,
 @router.post("/deflections/", status_code=201, response_model=DeflectionPublic)
 def deflect(body: DeflectionCreate, actor: ActorDep, session: SessionDep) -> object:
     """The caller says a suggested article solved the problem: counted, and no ticket opened."""
-    return kb.deflect(session, actor, article_id=body.article_id, query=body.query,
-                      channel=body.channel)
+    return kb.deflect(
+        session, actor, article_id=body.article_id, query=body.query, channel=body.channel
+    )
 
 
 @router.get("/deflections/")
-def deflection_report(actor: ActorDep, session: SessionDep, start: UtcDateTime | None = None,
-                      end: UtcDateTime | None = None) -> dict[str, object]:
+def deflection_report(
+    actor: ActorDep,
+    session: SessionDep,
+    start: UtcDateTime | None = None,
+    end: UtcDateTime | None = None,
+) -> dict[str, object]:
     """Deflections in [start, end): total, by channel and by article (agents, admins, managers)."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:

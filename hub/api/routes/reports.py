@@ -17,8 +17,12 @@ router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 
 
 @router.get("/reports/")
-def report(actor: ActorDep, session: SessionDep, start: UtcDateTime | None = None,
-           end: UtcDateTime | None = None) -> dict[str, object]:
+def report(
+    actor: ActorDep,
+    session: SessionDep,
+    start: UtcDateTime | None = None,
+    end: UtcDateTime | None = None,
+) -> dict[str, object]:
     """Ticket volume by status, priority and category for tickets created in [start, end)."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
@@ -26,17 +30,26 @@ def report(actor: ActorDep, session: SessionDep, start: UtcDateTime | None = Non
     return reports.volume(session, actor, start=start, end=end)
 
 
-
-MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @router.get("/reports/export/")
-def export(actor: ActorDep, session: SessionDep, format: Literal["csv", "xlsx"] = "csv",
-           start: UtcDateTime | None = None, end: UtcDateTime | None = None) -> Response:
+def export(
+    actor: ActorDep,
+    session: SessionDep,
+    format: Literal["csv", "xlsx"] = "csv",
+    start: UtcDateTime | None = None,
+    end: UtcDateTime | None = None,
+) -> Response:
     """The volume report as a CSV or Excel file."""
     data = report(actor, session, start, end)
     rows = exports.volume_rows(data)
     body = exports.to_csv(rows) if format == "csv" else exports.to_xlsx(rows)
-    return Response(body, media_type=MEDIA[format], headers={
-        "Content-Disposition": f'attachment; filename="ticket-volume.{format}"'})
+    return Response(
+        body,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="ticket-volume.{format}"'},
+    )

@@ -77,53 +77,86 @@ def _readers_only(actor: Actor) -> None:
 def list_slas(actor: ActorDep, session: SessionDep) -> list[SlaPolicyOut]:
     """The tenant's SLA policies; defaults per priority where the tenant has none."""
     _readers_only(actor)
-    rows = list(session.scalars(select(SlaPolicy).where(
-        SlaPolicy.tenant_id == actor.tenant_id).order_by(SlaPolicy.id)))
+    rows = list(
+        session.scalars(
+            select(SlaPolicy).where(SlaPolicy.tenant_id == actor.tenant_id).order_by(SlaPolicy.id)
+        )
+    )
     out = [SlaPolicyOut.model_validate(r) for r in rows]
     covered = {r.priority for r in rows if r.category is None}
     for priority in PRIORITIES:
         if priority not in covered:
             response, resolution = sla.DEFAULT_TARGETS[priority]
-            out.append(SlaPolicyOut(id=None, category=None, priority=priority,
-                                    response_minutes=response, resolution_minutes=resolution,
-                                    calendar=None, is_default=True))
+            out.append(
+                SlaPolicyOut(
+                    id=None,
+                    category=None,
+                    priority=priority,
+                    response_minutes=response,
+                    resolution_minutes=resolution,
+                    calendar=None,
+                    is_default=True,
+                )
+            )
     return out
 
 
 def _policy(session: SessionDep, actor: Actor, policy_id: int) -> SlaPolicy:
-    row = session.scalar(select(SlaPolicy).where(SlaPolicy.id == policy_id,
-                                                 SlaPolicy.tenant_id == actor.tenant_id))
+    row = session.scalar(
+        select(SlaPolicy).where(SlaPolicy.id == policy_id, SlaPolicy.tenant_id == actor.tenant_id)
+    )
     if row is None:
         raise NotFound(f"SLA policy {policy_id} not found")
     return row
 
 
-def _clash(session: SessionDep, actor: Actor, category: str | None, priority: str,
-           exclude: int | None = None) -> None:
-    stmt = select(SlaPolicy.id).where(SlaPolicy.tenant_id == actor.tenant_id,
-                                      SlaPolicy.priority == priority)
-    stmt = stmt.where(SlaPolicy.category.is_(None) if category is None
-                      else SlaPolicy.category == category)
+def _clash(
+    session: SessionDep,
+    actor: Actor,
+    category: str | None,
+    priority: str,
+    exclude: int | None = None,
+) -> None:
+    stmt = select(SlaPolicy.id).where(
+        SlaPolicy.tenant_id == actor.tenant_id, SlaPolicy.priority == priority
+    )
+    stmt = stmt.where(
+        SlaPolicy.category.is_(None) if category is None else SlaPolicy.category == category
+    )
     found = session.scalar(stmt)
     if found is not None and found != exclude:
-        raise Conflict(f"a policy for {category or 'every category'} / {priority} exists "
-                       f"(id {found}); edit it instead")
+        raise Conflict(
+            f"a policy for {category or 'every category'} / {priority} exists "
+            f"(id {found}); edit it instead"
+        )
 
 
 def _check_targets(response: int, resolution: int) -> None:
     from core.errors import Invalid
 
     if resolution < response:
-        raise Invalid("resolution_minutes must not be shorter than response_minutes",
-                      field="resolution_minutes")
+        raise Invalid(
+            "resolution_minutes must not be shorter than response_minutes",
+            field="resolution_minutes",
+        )
 
 
 def _audit(session: SessionDep, actor: Actor, action: str, row: SlaPolicy) -> None:
-    events.audit(session, actor, action=action, ticket_id=None, new=str(row.id),
-                 details={"category": row.category, "priority": row.priority,
-                          "response_minutes": row.response_minutes,
-                          "resolution_minutes": row.resolution_minutes,
-                          "calendar": row.calendar, "is_active": row.is_active})
+    events.audit(
+        session,
+        actor,
+        action=action,
+        ticket_id=None,
+        new=str(row.id),
+        details={
+            "category": row.category,
+            "priority": row.priority,
+            "response_minutes": row.response_minutes,
+            "resolution_minutes": row.resolution_minutes,
+            "calendar": row.calendar,
+            "is_active": row.is_active,
+        },
+    )
 
 
 @router.post("/slas/", status_code=201, response_model=SlaPolicyOut)
@@ -134,8 +167,7 @@ def create_sla(body: SlaPolicyCreate, actor: ActorDep, session: SessionDep) -> S
     _check_targets(body.response_minutes, body.resolution_minutes)
     _clash(session, actor, body.category, body.priority)
     at = now()
-    row = SlaPolicy(tenant_id=actor.tenant_id, created_at=at, updated_at=at,
-                    **body.model_dump())
+    row = SlaPolicy(tenant_id=actor.tenant_id, created_at=at, updated_at=at, **body.model_dump())
     session.add(row)
     session.flush()
     _audit(session, actor, "SLA Policy Created", row)
@@ -144,14 +176,20 @@ def create_sla(body: SlaPolicyCreate, actor: ActorDep, session: SessionDep) -> S
 
 
 @router.patch("/slas/{policy_id}/", response_model=SlaPolicyOut)
-def update_sla(policy_id: ObjectId, body: SlaPolicyUpdate, actor: ActorDep,
-               session: SessionDep) -> SlaPolicyOut:
+def update_sla(
+    policy_id: ObjectId, body: SlaPolicyUpdate, actor: ActorDep, session: SessionDep
+) -> SlaPolicyOut:
     """Change a policy; tickets it covered and now covers are re-timed at once."""
     require_admin(actor, "edit SLA policies")
     row = _policy(session, actor, policy_id)
     changes = body.model_dump(exclude_unset=True)
-    for name in ("priority", "response_minutes", "resolution_minutes", "warning_percent",
-                 "is_active"):
+    for name in (
+        "priority",
+        "response_minutes",
+        "resolution_minutes",
+        "warning_percent",
+        "is_active",
+    ):
         if name in changes and changes[name] is None:
             from core.errors import Invalid
 
@@ -162,8 +200,10 @@ def update_sla(policy_id: ObjectId, body: SlaPolicyUpdate, actor: ActorDep,
     after = (changes.get("priority", row.priority), changes.get("category", row.category))
     if after != before:
         _clash(session, actor, after[1], after[0], exclude=row.id)
-    _check_targets(changes.get("response_minutes", row.response_minutes),
-                   changes.get("resolution_minutes", row.resolution_minutes))
+    _check_targets(
+        changes.get("response_minutes", row.response_minutes),
+        changes.get("resolution_minutes", row.resolution_minutes),
+    )
     for name, value in changes.items():
         setattr(row, name, value)
     row.updated_at = now()

@@ -57,15 +57,21 @@ router = APIRouter(prefix="/api/v1/support/tickets", tags=["tickets"])
 
 
 @router.post("/", status_code=201, response_model=TicketPublic)
-async def create(body: TicketCreate, actor: ActorDep, hub: HubDep, request: Request,
-                 response: Response) -> Ticket:
+async def create(
+    body: TicketCreate, actor: ActorDep, hub: HubDep, request: Request, response: Response
+) -> Ticket:
     """Open a ticket (spec 12.1): the caller is the requester unless staff name another.
 
     Tickets opened at the same moment are written in one transaction (``hub.batching``); the
     answer comes after the commit either way.
     """
-    fields = {"subject": body.subject, "description": body.description,
-              "category": body.category, "priority": body.priority, "channel": "api"}
+    fields = {
+        "subject": body.subject,
+        "description": body.description,
+        "category": body.category,
+        "priority": body.priority,
+        "channel": "api",
+    }
     if body.requester_email:
         require_staff(actor, "open tickets for someone else")
         ticket = await run_in_threadpool(_create_for, hub, actor, body.requester_email, fields)
@@ -110,10 +116,16 @@ def list_(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TicketPage:
     """Tickets the caller may see (end users: their own), filtered, by cursor."""
-    flt = TicketFilter(status=status, priority=priority, category=category,
-                       created_by=created_by, sla_breached=sla_breached,
-                       created_after=_aware(created_after, "created_after"),
-                       created_before=_aware(created_before, "created_before"), q=q or None)
+    flt = TicketFilter(
+        status=status,
+        priority=priority,
+        category=category,
+        created_by=created_by,
+        sla_breached=sla_breached,
+        created_after=_aware(created_after, "created_after"),
+        created_before=_aware(created_before, "created_before"),
+        q=q or None,
+    )
     if assigned_to == "me":
         flt.assigned_to = actor.user_id
     elif assigned_to == "none":
@@ -123,8 +135,9 @@ def list_(
             raise Invalid("assigned_to must be a user id, 'me' or 'none'", field="assigned_to")
         flt.assigned_to = int(assigned_to)
     rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
-    return TicketPage(results=[TicketPublic.model_validate(t) for t in rows],
-                      next_cursor=next_cursor)
+    return TicketPage(
+        results=[TicketPublic.model_validate(t) for t in rows], next_cursor=next_cursor
+    )
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -165,8 +178,9 @@ class PreconditionFailed(HubError):
 def ticket_etag(ticket: Ticket) -> str:
     """A strong ETag of the ticket's stored state: a digest of every column, so that any change
     (by an agent, a rule, the SLA sweep) gives a new one."""
-    values = {attr.key: _canonical(getattr(ticket, attr.key))
-              for attr in sa_inspect(Ticket).column_attrs}
+    values = {
+        attr.key: _canonical(getattr(ticket, attr.key)) for attr in sa_inspect(Ticket).column_attrs
+    }
     digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
     return f'"{digest.hexdigest()[:32]}"'
 
@@ -185,8 +199,9 @@ def _if_match_holds(header: str, current: str) -> bool:
 
 
 @router.get("/{ticket_id}/", response_model=TicketDetail)
-def detail(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
-           response: Response) -> TicketDetail:
+def detail(
+    ticket_id: ObjectId, actor: ActorDep, session: SessionDep, response: Response
+) -> TicketDetail:
     """A ticket with its visible thread, attachments, external references and merged tickets.
 
     The ``ETag`` header names this version of the ticket: send it back as ``If-Match`` on a
@@ -195,16 +210,30 @@ def detail(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
     response.headers["ETag"] = ticket_etag(ticket)
     comments = [CommentPublic.model_validate(c) for c in visible_comments(session, actor, ticket)]
     attachments = [_attachment(a) for a in list_attachments(session, actor, ticket)]
-    refs = [ExternalRefPublic.model_validate(r) for r in session.scalars(
-        select(ExternalRef).where(ExternalRef.ticket_id == ticket.id,
-                                  ExternalRef.tenant_id == actor.tenant_id,
-                                  ExternalRef.kind != "participant").order_by(ExternalRef.id))]
-    merged = [MergedTicket(id=m.id, subject=m.subject, comments=[
-        CommentPublic.model_validate(c) for c in visible_comments(session, actor, m)])
-        for m in merged_sources(session, actor, ticket)]
+    refs = [
+        ExternalRefPublic.model_validate(r)
+        for r in session.scalars(
+            select(ExternalRef)
+            .where(
+                ExternalRef.ticket_id == ticket.id,
+                ExternalRef.tenant_id == actor.tenant_id,
+                ExternalRef.kind != "participant",
+            )
+            .order_by(ExternalRef.id)
+        )
+    ]
+    merged = [
+        MergedTicket(
+            id=m.id,
+            subject=m.subject,
+            comments=[CommentPublic.model_validate(c) for c in visible_comments(session, actor, m)],
+        )
+        for m in merged_sources(session, actor, ticket)
+    ]
     base = TicketPublic.model_validate(ticket).model_dump()
-    return TicketDetail(**base, comments=comments, attachments=attachments, external_refs=refs,
-                        merged_from=merged)
+    return TicketDetail(
+        **base, comments=comments, attachments=attachments, external_refs=refs, merged_from=merged
+    )
 
 
 def _attachment(a: object) -> AttachmentPublic:
@@ -213,11 +242,20 @@ def _attachment(a: object) -> AttachmentPublic:
     return out
 
 
-@router.patch("/{ticket_id}/", response_model=TicketPublic,
-              responses={412: {"description": "If-Match names an older version of the ticket"}})
-def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: SessionDep,
-          hub: HubDep, response: Response,
-          if_match: Annotated[str | None, Header(max_length=2000)] = None) -> Ticket:
+@router.patch(
+    "/{ticket_id}/",
+    response_model=TicketPublic,
+    responses={412: {"description": "If-Match names an older version of the ticket"}},
+)
+def patch(
+    ticket_id: ObjectId,
+    body: TicketUpdate,
+    actor: ActorDep,
+    session: SessionDep,
+    hub: HubDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=2000)] = None,
+) -> Ticket:
     """Change status, priority, category, assignment (staff) or reopen and rate (requester).
 
     With ``If-Match`` (the ``ETag`` of a GET), the change applies only to that version of the
@@ -225,9 +263,11 @@ def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: Ses
     """
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
     if if_match is not None and not _if_match_holds(if_match, ticket_etag(ticket)):
-        raise PreconditionFailed("the ticket was changed since you read it (If-Match does not "
-                                 "match its current ETag); read it again and retry",
-                                 field="If-Match")
+        raise PreconditionFailed(
+            "the ticket was changed since you read it (If-Match does not "
+            "match its current ETag); read it again and retry",
+            field="If-Match",
+        )
     sent = body.model_fields_set
     changes = Changes()
     for name in ("status", "priority", "category", "satisfaction_rating", "feedback"):
@@ -240,8 +280,17 @@ def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: Ses
         changes.assigned_to = None
     elif "assigned_to" in sent:
         changes.assigned_to = body.assigned_to
-    if all(getattr(changes, f) is UNSET for f in ("status", "priority", "category", "assigned_to",
-                                                   "satisfaction_rating", "feedback")):
+    if all(
+        getattr(changes, f) is UNSET
+        for f in (
+            "status",
+            "priority",
+            "category",
+            "assigned_to",
+            "satisfaction_rating",
+            "feedback",
+        )
+    ):
         raise Invalid("nothing to change")
     update_ticket(session, actor, ticket, changes)
     session.commit()
@@ -251,8 +300,9 @@ def patch(ticket_id: ObjectId, body: TicketUpdate, actor: ActorDep, session: Ses
 
 
 @router.post("/{ticket_id}/merge/", response_model=TicketPublic)
-def merge(ticket_id: ObjectId, body: MergeRequest, actor: ActorDep, session: SessionDep,
-          hub: HubDep) -> Ticket:
+def merge(
+    ticket_id: ObjectId, body: MergeRequest, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> Ticket:
     """Merge this ticket into ``target_id``: it is closed and its thread shows on the target."""
     target = merge_ticket(session, actor, ticket_id, body.target_id)
     session.commit()
@@ -261,45 +311,74 @@ def merge(ticket_id: ObjectId, body: MergeRequest, actor: ActorDep, session: Ses
 
 
 @router.get("/{ticket_id}/audit/", response_model=list[AuditPublic])
-def audit(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[Audit]:
+def audit(
+    ticket_id: ObjectId,
+    actor: ActorDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[Audit]:
     """The ticket's audit trail, oldest first (agents and admins)."""
     ticket = get_ticket(session, actor, ticket_id)
     require_staff(actor, "read the audit trail")
-    return list(session.scalars(select(Audit).where(
-        Audit.ticket_id == ticket.id, Audit.tenant_id == actor.tenant_id
-    ).order_by(Audit.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(Audit)
+            .where(Audit.ticket_id == ticket.id, Audit.tenant_id == actor.tenant_id)
+            .order_by(Audit.id)
+            .limit(limit)
+        )
+    )
 
 
 @router.post("/{ticket_id}/escalate/", status_code=202)
-def escalate(ticket_id: ObjectId, body: EscalateRequest, actor: ActorDep, session: SessionDep,
-             hub: HubDep) -> dict[str, object]:
+def escalate(
+    ticket_id: ObjectId, body: EscalateRequest, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> dict[str, object]:
     """Escalate to a target an enabled plugin offers (``jira``, ``pagerduty``, ``admin``)."""
     ticket = get_ticket(session, actor, ticket_id)
     require_staff(actor, "escalate tickets")
-    targets = {t.target for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
-        tenant_id=actor.tenant_id, hub=hub) for t in ts} | {"admin"}
+    targets = {
+        t.target
+        for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
+            tenant_id=actor.tenant_id, hub=hub
+        )
+        for t in ts
+    } | {"admin"}
     if body.target not in targets:
-        raise Invalid(f"unknown escalation target; available: {', '.join(sorted(targets))}",
-                      field="target")
-    events.audit(session, actor, action="Escalation Requested", ticket_id=ticket.id,
-                 new=body.target, details={"note": body.note} if body.note else None)
-    row = events.emit(session, actor, events.TICKET_ESCALATED, tenant_id=actor.tenant_id,
-                      ticket_id=ticket.id, payload={"target": body.target, "note": body.note})
+        raise Invalid(
+            f"unknown escalation target; available: {', '.join(sorted(targets))}", field="target"
+        )
+    events.audit(
+        session,
+        actor,
+        action="Escalation Requested",
+        ticket_id=ticket.id,
+        new=body.target,
+        details={"note": body.note} if body.note else None,
+    )
+    row = events.emit(
+        session,
+        actor,
+        events.TICKET_ESCALATED,
+        tenant_id=actor.tenant_id,
+        ticket_id=ticket.id,
+        payload={"target": body.target, "note": body.note},
+    )
     session.commit()
     hub.kick()
-    return {"ticket_id": ticket.id, "target": body.target, "event_id": row.id,
-            "status": "queued"}
+    return {"ticket_id": ticket.id, "target": body.target, "event_id": row.id, "status": "queued"}
 
 
 @router.get("/{ticket_id}/escalation-targets/")
-def escalation_targets(ticket_id: ObjectId, actor: ActorDep, session: SessionDep,
-                       hub: HubDep) -> list[dict[str, str]]:
+def escalation_targets(
+    ticket_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
+) -> list[dict[str, str]]:
     """Escalation actions the tenant's enabled plugins offer for this ticket."""
     get_ticket(session, actor, ticket_id)
     require_staff(actor, "escalate tickets")
     found = [{"plugin": "admin-escalation", "target": "admin", "label": "Escalate to admins"}]
     for targets in hub.hooks(actor.tenant_id).hub_escalation_targets(
-            tenant_id=actor.tenant_id, hub=hub):
+        tenant_id=actor.tenant_id, hub=hub
+    ):
         found += [{"plugin": t.plugin, "target": t.target, "label": t.label} for t in targets]
     return found

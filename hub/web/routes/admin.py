@@ -28,26 +28,32 @@ ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "mana
 def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
     """Members of the tenant with their roles, and the form to add one or change a role."""
     admin_only(me)
-    rows = session.execute(select(User.id, User.email, User.full_name, Membership.role)
-                           .join(Membership, Membership.user_id == User.id)
-                           .where(Membership.tenant_id == me.actor.tenant_id)
-                           .order_by(User.email)).all()
+    rows = session.execute(
+        select(User.id, User.email, User.full_name, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == me.actor.tenant_id)
+        .order_by(User.email)
+    ).all()
     return render(request, session, me, "admin/members.html", members=rows, roles=ROLE_LABELS)
 
 
 @router.post("/members", response_model=None)
-def set_member(me: PostUser, session: SessionDep,
-               email: Annotated[str, Form(max_length=254)] = "",
-               role: Annotated[str, Form(max_length=20)] = "",
-               full_name: Annotated[str, Form(max_length=200)] = "") -> Response:
+def set_member(
+    me: PostUser,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    full_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Add a user to the tenant, or change the role of a member."""
     admin_only(me)
     try:
         if role not in ROLES:
             raise Invalid("choose a role", field="role")
         # An account of another tenant is refused (Conflict): adding it needs its consent.
-        user, _ = identity.add_member(session, me.actor.tenant_id, email=email, role=role,
-                                      full_name=full_name.strip())
+        user, _ = identity.add_member(
+            session, me.actor.tenant_id, email=email, role=role, full_name=full_name.strip()
+        )
         if user.id == me.actor.user_id and role != "admin":
             raise Invalid("you cannot take away your own admin role", field="role")
     except HubError as exc:
@@ -68,8 +74,9 @@ def _plugins(hub: Hub, session: SessionDep, me: WebUser) -> list[dict[str, Any]]
 def plugins(request: Request, me: PageUser, session: SessionDep, hub: HubDep) -> HTMLResponse:
     """Every installed plugin with its state for this tenant and its settings form."""
     admin_only(me)
-    return render(request, session, me, "admin/plugins.html",
-                  plugins=_plugins(hub, session, me), errors={})
+    return render(
+        request, session, me, "admin/plugins.html", plugins=_plugins(hub, session, me), errors={}
+    )
 
 
 @router.post("/plugins/{name}/enable", response_model=None)
@@ -90,8 +97,10 @@ def _set_enabled(name: str, enabled: bool, me: WebUser, session: SessionDep, hub
     session.commit()
     hub.tenant_hooks.invalidate(me.actor.tenant_id)
     title = hub.infos[name].title
-    return redirect(f"/admin/plugins#plugin-{name}",
-                    flash=f"{title} is {'enabled' if enabled else 'disabled'} for this organisation.")
+    return redirect(
+        f"/admin/plugins#plugin-{name}",
+        flash=f"{title} is {'enabled' if enabled else 'disabled'} for this organisation.",
+    )
 
 
 async def _form(request: Request) -> FormData:
@@ -99,32 +108,54 @@ async def _form(request: Request) -> FormData:
 
 
 @router.post("/plugins/{name}/settings", response_model=None)
-def configure(name: str, request: Request, me: PostUser, session: SessionDep, hub: HubDep,
-              form: Annotated[FormData, Depends(_form)]) -> Response:
+def configure(
+    name: str,
+    request: Request,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    form: Annotated[FormData, Depends(_form)],
+) -> Response:
     """Save the settings form (validated by the plugin's own settings model)."""
     admin_only(me)
     described = {p["name"]: p for p in _plugins(hub, session, me)}
     plugin = described.get(name)
     if plugin is None:
-        return render(request, session, me, "error.html", status=404,
-                      message=f"No installed plugin {name}.")
+        return render(
+            request, session, me, "error.html", status=404, message=f"No installed plugin {name}."
+        )
     try:
-        claims = plugin_admin.configure(hub, session, me.actor, name,
-                                        parse_form(plugin["fields"], form))
+        claims = plugin_admin.configure(
+            hub, session, me.actor, name, parse_form(plugin["fields"], form)
+        )
     except HubError as exc:
         session.rollback()
-        return render(request, session, me, "admin/plugins.html", status=exc.status,
-                      plugins=_plugins(hub, session, me), errors={name: exc.message})
+        return render(
+            request,
+            session,
+            me,
+            "admin/plugins.html",
+            status=exc.status,
+            plugins=_plugins(hub, session, me),
+            errors={name: exc.message},
+        )
     session.commit()
     hub.tenant_hooks.invalidate(me.actor.tenant_id)
     notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, claims)
-    return redirect(f"/admin/plugins#plugin-{name}",
-                    flash=" ".join([f"Settings of {plugin['title']} saved.", *notes]))
+    return redirect(
+        f"/admin/plugins#plugin-{name}",
+        flash=" ".join([f"Settings of {plugin['title']} saved.", *notes]),
+    )
 
 
 @router.post("/plugins/{name}/keys/verify", response_model=None)
-def resend_verification(name: str, me: PostUser, session: SessionDep, hub: HubDep,
-                        key: Annotated[str, Form(max_length=320)]) -> Response:
+def resend_verification(
+    name: str,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    key: Annotated[str, Form(max_length=320)],
+) -> Response:
     """Send a pending address's verification mail again (with a new secret)."""
     admin_only(me)
     try:
@@ -134,5 +165,6 @@ def resend_verification(name: str, me: PostUser, session: SessionDep, hub: HubDe
         return redirect(f"/admin/plugins#plugin-{name}", flash=exc.message, error=True)
     session.commit()
     notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, [claim])
-    return redirect(f"/admin/plugins#plugin-{name}",
-                    flash=" ".join(notes) or f"{claim.key} is verified.")
+    return redirect(
+        f"/admin/plugins#plugin-{name}", flash=" ".join(notes) or f"{claim.key} is verified."
+    )

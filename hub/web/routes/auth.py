@@ -36,14 +36,31 @@ def _pending(hub: Hub) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(hub.keyring.session_key, salt="hub-web-pending-login")
 
 
-def _login_page(request: Request, *, status: int = 200, error: str | None = None,
-                email: str = "", tenants: list[tuple[str, str]] | None = None,
-                pending: str = "", next_url: str = "/") -> HTMLResponse:
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    email: str = "",
+    tenants: list[tuple[str, str]] | None = None,
+    pending: str = "",
+    next_url: str = "/",
+) -> HTMLResponse:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, None, None, "login.html", status=status, csrf=token, error=error,
-                      email=email, tenants=tenants, pending=pending, next_url=next_url)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        max_age=3600)
+    response = render(
+        request,
+        None,
+        None,
+        "login.html",
+        status=status,
+        csrf=token,
+        error=error,
+        email=email,
+        tenants=tenants,
+        pending=pending,
+        next_url=next_url,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
 
 
@@ -61,15 +78,18 @@ def _safe_next(value: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - query name
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
     """The sign-in form."""
     return _login_page(request, next_url=_safe_next(next))
 
 
 def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
-    rows = session.execute(select(Tenant.slug, Tenant.name).join(
-        Membership, Membership.tenant_id == Tenant.id).where(Membership.user_id == user.id)
-        .order_by(Tenant.name)).all()
+    rows = session.execute(
+        select(Tenant.slug, Tenant.name)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Tenant.name)
+    ).all()
     return [(r[0], r[1]) for r in rows]
 
 
@@ -77,62 +97,84 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _sign_in(request: Request, hub: Hub, session: SessionDep, user: User, slug: str,
-             next_url: str) -> Response:
+def _sign_in(
+    request: Request, hub: Hub, session: SessionDep, user: User, slug: str, next_url: str
+) -> Response:
     tenant = identity.tenant_by_slug(session, slug)
     user.last_login = now()
-    value, csrf = make_session_cookie(hub, user_id=user.id, tenant_id=tenant.id, session=session,
-                                      user_agent=request.headers.get("user-agent", ""),
-                                      ip=_client_ip(request))
+    value, csrf = make_session_cookie(
+        hub,
+        user_id=user.id,
+        tenant_id=tenant.id,
+        session=session,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=_client_ip(request),
+    )
     session.commit()
     response = redirect(next_url)
     secure = hub.settings.cookie_secure
-    response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure,
-                        max_age=SESSION_MAX_AGE)
+    response.set_cookie(
+        SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure, max_age=SESSION_MAX_AGE
+    )
     response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @router.post("/login", response_model=None)
-def login(request: Request, hub: HubDep, session: SessionDep,
-          email: Annotated[str, Form(max_length=254)] = "",
-          password: Annotated[str, Form(max_length=1000)] = "",
-          csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+def login(
+    request: Request,
+    hub: HubDep,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     """Check email and password (argon2); ask for the tenant when there are several."""
     _check_login_csrf(request, csrf_token)
     next_url = _safe_next(next)
     throttle, ip = signin_throttle(hub), _client_ip(request)
     refused = throttle.blocked(email, ip)
     if refused is not None:
-        page = _login_page(request, status=429, error=refused.message, email=email,
-                           next_url=next_url)
+        page = _login_page(
+            request, status=429, error=refused.message, email=email, next_url=next_url
+        )
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
     user = identity.user_by_email(session, email) if email else None
     # check_password first: it costs one argon2 verification whether the user exists or not.
     if not identity.check_password(user, password) or user is None or not user.is_active:
         throttle.failed(email, ip)
-        return _login_page(request, status=401, error="Wrong email or password.", email=email,
-                           next_url=next_url)
+        return _login_page(
+            request, status=401, error="Wrong email or password.", email=email, next_url=next_url
+        )
     throttle.succeeded(email, ip)
     tenants = _tenants_of(session, user)
     if not tenants:
-        return _login_page(request, status=403, email=email, next_url=next_url,
-                           error="This account does not belong to any organisation.")
+        return _login_page(
+            request,
+            status=403,
+            email=email,
+            next_url=next_url,
+            error="This account does not belong to any organisation.",
+        )
     if len(tenants) == 1:
         return _sign_in(request, hub, session, user, tenants[0][0], next_url)
     pending = _pending(hub).dumps({"u": user.id})
-    return _login_page(request, email=email, tenants=tenants, pending=pending,
-                       next_url=next_url)
+    return _login_page(request, email=email, tenants=tenants, pending=pending, next_url=next_url)
 
 
 @router.post("/login/tenant", response_model=None)
-def login_tenant(request: Request, hub: HubDep, session: SessionDep,
-                 pending: Annotated[str, Form()], tenant: Annotated[str, Form(max_length=63)],
-                 csrf_token: Annotated[str, Form()] = "",
-                 next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+def login_tenant(
+    request: Request,
+    hub: HubDep,
+    session: SessionDep,
+    pending: Annotated[str, Form()],
+    tenant: Annotated[str, Form(max_length=63)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     """Second step for users of several tenants: the chosen tenant names the session."""
     _check_login_csrf(request, csrf_token)
     try:
@@ -144,9 +186,15 @@ def login_tenant(request: Request, hub: HubDep, session: SessionDep,
         return _login_page(request, status=401, error="Wrong email or password.")
     tenants = _tenants_of(session, user)
     if tenant not in {slug for slug, _ in tenants}:
-        return _login_page(request, status=422, error="Choose one of your organisations.",
-                           email=user.email, tenants=tenants, pending=pending,
-                           next_url=_safe_next(next))
+        return _login_page(
+            request,
+            status=422,
+            error="Choose one of your organisations.",
+            email=user.email,
+            tenants=tenants,
+            pending=pending,
+            next_url=_safe_next(next),
+        )
     return _sign_in(request, hub, session, user, tenant, _safe_next(next))
 
 

@@ -51,8 +51,12 @@ def _series(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, i
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, me: PageUser, session: SessionDep,
-              days: Annotated[str, Query(max_length=3)] = "30") -> HTMLResponse:
+def dashboard(
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    days: Annotated[str, Query(max_length=3)] = "30",
+) -> HTMLResponse:
     """Managers (and staff) see the volume report of spec section 10."""
     readers_only(me)
     if days not in RANGES:
@@ -63,5 +67,14 @@ def dashboard(request: Request, me: PageUser, session: SessionDep,
         ("priority", "Tickets by priority", _series(data["by_priority"], lifecycle.PRIORITIES)),
         ("category", "Tickets by category", _series(data["by_category"], lifecycle.CATEGORIES)),
     ]
-    return render(request, session, me, "dashboard.html", data=data, charts=charts, days=days,
-                  ranges=RANGES, generated=generated)
+    return render(
+        request,
+        session,
+        me,
+        "dashboard.html",
+        data=data,
+        charts=charts,
+        days=days,
+        ranges=RANGES,
+        generated=generated,
+    )

@@ -31,9 +31,17 @@ def events(request: Request, hub: HubDep) -> Response:
 
 
 def _recent(session: SessionDep, me: PageUser) -> list[Notification]:
-    return list(session.scalars(select(Notification).where(
-        Notification.tenant_id == me.actor.tenant_id, Notification.user_id == me.actor.user_id
-    ).order_by(Notification.id.desc()).limit(50)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.tenant_id == me.actor.tenant_id,
+                Notification.user_id == me.actor.user_id,
+            )
+            .order_by(Notification.id.desc())
+            .limit(50)
+        )
+    )
 
 
 @router.get("/notifications", response_class=HTMLResponse)
@@ -52,8 +60,14 @@ def notifications_menu(request: Request, me: PageUser, session: SessionDep) -> H
 @router.post("/notifications/read", response_model=None)
 def mark_read(me: PostUser, session: SessionDep) -> Response:
     """Mark every notification read."""
-    session.execute(update(Notification).where(
-        Notification.tenant_id == me.actor.tenant_id, Notification.user_id == me.actor.user_id,
-        Notification.read_at.is_(None)).values(read_at=now()))
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.tenant_id == me.actor.tenant_id,
+            Notification.user_id == me.actor.user_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now())
+    )
     session.commit()
     return redirect("/notifications", flash="All notifications are marked read.")

@@ -34,10 +34,14 @@ def home(me: PageUser) -> Response:
 
 
 @router.get("/tickets", response_class=HTMLResponse, response_model=None)
-def my_tickets(request: Request, me: PageUser, session: SessionDep,
-               status: Annotated[str, Query(max_length=20)] = "",
-               q: Annotated[str, Query(max_length=200)] = "",
-               cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+def my_tickets(
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    status: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
     """The requester's own tickets with status badges, a status filter and search."""
     if me.reads_all:
         return redirect("/queue" if me.is_staff else "/dashboard")
@@ -49,49 +53,84 @@ def my_tickets(request: Request, me: PageUser, session: SessionDep,
     elif status in lifecycle.STATUSES:
         flt.status = [status]
     rows, next_cursor = list_tickets(session, me.actor, flt, limit=PAGE_SIZE, cursor=cursor)
-    return render(request, session, me, "portal/list.html", tickets=rows,
-                  next_cursor=next_cursor, sel_status=status, q=q, paged=bool(cursor))
+    return render(
+        request,
+        session,
+        me,
+        "portal/list.html",
+        tickets=rows,
+        next_cursor=next_cursor,
+        sel_status=status,
+        q=q,
+        paged=bool(cursor),
+    )
 
 
 @router.get("/tickets/new", response_class=HTMLResponse)
-def new_ticket_form(request: Request, me: PageUser, session: SessionDep,
-                    hub: HubDep) -> HTMLResponse:
+def new_ticket_form(
+    request: Request, me: PageUser, session: SessionDep, hub: HubDep
+) -> HTMLResponse:
     """The form to open a ticket (and the chat, where the tenant has the chatbot on)."""
     if not me.is_staff and me.role == MANAGER:
-        return render(request, session, me, "error.html", status=403,
-                      message="Managers have read-only access.")
-    chat_url = (f"/plugins/chatbot/chat?tenant={quote(me.tenant_slug)}"
-                if hub.is_enabled(me.actor.tenant_id, "chatbot") else None)
-    return render(request, session, me, "portal/new.html", form={}, error=None,
-                  chat_url=chat_url)
+        return render(
+            request,
+            session,
+            me,
+            "error.html",
+            status=403,
+            message="Managers have read-only access.",
+        )
+    chat_url = (
+        f"/plugins/chatbot/chat?tenant={quote(me.tenant_slug)}"
+        if hub.is_enabled(me.actor.tenant_id, "chatbot")
+        else None
+    )
+    return render(request, session, me, "portal/new.html", form={}, error=None, chat_url=chat_url)
 
 
 @router.get("/tickets/new/suggestions", response_class=HTMLResponse)
-def suggestions(request: Request, me: PageUser, session: SessionDep, hub: HubDep,
-                subject: Annotated[str, Query(max_length=255)] = "",
-                description: Annotated[str, Query(max_length=5000)] = "") -> HTMLResponse:
+def suggestions(
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    hub: HubDep,
+    subject: Annotated[str, Query(max_length=255)] = "",
+    description: Annotated[str, Query(max_length=5000)] = "",
+) -> HTMLResponse:
     """Knowledge-base articles for what the user is typing (an htmx fragment)."""
     text = f"{subject} {description}".strip()
     found = []
     if len(text) >= 8:
         audience = "agent" if me.is_staff else "public"
         lists = hub.hooks(me.actor.tenant_id).hub_kb_suggest(
-            tenant_id=me.actor.tenant_id, text=text, limit=3, audience=audience, hub=hub)
+            tenant_id=me.actor.tenant_id, text=text, limit=3, audience=audience, hub=hub
+        )
         found = merge_suggestions(lists, 3)
-    return render(request, session, me, "portal/_suggestions.html", suggestions=found,
-                  query=text[:2000])
+    return render(
+        request, session, me, "portal/_suggestions.html", suggestions=found, query=text[:2000]
+    )
 
 
 @router.post("/tickets/new/solved", response_model=None)
-def solved(request: Request, me: PostUser, session: SessionDep,
-           article_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
-           query: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def solved(
+    request: Request,
+    me: PostUser,
+    session: SessionDep,
+    article_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    query: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """A suggested article solved the problem: no ticket, and the deflection is counted."""
     audience = "agent" if me.is_staff else "public"
     try:
-        record_deflection(session, me.actor.tenant_id, article_id=article_id,
-                          user_id=me.actor.user_id, channel="web", query=query,
-                          audience=audience)
+        record_deflection(
+            session,
+            me.actor.tenant_id,
+            article_id=article_id,
+            user_id=me.actor.user_id,
+            channel="web",
+            query=query,
+            audience=audience,
+        )
     except HubError as exc:
         return render(request, session, me, "error.html", status=exc.status, message=exc.message)
     session.commit()
@@ -99,28 +138,59 @@ def solved(request: Request, me: PostUser, session: SessionDep,
 
 
 @router.post("/tickets/new", response_model=None)
-def new_ticket(request: Request, me: PostUser, session: SessionDep, hub: HubDep,
-               subject: Annotated[str, Form(max_length=255)] = "",
-               description: Annotated[str, Form(max_length=100_000)] = "",
-               category: Annotated[str, Form(max_length=50)] = "",
-               priority: Annotated[str, Form(max_length=20)] = "Medium",
-               files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+def new_ticket(
+    request: Request,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    subject: Annotated[str, Form(max_length=255)] = "",
+    description: Annotated[str, Form(max_length=100_000)] = "",
+    category: Annotated[str, Form(max_length=50)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "Medium",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
     """Open a ticket (the signed-in user is the requester) with its attachments."""
-    form = {"subject": subject, "description": description, "category": category,
-            "priority": priority}
+    form = {
+        "subject": subject,
+        "description": description,
+        "category": category,
+        "priority": priority,
+    }
     try:
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
         if len(uploads) > MAX_UPLOAD_FILES:
             raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
-        ticket = create_ticket(session, me.actor, subject=subject, description=description,
-                               category=category, priority=priority, channel="web")
+        ticket = create_ticket(
+            session,
+            me.actor,
+            subject=subject,
+            description=description,
+            category=category,
+            priority=priority,
+            channel="web",
+        )
         for name, data in uploads:
-            add_attachment(session, me.actor, ticket, file_name=name, data=data,
-                           store=hub.blob_store, policy=hub.attachment_policy)
+            add_attachment(
+                session,
+                me.actor,
+                ticket,
+                file_name=name,
+                data=data,
+                store=hub.blob_store,
+                policy=hub.attachment_policy,
+            )
     except HubError as exc:
         session.rollback()
-        return render(request, session, me, "portal/new.html", status=exc.status, form=form,
-                      error=exc.message, error_field=exc.field)
+        return render(
+            request,
+            session,
+            me,
+            "portal/new.html",
+            status=exc.status,
+            form=form,
+            error=exc.message,
+            error_field=exc.field,
+        )
     session.commit()
     hub.kick()
     return redirect(f"/tickets/{ticket.id}", flash=f"Ticket #{ticket.id} was created.")

@@ -32,10 +32,21 @@ SORT_LABELS = {
 FILTER_KEYS = ("status", "priority", "category", "assignee", "breached", "q", "sort")
 
 
-def _filter(actor_user_id: int | None, status: list[str], priority: list[str],
-            category: list[str], assignee: str, breached: str, q: str) -> TicketFilter:
-    flt = TicketFilter(status=[s for s in status if s], priority=[p for p in priority if p],
-                       category=[c for c in category if c], q=q.strip() or None)
+def _filter(
+    actor_user_id: int | None,
+    status: list[str],
+    priority: list[str],
+    category: list[str],
+    assignee: str,
+    breached: str,
+    q: str,
+) -> TicketFilter:
+    flt = TicketFilter(
+        status=[s for s in status if s],
+        priority=[p for p in priority if p],
+        category=[c for c in category if c],
+        q=q.strip() or None,
+    )
     if assignee == "me":
         flt.assigned_to = actor_user_id
     elif assignee == "none":
@@ -50,48 +61,88 @@ def _filter(actor_user_id: int | None, status: list[str], priority: list[str],
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, me: PageUser, session: SessionDep,
-          status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query lists
-          priority: Annotated[list[str], Query()] = [],  # noqa: B006
-          category: Annotated[list[str], Query()] = [],  # noqa: B006
-          assignee: Annotated[str, Query(max_length=12)] = "",
-          breached: Annotated[str, Query(max_length=3)] = "",
-          q: Annotated[str, Query(max_length=200)] = "",
-          sort: Annotated[str, Query(max_length=20)] = "-created_at",
-          cursor: Annotated[str | None, Query(max_length=500)] = None,
-          partial: bool = False) -> HTMLResponse:
+def queue(
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query lists
+    priority: Annotated[list[str], Query()] = [],  # noqa: B006
+    category: Annotated[list[str], Query()] = [],  # noqa: B006
+    assignee: Annotated[str, Query(max_length=12)] = "",
+    breached: Annotated[str, Query(max_length=3)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "-created_at",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    partial: bool = False,
+) -> HTMLResponse:
     """The tenant's tickets for agents and admins, one keyset page at a time."""
     staff_only(me)
     if sort not in SORTS:
         sort = "-created_at"
     flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q)
-    rows, next_cursor = list_tickets(session, me.actor, flt, sort=sort, limit=PAGE_SIZE,
-                                     cursor=cursor)
+    rows, next_cursor = list_tickets(
+        session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
+    )
     names = user_names(session, {t.created_by for t in rows} | {t.assigned_to for t in rows})
-    filters = {"status": status, "priority": priority, "category": category,
-               "assignee": assignee, "breached": breached, "q": q, "sort": sort}
-    query = urlencode([(k, v) for k in FILTER_KEYS
-                       for v in (filters[k] if isinstance(filters[k], list) else [filters[k]])
-                       if v], doseq=True)
-    ctx: dict[str, Any] = {"tickets": rows, "names": names, "next_cursor": next_cursor, "filters": filters,
-           "query": query, "paged": bool(cursor)}
+    filters = {
+        "status": status,
+        "priority": priority,
+        "category": category,
+        "assignee": assignee,
+        "breached": breached,
+        "q": q,
+        "sort": sort,
+    }
+    query = urlencode(
+        [
+            (k, v)
+            for k in FILTER_KEYS
+            for v in (filters[k] if isinstance(filters[k], list) else [filters[k]])
+            if v
+        ],
+        doseq=True,
+    )
+    ctx: dict[str, Any] = {
+        "tickets": rows,
+        "names": names,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "query": query,
+        "paged": bool(cursor),
+    }
     if partial:
         return render(request, session, me, "_queue_rows.html", **ctx)
-    views = list(session.scalars(select(SavedView).where(
-        SavedView.tenant_id == me.actor.tenant_id, SavedView.user_id == me.actor.user_id
-    ).order_by(SavedView.name)))
-    return render(request, session, me, "queue.html", staff=staff_members(
-        session, me.actor.tenant_id), sorts=SORT_LABELS, views=views, **ctx)
+    views = list(
+        session.scalars(
+            select(SavedView)
+            .where(SavedView.tenant_id == me.actor.tenant_id, SavedView.user_id == me.actor.user_id)
+            .order_by(SavedView.name)
+        )
+    )
+    return render(
+        request,
+        session,
+        me,
+        "queue.html",
+        staff=staff_members(session, me.actor.tenant_id),
+        sorts=SORT_LABELS,
+        views=views,
+        **ctx,
+    )
 
 
 @router.post("/queue/bulk", response_model=None)
-def bulk(me: PostUser, session: SessionDep, hub: HubDep,
-         ids: Annotated[list[int], Form()] = [],  # noqa: B006
-         action: Annotated[str, Form(pattern="^(assign|close|set_priority|set_status)$")] = "close",
-         assigned_to: Annotated[str, Form(max_length=12)] = "",
-         priority: Annotated[str, Form(max_length=20)] = "",
-         status: Annotated[str, Form(max_length=20)] = "",
-         back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def bulk(
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    ids: Annotated[list[int], Form()] = [],  # noqa: B006
+    action: Annotated[str, Form(pattern="^(assign|close|set_priority|set_status)$")] = "close",
+    assigned_to: Annotated[str, Form(max_length=12)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    status: Annotated[str, Form(max_length=20)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Assign, close, or set the priority or status of the selected tickets."""
     staff_only(me)
     to = "/queue" + ("?" + back if back and not back.startswith(("/", "?")) else "")
@@ -122,15 +173,24 @@ def bulk(me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/queue/views", response_model=None)
-def save_view(me: PostUser, session: SessionDep,
-              name: Annotated[str, Form(max_length=80)] = "",
-              query: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def save_view(
+    me: PostUser,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=80)] = "",
+    query: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Keep the current filters under a name, for this agent."""
     staff_only(me)
     if not name.strip():
         return redirect("/queue?" + query, flash="Give the view a name.", error=True)
-    session.add(SavedView(tenant_id=me.actor.tenant_id, user_id=me.actor.user_id,
-                          name=name.strip(), query=query.lstrip("?")))
+    session.add(
+        SavedView(
+            tenant_id=me.actor.tenant_id,
+            user_id=me.actor.user_id,
+            name=name.strip(),
+            query=query.lstrip("?"),
+        )
+    )
     session.commit()
     return redirect("/queue?" + query, flash=f"View “{name.strip()}” saved.")
 
@@ -139,8 +199,12 @@ def save_view(me: PostUser, session: SessionDep,
 def delete_view(view_id: RowId, me: PostUser, session: SessionDep) -> Response:
     """Forget a saved view (only one's own)."""
     staff_only(me)
-    session.execute(delete(SavedView).where(
-        SavedView.id == view_id, SavedView.tenant_id == me.actor.tenant_id,
-        SavedView.user_id == me.actor.user_id))
+    session.execute(
+        delete(SavedView).where(
+            SavedView.id == view_id,
+            SavedView.tenant_id == me.actor.tenant_id,
+            SavedView.user_id == me.actor.user_id,
+        )
+    )
     session.commit()
     return redirect("/queue", flash="View deleted.")

@@ -37,8 +37,11 @@ def _thread(session: SessionDep, me: WebUser, ticket: Ticket) -> dict[str, Any]:
     by_comment: dict[int | None, list[Any]] = {}
     for a in attachments:
         by_comment.setdefault(a.comment_id, []).append(a)
-    return {"comments": comments, "files_by_comment": by_comment,
-            "ticket_files": by_comment.get(None, [])}
+    return {
+        "comments": comments,
+        "files_by_comment": by_comment,
+        "ticket_files": by_comment.get(None, []),
+    }
 
 
 def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) -> dict[str, Any]:
@@ -46,46 +49,78 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
     ids: set[int | None] = {ticket.created_by, ticket.assigned_to}
     ids |= {c.user_id for c in ctx["comments"]}
     if me.is_staff:
-        ctx["audit"] = list(session.scalars(select(Audit).where(
-            Audit.ticket_id == ticket.id, Audit.tenant_id == me.actor.tenant_id
-        ).order_by(Audit.id.desc()).limit(AUDIT_LIMIT)))
+        ctx["audit"] = list(
+            session.scalars(
+                select(Audit)
+                .where(Audit.ticket_id == ticket.id, Audit.tenant_id == me.actor.tenant_id)
+                .order_by(Audit.id.desc())
+                .limit(AUDIT_LIMIT)
+            )
+        )
         ids |= {a.performed_by for a in ctx["audit"]}
         ctx["staff"] = staff_members(session, me.actor.tenant_id)
-        ctx["statuses"] = [s for s in lifecycle.STATUSES
-                           if s == ticket.status or lifecycle.can_transition(ticket.status, s,
-                                                                              staff=True)]
+        ctx["statuses"] = [
+            s
+            for s in lifecycle.STATUSES
+            if s == ticket.status or lifecycle.can_transition(ticket.status, s, staff=True)
+        ]
         ctx["targets"] = ticket_api.escalation_targets(ticket.id, me.actor, session, hub)
-        ctx["macros"] = list(session.scalars(select(Macro).where(
-            Macro.tenant_id == me.actor.tenant_id, Macro.is_active.is_(True)).order_by(Macro.name)))
+        ctx["macros"] = list(
+            session.scalars(
+                select(Macro)
+                .where(Macro.tenant_id == me.actor.tenant_id, Macro.is_active.is_(True))
+                .order_by(Macro.name)
+            )
+        )
         # Looking for merged tickets scans (merged_into_id has no index); the audit trail says
         # by index whether anything was ever merged into this ticket.
-        merged_in = session.scalar(select(Audit.id).where(
-            Audit.ticket_id == ticket.id, Audit.tenant_id == me.actor.tenant_id,
-            Audit.action == "Merged In").limit(1))
-        ctx["merged"] = [(m, visible_comments(session, me.actor, m))
-                         for m in merged_sources(session, me.actor, ticket)] if merged_in else []
+        merged_in = session.scalar(
+            select(Audit.id)
+            .where(
+                Audit.ticket_id == ticket.id,
+                Audit.tenant_id == me.actor.tenant_id,
+                Audit.action == "Merged In",
+            )
+            .limit(1)
+        )
+        ctx["merged"] = (
+            [
+                (m, visible_comments(session, me.actor, m))
+                for m in merged_sources(session, me.actor, ticket)
+            ]
+            if merged_in
+            else []
+        )
         if ticket.merged_into_id:
             ctx["merged_into"] = ticket.merged_into_id
     ctx["names"] = user_names(session, ids)
-    ctx["can_reopen"] = (not me.is_staff and ticket.created_by == me.actor.user_id
-                         and lifecycle.can_transition(ticket.status, "Reopened", staff=False))
-    ctx["can_rate"] = (ticket.created_by == me.actor.user_id
-                       and ticket.status in lifecycle.DONE_STATUSES
-                       and ticket.satisfaction_rating is None)
+    ctx["can_reopen"] = (
+        not me.is_staff
+        and ticket.created_by == me.actor.user_id
+        and lifecycle.can_transition(ticket.status, "Reopened", staff=False)
+    )
+    ctx["can_rate"] = (
+        ticket.created_by == me.actor.user_id
+        and ticket.status in lifecycle.DONE_STATUSES
+        and ticket.satisfaction_rating is None
+    )
     ctx["writer"] = me.role != "manager"
     return ctx
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep,
-                hub: HubDep) -> HTMLResponse:
+def ticket_page(
+    ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep, hub: HubDep
+) -> HTMLResponse:
     """The ticket with its thread: public only for requesters, notes and audit for staff."""
     ticket = get_ticket(session, me.actor, ticket_id)
     return render(request, session, me, "ticket.html", **_page_context(session, hub, me, ticket))
 
 
 @router.get("/tickets/{ticket_id}/thread", response_class=HTMLResponse)
-def thread(ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+def thread(
+    ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep
+) -> HTMLResponse:
     """The thread alone, refreshed live when a comment arrives."""
     ticket = get_ticket(session, me.actor, ticket_id)
     ctx = _thread(session, me, ticket)
@@ -103,10 +138,15 @@ def _failed(ticket_id: int, exc: HubError, session: SessionDep) -> Response:
 
 
 @router.post("/tickets/{ticket_id}/reply", response_model=None)
-def reply(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-          comment: Annotated[str, Form(max_length=100_000)] = "",
-          kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
-          files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+def reply(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    comment: Annotated[str, Form(max_length=100_000)] = "",
+    kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
     """A public reply or (staff) an internal note, with attachments."""
     internal = kind == "internal"
     try:
@@ -116,12 +156,21 @@ def reply(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
             raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
         row = None
         if comment.strip() or not uploads:
-            row = add_comment(session, me.actor, ticket, comment=comment, is_internal=internal,
-                              channel="web")
+            row = add_comment(
+                session, me.actor, ticket, comment=comment, is_internal=internal, channel="web"
+            )
         for name, data in uploads:
-            add_attachment(session, me.actor, ticket, file_name=name, data=data,
-                           store=hub.blob_store, policy=hub.attachment_policy,
-                           comment_id=row.id if row else None, is_internal=internal)
+            add_attachment(
+                session,
+                me.actor,
+                ticket,
+                file_name=name,
+                data=data,
+                store=hub.blob_store,
+                policy=hub.attachment_policy,
+                comment_id=row.id if row else None,
+                is_internal=internal,
+            )
     except HubError as exc:
         return _failed(ticket_id, exc, session)
     session.commit()
@@ -130,8 +179,9 @@ def reply(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
     return redirect(_back(ticket_id) + "#thread", flash=what)
 
 
-def _apply(ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: Changes,
-           done: str) -> Response:
+def _apply(
+    ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: Changes, done: str
+) -> Response:
     try:
         ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
         # The properties form sends every field; an unchanged one is not a change (so that
@@ -150,14 +200,25 @@ def _apply(ticket_id: int, me: WebUser, session: SessionDep, hub: Hub, changes: 
 @router.post("/tickets/{ticket_id}/reopen", response_model=None)
 def reopen(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
     """The requester reopens a Resolved or Closed ticket (spec section 3)."""
-    return _apply(ticket_id, me, session, hub, Changes(status="Reopened", reason="reopened"),
-                  "The ticket was reopened.")
+    return _apply(
+        ticket_id,
+        me,
+        session,
+        hub,
+        Changes(status="Reopened", reason="reopened"),
+        "The ticket was reopened.",
+    )
 
 
 @router.post("/tickets/{ticket_id}/rate", response_model=None)
-def rate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-         rating: Annotated[int, Form(ge=1, le=5)],
-         feedback: Annotated[str, Form(max_length=5000)] = "") -> Response:
+def rate(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    rating: Annotated[int, Form(ge=1, le=5)],
+    feedback: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
     """CSAT: a rating from 1 to 5 with optional feedback, once Resolved or Closed."""
     changes = Changes(satisfaction_rating=rating)
     if feedback.strip():
@@ -166,11 +227,16 @@ def rate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/update", response_model=None)
-def update(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-           status: Annotated[str, Form(max_length=20)] = "",
-           priority: Annotated[str, Form(max_length=20)] = "",
-           category: Annotated[str, Form(max_length=50)] = "",
-           assigned_to: Annotated[str, Form(max_length=12)] = "") -> Response:
+def update(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    status: Annotated[str, Form(max_length=20)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    category: Annotated[str, Form(max_length=50)] = "",
+    assigned_to: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
     """Status, priority, category and assignment from the ticket page (staff)."""
     staff_only(me)
     changes = Changes()
@@ -185,8 +251,13 @@ def update(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=None)
-def merge(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-          target_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
+def merge(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    target_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> Response:
     """Merge this ticket into another (staff); the page of the target opens."""
     staff_only(me)
     try:
@@ -199,9 +270,14 @@ def merge(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
 
 
 @router.post("/tickets/{ticket_id}/escalate", response_model=None)
-def escalate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-             target: Annotated[str, Form(max_length=40)],
-             note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def escalate(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    target: Annotated[str, Form(max_length=40)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Escalate through a target an enabled plugin offers (the API's rules, reused)."""
     staff_only(me)
     try:
@@ -213,8 +289,13 @@ def escalate(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep
 
 
 @router.post("/tickets/{ticket_id}/macro", response_model=None)
-def apply_macro(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep,
-                macro_id: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
+def apply_macro(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    macro_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> Response:
     """Apply a macro: its reply (public or internal) and its field changes, in one go."""
     staff_only(me)
     try:

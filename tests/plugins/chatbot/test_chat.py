@@ -72,7 +72,8 @@ def test_question_answered_by_an_article_opens_no_ticket(client, chat_org, hub) 
     with hub.session() as s:
         deflections = list(s.scalars(select(KbDeflection)))
         assert [(d.article_id, d.channel) for d in deflections] == [
-            (chat_org.articles["Reset your password"], "chatbot")]
+            (chat_org.articles["Reset your password"], "chatbot")
+        ]
     report = chat_org.manager.get("/api/v1/support/kb/deflections/").json()
     assert report["by_channel"] == {"chatbot": 1}
     # The linked article opens without an account.
@@ -101,13 +102,18 @@ def test_hand_off_ticket_with_transcript_and_agent_reply_live(client, chat_org, 
         assert until(ws)["text"] == "It's for the March invoice"
         comments = chat_org.agent.get(f"/api/v1/support/tickets/{ticket.id}/").json()["comments"]
         assert [(c["comment"], c["is_internal"]) for c in comments] == [
-            ("It's for the March invoice", False)]
+            ("It's for the March invoice", False)
+        ]
         # An agent's public reply appears in the chat; an internal note does not.
-        r = chat_org.agent.post(f"/api/v1/support/tickets/{ticket.id}/comment/",
-                                json={"comment": "Internal: check billing", "is_internal": True})
+        r = chat_org.agent.post(
+            f"/api/v1/support/tickets/{ticket.id}/comment/",
+            json={"comment": "Internal: check billing", "is_internal": True},
+        )
         assert r.status_code == 201, r.text
-        r = chat_org.agent.post(f"/api/v1/support/tickets/{ticket.id}/comment/",
-                                json={"comment": "Here is your March invoice <b>now</b>."})
+        r = chat_org.agent.post(
+            f"/api/v1/support/tickets/{ticket.id}/comment/",
+            json={"comment": "Here is your March invoice <b>now</b>."},
+        )
         assert r.status_code == 201, r.text
         outbox.drain(hub)
         replies = [until(ws, role="agent")]
@@ -122,8 +128,12 @@ def test_hand_off_ticket_with_transcript_and_agent_reply_live(client, chat_org, 
     assert not any("Internal: check billing" in t for t in texts)
 
 
-def test_hand_off_after_unanswered_turns_for_signed_in_user(client, chat_org, hub,  # type: ignore[no-untyped-def]
-                                                            configure_chatbot) -> None:
+def test_hand_off_after_unanswered_turns_for_signed_in_user(
+    client,
+    chat_org,
+    hub,  # type: ignore[no-untyped-def]
+    configure_chatbot,
+) -> None:
     configure_chatbot(chat_org.tenant[0], max_unanswered_turns=2)
     with open_chat(client, chat_org) as (ws, _):
         ws.send_json({"type": "auth", "token": chat_org.end_user.token})
@@ -151,8 +161,10 @@ def test_resume_by_link_shows_replies_given_while_away(client, chat_org, hub) ->
         opened = say(ws, "away@example.com")
         ticket_id = opened["ticket_id"]
     # The visitor left; an agent answers meanwhile.
-    r = chat_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                            json={"comment": "We fixed it on our side."})
+    r = chat_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/comment/",
+        json={"comment": "We fixed it on our side."},
+    )
     assert r.status_code == 201
     outbox.drain(hub)
     page = client.get(f"/plugins/chatbot/chat?tenant={chat_org.tenant[1]}&session={token}")
@@ -175,8 +187,12 @@ def test_resume_by_link_shows_replies_given_while_away(client, chat_org, hub) ->
 
 
 def test_rate_and_length_limits(client, chat_org, hub, configure_chatbot) -> None:  # type: ignore[no-untyped-def]
-    configure_chatbot(chat_org.tenant[0], messages_per_minute_per_session=3,
-                      max_message_chars=100, max_unanswered_turns=10)
+    configure_chatbot(
+        chat_org.tenant[0],
+        messages_per_minute_per_session=3,
+        max_message_chars=100,
+        max_unanswered_turns=10,
+    )
     frozen = clock.FrozenClock(clock.now())
     clock.set_clock(frozen)
     with open_chat(client, chat_org) as (ws, _):
@@ -194,8 +210,12 @@ def test_rate_and_length_limits(client, chat_org, hub, configure_chatbot) -> Non
 
 
 def test_rate_limit_per_address_across_sessions(client, chat_org, configure_chatbot) -> None:  # type: ignore[no-untyped-def]
-    configure_chatbot(chat_org.tenant[0], messages_per_minute_per_address=2,
-                      sessions_per_hour_per_address=3, max_unanswered_turns=10)
+    configure_chatbot(
+        chat_org.tenant[0],
+        messages_per_minute_per_address=2,
+        sessions_per_hour_per_address=3,
+        max_unanswered_turns=10,
+    )
     with open_chat(client, chat_org) as (ws1, _), open_chat(client, chat_org) as (ws2, _):
         assert say(ws1, "first question")["type"] == "message"
         assert say(ws2, "second question")["type"] == "message"
@@ -224,9 +244,13 @@ def test_no_html_injection(client, chat_org, hub) -> None:  # type: ignore[no-un
 def test_disabled_tenant_gets_404_everywhere(client, org, chat_org, other_org) -> None:  # type: ignore[no-untyped-def]
     slug = other_org.tenant[1]
     article = next(iter(chat_org.articles.values()))
-    for path in (f"/plugins/chatbot/widget.js?tenant={slug}", f"/plugins/chatbot/chat?tenant={slug}",
-                 f"/plugins/chatbot/articles/{article}?tenant={slug}",
-                 "/plugins/chatbot/widget.js?tenant=no-such-tenant", "/plugins/chatbot/widget.js"):
+    for path in (
+        f"/plugins/chatbot/widget.js?tenant={slug}",
+        f"/plugins/chatbot/chat?tenant={slug}",
+        f"/plugins/chatbot/articles/{article}?tenant={slug}",
+        "/plugins/chatbot/widget.js?tenant=no-such-tenant",
+        "/plugins/chatbot/widget.js",
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert r.json()["detail"]
@@ -237,4 +261,7 @@ def test_disabled_tenant_gets_404_everywhere(client, org, chat_org, other_org) -
     # The enabled tenant's endpoints answer.
     ok = client.get(f"/plugins/chatbot/widget.js?tenant={chat_org.tenant[1]}")
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("application/javascript")
-    assert client.get(f"/plugins/chatbot/articles/{article}?tenant={chat_org.tenant[1]}").status_code == 200
+    assert (
+        client.get(f"/plugins/chatbot/articles/{article}?tenant={chat_org.tenant[1]}").status_code
+        == 200
+    )

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 def _csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     policy = response.headers.get("content-security-policy", "")
-    return {d.split(" ", 1)[0]: d.split(" ", 1)[-1] for d in
-            (p.strip() for p in policy.split(";")) if d}
+    return {
+        d.split(" ", 1)[0]: d.split(" ", 1)[-1] for d in (p.strip() for p in policy.split(";")) if d
+    }
 
 
 def test_chat_pages_send_security_headers(chat_org, client) -> None:  # type: ignore[no-untyped-def]
@@ -15,9 +16,11 @@ def test_chat_pages_send_security_headers(chat_org, client) -> None:  # type: ig
     article = next(iter(chat_org.articles.values()))
     console = _csp(client.get("/login"))
     assert console["frame-ancestors"] == "'none'"
-    for path in (f"/plugins/chatbot/chat?tenant={slug}",
-                 f"/plugins/chatbot/chat?tenant={slug}&session=abc",
-                 f"/plugins/chatbot/articles/{article}?tenant={slug}"):
+    for path in (
+        f"/plugins/chatbot/chat?tenant={slug}",
+        f"/plugins/chatbot/chat?tenant={slug}&session=abc",
+        f"/plugins/chatbot/articles/{article}?tenant={slug}",
+    ):
         r = client.get(path)
         assert r.status_code in (200, 404), r.text
         if r.status_code == 404:  # an unknown session: the error page is JSON

@@ -27,8 +27,16 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The hub behind uvicorn on a free port, in a thread."""
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off", timeout_graceful_shutdown=1))
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -46,8 +54,10 @@ def page(server) -> Iterator[object]:  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(15_000)
         yield context.new_page()
@@ -62,9 +72,12 @@ def axe_clean(page, name: str) -> None:  # type: ignore[no-untyped-def]
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
         result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-        problems = [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-                    for v in result["violations"]]
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+        )
+        problems = [
+            {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]
+        ]
         assert problems == [], f"{name} at {width}px: {json.dumps(problems)}"
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         page.screenshot(path=str(SHOTS / f"chatbot-{name}-{width}.png"))
@@ -75,7 +88,8 @@ def test_widget_by_keyboard_is_accessible(page, server, chat_org) -> None:  # ty
     page.set_content(
         '<!doctype html><html lang="en"><head><title>Example shop</title></head><body>'
         '<main><h1>Example shop</h1><p><a href="#top">Products</a></p></main>'
-        f'<script src="{server}/plugins/chatbot/widget.js?tenant={slug}"></script></body></html>')
+        f'<script src="{server}/plugins/chatbot/widget.js?tenant={slug}"></script></body></html>'
+    )
     launcher = page.get_by_role("button", name="Chat with support")
     for _ in range(5):  # Tab from the top of the page to the launcher
         page.keyboard.press("Tab")

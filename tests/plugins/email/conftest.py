@@ -47,8 +47,10 @@ class Sink:
         return "250 OK"
 
     def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
-                for _, _, raw in self.received]
+        return [
+            email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
+            for _, _, raw in self.received
+        ]
 
 
 @pytest.fixture
@@ -141,8 +143,15 @@ def other_mail_tenant(other_org, hub, sink) -> MailTenant:  # type: ignore[no-un
     return enable_email(other_org, hub, sink, f"help@{other_org.tenant[1]}.test")
 
 
-def make_mail(*, sender: str, to: str, subject: str = "Printer on fire", body: str = "Help!",
-              message_id: str | None = None, headers: dict[str, str] | None = None) -> bytes:
+def make_mail(
+    *,
+    sender: str,
+    to: str,
+    subject: str = "Printer on fire",
+    body: str = "Help!",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -223,9 +232,28 @@ def _user_exists(name: str) -> bool:
 def _self_signed(root: Path) -> Path:
     """A certificate for 127.0.0.1 (the test trusts it as its own CA)."""
     cert, key = root / "cert.pem", root / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     os.chmod(key, 0o644)
     return cert
 
@@ -234,8 +262,9 @@ def _self_signed(root: Path) -> Path:
 def run_dovecot(*, tls: bool) -> Iterator[Dovecot]:
     """A real Dovecot IMAP server on free ports, plaintext auth from a passwd-file; with
     ``tls`` it also offers STARTTLS and implicit TLS with a self-signed certificate."""
-    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
-                                         if os.path.exists("/usr/sbin/dovecot") else None)
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
+    )
     require(binary is not None, "dovecot is not installed (apt-get install -y dovecot-imapd)")
     assert binary is not None
     if tls:
@@ -261,26 +290,39 @@ def run_dovecot(*, tls: bool) -> Iterator[Dovecot]:
         for sub in ("mail", "home"):
             os.chown(root / sub, uid, gid)
     cert = _self_signed(root) if tls else None
-    ssl_conf = (f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{root / 'key.pem'}" if tls
-                else "ssl = no")
+    ssl_conf = (
+        f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{root / 'key.pem'}" if tls else "ssl = no"
+    )
     conf = root / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, uid=uid,
-                                        gid=gid, ssl=ssl_conf, login_user=login_user,
-                                        internal_user=internal_user))
+    conf.write_text(
+        DOVECOT_CONF.format(
+            root=root,
+            port=port,
+            tls_port=tls_port,
+            uid=uid,
+            gid=gid,
+            ssl=ssl_conf,
+            login_user=login_user,
+            internal_user=internal_user,
+        )
+    )
     os.chmod(tmp, 0o755)
     os.chmod(root, 0o755)
     os.chmod(root / "passwd", 0o644)
-    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         for _ in range(200):
             if port_open("127.0.0.1", port) or proc.poll() is not None:
                 break
             time.sleep(0.05)  # waiting for a process to listen, not for application time
         log = root / "dovecot.log"
-        require(port_open("127.0.0.1", port),
-                f"dovecot did not start: {proc.stdout.read().decode() if proc.poll() else ''}"
-                f" {log.read_text() if log.exists() else ''}")
+        require(
+            port_open("127.0.0.1", port),
+            f"dovecot did not start: {proc.stdout.read().decode() if proc.poll() else ''}"
+            f" {log.read_text() if log.exists() else ''}",
+        )
         yield Dovecot("127.0.0.1", port, user, password, root, tls_port, cert)
     finally:
         proc.terminate()

@@ -45,8 +45,9 @@ def system_relay(hub, monkeypatch) -> Iterator[Sink]:  # type: ignore[no-untyped
 
 def claim(tenant: MailTenant, *addresses: str) -> dict:  # type: ignore[type-arg]
     """Save the tenant's addresses through the admin API, without the operator's help."""
-    r = tenant.org.admin.patch("/api/v1/admin/plugins/email/",
-                               json={"settings": {"addresses": list(addresses)}})
+    r = tenant.org.admin.patch(
+        "/api/v1/admin/plugins/email/", json={"settings": {"addresses": list(addresses)}}
+    )
     assert r.status_code == 200, r.text
     address_book(tenant.hub).invalidate()
     return r.json()  # type: ignore[no-any-return]
@@ -55,8 +56,10 @@ def claim(tenant: MailTenant, *addresses: str) -> dict:  # type: ignore[type-arg
 def key_states(tenant: MailTenant) -> dict[str, str]:
     rows = tenant.org.admin.get("/api/v1/admin/plugins/").json()
     email = next(p for p in rows if p["name"] == "email")
-    return {k["key"]: "verified" if k["verified"] else "contested" if k["contested"] else "pending"
-            for k in email["channel_keys"]}
+    return {
+        k["key"]: "verified" if k["verified"] else "contested" if k["contested"] else "pending"
+        for k in email["channel_keys"]
+    }
 
 
 def tickets_of(hub, tenant_id) -> list[Ticket]:  # type: ignore[no-untyped-def]
@@ -64,11 +67,14 @@ def tickets_of(hub, tenant_id) -> list[Ticket]:  # type: ignore[no-untyped-def]
         return list(s.scalars(select(Ticket).where(Ticket.tenant_id == tenant_id)))
 
 
-def test_another_tenants_address_is_refused_on_save(hub, smtp_server, mail_tenant,
-                                                    other_mail_tenant) -> None:
+def test_another_tenants_address_is_refused_on_save(
+    hub, smtp_server, mail_tenant, other_mail_tenant
+) -> None:
     victim, attacker = mail_tenant, other_mail_tenant
-    r = attacker.org.admin.patch("/api/v1/admin/plugins/email/", json={"settings": {
-        "addresses": [attacker.address, victim.address]}})
+    r = attacker.org.admin.patch(
+        "/api/v1/admin/plugins/email/",
+        json={"settings": {"addresses": [attacker.address, victim.address]}},
+    )
     assert r.status_code == 409, r.text
     assert victim.address in r.json()["detail"]
     # The refused save changed nothing, and the victim re-saving its settings changes nothing.
@@ -82,7 +88,8 @@ def test_another_tenants_address_is_refused_on_save(hub, smtp_server, mail_tenan
 
 
 def test_a_new_address_takes_mail_only_after_its_verification_mail_comes_back(
-        hub, smtp_server, mail_tenant, sink, system_relay) -> None:  # type: ignore[no-untyped-def]
+    hub, smtp_server, mail_tenant, sink, system_relay
+) -> None:  # type: ignore[no-untyped-def]
     new = "billing@acme-new.test"
     body = claim(mail_tenant, mail_tenant.address, new)
     assert key_states(mail_tenant) == {mail_tenant.address: "verified", new: "pending"}
@@ -113,16 +120,15 @@ def test_a_new_address_takes_mail_only_after_its_verification_mail_comes_back(
     assert [t.subject for t in tickets_of(hub, mail_tenant.tenant_id)] == ["After verification"]
 
 
-def test_a_guessed_or_stale_secret_verifies_nothing(hub, smtp_server, mail_tenant,
-                                                    system_relay) -> None:  # type: ignore[no-untyped-def]
+def test_a_guessed_or_stale_secret_verifies_nothing(
+    hub, smtp_server, mail_tenant, system_relay
+) -> None:  # type: ignore[no-untyped-def]
     new = "sales@acme-new.test"
     claim(mail_tenant, mail_tenant.address, new)
     [(_, _, first)] = system_relay.received
-    r = mail_tenant.org.admin.post("/api/v1/admin/plugins/email/keys/verify/",
-                                   json={"key": new})
+    r = mail_tenant.org.admin.post("/api/v1/admin/plugins/email/keys/verify/", json={"key": new})
     assert r.status_code == 200, r.text
-    forged = make_mail(sender="x@evil.test", to=new,
-                       subject="hub-verify-" + "A" * 32)
+    forged = make_mail(sender="x@evil.test", to=new, subject="hub-verify-" + "A" * 32)
     for raw in (forged, first):  # a made-up secret, and the one the resend replaced
         code, _ = send(smtp_server, raw, sender="x@evil.test", to=[new])
         assert code == 550
@@ -144,7 +150,8 @@ def test_without_a_system_relay_the_operator_verifies(hub, smtp_server, mail_ten
 
 
 def test_an_address_claimed_by_two_tenants_at_once_is_verified_for_neither(
-        hub, smtp_server, org, other_org, sink, system_relay) -> None:  # type: ignore[no-untyped-def]
+    hub, smtp_server, org, other_org, sink, system_relay
+) -> None:  # type: ignore[no-untyped-def]
     contested = "support@newco.test"
     first = enable_email(org, hub, sink, f"a@{org.tenant[1]}.test")
     second = enable_email(other_org, hub, sink, f"b@{other_org.tenant[1]}.test")
@@ -175,16 +182,27 @@ def test_one_verified_owner_per_key_is_the_databases_rule(hub, org, other_org) -
     with pytest.raises(Conflict), hub.session() as s:
         channel_keys.mark_verified(s, other_org.tenant[0], "email", "shared@x.test")
     with pytest.raises(IntegrityError), hub.session() as s:
-        s.add(ChannelKey(tenant_id=other_org.tenant[0], plugin="email", key="shared@x.test",
-                         verified_at=channel_keys.now()))
+        s.add(
+            ChannelKey(
+                tenant_id=other_org.tenant[0],
+                plugin="email",
+                key="shared@x.test",
+                verified_at=channel_keys.now(),
+            )
+        )
         s.flush()
     with hub.session() as s:
-        assert s.scalar(select(func.count()).select_from(ChannelKey).where(
-            ChannelKey.key == "shared@x.test")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ChannelKey)
+                .where(ChannelKey.key == "shared@x.test")
+            )
+            == 1
+        )
 
 
-def test_removing_an_address_releases_it(hub, mail_tenant, other_mail_tenant,
-                                         system_relay) -> None:  # type: ignore[no-untyped-def]
+def test_removing_an_address_releases_it(hub, mail_tenant, other_mail_tenant, system_relay) -> None:  # type: ignore[no-untyped-def]
     claim(mail_tenant, "moved@acme-new.test")
     assert mail_tenant.address not in key_states(mail_tenant)
     body = claim(other_mail_tenant, other_mail_tenant.address, mail_tenant.address)
@@ -195,8 +213,14 @@ def test_removing_an_address_releases_it(hub, mail_tenant, other_mail_tenant,
 def test_claims_are_audited_with_the_plugin_change(hub, mail_tenant) -> None:
     claim(mail_tenant, mail_tenant.address, "extra@acme-new.test")
     with hub.session() as s:
-        details = [a.details for a in s.scalars(select(Audit).where(
-            Audit.tenant_id == mail_tenant.tenant_id, Audit.action == "Plugin Configured"))]
+        details = [
+            a.details
+            for a in s.scalars(
+                select(Audit).where(
+                    Audit.tenant_id == mail_tenant.tenant_id, Audit.action == "Plugin Configured"
+                )
+            )
+        ]
     assert any("addresses" in (d or {}).get("settings", []) for d in details)
 
 
@@ -215,19 +239,36 @@ def test_the_migration_keeps_single_claims_and_holds_double_ones(tmp_path) -> No
     engine = create_engine(url)
     a, b = uuid.uuid4(), uuid.uuid4()
     with engine.begin() as conn:
-        for tid, slug, addresses in ((a, "a", ["own@a.test", "shared@x.test"]),
-                                     (b, "b", ["shared@x.test"])):
-            conn.execute(text("INSERT INTO tenants (id, slug, name, settings, created_at) "
-                              "VALUES (:id, :slug, :slug, '{}', CURRENT_TIMESTAMP)"),
-                         {"id": tid.hex, "slug": slug})
-            conn.execute(text("INSERT INTO tenant_plugins (tenant_id, plugin, enabled, settings,"
-                              " state, updated_at) VALUES (:t, 'email', 1, :s, '{}', "
-                              "CURRENT_TIMESTAMP)"),
-                         {"t": tid.hex, "s": json.dumps({"addresses": addresses})})
+        for tid, slug, addresses in (
+            (a, "a", ["own@a.test", "shared@x.test"]),
+            (b, "b", ["shared@x.test"]),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO tenants (id, slug, name, settings, created_at) "
+                    "VALUES (:id, :slug, :slug, '{}', CURRENT_TIMESTAMP)"
+                ),
+                {"id": tid.hex, "slug": slug},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO tenant_plugins (tenant_id, plugin, enabled, settings,"
+                    " state, updated_at) VALUES (:t, 'email', 1, :s, '{}', "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"t": tid.hex, "s": json.dumps({"addresses": addresses})},
+            )
     command.upgrade(cfg, "0010_channel_keys")
     with engine.connect() as conn:
-        rows = {(r.tenant_id, r.key, r.verified_at is not None) for r in conn.execute(text(
-            "SELECT tenant_id, key, verified_at FROM support_channel_keys"))}
+        rows = {
+            (r.tenant_id, r.key, r.verified_at is not None)
+            for r in conn.execute(
+                text("SELECT tenant_id, key, verified_at FROM support_channel_keys")
+            )
+        }
     engine.dispose()
-    assert rows == {(a.hex, "own@a.test", True), (a.hex, "shared@x.test", False),
-                    (b.hex, "shared@x.test", False)}
+    assert rows == {
+        (a.hex, "own@a.test", True),
+        (a.hex, "shared@x.test", False),
+        (b.hex, "shared@x.test", False),
+    }

@@ -23,8 +23,9 @@ def _mail_with_files(to: str, count: int) -> bytes:
     msg["Message-ID"] = f"<files-{count}@client.test>"
     msg.set_content("All the logs.")
     for n in range(count):
-        msg.add_attachment(f"line {n}\n".encode(), maintype="text", subtype="plain",
-                           filename=f"log-{n:04d}.txt")
+        msg.add_attachment(
+            f"line {n}\n".encode(), maintype="text", subtype="plain", filename=f"log-{n:04d}.txt"
+        )
     return msg.as_bytes()
 
 
@@ -35,8 +36,11 @@ def test_attachments_over_the_limit_are_noted_for_agents(hub, smtp_server, mail_
     ticket = tickets(hub, mail_tenant.tenant_id)[-1]
     with hub.session() as s:
         kept = s.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
-        notes = s.scalars(select(Comment.comment).where(
-            Comment.ticket_id == ticket.id, Comment.is_internal.is_(True))).all()
+        notes = s.scalars(
+            select(Comment.comment).where(
+                Comment.ticket_id == ticket.id, Comment.is_internal.is_(True)
+            )
+        ).all()
     assert len(kept) == MAX_ATTACHMENTS
     [note] = [n for n in notes if "Attachments not kept" in n]
     assert f"{extra} more attachment(s)" in note and f"at most {MAX_ATTACHMENTS}" in note
@@ -47,10 +51,14 @@ def test_attachments_over_the_limit_are_noted_for_agents(hub, smtp_server, mail_
     assert mine.get(f"/api/v1/support/tickets/{ticket.id}/").status_code == 404
 
 
-def test_scanner_down_answers_451_and_keeps_nothing(hub, settings, tmp_path, mail_tenant,
-                                                    smtp_server) -> None:  # type: ignore[no-untyped-def]
-    scanning = Hub(settings.model_copy(update={"clamd_socket": str(tmp_path / "gone.sock")}),
-                   pm=hub.pm, engine=hub.engine)
+def test_scanner_down_answers_451_and_keeps_nothing(
+    hub, settings, tmp_path, mail_tenant, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    scanning = Hub(
+        settings.model_copy(update={"clamd_socket": str(tmp_path / "gone.sock")}),
+        pm=hub.pm,
+        engine=hub.engine,
+    )
     port = free_port()
     controller = IntakeController(scanning, "127.0.0.1", port)
     controller.start()
@@ -61,12 +69,15 @@ def test_scanner_down_answers_451_and_keeps_nothing(hub, settings, tmp_path, mai
         controller.stop()
     assert code == 451, reply
     with hub.session() as s:
-        assert s.scalars(select(Ticket).where(Ticket.tenant_id == mail_tenant.tenant_id)).all() == []
+        assert (
+            s.scalars(select(Ticket).where(Ticket.tenant_id == mail_tenant.tenant_id)).all() == []
+        )
         assert s.scalars(select(ParkedMessage)).all() == []
     # The scanner is back (here: no scanner): the sender's retry is stored with its files.
     code, _ = send(smtp_server, raw, sender=JANE, to=[mail_tenant.address])
     assert code == 250
     [ticket] = tickets(hub, mail_tenant.tenant_id)
     with hub.session() as s:
-        assert len(s.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()) == 2
-
+        assert (
+            len(s.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()) == 2
+        )

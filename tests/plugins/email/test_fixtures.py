@@ -17,8 +17,10 @@ from plugins.email.parsing import html_to_text, parse, safe_filename, strip_quot
 from tests.plugins.email.conftest import FIXTURES
 
 EMLS = sorted(FIXTURES.rglob("*.eml"))
-INDEX = {row["path"]: row for row in csv.DictReader(
-    (FIXTURES / "INDEX.tsv").read_text().splitlines(), delimiter="\t")}
+INDEX = {
+    row["path"]: row
+    for row in csv.DictReader((FIXTURES / "INDEX.tsv").read_text().splitlines(), delimiter="\t")
+}
 
 
 def test_every_fixture_is_indexed() -> None:
@@ -38,8 +40,11 @@ def test_parse_never_crashes_and_classifies(path) -> None:  # type: ignore[no-un
         assert parsed.message.is_automated, row
     if row["top_content_type"] == "multipart/report" and "sisimai__arf" not in path.name:
         assert kind == BOUNCE, parsed.classification
-    if path.parent.name == "bounces-autoreplies" and "__not__is-not" not in path.name \
-            and "php-mime" not in path.name:
+    if (
+        path.parent.name == "bounces-autoreplies"
+        and "__not__is-not" not in path.name
+        and "php-mime" not in path.name
+    ):
         assert kind in (BOUNCE, AUTO_REPLY), path.name
     if "__not__is-not-bounce" in path.name:
         assert kind == HUMAN
@@ -52,20 +57,31 @@ def test_every_fixture_ends_as_ticket_comment_or_bounce(hub, org) -> None:  # ty
     tenant_id = org.tenant[0]
     hub.set_enabled(tenant_id, "email", True, reason="test")
     settings = settings_of(hub.config(tenant_id, "email")).model_copy(
-        update={"addresses": ["support@acme.test"]})
+        update={"addresses": ["support@acme.test"]}
+    )
     outcomes: dict[str, str] = {}
     for path in EMLS:
-        delivery = deliver(hub, tenant_id, path.read_bytes(), settings=settings, source="test",
-                           envelope_from="mta@relay.test", envelope_to=["support@acme.test"])
+        delivery = deliver(
+            hub,
+            tenant_id,
+            path.read_bytes(),
+            settings=settings,
+            source="test",
+            envelope_from="mta@relay.test",
+            envelope_to=["support@acme.test"],
+        )
         outcomes[path.name] = delivery.outcome
-        assert delivery.outcome in ("ticket", "comment", "duplicate", "bounce", "auto_reply"), \
-            (path.name, delivery.reason)
+        assert delivery.outcome in ("ticket", "comment", "duplicate", "bounce", "auto_reply"), (
+            path.name,
+            delivery.reason,
+        )
         if path.name.startswith("sisimai__lhost"):
             assert delivery.outcome == "bounce", path.name
     assert list(outcomes.values()).count("ticket") > 100
     with hub.session() as s:
-        names = list(s.scalars(select(Attachment.file_name).where(
-            Attachment.tenant_id == tenant_id)))
+        names = list(
+            s.scalars(select(Attachment.file_name).where(Attachment.tenant_id == tenant_id))
+        )
         subjects = list(s.scalars(select(Ticket.subject).where(Ticket.tenant_id == tenant_id)))
     assert names and all("/" not in n and "\\" not in n for n in names)
     assert all(s.strip() for s in subjects)
@@ -78,29 +94,33 @@ def normalise(text: str) -> str:
 @pytest.mark.parametrize("name", ["talon__iphone", "talon__sparrow"])
 def test_quote_stripping_matches_expected(name: str) -> None:
     raw = (FIXTURES / "quote-stripping" / "eml" / f"{name}.eml").read_bytes()
-    expected = (FIXTURES / "quote-stripping" / "eml" / f"{name}_reply_text.expected.txt"
-                ).read_text()
+    expected = (
+        FIXTURES / "quote-stripping" / "eml" / f"{name}_reply_text.expected.txt"
+    ).read_text()
     assert normalise(parse(raw).message.body) == normalise(expected)
 
 
-@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "eml").glob("*.eml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "quote-stripping" / "eml").glob("*.eml")), ids=lambda p: p.name
+)
 def test_replies_lose_their_quoted_lines(path) -> None:  # type: ignore[no-untyped-def]
     body = parse(path.read_bytes()).message.body
     assert body.strip()
     assert not any(line.startswith(">") for line in body.splitlines()), body
 
 
-@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "bodies").glob("*.txt")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "quote-stripping" / "bodies").glob("*.txt")), ids=lambda p: p.name
+)
 def test_strip_quotes_on_reply_bodies(path) -> None:  # type: ignore[no-untyped-def]
     text = path.read_text(errors="replace")
     out = strip_quotes(text)
     assert out.strip() and len(out) <= len(text)
 
 
-@pytest.mark.parametrize("path", sorted((FIXTURES / "quote-stripping" / "html").glob("*.html")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "quote-stripping" / "html").glob("*.html")), ids=lambda p: p.name
+)
 def test_html_becomes_safe_text(path) -> None:  # type: ignore[no-untyped-def]
     text = html_to_text(path.read_text(errors="replace"))
     assert text.strip()
@@ -108,9 +128,11 @@ def test_html_becomes_safe_text(path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_html_only_mail_is_converted_and_scripts_dropped() -> None:
-    raw = (b"From: a@b.test\r\nTo: s@acme.test\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
-           b"<p>Hello <b>there</b></p><script>alert(1)</script><img src=x onerror=alert(2)>")
+    raw = (
+        b"From: a@b.test\r\nTo: s@acme.test\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>Hello <b>there</b></p><script>alert(1)</script><img src=x onerror=alert(2)>"
+    )
     body = parse(raw).message.body
     assert "Hello" in body and "there" in body
     assert "<" not in body and "alert" not in body
@@ -131,9 +153,11 @@ def test_no_message_id_dedupes_by_content_hash() -> None:
 
 def test_references_and_token_are_extracted() -> None:
     token = f"42-{uuid.uuid4().hex[:10]}"
-    raw = (f"From: Jane <jane@c.test>\r\nTo: support+{token}@acme.test\r\nCc: bob@c.test, "
-           f"support@acme.test\r\nSubject: Re: x\r\nMessage-ID: <own@c.test>\r\n"
-           f"In-Reply-To: <b@hub>\r\nReferences: <a@hub> <b@hub>\r\n\r\nhi\r\n").encode()
+    raw = (
+        f"From: Jane <jane@c.test>\r\nTo: support+{token}@acme.test\r\nCc: bob@c.test, "
+        f"support@acme.test\r\nSubject: Re: x\r\nMessage-ID: <own@c.test>\r\n"
+        f"In-Reply-To: <b@hub>\r\nReferences: <a@hub> <b@hub>\r\n\r\nhi\r\n"
+    ).encode()
     msg = parse(raw, support_addresses=["support@acme.test"]).message
     assert msg.references == ["b@hub", "a@hub"]
     assert msg.message_ref == "own@c.test" and msg.ref_kind == "email_message_id"
@@ -148,22 +172,57 @@ def test_raw_8bit_and_encoded_headers_are_decoded() -> None:
     assert (msg.subject, msg.sender_name) == ("Grüße aus Köln ✓", "Jörg Müller")
     latin1 = "From: Jörg <j@x.test>\r\nSubject: Grüße\r\n\r\nhi\r\n".encode("latin-1")
     assert parse(latin1).message.subject == "Grüße"
-    encoded = (b"From: =?iso-8859-1?q?J=F6rg?= <j@x.test>\r\n"
-               b"Subject: =?utf-8?b?R3LDvMOfZQ==?=\r\n\r\nhi\r\n")
+    encoded = (
+        b"From: =?iso-8859-1?q?J=F6rg?= <j@x.test>\r\n"
+        b"Subject: =?utf-8?b?R3LDvMOfZQ==?=\r\n\r\nhi\r\n"
+    )
     msg = parse(encoded).message
     assert (msg.subject, msg.sender_name) == ("Grüße", "Jörg")
 
 
 _ATTRIBUTIONS = [
-    "On Mon, 1 Jan 2024 at 10:00, Bob <bob@x.org> wrote:", "On Mon, 1 Jan 2024", "wrote:",
-    "Am 1. Jan. 2024 um 10:00 schrieb", "Am", "schrieb", "Bob", ":", "From: a", "Sent: b",
-    "To: c", "Subject: d", "> From: x", "> > Sent: y", "*From:* x", "-----Original Message-----",
-    "----- Original Message -----", "-----Oprindelig meddelelse-----", "Fra: a", "Sendt: b",
-    "Le 1 janv. 2024, Bob a écrit :", "El lun, Bob escribió:", " escribió:", "El",
-    "Il giorno Bob ha scritto:", "Op 1 jan Bob schreef:", "Dnia 1 Bob napisał(a):", "Od: a",
-    "Do: b", "Dne 1.1.2024 Bob napsal(a):", "Den 1 jan 2024 skrev Bob:", "skrev", "De : x",
-    "Envoyé : y", "2024年1月1日(月) 10:00 Bob <b@x>:", "2024년 1월 1일 Bob님이 작성하였습니다:",
-    "2024年1月1日 写道：", "hello there", "text with : colon", "", "  "]
+    "On Mon, 1 Jan 2024 at 10:00, Bob <bob@x.org> wrote:",
+    "On Mon, 1 Jan 2024",
+    "wrote:",
+    "Am 1. Jan. 2024 um 10:00 schrieb",
+    "Am",
+    "schrieb",
+    "Bob",
+    ":",
+    "From: a",
+    "Sent: b",
+    "To: c",
+    "Subject: d",
+    "> From: x",
+    "> > Sent: y",
+    "*From:* x",
+    "-----Original Message-----",
+    "----- Original Message -----",
+    "-----Oprindelig meddelelse-----",
+    "Fra: a",
+    "Sendt: b",
+    "Le 1 janv. 2024, Bob a écrit :",
+    "El lun, Bob escribió:",
+    " escribió:",
+    "El",
+    "Il giorno Bob ha scritto:",
+    "Op 1 jan Bob schreef:",
+    "Dnia 1 Bob napisał(a):",
+    "Od: a",
+    "Do: b",
+    "Dne 1.1.2024 Bob napsal(a):",
+    "Den 1 jan 2024 skrev Bob:",
+    "skrev",
+    "De : x",
+    "Envoyé : y",
+    "2024年1月1日(月) 10:00 Bob <b@x>:",
+    "2024년 1월 1일 Bob님이 작성하였습니다:",
+    "2024年1月1日 写道：",
+    "hello there",
+    "text with : colon",
+    "",
+    "  ",
+]
 
 
 def test_quote_header_scan_finds_what_a_full_scan_finds() -> None:
@@ -182,8 +241,10 @@ def test_quote_header_scan_finds_what_a_full_scan_finds() -> None:
     assert len(texts) > 50
     rnd = random.Random(20261126)
     breaks = ["\n", "\n", "\n", " ", "\n\n", "\r\n", "\u2028"]
-    texts += ["".join(rnd.choice(_ATTRIBUTIONS) + rnd.choice(breaks)
-                      for _ in range(rnd.randint(1, 14))) for _ in range(5000)]
+    texts += [
+        "".join(rnd.choice(_ATTRIBUTIONS) + rnd.choice(breaks) for _ in range(rnd.randint(1, 14)))
+        for _ in range(5000)
+    ]
     found = 0
     for text in texts:
         groups = [[g for g in groups if g] for groups in _header_groups(text)]

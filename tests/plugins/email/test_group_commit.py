@@ -56,8 +56,9 @@ def until(condition: Callable[[], bool]) -> None:
 def warm_up(address: tuple[str, int], gate: Gate, to: str) -> threading.Thread:
     """A first message that the gate holds while the test's messages queue up behind it."""
     raw = make_mail(sender="warm@customer.test", to=to, message_id="warm-up@c.test")
-    thread = threading.Thread(target=send, args=(address, raw),
-                              kwargs={"sender": "warm@customer.test", "to": [to]})
+    thread = threading.Thread(
+        target=send, args=(address, raw), kwargs={"sender": "warm@customer.test", "to": [to]}
+    )
     thread.start()
     until(gate.holding.is_set)
     return thread
@@ -81,8 +82,9 @@ def server(hub, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], tup
         controller.stop()
 
 
-def send_all(address: tuple[str, int], mails: list[tuple[bytes, str]], to: str
-             ) -> list[tuple[int, bytes]]:
+def send_all(
+    address: tuple[str, int], mails: list[tuple[bytes, str]], to: str
+) -> list[tuple[int, bytes]]:
     """Every mail in its own SMTP session, all at once."""
     with ThreadPoolExecutor(max_workers=len(mails)) as pool:
         return list(pool.map(lambda m: send(address, m[0], sender=m[1], to=[to]), mails))
@@ -90,29 +92,62 @@ def send_all(address: tuple[str, int], mails: list[tuple[bytes, str]], to: str
 
 def counts(hub, tenant_id) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
     with hub.session() as s:
+
         def n(model: Any) -> int:
-            return int(s.scalar(select(func.count()).select_from(model).where(
-                model.tenant_id == tenant_id)) or 0)
+            return int(
+                s.scalar(
+                    select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
+                )
+                or 0
+            )
 
         return n(Ticket), n(Comment), n(InboundKey), n(ParkedMessage)
 
 
-def test_concurrent_sessions_are_stored_together_each_exactly_once(hub, server,
-                                                                   mail_tenant) -> None:
+def test_concurrent_sessions_are_stored_together_each_exactly_once(
+    hub, server, mail_tenant
+) -> None:
     address, gate = server(12)
     warm = warm_up(address, gate, mail_tenant.address)
-    first = make_mail(sender="ann@customer.test", to=mail_tenant.address, subject="Disk full",
-                      message_id="first@c.test")
-    mails = [(make_mail(sender=f"user{n}@customer.test", to=mail_tenant.address,
-                        subject=f"Problem {n}", message_id=f"m{n}@c.test"),
-              f"user{n}@customer.test") for n in range(8)]
+    first = make_mail(
+        sender="ann@customer.test",
+        to=mail_tenant.address,
+        subject="Disk full",
+        message_id="first@c.test",
+    )
+    mails = [
+        (
+            make_mail(
+                sender=f"user{n}@customer.test",
+                to=mail_tenant.address,
+                subject=f"Problem {n}",
+                message_id=f"m{n}@c.test",
+            ),
+            f"user{n}@customer.test",
+        )
+        for n in range(8)
+    ]
     # Two copies of one message, and a reply to a message of the same batch.
     mails += [(first, "ann@customer.test"), (first, "ann@customer.test")]
-    mails.append((make_mail(sender="ann@customer.test", to=mail_tenant.address,
-                            subject="Re: Disk full", body="Still full", message_id="r@c.test",
-                            headers={"In-Reply-To": "<first@c.test>"}), "ann@customer.test"))
-    mails.append((make_mail(sender="new@customer.test", to=mail_tenant.address,
-                            message_id="n1@c.test"), "new@customer.test"))
+    mails.append(
+        (
+            make_mail(
+                sender="ann@customer.test",
+                to=mail_tenant.address,
+                subject="Re: Disk full",
+                body="Still full",
+                message_id="r@c.test",
+                headers={"In-Reply-To": "<first@c.test>"},
+            ),
+            "ann@customer.test",
+        )
+    )
+    mails.append(
+        (
+            make_mail(sender="new@customer.test", to=mail_tenant.address, message_id="n1@c.test"),
+            "new@customer.test",
+        )
+    )
     replies = send_all(address, mails, mail_tenant.address)
     warm.join()
     assert [code for code, _ in replies] == [250] * len(mails), replies
@@ -128,17 +163,28 @@ def test_concurrent_sessions_are_stored_together_each_exactly_once(hub, server,
 def test_reply_in_the_same_batch_threads_onto_the_new_ticket(hub, server, mail_tenant) -> None:
     address, gate = server(2)
     warm = warm_up(address, gate, mail_tenant.address)
-    first = make_mail(sender="ann@customer.test", to=mail_tenant.address, subject="Disk full",
-                      message_id="first2@c.test")
-    reply = make_mail(sender="ann@customer.test", to=mail_tenant.address,
-                      subject="Re: Disk full", body="Still full", message_id="r2@c.test",
-                      headers={"In-Reply-To": "<first2@c.test>"})
+    first = make_mail(
+        sender="ann@customer.test",
+        to=mail_tenant.address,
+        subject="Disk full",
+        message_id="first2@c.test",
+    )
+    reply = make_mail(
+        sender="ann@customer.test",
+        to=mail_tenant.address,
+        subject="Re: Disk full",
+        body="Still full",
+        message_id="r2@c.test",
+        headers={"In-Reply-To": "<first2@c.test>"},
+    )
     with ThreadPoolExecutor(max_workers=2) as pool:
-        sent = pool.submit(send, address, first, sender="ann@customer.test",
-                           to=[mail_tenant.address])
+        sent = pool.submit(
+            send, address, first, sender="ann@customer.test", to=[mail_tenant.address]
+        )
         until(lambda: gate.waiting() == 1)  # the first message is queued before its reply
-        answered = pool.submit(send, address, reply, sender="ann@customer.test",
-                               to=[mail_tenant.address])
+        answered = pool.submit(
+            send, address, reply, sender="ann@customer.test", to=[mail_tenant.address]
+        )
         (code1, _), (code2, text) = sent.result(), answered.result()
     warm.join()
     assert (code1, code2) == (250, 250), text
@@ -147,16 +193,24 @@ def test_reply_in_the_same_batch_threads_onto_the_new_ticket(hub, server, mail_t
     assert b"comment" in text
 
 
-def test_a_bad_message_is_parked_and_the_rest_of_its_batch_lands(hub, server,
-                                                                 mail_tenant) -> None:
+def test_a_bad_message_is_parked_and_the_rest_of_its_batch_lands(hub, server, mail_tenant) -> None:
     address, gate = server(6)
     warm = warm_up(address, gate, mail_tenant.address)
-    mails = [(make_mail(sender=f"user{n}@customer.test", to=mail_tenant.address,
-                        message_id=f"ok{n}@c.test"), f"user{n}@customer.test") for n in range(5)]
+    mails = [
+        (
+            make_mail(
+                sender=f"user{n}@customer.test", to=mail_tenant.address, message_id=f"ok{n}@c.test"
+            ),
+            f"user{n}@customer.test",
+        )
+        for n in range(5)
+    ]
     # No From, Sender, Reply-To or Return-Path, and a null envelope sender: nobody to file a
     # ticket for. It fails inside the batch's transaction.
-    nobody = crlf(b"To: " + mail_tenant.address.encode() + b"\nSubject: who am I\n"
-                  b"Message-ID: <nobody@c.test>\n\nno sender at all\n")
+    nobody = crlf(
+        b"To: " + mail_tenant.address.encode() + b"\nSubject: who am I\n"
+        b"Message-ID: <nobody@c.test>\n\nno sender at all\n"
+    )
     mails.append((nobody, ""))
     replies = send_all(address, mails, mail_tenant.address)
     warm.join()
@@ -167,11 +221,20 @@ def test_a_bad_message_is_parked_and_the_rest_of_its_batch_lands(hub, server,
 
 
 def test_database_outage_fails_the_whole_batch_with_451_and_the_retry_lands_once(
-        hub, server, mail_tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, server, mail_tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     address, gate = server(6)
-    mails = [(make_mail(sender=f"user{n}@customer.test", to=mail_tenant.address,
-                        message_id=f"down{n}@c.test"), f"user{n}@customer.test")
-             for n in range(6)]
+    mails = [
+        (
+            make_mail(
+                sender=f"user{n}@customer.test",
+                to=mail_tenant.address,
+                message_id=f"down{n}@c.test",
+            ),
+            f"user{n}@customer.test",
+        )
+        for n in range(6)
+    ]
     failing = FailingSessions(hub.sessions)
     monkeypatch.setattr(hub, "sessions", failing)
     warm = warm_up(address, gate, mail_tenant.address)

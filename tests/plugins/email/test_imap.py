@@ -26,8 +26,15 @@ def append(dovecot: Dovecot, *raws: bytes, folder: str = "INBOX") -> None:
 
 
 def configure_imap(tenant, dovecot: Dovecot, **extra) -> None:  # type: ignore[no-untyped-def]
-    tenant.configure(host=dovecot.host, port=dovecot.port, security="none", user=dovecot.user,
-                     password=dovecot.password, folder="INBOX", **extra)
+    tenant.configure(
+        host=dovecot.host,
+        port=dovecot.port,
+        security="none",
+        user=dovecot.user,
+        password=dovecot.password,
+        folder="INBOX",
+        **extra,
+    )
 
 
 def unseen(dovecot: Dovecot, folder: str = "INBOX") -> list[int]:
@@ -38,8 +45,11 @@ def unseen(dovecot: Dovecot, folder: str = "INBOX") -> list[int]:
 
 def test_poll_turns_unseen_mail_into_tickets_and_flags_it(hub, dovecot, mail_tenant) -> None:
     configure_imap(mail_tenant, dovecot)
-    append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user, subject="One"),
-           make_mail(sender="joe@c.test", to=dovecot.user, subject="Two"))
+    append(
+        dovecot,
+        make_mail(sender="jane@c.test", to=dovecot.user, subject="One"),
+        make_mail(sender="joe@c.test", to=dovecot.user, subject="Two"),
+    )
     result = imap.poll_all(hub)
     assert list(result.values()) == [{"ticket": 2}]
     assert sorted(t.subject for t in tickets(hub, mail_tenant.tenant_id)) == ["One", "Two"]
@@ -85,8 +95,9 @@ def test_parked_route_is_404_for_tenant_without_the_plugin(other_org) -> None:
     assert other_org.admin.get("/plugins/email/parked/").status_code == 404
 
 
-def test_database_outage_leaves_mail_unseen(hub, dovecot, mail_tenant,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_outage_leaves_mail_unseen(
+    hub, dovecot, mail_tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     configure_imap(mail_tenant, dovecot)
     append(dovecot, make_mail(sender="jane@c.test", to=dovecot.user, subject="Later"))
     settings = settings_of(hub.config(mail_tenant.tenant_id, "email"))
@@ -99,8 +110,9 @@ def test_database_outage_leaves_mail_unseen(hub, dovecot, mail_tenant,
     imap.poll_all(hub)
     assert unseen(dovecot) == []
     with hub.session() as s:
-        assert s.scalars(select(Ticket.subject).where(
-            Ticket.tenant_id == mail_tenant.tenant_id)).all() == ["Later"]
+        assert s.scalars(
+            select(Ticket.subject).where(Ticket.tenant_id == mail_tenant.tenant_id)
+        ).all() == ["Later"]
 
 
 def test_one_poller_per_mailbox(hub, dovecot, mail_tenant) -> None:
@@ -129,41 +141,57 @@ def test_periodic_task_is_offered(hub) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_poll_over_tls(hub, dovecot_tls, mail_tenant, security: str,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poll_over_tls(
+    hub, dovecot_tls, mail_tenant, security: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ssl
 
     # Trust the test server's self-signed certificate; verification itself stays on.
-    monkeypatch.setattr(imap, "tls_context",
-                        lambda: ssl.create_default_context(cafile=str(dovecot_tls.cert)))
+    monkeypatch.setattr(
+        imap, "tls_context", lambda: ssl.create_default_context(cafile=str(dovecot_tls.cert))
+    )
     port = dovecot_tls.port if security == "starttls" else dovecot_tls.tls_port
-    mail_tenant.configure(host=dovecot_tls.host, port=port, security=security,
-                          user=dovecot_tls.user, password=dovecot_tls.password)
+    mail_tenant.configure(
+        host=dovecot_tls.host,
+        port=port,
+        security=security,
+        user=dovecot_tls.user,
+        password=dovecot_tls.password,
+    )
     append(dovecot_tls, make_mail(sender="jane@c.test", to=dovecot_tls.user, subject="Secure"))
     assert list(imap.poll_all(hub).values()) == [{"ticket": 1}]
     assert [t.subject for t in tickets(hub, mail_tenant.tenant_id)] == ["Secure"]
 
 
 def test_untrusted_certificate_is_refused(hub, dovecot_tls, mail_tenant) -> None:
-    mail_tenant.configure(host=dovecot_tls.host, port=dovecot_tls.tls_port, security="tls",
-                          user=dovecot_tls.user, password=dovecot_tls.password)
+    mail_tenant.configure(
+        host=dovecot_tls.host,
+        port=dovecot_tls.tls_port,
+        security="tls",
+        user=dovecot_tls.user,
+        password=dovecot_tls.password,
+    )
     append(dovecot_tls, make_mail(sender="jane@c.test", to=dovecot_tls.user))
     assert list(imap.poll_all(hub).values()) == [{"error": 1}]
     assert tickets(hub, mail_tenant.tenant_id) == []
 
 
-def test_long_rounds_renew_the_lease_batch_by_batch(hub, dovecot, mail_tenant,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_rounds_renew_the_lease_batch_by_batch(
+    hub, dovecot, mail_tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     configure_imap(mail_tenant, dovecot)
     monkeypatch.setattr(imap, "BATCH", 1)
-    append(dovecot, *(make_mail(sender="jane@c.test", to=dovecot.user, subject=f"M{n}")
-                      for n in range(3)))
+    append(
+        dovecot,
+        *(make_mail(sender="jane@c.test", to=dovecot.user, subject=f"M{n}") for n in range(3)),
+    )
     assert list(imap.poll_all(hub).values()) == [{"ticket": 3}]
     assert unseen(dovecot) == []
 
 
 def test_a_chunk_is_stored_in_one_transaction_and_threads_within_itself(
-        hub, dovecot, mail_tenant) -> None:  # type: ignore[no-untyped-def]
+    hub, dovecot, mail_tenant
+) -> None:  # type: ignore[no-untyped-def]
     """Six unseen messages, one of them a reply to another: one commit stores them all (the
     reply lands on the ticket its original opened in the same chunk), then all are flagged."""
     from sqlalchemy import event
@@ -171,10 +199,22 @@ def test_a_chunk_is_stored_in_one_transaction_and_threads_within_itself(
     from core.models import Comment
 
     configure_imap(mail_tenant, dovecot)
-    news = [make_mail(sender=f"user{n}@c.test", to=dovecot.user, subject=f"Case {n}",
-                      message_id=f"case{n}@c.test") for n in range(5)]
-    reply = make_mail(sender="user2@c.test", to=dovecot.user, subject="Re: Case 2",
-                      body="Still broken.", headers={"In-Reply-To": "<case2@c.test>"})
+    news = [
+        make_mail(
+            sender=f"user{n}@c.test",
+            to=dovecot.user,
+            subject=f"Case {n}",
+            message_id=f"case{n}@c.test",
+        )
+        for n in range(5)
+    ]
+    reply = make_mail(
+        sender="user2@c.test",
+        to=dovecot.user,
+        subject="Re: Case 2",
+        body="Still broken.",
+        headers={"In-Reply-To": "<case2@c.test>"},
+    )
     append(dovecot, *news, reply)
     commits: list[int] = []
 
@@ -190,7 +230,10 @@ def test_a_chunk_is_stored_in_one_transaction_and_threads_within_itself(
     # The lease (take, give back), the stored chunk, its saved IMAP state: not one per message.
     assert len(commits) < 6
     with hub.session() as s:
-        (ticket,) = s.scalars(select(Ticket).where(Ticket.tenant_id == mail_tenant.tenant_id,
-                                                   Ticket.subject == "Case 2")).all()
+        (ticket,) = s.scalars(
+            select(Ticket).where(
+                Ticket.tenant_id == mail_tenant.tenant_id, Ticket.subject == "Case 2"
+            )
+        ).all()
         comments = s.scalars(select(Comment.comment).where(Comment.ticket_id == ticket.id)).all()
     assert comments == ["Still broken."]

@@ -15,8 +15,9 @@ from tests.plugins.email.test_smtp import send, tickets
 from tests.plugins.email.test_threading import JANE, open_ticket
 
 
-def test_acknowledgement_is_threaded_and_marked_automatic(hub, smtp_server, mail_tenant,
-                                                          sink) -> None:
+def test_acknowledgement_is_threaded_and_marked_automatic(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
     ticket_id, ack = open_ticket(hub, smtp_server, mail_tenant, sink)
     assert ack["To"] == JANE
     assert mail_tenant.address in str(ack["From"])
@@ -27,21 +28,36 @@ def test_acknowledgement_is_threaded_and_marked_automatic(hub, smtp_server, mail
     assert str(ack["Reply-To"]).startswith(f"{local}+{ticket_id}-")
     assert str(ack["Reply-To"]).endswith(f"@{domain}")
     with hub.session() as s:
-        refs = list(s.scalars(select(ExternalRef.value).where(
-            ExternalRef.ticket_id == ticket_id, ExternalRef.kind == "email_message_id")))
+        refs = list(
+            s.scalars(
+                select(ExternalRef.value).where(
+                    ExternalRef.ticket_id == ticket_id, ExternalRef.kind == "email_message_id"
+                )
+            )
+        )
     assert str(ack["Message-ID"]).strip("<>") in refs
     assert "Reply to this message" in ack.get_content()
 
 
-def test_agent_reply_is_mailed_but_internal_note_is_not(hub, smtp_server, mail_tenant,
-                                                        sink) -> None:
+def test_agent_reply_is_mailed_but_internal_note_is_not(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
     ticket_id, ack = open_ticket(hub, smtp_server, mail_tenant, sink)
     agent = mail_tenant.org.agent
-    assert agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                      json={"comment": "SECRET internal note", "is_internal": True}
-                      ).status_code == 201
-    assert agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                      json={"comment": "Please restart the client."}).status_code == 201
+    assert (
+        agent.post(
+            f"/api/v1/support/tickets/{ticket_id}/comment/",
+            json={"comment": "SECRET internal note", "is_internal": True},
+        ).status_code
+        == 201
+    )
+    assert (
+        agent.post(
+            f"/api/v1/support/tickets/{ticket_id}/comment/",
+            json={"comment": "Please restart the client."},
+        ).status_code
+        == 201
+    )
     before = len(sink.received)
     mail_tenant.deliver()
     sent = sink.messages()[before:]
@@ -55,30 +71,39 @@ def test_agent_reply_is_mailed_but_internal_note_is_not(hub, smtp_server, mail_t
 
 
 def test_resolution_is_mailed_to_requester_and_cc(hub, smtp_server, mail_tenant, sink) -> None:
-    raw = make_mail(sender=JANE, to=mail_tenant.address, subject="Shared",
-                    headers={"Cc": "bob@customer.test"})
+    raw = make_mail(
+        sender=JANE, to=mail_tenant.address, subject="Shared", headers={"Cc": "bob@customer.test"}
+    )
     send(smtp_server, raw, sender=JANE, to=[mail_tenant.address])
     ticket_id = tickets(hub, mail_tenant.tenant_id)[0].id
     mail_tenant.deliver()
     before = len(sink.received)
-    assert mail_tenant.org.agent.patch(f"/api/v1/support/tickets/{ticket_id}/",
-                                       json={"status": "Resolved"}).status_code == 200
+    assert (
+        mail_tenant.org.agent.patch(
+            f"/api/v1/support/tickets/{ticket_id}/", json={"status": "Resolved"}
+        ).status_code
+        == 200
+    )
     mail_tenant.deliver()
-    (mail_from, rcpts, _), = sink.received[before:]
+    ((mail_from, rcpts, _),) = sink.received[before:]
     msg = sink.messages()[before]
     assert rcpts == [JANE, "bob@customer.test"] and mail_from == mail_tenant.address
     assert "to Resolved" in msg.get_content()
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
-def test_event_is_mailed_once_even_when_delivered_again(hub, smtp_server, mail_tenant,
-                                                        sink) -> None:
+def test_event_is_mailed_once_even_when_delivered_again(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
     raw = make_mail(sender=JANE, to=mail_tenant.address)
     send(smtp_server, raw, sender=JANE, to=[mail_tenant.address])
     with hub.session() as s:
-        row = s.scalars(select(OutboxEvent).where(
-            OutboxEvent.tenant_id == mail_tenant.tenant_id,
-            OutboxEvent.event_type == "ticket.created")).one()
+        row = s.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.tenant_id == mail_tenant.tenant_id,
+                OutboxEvent.event_type == "ticket.created",
+            )
+        ).one()
         event = event_snapshot(s, row, hub.ticket_url)
     notify(event, hub)
     notify(event, hub)  # an at-least-once redelivery
@@ -89,14 +114,21 @@ def test_relay_down_keeps_the_event_for_retry(hub, smtp_server, mail_tenant, sin
     clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     set_clock(clock)
     sink.fail = True
-    send(smtp_server, make_mail(sender=JANE, to=mail_tenant.address), sender=JANE,
-         to=[mail_tenant.address])
+    send(
+        smtp_server,
+        make_mail(sender=JANE, to=mail_tenant.address),
+        sender=JANE,
+        to=[mail_tenant.address],
+    )
     mail_tenant.deliver()
     assert sink.received == []
     with hub.session() as s:
-        row = s.scalars(select(OutboxEvent).where(
-            OutboxEvent.event_type == "ticket.created",
-            OutboxEvent.tenant_id == mail_tenant.tenant_id)).one()
+        row = s.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.event_type == "ticket.created",
+                OutboxEvent.tenant_id == mail_tenant.tenant_id,
+            )
+        ).one()
         assert row.status == "pending" and "email" in (row.last_error or "")
     sink.fail = False
     clock.advance(hours=1)
@@ -104,13 +136,16 @@ def test_relay_down_keeps_the_event_for_retry(hub, smtp_server, mail_tenant, sin
     assert len(sink.received) == 1
 
 
-def test_auto_reply_opens_ticket_without_acknowledgement(hub, smtp_server, mail_tenant,
-                                                         sink) -> None:
-    raw = make_mail(sender="robot@customer.test", to=mail_tenant.address,
-                    subject="Out of Office: back Monday",
-                    headers={"Auto-Submitted": "auto-replied"})
-    assert send(smtp_server, raw, sender="robot@customer.test",
-                to=[mail_tenant.address])[0] == 250
+def test_auto_reply_opens_ticket_without_acknowledgement(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
+    raw = make_mail(
+        sender="robot@customer.test",
+        to=mail_tenant.address,
+        subject="Out of Office: back Monday",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    assert send(smtp_server, raw, sender="robot@customer.test", to=[mail_tenant.address])[0] == 250
     assert len(tickets(hub, mail_tenant.tenant_id)) == 1
     mail_tenant.deliver()
     assert sink.received == []
@@ -120,15 +155,17 @@ def test_headerless_loop_is_cut_by_the_rate_limit(hub, smtp_server, mail_tenant,
     mail_tenant.configure(auto_reply_limit=3)
     for n in range(6):
         raw = make_mail(sender="loop@customer.test", to=mail_tenant.address, subject=f"Hi {n}")
-        assert send(smtp_server, raw, sender="loop@customer.test",
-                    to=[mail_tenant.address])[0] == 250
+        assert (
+            send(smtp_server, raw, sender="loop@customer.test", to=[mail_tenant.address])[0] == 250
+        )
         mail_tenant.deliver()
     assert len(tickets(hub, mail_tenant.tenant_id)) == 6
     assert len(sink.received) == 3
 
 
-def test_bounce_marks_user_failing_and_opens_no_ticket(hub, smtp_server, mail_tenant, sink,
-                                                       make_member) -> None:
+def test_bounce_marks_user_failing_and_opens_no_ticket(
+    hub, smtp_server, mail_tenant, sink, make_member
+) -> None:
     raw = (FIXTURES / "bounces-autoreplies" / "sisimai__lhost-postfix-02.eml").read_bytes()
     make_member(mail_tenant.org.tenant, "end_user", email="userunknown@example.co.jp")
     assert send(smtp_server, raw, sender="", to=[mail_tenant.address])[0] == 250
@@ -146,18 +183,26 @@ def test_bounce_marks_user_failing_and_opens_no_ticket(hub, smtp_server, mail_te
     assert sink.received == []
 
 
-def test_out_of_office_answer_to_our_mail_is_an_internal_note(hub, smtp_server, mail_tenant,
-                                                              sink) -> None:
+def test_out_of_office_answer_to_our_mail_is_an_internal_note(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
     ticket_id, ack = open_ticket(hub, smtp_server, mail_tenant, sink)
-    assert mail_tenant.org.agent.patch(f"/api/v1/support/tickets/{ticket_id}/",
-                                       json={"status": "Resolved"}).status_code == 200
+    assert (
+        mail_tenant.org.agent.patch(
+            f"/api/v1/support/tickets/{ticket_id}/", json={"status": "Resolved"}
+        ).status_code
+        == 200
+    )
     mail_tenant.deliver()
     resolved_mail = sink.messages()[-1]
     sent_before = len(sink.received)
-    ooo = make_mail(sender=JANE, to=mail_tenant.address, subject="Automatic reply: Re: VPN",
-                    body="I am out of the office until Monday.",
-                    headers={"In-Reply-To": resolved_mail["Message-ID"],
-                             "Auto-Submitted": "auto-replied"})
+    ooo = make_mail(
+        sender=JANE,
+        to=mail_tenant.address,
+        subject="Automatic reply: Re: VPN",
+        body="I am out of the office until Monday.",
+        headers={"In-Reply-To": resolved_mail["Message-ID"], "Auto-Submitted": "auto-replied"},
+    )
     code, reply = send(smtp_server, ooo, sender=JANE, to=[mail_tenant.address])
     assert code == 250 and b"auto_reply" in reply
     send(smtp_server, ooo, sender=JANE, to=[mail_tenant.address])  # redelivered: still one note

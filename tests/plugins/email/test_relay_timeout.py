@@ -58,19 +58,25 @@ def silent_relay() -> Iterator[SilentRelay]:
 
 def _created(hub, tenant_id):  # type: ignore[no-untyped-def]
     with hub.session() as s:
-        return s.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "ticket.created",
-                                                   OutboxEvent.tenant_id == tenant_id)).one()
+        return s.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.event_type == "ticket.created", OutboxEvent.tenant_id == tenant_id
+            )
+        ).one()
 
 
 def test_a_silent_relay_times_out_and_the_event_is_retried(  # type: ignore[no-untyped-def]
-        hub, smtp_server, mail_tenant, other_mail_tenant, sink, silent_relay) -> None:
+    hub, smtp_server, mail_tenant, other_mail_tenant, sink, silent_relay
+) -> None:
     clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     set_clock(clock)
-    mail_tenant.configure(relay_host="127.0.0.1", relay_port=silent_relay.port, relay_tls="none",
-                          relay_timeout=0.5)
+    mail_tenant.configure(
+        relay_host="127.0.0.1", relay_port=silent_relay.port, relay_tls="none", relay_timeout=0.5
+    )
     for tenant in (mail_tenant, other_mail_tenant):
-        code, _ = send(smtp_server, make_mail(sender=JANE, to=tenant.address), sender=JANE,
-                       to=[tenant.address])
+        code, _ = send(
+            smtp_server, make_mail(sender=JANE, to=tenant.address), sender=JANE, to=[tenant.address]
+        )
         assert code == 250
     started = time.monotonic()
     mail_tenant.deliver()
@@ -92,6 +98,7 @@ def test_a_silent_relay_times_out_and_the_event_is_retried(  # type: ignore[no-u
 
 
 def test_relay_timeout_is_bounded(mail_tenant) -> None:  # type: ignore[no-untyped-def]
-    resp = mail_tenant.org.admin.patch("/api/v1/admin/plugins/email/",
-                                       json={"settings": {"relay_timeout": 600}})
+    resp = mail_tenant.org.admin.patch(
+        "/api/v1/admin/plugins/email/", json={"settings": {"relay_timeout": 600}}
+    )
     assert resp.status_code == 422 and "relay_timeout" in resp.text

@@ -13,8 +13,12 @@ def email_row(member) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_secrets_are_stored_but_never_returned(mail_tenant) -> None:
-    mail_tenant.configure(host="imap.example.test", user="support", password="hunter2-imap",
-                          relay_password="hunter2-relay")
+    mail_tenant.configure(
+        host="imap.example.test",
+        user="support",
+        password="hunter2-imap",
+        relay_password="hunter2-relay",
+    )
     row = email_row(mail_tenant.org.admin)
     assert row["secrets_set"] == ["password", "relay_password"]
     assert "hunter2" not in str(row)
@@ -25,8 +29,13 @@ def test_secrets_are_stored_but_never_returned(mail_tenant) -> None:
 
 def test_bad_settings_are_refused_with_a_clear_error(mail_tenant) -> None:
     admin = mail_tenant.org.admin
-    for bad in ({"addresses": ["not an address"]}, {"addresses": ["support+x@acme.test"]},
-                {"security": "ssl3"}, {"relay_port": 0}, {"no_such_setting": 1}):
+    for bad in (
+        {"addresses": ["not an address"]},
+        {"addresses": ["support+x@acme.test"]},
+        {"security": "ssl3"},
+        {"relay_port": 0},
+        {"no_such_setting": 1},
+    ):
         resp = admin.patch("/api/v1/admin/plugins/email/", json={"settings": bad})
         assert 400 <= resp.status_code < 500, (bad, resp.text)
         assert "detail" in resp.json()
@@ -38,8 +47,9 @@ def test_addresses_are_normalised(mail_tenant) -> None:
 
 
 def test_only_admins_configure(mail_tenant) -> None:
-    resp = mail_tenant.org.agent.patch("/api/v1/admin/plugins/email/",
-                                       json={"settings": {"from_name": "x"}})
+    resp = mail_tenant.org.agent.patch(
+        "/api/v1/admin/plugins/email/", json={"settings": {"from_name": "x"}}
+    )
     assert resp.status_code == 403
 
 

@@ -11,7 +11,8 @@ from tests.plugins.email.test_smtp import send, tickets
 
 
 def test_a_large_mail_being_stored_does_not_hold_another_tenants_mail(
-        hub, smtp_server, mail_tenant, other_mail_tenant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    hub, smtp_server, mail_tenant, other_mail_tenant, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Storing the large mail is made slow (it waits for the small one, up to 15 s): when both
     share one storing queue, the small one waits the whole 15 s behind it."""
     real = server_module.deliver_many
@@ -27,17 +28,23 @@ def test_a_large_mail_being_stored_does_not_hold_another_tenants_mail(
         return out
 
     monkeypatch.setattr(server_module, "deliver_many", slow_for_large)
-    big = make_mail(sender="big@customer.test", to=mail_tenant.address, subject="Logs attached",
-                    body="x" * (server_module.LARGE_MESSAGE_BYTES + 10_000))
+    big = make_mail(
+        sender="big@customer.test",
+        to=mail_tenant.address,
+        subject="Logs attached",
+        body="x" * (server_module.LARGE_MESSAGE_BYTES + 10_000),
+    )
     results: dict[str, tuple[int, bytes]] = {}
-    sender = threading.Thread(target=lambda: results.__setitem__("big", send(
-        smtp_server, big, sender="big@customer.test", to=[mail_tenant.address])))
+    sender = threading.Thread(
+        target=lambda: results.__setitem__(
+            "big", send(smtp_server, big, sender="big@customer.test", to=[mail_tenant.address])
+        )
+    )
     sender.start()
     assert big_started.wait(10)
     small = make_mail(sender="jane@other.test", to=other_mail_tenant.address, subject="Quick one")
     started = time.monotonic()
-    code, reply = send(smtp_server, small, sender="jane@other.test",
-                       to=[other_mail_tenant.address])
+    code, reply = send(smtp_server, small, sender="jane@other.test", to=[other_mail_tenant.address])
     waited = time.monotonic() - started
     sender.join(30)
     assert code == 250, reply

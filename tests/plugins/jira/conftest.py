@@ -36,10 +36,16 @@ def fake_jira(jira_server: FakeJiraServer) -> Iterator[FakeJira]:
 
 def configure(admin: Any, fake: FakeJira, **overrides: Any) -> None:
     """Enable and configure Jira for the admin's tenant through the admin API."""
-    settings = {"server": fake.url, "user": "hub-api@example.com", "api_token": "jira-token-0001",
-                "project_key": "TES", "issue_type": "Task", "webhook_secret": WEBHOOK_SECRET,
-                "status_map": {"In Progress": "In Progress", "Done": "Resolved",
-                               "To Do": "Reopened"}, **overrides}
+    settings = {
+        "server": fake.url,
+        "user": "hub-api@example.com",
+        "api_token": "jira-token-0001",
+        "project_key": "TES",
+        "issue_type": "Task",
+        "webhook_secret": WEBHOOK_SECRET,
+        "status_map": {"In Progress": "In Progress", "Done": "Resolved", "To Do": "Reopened"},
+        **overrides,
+    }
     r = admin.post("/api/v1/admin/plugins/jira/enable/")
     assert r.status_code == 200, r.text
     r = admin.patch("/api/v1/admin/plugins/jira/", json={"settings": settings})
@@ -54,9 +60,15 @@ def jira_org(org: Any, fake_jira: FakeJira) -> Any:
 
 
 def open_ticket(member: Any, priority: str = "High") -> int:
-    r = member.post("/api/v1/support/tickets/", json={
-        "subject": "Export to CSV drops the last row", "category": "Technical Issue",
-        "description": "Every export misses its final line since Monday.", "priority": priority})
+    r = member.post(
+        "/api/v1/support/tickets/",
+        json={
+            "subject": "Export to CSV drops the last row",
+            "category": "Technical Issue",
+            "description": "Every export misses its final line since Monday.",
+            "priority": priority,
+        },
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -88,8 +100,11 @@ def webhook_doc(name: str) -> dict[str, Any]:
 def sign(raw: bytes, identifier: str) -> dict[str, str]:
     """Headers Jira sends with a delivery, signed with the test secret."""
     sig = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Hub-Signature": f"sha256={sig}",
-            "X-Atlassian-Webhook-Identifier": identifier}
+    return {
+        "Content-Type": "application/json",
+        "X-Hub-Signature": f"sha256={sig}",
+        "X-Atlassian-Webhook-Identifier": identifier,
+    }
 
 
 def recorded_webhook(name: str, **changes: Any) -> bytes:

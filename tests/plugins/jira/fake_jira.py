@@ -18,9 +18,15 @@ from urllib.parse import parse_qs, urlsplit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "jira"
 API = "/rest/api/2"
-API_USER = {"self": "", "accountId": "557058:hub-api-user", "name": "hub-api",
-            "key": "hub-api", "emailAddress": "hub-api@example.com",
-            "displayName": "Support Hub", "active": True}
+API_USER = {
+    "self": "",
+    "accountId": "557058:hub-api-user",
+    "name": "hub-api",
+    "key": "hub-api",
+    "emailAddress": "hub-api@example.com",
+    "displayName": "Support Hub",
+    "active": True,
+}
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -65,37 +71,49 @@ class FakeJira:
     def calls(self, method: str, pattern: str) -> list[Recorded]:
         """Recorded requests by method and path regex."""
         with self.lock:
-            return [r for r in self.requests
-                    if r.method == method and re.fullmatch(pattern, r.path)]
+            return [
+                r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)
+            ]
 
     def add_issue(self, project: str, labels: list[str]) -> str:
         """An issue that exists in Jira already (e.g. created before a crash)."""
         with self.lock:
             key = f"{project}-{self.next_issue}"
-            self.issues[key] = {"id": str(9999 + self.next_issue), "key": key,
-                                "fields": {"labels": labels, "project": {"key": project}}}
+            self.issues[key] = {
+                "id": str(9999 + self.next_issue),
+                "key": key,
+                "fields": {"labels": labels, "project": {"key": project}},
+            }
             self.next_issue += 1
             return key
 
     # ------------------------------------------------------------- request handling
 
-    def answer(self, method: str, path: str, query: dict[str, list[str]],
-               body: Any) -> tuple[int, Any]:
+    def answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any]:
         with self.lock:
             for i, (m, pattern, status, payload) in enumerate(self.failures):
                 if m == method and re.fullmatch(pattern, path):
                     del self.failures[i]
                     return status, payload
         if method == "GET" and path == f"{API}/serverInfo":
-            return 200, {"baseUrl": self.url, "version": "9.12.0", "versionNumbers": [9, 12, 0],
-                         "deploymentType": self.deployment, "buildNumber": 9120000,
-                         "serverTitle": "Fake Jira"}
+            return 200, {
+                "baseUrl": self.url,
+                "version": "9.12.0",
+                "versionNumbers": [9, 12, 0],
+                "deploymentType": self.deployment,
+                "buildNumber": 9120000,
+                "serverTitle": "Fake Jira",
+            }
         if method == "GET" and path == f"{API}/myself":
             return 200, API_USER
         if method == "GET" and path == f"{API}/field":
             return 200, []
         # Server searches /search; the library sends Cloud sites to the newer /search/jql.
-        if method == "GET" and path == f"{API}/search" + ("/jql" if self.deployment == "Cloud" else ""):
+        if method == "GET" and path == f"{API}/search" + (
+            "/jql" if self.deployment == "Cloud" else ""
+        ):
             return 200, self._search(query.get("jql", [""])[0])
         if method == "POST" and path == f"{API}/issue":
             return self._create(body)
@@ -112,9 +130,11 @@ class FakeJira:
     def _search(self, jql: str) -> dict[str, Any]:
         label = re.search(r'labels = "([^"]+)"', jql)
         with self.lock:
-            found = [{"id": i["id"], "key": i["key"], "fields": {}}
-                     for i in self.issues.values()
-                     if label and label[1] in i["fields"].get("labels", [])]
+            found = [
+                {"id": i["id"], "key": i["key"], "fields": {}}
+                for i in self.issues.values()
+                if label and label[1] in i["fields"].get("labels", [])
+            ]
         return {"startAt": 0, "maxResults": 50, "total": len(found), "issues": found}
 
     def _create(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -133,8 +153,12 @@ class FakeJira:
         with self.lock:
             if key not in self.issues:
                 return 404, {"errorMessages": ["Issue does not exist"], "errors": {}}
-            comment = {"id": str(self.next_comment), "body": body.get("body"),
-                       "author": API_USER, "self": f"{self.url}{API}/issue/{key}/comment"}
+            comment = {
+                "id": str(self.next_comment),
+                "body": body.get("body"),
+                "author": API_USER,
+                "self": f"{self.url}{API}/issue/{key}/comment",
+            }
             self.next_comment += 1
             self.comments.setdefault(key, []).append(comment)
         return 201, comment
@@ -152,9 +176,15 @@ def _handler(state: FakeJira) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw) if raw else None
             query = parse_qs(parts.query)
             with state.lock:
-                state.requests.append(Recorded(self.command, parts.path, query,
-                                               {k.lower(): v for k, v in self.headers.items()},
-                                               body))
+                state.requests.append(
+                    Recorded(
+                        self.command,
+                        parts.path,
+                        query,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
+                )
             status, answer = state.answer(self.command, parts.path, query, body)
             data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
@@ -163,7 +193,7 @@ def _handler(state: FakeJira) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's naming
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
 
     return Handler
 

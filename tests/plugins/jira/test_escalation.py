@@ -15,8 +15,10 @@ ISSUES = r"/rest/api/2/issue"
 
 
 def _escalate(member, ticket_id):  # type: ignore[no-untyped-def]
-    r = member.post(f"/api/v1/support/tickets/{ticket_id}/escalate/",
-                    json={"target": "jira", "note": "needs a fix in the exporter"})
+    r = member.post(
+        f"/api/v1/support/tickets/{ticket_id}/escalate/",
+        json={"target": "jira", "note": "needs a fix in the exporter"},
+    )
     assert r.status_code == 202, r.text
     return r.json()["event_id"]
 
@@ -77,8 +79,14 @@ def test_issue_left_by_a_crash_is_found_by_label(hub, jira_org, fake_jira) -> No
 
 
 def test_rejected_issue_is_noted_not_retried(hub, jira_org, fake_jira) -> None:  # type: ignore[no-untyped-def]
-    fake_jira.failures.append(("POST", ISSUES, 400, {
-        "errorMessages": [], "errors": {"priority": "Priority name 'High' is not valid"}}))
+    fake_jira.failures.append(
+        (
+            "POST",
+            ISSUES,
+            400,
+            {"errorMessages": [], "errors": {"priority": "Priority name 'High' is not valid"}},
+        )
+    )
     ticket_id = open_ticket(jira_org.end_user)
     event_id = _escalate(jira_org.agent, ticket_id)
     outbox.drain(hub)
@@ -116,8 +124,9 @@ def test_escalation_without_configuration_is_noted(hub, org, fake_jira) -> None:
     outbox.drain(hub)
     assert _status(hub, event_id)[0] == "delivered"
     detail = org.agent.get(f"/api/v1/support/tickets/{ticket_id}/").json()
-    assert any("server and project_key must be configured" in c["comment"]
-               for c in detail["comments"])
+    assert any(
+        "server and project_key must be configured" in c["comment"] for c in detail["comments"]
+    )
     assert fake_jira.requests == []
 
 
@@ -131,10 +140,15 @@ def test_pat_is_sent_as_bearer(hub, jira_org, fake_jira) -> None:  # type: ignor
 
 
 def test_rule_action_escalates_to_jira(hub, jira_org, fake_jira) -> None:  # type: ignore[no-untyped-def]
-    r = jira_org.admin.post("/api/v1/support/rules/", json={
-        "name": "Exports go to engineering", "trigger": "ticket.created",
-        "conditions": [{"field": "category", "op": "eq", "value": "Technical Issue"}],
-        "actions": [{"type": "escalate", "target": "jira", "note": "rule"}]})
+    r = jira_org.admin.post(
+        "/api/v1/support/rules/",
+        json={
+            "name": "Exports go to engineering",
+            "trigger": "ticket.created",
+            "conditions": [{"field": "category", "op": "eq", "value": "Technical Issue"}],
+            "actions": [{"type": "escalate", "target": "jira", "note": "rule"}],
+        },
+    )
     assert r.status_code == 201, r.text
     ticket_id = open_ticket(jira_org.end_user)
     outbox.drain(hub)

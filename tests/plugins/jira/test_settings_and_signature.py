@@ -18,23 +18,29 @@ def test_settings_defaults() -> None:
     assert s.comment_marker == "#jira"
 
 
-@pytest.mark.parametrize("values", [
-    {"project_key": 'TES" OR project = "X'},
-    {"status_map": {"Done": "Finished"}},
-    {"priority_map": {"Urgent": "Highest"}},
-    {"server": "jira.example.com"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"project_key": 'TES" OR project = "X'},
+        {"status_map": {"Done": "Finished"}},
+        {"priority_map": {"Urgent": "Highest"}},
+        {"server": "jira.example.com"},
+    ],
+)
 def test_settings_reject_bad_values(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         JiraSettings(**values)
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("01_issue_created_valid.json", True),
-    ("02_comment_created_valid.json", True),
-    ("03_comment_created_redelivery.json", True),
-    ("04_bad_signature.json", False),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("01_issue_created_valid.json", True),
+        ("02_comment_created_valid.json", True),
+        ("03_comment_created_redelivery.json", True),
+        ("04_bad_signature.json", False),
+    ],
+)
 def test_recorded_signatures(name: str, ok: bool) -> None:
     doc = fixture(f"signed_requests/{name}")
     body = doc["raw_body"].encode()

@@ -14,8 +14,12 @@ from tests.plugins.jira.conftest import URL, open_ticket, recorded_webhook, sign
 
 def _escalated(hub, org) -> int:  # type: ignore[no-untyped-def]
     ticket_id = open_ticket(org.end_user)
-    assert org.agent.post(f"/api/v1/support/tickets/{ticket_id}/escalate/",
-                          json={"target": "jira"}).status_code == 202
+    assert (
+        org.agent.post(
+            f"/api/v1/support/tickets/{ticket_id}/escalate/", json={"target": "jira"}
+        ).status_code
+        == 202
+    )
     outbox.drain(hub)
     return ticket_id
 
@@ -28,22 +32,26 @@ def _status(org, ticket_id) -> str:  # type: ignore[no-untyped-def]
     return org.agent.get(f"/api/v1/support/tickets/{ticket_id}/").json()["status"]
 
 
-def test_old_signed_body_under_a_new_delivery_id_is_refused(hub, jira_org, fake_jira, client,
-                                                             caplog) -> None:  # type: ignore[no-untyped-def]
+def test_old_signed_body_under_a_new_delivery_id_is_refused(
+    hub, jira_org, fake_jira, client, caplog
+) -> None:  # type: ignore[no-untyped-def]
     ticket_id = _escalated(hub, jira_org)
-    old = recorded_webhook("webhook-issue-updated-resolved.json",
-                           timestamp=_at(now() - timedelta(minutes=6)))
+    old = recorded_webhook(
+        "webhook-issue-updated-resolved.json", timestamp=_at(now() - timedelta(minutes=6))
+    )
     with caplog.at_level(logging.WARNING, logger="plugins.jira"):
         r = client.post(URL, content=old, headers=sign(old, "brand-new-id-1"))
     assert r.status_code == 400, r.text
     assert "too old" in r.json()["detail"]
-    assert any("refused" in rec.getMessage() and "too old" in rec.getMessage()
-               for rec in caplog.records)
+    assert any(
+        "refused" in rec.getMessage() and "too old" in rec.getMessage() for rec in caplog.records
+    )
     assert _status(jira_org, ticket_id) != "Resolved"
     # A body dated in the future (beyond the clock-skew window) is refused too, and so is one
     # without a timestamp.
-    future = recorded_webhook("webhook-issue-updated-resolved.json",
-                              timestamp=_at(now() + timedelta(minutes=6)))
+    future = recorded_webhook(
+        "webhook-issue-updated-resolved.json", timestamp=_at(now() + timedelta(minutes=6))
+    )
     assert client.post(URL, content=future, headers=sign(future, "id-2")).status_code == 400
     doc = json.loads(old)
     del doc["timestamp"]
@@ -52,11 +60,13 @@ def test_old_signed_body_under_a_new_delivery_id_is_refused(hub, jira_org, fake_
     assert _status(jira_org, ticket_id) != "Resolved"
 
 
-def test_fresh_body_replayed_under_new_delivery_ids_is_applied_once(hub, jira_org, fake_jira,
-                                                                    client) -> None:  # type: ignore[no-untyped-def]
+def test_fresh_body_replayed_under_new_delivery_ids_is_applied_once(
+    hub, jira_org, fake_jira, client
+) -> None:  # type: ignore[no-untyped-def]
     ticket_id = _escalated(hub, jira_org)
-    body = recorded_webhook("webhook-issue-updated-resolved.json",
-                            timestamp=_at(now() - timedelta(minutes=1)))
+    body = recorded_webhook(
+        "webhook-issue-updated-resolved.json", timestamp=_at(now() - timedelta(minutes=1))
+    )
     r = client.post(URL, content=body, headers=sign(body, "first"))
     assert r.json() == {"status": "status Resolved"}
     # An agent reopens the ticket; the captured body comes back under fresh delivery ids.
@@ -72,4 +82,5 @@ def test_fresh_body_replayed_under_new_delivery_ids_is_applied_once(hub, jira_or
     # A genuinely new event (another timestamp, so another body) still applies.
     again = recorded_webhook("webhook-issue-updated-resolved.json", timestamp=_at(now()))
     assert client.post(URL, content=again, headers=sign(again, "second")).json() == {
-        "status": "status Resolved"}
+        "status": "status Resolved"
+    }

@@ -127,13 +127,19 @@ def test_recorded_signed_issue_created_is_acknowledged(jira_org, client) -> None
 
 def test_agent_note_marked_for_jira_is_posted_once(hub, jira_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
     ticket_id = _escalated(hub, jira_org)
-    r = jira_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                            json={"comment": "#jira Customer confirmed it on v2.3", "is_internal": True})
+    r = jira_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/comment/",
+        json={"comment": "#jira Customer confirmed it on v2.3", "is_internal": True},
+    )
     assert r.status_code == 201, r.text
-    jira_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                        json={"comment": "not for jira", "is_internal": True})
-    jira_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                        json={"comment": "#jira but public replies never go", "is_internal": False})
+    jira_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/comment/",
+        json={"comment": "not for jira", "is_internal": True},
+    )
+    jira_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/comment/",
+        json={"comment": "#jira but public replies never go", "is_internal": False},
+    )
     outbox.drain(hub)
     outbox.drain(hub)
     [posted] = fake_jira.calls("POST", r"/rest/api/2/issue/TES-41/comment")
@@ -148,7 +154,9 @@ def test_agent_note_marked_for_jira_is_posted_once(hub, jira_org, fake_jira, cli
     r = client.post(URL, content=raw, headers=sign(raw, "echo-1"))
     assert r.json() == {"status": "own comment"}
     # Even when Jira reports another author for it, the comment id is known.
-    doc["comment"]["author"] = webhook_doc("webhook-cloud-comment-created.json")["comment"]["author"]
+    doc["comment"]["author"] = webhook_doc("webhook-cloud-comment-created.json")["comment"][
+        "author"
+    ]
     raw = json.dumps(doc).encode()
     r = client.post(URL, content=raw, headers=sign(raw, "echo-2"))
     assert r.json() == {"status": "comment already noted"}
@@ -157,8 +165,10 @@ def test_agent_note_marked_for_jira_is_posted_once(hub, jira_org, fake_jira, cli
 
 def test_marked_note_without_issue_is_explained(hub, jira_org, fake_jira) -> None:  # type: ignore[no-untyped-def]
     ticket_id = open_ticket(jira_org.end_user)
-    jira_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/comment/",
-                        json={"comment": "#jira please look", "is_internal": True})
+    jira_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/comment/",
+        json={"comment": "#jira please look", "is_internal": True},
+    )
     outbox.drain(hub)
     assert fake_jira.requests == []
     assert any("has no Jira issue yet" in c["comment"] for c in _notes(jira_org, ticket_id))
@@ -213,7 +223,9 @@ def test_malformed_body_is_400(jira_org, client) -> None:  # type: ignore[no-unt
     assert r.status_code == 400 and "webhookEvent" in r.json()["detail"]
 
 
-def test_a_tenant_secret_reaches_only_its_tickets(hub, jira_org, other_org, fake_jira, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_tenant_secret_reaches_only_its_tickets(
+    hub, jira_org, other_org, fake_jira, client
+) -> None:  # type: ignore[no-untyped-def]
     ticket_a = _escalated(hub, jira_org)  # TES-41 in the first tenant
     configure(other_org.admin, fake_jira, webhook_secret="second-tenant-secret")
     ticket_b = open_ticket(other_org.end_user)
@@ -226,8 +238,11 @@ def test_a_tenant_secret_reaches_only_its_tickets(hub, jira_org, other_org, fake
     assert r.json() == {"status": "unknown issue"}
     assert _ticket(jira_org, ticket_a)["status"] != "Resolved"
     # Naming the first tenant with the second tenant's signature is refused.
-    r = client.post(f"{URL}?tenant={jira_org.tenant[1]}", content=raw,
-                    headers={**headers, "X-Atlassian-Webhook-Identifier": "iso-2"})
+    r = client.post(
+        f"{URL}?tenant={jira_org.tenant[1]}",
+        content=raw,
+        headers={**headers, "X-Atlassian-Webhook-Identifier": "iso-2"},
+    )
     assert r.status_code == 401
 
 

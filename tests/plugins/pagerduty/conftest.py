@@ -35,9 +35,15 @@ def fake_pd(pd_server: FakePagerDutyServer) -> Iterator[FakePagerDuty]:
 
 def configure(admin: Any, fake: FakePagerDuty, **overrides: Any) -> None:
     """Enable and configure PagerDuty for the admin's tenant through the admin API."""
-    settings = {"routing_key": ROUTING_KEY, "webhook_secret": WEBHOOK_SECRET,
-                "api_token": "pd-rest-token-0001", "base_url": fake.url,
-                "api_base_url": fake.url, "ca_bundle": fake.ca_bundle, **overrides}
+    settings = {
+        "routing_key": ROUTING_KEY,
+        "webhook_secret": WEBHOOK_SECRET,
+        "api_token": "pd-rest-token-0001",
+        "base_url": fake.url,
+        "api_base_url": fake.url,
+        "ca_bundle": fake.ca_bundle,
+        **overrides,
+    }
     r = admin.post("/api/v1/admin/plugins/pagerduty/enable/")
     assert r.status_code == 200, r.text
     r = admin.patch("/api/v1/admin/plugins/pagerduty/", json={"settings": settings})
@@ -52,9 +58,15 @@ def pd_org(org: Any, fake_pd: FakePagerDuty) -> Any:
 
 
 def open_ticket(member: Any, priority: str = "Critical", subject: str = "Core router down") -> int:
-    r = member.post("/api/v1/support/tickets/", json={
-        "subject": subject, "description": "All sites lost connectivity at 09:00.",
-        "category": "Technical Issue", "priority": priority})
+    r = member.post(
+        "/api/v1/support/tickets/",
+        json={
+            "subject": subject,
+            "description": "All sites lost connectivity at 09:00.",
+            "category": "Technical Issue",
+            "priority": priority,
+        },
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -62,8 +74,14 @@ def open_ticket(member: Any, priority: str = "Critical", subject: str = "Core ro
 def breach(hub: Any, tenant_id: Any, ticket_id: int, target: str = "resolution") -> int:
     """Emit ``sla.breached`` for a ticket as the SLA sweep does; returns the outbox row id."""
     with hub.session() as s:
-        row = events.emit(s, system_actor(tenant_id), events.SLA_BREACHED, tenant_id=tenant_id,
-                          ticket_id=ticket_id, payload={"sla_target": target})
+        row = events.emit(
+            s,
+            system_actor(tenant_id),
+            events.SLA_BREACHED,
+            tenant_id=tenant_id,
+            ticket_id=ticket_id,
+            payload={"sla_target": target},
+        )
         s.flush()
         return int(row.id)
 

@@ -38,42 +38,78 @@ def recorded_response(name: str) -> tuple[int, dict[str, Any]]:
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     """A private CA and a server certificate for 127.0.0.1/localhost signed by it."""
+
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("Hub test CA")).issuer_name(name("Hub test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(start).not_valid_after(start + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                         critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Hub test CA"))
+        .issuer_name(name("Hub test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_path, cert_path, key_path = (directory / "ca.pem", directory / "server.pem",
-                                    directory / "server.key")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("localhost"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = (
+        directory / "ca.pem",
+        directory / "server.pem",
+        directory / "server.key",
+    )
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return ca_path, cert_path, key_path
 
 
@@ -101,9 +137,13 @@ class FakePagerDuty:
     def events(self, action: str | None = None, status: int | None = None) -> list[Any]:
         """Bodies of Events API requests, by action and by the status they were answered."""
         with self.lock:
-            return [r.body for r in self.requests if r.path == "/v2/enqueue"
-                    and (action is None or r.body.get("event_action") == action)
-                    and (status is None or r.headers.get("x-answered") == str(status))]
+            return [
+                r.body
+                for r in self.requests
+                if r.path == "/v2/enqueue"
+                and (action is None or r.body.get("event_action") == action)
+                and (status is None or r.headers.get("x-answered") == str(status))
+            ]
 
     def reset(self) -> None:
         with self.lock:
@@ -131,7 +171,7 @@ def _handler(state: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 state.requests.append(Recorded(self.command, self.path, headers, body))
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             if self.path != "/v2/enqueue":
@@ -147,16 +187,25 @@ def _handler(state: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
             self._record(body, status)
             self._send(status, answer)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             prefix = "/incidents/"
-            incident_id = self.path[len(prefix):] if self.path.startswith(prefix) else ""
+            incident_id = self.path[len(prefix) :] if self.path.startswith(prefix) else ""
             key = state.incidents.get(incident_id)
             if key is None:
                 self._record(None, 404)
                 return self._send(404, {"error": {"message": "Not Found", "code": 2100}})
             self._record(None, 200)
-            self._send(200, {"incident": {"id": incident_id, "type": "incident",
-                                          "incident_key": key, "status": "triggered"}})
+            self._send(
+                200,
+                {
+                    "incident": {
+                        "id": incident_id,
+                        "type": "incident",
+                        "incident_key": key,
+                        "status": "triggered",
+                    }
+                },
+            )
 
     return Handler
 

@@ -47,7 +47,9 @@ def test_critical_breach_pages_once_then_resolve(hub, pd_org, fake_pd) -> None: 
     assert sent["links"][0]["href"] == f"http://hub.test/tickets/{ticket_id}"
     # The incident key is shown on the ticket.
     detail = pd_org.agent.get(f"/api/v1/support/tickets/{ticket_id}/").json()
-    assert {"kind": "pagerduty_dedup_key", "value": key}.items() <= detail["external_refs"][0].items()
+    assert {"kind": "pagerduty_dedup_key", "value": key}.items() <= detail["external_refs"][
+        0
+    ].items()
 
     # Another breach of the same open incident (first response, then resolution) pages no more.
     breach(hub, tenant_id, ticket_id, target="first_response")
@@ -151,22 +153,27 @@ def test_agent_pages_on_call(hub, pd_org, other_org, fake_pd) -> None:  # type: 
     ticket_id = open_ticket(pd_org.end_user, priority="Medium")
     targets = pd_org.agent.get(f"/api/v1/support/tickets/{ticket_id}/escalation-targets/").json()
     assert {"plugin": "pagerduty", "target": "pagerduty", "label": "Page on-call"} in targets
-    r = pd_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/escalate/",
-                          json={"target": "pagerduty", "note": "customer-wide outage"})
+    r = pd_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/escalate/",
+        json={"target": "pagerduty", "note": "customer-wide outage"},
+    )
     assert r.status_code == 202, r.text
     outbox.drain(hub)
     [sent] = fake_pd.events("trigger")
     assert sent["payload"]["class"] == "manual"
     assert sent["payload"]["custom_details"]["note"] == "customer-wide outage"
     # Asking again while the incident is open sends nothing and says why.
-    pd_org.agent.post(f"/api/v1/support/tickets/{ticket_id}/escalate/", json={"target": "pagerduty"})
+    pd_org.agent.post(
+        f"/api/v1/support/tickets/{ticket_id}/escalate/", json={"target": "pagerduty"}
+    )
     outbox.drain(hub)
     assert len(fake_pd.events("trigger")) == 1
     assert any("not paged again" in n for n in _internal_notes(pd_org.agent, ticket_id))
     # A tenant without the plugin is not offered the target.
     other_ticket = open_ticket(other_org.end_user)
-    r = other_org.agent.post(f"/api/v1/support/tickets/{other_ticket}/escalate/",
-                             json={"target": "pagerduty"})
+    r = other_org.agent.post(
+        f"/api/v1/support/tickets/{other_ticket}/escalate/", json={"target": "pagerduty"}
+    )
     assert r.status_code == 422
     outbox.drain(hub)
     with hub.session() as s:
@@ -179,10 +186,14 @@ def test_ca_bundle_is_pem_content_not_a_path(hub, pd_org, fake_pd, tmp_path) -> 
     # A path would make the hub read (and report on) its own files: only PEM text is taken.
     pem = tmp_path / "ca.pem"
     pem.write_text(fake_pd.ca_bundle)
-    for bad in (str(pem), "not a certificate",
-                "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n"):
-        r = pd_org.admin.patch("/api/v1/admin/plugins/pagerduty/",
-                               json={"settings": {"ca_bundle": bad}})
+    for bad in (
+        str(pem),
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n",
+    ):
+        r = pd_org.admin.patch(
+            "/api/v1/admin/plugins/pagerduty/", json={"settings": {"ca_bundle": bad}}
+        )
         assert r.status_code == 422, (bad, r.text)
         assert "ca_bundle" in r.text
     ticket_id = open_ticket(pd_org.end_user)
@@ -203,7 +214,9 @@ def test_merged_ticket_incident_is_resolved_with_the_target(hub, pd_org, fake_pd
     assert fake_pd.events("resolve") == []  # the incident now follows the target ticket
     pd_org.agent.patch(f"/api/v1/support/tickets/{target}/", json={"status": "Resolved"})
     outbox.drain(hub)
-    assert [b["dedup_key"] for b in fake_pd.events("resolve")] == [dedup_key(pd_org.tenant[0], source)]
+    assert [b["dedup_key"] for b in fake_pd.events("resolve")] == [
+        dedup_key(pd_org.tenant[0], source)
+    ]
 
 
 def test_rejected_resolve_is_noted_and_not_retried(hub, pd_org, fake_pd) -> None:  # type: ignore[no-untyped-def]

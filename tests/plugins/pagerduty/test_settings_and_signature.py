@@ -18,22 +18,28 @@ def test_settings_defaults() -> None:
     assert s.routing_key is None and s.ca_bundle is None
 
 
-@pytest.mark.parametrize("values", [
-    {"priorities": ["Urgent"]},
-    {"severity": "fatal"},
-    {"base_url": "http://events.pagerduty.com"},
-    {"ca_bundle": "/nonexistent/ca.pem"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"priorities": ["Urgent"]},
+        {"severity": "fatal"},
+        {"base_url": "http://events.pagerduty.com"},
+        {"ca_bundle": "/nonexistent/ca.pem"},
+    ],
+)
 def test_settings_reject_bad_values(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         PagerDutySettings(**values)
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("incident.priority_updated.signed_valid.json", True),
-    ("incident.priority_updated.signed_rotation.json", True),
-    ("incident.priority_updated.signed_mismatch.json", False),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("incident.priority_updated.signed_valid.json", True),
+        ("incident.priority_updated.signed_rotation.json", True),
+        ("incident.priority_updated.signed_mismatch.json", False),
+    ],
+)
 def test_recorded_signatures(name: str, ok: bool) -> None:
     doc = fixture(f"webhooks_v3/{name}")
     body = doc["raw_body"].encode()

@@ -40,8 +40,12 @@ def test_stale_or_timeless_events_are_refused(hub, pd_org, fake_pd, client, capl
     assert r.status_code == 400, r.text
     assert "too old" in r.json()["detail"]
     assert any("refused" in rec.getMessage() for rec in caplog.records)
-    for when, event_id in ((future, "01NEWID-FUTURE"), (None, "01NEWID-NONE"),
-                           ("yesterday", "01NEWID-BAD"), ("2026-01-01T00:00:00", "01NEWID-NAIVE")):
+    for when, event_id in (
+        (future, "01NEWID-FUTURE"),
+        (None, "01NEWID-NONE"),
+        ("yesterday", "01NEWID-BAD"),
+        ("2026-01-01T00:00:00", "01NEWID-NAIVE"),
+    ):
         body, headers = _event(when, event_id)
         assert client.post(URL, content=body, headers=headers).status_code == 400, when
     assert _notes(pd_org, ticket_id) == []

@@ -78,12 +78,17 @@ def test_reassigned_and_resolved_notes(hub, pd_org, fake_pd, client) -> None:  #
 def test_incident_key_in_payload_needs_no_lookup(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
     ticket_id = _paged_ticket(hub, pd_org, fake_pd)
     fake_pd.incidents.clear()
-    doc = body_with("incident.acknowledged.signed_valid.json",
-                    incident_key=dedup_key(pd_org.tenant[0], ticket_id))
+    doc = body_with(
+        "incident.acknowledged.signed_valid.json",
+        incident_key=dedup_key(pd_org.tenant[0], ticket_id),
+    )
     raw = json.dumps(doc).encode()
     sig = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    r = client.post(URL, content=raw, headers={"X-PagerDuty-Signature": f"v1={sig}",
-                                               "Content-Type": "application/json"})
+    r = client.post(
+        URL,
+        content=raw,
+        headers={"X-PagerDuty-Signature": f"v1={sig}", "Content-Type": "application/json"},
+    )
     assert r.json() == {"status": "noted"}
     assert [q for q in fake_pd.requests if q.method == "GET"] == []
     assert len(_notes(pd_org, ticket_id)) == 1
@@ -158,8 +163,10 @@ def test_each_noted_event_has_a_signed_fixture() -> None:
     from plugins.pagerduty.payloads import NOTED_EVENTS
     from tests.plugins.pagerduty.fake_pagerduty import FIXTURES
 
-    seen = {json.loads(json.loads(p.read_text())["raw_body"])["event"]["event_type"]
-            for p in (FIXTURES / "webhooks_v3").glob("*.signed_valid.json")}
+    seen = {
+        json.loads(json.loads(p.read_text())["raw_body"])["event"]["event_type"]
+        for p in (FIXTURES / "webhooks_v3").glob("*.signed_valid.json")
+    }
     assert set(NOTED_EVENTS) <= seen
 
 

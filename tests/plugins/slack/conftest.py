@@ -59,18 +59,27 @@ class SlackWorld:
 
     # ------------------------------------------------------------ requests
 
-    def send(self, body: str | dict[str, Any], *, form: bool = False, timestamp: int | None = None,
-             secret: str = SECRET, retry: int | None = None,
-             content_type: str | None = None) -> httpx.Response:
+    def send(
+        self,
+        body: str | dict[str, Any],
+        *,
+        form: bool = False,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        retry: int | None = None,
+        content_type: str | None = None,
+    ) -> httpx.Response:
         """POST a request signed exactly as Slack signs it (v0 HMAC over ``v0:ts:body``)."""
         raw = body if isinstance(body, str) else json.dumps(body)
         ts = str(timestamp if timestamp is not None else int(clock.now().timestamp()))
         headers = {
-            "Content-Type": content_type or ("application/x-www-form-urlencoded" if form
-                                             else "application/json"),
+            "Content-Type": content_type
+            or ("application/x-www-form-urlencoded" if form else "application/json"),
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
-                timestamp=ts, body=raw) or "",
+                timestamp=ts, body=raw
+            )
+            or "",
         }
         if retry is not None:
             headers["X-Slack-Retry-Num"] = str(retry)
@@ -120,8 +129,14 @@ class SlackWorld:
 
 def configure(org: TenantSet, fake: FakeSlack, **extra: Any) -> None:
     """Bind the tenant to the workspace through the admin API, then enable the plugin."""
-    settings = {"team_id": TEAM, "bot_token": "xoxb-fake-token", "signing_secret": SECRET,
-                "triage_channel": TRIAGE, "api_base_url": fake.base_url, **extra}
+    settings = {
+        "team_id": TEAM,
+        "bot_token": "xoxb-fake-token",
+        "signing_secret": SECRET,
+        "triage_channel": TRIAGE,
+        "api_base_url": fake.base_url,
+        **extra,
+    }
     r = org.admin.patch("/api/v1/admin/plugins/slack/", json={"settings": settings})
     assert r.status_code == 200, r.text
     r = org.admin.post("/api/v1/admin/plugins/slack/enable/")
@@ -129,7 +144,9 @@ def configure(org: TenantSet, fake: FakeSlack, **extra: Any) -> None:
 
 
 @pytest.fixture
-def world(hub: Hub, client: TestClient, org: TenantSet, fake_slack: FakeSlack) -> Iterator[SlackWorld]:
+def world(
+    hub: Hub, client: TestClient, org: TenantSet, fake_slack: FakeSlack
+) -> Iterator[SlackWorld]:
     """Tenant ``org`` owns workspace T111 (bot W111); W222 is an end user, U0AGENT its agent."""
     requester_email = "casey.requester@example.org"
     fake_slack.add_user(REQUESTER_SLACK, requester_email, "Casey Requester")
@@ -140,14 +157,21 @@ def world(hub: Hub, client: TestClient, org: TenantSet, fake_slack: FakeSlack) -
     # from Slack themselves.
     r = org.admin.patch("/api/v1/support/automation/", json={"assign_mode": "off"})
     assert r.status_code == 200, r.text
-    w = SlackWorld(hub=hub, client=client, org=org, fake=fake_slack,
-                   requester_email=requester_email)
+    w = SlackWorld(
+        hub=hub, client=client, org=org, fake=fake_slack, requester_email=requester_email
+    )
     yield w
     WORKER.wait(15)
 
 
-def dm(text: str, ts: str, *, user: str = REQUESTER_SLACK, thread_ts: str | None = None,
-       channel: str = "D111") -> dict[str, Any]:
+def dm(
+    text: str,
+    ts: str,
+    *,
+    user: str = REQUESTER_SLACK,
+    thread_ts: str | None = None,
+    channel: str = "D111",
+) -> dict[str, Any]:
     """A DM to the bot, from the message.im fixture with the given text and timestamps."""
     event = copy.deepcopy(fixture("events/event_callback.message.im.json")["event"])
     event.update(text=text, ts=ts, event_ts=ts, user=user, channel=channel)
@@ -158,8 +182,9 @@ def dm(text: str, ts: str, *, user: str = REQUESTER_SLACK, thread_ts: str | None
     return event
 
 
-def channel_message(text: str, ts: str, *, user: str, channel: str,
-                    thread_ts: str | None = None) -> dict[str, Any]:
+def channel_message(
+    text: str, ts: str, *, user: str, channel: str, thread_ts: str | None = None
+) -> dict[str, Any]:
     """A channel message, from the message.channel fixture."""
     event = copy.deepcopy(fixture("events/event_callback.message.channel.json")["event"])
     event.update(text=text, ts=ts, event_ts=ts, user=user, channel=channel)

@@ -70,7 +70,7 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path = urlparse(self.path).path
                 if path.startswith("/files/"):
                     self._file(path)
@@ -94,7 +94,7 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 kind = self.headers.get("Content-Type", "")
                 if "json" in kind:
@@ -123,14 +123,21 @@ class FakeSlack:
     def base_url(self) -> str:
         return f"{self.root}/api/"
 
-    def add_user(self, user_id: str, email: str | None, name: str = "", *,
-                 is_bot: bool = False) -> None:
+    def add_user(
+        self, user_id: str, email: str | None, name: str = "", *, is_bot: bool = False
+    ) -> None:
         profile: dict[str, Any] = {"real_name": name or user_id}
         if email:
             profile["email"] = email
-        self.users[user_id] = {"id": user_id, "team_id": self.team, "name": name.lower() or
-                               user_id.lower(), "real_name": name, "is_bot": is_bot,
-                               "deleted": False, "profile": profile}
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team,
+            "name": name.lower() or user_id.lower(),
+            "real_name": name,
+            "is_bot": is_bot,
+            "deleted": False,
+            "profile": profile,
+        }
 
     def of(self, method: str) -> list[Call]:
         """The calls of one method, in order."""
@@ -166,9 +173,15 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "invalid_auth"}
             return 200, {"ok": True, "url": self.socket_url}
         if method == "auth.test":
-            return 200, {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",
-                         "team_id": self.team, "user": "hub", "user_id": self.bot_user_id,
-                         "bot_id": self.bot_id}
+            return 200, {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Fake",
+                "team_id": self.team,
+                "user": "hub",
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+            }
         if method == "users.info":
             user = self.users.get(params.get("user", ""))
             if user is None:
@@ -188,12 +201,25 @@ class FakeSlack:
             channel = params.get("channel")
             if channel in self.outside:
                 return 200, {"ok": False, "error": "not_in_channel"}
-            return 200, {"ok": True, "channel": channel, "ts": ts,
-                         "message": {"type": "message", "text": params.get("text"),
-                                     "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts}}
+            return 200, {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {
+                    "type": "message",
+                    "text": params.get("text"),
+                    "user": self.bot_user_id,
+                    "bot_id": self.bot_id,
+                    "ts": ts,
+                },
+            }
         if method == "chat.update":
-            return 200, {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"),
-                         "text": params.get("text")}
+            return 200, {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": params.get("ts"),
+                "text": params.get("text"),
+            }
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": ts}
         if method == "views.open":
@@ -239,7 +265,7 @@ class FakeSocketMode:
                 message = ws.recv(timeout=0.05)
             except TimeoutError:
                 continue
-            except Exception:  # noqa: BLE001 - the client went away
+            except Exception:
                 return
             if isinstance(message, bytes | str):
                 try:

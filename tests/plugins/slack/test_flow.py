@@ -30,14 +30,19 @@ def open_by_dm(world: SlackWorld, text: str = "My VPN drops every 10 minutes") -
 
 def _posted_ts(world: SlackWorld, channel: str) -> str:
     """The ts the fake gave the first message posted to a channel (top level)."""
-    posts = [c for c in world.fake.of("chat.postMessage") if c.params.get("channel") == channel
-             and not c.params.get("thread_ts")]
+    posts = [
+        c
+        for c in world.fake.of("chat.postMessage")
+        if c.params.get("channel") == channel and not c.params.get("thread_ts")
+    ]
     assert posts
     return str(posts[0].answer["ts"])
 
 
 def thread_posts(world: SlackWorld, channel: str, thread_ts: str) -> list[str]:
-    return [c.text() for c in world.fake.posts_to(channel) if c.params.get("thread_ts") == thread_ts]
+    return [
+        c.text() for c in world.fake.posts_to(channel) if c.params.get("thread_ts") == thread_ts
+    ]
 
 
 def test_dm_opens_ticket_and_agent_web_reply_reaches_the_thread(world: SlackWorld) -> None:
@@ -63,8 +68,10 @@ def test_dm_opens_ticket_and_agent_web_reply_reaches_the_thread(world: SlackWorl
     for action in ("hub_assign_me", "hub_priority", "hub_status", "hub_resolve"):
         assert action in card[0].text()
 
-    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": "Please update your VPN client to 5.2."})
+    r = world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/",
+        json={"comment": "Please update your VPN client to 5.2."},
+    )
     assert r.status_code == 201, r.text
     world.drain()
     posted = thread_posts(world, "D111", ROOT_TS)
@@ -94,13 +101,19 @@ def test_internal_note_in_triage_thread_never_reaches_the_requester(world: Slack
     ticket = open_by_dm(world)
     card_ts = _posted_ts(world, TRIAGE)
     secret = "Internal: this customer is on the legacy VPN cluster, do not promise dates"
-    note = channel_message(secret, "1726133900.000300", user=AGENT_SLACK, channel=TRIAGE,
-                           thread_ts=card_ts)
+    note = channel_message(
+        secret, "1726133900.000300", user=AGENT_SLACK, channel=TRIAGE, thread_ts=card_ts
+    )
     assert world.event(note, "EvNote1").status_code == 200
     assert world.event(note, "EvNote1", retry=1).status_code == 200
     # A bystander (not an agent) in the triage thread adds nothing and opens nothing.
-    chatter = channel_message("what is this?", "1726133901.000300", user=REQUESTER_SLACK,
-                              channel=TRIAGE, thread_ts=card_ts)
+    chatter = channel_message(
+        "what is this?",
+        "1726133901.000300",
+        user=REQUESTER_SLACK,
+        channel=TRIAGE,
+        thread_ts=card_ts,
+    )
     assert world.event(chatter, "EvNote2").status_code == 200
     world.drain()
     staff_view = world.comments(ticket["id"], world.org.agent)
@@ -113,9 +126,10 @@ def test_internal_note_in_triage_thread_never_reaches_the_requester(world: Slack
             assert "legacy VPN" not in call.text()
     assert not [c for c in world.fake.posts_to(TRIAGE) if "legacy VPN" in c.text()]
     # Also a web internal note: shown in triage (agents only), never in the requester's thread.
-    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": "web note: escalate to network team",
-                                   "is_internal": True})
+    r = world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/",
+        json={"comment": "web note: escalate to network team", "is_internal": True},
+    )
     assert r.status_code == 201, r.text
     world.drain()
     assert not [t for t in thread_posts(world, "D111", ROOT_TS) if "web note" in t]
@@ -130,15 +144,23 @@ def test_send_to_requester_and_reply_command_relay_publicly(world: SlackWorld) -
     action["callback_id"] = "hub_send_to_requester"
     action["user"] = {"id": AGENT_SLACK, "name": "alex"}
     action["channel"] = {"id": TRIAGE, "name": "triage"}
-    action["message"].update(text="Fixed on our side, please reconnect.", user=AGENT_SLACK,
-                             ts="1726134000.000400", thread_ts=card_ts)
+    action["message"].update(
+        text="Fixed on our side, please reconnect.",
+        user=AGENT_SLACK,
+        ts="1726134000.000400",
+        thread_ts=card_ts,
+    )
     action["message_ts"] = "1726134000.000400"
     assert world.interactive(action).status_code == 200
     assert world.interactive(action).status_code == 200  # clicked twice: sent once
     # /reply #<id> <text> (slash command fixture with our command).
     command = fixture("commands/slash_command.parsed.json")
-    command.update(command="/reply", text=f"#{ticket['id']} Anything else we can do?",
-                   user_id=AGENT_SLACK, channel_id=TRIAGE)
+    command.update(
+        command="/reply",
+        text=f"#{ticket['id']} Anything else we can do?",
+        user_id=AGENT_SLACK,
+        channel_id=TRIAGE,
+    )
     from urllib.parse import urlencode
 
     r = world.send(urlencode(command), form=True)
@@ -150,8 +172,10 @@ def test_send_to_requester_and_reply_command_relay_publicly(world: SlackWorld) -
     assert sum("Anything else we can do?" in t for t in posted) == 1
     comments = world.comments(ticket["id"])
     public = [c for c in comments if not c["is_internal"]]
-    assert {c["comment"] for c in public} >= {"Fixed on our side, please reconnect.",
-                                              "Anything else we can do?"}
+    assert {c["comment"] for c in public} >= {
+        "Fixed on our side, please reconnect.",
+        "Anything else we can do?",
+    }
     # A requester cannot use the relay.
     command.update(user_id=REQUESTER_SLACK, text=f"#{ticket['id']} sneaky", trigger_id="t2")
     world.send(urlencode(command), form=True)
@@ -167,8 +191,12 @@ def test_triage_buttons_update_ticket_and_card_and_resolve_prompts_csat(world: S
     def click(action_id: str, value: str, user: str = AGENT_SLACK) -> None:
         body = fixture("interactive/block_actions.json")
         body["user"] = {"id": user, "username": "x", "name": "x", "team_id": TEAM}
-        body["container"] = {"type": "message", "message_ts": card_ts, "channel_id": TRIAGE,
-                             "is_ephemeral": False}
+        body["container"] = {
+            "type": "message",
+            "message_ts": card_ts,
+            "channel_id": TRIAGE,
+            "is_ephemeral": False,
+        }
         body["channel"] = {"id": TRIAGE, "name": "triage"}
         body["actions"][0].update(action_id=action_id, value=value)
         if action_id in ("hub_priority", "hub_status"):
@@ -199,8 +227,10 @@ def test_triage_buttons_update_ticket_and_card_and_resolve_prompts_csat(world: S
     world.drain()
     last = thread_posts(world, "D111", ROOT_TS)[-1]
     assert "resolved" in last and "hub_csat_5" in last
-    assert "Resolved" in [c for c in world.fake.of("chat.update")
-                          if c.params.get("ts") == card_ts][-1].text()
+    assert (
+        "Resolved"
+        in [c for c in world.fake.of("chat.update") if c.params.get("ts") == card_ts][-1].text()
+    )
     # The requester rates from Slack.
     click("hub_csat_4", f"{ticket['id']}:4", user=REQUESTER_SLACK)
     r = world.org.agent.get(f"/api/v1/support/tickets/{ticket['id']}/")
@@ -218,22 +248,37 @@ def test_slash_ticket_opens_modal_and_submission_creates_ticket(world: SlackWorl
     assert len(opened) == 1 and opened[0].params["trigger_id"] == command["trigger_id"]
     view = opened[0].params["view"]
     view = json.loads(view) if isinstance(view, str) else view
-    assert [b["block_id"] for b in view["blocks"]] == ["subject", "description", "category",
-                                                       "priority"]
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "subject",
+        "description",
+        "category",
+        "priority",
+    ]
 
     submission = fixture("interactive/view_submission.json")
-    submission["user"] = {"id": REQUESTER_SLACK, "username": "casey", "name": "casey",
-                          "team_id": TEAM}
-    submission["view"].update(callback_id="hub_new_ticket", blocks=view["blocks"],
-                              private_metadata=view["private_metadata"])
-    submission["view"]["state"] = {"values": {
-        "subject": {"value": {"type": "plain_text_input", "value": "Printer on fire"}},
-        "description": {"value": {"type": "plain_text_input", "value": "Smoke from tray 2"}},
-        "category": {"value": {"type": "static_select",
-                               "selected_option": {"value": "Technical Issue"}}},
-        "priority": {"value": {"type": "static_select",
-                               "selected_option": {"value": "Critical"}}},
-    }}
+    submission["user"] = {
+        "id": REQUESTER_SLACK,
+        "username": "casey",
+        "name": "casey",
+        "team_id": TEAM,
+    }
+    submission["view"].update(
+        callback_id="hub_new_ticket",
+        blocks=view["blocks"],
+        private_metadata=view["private_metadata"],
+    )
+    submission["view"]["state"] = {
+        "values": {
+            "subject": {"value": {"type": "plain_text_input", "value": "Printer on fire"}},
+            "description": {"value": {"type": "plain_text_input", "value": "Smoke from tray 2"}},
+            "category": {
+                "value": {"type": "static_select", "selected_option": {"value": "Technical Issue"}}
+            },
+            "priority": {
+                "value": {"type": "static_select", "selected_option": {"value": "Critical"}}
+            },
+        }
+    }
     r = world.interactive(submission)
     assert r.status_code == 200 and r.text in ("", "null")
     world.interactive(submission)  # a double submit makes one ticket
@@ -241,14 +286,18 @@ def test_slash_ticket_opens_modal_and_submission_creates_ticket(world: SlackWorl
     tickets = world.tickets()
     assert len(tickets) == 1
     t = tickets[0]
-    assert (t["subject"], t["category"], t["priority"]) == ("Printer on fire", "Technical Issue",
-                                                            "Critical")
+    assert (t["subject"], t["category"], t["priority"]) == (
+        "Printer on fire",
+        "Technical Issue",
+        "Critical",
+    )
     dm_channel = "D" + REQUESTER_SLACK
     confirmation = [c for c in world.fake.posts_to(dm_channel) if not c.params.get("thread_ts")]
     assert len(confirmation) == 1 and f"#{t['id']}" in confirmation[0].text()
     # That DM is the ticket's thread: an agent's reply lands under it.
-    world.org.agent.post(f"/api/v1/support/tickets/{t['id']}/comment/",
-                         json={"comment": "Evacuate, we are on it."})
+    world.org.agent.post(
+        f"/api/v1/support/tickets/{t['id']}/comment/", json={"comment": "Evacuate, we are on it."}
+    )
     world.drain()
     root = _posted_ts(world, dm_channel)
     assert any("Evacuate" in x for x in thread_posts(world, dm_channel, root))
@@ -268,8 +317,11 @@ def test_message_shortcut_creates_ticket_for_the_message_author(world: SlackWorl
     assert tickets[0]["subject"] == "the billing page shows last month's invoice"
     detail = world.ticket(tickets[0]["id"])
     assert detail["created_by"] != world.org.agent.user_id
-    replies = [c for c in world.fake.posts_to("C111")
-               if c.params.get("thread_ts") == action["message"]["ts"]]
+    replies = [
+        c
+        for c in world.fake.posts_to("C111")
+        if c.params.get("thread_ts") == action["message"]["ts"]
+    ]
     assert len(replies) == 1
     assert "already ticket" in world.fake.of("chat.postEphemeral")[-1].params["text"]
 
@@ -284,10 +336,12 @@ def test_mention_in_channel_opens_ticket_and_thread_follow_ups(world: SlackWorld
     assert world.event(plain, "EvPlain").status_code == 200
     # A reply in the thread by the requester is a comment; a bystander's is ignored.
     world.fake.add_user("U0BYSTANDER", "bystander@example.org", "Bee")
-    follow = channel_message("more details", "1595926300.000100", user=REQUESTER_SLACK,
-                             channel="C111", thread_ts=root)
-    other = channel_message("me too", "1595926301.000100", user="U0BYSTANDER",
-                            channel="C111", thread_ts=root)
+    follow = channel_message(
+        "more details", "1595926300.000100", user=REQUESTER_SLACK, channel="C111", thread_ts=root
+    )
+    other = channel_message(
+        "me too", "1595926301.000100", user="U0BYSTANDER", channel="C111", thread_ts=root
+    )
     world.event(follow, "EvF1")
     world.event(other, "EvF2")
     world.drain()
@@ -299,23 +353,26 @@ def test_mention_in_channel_opens_ticket_and_thread_follow_ups(world: SlackWorld
 
 def test_agents_get_a_dm_when_assigned_or_mentioned(world: SlackWorld) -> None:
     ticket = open_by_dm(world)
-    r = world.org.admin.patch(f"/api/v1/support/tickets/{ticket['id']}/",
-                              json={"assigned_to": world.org.agent.user_id})
+    r = world.org.admin.patch(
+        f"/api/v1/support/tickets/{ticket['id']}/", json={"assigned_to": world.org.agent.user_id}
+    )
     assert r.status_code == 200, r.text
     world.drain()
     agent_dm = "D" + AGENT_SLACK
     assert any("assigned to you" in c.text() for c in world.fake.posts_to(agent_dm))
-    r = world.org.admin.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": f"@{world.org.agent.email} can you check?",
-                                   "is_internal": True})
+    r = world.org.admin.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/",
+        json={"comment": f"@{world.org.agent.email} can you check?", "is_internal": True},
+    )
     assert r.status_code == 201, r.text
     world.drain()
     assert any("mentioned" in c.text() for c in world.fake.posts_to(agent_dm))
     # An agent assigning themselves gets no DM about it.
     before = len(world.fake.posts_to(agent_dm))
     world.org.agent.patch(f"/api/v1/support/tickets/{ticket['id']}/", json={"assigned_to": None})
-    world.org.agent.patch(f"/api/v1/support/tickets/{ticket['id']}/",
-                          json={"assigned_to": world.org.agent.user_id})
+    world.org.agent.patch(
+        f"/api/v1/support/tickets/{ticket['id']}/", json={"assigned_to": world.org.agent.user_id}
+    )
     world.drain()
     assert len(world.fake.posts_to(agent_dm)) == before
 
@@ -328,12 +385,16 @@ def test_notifications_are_idempotent_per_event(world: SlackWorld) -> None:
     from plugins.slack.notify import notify
 
     ticket = open_by_dm(world)
-    world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                         json={"comment": "Only once please"})
+    world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/", json={"comment": "Only once please"}
+    )
     world.drain()
     with world.hub.session() as s:
-        row = s.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "comment.added")
-                        .order_by(OutboxEvent.id.desc())).first()
+        row = s.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.event_type == "comment.added")
+            .order_by(OutboxEvent.id.desc())
+        ).first()
         event = event_snapshot(s, row, world.hub.ticket_url)
     notify(event, world.hub)  # redelivered (at least once)
     assert sum("Only once please" in t for t in thread_posts(world, "D111", ROOT_TS)) == 1
@@ -343,16 +404,23 @@ def test_files_shared_in_a_dm_become_attachments(world: SlackWorld) -> None:
     import base64
 
     png = base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
     body = fixture("events/event_callback.message.file_share.json")
     event = body["event"]
-    event.update(channel="D111", channel_type="im", user=REQUESTER_SLACK, text="Screenshot attached")
+    event.update(
+        channel="D111", channel_type="im", user=REQUESTER_SLACK, text="Screenshot attached"
+    )
     good = event["files"][0]
     good["url_private_download"] = f"{world.fake.root}/files/F111/download/file.png"
     good["size"] = len(png)
     world.fake.files["/files/F111/download/file.png"] = png
-    evil = {**good, "id": "F222", "name": "evil.png",
-            "url_private_download": "http://169.254.169.254/latest/meta-data"}
+    evil = {
+        **good,
+        "id": "F222",
+        "name": "evil.png",
+        "url_private_download": "http://169.254.169.254/latest/meta-data",
+    }
     event["files"] = [good, evil]
     assert world.send(body).status_code == 200
     world.drain()
@@ -399,10 +467,18 @@ def test_sla_breach_is_told_in_the_triage_thread(world: SlackWorld) -> None:
     with world.hub.session() as s:
         row = s.get(Ticket, ticket["id"])
         row.sla_breached = True
-        events.emit(s, system_actor(row.tenant_id), events.SLA_BREACHED, tenant_id=row.tenant_id,
-                    ticket_id=row.id, payload={"sla_target": "first_response",
-                                               "due_at": "2026-11-26T12:00:00+00:00",
-                                               "actor_id": None})
+        events.emit(
+            s,
+            system_actor(row.tenant_id),
+            events.SLA_BREACHED,
+            tenant_id=row.tenant_id,
+            ticket_id=row.id,
+            payload={
+                "sla_target": "first_response",
+                "due_at": "2026-11-26T12:00:00+00:00",
+                "actor_id": None,
+            },
+        )
     world.drain()
     told = thread_posts(world, TRIAGE, card_ts)
     assert any("SLA first_response" in t and "breached" in t for t in told)

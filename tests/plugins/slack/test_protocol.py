@@ -77,8 +77,10 @@ def test_url_verification_answers_the_challenge(world: SlackWorld) -> None:
 
 
 def test_bot_messages_never_open_tickets(world: SlackWorld) -> None:
-    for name in ("event_callback.message.bot_message.json",
-                 "event_callback.message.classic_bot_message.json"):
+    for name in (
+        "event_callback.message.bot_message.json",
+        "event_callback.message.classic_bot_message.json",
+    ):
         body = fixture(f"events/{name}")
         body["event"]["channel"] = "D111"
         body["event"]["channel_type"] = "im"
@@ -89,8 +91,10 @@ def test_bot_messages_never_open_tickets(world: SlackWorld) -> None:
     own["event_id"] = "Ev-own"
     assert world.send(own).status_code == 200
     # Edits and deletions are not new messages either.
-    for name in ("event_callback.message.message_changed.json",
-                 "event_callback.message.message_deleted.json"):
+    for name in (
+        "event_callback.message.message_changed.json",
+        "event_callback.message.message_deleted.json",
+    ):
         assert world.send(fixture(f"events/{name}")).status_code == 200
     world.wait()
     assert world.tickets() == []
@@ -169,15 +173,16 @@ def test_unreadable_body_is_400(world: SlackWorld) -> None:
     assert r.json()["detail"]
 
 
-def test_a_second_tenant_cannot_claim_a_workspace(world: SlackWorld,
-                                                  other_org) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_tenant_cannot_claim_a_workspace(world: SlackWorld, other_org) -> None:  # type: ignore[no-untyped-def]
     from tests.plugins.slack.conftest import SECRET, TEAM
 
     body = fixture("events/event_callback.app_mention.json")
     assert world.send(body).status_code == 200
     world.wait()
-    r = other_org.admin.patch("/api/v1/admin/plugins/slack/", json={"settings": {
-        "team_id": TEAM, "bot_token": "xoxb-other", "signing_secret": SECRET}})
+    r = other_org.admin.patch(
+        "/api/v1/admin/plugins/slack/",
+        json={"settings": {"team_id": TEAM, "bot_token": "xoxb-other", "signing_secret": SECRET}},
+    )
     assert r.status_code == 409, r.text
     assert "another tenant" in r.json()["detail"]
     assert other_org.admin.post("/api/v1/admin/plugins/slack/enable/").status_code == 200
@@ -191,8 +196,9 @@ def test_a_second_tenant_cannot_claim_a_workspace(world: SlackWorld,
 def test_a_new_signing_secret_applies_to_the_next_request(world: SlackWorld) -> None:
     body = fixture("events/event_callback.reaction_added.json")
     assert world.send(body).status_code == 200
-    r = world.org.admin.patch("/api/v1/admin/plugins/slack/",
-                              json={"settings": {"signing_secret": "rotated-secret"}})
+    r = world.org.admin.patch(
+        "/api/v1/admin/plugins/slack/", json={"settings": {"signing_secret": "rotated-secret"}}
+    )
     assert r.status_code == 200, r.text
     assert world.send(body).status_code == 401
     assert world.send(body, secret="rotated-secret").status_code == 200

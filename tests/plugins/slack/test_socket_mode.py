@@ -31,10 +31,13 @@ def _ack(server: FakeSocketMode, envelope_id: str) -> dict:
             return ack
 
 
-def test_socket_mode_envelope_opens_a_ticket(world: SlackWorld,
-                                             socket_server: FakeSocketMode) -> None:
-    r = world.org.admin.patch("/api/v1/admin/plugins/slack/", json={"settings": {
-        "socket_mode": True, "app_token": "xapp-1-fake"}})
+def test_socket_mode_envelope_opens_a_ticket(
+    world: SlackWorld, socket_server: FakeSocketMode
+) -> None:
+    r = world.org.admin.patch(
+        "/api/v1/admin/plugins/slack/",
+        json={"settings": {"socket_mode": True, "app_token": "xapp-1-fake"}},
+    )
     assert r.status_code == 200, r.text
     assert "xapp-1-fake" not in r.text
     runner = SocketModeRunner(service_for(world.hub), interval=3600)
@@ -54,28 +57,36 @@ def test_socket_mode_envelope_opens_a_ticket(world: SlackWorld,
         _ack(socket_server, "again")
         # An event nobody listens to is acknowledged too, so Slack does not redeliver it.
         other = fixture("events/event_callback.reaction_added.json")
-        socket_server.outbox.put({"envelope_id": "reaction", "type": "events_api",
-                                  "payload": other, "accepts_response_payload": False})
+        socket_server.outbox.put(
+            {
+                "envelope_id": "reaction",
+                "type": "events_api",
+                "payload": other,
+                "accepts_response_payload": False,
+            }
+        )
         _ack(socket_server, "reaction")
         world.wait()
         tickets = world.tickets()
         assert [t["subject"] for t in tickets] == ["Laptop will not boot"]
-        replies = [c for c in world.fake.posts_to("C111")
-                   if c.params.get("thread_ts") == event["ts"]]
+        replies = [
+            c for c in world.fake.posts_to("C111") if c.params.get("thread_ts") == event["ts"]
+        ]
         assert len(replies) == 1
     finally:
         runner.stop()
     assert not runner.connected(world.org.admin.tenant_id)
 
 
-def test_socket_mode_follows_the_settings(world: SlackWorld,
-                                          socket_server: FakeSocketMode) -> None:
+def test_socket_mode_follows_the_settings(world: SlackWorld, socket_server: FakeSocketMode) -> None:
     runner = SocketModeRunner(service_for(world.hub), interval=3600)
     runner.start()
     try:
         assert world.fake.of("apps.connections.open") == []  # not asked for
-        world.org.admin.patch("/api/v1/admin/plugins/slack/", json={"settings": {
-            "socket_mode": True, "app_token": "xapp-1-fake"}})
+        world.org.admin.patch(
+            "/api/v1/admin/plugins/slack/",
+            json={"settings": {"socket_mode": True, "app_token": "xapp-1-fake"}},
+        )
         runner.sync()
         assert socket_server.connected.wait(10)
         assert runner.connected(world.org.admin.tenant_id)

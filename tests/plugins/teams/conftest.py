@@ -63,9 +63,11 @@ class TeamsWorld:
     def send(self, activity: dict[str, Any], token: str | None = None) -> httpx.Response:
         """POST an activity with a Bot Connector token (a valid one unless given)."""
         auth = token if token is not None else self.fake.token()
-        return self.client.post(MESSAGES_URL, content=json.dumps(activity).encode(),
-                                headers={"Authorization": f"Bearer {auth}",
-                                         "Content-Type": "application/json"})
+        return self.client.post(
+            MESSAGES_URL,
+            content=json.dumps(activity).encode(),
+            headers={"Authorization": f"Bearer {auth}", "Content-Type": "application/json"},
+        )
 
     def drain(self) -> None:
         """Deliver the outbox (notifications), as the Celery task would."""
@@ -90,9 +92,15 @@ class TeamsWorld:
 
 def configure(org: TenantSet, fake: FakeTeams, **extra: Any) -> None:
     """Bind the tenant to the bot through the admin API, then enable the plugin."""
-    settings = {"app_id": APP_ID, "app_password": APP_PASSWORD,
-                "outgoing_webhook_secret": webhook_secret(), "login_url": fake.login_url,
-                "openid_metadata_url": fake.openid_url, "triage_conversation": TRIAGE, **extra}
+    settings = {
+        "app_id": APP_ID,
+        "app_password": APP_PASSWORD,
+        "outgoing_webhook_secret": webhook_secret(),
+        "login_url": fake.login_url,
+        "openid_metadata_url": fake.openid_url,
+        "triage_conversation": TRIAGE,
+        **extra,
+    }
     r = org.admin.patch("/api/v1/admin/plugins/teams/", json={"settings": settings})
     assert r.status_code == 200, r.text
     r = org.admin.post("/api/v1/admin/plugins/teams/enable/")
@@ -107,13 +115,19 @@ def world(hub: Hub, client: TestClient, org: TenantSet, fake_teams: FakeTeams) -
     # Built-in auto-assignment would assign every new ticket; these tests assign from Teams.
     r = org.admin.patch("/api/v1/support/automation/", json={"assign_mode": "off"})
     assert r.status_code == 200, r.text
-    fake_teams.members["29:user-abc"] = {"id": "29:user-abc", "name": "Alice",
-                                         "aadObjectId": "33333333-3333-4333-8333-333333333333",
-                                         "email": "alice@example.org",
-                                         "userPrincipalName": "alice@example.org"}
+    fake_teams.members["29:user-abc"] = {
+        "id": "29:user-abc",
+        "name": "Alice",
+        "aadObjectId": "33333333-3333-4333-8333-333333333333",
+        "email": "alice@example.org",
+        "userPrincipalName": "alice@example.org",
+    }
     invoker = fixture("bot_framework/invoke.adaptiveCard_action.personal.json")["from"]
-    fake_teams.members[invoker["id"]] = {"id": invoker["id"], "name": "Rido",
-                                         "aadObjectId": invoker["aadObjectId"],
-                                         "email": org.agent.email,
-                                         "userPrincipalName": org.agent.email}
+    fake_teams.members[invoker["id"]] = {
+        "id": invoker["id"],
+        "name": "Rido",
+        "aadObjectId": invoker["aadObjectId"],
+        "email": org.agent.email,
+        "userPrincipalName": org.agent.email,
+    }
     return TeamsWorld(hub=hub, client=client, org=org, fake=fake_teams)

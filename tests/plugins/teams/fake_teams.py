@@ -79,20 +79,26 @@ class FakeTeams:
                 raw = isinstance(body, bytes)
                 data = body if raw else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/octet-stream" if raw
-                                 else "application/json; charset=utf-8")
+                self.send_header(
+                    "Content-Type",
+                    "application/octet-stream" if raw else "application/json; charset=utf-8",
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
             def _handle(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, body = fake.handle(self.command, self.path, raw,
-                                           self.headers.get("Content-Type", ""),
-                                           self.headers.get("Authorization"))
+                status, body = fake.handle(
+                    self.command,
+                    self.path,
+                    raw,
+                    self.headers.get("Content-Type", ""),
+                    self.headers.get("Authorization"),
+                )
                 self._reply(status, body)
 
-            do_GET = do_POST = do_PUT = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -131,27 +137,45 @@ class FakeTeams:
 
     # ------------------------------------------------------------ tokens the Bot Connector sends
 
-    def token(self, *, aud: str | None = None, iss: str = ISSUER, exp_in: float = 3600,
-              key: Any = None, kid: str | None = None, service_url: str | None = None,
-              now: float | None = None) -> str:
+    def token(
+        self,
+        *,
+        aud: str | None = None,
+        iss: str = ISSUER,
+        exp_in: float = 3600,
+        key: Any = None,
+        kid: str | None = None,
+        service_url: str | None = None,
+        now: float | None = None,
+    ) -> str:
         """A Bot Connector JWT as Microsoft signs it (RS256, kid in the header)."""
         at = now if now is not None else time.time()
-        claims = {"iss": iss, "aud": aud or self.app_id, "iat": int(at) - 10,
-                  "nbf": int(at) - 10, "exp": int(at + exp_in),
-                  "serviceurl": service_url or self.service_url}
-        return jwt.encode(claims, key or self.key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+        claims = {
+            "iss": iss,
+            "aud": aud or self.app_id,
+            "iat": int(at) - 10,
+            "nbf": int(at) - 10,
+            "exp": int(at + exp_in),
+            "serviceurl": service_url or self.service_url,
+        }
+        return jwt.encode(
+            claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
     # ------------------------------------------------------------ the server's answers
 
-    def handle(self, method: str, path: str, raw: bytes, content_type: str,
-               auth: str | None) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, raw: bytes, content_type: str, auth: str | None
+    ) -> tuple[int, Any]:
         url = urlparse(path)
         parts = [unquote(p) for p in url.path.split("/") if p]
         body: Any = None
         if raw:
-            body = json.loads(raw) if "json" in content_type else \
-                {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            body = (
+                json.loads(raw)
+                if "json" in content_type
+                else {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            )
         op, conversation, activity_id = "unknown", "", ""
         if parts == [self.tag, "openid"]:
             op = "openid"
@@ -181,19 +205,28 @@ class FakeTeams:
 
     def _answer(self, call: Call) -> tuple[int, Any]:
         if call.op == "openid":
-            return 200, {"issuer": ISSUER, "jwks_uri": f"{self.root}/{self.tag}/keys",
-                         "id_token_signing_alg_values_supported": ["RS256"]}
+            return 200, {
+                "issuer": ISSUER,
+                "jwks_uri": f"{self.root}/{self.tag}/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
         if call.op == "keys":
             jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
             jwk.update(kid=self.kid, use="sig", endorsements=["msteams"])
             return 200, {"keys": [jwk]}
         if call.op == "token":
             form = call.body or {}
-            if form.get("client_id") != self.app_id or form.get("client_secret") != \
-                    self.app_password or form.get("grant_type") != "client_credentials":
+            if (
+                form.get("client_id") != self.app_id
+                or form.get("client_secret") != self.app_password
+                or form.get("grant_type") != "client_credentials"
+            ):
                 return 401, {"error": "invalid_client"}
-            return 200, {"token_type": "Bearer", "expires_in": 3599,
-                         "access_token": f"bot-token-{next(self._ids)}"}
+            return 200, {
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "access_token": f"bot-token-{next(self._ids)}",
+            }
         if call.op in ("send", "update", "member"):
             if not (call.auth or "").startswith("Bearer bot-token-"):
                 return 401, {"message": "Authorization has been denied for this request."}
@@ -203,7 +236,8 @@ class FakeTeams:
                 return 404, {"error": {"code": "NotFound"}}
             # Shared files' URLs are pre-authorised; inline images need the bot token.
             if call.path.startswith("/svc/") and not (call.auth or "").startswith(
-                    "Bearer bot-token-"):
+                "Bearer bot-token-"
+            ):
                 return 401, {"message": "Authorization has been denied for this request."}
             return 200, data
         if call.op == "send":

@@ -56,12 +56,16 @@ def test_personal_chat_opens_ticket_and_bot_acknowledges(world: TeamsWorld) -> N
 
 def test_agent_web_reply_reaches_the_chat_and_internal_note_does_not(world: TeamsWorld) -> None:
     ticket = open_by_chat(world)
-    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": "Please update your VPN client to 5.2."})
+    r = world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/",
+        json={"comment": "Please update your VPN client to 5.2."},
+    )
     assert r.status_code == 201, r.text
     secret = "Internal: customer is on the legacy VPN cluster, do not promise dates"
-    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": secret, "is_internal": True})
+    r = world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/",
+        json={"comment": secret, "is_internal": True},
+    )
     assert r.status_code == 201, r.text
     world.drain()
     posted = texts(world, PERSONAL)
@@ -79,8 +83,9 @@ def test_follow_up_in_chat_is_a_comment_and_same_activity_twice_is_one(world: Te
     ticket = open_by_chat(world)
     again = world.send(world.activity("message.personal_chat"))  # the same activity id again
     assert again.status_code == 200
-    follow = world.activity("message.personal_chat", id="1772442000100",
-                            text="It happened again just now")
+    follow = world.activity(
+        "message.personal_chat", id="1772442000100", text="It happened again just now"
+    )
     assert world.send(follow).status_code == 200
     assert world.send(follow).status_code == 200
     world.drain()
@@ -92,11 +97,13 @@ def test_follow_up_in_chat_is_a_comment_and_same_activity_twice_is_one(world: Te
 
 
 def test_reply_to_the_ack_threads_and_resolved_ticket_ends_the_chat_thread(
-        world: TeamsWorld) -> None:
+    world: TeamsWorld,
+) -> None:
     ticket = open_by_chat(world)
     ack = world.fake.sent_to(PERSONAL)[0]
-    r = world.org.agent.patch(f"/api/v1/support/tickets/{ticket['id']}/",
-                              json={"status": "Resolved"})
+    r = world.org.agent.patch(
+        f"/api/v1/support/tickets/{ticket['id']}/", json={"status": "Resolved"}
+    )
     assert r.status_code == 200, r.text
     world.drain()
     # The status change went to the chat as an Adaptive Card.
@@ -111,8 +118,12 @@ def test_reply_to_the_ack_threads_and_resolved_ticket_ends_the_chat_thread(
     assert world.send(fresh).status_code == 200
     assert len(world.tickets()) == 2
     # ...while a reply to the first ticket's acknowledgement continues that one.
-    reply = world.activity("message.personal_chat", id="1772442000300", text="Not fixed after all",
-                           replyToId=ack.answer["id"])
+    reply = world.activity(
+        "message.personal_chat",
+        id="1772442000300",
+        text="Not fixed after all",
+        replyToId=ack.answer["id"],
+    )
     assert world.send(reply).status_code == 200
     assert len(world.tickets()) == 2
     assert "Not fixed after all" in [c["comment"] for c in world.comments(ticket["id"])]
@@ -128,13 +139,18 @@ def test_message_from_the_bot_itself_opens_nothing(world: TeamsWorld) -> None:
 
 def test_unknown_email_gets_a_placeholder_and_a_note(world: TeamsWorld) -> None:
     act = world.activity("message.personal_chat")
-    act["from"] = {"id": "29:nobody", "name": "Nobody",
-                   "aadObjectId": "44444444-4444-4444-8444-444444444444"}
+    act["from"] = {
+        "id": "29:nobody",
+        "name": "Nobody",
+        "aadObjectId": "44444444-4444-4444-8444-444444444444",
+    }
     assert world.send(act).status_code == 200
     ticket = world.tickets()[0]
     members = world.org.admin.get("/api/v1/admin/members/").json()
-    placeholder = ("teams-44444444-4444-4444-8444-444444444444"
-                   "@00000000-0000-4000-8000-00000000ten7.teams.invalid")
+    placeholder = (
+        "teams-44444444-4444-4444-8444-444444444444"
+        "@00000000-0000-4000-8000-00000000ten7.teams.invalid"
+    )
     assert any(m["email"] == placeholder for m in members)
     notes = [c for c in world.comments(ticket["id"]) if c["is_internal"]]
     assert len(notes) == 1 and placeholder in notes[0]["comment"]
@@ -150,23 +166,34 @@ def test_conversation_update_stores_the_conversation(world: TeamsWorld) -> None:
 
 
 def test_channel_mention_opens_ticket_and_thread_reply_is_a_comment(world: TeamsWorld) -> None:
-    act = world.activity("message.channel_reply_with_mention",
-                         recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
-    world.fake.members[act["from"]["id"]] = {"id": act["from"]["id"], "name": "rido",
-                                             "email": "rido@example.org"}
+    act = world.activity(
+        "message.channel_reply_with_mention",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
+    world.fake.members[act["from"]["id"]] = {
+        "id": act["from"]["id"],
+        "name": "rido",
+        "email": "rido@example.org",
+    }
     assert world.send(act).status_code == 200
     ticket = world.tickets()[0]
     assert ticket["subject"] == "reply to thread"  # the <at> mention is not part of the text
-    reply = world.activity("message.channel_reply_with_mention", id="1759944790000",
-                           text="<at>ridotest</at> any news?",
-                           recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    reply = world.activity(
+        "message.channel_reply_with_mention",
+        id="1759944790000",
+        text="<at>ridotest</at> any news?",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
     assert world.send(reply).status_code == 200
     assert len(world.tickets()) == 1
     assert "any news?" in [c["comment"] for c in world.comments(ticket["id"])]
     # A bystander @mentioning the bot in that thread adds nothing and opens nothing.
-    bystander = world.activity("message.channel_reply_with_mention", id="1759944790001",
-                               text="<at>ridotest</at> me too?",
-                               recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    bystander = world.activity(
+        "message.channel_reply_with_mention",
+        id="1759944790001",
+        text="<at>ridotest</at> me too?",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
     bystander["from"] = fixture("bot_framework/message.personal_chat.json")["from"]  # Alice
     assert world.send(bystander).status_code == 200
     assert len(world.tickets()) == 1
@@ -175,10 +202,16 @@ def test_channel_mention_opens_ticket_and_thread_reply_is_a_comment(world: Teams
 
 def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
     ticket = open_by_chat(world)
-    invoke = world.activity("invoke.adaptiveCard_action.personal",
-                            recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
-    invoke["value"]["action"] = {"type": "Action.Execute", "title": "Assign to me",
-                                 "verb": "assign_me", "data": {"ticket": ticket["id"]}}
+    invoke = world.activity(
+        "invoke.adaptiveCard_action.personal",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
+    invoke["value"]["action"] = {
+        "type": "Action.Execute",
+        "title": "Assign to me",
+        "verb": "assign_me",
+        "data": {"ticket": ticket["id"]},
+    }
     r = world.send(invoke)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -189,10 +222,16 @@ def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
     # The same invoke again changes nothing and still answers with the card.
     r = world.send(invoke)
     assert r.status_code == 200 and r.json()["type"] == "application/vnd.microsoft.card.adaptive"
-    resolve = world.activity("invoke.adaptiveCard_action.personal", id="f:resolve-1",
-                             recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
-    resolve["value"]["action"] = {"type": "Action.Execute", "verb": "resolve",
-                                  "data": {"ticket": ticket["id"]}}
+    resolve = world.activity(
+        "invoke.adaptiveCard_action.personal",
+        id="f:resolve-1",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
+    resolve["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": "resolve",
+        "data": {"ticket": ticket["id"]},
+    }
     r = world.send(resolve)
     assert r.status_code == 200, r.text
     assert world.ticket(ticket["id"])["status"] == "Resolved"
@@ -206,11 +245,16 @@ def test_card_action_by_agent_assigns_and_resolves(world: TeamsWorld) -> None:
 
 def test_card_action_by_non_agent_is_refused(world: TeamsWorld) -> None:
     ticket = open_by_chat(world)
-    invoke = world.activity("invoke.adaptiveCard_action.personal",
-                            recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    invoke = world.activity(
+        "invoke.adaptiveCard_action.personal",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
     invoke["from"] = fixture("bot_framework/message.personal_chat.json")["from"]  # Alice
-    invoke["value"]["action"] = {"type": "Action.Execute", "verb": "resolve",
-                                 "data": {"ticket": ticket["id"]}}
+    invoke["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": "resolve",
+        "data": {"ticket": ticket["id"]},
+    }
     r = world.send(invoke)
     assert r.status_code == 200
     assert r.json()["type"] == "application/vnd.microsoft.activity.message"
@@ -223,29 +267,45 @@ def test_agent_in_triage_thread_writes_internal_note_never_a_ticket(world: Teams
     card = world.fake.sent_to(TRIAGE)[0]
     thread = f"{TRIAGE};messageid={card.answer['id']}"
     agent = fixture("bot_framework/invoke.adaptiveCard_action.personal.json")["from"]
-    note = world.activity("message.channel_reply_with_mention", id="1759944800000",
-                          text="<at>Helpdesk</at> checked the VPN logs: legacy cluster",
-                          recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"})
+    note = world.activity(
+        "message.channel_reply_with_mention",
+        id="1759944800000",
+        text="<at>Helpdesk</at> checked the VPN logs: legacy cluster",
+        recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+    )
     note["from"] = agent
-    note["conversation"] = {"id": thread, "isGroup": True, "conversationType": "channel",
-                            "tenantId": "00000000-0000-4000-8000-00000000ten7"}
+    note["conversation"] = {
+        "id": thread,
+        "isGroup": True,
+        "conversationType": "channel",
+        "tenantId": "00000000-0000-4000-8000-00000000ten7",
+    }
     assert world.send(note).status_code == 200
-    bystander = dict(note, id="1759944800001", text="<at>Helpdesk</at> what is this?",
-                     **{"from": fixture("bot_framework/message.personal_chat.json")["from"]})
+    bystander = dict(
+        note,
+        id="1759944800001",
+        text="<at>Helpdesk</at> what is this?",
+        **{"from": fixture("bot_framework/message.personal_chat.json")["from"]},
+    )
     assert world.send(bystander).status_code == 200
     world.drain()
     assert len(world.tickets()) == 1
-    notes = [c for c in world.comments(ticket["id"])
-             if c["comment"] == "checked the VPN logs: legacy cluster"]
+    notes = [
+        c
+        for c in world.comments(ticket["id"])
+        if c["comment"] == "checked the VPN logs: legacy cluster"
+    ]
     assert len(notes) == 1 and notes[0]["is_internal"] is True
     assert "what is this?" not in [c["comment"] for c in world.comments(ticket["id"])]
     for call in world.fake.of("send"):
         assert "legacy cluster" not in call.text()
 
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_files_in_a_personal_chat_are_attached(world: TeamsWorld) -> None:
@@ -253,14 +313,24 @@ def test_files_in_a_personal_chat_are_attached(world: TeamsWorld) -> None:
     world.fake.files["/svc/v3/attachments/img-1/views/original"] = PNG
     act = world.activity("message.personal_chat")
     act["attachments"] = [
-        {"contentType": "application/vnd.microsoft.teams.file.download.info",
-         "name": "report.txt",
-         "content": {"downloadUrl": f"{world.fake.root}/files/report.txt", "fileType": "txt",
-                     "uniqueId": "u-1"}},
-        {"contentType": "image/png",
-         "contentUrl": f"{world.fake.root}/svc/v3/attachments/img-1/views/original"},
-        {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "evil.txt",
-         "content": {"downloadUrl": "http://203.0.113.9/files/evil.txt"}},
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "report.txt",
+            "content": {
+                "downloadUrl": f"{world.fake.root}/files/report.txt",
+                "fileType": "txt",
+                "uniqueId": "u-1",
+            },
+        },
+        {
+            "contentType": "image/png",
+            "contentUrl": f"{world.fake.root}/svc/v3/attachments/img-1/views/original",
+        },
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "evil.txt",
+            "content": {"downloadUrl": "http://203.0.113.9/files/evil.txt"},
+        },
         {"contentType": "text/html", "content": "<p>My VPN drops every 10 minutes</p>"},
     ]
     assert world.send(act).status_code == 200
@@ -274,5 +344,7 @@ def test_files_in_a_personal_chat_are_attached(world: TeamsWorld) -> None:
     downloads = world.fake.of("download")
     assert len(downloads) == 2
     assert {d.path: bool(d.auth) for d in downloads} == {
-        "/files/report.txt": False, "/svc/v3/attachments/img-1/views/original": True}
+        "/files/report.txt": False,
+        "/svc/v3/attachments/img-1/views/original": True,
+    }
     assert "evil.txt: not on a Teams file host" in world.ticket(ticket["id"])["description"]

@@ -21,7 +21,9 @@ def test_channel_reply_reads_thread_text_and_tenant() -> None:
     assert plain_text(act) == "reply to thread"
     assert conversation_type(act) == "channel"
     assert split_thread(act["conversation"]["id"]) == (
-        "19:6848757105754c8981c67612732d9aa7@thread.tacv2", "1759881511856")
+        "19:6848757105754c8981c67612732d9aa7@thread.tacv2",
+        "1759881511856",
+    )
     assert aad_tenant_of(act) == "50612dbb-0237-4969-b378-8d42590f9c00"
     assert app_id_of(act) == "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
     assert not is_from_bot(act)
@@ -51,8 +53,10 @@ def test_long_dedupe_keys_are_hashed_to_fit() -> None:
 
 
 def test_placeholder_email() -> None:
-    assert placeholder_email("33333333-3333-4333-8333-333333333333", "00000000-ABCD") == \
-        "teams-33333333-3333-4333-8333-333333333333@00000000-abcd.teams.invalid"
+    assert (
+        placeholder_email("33333333-3333-4333-8333-333333333333", "00000000-ABCD")
+        == "teams-33333333-3333-4333-8333-333333333333@00000000-abcd.teams.invalid"
+    )
 
 
 def test_outgoing_webhook_fixtures_carry_the_secret_they_were_signed_with() -> None:

@@ -28,8 +28,9 @@ PERSONAL = "a:1personal-conversation-id"
 # ------------------------------------------------------------------ Bot Connector tokens
 
 
-@pytest.mark.parametrize("case", ["audience", "issuer", "signature", "expired", "service_url",
-                                  "unknown_key", "garbage"])
+@pytest.mark.parametrize(
+    "case", ["audience", "issuer", "signature", "expired", "service_url", "unknown_key", "garbage"]
+)
 def test_bad_token_is_401_and_stores_nothing(world: TeamsWorld, case: str) -> None:
     fake = world.fake
     token = {
@@ -48,8 +49,7 @@ def test_bad_token_is_401_and_stores_nothing(world: TeamsWorld, case: str) -> No
 
 
 def test_missing_authorization_is_401(world: TeamsWorld) -> None:
-    r = world.client.post("/plugins/teams/messages",
-                          json=world.activity("message.personal_chat"))
+    r = world.client.post("/plugins/teams/messages", json=world.activity("message.personal_chat"))
     assert r.status_code == 401
     assert world.tickets() == []
 
@@ -68,8 +68,10 @@ def test_expiry_is_read_from_the_hub_clock_with_leeway(world: TeamsWorld) -> Non
 
 def test_signing_keys_are_cached(world: TeamsWorld) -> None:
     for n in range(3):
-        assert world.send(world.activity("message.personal_chat", id=f"177244200100{n}"))\
-            .status_code == 200
+        assert (
+            world.send(world.activity("message.personal_chat", id=f"177244200100{n}")).status_code
+            == 200
+        )
     assert len(world.fake.of("keys")) == 1
 
 
@@ -101,10 +103,8 @@ def test_unknown_bot_is_404(world: TeamsWorld) -> None:
     assert r.status_code == 404
 
 
-def test_a_second_tenant_cannot_claim_an_app_id(world: TeamsWorld,
-                                                other_org: TenantSet) -> None:
-    r = other_org.admin.patch("/api/v1/admin/plugins/teams/",
-                              json={"settings": {"app_id": APP_ID}})
+def test_a_second_tenant_cannot_claim_an_app_id(world: TeamsWorld, other_org: TenantSet) -> None:
+    r = other_org.admin.patch("/api/v1/admin/plugins/teams/", json={"settings": {"app_id": APP_ID}})
     assert r.status_code == 409, r.text
     assert "another tenant" in r.json()["detail"]
     assert world.send(world.activity("message.personal_chat")).status_code == 200
@@ -112,8 +112,9 @@ def test_a_second_tenant_cannot_claim_an_app_id(world: TeamsWorld,
     assert other_org.agent.get("/api/v1/support/tickets/").json()["results"] == []
 
 
-def test_tickets_land_in_the_bots_tenant_only(world: TeamsWorld, other_org: TenantSet,
-                                              fake_teams: FakeTeams) -> None:
+def test_tickets_land_in_the_bots_tenant_only(
+    world: TeamsWorld, other_org: TenantSet, fake_teams: FakeTeams
+) -> None:
     configure(other_org, fake_teams, app_id="another-bot")
     assert world.send(world.activity("message.personal_chat")).status_code == 200
     assert len(world.tickets()) == 1
@@ -122,8 +123,11 @@ def test_tickets_land_in_the_bots_tenant_only(world: TeamsWorld, other_org: Tena
 
 
 def test_malformed_body_is_400(world: TeamsWorld) -> None:
-    r = world.client.post("/plugins/teams/messages", content=b"[1, 2",
-                          headers={"Authorization": f"Bearer {world.fake.token()}"})
+    r = world.client.post(
+        "/plugins/teams/messages",
+        content=b"[1, 2",
+        headers={"Authorization": f"Bearer {world.fake.token()}"},
+    )
     assert r.status_code == 400
 
 
@@ -140,8 +144,9 @@ def test_secrets_are_not_returned_by_the_admin_api(world: TeamsWorld) -> None:
 
 def _webhook(world: TeamsWorld, name: str, query: str = "") -> tuple[int, dict]:
     req = fixture(f"outgoing_webhook/{name}.json")
-    r = world.client.post(WEBHOOK_URL + query, content=req["raw_body"].encode(),
-                          headers=req["headers"])
+    r = world.client.post(
+        WEBHOOK_URL + query, content=req["raw_body"].encode(), headers=req["headers"]
+    )
     return r.status_code, r.json()
 
 
@@ -149,8 +154,9 @@ def _webhook(world: TeamsWorld, name: str, query: str = "") -> tuple[int, dict]:
 def webhook_world(world: TeamsWorld) -> TeamsWorld:
     """A tenant using only the outgoing webhook (no bot password: nothing is posted back)."""
     configure(world.org, world.fake, app_password="")
-    r = world.org.admin.patch("/api/v1/admin/plugins/teams/",
-                              json={"settings": {"app_password": ""}})
+    r = world.org.admin.patch(
+        "/api/v1/admin/plugins/teams/", json={"settings": {"app_password": ""}}
+    )
     assert r.status_code == 200, r.text
     return world
 
@@ -199,8 +205,13 @@ def test_outgoing_webhook_disabled_tenant(webhook_world: TeamsWorld) -> None:
 
 def _rows(world: TeamsWorld, ticket_id: int) -> list[OutboxEvent]:
     with world.hub.session() as s:
-        rows = list(s.scalars(select(OutboxEvent).where(OutboxEvent.ticket_id == ticket_id)
-                              .order_by(OutboxEvent.id)))
+        rows = list(
+            s.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.ticket_id == ticket_id)
+                .order_by(OutboxEvent.id)
+            )
+        )
         s.expunge_all()
     return rows
 
@@ -247,8 +258,9 @@ def test_bot_token_is_renewed_when_it_expires(world: TeamsWorld) -> None:
     world.drain()
     assert len(world.fake.of("token")) == 1
     clock.advance(hours=2)
-    r = world.org.agent.post(f"/api/v1/support/tickets/{ticket['id']}/comment/",
-                             json={"comment": "Any better now?"})
+    r = world.org.agent.post(
+        f"/api/v1/support/tickets/{ticket['id']}/comment/", json={"comment": "Any better now?"}
+    )
     assert r.status_code == 201
     world.drain()
     assert len(world.fake.of("token")) == 2
@@ -257,12 +269,18 @@ def test_bot_token_is_renewed_when_it_expires(world: TeamsWorld) -> None:
     assert last.auth == f"Bearer {world.fake.of('token')[-1].answer['access_token']}"
 
 
-def test_outgoing_webhook_secret_picks_the_tenant(webhook_world: TeamsWorld,
-                                                  other_org: TenantSet) -> None:
+def test_outgoing_webhook_secret_picks_the_tenant(
+    webhook_world: TeamsWorld, other_org: TenantSet
+) -> None:
     world = webhook_world
     # Another tenant with its own bot and webhook secret: the fixture's signature is not theirs.
-    configure(other_org, world.fake, app_id="another-bot", app_password="",
-              outgoing_webhook_secret="b3RoZXItc2VjcmV0")
+    configure(
+        other_org,
+        world.fake,
+        app_id="another-bot",
+        app_password="",
+        outgoing_webhook_secret="b3RoZXItc2VjcmV0",
+    )
     status, body = _webhook(world, "request.valid_hmac")
     assert status == 200, body
     assert len(world.tickets()) == 1
