@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint typecheck bench clean
+.PHONY: run test lint format typecheck clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or set PYTHON=python3)"; exit 1; }
@@ -23,8 +23,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check core hub plugins tests bench
+	$(BIN)/ruff format --check core hub plugins tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix core hub plugins tests bench
+	$(BIN)/ruff format core hub plugins tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

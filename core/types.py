@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.crypto import Keyring
@@ -42,7 +43,7 @@ class PluginInfo:
     title: str
     description: str = ""
     capabilities: tuple[Capability, ...] = ()
-    settings_model: type | None = None
+    settings_model: type[BaseModel] | None = None
     secret_fields: tuple[str, ...] = ()
     # The inbound keys this plugin routes by, read from a tenant's settings, and how a
     # claim of one is proved (see ``ChannelKeys``). None: the plugin routes by no key.

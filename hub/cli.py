@@ -35,7 +35,7 @@ app.add_typer(channels_app, name="channels")
 console = Console()
 
 
-def _hub(*, kicks: bool = False):  # type: ignore[no-untyped-def]
+def _hub(*, kicks: bool = False):
     """The process's hub; ``kicks`` makes committed events ask the workers for delivery at once."""
     from hub.context import build_hub
 
@@ -84,7 +84,7 @@ def serve(
     serving.run(bind, port or settings.port, workers=workers)
 
 
-def _check_key(settings, host: str) -> None:  # type: ignore[no-untyped-def]
+def _check_key(settings, host: str) -> None:
     """Start-up check of ``serve`` and ``run``: no public development key beyond loopback."""
     from hub.serve import UnsafeSecretKey, check_secret_key
 
@@ -231,7 +231,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
         console.print("stopped")
 
 
-def _banner(settings, services, logins) -> None:  # type: ignore[no-untyped-def]
+def _banner(settings, services, logins) -> None:
     from hub.demo import DEMO_SUPPORT_ADDRESS
 
     console.rule("Teleops Support Hub")

@@ -7,11 +7,12 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+from pluggy import HookImpl, Result
 
 from core import hookspecs
 from core.types import PluginInfo
@@ -21,11 +22,13 @@ GROUP = "hub.plugins"
 
 
 def _trace(pm: pluggy.PluginManager) -> None:
-    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
         names = [impl.plugin_name for impl in impls]
         log.warning("hook %s -> %s", hook_name, names)
 
-    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def after(
+        outcome: Result[Any], hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
+    ) -> None:
         exc = outcome.exception
         log.warning("hook %s done%s", hook_name, f" raised {exc!r}" if exc else "")
 

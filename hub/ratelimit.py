@@ -54,7 +54,12 @@ class SignInThrottle:
         per_account: str = PER_ACCOUNT,
         per_ip: str = PER_IP,
     ) -> None:
-        self.storage: Storage = storage_from_string(storage_uri)
+        storage = storage_from_string(storage_uri)
+        if not isinstance(storage, Storage):
+            raise ValueError(
+                f"{storage_uri!r} names an asyncio storage; the throttle is synchronous"
+            )
+        self.storage: Storage = storage
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.per_account: RateLimitItem = parse(per_account)
         self.per_ip: RateLimitItem = parse(per_ip)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +55,9 @@ def ticket_snapshot(
     )
 
 
-def event_snapshot(session: Session, row: OutboxEvent, url_for: callable) -> TicketEvent:  # type: ignore[valid-type]
+def event_snapshot(
+    session: Session, row: OutboxEvent, url_for: Callable[[uuid.UUID, int], str]
+) -> TicketEvent:
     ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
     comment = None
     snap = None

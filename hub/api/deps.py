@@ -28,7 +28,7 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 async def get_hub(request: Request) -> Hub:
-    return request.app.state.hub  # type: ignore[no-any-return]
+    return request.app.state.hub
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]

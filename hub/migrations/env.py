@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401 - registers every core table on the metadata
 from core.db import Base
 from hub.db import make_engine
+from hub.plugins import GROUP
 
 config = context.config
+# Plugin tables share core's metadata; importing each plugin registers them, so that
+# ``alembic revision --autogenerate`` sees every table of every installed plugin.
+for _ep in entry_points(group=GROUP):
+    _ep.load()
 target_metadata = Base.metadata
 
 
@@ -40,7 +48,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

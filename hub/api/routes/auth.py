@@ -45,12 +45,14 @@ def login(
         throttle.failed(body.email, ip)
         raise Unauthenticated("wrong email or password")
     throttle.succeeded(body.email, ip)
-    tenants = session.execute(
-        select(Tenant.id, Tenant.slug, Membership.role)
-        .join(Membership, Membership.tenant_id == Tenant.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Tenant.slug)
-    ).all()
+    tenants = list(
+        session.execute(
+            select(Tenant.id, Tenant.slug, Membership.role)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Tenant.slug)
+        ).all()
+    )
     if not tenants:
         raise Unauthenticated("this account belongs to no tenant")
     if body.tenant:

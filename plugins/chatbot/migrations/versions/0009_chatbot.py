@@ -7,7 +7,7 @@ Create Date: 2026-11-26
 
 from alembic import op
 import sqlalchemy as sa
-import core.db
+import core.api
 
 revision = '0009_chatbot'
 down_revision = '0001_foundation'
@@ -28,10 +28,10 @@ def upgrade() -> None:
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('ticket_id', BIGID, nullable=True),
     sa.Column('unanswered', sa.Integer(), nullable=False),
-    sa.Column('offered', core.db.JSONType, nullable=False),
+    sa.Column('offered', core.api.JSONType, nullable=False),
     sa.Column('last_question', sa.Text(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.api.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.api.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_chatbot_sessions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['auth_user.id'], name=op.f('fk_chatbot_sessions_user_id_auth_user')),
     sa.ForeignKeyConstraint(['ticket_id'], ['support_tickets.id'], name=op.f('fk_chatbot_sessions_ticket_id_support_tickets'), ondelete='SET NULL'),
@@ -48,9 +48,9 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('author', sa.String(length=200), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('data', core.db.JSONType, nullable=False),
+    sa.Column('data', core.api.JSONType, nullable=False),
     sa.Column('event_id', BIGID, nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.api.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_chatbot_messages_tenant_id_tenants'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['chatbot_sessions.id'], name=op.f('fk_chatbot_messages_session_id_chatbot_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_chatbot_messages')),

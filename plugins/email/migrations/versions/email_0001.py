@@ -7,7 +7,7 @@ Create Date: 2026-11-26
 
 from alembic import op
 import sqlalchemy as sa
-import core.db
+import core.api
 
 revision = 'email_0001'
 down_revision = '0001_foundation'
@@ -15,7 +15,7 @@ branch_labels = ('email',)
 depends_on = None
 
 BIGID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
-TS = core.db.UTCDateTime(timezone=True)
+TS = core.api.UTCDateTime(timezone=True)
 
 
 def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
@@ -73,8 +73,8 @@ def upgrade() -> None:
         sa.Column('id', BIGID, autoincrement=True, nullable=False),
         sa.Column('tenant_id', sa.Uuid(), nullable=False),
         sa.Column('dedupe_key', sa.String(length=300), nullable=False),
-        sa.Column('recipients', core.db.JSONType, nullable=False),
-        sa.Column('marked', core.db.JSONType, nullable=False),
+        sa.Column('recipients', core.api.JSONType, nullable=False),
+        sa.Column('marked', core.api.JSONType, nullable=False),
         sa.Column('created_at', TS, nullable=False),
         _tenant_fk('email_bounces'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_email_bounces')),
