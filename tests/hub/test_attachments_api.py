@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from tests.conftest import TenantSet
-from tests.hub.test_roles_matrix import PNG
+from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Log attached", "description": "See the log.", "category": "Technical Issue"}

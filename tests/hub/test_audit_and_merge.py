@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from tests.conftest import TenantSet
-from tests.hub.test_roles_matrix import PNG
+from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Billing twice", "description": "Charged twice in May.", "category": "Billing"}

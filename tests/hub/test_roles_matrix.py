@@ -7,14 +7,10 @@ import io
 import pytest
 
 from tests.conftest import TenantSet
+from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
-    b"\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 
 
 def _setup(org: TenantSet) -> dict[str, int]:

@@ -23,7 +23,7 @@ from core.models import Audit, ChannelKey, Ticket
 from core.services import channel_keys
 from plugins.email.delivery import address_book
 from tests.plugins.email.conftest import MailTenant, Sink, enable_email, make_mail
-from tests.plugins.email.test_smtp import send
+from tests.plugins.email.smtp_client import send
 from tests.services import free_port
 
 TOKEN = re.compile(rb"hub-verify-[A-Za-z0-9_-]{32}")

@@ -12,8 +12,7 @@ from hub.context import Hub
 from plugins.email.models import ParkedMessage
 from plugins.email.parsing import MAX_ATTACHMENTS
 from plugins.email.smtp_server import IntakeController
-from tests.plugins.email.test_smtp import send, tickets
-from tests.plugins.email.test_threading import JANE
+from tests.plugins.email.smtp_client import JANE, send, tickets
 from tests.services import free_port
 
 

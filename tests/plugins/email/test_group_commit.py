@@ -19,7 +19,7 @@ from plugins.email import smtp_server
 from plugins.email.models import ParkedMessage
 from plugins.email.smtp_server import IntakeController
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.test_smtp import FailingSessions, crlf, send
+from tests.plugins.email.smtp_client import FailingSessions, crlf, send
 from tests.services import free_port
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import select, update
 
 from core.models import OutboxEvent, TenantPlugin, Ticket
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.test_smtp import send, tickets
-from tests.plugins.email.test_threading import JANE
+from tests.plugins.email.smtp_client import JANE, send, tickets
 
 T = "/api/v1/support/tickets/"
 

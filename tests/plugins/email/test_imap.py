@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from imapclient import IMAPClient
 from sqlalchemy import select
 
 from core.models import Ticket
 from plugins.email import imap
 from plugins.email.delivery import settings_of
-from tests.plugins.email.conftest import Dovecot, make_mail
-from tests.plugins.email.test_smtp import FailingSessions, crlf, tickets
-
-
-def mailbox(dovecot: Dovecot) -> IMAPClient:
-    client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=10)
-    client.login(dovecot.user, dovecot.password)
-    return client
-
-
-def append(dovecot: Dovecot, *raws: bytes, folder: str = "INBOX") -> None:
-    with mailbox(dovecot) as client:
-        for raw in raws:
-            client.append(folder, crlf(raw))
-
-
-def configure_imap(tenant, dovecot: Dovecot, **extra) -> None:  # type: ignore[no-untyped-def]
-    tenant.configure(
-        host=dovecot.host,
-        port=dovecot.port,
-        security="none",
-        user=dovecot.user,
-        password=dovecot.password,
-        folder="INBOX",
-        **extra,
-    )
-
-
-def unseen(dovecot: Dovecot, folder: str = "INBOX") -> list[int]:
-    with mailbox(dovecot) as client:
-        client.select_folder(folder, readonly=True)
-        return list(client.search(["UNSEEN"]))
+from tests.plugins.email.conftest import make_mail
+from tests.plugins.email.imap_client import append, configure_imap, mailbox, unseen
+from tests.plugins.email.smtp_client import FailingSessions, tickets
 
 
 def test_poll_turns_unseen_mail_into_tickets_and_flags_it(hub, dovecot, mail_tenant) -> None:

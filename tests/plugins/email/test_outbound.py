@@ -11,8 +11,7 @@ from core.models import Comment, ExternalRef, OutboxEvent, Ticket, User
 from hub.snapshots import event_snapshot
 from plugins.email.outbound import notify
 from tests.plugins.email.conftest import FIXTURES, make_mail
-from tests.plugins.email.test_smtp import send, tickets
-from tests.plugins.email.test_threading import JANE, open_ticket
+from tests.plugins.email.smtp_client import JANE, open_ticket, send, tickets
 
 
 def test_acknowledgement_is_threaded_and_marked_automatic(

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from core.clock import FrozenClock, set_clock
 from core.models import OutboxEvent
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.test_smtp import send
-from tests.plugins.email.test_threading import JANE
+from tests.plugins.email.smtp_client import JANE, send
 
 
 class SilentRelay:

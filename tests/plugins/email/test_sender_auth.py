@@ -26,7 +26,7 @@ from core.models import Comment, Ticket
 from plugins.email.models import ParkedMessage
 from tests.plugins.email.conftest import make_mail
 from tests.plugins.email.fake_dns import Zone
-from tests.plugins.email.test_smtp import crlf
+from tests.plugins.email.smtp_client import crlf
 from tests.web.conftest import PASSWORD, sign_in
 
 REQUESTER = "jane@customer.test"
@@ -425,7 +425,7 @@ def test_imap_mail_relies_on_dkim_and_the_trusted_relays_header(
     """Fetched mail has no peer to check SPF against: DKIM and the mailbox provider's own
     (topmost) Authentication-Results decide; on IMAP no relay network is needed."""
     from plugins.email import imap
-    from tests.plugins.email.test_imap import append, configure_imap
+    from tests.plugins.email.imap_client import append, configure_imap
 
     agent = mail_tenant.org.agent
     domain = agent.email.partition("@")[2]

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import smtplib
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
-from core.models import Audit, Comment, InboundKey, Ticket
+from core.models import Audit, Comment, InboundKey
 from plugins.email.delivery import address_book
 from tests.plugins.email.conftest import make_mail
-
-
-def send(server: tuple[str, int], raw: bytes, *, sender: str, to: list[str]) -> tuple[int, bytes]:
-    """One SMTP session; returns the DATA reply (or the first refusal)."""
-    raw = crlf(raw)
-    with smtplib.SMTP(*server, timeout=10) as client:
-        client.ehlo()
-        code, reply = client.mail(sender)
-        assert code == 250
-        for rcpt in to:
-            code, reply = client.rcpt(rcpt)
-            if code != 250:
-                return code, reply
-        return client.data(raw)
-
-
-def crlf(raw: bytes) -> bytes:
-    """Wire line endings: smtplib sends bytes as they are."""
-    return re.sub(rb"\r?\n", b"\r\n", raw)
-
-
-def tickets(hub, tenant_id) -> list[Ticket]:  # type: ignore[no-untyped-def]
-    with hub.session() as s:
-        return list(
-            s.scalars(select(Ticket).where(Ticket.tenant_id == tenant_id).order_by(Ticket.id))
-        )
+from tests.plugins.email.smtp_client import FailingSessions, crlf, send, tickets
 
 
 def test_mail_to_support_address_opens_a_ticket(hub, smtp_server, mail_tenant) -> None:
@@ -94,19 +67,6 @@ def test_plus_address_without_valid_token_still_reaches_tenant(
     )
     assert code == 250
     assert len(tickets(hub, mail_tenant.tenant_id)) == 1
-
-
-class FailingSessions:
-    """A session factory that fails like a database that went away, while ``down`` is set."""
-
-    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
-        self.real = real
-        self.down = False
-
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.down:
-            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
-        return self.real(*args, **kwargs)
 
 
 def test_database_outage_gives_451_and_retry_lands_once(

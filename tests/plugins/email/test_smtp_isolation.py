@@ -7,7 +7,7 @@ import time
 
 from plugins.email import smtp_server as server_module
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.test_smtp import send, tickets
+from tests.plugins.email.smtp_client import send, tickets
 
 
 def test_a_large_mail_being_stored_does_not_hold_another_tenants_mail(

@@ -9,22 +9,7 @@ from sqlalchemy import select
 
 from core.models import Comment, Ticket
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.test_smtp import send, tickets
-
-JANE = "jane@customer.test"
-
-
-def open_ticket(hub, smtp_server, tenant, sink, subject="VPN down"):  # type: ignore[no-untyped-def]
-    """Jane mails support; returns (ticket id, the acknowledgement mail the sink caught)."""
-    raw = make_mail(sender=f"Jane <{JANE}>", to=tenant.address, subject=subject, body="It is down.")
-    code, _ = send(smtp_server, raw, sender=JANE, to=[tenant.address])
-    assert code == 250
-    ticket_id = tickets(hub, tenant.tenant_id)[-1].id
-    before = len(sink.received)
-    tenant.deliver()
-    acks = sink.messages()[before:]
-    assert len(acks) == 1
-    return ticket_id, acks[0]
+from tests.plugins.email.smtp_client import JANE, open_ticket, send, tickets
 
 
 def comments_on(hub, ticket_id):  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ import pytest
 
 from core.api import events, system_actor
 from core.clock import now, set_clock
+from hub import outbox
+from plugins.pagerduty.paging import dedup_key
 from tests.plugins.pagerduty.fake_pagerduty import FakePagerDuty, FakePagerDutyServer, fixture
 
 ROUTING_KEY = "R0UTINGKEY0000000000000000000001"
@@ -109,3 +111,22 @@ def body_with(name: str, **data: Any) -> dict[str, Any]:
     doc["event"]["data"].update(data)
     doc["event"]["occurred_at"] = now().isoformat().replace("+00:00", "Z")
     return doc
+
+
+URL = "/plugins/pagerduty/webhook"
+INCIDENT = "PGR0VU2"  # the incident id in the recorded webhook bodies
+
+
+def paged_ticket(hub, org, fake_pd) -> int:  # type: ignore[no-untyped-def]
+    """A Critical ticket that breached and paged; the fake knows the incident behind it."""
+    ticket_id = open_ticket(org.end_user)
+    breach(hub, org.tenant[0], ticket_id)
+    outbox.drain(hub)
+    assert len(fake_pd.events("trigger")) == 1
+    fake_pd.incidents[INCIDENT] = dedup_key(org.tenant[0], ticket_id)
+    return ticket_id
+
+
+def notes_on(org, ticket_id):  # type: ignore[no-untyped-def]
+    detail = org.agent.get(f"/api/v1/support/tickets/{ticket_id}/").json()
+    return [c["comment"] for c in detail["comments"] if c["is_internal"]]

@@ -10,8 +10,7 @@ import logging
 from datetime import timedelta
 
 from core.clock import now
-from tests.plugins.pagerduty.conftest import WEBHOOK_SECRET, body_with
-from tests.plugins.pagerduty.test_webhooks import URL, _notes, _paged_ticket
+from tests.plugins.pagerduty.conftest import URL, WEBHOOK_SECRET, body_with, notes_on, paged_ticket
 
 
 def _signed(doc) -> tuple[bytes, dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -31,7 +30,7 @@ def _event(occurred_at: str | None, event_id: str):  # type: ignore[no-untyped-d
 
 
 def test_stale_or_timeless_events_are_refused(hub, pd_org, fake_pd, client, caplog) -> None:  # type: ignore[no-untyped-def]
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     old = (now() - timedelta(minutes=6)).isoformat()
     future = (now() + timedelta(minutes=6)).isoformat()
     with caplog.at_level(logging.WARNING, logger="plugins.pagerduty"):
@@ -48,9 +47,9 @@ def test_stale_or_timeless_events_are_refused(hub, pd_org, fake_pd, client, capl
     ):
         body, headers = _event(when, event_id)
         assert client.post(URL, content=body, headers=headers).status_code == 400, when
-    assert _notes(pd_org, ticket_id) == []
+    assert notes_on(pd_org, ticket_id) == []
     # A fresh one is noted.
     body, headers = _event((now() - timedelta(seconds=30)).isoformat(), "01NEWID-FRESH")
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 200 and r.json() == {"status": "noted"}, r.text
-    assert len(_notes(pd_org, ticket_id)) == 1
+    assert len(notes_on(pd_org, ticket_id)) == 1

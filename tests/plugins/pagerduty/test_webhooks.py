@@ -9,34 +9,18 @@ import json
 from hub import outbox
 from plugins.pagerduty.paging import dedup_key
 from tests.plugins.pagerduty.conftest import (
+    INCIDENT,
+    URL,
     WEBHOOK_SECRET,
     body_with,
-    breach,
-    open_ticket,
+    notes_on,
+    paged_ticket,
     signed_request,
 )
 
-URL = "/plugins/pagerduty/webhook"
-INCIDENT = "PGR0VU2"  # the incident id in the recorded webhook bodies
-
-
-def _paged_ticket(hub, org, fake_pd) -> int:  # type: ignore[no-untyped-def]
-    """A Critical ticket that breached and paged; the fake knows the incident behind it."""
-    ticket_id = open_ticket(org.end_user)
-    breach(hub, org.tenant[0], ticket_id)
-    outbox.drain(hub)
-    assert len(fake_pd.events("trigger")) == 1
-    fake_pd.incidents[INCIDENT] = dedup_key(org.tenant[0], ticket_id)
-    return ticket_id
-
-
-def _notes(org, ticket_id):  # type: ignore[no-untyped-def]
-    detail = org.agent.get(f"/api/v1/support/tickets/{ticket_id}/").json()
-    return [c["comment"] for c in detail["comments"] if c["is_internal"]]
-
 
 def test_acknowledged_adds_a_note_once(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     body, headers = signed_request("incident.acknowledged.signed_valid.json")
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 200, r.text
@@ -45,26 +29,26 @@ def test_acknowledged_adds_a_note_once(hub, pd_org, fake_pd, client) -> None:  #
     [lookup] = [q for q in fake_pd.requests if q.method == "GET"]
     assert lookup.path == f"/incidents/{INCIDENT}"
     assert lookup.headers["authorization"] == "Token token=pd-rest-token-0001"
-    notes = _notes(pd_org, ticket_id)
+    notes = notes_on(pd_org, ticket_id)
     assert len(notes) == 1
     assert "acknowledged by Tenex Engineer" in notes[0]
     assert "https://acme.pagerduty.com/incidents/PGR0VU2" in notes[0]
     # The same delivery again (a replay or PagerDuty's retry) changes nothing.
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 200 and r.json() == {"status": "duplicate"}
-    assert len(_notes(pd_org, ticket_id)) == 1
+    assert len(notes_on(pd_org, ticket_id)) == 1
     # End users never see the note.
     detail = pd_org.end_user.get(f"/api/v1/support/tickets/{ticket_id}/").json()
     assert all(not c["is_internal"] for c in detail["comments"])
 
 
-def test_reassigned_and_resolved_notes(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+def test_reassigned_and_resolvednotes_on(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     for name in ("incident.reassigned.signed_valid.json", "incident.resolved.signed_valid.json"):
         body, headers = signed_request(name)
         r = client.post(URL, content=body, headers=headers)
         assert r.status_code == 200 and r.json() == {"status": "noted"}, r.text
-    notes = _notes(pd_org, ticket_id)
+    notes = notes_on(pd_org, ticket_id)
     assert any("reassigned to Night Shift Engineer by Tenex Engineer" in n for n in notes)
     assert any("was resolved by Tenex Engineer" in n for n in notes)
     # Only one REST lookup: the incident id is remembered as a ref of the ticket.
@@ -76,7 +60,7 @@ def test_reassigned_and_resolved_notes(hub, pd_org, fake_pd, client) -> None:  #
 
 
 def test_incident_key_in_payload_needs_no_lookup(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     fake_pd.incidents.clear()
     doc = body_with(
         "incident.acknowledged.signed_valid.json",
@@ -91,7 +75,7 @@ def test_incident_key_in_payload_needs_no_lookup(hub, pd_org, fake_pd, client) -
     )
     assert r.json() == {"status": "noted"}
     assert [q for q in fake_pd.requests if q.method == "GET"] == []
-    assert len(_notes(pd_org, ticket_id)) == 1
+    assert len(notes_on(pd_org, ticket_id)) == 1
 
 
 def test_tampered_signature_is_refused(pd_org, client) -> None:  # type: ignore[no-untyped-def]
@@ -136,11 +120,11 @@ def test_secret_picks_the_tenant(hub, pd_org, other_org, fake_pd, client) -> Non
     from tests.plugins.pagerduty.conftest import configure
 
     configure(other_org.admin, fake_pd, webhook_secret="another-tenant-secret")
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     body, headers = signed_request("incident.acknowledged.signed_valid.json")
     r = client.post(URL, content=body, headers=headers)
     assert r.json() == {"status": "noted"}
-    assert len(_notes(pd_org, ticket_id)) == 1
+    assert len(notes_on(pd_org, ticket_id)) == 1
 
 
 def test_malformed_body_is_400(pd_org, client) -> None:  # type: ignore[no-untyped-def]
@@ -179,12 +163,12 @@ def test_rest_outage_asks_pagerduty_to_deliver_again(hub, pd_org, fake_pd, clien
     from tests.plugins.pagerduty.conftest import configure
     from tests.services import free_port
 
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     configure(pd_org.admin, fake_pd, api_base_url=f"https://127.0.0.1:{free_port()}")
     body, headers = signed_request("incident.acknowledged.signed_valid.json")
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 503
-    assert _notes(pd_org, ticket_id) == []
+    assert notes_on(pd_org, ticket_id) == []
     configure(pd_org.admin, fake_pd)
     r = client.post(URL, content=body, headers=headers)  # PagerDuty's redelivery
     assert r.json() == {"status": "noted"}
@@ -194,12 +178,12 @@ def test_a_webhook_whose_commit_fails_is_not_acknowledged(hub, pd_org, fake_pd, 
     """PagerDuty must deliver again: a 2xx before the commit would lose the note."""
     from tests.faults import failing_commits
 
-    ticket_id = _paged_ticket(hub, pd_org, fake_pd)
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
     body, headers = signed_request("incident.acknowledged.signed_valid.json")
     with failing_commits() as commits:
         r = client.post(URL, content=body, headers=headers)
     assert commits and r.status_code >= 500, r.text
-    assert _notes(pd_org, ticket_id) == []
+    assert notes_on(pd_org, ticket_id) == []
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 200 and r.json() == {"status": "noted"}, r.text
-    assert len(_notes(pd_org, ticket_id)) == 1
+    assert len(notes_on(pd_org, ticket_id)) == 1

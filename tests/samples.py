@@ -1,0 +1,10 @@
+"""Small real files the tests upload: bytes that their format's readers accept."""
+
+from __future__ import annotations
+
+# A 1x1 transparent PNG (8-bit RGBA), as image tools write it.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
