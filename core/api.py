@@ -188,3 +188,9 @@ __all__ += ["STRICT", "EgressPolicy", "EgressRefused", "policy_of", "url_host_po
 from core.mail_relay import Relay, send_via_relay  # noqa: E402
 
 __all__ += ["Relay", "send_via_relay"]
+
+# The ticket a message's references thread it onto (intake's ``references`` rule), for a channel
+# that handles some messages itself (mail: auto-replies become notes).
+from core.intake.threading import referenced_ticket  # noqa: E402
+
+__all__ += ["referenced_ticket"]

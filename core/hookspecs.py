@@ -100,8 +100,9 @@ def hub_thread_message(
 ) -> int | None:
     """Which ticket an inbound message continues, by a channel's own rule (e.g. a Slack thread).
 
-    firstresult, on the tenant's relay. Core tries stored references first and the reply token and
-    subject token after this hook.
+    firstresult, on the tenant's relay. The second of core's threading rules
+    (``core.intake.threading.RULES``): stored references are tried first, the reply token, the
+    channel's ticket hint and the subject token after this hook.
     :param session: the ingest transaction's session (read only).
     :param tenant_id: the receiving tenant; never return another tenant's ticket.
     :param message: the normalised inbound message.

@@ -23,14 +23,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import object_session
 
 from core.api import (
-    ExternalRef,
     HubContext,
     InboundKey,
     IngestResult,
     Membership,
     PluginConfig,
     TenantPlugin,
-    Ticket,
     Unavailable,
     User,
     add_comment,
@@ -39,13 +37,14 @@ from core.api import (
     find_duplicate,
     now,
     pending_channel_keys,
+    referenced_ticket,
     system_actor,
     verify_channel_key_from_mail,
 )
 from plugins.email.authenticate import Verdict, verify
 from plugins.email.classify import AUTO_REPLY, BOUNCE
 from plugins.email.models import Bounce, ParkedMessage
-from plugins.email.parsing import REF_KIND, ParsedMail, parse
+from plugins.email.parsing import ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
 
 log = logging.getLogger("hub.email")
@@ -314,8 +313,7 @@ def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -
     internal note: kept for the agents, but it neither reopens the ticket nor mails anyone.
     None when it refers to no ticket of ours (then it is ingested like any message)."""
     msg = parsed.message
-    refs = [r for r in msg.references if r][:50]
-    if not refs or not msg.sender_email:
+    if not any(msg.references) or not msg.sender_email:
         return None
     with hub.session() as s:
         dup = find_duplicate(s, tenant_id, msg)
@@ -323,18 +321,8 @@ def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -
             return Delivery(
                 outcome="duplicate", ticket_id=dup.ticket_id, reason=dup.reason, kind=AUTO_REPLY
             )
-        ticket_id = s.scalar(
-            select(ExternalRef.ticket_id)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == REF_KIND,
-                ExternalRef.value.in_(refs),
-            )
-            .order_by(ExternalRef.id.desc())
-            .limit(1)
-        )
-        ticket = s.get(Ticket, ticket_id) if ticket_id else None
-        if ticket is None or ticket.tenant_id != tenant_id:
+        ticket = referenced_ticket(s, tenant_id, msg)
+        if ticket is None:
             return None
         user = ensure_user(s, email=msg.sender_email, full_name=msg.sender_name)
         why = ", ".join(parsed.classification.reasons)
