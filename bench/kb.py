@@ -28,8 +28,10 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 from core.clock import now
+from core.kb import articles as kb
+from core.kb.suggestions import merge_suggestions
 from core.models import KbArticle
-from core.services import identity, kb
+from core.services import identity
 from hub.context import Hub
 from hub.migrate import upgrade
 from hub.settings import Settings
@@ -155,7 +157,7 @@ def run(
     for _ in range(rounds):
         for question, key in asked:
             t0 = time.perf_counter()
-            found = kb.merge_suggestions(
+            found = merge_suggestions(
                 relay.hub_kb_suggest(
                     tenant_id=tenant_id, text=question, limit=3, audience="public", hub=hub
                 ),

@@ -1,7 +1,7 @@
 """SLA sweep benchmark: sweep time and queries with none due and with 1,000 due.
 
 Seeds open tickets with their SLA clocks (1,000,000 on PostgreSQL by COPY; 100,000 on SQLite by
-Core bulk inserts), then times ``core.services.sla_sweep.sweep`` including its commit.
+Core bulk inserts), then times ``core.sla.sweep.sweep`` including its commit.
 
     .venv/bin/python bench/sla.py --db postgres          # 1,000,000 tickets, a scratch database
     .venv/bin/python bench/sla.py --db sqlite            # 100,000 tickets in a temp file
@@ -36,7 +36,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from core.models import SlaState, Tenant, Ticket, User  # noqa: E402
-from core.services import sla_sweep  # noqa: E402
+from core.sla import sweep as sla_sweep  # noqa: E402
 from hub.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from hub.migrate import upgrade  # noqa: E402
 

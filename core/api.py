@@ -135,7 +135,9 @@ from core.services.identity import authenticate_token
 __all__ += ["Unauthenticated", "authenticate_token", "require_admin"]
 
 # Knowledge base, for plugins that show suggestions or count deflections (chatbot).
-from core.services.kb import merge_suggestions, public_article, record_deflection  # noqa: E402
+from core.kb.articles import public_article  # noqa: E402
+from core.kb.deflections import record_deflection  # noqa: E402
+from core.kb.suggestions import merge_suggestions  # noqa: E402
 
 __all__ += ["merge_suggestions", "public_article", "record_deflection"]
 

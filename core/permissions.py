@@ -64,3 +64,10 @@ def require_writer(actor: Actor) -> None:
     """Managers read and never change anything."""
     if actor.role == MANAGER:
         raise Forbidden("managers have read-only access")
+
+
+def require_reader(actor: Actor, what: str) -> None:
+    """Settings that shape every ticket (rules, macros, SLA policies) are read by the staff and
+    managers, never by end users."""
+    if not actor.reads_all_tickets:
+        raise Forbidden(f"{what} are for agents, admins and managers")

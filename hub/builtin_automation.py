@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-import core.rules
-import core.sla  # noqa: F401 - registers the SLA listener in every process
+import core.automation.rules
+import core.sla.clock  # noqa: F401 - registers the SLA listener in every process
 from core.api import (
     ADMIN,
     AGENT,
@@ -23,9 +23,11 @@ from core.api import (
     now,
     system_actor,
 )
+from core.automation import sweep as automation_sweep
 from core.models import Membership, Notification, Ticket
-from core.services import automation_sweep, events, sla_sweep
+from core.services import events
 from core.services.once import claim
+from core.sla import sweep as sla_sweep
 from core.textcap import search_text
 
 log = logging.getLogger("hub.automation")
@@ -144,7 +146,7 @@ def remind(hub: HubContext, event: TicketEvent) -> None:
 
 def assign(hub: HubContext, event: TicketEvent) -> None:
     """Built-in auto-assignment (round robin or by skill), once per ticket."""
-    from core.rules import auto_assign
+    from core.automation.rules import auto_assign
 
     assert event.ticket is not None
     with hub.session() as s:
@@ -161,7 +163,7 @@ def assign(hub: HubContext, event: TicketEvent) -> None:
 
 def respond(hub: HubContext, event: TicketEvent) -> None:
     """Auto-respond with knowledge-base articles when the hook finds some (once per ticket)."""
-    from core.rules import automation_user_id, settings_for
+    from core.automation.rules import automation_user_id, settings_for
 
     assert event.ticket is not None
     with hub.session() as s:

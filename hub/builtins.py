@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def plugins() -> list[tuple[str, object]]:
     """(name, plugin module) of each built-in."""
-    from core import kb_search
+    from core.kb import search as kb_search
     from hub import builtin_escalation
 
     return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search), *_automation()]

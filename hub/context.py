@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -313,10 +313,3 @@ class _DeferredBlobs:
 def build_hub(settings: Settings | None = None, **kwargs: Any) -> Hub:
     """The process-wide hub; each process (API, worker, CLI) builds one."""
     return Hub(settings or Settings(), **kwargs)
-
-
-def tenant_ids(hub: Hub) -> list[uuid.UUID]:
-    from core.models import Tenant
-
-    with hub.session() as s:
-        return list(s.scalars(select(Tenant.id)))

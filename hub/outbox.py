@@ -302,3 +302,17 @@ def retry(session: Any, tenant_id: Any, event_id: int) -> bool:
     row.status, row.attempts, row.next_attempt_at = "pending", 0, now()
     row.lease_token = None
     return True
+
+
+def events_by_status(
+    session: Any, tenant_id: uuid.UUID, status: str, limit: int
+) -> list[OutboxEvent]:
+    """The tenant's outbox events in one status, newest first (the admin's outbox page)."""
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.status == status)
+            .order_by(OutboxEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,13 +1,13 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
-from core.models.automation import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.kb.models import KbArticle, KbDeflection, KbRevision
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
-from core.models.kb import KbArticle, KbDeflection, KbRevision
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
-from core.models.sla import SlaPolicy, SlaState
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
     "ApiToken",

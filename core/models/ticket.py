@@ -196,3 +196,13 @@ class Audit(Base):
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+# Auto-close (core.automation.sweep) reads only Resolved tickets, by resolution time (created by
+# migration "sla").
+Index(
+    "ix_support_tickets_resolved_at",
+    Ticket.__table__.c.resolved_at,
+    postgresql_where=text("status = 'Resolved'"),
+    sqlite_where=text("status = 'Resolved'"),
+)

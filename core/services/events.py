@@ -84,11 +84,6 @@ def add_listener(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def remove_listener(listener: Listener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
 def add_creation_listener(listener: CreationListener) -> None:
     """Register a listener called with each new ticket before it is first flushed."""
     if listener not in _creation_listeners:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -138,6 +139,19 @@ def add_member(
     return user, ensure_member(session, tenant_id, user, role)
 
 
+def members(session: Session, tenant_id: uuid.UUID, *, by_email: bool = False) -> list[Any]:
+    """The tenant's members as rows of (id, email, full_name, role, available), by user id or
+    (``by_email``) by address."""
+    return list(
+        session.execute(
+            select(User.id, User.email, User.full_name, Membership.role, Membership.available)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.tenant_id == tenant_id)
+            .order_by(User.email if by_email else User.id)
+        ).all()
+    )
+
+
 def user_with_role(
     session: Session, tenant_id: uuid.UUID, email: str
 ) -> tuple[User | None, str | None]:
@@ -151,41 +165,6 @@ def user_with_role(
         .where(func.lower(User.email) == email.strip().lower())
     ).first()
     return (None, None) if row is None else (row[0], row[1])
-
-
-def ensure_sender(
-    session: Session, tenant_id: uuid.UUID, *, email: str, full_name: str = "", role: str
-) -> tuple[User, str]:
-    """The user behind an inbound message and their role in the tenant, creating the user and
-    the membership (with ``role``) when missing: one query when both exist, which is what
-    ``ensure_user`` + ``membership`` + ``ensure_member`` do in two to four."""
-    email = normalize_email(email)
-    user, have = user_with_role(session, tenant_id, email)
-    if user is None:
-        user = User(
-            email=email,
-            full_name=full_name or email.split("@")[0],
-            password=None,
-            is_active=True,
-            date_joined=now(),
-        )
-        session.add(user)
-        session.flush()
-    if have is None:
-        if role not in ROLES:
-            raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
-        session.add(
-            Membership(
-                tenant_id=tenant_id,
-                user_id=user.id,
-                role=role,
-                skills={},
-                available=True,
-                created_at=now(),
-            )
-        )
-        have = role
-    return user, have
 
 
 def ensure_member(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> Membership:

@@ -6,9 +6,10 @@ import uuid
 
 from sqlalchemy import text
 
-from core.kb_search import terms
+from core.kb import articles as kb
+from core.kb.search import terms
+from core.kb.suggestions import merge_suggestions
 from core.permissions import AGENT, Actor
-from core.services import kb
 from hub.context import Hub
 from tests.kb_corpus import articles, questions
 
@@ -29,7 +30,7 @@ def _suggest(
     lists = hub.hooks(tenant_id).hub_kb_suggest(
         tenant_id=tenant_id, text=q, limit=limit, audience=audience, hub=hub
     )
-    return [s.article_id for s in kb.merge_suggestions(lists, limit)]
+    return [s.article_id for s in merge_suggestions(lists, limit)]
 
 
 def test_recall_at_3_on_realistic_questions(hub: Hub, make_tenant) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.calendar import ALWAYS_OPEN, BusinessCalendar
 from core.errors import Invalid
+from core.sla.calendar import ALWAYS_OPEN, BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

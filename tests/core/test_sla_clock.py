@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core import sla
 from core.clock import FrozenClock, set_clock
 from core.models import OutboxEvent, SlaLog, SlaPolicy, SlaState, Ticket
 from core.permissions import Actor
-from core.services import sla_sweep
 from core.services.comments import add_comment
 from core.services.tickets import Changes, create_ticket, update_ticket
+from core.sla import clock as sla_clock
+from core.sla import sweep as sla_sweep
 from hub.context import Hub
 from tests.conftest import TenantSet
 
@@ -331,5 +331,5 @@ def test_policy_recompute_hits_open_tickets(hub: Hub, org: TenantSet, clock: Fro
             )
         )
         s.flush()
-        assert sla.recompute_for_policy(s, org.tenant[0], "High", None) == 1
+        assert sla_clock.recompute_for_policy(s, org.tenant[0], "High", None) == 1
     assert state(hub, tid)[0].sla_due_at == start + timedelta(minutes=15)

@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.api import HubContext, Suggestion, hookimpl
-from core.kb_search import MAX_TERMS, terms
+from core.automation.rules import matches
+from core.kb import articles as kb
+from core.kb.search import MAX_TERMS, terms
+from core.kb.suggestions import merge_suggestions
 from core.models import Ticket
 from core.permissions import AGENT, Actor
-from core.rules import matches
-from core.services import kb
 from core.textcap import MAX_SEARCH_TEXT, search_text
 from hub import outbox
 from hub.context import Hub
@@ -68,9 +69,9 @@ def test_builtin_ranker_takes_a_huge_text_quickly(hub: Hub, make_tenant) -> None
     assert time.perf_counter() - started < 1.0
     # Which of the text's words a ranker keeps is its own business (PostgreSQL keeps the rarest
     # ten of them); it answers quickly, from this tenant's articles only.
-    assert {s.article_id for s in kb.merge_suggestions(lists, 3)} <= {article}
+    assert {s.article_id for s in merge_suggestions(lists, 3)} <= {article}
     if hub.engine.dialect.name == "sqlite":
-        assert [s.article_id for s in kb.merge_suggestions(lists, 3)] == [article]
+        assert [s.article_id for s in merge_suggestions(lists, 3)] == [article]
 
 
 def test_rule_contains_reads_only_the_capped_text() -> None:

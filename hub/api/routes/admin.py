@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from core.errors import NotFound
-from core.models import Membership, OutboxEvent, Tenant, User
-from core.permissions import ROLES, require_admin
+from core.models import OutboxEvent, Tenant
+from core.permissions import require_admin
 from core.services import identity
 from hub import key_verification, outbox, plugin_admin
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
-from hub.api.schemas import OutboxPublic, PluginConfigure
+from hub.api.schemas.admin import (
+    KeyVerificationCreate,
+    MemberCreate,
+    OutboxEventPublic,
+    PluginUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -48,7 +51,7 @@ def disable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dic
 
 @router.patch("/plugins/{name}/")
 def configure(
-    name: str, body: PluginConfigure, actor: ActorDep, session: SessionDep, hub: HubDep
+    name: str, body: PluginUpdate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:
     """Change settings; secret fields are write-only (an empty value clears one)."""
     require_admin(actor, "manage plugins")
@@ -60,13 +63,9 @@ def configure(
     return {**described, "notes": notes}
 
 
-class KeyVerify(BaseModel):
-    key: str = Field(min_length=1, max_length=320)
-
-
 @router.post("/plugins/{name}/keys/verify/")
 def resend_verification(
-    name: str, body: KeyVerify, actor: ActorDep, session: SessionDep, hub: HubDep
+    name: str, body: KeyVerificationCreate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:
     """Send a pending key's verification mail again, with a new secret (the old one lapses)."""
     require_admin(actor, "manage plugins")
@@ -81,7 +80,7 @@ def _tenant_name(session: SessionDep, actor: ActorDep) -> str:
     return tenant.name if tenant is not None else ""
 
 
-@router.get("/outbox/", response_model=list[OutboxPublic])
+@router.get("/outbox/", response_model=list[OutboxEventPublic])
 def outbox_list(
     actor: ActorDep,
     session: SessionDep,
@@ -90,14 +89,7 @@ def outbox_list(
 ) -> list[OutboxEvent]:
     """Outbox events of this tenant by status (failed ones are retryable)."""
     require_admin(actor, "read the outbox")
-    return list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.tenant_id == actor.tenant_id, OutboxEvent.status == status)
-            .order_by(OutboxEvent.id.desc())
-            .limit(limit)
-        )
-    )
+    return outbox.events_by_status(session, actor.tenant_id, status, limit)
 
 
 @router.post("/outbox/{event_id}/retry/")
@@ -113,22 +105,11 @@ def outbox_retry(
     return {"id": event_id, "status": "pending"}
 
 
-class MemberCreate(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
-    role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
-    full_name: str = Field(default="", max_length=200)
-
-
 @router.get("/members/")
 def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     """Members of the tenant with their roles."""
     require_admin(actor, "list members")
-    rows = session.execute(
-        select(User.id, User.email, User.full_name, Membership.role, Membership.available)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == actor.tenant_id)
-        .order_by(User.id)
-    )
+    rows = identity.members(session, actor.tenant_id)
     return [
         {"id": r[0], "email": r[1], "full_name": r[2], "role": r[3], "available": r[4]}
         for r in rows

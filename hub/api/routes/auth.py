@@ -20,7 +20,7 @@ from hub.api.deps import (
     make_session_cookie,
     read_session_cookie,
 )
-from hub.api.schemas import LoginRequest
+from hub.api.schemas.auth import SessionCreate
 from hub.ratelimit import signin_throttle
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 @router.post("/auth/login")
 def login(
-    body: LoginRequest, request: Request, session: SessionDep, hub: HubDep, response: Response
+    body: SessionCreate, request: Request, session: SessionDep, hub: HubDep, response: Response
 ) -> dict[str, Any]:
     """Check email and password; set the session and CSRF cookies.
 

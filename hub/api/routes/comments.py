@@ -15,7 +15,8 @@ from core.services.comments import add_comment, visible_comments
 from core.services.tickets import get_ticket
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.routes.tickets import _attachment
-from hub.api.schemas import AttachmentPublic, CommentCreate, CommentPublic
+from hub.api.schemas.attachments import AttachmentPublic
+from hub.api.schemas.comments import CommentCreate, CommentPublic
 
 router = APIRouter(prefix="/api/v1/support/tickets", tags=["comments", "attachments"])
 

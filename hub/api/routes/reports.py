@@ -11,7 +11,7 @@ from core.errors import Invalid
 from core.services import reports
 from hub import exports
 from hub.api.deps import ActorDep, SessionDep
-from hub.api.schemas import UtcDateTime
+from hub.api.schemas.common import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from core.automation import escalation
 from core.errors import HubError, Invalid
 from core.models import Audit, ExternalRef, Ticket
 from core.permissions import Actor, require_staff
-from core.services import events, identity
+from core.services import identity
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
 from core.services.merge import bulk_update, merge_ticket, merged_sources
@@ -33,22 +34,22 @@ from core.services.tickets import (
     update_ticket,
 )
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
-from hub.api.schemas import (
-    AttachmentPublic,
+from hub.api.schemas.attachments import AttachmentPublic
+from hub.api.schemas.comments import CommentPublic
+from hub.api.schemas.common import UtcDateTime
+from hub.api.schemas.tickets import (
     AuditPublic,
-    BulkRequest,
-    BulkResult,
-    CommentPublic,
-    EscalateRequest,
+    EscalationCreate,
     ExternalRefPublic,
-    MergedTicket,
-    MergeRequest,
+    MergedTicketPublic,
+    TicketBulk,
+    TicketBulkResult,
     TicketCreate,
-    TicketDetail,
+    TicketDetailPublic,
+    TicketMerge,
     TicketPage,
     TicketPublic,
     TicketUpdate,
-    UtcDateTime,
 )
 from hub.batching import GroupCommit
 from hub.context import Hub
@@ -146,8 +147,8 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
     return value
 
 
-@router.post("/bulk/", response_model=BulkResult)
-def bulk(body: BulkRequest, actor: ActorDep, session: SessionDep, hub: HubDep) -> BulkResult:
+@router.post("/bulk/", response_model=TicketBulkResult)
+def bulk(body: TicketBulk, actor: ActorDep, session: SessionDep, hub: HubDep) -> TicketBulkResult:
     """Assign, close, or change priority or status of many tickets in one request."""
     changes = Changes()
     if body.action == "assign":
@@ -165,7 +166,7 @@ def bulk(body: BulkRequest, actor: ActorDep, session: SessionDep, hub: HubDep) -
     results = bulk_update(session, actor, body.ids, changes)
     session.commit()
     hub.kick()
-    return BulkResult(results=results)
+    return TicketBulkResult(results=results)
 
 
 class PreconditionFailed(HubError):
@@ -198,10 +199,10 @@ def _if_match_holds(header: str, current: str) -> bool:
     return "*" in tags or current in tags
 
 
-@router.get("/{ticket_id}/", response_model=TicketDetail)
+@router.get("/{ticket_id}/", response_model=TicketDetailPublic)
 def detail(
     ticket_id: ObjectId, actor: ActorDep, session: SessionDep, response: Response
-) -> TicketDetail:
+) -> TicketDetailPublic:
     """A ticket with its visible thread, attachments, external references and merged tickets.
 
     The ``ETag`` header names this version of the ticket: send it back as ``If-Match`` on a
@@ -223,7 +224,7 @@ def detail(
         )
     ]
     merged = [
-        MergedTicket(
+        MergedTicketPublic(
             id=m.id,
             subject=m.subject,
             comments=[CommentPublic.model_validate(c) for c in visible_comments(session, actor, m)],
@@ -231,7 +232,7 @@ def detail(
         for m in merged_sources(session, actor, ticket)
     ]
     base = TicketPublic.model_validate(ticket).model_dump()
-    return TicketDetail(
+    return TicketDetailPublic(
         **base, comments=comments, attachments=attachments, external_refs=refs, merged_from=merged
     )
 
@@ -301,7 +302,7 @@ def patch(
 
 @router.post("/{ticket_id}/merge/", response_model=TicketPublic)
 def merge(
-    ticket_id: ObjectId, body: MergeRequest, actor: ActorDep, session: SessionDep, hub: HubDep
+    ticket_id: ObjectId, body: TicketMerge, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> Ticket:
     """Merge this ticket into ``target_id``: it is closed and its thread shows on the target."""
     target = merge_ticket(session, actor, ticket_id, body.target_id)
@@ -332,41 +333,15 @@ def audit(
 
 @router.post("/{ticket_id}/escalate/", status_code=202)
 def escalate(
-    ticket_id: ObjectId, body: EscalateRequest, actor: ActorDep, session: SessionDep, hub: HubDep
+    ticket_id: ObjectId, body: EscalationCreate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, object]:
     """Escalate to a target an enabled plugin offers (``jira``, ``pagerduty``, ``admin``)."""
-    ticket = get_ticket(session, actor, ticket_id)
-    require_staff(actor, "escalate tickets")
-    targets = {
-        t.target
-        for ts in hub.hooks(actor.tenant_id).hub_escalation_targets(
-            tenant_id=actor.tenant_id, hub=hub
-        )
-        for t in ts
-    } | {"admin"}
-    if body.target not in targets:
-        raise Invalid(
-            f"unknown escalation target; available: {', '.join(sorted(targets))}", field="target"
-        )
-    events.audit(
-        session,
-        actor,
-        action="Escalation Requested",
-        ticket_id=ticket.id,
-        new=body.target,
-        details={"note": body.note} if body.note else None,
-    )
-    row = events.emit(
-        session,
-        actor,
-        events.TICKET_ESCALATED,
-        tenant_id=actor.tenant_id,
-        ticket_id=ticket.id,
-        payload={"target": body.target, "note": body.note},
+    row = escalation.request_escalation(
+        session, hub, actor, ticket_id, target=body.target, note=body.note
     )
     session.commit()
     hub.kick()
-    return {"ticket_id": ticket.id, "target": body.target, "event_id": row.id, "status": "queued"}
+    return {"ticket_id": ticket_id, "target": body.target, "event_id": row.id, "status": "queued"}
 
 
 @router.get("/{ticket_id}/escalation-targets/")
@@ -374,11 +349,4 @@ def escalation_targets(
     ticket_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> list[dict[str, str]]:
     """Escalation actions the tenant's enabled plugins offer for this ticket."""
-    get_ticket(session, actor, ticket_id)
-    require_staff(actor, "escalate tickets")
-    found = [{"plugin": "admin-escalation", "target": "admin", "label": "Escalate to admins"}]
-    for targets in hub.hooks(actor.tenant_id).hub_escalation_targets(
-        tenant_id=actor.tenant_id, hub=hub
-    ):
-        found += [{"plugin": t.plugin, "target": t.target, "label": t.label} for t in targets]
-    return found
+    return escalation.offered_targets(session, hub, actor, ticket_id)

@@ -6,11 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from core.errors import HubError, Invalid
-from core.models import Membership, User
 from core.permissions import ROLES
 from core.services import identity
 from hub import key_verification, plugin_admin
@@ -28,12 +26,7 @@ ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "mana
 def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
     """Members of the tenant with their roles, and the form to add one or change a role."""
     admin_only(me)
-    rows = session.execute(
-        select(User.id, User.email, User.full_name, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == me.actor.tenant_id)
-        .order_by(User.email)
-    ).all()
+    rows = identity.members(session, me.actor.tenant_id, by_email=True)
     return render(request, session, me, "admin/members.html", members=rows, roles=ROLE_LABELS)
 
 

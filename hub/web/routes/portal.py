@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from core import lifecycle
 from core.errors import HubError, Invalid
+from core.kb.deflections import record_deflection
+from core.kb.suggestions import suggest
 from core.permissions import MANAGER
 from core.services.attachments import add_attachment
-from core.services.kb import merge_suggestions, record_deflection
 from core.services.tickets import TicketFilter, create_ticket, list_tickets
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
@@ -102,10 +103,7 @@ def suggestions(
     found = []
     if len(text) >= 8:
         audience = "agent" if me.is_staff else "public"
-        lists = hub.hooks(me.actor.tenant_id).hub_kb_suggest(
-            tenant_id=me.actor.tenant_id, text=text, limit=3, audience=audience, hub=hub
-        )
-        found = merge_suggestions(lists, 3)
+        found = suggest(hub, me.actor.tenant_id, text, limit=3, audience=audience)
     return render(
         request, session, me, "portal/_suggestions.html", suggestions=found, query=text[:2000]
     )

@@ -9,16 +9,16 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from core import lifecycle
-from core import macros as macro_service
+from core.automation import escalation, macro_admin
+from core.automation import macros as macro_service
 from core.errors import HubError, Invalid
-from core.models import Audit, Macro, Ticket
+from core.models import Audit, Ticket
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
 from core.services.merge import merge_ticket, merged_sources
 from core.services.tickets import UNSET, Changes, get_ticket, update_ticket
 from hub.api.deps import HubDep, SessionDep
-from hub.api.routes import tickets as ticket_api
-from hub.api.schemas import EscalateRequest
+from hub.api.schemas.tickets import EscalationCreate
 from hub.context import Hub
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads, staff_members, user_names
 from hub.web.render import redirect, render
@@ -64,14 +64,8 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
             for s in lifecycle.STATUSES
             if s == ticket.status or lifecycle.can_transition(ticket.status, s, staff=True)
         ]
-        ctx["targets"] = ticket_api.escalation_targets(ticket.id, me.actor, session, hub)
-        ctx["macros"] = list(
-            session.scalars(
-                select(Macro)
-                .where(Macro.tenant_id == me.actor.tenant_id, Macro.is_active.is_(True))
-                .order_by(Macro.name)
-            )
-        )
+        ctx["targets"] = escalation.offered_targets(session, hub, me.actor, ticket.id)
+        ctx["macros"] = macro_admin.list_macros(session, me.actor, active_only=True)
         # Looking for merged tickets scans (merged_into_id has no index); the audit trail says
         # by index whether anything was ever merged into this ticket.
         merged_in = session.scalar(
@@ -278,13 +272,17 @@ def escalate(
     target: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Escalate through a target an enabled plugin offers (the API's rules, reused)."""
+    """Escalate through a target an enabled plugin offers (the same service as the API)."""
     staff_only(me)
     try:
-        body = EscalateRequest(target=target, note=note.strip())
-        ticket_api.escalate(ticket_id, body, me.actor, session, hub)
+        body = EscalationCreate(target=target, note=note.strip())
+        escalation.request_escalation(
+            session, hub, me.actor, ticket_id, target=body.target, note=body.note
+        )
     except HubError as exc:
         return _failed(ticket_id, exc, session)
+    session.commit()
+    hub.kick()
     return redirect(_back(ticket_id), flash=f"Escalation to {target} was requested.")
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from core.kb import articles as kb
 from core.permissions import system_actor
-from core.services import kb
 from core.services import plugins as plugin_service
 from hub.context import Hub
 

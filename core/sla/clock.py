@@ -25,12 +25,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.cache import TenantCache, invalidate_on_change
-from core.calendar import ALWAYS_OPEN, BusinessCalendar
 from core.clock import now
 from core.lifecycle import DONE_STATUSES, OPEN_STATUSES
 from core.models import SlaLog, SlaPolicy, SlaState, Ticket
 from core.permissions import Actor
 from core.services import events
+from core.sla.calendar import ALWAYS_OPEN, BusinessCalendar
 
 STATE_TABLE = cast(Table, SlaState.__table__)
 

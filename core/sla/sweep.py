@@ -18,10 +18,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from core import sla
 from core.clock import now
 from core.models import OutboxEvent, SlaState, Ticket
 from core.services import events
+from core.sla import clock as sla_clock
 
 DEFAULT_BATCH = 1000
 
@@ -38,13 +38,13 @@ class SweepResult:
 
 
 _COLUMNS = {
-    sla.RESPONSE: (
+    sla_clock.RESPONSE: (
         "response_warn_at",
         "response_due_at",
         "response_warned_at",
         "response_breached_at",
     ),
-    sla.RESOLUTION: (
+    sla_clock.RESOLUTION: (
         "resolution_warn_at",
         "resolution_due_at",
         "resolution_warned_at",
@@ -59,12 +59,12 @@ def _due_checks(state: Any, at: datetime) -> list[tuple[str, str, datetime]]:
     for target, (warn_col, due_col, warned_col, breached_col) in _COLUMNS.items():
         warn_at, due_at = getattr(state, warn_col), getattr(state, due_col)
         if due_at is not None and due_at <= at and getattr(state, breached_col) is None:
-            found.append((target, sla.BREACH, due_at))
+            found.append((target, sla_clock.BREACH, due_at))
             # A breach found first makes its warning moot: mark it seen, log only the breach.
             if getattr(state, warned_col) is None:
                 setattr(state, warned_col, at)
         elif warn_at is not None and warn_at <= at and getattr(state, warned_col) is None:
-            found.append((target, sla.WARNING, due_at or warn_at))
+            found.append((target, sla_clock.WARNING, due_at or warn_at))
     return found
 
 
@@ -77,8 +77,8 @@ _READ = [
         "ticket_id",
         "tenant_id",
         "cycle",
-        *_COLUMNS[sla.RESPONSE],
-        *_COLUMNS[sla.RESOLUTION],
+        *_COLUMNS[sla_clock.RESPONSE],
+        *_COLUMNS[sla_clock.RESOLUTION],
     )
 ]
 _WRITE = (
@@ -123,19 +123,23 @@ def sweep(
     due_by_key: dict[str, datetime] = {}
     for state in states:
         for target, event, due in _due_checks(state, at):
-            due_by_key[sla.dedupe_key(state.ticket_id, state.cycle, target, event)] = due
+            due_by_key[sla_clock.dedupe_key(state.ticket_id, state.cycle, target, event)] = due
             rows.append(
-                sla.log_row(state.tenant_id, state.ticket_id, state.cycle, target, event, due, at)
+                sla_clock.log_row(
+                    state.tenant_id, state.ticket_id, state.cycle, target, event, due, at
+                )
             )
             _, _, warned_col, breached_col = _COLUMNS[target]
-            setattr(state, breached_col if event == sla.BREACH else warned_col, at)
-        state.next_check_at = sla.next_check(state)  # type: ignore[arg-type]
+            setattr(state, breached_col if event == sla_clock.BREACH else warned_col, at)
+        state.next_check_at = sla_clock.next_check(state)  # type: ignore[arg-type]
     if conn.dialect.name == "postgresql":
         written = _write_postgres(conn, at, rows, due_by_key, states)
     else:
         written = _write_generic(session, conn, at, rows, due_by_key, states)
     for ticket_id, event, target in written:
-        (result.breaches if event == sla.BREACH else result.warnings).append((ticket_id, target))
+        (result.breaches if event == sla_clock.BREACH else result.warnings).append(
+            (ticket_id, target)
+        )
     return result
 
 
@@ -160,14 +164,14 @@ def _write_generic(
     states: list[Any],
 ) -> list[tuple[int, str, str]]:
     """Log rows (insert-or-ignore), events for the rows this sweep won, flags: four statements."""
-    won = sla.insert_logs(session, rows)
+    won = sla_clock.insert_logs(session, rows)
     written: list[tuple[int, str, str]] = []
     outbox: list[dict[str, Any]] = []
     for row in rows:
         if row["dedupe_key"] not in won:
             continue  # another sweep logged it first and sent its event
         written.append((row["ticket_id"], row["event"], row["target"]))
-        is_breach = row["event"] == sla.BREACH
+        is_breach = row["event"] == sla_clock.BREACH
         outbox.append(
             {
                 "tenant_id": row["tenant_id"],
@@ -183,7 +187,7 @@ def _write_generic(
         )
     if outbox:
         conn.execute(insert(_OUTBOX), outbox)
-    breached = {ticket_id for ticket_id, event, _ in written if event == sla.BREACH}
+    breached = {ticket_id for ticket_id, event, _ in written if event == sla_clock.BREACH}
     if breached:
         conn.execute(update(_TICKETS).where(_TICKETS.c.id.in_(breached)).values(sla_breached=True))
     conn.execute(

@@ -7,7 +7,7 @@ with an ``Automation`` row that names the rule.
 
 Loops: while a rule's actions run, the rule is on a context-local stack; events those actions
 emit never fire a rule that is on the stack (no A -> A, no A -> B -> A), and carry the rule's id.
-Time rules claim the quiet period their own change starts (see ``core.services.automation_sweep``).
+Time rules claim the quiet period their own change starts (see ``core.automation.sweep``).
 
 Built in and on by default (``support_automation_settings``): auto-assignment of new tickets by
 round robin or by skill, among available agents under their open-ticket limit. It runs just after
@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import lifecycle
+from core.automation.models import ASSIGN_MODES, TRIGGERS
 from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.errors import HubError, Invalid
@@ -39,7 +40,6 @@ from core.models import (
     Ticket,
     User,
 )
-from core.models.automation import ASSIGN_MODES, TRIGGERS
 from core.permissions import ADMIN, AGENT, Actor, system_actor
 from core.services import events
 from core.textcap import search_text
@@ -369,7 +369,7 @@ def run_actions(
                 )
                 outcome = {"comment_id": row.id}
             elif kind == "macro":
-                from core.macros import apply_macro, get_macro
+                from core.automation.macros import apply_macro, get_macro
 
                 macro = get_macro(session, ticket.tenant_id, action["macro_id"])
                 outcome = apply_macro(
@@ -427,7 +427,7 @@ def try_actions(
 
 def render_text(session: Session, text: str, ticket: Ticket) -> str:
     """A rule's note or notification with the macro placeholders filled in."""
-    from core.macros import render
+    from core.automation.macros import render
 
     return render(session, text, ticket)
 

@@ -18,13 +18,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import now
 from core.db import Base, BigId, JSONType
-from core.models.ticket import Ticket
 
 TRIGGERS = ("ticket.created", "ticket.updated", "comment.added", "time.no_update")
 ASSIGN_MODES = ("round_robin", "skill", "off")
@@ -34,7 +32,7 @@ class AutomationRule(Base):
     """``support_automation_rules``: when <trigger> and <conditions>, do <actions>.
 
     ``conditions`` is a list of ``{"field", "op", "value"}``; ``actions`` a list of
-    ``{"type": ..., ...}`` (see ``core.rules``). ``hours`` is the quiet time of a
+    ``{"type": ..., ...}`` (see ``core.automation.rules``). ``hours`` is the quiet time of a
     ``time.no_update`` rule; ``swept_until``/``swept_id`` its sweep's keyset watermark.
     """
 
@@ -133,12 +131,3 @@ class Macro(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
-
-
-# Auto-close reads only Resolved tickets, by resolution time (created by migration "sla").
-Index(
-    "ix_support_tickets_resolved_at",
-    Ticket.__table__.c.resolved_at,
-    postgresql_where=text("status = 'Resolved'"),
-    sqlite_where=text("status = 'Resolved'"),
-)

@@ -46,7 +46,7 @@ class KbArticle(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     visibility: Mapped[str] = mapped_column(String(20), default="public")
     # Who may find the article, as words the SQLite full-text index filters on (see
-    # core.services.kb.search_scope): the ranking then needs no join per matching article.
+    # core.kb.articles.search_scope): the ranking then needs no join per matching article.
     search_scope: Mapped[str] = mapped_column(String(200), default="")
     # PostgreSQL text-search configuration used to index this article ("english", "german", ...).
     language: Mapped[str] = mapped_column(String(20), default="english")

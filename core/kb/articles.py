@@ -1,4 +1,5 @@
-"""Knowledge-base use cases: write articles (with history), read them by visibility, deflections."""
+"""Knowledge-base articles: write them (with history), render their Markdown, read them by
+visibility (end users see published public articles, staff see every one)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import html
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import nh3
@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
-from core.models import KbArticle, KbDeflection, KbRevision, Tenant
-from core.models.kb import ARTICLE_STATUSES, VISIBILITIES
-from core.permissions import END_USER, Actor, require_staff, require_writer
-from core.types import Suggestion
+from core.kb.models import ARTICLE_STATUSES, VISIBILITIES
+from core.models import KbArticle, KbRevision, Tenant
+from core.permissions import END_USER, Actor, require_staff
 
 PUBLIC, AGENT_AUDIENCE = "public", "agent"
 # PostgreSQL's built-in text-search configurations a tenant may pick (``kb_language`` setting).
@@ -280,7 +279,8 @@ def delete_article(session: Session, actor: Actor, article_id: int) -> None:
     session.flush()
 
 
-def _visible(stmt: Select[Any], audience: str) -> Select[Any]:
+def visible(stmt: Select[Any], audience: str) -> Select[Any]:
+    """``stmt`` narrowed to the articles ``audience`` may read."""
     if audience == PUBLIC:
         return stmt.where(KbArticle.status == "published", KbArticle.visibility == "public")
     return stmt
@@ -293,7 +293,7 @@ def audience_of(actor: Actor) -> str:
 
 def get_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
     """One article the caller may read; 404 otherwise (also for other tenants' ids)."""
-    stmt = _visible(
+    stmt = visible(
         select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == actor.tenant_id),
         audience_of(actor),
     )
@@ -306,7 +306,7 @@ def get_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
 def public_article(session: Session, tenant_id: uuid.UUID, article_id: int) -> KbArticle | None:
     """A published public article, for anonymous readers (chat links)."""
     return session.scalar(
-        _visible(
+        visible(
             select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == tenant_id),
             PUBLIC,
         )
@@ -324,7 +324,7 @@ def list_articles(
     offset: int = 0,
 ) -> tuple[list[KbArticle], int]:
     """Articles the caller may read, newest edit first, with the total count."""
-    stmt = _visible(
+    stmt = visible(
         select(KbArticle).where(KbArticle.tenant_id == actor.tenant_id), audience_of(actor)
     )
     if category:
@@ -365,112 +365,3 @@ def revisions(session: Session, actor: Actor, article_id: int) -> list[KbRevisio
             .order_by(KbRevision.version)
         )
     )
-
-
-def record_deflection(
-    session: Session,
-    tenant_id: uuid.UUID,
-    *,
-    article_id: int,
-    user_id: int | None,
-    channel: str,
-    query: str = "",
-    audience: str = PUBLIC,
-) -> KbDeflection:
-    """Count one problem solved by an article without a ticket; the article must be readable."""
-    article = session.scalar(
-        _visible(
-            select(KbArticle).where(KbArticle.id == article_id, KbArticle.tenant_id == tenant_id),
-            audience,
-        )
-    )
-    if article is None:
-        raise NotFound("no such article")
-    row = KbDeflection(
-        tenant_id=tenant_id,
-        article_id=article.id,
-        user_id=user_id,
-        channel=channel[:20],
-        query=query[:2000],
-        created_at=now(),
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def deflect(
-    session: Session, actor: Actor, *, article_id: int, query: str, channel: str
-) -> KbDeflection:
-    """The caller marks a suggested article as having solved the problem."""
-    require_writer(actor)
-    return record_deflection(
-        session,
-        actor.tenant_id,
-        article_id=article_id,
-        user_id=actor.user_id,
-        channel=channel,
-        query=query,
-        audience=audience_of(actor),
-    )
-
-
-def deflection_report(
-    session: Session, actor: Actor, *, start: datetime | None = None, end: datetime | None = None
-) -> dict[str, Any]:
-    """Deflections in [start, end): the total, by channel and by article (for reports)."""
-    if not actor.reads_all_tickets:
-        raise Forbidden("reports are for agents, admins and managers")
-    conds = [KbDeflection.tenant_id == actor.tenant_id]
-    if start:
-        conds.append(KbDeflection.created_at >= start)
-    if end:
-        conds.append(KbDeflection.created_at < end)
-    by_channel = dict(
-        session.execute(
-            select(KbDeflection.channel, func.count()).where(*conds).group_by(KbDeflection.channel)
-        )
-        .tuples()
-        .all()
-    )
-    by_article = session.execute(
-        select(KbDeflection.article_id, KbArticle.title, func.count())
-        .outerjoin(KbArticle, KbArticle.id == KbDeflection.article_id)
-        .where(*conds)
-        .group_by(KbDeflection.article_id, KbArticle.title)
-        .order_by(func.count().desc())
-    ).all()
-    return {
-        "start": start,
-        "end": end,
-        "total": sum(by_channel.values()),
-        "by_channel": by_channel,
-        "by_article": [{"article_id": a, "title": t, "count": n} for a, t, n in by_article],
-    }
-
-
-def deflection_count(
-    session: Session,
-    tenant_id: uuid.UUID,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> int:
-    """How many problems articles solved without a ticket in [start, end)."""
-    stmt = select(func.count()).where(KbDeflection.tenant_id == tenant_id)
-    if start:
-        stmt = stmt.where(KbDeflection.created_at >= start)
-    if end:
-        stmt = stmt.where(KbDeflection.created_at < end)
-    return int(session.scalar(stmt) or 0)
-
-
-def merge_suggestions(lists: list[list[Suggestion] | None], limit: int) -> list[Suggestion]:
-    """One list from every ranker's: best score first, each article once (its best score)."""
-    best: dict[tuple[str, int], Suggestion] = {}
-    for found in lists:
-        for s in found or []:
-            key = (s.url, s.article_id)
-            if key not in best or s.score > best[key].score:
-                best[key] = s
-    return sorted(best.values(), key=lambda s: (-s.score, s.article_id))[:limit]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from core import rules
+from core.automation import rules
 from core.clock import now
 from core.models import AutomationRule, AutomationSettings, Ticket
 from core.permissions import system_actor

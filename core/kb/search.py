@@ -18,7 +18,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from core.hookspecs import hookimpl
-from core.services.kb import PUBLIC, excerpt, search_scope, tenant_language
+from core.kb.articles import PUBLIC, excerpt, search_scope, tenant_language
 from core.textcap import search_text
 from core.types import Capability, HubContext, PluginInfo, Suggestion
 

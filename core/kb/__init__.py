@@ -1,0 +1,1 @@
+"""The knowledge base: articles and their history, the default ranker, suggestions, deflections."""

@@ -1,0 +1,117 @@
+"""Tickets: create, update, list, the detail page, merge, bulk actions, audit, escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.schemas.attachments import AttachmentPublic
+from hub.api.schemas.comments import CommentPublic
+from hub.api.schemas.common import Category, Priority, Status, Strict
+
+
+class TicketCreate(Strict):
+    subject: str = Field(min_length=1, max_length=255)
+    description: str = Field(min_length=1, max_length=100_000)
+    category: Category = "Other"
+    priority: Priority = "Medium"
+    requester_email: str | None = Field(
+        default=None, max_length=254, description="staff only: open on behalf of this user"
+    )
+
+
+class TicketUpdate(Strict):
+    status: Status | None = None
+    priority: Priority | None = None
+    category: Category | None = None
+    assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    unassign: bool = False
+    satisfaction_rating: int | None = Field(default=None, ge=1, le=5)
+    feedback: str | None = Field(default=None, max_length=10_000)
+
+
+class TicketPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    created_at: datetime
+    subject: str
+    description: str
+    category: str
+    priority: str
+    created_by: int
+    assigned_to: int | None
+    sla_due_at: datetime | None
+    sla_breached: bool
+    closed_at: datetime | None
+    satisfaction_rating: int | None
+    feedback: str | None
+    updated_at: datetime
+    channel: str
+    merged_into_id: int | None
+    first_response_at: datetime | None
+
+
+class TicketPage(BaseModel):
+    results: list[TicketPublic]
+    next_cursor: str | None
+
+
+class ExternalRefPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    value: str
+    meta: dict[str, Any]
+
+
+class MergedTicketPublic(BaseModel):
+    """A ticket merged into this one, with the comments the caller may see."""
+
+    id: int
+    subject: str
+    comments: list[CommentPublic]
+
+
+class TicketDetailPublic(TicketPublic):
+    comments: list[CommentPublic]
+    attachments: list[AttachmentPublic]
+    external_refs: list[ExternalRefPublic]
+    merged_from: list[MergedTicketPublic]
+
+
+class AuditPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int | None
+    action: str
+    performed_by: int | None
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+    details: dict[str, Any] | None
+
+
+class TicketMerge(Strict):
+    target_id: int = Field(ge=1, le=2**62)
+
+
+class TicketBulk(Strict):
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
+    action: Literal["assign", "close", "set_priority", "set_status"]
+    assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    priority: Priority | None = None
+    status: Status | None = None
+
+
+class TicketBulkResult(BaseModel):
+    results: list[dict[str, Any]]
+
+
+class EscalationCreate(Strict):
+    target: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=2000)
