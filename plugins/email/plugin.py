@@ -13,11 +13,15 @@ from core.api import (
     ChannelKeys,
     HubContext,
     PeriodicTask,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     hookimpl,
 )
-from plugins.email import models  # noqa: F401 - registers the plugin's tables
+from plugins.email import (
+    models,  # noqa: F401 - registers the plugin's tables
+    person_data,
+)
 from plugins.email.delivery import resolve
 from plugins.email.settings import SECRET_FIELDS, EmailSettings
 
@@ -80,3 +84,17 @@ def hub_routes(hub: HubContext) -> Any:
     from plugins.email.routes import router
 
     return router(hub)
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """Mail sent to the person and bounce reports that named them."""
+    with hub.session() as s:
+        return person_data.records(s, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """Sent mail and bounce reports lose the person's address."""
+    with hub.session() as s:
+        return person_data.erase(s, tenant_id, email)
