@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from core.api import (
@@ -22,8 +21,8 @@ from plugins.email import (
     models,  # noqa: F401 - registers the plugin's tables
     person_data,
 )
-from plugins.email.delivery import resolve
-from plugins.email.settings import SECRET_FIELDS, EmailSettings
+from plugins.email.delivery import configure, resolve
+from plugins.email.settings import SECRET_FIELDS, EmailSettings, support_addresses
 
 
 @hookimpl
@@ -40,9 +39,10 @@ def hub_plugin_info() -> PluginInfo:
     )
 
 
-def support_addresses(settings: Mapping[str, Any]) -> list[str]:
-    """The support addresses a tenant's settings claim (already normalized on save)."""
-    return [str(a).strip().lower() for a in settings.get("addresses") or []]
+@hookimpl
+def hub_configure(hub: HubContext) -> None:
+    """The hub's address book (support address -> tenant), kept for the SMTP server."""
+    configure(hub)
 
 
 @hookimpl
@@ -81,9 +81,9 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """Admin endpoints: parked messages and bounces."""
-    from plugins.email.routes import router
+    from plugins.email.routes import build_router
 
-    return router(hub)
+    return build_router(hub)
 
 
 @hookimpl
