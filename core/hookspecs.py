@@ -73,14 +73,18 @@ def hub_plugin_info() -> PluginInfo:
 def hub_configure(hub: HubContext) -> None:
     """Called once per process when the hub is ready (historic: late plugins get it too).
 
-    The place for per-hub state (clients, caches): keep it keyed by the hub, not at import.
+    The place for per-hub state (services, caches): made here, kept by the hub (a process may
+    run several hubs, as the tests do), not made at import or on first use.
     :param hub: the running hub's context, to keep for later calls.
 
     Example::
 
+        _services: weakref.WeakKeyDictionary[HubContext, MyService] = weakref.WeakKeyDictionary()
+
+
         @hookimpl
         def hub_configure(hub: HubContext) -> None:
-            state.clients[id(hub)] = MyClient(hub.egress)
+            _services[hub] = MyService(hub)
     """
 
 
