@@ -4,6 +4,9 @@ Call modes: fan-out (every enabled plugin runs, results come back as a list) unl
 ``firstresult`` (the first non-None answer wins: "who owns this" decisions) or ``historic``
 (late-registered plugins still receive the call). Calls that concern a tenant go through that
 tenant's relay, which hides the plugins it has not enabled.
+
+Each docstring is the hook's reference: ``hub docs hooks`` writes it into docs/plugins.md (the
+``:param:`` and ``:return:`` fields, and the ``Example::`` block as a plugin would write it).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from core.types import (
     EscalationTarget,
     HubContext,
     PeriodicTask,
+    PersonRecord,
     PluginInfo,
     Suggestion,
     TicketEvent,
@@ -37,10 +41,31 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def hub_plugin_info() -> PluginInfo:
-    """Describe the plugin: name, capabilities, per-tenant settings model, secret fields.
+    """Describe the plugin: name, title, capabilities, per-tenant settings model, secret fields.
 
     Fan-out over every installed plugin (tenant enablement does not apply).
-    :return: one PluginInfo; its ``name`` is the entry-point name.
+
+    ``channel_keys=ChannelKeys(of=..., proof=..., label=...)`` declares the inbound keys the plugin
+    routes by: ``of(settings)`` returns the normalized keys a tenant's plain settings name. The hub
+    claims them in the transaction that saves the settings (``support_channel_keys``; a key another
+    tenant owns is a 409). ``proof=PROOF_SIGNED`` (the default) makes a claim hold on save, for
+    channels whose requests are signed with the tenant's own secret; ``proof=PROOF_MAIL`` holds it
+    pending until the verification mail the hub sends to the address comes back
+    (``verify_channel_key_from_mail``). Resolve owners with
+    ``channel_key_owner(session, plugin, key, enabled=True)``, never by scanning settings.
+    :return: one PluginInfo; its ``name`` is replaced by the entry-point name.
+
+    Example::
+
+        @hookimpl
+        def hub_plugin_info() -> PluginInfo:
+            return PluginInfo(
+                name="myplugin",
+                title="My plugin",
+                capabilities=(Capability.NOTIFY,),
+                settings_model=MySettings,
+                secret_fields=("api_token",),
+            )
     """
 
 
@@ -48,7 +73,18 @@ def hub_plugin_info() -> PluginInfo:
 def hub_configure(hub: HubContext) -> None:
     """Called once per process when the hub is ready (historic: late plugins get it too).
 
+    The place for per-hub state (services, caches): made here, kept by the hub (a process may
+    run several hubs, as the tests do), not made at import or on first use.
     :param hub: the running hub's context, to keep for later calls.
+
+    Example::
+
+        _services: weakref.WeakKeyDictionary[HubContext, MyService] = weakref.WeakKeyDictionary()
+
+
+        @hookimpl
+        def hub_configure(hub: HubContext) -> None:
+            _services[hub] = MyService(hub)
     """
 
 
@@ -59,7 +95,15 @@ def hub_routes(hub: HubContext) -> Any:
     Fan-out over installed plugins at app start. A plugin's routes must answer 404 for a tenant
     that has not enabled it.
     :param hub: the hub context.
-    :return: a FastAPI ``APIRouter`` (or None); the router's ``prefix`` is replaced by the hub.
+    :return: a FastAPI ``APIRouter`` (or None); the hub mounts it under ``/plugins/<name>``.
+
+    Example::
+
+        @hookimpl
+        def hub_routes(hub: HubContext) -> APIRouter:
+            from plugins.myplugin.routes import build_router
+
+            return build_router(hub)
     """
 
 
@@ -67,8 +111,16 @@ def hub_routes(hub: HubContext) -> Any:
 def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
     """Work to run on a schedule from Celery beat (IMAP polling, SLA sweeps, ...).
 
+    Fan-out when the Celery app is built; beat runs each ``run(hub)`` every ``seconds``.
     :param hub: the hub context.
-    :return: tasks; each ``run(hub)`` is idempotent and finds its tenants itself.
+    :return: ``PeriodicTask(name, seconds, run, kind)`` items; each ``run(hub)`` is idempotent
+        and finds its tenants itself.
+
+    Example::
+
+        @hookimpl
+        def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
+            return [PeriodicTask(name="myplugin.poll", seconds=60, run=poll, kind="intake")]
     """
 
 
@@ -76,7 +128,16 @@ def hub_periodic_tasks(hub: HubContext) -> list[PeriodicTask]:
 def hub_background_services(hub: HubContext) -> list[BackgroundService]:
     """Long-running servers the plugin brings (the SMTP listener), started by ``hub run``.
 
+    Fan-out in ``hub run`` and ``hub smtp``.
     :param hub: the hub context.
+    :return: ``BackgroundService(name, start, stop, describe)`` items.
+
+    Example::
+
+        @hookimpl
+        def hub_background_services(hub: HubContext) -> list[BackgroundService]:
+            server = MyServer(hub.listen_address("myplugin"))
+            return [BackgroundService(name="myplugin", start=server.start, stop=server.stop)]
     """
 
 
@@ -88,9 +149,21 @@ def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | N
     """Which tenant owns an inbound address: an email address, a Slack ``team_id``, ...
 
     firstresult: the plugin that owns the channel answers; others return None. Only tenants
-    that have the plugin enabled may be returned.
+    that have the plugin enabled may be returned, and only by their verified claim in the
+    channel-key registry.
     :param channel: the channel name ("email", "slack", ...).
     :param key: the channel's address of the tenant.
+    :param hub: the hub context.
+    :return: the owning tenant's id, or None.
+
+    Example::
+
+        @hookimpl
+        def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | None:
+            if channel != "myplugin":
+                return None
+            with hub.session() as s:
+                return channel_key_owner(s, "myplugin", key, enabled=True)
     """
 
 
@@ -100,13 +173,24 @@ def hub_thread_message(
 ) -> int | None:
     """Which ticket an inbound message continues, by a channel's own rule (e.g. a Slack thread).
 
-    firstresult, on the tenant's relay. The second of core's threading rules
-    (``core.intake.threading.RULES``): stored references are tried first, the reply token, the
-    channel's ticket hint and the subject token after this hook.
+    firstresult, on the tenant's relay, inside the ingest transaction. The second of core's
+    threading rules (``core.intake.threading.RULES``): stored references are tried first; the
+    signed reply token, the channel's ticket hint and the ``[#id]`` subject token after this hook.
+    Whatever matched, only the requester, staff or a known participant may add to a ticket.
     :param session: the ingest transaction's session (read only).
     :param tenant_id: the receiving tenant; never return another tenant's ticket.
     :param message: the normalised inbound message.
     :return: a ticket id, or None.
+
+    Example::
+
+        @hookimpl
+        def hub_thread_message(
+            session: Session, tenant_id: uuid.UUID, message: InboundMessage
+        ) -> int | None:
+            if message.channel != "myplugin":
+                return None
+            return message.meta.get("thread_ticket")
     """
 
 
@@ -122,6 +206,13 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     Raise to have the event retried for this plugin only.
     :param event: the event with ticket and comment snapshots.
     :param hub: the hub context.
+
+    Example::
+
+        @hookimpl
+        def hub_notify(event: TicketEvent, hub: HubContext) -> None:
+            if event.type == "comment.added" and not event.comment.is_internal:
+                post_message(hub.config(event.tenant_id, "myplugin"), event.comment.body)
     """
 
 
@@ -132,12 +223,24 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
 def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | None:
     """Escalate a ticket: an SLA breach, or an agent's request for a named target.
 
-    Fan-out on the tenant's relay from the outbox. A plugin acts when ``escalation.target`` is its
-    own name, or when it is None and the breach concerns it (e.g. PagerDuty on Critical). Must be
-    idempotent per ticket (dedup keys, stored external refs). Raise to be retried.
+    Fan-out on the tenant's relay from the outbox, for ``sla.breached`` and ``ticket.escalated``
+    events (``escalation.reason`` is ``"sla_breach"`` or ``"manual"``). A plugin acts when
+    ``escalation.target`` is its own name, or when it is None and the breach concerns it (e.g.
+    PagerDuty on Critical). Must be idempotent per ticket (dedup keys, stored external refs).
+    Raise to be retried. The built-in admin escalation is ``trylast``.
     :param escalation: what to escalate and why.
     :param hub: the hub context.
-    :return: a result naming the reference created, or None when not concerned.
+    :return: a result naming the reference created (audited on the ticket), or None when not
+        concerned.
+
+    Example::
+
+        @hookimpl
+        def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | None:
+            if escalation.target not in (None, "myplugin"):
+                return None
+            key = open_incident(escalation.ticket, dedup=f"ticket-{escalation.ticket.id}")
+            return EscalationResult(plugin="myplugin", reference=key)
     """
 
 
@@ -145,8 +248,16 @@ def hub_escalate(escalation: Escalation, hub: HubContext) -> EscalationResult | 
 def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
     """Escalation actions this plugin offers agents for the tenant (buttons in the console).
 
+    Fan-out on the tenant's relay.
     :param tenant_id: the tenant.
     :param hub: the hub context.
+    :return: the targets; an agent's choice comes back as ``escalation.target``.
+
+    Example::
+
+        @hookimpl
+        def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[EscalationTarget]:
+            return [EscalationTarget(plugin="myplugin", target="myplugin", label="Open incident")]
     """
 
 
@@ -157,7 +268,7 @@ def hub_escalation_targets(tenant_id: uuid.UUID, hub: HubContext) -> list[Escala
 def hub_kb_suggest(
     tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
 ) -> list[Suggestion]:
-    """Articles ranked for a text. Fan-out; the hub merges all lists by score.
+    """Articles ranked for a text. Fan-out on the tenant's relay; the hub merges all lists by score.
 
     The built-in full-text ranker is a ``trylast`` plugin, so another can replace or join it.
     :param tenant_id: the tenant whose articles to search.
@@ -165,4 +276,61 @@ def hub_kb_suggest(
     :param limit: how many at most.
     :param audience: "public" (end users: published public articles) or "agent".
     :param hub: the hub context.
+    :return: suggestions, best first; each ``source`` names the ranker.
+
+    Example::
+
+        @hookimpl
+        def hub_kb_suggest(
+            tenant_id: uuid.UUID, text: str, limit: int, audience: str, hub: HubContext
+        ) -> list[Suggestion]:
+            return [Suggestion(**hit, source="myplugin") for hit in my_index.search(text, limit)]
+    """
+
+
+# ------------------------------------------------------------------ person data
+
+
+@hookspec
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """What the plugin holds about one person of a tenant, for a data export (GDPR art. 15).
+
+    Fan-out on the tenant's relay; each plugin reads its own tables only (core exports the
+    tickets, comments and users itself).
+    :param tenant_id: the tenant.
+    :param email: the person's address, compared case-insensitively.
+    :param hub: the hub context.
+    :return: one PersonRecord per row that concerns the person; an empty list when none.
+
+    Example::
+
+        @hookimpl
+        def hub_person_data(
+            tenant_id: uuid.UUID, email: str, hub: HubContext
+        ) -> list[PersonRecord]:
+            with hub.session() as s:
+                return [
+                    PersonRecord("myplugin", "contact", str(c.id), c.created_at, {"name": c.name})
+                    for c in contacts_of(s, tenant_id, email)
+                ]
+    """
+
+
+@hookspec
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """Erase or anonymise what the plugin holds about one person of a tenant (GDPR art. 17).
+
+    Fan-out on the tenant's relay, in the plugin's own transaction; idempotent (a second call
+    finds nothing and returns 0). Afterwards ``hub_person_data`` returns nothing for the person.
+    :param tenant_id: the tenant.
+    :param email: the person's address, compared case-insensitively.
+    :param hub: the hub context.
+    :return: how many records were erased or anonymised.
+
+    Example::
+
+        @hookimpl
+        def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+            with hub.session() as s:
+                return delete_contacts_of(s, tenant_id, email)
     """

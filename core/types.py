@@ -205,6 +205,21 @@ class BackgroundService:
     describe: str = ""
 
 
+@dataclass(frozen=True)
+class PersonRecord:
+    """One thing a plugin holds about a person, for a data export (``hub_person_data``).
+
+    ``kind`` names the record type within the plugin ("chat_session", "sent_mail"), ``id`` its
+    key in the plugin's table, ``data`` the fields as plain JSON values.
+    """
+
+    plugin: str
+    kind: str
+    id: str
+    created_at: datetime | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class HubContext(Protocol):
     """What the hub offers plugins at run time. Implemented in ``hub``, typed here."""
 

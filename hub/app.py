@@ -16,6 +16,7 @@ from hub.api.routes import kb as kb_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
 from hub.cookies import SecureCookieMiddleware
+from hub.plugins import call_each
 from hub.settings import Settings
 
 log = logging.getLogger("hub")
@@ -45,11 +46,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
-    for name, plugin in hub.pm.list_name_plugin():
-        impl = getattr(plugin, "hub_routes", None)
-        if impl is None or name is None:
-            continue
-        router = impl(hub=hub)
+    for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):
+        if error is not None:
+            raise error
         if router is None:
             continue
         outer = APIRouter(prefix=f"/plugins/{name}", tags=[f"plugin:{name}"])

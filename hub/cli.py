@@ -31,7 +31,9 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(plugins_app, name="plugins")
+docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
+app.add_typer(docs_app, name="docs")
 console = Console()
 
 
@@ -434,6 +436,24 @@ def channels_verify(
         console.print(f"{key} verified for {tenant}")
     except Exception as exc:
         _fail(getattr(exc, "message", str(exc)))
+
+
+@docs_app.command("hooks")
+def docs_hooks(
+    check: Annotated[bool, typer.Option(help="only report whether it is up to date")] = False,
+) -> None:
+    """Write the hook reference of docs/plugins.md from the docstrings in core/hookspecs.py."""
+    from hub import docs_hooks as reference
+
+    current = reference.DOC.read_text()
+    if reference.updated(current) == current:
+        console.print("docs/plugins.md: the hook reference is up to date")
+        return
+    if check:
+        console.print("docs/plugins.md: the hook reference is out of date (run `hub docs hooks`)")
+        raise typer.Exit(1)
+    reference.write()
+    console.print("docs/plugins.md: hook reference written")
 
 
 def main() -> None:

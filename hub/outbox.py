@@ -164,10 +164,6 @@ class Holder:
             self._thread.join(timeout=5)
 
 
-def _impls(relay: Any, hook_name: str) -> list[Any]:
-    return list(getattr(relay, hook_name).get_hookimpls())
-
-
 def deliver_one(hub: Hub, event_id: int, holder: Holder) -> str:
     """Deliver one row ``holder`` has taken to the tenant's enabled plugins; returns its new
     status ("lost" when the lease is no longer the holder's: nothing is called or recorded)."""
@@ -192,9 +188,7 @@ def _deliver(
 ) -> str:
     relay = hub.hooks(event.tenant_id)
     errors: dict[str, str] = {}
-    calls: list[tuple[str, Any, dict[str, Any]]] = [
-        ("hub_notify", impl, {"event": event, "hub": hub}) for impl in _impls(relay, "hub_notify")
-    ]
+    calls: list[tuple[str, dict[str, Any]]] = [("hub_notify", {"event": event, "hub": hub})]
     if event.type in ESCALATING and event.ticket is not None:
         escalation = Escalation(
             event_id=event.id,
@@ -204,25 +198,21 @@ def _deliver(
             target=event.payload.get("target"),
             details=dict(event.payload),
         )
-        calls += [
-            ("hub_escalate", impl, {"escalation": escalation, "hub": hub})
-            for impl in _impls(relay, "hub_escalate")
-        ]
+        calls.append(("hub_escalate", {"escalation": escalation, "hub": hub}))
     results: list[tuple[str, Any]] = []
-    for hook_name, impl, kwargs in calls:
-        key = f"{hook_name}:{impl.plugin_name}"
-        if done.get(key):
-            continue
-        try:
-            args = {a: kwargs[a] for a in impl.argnames}
-            result = impl.function(**args)
+    for hook_name, kwargs in calls:
+        prefix = f"{hook_name}:"
+        taken = [key[len(prefix) :] for key, ok in done.items() if ok and key.startswith(prefix)]
+        for plugin, result, exc in relay.each(hook_name, kwargs, skip=taken):
+            key = f"{hook_name}:{plugin}"
+            if exc is not None:
+                log.warning("outbox %s: %s failed: %s", event_id, key, exc)
+                errors[key] = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:500]
+                continue
             done[key] = True
             holder.progress(key)
             if result is not None:
-                results.append((impl.plugin_name, result))
-        except Exception as exc:
-            log.warning("outbox %s: %s failed: %s", event_id, key, exc)
-            errors[key] = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:500]
+                results.append((plugin, result))
     with hub.session() as s:
         stmt = select(OutboxEvent).where(OutboxEvent.id == event_id)
         if s.bind is not None and s.bind.dialect.name == "postgresql":

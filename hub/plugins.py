@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -66,14 +66,48 @@ def make_plugin_manager(
     return pm
 
 
+def call_each(
+    pm: pluggy.PluginManager,
+    name: str,
+    kwargs: dict[str, Any],
+    *,
+    remove: Iterable[object] = (),
+    skip: Collection[str] = (),
+) -> Iterator[tuple[str, Any, Exception | None]]:
+    """Call the fan-out hook ``name`` one implementation at a time, lazily, yielding
+    ``(plugin name, result, error)`` for each; the plugin objects in ``remove`` and the plugin
+    names in ``skip`` are left out.
+
+    For callers that need to know which plugin answered what, or to keep each plugin's error apart
+    (the outbox retries one plugin, not the whole event). The order is pluggy's call order
+    (``tryfirst`` first, then the latest registered, ``trylast`` last: ``get_hookimpls()`` lists
+    the reverse), and each call goes through a pluggy hook caller holding only that
+    implementation, so the manager's argument checks and its hook-call monitoring
+    (``HUB_TRACE_PLUGINS``) see every call.
+    """
+    removed = set(map(id, remove))
+    impls = getattr(pm.hook, name).get_hookimpls()
+    for impl in reversed(impls):
+        if id(impl.plugin) in removed or impl.plugin_name in skip:
+            continue
+        alone = pm.subset_hook_caller(
+            name, remove_plugins=[other.plugin for other in impls if other is not impl]
+        )
+        try:
+            results = alone(**kwargs)
+        except Exception as exc:
+            yield impl.plugin_name, None, exc
+        else:
+            yield impl.plugin_name, (results[0] if results else None), None
+
+
 def plugin_infos(pm: pluggy.PluginManager) -> dict[str, PluginInfo]:
     """Every plugin's self-description, by the name it registered under."""
     infos: dict[str, PluginInfo] = {}
-    for name, plugin in pm.list_name_plugin():
-        impl = getattr(plugin, "hub_plugin_info", None)
-        if impl is not None and name is not None:
-            info = impl()
-            infos[name] = PluginInfo(**{**info.__dict__, "name": name})
+    for name, info, error in call_each(pm, "hub_plugin_info", {}):
+        if error is not None:
+            raise error
+        infos[name] = PluginInfo(**{**info.__dict__, "name": name})
     return infos
 
 
@@ -97,6 +131,12 @@ class TenantHookProxy:
             caller = self._pm.subset_hook_caller(name, remove_plugins=self._remove)
             self._cache[name] = caller
         return caller
+
+    def each(
+        self, name: str, kwargs: dict[str, Any], skip: Collection[str] = ()
+    ) -> Iterator[tuple[str, Any, Exception | None]]:
+        """``call_each`` over the plugins this tenant has enabled."""
+        return call_each(self._pm, name, kwargs, remove=self._remove, skip=skip)
 
 
 class TenantHooks:

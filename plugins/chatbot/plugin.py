@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from core.api import Capability, HubContext, PluginInfo, TicketEvent, events, hookimpl
+from core.api import (
+    Capability,
+    HubContext,
+    PersonRecord,
+    PluginInfo,
+    TicketEvent,
+    events,
+    hookimpl,
+)
 from plugins.chatbot import (
     models,  # noqa: F401 - registers the chat tables
     store,
@@ -62,3 +71,17 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
             woken.append(chat.id)
     for chat_id in woken:
         listeners.wake(chat_id)
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """The person's chat sessions and their transcript lines."""
+    with hub.session() as s:
+        return store.person_records(s, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """The person's chat sessions and transcripts are deleted."""
+    with hub.session() as s:
+        return store.erase_person(s, tenant_id, email)

@@ -8,10 +8,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core.api import Tenant, now
+from core.api import PersonRecord, Tenant, now
 from plugins.chatbot.models import ChatMessage, ChatSession
 
 ROLE_LABELS = {"user": "Visitor", "bot": "Bot", "agent": "Agent"}
@@ -184,3 +184,62 @@ def public(m: ChatMessage) -> dict[str, Any]:
     }
     out.update({k: m.data[k] for k in ("ticket_id", "resume_url") if k in m.data})
     return out
+
+
+def sessions_of_person(session: Session, tenant_id: uuid.UUID, email: str) -> list[ChatSession]:
+    """The tenant's conversations in which the visitor gave (or signed in with) this address."""
+    return list(
+        session.scalars(
+            select(ChatSession)
+            .where(
+                ChatSession.tenant_id == tenant_id,
+                func.lower(ChatSession.email) == email.strip().lower(),
+            )
+            .order_by(ChatSession.id)
+        )
+    )
+
+
+def person_records(session: Session, tenant_id: uuid.UUID, email: str) -> list[PersonRecord]:
+    """A person's conversations and every line of their transcripts, for a data export."""
+    out: list[PersonRecord] = []
+    for chat in sessions_of_person(session, tenant_id, email):
+        out.append(
+            PersonRecord(
+                plugin="chatbot",
+                kind="chat_session",
+                id=str(chat.id),
+                created_at=chat.created_at,
+                data={"email": chat.email, "state": chat.state, "ticket_id": chat.ticket_id},
+            )
+        )
+        out += [
+            PersonRecord(
+                plugin="chatbot",
+                kind="chat_message",
+                id=str(m.id),
+                created_at=m.created_at,
+                data={"session_id": chat.id, "role": m.role, "author": m.author, "text": m.text},
+            )
+            for m in messages_after(session, chat.id, 0)
+        ]
+    return out
+
+
+def erase_person(session: Session, tenant_id: uuid.UUID, email: str) -> int:
+    """Delete a person's conversations and their transcripts (the ticket keeps its own copy of
+    what reached agents); returns how many rows went."""
+    chats = [c.id for c in sessions_of_person(session, tenant_id, email)]
+    if not chats:
+        return 0
+    lines = session.execute(
+        delete(ChatMessage)
+        .where(ChatMessage.tenant_id == tenant_id, ChatMessage.session_id.in_(chats))
+        .execution_options(synchronize_session=False)
+    )
+    gone = session.execute(
+        delete(ChatSession)
+        .where(ChatSession.tenant_id == tenant_id, ChatSession.id.in_(chats))
+        .execution_options(synchronize_session=False)
+    )
+    return int(lines.rowcount) + int(gone.rowcount)  # type: ignore[attr-defined]

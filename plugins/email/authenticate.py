@@ -48,7 +48,7 @@ from publicsuffixlist import PublicSuffixList
 
 from plugins.email.settings import EmailSettings
 
-log = logging.getLogger("hub.email.auth")
+log = logging.getLogger(__name__)
 DNS_LIFETIME = 5.0  # seconds for one lookup, retries included
 MAX_SIGNATURES = 5
 _psl = PublicSuffixList()

@@ -47,7 +47,7 @@ from plugins.email.models import Bounce, ParkedMessage
 from plugins.email.parsing import ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
 
-log = logging.getLogger("hub.email")
+log = logging.getLogger(__name__)
 # The database is unreachable or busy, or a service the message needs (the malware scanner) is
 # down: retry later. Errors about the data itself (DataError, IntegrityError, ...) are the
 # message's fault and park it instead.
@@ -131,7 +131,7 @@ class AddressBook:
 
 
 _books: weakref.WeakSet[AddressBook] = weakref.WeakSet()
-_books_by_hub: weakref.WeakKeyDictionary[Any, AddressBook] = weakref.WeakKeyDictionary()
+_books_by_hub: weakref.WeakKeyDictionary[HubContext, AddressBook] = weakref.WeakKeyDictionary()
 
 
 def _drop_books(_mapper: Any, _conn: Any, target: Any) -> None:
@@ -153,12 +153,14 @@ for _name in ("after_insert", "after_update", "after_delete"):
     event.listen(TenantPlugin, _name, _drop_books)
 
 
+def configure(hub: HubContext) -> None:
+    """Make the hub's address book (``hub_configure``: once per hub)."""
+    _books_by_hub[hub] = AddressBook(hub)
+
+
 def address_book(hub: HubContext) -> AddressBook:
-    """The address book of this hub (one per process and hub)."""
-    book = _books_by_hub.get(hub)
-    if book is None:
-        book = _books_by_hub.setdefault(hub, AddressBook(hub))
-    return book
+    """The address book ``configure`` made for this hub."""
+    return _books_by_hub[hub]
 
 
 def resolve(hub: HubContext, address: str) -> tuple[uuid.UUID, EmailSettings] | None:

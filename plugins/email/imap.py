@@ -26,7 +26,7 @@ from plugins.email.delivery import Delivery, Received, deliver_many, settings_of
 from plugins.email.models import MailboxLease
 from plugins.email.settings import EmailSettings
 
-log = logging.getLogger("hub.email.imap")
+log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 BATCH = 25
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"

@@ -43,7 +43,7 @@ from plugins.email.models import SentMail
 from plugins.email.parsing import REF_KIND
 from plugins.email.settings import EmailSettings
 
-log = logging.getLogger("hub.email.outbound")
+log = logging.getLogger(__name__)
 CREATED, AGENT_REPLY, STATUS = "created", "agent_reply", "status"
 AUTOMATIC = {CREATED: "auto-replied", STATUS: "auto-generated"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from core.api import (
@@ -13,13 +12,17 @@ from core.api import (
     ChannelKeys,
     HubContext,
     PeriodicTask,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     hookimpl,
 )
-from plugins.email import models  # noqa: F401 - registers the plugin's tables
-from plugins.email.delivery import resolve
-from plugins.email.settings import SECRET_FIELDS, EmailSettings
+from plugins.email import (
+    models,  # noqa: F401 - registers the plugin's tables
+    person_data,
+)
+from plugins.email.delivery import configure, resolve
+from plugins.email.settings import SECRET_FIELDS, EmailSettings, support_addresses
 
 
 @hookimpl
@@ -36,9 +39,10 @@ def hub_plugin_info() -> PluginInfo:
     )
 
 
-def support_addresses(settings: Mapping[str, Any]) -> list[str]:
-    """The support addresses a tenant's settings claim (already normalized on save)."""
-    return [str(a).strip().lower() for a in settings.get("addresses") or []]
+@hookimpl
+def hub_configure(hub: HubContext) -> None:
+    """The hub's address book (support address -> tenant), kept for the SMTP server."""
+    configure(hub)
 
 
 @hookimpl
@@ -77,6 +81,20 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """Admin endpoints: parked messages and bounces."""
-    from plugins.email.routes import router
+    from plugins.email.routes import build_router
 
-    return router(hub)
+    return build_router(hub)
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """Mail sent to the person and bounce reports that named them."""
+    with hub.session() as s:
+        return person_data.records(s, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """Sent mail and bounce reports lose the person's address."""
+    with hub.session() as s:
+        return person_data.erase(s, tenant_id, email)

@@ -36,7 +36,7 @@ def _admin(hub: HubContext, authorization: str | None) -> Actor:
     return actor
 
 
-def router(hub: HubContext) -> APIRouter:
+def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router; the hub mounts it under ``/plugins/email``."""
     api = APIRouter()
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
@@ -132,3 +133,9 @@ def load(values: dict[str, object]) -> EmailSettings:
                 except ValueError:
                     continue
         return EmailSettings.model_validate(good)
+
+
+def support_addresses(settings: Mapping[str, Any]) -> list[str]:
+    """The support addresses a tenant's settings claim (already normalized on save): the
+    email plugin's channel keys."""
+    return [str(a).strip().lower() for a in settings.get("addresses") or []]

@@ -37,7 +37,7 @@ from plugins.email.delivery import (
 )
 from plugins.email.settings import EmailSettings
 
-log = logging.getLogger("hub.email.smtp")
+log = logging.getLogger(__name__)
 # The server-wide cap (SIZE in EHLO); each tenant's own limit is checked after DATA.
 SERVER_MAX_BYTES = 50 * 1024 * 1024
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"

@@ -28,7 +28,7 @@ from plugins.jira import client
 from plugins.jira.notes import add_note, audit_failure
 from plugins.jira.settings import JiraSettings
 
-log = logging.getLogger("plugins.jira")
+log = logging.getLogger(__name__)
 ISSUE_KIND = "jira_issue"
 TARGET = "jira"
 PROPERTY = "support-hub"

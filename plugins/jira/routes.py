@@ -21,7 +21,7 @@ from core.api import HubContext, Tenant, body_key, freshness_problem
 from plugins.jira import payloads, signature, webhooks
 from plugins.jira.settings import load
 
-log = logging.getLogger("plugins.jira")
+log = logging.getLogger(__name__)
 MAX_BODY = 2 * 1024 * 1024
 PLUGIN = "jira"
 
@@ -85,7 +85,7 @@ def handle(
     return {"status": outcome}
 
 
-def build(hub: HubContext) -> APIRouter:
+def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router (mounted under ``/plugins/jira``)."""
     router = APIRouter()
 

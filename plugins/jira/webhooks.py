@@ -32,7 +32,7 @@ from plugins.jira.outbound import COMMENT_KEYS, known, remember
 from plugins.jira.payloads import HANDLED_EVENTS, JiraWebhook
 from plugins.jira.settings import JiraSettings
 
-log = logging.getLogger("plugins.jira")
+log = logging.getLogger(__name__)
 COMMENT_EVENTS = ("comment_created", "jira:issue_updated")
 # Dedupe keys of the signed content (``InboundKey`` rows beside the delivery ids).
 CONTENT_KEYS = "jira-body"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 # Events that become internal notes; every other event type is acknowledged and ignored.
-NOTED_EVENTS = ("incident.acknowledged", "incident.reassigned", "incident.resolved")
+HANDLED_EVENTS = ("incident.acknowledged", "incident.reassigned", "incident.resolved")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def hub_plugin_info() -> PluginInfo:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """The inbound webhook endpoint."""
-    return routes.build(hub)
+    return routes.build_router(hub)
 
 
 @hookimpl

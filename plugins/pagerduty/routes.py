@@ -19,7 +19,7 @@ from core.api import HubContext, Tenant, freshness_problem
 from plugins.pagerduty import client, payloads, signature, webhooks
 from plugins.pagerduty.settings import load
 
-log = logging.getLogger("plugins.pagerduty")
+log = logging.getLogger(__name__)
 MAX_BODY = 512 * 1024
 PLUGIN = "pagerduty"
 
@@ -74,7 +74,7 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
     return {"status": outcome}
 
 
-def build(hub: HubContext) -> APIRouter:
+def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router (mounted under ``/plugins/pagerduty``)."""
     router = APIRouter()
 

@@ -12,10 +12,10 @@ from core.api import ExternalRef, HubContext, InboundKey, add_ref, get_ticket, n
 from plugins.pagerduty import client
 from plugins.pagerduty.notes import add_note
 from plugins.pagerduty.paging import DEDUP_KIND, INCIDENT_KIND, record_state
-from plugins.pagerduty.payloads import NOTED_EVENTS, WebhookEvent, note_text
+from plugins.pagerduty.payloads import HANDLED_EVENTS, WebhookEvent, note_text
 from plugins.pagerduty.settings import PagerDutySettings
 
-log = logging.getLogger("plugins.pagerduty")
+log = logging.getLogger(__name__)
 CHANNEL = "pagerduty"
 
 
@@ -86,7 +86,7 @@ def receive(
     """Handle one verified event; returns what became of it (for the response and the log)."""
     if _seen(hub, tenant_id, event.id):
         return "duplicate"
-    if event.type not in NOTED_EVENTS:
+    if event.type not in HANDLED_EVENTS:
         log.info("pagerduty: event %s (%s) is not handled", event.id, event.type)
         return "ignored"
     ticket_id, key = find_ticket(hub, tenant_id, settings, event)

@@ -15,11 +15,11 @@ from urllib.parse import urlparse
 import httpx
 
 from core.api import EgressRefused, InboundAttachment, read_capped
+from plugins.slack.context import Ctx
 
-from .service import Ctx
 from .settings import api_base
 
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 SLACK_FILE_HOSTS = ("files.slack.com",)
 MAX_FILES = 10
 

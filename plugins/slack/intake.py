@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from core.api import InboundMessage, IngestResult, find_duplicate
+from plugins.slack.context import Ctx
 
 from . import agents, refs
 from .blocks import confirmation, new_ticket_modal
@@ -19,10 +20,9 @@ from .files import attachments
 from .payloads import is_bot_event, mentions, plain_text, view_values
 from .people import SlackUser, lookup, remember_account
 from .refs import THREAD, TRIAGE, ThreadRef
-from .service import Ctx
 from .tickets import card, requester_email
 
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 
 
 def _text(ctx: Ctx, text: str) -> str:

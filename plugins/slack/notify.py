@@ -27,7 +27,7 @@ from .people import slack_id_for
 from .refs import RELAY, THREAD, TRIAGE, ThreadRef
 from .service import make_client
 
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 PLUGIN = "slack"
 MAX_TEXT = 3500  # Slack renders up to 4,000 characters of a message before folding it
 

@@ -8,6 +8,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qs
 
+# Events API event types with a listener (registered from this list in ``service``); every other
+# event is acknowledged and ignored.
+HANDLED_EVENTS = ("message", "app_mention", "app_uninstalled", "tokens_revoked")
 # Message subtypes a person writes; everything else (edits, deletions, joins, bots) is ignored.
 HUMAN_SUBTYPES = (None, "", "file_share", "thread_broadcast")
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from core.api import Actor, HubContext, NotFound, actor_for, user_by_email
 from core.api import staff_actor as find_staff
 
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 PLUGIN = "slack"
 
 

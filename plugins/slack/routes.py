@@ -10,11 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext
+from plugins.slack.payloads import parse_body, team_of
+from plugins.slack.service import PLUGIN, SlackService, service_for, verify
 
-from .payloads import parse_body, team_of
-from .service import PLUGIN, SlackService, verify
-
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 
 
 def _json(status: int, detail: str) -> JSONResponse:
@@ -56,8 +55,10 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
     return Response(content=resp.body, status_code=resp.status, headers=headers_out)
 
 
-def make_router(svc: SlackService) -> APIRouter:
-    """The router the hub mounts under ``/plugins/slack``."""
+def build_router(hub: HubContext) -> APIRouter:
+    """The router the hub mounts under ``/plugins/slack``, answering with the hub's Slack
+    service."""
+    svc = service_for(hub)
     router = APIRouter()
 
     @router.post("/events", summary="Slack request URL (events, interactivity, slash commands)")
@@ -69,10 +70,3 @@ def make_router(svc: SlackService) -> APIRouter:
         return await run_in_threadpool(handle, svc, raw, headers)
 
     return router
-
-
-def router_for(hub: HubContext) -> APIRouter:
-    """The router of the hub's Slack service."""
-    from .service import service_for
-
-    return make_router(service_for(hub))

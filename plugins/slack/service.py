@@ -14,7 +14,7 @@ import re
 import threading
 import urllib.request
 import uuid
-from dataclasses import dataclass
+import weakref
 from typing import Any
 from urllib.request import Request
 
@@ -27,11 +27,13 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import select
 
 from core.api import EgressPolicy, HubContext, PluginConfig, TenantPlugin, now
+from plugins.slack import agents, intake
+from plugins.slack.context import Ctx
+from plugins.slack.payloads import HANDLED_EVENTS, team_of
+from plugins.slack.settings import DEFAULT_API, api_base, checked_api_base
+from plugins.slack.worker import WORKER
 
-from .settings import DEFAULT_API, api_base, checked_api_base
-from .worker import WORKER
-
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 PLUGIN = "slack"
 
 
@@ -85,27 +87,6 @@ def verify(cfg: PluginConfig, raw: bytes, headers: dict[str, str]) -> bool:
     return verifier.is_valid(
         raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
     )
-
-
-@dataclass
-class Ctx:
-    """What a listener works with: the hub, the tenant, its settings and a client."""
-
-    hub: HubContext
-    tenant_id: uuid.UUID
-    team: str
-    config: PluginConfig
-    client: WebClient
-
-    @property
-    def bot_user_id(self) -> str | None:
-        """Our bot's user id (learnt with auth.test)."""
-        return self.config.state.get("bot_user_id")
-
-    @property
-    def bot_id(self) -> str | None:
-        """Our bot's bot id (learnt with auth.test)."""
-        return self.config.state.get("bot_id")
 
 
 def _fingerprint(cfg: PluginConfig) -> str:
@@ -208,8 +189,6 @@ class SlackService:
         )
 
     def _build(self, tenant_id: uuid.UUID, cfg: PluginConfig) -> App:
-        from . import agents, intake
-
         token = cfg.get("bot_token")
         bot_user_id, bot_id = cfg.state.get("bot_user_id"), cfg.state.get("bot_id")
 
@@ -263,8 +242,6 @@ class SlackService:
         def bind_tenant(body: dict[str, Any], context: Any, next: Any) -> Any:
             """Every request names its tenant; a Socket Mode connection shared by several
             workspaces only passes this tenant's own."""
-            from .payloads import team_of
-
             team = team_of(body)
             if team and team_id and team != team_id:
                 return BoltResponse(status=404, body="")
@@ -276,10 +253,14 @@ class SlackService:
         def ack(ack: Any) -> None:
             ack()
 
-        app.event("message")(ack=ack, lazy=[lazy(intake.on_message)])
-        app.event("app_mention")(ack=ack, lazy=[lazy(intake.on_mention)])
-        app.event("app_uninstalled")(ack=ack, lazy=[lazy(self.on_uninstalled)])
-        app.event("tokens_revoked")(ack=ack, lazy=[lazy(self.on_uninstalled)])
+        listeners = {
+            "message": intake.on_message,
+            "app_mention": intake.on_mention,
+            "app_uninstalled": self.on_uninstalled,
+            "tokens_revoked": self.on_uninstalled,
+        }
+        for event_type in HANDLED_EVENTS:
+            app.event(event_type)(ack=ack, lazy=[lazy(listeners[event_type])])
         app.command(re.compile(r"^/ticket$"))(ack=ack, lazy=[lazy(intake.on_ticket_command)])
         app.command(re.compile(r"^/reply$"))(ack=agents.ack_reply, lazy=[lazy(agents.on_reply)])
         app.view("hub_new_ticket")(ack=ack, lazy=[lazy(intake.on_modal_submit)])
@@ -304,8 +285,6 @@ class SlackService:
 
     def ctx(self, tenant_id: uuid.UUID, body: dict[str, Any]) -> Ctx | None:
         """A fresh context for a listener; None when the plugin was turned off meanwhile."""
-        from .payloads import team_of
-
         cfg = self.hub.config(tenant_id, PLUGIN)
         if not cfg.enabled:
             return None
@@ -332,15 +311,16 @@ class SlackService:
         self.drop(ctx.tenant_id)
 
 
-_services: dict[int, SlackService] = {}
-_services_lock = threading.Lock()
+# One service per hub, made by the ``hub_configure`` hook when the hub is ready; a hub that is
+# dropped takes its service (and its tenants' Bolt apps) with it.
+_services: weakref.WeakKeyDictionary[HubContext, SlackService] = weakref.WeakKeyDictionary()
+
+
+def configure(hub: HubContext) -> None:
+    """Make the hub's service (``hub_configure``: once per hub)."""
+    _services[hub] = SlackService(hub)
 
 
 def service_for(hub: HubContext) -> SlackService:
-    """The service of a hub (one per hub object in the process)."""
-    with _services_lock:
-        svc = _services.get(id(hub))
-        if svc is None or svc.hub is not hub:
-            svc = SlackService(hub)
-            _services[id(hub)] = svc
-        return svc
+    """The service ``configure`` made for this hub."""
+    return _services[hub]

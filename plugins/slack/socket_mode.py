@@ -26,7 +26,7 @@ from core.api import PluginConfig
 
 from .service import PLUGIN, SlackService, make_client
 
-log = logging.getLogger("hub.slack")
+log = logging.getLogger(__name__)
 
 
 class HubSocketModeHandler(SocketModeHandler):

@@ -26,7 +26,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from core.api import STRICT, EgressPolicy, EgressRefused, now
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 ISSUER = "https://api.botframework.com"
 LEEWAY = 300  # seconds, as the Bot Framework SDKs allow
 KEYS_TTL = 24 * 3600  # Microsoft rotates keys slowly: fetch them again daily

@@ -27,7 +27,7 @@ from core.api import (
 
 from .connector import TOKENS, ConnectorError, http
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 FILE_INFO = "application/vnd.microsoft.teams.file.download.info"
 FILE_HOSTS = (".sharepoint.com", ".sharepoint-df.com")  # where Teams keeps shared files
 MAX_FILES = 10

@@ -46,7 +46,7 @@ from .people import TeamsUser, sender, staff_actor
 from .refs import ACTIVITY, CONVERSATION, ConvRef
 from .tickets import card, change, note, requester_email
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 PLUGIN = "teams"
 CHANNEL = "teams"
 

@@ -26,7 +26,7 @@ from .connector import Connector, ConnectorRejected, ConnectorUnavailable
 from .refs import ACTIVITY, CONVERSATION, TRIAGE, ConvRef
 from .tickets import card_of, note
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 PLUGIN = "teams"
 
 

@@ -7,6 +7,9 @@ import html
 import re
 from typing import Any
 
+# Bot Framework activity types with an effect (``intake.handle_activity``); every other type is
+# answered 200 and ignored.
+HANDLED_EVENTS = ("message", "conversationUpdate", "invoke")
 AT = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 MAX_KEY = 300  # InboundKey.key

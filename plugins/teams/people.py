@@ -19,7 +19,7 @@ from core.api import staff_actor as find_staff
 from .connector import Connector, ConnectorError
 from .payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 PLUGIN = "teams"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -15,10 +14,8 @@ from core.api import (
     channel_key_owner,
     hookimpl,
 )
+from plugins.teams.settings import SECRET_FIELDS, TeamsSettings
 
-from .settings import SECRET_FIELDS, TeamsSettings
-
-log = logging.getLogger("hub.teams")
 PLUGIN = "teams"
 
 
@@ -39,9 +36,9 @@ def hub_plugin_info() -> PluginInfo:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """``POST /plugins/teams/messages`` (Bot Framework) and ``/webhook`` (outgoing webhook)."""
-    from .routes import make_router
+    from plugins.teams.routes import build_router
 
-    return make_router(hub)
+    return build_router(hub)
 
 
 @hookimpl
@@ -58,6 +55,6 @@ def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | N
 def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     """Acknowledgements, public replies and status cards into the ticket's Teams conversation;
     the triage card posted and kept current. Never internal notes."""
-    from .notify import notify
+    from plugins.teams.notify import notify
 
     notify(event, hub)

@@ -22,7 +22,7 @@ from .intake import handle_activity, ingest_message, webhook_reply
 from .payloads import app_id_of
 from .settings import DEFAULT_OPENID_METADATA_URL
 
-log = logging.getLogger("hub.teams")
+log = logging.getLogger(__name__)
 PLUGIN = "teams"
 KEYS = OpenIdKeys()
 
@@ -159,7 +159,7 @@ def handle_webhook(
     return JSONResponse({"type": "message", "text": text})
 
 
-def make_router(hub: HubContext) -> APIRouter:
+def build_router(hub: HubContext) -> APIRouter:
     """The router the hub mounts under ``/plugins/teams``."""
     router = APIRouter()
 

@@ -32,7 +32,8 @@ from plugins.jira.settings import JiraSettings
 from plugins.pagerduty import client as pd_client
 from plugins.pagerduty.settings import PagerDutySettings
 from plugins.slack import files as slack_files
-from plugins.slack.service import Ctx, make_client
+from plugins.slack.context import Ctx
+from plugins.slack.service import make_client
 from plugins.teams import files as teams_files
 from plugins.teams.auth import OpenIdKeys, verify_connector_token
 from plugins.teams.connector import Connector, TokenCache

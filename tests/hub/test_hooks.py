@@ -1,0 +1,264 @@
+"""One test per hook spec of core/hookspecs.py: each calls the hook through a real hub and checks
+the call mode and the return contract its docstring states (the person-data hooks are tested
+with the plugins that implement them, tests/plugins/chatbot and tests/plugins/email)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.api import (
+    BackgroundService,
+    EscalationTarget,
+    HubContext,
+    InboundMessage,
+    PeriodicTask,
+    PluginInfo,
+    Suggestion,
+    TicketEvent,
+    hookimpl,
+)
+from core.models import OutboxEvent
+from hub import outbox
+from hub.app import create_app
+from hub.builtins import plugins as builtin_plugins
+from hub.context import Hub
+from hub.plugins import make_plugin_manager
+from hub.worker import periodic_tasks
+from tests.hub.conftest import as_client
+from tests.hub.recorder_plugin import Recorder
+
+T = "/api/v1/support/tickets/"
+NEW = {"subject": "Help", "description": "Please.", "category": "Other"}
+
+
+def _traced(hub: Hub, settings: Any, *extra: tuple[str, object]) -> Hub:
+    """A hub on the test database with ``HUB_TRACE_PLUGINS`` on and ``extra`` installed."""
+    pm = make_plugin_manager(extra=[*builtin_plugins(), *extra], trace=True)
+    return Hub(settings, pm=pm, engine=hub.engine)
+
+
+def _trace(caplog: pytest.LogCaptureFixture, hook: str) -> list[str]:
+    """The plugins each traced call of ``hook`` went to, in call order."""
+    return [
+        r.getMessage().split(" -> ", 1)[1]
+        for r in caplog.records
+        if r.name == "hub.plugins" and r.getMessage().startswith(f"hook {hook} -> ")
+    ]
+
+
+@pytest.fixture
+def enabled(rhub: Hub, org) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """The tenant of ``org``, with the recorder enabled."""
+    rhub.set_enabled(org.tenant[0], "recorder", True, reason="test")
+    return org.tenant[0]
+
+
+# ------------------------------------------------------------------ app extension
+
+
+def test_hook_hub_plugin_info(rhub: Hub) -> None:
+    """Fan-out over every installed plugin, one PluginInfo each, whatever tenants enabled."""
+    answers = rhub.pm.hook.hub_plugin_info()
+    implementers = rhub.pm.hook.hub_plugin_info.get_hookimpls()
+    assert len(answers) == len(implementers) and all(isinstance(a, PluginInfo) for a in answers)
+    assert {"email", "slack", "teams", "jira", "pagerduty", "chatbot", "recorder"} <= set(
+        rhub.infos
+    )
+    assert rhub.infos["recorder"].settings_model is not None
+    assert all(info.name == name for name, info in rhub.infos.items())
+
+
+def test_hook_hub_configure(rhub: Hub, recorder: Recorder) -> None:
+    """Historic: called once when the hub is ready, and at once for a plugin registered later."""
+    assert recorder.of("hub_configure") == [rhub]
+    late = Recorder("late")
+    rhub.pm.register(late, name="late")
+    assert late.of("hub_configure") == [rhub]
+    assert recorder.of("hub_configure") == [rhub]
+
+
+def test_hook_hub_routes(rhub: Hub, rclient: TestClient, enabled: uuid.UUID, other_org) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out at app start; each router is mounted under /plugins/<name>, answering 404 for a
+    tenant that has not enabled the plugin."""
+    routers = [r for r in rhub.pm.hook.hub_routes(hub=rhub) if r is not None]
+    assert len(routers) >= 7
+    assert rclient.get(f"/plugins/recorder/ping/{enabled}").json() == {"pong": "hello"}
+    assert rclient.get(f"/plugins/recorder/ping/{other_org.tenant[0]}").status_code == 404
+
+
+def test_hook_hub_periodic_tasks(rhub: Hub, recorder: Recorder) -> None:
+    """Fan-out; each plugin returns PeriodicTasks whose ``run(hub)`` beat calls."""
+    groups = rhub.pm.hook.hub_periodic_tasks(hub=rhub)
+    assert all(isinstance(t, PeriodicTask) for group in groups for t in group)
+    tasks = periodic_tasks(rhub)
+    assert {"recorder.tick", *(t.name for g in groups for t in g)} == set(tasks)
+    tasks["recorder.tick"].run(rhub)
+    assert recorder.of("tick") == [rhub]
+
+
+def test_hook_hub_background_services(rhub: Hub, recorder: Recorder) -> None:
+    """Fan-out; BackgroundServices with start and stop, the SMTP listener among them."""
+    services = [s for group in rhub.pm.hook.hub_background_services(hub=rhub) for s in group]
+    assert all(isinstance(s, BackgroundService) for s in services)
+    mine = {s.name: s for s in services}
+    assert "recorder" in mine and len(services) >= 2  # the email plugin's SMTP server too
+    mine["recorder"].start()
+    mine["recorder"].stop()
+    assert recorder.of("start") == [1] and recorder.of("stop") == [1]
+
+
+# ------------------------------------------------------------------ intake
+
+
+def test_hook_hub_resolve_tenant(rhub: Hub, rclient: TestClient, org) -> None:  # type: ignore[no-untyped-def]
+    """firstresult: one answer (not a list) from the plugin owning the channel, None otherwise."""
+    admin = as_client(org.admin, rclient)
+    admin.post("/api/v1/admin/plugins/recorder/enable/")
+    admin.patch("/api/v1/admin/plugins/recorder/", json={"settings": {"greeting": "acme"}})
+    answer = rhub.pm.hook.hub_resolve_tenant(channel="recorder", key="acme", hub=rhub)
+    assert answer == org.tenant[0] == rhub.resolve_tenant("recorder", "acme")
+    assert rhub.resolve_tenant("recorder", "nobody") is None
+    assert rhub.resolve_tenant("no-such-channel", "acme") is None
+
+
+def test_hook_hub_thread_message(
+    rhub: Hub, rclient: TestClient, recorder: Recorder, enabled: uuid.UUID, org, other_org
+) -> None:  # type: ignore[no-untyped-def]
+    """firstresult on the tenant's relay: a ticket id continues that ticket; a tenant that has not
+    enabled the plugin never asks it."""
+    ticket = as_client(org.end_user, rclient).post(T, json=NEW).json()["id"]
+    msg = InboundMessage(
+        channel="recorder",
+        dedupe_key="t1",
+        sender_email=org.end_user.email,
+        body="more",
+        meta={"recorder_ticket": ticket},
+    )
+    with rhub.read_session() as s:
+        assert (
+            rhub.hooks(enabled).hub_thread_message(session=s, tenant_id=enabled, message=msg)
+            == ticket
+        )
+    result = rhub.ingest(enabled, msg)
+    assert result.outcome == "comment" and result.ticket_id == ticket
+    recorder.calls.clear()
+    other = InboundMessage(
+        channel="recorder",
+        dedupe_key="t1",
+        sender_email=other_org.end_user.email,
+        body="more",
+        meta={"recorder_ticket": ticket},
+    )
+    assert rhub.ingest(other_org.tenant[0], other).outcome == "ticket"
+    assert recorder.of("hub_thread_message") == []
+
+
+# ------------------------------------------------------------------ notification
+
+
+def _notifier(name: str, seen: list[str], fail: bool = False, **order: bool) -> object:
+    class Notifier:
+        @hookimpl(**order)
+        def hub_notify(self, event: TicketEvent, hub: HubContext) -> None:
+            if event.type != "ticket.created":
+                return
+            seen.append(name)
+            if fail:
+                raise ConnectionError(f"{name} is down")
+
+    return Notifier()
+
+
+def test_hook_hub_notify(hub: Hub, settings, org, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out from the outbox in pluggy's call order (tryfirst, latest registered first,
+    trylast), each plugin alone: one that raises is retried alone, the others are done; and the
+    hook-call monitoring (``HUB_TRACE_PLUGINS``) sees every call."""
+    seen: list[str] = []
+    traced = _traced(
+        hub,
+        settings,
+        ("late", _notifier("late", seen, trylast=True)),
+        ("plain", _notifier("plain", seen)),
+        ("early", _notifier("early", seen, tryfirst=True)),
+        ("flaky", _notifier("flaky", seen, fail=True)),
+    )
+    caplog.set_level(logging.WARNING, logger="hub.plugins")
+    org.end_user.post(T, json=NEW)
+    assert outbox.drain(traced) >= 1
+    assert seen == ["early", "flaky", "plain", "late"]
+    calls = [c for c in _trace(caplog, "hub_notify") if c != "['automation']"]
+    assert calls[:4] == ["['early']", "['flaky']", "['plain']", "['late']"]
+    with traced.read_session() as s:
+        row = s.query(OutboxEvent).filter_by(event_type="ticket.created").one()
+        assert row.status == "pending" and "hub_notify:flaky" in (row.last_error or "")
+        assert {"hub_notify:early", "hub_notify:plain", "hub_notify:late"} <= set(row.done_plugins)
+        assert "hub_notify:flaky" not in row.done_plugins
+
+
+# ------------------------------------------------------------------ escalation
+
+
+@pytest.fixture
+def traced_client(hub: Hub, settings, recorder: Recorder) -> Iterator[tuple[Hub, TestClient]]:  # type: ignore[no-untyped-def]
+    traced = _traced(hub, settings, ("recorder", recorder))
+    with TestClient(create_app(traced), raise_server_exceptions=False) as c:
+        yield traced, c
+
+
+def test_hook_hub_escalate(traced_client, recorder: Recorder, org, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out from the outbox; a result is audited on the ticket, None (not concerned) is not;
+    the built-in admin escalation is trylast, so it runs after the plugins."""
+    traced, client = traced_client
+    traced.set_enabled(org.tenant[0], "recorder", True, reason="test")
+    caplog.set_level(logging.WARNING, logger="hub.plugins")
+    ticket = as_client(org.end_user, client).post(T, json=NEW).json()["id"]
+    agent = as_client(org.agent, client)
+    assert agent.post(f"{T}{ticket}/escalate/", json={"target": "recorder"}).status_code == 202
+    outbox.drain(traced)
+    assert [e.target for e in recorder.of("hub_escalate")] == ["recorder"]
+    calls = _trace(caplog, "hub_escalate")
+    assert calls.index("['recorder']") < calls.index("['admin-escalation']")
+    audit = agent.get(f"{T}{ticket}/audit/").json()
+    escalated = [a for a in audit if a["action"] == "Escalated"]
+    assert [a["new_value"] for a in escalated] == [f"REC-{ticket}"]
+
+
+def test_hook_hub_escalation_targets(
+    rhub: Hub, rclient: TestClient, enabled: uuid.UUID, org, other_org
+) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out on the tenant's relay: lists of EscalationTargets, offered as the agent's choices."""
+    groups = rhub.hooks(enabled).hub_escalation_targets(tenant_id=enabled, hub=rhub)
+    offered = [t for group in groups for t in group]
+    assert all(isinstance(t, EscalationTarget) for t in offered)
+    assert ("recorder", "recorder") in {(t.plugin, t.target) for t in offered}
+    other = other_org.tenant[0]
+    groups = rhub.hooks(other).hub_escalation_targets(tenant_id=other, hub=rhub)
+    assert all(t.plugin != "recorder" for group in groups for t in group)
+    ticket = as_client(org.end_user, rclient).post(T, json=NEW).json()["id"]
+    listed = as_client(org.agent, rclient).get(f"{T}{ticket}/escalation-targets/").json()
+    assert {"plugin": "recorder", "target": "recorder", "label": "Record it"} in listed
+
+
+# ------------------------------------------------------------------ knowledge base
+
+
+def test_hook_hub_kb_suggest(rhub: Hub, enabled: uuid.UUID, other_org) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out on the tenant's relay: one list of Suggestions per ranker, the built-in full-text
+    ranker (trylast) last, so another ranker joins it."""
+    lists = rhub.hooks(enabled).hub_kb_suggest(
+        tenant_id=enabled, text="vpn", limit=3, audience="public", hub=rhub
+    )
+    assert len(lists) == 2
+    assert all(isinstance(s, Suggestion) for found in lists for s in found)
+    assert [s.source for s in lists[0]] == ["recorder"]
+    other = other_org.tenant[0]
+    lists = rhub.hooks(other).hub_kb_suggest(
+        tenant_id=other, text="vpn", limit=3, audience="public", hub=rhub
+    )
+    assert len(lists) == 1 and all(s.source != "recorder" for s in lists[0])
