@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import clock
 from core.models import Membership
 from hub.api.deps import SESSION_COOKIE
-from tests.web.conftest import PASSWORD, csrf_of, sign_in
+from tests.hub.web.conftest import PASSWORD, csrf_of, sign_in
 
 
 def _replay(app, cookie: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from core.models import User
 from core.services import identity
 from core.services.comments import add_comment
 from core.services.tickets import create_ticket, get_ticket
-from tests.web.conftest import sign_in
+from tests.hub.web.conftest import sign_in
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from starlette.datastructures import FormData
 
 from core.errors import Invalid
 from hub.web.plugin_form import build_fields, parse_form
-from tests.web.demo_plugin import DemoSettings
+from tests.hub.web.demo_plugin import DemoSettings
 
 
 def _plugin(settings: dict | None = None, secrets_set: list[str] | None = None) -> dict:  # type: ignore[type-arg]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.models import Ticket
-from tests.web.conftest import sign_in
+from tests.hub.web.conftest import sign_in
 
 ARTICLE = {
     "title": "Reset your password",

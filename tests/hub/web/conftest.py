@@ -17,7 +17,7 @@ from hub.app import create_app
 from hub.context import Hub
 from hub.plugins import make_plugin_manager
 from tests.services import free_port, port_open
-from tests.web.demo_plugin import DemoPlugin
+from tests.hub.web.demo_plugin import DemoPlugin
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"

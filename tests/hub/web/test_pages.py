@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core.models import Comment, Notification, TenantPlugin, Ticket
-from tests.web.conftest import PASSWORD, csrf_of, sign_in
+from tests.hub.web.conftest import PASSWORD, csrf_of, sign_in
 
 
 def _new_ticket(web, subject: str = "Printer on fire", **extra):  # type: ignore[no-untyped-def]
