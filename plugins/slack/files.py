@@ -15,9 +15,8 @@ from urllib.parse import urlparse
 import httpx
 
 from core.api import EgressRefused, InboundAttachment, read_capped
-
-from .service import Ctx
-from .settings import api_base
+from plugins.slack.service import Ctx
+from plugins.slack.settings import api_base
 
 log = logging.getLogger("hub.slack")
 SLACK_FILE_HOSTS = ("files.slack.com",)

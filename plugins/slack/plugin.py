@@ -16,8 +16,7 @@ from core.api import (
     channel_key_owner,
     hookimpl,
 )
-
-from .settings import SECRET_FIELDS, SlackSettings
+from plugins.slack.settings import SECRET_FIELDS, SlackSettings
 
 log = logging.getLogger("hub.slack")
 
@@ -39,7 +38,7 @@ def hub_plugin_info() -> PluginInfo:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """``POST /plugins/slack/events``: Slack's one request URL for every tenant."""
-    from .routes import router_for
+    from plugins.slack.routes import router_for
 
     return router_for(hub)
 
@@ -47,8 +46,8 @@ def hub_routes(hub: HubContext) -> Any:
 @hookimpl
 def hub_background_services(hub: HubContext) -> list[BackgroundService]:
     """Socket Mode connections for tenants that turned ``socket_mode`` on."""
-    from .service import service_for
-    from .socket_mode import SocketModeRunner
+    from plugins.slack.service import service_for
+    from plugins.slack.socket_mode import SocketModeRunner
 
     runner = SocketModeRunner(service_for(hub))
     return [
@@ -76,6 +75,6 @@ def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | N
 @hookimpl
 def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     """Public updates into the ticket's Slack thread, the triage card kept current, agents' DMs."""
-    from .notify import notify
+    from plugins.slack.notify import notify
 
     notify(event, hub)

@@ -10,9 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext
-
-from .payloads import parse_body, team_of
-from .service import PLUGIN, SlackService, verify
+from plugins.slack.payloads import parse_body, team_of
+from plugins.slack.service import PLUGIN, SlackService, verify
 
 log = logging.getLogger("hub.slack")
 
@@ -73,6 +72,6 @@ def make_router(svc: SlackService) -> APIRouter:
 
 def router_for(hub: HubContext) -> APIRouter:
     """The router of the hub's Slack service."""
-    from .service import service_for
+    from plugins.slack.service import service_for
 
     return make_router(service_for(hub))

@@ -15,8 +15,7 @@ from core.api import (
     channel_key_owner,
     hookimpl,
 )
-
-from .settings import SECRET_FIELDS, TeamsSettings
+from plugins.teams.settings import SECRET_FIELDS, TeamsSettings
 
 log = logging.getLogger("hub.teams")
 PLUGIN = "teams"
@@ -39,7 +38,7 @@ def hub_plugin_info() -> PluginInfo:
 @hookimpl
 def hub_routes(hub: HubContext) -> Any:
     """``POST /plugins/teams/messages`` (Bot Framework) and ``/webhook`` (outgoing webhook)."""
-    from .routes import make_router
+    from plugins.teams.routes import make_router
 
     return make_router(hub)
 
@@ -58,6 +57,6 @@ def hub_resolve_tenant(channel: str, key: str, hub: HubContext) -> uuid.UUID | N
 def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     """Acknowledgements, public replies and status cards into the ticket's Teams conversation;
     the triage card posted and kept current. Never internal notes."""
-    from .notify import notify
+    from plugins.teams.notify import notify
 
     notify(event, hub)
