@@ -1,11 +1,16 @@
-"""The public face of core: what plugins import. Nothing else of core is theirs to use."""
+"""The public face of core: what plugins import. Nothing else of core is theirs to use.
+
+It offers operations, not tables: plugins read and change core's data through the functions
+here (each takes a ``Session`` from ``HubContext.session()``) and get plain values or snapshots
+back. A plugin's OWN tables are its business: ``Base``, ``BigId``, ``JSONType`` and
+``UTCDateTime`` are here for them."""
 
 from __future__ import annotations
 
 from core import lifecycle
 from core.clock import now
 from core.crypto import Keyring
-from core.db import Base, BigId, JSONType, UTCDateTime
+from core.db import TRANSIENT_DB_ERRORS, Base, BigId, JSONType, UTCDateTime
 from core.errors import Conflict, Forbidden, HubError, Invalid, NotFound, TooLarge
 from core.hookspecs import hookimpl, hookspec
 from core.intake import (
@@ -13,33 +18,14 @@ from core.intake import (
     InboundAttachment,
     InboundMessage,
     IngestResult,
-    add_ref,
     find_duplicate,
     read_capped,
 )
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
-from core.models import (
-    Comment,
-    ExternalRef,
-    InboundKey,
-    Membership,
-    OutboxEvent,
-    SlaLog,
-    Tenant,
-    TenantPlugin,
-    Ticket,
-    User,
-)
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, system_actor
 from core.services import events
-from core.services.comments import add_comment, visible_comments
-from core.services.identity import (
-    actor_for,
-    ensure_member,
-    ensure_user,
-    staff_actor,
-    user_by_email,
-)
+from core.services.comments import add_comment
+from core.services.identity import ensure_user, staff_actor
 from core.services.plugins import PluginConfig
 from core.services.tickets import Changes, get_ticket, update_ticket
 from core.types import (
@@ -75,45 +61,33 @@ __all__ = [
     "BigId",
     "Capability",
     "Changes",
-    "Comment",
     "CommentSnapshot",
     "Conflict",
     "Escalation",
     "EscalationResult",
     "EscalationTarget",
-    "ExternalRef",
     "Forbidden",
     "HubContext",
     "HubError",
     "InboundAttachment",
-    "InboundKey",
     "InboundMessage",
     "IngestResult",
     "Invalid",
     "JSONType",
     "Keyring",
-    "Membership",
     "NotFound",
-    "OutboxEvent",
     "PeriodicTask",
     "Person",
     "PersonRecord",
     "PluginConfig",
     "PluginInfo",
-    "SlaLog",
     "Suggestion",
-    "Tenant",
-    "TenantPlugin",
-    "Ticket",
     "TicketEvent",
     "TicketSnapshot",
     "TooLarge",
+    "TRANSIENT_DB_ERRORS",
     "UTCDateTime",
-    "User",
-    "actor_for",
     "add_comment",
-    "add_ref",
-    "ensure_member",
     "ensure_user",
     "staff_actor",
     "events",
@@ -125,8 +99,6 @@ __all__ = [
     "now",
     "system_actor",
     "update_ticket",
-    "user_by_email",
-    "visible_comments",
 ]
 
 # For plugin routes that authenticate a bearer token themselves (email: parked messages).
@@ -147,11 +119,6 @@ __all__ += ["merge_suggestions", "public_article", "record_deflection"]
 from core.services.bot_notes import add_bot_note, audit_escalation_failure  # noqa: E402
 
 __all__ += ["add_bot_note", "audit_escalation_failure"]
-
-# Signed inbound webhooks: refuse stale bodies, dedupe on the signed content (Jira, PagerDuty).
-from core.webhooks import WEBHOOK_WINDOW, body_key, freshness_problem  # noqa: E402
-
-__all__ += ["WEBHOOK_WINDOW", "body_key", "freshness_problem"]
 
 # The security headers of HTML pages (the console's and a plugin's, such as the chat).
 from core.security_headers import security_headers  # noqa: E402
@@ -198,3 +165,73 @@ __all__ += ["Relay", "send_via_relay"]
 from core.intake.threading import referenced_ticket  # noqa: E402
 
 __all__ += ["referenced_ticket"]
+# Seen-once for inbound deliveries (webhook ids, signed bodies' hashes, comments we posted).
+from core.services.seen import key_of_comment, opening_raw, record_seen, seen  # noqa: E402
+
+__all__ += ["key_of_comment", "opening_raw", "record_seen", "seen"]
+
+# A ticket's external refs (Slack threads, Jira issues, PagerDuty keys) and delivery markers.
+from core.services.refs import (  # noqa: E402
+    Ref,
+    add_ticket_ref,
+    find_ref,
+    latest_ticket_by_prefix,
+    merge_ref_meta,
+    ticket_by_ref,
+    ticket_refs,
+)
+
+__all__ += [
+    "Ref",
+    "add_ticket_ref",
+    "find_ref",
+    "latest_ticket_by_prefix",
+    "merge_ref_meta",
+    "ticket_by_ref",
+    "ticket_refs",
+]
+
+# Tickets as a channel's card shows them, and the people behind them.
+from core.services.people import (  # noqa: E402
+    email_of,
+    failing_addresses,
+    mark_failing,
+    member_actor,
+    requester_email,
+)
+from core.services.snapshots import ticket_exists, ticket_snapshot  # noqa: E402
+
+__all__ += [
+    "email_of",
+    "failing_addresses",
+    "mark_failing",
+    "member_actor",
+    "requester_email",
+    "ticket_exists",
+    "ticket_snapshot",
+]
+
+# Which tenant a request names (``?tenant=<slug or id>``), and the one receiver of signed
+# webhooks: body cap, tenant hint, whose secret signs the body, the replay window.
+from core.services.tenants import TenantRef, find_tenant  # noqa: E402
+from core.webhooks import (  # noqa: E402
+    SignedWebhook,
+    WebhookRefused,
+    check_declared_length,
+    receive_signed,
+)
+
+__all__ += [
+    "SignedWebhook",
+    "TenantRef",
+    "WebhookRefused",
+    "check_declared_length",
+    "find_tenant",
+    "receive_signed",
+]
+
+# Internal notes by the system, and caches of what plugin rows say (dropped when one changes).
+from core.services.bot_notes import add_system_note  # noqa: E402
+from core.services.plugins import on_change as on_plugin_change  # noqa: E402
+
+__all__ += ["add_system_note", "on_plugin_change"]

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -16,6 +18,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# The database is down, unreachable or out of connections (not: something wrong with one
+# message or request). Whoever meets one retries later; the work is never discarded.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 # BIGSERIAL on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

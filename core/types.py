@@ -221,14 +221,31 @@ class PersonRecord:
 
 
 class HubContext(Protocol):
-    """What the hub offers plugins at run time. Implemented in ``hub``, typed here."""
+    """What the hub offers plugins at run time. Implemented in ``hub``, typed here.
 
-    base_url: str
-    data_dir: Path
-    keyring: Keyring
-    blob_store: BlobStore
-    attachment_policy: AttachmentPolicy
-    egress: EgressPolicy  # every outbound connection a tenant can configure goes through it
+    The attributes are read-only properties: plugins read them, and an implementation may hold
+    a narrower type (``hub.context.Hub`` keeps a ``FileBlobStore``); ``hub.context`` asserts for
+    mypy that ``Hub`` satisfies this protocol."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
+
+    @property
+    def blob_store(self) -> BlobStore: ...
+
+    @property
+    def attachment_policy(self) -> AttachmentPolicy: ...
+
+    @property
+    def egress(self) -> EgressPolicy:
+        """Every outbound connection a tenant can configure goes through it."""
+        ...
 
     def session(self) -> AbstractContextManager[Session]:
         """A session that commits when the block ends without error, else rolls back."""

@@ -10,12 +10,11 @@ from core.api import (
     Escalation,
     EscalationResult,
     HubContext,
-    Membership,
     PluginInfo,
     hookimpl,
     now,
 )
-from core.models import Notification
+from core.models import Membership, Notification
 
 
 @hookimpl

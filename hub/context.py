@@ -7,15 +7,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import Keyring
+from core.db import TRANSIENT_DB_ERRORS
 from core.egress import EgressPolicy
 from core.intake import InboundMessage, IngestResult, find_duplicate, ingest, ingest_many
 from core.permissions import system_actor
@@ -23,14 +23,12 @@ from core.services import plugins as plugin_service
 from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
 from core.services.plugins import PluginConfig
 from core.storage import FileBlobStore
-from core.types import PluginInfo
+from core.types import HubContext, PluginInfo
 from hub.db import make_engine, make_sessionmaker, session_scope
 from hub.plugins import TenantHooks, make_plugin_manager, plugin_infos
 from hub.settings import Settings
 
 log = logging.getLogger("hub")
-# The database is down or unreachable (not: something wrong with one message).
-TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _builtin_plugins() -> list[tuple[str, object]]:
@@ -313,3 +311,8 @@ class _DeferredBlobs:
 def build_hub(settings: Settings | None = None, **kwargs: Any) -> Hub:
     """The process-wide hub; each process (API, worker, CLI) builds one."""
     return Hub(settings or Settings(), **kwargs)
+
+
+if TYPE_CHECKING:
+    # mypy fails here when ``Hub`` drifts from the protocol plugins are typed against.
+    _HUB_IS_A_CONTEXT: type[HubContext] = Hub

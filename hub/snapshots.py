@@ -5,54 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Comment, ExternalRef, Membership, OutboxEvent, Ticket, User
-from core.types import CommentSnapshot, Person, TicketEvent, TicketSnapshot
-
-
-def _people(session: Session, ticket: Ticket, ids: set[int]) -> dict[int, Person]:
-    rows = session.execute(
-        select(User.id, User.email, User.full_name, Membership.role)
-        .outerjoin(
-            Membership, (Membership.user_id == User.id) & (Membership.tenant_id == ticket.tenant_id)
-        )
-        .where(User.id.in_(ids))
-    ).all()
-    return {r[0]: Person(id=r[0], email=r[1], name=r[2], role=r[3]) for r in rows}
-
-
-def ticket_snapshot(
-    session: Session, ticket: Ticket, url: str, people: dict[int, Person] | None = None
-) -> TicketSnapshot:
-    ids = {ticket.created_by} | ({ticket.assigned_to} if ticket.assigned_to else set())
-    people = people if people is not None else _people(session, ticket, ids)
-    refs: dict[str, list[str]] = {}
-    for kind, value in session.execute(
-        select(ExternalRef.kind, ExternalRef.value)
-        .where(ExternalRef.ticket_id == ticket.id, ExternalRef.tenant_id == ticket.tenant_id)
-        .order_by(ExternalRef.id)
-    ):
-        refs.setdefault(kind, []).append(value)
-    return TicketSnapshot(
-        id=ticket.id,
-        tenant_id=ticket.tenant_id,
-        subject=ticket.subject,
-        description=ticket.description,
-        category=ticket.category,
-        priority=ticket.priority,
-        status=ticket.status,
-        channel=ticket.channel,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        sla_due_at=ticket.sla_due_at,
-        sla_breached=ticket.sla_breached,
-        requester=people[ticket.created_by],
-        assignee=people.get(ticket.assigned_to) if ticket.assigned_to else None,
-        url=url,
-        refs=refs,
-    )
+from core.models import Comment, OutboxEvent, Ticket
+from core.services.snapshots import people, snapshot_of
+from core.types import CommentSnapshot, TicketEvent
 
 
 def event_snapshot(
@@ -67,12 +24,12 @@ def event_snapshot(
         ids = {ticket.created_by} | ({ticket.assigned_to} if ticket.assigned_to else set())
         if c is not None:
             ids.add(c.user_id)
-        people = _people(session, ticket, ids)
-        snap = ticket_snapshot(session, ticket, url_for(ticket.tenant_id, ticket.id), people)
+        known = people(session, ticket.tenant_id, ids)
+        snap = snapshot_of(session, ticket, url_for(ticket.tenant_id, ticket.id), known)
         if c is not None:
             comment = CommentSnapshot(
                 id=c.id,
-                author=people[c.user_id],
+                author=known[c.user_id],
                 body=c.comment,
                 is_internal=c.is_internal,
                 channel=c.channel,

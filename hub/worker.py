@@ -130,7 +130,7 @@ def create_celery(
 
     app.task(name=PERIODIC, shared=False, **limited(AUTOMATION))(run_periodic)
     app.task(name=PERIODIC_INTAKE, shared=False, **limited(INTAKE))(run_periodic)
-    app.hub = hub  # type: ignore[attr-defined]
+    app.hub = hub
     return app
 
 

@@ -6,8 +6,10 @@ import ast
 import inspect
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -57,6 +59,64 @@ def test_import_linter_contracts_hold() -> None:
     linter = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PORT_CONTRACT = "plugins import core.api only: no core.models, no core services"
+
+
+@pytest.mark.parametrize(
+    ("plugin_imports", "holds"),
+    [
+        ("from core.api import seen", True),
+        ("from core.models import Ticket", False),
+        ("from core.services.refs import find_ref", False),
+        ("from core import db", False),
+    ],
+)
+def test_port_contract_fails_when_broken(tmp_path: Path, plugin_imports: str, holds: bool) -> None:
+    """The contract of pyproject.toml, run on a small tree whose one plugin module imports
+    ``plugin_imports``: only ``core.api`` passes (what ``core.api`` imports in turn does not
+    count)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["name"] == PORT_CONTRACT]
+    files = {
+        "core/__init__.py": "",
+        "core/db.py": "",
+        "core/models.py": "from core import db\nTicket = object\n",
+        "core/services/__init__.py": "",
+        "core/services/refs.py": "from core.models import Ticket\nfind_ref = Ticket\n",
+        "core/api.py": "from core.services.refs import find_ref\nseen = find_ref\n",
+        "plugins/__init__.py": "",
+        "plugins/demo/__init__.py": "",
+        "plugins/demo/routes.py": "from core.api import seen\n",
+        "plugins/demo/plugin.py": plugin_imports + "\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    lines = [
+        "[importlinter]",
+        "root_packages =\n    core\n    plugins",
+        "[importlinter:contract:port]",
+        f"name = {contract['name']}",
+        f"type = {contract['type']}",
+        "source_modules = plugins",
+        "forbidden_modules =\n    " + "\n    ".join(contract["forbidden_modules"]),
+        "ignore_imports =\n    " + "\n    ".join(contract["ignore_imports"]),
+        f"allow_indirect_imports = {contract['allow_indirect_imports']}",
+    ]
+    (tmp_path / ".importlinter").write_text("\n".join(lines) + "\n")
+    linter = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(linter), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": ""},
+    )
+    assert (result.returncode == 0) is holds, result.stdout + result.stderr
+    if not holds:
+        assert "plugins is not allowed to import core." in result.stdout
 
 
 def test_migrations_match_models(db_url: str, hub) -> None:  # type: ignore[no-untyped-def]

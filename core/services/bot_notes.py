@@ -1,12 +1,15 @@
-"""Internal notes and failure audits that integrations write on tickets as a bot user."""
+"""Internal notes and failure audits that integrations write on tickets (as a bot user, or as the
+system on the requester's behalf)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.models import Ticket
 from core.permissions import system_actor
 from core.services import events
 from core.services.comments import add_comment
@@ -41,6 +44,29 @@ def add_bot_note(
         channel=channel,
         author_id=bot.id,
         extra=extra,
+    )
+    return row.id
+
+
+def add_system_note(
+    session: Session, tenant_id: uuid.UUID, ticket_id: int, text: str, *, channel: str
+) -> int | None:
+    """An internal note by the system on the tenant's ticket, authored as its requester (what
+    agents should know about a channel's side); returns the comment id, None when the ticket
+    is not the tenant's."""
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
+    )
+    if ticket is None:
+        return None
+    row = add_comment(
+        session,
+        system_actor(tenant_id),
+        ticket,
+        comment=text,
+        is_internal=True,
+        channel=channel,
+        author_id=ticket.created_by,
     )
     return row.id
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from core.clock import now
 from core.crypto import Keyring
@@ -134,6 +137,31 @@ def configure(
     return row
 
 
+# Decrypted secrets by ciphertext, per keyring: a plugin row's secrets are decrypted again only
+# when its stored ciphertext changes (every write re-encrypts with a fresh IV), so a change
+# applies at the very next read and an unchanged row costs no decryption.
+_decrypted: weakref.WeakKeyDictionary[Keyring, dict[str, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_decrypted_lock = threading.Lock()
+_DECRYPTED_MAX = 4096
+
+
+def _secrets(keyring: Keyring, cipher: str | None) -> dict[str, Any]:
+    if not cipher:
+        return {}
+    with _decrypted_lock:
+        known = _decrypted.setdefault(keyring, {})
+        plain = known.get(cipher)
+    if plain is None:
+        plain = keyring.decrypt_json(cipher)
+        with _decrypted_lock:
+            if len(known) >= _DECRYPTED_MAX:
+                known.clear()
+            known[cipher] = plain
+    return dict(plain)
+
+
 def load_config(
     session: Session, tenant_id: uuid.UUID, plugin: str, keyring: Keyring
 ) -> PluginConfig:
@@ -145,7 +173,7 @@ def load_config(
         plugin=plugin,
         enabled=row.enabled,
         settings=dict(row.settings or {}),
-        secrets=keyring.decrypt_json(row.secrets_encrypted),
+        secrets=_secrets(keyring, row.secrets_encrypted),
         state=dict(row.state or {}),
     )
 
@@ -161,7 +189,7 @@ def enabled_configs(session: Session, plugin: str, keyring: Keyring) -> list[Plu
             plugin=plugin,
             enabled=True,
             settings=dict(r.settings or {}),
-            secrets=keyring.decrypt_json(r.secrets_encrypted),
+            secrets=_secrets(keyring, r.secrets_encrypted),
             state=dict(r.state or {}),
         )
         for r in rows
@@ -173,3 +201,30 @@ def save_state(session: Session, tenant_id: uuid.UUID, plugin: str, state: dict[
     row = _row(session, tenant_id, plugin, create=True)
     assert row is not None
     row.state = {**(row.state or {}), **state}
+
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever a plugin row is written in this process: at once, and again
+    when that write commits (a cache filled in between still saw the old row). For caches of
+    what plugin rows say (a channel's routing table); other processes see a change when their
+    cache expires."""
+    _listeners.append(listener)
+
+
+def _changed(_mapper: Any, _conn: Any, target: TenantPlugin) -> None:
+    _notify()
+    session = object_session(target)
+    if session is not None:
+        event.listen(session, "after_commit", lambda _s: _notify(), once=True)
+
+
+def _notify() -> None:
+    for listener in list(_listeners):
+        listener()
+
+
+for _name in ("after_insert", "after_update", "after_delete"):
+    event.listen(TenantPlugin, _name, _changed)

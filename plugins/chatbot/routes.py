@@ -218,8 +218,9 @@ async def _converse(websocket: WebSocket, site: Site, chat: conversation.Chat) -
             if recv is None:
                 recv = asyncio.ensure_future(websocket.receive_text())
             waker = asyncio.ensure_future(entry[1].wait())
+            both: set[asyncio.Future[Any]] = {recv, waker}
             done, _ = await asyncio.wait(
-                {recv, waker}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                both, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
             waker.cancel()
             entry[1].clear()

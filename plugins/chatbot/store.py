@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core.api import PersonRecord, Tenant, now
+from core.api import PersonRecord, TenantRef, find_tenant, now
 from plugins.chatbot.models import ChatMessage, ChatSession
 
 ROLE_LABELS = {"user": "Visitor", "bot": "Bot", "agent": "Agent"}
@@ -21,11 +21,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+def tenant_by_slug(session: Session, slug: str) -> TenantRef | None:
     """The tenant a widget names with ``?tenant=<slug>``."""
     if not slug or len(slug) > 63:
         return None
-    return session.scalar(select(Tenant).where(Tenant.slug == slug))
+    return find_tenant(session, slug)
 
 
 def create_session(session: Session, tenant_id: uuid.UUID, address: str) -> tuple[ChatSession, str]:

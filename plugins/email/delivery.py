@@ -15,28 +15,25 @@ import traceback
 import uuid
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import object_session
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.api import (
+    TRANSIENT_DB_ERRORS,
     HubContext,
-    InboundKey,
     IngestResult,
-    Membership,
     PluginConfig,
-    TenantPlugin,
     Unavailable,
-    User,
     add_comment,
     channel_key_owners,
     ensure_user,
     find_duplicate,
+    mark_failing,
     now,
+    on_plugin_change,
     pending_channel_keys,
+    record_seen,
     referenced_ticket,
     system_actor,
     verify_channel_key_from_mail,
@@ -51,7 +48,7 @@ log = logging.getLogger(__name__)
 # The database is unreachable or busy, or a service the message needs (the malware scanner) is
 # down: retry later. Errors about the data itself (DataError, IntegrityError, ...) are the
 # message's fault and park it instead.
-TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, Unavailable)
+TRANSIENT = (*TRANSIENT_DB_ERRORS, Unavailable)
 
 
 @dataclass
@@ -134,23 +131,13 @@ _books: weakref.WeakSet[AddressBook] = weakref.WeakSet()
 _books_by_hub: weakref.WeakKeyDictionary[HubContext, AddressBook] = weakref.WeakKeyDictionary()
 
 
-def _drop_books(_mapper: Any, _conn: Any, target: Any) -> None:
-    """A plugin row was written: drop every book now, and again once that commits (a book
-    read in between still saw the old row)."""
-    for book in list(_books):
-        book.invalidate()
-    session = object_session(target)
-    if session is not None:
-        event.listen(session, "after_commit", lambda _s: _drop_books_now(), once=True)
-
-
 def _drop_books_now() -> None:
     for book in list(_books):
         book.invalidate()
 
 
-for _name in ("after_insert", "after_update", "after_delete"):
-    event.listen(TenantPlugin, _name, _drop_books)
+# A plugin row was written: every book is dropped now, and again once that commits.
+on_plugin_change(_drop_books_now)
 
 
 def configure(hub: HubContext) -> None:
@@ -339,17 +326,15 @@ def note_auto_reply(hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail) -
             f"({why}):\n\n{msg.body.strip() or '(no text)'}",
             extra={"automated": True},
         )
-        s.add(
-            InboundKey(
-                tenant_id=tenant_id,
-                channel=msg.channel,
-                key=msg.dedupe_key[:300],
-                ticket_id=ticket.id,
-                comment_id=note.id,
-                outcome="comment",
-                raw_path=hub.blob_store.put(msg.raw) if msg.raw else None,
-                created_at=now(),
-            )
+        record_seen(
+            s,
+            tenant_id,
+            msg.channel,
+            msg.dedupe_key,
+            ticket_id=ticket.id,
+            comment_id=note.id,
+            outcome="comment",
+            raw_path=hub.blob_store.put(msg.raw) if msg.raw else None,
         )
         ticket_id, note_id = ticket.id, note.id
     return Delivery(
@@ -407,37 +392,22 @@ def record_bounce(
                 select(Bounce.id).where(Bounce.tenant_id == tenant_id, Bounce.dedupe_key == key)
             ):
                 return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
-            users = (
-                list(
-                    s.scalars(
-                        select(User)
-                        .join(
-                            Membership,
-                            (Membership.user_id == User.id) & (Membership.tenant_id == tenant_id),
-                        )
-                        .where(User.email.in_(failed))
-                    )
-                )
-                if failed
-                else []
-            )
-            for user in users:
-                user.email_failing = True
+            marked = mark_failing(s, tenant_id, failed)
             s.add(
                 Bounce(
                     tenant_id=tenant_id,
                     dedupe_key=key,
                     recipients=failed,
-                    marked=[u.email for u in users],
+                    marked=marked,
                     created_at=now(),
                 )
             )
     except IntegrityError:
         return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
-    marked = ", ".join(u.email for u in users) or "no known user"
+    shown = ", ".join(marked) or "no known user"
     return Delivery(
         outcome="bounce",
-        reason=f"bounce for {', '.join(failed) or '?'}; marked failing: {marked}",
+        reason=f"bounce for {', '.join(failed) or '?'}; marked failing: {shown}",
         kind=BOUNCE,
     )
 

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.api import (
     ADMIN,
@@ -27,13 +28,12 @@ from core.api import (
     STRICT,
     EgressPolicy,
     HubContext,
-    InboundKey,
     Relay,
-    Ticket,
     TicketEvent,
-    User,
-    add_ref,
+    add_ticket_ref,
+    failing_addresses,
     now,
+    opening_raw,
     send_via_relay,
 )
 from plugins.email.classify import classify
@@ -135,12 +135,12 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
                 created_at=now(),
             )
         )
-        ticket = s.get(Ticket, event.ticket.id)
-        if ticket is not None and ticket.tenant_id == event.tenant_id:
-            add_ref(s, ticket, REF_KIND, out.message_id, {"event_id": event.id})
+        add_ticket_ref(
+            s, event.tenant_id, event.ticket.id, REF_KIND, out.message_id, {"event_id": event.id}
+        )
 
 
-def _recipients(s: object, event: TicketEvent, settings: EmailSettings) -> list[str]:
+def _recipients(s: Session, event: TicketEvent, settings: EmailSettings) -> list[str]:
     """The requester first, then participants; never us, the author, or a failing address."""
     assert event.ticket is not None
     ours = set(settings.addresses)
@@ -154,30 +154,16 @@ def _recipients(s: object, event: TicketEvent, settings: EmailSettings) -> list[
     ]
     if not wanted:
         return []
-    failing = set(
-        s.scalars(
-            select(User.email).where(  # type: ignore[attr-defined]
-                User.email.in_(wanted), User.email_failing.is_(True)
-            )
-        )
-    )
+    failing = failing_addresses(s, wanted)
     return [a for a in wanted if a not in failing]
 
 
-def _from_a_machine(s: object, hub: HubContext, event: TicketEvent) -> bool:
+def _from_a_machine(s: Session, hub: HubContext, event: TicketEvent) -> bool:
     """Whether the message that opened the ticket was an auto-reply, bounce or list mail."""
     assert event.ticket is not None
     if event.ticket.channel != "email":
         return False
-    raw_path = s.scalar(
-        select(InboundKey.raw_path)
-        .where(  # type: ignore[attr-defined]
-            InboundKey.tenant_id == event.tenant_id,
-            InboundKey.ticket_id == event.ticket.id,
-            InboundKey.outcome == "ticket",
-        )
-        .limit(1)
-    )
+    raw_path = opening_raw(s, event.tenant_id, event.ticket.id)
     if not raw_path:
         return False
     try:
@@ -188,11 +174,11 @@ def _from_a_machine(s: object, hub: HubContext, event: TicketEvent) -> bool:
     return classify(mail, sender[0][1] if sender else None).automated
 
 
-def _under_limit(s: object, tenant_id: uuid.UUID, recipients: list[str], limit: int) -> list[str]:
+def _under_limit(s: Session, tenant_id: uuid.UUID, recipients: list[str], limit: int) -> list[str]:
     """Drop addresses that already got ``limit`` automatic mails in the last hour."""
     since = now() - timedelta(hours=1)
     counts = dict(
-        s.execute(  # type: ignore[attr-defined]
+        s.execute(
             select(SentMail.recipient, func.count())
             .where(
                 SentMail.tenant_id == tenant_id,

@@ -237,7 +237,7 @@ def _names(cls: type, prefixes: tuple[str, ...]) -> list[str]:
     names = _NAMES.get((cls, prefixes))
     if names is None:
         names = _NAMES[(cls, prefixes)] = sorted(
-            n for n in object.__dir__(cls) + dir(cls) if n.startswith(prefixes)
+            n for n in [*object.__dir__(cls), *dir(cls)] if n.startswith(prefixes)
         )
     return names
 

@@ -12,17 +12,14 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
 from core.api import (
     Escalation,
     EscalationResult,
-    ExternalRef,
     HubContext,
+    NotFound,
     TicketSnapshot,
-    add_ref,
-    get_ticket,
-    system_actor,
+    add_ticket_ref,
+    ticket_refs,
 )
 from plugins.jira import client
 from plugins.jira.notes import add_note, audit_failure
@@ -37,16 +34,8 @@ PROPERTY = "support-hub"
 def linked_issue(hub: HubContext, ticket: TicketSnapshot) -> str | None:
     """The Jira key already stored for the ticket."""
     with hub.session() as s:
-        return s.scalar(
-            select(ExternalRef.value)
-            .where(
-                ExternalRef.tenant_id == ticket.tenant_id,
-                ExternalRef.ticket_id == ticket.id,
-                ExternalRef.kind == ISSUE_KIND,
-            )
-            .order_by(ExternalRef.id)
-            .limit(1)
-        )
+        refs = ticket_refs(s, ticket.tenant_id, ticket.id, ISSUE_KIND)
+    return refs[0].value if refs else None
 
 
 def issue_fields(ticket: TicketSnapshot, settings: JiraSettings, note: str) -> dict[str, Any]:
@@ -69,8 +58,9 @@ def issue_fields(ticket: TicketSnapshot, settings: JiraSettings, note: str) -> d
 
 def _store(hub: HubContext, ticket: TicketSnapshot, key: str, settings: JiraSettings) -> None:
     with hub.session() as s:
-        row = get_ticket(s, system_actor(ticket.tenant_id), ticket.id)
-        add_ref(s, row, ISSUE_KIND, key, {"url": f"{settings.server}/browse/{key}"})
+        meta = {"url": f"{settings.server}/browse/{key}"}
+        if not add_ticket_ref(s, ticket.tenant_id, ticket.id, ISSUE_KIND, key, meta):
+            raise NotFound(f"ticket {ticket.id} not found")
 
 
 def remember_identity(hub: HubContext, tenant_id: uuid.UUID, jira: Any) -> None:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from core.api import HubContext, InboundKey, TicketEvent, now
+from core.api import HubContext, TicketEvent, record_seen, seen
 from plugins.jira import client
 from plugins.jira.escalation import ISSUE_KIND, remember_identity
 from plugins.jira.notes import CHANNEL, add_note
 from plugins.jira.settings import JiraSettings
 
-# Dedupe keys (``InboundKey`` rows, not refs: they would clutter the ticket's reference list):
+# Dedupe keys (seen-once keys, not refs: they would clutter the ticket's reference list):
 # every Jira comment id known on a ticket, whichever side wrote it, and every note we posted.
 COMMENT_KEYS = "jira-comment"
 NOTE_KEYS = "jira-note"
@@ -31,43 +26,6 @@ def marked_text(event: TicketEvent, settings: JiraSettings) -> str | None:
         return None
     text = body[len(marker) :].strip()
     return text or None
-
-
-def known(session: Session, tenant_id: uuid.UUID, channel: str, key: str) -> bool:
-    """Whether a dedupe key was recorded."""
-    return (
-        session.scalar(
-            select(InboundKey.id).where(
-                InboundKey.tenant_id == tenant_id,
-                InboundKey.channel == channel,
-                InboundKey.key == key,
-            )
-        )
-        is not None
-    )
-
-
-def remember(
-    session: Session,
-    tenant_id: uuid.UUID,
-    channel: str,
-    key: str,
-    ticket_id: int | None,
-    comment_id: int | None,
-    outcome: str = "comment",
-) -> None:
-    """Record a dedupe key in the caller's transaction."""
-    session.add(
-        InboundKey(
-            tenant_id=tenant_id,
-            channel=channel,
-            key=key[:300],
-            ticket_id=ticket_id,
-            comment_id=comment_id,
-            outcome=outcome,
-            created_at=now(),
-        )
-    )
 
 
 def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) -> None:
@@ -89,7 +47,7 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
         hub.kick()
         return
     with hub.session() as s:
-        if known(s, ticket.tenant_id, NOTE_KEYS, str(note.id)):
+        if seen(s, ticket.tenant_id, NOTE_KEYS, str(note.id)):
             return
     body = f"{text}\n\n— {note.author.name or note.author.email}, support ticket #{ticket.id}"
     try:
@@ -105,6 +63,14 @@ def post_comment(hub: HubContext, event: TicketEvent, settings: JiraSettings) ->
         hub.kick()
         return
     with hub.session() as s:
-        remember(s, ticket.tenant_id, NOTE_KEYS, str(note.id), ticket.id, note.id)
-        # The Jira comment's webhook comes back to us and is recognised as our own.
-        remember(s, ticket.tenant_id, COMMENT_KEYS, str(posted.id), ticket.id, note.id)
+        for channel, key in ((NOTE_KEYS, str(note.id)), (COMMENT_KEYS, str(posted.id))):
+            # The Jira comment's webhook comes back to us and is recognised as our own.
+            record_seen(
+                s,
+                ticket.tenant_id,
+                channel,
+                key,
+                ticket_id=ticket.id,
+                comment_id=note.id,
+                outcome="comment",
+            )

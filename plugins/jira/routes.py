@@ -14,10 +14,15 @@ import logging
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, Tenant, body_key, freshness_problem
+from core.api import (
+    HubContext,
+    WebhookRefused,
+    check_declared_length,
+    find_tenant,
+    receive_signed,
+)
 from plugins.jira import payloads, signature, webhooks
 from plugins.jira.settings import load
 
@@ -29,50 +34,45 @@ PLUGIN = "jira"
 def tenant_from_hint(hub: HubContext, hint: str) -> uuid.UUID | None:
     """The tenant a ``?tenant=`` value names (slug or id), or None."""
     with hub.session() as s:
-        try:
-            return s.scalar(select(Tenant.id).where(Tenant.id == uuid.UUID(hint)))
-        except ValueError:
-            return s.scalar(select(Tenant.id).where(Tenant.slug == hint.strip().lower()))
+        found = find_tenant(s, hint)
+    return found.id if found is not None else None
 
 
 def handle(
     hub: HubContext, body: bytes, headers: dict[str, str], hint: str | None
 ) -> dict[str, str]:
     """Authenticate the request to a tenant, then hand the delivery over."""
-    configs = hub.enabled_configs(PLUGIN)
-    if hint is not None:
-        tenant_id = tenant_from_hint(hub, hint)
-        configs = [c for c in configs if c.tenant_id == tenant_id]
-    if not configs:
-        raise HTTPException(404, "not found")
+    configs = {c.tenant_id: c for c in hub.enabled_configs(PLUGIN)}
     header = headers.get("x-hub-signature")
-    owner = next(
-        (c for c in configs if signature.verify(c.get("webhook_secret") or "", body, header)), None
-    )
-    if owner is None:
-        raise HTTPException(401, "signature does not match")
     try:
-        hook = payloads.parse(body)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
-    stale = freshness_problem(hook.sent_at)
-    if stale is not None:
-        # A signed body replayed later: refused so that the sender sees it, and logged.
-        log.warning(
-            "jira webhook %s for tenant %s refused: %s",
-            headers.get("x-atlassian-webhook-identifier"),
-            owner.tenant_id,
-            stale,
+        got = receive_signed(
+            body,
+            candidates=[(t, c.get("webhook_secret") or "") for t, c in configs.items()],
+            verify=lambda secret, raw: signature.verify(secret, raw, header),
+            parse=payloads.parse,
+            sent_at=lambda hook: hook.sent_at,
+            max_body=MAX_BODY,
+            hint=hint,
+            resolve_hint=lambda h: tenant_from_hint(hub, h),
         )
-        raise HTTPException(400, stale)
-    content = body_key(body)
-    delivery = headers.get("x-atlassian-webhook-identifier") or content
+    except WebhookRefused as exc:
+        if exc.stale:
+            # A signed body replayed later: refused so that the sender sees it, and logged.
+            log.warning(
+                "jira webhook %s for tenant %s refused: %s",
+                headers.get("x-atlassian-webhook-identifier"),
+                exc.tenant_id,
+                exc.detail,
+            )
+        raise HTTPException(exc.status, exc.detail) from None
+    owner, hook = configs[got.tenant_id], got.payload
+    delivery = headers.get("x-atlassian-webhook-identifier") or got.content_key
     settings = load(owner)
     own_ids = set(owner.state.get("api_user_ids") or [])
     if settings.user:
         own_ids.add(settings.user)
     outcome = webhooks.receive(
-        hub, owner.tenant_id, settings, own_ids, hook, delivery, content_key=content
+        hub, owner.tenant_id, settings, own_ids, hook, delivery, content_key=got.content_key
     )
     log.info(
         "jira webhook %s (%s %s) for tenant %s: %s",
@@ -92,12 +92,11 @@ def build_router(hub: HubContext) -> APIRouter:
     @router.post("/webhook")
     async def webhook(request: Request, tenant: str | None = None) -> dict[str, str]:
         """Receive a signed Jira webhook: status changes and comments sync onto the ticket."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise HTTPException(413, "body too large")
+        try:
+            check_declared_length(request.headers.get("content-length"), MAX_BODY)
+        except WebhookRefused as exc:
+            raise HTTPException(exc.status, exc.detail) from None
         body = await request.body()
-        if len(body) > MAX_BODY:
-            raise HTTPException(413, "body too large")
         headers = {k.lower(): v for k, v in request.headers.items()}
         return await run_in_threadpool(handle, hub, body, headers, tenant)
 

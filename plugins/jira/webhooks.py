@@ -10,44 +10,39 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.api import (
     Changes,
-    ExternalRef,
     HubContext,
     Invalid,
-    NotFound,
-    add_ref,
+    add_ticket_ref,
     get_ticket,
+    record_seen,
+    seen,
     system_actor,
+    ticket_by_ref,
+    ticket_exists,
     update_ticket,
 )
 from plugins.jira.client import label_for
 from plugins.jira.escalation import ISSUE_KIND
 from plugins.jira.notes import CHANNEL, add_note
-from plugins.jira.outbound import COMMENT_KEYS, known, remember
+from plugins.jira.outbound import COMMENT_KEYS
 from plugins.jira.payloads import HANDLED_EVENTS, JiraWebhook
 from plugins.jira.settings import JiraSettings
 
 log = logging.getLogger(__name__)
 COMMENT_EVENTS = ("comment_created", "jira:issue_updated")
-# Dedupe keys of the signed content (``InboundKey`` rows beside the delivery ids).
+# Dedupe keys of the signed content (seen-once keys beside the delivery ids).
 CONTENT_KEYS = "jira-body"
 
 
 def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | None:
     """The ticket linked to the issue: by stored key, else by our label on the issue."""
     if hook.issue_key:
-        ticket_id = s.scalar(
-            select(ExternalRef.ticket_id).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == ISSUE_KIND,
-                ExternalRef.value == hook.issue_key,
-            )
-        )
+        ticket_id = ticket_by_ref(s, tenant_id, ISSUE_KIND, hook.issue_key)
         if ticket_id is not None:
             return ticket_id
     prefix = label_for(tenant_id, 0)[:-1]
@@ -55,13 +50,11 @@ def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | No
         number = label[len(prefix) :] if label.startswith(prefix) else ""
         if not number.isdigit():
             continue
-        try:
-            ticket = get_ticket(s, system_actor(tenant_id), int(number))
-        except NotFound:
+        if not ticket_exists(s, tenant_id, int(number)):
             return None
         if hook.issue_key:
-            add_ref(s, ticket, ISSUE_KIND, hook.issue_key)
-        return ticket.id
+            add_ticket_ref(s, tenant_id, int(number), ISSUE_KIND, hook.issue_key)
+        return int(number)
     return None
 
 
@@ -106,7 +99,7 @@ def _add_comment(
     assert comment is not None
     if own_ids & set(comment.author_ids):
         return "own comment"
-    if known(s, tenant_id, COMMENT_KEYS, comment.id):
+    if seen(s, tenant_id, COMMENT_KEYS, comment.id):
         return "comment already noted"
     note_id = add_note(
         s,
@@ -115,7 +108,15 @@ def _add_comment(
         f"Jira comment by {comment.author_name} on {hook.issue_key}:\n\n{comment.body}",
         extra={"jira_comment_id": comment.id},
     )
-    remember(s, tenant_id, COMMENT_KEYS, comment.id, ticket_id, note_id)
+    record_seen(
+        s,
+        tenant_id,
+        COMMENT_KEYS,
+        comment.id,
+        ticket_id=ticket_id,
+        comment_id=note_id,
+        outcome="comment",
+    )
     return "comment noted"
 
 
@@ -138,10 +139,10 @@ def receive(
             keys = [(CHANNEL, delivery_id)]
             if content_key is not None:
                 keys.append((CONTENT_KEYS, content_key))
-            if any(known(s, tenant_id, channel, key) for channel, key in keys):
+            if any(seen(s, tenant_id, channel, key) for channel, key in keys):
                 return "duplicate"
             for channel, key in keys:
-                remember(s, tenant_id, channel, key, None, None, outcome="webhook")
+                record_seen(s, tenant_id, channel, key, outcome="webhook")
             if own_ids & set(hook.user_ids):
                 return "own change ignored"
             if hook.event not in HANDLED_EVENTS:

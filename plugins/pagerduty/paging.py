@@ -11,18 +11,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
 from core.api import (
     Escalation,
     EscalationResult,
-    ExternalRef,
     HubContext,
     TicketSnapshot,
-    add_ref,
-    get_ticket,
+    find_ref,
+    merge_ref_meta,
     now,
-    system_actor,
 )
 from plugins.pagerduty import client
 from plugins.pagerduty.notes import add_note, audit_failure
@@ -53,13 +49,8 @@ def concerns(escalation: Escalation, settings: PagerDutySettings) -> bool:
 def ref_state(hub: HubContext, tenant_id: uuid.UUID, key: str) -> dict[str, Any] | None:
     """The stored meta of the ticket's dedup-key ref, or None when it was never paged."""
     with hub.session() as s:
-        return s.scalar(
-            select(ExternalRef.meta).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == DEDUP_KIND,
-                ExternalRef.value == key,
-            )
-        )
+        ref = find_ref(s, tenant_id, DEDUP_KIND, key)
+    return ref.meta if ref is not None else None
 
 
 def set_state(hub: HubContext, ticket: TicketSnapshot, key: str, **changes: Any) -> None:
@@ -70,25 +61,7 @@ def set_state(hub: HubContext, ticket: TicketSnapshot, key: str, **changes: Any)
 
 def record_state(s: Any, tenant_id: uuid.UUID, ticket_id: int, key: str, **changes: Any) -> None:
     """Same as ``set_state`` inside the caller's transaction."""
-    row = s.scalar(
-        select(ExternalRef).where(
-            ExternalRef.tenant_id == tenant_id,
-            ExternalRef.kind == DEDUP_KIND,
-            ExternalRef.value == key,
-        )
-    )
-    if row is None:
-        add_ref(s, get_ticket(s, system_actor(tenant_id), ticket_id), DEDUP_KIND, key)
-        s.flush()
-        row = s.scalar(
-            select(ExternalRef).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == DEDUP_KIND,
-                ExternalRef.value == key,
-            )
-        )
-    # A new dict, so that the JSON column is seen as changed.
-    row.meta = {**(row.meta or {}), **changes}
+    merge_ref_meta(s, tenant_id, ticket_id, DEDUP_KIND, key, changes)
 
 
 def _summary(escalation: Escalation) -> str:

@@ -12,10 +12,15 @@ import logging
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, Tenant, freshness_problem
+from core.api import (
+    HubContext,
+    WebhookRefused,
+    check_declared_length,
+    find_tenant,
+    receive_signed,
+)
 from plugins.pagerduty import client, payloads, signature, webhooks
 from plugins.pagerduty.settings import load
 
@@ -27,36 +32,30 @@ PLUGIN = "pagerduty"
 def tenant_from_hint(hub: HubContext, hint: str) -> uuid.UUID | None:
     """The tenant a ``?tenant=`` value names (slug or id), or None."""
     with hub.session() as s:
-        try:
-            return s.scalar(select(Tenant.id).where(Tenant.id == uuid.UUID(hint)))
-        except ValueError:
-            return s.scalar(select(Tenant.id).where(Tenant.slug == hint.strip().lower()))
+        found = find_tenant(s, hint)
+    return found.id if found is not None else None
 
 
 def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -> dict[str, str]:
     """Authenticate the request to a tenant, then hand the event over."""
-    configs = hub.enabled_configs(PLUGIN)
-    if hint is not None:
-        tenant_id = tenant_from_hint(hub, hint)
-        configs = [c for c in configs if c.tenant_id == tenant_id]
-    if not configs:
-        raise HTTPException(404, "not found")
-    owner = next(
-        (c for c in configs if signature.verify(c.get("webhook_secret") or "", body, header)), None
-    )
-    if owner is None:
-        raise HTTPException(401, "signature does not match")
+    configs = {c.tenant_id: c for c in hub.enabled_configs(PLUGIN)}
     try:
-        event = payloads.parse(body)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
-    stale = freshness_problem(event.sent_at)
-    if stale is not None:
-        # A signed event replayed later (or a far-off clock): refused so the sender sees it.
-        log.warning(
-            "pagerduty webhook %s for tenant %s refused: %s", event.id, owner.tenant_id, stale
+        got = receive_signed(
+            body,
+            candidates=[(t, c.get("webhook_secret") or "") for t, c in configs.items()],
+            verify=lambda secret, raw: signature.verify(secret, raw, header),
+            parse=payloads.parse,
+            sent_at=lambda event: event.sent_at,
+            max_body=MAX_BODY,
+            hint=hint,
+            resolve_hint=lambda h: tenant_from_hint(hub, h),
         )
-        raise HTTPException(400, stale)
+    except WebhookRefused as exc:
+        if exc.stale:
+            # A signed event replayed later (or a far-off clock): refused so the sender sees it.
+            log.warning("pagerduty webhook for tenant %s refused: %s", exc.tenant_id, exc.detail)
+        raise HTTPException(exc.status, exc.detail) from None
+    owner, event = configs[got.tenant_id], got.payload
     try:
         outcome = webhooks.receive(hub, owner.tenant_id, load(owner), event)
     except client.Retryable as exc:
@@ -81,12 +80,11 @@ def build_router(hub: HubContext) -> APIRouter:
     @router.post("/webhook")
     async def webhook(request: Request, tenant: str | None = None) -> dict[str, str]:
         """Receive a signed v3 webhook; internal notes for acknowledged, reassigned, resolved."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise HTTPException(413, "body too large")
+        try:
+            check_declared_length(request.headers.get("content-length"), MAX_BODY)
+        except WebhookRefused as exc:
+            raise HTTPException(exc.status, exc.detail) from None
         body = await request.body()
-        if len(body) > MAX_BODY:
-            raise HTTPException(413, "body too large")
         header = request.headers.get("x-pagerduty-signature")
         return await run_in_threadpool(handle, hub, body, header, tenant)
 

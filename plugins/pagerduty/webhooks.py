@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.api import ExternalRef, HubContext, InboundKey, add_ref, get_ticket, now, system_actor
+from core.api import (
+    HubContext,
+    add_ticket_ref,
+    find_ref,
+    now,
+    record_seen,
+    seen,
+    ticket_by_ref,
+)
 from plugins.pagerduty import client
 from plugins.pagerduty.notes import add_note
 from plugins.pagerduty.paging import DEDUP_KIND, INCIDENT_KIND, record_state
@@ -19,29 +26,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "pagerduty"
 
 
-def _seen(hub: HubContext, tenant_id: uuid.UUID, event_id: str) -> bool:
-    with hub.session() as s:
-        return (
-            s.scalar(
-                select(InboundKey.id).where(
-                    InboundKey.tenant_id == tenant_id,
-                    InboundKey.channel == CHANNEL,
-                    InboundKey.key == event_id,
-                )
-            )
-            is not None
-        )
-
-
 def _ticket_by_ref(hub: HubContext, tenant_id: uuid.UUID, kind: str, value: str) -> int | None:
     with hub.session() as s:
-        return s.scalar(
-            select(ExternalRef.ticket_id).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == kind,
-                ExternalRef.value == value,
-            )
-        )
+        return ticket_by_ref(s, tenant_id, kind, value)
 
 
 def find_ticket(
@@ -54,15 +41,9 @@ def find_ticket(
     if not event.incident_id:
         return None, None
     with hub.session() as s:
-        known = s.execute(
-            select(ExternalRef.ticket_id, ExternalRef.meta).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == INCIDENT_KIND,
-                ExternalRef.value == event.incident_id,
-            )
-        ).first()
+        known = find_ref(s, tenant_id, INCIDENT_KIND, event.incident_id)
     if known is not None:
-        return known[0], (known[1] or {}).get("dedup_key")
+        return known.ticket_id, known.meta.get("dedup_key")
     # The payload names the incident by id only: ask the REST API for its key (needs api_token).
     # ``client.Retryable`` propagates: the route answers 503 and PagerDuty delivers again.
     try:
@@ -75,8 +56,9 @@ def find_ticket(
     ticket_id = _ticket_by_ref(hub, tenant_id, DEDUP_KIND, key)
     if ticket_id is not None:
         with hub.session() as s:
-            ticket = get_ticket(s, system_actor(tenant_id), ticket_id)
-            add_ref(s, ticket, INCIDENT_KIND, event.incident_id, {"dedup_key": key})
+            add_ticket_ref(
+                s, tenant_id, ticket_id, INCIDENT_KIND, event.incident_id, {"dedup_key": key}
+            )
     return ticket_id, key
 
 
@@ -84,8 +66,9 @@ def receive(
     hub: HubContext, tenant_id: uuid.UUID, settings: PagerDutySettings, event: WebhookEvent
 ) -> str:
     """Handle one verified event; returns what became of it (for the response and the log)."""
-    if _seen(hub, tenant_id, event.id):
-        return "duplicate"
+    with hub.session() as s:
+        if seen(s, tenant_id, CHANNEL, event.id):
+            return "duplicate"
     if event.type not in HANDLED_EVENTS:
         log.info("pagerduty: event %s (%s) is not handled", event.id, event.type)
         return "ignored"
@@ -95,17 +78,16 @@ def receive(
         return "unknown incident"
     try:
         with hub.session() as s:
-            seen = InboundKey(
-                tenant_id=tenant_id,
-                channel=CHANNEL,
-                key=event.id[:300],
+            note_id = add_note(s, tenant_id, ticket_id, note_text(event))
+            record_seen(
+                s,
+                tenant_id,
+                CHANNEL,
+                event.id,
                 ticket_id=ticket_id,
+                comment_id=note_id,
                 outcome="note",
-                created_at=now(),
             )
-            s.add(seen)
-            s.flush()
-            seen.comment_id = add_note(s, tenant_id, ticket_id, note_text(event))
             if event.type == "incident.resolved" and key:
                 # Resolved in PagerDuty: resolving the ticket later must not resolve it again.
                 record_state(

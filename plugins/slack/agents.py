@@ -15,14 +15,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from core.api import Changes, HubError, InboundMessage
+from plugins.slack import refs
+from plugins.slack.blocks import triage
 from plugins.slack.context import Ctx
-
-from . import refs
-from .blocks import triage
-from .payloads import mentioned_users, plain_text
-from .people import lookup, member_actor, staff_actor
-from .refs import RELAY, TRIAGE, ThreadRef
-from .tickets import card, change, exists
+from plugins.slack.payloads import mentioned_users, plain_text
+from plugins.slack.people import lookup, member_actor, staff_actor
+from plugins.slack.refs import RELAY, TRIAGE, ThreadRef
+from plugins.slack.tickets import card, change, exists
 
 log = logging.getLogger(__name__)
 REPLY = re.compile(r"^\s*#?(\d{1,18})\s+(.+)$", re.DOTALL)

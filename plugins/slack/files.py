@@ -16,8 +16,7 @@ import httpx
 
 from core.api import EgressRefused, InboundAttachment, read_capped
 from plugins.slack.context import Ctx
-
-from .settings import api_base
+from plugins.slack.settings import api_base
 
 log = logging.getLogger(__name__)
 SLACK_FILE_HOSTS = ("files.slack.com",)

@@ -12,15 +12,14 @@ import logging
 from typing import Any
 
 from core.api import InboundMessage, IngestResult, find_duplicate
+from plugins.slack import agents, refs
+from plugins.slack.blocks import confirmation, new_ticket_modal
 from plugins.slack.context import Ctx
-
-from . import agents, refs
-from .blocks import confirmation, new_ticket_modal
-from .files import attachments
-from .payloads import is_bot_event, mentions, plain_text, view_values
-from .people import SlackUser, lookup, remember_account
-from .refs import THREAD, TRIAGE, ThreadRef
-from .tickets import card, requester_email
+from plugins.slack.files import attachments
+from plugins.slack.payloads import is_bot_event, mentions, plain_text, view_values
+from plugins.slack.people import SlackUser, lookup, remember_account
+from plugins.slack.refs import THREAD, TRIAGE, ThreadRef
+from plugins.slack.tickets import card, requester_email
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
 
 
 def _may_follow_up(ctx: Ctx, ticket_id: int, person: SlackUser) -> bool:
-    from .people import staff_actor
+    from plugins.slack.people import staff_actor
 
     owner = requester_email(ctx.hub, ctx.tenant_id, ticket_id)
     if owner and owner.lower() == person.email.lower():

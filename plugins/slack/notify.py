@@ -20,12 +20,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.api import HubContext, PluginConfig, TicketEvent
-
-from . import refs
-from .blocks import TicketCard, csat, triage
-from .people import slack_id_for
-from .refs import RELAY, THREAD, TRIAGE, ThreadRef
-from .service import make_client
+from plugins.slack import refs
+from plugins.slack.blocks import TicketCard, csat, triage
+from plugins.slack.people import slack_id_for
+from plugins.slack.refs import RELAY, THREAD, TRIAGE, ThreadRef
+from plugins.slack.service import make_client
 
 log = logging.getLogger(__name__)
 PLUGIN = "slack"
@@ -186,7 +185,7 @@ class Notifier:
 
     def mentioned(self, author_id: int) -> None:
         """Agents @mentioned in a comment written outside Slack get a DM."""
-        from .tickets import email_of
+        from plugins.slack.tickets import email_of
 
         for uid in self.event.payload.get("mentions") or []:
             if uid == author_id:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.api import Actor, HubContext, NotFound, actor_for, user_by_email
+from core.api import Actor, HubContext
+from core.api import member_actor as find_member
 from core.api import staff_actor as find_staff
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,4 @@ def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | No
 def member_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
     """Any member of the tenant with this email, as an actor."""
     with hub.session() as s:
-        user = user_by_email(s, email)
-        if user is None:
-            return None
-        try:
-            return actor_for(s, tenant_id, user)
-        except NotFound:
-            return None
+        return find_member(s, tenant_id, email)

@@ -8,7 +8,6 @@ Every listener acknowledges at once and does its work in a lazy listener on ``WO
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import threading
@@ -24,9 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
-from sqlalchemy import select
 
-from core.api import EgressPolicy, HubContext, PluginConfig, TenantPlugin, now
+from core.api import EgressPolicy, HubContext, PluginConfig, now
 from plugins.slack import agents, intake
 from plugins.slack.context import Ctx
 from plugins.slack.payloads import HANDLED_EVENTS, team_of
@@ -106,43 +104,15 @@ class SlackService:
     def __init__(self, hub: HubContext) -> None:
         self.hub = hub
         self._apps: dict[uuid.UUID, tuple[str, App]] = {}
-        self._configs: dict[uuid.UUID, tuple[str, PluginConfig]] = {}
         self._lock = threading.Lock()
 
     def config(self, tenant_id: uuid.UUID) -> PluginConfig | None:
         """The tenant's Slack configuration, None when it is off.
 
-        One light query per call; secrets are decrypted again only when the stored ciphertext or
-        the settings changed (any write re-encrypts with a fresh IV), so a change made by an admin
-        applies to the very next request."""
-        with self.hub.session() as s:
-            row = s.execute(
-                select(
-                    TenantPlugin.enabled,
-                    TenantPlugin.settings,
-                    TenantPlugin.secrets_encrypted,
-                    TenantPlugin.state,
-                ).where(TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == PLUGIN)
-            ).first()
-        if row is None or not row.enabled:
-            return None
-        key = (row.secrets_encrypted or "") + json.dumps(row.settings or {}, sort_keys=True)
-        with self._lock:
-            cached = self._configs.get(tenant_id)
-        if cached is None or cached[0] != key:
-            cfg = self.hub.config(tenant_id, PLUGIN)
-            with self._lock:
-                self._configs[tenant_id] = (key, cfg)
-        else:
-            cfg = cached[1]
-        return PluginConfig(
-            tenant_id=tenant_id,
-            plugin=PLUGIN,
-            enabled=True,
-            settings=dict(row.settings or {}),
-            secrets=cfg.secrets,
-            state=dict(row.state or {}),
-        )
+        One light query per call (the hub decrypts secrets again only when their stored
+        ciphertext changed), so a change made by an admin applies to the very next request."""
+        cfg = self.hub.config(tenant_id, PLUGIN)
+        return cfg if cfg.enabled else None
 
     # ------------------------------------------------------------ apps
 

@@ -23,8 +23,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from core.api import PluginConfig
-
-from .service import PLUGIN, SlackService, make_client
+from plugins.slack.service import PLUGIN, SlackService, make_client
 
 log = logging.getLogger(__name__)
 

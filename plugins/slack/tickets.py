@@ -4,60 +4,55 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from core.api import (
+    Actor,
+    Changes,
+    HubContext,
+    Person,
+    get_ticket,
+    ticket_exists,
+    ticket_snapshot,
+    update_ticket,
+)
+from core.api import email_of as find_email_of
+from core.api import requester_email as find_requester_email
+from plugins.slack.blocks import TicketCard
 
-from core.api import Actor, Changes, HubContext, Ticket, User, get_ticket, update_ticket
 
-from .blocks import TicketCard
-
-
-def _label(user: User | None) -> str:
-    if user is None:
-        return "unknown"
-    return f"{user.full_name} <{user.email}>" if user.full_name else user.email
+def _label(person: Person) -> str:
+    return f"{person.name} <{person.email}>" if person.name else person.email
 
 
 def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | None:
     """The ticket as the cards show it; None when it is not the tenant's."""
     with hub.session() as s:
-        ticket = s.scalar(
-            select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
-        )
-        if ticket is None:
-            return None
-        requester = s.get(User, ticket.created_by)
-        assignee = s.get(User, ticket.assigned_to) if ticket.assigned_to else None
-        return TicketCard(
-            id=ticket.id,
-            subject=ticket.subject,
-            status=ticket.status,
-            priority=ticket.priority,
-            category=ticket.category,
-            requester=_label(requester),
-            assignee=_label(assignee) if assignee else None,
-            url=hub.ticket_url(tenant_id, ticket.id),
-            channel=ticket.channel,
-            sla_breached=ticket.sla_breached,
-        )
+        ticket = ticket_snapshot(s, tenant_id, ticket_id, hub.ticket_url(tenant_id, ticket_id))
+    if ticket is None:
+        return None
+    return TicketCard(
+        id=ticket.id,
+        subject=ticket.subject,
+        status=ticket.status,
+        priority=ticket.priority,
+        category=ticket.category,
+        requester=_label(ticket.requester),
+        assignee=_label(ticket.assignee) if ticket.assignee else None,
+        url=ticket.url,
+        channel=ticket.channel,
+        sla_breached=ticket.sla_breached,
+    )
 
 
 def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:
     """The email of the ticket's requester."""
     with hub.session() as s:
-        return s.scalar(
-            select(User.email)
-            .join(Ticket, Ticket.created_by == User.id)
-            .where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
-        )
+        return find_requester_email(s, tenant_id, ticket_id)
 
 
 def exists(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> bool:
     """Whether the tenant has this ticket."""
     with hub.session() as s:
-        return (
-            s.scalar(select(Ticket.id).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id))
-            is not None
-        )
+        return ticket_exists(s, tenant_id, ticket_id)
 
 
 def change(hub: HubContext, actor: Actor, ticket_id: int, changes: Changes) -> dict:
@@ -73,4 +68,4 @@ def change(hub: HubContext, actor: Actor, ticket_id: int, changes: Changes) -> d
 def email_of(hub: HubContext, user_id: int) -> str | None:
     """A user's email by id."""
     with hub.session() as s:
-        return s.scalar(select(User.email).where(User.id == user_id))
+        return find_email_of(s, user_id)

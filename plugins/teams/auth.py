@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
 from core.api import STRICT, EgressPolicy, EgressRefused, now
@@ -52,7 +53,7 @@ class OpenIdKeys:
         self._lock = threading.Lock()
 
     def _fetch(self, metadata_url: str, egress: EgressPolicy) -> _KeySet:
-        from .connector import http
+        from plugins.teams.connector import http
 
         meta = http(egress).get(metadata_url, timeout=self.timeout)
         meta.raise_for_status()
@@ -109,7 +110,7 @@ def verify_connector_token(
 
     ``metadata_url`` is the tenant's setting: Microsoft's unless the operator allows vendor
     overrides (an unauthenticated request must not make the hub fetch a tenant's URL)."""
-    from .settings import metadata_url as vendor_metadata_url
+    from plugins.teams.settings import metadata_url as vendor_metadata_url
 
     if not app_id:
         raise AuthError("the bot has no app_id configured")
@@ -129,13 +130,15 @@ def verify_connector_token(
         raise AuthError("the signing key is not endorsed for this channel")
     try:
         public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+        if not isinstance(public_key, RSAPublicKey):
+            raise AuthError("the signing key is not a public key")
         # Times are checked below against the hub clock (PyJWT reads the wall clock).
         claims: dict[str, Any] = jwt.decode(
             token,
             public_key,
             algorithms=["RS256"],
             audience=app_id,
-            issuer=ISSUER,  # type: ignore[arg-type]
+            issuer=ISSUER,
             options={
                 "require": ["exp", "iss", "aud"],
                 "verify_exp": False,

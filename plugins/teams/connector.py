@@ -18,8 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from core.api import EgressPolicy, EgressRefused, PluginConfig, now
-
-from .settings import login_url
+from plugins.teams.settings import login_url
 
 SCOPE = "https://api.botframework.com/.default"
 TIMEOUT = 10.0

@@ -24,8 +24,7 @@ from core.api import (
     PluginConfig,
     read_capped,
 )
-
-from .connector import TOKENS, ConnectorError, http
+from plugins.teams.connector import TOKENS, ConnectorError, http
 
 log = logging.getLogger(__name__)
 FILE_INFO = "application/vnd.microsoft.teams.file.download.info"

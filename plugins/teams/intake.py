@@ -17,24 +17,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from core.api import (
     Changes,
     HubContext,
     HubError,
-    InboundKey,
     InboundMessage,
     IngestResult,
     PluginConfig,
     find_duplicate,
     now,
+    record_seen,
+    seen,
 )
-
-from . import refs
-from .cards import invoke_card, invoke_message, triage
-from .files import attachments
-from .payloads import (
+from plugins.teams import refs
+from plugins.teams.cards import invoke_card, invoke_message, triage
+from plugins.teams.files import attachments
+from plugins.teams.payloads import (
     conversation_of,
     conversation_type,
     dedupe_key,
@@ -42,9 +40,9 @@ from .payloads import (
     plain_text,
     split_thread,
 )
-from .people import TeamsUser, sender, staff_actor
-from .refs import ACTIVITY, CONVERSATION, ConvRef
-from .tickets import card, change, note, requester_email
+from plugins.teams.people import TeamsUser, sender, staff_actor
+from plugins.teams.refs import ACTIVITY, CONVERSATION, ConvRef
+from plugins.teams.tickets import card, change, note, requester_email
 
 log = logging.getLogger(__name__)
 PLUGIN = "teams"
@@ -210,30 +208,12 @@ def _asked(action: dict[str, Any], actor_id: int) -> Changes | None:
 
 def _seen(hub: HubContext, cfg: PluginConfig, key: str) -> bool:
     with hub.session() as s:
-        return (
-            s.scalar(
-                select(InboundKey.id).where(
-                    InboundKey.tenant_id == cfg.tenant_id,
-                    InboundKey.channel == CHANNEL,
-                    InboundKey.key == key,
-                )
-            )
-            is not None
-        )
+        return seen(s, cfg.tenant_id, CHANNEL, key)
 
 
 def _remember(hub: HubContext, cfg: PluginConfig, key: str, ticket_id: int) -> None:
     with hub.session() as s:
-        s.add(
-            InboundKey(
-                tenant_id=cfg.tenant_id,
-                channel=CHANNEL,
-                key=key,
-                ticket_id=ticket_id,
-                outcome="action",
-                created_at=now(),
-            )
-        )
+        record_seen(s, cfg.tenant_id, CHANNEL, key, ticket_id=ticket_id, outcome="action")
 
 
 def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> dict[str, Any]:

@@ -19,12 +19,11 @@ from collections.abc import Callable
 from functools import partial
 
 from core.api import HubContext, PluginConfig, TicketEvent
-
-from . import refs
-from .cards import bounded, message, status, triage, with_card
-from .connector import Connector, ConnectorRejected, ConnectorUnavailable
-from .refs import ACTIVITY, CONVERSATION, TRIAGE, ConvRef
-from .tickets import card_of, note
+from plugins.teams import refs
+from plugins.teams.cards import bounded, message, status, triage, with_card
+from plugins.teams.connector import Connector, ConnectorRejected, ConnectorUnavailable
+from plugins.teams.refs import ACTIVITY, CONVERSATION, TRIAGE, ConvRef
+from plugins.teams.tickets import card_of, note
 
 log = logging.getLogger(__name__)
 PLUGIN = "teams"

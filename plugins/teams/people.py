@@ -15,9 +15,8 @@ from typing import Any
 
 from core.api import Actor, HubContext, PluginConfig
 from core.api import staff_actor as find_staff
-
-from .connector import Connector, ConnectorError
-from .payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
+from plugins.teams.connector import Connector, ConnectorError
+from plugins.teams.payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
 
 log = logging.getLogger(__name__)
 PLUGIN = "teams"

@@ -1,6 +1,6 @@
 """How Teams conversations map to tickets: external refs, delivery markers, stored activities.
 
-ExternalRef kinds (values are ``<conversation id>|<activity id>``, unique per tenant):
+Ticket ref kinds (values are ``<conversation id>|<activity id>``, unique per tenant):
 - ``teams_conversation``: the conversation (personal chat, or a channel thread whose id carries
   ``;messageid=``) a ticket came from, with the activity that opened it. ``meta`` keeps the
   ``service_url`` to answer there (Bot Connector endpoints are regional) and ``via``
@@ -17,9 +17,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from core.api import ExternalRef, HubContext, Ticket, add_ref, lifecycle
+from core.api import (
+    HubContext,
+    add_ticket_ref,
+    find_ref,
+    latest_ticket_by_prefix,
+    merge_ref_meta,
+    ticket_by_ref,
+    ticket_refs,
+)
 
 CONVERSATION = "teams_conversation"
 ACTIVITY = "teams_activity"
@@ -38,7 +44,7 @@ class ConvRef:
 
     @property
     def value(self) -> str:
-        """The ExternalRef value ``<conversation>|<activity>``."""
+        """The ref value ``<conversation>|<activity>``."""
         return f"{self.conversation}|{self.activity}"
 
     @classmethod
@@ -60,52 +66,26 @@ def link(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, kind: str, ref: 
     """Record a ref of the ticket, or complete the meta of an existing one (same tenant)."""
     meta = {"service_url": ref.service_url, "via": ref.via}
     with hub.session() as s:
-        row = s.scalar(
-            select(ExternalRef).where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == kind,
-                ExternalRef.value == ref.value[:500],
-            )
-        )
-        if row is not None:
-            if row.ticket_id == ticket_id and ref.service_url and dict(row.meta or {}) != meta:
-                row.meta = meta
-            return
-        ticket = s.get(Ticket, ticket_id)
-        if ticket is not None and ticket.tenant_id == tenant_id:
-            add_ref(s, ticket, kind, ref.value, meta)
+        known = find_ref(s, tenant_id, kind, ref.value)
+        if known is None:
+            add_ticket_ref(s, tenant_id, ticket_id, kind, ref.value, meta)
+        elif known.ticket_id == ticket_id and ref.service_url and known.meta != meta:
+            merge_ref_meta(s, tenant_id, ticket_id, kind, ref.value, meta)
 
 
 def refs_of(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, kind: str) -> list[ConvRef]:
     """The ticket's refs of one kind with their meta, oldest first."""
     with hub.session() as s:
-        rows = s.execute(
-            select(ExternalRef.value, ExternalRef.meta)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.ticket_id == ticket_id,
-                ExternalRef.kind == kind,
-            )
-            .order_by(ExternalRef.id)
-        ).all()
-    return [r for value, meta in rows if (r := ConvRef.parse(value, meta)) is not None]
+        refs = ticket_refs(s, tenant_id, ticket_id, kind)
+    return [r for ref in refs if (r := ConvRef.parse(ref.value, ref.meta)) is not None]
 
 
 def ticket_by_reply(
     hub: HubContext, tenant_id: uuid.UUID, conversation: str, reply_to: str
 ) -> int | None:
     """The ticket of the activity a message replies to (the reply chain)."""
-    value = f"{conversation}|{reply_to}"[:500]
     with hub.session() as s:
-        return s.scalar(
-            select(ExternalRef.ticket_id)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind.in_((ACTIVITY, CONVERSATION)),
-                ExternalRef.value == value,
-            )
-            .limit(1)
-        )
+        return ticket_by_ref(s, tenant_id, (ACTIVITY, CONVERSATION), f"{conversation}|{reply_to}")
 
 
 def ticket_by_conversation(
@@ -115,23 +95,10 @@ def ticket_by_conversation(
 
     A personal chat is one endless conversation, so there ``open_only``: once its ticket is
     resolved or closed, the next message opens a new one. A channel thread is one ticket."""
-    prefix = f"{conversation}|"
     with hub.session() as s:
-        stmt = (
-            select(ExternalRef.ticket_id)
-            .join(Ticket, Ticket.id == ExternalRef.ticket_id)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                Ticket.tenant_id == tenant_id,
-                ExternalRef.kind == CONVERSATION,
-                ExternalRef.value.startswith(prefix, autoescape=True),
-            )
-            .order_by(ExternalRef.id.desc())
-            .limit(1)
+        return latest_ticket_by_prefix(
+            s, tenant_id, CONVERSATION, f"{conversation}|", open_only=open_only
         )
-        if open_only:
-            stmt = stmt.where(Ticket.status.not_in(lifecycle.DONE_STATUSES))
-        return s.scalar(stmt)
 
 
 def ticket_of_triage(
@@ -139,35 +106,16 @@ def ticket_of_triage(
 ) -> int | None:
     """The ticket whose triage card is this activity."""
     with hub.session() as s:
-        return s.scalar(
-            select(ExternalRef.ticket_id)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind == TRIAGE,
-                ExternalRef.value == f"{conversation}|{activity}"[:500],
-            )
-            .limit(1)
-        )
+        return ticket_by_ref(s, tenant_id, TRIAGE, f"{conversation}|{activity}")
 
 
 def sent(hub: HubContext, tenant_id: uuid.UUID, marker: str) -> bool:
     """Whether a notification with this marker was already delivered."""
     with hub.session() as s:
-        return (
-            s.scalar(
-                select(ExternalRef.id).where(
-                    ExternalRef.tenant_id == tenant_id,
-                    ExternalRef.kind == SENT,
-                    ExternalRef.value == marker[:500],
-                )
-            )
-            is not None
-        )
+        return find_ref(s, tenant_id, SENT, marker) is not None
 
 
 def mark_sent(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, marker: str) -> None:
     """Remember that a notification with this marker was delivered."""
     with hub.session() as s:
-        ticket = s.get(Ticket, ticket_id)
-        if ticket is not None and ticket.tenant_id == tenant_id:
-            add_ref(s, ticket, SENT, marker)
+        add_ticket_ref(s, tenant_id, ticket_id, SENT, marker)

@@ -5,26 +5,24 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from typing import Any
 
 import jwt
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, PluginConfig, Tenant, TenantPlugin
-
-from .auth import AuthError, OpenIdKeys, bearer, verify_connector_token, webhook_valid
-from .intake import handle_activity, ingest_message, webhook_reply
-from .payloads import app_id_of
-from .settings import DEFAULT_OPENID_METADATA_URL
+from core.api import HubContext, PluginConfig, WebhookRefused, find_tenant, receive_signed
+from plugins.teams.auth import AuthError, OpenIdKeys, bearer, verify_connector_token, webhook_valid
+from plugins.teams.intake import handle_activity, ingest_message, webhook_reply
+from plugins.teams.payloads import app_id_of
+from plugins.teams.settings import DEFAULT_OPENID_METADATA_URL
 
 log = logging.getLogger(__name__)
 PLUGIN = "teams"
 KEYS = OpenIdKeys()
+MAX_BODY = 1024 * 1024
 
 
 def _json(status: int, detail: str) -> JSONResponse:
@@ -92,66 +90,43 @@ def handle_messages(hub: HubContext, raw: bytes, authorization: str | None) -> R
     return Response(status_code=200)
 
 
-class WebhookSecrets:
-    """Tenants' outgoing-webhook secrets, decrypted again only when the stored ciphertext changes
-    (an unnamed webhook request is checked against every enabled tenant's secret)."""
-
-    def __init__(self) -> None:
-        self._plain: dict[uuid.UUID, tuple[str, str]] = {}
-        self._lock = threading.Lock()
-
-    def candidates(
-        self, hub: HubContext, tenant_id: uuid.UUID | None
-    ) -> list[tuple[uuid.UUID, str]]:
-        """(tenant, secret) of enabled tenants, or of the one tenant named."""
-        stmt = select(TenantPlugin.tenant_id, TenantPlugin.secrets_encrypted).where(
-            TenantPlugin.plugin == PLUGIN, TenantPlugin.enabled.is_(True)
-        )
-        if tenant_id is not None:
-            stmt = stmt.where(TenantPlugin.tenant_id == tenant_id)
-        with hub.session() as s:
-            rows = s.execute(stmt).all()
-        out: list[tuple[uuid.UUID, str]] = []
-        for tid, cipher in rows:
-            with self._lock:
-                cached = self._plain.get(tid)
-            if cached is None or cached[0] != (cipher or ""):
-                secrets = hub.keyring.decrypt_json(cipher) if cipher else {}
-                cached = (cipher or "", str(secrets.get("outgoing_webhook_secret") or ""))
-                with self._lock:
-                    self._plain[tid] = cached
-            if cached[1]:
-                out.append((tid, cached[1]))
-        return out
-
-
-SECRETS = WebhookSecrets()
-
-
-def _named_tenant(hub: HubContext, slug: str) -> uuid.UUID | None:
+def _named_tenant(hub: HubContext, hint: str) -> uuid.UUID | None:
     with hub.session() as s:
-        return s.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        found = find_tenant(s, hint)
+    return found.id if found is not None else None
 
 
 def handle_webhook(
     hub: HubContext, raw: bytes, authorization: str | None, slug: str | None
 ) -> Response:
     """Verify the HMAC with the owning tenant's secret, store the message, name the ticket."""
-    named = _named_tenant(hub, slug) if slug is not None else None
-    if slug is not None and _enabled_config(hub, named) is None:
-        return _json(404, "no tenant has Teams enabled here")
-    # The secret that signs the body identifies the tenant; two tenants matching is refused.
-    owners = [
-        tid
-        for tid, secret in SECRETS.candidates(hub, named)
-        if webhook_valid(secret, raw, authorization)
-    ]
-    if len(owners) != 1:
-        return _json(401, "invalid outgoing webhook signature")
-    cfg = _enabled_config(hub, owners[0])
+    try:
+        # The secret that signs the body identifies the tenant; two tenants matching is refused,
+        # and nobody is told whether any tenant has the plugin on.
+        got = receive_signed(
+            raw,
+            candidates=[
+                (c.tenant_id, str(c.secrets.get("outgoing_webhook_secret") or ""))
+                for c in hub.enabled_configs(PLUGIN)
+            ],
+            verify=lambda secret, body: webhook_valid(secret, body, authorization),
+            parse=_parse,
+            max_body=MAX_BODY,
+            hint=slug,
+            resolve_hint=lambda h: _named_tenant(hub, h),
+            unique=True,
+            unnamed_unknown=401,
+        )
+    except WebhookRefused as exc:
+        if exc.status == 404:
+            return _json(404, "no tenant has Teams enabled here")
+        if exc.status == 401:
+            return _json(401, "invalid outgoing webhook signature")
+        return _json(exc.status, exc.detail)
+    cfg = _enabled_config(hub, got.tenant_id)
     if cfg is None:  # turned off meanwhile
         return _json(404, "no tenant has Teams enabled here")
-    activity = _parse(raw)
+    activity = got.payload
     if activity is None or activity.get("type") != "message":
         return _json(400, "the body is not a Teams message activity")
     done = ingest_message(hub, cfg, activity, via="webhook")

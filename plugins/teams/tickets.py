@@ -5,22 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
 from core.api import (
     Actor,
     Changes,
     HubContext,
-    Ticket,
     TicketSnapshot,
-    User,
-    add_comment,
+    add_system_note,
     get_ticket,
-    system_actor,
+    ticket_snapshot,
     update_ticket,
 )
-
-from .cards import TicketCard
+from core.api import requester_email as find_requester_email
+from plugins.teams.cards import TicketCard
 
 
 def _label(email: str, name: str) -> str:
@@ -30,34 +26,14 @@ def _label(email: str, name: str) -> str:
 def card(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> TicketCard | None:
     """The ticket as the cards show it; None when it is not the tenant's."""
     with hub.session() as s:
-        ticket = s.scalar(
-            select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
-        )
-        if ticket is None:
-            return None
-        requester = s.get(User, ticket.created_by)
-        assignee = s.get(User, ticket.assigned_to) if ticket.assigned_to else None
-        return TicketCard(
-            id=ticket.id,
-            subject=ticket.subject,
-            status=ticket.status,
-            priority=ticket.priority,
-            category=ticket.category,
-            requester=_label(requester.email, requester.full_name) if requester else "unknown",
-            assignee=_label(assignee.email, assignee.full_name) if assignee else None,
-            url=hub.ticket_url(tenant_id, ticket.id),
-            channel=ticket.channel,
-        )
+        ticket = ticket_snapshot(s, tenant_id, ticket_id, hub.ticket_url(tenant_id, ticket_id))
+    return card_of(ticket) if ticket is not None else None
 
 
 def requester_email(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int) -> str | None:
     """The email of the ticket's requester."""
     with hub.session() as s:
-        return s.scalar(
-            select(User.email)
-            .join(Ticket, Ticket.created_by == User.id)
-            .where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
-        )
+        return find_requester_email(s, tenant_id, ticket_id)
 
 
 def card_of(t: TicketSnapshot) -> TicketCard:
@@ -88,16 +64,4 @@ def change(hub: HubContext, actor: Actor, ticket_id: int, changes: Changes) -> d
 def note(hub: HubContext, tenant_id: uuid.UUID, ticket_id: int, text: str) -> None:
     """An internal note by the system (what agents should know about the Teams side)."""
     with hub.session() as s:
-        ticket = s.scalar(
-            select(Ticket).where(Ticket.id == ticket_id, Ticket.tenant_id == tenant_id)
-        )
-        if ticket is not None:
-            add_comment(
-                s,
-                system_actor(tenant_id),
-                ticket,
-                comment=text,
-                is_internal=True,
-                channel="teams",
-                author_id=ticket.created_by,
-            )
+        add_system_note(s, tenant_id, ticket_id, text, channel="teams")

@@ -16,8 +16,8 @@ from hub import builtins as hub_builtins
 from hub.app import create_app
 from hub.context import Hub
 from hub.plugins import make_plugin_manager
-from tests.services import free_port, port_open
 from tests.hub.web.demo_plugin import DemoPlugin
+from tests.services import free_port, port_open
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"

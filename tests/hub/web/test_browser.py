@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import require
 from tests.hub.web.conftest import PASSWORD
+from tests.services import require
 
 # A scenario drives three browsers and runs axe-core ~20 times: more than the default timeout.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from core.models import Comment, Ticket
 from plugins.email.models import ParkedMessage
+from tests.hub.web.conftest import PASSWORD, sign_in
 from tests.plugins.email.conftest import make_mail
 from tests.plugins.email.fake_dns import Zone
 from tests.plugins.email.smtp_client import crlf
-from tests.hub.web.conftest import PASSWORD, sign_in
 
 REQUESTER = "jane@customer.test"
 PHISH = "Your account is locked: sign in at http://phish.example/login to keep it."

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from core.api import OutboxEvent
 from core.clock import FrozenClock, set_clock
+from core.models import OutboxEvent
 from hub import outbox
 from plugins.jira.client import label_for
 from tests.plugins.jira.conftest import configure, open_ticket

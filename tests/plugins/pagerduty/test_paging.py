@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core.api import OutboxEvent
 from core.clock import FrozenClock, set_clock
+from core.models import OutboxEvent
 from hub import outbox
 from plugins.pagerduty.paging import dedup_key
 from tests.plugins.pagerduty.conftest import ROUTING_KEY, breach, configure, open_ticket
