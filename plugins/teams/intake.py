@@ -15,6 +15,7 @@ with the ticket or comment in one transaction by ``hub.ingest``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from core.api import (
@@ -33,6 +34,7 @@ from plugins.teams import refs
 from plugins.teams.cards import invoke_card, invoke_message, triage
 from plugins.teams.files import attachments
 from plugins.teams.payloads import (
+    HANDLED_EVENTS,
     conversation_of,
     conversation_type,
     dedupe_key,
@@ -252,24 +254,38 @@ def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any])
     return invoke_card(triage(shown))
 
 
+def _on_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> None:
+    ingest_message(hub, cfg, activity, via="bot")
+
+
+def _on_invoke(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> dict[str, Any]:
+    if activity.get("name") == "adaptiveCard/action":
+        return on_card_action(hub, cfg, activity)
+    return {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Not supported.",
+    }
+
+
+# One handler per activity type of ``payloads.HANDLED_EVENTS`` (a test holds them equal).
+HANDLERS: dict[str, Callable[[HubContext, PluginConfig, dict[str, Any]], dict[str, Any] | None]] = {
+    "message": _on_message,
+    "conversationUpdate": on_conversation_update,
+    "invoke": _on_invoke,
+}
+
+
 def handle_activity(
     hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]
 ) -> dict[str, Any] | None:
     """Process one authenticated activity; returns an invoke response body, or None."""
-    kind = activity.get("type")
-    if kind == "message":
-        ingest_message(hub, cfg, activity, via="bot")
-    elif kind == "conversationUpdate":
-        on_conversation_update(hub, cfg, activity)
-    elif kind == "invoke":
-        if activity.get("name") == "adaptiveCard/action":
-            return on_card_action(hub, cfg, activity)
-        return {
-            "statusCode": 200,
-            "type": "application/vnd.microsoft.activity.message",
-            "value": "Not supported.",
-        }
-    return None
+    kind = str(activity.get("type") or "")
+    handler = HANDLERS.get(kind) if kind in HANDLED_EVENTS else None
+    if handler is None:
+        log.info("teams: activity type %r is not handled", kind[:40])
+        return None
+    return handler(hub, cfg, activity)
 
 
 def webhook_reply(result: IngestResult | None) -> str:

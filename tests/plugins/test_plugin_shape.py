@@ -7,6 +7,7 @@ recorded fixture in tests/fixtures/<name>/. The last test shows the checks catch
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +158,37 @@ def payload_problems(plugin: Path, tests: Path = ROOT / "tests" / "plugins") -> 
     return [] if checked else ["no test_each_handled_event_has_a_fixture"]
 
 
+def _tables(plugin: Path) -> list[str]:
+    """The ``__tablename__`` of every model the plugin declares."""
+    return [
+        node.value.value
+        for path in _modules(plugin)
+        for node in ast.walk(_tree(path))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
+
+
+def migration_problems(
+    plugin: Path, core_versions: Path = ROOT / "hub/migrations/versions"
+) -> list[str]:
+    """A plugin's tables are created by its own ``migrations/versions`` (collected through the
+    entry points: hub/migrate.py), never by core's."""
+    tables = _tables(plugin)
+    versions = plugin / "migrations" / "versions"
+    own = " ".join(p.read_text() for p in versions.glob("*.py")) if versions.is_dir() else ""
+    core = " ".join(p.read_text() for p in core_versions.glob("*.py"))
+    problems = []
+    for table in tables:
+        creates = re.compile(rf"create_table\(\s*['\"]{re.escape(table)}['\"]")
+        if not creates.search(own):
+            problems.append(f"table {table} has no migration in migrations/versions")
+        if creates.search(core):
+            problems.append(f"table {table} is created by core's migrations")
+    return problems
+
+
 CHECKS = [
     plugin_module_problems,
     router_problems,
@@ -165,6 +197,7 @@ CHECKS = [
     cycle_problems,
     file_problems,
     payload_problems,
+    migration_problems,
 ]
 
 
@@ -206,3 +239,11 @@ def test_a_misshapen_plugin_is_caught(tmp_path: Path) -> None:
     ]
     assert file_problems(bad) == ["no settings.py", "no README.md"]
     assert payload_problems(bad, tests=tmp_path) == ["payloads.py declares no HANDLED_EVENTS tuple"]
+    (bad / "models.py").write_text("class Widget:\n    __tablename__ = 'jira_widgets'\n")
+    core_versions = tmp_path / "core_versions"
+    core_versions.mkdir()
+    (core_versions / "0001.py").write_text("op.create_table('jira_widgets')\n")
+    assert migration_problems(bad, core_versions) == [
+        "table jira_widgets has no migration in migrations/versions",
+        "table jira_widgets is created by core's migrations",
+    ]

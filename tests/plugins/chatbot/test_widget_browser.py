@@ -18,7 +18,7 @@ from tests.services import free_port, port_open, require
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 CHROMIUM = "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parents[2] / "web" / "vendor" / "axe-4.14.1.min.js"
+AXE = Path(__file__).resolve().parents[2] / "hub" / "web" / "vendor" / "axe-4.14.1.min.js"
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
