@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check core hub plugins tests bench
-	$(BIN)/ruff format --check core hub plugins tests bench
+	$(BIN)/ruff check core hub plugins tests bench docs/examples
+	$(BIN)/ruff format --check core hub plugins tests bench docs/examples
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
