@@ -15,26 +15,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from core import hookspecs
+from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _imports(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append(node.module)
-    return found
 
 
 def test_core_imports_nothing_of_ours() -> None:
     bad = [
         (str(p.relative_to(ROOT)), m)
         for p in (ROOT / "core").rglob("*.py")
-        for m in _imports(p)
+        for m in imported_modules(p)
         if m.split(".")[0] in ("hub", "plugins")
     ]
     assert bad == []
@@ -44,7 +34,7 @@ def test_plugins_import_only_core_api() -> None:
     bad = []
     for path in (ROOT / "plugins").rglob("*.py"):
         own = path.relative_to(ROOT / "plugins").parts[0]
-        for module in _imports(path):
+        for module in imported_modules(path):
             top = module.split(".")
             if top[0] == "hub":
                 bad.append((str(path.relative_to(ROOT)), module))

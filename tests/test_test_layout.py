@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-
-
-def _imported_modules(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append(node.module)
-    return found
 
 
 def test_no_test_module_imports_another_test_module() -> None:
@@ -25,7 +15,7 @@ def test_no_test_module_imports_another_test_module() -> None:
     bad = [
         (str(path.relative_to(ROOT)), module)
         for path in TESTS.rglob("*.py")
-        for module in _imported_modules(path)
+        for module in imported_modules(path)
         if module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith("test_")
     ]
     assert bad == []
@@ -34,7 +24,7 @@ def test_no_test_module_imports_another_test_module() -> None:
 def test_the_check_sees_such_an_import(tmp_path: Path) -> None:
     sample = tmp_path / "test_sample.py"
     sample.write_text("from tests.plugins.email.test_smtp import send\n")
-    assert _imported_modules(sample) == ["tests.plugins.email.test_smtp"]
+    assert imported_modules(sample) == ["tests.plugins.email.test_smtp"]
 
 
 def _test_dirs() -> list[Path]:
