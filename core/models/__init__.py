@@ -2,6 +2,7 @@
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbRevision
+from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
@@ -32,6 +33,7 @@ __all__ = [
     "SlaPolicy",
     "SlaState",
     "Tenant",
+    "TenantAudit",
     "TenantPlugin",
     "Ticket",
     "User",

@@ -18,7 +18,7 @@ from core.crypto import hash_token, new_token
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiToken, Membership, Tenant, User
 from core.permissions import ROLES, Actor
-from core.services import sessions
+from core.services import audit, sessions
 
 _hasher = PasswordHasher()
 
@@ -120,11 +120,19 @@ INVITATION_NEEDED = (
 
 
 def add_member(
-    session: Session, tenant_id: uuid.UUID, *, email: str, role: str, full_name: str = ""
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    role: str,
+    full_name: str = "",
+    ip: str = "",
 ) -> tuple[User, Membership]:
     """What a tenant admin's "add a member" does: create the account of a new address with the
-    role, or change the role of a member. An account that already belongs to another tenant is
-    never added without its owner's consent: ``Conflict`` (invitations are needed)."""
+    role, or change the role of a member (audited in ``tenant_audit`` with the client address).
+    An account that already belongs to another tenant is never added without its owner's
+    consent: ``Conflict`` (invitations are needed)."""
+    tenant_id = actor.tenant_id
     email = normalize_email(email)
     user, have = user_with_role(session, tenant_id, email)
     if (
@@ -136,7 +144,9 @@ def add_member(
         raise Conflict(INVITATION_NEEDED, field="email")
     if user is None:
         user = ensure_user(session, email=email, full_name=full_name)
-    return user, ensure_member(session, tenant_id, user, role)
+    member = ensure_member(session, tenant_id, user, role)
+    audit.member_change(session, actor, user.email, have, member.role, ip)
+    return user, member
 
 
 def members(session: Session, tenant_id: uuid.UUID, *, by_email: bool = False) -> list[Any]:

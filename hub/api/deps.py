@@ -27,6 +27,11 @@ CSRF_HEADER = "x-csrf-token"
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
+def client_ip(request: Request) -> str:
+    """The client address of a request (what audit rows and throttles record)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 

@@ -189,8 +189,8 @@ def test_throttle_counts_in_redis(hub) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("password", "rule"),
     [
-        ("x", "at least 10 characters"),
-        ("short-pw", "at least 10 characters"),
+        ("x", "at least 12 characters"),
+        ("short-pw", "at least 12 characters"),
         ("dora@example.com", "email address"),
         ("Password123", "most common"),
         ("1234567890", "most common"),

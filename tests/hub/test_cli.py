@@ -226,7 +226,7 @@ def test_cli_refuses_a_weak_password(cli_env, hub) -> None:  # type: ignore[no-u
     result = runner.invoke(
         app, ["user", "create", "--tenant", "pwco", "--email", "e@pw.example", "--password", "x"]
     )
-    assert result.exit_code == 2 and "at least 10 characters" in result.output
+    assert result.exit_code == 2 and "at least 12 characters" in result.output
     result = runner.invoke(
         app,
         [

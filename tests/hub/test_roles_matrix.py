@@ -53,6 +53,7 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         ),
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
+        "people_audit": ("GET", "/api/v1/admin/audit/", None),
     }
 
 
@@ -77,6 +78,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "resend": FORBIDDEN,
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
+        "people_audit": FORBIDDEN,
     },
     "agent": {
         "list": OK,
@@ -97,6 +99,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "resend": FORBIDDEN,
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
+        "people_audit": FORBIDDEN,
     },
     "admin": {
         name: OK
@@ -119,6 +122,7 @@ EXPECTED: dict[str, dict[str, object]] = {
             "resend",
             "outbox",
             "members",
+            "people_audit",
         )
     },
     "manager": {
@@ -140,6 +144,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "resend": FORBIDDEN,
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
+        "people_audit": FORBIDDEN,
     },
 }
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from core.errors import NotFound
 from core.models import OutboxEvent, Tenant
 from core.permissions import require_admin
-from core.services import identity
+from core.services import audit, identity
 from hub import key_verification, outbox, plugin_admin
-from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
+from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep, client_ip
 from hub.api.schemas.admin import (
+    AuditEntryPublic,
+    AuditPagePublic,
     KeyVerificationCreate,
     MemberCreate,
     OutboxEventPublic,
@@ -117,11 +119,33 @@ def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/members/", status_code=201)
-def add_member(body: MemberCreate, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+def add_member(
+    body: MemberCreate, request: Request, actor: ActorDep, session: SessionDep
+) -> dict[str, Any]:
     """Add a new address to the tenant or change a member's role (409 for an account that
     belongs to another tenant: that needs the person's consent)."""
     require_admin(actor, "manage members")
     user, member = identity.add_member(
-        session, actor.tenant_id, email=body.email, role=body.role, full_name=body.full_name
+        session,
+        actor,
+        email=body.email,
+        role=body.role,
+        full_name=body.full_name,
+        ip=client_ip(request),
     )
     return {"id": user.id, "email": user.email, "role": member.role}
+
+
+@router.get("/audit/", response_model=AuditPagePublic)
+def audit_log(
+    actor: ActorDep,
+    session: SessionDep,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = audit.PAGE_SIZE,
+) -> AuditPagePublic:
+    """The tenant's audit log of people and access, newest first; ``next_before`` pages on."""
+    found = audit.page(session, actor, before=before, limit=limit)
+    return AuditPagePublic(
+        results=[AuditEntryPublic.model_validate(r) for r in found.rows],
+        next_before=found.next_before,
+    )

@@ -10,13 +10,14 @@ from sqlalchemy import select, update
 from core.clock import now
 from core.errors import Invalid, Unauthenticated
 from core.models import Membership, Notification, Tenant
-from core.services import identity, sessions
+from core.services import audit, identity, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     ActorDep,
     HubDep,
     SessionDep,
+    client_ip,
     make_session_cookie,
     read_session_cookie,
 )
@@ -35,7 +36,7 @@ def login(
     Failed attempts are throttled per account and client (``hub.ratelimit``): 429 with
     ``Retry-After`` once the limit is used up."""
     throttle = signin_throttle(hub)
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request)
     refused = throttle.blocked(body.email, ip)
     if refused is not None:
         raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)})
@@ -43,6 +44,10 @@ def login(
     # check_password first: it costs one argon2 verification whether the user exists or not.
     if not identity.check_password(user, body.password) or user is None or not user.is_active:
         throttle.failed(body.email, ip)
+        if user is not None:
+            # Committed here: the request's transaction rolls back with the 401.
+            audit.failed_signin(session, user.id, user.email, ip)
+            session.commit()
         raise Unauthenticated("wrong email or password")
     throttle.succeeded(body.email, ip)
     tenants = list(
@@ -65,6 +70,16 @@ def login(
         chosen = tenants
     tenant_id, slug, role = chosen[0]
     user.last_login = now()
+    audit.record(
+        session,
+        tenant_id,
+        audit.SIGNIN,
+        actor_id=user.id,
+        actor_email=user.email,
+        ip=ip,
+        target_email=user.email,
+        details={"via": "api"},
+    )
     value, csrf = make_session_cookie(
         hub,
         user_id=user.id,

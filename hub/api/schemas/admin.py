@@ -39,3 +39,23 @@ class MemberCreate(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
     full_name: str = Field(default="", max_length=200)
+
+
+class AuditEntryPublic(BaseModel):
+    """One row of the tenant's audit log (never a password, token or secret)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action: str
+    actor_id: int | None
+    actor_email: str
+    ip: str
+    target_email: str
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
+class AuditPagePublic(BaseModel):
+    results: list[AuditEntryPublic]
+    next_before: int | None

@@ -10,9 +10,9 @@ from starlette.datastructures import FormData
 
 from core.errors import HubError, Invalid
 from core.permissions import ROLES
-from core.services import identity
+from core.services import audit, identity
 from hub import key_verification, plugin_admin
-from hub.api.deps import HubDep, SessionDep
+from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
 from hub.web.plugin_form import build_fields, parse_form
 from hub.web.render import redirect, render
@@ -32,6 +32,7 @@ def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse
 
 @router.post("/members", response_model=None)
 def set_member(
+    request: Request,
     me: PostUser,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)] = "",
@@ -45,7 +46,12 @@ def set_member(
             raise Invalid("choose a role", field="role")
         # An account of another tenant is refused (Conflict): adding it needs its consent.
         user, _ = identity.add_member(
-            session, me.actor.tenant_id, email=email, role=role, full_name=full_name.strip()
+            session,
+            me.actor,
+            email=email,
+            role=role,
+            full_name=full_name.strip(),
+            ip=client_ip(request),
         )
         if user.id == me.actor.user_id and role != "admin":
             raise Invalid("you cannot take away your own admin role", field="role")
@@ -54,6 +60,24 @@ def set_member(
         return redirect("/admin/members", flash=exc.message, error=True)
     session.commit()
     return redirect("/admin/members", flash=f"{user.email} is now {ROLE_LABELS[role]}.")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request, me: PageUser, session: SessionDep, before: int | None = None
+) -> HTMLResponse:
+    """The tenant's audit log of people and access, newest first, a page at a time."""
+    admin_only(me)
+    found = audit.page(session, me.actor, before=before if before and before > 0 else None)
+    return render(
+        request,
+        session,
+        me,
+        "admin/audit.html",
+        rows=found.rows,
+        next_before=found.next_before,
+        first_page=before is None,
+    )
 
 
 def _plugins(hub: Hub, session: SessionDep, me: WebUser) -> list[dict[str, Any]]:

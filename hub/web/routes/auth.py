@@ -13,13 +13,14 @@ from sqlalchemy import select
 from core.clock import now
 from core.errors import Forbidden
 from core.models import Membership, Tenant, User
-from core.services import identity, sessions
+from core.services import audit, identity, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_MAX_AGE,
     HubDep,
     SessionDep,
+    client_ip,
     make_session_cookie,
     read_session_cookie,
 )
@@ -93,22 +94,28 @@ def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _sign_in(
     request: Request, hub: Hub, session: SessionDep, user: User, slug: str, next_url: str
 ) -> Response:
     tenant = identity.tenant_by_slug(session, slug)
     user.last_login = now()
+    audit.record(
+        session,
+        tenant.id,
+        audit.SIGNIN,
+        actor_id=user.id,
+        actor_email=user.email,
+        ip=client_ip(request),
+        target_email=user.email,
+        details={"via": "console"},
+    )
     value, csrf = make_session_cookie(
         hub,
         user_id=user.id,
         tenant_id=tenant.id,
         session=session,
         user_agent=request.headers.get("user-agent", ""),
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
     session.commit()
     response = redirect(next_url)
@@ -134,7 +141,7 @@ def login(
     """Check email and password (argon2); ask for the tenant when there are several."""
     _check_login_csrf(request, csrf_token)
     next_url = _safe_next(next)
-    throttle, ip = signin_throttle(hub), _client_ip(request)
+    throttle, ip = signin_throttle(hub), client_ip(request)
     refused = throttle.blocked(email, ip)
     if refused is not None:
         page = _login_page(
@@ -146,6 +153,8 @@ def login(
     # check_password first: it costs one argon2 verification whether the user exists or not.
     if not identity.check_password(user, password) or user is None or not user.is_active:
         throttle.failed(email, ip)
+        if user is not None:
+            audit.failed_signin(session, user.id, user.email, ip)  # committed with the page
         return _login_page(
             request, status=401, error="Wrong email or password.", email=email, next_url=next_url
         )

@@ -199,6 +199,8 @@ def test_plugin_enabled_and_configured_for_one_tenant_only(
         sign_in(a, web_org["admin"].email)
         a.goto("/admin/members")
         check(a, "admin-members")
+        a.goto("/admin/audit")  # the sign-in above is its first row
+        check(a, "admin-audit")
         a.goto("/admin/plugins")
         card = a.locator("#plugin-webdemo")
         expect(card.locator("#state-webdemo")).to_have_text(re.compile("Disabled"))

@@ -1,0 +1,122 @@
+"""Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
+
+Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``. ``details``
+names what changed (roles, the tenant chosen); callers never pass a password or a token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.models import Membership, TenantAudit
+from core.permissions import Actor, require_admin
+
+SIGNIN, SIGNIN_FAILED = "signin", "signin.failed"
+MEMBER_ADDED, ROLE_CHANGED = "member.added", "member.role_changed"
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows, newest first; ``next_before`` continues it (None: the last page)."""
+
+    rows: list[TenantAudit]
+    next_before: int | None
+
+
+def record(
+    session: Session,
+    tenant_id: uuid.UUID,
+    action: str,
+    *,
+    actor_id: int | None = None,
+    actor_email: str = "",
+    ip: str = "",
+    target_email: str = "",
+    details: dict[str, Any] | None = None,
+) -> TenantAudit:
+    """Add one row to the session (committed with the caller's change)."""
+    row = TenantAudit(
+        tenant_id=tenant_id,
+        action=action,
+        actor_id=actor_id,
+        actor_email=actor_email,
+        ip=(ip or "")[:45],
+        target_email=target_email,
+        details=details,
+        created_at=now(),
+    )
+    session.add(row)
+    return row
+
+
+def by_actor(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    ip: str = "",
+    target_email: str = "",
+    details: dict[str, Any] | None = None,
+) -> TenantAudit:
+    """A row for something a signed-in person did in their tenant."""
+    return record(
+        session,
+        actor.tenant_id,
+        action,
+        actor_id=actor.user_id,
+        actor_email=actor.email,
+        ip=ip,
+        target_email=target_email,
+        details=details,
+    )
+
+
+def failed_signin(session: Session, user_id: int, email: str, ip: str) -> None:
+    """A wrong password for an existing account: a row in each tenant it belongs to (an unknown
+    address belongs to no tenant, so nobody's trail records it)."""
+    for tenant_id in session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user_id)
+    ):
+        record(session, tenant_id, SIGNIN_FAILED, target_email=email, ip=ip)
+
+
+def member_change(
+    session: Session, actor: Actor, email: str, old_role: str | None, new_role: str, ip: str
+) -> None:
+    """A member added (``old_role`` None) or their role changed; nothing when it is unchanged."""
+    if old_role == new_role:
+        return
+    if old_role is None:
+        by_actor(
+            session, actor, MEMBER_ADDED, ip=ip, target_email=email, details={"role": new_role}
+        )
+    else:
+        by_actor(
+            session,
+            actor,
+            ROLE_CHANGED,
+            ip=ip,
+            target_email=email,
+            details={"old": old_role, "new": new_role},
+        )
+
+
+def page(
+    session: Session, actor: Actor, *, before: int | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """The tenant's rows, newest first, ``limit`` at a time (keyset paging by id); admins only."""
+    require_admin(actor, "read the audit log")
+    stmt = select(TenantAudit).where(TenantAudit.tenant_id == actor.tenant_id)
+    if before is not None:
+        stmt = stmt.where(TenantAudit.id < before)
+    rows = list(session.scalars(stmt.order_by(TenantAudit.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows=rows, next_before=rows[-1].id if more and rows else None)
