@@ -68,7 +68,7 @@ from core.services.refs import (
 )
 from core.services.seen import key_of_comment, opening_raw, record_seen, seen
 from core.services.snapshots import ticket_exists, ticket_snapshot
-from core.services.tenants import TenantRef, find_tenant
+from core.services.tenants import TenantRef, find_tenant, tenant_id_named
 from core.services.tickets import Changes, get_ticket, update_ticket
 from core.types import (
     PROOF_MAIL,
@@ -170,6 +170,7 @@ __all__ = [
     # Tenants and inbound keys: which tenant a request or an address belongs to.
     "TenantRef",
     "find_tenant",
+    "tenant_id_named",
     "channel_key_owner",
     "channel_key_owners",
     "pending_channel_keys",

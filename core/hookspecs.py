@@ -101,7 +101,7 @@ def hub_routes(hub: HubContext) -> Any:
 
         @hookimpl
         def hub_routes(hub: HubContext) -> APIRouter:
-            from plugins.myplugin.routes import build_router
+            from myplugin.routes import build_router
 
             return build_router(hub)
     """

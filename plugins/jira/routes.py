@@ -11,7 +11,6 @@ delivery id is applied once).
 from __future__ import annotations
 
 import logging
-import uuid
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +19,8 @@ from core.api import (
     HubContext,
     WebhookRefused,
     check_declared_length,
-    find_tenant,
     receive_signed,
+    tenant_id_named,
 )
 from plugins.jira import payloads, signature, webhooks
 from plugins.jira.settings import load
@@ -29,13 +28,6 @@ from plugins.jira.settings import load
 log = logging.getLogger(__name__)
 MAX_BODY = 2 * 1024 * 1024
 PLUGIN = "jira"
-
-
-def tenant_from_hint(hub: HubContext, hint: str) -> uuid.UUID | None:
-    """The tenant a ``?tenant=`` value names (slug or id), or None."""
-    with hub.session() as s:
-        found = find_tenant(s, hint)
-    return found.id if found is not None else None
 
 
 def handle(
@@ -53,7 +45,7 @@ def handle(
             sent_at=lambda hook: hook.sent_at,
             max_body=MAX_BODY,
             hint=hint,
-            resolve_hint=lambda h: tenant_from_hint(hub, h),
+            resolve_hint=lambda h: tenant_id_named(hub, h),
         )
     except WebhookRefused as exc:
         if exc.stale:

@@ -9,7 +9,6 @@ whose ``occurred_at`` is more than five minutes off is refused (400): a signed b
 from __future__ import annotations
 
 import logging
-import uuid
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,8 +17,8 @@ from core.api import (
     HubContext,
     WebhookRefused,
     check_declared_length,
-    find_tenant,
     receive_signed,
+    tenant_id_named,
 )
 from plugins.pagerduty import client, payloads, signature, webhooks
 from plugins.pagerduty.settings import load
@@ -27,13 +26,6 @@ from plugins.pagerduty.settings import load
 log = logging.getLogger(__name__)
 MAX_BODY = 512 * 1024
 PLUGIN = "pagerduty"
-
-
-def tenant_from_hint(hub: HubContext, hint: str) -> uuid.UUID | None:
-    """The tenant a ``?tenant=`` value names (slug or id), or None."""
-    with hub.session() as s:
-        found = find_tenant(s, hint)
-    return found.id if found is not None else None
 
 
 def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -> dict[str, str]:
@@ -48,7 +40,7 @@ def handle(hub: HubContext, body: bytes, header: str | None, hint: str | None) -
             sent_at=lambda event: event.sent_at,
             max_body=MAX_BODY,
             hint=hint,
-            resolve_hint=lambda h: tenant_from_hint(hub, h),
+            resolve_hint=lambda h: tenant_id_named(hub, h),
         )
     except WebhookRefused as exc:
         if exc.stale:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.api import HubContext, PluginConfig, WebhookRefused, find_tenant, receive_signed
+from core.api import HubContext, PluginConfig, WebhookRefused, receive_signed, tenant_id_named
 from plugins.teams.auth import AuthError, OpenIdKeys, bearer, verify_connector_token, webhook_valid
 from plugins.teams.intake import handle_activity, ingest_message, webhook_reply
 from plugins.teams.payloads import app_id_of
@@ -90,12 +90,6 @@ def handle_messages(hub: HubContext, raw: bytes, authorization: str | None) -> R
     return Response(status_code=200)
 
 
-def _named_tenant(hub: HubContext, hint: str) -> uuid.UUID | None:
-    with hub.session() as s:
-        found = find_tenant(s, hint)
-    return found.id if found is not None else None
-
-
 def handle_webhook(
     hub: HubContext, raw: bytes, authorization: str | None, slug: str | None
 ) -> Response:
@@ -113,7 +107,7 @@ def handle_webhook(
             parse=_parse,
             max_body=MAX_BODY,
             hint=slug,
-            resolve_hint=lambda h: _named_tenant(hub, h),
+            resolve_hint=lambda h: tenant_id_named(hub, h),
             unique=True,
             unnamed_unknown=401,
         )

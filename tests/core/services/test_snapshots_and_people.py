@@ -15,7 +15,7 @@ from core.services.people import (
 )
 from core.services.refs import add_ticket_ref
 from core.services.snapshots import ticket_exists, ticket_snapshot
-from core.services.tenants import TenantRef, find_tenant
+from core.services.tenants import TenantRef, find_tenant, tenant_id_named
 
 
 def test_ticket_snapshot_of_the_tenants_ticket(hub, org, other_org, open_ticket) -> None:  # type: ignore[no-untyped-def]
@@ -80,3 +80,6 @@ def test_find_tenant_by_id_or_slug(hub, org) -> None:  # type: ignore[no-untyped
         assert find_tenant(s, f"  {slug.upper()} ") == found
         assert find_tenant(s, "no-such-tenant") is None
         assert find_tenant(s, "00000000-0000-0000-0000-000000000000") is None
+    # The same look-up in a session of its own, as webhook receivers resolve ``?tenant=``.
+    assert tenant_id_named(hub, slug) == tenant_id
+    assert tenant_id_named(hub, "no-such-tenant") is None
