@@ -13,6 +13,7 @@ travel in a signed, short-lived cookie bound to the browser (``hub.web.routes.ss
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from core.models import TenantSecurity
 from core.services import security
 from hub.context import Hub
 
+log = logging.getLogger(__name__)
 CALLBACK_PATH = "/login/sso/callback"
 SCOPE = "openid email profile"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
@@ -101,10 +103,11 @@ def _client(hub: Hub, row: TenantSecurity) -> OAuth2Client:
 
 def _get_json(client: OAuth2Client, url: str, what: str, **kw: Any) -> dict[str, Any]:
     try:
-        response = client.get(url, **kw)
+        response = client.request("GET", url, withhold_token=True, **kw)  # no token of ours
     except EgressRefused as exc:
         raise SsoError("egress_refused", f"the {what} is not reachable: {exc.message}") from None
     except Exception:
+        log.warning("SSO: the %s at %s could not be fetched", what, url, exc_info=True)
         raise SsoError("provider_unreachable", f"the {what} could not be fetched") from None
     if response.status_code != 200:
         raise SsoError("provider_error", f"the {what} answered {response.status_code}")
@@ -198,6 +201,7 @@ def finish(hub: Hub, row: TenantSecurity, flow: Flow, code: str) -> dict[str, An
         except EgressRefused as exc:
             raise SsoError("egress_refused", exc.message) from None
         except Exception:
+            log.info("SSO: the code exchange failed", exc_info=True)
             raise SsoError("token_refused", "the provider refused the code exchange") from None
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
