@@ -192,10 +192,16 @@ def two_factor_required(session: Session, actor: Actor) -> bool:
 
 
 def set_two_factor_required(session: Session, actor: Actor, required: bool, *, ip: str = "") -> int:
-    """Require (or stop requiring) two-factor of the tenant's agents and admins. When it starts,
-    the console sessions in this tenant of staff without a second factor end (they enrol at
-    their next sign-in). Returns how many sessions ended."""
+    """Require (or stop requiring) two-factor of the tenant's agents and admins; the admin who
+    turns it on must have it (no locking oneself out by surprise). When it starts, the sessions
+    in this tenant of staff without a second factor end (they enrol at their next sign-in).
+    Returns how many sessions ended."""
     require_admin(actor, "manage two-factor policy")
+    if required and actor.user_id is not None and not two_factor.enrolled(session, actor.user_id):
+        raise Invalid(
+            "set up two-factor for your own account first (/account/two-factor)",
+            field="required_for_staff",
+        )
     row = _ensure(session, actor.tenant_id)
     if row.require_two_factor == required:
         return 0

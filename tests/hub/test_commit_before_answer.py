@@ -367,7 +367,10 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.admin, "PUT", "/api/v1/admin/sso/", json={"label": f"Acme {c.uniq()}"}
     ),
     ("PUT", "/api/v1/admin/two-factor/"): lambda c: c.api(
-        c.org.admin, "PUT", "/api/v1/admin/two-factor/", json={"required_for_staff": True}
+        c.enrolled("admin")[0],
+        "PUT",
+        "/api/v1/admin/two-factor/",
+        json={"required_for_staff": True},
     ),
     ("POST", "/api/v1/auth/login/two-factor"): lambda c: c.api_step(),
     ("POST", "/api/v1/me/two-factor/enrol"): lambda c: c.api(
@@ -513,7 +516,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
     ),
     ("POST", "/admin/security/two-factor"): lambda c: c.web_request(
-        c.org.admin, "/admin/security/two-factor", data={"required": "1"}
+        c.enrolled("admin")[0], "/admin/security/two-factor", data={"required": "1"}
     ),
     ("POST", "/tickets/new/solved"): lambda c: c.web_request(
         c.org.end_user, "/tickets/new/solved", data={"article_id": str(c.article())}

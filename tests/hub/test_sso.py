@@ -7,13 +7,16 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core.models import TenantAudit, TenantSecurity, User
+from core.services import identity, two_factor
 from hub.api.deps import SESSION_COOKIE
 from tests.conftest import TenantSet
+from tests.faults import failing_commits
 from tests.hub.web.conftest import PASSWORD, csrf_of
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, log_in_at_provider
 
@@ -294,3 +297,41 @@ def test_require_sso_for_staff_refuses_their_passwords(
     )
     assert come_back(fresh, back).status_code == 303
     assert fresh.get("/api/v1/me").json()["role"] == "agent"  # a member keeps their role
+
+
+def _minted_callback(fresh: TestClient, org: TenantSet, provider: Any) -> Any:
+    query = parse_qs(urlsplit(start(fresh, org.admin.tenant_slug)).query)
+    provider.nonce = query["nonce"][0]
+    return fresh.get(
+        "/login/sso/callback",
+        params={"code": "c0de", "state": query["state"][0]},
+        follow_redirects=False,
+    )
+
+
+def test_the_callback_answers_only_after_its_commit(
+    org: TenantSet, minting_provider: Any, fresh: TestClient, hub: Any
+) -> None:
+    """The callback is a GET that writes (the person, the membership, the session)."""
+    configure(org, minting_provider.issuer)
+    with failing_commits() as commits:
+        r = _minted_callback(fresh, org, minting_provider)
+    assert commits and r.status_code >= 500 and not fresh.cookies.get(SESSION_COOKIE)
+    with hub.read_session() as s:
+        assert s.scalar(select(User.id).where(User.email == "pat@acme.example")) is None
+    assert _minted_callback(fresh, org, minting_provider).status_code == 303
+
+
+def test_sso_still_asks_for_the_second_factor(
+    org: TenantSet, minting_provider: Any, fresh: TestClient, hub: Any
+) -> None:
+    configure(org, minting_provider.issuer)
+    with hub.session() as s:
+        user = identity.ensure_user(s, email="pat@acme.example")
+        identity.ensure_member(s, org.admin.tenant_id, user, "agent")
+        secret = two_factor.begin(s, user, hub.keyring).secret
+        two_factor.confirm(s, user, hub.keyring, pyotp.TOTP(secret).now())
+    r = _minted_callback(fresh, org, minting_provider)
+    assert r.status_code == 200 and "Two-factor sign-in" in r.text
+    assert not fresh.cookies.get(SESSION_COOKIE)
+    assert 'action="/login/two-factor"' in r.text

@@ -270,6 +270,12 @@ def test_a_tenant_requiring_two_factor_sends_staff_to_enrol_first(
 ) -> None:
     agent = make_member(org.tenant, "agent", password=PASSWORD)
     user = make_member(org.tenant, "end_user", password=PASSWORD)
+    # The admin who turns it on needs it first.
+    r = org.admin.client.put(
+        "/api/v1/admin/two-factor/", json={"required_for_staff": True}, headers=org.admin.headers
+    )
+    assert r.status_code == 422 and "your own account first" in r.text
+    enrol(org.admin, frozen)
     # The agent is signed in before the policy starts: that session ends with it.
     with TestClient(app, raise_server_exceptions=False) as before:
         assert api_login(before, agent).status_code == 200

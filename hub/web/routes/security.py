@@ -88,9 +88,13 @@ def save_two_factor(
 ) -> Response:
     """Require (or not) two-factor of agents and admins."""
     admin_only(me)
-    ended = security.set_two_factor_required(
-        session, me.actor, bool(required), ip=client_ip(request)
-    )
+    try:
+        ended = security.set_two_factor_required(
+            session, me.actor, bool(required), ip=client_ip(request)
+        )
+    except HubError as exc:
+        session.rollback()
+        return redirect("/admin/security", flash=exc.message, error=True)
     session.commit()
     note = f" {ended} session{'s' if ended != 1 else ''} ended." if ended else ""
     state = "required" if required else "no longer required"
