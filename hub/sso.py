@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ SCOPE = "openid email profile"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
 LEEWAY = 60  # seconds of clock skew allowed on exp and iat
 TIMEOUT = 10.0
+DISCOVERY_TTL = 300.0
 
 
 class SsoError(Exception):
@@ -120,14 +122,31 @@ def _get_json(client: OAuth2Client, url: str, what: str, **kw: Any) -> dict[str,
     return data
 
 
+_discovered: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
 def discover(client: OAuth2Client, issuer: str) -> dict[str, Any]:
-    """The provider's metadata; its ``issuer`` must be exactly the configured one."""
-    meta = _get_json(client, issuer + "/.well-known/openid-configuration", "discovery document")
-    if meta.get("issuer") != issuer:
-        raise SsoError("issuer_mismatch", "the discovery document names another issuer")
-    for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        if not isinstance(meta.get(key), str) or not meta[key]:
-            raise SsoError("provider_error", f"the discovery document has no {key}")
+    """The provider's metadata; its ``issuer`` must be exactly the configured one. Kept for
+    ``DISCOVERY_TTL`` seconds per issuer: the sign-in start is unauthenticated, and must not
+    make the hub fetch a tenant's provider on every hit. The token endpoint's client
+    authentication follows what the provider supports (basic, else post)."""
+    cached = _discovered.get(issuer)
+    if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL:
+        meta = cached[1]
+    else:
+        url = issuer + "/.well-known/openid-configuration"
+        meta = _get_json(client, url, "discovery document")
+        if meta.get("issuer") != issuer:
+            raise SsoError("issuer_mismatch", "the discovery document names another issuer")
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(meta.get(key), str) or not meta[key]:
+                raise SsoError("provider_error", f"the discovery document has no {key}")
+        if len(_discovered) > 1000:
+            _discovered.clear()
+        _discovered[issuer] = (time.monotonic(), meta)
+    methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    if "client_secret_basic" not in methods and "client_secret_post" in methods:
+        client.token_endpoint_auth_method = "client_secret_post"
     return meta
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from core.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, HubError, Unauthenticated
 from core.models import Tenant, User
 from core.services import audit, identity, two_factor
 from hub.api.deps import ActorDep, HubDep, SessionDep, client_ip
@@ -112,6 +112,21 @@ def login_two_factor(
     return start_session(request, session, hub, response, user, tenant.id, tenant.slug, member.role)
 
 
+def _checked(hub: Hub, request: Request, user: User, check: Any) -> Any:
+    """Run a code check under the throttle: 429 once too many were wrong, each wrong counted."""
+    throttle, ip = signin_throttle(hub), client_ip(request)
+    refused = throttle.blocked(_throttle_key(user.id), ip)
+    if refused is not None:
+        raise HTTPException(
+            429, "too many wrong codes", headers={"Retry-After": str(refused.retry_after)}
+        )
+    try:
+        return check()
+    except HubError:
+        throttle.failed(_throttle_key(user.id), ip)
+        raise
+
+
 def _user(session: Session, actor: Any) -> User:
     user = session.get(User, actor.user_id)
     if user is None:
@@ -145,7 +160,9 @@ def confirm(
 ) -> RecoveryCodesPublic:
     """Turn two-factor on with a first code; answers the ten recovery codes, this once."""
     user = _user(session, actor)
-    codes = two_factor.confirm(session, user, hub.keyring, body.code)
+    codes = _checked(
+        hub, request, user, lambda: two_factor.confirm(session, user, hub.keyring, body.code)
+    )
     audit.by_actor(
         session, actor, audit.TWO_FACTOR_ENABLED, ip=client_ip(request), target_email=user.email
     )
@@ -155,10 +172,16 @@ def confirm(
 
 @router.post("/me/two-factor/recovery-codes")
 def recovery_codes(
-    body: TwoFactorCode, actor: ActorDep, session: SessionDep, hub: HubDep
+    body: TwoFactorCode, request: Request, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> RecoveryCodesPublic:
     """New recovery codes against a current code; the old ones stop working."""
-    codes = two_factor.regenerate_codes(session, _user(session, actor), hub.keyring, body.code)
+    user = _user(session, actor)
+    codes = _checked(
+        hub,
+        request,
+        user,
+        lambda: two_factor.regenerate_codes(session, user, hub.keyring, body.code),
+    )
     session.commit()
     return RecoveryCodesPublic(recovery_codes=codes)
 
@@ -170,20 +193,16 @@ def disable(
     """Turn two-factor off with a current code or the password (403 when the organisation
     requires it of the caller's role)."""
     user = _user(session, actor)
-    throttle, ip = signin_throttle(hub), client_ip(request)
-    refused = throttle.blocked(_throttle_key(user.id), ip)
-    if refused is not None:
-        raise HTTPException(
-            429, "too many wrong codes", headers={"Retry-After": str(refused.retry_after)}
-        )
     password_ok = bool(body.password) and identity.check_password(user, body.password or "")
-    try:
-        two_factor.disable(
+    _checked(
+        hub,
+        request,
+        user,
+        lambda: two_factor.disable(
             session, user, hub.keyring, code=body.code or "", password_ok=password_ok
-        )
-    except Exception:
-        throttle.failed(_throttle_key(user.id), ip)
-        raise
+        ),
+    )
+    ip = client_ip(request)
     audit.by_actor(session, actor, audit.TWO_FACTOR_DISABLED, ip=ip, target_email=user.email)
     session.commit()
     return TwoFactorStatusPublic(

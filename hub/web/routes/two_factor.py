@@ -266,6 +266,16 @@ def login_enrol(
 # ---------------------------------------------------------------- /account/two-factor
 
 
+def _guarded(request: Request, hub: Hub, user: User) -> str | None:
+    """Why code checks on the account page are refused now (too many wrong ones), or None."""
+    refused = signin_throttle(hub).blocked(throttle_key(user.id), client_ip(request))
+    return refused.message.replace("sign-ins", "codes") if refused is not None else None
+
+
+def _wrong(request: Request, hub: Hub, user: User) -> None:
+    signin_throttle(hub).failed(throttle_key(user.id), client_ip(request))
+
+
 def _me(session: Session, me: WebUser) -> User:
     user = session.get(User, me.actor.user_id)
     assert user is not None  # a live session's user exists
@@ -322,10 +332,14 @@ def account_confirm(
 ) -> Response:
     """Turn two-factor on with a first code; the recovery codes are shown this once."""
     user = _me(session, me)
+    refused = _guarded(request, hub, user)
+    if refused is not None:
+        return redirect("/account/two-factor", flash=refused, error=True)
     try:
         codes = two_factor.confirm(session, user, hub.keyring, code)
     except HubError as exc:
         session.rollback()
+        _wrong(request, hub, user)
         return redirect("/account/two-factor", flash=exc.message, error=True)
     audit.by_actor(
         session,
@@ -347,10 +361,15 @@ def account_codes(
     code: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """New recovery codes against a current code (the old ones stop working)."""
+    user = _me(session, me)
+    refused = _guarded(request, hub, user)
+    if refused is not None:
+        return redirect("/account/two-factor", flash=refused, error=True)
     try:
-        codes = two_factor.regenerate_codes(session, _me(session, me), hub.keyring, code)
+        codes = two_factor.regenerate_codes(session, user, hub.keyring, code)
     except HubError as exc:
         session.rollback()
+        _wrong(request, hub, user)
         return redirect("/account/two-factor", flash=exc.message, error=True)
     session.commit()
     return _account_page(request, session, me, codes=codes)
@@ -367,6 +386,9 @@ def account_disable(
 ) -> Response:
     """Turn two-factor off, with a current code or the password."""
     user = _me(session, me)
+    refused = _guarded(request, hub, user)
+    if refused is not None:
+        return redirect("/account/two-factor", flash=refused, error=True)
     try:
         two_factor.disable(
             session,
@@ -377,6 +399,7 @@ def account_disable(
         )
     except HubError as exc:
         session.rollback()
+        _wrong(request, hub, user)
         return redirect("/account/two-factor", flash=exc.message, error=True)
     audit.by_actor(
         session,
