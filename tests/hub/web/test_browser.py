@@ -433,3 +433,55 @@ def test_two_factor_set_up_then_sign_in_with_a_code(  # type: ignore[no-untyped-
         check(page, "two-factor-on")
     finally:
         ctx.close()
+
+
+def test_sso_sign_in_through_the_real_providers_pages(  # type: ignore[no-untyped-def]
+    browser, live_server, web_org, hub, oidc_provider
+) -> None:
+    """The organisation's button, node-oidc-provider's own login and consent pages in
+    Chromium, and back signed in as a new end user of the tenant."""
+    from playwright.sync_api import expect
+
+    from core.permissions import Actor
+    from core.services import security
+
+    admin = web_org["admin"]
+    with hub.session() as s:
+        actor = Actor(tenant_id=admin.tenant_id, user_id=admin.user_id, role="admin")
+        security.update_sso(
+            s,
+            actor,
+            hub.keyring,
+            {
+                "enabled": True,
+                "issuer": oidc_provider.issuer,
+                "client_id": oidc_provider.client_id,
+                "client_secret": oidc_provider.client_secret,
+                "label": "Acme login",
+                "allowed_domains": ["acme.example"],
+            },
+        )
+    ctx = _context(browser, live_server)
+    # The provider knows the hub by its HUB_BASE_URL (http://hub.test): send that to the server.
+    ctx.route(
+        "http://hub.test/**",
+        lambda route: route.fulfill(
+            status=302,
+            headers={"location": live_server + route.request.url[len("http://hub.test") :]},
+        ),
+    )
+    page = ctx.new_page()
+    try:
+        page.goto(f"/login?org={admin.tenant_slug}")
+        page.get_by_role("link", name="Sign in with Acme login").click()
+        page.wait_for_url(re.compile(re.escape(oidc_provider.issuer)))
+        page.locator("input[name=login]").fill("lee@acme.example")
+        page.locator("input[name=password]").fill("any password")
+        page.get_by_role("button", name="Sign-in").click()
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_selector("text=Sign out")
+        assert page.url.startswith(live_server)
+        expect(page.locator(".who")).to_contain_text("End user")
+        check(page, "after-sso-sign-in")
+    finally:
+        ctx.close()
