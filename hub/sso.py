@@ -134,7 +134,7 @@ def discover(client: OAuth2Client, issuer: str) -> dict[str, Any]:
     if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL:
         meta = cached[1]
     else:
-        url = issuer + "/.well-known/openid-configuration"
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         meta = _get_json(client, url, "discovery document")
         if meta.get("issuer") != issuer:
             raise SsoError("issuer_mismatch", "the discovery document names another issuer")

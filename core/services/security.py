@@ -129,7 +129,7 @@ def update_sso(
             changed.append(name)
 
     if values.get("issuer") is not None:
-        put("issuer", str(values["issuer"]).strip().rstrip("/"), "issuer")
+        put("issuer", str(values["issuer"]).strip(), "issuer")  # exactly the tokens' "iss"
     if values.get("client_id") is not None:
         put("client_id", str(values["client_id"]).strip(), "client_id")
     if values.get("label") is not None:

@@ -134,7 +134,7 @@ def _normal(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def _match_totp(row: TwoFactor, keyring: Keyring, code: str) -> bool:
+def _match_totp(session: Session, row: TwoFactor, keyring: Keyring, code: str) -> bool:
     """Check a 6-digit code against the steps around now, newer than the last one used."""
     digits = _normal(code)
     if len(digits) != 6 or not digits.isdigit():
@@ -148,7 +148,17 @@ def _match_totp(row: TwoFactor, keyring: Keyring, code: str) -> bool:
         if step <= row.last_step:
             continue  # that code (or an earlier one) was used already: no replay
         if hmac.compare_digest(totp.at(step * STEP_SECONDS), digits):
+            # Conditional, so that two requests racing with one code cannot both win.
+            taken = session.execute(
+                update(TwoFactor)
+                .where(TwoFactor.user_id == row.user_id, TwoFactor.last_step < step)
+                .values(last_step=step)
+                .execution_options(synchronize_session=False)
+            )
+            if not taken.rowcount:  # type: ignore[attr-defined]
+                return False
             row.last_step = step
+            session.flush()
             return True
     return False
 
@@ -170,7 +180,7 @@ def confirm(session: Session, user: User, keyring: Keyring, code: str) -> list[s
     row = _row(session, user.id)
     if row is None or row.confirmed_at is not None:
         raise Invalid("start the set-up first", field="code")
-    if not _match_totp(row, keyring, code):
+    if not _match_totp(session, row, keyring, code):
         raise Invalid("that code is not right; check the time on your device", field="code")
     row.confirmed_at = now()
     return _new_codes(session, user.id)
@@ -181,7 +191,7 @@ def verify(session: Session, user: User, keyring: Keyring, code: str) -> str | N
     row = _row(session, user.id)
     if row is None or row.confirmed_at is None or not code.strip():
         return None
-    if _match_totp(row, keyring, code):
+    if _match_totp(session, row, keyring, code):
         return "totp"
     hashed = hash_token(_normal(code))
     used = session.execute(

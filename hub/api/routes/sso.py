@@ -57,7 +57,7 @@ def put_sso(
     values = body.model_dump(exclude_unset=True)
     security.sso_settings(session, actor)  # admins only, before the issuer is looked up
     if values.get("issuer"):
-        sso.check_issuer(hub.egress, str(values["issuer"]).strip().rstrip("/"))
+        sso.check_issuer(hub.egress, str(values["issuer"]).strip())
     found = security.update_sso(session, actor, hub.keyring, values, ip=client_ip(request))
     session.commit()
     return _public(hub, found, _slug(session, actor))

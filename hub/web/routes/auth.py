@@ -113,9 +113,9 @@ def _sign_in(
     """Open a session in the tenant, unless SSO is required of the person (a password sign-in)
     or a second factor is still due (``hub.web.routes.two_factor``: its step page instead)."""
     tenant = identity.tenant_by_slug(session, slug)
-    role = identity.membership(session, tenant.id, user.id)
-    if via == "console" and role is not None:
-        refused = security.password_refusal(session, tenant.id, role.role)
+    member = identity.membership(session, tenant.id, user.id)
+    if via == "console" and member is not None:
+        refused = security.password_refusal(session, tenant.id, member.role)
         if refused is not None:
             return _login_page(
                 request, status=403, error=refused, email=user.email, org=tenant.slug

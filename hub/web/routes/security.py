@@ -55,7 +55,7 @@ def save_sso(
     admin_only(me)
     try:
         if issuer.strip():
-            sso.check_issuer(hub.egress, issuer.strip().rstrip("/"))
+            sso.check_issuer(hub.egress, issuer.strip())
         security.update_sso(
             session,
             me.actor,
