@@ -3,6 +3,8 @@ code flow with PKCE; a hand-made provider for the ID tokens a real one never min
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,11 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import OctKey, RSAKey
 from sqlalchemy import select
 
 from core.models import TenantAudit, TenantSecurity, User
 from core.services import identity, two_factor
 from hub.api.deps import SESSION_COOKIE
+from hub.sso import SsoError, check_id_token
 from tests.conftest import TenantSet
 from tests.faults import failing_commits
 from tests.hub.web.conftest import PASSWORD, csrf_of
@@ -335,3 +340,56 @@ def test_sso_still_asks_for_the_second_factor(
     assert r.status_code == 200 and "Two-factor sign-in" in r.text
     assert not fresh.cookies.get(SESSION_COOKIE)
     assert 'action="/login/two-factor"' in r.text
+
+
+def _claims(**over: Any) -> dict[str, Any]:
+    import time
+
+    at = int(time.time())
+    return {
+        "iss": "https://login.acme.example",
+        "aud": CLIENT_ID,
+        "sub": "u1",
+        "iat": at,
+        "exp": at + 300,
+        "nonce": "n1",
+        **over,
+    }
+
+
+def _check(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+    return check_id_token(
+        token, jwks, issuer="https://login.acme.example", client_id=CLIENT_ID, nonce="n1"
+    )
+
+
+def test_id_token_algorithms_other_than_the_providers_keys_are_refused() -> None:
+    """No "none", and no HMAC with the client secret (the secret is known to the client)."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    jwks = {"keys": [key.as_dict(private=False)]}
+    assert _check(jwt.encode({"alg": "RS256", "kid": "k1"}, _claims(), key), jwks)["sub"] == "u1"
+    secret = OctKey.import_key(CLIENT_SECRET)
+    hmac_token = jwt.encode({"alg": "HS256", "kid": "k1"}, _claims(), secret)
+    with pytest.raises(SsoError) as refused:
+        _check(hmac_token, {"keys": [*jwks["keys"], secret.as_dict()]})
+    assert refused.value.reason == "bad_signature"
+    head = base64.urlsafe_b64encode(b'{"alg":"none"}').decode().rstrip("=")
+    body = base64.urlsafe_b64encode(json.dumps(_claims()).encode()).decode().rstrip("=")
+    with pytest.raises(SsoError) as refused:
+        _check(f"{head}.{body}.", jwks)
+    assert refused.value.reason == "bad_signature"
+    other = RSAKey.generate_key(2048, parameters={"kid": "k1"})  # same kid, another key
+    with pytest.raises(SsoError) as refused:
+        _check(jwt.encode({"alg": "RS256", "kid": "k1"}, _claims(), other), jwks)
+    assert refused.value.reason == "bad_signature"
+
+
+def test_a_token_for_several_audiences_needs_us_as_its_authorized_party() -> None:
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    jwks = {"keys": [key.as_dict(private=False)]}
+    several = _claims(aud=[CLIENT_ID, "another-app"])
+    with pytest.raises(SsoError) as refused:
+        _check(jwt.encode({"alg": "RS256", "kid": "k1"}, several, key), jwks)
+    assert refused.value.reason == "wrong_audience"
+    ours = {**several, "azp": CLIENT_ID}
+    assert _check(jwt.encode({"alg": "RS256", "kid": "k1"}, ours, key), jwks)["azp"] == CLIENT_ID
