@@ -26,6 +26,7 @@ from core.crypto import Keyring, hash_token
 from core.errors import Conflict, Forbidden, Invalid
 from core.models import Membership, RecoveryCode, TenantSecurity, TwoFactor, User
 from core.permissions import ADMIN, AGENT
+from core.services import audit
 
 STEP_SECONDS = 30
 RECOVERY_CODES = 10
@@ -234,6 +235,30 @@ def disable(
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.delete(row)
     session.flush()
+
+
+def reset(session: Session, user: User) -> bool:
+    """The operator's way out for someone who lost both device and recovery codes: two-factor
+    off, whatever policy applies (they enrol again at their next sign-in where it is required).
+    Audited in each tenant of the person. False when it was not on."""
+    row = _row(session, user.id)
+    if row is None:
+        return False
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    session.delete(row)
+    for tenant_id in session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user.id)
+    ):
+        audit.record(
+            session,
+            tenant_id,
+            audit.TWO_FACTOR_DISABLED,
+            actor_email="operator (hub CLI)",
+            target_email=user.email,
+            details={"by": "operator"},
+        )
+    session.flush()
+    return True
 
 
 def staff_without(session: Session, tenant_id: uuid.UUID) -> list[int]:

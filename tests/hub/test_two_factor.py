@@ -321,3 +321,30 @@ def test_a_tenant_requiring_two_factor_sends_staff_to_enrol_first(
         "two_factor.policy_changed",
         {"required_for_staff": True, "sessions_ended": 1},
     ) in actions(hub, agent.tenant_id)
+
+
+def test_the_operator_resets_a_locked_out_persons_two_factor(
+    org: TenantSet,
+    make_member: Any,
+    frozen: clock.FrozenClock,
+    fresh: TestClient,
+    hub: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app as cli
+
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("HUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HUB_SECRET_KEY", settings.secret_key)
+    user = make_member(org.tenant, "end_user", password=PASSWORD)
+    enrol(user, frozen)
+    assert api_login(fresh, user).json()["two_factor_required"] is True
+    result = CliRunner().invoke(cli, ["user", "reset-two-factor", "--email", user.email])
+    assert result.exit_code == 0 and "two-factor is off" in result.output, result.output
+    assert api_login(fresh, user).json()["email"] == user.email
+    assert ("two_factor.disabled", {"by": "operator"}) in actions(hub, user.tenant_id)
+    again = CliRunner().invoke(cli, ["user", "reset-two-factor", "--email", user.email])
+    assert again.exit_code == 0 and "had no two-factor" in again.output
