@@ -13,6 +13,8 @@ from hub.api.deps import TokenCache
 from hub.api.limits import BodyLimitMiddleware
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
+from hub.api.routes import sso as sso_routes
+from hub.api.routes import two_factor as two_factor_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
 from hub.cookies import SecureCookieMiddleware
@@ -46,6 +48,8 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
+    app.include_router(sso_routes.router)
+    app.include_router(two_factor_routes.router)
     for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):
         if error is not None:
             raise error

@@ -294,6 +294,28 @@ def user_create(
         _fail(str(exc))
 
 
+@user_app.command("reset-two-factor")
+def user_reset_two_factor(email: Annotated[str, typer.Option(help="email address")]) -> None:
+    """Turn off someone's two-factor (lost device and recovery codes); audited. Check who is
+    asking first: this is the account-recovery path."""
+    from core.services import two_factor
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            user = identity.user_by_email(s, email)
+            if user is None:
+                _fail(f"no user {email}")
+            done = two_factor.reset(s, user)  # type: ignore[arg-type]
+            console.print(
+                f"two-factor is off for {email}" if done else f"{email} had no two-factor"
+            )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
 @token_app.command("create")
 def token_create(
     tenant: Annotated[str, typer.Option(help="tenant slug")],

@@ -2,6 +2,7 @@
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbRevision
+from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
@@ -29,12 +30,15 @@ __all__ = [
     "Membership",
     "Notification",
     "OutboxEvent",
+    "RecoveryCode",
     "SlaLog",
     "SlaPolicy",
     "SlaState",
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
+    "TenantSecurity",
     "Ticket",
+    "TwoFactor",
     "User",
 ]

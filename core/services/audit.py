@@ -1,6 +1,9 @@
 """Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
 
-Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``. ``details``
+Actions: ``signin`` (``details.via``: console, api or sso), ``signin.failed``, ``member.added``,
+``member.role_changed``, ``sso.settings_changed``, ``sso.refused`` (``details.reason``),
+``two_factor.enabled``, ``two_factor.disabled``, ``two_factor.failed``,
+``two_factor.recovery_code_used``, ``two_factor.policy_changed``. ``details``
 names what changed (roles, the tenant chosen); callers never pass a password or a token.
 """
 
@@ -19,6 +22,10 @@ from core.permissions import Actor, require_admin
 
 SIGNIN, SIGNIN_FAILED = "signin", "signin.failed"
 MEMBER_ADDED, ROLE_CHANGED = "member.added", "member.role_changed"
+SSO_CHANGED, SSO_REFUSED = "sso.settings_changed", "sso.refused"
+TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED = "two_factor.enabled", "two_factor.disabled"
+TWO_FACTOR_FAILED, RECOVERY_CODE_USED = "two_factor.failed", "two_factor.recovery_code_used"
+TWO_FACTOR_POLICY = "two_factor.policy_changed"
 PAGE_SIZE = 50
 
 

@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.exc import OperationalError
 
+from core.clock import now
 from core.db import Base
-from core.models import Notification, OutboxEvent
+from core.models import Notification, OutboxEvent, TwoFactor
+from core.services import identity, two_factor
 from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from hub.context import Hub
 from hub.web.models import SavedView
@@ -202,6 +205,61 @@ class Ctx:
         assert r.status_code == 200, r.text
         return address
 
+    def enrolled(self, role: str = "end_user", password: str | None = None) -> tuple[Member, str]:
+        """A new member with two-factor on (no code used yet) and a token; and their secret."""
+        tenant_id, slug = self.org.tenant
+        email = f"tf-{self.uniq()}@example.com"
+        with self.hub.session() as s:
+            user = identity.ensure_user(s, email=email, password=password)
+            identity.ensure_member(s, tenant_id, user, role)
+            token = identity.create_token(s, tenant_id, user)
+            secret = two_factor.begin(s, user, self.hub.keyring).secret
+            row = s.get(TwoFactor, user.id)
+            assert row is not None
+            row.confirmed_at = now()
+            user_id = user.id
+        member = Member(tenant_id, slug, user_id, email, role, token, self.client)
+        return member, secret
+
+    def pending_enrolment(self) -> tuple[Member, str]:
+        """A new member who asked for a secret and has not confirmed it."""
+        member, secret = self.enrolled()
+        with self.hub.session() as s:
+            row = s.get(TwoFactor, member.user_id)
+            assert row is not None
+            row.confirmed_at = None
+        return member, secret
+
+    def web_step(self, url: str, member: Member, secret: str) -> Request:
+        from hub.web.routes.two_factor import _serializer as web_step_token
+
+        pending = web_step_token(self.hub).dumps(
+            {"u": member.user_id, "t": member.tenant_slug, "v": "console"}
+        )
+        return Request(
+            "POST",
+            url,
+            {
+                "cookies": {LOGIN_CSRF_COOKIE: "login-csrf-token-123"},
+                "data": {
+                    "pending": pending,
+                    "code": pyotp.TOTP(secret).now(),
+                    "csrf_token": "login-csrf-token-123",
+                },
+            },
+        )
+
+    def api_step(self) -> Request:
+        from hub.api.routes.two_factor import _serializer as api_step_token
+
+        member, secret = self.enrolled("agent", password=PASSWORD)
+        pending = api_step_token(self.hub).dumps({"u": member.user_id, "t": member.tenant_slug})
+        return Request(
+            "POST",
+            "/api/v1/auth/login/two-factor",
+            {"json": {"pending": pending, "code": pyotp.TOTP(secret).now()}},
+        )
+
     # --- the ways a request is sent
     def api(self, member: Member, method: str, url: str, **kw: Any) -> Request:
         return Request(method, url, {"headers": member.headers, **kw})
@@ -304,6 +362,38 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/v1/auth/login"): lambda c: Request(
         "POST", "/api/v1/auth/login", {"json": {"email": c.org.agent.email, "password": PASSWORD}}
     ),
+    # ------------------------------------------------------------------ API: SSO, two-factor
+    ("PUT", "/api/v1/admin/sso/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/sso/", json={"label": f"Acme {c.uniq()}"}
+    ),
+    ("PUT", "/api/v1/admin/two-factor/"): lambda c: c.api(
+        c.enrolled("admin")[0],
+        "PUT",
+        "/api/v1/admin/two-factor/",
+        json={"required_for_staff": True},
+    ),
+    ("POST", "/api/v1/auth/login/two-factor"): lambda c: c.api_step(),
+    ("POST", "/api/v1/me/two-factor/enrol"): lambda c: c.api(
+        c.org.agent, "POST", "/api/v1/me/two-factor/enrol"
+    ),
+    ("POST", "/api/v1/me/two-factor/confirm"): lambda c: (
+        lambda m, secret: c.api(
+            m, "POST", "/api/v1/me/two-factor/confirm", json={"code": pyotp.TOTP(secret).now()}
+        )
+    )(*c.pending_enrolment()),
+    ("POST", "/api/v1/me/two-factor/recovery-codes"): lambda c: (
+        lambda m, secret: c.api(
+            m,
+            "POST",
+            "/api/v1/me/two-factor/recovery-codes",
+            json={"code": pyotp.TOTP(secret).now()},
+        )
+    )(*c.enrolled()),
+    ("POST", "/api/v1/me/two-factor/disable"): lambda c: (
+        lambda m, secret: c.api(
+            m, "POST", "/api/v1/me/two-factor/disable", json={"code": pyotp.TOTP(secret).now()}
+        )
+    )(*c.enrolled()),
     ("POST", "/api/v1/notifications/read"): lambda c: (
         c.notification(c.org.agent),
         c.api(c.org.agent, "POST", "/api/v1/notifications/read"),
@@ -399,6 +489,34 @@ RECIPES: dict[tuple[str, str], Recipe] = {
                 "csrf_token": "login-csrf-token-123",
             },
         },
+    ),
+    ("POST", "/login/two-factor"): lambda c: c.web_step("/login/two-factor", *c.enrolled()),
+    ("POST", "/login/two-factor/enrol"): lambda c: c.web_step(
+        "/login/two-factor/enrol", *c.pending_enrolment()
+    ),
+    ("POST", "/account/two-factor/begin"): lambda c: c.web_request(
+        c.org.agent, "/account/two-factor/begin"
+    ),
+    ("POST", "/account/two-factor/confirm"): lambda c: (
+        lambda m, secret: c.web_request(
+            m, "/account/two-factor/confirm", data={"code": pyotp.TOTP(secret).now()}
+        )
+    )(*c.pending_enrolment()),
+    ("POST", "/account/two-factor/recovery-codes"): lambda c: (
+        lambda m, secret: c.web_request(
+            m, "/account/two-factor/recovery-codes", data={"code": pyotp.TOTP(secret).now()}
+        )
+    )(*c.enrolled()),
+    ("POST", "/account/two-factor/disable"): lambda c: (
+        lambda m, secret: c.web_request(
+            m, "/account/two-factor/disable", data={"code": pyotp.TOTP(secret).now()}
+        )
+    )(*c.enrolled()),
+    ("POST", "/admin/security/sso"): lambda c: c.web_request(
+        c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
+    ),
+    ("POST", "/admin/security/two-factor"): lambda c: c.web_request(
+        c.enrolled("admin")[0], "/admin/security/two-factor", data={"required": "1"}
     ),
     ("POST", "/tickets/new/solved"): lambda c: c.web_request(
         c.org.end_user, "/tickets/new/solved", data={"article_id": str(c.article())}

@@ -54,6 +54,13 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
         "people_audit": ("GET", "/api/v1/admin/audit/", None),
+        # Single sign-on and two-factor (hub/api/routes/sso.py, two_factor.py)
+        "sso": ("GET", "/api/v1/admin/sso/", None),
+        "sso_put": ("PUT", "/api/v1/admin/sso/", {"label": "Acme login"}),
+        "tf_policy": ("GET", "/api/v1/admin/two-factor/", None),
+        "tf_policy_put": ("PUT", "/api/v1/admin/two-factor/", {"required_for_staff": False}),
+        "my_two_factor": ("GET", "/api/v1/me/two-factor/", None),
+        "my_two_factor_enrol": ("POST", "/api/v1/me/two-factor/enrol", None),
     }
 
 
@@ -79,6 +86,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
     },
     "agent": {
         "list": OK,
@@ -100,6 +113,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
     },
     "admin": {
         name: OK
@@ -123,6 +142,12 @@ EXPECTED: dict[str, dict[str, object]] = {
             "outbox",
             "members",
             "people_audit",
+            "sso",
+            "sso_put",
+            "tf_policy",
+            "tf_policy_put",
+            "my_two_factor",
+            "my_two_factor_enrol",
         )
     },
     "manager": {
@@ -145,6 +170,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
     },
 }
 
