@@ -5,6 +5,7 @@ from core.kb.models import KbArticle, KbDeflection, KbRevision
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
+from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
@@ -12,6 +13,7 @@ from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
     "ApiToken",
+    "AuthLink",
     "AuthSession",
     "AutomationRule",
     "AutomationRun",

@@ -1,6 +1,8 @@
 """Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
 
-Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``. ``details``
+Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``,
+``invitation.sent|resent|cancelled|accepted``, ``password.reset_requested``, ``password.reset``
+and ``signin_link.requested``. ``details``
 names what changed (roles, the tenant chosen); callers never pass a password or a token.
 """
 
@@ -19,6 +21,10 @@ from core.permissions import Actor, require_admin
 
 SIGNIN, SIGNIN_FAILED = "signin", "signin.failed"
 MEMBER_ADDED, ROLE_CHANGED = "member.added", "member.role_changed"
+INVITATION_SENT, INVITATION_RESENT = "invitation.sent", "invitation.resent"
+INVITATION_CANCELLED, INVITATION_ACCEPTED = "invitation.cancelled", "invitation.accepted"
+RESET_REQUESTED, PASSWORD_RESET = "password.reset_requested", "password.reset"
+SIGNIN_LINK_REQUESTED = "signin_link.requested"
 PAGE_SIZE = 50
 
 
@@ -85,6 +91,25 @@ def failed_signin(session: Session, user_id: int, email: str, ip: str) -> None:
         select(Membership.tenant_id).where(Membership.user_id == user_id)
     ):
         record(session, tenant_id, SIGNIN_FAILED, target_email=email, ip=ip)
+
+
+def for_user(
+    session: Session, user_id: int, email: str, action: str, ip: str, **details: Any
+) -> None:
+    """A row in each tenant the account belongs to, by the person themselves (a reset)."""
+    for tenant_id in session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user_id)
+    ):
+        record(
+            session,
+            tenant_id,
+            action,
+            actor_id=user_id,
+            actor_email=email,
+            target_email=email,
+            ip=ip,
+            details=details or None,
+        )
 
 
 def member_change(

@@ -19,7 +19,18 @@ from core.errors import HubError, Unauthenticated
 from hub.context import Hub
 from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
 from hub.web.render import HERE, render
-from hub.web.routes import admin, auth, dashboard, live, portal, queue, ticket
+from hub.web.routes import (
+    admin,
+    auth,
+    dashboard,
+    invitations,
+    live,
+    password_reset,
+    portal,
+    queue,
+    signin_links,
+    ticket,
+)
 from hub.web.session import SignInRequired, page_user
 
 API_PREFIXES = ("/api/", "/plugins/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
@@ -31,6 +42,9 @@ ROUTERS = (
     admin.router,
     dashboard.router,
     live.router,
+    invitations.router,
+    password_reset.router,
+    signin_links.router,
 )
 
 
