@@ -18,7 +18,26 @@ log = logging.getLogger("hub.link_requests")
 
 
 def send_reset_link(hub: Hub, email: str, ip: str) -> bool:
-    """Mail a reset link to the account of this address, if there is one; whether one went."""
+    """Mail a reset link to the account of this address, if there is one; whether one went.
+    Runs after the answer: a failure is logged, never raised to whoever asked."""
+    try:
+        return _send_reset_link(hub, email, ip)
+    except Exception:
+        log.exception("password reset request failed")
+        return False
+
+
+def send_signin_links(hub: Hub, email: str, ip: str) -> int:
+    """Mail a sign-in link for each organisation where this address is an active end user;
+    how many went. Runs after the answer: a failure is logged, never raised."""
+    try:
+        return _send_signin_links(hub, email, ip)
+    except Exception:
+        log.exception("sign-in link request failed")
+        return 0
+
+
+def _send_reset_link(hub: Hub, email: str, ip: str) -> bool:
     with hub.session() as s:
         found = password_reset.request(s, email, ttl=auth_links.reset_ttl(hub), ip=ip)
         if found is None:
@@ -37,9 +56,7 @@ def send_reset_link(hub: Hub, email: str, ip: str) -> bool:
     return delivery.sent
 
 
-def send_signin_links(hub: Hub, email: str, ip: str) -> int:
-    """Mail a sign-in link for each organisation where this address is an active end user;
-    how many went."""
+def _send_signin_links(hub: Hub, email: str, ip: str) -> int:
     with hub.session() as s:
         tenants = s.execute(
             select(Tenant.id, Tenant.name)
