@@ -25,7 +25,13 @@ def _setup(org: TenantSet) -> dict[str, int]:
         json={"settings": {"addresses": ["pending@claimed.example"]}},
     )
     assert r.status_code == 200, r.text
-    return {"tid": tid, "other": other, "att": att}
+    inv, inv2 = (
+        org.admin.post(
+            "/api/v1/admin/invitations/", json={"email": f"{who}@invited.example", "role": "agent"}
+        ).json()["id"]
+        for who in ("one", "two")
+    )
+    return {"tid": tid, "other": other, "att": att, "inv": inv, "inv2": inv2}
 
 
 def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict | None]]:
@@ -54,6 +60,15 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
         "people_audit": ("GET", "/api/v1/admin/audit/", None),
+        "invite": (
+            "POST",
+            "/api/v1/admin/invitations/",
+            {"email": "new@invited.example", "role": "agent"},
+        ),
+        "invitations": ("GET", "/api/v1/admin/invitations/", None),
+        "invitation_resend": ("POST", f"/api/v1/admin/invitations/{ids['inv']}/resend/", None),
+        "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
+        "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
     }
 
 
@@ -79,6 +94,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "agent": {
         "list": OK,
@@ -100,6 +120,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "admin": {
         name: OK
@@ -123,6 +148,11 @@ EXPECTED: dict[str, dict[str, object]] = {
             "outbox",
             "members",
             "people_audit",
+            "invite",
+            "invitations",
+            "invitation_resend",
+            "invitation_cancel",
+            "password_reset",
         )
     },
     "manager": {
@@ -145,6 +175,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
 }
 
@@ -182,6 +217,14 @@ def test_another_tenants_pending_address_is_404_to_resend(
         "/api/v1/admin/plugins/email/keys/verify/", json={"key": "pending@claimed.example"}
     )
     assert r.status_code == 404, r.text
+
+
+def test_another_tenants_invitation_is_404(org: TenantSet, other_org: TenantSet) -> None:
+    ids = _setup(org)
+    for action in ("resend", "cancel"):
+        r = other_org.admin.post(f"/api/v1/admin/invitations/{ids['inv']}/{action}/")
+        assert r.status_code == 404, r.text
+    assert len(org.admin.get("/api/v1/admin/invitations/").json()) == 2
 
 
 def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: TenantSet) -> None:
