@@ -80,7 +80,9 @@ def test_refused_after_expiry_revocation_deactivation_removal_or_promotion(
         s.execute(update(User).where(User.id == people["off"].user_id).values(is_active=False))
         s.execute(delete(Membership).where(Membership.user_id == people["gone"].user_id))
         s.execute(
-            update(Membership).where(Membership.user_id == people["up"].user_id).values(role="agent")
+            update(Membership)
+            .where(Membership.user_id == people["up"].user_id)
+            .values(role="agent")
         )
     for name, reason in (
         ("rev", "cancelled"),
