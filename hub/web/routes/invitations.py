@@ -16,6 +16,7 @@ from hub import auth_links
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
 from hub.mailer import Delivery
+from hub.ratelimit import signin_throttle
 from hub.web.link_session import anonymous_page, check_csrf, refused, start_session
 from hub.web.render import redirect, render
 from hub.web.routes.admin import ROLE_LABELS
@@ -173,19 +174,37 @@ def accept(
 ) -> Response:
     """Accept: the membership, the account's password and name, and a signed-in session."""
     check_csrf(request, csrf_token)
+    ip = client_ip(request)
+    try:
+        link, existing = invitations.opened(session, token)
+    except LinkRefused as exc:
+        return refused(request, exc.message)
+    # An existing account's password is checked here: throttled like the sign-in form, so an
+    # invitation is no way around the sign-in throttle.
+    throttle = signin_throttle(hub) if invitations.needs_password(existing) else None
+    if throttle is not None:
+        blocked = throttle.blocked(link.email, ip)
+        if blocked is not None:
+            page = _form(request, session, token, status=429, error=blocked.message)
+            page.headers["Retry-After"] = str(blocked.retry_after)
+            return page
     try:
         user, member = invitations.accept(
-            session, token, password=password, full_name=full_name, ip=client_ip(request)
+            session, token, password=password, full_name=full_name, ip=ip
         )
     except LinkRefused as exc:
         session.rollback()
         return refused(request, exc.message)
     except HubError as exc:
         session.rollback()
+        if throttle is not None:
+            throttle.failed(link.email, ip)
         try:
             return _form(request, session, token, status=exc.status, error=exc.message)
         except LinkRefused as gone:
             return refused(request, gone.message)
+    if throttle is not None:
+        throttle.succeeded(link.email, ip)
     return start_session(
         request,
         hub,

@@ -221,3 +221,16 @@ def test_only_admins_see_the_invitation_form(app, web_org) -> None:  # type: ign
     assert agent.client.get("/admin/members").status_code == 404
     r = agent.post("/admin/invitations", {"email": "x@demo.example", "role": "agent"})
     assert r.status_code == 404
+
+
+def test_guessing_an_existing_accounts_password_is_throttled(
+    app, admin, make_tenant, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = make_member(make_tenant(), "agent", password=PASSWORD)
+    path = invite(admin, elsewhere.email)
+    statuses = [
+        accept(app, path, {"password": f"wrong guess {n}"})[1].status_code for n in range(6)
+    ]  # type: ignore[attr-defined]
+    assert statuses == [422] * 5 + [429]
+    _, r = accept(app, path, {"password": PASSWORD})
+    assert r.status_code == 429 and r.headers["Retry-After"]  # type: ignore[attr-defined]
