@@ -3,6 +3,7 @@ list, resend, cancel, conflicts and validation, and the CLI's ``hub user invite`
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
@@ -23,8 +24,6 @@ def _accept(client: TestClient, link: str) -> int:
     page = browser.get(path)
     if page.status_code != 200:
         return page.status_code
-    import re
-
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     r = browser.post(path, data={"csrf_token": csrf, "password": PASSWORD}, follow_redirects=False)
     return r.status_code
@@ -106,3 +105,26 @@ def test_cli_invite_prints_the_link_without_a_relay(
         cli, ["user", "invite", "eli@demo.example", "--tenant", org.tenant[1]]
     )
     assert refused.exit_code == 2 and "already a member" in refused.output
+
+
+def test_the_lifetime_is_72_hours_or_the_tenants_own(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from core.models import Tenant
+
+    def lifetime(email: str) -> timedelta:
+        made = org.admin.post(INV, json={"email": email, "role": "agent"}).json()
+        return datetime.fromisoformat(made["expires_at"]) - datetime.fromisoformat(
+            made["created_at"]
+        )
+
+    assert lifetime("a@ttl.example") == timedelta(hours=72)
+    with hub.session() as s:
+        s.execute(
+            update(Tenant)
+            .where(Tenant.id == org.tenant[0])
+            .values(settings={"invitation_ttl_hours": 5})
+        )
+    assert lifetime("b@ttl.example") == timedelta(hours=5)
