@@ -11,7 +11,17 @@ from fastapi import APIRouter, FastAPI
 from hub.api import errors
 from hub.api.deps import TokenCache
 from hub.api.limits import BodyLimitMiddleware
-from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
+from hub.api.routes import (
+    admin,
+    auth,
+    auth_links,
+    automation,
+    comments,
+    invitations,
+    reports,
+    sla,
+    tickets,
+)
 from hub.api.routes import kb as kb_routes
 from hub.api.routes import sso as sso_routes
 from hub.api.routes import two_factor as two_factor_routes
@@ -45,11 +55,12 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
     )
     errors.install(app)
-    for module in (tickets, comments, reports, admin, auth, sla, automation):
+    for module in (tickets, comments, reports, admin, auth, sla, automation, invitations):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(two_factor_routes.router)
+    app.include_router(auth_links.router)
     for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):
         if error is not None:
             raise error

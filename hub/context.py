@@ -188,6 +188,11 @@ class Hub:
             token = f"{token}-{bound}"
         return token
 
+    def requester_link(self, tenant_id: uuid.UUID, ticket_id: int, email: str) -> str | None:
+        from hub.auth_links import requester_link
+
+        return requester_link(self, tenant_id, ticket_id, email)
+
     def listen_address(self, service: str) -> tuple[str, int]:
         if service == "smtp":
             return self.settings.smtp_host, self.settings.smtp_port

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     system_relay_user: str = ""
     system_relay_password: str = ""
     system_mail_from: str = ""
+    # Signed links (a tenant's ``Tenant.settings`` may set ``invitation_ttl_hours`` and
+    # ``signin_link_ttl_days`` for itself).
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    signin_link_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Requests for reset and sign-in links, per address and per client (``limits`` syntax).
+    link_requests_per_address: str = "5/hour"
+    link_requests_per_ip: str = "20/hour"
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:

@@ -3,7 +3,9 @@
 Actions: ``signin`` (``details.via``: console, api or sso), ``signin.failed``, ``member.added``,
 ``member.role_changed``, ``sso.settings_changed``, ``sso.refused`` (``details.reason``),
 ``two_factor.enabled``, ``two_factor.disabled``, ``two_factor.failed``,
-``two_factor.recovery_code_used``, ``two_factor.policy_changed``. ``details``
+``two_factor.recovery_code_used``, ``two_factor.policy_changed``,
+``invitation.sent|resent|cancelled|accepted``, ``password.reset_requested``, ``password.reset``
+and ``signin_link.requested``. ``details``
 names what changed (roles, the tenant chosen); callers never pass a password or a token.
 """
 
@@ -26,6 +28,10 @@ SSO_CHANGED, SSO_REFUSED = "sso.settings_changed", "sso.refused"
 TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED = "two_factor.enabled", "two_factor.disabled"
 TWO_FACTOR_FAILED, RECOVERY_CODE_USED = "two_factor.failed", "two_factor.recovery_code_used"
 TWO_FACTOR_POLICY = "two_factor.policy_changed"
+INVITATION_SENT, INVITATION_RESENT = "invitation.sent", "invitation.resent"
+INVITATION_CANCELLED, INVITATION_ACCEPTED = "invitation.cancelled", "invitation.accepted"
+RESET_REQUESTED, PASSWORD_RESET = "password.reset_requested", "password.reset"
+SIGNIN_LINK_REQUESTED = "signin_link.requested"
 PAGE_SIZE = 50
 
 
@@ -92,6 +98,25 @@ def failed_signin(session: Session, user_id: int, email: str, ip: str) -> None:
         select(Membership.tenant_id).where(Membership.user_id == user_id)
     ):
         record(session, tenant_id, SIGNIN_FAILED, target_email=email, ip=ip)
+
+
+def for_user(
+    session: Session, user_id: int, email: str, action: str, ip: str, **details: Any
+) -> None:
+    """A row in each tenant the account belongs to, by the person themselves (a reset)."""
+    for tenant_id in session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user_id)
+    ):
+        record(
+            session,
+            tenant_id,
+            action,
+            actor_id=user_id,
+            actor_email=email,
+            target_email=email,
+            ip=ip,
+            details=details or None,
+        )
 
 
 def member_change(

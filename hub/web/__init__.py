@@ -23,10 +23,13 @@ from hub.web.routes import (
     admin,
     auth,
     dashboard,
+    invitations,
     live,
+    password_reset,
     portal,
     queue,
     security,
+    signin_links,
     sso,
     ticket,
     two_factor,
@@ -45,6 +48,9 @@ ROUTERS = (
     sso.router,
     two_factor.router,
     security.router,
+    invitations.router,
+    password_reset.router,
+    signin_links.router,
 )
 
 

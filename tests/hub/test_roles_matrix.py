@@ -25,7 +25,13 @@ def _setup(org: TenantSet) -> dict[str, int]:
         json={"settings": {"addresses": ["pending@claimed.example"]}},
     )
     assert r.status_code == 200, r.text
-    return {"tid": tid, "other": other, "att": att}
+    inv, inv2 = (
+        org.admin.post(
+            "/api/v1/admin/invitations/", json={"email": f"{who}@invited.example", "role": "agent"}
+        ).json()["id"]
+        for who in ("one", "two")
+    )
+    return {"tid": tid, "other": other, "att": att, "inv": inv, "inv2": inv2}
 
 
 def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict | None]]:
@@ -61,6 +67,15 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "tf_policy_put": ("PUT", "/api/v1/admin/two-factor/", {"required_for_staff": False}),
         "my_two_factor": ("GET", "/api/v1/me/two-factor/", None),
         "my_two_factor_enrol": ("POST", "/api/v1/me/two-factor/enrol", None),
+        "invite": (
+            "POST",
+            "/api/v1/admin/invitations/",
+            {"email": "new@invited.example", "role": "agent"},
+        ),
+        "invitations": ("GET", "/api/v1/admin/invitations/", None),
+        "invitation_resend": ("POST", f"/api/v1/admin/invitations/{ids['inv']}/resend/", None),
+        "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
+        "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
     }
 
 
@@ -92,6 +107,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "tf_policy_put": FORBIDDEN,
         "my_two_factor": OK,
         "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "agent": {
         "list": OK,
@@ -119,6 +139,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "tf_policy_put": FORBIDDEN,
         "my_two_factor": OK,
         "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "admin": {
         name: OK
@@ -148,6 +173,11 @@ EXPECTED: dict[str, dict[str, object]] = {
             "tf_policy_put",
             "my_two_factor",
             "my_two_factor_enrol",
+            "invite",
+            "invitations",
+            "invitation_resend",
+            "invitation_cancel",
+            "password_reset",
         )
     },
     "manager": {
@@ -176,6 +206,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "tf_policy_put": FORBIDDEN,
         "my_two_factor": OK,
         "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
 }
 
@@ -213,6 +248,14 @@ def test_another_tenants_pending_address_is_404_to_resend(
         "/api/v1/admin/plugins/email/keys/verify/", json={"key": "pending@claimed.example"}
     )
     assert r.status_code == 404, r.text
+
+
+def test_another_tenants_invitation_is_404(org: TenantSet, other_org: TenantSet) -> None:
+    ids = _setup(org)
+    for action in ("resend", "cancel"):
+        r = other_org.admin.post(f"/api/v1/admin/invitations/{ids['inv']}/{action}/")
+        assert r.status_code == 404, r.text
+    assert len(org.admin.get("/api/v1/admin/invitations/").json()) == 2
 
 
 def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: TenantSet) -> None:

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from core.errors import HubError, Invalid
 from core.permissions import ROLES
-from core.services import audit, identity
+from core.services import audit, identity, invitations
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
@@ -27,7 +27,15 @@ def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse
     """Members of the tenant with their roles, and the form to add one or change a role."""
     admin_only(me)
     rows = identity.members(session, me.actor.tenant_id, by_email=True)
-    return render(request, session, me, "admin/members.html", members=rows, roles=ROLE_LABELS)
+    return render(
+        request,
+        session,
+        me,
+        "admin/members.html",
+        members=rows,
+        roles=ROLE_LABELS,
+        invitations=invitations.pending(session, me.actor),
+    )
 
 
 @router.post("/members", response_model=None)

@@ -114,7 +114,9 @@ def _sign_in(
     or a second factor is still due (``hub.web.routes.two_factor``: its step page instead)."""
     tenant = identity.tenant_by_slug(session, slug)
     member = identity.membership(session, tenant.id, user.id)
-    if via == "console" and member is not None:
+    # A password chosen or checked here (sign-in, invitation, reset) is refused when the
+    # tenant requires SSO of the person's role.
+    if via in ("console", "invitation", "password_reset") and member is not None:
         refused = security.password_refusal(session, tenant.id, member.role)
         if refused is not None:
             return _login_page(
