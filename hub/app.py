@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from hub.access import AccessLogMiddleware
 from hub.api import errors
 from hub.api.deps import TokenCache
 from hub.api.limits import BodyLimitMiddleware
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
+from hub.api.routes import ops as ops_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
 from hub.cookies import SecureCookieMiddleware
@@ -46,6 +48,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     for module in (tickets, comments, reports, admin, auth, sla, automation):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
+    app.include_router(ops_routes.router)
     for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):
         if error is not None:
             raise error
@@ -60,16 +63,8 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     # Outside the routing: bodies capped per route before they are read, API writes
     # authenticated before their body is read (hub.api.limits).
     app.add_middleware(BodyLimitMiddleware, hub=hub)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers and the database is reachable."""
-        from sqlalchemy import text
-
-        with hub.session() as s:
-            s.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
+    # Outermost: the access line, request metrics and X-Request-ID of every request.
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 
