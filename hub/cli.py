@@ -34,6 +34,8 @@ app.add_typer(plugins_app, name="plugins")
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 app.add_typer(docs_app, name="docs")
+secrets_app = typer.Typer(help="Stored secrets and the secret keys.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 console = Console()
 
 
@@ -454,6 +456,31 @@ def docs_hooks(
         raise typer.Exit(1)
     reference.write()
     console.print("docs/plugins.md: hook reference written")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the newest key (the first of HUB_SECRET_KEYS).
+
+    Add the new key in front of HUB_SECRET_KEYS, restart, run this, then remove the old key."""
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            result = plugin_service.rotate_secrets(s, hub.keyring)
+    except Exception as exc:
+        from hub.health import describe_error
+
+        _fail(describe_error(exc))
+    console.print(f"{result.rotated} stored secret(s) re-encrypted under the newest key")
+    if result.failed:
+        err = Console(stderr=True)
+        for tenant_id, plugin in result.failed:
+            err.print(
+                f"[red]error:[/red] the {plugin} secrets of tenant {tenant_id} decrypt with no "
+                "key of HUB_SECRET_KEYS: left as they are",
+                soft_wrap=True,
+            )
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -203,20 +203,22 @@ class OutboxCollector(Collector):
         yield failed
 
 
-def scrape(hub: Hub) -> tuple[bytes, str]:
-    """The exposition text of this process (or of every process, in multiprocess mode)."""
-    registry = CollectorRegistry()
+def process_metrics() -> bytes:
+    """The counters of this process, or of every process of the host in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:
-        from prometheus_client import REGISTRY
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    from prometheus_client import REGISTRY
 
-        registry = REGISTRY  # type: ignore[assignment]
-    body = generate_latest(registry)
-    body += generate_latest(_outbox_registry(hub))
-    return body, CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY)
+
+
+def scrape(hub: Hub) -> tuple[bytes, str]:
+    """The exposition text: the processes' counters and the outbox read from the database."""
+    return process_metrics() + generate_latest(_outbox_registry(hub)), CONTENT_TYPE_LATEST
 
 
 def _outbox_registry(hub: Hub) -> CollectorRegistry:
