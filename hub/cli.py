@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -43,7 +42,9 @@ def _hub(*, kicks: bool = False):
     """The process's hub; ``kicks`` makes committed events ask the workers for delivery at once."""
     from hub.context import build_hub
 
-    hub = build_hub()
+    settings = _settings()
+    _preflight(settings, migrations=False)
+    hub = build_hub(settings)
     if kicks:
         from hub.worker import Kicker, create_celery
 
@@ -51,13 +52,49 @@ def _hub(*, kicks: bool = False):
     return hub
 
 
-def _migrate() -> None:
-    from hub.migrate import upgrade
+def _settings():
+    """The settings from the environment; a bad value is one line naming the variable."""
+    from pydantic import ValidationError
+
     from hub.settings import Settings
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "HUB_" + str(err["loc"][0]).upper() if err.get("loc") else "a HUB_ setting"
+        _operator_error(f"{name}: {err.get('msg', 'invalid value')}")
+
+
+def _operator_error(message: str) -> None:
+    """One line on stderr and exit 2: no traceback for what an operator can fix."""
+    Console(stderr=True).print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _preflight(settings, **checks) -> None:
+    """The start-up checks of ``hub.check`` (data directory, database, migrations, ports)."""
+    from hub.check import OperatorError, preflight
+
+    try:
+        preflight(settings, **checks)
+    except OperatorError as exc:
+        _operator_error(str(exc))
+
+
+def _migrate() -> None:
+    from hub.check import OperatorError
+    from hub.health import describe_error
+    from hub.migrate import upgrade
+
+    settings = _settings()
+    _preflight(settings, migrations=False)
+    try:
+        upgrade(settings.resolved_database_url)
+    except OperatorError as exc:
+        _operator_error(str(exc))
+    except Exception as exc:
+        _operator_error(f"migrating the database failed: {describe_error(exc)}")
 
 
 def _fail(message: str) -> None:
@@ -80,11 +117,11 @@ def serve(
 ) -> None:
     """Run the HTTP API and web console."""
     from hub import serve as serving
-    from hub.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     bind = host or settings.host
     _check_key(settings, bind)
+    _preflight(settings, ports=(("HUB_PORT", bind, port or settings.port),))
     serving.run(bind, port or settings.port, workers=workers)
 
 
@@ -122,6 +159,7 @@ def worker(
         queue_names(queues)
     except ValueError as exc:
         _fail(str(exc))
+    _preflight(_settings())
     run_worker(
         _hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
     )
@@ -140,6 +178,8 @@ def smtp(
         os.environ["HUB_SMTP_HOST"] = host
     if port:
         os.environ["HUB_SMTP_PORT"] = str(port)
+    settings = _settings()
+    _preflight(settings, ports=(("HUB_SMTP_PORT", settings.smtp_host, settings.smtp_port),))
     if processes > 1:
         from hub.serve import supervise
 
@@ -186,10 +226,15 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
 
     from hub.demo import seed_if_empty
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    from hub.settings import Settings
+    settings = _settings()
+    from hub import log_config
 
-    _check_key(Settings(), Settings().host)
+    # Warnings only here, unless HUB_LOG_LEVEL says otherwise: per-request lines would bury
+    # the banner.
+    level = settings.log_level if "HUB_LOG_LEVEL" in os.environ else "WARNING"
+    log_config.configure(settings.log_format, level)
+    _check_key(settings, settings.host)
+    _preflight(settings, database=False, ports=(("HUB_PORT", settings.host, settings.port),))
     _migrate()
     hub = _hub(kicks=True)
     logins = seed_if_empty(hub)
@@ -223,7 +268,13 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
             console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
     _banner(settings, started, logins)
     try:
-        uvicorn.run("hub.asgi:app", host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            "hub.asgi:app",
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            log_config=None,  # the hub's structured logs (hub.log_config)
+        )
     finally:
         for service in started:
             service.stop()
@@ -456,6 +507,28 @@ def docs_hooks(
         raise typer.Exit(1)
     reference.write()
     console.print("docs/plugins.md: hook reference written")
+
+
+@app.command()
+def check() -> None:
+    """Print every setting's effective value (secrets masked) and test each dependency."""
+    from hub.check import dependency_checks, effective_settings
+
+    settings = _settings()
+    table = Table(title="Settings")
+    for col in ("variable", "value", "source"):
+        table.add_column(col)
+    for row in effective_settings(settings):
+        table.add_row(*row)
+    console.print(table, soft_wrap=True)
+    failed = False
+    for name, outcome in dependency_checks(settings):
+        ok = outcome == "ok" or outcome.startswith("skipped")
+        failed = failed or not ok
+        mark = "[green]ok[/green]" if outcome == "ok" else f"[red]{outcome}[/red]"
+        console.print(f"{name}: {mark if not ok or outcome == 'ok' else outcome}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @secrets_app.command("rotate")

@@ -131,6 +131,9 @@ def run_checks(hub: Hub) -> dict[str, str]:
         if name in NEEDS_DATABASE and out.get("database", "ok") != "ok":
             out[name] = "skipped: the database is unreachable"
             continue
+        if name == "clamd" and not hub.settings.clamd_socket:
+            out[name] = "skipped: not configured"
+            continue
         try:
             problem = check(hub)
         except Exception as exc:

@@ -113,7 +113,7 @@ def configure(
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     # Chatty at INFO, and a vendor URL may carry a credential (httpx logs each URL it calls).
-    for name in ("httpx", "httpcore", "alembic.runtime.migration"):
+    for name in ("httpx", "httpcore", "alembic"):
         logging.getLogger(name).setLevel(max(lvl, logging.WARNING))
     _configured = (fmt, str(lvl))
 
