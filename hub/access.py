@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
+import weakref
 from typing import Any
 
 import structlog
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import metrics
@@ -40,6 +42,39 @@ def route_of(scope: Scope) -> str:
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if isinstance(path, str) and path:
         return path
+    return _plain_route(scope)
+
+
+_plain: weakref.WeakKeyDictionary[Any, tuple[dict[Any, str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plain_route(scope: Scope) -> str:
+    """Routes the router does not name in the scope: plain Starlette routes (the OpenAPI
+    document, the docs pages) by their endpoint, mounts (static files) by their prefix."""
+    app = scope.get("app")
+    router = getattr(app, "router", None)
+    if router is None:
+        return UNMATCHED
+    known = _plain.get(app)
+    if known is None:
+        endpoints = {}
+        mounts = []
+        for r in getattr(router, "routes", ()):
+            if isinstance(r, Mount):
+                mounts.append(r.path)
+            elif isinstance(r, Route):
+                endpoints[r.endpoint] = r.path
+        known = _plain[app] = (endpoints, mounts)
+    endpoints, mounts = known
+    endpoint = scope.get("endpoint")
+    if endpoint is not None and endpoint in endpoints:
+        return endpoints[endpoint]
+    path = scope.get("path", "")
+    for prefix in mounts:
+        if path.startswith(prefix + "/"):
+            return prefix + "/{path}"
     return UNMATCHED
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from hub import openapi
 from hub.access import AccessLogMiddleware
 from hub.api import errors
 from hub.api.deps import TokenCache
@@ -38,7 +39,12 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         version="0.1.0",
         lifespan=lifespan,
         description="Multi-tenant support ticketing with pluggable channels.",
+        # hub.openapi: named operation ids, and Swagger UI and ReDoc served without a CDN.
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
+    openapi.install(app)
     app.state.hub = hub
     app.state.token_cache = TokenCache()
     app.state.ticket_writer = GroupCommit(

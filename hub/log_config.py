@@ -28,6 +28,8 @@ _configured: tuple[str, str] | None = None
 
 def redact(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Replace the value of every field named like a secret (a structlog processor)."""
+    if event_dict.get("message") == event_dict.get("event"):
+        event_dict.pop("message", None)  # a copy another handler's formatter left on the record
     for key in list(event_dict):
         if key == "event":
             continue

@@ -41,6 +41,17 @@ def test_access_line_per_request_with_request_id_tenant_and_user(org, client) ->
     assert unmatched["route"] == "<unmatched>" and unmatched["status"] == 404
 
 
+def test_plain_routes_and_static_files_are_named_by_template(client) -> None:  # type: ignore[no-untyped-def]
+    with captured_logs() as logs:
+        doc = client.get("/openapi.json")
+        asset = client.get("/docs-assets/swagger-ui.css")
+    assert doc.status_code == 200 and asset.status_code == 200
+    [line] = logs.lines("request", request_id=doc.headers["x-request-id"])
+    assert line["route"] == "/openapi.json"
+    [line] = logs.lines("request", request_id=asset.headers["x-request-id"])
+    assert line["route"] == "/docs-assets/{path}"
+
+
 def test_an_implausible_request_id_is_replaced(client) -> None:  # type: ignore[no-untyped-def]
     answer = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces" + "x" * 200})
     assert answer.status_code == 200

@@ -36,7 +36,11 @@ MEDIA = {
 }
 
 
-@router.get("/reports/export/")
+@router.get(
+    "/reports/export/",
+    response_class=Response,
+    responses={200: {"description": "the file", "content": {m: {} for m in MEDIA.values()}}},
+)
 def export(
     actor: ActorDep,
     session: SessionDep,
