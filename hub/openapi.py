@@ -36,7 +36,7 @@ ERROR_RESPONSES = {
     "422": "The request is invalid: see detail, field and errors",
     "429": "Too many requests: wait for Retry-After seconds",
 }
-SECURITY = [{"bearer": []}, {"cookie": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 ASSETS = "/docs-assets"
 
 
