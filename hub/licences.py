@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -38,7 +39,7 @@ class Finding:
 
 
 def licence_of(dist: metadata.Distribution) -> str:
-    meta = dist.metadata
+    meta: Any = dist.metadata
     expression = meta.get("License-Expression")
     if expression:
         return str(expression).strip()
@@ -81,7 +82,7 @@ def runtime_dependencies(
     seen: dict[str, metadata.Distribution] = {}
     visited: set[tuple[str, frozenset[str]]] = set()
     missing: set[str] = set()
-    env: dict[str, str] = dict(default_environment())
+    env: dict[str, Any] = dict(default_environment())
     if requirements is None and PYPROJECT.is_file():
         requirements = project_requirements()
     todo: list[tuple[str, frozenset[str]]] = (
