@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from hub.context import Hub
 
 log = get_logger("hub.metrics")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client writes each process's values there from the first metric on.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 access_log = get_logger("hub.access")
 
 REQUESTS = Counter("hub_http_requests", "HTTP requests answered", ["method", "route", "status"])
