@@ -150,7 +150,7 @@ _SWAGGER = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{assets}/swagger-ui.css">
 <link rel="icon" href="{assets}/favicon.png"></head>
-<body><main><h1 class="visually-hidden">{title}: API</h1><div id="swagger-ui"></div></main>
+<body><main><h1 style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">{title}: API</h1><div id="swagger-ui"></div></main>
 <script src="{assets}/swagger-ui-bundle.js"></script>
 <script src="/static/docs/swagger-init.js"></script>
 </body></html>
