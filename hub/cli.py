@@ -229,10 +229,9 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
     settings = _settings()
     from hub import log_config
 
-    # Warnings only here, unless HUB_LOG_LEVEL says otherwise: per-request lines would bury
-    # the banner.
-    level = settings.log_level if "HUB_LOG_LEVEL" in os.environ else "WARNING"
-    log_config.configure(settings.log_format, level)
+    # Every process logs (HUB_LOG_LEVEL, INFO by default): the access line of each request,
+    # each inbound message and delivery, after the banner.
+    log_config.configure(settings.log_format, settings.log_level)
     _check_key(settings, settings.host)
     _preflight(settings, database=False, ports=(("HUB_PORT", settings.host, settings.port),))
     _migrate()
