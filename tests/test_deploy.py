@@ -5,6 +5,7 @@ every metric the guide names is exported. (The Docker engine is not available he
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import tomllib
@@ -138,7 +139,9 @@ def test_the_entry_point_and_the_paths_exist() -> None:
             assert rel in GUIDE.read_text() or path.name in GUIDE.read_text(), rel
 
 
-def test_ports_agree_with_the_settings() -> None:
+def test_ports_agree_with_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("HUB_")]:
+        monkeypatch.delenv(name)
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
     expose = re.search(r"^EXPOSE (.+)$", DOCKERFILE, re.M)
     assert expose and expose.group(1).split() == [str(defaults.port), str(defaults.smtp_port)]

@@ -28,6 +28,8 @@ runner = CliRunner()
 def _env(tmp_path: Path, **extra: str) -> dict[str, str | None]:
     """Only the variables given: no HUB_ setting of the test process leaks in (None unsets)."""
     base: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HUB_")}
+    # ``hub smtp --port`` sets these in the process: the runner puts them back afterwards.
+    base.update(HUB_SMTP_HOST=None, HUB_SMTP_PORT=None, HUB_SMTP_PROCESSES=None)
     return {**base, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_SECRET_KEY": KEY, **extra}
 
 
