@@ -82,6 +82,20 @@ def _preflight(settings, **checks) -> None:
         _operator_error(str(exc))
 
 
+def _metrics_port(settings) -> tuple[tuple[str, str, int], ...]:
+    if not settings.metrics_port:
+        return ()
+    return (("HUB_METRICS_PORT", settings.metrics_host, settings.metrics_port),)
+
+
+def _serve_metrics(settings, hub=None) -> None:
+    """The metrics port (HUB_METRICS_PORT), in the process that supervises the others."""
+    if settings.metrics_port:
+        from hub import metrics
+
+        metrics.serve_port(settings.metrics_host, settings.metrics_port, hub)
+
+
 def _migrate() -> None:
     from hub.check import OperatorError
     from hub.health import describe_error
@@ -121,7 +135,10 @@ def serve(
     settings = _settings()
     bind = host or settings.host
     _check_key(settings, bind)
-    _preflight(settings, ports=(("HUB_PORT", bind, port or settings.port),))
+    _preflight(
+        settings, ports=(("HUB_PORT", bind, port or settings.port), *_metrics_port(settings))
+    )
+    _serve_metrics(settings)
     serving.run(bind, port or settings.port, workers=workers)
 
 
@@ -159,9 +176,12 @@ def worker(
         queue_names(queues)
     except ValueError as exc:
         _fail(str(exc))
-    _preflight(_settings())
+    settings = _settings()
+    _preflight(settings, ports=_metrics_port(settings))
+    hub = _hub()
+    _serve_metrics(settings, hub)
     run_worker(
-        _hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
+        hub, beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
     )
 
 
@@ -179,7 +199,9 @@ def smtp(
     if port:
         os.environ["HUB_SMTP_PORT"] = str(port)
     settings = _settings()
-    _preflight(settings, ports=(("HUB_SMTP_PORT", settings.smtp_host, settings.smtp_port),))
+    smtp_port = ("HUB_SMTP_PORT", settings.smtp_host, settings.smtp_port)
+    _preflight(settings, ports=(smtp_port, *_metrics_port(settings)))
+    _serve_metrics(settings)
     if processes > 1:
         from hub.serve import supervise
 

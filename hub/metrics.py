@@ -224,6 +224,35 @@ def scrape(hub: Hub) -> tuple[bytes, str]:
     return process_metrics() + generate_latest(_outbox_registry(hub)), CONTENT_TYPE_LATEST
 
 
+def serve_port(host: str, port: int, hub: Hub | None = None) -> Any:
+    """Serve the metrics on a port of their own (a thread of this process): the processes'
+    counters (all of the host's in multiprocess mode) and, given a hub, the outbox gauges.
+    Returns the server (``shutdown()`` stops it)."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    base: Any = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        base = CollectorRegistry()
+        multiprocess.MultiProcessCollector(base)
+    registry = _Both(base, *([_outbox_registry(hub)] if hub is not None else []))
+    server, _thread = start_http_server(port, addr=host, registry=registry)
+    log.info("metrics port", host=host, port=port)
+    return server
+
+
+class _Both(Collector):
+    """Two registries scraped as one."""
+
+    def __init__(self, *registries: Any) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Any]:
+        for registry in self.registries:
+            yield from registry.collect()
+
+
 def _outbox_registry(hub: Hub) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(OutboxCollector(hub))

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     log_format: str = Field(default="", pattern="^(|json|console)$")
     log_level: str = Field(default="INFO", pattern="(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     metrics_token: str = ""
+    # A port of its own for /metrics (no token: bind it to the monitoring network), started by
+    # `hub serve`, `hub worker` and `hub smtp`, so that workers and SMTP hosts are scraped too.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     secret_keys: str = ""
 
     @property

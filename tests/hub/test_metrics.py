@@ -136,3 +136,21 @@ def test_several_processes_add_up_with_prometheus_multiproc_dir(tmp_path: Path) 
     }
     key = ("hub_http_requests_total", (("method", "GET"), ("route", "/x"), ("status", "200")))
     assert samples[key] == 5
+
+
+def test_a_metrics_port_of_its_own_for_workers_and_smtp_hosts(hub: Hub) -> None:
+    import httpx
+
+    from hub import metrics
+    from tests.services import free_port
+
+    port = free_port()
+    metrics.observe_sweep(0.01, checked=1, warnings=0, breaches=1)
+    server = metrics.serve_port("127.0.0.1", port, hub)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    finally:
+        server.shutdown()
+    assert answer.status_code == 200
+    names = {f.name for f in text_string_to_metric_families(answer.text)}
+    assert {"hub_sla_events", "hub_outbox_pending", "hub_celery_tasks"} <= names
