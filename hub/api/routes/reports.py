@@ -12,11 +12,12 @@ from core.services import reports
 from hub import exports
 from hub.api.deps import ActorDep, SessionDep
 from hub.api.schemas.common import UtcDateTime
+from hub.api.schemas.reports import VolumeReport
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 
 
-@router.get("/reports/")
+@router.get("/reports/", response_model=VolumeReport)
 def report(
     actor: ActorDep,
     session: SessionDep,
