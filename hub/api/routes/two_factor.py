@@ -27,6 +27,7 @@ from hub.api.schemas.access import (
     TwoFactorLogin,
     TwoFactorStatusPublic,
 )
+from hub.api.schemas.auth import SessionPublic
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
 
@@ -60,7 +61,7 @@ def _throttle_key(user_id: int) -> str:
     return f"two-factor:{user_id}"
 
 
-@router.post("/auth/login/two-factor")
+@router.post("/auth/login/two-factor", response_model=SessionPublic)
 def login_two_factor(
     body: TwoFactorLogin, request: Request, session: SessionDep, hub: HubDep, response: Response
 ) -> dict[str, Any]:
