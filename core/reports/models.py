@@ -1,0 +1,85 @@
+"""The report rollups: one fact row per ticket and one move row per counted change.
+
+``report_ticket_facts`` holds what every standard report reads of a ticket, with its durations
+already measured in calendar and business minutes (the ticket's SLA calendar) and its dates
+already turned into days, weeks and months of the tenant's time zone, so that a report is a
+GROUP BY over an indexed date range and never replays a ticket's history.
+
+``report_moves`` holds one row per creation, resolution, closing, reopening and public staff
+reply, with its local day and its effect on the backlog, for the volume and agent reports.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, BigId
+
+TicketId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ReportFact(Base):
+    """``report_ticket_facts``: one ticket as the reports see it."""
+
+    __tablename__ = "report_ticket_facts"
+    __table_args__ = (
+        Index("ix_report_ticket_facts_tenant_created_day", "tenant_id", "created_day"),
+        Index("ix_report_ticket_facts_tenant_resolved_day", "tenant_id", "resolved_day"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(
+        TicketId, ForeignKey("support_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    requester: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[int | None] = mapped_column(Integer, default=None)
+    category: Mapped[str] = mapped_column(String(50))
+    priority: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    merged: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    created_day: Mapped[date] = mapped_column(Date)
+    created_week: Mapped[date] = mapped_column(Date)
+    created_month: Mapped[date] = mapped_column(Date)
+    resolved_day: Mapped[date | None] = mapped_column(Date, default=None)
+    resolved_week: Mapped[date | None] = mapped_column(Date, default=None)
+    resolved_month: Mapped[date | None] = mapped_column(Date, default=None)
+    # Minutes from creation to the first public staff reply / to the (latest) resolution.
+    first_response_minutes: Mapped[float | None] = mapped_column(Float, default=None)
+    first_response_business: Mapped[float | None] = mapped_column(Float, default=None)
+    resolution_minutes: Mapped[float | None] = mapped_column(Float, default=None)
+    resolution_business: Mapped[float | None] = mapped_column(Float, default=None)
+    response_target: Mapped[int] = mapped_column(Integer)
+    resolution_target: Mapped[int] = mapped_column(Integer)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The replay state: the status last seen, and business time not counted as working time
+    # (Pending, Resolved, Closed) up to now, to measure business resolution time.
+    last_status: Mapped[str] = mapped_column(String(20))
+    stopped_since: Mapped[datetime | None] = mapped_column(default=None)
+    stopped_business: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ReportMove(Base):
+    """``report_moves``: a counted change of one ticket on one local day."""
+
+    __tablename__ = "report_moves"
+    __table_args__ = (Index("ix_report_moves_tenant_day", "tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(
+        TicketId, ForeignKey("support_tickets.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    # created, resolved, closed, reopened, reply
+    kind: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # +1 a ticket joins the backlog (created, reopened), -1 it leaves it, 0 neither.
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
