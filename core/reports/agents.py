@@ -1,0 +1,105 @@
+"""Agent performance over tickets created in the range, per assigned agent: assigned, resolved,
+replies written, median first response and resolution (calendar and business minutes), rating
+average and count, and reopen rate (tickets reopened at least once, of those ever finished)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.models import User
+from core.permissions import Actor
+from core.reports import filters as report_filters
+from core.reports.models import ReportFact, ReportMove
+from core.reports.query import percentiles, ratio
+
+
+def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, Any]:
+    f = report_filters.parse(session, actor, params)
+    conds = f.conditions(ReportFact.created_day) + [ReportFact.agent.is_not(None)]
+    finished = ReportFact.resolution_minutes.is_not(None) | (ReportFact.reopen_count > 0)
+    rows: dict[int, dict[str, Any]] = {}
+    for agent, assigned, resolved, ever_done, reopened, avg, rated in session.execute(
+        select(
+            ReportFact.agent,
+            func.count(),
+            func.count(ReportFact.resolution_minutes),
+            func.sum(case((finished, 1), else_=0)),
+            func.sum(case((ReportFact.reopen_count > 0, 1), else_=0)),
+            func.avg(ReportFact.rating),
+            func.count(ReportFact.rating),
+        )
+        .where(*conds)
+        .group_by(ReportFact.agent)
+    ):
+        rows[agent] = {
+            "agent": agent,
+            "assigned": int(assigned),
+            "resolved": int(resolved),
+            "replied": 0,
+            "reopened": int(reopened or 0),
+            "reopen_rate": ratio(int(reopened or 0), int(ever_done or 0)),
+            "rating_average": float(avg) if avg is not None else None,
+            "rating_count": int(rated),
+        }
+    for name, column in (
+        ("first_response", ReportFact.first_response_minutes),
+        ("first_response_business", ReportFact.first_response_business),
+        ("resolution", ReportFact.resolution_minutes),
+        ("resolution_business", ReportFact.resolution_business),
+    ):
+        for k, (p50, _p90) in percentiles(session, conds, ReportFact.agent, column).items():
+            rows[int(k)][f"median_{name}"] = p50
+    replies = select(ReportMove.actor_id, func.count()).where(
+        ReportMove.tenant_id == f.tenant_id,
+        ReportMove.kind == "reply",
+        ReportMove.day >= f.start,
+        ReportMove.day < f.end,
+    )
+    if f.values:
+        replies = replies.join(ReportFact, ReportFact.ticket_id == ReportMove.ticket_id).where(
+            *f.value_conditions()
+        )
+    for user_id, count in session.execute(replies.group_by(ReportMove.actor_id)):
+        if user_id is None:
+            continue
+        row = rows.setdefault(
+            user_id,
+            {
+                "agent": user_id,
+                "assigned": 0,
+                "resolved": 0,
+                "reopened": 0,
+                "reopen_rate": None,
+                "rating_average": None,
+                "rating_count": 0,
+            },
+        )
+        row["replied"] = int(count)
+    names: dict[int, str] = (
+        dict(
+            session.execute(
+                select(User.id, func.coalesce(func.nullif(User.full_name, ""), User.email)).where(
+                    User.id.in_(list(rows))
+                )
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    out = []
+    for agent_id in sorted(rows):
+        row = rows[agent_id]
+        for name in (
+            "first_response",
+            "first_response_business",
+            "resolution",
+            "resolution_business",
+        ):
+            row.setdefault(f"median_{name}", None)
+        row["name"] = names.get(agent_id, f"user {agent_id}")
+        out.append(row)
+    return {"report": "agents", "filters": f.summary(), "unit": "minutes", "rows": out}
