@@ -121,6 +121,12 @@ def follow(fact: ReportFact, status: str, at: datetime, calendar: BusinessCalend
     old = fact.last_status
     if status == old:
         return []
+    was_done, is_done = old in DONE_STATUSES, status in DONE_STATUSES
+    if was_done and is_done:
+        # Resolved -> Closed: still finished; the stop that began at the resolution goes on
+        # (so stopped time after the resolution is never taken off its duration).
+        fact.last_status = status
+        return [Move("closed", at, None, 0)] if status == "Closed" else []
     if fact.stopped_since is not None:
         fact.stopped_business = (fact.stopped_business or 0.0) + calendar.minutes_between(
             fact.stopped_since, at
@@ -129,11 +135,8 @@ def follow(fact: ReportFact, status: str, at: datetime, calendar: BusinessCalend
     if status in STOPPED:
         fact.stopped_since = at
     fact.last_status = status
-    was_done, is_done = old in DONE_STATUSES, status in DONE_STATUSES
     if not was_done and is_done:
         return [Move("resolved" if status == "Resolved" else "closed", at, None, -1)]
-    if was_done and is_done and status == "Closed":
-        return [Move("closed", at, None, 0)]
     if was_done and not is_done:
         fact.reopen_count = (fact.reopen_count or 0) + 1
         return [Move("reopened", at, None, 1)]
@@ -166,7 +169,8 @@ def refresh(session: Session, fact: ReportFact, ticket: Ticket, zone: ZoneInfo) 
         fact.resolved_day = fact.resolved_week = fact.resolved_month = None
         return
     fact.resolution_minutes = _minutes(end - created)
-    # Stopped time before ``end``: the finished stops, not the one that began at ``end``.
+    # Stopped time before ``end``: the finished stops, not the one that began at the latest
+    # resolution (``follow`` keeps that one open while the ticket stays Resolved or Closed).
     fact.resolution_business = max(
         calendar.minutes_between(created, end) - (fact.stopped_business or 0.0), 0.0
     )

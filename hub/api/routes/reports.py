@@ -1,55 +1,165 @@
-"""Reports. (SLA policies are served by ``hub.api.routes.sla``.)"""
+"""Reports (spec sections 9 and 15) and their exports; SLA policies are in ``hub.api.routes.sla``.
+
+Every report takes the filters of ``core.reports.filters``; a parameter it does not know is a
+422 naming the valid ones, never ignored.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from core.errors import Invalid
+from core.reports import catalog
+from core.reports.tickets import HEADERS, ticket_rows
 from core.services import reports
 from hub import exports
-from hub.api.deps import ActorDep, SessionDep
+from hub.api.deps import ActorDep, HubDep, SessionDep
 from hub.api.schemas.common import UtcDateTime
+from hub.api.schemas.reports import TicketExportQuery, ticket_filter
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
+
+ReportName = Literal[
+    "volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction"
+]
+assert set(ReportName.__args__) == set(catalog.REPORTS)  # type: ignore[attr-defined]
+Format = Literal["csv", "xlsx", "pdf"]
+Text = Annotated[str | None, Query(max_length=500)]
+
+
+def _params(request: Request, *ignore: str) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if k not in ignore}
+
+
+def _only(request: Request, *names: str) -> None:
+    """Refuse a parameter the endpoint does not take (it would look applied and not be)."""
+    for key in request.query_params:
+        if key not in names:
+            raise Invalid(
+                f"unknown parameter {key!r}; valid parameters: {', '.join(names)} (the standard"
+                " reports, with filters, are at /api/v1/support/reports/{name}/)",
+                field=key,
+            )
 
 
 @router.get("/reports/")
 def report(
+    request: Request,
     actor: ActorDep,
     session: SessionDep,
     start: UtcDateTime | None = None,
     end: UtcDateTime | None = None,
 ) -> dict[str, object]:
-    """Ticket volume by status, priority and category for tickets created in [start, end)."""
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and value.tzinfo is None:
-            raise Invalid(f"{name} needs a time zone", field=name)
+    """Ticket counts by status, priority and category for tickets created in [start, end).
+    The standard reports with filters are at ``/reports/{name}/``."""
+    _only(request, "start", "end")
     return reports.volume(session, actor, start=start, end=end)
-
-
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @router.get("/reports/export/")
 def export(
+    request: Request,
     actor: ActorDep,
     session: SessionDep,
     format: Literal["csv", "xlsx"] = "csv",
     start: UtcDateTime | None = None,
     end: UtcDateTime | None = None,
 ) -> Response:
-    """The volume report as a CSV or Excel file."""
-    data = report(actor, session, start, end)
+    """The status/priority/category counts as a CSV or Excel file."""
+    _only(request, "format", "start", "end")
+    data = reports.volume(session, actor, start=start, end=end)
     rows = exports.volume_rows(data)
     body = exports.to_csv(rows) if format == "csv" else exports.to_xlsx(rows)
     return Response(
         body,
-        media_type=MEDIA[format],
+        media_type=exports.MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="ticket-volume.{format}"'},
+    )
+
+
+@router.get("/reports/{name}/")
+def standard_report(
+    name: ReportName,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    start: Annotated[str | None, Query(max_length=10, description="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, Query(max_length=10, description="day after the last")] = None,
+    requester: Text = None,
+    agent: Text = None,
+    category: Text = None,
+    priority: Text = None,
+    channel: Text = None,
+    status: Text = None,
+    group: Text = None,
+    interval: Text = None,
+) -> dict[str, Any]:
+    """One standard report over a range of days of the tenant's time zone."""
+    return catalog.run(session, actor, name, _params(request))
+
+
+@router.get("/reports/{name}/export/")
+def export_report(
+    name: ReportName,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    format: Format = "csv",
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+    requester: Text = None,
+    agent: Text = None,
+    category: Text = None,
+    priority: Text = None,
+    channel: Text = None,
+    status: Text = None,
+    group: Text = None,
+    interval: Text = None,
+) -> Response:
+    """A standard report as CSV, Excel or PDF, with its filter summary."""
+    data = catalog.run(session, actor, name, _params(request, "format"))
+    filename = f"report-{name}-{data['filters']['start']}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "pdf":
+        from hub.report_pdf import report_pdf
+
+        return Response(report_pdf([data]), media_type=exports.MEDIA["pdf"], headers=headers)
+    summary = exports.summary_rows(data["title"], data["filters"])
+    return StreamingResponse(
+        exports.stream(format, summary, exports.report_tables(data)),
+        media_type=exports.MEDIA[format],
+        headers=headers,
+    )
+
+
+@router.get("/exports/tickets/")
+def export_tickets(
+    request: Request,
+    hub: HubDep,
+    actor: ActorDep,
+    query: Annotated[TicketExportQuery, Query()],
+) -> StreamingResponse:
+    """Every ticket the queue's filters select, as CSV or Excel: streamed, no row cap."""
+    flt = ticket_filter(query, actor.user_id)
+    if query.format == "pdf":
+        raise Invalid("the ticket list exports as csv or xlsx", field="format")
+    summary = exports.summary_rows(
+        "Tickets", {k: v for k, v in query.model_dump(exclude={"format"}).items() if v}
+    )
+
+    def rows() -> Any:
+        with hub.read_sessions() as session:
+            yield from ticket_rows(session, actor, flt)
+
+    # Checked before the answer starts: a reader without the right gets a 403, not a cut file.
+    with hub.read_sessions() as session:
+        next(iter(ticket_rows(session, actor, flt, chunk=1)), None)
+    table = exports.Table("Tickets", list(HEADERS), rows())
+    return StreamingResponse(
+        exports.stream(query.format, summary, [table]),
+        media_type=exports.MEDIA[query.format],
+        headers={"Content-Disposition": f'attachment; filename="tickets.{query.format}"'},
     )
