@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -196,31 +196,28 @@ def _move_row(fact: ReportFact, move: Move, zone: ZoneInfo) -> dict[str, Any]:
 # ---------------------------------------------------------------- the live path
 
 
+@dataclass
+class _Pending:
+    """What this transaction did to one ticket, applied to its fact before commit."""
+
+    ticket: Ticket
+    created: bool = False
+    steps: list[tuple[str, datetime]] = field(default_factory=list)
+    replies: list[tuple[int, datetime]] = field(default_factory=list)
+
+
 def on_event(session: Session, event: events.EventLike, actor: Any) -> None:
-    """Listener: bring the ticket's fact up to date and record its moves."""
+    """Listener: note the ticket's status at this moment (and a public staff reply); the facts
+    are brought up to date before commit, all the transaction's tickets at once."""
     if event.event_type not in WATCHED or event.ticket_id is None:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
-    zone = tenant_zone(session, ticket.tenant_id)
-    made: dict[int, ReportFact] = session.info.setdefault("report_facts", {})
-    fact = made.get(ticket.id)
-    moves: list[Move] = []
-    if fact is None and event.event_type == events.TICKET_CREATED:
-        fact = new_fact(ticket, zone)
-        session.add(fact)
-        moves.append(Move("created", ticket.created_at, None, 1))
-    elif fact is None:
-        with session.no_autoflush:
-            fact = session.get(ReportFact, ticket.id)
-        if fact is None:
-            # A ticket older than the rollups: replay its history once.
-            fact = _replay(session, ticket, zone, write_moves=True)
-            session.add(fact)
-    made[ticket.id] = fact
-    found = targets_for(session, ticket)
-    moves += follow(fact, ticket.status, now(), found.calendar)
+    pending: dict[int, _Pending] = session.info.setdefault("report_pending", {})
+    entry = pending.setdefault(ticket.id, _Pending(ticket))
+    entry.created = entry.created or event.event_type == events.TICKET_CREATED
+    entry.steps.append((ticket.status, now()))
     payload = event.payload or {}
     if (
         event.event_type == events.COMMENT_ADDED
@@ -229,34 +226,62 @@ def on_event(session: Session, event: events.EventLike, actor: Any) -> None:
     ):
         comment = session.get(Comment, payload.get("comment_id"))
         if comment is not None:
-            moves.append(Move("reply", comment.created_at, comment.user_id, 0))
-    refresh(session, fact, ticket, zone)
-    if moves:
-        unsaved = session.info.setdefault("report_moves_unsaved", [])
-        unsaved += [_move_row(fact, m, zone) for m in moves]
+            entry.replies.append((comment.user_id, comment.created_at))
 
 
-def save_moves(session: Session) -> None:
-    """Insert the moves recorded in this transaction so far, in one statement."""
-    rows = session.info.pop("report_moves_unsaved", None)
+def save(session: Session) -> None:
+    """Apply the transaction's ticket changes to their facts (one SELECT for the facts that
+    exist, their UPDATEs in one batch) and insert their moves (one INSERT)."""
+    pending: dict[int, _Pending] | None = session.info.pop("report_pending", None)
+    if not pending:
+        return
+    made: dict[int, ReportFact] = session.info.setdefault("report_facts", {})
+    missing = [tid for tid, entry in pending.items() if tid not in made and not entry.created]
+    if missing:
+        with session.no_autoflush:
+            for row in session.scalars(select(ReportFact).where(ReportFact.ticket_id.in_(missing))):
+                made[row.ticket_id] = row
+    rows: list[dict[str, Any]] = []
+    for ticket_id, entry in pending.items():
+        ticket = entry.ticket
+        zone = tenant_zone(session, ticket.tenant_id)
+        fact: ReportFact | None = made.get(ticket_id)
+        moves: list[Move] = []
+        if fact is None and not entry.created:
+            # A ticket older than the rollups: replay its whole history once.
+            fact = _replay(session, ticket, zone, write_moves=True)
+            session.add(fact)
+        else:
+            if fact is None:
+                fact = new_fact(ticket, zone)
+                session.add(fact)
+                moves.append(Move("created", ticket.created_at, None, 1))
+            calendar = targets_for(session, ticket).calendar
+            for status, at in entry.steps:
+                moves += follow(fact, status, at, calendar)
+            moves += [Move("reply", at, user_id, 0) for user_id, at in entry.replies]
+        made[ticket_id] = fact
+        refresh(session, fact, ticket, zone)
+        rows += [_move_row(fact, m, zone) for m in moves]
     if rows:
         session.execute(insert(ReportMove), rows)
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _save_moves_before_flush(session: Session, *_: Any) -> None:
-    save_moves(session)
-
-
 @sa_event.listens_for(Session, "before_commit")
-def _save_moves_before_commit(session: Session) -> None:
-    save_moves(session)
+def _save_before_commit(session: Session) -> None:
+    save(session)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_facts(session: Session) -> None:
+    # Expired by the commit: the next transaction loads the ones it needs in one SELECT.
+    session.info.pop("report_facts", None)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any = None) -> None:
     session.info.pop("report_facts", None)
-    session.info.pop("report_moves_unsaved", None)
+    session.info.pop("report_pending", None)
 
 
 # ---------------------------------------------------------------- the rebuild
@@ -325,7 +350,6 @@ def rebuild(session: Session, tenant_id: uuid.UUID, *, chunk: int = 2000) -> int
     """Recompute the tenant's facts and moves from its tickets; returns how many tickets."""
     session.flush()
     _forget(session)
-    session.info.pop("report_moves_unsaved", None)
     zone = tenant_zone(session, tenant_id)
     session.execute(delete(ReportMove).where(ReportMove.tenant_id == tenant_id))
     session.execute(delete(ReportFact).where(ReportFact.tenant_id == tenant_id))
