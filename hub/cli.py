@@ -34,6 +34,8 @@ app.add_typer(plugins_app, name="plugins")
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 app.add_typer(docs_app, name="docs")
+reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 console = Console()
 
 
@@ -270,6 +272,30 @@ def tenant_create(slug: str, name: Annotated[str, typer.Option(help="display nam
             console.print(f"tenant {tenant.slug} created ({tenant.id})")
     except Exception as exc:
         _fail(str(exc))
+
+
+@reports_app.command("rebuild")
+def reports_rebuild(
+    tenant: Annotated[str | None, typer.Option(help="tenant slug (default: every tenant)")] = None,
+) -> None:
+    """Recompute the report rollups exactly from the tickets, one transaction per tenant."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from core.reports import rollups
+
+    hub = _hub()
+    with hub.read_session() as s:
+        stmt = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
+        if tenant:
+            stmt = stmt.where(Tenant.slug == tenant)
+        found = s.execute(stmt).all()
+    if tenant and not found:
+        _fail(f"no tenant {tenant!r}")
+    for tenant_id, slug in found:
+        with hub.session() as s:
+            count = rollups.rebuild(s, tenant_id)
+        console.print(f"{slug}: {count} tickets")
 
 
 @user_app.command("create")
