@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from core import clock
@@ -57,3 +60,90 @@ def test_export_csv_and_xlsx(org: TenantSet) -> None:
     values = [tuple(c.value for c in row) for row in sheet.iter_rows()]
     assert ("priority", "Critical", 1) in values
     assert org.manager.get(f"{R}export/", params={"format": "pdf"}).status_code == 422
+
+
+def _some_tickets(org: TenantSet) -> list[int]:
+    base = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    ids = []
+    for n, (category, priority) in enumerate(
+        [("Billing", "High"), ("Access", "Low"), ("Billing", "Low"), ("Other", "Critical")]
+    ):
+        at = base.replace(hour=10 + n)
+        tid = _ticket(org, at, category=category, priority=priority, subject=f"=cmd|{n}")
+        clock.set_clock(lambda at=at: at.replace(minute=30))
+        org.agent.post(f"{T}{tid}/comment/", json={"comment": "looking"})
+        org.agent.patch(f"{T}{tid}/", json={"status": "Resolved"})
+        ids.append(tid)
+    clock.set_clock(lambda: base.replace(day=20))
+    return ids
+
+
+RANGE = {"start": "2026-03-01", "end": "2026-03-10"}
+
+
+def test_report_exports_open_back_with_figures_and_filters(org: TenantSet) -> None:
+    _some_tickets(org)
+    q = {**RANGE, "category": "Billing"}
+    r = org.manager.get(f"{R}first-response/export/", params={**q, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0] == ["First response time"]
+    assert ["filter category", "Billing"] in rows and ["filter start", "2026-03-01"] in rows
+    header = rows.index(["group", "time", "tickets", "mean", "median", "90th percentile"])
+    assert rows[header + 1][:5] == ["all", "calendar", "2", "30.0", "30.0"]
+
+    r = org.manager.get(f"{R}volume/export/", params={**q, "format": "xlsx"})
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert book.sheetnames[0] == "Filters"
+    summary = [tuple(c.value for c in row) for row in book["Filters"].iter_rows()]
+    assert ("filter category", "Billing") in summary
+    series = [tuple(c.value for c in row) for row in book.worksheets[1].iter_rows()]
+    assert series[0] == (
+        "period",
+        "last day",
+        "created",
+        "resolved",
+        "closed",
+        "reopened",
+        "backlog",
+    )
+    assert ("2026-03-02", "2026-03-02", 2, 2, 0, 0, 0) in series
+
+    r = org.manager.get(f"{R}trends/export/", params={**RANGE, "format": "pdf"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    text = _pdf_text(r.content)
+    assert "Category, priority and channel trends" in text
+    assert "2026-03-01" in text and "Billing" in text and "Page 1 of" in text
+
+
+def _pdf_text(pdf: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed")
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
+def test_ticket_list_exports_with_the_queue_filters(org: TenantSet) -> None:
+    ids = _some_tickets(org)
+    r = org.manager.get(
+        "/api/v1/support/exports/tickets/", params={"category": "Billing", "format": "csv"}
+    )
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert ["filter category", "Billing"] in rows
+    header = rows.index(next(row for row in rows if row[:2] == ["id", "subject"]))
+    body = rows[header + 1 :]
+    assert [int(row[0]) for row in body] == [ids[0], ids[2]]
+    # A subject a spreadsheet would run as a formula is written as text.
+    assert all(row[1].startswith("'=cmd|") for row in body)
+    r = org.manager.get(
+        "/api/v1/support/exports/tickets/", params={"priority": "Low", "format": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(r.content), read_only=True).worksheets[1]
+    got = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert got == [ids[1], ids[2]]
+    bad = org.manager.get("/api/v1/support/exports/tickets/", params={"colour": "red"})
+    assert bad.status_code == 422
+    assert org.end_user.get("/api/v1/support/exports/tickets/").status_code == 403

@@ -146,9 +146,12 @@ def export_tickets(
     flt = ticket_filter(query, actor.user_id)
     if query.format == "pdf":
         raise Invalid("the ticket list exports as csv or xlsx", field="format")
-    summary = exports.summary_rows(
-        "Tickets", {k: v for k, v in query.model_dump(exclude={"format"}).items() if v}
-    )
+    shown = {
+        k: ",".join(v) if isinstance(v, list) else str(v)
+        for k, v in query.model_dump(exclude={"format"}).items()
+        if v
+    }
+    summary = exports.summary_rows("Tickets", shown)
 
     def rows() -> Any:
         with hub.read_sessions() as session:
