@@ -29,6 +29,7 @@ class ReportFact(Base):
     __table_args__ = (
         Index("ix_report_ticket_facts_tenant_created_day", "tenant_id", "created_day"),
         Index("ix_report_ticket_facts_tenant_resolved_day", "tenant_id", "resolved_day"),
+        Index("ix_report_ticket_facts_tenant_status", "tenant_id", "status"),
     )
 
     ticket_id: Mapped[int] = mapped_column(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from core.lifecycle import OPEN_STATUSES
 from core.permissions import Actor
 from core.reports import filters as report_filters
 from core.reports.filters import Filters
@@ -40,9 +41,19 @@ def volume(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
         .where(ReportMove.kind.in_(KINDS))
         .group_by(ReportMove.day, ReportMove.kind)
     ).all()
-    opening = session.scalar(
-        _moves(f, ReportMove.day < f.start)(func.coalesce(func.sum(ReportMove.backlog), 0))
+    # The backlog before the range: the tickets open now, less what the days since its start
+    # added (reads the facts of open tickets and the moves from ``start`` on, never all moves).
+    open_now = session.scalar(
+        select(func.count()).where(
+            ReportFact.tenant_id == f.tenant_id,
+            ReportFact.status.in_(OPEN_STATUSES),
+            *f.value_conditions(),
+        )
     )
+    since = session.scalar(
+        _moves(f, ReportMove.day >= f.start)(func.coalesce(func.sum(ReportMove.backlog), 0))
+    )
+    opening = int(open_now or 0) - int(since or 0)
     series = {p: {k: 0 for k in KINDS} | {"net": 0} for p in periods(f.start, f.end, interval)}
     for day, kind, count, backlog in rows:
         bucket = series[period_of(day, interval)]

@@ -70,6 +70,9 @@ def upgrade() -> None:
         "report_ticket_facts",
         ["tenant_id", "resolved_day"],
     )
+    op.create_index(
+        "ix_report_ticket_facts_tenant_status", "report_ticket_facts", ["tenant_id", "status"]
+    )
     op.create_table(
         "report_moves",
         sa.Column("id", BIG, primary_key=True, autoincrement=True),
@@ -93,6 +96,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_report_moves_tenant_day", table_name="report_moves")
     op.drop_table("report_moves")
+    op.drop_index("ix_report_ticket_facts_tenant_status", table_name="report_ticket_facts")
     op.drop_index("ix_report_ticket_facts_tenant_resolved_day", table_name="report_ticket_facts")
     op.drop_index("ix_report_ticket_facts_tenant_created_day", table_name="report_ticket_facts")
     op.drop_table("report_ticket_facts")
