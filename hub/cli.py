@@ -298,6 +298,32 @@ def reports_rebuild(
         console.print(f"{slug}: {count} tickets")
 
 
+@reports_app.command("weekly")
+def reports_weekly(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    to: Annotated[str, typer.Option(help="comma-separated addresses of managers or admins")] = "",
+) -> None:
+    """Choose who gets the tenant's weekly report mail (empty: nobody)."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from hub.report_mail import SETTING, recipients
+
+    hub = _hub()
+    wanted = [a.strip() for a in to.split(",") if a.strip()]
+    with hub.session() as s:
+        row = s.scalar(select(Tenant).where(Tenant.slug == tenant))
+        if row is None:
+            _fail(f"no tenant {tenant!r}")
+        assert row is not None
+        found = recipients(s, row.id, wanted)
+        missing = sorted({a.lower() for a in wanted} - {a.lower() for a in found})
+        if missing:
+            _fail(f"not managers or admins of {tenant}: {', '.join(missing)}")
+        row.settings = {**(row.settings or {}), SETTING: {"recipients": found}}
+    console.print(f"{tenant}: weekly report to {', '.join(found) or 'nobody'}")
+
+
 @user_app.command("create")
 def user_create(
     tenant: Annotated[str, typer.Option(help="tenant slug")],
