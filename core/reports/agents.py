@@ -21,8 +21,18 @@ def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
     f = report_filters.parse(session, actor, params)
     conds = f.conditions(ReportFact.created_day) + [ReportFact.agent.is_not(None)]
     finished = ReportFact.resolution_minutes.is_not(None) | (ReportFact.reopen_count > 0)
+    medians = {
+        "first_response": ReportFact.first_response_minutes,
+        "first_response_business": ReportFact.first_response_business,
+        "resolution": ReportFact.resolution_minutes,
+        "resolution_business": ReportFact.resolution_business,
+    }
+    # PostgreSQL: the medians as ordered-set aggregates of the same scan (nearest rank, as
+    # ``percentiles`` computes them with window functions elsewhere).
+    pg = session.get_bind().dialect.name == "postgresql"
+    extra = [func.percentile_disc(0.5).within_group(c) for c in medians.values()] if pg else []
     rows: dict[int, dict[str, Any]] = {}
-    for agent, assigned, resolved, ever_done, reopened, avg, rated in session.execute(
+    for agent, assigned, resolved, ever_done, reopened, avg, rated, *found in session.execute(
         select(
             ReportFact.agent,
             func.count(),
@@ -31,6 +41,7 @@ def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
             func.sum(case((ReportFact.reopen_count > 0, 1), else_=0)),
             func.avg(ReportFact.rating),
             func.count(ReportFact.rating),
+            *extra,
         )
         .where(*conds)
         .group_by(ReportFact.agent)
@@ -45,14 +56,12 @@ def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
             "rating_average": float(avg) if avg is not None else None,
             "rating_count": int(rated),
         }
-    for name, column in (
-        ("first_response", ReportFact.first_response_minutes),
-        ("first_response_business", ReportFact.first_response_business),
-        ("resolution", ReportFact.resolution_minutes),
-        ("resolution_business", ReportFact.resolution_business),
-    ):
-        for k, (p50, _p90) in percentiles(session, conds, ReportFact.agent, column).items():
-            rows[int(k)][f"median_{name}"] = p50
+        for name, value in zip(medians, found, strict=False):
+            rows[agent][f"median_{name}"] = None if value is None else float(value)
+    if not pg:
+        for name, column in medians.items():
+            for k, (p50, _p90) in percentiles(session, conds, ReportFact.agent, column).items():
+                rows[int(k)][f"median_{name}"] = p50
     replies = select(ReportMove.actor_id, func.count()).where(
         ReportMove.tenant_id == f.tenant_id,
         ReportMove.kind == "reply",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.permissions import Actor
 from core.reports import filters as report_filters
 from core.reports.models import ReportFact
-from core.reports.query import ALL, duration_stats, group_column, key, ratio
+from core.reports.query import ALL, group_column, key, many_duration_stats, ratio
 
 MEASURES = {
     "first_response": (
@@ -37,8 +37,10 @@ def durations(
     day = getattr(ReportFact, f"{dates}_day")
     conds = f.conditions(day) + [ReportFact.merged.is_(False)]
     g = group_column(group, dates)
-    calendar = duration_stats(session, conds, g, calendar_col)
-    business = duration_stats(session, conds, g, business_col)
+    found = many_duration_stats(
+        session, conds, g, {"calendar": calendar_col, "business": business_col}
+    )
+    calendar, business = found["calendar"], found["business"]
     rows = [
         {"group": k, "calendar": calendar.get(k), "business": business.get(k)}
         for k in sorted(set(calendar) | set(business))
