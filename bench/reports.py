@@ -56,6 +56,14 @@ TARGETS = {"Low": (1440, 10080), "Medium": (480, 4320), "High": (240, 1440), "Cr
 REPORTS = ("volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction")
 
 
+# The per-day sums, as the listener's upserts leave them.
+DAILY = (
+    "INSERT INTO report_daily (tenant_id, day, kind, count, backlog) "
+    "SELECT tenant_id, day, kind, count(*), sum(backlog) FROM report_moves "
+    "GROUP BY tenant_id, day, kind"
+)
+
+
 def _week(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
@@ -207,9 +215,16 @@ def _seed_pg(url: str, n: int, tenant: uuid.UUID, requester: int, agents: list[i
                 for tid, user, at in row["comments"]:
                     copy.write_row((tid, user, "seeded reply", False, at, tenant, "api", False))
         cur.execute("SELECT setval(pg_get_serial_sequence('support_tickets', 'id'), %s)", (n,))
+        cur.execute(DAILY)
         conn.commit()
         conn.autocommit = True
-        for table in ("support_tickets", "report_ticket_facts", "report_moves", "support_comments"):
+        for table in (
+            "support_tickets",
+            "report_ticket_facts",
+            "report_moves",
+            "report_daily",
+            "support_comments",
+        ):
             conn.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -252,6 +267,7 @@ def _seed_sqlite(
                 flush(conn)
         if batch["ticket"]:
             flush(conn)
+        conn.execute(text(DAILY))
         conn.execute(text("ANALYZE"))
 
 

@@ -8,7 +8,7 @@ from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
-from core.reports.models import ReportFact, ReportMove
+from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Membership",
     "Notification",
     "OutboxEvent",
+    "ReportDaily",
     "ReportFact",
     "ReportMove",
     "SlaLog",

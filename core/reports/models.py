@@ -7,6 +7,10 @@ GROUP BY over an indexed date range and never replays a ticket's history.
 
 ``report_moves`` holds one row per creation, resolution, closing, reopening and public staff
 reply, with its local day and its effect on the backlog, for the volume and agent reports.
+
+``report_daily`` sums the moves per tenant, day and kind (upserted with them), so the volume
+report without filters reads one row per day and kind, and the backlog before any day is a sum
+over at most a row per day.
 """
 
 from __future__ import annotations
@@ -14,7 +18,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId
@@ -83,4 +98,17 @@ class ReportMove(Base):
     kind: Mapped[str] = mapped_column(String(12))
     actor_id: Mapped[int | None] = mapped_column(Integer, default=None)
     # +1 a ticket joins the backlog (created, reopened), -1 it leaves it, 0 neither.
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportDaily(Base):
+    """``report_daily``: how many moves of a kind a tenant had on a day, and their backlog sum."""
+
+    __tablename__ = "report_daily"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "kind"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12))
+    count: Mapped[int] = mapped_column(Integer, default=0)
     backlog: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,18 +17,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.lifecycle import DONE_STATUSES
 from core.models import Audit, Comment, Tenant, Ticket
-from core.reports.models import ReportFact, ReportMove
+from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.services import events
 from core.sla.calendar import BusinessCalendar
 from core.sla.clock import targets_for
@@ -193,6 +194,44 @@ def _move_row(fact: ReportFact, move: Move, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _add_daily(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add moves to the per-day sums: one upsert, rows in key order (so two transactions
+    adding to the same days lock them in the same order)."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        k = (row["tenant_id"], row["day"], row["kind"])
+        total = sums.setdefault(k, [0, 0])
+        total[0] += 1
+        total[1] += row["backlog"]
+    if not sums:
+        return
+    values = [
+        {"tenant_id": t, "day": d, "kind": kind, "count": n, "backlog": b}
+        for (t, d, kind), (n, b) in sorted(sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1:]))
+    ]
+    table = cast(Table, ReportDaily.__table__)
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql.insert(table)
+    else:
+        stmt = sqlite.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "day", "kind"],
+        set_={
+            "count": table.c["count"] + stmt.excluded["count"],
+            "backlog": table.c["backlog"] + stmt.excluded["backlog"],
+        },
+    )
+    session.execute(stmt, values)
+
+
+def write_moves(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert moves and add them to the per-day sums."""
+    if rows:
+        session.execute(insert(ReportMove), rows)
+        _add_daily(session, rows)
+
+
 # ---------------------------------------------------------------- the live path
 
 
@@ -249,7 +288,7 @@ def save(session: Session) -> None:
         moves: list[Move] = []
         if fact is None and not entry.created:
             # A ticket older than the rollups: replay its whole history once.
-            fact = _replay(session, ticket, zone, write_moves=True)
+            fact = _replay(session, ticket, zone, record=True)
             session.add(fact)
         else:
             if fact is None:
@@ -264,7 +303,7 @@ def save(session: Session) -> None:
         refresh(session, fact, ticket, zone)
         rows += [_move_row(fact, m, zone) for m in moves]
     if rows:
-        session.execute(insert(ReportMove), rows)
+        write_moves(session, rows)
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -333,13 +372,13 @@ def _build(
     return fact, moves
 
 
-def _replay(session: Session, ticket: Ticket, zone: ZoneInfo, *, write_moves: bool) -> ReportFact:
+def _replay(session: Session, ticket: Ticket, zone: ZoneInfo, *, record: bool) -> ReportFact:
     with session.no_autoflush:
         changes = _status_changes(session, [ticket.id]).get(ticket.id, [])
         replies = _replies(session, [ticket]).get(ticket.id, [])
     fact, moves = _build(session, ticket, zone, changes, replies)
-    if write_moves:
-        session.execute(insert(ReportMove), [_move_row(fact, m, zone) for m in moves])
+    if record:
+        write_moves(session, [_move_row(fact, m, zone) for m in moves])
     return fact
 
 
@@ -352,6 +391,7 @@ def rebuild(session: Session, tenant_id: uuid.UUID, *, chunk: int = 2000) -> int
     _forget(session)
     zone = tenant_zone(session, tenant_id)
     session.execute(delete(ReportMove).where(ReportMove.tenant_id == tenant_id))
+    session.execute(delete(ReportDaily).where(ReportDaily.tenant_id == tenant_id))
     session.execute(delete(ReportFact).where(ReportFact.tenant_id == tenant_id))
     last_id, count = 0, 0
     while True:
@@ -377,6 +417,7 @@ def rebuild(session: Session, tenant_id: uuid.UUID, *, chunk: int = 2000) -> int
             moves += [_move_row(fact, m, zone) for m in made]
         session.execute(insert(ReportFact), facts)
         session.execute(insert(ReportMove), moves)
+        _add_daily(session, moves)
         session.expunge_all()
         count += len(tickets)
         last_id = ids[-1]

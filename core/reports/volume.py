@@ -1,5 +1,6 @@
 """Volume: tickets created, resolved, closed and reopened per day, week or month, and the
-backlog (tickets not Resolved or Closed) at the end of each period."""
+backlog (tickets not Resolved or Closed) at the end of each period. Without filters it reads
+the per-day sums (``report_daily``); with filters, the moves of the range joined to the facts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.lifecycle import OPEN_STATUSES
 from core.permissions import Actor
 from core.reports import filters as report_filters
 from core.reports.filters import Filters
-from core.reports.models import ReportFact, ReportMove
+from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.reports.query import period_of, periods
 
 KINDS = ("created", "resolved", "closed", "reopened")
@@ -32,9 +33,24 @@ def _moves(f: Filters, *conds: ColumnElement[bool]) -> Any:
     return build
 
 
-def volume(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, Any]:
-    f = report_filters.parse(session, actor, params, extra=("interval",))
-    interval = report_filters.group_of(params, "interval", default="day") or "day"
+def _from_daily(session: Session, f: Filters) -> tuple[list[Any], int]:
+    """Without filters: the per-day sums (a row per day and kind)."""
+    own = ReportDaily.tenant_id == f.tenant_id
+    rows = session.execute(
+        select(ReportDaily.day, ReportDaily.kind, ReportDaily.count, ReportDaily.backlog).where(
+            own, ReportDaily.day >= f.start, ReportDaily.day < f.end, ReportDaily.kind.in_(KINDS)
+        )
+    ).all()
+    opening = session.scalar(
+        select(func.coalesce(func.sum(ReportDaily.backlog), 0)).where(
+            own, ReportDaily.day < f.start
+        )
+    )
+    return list(rows), int(opening or 0)
+
+
+def _from_moves(session: Session, f: Filters) -> tuple[list[Any], int]:
+    """With filters (on the tickets' current fields): the moves joined to their facts."""
     in_range = _moves(f, ReportMove.day >= f.start, ReportMove.day < f.end)
     rows = session.execute(
         in_range(ReportMove.day, ReportMove.kind, func.count(), func.sum(ReportMove.backlog))
@@ -53,13 +69,22 @@ def volume(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
     since = session.scalar(
         _moves(f, ReportMove.day >= f.start)(func.coalesce(func.sum(ReportMove.backlog), 0))
     )
-    opening = int(open_now or 0) - int(since or 0)
+    return list(rows), int(open_now or 0) - int(since or 0)
+
+
+def volume(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, Any]:
+    f = report_filters.parse(session, actor, params, extra=("interval",))
+    interval = report_filters.group_of(params, "interval", default="day") or "day"
+    if f.values:
+        rows, opening = _from_moves(session, f)
+    else:
+        rows, opening = _from_daily(session, f)
     series = {p: {k: 0 for k in KINDS} | {"net": 0} for p in periods(f.start, f.end, interval)}
     for day, kind, count, backlog in rows:
         bucket = series[period_of(day, interval)]
         bucket[kind] += int(count)
         bucket["net"] += int(backlog or 0)
-    backlog_now = int(opening or 0)
+    backlog_now = opening
     out_series = []
     for period, counts in series.items():
         backlog_now += counts.pop("net")
@@ -77,7 +102,7 @@ def volume(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
         "report": "volume",
         "filters": f.summary(),
         "interval": interval,
-        "opening_backlog": int(opening or 0),
+        "opening_backlog": opening,
         "totals": totals,
         "series": out_series,
     }

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from core import clock
-from core.models import ReportFact, ReportMove, Tenant
+from core.models import ReportDaily, ReportFact, ReportMove, Tenant
 from core.permissions import system_actor
 from core.reports import rollups
 from core.services.tickets import create_ticket
@@ -435,7 +435,7 @@ def test_filters_apply_and_unknown_ones_are_refused(scenario: Scenario) -> None:
     assert sc.org.end_user.get(f"{R}volume/").status_code == 403
 
 
-def _snapshot(hub: Hub, tenant_id: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _snapshot(hub: Hub, tenant_id: Any) -> tuple[list[tuple[Any, ...]], ...]:
     with hub.read_session() as s:
         cols = [c for c in ReportFact.__table__.columns]
         facts = sorted(
@@ -454,7 +454,16 @@ def _snapshot(hub: Hub, tenant_id: Any) -> tuple[list[tuple[Any, ...]], list[tup
                 ).where(ReportMove.tenant_id == tenant_id)
             )
         )
-    return facts, moves
+        daily = sorted(
+            tuple(row)
+            for row in s.execute(
+                select(
+                    ReportDaily.day, ReportDaily.kind, ReportDaily.count, ReportDaily.backlog
+                ).where(ReportDaily.tenant_id == tenant_id)
+            )
+        )
+    assert daily, "the per-day sums are kept"
+    return facts, moves, daily
 
 
 def test_rollups_and_a_rebuild_agree(scenario: Scenario, hub: Hub) -> None:

@@ -1,4 +1,4 @@
-"""report rollups: report_ticket_facts (one row per ticket) and report_moves (counted changes)
+"""report rollups: report_ticket_facts (a row per ticket), report_moves (counted changes), report_daily
 
 Revision ID: 0022_report_rollups
 Revises: 0002_core_indexes
@@ -91,9 +91,21 @@ def upgrade() -> None:
         sa.Column("backlog", sa.Integer(), nullable=False),
     )
     op.create_index("ix_report_moves_tenant_day", "report_moves", ["tenant_id", "day"])
+    op.create_table(
+        "report_daily",
+        sa.Column(
+            "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("backlog", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "day", "kind", name="pk_report_daily"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("report_daily")
     op.drop_index("ix_report_moves_tenant_day", table_name="report_moves")
     op.drop_table("report_moves")
     op.drop_index("ix_report_ticket_facts_tenant_status", table_name="report_ticket_facts")
