@@ -8,7 +8,7 @@ from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
-from core.reports.models import ReportDaily, ReportFact, ReportMove
+from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ReportDaily",
     "ReportFact",
     "ReportMove",
+    "SavedReport",
     "SlaLog",
     "SlaPolicy",
     "SlaState",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -28,10 +29,12 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.clock import now
 from core.db import Base, BigId
 
 TicketId = BigInteger().with_variant(Integer(), "sqlite")
@@ -112,3 +115,20 @@ class ReportDaily(Base):
     kind: Mapped[str] = mapped_column(String(12))
     count: Mapped[int] = mapped_column(Integer, default=0)
     backlog: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SavedReport(Base):
+    """``report_saved``: a standard report with its query, saved by name by one person, and
+    shared with the whole tenant or not."""
+
+    __tablename__ = "report_saved"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("auth_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    report: Mapped[str] = mapped_column(String(40))
+    query: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -187,6 +187,14 @@ class Ctx:
         assert r.status_code == 200, r.text
         return tid
 
+    def saved_report(self) -> int:
+        r = self.org.manager.post(
+            "/api/v1/support/reports/saved/",
+            json={"name": f"s{self.uniq()}", "report": "sla", "query": {}},
+        )
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
     def view(self, member: Member) -> int:
         r = self.web(member, "/queue/views", data={"name": f"v{self.uniq()}", "query": "q=x"})
         assert r.status_code < 400, r.text
@@ -437,6 +445,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.agent,
         "/queue/bulk",
         data={"ids": [str(c.ticket())], "action": "set_priority", "priority": "Low"},
+    ),
+    ("POST", "/api/v1/support/reports/saved/"): lambda c: c.api(
+        c.org.manager,
+        "POST",
+        "/api/v1/support/reports/saved/",
+        json={"name": f"r{c.uniq()}", "report": "volume", "query": {"interval": "week"}},
+    ),
+    ("DELETE", "/api/v1/support/reports/saved/{saved_id}/"): lambda c: c.api(
+        c.org.manager, "DELETE", f"/api/v1/support/reports/saved/{c.saved_report()}/"
     ),
     ("POST", "/queue/views"): lambda c: c.web_request(
         c.org.agent, "/queue/views", data={"name": "mine", "query": "assigned_to=me"}

@@ -147,3 +147,34 @@ def test_ticket_list_exports_with_the_queue_filters(org: TenantSet) -> None:
     bad = org.manager.get("/api/v1/support/exports/tickets/", params={"colour": "red"})
     assert bad.status_code == 422
     assert org.end_user.get("/api/v1/support/exports/tickets/").status_code == 403
+
+
+def _delete(member, url: str):  # type: ignore[no-untyped-def]
+    return member.client.delete(url, headers=member.headers)
+
+
+def test_saved_reports_are_personal_or_shared(org: TenantSet, other_org: TenantSet) -> None:
+    S = f"{R}saved/"
+    body = {
+        "name": "Billing week",
+        "report": "volume",
+        "query": {"category": "Billing", "interval": "week"},
+    }
+    mine = org.manager.post(S, json=body)
+    assert mine.status_code == 201, mine.text
+    shared = org.agent.post(S, json={**body, "name": "Team view", "shared": True})
+    assert shared.status_code == 201
+    assert [r["name"] for r in org.manager.get(S).json()] == ["Billing week", "Team view"]
+    assert [r["name"] for r in org.admin.get(S).json()] == ["Team view"]
+    assert org.manager.post(S, json=body).status_code == 409
+    bad = org.manager.post(S, json={**body, "name": "x", "query": {"colour": "red"}})
+    assert bad.status_code == 422 and "colour" in bad.text
+    assert org.end_user.get(S).status_code == 403
+    # Another tenant's saved report does not exist for this one; a shared one is its owner's
+    # or an admin's to delete.
+    assert _delete(other_org.admin, f"{S}{mine.json()['id']}/").status_code == 404
+    assert _delete(org.admin, f"{S}{mine.json()['id']}/").status_code == 404
+    assert _delete(org.manager, f"{S}{shared.json()['id']}/").status_code == 403
+    assert _delete(org.admin, f"{S}{shared.json()['id']}/").status_code == 204
+    assert _delete(org.manager, f"{S}{mine.json()['id']}/").status_code == 204
+    assert org.manager.get(S).json() == []

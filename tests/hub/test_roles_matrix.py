@@ -50,6 +50,7 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         },
         "report_export": ("GET", "/api/v1/support/reports/volume/export/?format=csv", None),
         "ticket_export": ("GET", "/api/v1/support/exports/tickets/?format=csv", None),
+        "saved_reports": ("GET", "/api/v1/support/reports/saved/", None),
         "slas": ("GET", "/api/v1/support/slas/", None),
         "plugins": ("GET", "/api/v1/admin/plugins/", None),
         "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
@@ -65,7 +66,11 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
 
 
 OK, FORBIDDEN = "ok", 403
-READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + ["report_export", "ticket_export"]
+READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
+    "report_export",
+    "ticket_export",
+    "saved_reports",
+]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
         **dict.fromkeys(READERS_ONLY, FORBIDDEN),

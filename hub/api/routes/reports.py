@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from core.errors import Invalid
-from core.reports import catalog
+from core.reports import catalog, saved
 from core.reports.tickets import HEADERS, ticket_rows
 from core.services import reports
 from hub import exports
 from hub.api.deps import ActorDep, HubDep, SessionDep
 from hub.api.schemas.common import UtcDateTime
-from hub.api.schemas.reports import TicketExportQuery, ticket_filter
+from hub.api.schemas.reports import (
+    SavedReportCreate,
+    SavedReportPublic,
+    TicketExportQuery,
+    ticket_filter,
+)
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 
@@ -28,6 +33,7 @@ ReportName = Literal[
 assert set(ReportName.__args__) == set(catalog.REPORTS)  # type: ignore[attr-defined]
 Format = Literal["csv", "xlsx", "pdf"]
 Text = Annotated[str | None, Query(max_length=500)]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _params(request: Request, *ignore: str) -> dict[str, str]:
@@ -78,6 +84,28 @@ def export(
         media_type=exports.MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="ticket-volume.{format}"'},
     )
+
+
+@router.get("/reports/saved/", response_model=list[SavedReportPublic])
+def saved_reports(actor: ActorDep, session: SessionDep) -> list[Any]:
+    """The caller's saved reports and those shared with the tenant."""
+    return saved.list_saved(session, actor)
+
+
+@router.post("/reports/saved/", status_code=201, response_model=SavedReportPublic)
+def save_report(body: SavedReportCreate, actor: ActorDep, session: SessionDep) -> Any:
+    """Save a report and its query by name (for oneself, or ``shared`` with the tenant)."""
+    row = saved.save(
+        session, actor, name=body.name, report=body.report, query=body.query, shared=body.shared
+    )
+    session.flush()
+    return row
+
+
+@router.delete("/reports/saved/{saved_id}/", status_code=204)
+def delete_saved_report(saved_id: RowId, actor: ActorDep, session: SessionDep) -> Response:
+    saved.delete(session, actor, saved_id)
+    return Response(status_code=204)
 
 
 @router.get("/reports/{name}/")

@@ -1,10 +1,11 @@
-"""Query models of the report exports: the ticket list's filters, as the queue takes them."""
+"""Report schemas: the ticket export's query (the queue's filters) and saved reports."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Invalid
 from core.services.tickets import TicketFilter
@@ -47,3 +48,28 @@ def ticket_filter(query: TicketExportQuery, user_id: int | None) -> TicketFilter
     if query.breached:
         flt.sla_breached = query.breached == "yes"
     return flt
+
+
+class SavedReportCreate(Strict):
+    """A standard report, its query (the report's own parameters) and who sees it."""
+
+    name: str = Field(min_length=1, max_length=80)
+    report: Literal[
+        "volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction"
+    ]
+    query: dict[str, Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    shared: bool = False
+
+
+class SavedReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    report: str
+    query: dict[str, str]
+    shared: bool
+    created_at: datetime
