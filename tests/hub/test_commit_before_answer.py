@@ -455,6 +455,14 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("DELETE", "/api/v1/support/reports/saved/{saved_id}/"): lambda c: c.api(
         c.org.manager, "DELETE", f"/api/v1/support/reports/saved/{c.saved_report()}/"
     ),
+    ("POST", "/reports/saved"): lambda c: c.web_request(
+        c.org.manager,
+        "/reports/saved",
+        data={"report": "volume", "name": f"w{c.uniq()}", "query": "interval=week"},
+    ),
+    ("POST", "/reports/saved/{saved_id}/delete"): lambda c: c.web_request(
+        c.org.manager, f"/reports/saved/{c.saved_report()}/delete"
+    ),
     ("POST", "/queue/views"): lambda c: c.web_request(
         c.org.agent, "/queue/views", data={"name": "mine", "query": "assigned_to=me"}
     ),

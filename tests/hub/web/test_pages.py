@@ -406,3 +406,24 @@ def test_managers_read_the_queue_without_acting_on_it(app, web_org) -> None:  # 
     assert manager.post("/queue/bulk", {"ids": [tid], "action": "close"}).status_code == 404
     agent = sign_in(app, web_org["agent"].email)
     assert 'action="/queue/bulk"' in agent.page("/queue")
+
+
+def test_a_report_is_saved_from_its_page_and_listed(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    manager = sign_in(app, web_org["manager"].email)
+    page = manager.page("/reports/volume?interval=week&category=Billing")
+    assert 'action="/reports/saved"' in page
+    r = manager.post(
+        "/reports/saved",
+        {"report": "volume", "name": "Billing weekly", "query": "interval=week&category=Billing"},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/reports/volume?")
+    index = manager.page("/reports")
+    assert (
+        '<a href="/reports/volume?interval=week&amp;category=Billing">Billing weekly</a>' in index
+    )
+    agent = sign_in(app, web_org["agent"].email)
+    assert "Billing weekly" not in agent.page("/reports")
+    saved_id = re.search(r'action="/reports/saved/(\d+)/delete"', index).group(1)  # type: ignore[union-attr]
+    assert agent.post(f"/reports/saved/{saved_id}/delete").status_code == 404
+    assert manager.post(f"/reports/saved/{saved_id}/delete").status_code == 303
+    assert "Billing weekly" not in manager.page("/reports")
