@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.reports.filters import INTERVALS
@@ -140,6 +140,46 @@ def many_duration_stats(
                     label: int(n or 0) for (label, _, _), n in zip(BUCKETS, buckets, strict=True)
                 },
             }
+    return out
+
+
+def grouped(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    sets: dict[str, list[Any]],
+    measures: list[Any],
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Several GROUP BYs over the same rows: {name: [(*group values, *measures)]}. On
+    PostgreSQL one scan with GROUPING SETS (``GROUPING()`` tells the sets apart); elsewhere a
+    query per set."""
+    out: dict[str, list[tuple[Any, ...]]] = {name: [] for name in sets}
+    if session.get_bind().dialect.name != "postgresql":
+        for name, cols in sets.items():
+            stmt = select(*cols, *measures).where(*conds).group_by(*cols)
+            out[name] = [tuple(r) for r in session.execute(stmt)]
+        return out
+    columns: list[Any] = []
+    for cols in sets.values():
+        for c in cols:
+            if not any(c is seen for seen in columns):
+                columns.append(c)
+    marks = [func.grouping(c) for c in columns]
+    stmt = (
+        select(*columns, *marks, *measures)
+        .where(*conds)
+        .group_by(func.grouping_sets(*[tuple_(*cols) for cols in sets.values()]))
+    )
+    # GROUPING(c) is 0 where c is one of the row's set's columns.
+    shapes = {
+        tuple(0 if any(c is x for x in cols) else 1 for c in columns): name
+        for name, cols in sets.items()
+    }
+    width = len(columns)
+    for row in session.execute(stmt):
+        cells = tuple(row)
+        name = shapes[tuple(int(m) for m in cells[width : 2 * width])]
+        values = tuple(cells[i] for i, c in enumerate(columns) if any(c is x for x in sets[name]))
+        out[name].append((*values, *cells[2 * width :]))
     return out
 
 

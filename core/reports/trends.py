@@ -6,24 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from core.lifecycle import CATEGORIES, PRIORITIES
 from core.permissions import Actor
 from core.reports import filters as report_filters
 from core.reports.models import ReportFact
-from core.reports.query import key, periods
+from core.reports.query import grouped, key, periods
 
 
-def _trend(
-    session: Session, conds: list[Any], period_col: Any, column: Any, order: tuple[str, ...]
-) -> dict[str, Any]:
+def _trend(rows: list[tuple[Any, ...]], order: tuple[str, ...]) -> dict[str, Any]:
     counts: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
-    for period, value, n in session.execute(
-        select(period_col, column, func.count()).where(*conds).group_by(period_col, column)
-    ):
+    for period, value, n in rows:
         counts[(key(period), key(value))] = int(n)
         seen.add(key(value))
     values = [v for v in order if v in seen] + sorted(seen - set(order))
@@ -42,12 +38,16 @@ def trends(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
         "interval": interval,
         "periods": names,
     }
-    for name, column, order in (
-        ("category", ReportFact.category, CATEGORIES),
-        ("priority", ReportFact.priority, PRIORITIES),
-        ("channel", ReportFact.channel, ("email", "slack", "teams", "chat", "web", "api")),
-    ):
-        found = _trend(session, conds, period_col, column, order)
+    dims = {
+        "category": (ReportFact.category, CATEGORIES),
+        "priority": (ReportFact.priority, PRIORITIES),
+        "channel": (ReportFact.channel, ("email", "slack", "teams", "chat", "web", "api")),
+    }
+    rows = grouped(
+        session, conds, {n: [period_col, col] for n, (col, _) in dims.items()}, [func.count()]
+    )
+    for name, (_column, order) in dims.items():
+        found = _trend(rows[name], order)
         out[name] = {
             "values": found["values"],
             "totals": {
