@@ -22,3 +22,14 @@ def report_pdf(reports: list[dict[str, Any]], *, title: str | None = None) -> by
         title=title or reports[0]["title"], sections=sections
     )
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1") or b""
+
+
+def table_pdf(title: str, filters: dict[str, Any], table: exports.Table) -> bytes:
+    """One table (a ticket list) as PDF, with its filter summary and page numbers."""
+    from markupsafe import Markup
+    from weasyprint import HTML
+
+    data = {"title": title, "filters": filters}
+    section = {"data": data, "charts": [charts.Chart("t", title, "", Markup(""), table)]}
+    html = templates.env.get_template("reports/print.html").render(title=title, sections=[section])
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1") or b""

@@ -144,6 +144,12 @@ def test_ticket_list_exports_with_the_queue_filters(org: TenantSet) -> None:
     sheet = load_workbook(io.BytesIO(r.content), read_only=True).worksheets[1]
     got = [row[0].value for row in sheet.iter_rows(min_row=2)]
     assert got == [ids[1], ids[2]]
+    r = org.manager.get(
+        "/api/v1/support/exports/tickets/", params={"category": "Billing", "format": "pdf"}
+    )
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    text = _pdf_text(r.content)
+    assert "category" in text and "Billing" in text and "=cmd|0" in text and "Page 1 of 1" in text
     bad = org.manager.get("/api/v1/support/exports/tickets/", params={"colour": "red"})
     assert bad.status_code == 422
     assert org.end_user.get("/api/v1/support/exports/tickets/").status_code == 403
