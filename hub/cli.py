@@ -298,6 +298,36 @@ def reports_rebuild(
         console.print(f"{slug}: {count} tickets")
 
 
+@reports_app.command("timezone")
+def reports_timezone(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin")],
+) -> None:
+    """Set the time zone a tenant's report days are counted in, and rebuild its rollups."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from core.reports import rollups
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"{zone!r} is not a known IANA time zone")
+    hub = _hub()
+    with hub.session() as s:
+        row = s.scalar(select(Tenant).where(Tenant.slug == tenant))
+        if row is None:
+            _fail(f"no tenant {tenant!r}")
+        assert row is not None
+        row.settings = {**(row.settings or {}), "timezone": zone}
+        tenant_id = row.id
+    with hub.session() as s:
+        count = rollups.rebuild(s, tenant_id)
+    console.print(f"{tenant}: reports in {zone}; {count} tickets rebuilt")
+
+
 @reports_app.command("weekly")
 def reports_weekly(
     tenant: Annotated[str, typer.Option(help="tenant slug")],

@@ -286,3 +286,9 @@ def test_reports_rebuild_recomputes_the_rollups(cli_env, hub, client) -> None:  
         assert s.scalar(select(func.count()).select_from(ReportMove)) == 3
     result = runner.invoke(app, ["reports", "rebuild", "--tenant", "nope"])
     assert result.exit_code == 2
+    out = _ok("reports", "timezone", "--tenant", "rolls", "--zone", "Asia/Tokyo")
+    assert "rolls: reports in Asia/Tokyo; 3 tickets rebuilt" in out
+    with hub.read_session() as s:
+        assert identity.tenant_by_slug(s, "rolls").settings["timezone"] == "Asia/Tokyo"
+    bad = runner.invoke(app, ["reports", "timezone", "--tenant", "rolls", "--zone", "Mars/Base"])
+    assert bad.exit_code == 2
