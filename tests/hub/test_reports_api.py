@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core import clock
+from hub.context import Hub
 from tests.conftest import TenantSet
 
 T = "/api/v1/support/tickets/"
@@ -184,3 +185,45 @@ def test_saved_reports_are_personal_or_shared(org: TenantSet, other_org: TenantS
     assert _delete(org.admin, f"{S}{shared.json()['id']}/").status_code == 204
     assert _delete(org.manager, f"{S}{mine.json()['id']}/").status_code == 204
     assert org.manager.get(S).json() == []
+
+
+def test_a_ticket_older_than_the_rollups_is_replayed_on_its_next_change(
+    org: TenantSet, hub: Hub
+) -> None:
+    from sqlalchemy import delete, select
+
+    from core.models import ReportDaily, ReportFact, ReportMove
+    from core.reports import rollups
+
+    tid = _some_tickets(org)[0]
+    with hub.session() as s:  # as if the ticket predated migration 0022
+        for model in (ReportDaily, ReportMove, ReportFact):
+            s.execute(delete(model))
+    assert org.end_user.patch(f"{T}{tid}/", json={"status": "Reopened"}).status_code == 200
+
+    def rows() -> tuple[list[tuple], ...]:  # type: ignore[type-arg]
+        with hub.read_session() as s:
+            return (
+                [
+                    tuple(r)
+                    for r in s.execute(
+                        select(ReportFact.ticket_id, ReportFact.status, ReportFact.reopen_count)
+                    )
+                ],
+                sorted(
+                    tuple(r)
+                    for r in s.execute(
+                        select(ReportMove.kind, ReportMove.day).where(ReportMove.ticket_id == tid)
+                    )
+                ),
+                sorted(tuple(r) for r in s.execute(select(ReportDaily.kind, ReportDaily.count))),
+            )
+
+    live = rows()
+    assert live[0] == [(tid, "Reopened", 1)]
+    assert [k for k, _ in live[1]] == ["created", "reopened", "reply", "resolved"]
+    with hub.session() as s:
+        rollups.rebuild(s, org.tenant[0])
+    rebuilt = rows()
+    assert [r for r in rebuilt[0] if r[0] == tid] == live[0]
+    assert rebuilt[1] == live[1]
