@@ -58,9 +58,9 @@ REPORTS = ("volume", "first-response", "resolution", "sla", "agents", "trends", 
 
 # The per-day sums, as the listener's upserts leave them.
 DAILY = (
-    "INSERT INTO report_daily (tenant_id, day, kind, count, backlog) "
-    "SELECT tenant_id, day, kind, count(*), sum(backlog) FROM report_moves "
-    "GROUP BY tenant_id, day, kind"
+    "INSERT INTO report_daily (tenant_id, day, kind, actor_id, count, backlog) "
+    "SELECT tenant_id, day, kind, coalesce(actor_id, 0), count(*), sum(backlog) "
+    "FROM report_moves GROUP BY tenant_id, day, kind, coalesce(actor_id, 0)"
 )
 
 
@@ -129,6 +129,7 @@ def _rows(n: int, tenant: uuid.UUID, requester: int, agents: list[int]) -> Itera
             "resolution_target": TARGETS[priority][1],
             "reopen_count": 1 if i % 17 == 0 else 0,
             "rating": ticket["satisfaction_rating"],
+            "has_feedback": ticket["feedback"] is not None,
             "last_status": status,
             "stopped_since": resolved,
             "stopped_business": 0.0,
@@ -378,7 +379,7 @@ def time_export(url: str, tenant: uuid.UUID, fmt: str, limit: int) -> dict[str, 
     rate = got["rows"] / got["seconds"]
     print(
         f"{fmt} export: {got['rows']:,} rows in {got['seconds']:.1f} s = {rate:,.0f} rows/s, "
-        f"{got['bytes'] / 1e6:.0f} MB, peak RSS growth {got['rss_growth_mb']:.0f} MB"
+        f"{got['bytes'] / 1e6:.0f} MB, peak RSS growth {got["rss_growth_mb"]:.1f} MB"
     )
     return {**got, "rows_per_s": rate}
 

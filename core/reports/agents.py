@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.permissions import Actor
 from core.reports import filters as report_filters
-from core.reports.models import ReportFact, ReportMove
+from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.reports.query import percentiles, ratio
 
 
@@ -62,17 +62,33 @@ def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
         for name, column in medians.items():
             for k, (p50, _p90) in percentiles(session, conds, ReportFact.agent, column).items():
                 rows[int(k)][f"median_{name}"] = p50
-    replies = select(ReportMove.actor_id, func.count()).where(
-        ReportMove.tenant_id == f.tenant_id,
-        ReportMove.kind == "reply",
-        ReportMove.day >= f.start,
-        ReportMove.day < f.end,
-    )
     if f.values:
-        replies = replies.join(ReportFact, ReportFact.ticket_id == ReportMove.ticket_id).where(
-            *f.value_conditions()
+        # Filters apply to the replied tickets' fields: the moves joined to their facts.
+        replies = (
+            select(ReportMove.actor_id, func.count())
+            .where(
+                ReportMove.tenant_id == f.tenant_id,
+                ReportMove.kind == "reply",
+                ReportMove.day >= f.start,
+                ReportMove.day < f.end,
+            )
+            .join(ReportFact, ReportFact.ticket_id == ReportMove.ticket_id)
+            .where(*f.value_conditions())
+            .group_by(ReportMove.actor_id)
         )
-    for user_id, count in session.execute(replies.group_by(ReportMove.actor_id)):
+    else:
+        # Without filters: the per-day reply sums of each agent.
+        replies = (
+            select(ReportDaily.actor_id, func.sum(ReportDaily.count))
+            .where(
+                ReportDaily.tenant_id == f.tenant_id,
+                ReportDaily.kind == "reply",
+                ReportDaily.day >= f.start,
+                ReportDaily.day < f.end,
+            )
+            .group_by(ReportDaily.actor_id)
+        )
+    for user_id, count in session.execute(replies):
         if user_id is None:
             continue
         row = rows.setdefault(

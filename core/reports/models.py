@@ -78,6 +78,7 @@ class ReportFact(Base):
     resolution_target: Mapped[int] = mapped_column(Integer)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer, default=None)
+    has_feedback: Mapped[bool] = mapped_column(Boolean, default=False)
     # The replay state: the status last seen, and business time not counted as working time
     # (Pending, Resolved, Closed) up to now, to measure business resolution time.
     last_status: Mapped[str] = mapped_column(String(20))
@@ -105,14 +106,16 @@ class ReportMove(Base):
 
 
 class ReportDaily(Base):
-    """``report_daily``: how many moves of a kind a tenant had on a day, and their backlog sum."""
+    """``report_daily``: how many moves of a kind a tenant had on a day (per replying agent for
+    replies, ``actor_id`` 0 otherwise), and their backlog sum."""
 
     __tablename__ = "report_daily"
-    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "kind"),)
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "kind", "actor_id"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int] = mapped_column(Integer, default=0)
     count: Mapped[int] = mapped_column(Integer, default=0)
     backlog: Mapped[int] = mapped_column(Integer, default=0)
 

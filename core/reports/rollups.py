@@ -112,6 +112,7 @@ def new_fact(ticket: Ticket, zone: ZoneInfo) -> ReportFact:
         stopped_business=0.0,
         reopen_count=0,
         merged=False,
+        has_feedback=False,
         response_target=0,
         resolution_target=0,
     )
@@ -158,6 +159,7 @@ def refresh(session: Session, fact: ReportFact, ticket: Ticket, zone: ZoneInfo) 
     fact.response_target = found.response_minutes
     fact.resolution_target = found.resolution_minutes
     fact.rating = ticket.satisfaction_rating
+    fact.has_feedback = bool(ticket.feedback)
     created = ticket.created_at
     if ticket.first_response_at is not None:
         fact.first_response_minutes = _minutes(ticket.first_response_at - created)
@@ -199,15 +201,17 @@ def _add_daily(session: Session, rows: list[dict[str, Any]]) -> None:
     adding to the same days lock them in the same order)."""
     sums: dict[tuple[Any, ...], list[int]] = {}
     for row in rows:
-        k = (row["tenant_id"], row["day"], row["kind"])
+        k = (row["tenant_id"], row["day"], row["kind"], row["actor_id"] or 0)
         total = sums.setdefault(k, [0, 0])
         total[0] += 1
         total[1] += row["backlog"]
     if not sums:
         return
     values = [
-        {"tenant_id": t, "day": d, "kind": kind, "count": n, "backlog": b}
-        for (t, d, kind), (n, b) in sorted(sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1:]))
+        {"tenant_id": t, "day": d, "kind": kind, "actor_id": a, "count": n, "backlog": b}
+        for (t, d, kind, a), (n, b) in sorted(
+            sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1:])
+        )
     ]
     table = cast(Table, ReportDaily.__table__)
     stmt: Any
@@ -216,7 +220,7 @@ def _add_daily(session: Session, rows: list[dict[str, Any]]) -> None:
     else:
         stmt = sqlite.insert(table)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "day", "kind"],
+        index_elements=["tenant_id", "day", "kind", "actor_id"],
         set_={
             "count": table.c["count"] + stmt.excluded["count"],
             "backlog": table.c["backlog"] + stmt.excluded["backlog"],

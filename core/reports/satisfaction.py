@@ -51,9 +51,10 @@ def satisfaction(session: Session, actor: Actor, params: Mapping[str, str]) -> d
         {"ticket_id": tid, "rating": rating, "feedback": text, "created_at": at.isoformat()}
         for tid, rating, text, at in session.execute(
             select(Ticket.id, Ticket.satisfaction_rating, Ticket.feedback, Ticket.created_at)
-            .join(ReportFact, ReportFact.ticket_id == Ticket.id)
-            .where(*conds, Ticket.feedback.is_not(None), Ticket.feedback != "")
-            .order_by(Ticket.id.desc())
+            .select_from(ReportFact)
+            .join(Ticket, Ticket.id == ReportFact.ticket_id)
+            .where(*conds, ReportFact.has_feedback.is_(True))
+            .order_by(ReportFact.ticket_id.desc())
             .limit(FEEDBACK_SHOWN)
         )
     ]

@@ -458,7 +458,11 @@ def _snapshot(hub: Hub, tenant_id: Any) -> tuple[list[tuple[Any, ...]], ...]:
             tuple(row)
             for row in s.execute(
                 select(
-                    ReportDaily.day, ReportDaily.kind, ReportDaily.count, ReportDaily.backlog
+                    ReportDaily.day,
+                    ReportDaily.kind,
+                    ReportDaily.actor_id,
+                    ReportDaily.count,
+                    ReportDaily.backlog,
                 ).where(ReportDaily.tenant_id == tenant_id)
             )
         )

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("resolution_target", sa.Integer(), nullable=False),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("has_feedback", sa.Boolean(), nullable=False),
         sa.Column("last_status", sa.String(20), nullable=False),
         sa.Column("stopped_since", UTCDateTime(timezone=True), nullable=True),
         sa.Column("stopped_business", sa.Float(), nullable=False),
@@ -98,9 +99,10 @@ def upgrade() -> None:
         ),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("backlog", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "day", "kind", name="pk_report_daily"),
+        sa.PrimaryKeyConstraint("tenant_id", "day", "kind", "actor_id", name="pk_report_daily"),
     )
 
 
