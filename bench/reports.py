@@ -379,7 +379,7 @@ def time_export(url: str, tenant: uuid.UUID, fmt: str, limit: int) -> dict[str, 
     rate = got["rows"] / got["seconds"]
     print(
         f"{fmt} export: {got['rows']:,} rows in {got['seconds']:.1f} s = {rate:,.0f} rows/s, "
-        f"{got['bytes'] / 1e6:.0f} MB, peak RSS growth {got["rss_growth_mb"]:.1f} MB"
+        f"{got['bytes'] / 1e6:.0f} MB, peak RSS growth {got['rss_growth_mb']:.1f} MB"
     )
     return {**got, "rows_per_s": rate}
 
