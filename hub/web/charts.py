@@ -19,8 +19,11 @@ from hub import exports
 # Dark enough for 3:1 on white (and text at 4.5:1), distinguishable from each other.
 PALETTE = ("#1f4e79", "#a04000", "#2e6b30", "#6a1b9a", "#b71c1c", "#37474f", "#00695c", "#8d6e00")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "10 4", "3 6")
-WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 64
+# The plot area; the legend's rows are added below it. Small enough that its text stays readable
+# when a card is 320 px wide.
+WIDTH, HEIGHT = 420, 230
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30
+LEGEND_ROW = 20
 _ids = itertools.count(1)
 
 
@@ -50,11 +53,14 @@ def _scale(top: float) -> tuple[float, list[float]]:
     return ticks[-1], ticks
 
 
-def _frame(uid: str, title: str, desc: str, top: float, ticks: list[float]) -> list[str]:
+def _frame(
+    uid: str, title: str, desc: str, top: float, ticks: list[float], legend_rows: int
+) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
+    height = HEIGHT + LEGEND_ROW * legend_rows + 8
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart-svg" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" aria-labelledby="{uid}-t {uid}-d">',
+        f'viewBox="0 0 {WIDTH} {height}" aria-labelledby="{uid}-t {uid}-d">',
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>',
     ]
     for t in ticks:
@@ -62,36 +68,41 @@ def _frame(uid: str, title: str, desc: str, top: float, ticks: list[float]) -> l
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#767676" '
             f'stroke-width="0.5"/><text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" '
-            f'font-size="11" fill="#333">{t:g}</text>'
+            f'font-size="13" fill="#333">{t:g}</text>'
         )
     return out
 
 
 def _labels(labels: list[str], x_of: Any) -> list[str]:
-    every = max(1, len(labels) // 12)
+    every = max(1, -(-len(labels) // 5))
     return [
-        f'<text x="{x_of(i):.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10" '
+        f'<text x="{x_of(i):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="12" '
         f'fill="#333">{escape(label)}</text>'
         for i, label in enumerate(labels)
         if i % every == 0
     ]
 
 
-def _legend(names: list[str], lines: bool) -> list[str]:
-    out, x = [], LEFT
-    y = HEIGHT - 20
+def _legend(names: list[str], lines: bool) -> tuple[list[str], int]:
+    """The series' names with their swatches, wrapped into rows under the plot."""
+    out: list[str] = []
+    x, row = LEFT, 0
     for i, name in enumerate(names):
+        width = 30 + 8 * len(name)
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, row = LEFT, row + 1
+        y = HEIGHT + 10 + LEGEND_ROW * row
         colour, dash = PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)]
         if lines:
             out.append(
-                f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" '
-                f'stroke-width="2.5" stroke-dasharray="{dash}"/>'
+                f'<line x1="{x}" x2="{x + 20}" y1="{y - 5}" y2="{y - 5}" stroke="{colour}" '
+                f'stroke-width="3" stroke-dasharray="{dash}"/>'
             )
         else:
-            out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>')
-        out.append(f'<text x="{x + 22}" y="{y}" font-size="11" fill="#222">{escape(name)}</text>')
-        x += 30 + 7 * len(name)
-    return out
+            out.append(f'<rect x="{x}" y="{y - 12}" width="13" height="13" fill="{colour}"/>')
+        out.append(f'<text x="{x + 24}" y="{y}" font-size="13" fill="#222">{escape(name)}</text>')
+        x += width
+    return out, row + 1
 
 
 def bars(title: str, desc: str, labels: list[str], series: list[tuple[str, list[Any]]]) -> Markup:
@@ -102,7 +113,8 @@ def bars(title: str, desc: str, labels: list[str], series: list[tuple[str, list[
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
     bar_w = max(slot * 0.7, 1)
-    out = _frame(uid, title, desc, top, ticks)
+    legend, rows = _legend([name for name, _ in series], lines=False)
+    out = _frame(uid, title, desc, top, ticks, rows)
     for i in range(len(labels)):
         base = 0.0
         for j, (_name, values) in enumerate(series):
@@ -118,7 +130,7 @@ def bars(title: str, desc: str, labels: list[str], series: list[tuple[str, list[
             )
             base += v
     out += _labels(labels, lambda i: LEFT + slot * i + slot / 2)
-    out += _legend([name for name, _ in series], lines=False)
+    out += legend
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -129,7 +141,8 @@ def lines(title: str, desc: str, labels: list[str], series: list[tuple[str, list
     top, ticks = _scale(max((_num(v) for _, vs in series for v in vs), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(labels) - 1, 1)
-    out = _frame(uid, title, desc, top, ticks)
+    legend, rows = _legend([name for name, _ in series], lines=True)
+    out = _frame(uid, title, desc, top, ticks, rows)
     for j, (_name, values) in enumerate(series):
         colour, dash = PALETTE[j % len(PALETTE)], DASHES[j % len(DASHES)]
         points = [
@@ -147,7 +160,7 @@ def lines(title: str, desc: str, labels: list[str], series: list[tuple[str, list
                     f'transform="rotate({45 * (j % 2)} {x:.1f} {y:.1f})"/>'
                 )
     out += _labels(labels, lambda i: LEFT + step * i)
-    out += _legend([name for name, _ in series], lines=True)
+    out += legend
     out.append("</svg>")
     return Markup("".join(out))
 
