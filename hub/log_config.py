@@ -84,7 +84,7 @@ def configure(
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    out = stream if stream is not None else sys.stderr
+    out = stream if stream is not None else _Stderr(sys.stderr)
     # The hub's own structured lines take structlog's direct path (a few microseconds a line,
     # which the access line of every request needs); the standard library's records go
     # through its handler below, rendered by the same processors.
@@ -128,6 +128,28 @@ def configure(
     for name in ("httpx", "httpcore", "alembic"):
         logging.getLogger(name).setLevel(max(lvl, logging.WARNING))
     _configured = (fmt, str(lvl))
+
+
+class _Stderr:
+    """The standard error the process had when logging was set up, or, once that stream is
+    closed (a CLI test runner's copy, say), whatever ``sys.stderr`` is then: a line is never
+    written to a closed file. Not simply the current ``sys.stderr``: Celery's worker swaps it
+    for a proxy that logs what it is given, which would loop a line back into logging."""
+
+    def __init__(self, initial: Any) -> None:
+        self.initial = initial
+
+    def _target(self) -> Any:
+        return sys.stderr if getattr(self.initial, "closed", False) else self.initial
+
+    def write(self, text: str) -> int:
+        return int(self._target().write(text))
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._target(), "isatty", lambda: False)())
 
 
 def _keep(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
