@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from hub.api import errors
-from hub.api.deps import TokenCache
 from hub.api.limits import BodyLimitMiddleware
+from hub.api.rate_limit import ApiRateLimitMiddleware
 from hub.api.routes import admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
 from hub.batching import GroupCommit
@@ -38,7 +38,6 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         description="Multi-tenant support ticketing with pluggable channels.",
     )
     app.state.hub = hub
-    app.state.token_cache = TokenCache()
     app.state.ticket_writer = GroupCommit(
         hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
     )
@@ -60,6 +59,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     # Outside the routing: bodies capped per route before they are read, API writes
     # authenticated before their body is read (hub.api.limits).
     app.add_middleware(BodyLimitMiddleware, hub=hub)
+    # Outermost: every /api/ call is counted per token (or client address) and answered 429
+    # over the limit before anything else runs (hub.api.rate_limit).
+    app.add_middleware(ApiRateLimitMiddleware, hub=hub)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

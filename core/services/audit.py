@@ -1,7 +1,11 @@
 """Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
 
-Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``. ``details``
-names what changed (roles, the tenant chosen); callers never pass a password or a token.
+Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``,
+``member.removed``, ``member.deactivated``, ``member.reactivated``, ``user.deactivated``,
+``user.reactivated``, ``password.changed``, ``profile.changed``, ``sessions.revoked``,
+``token.created``, ``token.revoked``, ``ratelimit.changed``. ``details`` names what changed
+(roles, the tenant chosen, a token's id, name and prefix); callers never pass a password or a
+token.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from core.permissions import Actor, require_admin
 
 SIGNIN, SIGNIN_FAILED = "signin", "signin.failed"
 MEMBER_ADDED, ROLE_CHANGED = "member.added", "member.role_changed"
+MEMBER_REMOVED, MEMBER_DEACTIVATED = "member.removed", "member.deactivated"
+MEMBER_REACTIVATED = "member.reactivated"
+USER_DEACTIVATED, USER_REACTIVATED = "user.deactivated", "user.reactivated"
+PASSWORD_CHANGED, PROFILE_CHANGED = "password.changed", "profile.changed"
+SESSIONS_REVOKED = "sessions.revoked"
+TOKEN_CREATED, TOKEN_REVOKED = "token.created", "token.revoked"
+RATELIMIT_CHANGED = "ratelimit.changed"
 PAGE_SIZE = 50
 
 
