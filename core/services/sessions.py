@@ -204,3 +204,32 @@ def revoke_for_user(
         stmt = stmt.where(AuthSession.id != keep_hash)
     result = session.execute(stmt.values(revoked_at=now()))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"))
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_label(user_agent: str) -> str:
+    """A short human name for a user agent: "Firefox on Windows", "curl", "Unknown device"."""
+    ua = user_agent or ""
+    if not ua.strip():
+        return "Unknown device"
+    browser = next((name for mark, name in _BROWSERS if mark in ua), "")
+    if not browser and "Safari/" in ua:
+        browser = "Safari"
+    system = next((name for mark, name in _SYSTEMS if mark in ua), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or system
+    return ua.split("/", 1)[0].strip()[:40] or "Unknown device"

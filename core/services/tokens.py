@@ -134,14 +134,16 @@ def create(
     return token, token_id
 
 
-def revoke(session: Session, actor: Actor, token_id: int, *, ip: str = "") -> TokenRow:
-    """Revoke a token: the caller's own, or any of the tenant's for an admin (another person's
-    token, or another tenant's, is ``NotFound`` to anyone else). Revoking twice is a no-op."""
+def revoke(
+    session: Session, actor: Actor, token_id: int, *, own_only: bool = False, ip: str = ""
+) -> TokenRow:
+    """Revoke a token: the caller's own, or (unless ``own_only``) any of the tenant's for an
+    admin; another person's token, or another tenant's, is ``NotFound``. Twice is a no-op."""
     token = session.get(ApiToken, token_id)
     if (
         token is None
         or token.tenant_id != actor.tenant_id
-        or (token.user_id != actor.user_id and not actor.is_admin)
+        or (token.user_id != actor.user_id and (own_only or not actor.is_admin))
     ):
         raise NotFound(f"token {token_id} not found")
     owner = session.get(User, token.user_id)

@@ -207,15 +207,17 @@ class ApiRateLimitMiddleware:
         if scheme.lower() == "bearer" and token.strip():
             found = await run_in_threadpool(lookup_token, hub, token.strip())
             scope.setdefault("state", {})["token_identity"] = found  # reused by get_actor
+        item: RateLimitItem = limiter.anonymous
         if found is not None:
-            item = limiter.cached_rate(found.tenant_id) or await run_in_threadpool(
-                limiter.rate_for, hub, found.tenant_id
-            )
+            cached = limiter.cached_rate(found.tenant_id)
+            if cached is None:
+                cached = await run_in_threadpool(limiter.rate_for, hub, found.tenant_id)
+            item = cached
             # The key is (a prefix of) the token's hash: never the token itself.
             keys = ("api-token", hash_token(token.strip())[:32])
         else:
             client = scope.get("client")
-            item, keys = limiter.anonymous, ("api-ip", client[0] if client else "unknown")
+            keys = ("api-ip", client[0] if client else "unknown")
         if limiter.in_memory:
             return limiter.hit(item, *keys)
         return await run_in_threadpool(limiter.hit, item, *keys)
