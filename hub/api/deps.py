@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from core.crypto import hash_token
 from core.errors import Forbidden, Unauthenticated
 from core.permissions import Actor
 from core.services import identity, sessions, tokens
@@ -122,6 +123,12 @@ def read_session_cookie(hub: Hub, value: str) -> str | None:
         return None
     sid = data.get("s") if isinstance(data, dict) else None
     return sid if isinstance(sid, str) and sid else None
+
+
+def current_session_hash(request: Request, hub: Hub) -> str:
+    """The stored id of the console session a request came with ("" without one)."""
+    sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
+    return hash_token(sid) if sid else ""
 
 
 def live_session(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 import pytest
+from sqlalchemy import select
 
 from core.automation.rules import eligible_agents
 from core.errors import Conflict

@@ -8,19 +8,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 
-from core.crypto import hash_token
 from core.errors import HubError, Unauthenticated
 from core.models import Membership, User
 from core.permissions import require_admin
 from core.services import account, api_limits, identity, offboarding, sessions, tokens
 from hub.api.deps import (
-    SESSION_COOKIE,
     ActorDep,
     HubDep,
     ObjectId,
     SessionDep,
     client_ip,
-    read_session_cookie,
+    current_session_hash,
     token_scope,
 )
 from hub.api.rate_limit import api_limiter
@@ -45,12 +43,6 @@ from hub.context import Hub
 from hub.ratelimit import signin_throttle
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
-
-
-def current_session_hash(request: Request, hub: Hub) -> str:
-    """The stored id of the console session the request came with ("" for a token)."""
-    sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
-    return hash_token(sid) if sid else ""
 
 
 def _handover(session: SessionDep, actor: ActorDep, user_id: int, h: Any) -> HandoverPublic:
