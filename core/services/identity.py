@@ -238,7 +238,7 @@ def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | N
     if user is None or not user.is_active:
         return None
     member = membership(session, tenant_id, user.id)
-    if member is None or member.role not in ("agent", "admin"):
+    if member is None or member.role not in ("agent", "admin") or member.deactivated_at:
         return None
     return Actor(
         tenant_id=tenant_id,

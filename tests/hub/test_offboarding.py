@@ -162,3 +162,19 @@ def test_members_of_another_tenant_are_404(org: TenantSet, other_org: TenantSet)
         r = org.admin.client.request(method, url, headers=org.admin.headers, json=body)
         assert r.status_code == 404, (url, r.text)
     assert other_org.agent.get(T).status_code == 200
+
+
+def test_a_deactivated_member_cannot_sign_in_there(hub, client, make_tenant, make_member) -> None:  # type: ignore[no-untyped-def]
+    tenant = make_tenant()
+    admin = make_member(tenant, "admin")
+    agent = make_member(tenant, "agent", password="correct horse battery staple")
+    login = {"email": agent.email, "password": "correct horse battery staple"}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 200
+    client.cookies.clear()
+    assert admin.post(f"{M}{agent.user_id}/deactivate/", json={}).status_code == 200
+    r = client.post("/api/v1/auth/login", json=login)
+    assert r.status_code == 401 and "no tenant" in r.json()["detail"]
+    with hub.session() as s:
+        from core.services import identity
+
+        assert identity.staff_actor(s, tenant[0], agent.email) is None
