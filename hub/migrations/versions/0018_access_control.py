@@ -20,9 +20,10 @@ def upgrade() -> None:
     with op.batch_alter_table("tenant_memberships") as batch:
         batch.add_column(sa.Column("deactivated_at", UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("api_tokens") as batch:
-        # Tokens made before scopes existed keep what they could do: read and write.
+        # Tokens made before scopes existed keep what they could do: whatever the owner's role
+        # allows ("admin" scope is bounded by the role on every request).
         batch.add_column(
-            sa.Column("scope", sa.String(10), nullable=False, server_default="write")
+            sa.Column("scope", sa.String(10), nullable=False, server_default="admin")
         )
         batch.add_column(sa.Column("expires_at", UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("last_used_at", UTCDateTime(timezone=True), nullable=True))
