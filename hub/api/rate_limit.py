@@ -8,8 +8,10 @@ answered 429 with ``Retry-After`` and the same headers, before the route runs or
   (``Tenant.settings["api_rate_limit"]``, ``core.services.api_limits``) or the hub's default
   (``HUB_API_RATE_LIMIT``, 600/minute). A tenant's rate is cached here for ``RATE_TTL`` seconds,
   so a request costs no query for it (another process sees a change within that time).
-* Without a valid token (anonymous calls, sign-in, console cookies) the key is the client
-  address and the rate ``HUB_API_RATE_LIMIT_ANONYMOUS`` (120/minute).
+* With a console session cookie (its signature checked, no query) the key is the session and
+  the rate the hub's default.
+* Otherwise (anonymous calls, sign-in, unknown tokens) the key is the client address and the
+  rate ``HUB_API_RATE_LIMIT_ANONYMOUS`` (120/minute).
 
 The token is looked up once here and kept on the request for ``get_actor`` (no second query).
 Counters live where the sign-in throttle's do (``hub.ratelimit.storage_uri``): memory on
@@ -30,6 +32,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -163,6 +166,14 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
+def _session_id(hub: Hub, scope: Scope) -> str | None:
+    """The session id of a validly signed console cookie (its row is not read here)."""
+    from hub.api.deps import SESSION_COOKIE, read_session_cookie
+
+    value = cookie_parser(_header(scope, b"cookie")).get(SESSION_COOKIE)
+    return read_session_cookie(hub, value) if value else None
+
+
 class ApiRateLimitMiddleware:
     """Pure ASGI, outside the routing: counts every ``/api/`` call before anything else runs."""
 
@@ -215,6 +226,10 @@ class ApiRateLimitMiddleware:
             item = cached
             # The key is (a prefix of) the token's hash: never the token itself.
             keys = ("api-token", hash_token(token.strip())[:32])
+        elif (sid := _session_id(hub, scope)) is not None:
+            # A console session (signed cookie: checked without a query) counts on its own at
+            # the default per-token rate, not against everyone behind the same address.
+            item, keys = limiter.default, ("api-session", hash_token(sid)[:32])
         else:
             client = scope.get("client")
             keys = ("api-ip", client[0] if client else "unknown")

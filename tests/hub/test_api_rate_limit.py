@@ -73,6 +73,24 @@ def test_anonymous_calls_are_limited_per_client_address(
     assert r.status_code == 429 and r.headers["retry-after"]
 
 
+def test_a_console_session_counts_on_its_own(
+    hub, client, org: TenantSet, short_windows: ApiRateLimiter
+) -> None:  # type: ignore[no-untyped-def]
+    from hub.api.deps import SESSION_COOKIE, make_session_cookie
+
+    for _ in range(2):
+        client.get(T)  # the address's anonymous allowance is used up
+    assert client.get(T).status_code == 429
+    value, _ = make_session_cookie(hub, user_id=org.agent.user_id, tenant_id=org.tenant[0])
+    client.cookies.set(SESSION_COOKIE, value)
+    answers = [client.get(T) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["ratelimit-limit"] == "3"
+    client.cookies.set(SESSION_COOKIE, value[:-4] + "AAAA")  # forged: the address's bucket
+    assert client.get(T).status_code == 429
+    client.cookies.clear()
+
+
 def test_a_tenant_admin_sets_the_rate_cached_briefly(
     hub, org: TenantSet, other_org: TenantSet, short_windows: ApiRateLimiter
 ) -> None:  # type: ignore[no-untyped-def]
