@@ -55,7 +55,9 @@ def test_scopes_are_enforced_and_never_exceed_the_role(org: TenantSet) -> None:
     # An admin's write token acts as an agent, also outside /admin/.
     assert org.admin.client.get("/api/v1/me", headers=_bearer(write)).json()["role"] == "agent"
     # A token never makes a wider one than itself.
-    r = org.admin.client.post(TOKENS, headers=_bearer(write), json={"name": "wider", "scope": "admin"})
+    r = org.admin.client.post(
+        TOKENS, headers=_bearer(write), json={"name": "wider", "scope": "admin"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "scope"
 
     admin = _create(org.admin, scope="admin")["token"]
