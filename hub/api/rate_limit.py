@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.crypto import hash_token
 from core.services import api_limits
+from hub.api.errors import DATABASE_DOWN, database_down
 from hub.context import Hub
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,11 @@ class ApiRateLimitMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        decision = await self._decide(scope)
+        try:
+            decision = await self._decide(scope)
+        except DATABASE_DOWN as exc:  # the token could not be checked
+            await database_down(exc)(scope, receive, send)
+            return
         if decision is None:
             await self.app(scope, receive, send)
             return
