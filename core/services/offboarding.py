@@ -149,6 +149,11 @@ def reactivate(session: Session, actor: Actor, user_id: int, *, ip: str = "") ->
     require_admin(actor, "reactivate members")
     member, user = _member(session, actor, user_id)
     if member.deactivated_at is None:
+        if not user.is_active:
+            raise Conflict(
+                f"{user.email} is deactivated everywhere by the operator; only the operator "
+                "can reactivate the account"
+            )
         raise Conflict(f"{user.email} is not deactivated")
     member.deactivated_at = None
     audit.by_actor(session, actor, audit.MEMBER_REACTIVATED, ip=ip, target_email=user.email)

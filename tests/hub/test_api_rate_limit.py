@@ -126,6 +126,16 @@ def test_a_tenant_admin_sets_the_rate_cached_briefly(
     assert reads == [other_org.tenant[0]]
 
 
+def test_a_storage_that_is_down_limits_nothing(hub, org: TenantSet) -> None:  # type: ignore[no-untyped-def]
+    rate_limit.install(hub, ApiRateLimiter("redis://127.0.0.1:1/0", default="1/minute"))
+    try:
+        answers = [org.agent.get(T) for _ in range(3)]
+    finally:
+        rate_limit.install(hub, ApiRateLimiter())
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert "ratelimit-limit" not in answers[0].headers
+
+
 @pytest.mark.redis
 def test_counts_in_redis_across_processes() -> None:
     """Two limiters (two processes) on one Redis db of its own (/14, flushed only there)."""

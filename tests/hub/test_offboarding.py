@@ -178,3 +178,9 @@ def test_a_deactivated_member_cannot_sign_in_there(hub, client, make_tenant, mak
         from core.services import identity
 
         assert identity.staff_actor(s, tenant[0], agent.email) is None
+    # The operator's account switch is the operator's to undo.
+    assert admin.post(f"{M}{agent.user_id}/reactivate/").status_code == 200
+    with hub.session() as s:
+        offboarding.deactivate_account(s, identity.user_by_email(s, agent.email))  # type: ignore[arg-type]
+    r = admin.post(f"{M}{agent.user_id}/reactivate/")
+    assert r.status_code == 409 and "operator" in r.json()["detail"]
