@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from hub.api import errors
 from hub.api.limits import BodyLimitMiddleware
 from hub.api.rate_limit import ApiRateLimitMiddleware
-from hub.api.routes import access, admin, auth, automation, comments, reports, sla, tickets
+from hub.api.routes import access_control, admin, auth, automation, comments, reports, sla, tickets
 from hub.api.routes import kb as kb_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
@@ -42,7 +42,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
     )
     errors.install(app)
-    for module in (tickets, comments, reports, admin, access, auth, sla, automation):
+    for module in (tickets, comments, reports, admin, access_control, auth, sla, automation):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
     for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):

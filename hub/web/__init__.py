@@ -19,7 +19,7 @@ from core.errors import HubError, Unauthenticated
 from hub.context import Hub
 from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
 from hub.web.render import HERE, render
-from hub.web.routes import access, admin, auth, dashboard, live, portal, queue, ticket
+from hub.web.routes import access_control, admin, auth, dashboard, live, portal, queue, ticket
 from hub.web.session import SignInRequired, page_user
 
 API_PREFIXES = ("/api/", "/plugins/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
@@ -29,7 +29,7 @@ ROUTERS = (
     ticket.router,
     queue.router,
     admin.router,
-    access.router,
+    access_control.router,
     dashboard.router,
     live.router,
 )

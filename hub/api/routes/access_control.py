@@ -22,11 +22,12 @@ from hub.api.deps import (
     token_scope,
 )
 from hub.api.rate_limit import api_limiter
-from hub.api.schemas.access import (
+from hub.api.schemas.access_control import (
     HandoverCreate,
     HandoverPublic,
     MemberPublic,
     MemberUpdate,
+    MePublic,
     MeUpdate,
     PasswordChange,
     PasswordChanged,
@@ -160,13 +161,11 @@ def _rate(session: SessionDep, actor: ActorDep, hub: Hub) -> RateLimitPublic:
 # ------------------------------------------------------------------ the caller's account
 
 
-@router.patch("/me")
-def update_me(
-    body: MeUpdate, request: Request, actor: ActorDep, session: SessionDep
-) -> dict[str, Any]:
+@router.patch("/me", response_model=MePublic)
+def update_me(body: MeUpdate, request: Request, actor: ActorDep, session: SessionDep) -> MePublic:
     """Change your own name."""
     user = account.change_name(session, actor, body.full_name, ip=client_ip(request))
-    return {"user_id": user.id, "email": user.email, "name": user.full_name, "role": actor.role}
+    return MePublic(user_id=user.id, email=user.email, name=user.full_name, role=actor.role)
 
 
 @router.post("/me/password", response_model=PasswordChanged)

@@ -45,6 +45,13 @@ class MeUpdate(Strict):
     full_name: str = Field(min_length=1, max_length=200)
 
 
+class MePublic(BaseModel):
+    user_id: int
+    email: str
+    name: str
+    role: str
+
+
 class PasswordChange(Strict):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
