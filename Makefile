@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check core hub plugins tests bench docs/examples
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/python -m hub.licences >/dev/null
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix core hub plugins tests bench

@@ -37,11 +37,13 @@ from core.models import Ticket  # noqa: E402
 from core.permissions import system_actor  # noqa: E402
 from core.services import identity  # noqa: E402
 from core.services import plugins as plugin_service  # noqa: E402
+from hub import plugin_admin  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.context import Hub  # noqa: E402
 from hub.migrate import upgrade  # noqa: E402
 from hub.settings import Settings  # noqa: E402
 from plugins.slack.worker import WORKER  # noqa: E402
+from tests.conftest import FAKES_EGRESS_ALLOW  # noqa: E402
 from tests.plugins.slack.fake_slack import FakeSlack  # noqa: E402
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -71,6 +73,9 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
             data_dir=tmp / "data",
             secret_key="bench-secret-key-0123",
             base_url="http://hub.bench",
+            # The fake vendors listen on loopback, standing in for the vendors' own hosts.
+            egress_allow=FAKES_EGRESS_ALLOW,
+            egress_allow_vendor_override=True,
             _env_file=None,
         )
     )  # type: ignore[call-arg]
@@ -85,13 +90,19 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         with hub.session() as s:
             tenant = identity.create_tenant(s, slug=f"bench-{i}", name=f"Bench {i}")
             actor = system_actor(tenant.id)
-            plugin_service.configure(
+            # Through the admin path, which also claims the workspace (a channel key).
+            plugin_admin.configure(
+                hub,
                 s,
                 actor,
                 "slack",
-                settings={"team_id": team, "api_base_url": fake.base_url, "triage_channel": ""},
-                secrets={"bot_token": f"xoxb-{i}", "signing_secret": secrets[team]},
-                keyring=hub.keyring,
+                {
+                    "team_id": team,
+                    "api_base_url": fake.base_url,
+                    "triage_channel": "",
+                    "bot_token": f"xoxb-{i}",
+                    "signing_secret": secrets[team],
+                },
             )
             plugin_service.set_enabled(s, actor, "slack", True)
     app = create_app(hub)

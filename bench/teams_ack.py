@@ -43,11 +43,12 @@ from core.models import Ticket  # noqa: E402
 from core.permissions import system_actor  # noqa: E402
 from core.services import identity  # noqa: E402
 from core.services import plugins as plugin_service  # noqa: E402
-from hub import outbox  # noqa: E402
+from hub import outbox, plugin_admin  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.context import Hub  # noqa: E402
 from hub.migrate import upgrade  # noqa: E402
 from hub.settings import Settings  # noqa: E402
+from tests.conftest import FAKES_EGRESS_ALLOW  # noqa: E402
 from tests.plugins.teams.fake_teams import FakeTeams  # noqa: E402
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -83,6 +84,9 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
             data_dir=tmp / "data",
             secret_key="bench-secret-key-0123",
             base_url="http://hub.bench",
+            # The fake vendors listen on loopback, standing in for the vendors' own hosts.
+            egress_allow=FAKES_EGRESS_ALLOW,
+            egress_allow_vendor_override=True,
             _env_file=None,
         )
     )  # type: ignore[call-arg]
@@ -101,21 +105,20 @@ def run(url: str, tmp: Path, tenants: int, events: int, db: str) -> None:
         with hub.session() as s:
             tenant = identity.create_tenant(s, slug=f"bench-{i}", name=f"Bench {i}")
             actor = system_actor(tenant.id)
-            plugin_service.configure(
+            # Through the admin path, which also claims the bot's app id (a channel key).
+            plugin_admin.configure(
+                hub,
                 s,
                 actor,
                 "teams",
-                settings={
+                {
                     "app_id": fake.app_id,
                     "login_url": fake.login_url,
                     "openid_metadata_url": fake.openid_url,
                     "triage_conversation": "",
-                },
-                secrets={
                     "app_password": fake.app_password,
                     "outgoing_webhook_secret": base64.b64encode(secrets[i]).decode(),
                 },
-                keyring=hub.keyring,
             )
             plugin_service.set_enabled(s, actor, "teams", True)
     app = create_app(hub)

@@ -81,6 +81,7 @@ from core.types import (
     EscalationResult,
     EscalationTarget,
     HubContext,
+    OutboundMail,
     PeriodicTask,
     Person,
     PersonRecord,
@@ -196,6 +197,7 @@ __all__ = [
     "public_article",
     "record_deflection",
     # Outbound: the egress policy (every tenant-configured connection), relays, page headers.
+    "OutboundMail",
     "EgressPolicy",
     "EgressRefused",
     "STRICT",

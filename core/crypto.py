@@ -6,6 +6,11 @@ that a key of one purpose (say the session cookies' signing key) tells nothing a
 (the encryption key of stored plugin secrets). Secrets stored before HKDF (the key was then a
 plain SHA-256 of ``"hub-secrets:" + secret``) still decrypt: that key stays in the keyring as a
 fallback of a :class:`~cryptography.fernet.MultiFernet`, which encrypts only under the new one.
+
+Key rotation: a keyring may hold several secrets, newest first. The newest encrypts and signs;
+every one of them (and each one's pre-HKDF key) decrypts and verifies, so the operator adds a new
+key in front, re-encrypts what is stored (``rotate_json``; ``hub secrets rotate``), then removes
+the old one. Session cookies are signed and read under the newest key only.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -38,26 +44,36 @@ def derive_key(secret_key: str, info: bytes, length: int = 32) -> bytes:
     )
 
 
+class UndecryptableSecret(Exception):
+    """Stored secrets that no key of the ring opens (the key that encrypted them is gone)."""
+
+
 class Keyring:
     """Derives independent keys for encryption, token signing and session cookies from one
-    secret; decrypts what older key schemes encrypted."""
+    secret (or several, newest first); decrypts what older keys and key schemes encrypted."""
 
-    def __init__(self, secret_key: str) -> None:
-        if len(secret_key) < 16:
+    def __init__(self, secret_key: str | Sequence[str]) -> None:
+        secrets_ = [secret_key] if isinstance(secret_key, str) else list(secret_key)
+        if not secrets_:
+            raise ValueError("the keyring needs at least one secret key")
+        if any(len(s) < 16 for s in secrets_):
             raise ValueError("the secret key must be at least 16 characters")
-        self._secret = secret_key
-        self.encryption_key = derive_key(secret_key, ENCRYPTION_INFO)
-        self.signing_key = derive_key(secret_key, SIGNING_INFO)
-        self.session_key = derive_key(secret_key, SESSION_INFO)
-        # Before HKDF: plain SHA-256 with a prefix. Kept to read (never to write) old data.
-        legacy_enc = hashlib.sha256(b"hub-secrets:" + secret_key.encode()).digest()
-        self._legacy_sign_key = hashlib.sha256(b"hub-signing:" + secret_key.encode()).digest()
-        self._fernet = MultiFernet(
-            [
-                Fernet(base64.urlsafe_b64encode(self.encryption_key)),
-                Fernet(base64.urlsafe_b64encode(legacy_enc)),
-            ]
-        )
+        newest = secrets_[0]
+        self._secret = newest
+        self.key_count = len(secrets_)
+        self.encryption_key = derive_key(newest, ENCRYPTION_INFO)
+        self.signing_key = derive_key(newest, SIGNING_INFO)
+        self.session_key = derive_key(newest, SESSION_INFO)
+        fernets: list[Fernet] = []
+        self._verify_keys: list[bytes] = []
+        for secret in secrets_:
+            # Before HKDF: plain SHA-256 with a prefix. Kept to read (never to write) old data.
+            legacy_enc = hashlib.sha256(b"hub-secrets:" + secret.encode()).digest()
+            fernets.append(Fernet(base64.urlsafe_b64encode(derive_key(secret, ENCRYPTION_INFO))))
+            fernets.append(Fernet(base64.urlsafe_b64encode(legacy_enc)))
+            self._verify_keys.append(derive_key(secret, SIGNING_INFO))
+            self._verify_keys.append(hashlib.sha256(b"hub-signing:" + secret.encode()).digest())
+        self._fernet = MultiFernet(fernets)
 
     def derive(self, info: bytes) -> bytes:
         """A key for another purpose; ``info`` must name that purpose and nothing else."""
@@ -79,15 +95,30 @@ class Keyring:
             return dict(json.loads(self._fernet.decrypt(token.encode())))
         except (InvalidToken, ValueError, TypeError):
             log.error(
-                "%s cannot be decrypted with the hub's secret key (was HUB_SECRET_KEY "
-                "changed?); they read as unset until entered again",
+                "%s cannot be decrypted with any of the hub's secret keys (was HUB_SECRET_KEY "
+                "changed? put the old key in HUB_SECRET_KEYS after the new one); the plugin "
+                "runs without them until they are entered again",
                 what,
             )
             return {}
 
+    def can_decrypt(self, token: str | None) -> bool:
+        """Whether some key of the ring opens this stored blob (an empty one: yes)."""
+        if not token:
+            return True
+        try:
+            self._fernet.decrypt(token.encode())
+        except (InvalidToken, ValueError, TypeError):
+            return False
+        return True
+
     def rotate_json(self, token: str) -> str:
-        """Re-encrypt a stored blob under the current key (it may be under a fallback key)."""
-        return self._fernet.rotate(token.encode()).decode()
+        """Re-encrypt a stored blob under the newest key (it may be under an older key);
+        ``UndecryptableSecret`` when no key of the ring opens it."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except (InvalidToken, ValueError, TypeError):
+            raise UndecryptableSecret("no key of the ring decrypts this stored secret") from None
 
     def sign(self, message: str, length: int = 10) -> str:
         """A short URL- and address-safe HMAC of ``message``."""
@@ -98,8 +129,7 @@ class Keyring:
         addresses already sent out keep working)."""
         sent = signature.lower()
         return any(
-            hmac.compare_digest(_short_mac(key, message, length), sent)
-            for key in (self.signing_key, self._legacy_sign_key)
+            hmac.compare_digest(_short_mac(key, message, length), sent) for key in self._verify_keys
         )
 
 

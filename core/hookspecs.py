@@ -24,6 +24,7 @@ from core.types import (
     EscalationResult,
     EscalationTarget,
     HubContext,
+    OutboundMail,
     PeriodicTask,
     PersonRecord,
     PluginInfo,
@@ -213,6 +214,33 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
         def hub_notify(event: TicketEvent, hub: HubContext) -> None:
             if event.type == "comment.added" and not event.comment.is_internal:
                 post_message(hub.config(event.tenant_id, "myplugin"), event.comment.body)
+    """
+
+
+@hookspec(firstresult=True)
+def hub_send_mail(mail: OutboundMail, hub: HubContext) -> str | None:
+    """Send a mail of the hub's (an invitation, a password reset, a sign-in link) in a tenant's
+    name, through the channel that tenant set up for outbound mail.
+
+    firstresult, on the tenant's relay (a plugin the tenant has not enabled is not asked): the
+    plugin that can send for ``mail.tenant_id`` sends and answers; the others return None. The
+    hub calls it after its transaction committed, and falls back to the operator's system relay
+    (``HUB_SYSTEM_RELAY_*``), else shows the link to whoever asked for it. Connections a tenant
+    configured go through ``hub.egress``. Raise when the relay fails: the hub then tries its
+    fallback. The body carries a secret link: never log it.
+    :param mail: recipient, subject, plain-text body (and optional HTML) and the tenant.
+    :param hub: the hub context.
+    :return: the Message-ID of the mail handed to the relay, or None when the plugin cannot send
+        for this tenant (not configured).
+
+    Example::
+
+        @hookimpl
+        def hub_send_mail(mail: OutboundMail, hub: HubContext) -> str | None:
+            settings = hub.config(mail.tenant_id, "myplugin").settings
+            if not settings.get("relay_host"):
+                return None
+            return my_relay(settings).send(mail.to, mail.subject, mail.text, egress=hub.egress)
     """
 
 

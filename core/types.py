@@ -206,6 +206,18 @@ class BackgroundService:
 
 
 @dataclass(frozen=True)
+class OutboundMail:
+    """A mail the hub sends a person in a tenant's name (an invitation, a password reset, a
+    sign-in link): ``hub_send_mail`` carries it through the tenant's own mail channel."""
+
+    tenant_id: uuid.UUID
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     """One thing a plugin holds about a person, for a data export (``hub_person_data``).
 
@@ -292,6 +304,13 @@ class HubContext(Protocol):
 
     def kick(self) -> None:
         """Ask for outbox delivery soon (after a commit that wrote events)."""
+        ...
+
+    def requester_link(self, tenant_id: uuid.UUID, ticket_id: int, email: str) -> str | None:
+        """An absolute link that signs this requester in (as an end user, no password) and
+        opens the ticket: signed, for this person only, expiring (30 days by default), refused
+        once they are deactivated or the link is revoked. None when the address is not an
+        active end user of the tenant (staff sign in with their password)."""
         ...
 
     def ticket_token(

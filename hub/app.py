@@ -8,11 +8,27 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from hub import openapi
+from hub.access import AccessLogMiddleware
 from hub.api import errors
 from hub.api.limits import BodyLimitMiddleware
 from hub.api.rate_limit import ApiRateLimitMiddleware
-from hub.api.routes import access_control, admin, auth, automation, comments, reports, sla, tickets
+from hub.api.routes import (
+    access_control,
+    admin,
+    auth,
+    auth_links,
+    automation,
+    comments,
+    invitations,
+    reports,
+    sla,
+    tickets,
+)
 from hub.api.routes import kb as kb_routes
+from hub.api.routes import ops as ops_routes
+from hub.api.routes import sso as sso_routes
+from hub.api.routes import two_factor as two_factor_routes
 from hub.batching import GroupCommit
 from hub.context import Hub, build_hub
 from hub.cookies import SecureCookieMiddleware
@@ -36,15 +52,34 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         version="0.1.0",
         lifespan=lifespan,
         description="Multi-tenant support ticketing with pluggable channels.",
+        # hub.openapi: named operation ids, and Swagger UI and ReDoc served without a CDN.
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
+    openapi.install(app)
     app.state.hub = hub
     app.state.ticket_writer = GroupCommit(
         hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
     )
     errors.install(app)
-    for module in (tickets, comments, reports, admin, access_control, auth, sla, automation):
+    for module in (
+        tickets,
+        comments,
+        reports,
+        admin,
+        access_control,
+        auth,
+        sla,
+        automation,
+        invitations,
+    ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
+    app.include_router(sso_routes.router)
+    app.include_router(two_factor_routes.router)
+    app.include_router(auth_links.router)
+    app.include_router(ops_routes.router)
     for name, router, error in call_each(hub.pm, "hub_routes", {"hub": hub}):
         if error is not None:
             raise error
@@ -59,19 +94,11 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     # Outside the routing: bodies capped per route before they are read, API writes
     # authenticated before their body is read (hub.api.limits).
     app.add_middleware(BodyLimitMiddleware, hub=hub)
-    # Outermost: every /api/ call is counted per token (or client address) and answered 429
-    # over the limit before anything else runs (hub.api.rate_limit).
+    # Counted per token (or session, or client address) and answered 429 over the limit
+    # before the routes run (hub.api.rate_limit).
     app.add_middleware(ApiRateLimitMiddleware, hub=hub)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers and the database is reachable."""
-        from sqlalchemy import text
-
-        with hub.session() as s:
-            s.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
+    # Outermost: the access line, request metrics and X-Request-ID of every request.
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 

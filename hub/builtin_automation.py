@@ -4,6 +4,7 @@ auto-response with knowledge-base articles to new tickets."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -48,7 +49,16 @@ def hub_plugin_info() -> PluginInfo:
 
 def run_sla_sweep(hub: HubContext) -> None:
     """Beat task ``sla.sweep``: log and announce warnings and breaches that have come."""
+    from hub import metrics
+
+    started = time.perf_counter()
     result = sla_sweep.sweep_all(hub.session)
+    metrics.observe_sweep(
+        time.perf_counter() - started,
+        checked=result.checked,
+        warnings=len(result.warnings),
+        breaches=len(result.breaches),
+    )
     if result.warnings or result.breaches:
         log.info("sla sweep: %d warnings, %d breaches", len(result.warnings), len(result.breaches))
         hub.kick()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -34,6 +33,8 @@ app.add_typer(plugins_app, name="plugins")
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 app.add_typer(docs_app, name="docs")
+secrets_app = typer.Typer(help="Stored secrets and the secret keys.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 console = Console()
 
 
@@ -41,7 +42,9 @@ def _hub(*, kicks: bool = False):
     """The process's hub; ``kicks`` makes committed events ask the workers for delivery at once."""
     from hub.context import build_hub
 
-    hub = build_hub()
+    settings = _settings()
+    _preflight(settings, migrations=False)
+    hub = build_hub(settings)
     if kicks:
         from hub.worker import Kicker, create_celery
 
@@ -49,13 +52,63 @@ def _hub(*, kicks: bool = False):
     return hub
 
 
-def _migrate() -> None:
-    from hub.migrate import upgrade
+def _settings():
+    """The settings from the environment; a bad value is one line naming the variable."""
+    from pydantic import ValidationError
+
     from hub.settings import Settings
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "HUB_" + str(err["loc"][0]).upper() if err.get("loc") else "a HUB_ setting"
+        _operator_error(f"{name}: {err.get('msg', 'invalid value')}")
+
+
+def _operator_error(message: str) -> None:
+    """One line on stderr and exit 2: no traceback for what an operator can fix."""
+    Console(stderr=True).print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _preflight(settings, **checks) -> None:
+    """The start-up checks of ``hub.check`` (data directory, database, migrations, ports)."""
+    from hub.check import OperatorError, preflight
+
+    try:
+        preflight(settings, **checks)
+    except OperatorError as exc:
+        _operator_error(str(exc))
+
+
+def _metrics_port(settings) -> tuple[tuple[str, str, int], ...]:
+    if not settings.metrics_port:
+        return ()
+    return (("HUB_METRICS_PORT", settings.metrics_host, settings.metrics_port),)
+
+
+def _serve_metrics(settings, hub=None) -> None:
+    """The metrics port (HUB_METRICS_PORT), in the process that supervises the others."""
+    if settings.metrics_port:
+        from hub import metrics
+
+        metrics.serve_port(settings.metrics_host, settings.metrics_port, hub)
+
+
+def _migrate() -> None:
+    from hub.check import OperatorError
+    from hub.health import describe_error
+    from hub.migrate import upgrade
+
+    settings = _settings()
+    _preflight(settings, migrations=False)
+    try:
+        upgrade(settings.resolved_database_url)
+    except OperatorError as exc:
+        _operator_error(str(exc))
+    except Exception as exc:
+        _operator_error(f"migrating the database failed: {describe_error(exc)}")
 
 
 def _fail(message: str) -> None:
@@ -78,11 +131,14 @@ def serve(
 ) -> None:
     """Run the HTTP API and web console."""
     from hub import serve as serving
-    from hub.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     bind = host or settings.host
     _check_key(settings, bind)
+    _preflight(
+        settings, ports=(("HUB_PORT", bind, port or settings.port), *_metrics_port(settings))
+    )
+    _serve_metrics(settings)
     serving.run(bind, port or settings.port, workers=workers)
 
 
@@ -120,8 +176,12 @@ def worker(
         queue_names(queues)
     except ValueError as exc:
         _fail(str(exc))
+    settings = _settings()
+    _preflight(settings, ports=_metrics_port(settings))
+    hub = _hub()
+    _serve_metrics(settings, hub)
     run_worker(
-        _hub(), beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
+        hub, beat=beat, concurrency=concurrency, loglevel=loglevel.upper(), queues=queues or None
     )
 
 
@@ -138,6 +198,10 @@ def smtp(
         os.environ["HUB_SMTP_HOST"] = host
     if port:
         os.environ["HUB_SMTP_PORT"] = str(port)
+    settings = _settings()
+    smtp_port = ("HUB_SMTP_PORT", settings.smtp_host, settings.smtp_port)
+    _preflight(settings, ports=(smtp_port, *_metrics_port(settings)))
+    _serve_metrics(settings)
     if processes > 1:
         from hub.serve import supervise
 
@@ -184,10 +248,14 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
 
     from hub.demo import seed_if_empty
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    from hub.settings import Settings
+    settings = _settings()
+    from hub import log_config
 
-    _check_key(Settings(), Settings().host)
+    # Every process logs (HUB_LOG_LEVEL, INFO by default): the access line of each request,
+    # each inbound message and delivery, after the banner.
+    log_config.configure(settings.log_format, settings.log_level)
+    _check_key(settings, settings.host)
+    _preflight(settings, database=False, ports=(("HUB_PORT", settings.host, settings.port),))
     _migrate()
     hub = _hub(kicks=True)
     logins = seed_if_empty(hub)
@@ -221,7 +289,13 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
             console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
     _banner(settings, started, logins)
     try:
-        uvicorn.run("hub.asgi:app", host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            "hub.asgi:app",
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            log_config=None,  # the hub's structured logs (hub.log_config)
+        )
     finally:
         for service in started:
             service.stop()
@@ -292,6 +366,74 @@ def user_create(
             console.print(f"user {user.email} is {role} in {t.slug} (id {user.id})")
     except Exception as exc:
         _fail(str(exc))
+
+
+@user_app.command("reset-two-factor")
+def user_reset_two_factor(email: Annotated[str, typer.Option(help="email address")]) -> None:
+    """Turn off someone's two-factor (lost device and recovery codes); audited. Check who is
+    asking first: this is the account-recovery path."""
+    from core.services import two_factor
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            user = identity.user_by_email(s, email)
+            if user is None:
+                _fail(f"no user {email}")
+            done = two_factor.reset(s, user)  # type: ignore[arg-type]
+            console.print(
+                f"two-factor is off for {email}" if done else f"{email} had no two-factor"
+            )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+@user_app.command("invite")
+def user_invite(
+    email: str,
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    role: Annotated[str, typer.Option(help="|".join(ROLES))] = "agent",
+) -> None:
+    """Invite a person to a tenant with a role: the invitation mail goes out through the
+    tenant's relay or the system relay; without either, the link is printed to pass on."""
+    from core.services import invitations
+    from hub import auth_links
+
+    if role not in ROLES:
+        _fail(f"role must be one of {', '.join(ROLES)}")
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            tenant_id, tenant_name = t.id, t.name
+            issued = invitations.invite(
+                s,
+                system_actor(tenant_id),
+                email=email,
+                role=role,
+                ttl=auth_links.invitation_ttl(hub, s, tenant_id),
+            )
+            to, expires = issued.link.email, issued.link.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    except Exception as exc:
+        _fail(str(exc))
+    url = auth_links.invitation_url(hub, issued.token)
+    delivery = auth_links.send_invitation(
+        hub,
+        tenant_id=tenant_id,
+        tenant_name=tenant_name,
+        inviter="The administrator",
+        email=to,
+        role=role,
+        url=url,
+        expires=expires,
+    )
+    if delivery.sent:
+        console.print(f"invitation sent to {to} (expires {expires})")
+    else:
+        console.print(f"no mail could be sent; give {to} this link (expires {expires}):")
+        print(url)
 
 
 @user_app.command("deactivate")
@@ -605,6 +747,53 @@ def docs_hooks(
         raise typer.Exit(1)
     reference.write()
     console.print("docs/plugins.md: hook reference written")
+
+
+@app.command()
+def check() -> None:
+    """Print every setting's effective value (secrets masked) and test each dependency."""
+    from hub.check import dependency_checks, effective_settings
+
+    settings = _settings()
+    table = Table(title="Settings")
+    for col in ("variable", "value", "source"):
+        table.add_column(col)
+    for row in effective_settings(settings):
+        table.add_row(*row)
+    console.print(table, soft_wrap=True)
+    failed = False
+    for name, outcome in dependency_checks(settings):
+        ok = outcome == "ok" or outcome.startswith("skipped")
+        failed = failed or not ok
+        mark = "[green]ok[/green]" if outcome == "ok" else f"[red]{outcome}[/red]"
+        console.print(f"{name}: {mark if not ok or outcome == 'ok' else outcome}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the newest key (the first of HUB_SECRET_KEYS).
+
+    Add the new key in front of HUB_SECRET_KEYS, restart, run this, then remove the old key."""
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            result = plugin_service.rotate_secrets(s, hub.keyring)
+    except Exception as exc:
+        from hub.health import describe_error
+
+        _fail(describe_error(exc))
+    console.print(f"{result.rotated} stored secret(s) re-encrypted under the newest key")
+    if result.failed:
+        err = Console(stderr=True)
+        for tenant_id, plugin in result.failed:
+            err.print(
+                f"[red]error:[/red] the {plugin} secrets of tenant {tenant_id} decrypt with no "
+                "key of HUB_SECRET_KEYS: left as they are",
+                soft_wrap=True,
+            )
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
 from core.services.plugins import PluginConfig
 from core.storage import FileBlobStore
 from core.types import HubContext, PluginInfo
+from hub import log_config
 from hub.db import make_engine, make_sessionmaker, session_scope
 from hub.plugins import TenantHooks, make_plugin_manager, plugin_infos
 from hub.settings import Settings
@@ -48,10 +49,11 @@ class Hub:
         engine: Engine | None = None,
     ) -> None:
         self.settings = settings
+        log_config.configure_from_settings(settings)  # once per process (idempotent)
         self.base_url = settings.base_url.rstrip("/")
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.keyring = Keyring(settings.secret_key)
+        self.keyring = Keyring(settings.keyring_secrets)
         self.egress = EgressPolicy.from_settings(
             settings.egress_allow, vendor_override=settings.egress_allow_vendor_override
         )
@@ -188,6 +190,11 @@ class Hub:
             token = f"{token}-{bound}"
         return token
 
+    def requester_link(self, tenant_id: uuid.UUID, ticket_id: int, email: str) -> str | None:
+        from hub.auth_links import requester_link
+
+        return requester_link(self, tenant_id, ticket_id, email)
+
     def listen_address(self, service: str) -> tuple[str, int]:
         if service == "smtp":
             return self.settings.smtp_host, self.settings.smtp_port
@@ -205,6 +212,17 @@ class Hub:
         return thread_hook
 
     def ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
+        from hub import metrics
+
+        try:
+            result = self._ingest(tenant_id, message)
+        except Exception as exc:
+            metrics.observe_intake_error(tenant_id, message.channel, exc)
+            raise
+        metrics.observe_intake(tenant_id, message.channel, result)
+        return result
+
+    def _ingest(self, tenant_id: uuid.UUID, message: InboundMessage) -> IngestResult:
         try:
             with self.session() as s:
                 result = ingest(
@@ -273,6 +291,10 @@ class Hub:
             return out
         if any(r.outcome != "duplicate" for r in results):
             self.kick()
+        from hub import metrics
+
+        for (tenant_id, message), result in zip(items, results, strict=True):
+            metrics.observe_intake(tenant_id, message.channel, result)
         return list(results)
 
     def _ingest_alone(

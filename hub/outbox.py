@@ -33,6 +33,7 @@ from core.clock import now
 from core.models import OutboxEvent
 from core.services import events
 from core.types import Escalation
+from hub import metrics
 from hub.context import Hub
 from hub.snapshots import event_snapshot
 
@@ -177,10 +178,16 @@ def deliver_one(hub: Hub, event_id: int, holder: Holder) -> str:
         done = dict(row.done_plugins or {})
         attempts = row.attempts
     holder.holding(event_id, done)
+    started = time.perf_counter()
+    status = "error"
     try:
-        return _deliver(hub, event_id, holder, event, done, attempts)
+        status = _deliver(hub, event_id, holder, event, done, attempts)
+        return status
     finally:
         holder.holding(None)
+        metrics.observe_delivery(
+            event_id, event.tenant_id, event.type, status, time.perf_counter() - started
+        )
 
 
 def _deliver(

@@ -13,6 +13,12 @@ from core.services import channel_keys
 from core.services import plugins as plugin_service
 from hub.context import Hub
 
+UNDECRYPTABLE = (
+    "The stored secrets cannot be decrypted with this hub's secret keys (the key that "
+    "encrypted them was removed). The operator can add it back to HUB_SECRET_KEYS, or enter "
+    "the secrets again."
+)
+
 
 def _info(hub: Hub, name: str) -> Any:
     info = hub.infos.get(name)
@@ -28,7 +34,9 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     for name in hub.installed():
         info = hub.infos[name]
         row = rows.get(name)
-        secrets = sorted(hub.keyring.decrypt_json(row.secrets_encrypted)) if row else []
+        cipher = row.secrets_encrypted if row else None
+        unreadable = not hub.keyring.can_decrypt(cipher)
+        secrets = [] if unreadable else sorted(hub.keyring.decrypt_json(cipher))
         model = info.settings_model
         schema = model.model_json_schema() if model is not None else None
         settings = {
@@ -48,6 +56,8 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
                 "enabled": bool(row and row.enabled),
                 "settings": settings,
                 "secrets_set": secrets,
+                # Stored secrets no key of the hub decrypts: an error, never "not set".
+                "secrets_error": UNDECRYPTABLE if unreadable else None,
                 "secret_fields": list(info.secret_fields),
                 "settings_schema": schema,
                 "channel_keys": [

@@ -11,6 +11,10 @@ and the k-th one (k >= 2) holds for the window times 2^(k-1) (15, 30, 60 minutes
 day) from the failure that caused it. With ``limits`` this is a second item per level: a
 ``1 per (window * 2^(k-1))`` item hit once when the k-th lock-out begins, tested while it holds.
 
+Requests for a password-reset or sign-in link (``LinkThrottle``) are counted whatever their
+outcome, per address and per client (5 an hour and 20 an hour by default,
+``HUB_LINK_REQUESTS_PER_ADDRESS`` and ``HUB_LINK_REQUESTS_PER_IP``), in the same storage.
+
 Counters live in memory by default, in Redis when the hub's broker is Redis (so every process
 of the hub counts together), or wherever ``HUB_RATE_LIMIT_STORAGE`` says. If that storage is
 down, sign-in is not throttled (and a warning logged) rather than refused to everyone.
@@ -140,6 +144,56 @@ class SignInThrottle:
             self.storage.reset()
 
 
+class LinkThrottle:
+    """Requests for reset and sign-in links, counted per address and per client address."""
+
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        *,
+        per_address: str = "5/hour",
+        per_ip: str = "20/hour",
+    ) -> None:
+        storage = storage_from_string(storage_uri)
+        if not isinstance(storage, Storage):
+            raise ValueError(
+                f"{storage_uri!r} names an asyncio storage; the throttle is synchronous"
+            )
+        self.storage: Storage = storage
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.per_address: RateLimitItem = parse(per_address)
+        self.per_ip: RateLimitItem = parse(per_ip)
+
+    def hit(self, kind: str, email: str, ip: str) -> int | None:
+        """Count one request of ``kind`` ("reset", "signin-link"); the seconds to wait when a
+        limit is used up (the request is then refused), else None."""
+        checks = [
+            (self.per_address, (f"{kind}-address", SignInThrottle._account(email))),
+            (self.per_ip, (f"{kind}-ip", ip)),
+        ]
+        try:
+            waits = []
+            for item, keys in checks:
+                if not self.limiter.hit(item, *keys):
+                    stats = self.limiter.get_window_stats(item, *keys)
+                    waits.append(max(1, math.ceil(stats.reset_time - time.time())))
+        except Exception:
+            log.warning("link throttle storage unavailable; not throttling", exc_info=True)
+            return None
+        return max(waits) if waits else None
+
+    def reset(self) -> None:
+        """Forget every counter (tests; only ever on memory storage)."""
+        if isinstance(self.storage, MemoryStorage):
+            self.storage.reset()
+
+
+def wait_message(retry_after: int) -> str:
+    """What a throttled person is told."""
+    minutes = max(1, math.ceil(retry_after / 60))
+    return f"Too many requests. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
 def storage_uri(hub: Hub) -> str:
     """``HUB_RATE_LIMIT_STORAGE`` when set; else Redis when the broker is Redis, else memory."""
     settings = hub.settings
@@ -162,12 +216,32 @@ def signin_throttle(hub: Hub) -> SignInThrottle:
     return throttle
 
 
-def install(hub: Hub, throttle: SignInThrottle) -> None:
+_link_throttles: weakref.WeakKeyDictionary[Hub, LinkThrottle] = weakref.WeakKeyDictionary()
+
+
+def link_throttle(hub: Hub) -> LinkThrottle:
+    """The hub's throttle of reset and sign-in-link requests, made on first use."""
+    throttle = _link_throttles.get(hub)
+    if throttle is None:
+        throttle = _link_throttles[hub] = LinkThrottle(
+            storage_uri(hub),
+            per_address=hub.settings.link_requests_per_address,
+            per_ip=hub.settings.link_requests_per_ip,
+        )
+    return throttle
+
+
+def install(hub: Hub, throttle: SignInThrottle | LinkThrottle) -> None:
     """Use this throttle for the hub (tests use short windows)."""
-    _throttles[hub] = throttle
+    if isinstance(throttle, LinkThrottle):
+        _link_throttles[hub] = throttle
+    else:
+        _throttles[hub] = throttle
 
 
 def reset_all() -> None:
-    """Forget the counters of every hub's throttle (tests, between tests; memory only)."""
+    """Forget the counters of every hub's throttles (tests, between tests; memory only)."""
     for throttle in list(_throttles.values()):
         throttle.reset()
+    for links in list(_link_throttles.values()):
+        links.reset()

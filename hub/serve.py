@@ -66,7 +66,15 @@ def check_secret_key(settings: Settings, host: str) -> str | None:
 def run(host: str, port: int, workers: int = 1) -> None:
     """Serve until SIGINT or SIGTERM; with ``workers > 1``, one process per worker."""
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info", access_log=False)
+        uvicorn.run(
+            APP,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+            log_config=None,  # the hub's structured logs (hub.log_config), not uvicorn's
+        )
         return
     supervise(_worker, workers, name="hub-api", args=(host, port))
 
@@ -114,5 +122,5 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int) -> None:
-    config: Any = uvicorn.Config(APP, log_level="info", access_log=False)
+    config: Any = uvicorn.Config(APP, log_level="info", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])

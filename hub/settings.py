@@ -15,6 +15,16 @@ from core.egress import parse_allow
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 
 
+def default_data_dir() -> Path:
+    """Where the hub keeps its files unless ``HUB_DATA_DIR`` says otherwise: one place per
+    user, never the working folder (``$XDG_DATA_HOME/teleops-hub``, by default
+    ``~/.local/share/teleops-hub``)."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "teleops-hub"
+
+
 class Settings(BaseSettings):
     """Every knob of the hub. Built by the app factory, never at import time."""
 
@@ -22,7 +32,7 @@ class Settings(BaseSettings):
         env_prefix="HUB_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    data_dir: Path = Path("var")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
     broker_url: str = ""
     result_backend: str = ""
@@ -85,6 +95,33 @@ class Settings(BaseSettings):
     system_relay_user: str = ""
     system_relay_password: str = ""
     system_mail_from: str = ""
+    # Signed links (a tenant's ``Tenant.settings`` may set ``invitation_ttl_hours`` and
+    # ``signin_link_ttl_days`` for itself).
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    signin_link_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Requests for reset and sign-in links, per address and per client (``limits`` syntax).
+    link_requests_per_address: str = "5/hour"
+    link_requests_per_ip: str = "20/hour"
+
+    # Operations (hub.log_config, hub.metrics, hub.health): log shape and level; the bearer
+    # token /metrics wants (unset: /metrics is a 404); older secret keys, newest first, that
+    # still decrypt (HUB_SECRET_KEY, or the first of HUB_SECRET_KEYS, encrypts).
+    log_format: str = Field(default="", pattern="^(|json|console)$")
+    log_level: str = Field(default="INFO", pattern="(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    metrics_token: str = ""
+    # A port of its own for /metrics (no token: bind it to the monitoring network), started by
+    # `hub serve`, `hub worker` and `hub smtp`, so that workers and SMTP hosts are scraped too.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    secret_keys: str = ""
+
+    @property
+    def keyring_secrets(self) -> list[str]:
+        """Every secret key, the one that encrypts first: HUB_SECRET_KEYS (comma separated,
+        newest first), else HUB_SECRET_KEY alone."""
+        keys = [k.strip() for k in self.secret_keys.split(",") if k.strip()]
+        return keys or [self.secret_key]
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:
@@ -94,7 +131,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_dev_key(self) -> bool:
-        return self.secret_key == DEV_SECRET_KEY
+        return self.keyring_secrets[0] == DEV_SECRET_KEY
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -27,7 +27,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from kombu import Queue
 
 from core.types import PeriodicTask
-from hub import outbox
+from hub import metrics, outbox
 from hub.context import Hub
 
 log = logging.getLogger("hub.worker")
@@ -119,14 +119,18 @@ def create_celery(
         """Deliver every due outbox row (idempotent: rows are taken by lease); stops taking
         rows ``DELIVERY_MARGIN`` before the soft limit."""
         soft = limits[DELIVERY][0]
-        return outbox.drain(hub, deadline=time.monotonic() + max(soft - DELIVERY_MARGIN, soft / 2))
+        with metrics.track_task(DELIVER):
+            return outbox.drain(
+                hub, deadline=time.monotonic() + max(soft - DELIVERY_MARGIN, soft / 2)
+            )
 
     def run_periodic(name: str) -> None:
         task = tasks.get(name)
         if task is None:
             log.warning("no periodic task %s", name)
             return
-        task.run(hub)
+        with metrics.track_task(f"periodic:{name}"):
+            task.run(hub)
 
     app.task(name=PERIODIC, shared=False, **limited(AUTOMATION))(run_periodic)
     app.task(name=PERIODIC_INTAKE, shared=False, **limited(INTAKE))(run_periodic)

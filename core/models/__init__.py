@@ -2,9 +2,11 @@
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbRevision
+from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
+from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
@@ -12,6 +14,7 @@ from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
     "ApiToken",
+    "AuthLink",
     "AuthSession",
     "AutomationRule",
     "AutomationRun",
@@ -29,12 +32,15 @@ __all__ = [
     "Membership",
     "Notification",
     "OutboxEvent",
+    "RecoveryCode",
     "SlaLog",
     "SlaPolicy",
     "SlaState",
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
+    "TenantSecurity",
     "Ticket",
+    "TwoFactor",
     "User",
 ]

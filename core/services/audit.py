@@ -1,11 +1,15 @@
 """Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
 
-Actions: ``signin``, ``signin.failed``, ``member.added``, ``member.role_changed``,
-``member.removed``, ``member.deactivated``, ``member.reactivated``, ``user.deactivated``,
-``user.reactivated``, ``password.changed``, ``profile.changed``, ``sessions.revoked``,
-``token.created``, ``token.revoked``, ``ratelimit.changed``. ``details`` names what changed
-(roles, the tenant chosen, a token's id, name and prefix); callers never pass a password or a
-token.
+Actions: ``signin`` (``details.via``: console, api or sso), ``signin.failed``, ``member.added``,
+``member.role_changed``, ``member.removed``, ``member.deactivated``, ``member.reactivated``,
+``user.deactivated``, ``user.reactivated``, ``password.changed``, ``profile.changed``,
+``sessions.revoked``, ``token.created``, ``token.revoked``, ``ratelimit.changed``,
+``sso.settings_changed``, ``sso.refused`` (``details.reason``),
+``two_factor.enabled``, ``two_factor.disabled``, ``two_factor.failed``,
+``two_factor.recovery_code_used``, ``two_factor.policy_changed``,
+``invitation.sent|resent|cancelled|accepted``, ``password.reset_requested``, ``password.reset``
+and ``signin_link.requested``. ``details`` names what changed (roles, the tenant chosen, a
+token's id, name and prefix); callers never pass a password or a token.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ PASSWORD_CHANGED, PROFILE_CHANGED = "password.changed", "profile.changed"
 SESSIONS_REVOKED = "sessions.revoked"
 TOKEN_CREATED, TOKEN_REVOKED = "token.created", "token.revoked"
 RATELIMIT_CHANGED = "ratelimit.changed"
+SSO_CHANGED, SSO_REFUSED = "sso.settings_changed", "sso.refused"
+TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED = "two_factor.enabled", "two_factor.disabled"
+TWO_FACTOR_FAILED, RECOVERY_CODE_USED = "two_factor.failed", "two_factor.recovery_code_used"
+TWO_FACTOR_POLICY = "two_factor.policy_changed"
+INVITATION_SENT, INVITATION_RESENT = "invitation.sent", "invitation.resent"
+INVITATION_CANCELLED, INVITATION_ACCEPTED = "invitation.cancelled", "invitation.accepted"
+RESET_REQUESTED, PASSWORD_RESET = "password.reset_requested", "password.reset"
+SIGNIN_LINK_REQUESTED = "signin_link.requested"
 PAGE_SIZE = 50
 
 
@@ -96,6 +108,25 @@ def failed_signin(session: Session, user_id: int, email: str, ip: str) -> None:
         select(Membership.tenant_id).where(Membership.user_id == user_id)
     ):
         record(session, tenant_id, SIGNIN_FAILED, target_email=email, ip=ip)
+
+
+def for_user(
+    session: Session, user_id: int, email: str, action: str, ip: str, **details: Any
+) -> None:
+    """A row in each tenant the account belongs to, by the person themselves (a reset)."""
+    for tenant_id in session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user_id)
+    ):
+        record(
+            session,
+            tenant_id,
+            action,
+            actor_id=user_id,
+            actor_email=email,
+            target_email=email,
+            ip=ip,
+            details=details or None,
+        )
 
 
 def member_change(

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
 from core.clock import now
-from core.crypto import Keyring
+from core.crypto import Keyring, UndecryptableSecret
 from core.models import TenantPlugin
 from core.permissions import Actor, require_admin
 from core.services import events
@@ -201,6 +201,41 @@ def save_state(session: Session, tenant_id: uuid.UUID, plugin: str, state: dict[
     row = _row(session, tenant_id, plugin, create=True)
     assert row is not None
     row.state = {**(row.state or {}), **state}
+
+
+def undecryptable(session: Session, keyring: Keyring) -> list[tuple[uuid.UUID, str]]:
+    """(tenant, plugin) of every row whose stored secrets no key of the ring decrypts."""
+    rows = session.execute(
+        select(TenantPlugin.tenant_id, TenantPlugin.plugin, TenantPlugin.secrets_encrypted).where(
+            TenantPlugin.secrets_encrypted.is_not(None)
+        )
+    )
+    return [(tid, name) for tid, name, cipher in rows if not keyring.can_decrypt(cipher)]
+
+
+@dataclass
+class RotationResult:
+    """What ``rotate_secrets`` did: rows re-encrypted, and rows no key opens (left as they are)."""
+
+    rotated: int = 0
+    failed: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+def rotate_secrets(session: Session, keyring: Keyring) -> RotationResult:
+    """Re-encrypt every stored plugin secret under the ring's newest key, in the caller's
+    transaction. A row no key decrypts is left unchanged and reported."""
+    result = RotationResult()
+    rows = session.scalars(select(TenantPlugin).where(TenantPlugin.secrets_encrypted.is_not(None)))
+    for row in rows:
+        if not row.secrets_encrypted:
+            continue
+        try:
+            row.secrets_encrypted = keyring.rotate_json(row.secrets_encrypted)
+        except UndecryptableSecret:
+            result.failed.append((row.tenant_id, row.plugin))
+            continue
+        result.rotated += 1
+    return result
 
 
 _listeners: list[Callable[[], None]] = []

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -209,7 +210,18 @@ def _cookie_lookup(request: Request, hub: Hub) -> Actor | None:
         return _cookie_actor(request, hub, session)
 
 
-async def get_actor(request: Request, hub: HubDep) -> Actor:
+# Declared for the OpenAPI document only (its security schemes, ``hub.openapi``): they read a
+# header or cookie and never refuse; ``get_actor`` does the checking.
+_bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer")
+_cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="cookie")
+
+
+async def get_actor(
+    request: Request,
+    hub: HubDep,
+    _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
+    _cookie: Annotated[object, Depends(_cookie_scheme)] = None,
+) -> Actor:
     """The caller, by ``Authorization: Bearer <token>`` or the web session cookie.
 
     Needs no session of the request's: a look-up uses a short read session of its own (a token

@@ -19,7 +19,22 @@ from core.errors import HubError, Unauthenticated
 from hub.context import Hub
 from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
 from hub.web.render import HERE, render
-from hub.web.routes import access_control, admin, auth, dashboard, live, portal, queue, ticket
+from hub.web.routes import (
+    access_control,
+    admin,
+    auth,
+    dashboard,
+    invitations,
+    live,
+    password_reset,
+    portal,
+    queue,
+    security,
+    signin_links,
+    sso,
+    ticket,
+    two_factor,
+)
 from hub.web.session import SignInRequired, page_user
 
 API_PREFIXES = ("/api/", "/plugins/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
@@ -32,6 +47,12 @@ ROUTERS = (
     access_control.router,
     dashboard.router,
     live.router,
+    sso.router,
+    two_factor.router,
+    security.router,
+    invitations.router,
+    password_reset.router,
+    signin_links.router,
 )
 
 

@@ -1,7 +1,9 @@
 """Ticket events as threaded mail to the requester and participants, through the tenant's relay.
 
 Which events: creation (an acknowledgement), a public reply by an agent, a status change. Never
-an internal note. Automatic mail (acknowledgement, status change) is marked ``Auto-Submitted`` and
+an internal note. A mail to the requester alone carries their sign-in link to the ticket
+(``HubContext.requester_link``), so a requester without a password reads and answers it on the
+portal. Automatic mail (acknowledgement, status change) is marked ``Auto-Submitted`` and
 is never sent to a machine (the ticket came from an auto-reply or list mail) nor more than
 ``auto_reply_limit`` times an hour to one address, which breaks loops that carry no header.
 Idempotent per outbox event: a retried event that was sent is not sent again.
@@ -115,12 +117,20 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         return
     # The Reply-To is signed for the person the mail is addressed to (staff mail acts as staff
     # only through the address signed for them).
+    # A mail to the requester alone carries their sign-in link (a copy to participants must
+    # not: it would sign them in as the requester).
+    signin_url = (
+        hub.requester_link(event.tenant_id, event.ticket.id, recipients[0])
+        if recipients == [event.ticket.requester.email.lower()]
+        else None
+    )
     out = build(
         event,
         kind,
         settings,
         recipients,
         hub.ticket_token(event.tenant_id, event.ticket.id, recipient=recipients[0]),
+        signin_url=signin_url,
     )
     send(settings, out, egress=hub.egress)
     with hub.session() as s:
@@ -204,7 +214,7 @@ def _subject(event: TicketEvent, kind: str) -> str:
     return base if kind == CREATED else f"Re: {base}"
 
 
-def _body(event: TicketEvent, kind: str) -> str:
+def _body(event: TicketEvent, kind: str, signin_url: str | None = None) -> str:
     ticket = event.ticket
     assert ticket is not None
     if kind == CREATED:
@@ -220,6 +230,11 @@ def _body(event: TicketEvent, kind: str) -> str:
         text = f"The status of your ticket #{ticket.id} changed from {old} to {new}."
         if new == "Resolved":
             text += "\n\nIf the problem persists, reply to this message to reopen the ticket."
+    if signin_url:
+        return (
+            f"{text}\n\n--\nTicket #{ticket.id}: {signin_url}\n"
+            "This link opens the ticket for you without a password: do not forward this mail.\n"
+        )
     return f"{text}\n\n--\nTicket #{ticket.id}: {ticket.url}\n"
 
 
@@ -233,7 +248,13 @@ def one_line(value: str) -> str:
 
 
 def build(
-    event: TicketEvent, kind: str, settings: EmailSettings, recipients: list[str], token: str
+    event: TicketEvent,
+    kind: str,
+    settings: EmailSettings,
+    recipients: list[str],
+    token: str,
+    *,
+    signin_url: str | None = None,
 ) -> Outgoing:
     """The mail for an event: our Message-ID, the thread's references, a signed Reply-To."""
     ticket = event.ticket
@@ -262,7 +283,7 @@ def build(
         # Ask Exchange-style servers not to send out-of-office replies to our automatic mail.
         msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Hub-Ticket"] = str(ticket.id)
-    msg.set_content(_body(event, kind))
+    msg.set_content(_body(event, kind, signin_url))
     return Outgoing(message=msg, message_id=message_id, recipients=recipients, automatic=automatic)
 
 
@@ -277,15 +298,28 @@ def send(
     *,
     egress: EgressPolicy = STRICT,
 ) -> None:
-    """Hand the mail to the relay; raises on any failure so the outbox retries.
+    """Hand the mail to the relay; raises on any failure so the outbox retries."""
+    send_message(settings, out.message, out.recipients, timeout=timeout, egress=egress)
+
+
+def send_message(
+    settings: EmailSettings,
+    message: EmailMessage,
+    recipients: list[str],
+    timeout: float | None = None,
+    *,
+    egress: EgressPolicy = STRICT,
+) -> None:
+    """Hand a message to the tenant's relay (ticket mail, and the hub's own mails through
+    ``plugins.email.hub_mail``); raises on any failure.
 
     ``timeout`` (the tenant's ``relay_timeout`` by default) bounds the connection and each
-    command's reply; running out is a ``RelayTimeout``, a retryable failure of this event only.
+    command's reply; running out is a ``RelayTimeout``, a retryable failure of this mail only.
     The relay's resolved address is checked by the egress policy and connected to as checked;
     TLS verifies the configured host name."""
     timeout = settings.relay_timeout if timeout is None else timeout
     try:
-        _send(settings, out, timeout, egress)
+        _relay_send(settings, message, recipients, timeout, egress)
     except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
         # smtplib reports a reply that timed out as a disconnection caused by the timeout.
         if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
@@ -295,7 +329,13 @@ def send(
         ) from exc
 
 
-def _send(settings: EmailSettings, out: Outgoing, timeout: float, egress: EgressPolicy) -> None:
+def _relay_send(
+    settings: EmailSettings,
+    message: EmailMessage,
+    recipients: list[str],
+    timeout: float,
+    egress: EgressPolicy,
+) -> None:
     relay = Relay(
         settings.relay_host,
         settings.relay_port,
@@ -306,9 +346,9 @@ def _send(settings: EmailSettings, out: Outgoing, timeout: float, egress: Egress
     # Raises when every recipient is refused; partial refusals are logged, not retried.
     refused = send_via_relay(
         relay,
-        out.message,
+        message,
         from_addr=settings.addresses[0],
-        to_addrs=out.recipients,
+        to_addrs=recipients,
         timeout=timeout,
         egress=egress,
     )

@@ -13,7 +13,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import html2text
+import lxml.etree
+import lxml.html
+from inscriptis import Inscriptis
+from inscriptis.css_profiles import CSS_PROFILES
+from inscriptis.html_properties import Display
+from inscriptis.model.config import ParserConfig
+from inscriptis.model.html_element import HtmlElement
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.parser import EmailMessage as ReplyMessage
 
@@ -77,19 +83,34 @@ def message_ids(value: str) -> list[str]:
     return ids
 
 
+# The browser's defaults (inscriptis' strict profile), with a rule line as a paragraph break:
+# "Bob<hr><b>From:</b> ..." must put the quoted header block on a line of its own.
+_HTML_PROFILE = dict(CSS_PROFILES["strict"])
+_HTML_PROFILE["hr"] = HtmlElement(display=Display.block, margin_before=1, margin_after=1)
+_HTML_CONFIG = ParserConfig(css=_HTML_PROFILE, display_links=True, display_images=False)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def html_to_text(html: str) -> str:
-    """HTML as readable plain text: links kept as text, images and scripts dropped."""
-    conv = html2text.HTML2Text()
-    conv.body_width = 0
-    conv.ignore_images = True
-    conv.ignore_emphasis = True
-    conv.ignore_tables = True
-    conv.unicode_snob = True
+    """HTML as readable plain text: layout as a browser shows it, links kept as
+    ``[text](url)``, images, scripts and styles dropped, and quoted mail (``<blockquote>``) as
+    ``> `` lines, so that reply trimming recognises it as it does in plain-text mail."""
+    html = _NOT_XML_CHARS.sub("", _XML_DECLARATION.sub("", html))
     try:
-        text = conv.handle(html)
-    except Exception:
-        text = re.sub(r"<[^>]*>", " ", html)
-    return text.strip()
+        root = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return re.sub(r"<[^>]*>", " ", html).strip()
+    # Innermost first, so that a quote inside a quote gets "> > ".
+    for quote in reversed(list(root.iter("blockquote"))):
+        inner = Inscriptis(quote, _HTML_CONFIG).get_text().strip("\n")
+        pre = lxml.html.Element("pre")
+        pre.text = "\n" + "\n".join(f"> {line}".rstrip() for line in inner.splitlines()) + "\n"
+        pre.tail = quote.tail
+        parent = quote.getparent()
+        if parent is not None:  # always: the document's root is <html>
+            parent.replace(quote, pre)
+    return str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
 
 
 def _header_regex() -> re.Pattern[str]:

@@ -11,6 +11,7 @@ from core.api import (
     Capability,
     ChannelKeys,
     HubContext,
+    OutboundMail,
     PeriodicTask,
     PersonRecord,
     PluginInfo,
@@ -76,6 +77,14 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     from plugins.email.outbound import notify
 
     notify(event, hub)
+
+
+@hookimpl
+def hub_send_mail(mail: OutboundMail, hub: HubContext) -> str | None:
+    """The hub's own mails (invitations, resets, sign-in links) through the tenant's relay."""
+    from plugins.email.hub_mail import send_mail
+
+    return send_mail(mail, hub)
 
 
 @hookimpl

@@ -6,6 +6,10 @@ audience the bot's Microsoft App ID; expiry checked with the hub clock and 5 min
 The token must name a ``serviceurl`` and it must be the activity's, so an activity cannot send
 our replies (and our bearer token) elsewhere. The metadata and key set are fetched over the
 hub's egress policy.
+
+The key set is PyJWT's: a ``PyJWKClient`` (its fetch done over the egress policy) reads and
+parses the JWKS into ``PyJWK`` keys, which ``jwt.decode`` verifies with. How long a set is kept
+and how often an unknown key id may make us fetch again are decided here, on the hub clock.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from jwt.algorithms import RSAAlgorithm
+from jwt import PyJWK, PyJWKClient
 
 from core.api import STRICT, EgressPolicy, EgressRefused, now
 
@@ -40,8 +43,27 @@ class AuthError(Exception):
 
 @dataclass
 class _KeySet:
-    keys: dict[str, dict[str, Any]]
+    keys: dict[str, PyJWK]
+    endorsements: dict[str, Any]  # per key id, as the JWKS lists them
     fetched_at: float
+
+
+class _EgressJWKClient(PyJWKClient):
+    """PyJWT's JWKS client, fetching through the hub's egress policy (not urllib) and caching
+    nothing itself (``OpenIdKeys`` keeps the set on the hub clock)."""
+
+    def __init__(self, uri: str, egress: EgressPolicy, timeout: float) -> None:
+        super().__init__(uri, cache_keys=False, cache_jwk_set=False, timeout=int(timeout))
+        self.egress = egress
+        self.raw: dict[str, Any] = {}
+
+    def fetch_data(self) -> Any:
+        from plugins.teams.connector import http
+
+        answer = http(self.egress).get(self.uri, timeout=self.timeout)
+        answer.raise_for_status()
+        self.raw = answer.json()
+        return self.raw
 
 
 class OpenIdKeys:
@@ -60,12 +82,18 @@ class OpenIdKeys:
         jwks_uri = meta.json().get("jwks_uri")
         if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
             raise AuthError("the OpenID metadata names no jwks_uri")
-        jwks = http(egress).get(jwks_uri, timeout=self.timeout)
-        jwks.raise_for_status()
-        keys = {k["kid"]: k for k in jwks.json().get("keys", []) if k.get("kid")}
-        return _KeySet(keys=keys, fetched_at=now().timestamp())
+        client = _EgressJWKClient(jwks_uri, egress, self.timeout)
+        key_set = client.get_jwk_set()
+        keys = {k.key_id: k for k in key_set.keys if k.key_id}
+        raw = client.raw.get("keys", []) if isinstance(client.raw, dict) else []
+        endorsements = {
+            str(k["kid"]): k.get("endorsements")
+            for k in raw
+            if isinstance(k, dict) and k.get("kid")
+        }
+        return _KeySet(keys=keys, endorsements=endorsements, fetched_at=now().timestamp())
 
-    def key(self, metadata_url: str, kid: str, egress: EgressPolicy = STRICT) -> dict[str, Any]:
+    def key(self, metadata_url: str, kid: str, egress: EgressPolicy = STRICT) -> PyJWK:
         """The JWK with this id; the set is fetched again when stale or when the id is new."""
         with self._lock:
             cached = self._cache.get(metadata_url)
@@ -77,7 +105,7 @@ class OpenIdKeys:
         if stale or rotated:
             try:
                 cached = self._fetch(metadata_url, egress)
-            except (httpx.HTTPError, ValueError, EgressRefused) as exc:
+            except (httpx.HTTPError, ValueError, EgressRefused, jwt.PyJWTError) as exc:
                 raise AuthError(f"signing keys unavailable: {type(exc).__name__}") from exc
             with self._lock:
                 self._cache[metadata_url] = cached
@@ -86,6 +114,12 @@ class OpenIdKeys:
         if jwk is None:
             raise AuthError("the token is signed by an unknown key")
         return jwk
+
+    def endorsements(self, metadata_url: str, kid: str) -> Any:
+        """The channels the key with this id is endorsed for (None: not restricted)."""
+        with self._lock:
+            cached = self._cache.get(metadata_url)
+        return cached.endorsements.get(kid) if cached is not None else None
 
 
 def bearer(header: str | None) -> str:
@@ -125,17 +159,16 @@ def verify_connector_token(
     if header.get("alg") != "RS256" or not header.get("kid"):
         raise AuthError("unexpected token algorithm")
     jwk = keys.key(metadata_url, str(header["kid"]), egress)
-    endorsements = jwk.get("endorsements")
+    endorsements = keys.endorsements(metadata_url, str(header["kid"]))
     if channel_id and isinstance(endorsements, list) and channel_id not in endorsements:
         raise AuthError("the signing key is not endorsed for this channel")
+    if not isinstance(jwk.key, RSAPublicKey):
+        raise AuthError("the signing key is not an RSA public key")
     try:
-        public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-        if not isinstance(public_key, RSAPublicKey):
-            raise AuthError("the signing key is not a public key")
         # Times are checked below against the hub clock (PyJWT reads the wall clock).
         claims: dict[str, Any] = jwt.decode(
             token,
-            public_key,
+            jwk,
             algorithms=["RS256"],
             audience=app_id,
             issuer=ISSUER,

@@ -70,3 +70,21 @@ def _forget_failed_sign_ins() -> Iterator[None]:
     from hub import ratelimit
 
     ratelimit.reset_all()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(settings):  # type: ignore[no-untyped-def]
+    """The real node-oidc-provider on 127.0.0.1, its client's redirect URI the test hub's."""
+    from tests.oidc import start_real_provider, stop
+
+    provider = start_real_provider(settings.base_url.rstrip("/") + "/login/sso/callback")
+    yield provider
+    stop(provider)
+
+
+@pytest.fixture
+def minting_provider():  # type: ignore[no-untyped-def]
+    """A hand-made provider whose token endpoint serves the ID token a test shapes."""
+    from tests.oidc import start_minting_provider
+
+    yield from start_minting_provider()

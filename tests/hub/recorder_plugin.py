@@ -17,6 +17,7 @@ from core.api import (
     HubContext,
     InboundMessage,
     NotFound,
+    OutboundMail,
     PeriodicTask,
     PluginInfo,
     Suggestion,
@@ -111,6 +112,11 @@ class Recorder:
             self.fail_notify -= 1
             raise ConnectionError("channel down")
         self.calls.append(("hub_notify", event))
+
+    @hookimpl
+    def hub_send_mail(self, mail: OutboundMail, hub: HubContext) -> str | None:
+        self.calls.append(("hub_send_mail", mail))
+        return f"<{len(self.calls)}@recorder.test>"
 
     @hookimpl
     def hub_escalate(self, escalation: Escalation, hub: HubContext) -> EscalationResult | None:

@@ -51,6 +51,7 @@ def _ok(*args: str) -> str:
         ["smtp"],
         ["tenant", "create"],
         ["user", "create"],
+        ["user", "invite"],
         ["token", "create"],
         ["token", "list"],
         ["token", "revoke"],

@@ -8,12 +8,6 @@ missing PostgreSQL installation is a failure, never a skip (``tests.services.req
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,93 +20,15 @@ from hub.app import create_app
 from hub.context import Hub
 from hub.migrate import upgrade
 from hub.settings import Settings
-from tests.services import free_port, require
+from tests.private_servers import PrivatePostgres, pg_bindir
+from tests.services import require
 
 pytestmark = pytest.mark.postgres
 
 
-def _bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
-
-
-class PrivatePostgres:
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="hub-pg-outage-"))
-        self.data = self.dir / "data"
-        self.log = self.dir / "server.log"
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-
-    def run(self, tool: str, *args: str) -> None:
-        cmd = [*self.as_user, str(self.bindir / tool), *args]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"{tool} failed: {done.stdout}\n{done.stderr}"
-
-    def init(self) -> None:
-        self.run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--no-sync",
-            "-E",
-            "UTF8",
-        )
-
-    def start(self) -> None:
-        opts = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=50"
-        )
-        self.run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-o",
-            opts,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-
-    def stop(self) -> None:
-        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
-
-    def url(self, db: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
-
-    def cleanup(self) -> None:
-        subprocess.run(
-            [
-                *self.as_user,
-                str(self.bindir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def private_pg() -> Iterator[PrivatePostgres]:
-    bindir = _bindir()
+    bindir = pg_bindir()
     require(bindir is not None, "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
     assert bindir is not None
     pg = PrivatePostgres(bindir)

@@ -201,6 +201,25 @@ def test_hook_hub_notify(hub: Hub, settings, org, caplog) -> None:  # type: igno
         assert "hub_notify:flaky" not in row.done_plugins
 
 
+def test_hook_hub_send_mail(rhub: Hub, recorder: Recorder, enabled: uuid.UUID, other_org) -> None:  # type: ignore[no-untyped-def]
+    """firstresult on the tenant's relay: the enabled plugin that can send answers with the
+    Message-ID; a tenant where no plugin can send gets None, and the hub's mailer then reports
+    the mail as not sent (no system relay here)."""
+    from core.api import OutboundMail
+    from hub import mailer
+
+    mail = OutboundMail(tenant_id=enabled, to="ann@example.com", subject="Hi", text="Link")
+    answer = rhub.hooks(enabled).hub_send_mail(mail=mail, hub=rhub)
+    assert isinstance(answer, str) and answer.endswith("@recorder.test>")
+    assert recorder.of("hub_send_mail") == [mail]
+    assert mailer.send(rhub, mail).via == "tenant"
+    other = other_org.tenant[0]
+    elsewhere = OutboundMail(tenant_id=other, to="bo@example.com", subject="Hi", text="Link")
+    assert rhub.hooks(other).hub_send_mail(mail=elsewhere, hub=rhub) is None
+    assert recorder.of("hub_send_mail") == [mail, mail]
+    assert mailer.send(rhub, elsewhere) == mailer.NOT_SENT
+
+
 # ------------------------------------------------------------------ escalation
 
 

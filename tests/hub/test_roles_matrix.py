@@ -38,7 +38,22 @@ def _setup(org: TenantSet) -> dict[str, int]:
         .json()["id"]
         for role in ("end_user", "agent", "admin", "manager")
     }
-    return {"tid": tid, "other": other, "att": att, "spare": spare, "theirs": theirs, **own}
+    inv, inv2 = (
+        org.admin.post(
+            "/api/v1/admin/invitations/", json={"email": f"{who}@invited.example", "role": "agent"}
+        ).json()["id"]
+        for who in ("one", "two")
+    )
+    return {
+        "tid": tid,
+        "other": other,
+        "att": att,
+        "spare": spare,
+        "theirs": theirs,
+        "inv": inv,
+        "inv2": inv2,
+        **own,
+    }
 
 
 def _calls(
@@ -90,6 +105,22 @@ def _calls(
         "my_tokens": ("GET", "/api/v1/auth/tokens/", None),
         "create_token": ("POST", "/api/v1/auth/tokens/", {"name": "m", "scope": "read"}),
         "revoke_own_token": ("POST", f"/api/v1/auth/tokens/{ids.get(role, 0)}/revoke/", None),
+        # Single sign-on and two-factor (hub/api/routes/sso.py, two_factor.py)
+        "sso": ("GET", "/api/v1/admin/sso/", None),
+        "sso_put": ("PUT", "/api/v1/admin/sso/", {"label": "Acme login"}),
+        "tf_policy": ("GET", "/api/v1/admin/two-factor/", None),
+        "tf_policy_put": ("PUT", "/api/v1/admin/two-factor/", {"required_for_staff": False}),
+        "my_two_factor": ("GET", "/api/v1/me/two-factor/", None),
+        "my_two_factor_enrol": ("POST", "/api/v1/me/two-factor/enrol", None),
+        "invite": (
+            "POST",
+            "/api/v1/admin/invitations/",
+            {"email": "new@invited.example", "role": "agent"},
+        ),
+        "invitations": ("GET", "/api/v1/admin/invitations/", None),
+        "invitation_resend": ("POST", f"/api/v1/admin/invitations/{ids['inv']}/resend/", None),
+        "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
+        "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
     }
 
 
@@ -141,6 +172,17 @@ EXPECTED: dict[str, dict[str, object]] = {
         "people_audit": FORBIDDEN,
         **{name: FORBIDDEN for name in ADMIN_ONLY},
         **SELF_SERVICE,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "agent": {
         "list": OK,
@@ -164,6 +206,17 @@ EXPECTED: dict[str, dict[str, object]] = {
         "people_audit": FORBIDDEN,
         **{name: FORBIDDEN for name in ADMIN_ONLY},
         **SELF_SERVICE,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
     "admin": {
         name: OK
@@ -188,6 +241,17 @@ EXPECTED: dict[str, dict[str, object]] = {
             "members",
             "people_audit",
             *ADMIN_ONLY,
+            "sso",
+            "sso_put",
+            "tf_policy",
+            "tf_policy_put",
+            "my_two_factor",
+            "my_two_factor_enrol",
+            "invite",
+            "invitations",
+            "invitation_resend",
+            "invitation_cancel",
+            "password_reset",
         )
     }
     | SELF_SERVICE,
@@ -213,6 +277,17 @@ EXPECTED: dict[str, dict[str, object]] = {
         "people_audit": FORBIDDEN,
         **{name: FORBIDDEN for name in ADMIN_ONLY},
         **SELF_SERVICE,
+        "sso": FORBIDDEN,
+        "sso_put": FORBIDDEN,
+        "tf_policy": FORBIDDEN,
+        "tf_policy_put": FORBIDDEN,
+        "my_two_factor": OK,
+        "my_two_factor_enrol": OK,
+        "invite": FORBIDDEN,
+        "invitations": FORBIDDEN,
+        "invitation_resend": FORBIDDEN,
+        "invitation_cancel": FORBIDDEN,
+        "password_reset": OK,
     },
 }
 
@@ -250,6 +325,14 @@ def test_another_tenants_pending_address_is_404_to_resend(
         "/api/v1/admin/plugins/email/keys/verify/", json={"key": "pending@claimed.example"}
     )
     assert r.status_code == 404, r.text
+
+
+def test_another_tenants_invitation_is_404(org: TenantSet, other_org: TenantSet) -> None:
+    ids = _setup(org)
+    for action in ("resend", "cancel"):
+        r = other_org.admin.post(f"/api/v1/admin/invitations/{ids['inv']}/{action}/")
+        assert r.status_code == 404, r.text
+    assert len(org.admin.get("/api/v1/admin/invitations/").json()) == 2
 
 
 def test_bulk_on_other_tenant_ids_changes_nothing(org: TenantSet, other_org: TenantSet) -> None:

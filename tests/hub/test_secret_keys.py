@@ -29,12 +29,12 @@ from tests.services import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+def _serve(tmp_path: Path, *args: str, command: str = "serve", **env: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     clean.update(HUB_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT), **env)
     # cwd is a fresh directory: no .env file supplies a key behind the test's back.
     return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", *args],
+        [sys.executable, "-m", "hub.cli", command, *args],
         cwd=tmp_path,
         env=clean,
         stdout=subprocess.PIPE,
@@ -74,6 +74,9 @@ def test_serve_refuses_dev_key_in_production_even_on_loopback(tmp_path: Path) ->
 
 def test_serve_warns_on_loopback_and_serves_with_a_real_key_anywhere(tmp_path: Path) -> None:
     port = free_port()
+    # ``hub serve`` refuses a database with pending migrations (hub.check): migrate first.
+    migrate = _serve(tmp_path, command="migrate")
+    assert migrate.wait(timeout=120) == 0, migrate.communicate()
     proc = _serve(tmp_path, "--host", "127.0.0.1", "--port", str(port))
     try:
         deadline = time.monotonic() + 60

@@ -20,18 +20,25 @@ from hub.api.schemas.admin import (
     OutboxEventPublic,
     PluginUpdate,
 )
+from hub.api.schemas.plugins import (
+    KeyVerificationResult,
+    OutboxRetryResult,
+    PluginConfigureResult,
+    PluginPublic,
+    PluginStatePublic,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-@router.get("/plugins/")
+@router.get("/plugins/", response_model=list[PluginPublic])
 def plugins(actor: ActorDep, session: SessionDep, hub: HubDep) -> list[dict[str, Any]]:
     """Installed plugins, their state for this tenant and their settings schema."""
     require_admin(actor, "manage plugins")
     return plugin_admin.describe(hub, session, actor)
 
 
-@router.post("/plugins/{name}/enable/")
+@router.post("/plugins/{name}/enable/", response_model=PluginStatePublic)
 def enable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dict[str, Any]:
     """Enable a plugin for this tenant (audited)."""
     require_admin(actor, "manage plugins")
@@ -41,7 +48,7 @@ def enable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dict
     return {"name": name, "enabled": True}
 
 
-@router.post("/plugins/{name}/disable/")
+@router.post("/plugins/{name}/disable/", response_model=PluginStatePublic)
 def disable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dict[str, Any]:
     """Disable a plugin for this tenant (audited); its endpoints then answer 404 here."""
     require_admin(actor, "manage plugins")
@@ -51,7 +58,7 @@ def disable(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> dic
     return {"name": name, "enabled": False}
 
 
-@router.patch("/plugins/{name}/")
+@router.patch("/plugins/{name}/", response_model=PluginConfigureResult)
 def configure(
     name: str, body: PluginUpdate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:
@@ -65,7 +72,7 @@ def configure(
     return {**described, "notes": notes}
 
 
-@router.post("/plugins/{name}/keys/verify/")
+@router.post("/plugins/{name}/keys/verify/", response_model=KeyVerificationResult)
 def resend_verification(
     name: str, body: KeyVerificationCreate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:
@@ -94,7 +101,7 @@ def outbox_list(
     return outbox.events_by_status(session, actor.tenant_id, status, limit)
 
 
-@router.post("/outbox/{event_id}/retry/")
+@router.post("/outbox/{event_id}/retry/", response_model=OutboxRetryResult)
 def outbox_retry(
     event_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:

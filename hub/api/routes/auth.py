@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.clock import now
-from core.errors import Invalid, Unauthenticated
-from core.models import Membership, Notification, Tenant
-from core.services import audit, identity, sessions
+from core.errors import Forbidden, Invalid, Unauthenticated
+from core.models import Membership, Notification, Tenant, User
+from core.services import audit, identity, security, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -21,7 +23,9 @@ from hub.api.deps import (
     make_session_cookie,
     read_session_cookie,
 )
+from hub.api.routes import two_factor as two_factor_routes
 from hub.api.schemas.auth import SessionCreate
+from hub.context import Hub
 from hub.ratelimit import signin_throttle
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -69,6 +73,27 @@ def login(
     else:
         chosen = tenants
     tenant_id, slug, role = chosen[0]
+    sso_only = security.password_refusal(session, tenant_id, role)
+    if sso_only is not None:
+        raise Forbidden(sso_only)
+    step = two_factor_routes.pending_step(hub, session, user, tenant_id, slug, role)
+    if step is not None:
+        return step
+    return start_session(request, session, hub, response, user, tenant_id, slug, role)
+
+
+def start_session(
+    request: Request,
+    session: Session,
+    hub: Hub,
+    response: Response,
+    user: User,
+    tenant_id: uuid.UUID,
+    slug: str,
+    role: str,
+) -> dict[str, Any]:
+    """Sign the user in to the tenant: audit row, session row, cookies, and the answer."""
+    ip = client_ip(request)
     user.last_login = now()
     audit.record(
         session,

@@ -13,6 +13,7 @@ from hub.api.schemas.automation import (
     AutomationSettingsPublic,
     AutomationSettingsUpdate,
     MacroApply,
+    MacroApplyResult,
     MacroCreate,
     MacroPublic,
     MacroUpdate,
@@ -115,7 +116,7 @@ def delete_macro(macro_id: ObjectId, actor: ActorDep, session: SessionDep) -> Re
     return Response(status_code=204)
 
 
-@router.post("/macros/{macro_id}/apply/")
+@router.post("/macros/{macro_id}/apply/", response_model=MacroApplyResult)
 def apply_macro(
     macro_id: ObjectId, body: MacroApply, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, Any]:

@@ -85,7 +85,11 @@ def attachments(
     return [_attachment(a) for a in list_attachments(session, actor, ticket)]
 
 
-@router.get("/{ticket_id}/attachments/{attachment_id}/")
+@router.get(
+    "/{ticket_id}/attachments/{attachment_id}/",
+    response_class=Response,
+    responses={200: {"description": "the file", "content": {"application/octet-stream": {}}}},
+)
 def download(
     ticket_id: ObjectId, attachment_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> Response:

@@ -19,6 +19,7 @@ from hub.api.schemas.kb import (
     ArticleUpdate,
     DeflectionCreate,
     DeflectionPublic,
+    DeflectionReport,
     SuggestionPage,
     SuggestionPublic,
 )
@@ -112,7 +113,7 @@ def deflect(body: DeflectionCreate, actor: ActorDep, session: SessionDep) -> KbD
     )
 
 
-@router.get("/deflections/")
+@router.get("/deflections/", response_model=DeflectionReport)
 def deflection_report(
     actor: ActorDep,
     session: SessionDep,

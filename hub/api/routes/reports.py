@@ -12,11 +12,12 @@ from core.services import reports
 from hub import exports
 from hub.api.deps import ActorDep, SessionDep
 from hub.api.schemas.common import UtcDateTime
+from hub.api.schemas.reports import VolumeReport
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
 
 
-@router.get("/reports/")
+@router.get("/reports/", response_model=VolumeReport)
 def report(
     actor: ActorDep,
     session: SessionDep,
@@ -36,7 +37,11 @@ MEDIA = {
 }
 
 
-@router.get("/reports/export/")
+@router.get(
+    "/reports/export/",
+    response_class=Response,
+    responses={200: {"description": "the file", "content": {m: {} for m in MEDIA.values()}}},
+)
 def export(
     actor: ActorDep,
     session: SessionDep,

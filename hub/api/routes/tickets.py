@@ -37,6 +37,7 @@ from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentPublic
 from hub.api.schemas.common import UtcDateTime
+from hub.api.schemas.escalation import EscalationResult, EscalationTargetPublic
 from hub.api.schemas.tickets import (
     AuditPublic,
     EscalationCreate,
@@ -331,7 +332,7 @@ def audit(
     )
 
 
-@router.post("/{ticket_id}/escalate/", status_code=202)
+@router.post("/{ticket_id}/escalate/", status_code=202, response_model=EscalationResult)
 def escalate(
     ticket_id: ObjectId, body: EscalationCreate, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> dict[str, object]:
@@ -344,7 +345,7 @@ def escalate(
     return {"ticket_id": ticket_id, "target": body.target, "event_id": row.id, "status": "queued"}
 
 
-@router.get("/{ticket_id}/escalation-targets/")
+@router.get("/{ticket_id}/escalation-targets/", response_model=list[EscalationTargetPublic])
 def escalation_targets(
     ticket_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> list[dict[str, str]]:

@@ -112,3 +112,20 @@ class MacroApply(Strict):
     ticket_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         min_length=1, max_length=MAX_BULK
     )
+
+
+class MacroTicketResult(BaseModel):
+    """What applying the macro did to one ticket (``ok``: the comment posted, the changes
+    made), or why it could not (``status``, ``detail``)."""
+
+    id: int
+    ok: bool
+    ticket_id: int | None = None
+    comment_id: int | None = None
+    changes: dict[str, Any] | None = None
+    status: int | None = Field(default=None, description="the error status when not ok")
+    detail: str | None = None
+
+
+class MacroApplyResult(BaseModel):
+    results: list[MacroTicketResult]

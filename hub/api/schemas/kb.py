@@ -96,3 +96,19 @@ class DeflectionPublic(BaseModel):
     article_id: int | None
     channel: str
     created_at: datetime
+
+
+class ArticleDeflections(BaseModel):
+    article_id: int | None
+    title: str | None
+    count: int
+
+
+class DeflectionReport(BaseModel):
+    """Deflections in [start, end): the total, by channel and by article."""
+
+    start: datetime | None
+    end: datetime | None
+    total: int
+    by_channel: dict[str, int]
+    by_article: list[ArticleDeflections]

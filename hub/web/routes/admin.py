@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from core.errors import HubError, Invalid
 from core.permissions import ROLES
-from core.services import audit, identity
+from core.services import audit, identity, invitations
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
@@ -38,6 +38,7 @@ def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse
         members=rows,
         roles=ROLE_LABELS,
         targets=targets,
+        invitations=invitations.pending(session, me.actor),
     )
 
 

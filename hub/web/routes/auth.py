@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.clock import now
 from core.errors import Forbidden
 from core.models import Membership, Tenant, User
-from core.services import audit, identity, sessions
+from core.services import audit, identity, security, sessions
 from hub.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -27,7 +27,9 @@ from hub.api.deps import (
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
 from hub.web.render import redirect, render
+from hub.web.routes.two_factor import two_factor_step
 from hub.web.session import LOGIN_CSRF_COOKIE, PostUser
+from hub.web.sso_button import sso_button
 
 router = APIRouter()
 PENDING_MAX_AGE = 300  # seconds between the password step and the tenant step
@@ -46,6 +48,7 @@ def _login_page(
     tenants: list[tuple[str, str]] | None = None,
     pending: str = "",
     next_url: str = "/",
+    org: str = "",
 ) -> HTMLResponse:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(
@@ -60,6 +63,7 @@ def _login_page(
         tenants=tenants,
         pending=pending,
         next_url=next_url,
+        sso=sso_button(request.app.state.hub, org) if org else None,
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
@@ -79,9 +83,9 @@ def _safe_next(value: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    """The sign-in form."""
-    return _login_page(request, next_url=_safe_next(next))
+def login_form(request: Request, next: str = "/", org: str = "") -> HTMLResponse:
+    """The sign-in form; ``?org=SLUG`` adds that organisation's "Sign in with ..." button."""
+    return _login_page(request, next_url=_safe_next(next), org=org[:63])
 
 
 def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
@@ -95,9 +99,33 @@ def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
 
 
 def _sign_in(
-    request: Request, hub: Hub, session: SessionDep, user: User, slug: str, next_url: str
+    request: Request,
+    hub: Hub,
+    session: SessionDep,
+    user: User,
+    slug: str,
+    next_url: str,
+    *,
+    via: str = "console",
+    second_factor_done: bool = False,
+    response: Response | None = None,
 ) -> Response:
+    """Open a session in the tenant, unless SSO is required of the person (a password sign-in)
+    or a second factor is still due (``hub.web.routes.two_factor``: its step page instead)."""
     tenant = identity.tenant_by_slug(session, slug)
+    member = identity.membership(session, tenant.id, user.id)
+    # A password chosen or checked here (sign-in, invitation, reset) is refused when the
+    # tenant requires SSO of the person's role.
+    if via in ("console", "invitation", "password_reset") and member is not None:
+        refused = security.password_refusal(session, tenant.id, member.role)
+        if refused is not None:
+            return _login_page(
+                request, status=403, error=refused, email=user.email, org=tenant.slug
+            )
+    if not second_factor_done:
+        step = two_factor_step(request, hub, session, user, tenant, next_url, via)
+        if step is not None:
+            return step
     user.last_login = now()
     audit.record(
         session,
@@ -107,7 +135,7 @@ def _sign_in(
         actor_email=user.email,
         ip=client_ip(request),
         target_email=user.email,
-        details={"via": "console"},
+        details={"via": via},
     )
     value, csrf = make_session_cookie(
         hub,
@@ -118,7 +146,7 @@ def _sign_in(
         ip=client_ip(request),
     )
     session.commit()
-    response = redirect(next_url)
+    response = response or redirect(next_url)
     secure = hub.settings.cookie_secure
     response.set_cookie(
         SESSION_COOKIE, value, httponly=True, samesite="lax", secure=secure, max_age=SESSION_MAX_AGE

@@ -407,3 +407,224 @@ def test_account_tokens_and_offboarding_with_the_keyboard(
     finally:
         agent_ctx.close()
         admin_ctx.close()
+
+
+def test_two_factor_set_up_then_sign_in_with_a_code(  # type: ignore[no-untyped-def]
+    browser, live_server, web_org, hub
+) -> None:
+    """An admin sets up two-factor (secret, QR code, first code, recovery codes shown once),
+    signs out, and signs in again with a code; every page of it, and the Security page and
+    the sign-in page's organisation button, pass axe at both widths."""
+    import time
+
+    import pyotp
+    from playwright.sync_api import expect
+
+    from core.permissions import Actor
+    from core.services import security
+    from hub.api.deps import SESSION_COOKIE
+
+    admin = web_org["admin"]
+    with hub.session() as s:
+        actor = Actor(tenant_id=admin.tenant_id, user_id=admin.user_id, role="admin")
+        security.update_sso(
+            s,
+            actor,
+            hub.keyring,
+            {
+                "enabled": True,
+                "issuer": "https://login.acme.example",
+                "client_id": "hub",
+                "client_secret": "s3cret-value",
+                "label": "Acme login",
+                "allowed_domains": ["acme.example"],
+            },
+        )
+    ctx = _context(browser, live_server)
+    page = ctx.new_page()
+    try:
+        page.goto(f"/login?org={admin.tenant_slug}")
+        expect(page.get_by_role("link", name="Sign in with Acme login")).to_be_visible()
+        check(page, "login-sso-button")
+        sign_in(page, admin.email)
+        page.get_by_role("link", name="Security").click()
+        expect(page.get_by_role("heading", name="Single sign-on (OpenID Connect)")).to_be_visible()
+        check(page, "admin-security")
+        page.goto("/account/two-factor")
+        check(page, "two-factor-off")
+        page.get_by_role("button", name="Set up two-factor").click()
+        secret = page.locator("#totp-secret").inner_text()
+        expect(page.locator("figure.qr svg")).to_be_visible()
+        check(page, "two-factor-set-up")
+        page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        page.keyboard.press("Enter")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        check(page, "two-factor-recovery-codes")
+        page.get_by_role("button", name="Sign out").click()
+        assert not [c for c in ctx.cookies() if c["name"] == SESSION_COOKIE]
+
+        page.goto("/login")
+        page.get_by_label("Email").fill(admin.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+        check(page, "two-factor-step")
+        page.get_by_label(re.compile("Code from your authenticator app")).fill("000000")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("not right")
+        check(page, "two-factor-step-wrong")
+        # The set-up code's step is spent: the next step's code (within the window) is good.
+        page.get_by_label(re.compile("Code from your authenticator app")).fill(
+            pyotp.TOTP(secret).at(time.time() + 30)
+        )
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Sign out")
+        page.goto("/account/two-factor")
+        expect(page.locator("#tf-state")).to_contain_text("Two-factor sign-in is on.")
+        check(page, "two-factor-on")
+    finally:
+        ctx.close()
+
+
+def test_sso_sign_in_through_the_real_providers_pages(  # type: ignore[no-untyped-def]
+    browser, live_server, web_org, hub, oidc_provider
+) -> None:
+    """The organisation's button, node-oidc-provider's own login and consent pages in
+    Chromium, and back signed in as a new end user of the tenant."""
+    from playwright.sync_api import expect
+
+    from core.permissions import Actor
+    from core.services import security
+
+    admin = web_org["admin"]
+    with hub.session() as s:
+        actor = Actor(tenant_id=admin.tenant_id, user_id=admin.user_id, role="admin")
+        security.update_sso(
+            s,
+            actor,
+            hub.keyring,
+            {
+                "enabled": True,
+                "issuer": oidc_provider.issuer,
+                "client_id": oidc_provider.client_id,
+                "client_secret": oidc_provider.client_secret,
+                "label": "Acme login",
+                "allowed_domains": ["acme.example"],
+            },
+        )
+    ctx = _context(browser, live_server)
+    # The provider knows the hub by its HUB_BASE_URL (http://hub.test): send that to the server.
+    ctx.route(
+        "http://hub.test/**",
+        lambda route: route.fulfill(
+            status=302,
+            headers={"location": live_server + route.request.url[len("http://hub.test") :]},
+        ),
+    )
+    page = ctx.new_page()
+    try:
+        page.goto(f"/login?org={admin.tenant_slug}")
+        page.get_by_role("link", name="Sign in with Acme login").click()
+        page.wait_for_url(re.compile(re.escape(oidc_provider.issuer)))
+        page.locator("input[name=login]").fill("lee@acme.example")
+        page.locator("input[name=password]").fill("any password")
+        page.get_by_role("button", name="Sign-in").click()
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_selector("text=Sign out")
+        assert page.url.startswith(live_server)
+        expect(page.locator(".who")).to_contain_text("End user")
+        check(page, "after-sso-sign-in")
+    finally:
+        ctx.close()
+
+
+def test_an_admin_invites_an_agent_who_sets_a_password_and_lands_in_the_queue(
+    browser, live_server, web_org, web_hub
+) -> None:  # type: ignore[no-untyped-def]
+    """The invitation mail is caught by a real SMTP server acting as the system relay."""
+    from playwright.sync_api import expect
+
+    from tests.smtp_sink import system_relay
+
+    ctx_admin, ctx_new = _context(browser, live_server), _context(browser, live_server)
+    a, n = ctx_admin.new_page(), ctx_new.new_page()
+    try:
+        with system_relay(web_hub.settings) as relay:
+            sign_in(a, web_org["admin"].email)
+            a.goto("/admin/members")
+            a.locator("#i-email").fill("sam@demo.example")
+            a.locator("#i-role").select_option("agent")
+            a.get_by_role("button", name="Send invitation").click()
+            expect(a.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
+            expect(a.locator("section[aria-labelledby=pending-heading]")).to_contain_text(
+                "sam@demo.example"
+            )
+            check(a, "admin-members-invitations")
+            [path] = relay.links("invite")
+        n.goto(path)
+        expect(n.get_by_role("heading", level=1)).to_contain_text("Join")
+        check(n, "invite-accept")
+        n.get_by_label("Your name").fill("Sam Agent")
+        n.get_by_label("Choose a password").fill("short")
+        n.get_by_role("button", name="Accept and sign in").click()
+        # The browser's own minlength check keeps the form; the server's reason is tested over
+        # HTTP. A good password signs the agent in, on the queue.
+        n.get_by_label("Choose a password").fill("a brand new passphrase 42")
+        n.get_by_role("button", name="Accept and sign in").click()
+        n.wait_for_url(re.compile(r"/queue"))
+        expect(n.locator(".who")).to_contain_text("Sam Agent")
+        n.goto(path)
+        expect(n.get_by_role("alert")).to_contain_text("already used")
+        check(n, "link-refused")
+    finally:
+        ctx_admin.close()
+        ctx_new.close()
+
+
+def test_invitation_link_to_copy_reset_and_sign_in_link_pages(
+    browser, live_server, web_org, web_hub
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from tests.smtp_sink import system_relay
+
+    ctx_admin, ctx_anon = _context(browser, live_server), _context(browser, live_server)
+    a, p = ctx_admin.new_page(), ctx_anon.new_page()
+    try:
+        sign_in(a, web_org["admin"].email)
+        a.goto("/admin/members")
+        a.locator("#i-email").fill("kim@demo.example")
+        a.get_by_role("button", name="Send invitation").click()
+        expect(a.get_by_label("Invitation link for kim@demo.example")).to_have_value(
+            re.compile(r"/invite/")
+        )
+        check(a, "admin-members-invite-link")
+        with system_relay(web_hub.settings) as relay:
+            p.goto("/login")
+            p.get_by_role("link", name="Forgot your password?").click()
+            check(p, "reset-request")
+            p.get_by_label("Email").fill(web_org["agent"].email)
+            p.get_by_role("button", name="Send the link").click()
+            expect(p.locator(".flash-ok")).to_contain_text("on its way")
+            check(p, "reset-sent")
+            p.goto("/login")
+            p.get_by_role("link", name="No password? Email me a sign-in link").click()
+            check(p, "signin-link-request")
+            p.get_by_label("Email").fill(web_org["end_user"].email)
+            p.get_by_role("button", name="Send me the link").click()
+            expect(p.locator(".flash-ok")).to_contain_text("on its way")
+            check(p, "signin-link-sent")
+            [reset] = relay.links("password-reset")
+            [signin] = relay.links("signin")
+        p.goto(reset)
+        check(p, "reset-form")
+        p.get_by_label("New password").fill("a brand new passphrase 42")
+        p.get_by_role("button", name="Save and sign in").click()
+        p.wait_for_url(re.compile(r"/queue"))
+        p.get_by_role("button", name="Sign out").click()
+        p.goto(signin)
+        p.wait_for_url(re.compile(r"/tickets$"))
+        expect(p.locator(".who")).to_contain_text("End user")
+    finally:
+        ctx_admin.close()
+        ctx_anon.close()

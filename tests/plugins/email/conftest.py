@@ -3,7 +3,6 @@ tenant with the plugin enabled and configured through the admin API."""
 
 from __future__ import annotations
 
-import email
 import os
 import shutil
 import subprocess
@@ -12,14 +11,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email import policy
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.services import channel_keys
 from hub import outbox
@@ -27,40 +24,15 @@ from plugins.email.delivery import address_book
 from plugins.email.smtp_server import IntakeController
 from tests.plugins.email.fake_dns import Zone, run_dns
 from tests.services import free_port, port_open, require
+from tests.smtp_sink import Sink, run_sink
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
 
 
-@dataclass
-class Sink:
-    """A local SMTP relay that keeps what it receives, parsed back."""
-
-    host: str
-    port: int
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    fail: bool = False
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.fail:
-            return "451 4.3.0 relay down for the test"
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
-            for _, _, raw in self.received
-        ]
-
-
 @pytest.fixture
 def sink() -> Iterator[Sink]:
-    port = free_port()
-    box = Sink("127.0.0.1", port)
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box
-    controller.stop()
+    with run_sink() as box:
+        yield box
 
 
 @pytest.fixture

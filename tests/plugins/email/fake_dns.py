@@ -25,9 +25,14 @@ import dns.rrset
 
 
 class Zone:
-    """TXT records by name; safe to change while the server runs."""
+    """TXT records by name; safe to change while the server runs.
 
-    def __init__(self) -> None:
+    Answers and denials carry ``ttl`` (0 by default: tests change records while it runs, and
+    the hub's resolver caches what the TTL allows; a benchmark with a fixed zone passes more).
+    """
+
+    def __init__(self, ttl: int = 0) -> None:
+        self.ttl = ttl
         self._txt: dict[str, list[bytes]] = {}
         self._lock = threading.Lock()
         self.queries: list[tuple[str, str]] = []
@@ -52,17 +57,29 @@ class Zone:
                 values = list(self._txt.get(name, []))
             if not values:
                 response.set_rcode(dns.rcode.NXDOMAIN)
+                self._deny(response)
                 continue
             if question.rdtype != dns.rdatatype.TXT:
-                continue  # the name exists, with no record of that type: NOERROR, no answer
+                self._deny(response)  # the name exists, with no record of that type
+                continue
             rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, dns.rdatatype.TXT)
             for value in values:
                 chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [b""]
                 rrset.add(
-                    dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks), ttl=60
+                    dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks),
+                    ttl=self.ttl,
                 )
             response.answer.append(rrset)
         return response.to_wire()
+
+    def _deny(self, response: dns.message.Message) -> None:
+        """The SOA a denial carries (RFC 2308): its minimum is how long it may be cached."""
+        if response.authority:
+            return
+        soa = dns.rrset.from_text(
+            dns.name.root, self.ttl, "IN", "SOA", f". hostmaster. 1 3600 600 86400 {self.ttl}"
+        )
+        response.authority.append(soa)
 
 
 class _Udp(socketserver.BaseRequestHandler):
@@ -102,10 +119,10 @@ class _TcpServer(socketserver.ThreadingTCPServer):
 
 
 @contextmanager
-def run_dns() -> Iterator[tuple[Zone, str]]:
+def run_dns(ttl: int = 0) -> Iterator[tuple[Zone, str]]:
     """A DNS server on a free port of 127.0.0.1 (UDP and TCP); yields the zone and
     ``"127.0.0.1:<port>"`` for ``HUB_DNS_NAMESERVERS``."""
-    zone = Zone()
+    zone = Zone(ttl)
     udp = _UdpServer(("127.0.0.1", 0), _Udp)
     port = udp.server_address[1]
     try:

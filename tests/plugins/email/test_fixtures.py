@@ -251,3 +251,24 @@ def test_quote_header_scan_finds_what_a_full_scan_finds() -> None:
         assert groups == full_scan(text), text
         found += bool(groups)
     assert found > 1000  # the generated texts do hold headers to find
+
+
+def test_html_quotes_become_quoted_lines_and_are_trimmed() -> None:
+    # Gmail's HTML-only reply: the answer above a <blockquote> of the earlier mail.
+    html = (FIXTURES / "quote-stripping" / "html" / "talon__gmail.html").read_text()
+    text = html_to_text(html)
+    assert any(line.startswith("> ") for line in text.splitlines())
+    assert strip_quotes(text).strip().startswith("Hi. I am fine.")
+    assert "> " not in strip_quotes(text)
+
+
+def test_nested_html_quotes_keep_their_depth() -> None:
+    text = html_to_text("<p>Mine</p><blockquote>theirs<blockquote>older</blockquote></blockquote>")
+    assert text.splitlines()[0] == "Mine"
+    assert "> theirs" in text and "> > older" in text
+
+
+def test_a_rule_line_separates_the_quoted_header_block() -> None:
+    html = (FIXTURES / "quote-stripping" / "html" / "talon__reply-separated-by-hr.html").read_text()
+    trimmed = strip_quotes(html_to_text(html))
+    assert "Bob" in trimmed and "bob@example.com" not in trimmed

@@ -23,10 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from core.models import Comment, Ticket
+from plugins.email import authenticate
 from plugins.email.models import ParkedMessage
 from tests.hub.web.conftest import PASSWORD, sign_in
 from tests.plugins.email.conftest import make_mail
-from tests.plugins.email.fake_dns import Zone
+from tests.plugins.email.fake_dns import Zone, run_dns
 from tests.plugins.email.smtp_client import crlf
 
 REQUESTER = "jane@customer.test"
@@ -455,3 +456,15 @@ def test_imap_mail_relies_on_dkim_and_the_trusted_relays_header(
         ("Relayed over IMAP", False, False),
     ]
     assert len(mailed_to_requester(mail_tenant, sink)) == 2
+
+
+def test_dns_answers_and_denials_are_cached_for_their_ttl(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with run_dns(ttl=60) as (zone, nameserver):
+        monkeypatch.setenv("HUB_DNS_NAMESERVERS", nameserver)
+        zone.txt("cached.example", "v=spf1 -all")
+        for _ in range(3):
+            assert authenticate.txt("cached.example") == [b"v=spf1 -all"]
+            assert authenticate.txt("_dmarc.missing.example") == []
+        asked = [name for name, _ in zone.queries]
+        assert asked.count("cached.example") == 1
+        assert asked.count("_dmarc.missing.example") == 1
