@@ -25,6 +25,7 @@ def test_account_name_password_and_sessions(app, hub, web_org) -> None:  # type:
     page = web.page("/account")
     assert "This device" in page and page.count("Sign out</button>") >= 1
     assert agent.email in page and 'href="/account"' in page
+    assert 'href="/account/two-factor"' in page  # the Security section
 
     r = web.post("/account/profile", {"full_name": "  Ann   Agent "})
     assert r.status_code == 303 and "saved" in _flash(r)
