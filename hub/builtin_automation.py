@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 import core.automation.rules
+import core.reports.rollups
 import core.sla.clock  # noqa: F401 - registers the SLA listener in every process
 from core.api import (
     ADMIN,

@@ -12,6 +12,9 @@ def plugins() -> list[tuple[str, object]]:
 
 
 def _automation() -> list[tuple[str, object]]:
-    from hub import builtin_automation
+    from hub import builtin_automation, builtin_reports
 
-    return [(builtin_automation.NAME, builtin_automation)]
+    return [
+        (builtin_automation.NAME, builtin_automation),
+        (builtin_reports.NAME, builtin_reports),
+    ]

@@ -35,6 +35,8 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(docs_app, name="docs")
 secrets_app = typer.Typer(help="Stored secrets and the secret keys.", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 console = Console()
 
 
@@ -344,6 +346,86 @@ def tenant_create(slug: str, name: Annotated[str, typer.Option(help="display nam
             console.print(f"tenant {tenant.slug} created ({tenant.id})")
     except Exception as exc:
         _fail(str(exc))
+
+
+@reports_app.command("rebuild")
+def reports_rebuild(
+    tenant: Annotated[str | None, typer.Option(help="tenant slug (default: every tenant)")] = None,
+) -> None:
+    """Recompute the report rollups exactly from the tickets, one transaction per tenant."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from core.reports import rollups
+
+    hub = _hub()
+    with hub.read_session() as s:
+        stmt = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
+        if tenant:
+            stmt = stmt.where(Tenant.slug == tenant)
+        found = s.execute(stmt).all()
+    if tenant and not found:
+        _fail(f"no tenant {tenant!r}")
+    for tenant_id, slug in found:
+        with hub.session() as s:
+            count = rollups.rebuild(s, tenant_id)
+        console.print(f"{slug}: {count} tickets")
+
+
+@reports_app.command("timezone")
+def reports_timezone(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin")],
+) -> None:
+    """Set the time zone a tenant's report days are counted in, and rebuild its rollups."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from core.reports import rollups
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"{zone!r} is not a known IANA time zone")
+    hub = _hub()
+    with hub.session() as s:
+        row = s.scalar(select(Tenant).where(Tenant.slug == tenant))
+        if row is None:
+            _fail(f"no tenant {tenant!r}")
+        assert row is not None
+        row.settings = {**(row.settings or {}), "timezone": zone}
+        tenant_id = row.id
+    with hub.session() as s:
+        count = rollups.rebuild(s, tenant_id)
+    console.print(f"{tenant}: reports in {zone}; {count} tickets rebuilt")
+
+
+@reports_app.command("weekly")
+def reports_weekly(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    to: Annotated[str, typer.Option(help="comma-separated addresses of managers or admins")] = "",
+) -> None:
+    """Choose who gets the tenant's weekly report mail (empty: nobody)."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from hub.report_mail import SETTING, recipients
+
+    hub = _hub()
+    wanted = [a.strip() for a in to.split(",") if a.strip()]
+    with hub.session() as s:
+        row = s.scalar(select(Tenant).where(Tenant.slug == tenant))
+        if row is None:
+            _fail(f"no tenant {tenant!r}")
+        assert row is not None
+        found = recipients(s, row.id, wanted)
+        missing = sorted({a.lower() for a in wanted} - {a.lower() for a in found})
+        if missing:
+            _fail(f"not managers or admins of {tenant}: {', '.join(missing)}")
+        row.settings = {**(row.settings or {}), SETTING: {"recipients": found}}
+    console.print(f"{tenant}: weekly report to {', '.join(found) or 'nobody'}")
 
 
 @user_app.command("create")

@@ -10,6 +10,7 @@ from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "RecoveryCode",
+    "ReportDaily",
+    "ReportFact",
+    "ReportMove",
+    "SavedReport",
     "SlaLog",
     "SlaPolicy",
     "SlaState",

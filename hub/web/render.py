@@ -44,7 +44,17 @@ def _size(value: int | None) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+def _cell(value: object) -> str:
+    """A report table cell: blanks for none, two decimals for fractions."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
 templates.env.filters["slug"] = _slug
+templates.env.filters["cell"] = _cell
 templates.env.filters["size"] = _size
 templates.env.filters["when"] = _when
 templates.env.globals.update(

@@ -62,6 +62,7 @@ def _ok(*args: str) -> str:
         ["plugins", "enable"],
         ["plugins", "disable"],
         ["plugins", "configure"],
+        ["reports"],
     ],
 )
 def test_help_on_every_command(command: list[str]) -> None:
@@ -306,3 +307,41 @@ def test_cli_refuses_a_weak_password(cli_env, hub) -> None:  # type: ignore[no-u
         "--password",
         "a fine passphrase",
     )
+
+
+def test_reports_rebuild_recomputes_the_rollups(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
+    """``hub reports rebuild`` refills the rollups from the tickets (here: after they were lost)."""
+    from sqlalchemy import delete, func
+
+    from core.models import ReportFact, ReportMove
+    from core.services.tickets import create_ticket
+
+    _ok("tenant", "create", "rolls")
+    with hub.session() as s:
+        tenant = identity.tenant_by_slug(s, "rolls")
+        user = identity.ensure_user(s, email="r@example.com")
+        identity.ensure_member(s, tenant.id, user, "end_user")
+        for n in range(3):
+            create_ticket(
+                s,
+                system_actor(tenant.id),
+                subject=f"s{n}",
+                description="d",
+                category="Other",
+                requester_id=user.id,
+            )
+    with hub.session() as s:
+        s.execute(delete(ReportMove))
+        s.execute(delete(ReportFact))
+    assert "rolls: 3 tickets" in _ok("reports", "rebuild", "--tenant", "rolls")
+    with hub.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(ReportFact)) == 3
+        assert s.scalar(select(func.count()).select_from(ReportMove)) == 3
+    result = runner.invoke(app, ["reports", "rebuild", "--tenant", "nope"])
+    assert result.exit_code == 2
+    out = _ok("reports", "timezone", "--tenant", "rolls", "--zone", "Asia/Tokyo")
+    assert "rolls: reports in Asia/Tokyo; 3 tickets rebuilt" in out
+    with hub.read_session() as s:
+        assert identity.tenant_by_slug(s, "rolls").settings["timezone"] == "Asia/Tokyo"
+    bad = runner.invoke(app, ["reports", "timezone", "--tenant", "rolls", "--zone", "Mars/Base"])
+    assert bad.exit_code == 2

@@ -191,6 +191,14 @@ class Ctx:
         assert r.status_code == 200, r.text
         return tid
 
+    def saved_report(self) -> int:
+        r = self.org.manager.post(
+            "/api/v1/support/reports/saved/",
+            json={"name": f"s{self.uniq()}", "report": "sla", "query": {}},
+        )
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
     def view(self, member: Member) -> int:
         r = self.web(member, "/queue/views", data={"name": f"v{self.uniq()}", "query": "q=x"})
         assert r.status_code < 400, r.text
@@ -665,6 +673,23 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.agent,
         "/queue/bulk",
         data={"ids": [str(c.ticket())], "action": "set_priority", "priority": "Low"},
+    ),
+    ("POST", "/api/v1/support/reports/saved/"): lambda c: c.api(
+        c.org.manager,
+        "POST",
+        "/api/v1/support/reports/saved/",
+        json={"name": f"r{c.uniq()}", "report": "volume", "query": {"interval": "week"}},
+    ),
+    ("DELETE", "/api/v1/support/reports/saved/{saved_id}/"): lambda c: c.api(
+        c.org.manager, "DELETE", f"/api/v1/support/reports/saved/{c.saved_report()}/"
+    ),
+    ("POST", "/reports/saved"): lambda c: c.web_request(
+        c.org.manager,
+        "/reports/saved",
+        data={"report": "volume", "name": f"w{c.uniq()}", "query": "interval=week"},
+    ),
+    ("POST", "/reports/saved/{saved_id}/delete"): lambda c: c.web_request(
+        c.org.manager, f"/reports/saved/{c.saved_report()}/delete"
     ),
     ("POST", "/queue/views"): lambda c: c.web_request(
         c.org.agent, "/queue/views", data={"name": "mine", "query": "assigned_to=me"}

@@ -10,6 +10,7 @@ from tests.conftest import TenantSet
 from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
+REPORT_NAMES = ("volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction")
 NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
 
 
@@ -74,6 +75,13 @@ def _calls(
         "merge": ("POST", f"{T}{other}/merge/", {"target_id": tid}),
         "bulk": ("POST", f"{T}bulk/", {"ids": [tid], "action": "set_priority", "priority": "Low"}),
         "reports": ("GET", "/api/v1/support/reports/", None),
+        **{
+            f"report_{name}": ("GET", f"/api/v1/support/reports/{name}/", None)
+            for name in REPORT_NAMES
+        },
+        "report_export": ("GET", "/api/v1/support/reports/volume/export/?format=csv", None),
+        "ticket_export": ("GET", "/api/v1/support/exports/tickets/?format=csv", None),
+        "saved_reports": ("GET", "/api/v1/support/reports/saved/", None),
         "slas": ("GET", "/api/v1/support/slas/", None),
         "plugins": ("GET", "/api/v1/admin/plugins/", None),
         "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
@@ -149,8 +157,14 @@ ADMIN_ONLY = (
 
 
 OK, FORBIDDEN = "ok", 403
+READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
+    "report_export",
+    "ticket_export",
+    "saved_reports",
+]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
+        **dict.fromkeys(READERS_ONLY, FORBIDDEN),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -185,6 +199,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "password_reset": OK,
     },
     "agent": {
+        **dict.fromkeys(READERS_ONLY, OK),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -252,10 +267,12 @@ EXPECTED: dict[str, dict[str, object]] = {
             "invitation_resend",
             "invitation_cancel",
             "password_reset",
+            *READERS_ONLY,
         )
     }
     | SELF_SERVICE,
     "manager": {
+        **dict.fromkeys(READERS_ONLY, OK),
         "list": OK,
         "detail": OK,
         "comment": FORBIDDEN,
@@ -311,7 +328,7 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
     ids = _setup(org)
     member = getattr(other_org, role)
     for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
-        if "/tickets/" not in url or name in ("list", "bulk"):
+        if "/tickets/" not in url or name in ("list", "bulk", "ticket_export"):
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"

@@ -1,4 +1,6 @@
-"""The read-only dashboard: ticket volume by status, priority and category (charts and tables)."""
+"""The manager dashboard: volume over time, first response, resolution, SLA and satisfaction
+figures, and counts by status, priority and category; server-rendered SVG charts, each with its
+data table, and links to the report pages and their exports."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -14,8 +17,12 @@ from core import lifecycle
 from core.clock import now
 from core.errors import Invalid
 from core.permissions import Actor
+from core.reports import catalog
+from core.reports.filters import MAX_DAYS
+from core.reports.rollups import tenant_zone
 from core.services import reports
 from hub.api.deps import SessionDep
+from hub.web import charts
 from hub.web.render import render
 from hub.web.session import PageUser, readers_only
 
@@ -36,12 +43,41 @@ def _volume(session: SessionDep, actor: Actor, days: str) -> tuple[datetime, dic
     if hit is not None and at - hit[0] < timedelta(seconds=CACHE_SECONDS) and at >= hit[0]:
         return hit
     start = None if days == "all" else at.astimezone(UTC) - timedelta(days=int(days))
-    fresh = (at, reports.volume(session, actor, start=start, end=None))
+    data = reports.volume(session, actor, start=start, end=None)
+    data["rollups"] = _rollups(session, actor, days)
+    fresh = (at, data)
     with _lock:
         if len(_cache) > 10_000:
             _cache.clear()
         _cache[key] = fresh
     return fresh
+
+
+def report_params(session: SessionDep, actor: Actor, days: str) -> dict[str, str]:
+    """The standard reports' query for a dashboard period, in the tenant's days."""
+    today = now().astimezone(tenant_zone(session, actor.tenant_id)).date()
+    span = MAX_DAYS - 1 if days == "all" else int(days)
+    interval = {"7": "day", "30": "day", "90": "week"}.get(days, "month")
+    return {
+        "start": (today - timedelta(days=span - 1)).isoformat(),
+        "end": (today + timedelta(days=1)).isoformat(),
+        "interval": interval,
+    }
+
+
+def _rollups(session: SessionDep, actor: Actor, days: str) -> dict[str, Any]:
+    params = report_params(session, actor, days)
+    plain = {k: v for k, v in params.items() if k != "interval"}
+    out: dict[str, Any] = {
+        "params": params,
+        "volume": catalog.run(session, actor, "volume", params),
+        "trends": catalog.run(session, actor, "trends", params),
+        "first_response": catalog.run(session, actor, "first-response", plain),
+        "resolution": catalog.run(session, actor, "resolution", plain),
+        "sla": catalog.run(session, actor, "sla", plain),
+    }
+    out["charts"] = charts.report_charts(out["volume"]) + charts.report_charts(out["trends"])[:1]
+    return out
 
 
 def _series(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, int, float]]:
@@ -62,18 +98,28 @@ def dashboard(
     if days not in RANGES:
         raise Invalid("days must be 7, 30, 90 or all", field="days")
     generated, data = _volume(session, me.actor, days)
-    charts = [
+    counts = []
+    for key, title, series in (
         ("status", "Tickets by status", _series(data["by_status"], lifecycle.STATUSES)),
         ("priority", "Tickets by priority", _series(data["by_priority"], lifecycle.PRIORITIES)),
         ("category", "Tickets by category", _series(data["by_category"], lifecycle.CATEGORIES)),
-    ]
+    ):
+        svg = charts.bars(
+            title,
+            f"{title} created in the period; the table beside it has the figures.",
+            [label for label, _, _ in series],
+            [("tickets", [n for _, n, _ in series])],
+        )
+        counts.append((key, title, series, svg))
     return render(
         request,
         session,
         me,
         "dashboard.html",
         data=data,
-        charts=charts,
+        counts=counts,
+        rollups=data["rollups"],
+        query=urlencode(data["rollups"]["params"]),
         days=days,
         ranges=RANGES,
         generated=generated,

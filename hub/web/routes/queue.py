@@ -16,7 +16,7 @@ from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
 from hub.web.render import redirect, render
-from hub.web.session import PageUser, PostUser, staff_only
+from hub.web.session import PageUser, PostUser, readers_only, staff_only
 
 router = APIRouter()
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -60,6 +60,10 @@ def _filter(
     return flt
 
 
+def _values(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue(
     request: Request,
@@ -75,8 +79,9 @@ def queue(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
 ) -> HTMLResponse:
-    """The tenant's tickets for agents and admins, one keyset page at a time."""
-    staff_only(me)
+    """The tenant's tickets, one keyset page at a time: agents and admins act on them,
+    managers read them (no bulk actions) and export them."""
+    readers_only(me)
     if sort not in SORTS:
         sort = "-created_at"
     flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q)
@@ -109,6 +114,11 @@ def queue(
         "filters": filters,
         "query": query,
         "paged": bool(cursor),
+        # The export takes the same filters; it lists every match, oldest first.
+        "export_query": urlencode(
+            [(k, v) for k in FILTER_KEYS if k != "sort" for v in _values(filters[k]) if v],
+            doseq=True,
+        ),
     }
     if partial:
         return render(request, session, me, "_queue_rows.html", **ctx)

@@ -268,9 +268,40 @@ def test_manager_dashboard_notifications_and_error_pages(
         check(page, "dashboard")
         page.goto("/notifications")
         check(page, "notifications")
-        page.goto("/queue")
+        page.goto("/admin/members")
         expect(page.get_by_role("heading", name="Something is not right")).to_be_visible()
         check(page, "not-found")
+    finally:
+        ctx.close()
+
+
+def test_report_pages_and_read_only_queue_for_managers(browser, live_server, web_org) -> None:  # type: ignore[no-untyped-def]
+    """Report pages (SVG charts with their tables, filters, exports) and the manager's queue."""
+    from playwright.sync_api import expect
+
+    ctx = _context(browser, live_server)
+    page = ctx.new_page()
+    try:
+        created = web_org["end_user"].post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Chart me", "description": "For the charts.", "category": "Other"},
+        )
+        assert created.status_code == 201, created.text
+        tid = created.json()["id"]
+        sign_in(page, web_org["manager"].email)
+        page.goto("/reports")
+        check(page, "reports-index")
+        for name in ("volume", "first-response", "trends", "satisfaction", "agents"):
+            page.goto(f"/reports/{name}")
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            check(page, f"report-{name}")
+        page.goto("/reports/trends?interval=day&category=Other")
+        expect(page.get_by_role("img", name=re.compile("Tickets by category"))).to_be_visible()
+        expect(page.get_by_role("link", name=re.compile("PDF"))).to_be_visible()
+        page.goto("/queue")
+        expect(page.get_by_role("link", name=f"#{tid} Chart me")).to_be_visible()
+        expect(page.get_by_role("button", name="Apply to selected")).to_have_count(0)
+        check(page, "queue-manager")
     finally:
         ctx.close()
 

@@ -85,7 +85,7 @@ def test_roles_see_only_their_pages(app, web_org) -> None:  # type: ignore[no-un
     assert agent.client.get("/queue").status_code == 200
     manager = sign_in(app, web_org["manager"].email)
     assert manager.client.get("/dashboard").status_code == 200
-    assert manager.client.get("/queue").status_code == 404
+    assert manager.client.get("/queue").status_code == 200  # read-only: see test_reports_pages
     other_user = sign_in(app, web_org["admin"].email)
     assert other_user.client.get("/admin/plugins").status_code == 200
 
@@ -368,3 +368,62 @@ def test_bad_input_is_a_4xx_page_never_a_crash(app, web_org) -> None:  # type: i
         assert "Something is not right" in response.text, url
     response = agent.post("/tickets/1/merge", {"target_id": "x"})
     assert response.status_code == 422
+
+
+def test_reports_pages_charts_tables_and_exports(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    _new_ticket(user)
+    manager = sign_in(app, web_org["manager"].email)
+    index = manager.page("/reports")
+    assert 'href="/reports/first-response"' in index
+    page = manager.page("/reports/trends?interval=day&category=&priority=Medium")
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in page
+    assert "<title id=" in page and "<desc id=" in page
+    assert "Tickets by category per day (table)" in page
+    assert (
+        "/api/v1/support/reports/trends/export/?interval=day&amp;priority=Medium&amp;format=pdf"
+        in page
+    )
+    for name in ("volume", "first-response", "resolution", "sla", "agents", "satisfaction"):
+        assert "<h1>" in manager.page(f"/reports/{name}")
+    bad = manager.client.get("/reports/volume?colour=red", headers={"accept": "text/html"})
+    assert bad.status_code == 422 and "colour" in bad.text
+    assert manager.client.get("/reports/nope").status_code == 404
+    assert user.client.get("/reports/volume").status_code == 404
+    dash = manager.page("/dashboard")
+    assert "Ticket volume and backlog by day (table)" in dash
+    assert "/api/v1/support/reports/volume/export/?" in dash
+
+
+def test_managers_read_the_queue_without_acting_on_it(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    user = sign_in(app, web_org["end_user"].email)
+    tid = _new_ticket(user)
+    manager = sign_in(app, web_org["manager"].email)
+    page = manager.page("/queue?priority=High&sort=-updated_at")
+    assert f'href="/tickets/{tid}"' in page
+    assert 'action="/queue/bulk"' not in page and 'name="ids"' not in page
+    assert "/api/v1/support/exports/tickets/?priority=High&amp;format=csv" in page
+    assert manager.post("/queue/bulk", {"ids": [tid], "action": "close"}).status_code == 404
+    agent = sign_in(app, web_org["agent"].email)
+    assert 'action="/queue/bulk"' in agent.page("/queue")
+
+
+def test_a_report_is_saved_from_its_page_and_listed(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    manager = sign_in(app, web_org["manager"].email)
+    page = manager.page("/reports/volume?interval=week&category=Billing")
+    assert 'action="/reports/saved"' in page
+    r = manager.post(
+        "/reports/saved",
+        {"report": "volume", "name": "Billing weekly", "query": "interval=week&category=Billing"},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/reports/volume?")
+    index = manager.page("/reports")
+    assert (
+        '<a href="/reports/volume?interval=week&amp;category=Billing">Billing weekly</a>' in index
+    )
+    agent = sign_in(app, web_org["agent"].email)
+    assert "Billing weekly" not in agent.page("/reports")
+    saved_id = re.search(r'action="/reports/saved/(\d+)/delete"', index).group(1)  # type: ignore[union-attr]
+    assert agent.post(f"/reports/saved/{saved_id}/delete").status_code == 404
+    assert manager.post(f"/reports/saved/{saved_id}/delete").status_code == 303
+    assert "Billing weekly" not in manager.page("/reports")

@@ -1,0 +1,1 @@
+"""Analytics: per-ticket report facts kept in the write transaction, and the standard reports."""
