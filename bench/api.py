@@ -165,7 +165,7 @@ def queries_per_list(url: str, token: str) -> list[int]:
             "/api/v1/support/tickets/",
             params={"limit": 1},
             headers={"Authorization": f"Bearer {token}"},
-        )  # warm the token cache
+        )  # warm up
         for limit in (10, 100):
             seen: list[str] = []
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter, FastAPI
 from hub import openapi
 from hub.access import AccessLogMiddleware
 from hub.api import errors
-from hub.api.deps import TokenCache
 from hub.api.limits import BodyLimitMiddleware
+from hub.api.rate_limit import ApiRateLimitMiddleware
 from hub.api.routes import (
+    access_control,
     admin,
     auth,
     auth_links,
@@ -58,12 +59,21 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     )
     openapi.install(app)
     app.state.hub = hub
-    app.state.token_cache = TokenCache()
     app.state.ticket_writer = GroupCommit(
         hub.sessions, tickets.write_tickets, after_commit=hub.kick, name="ticket-writer"
     )
     errors.install(app)
-    for module in (tickets, comments, reports, admin, auth, sla, automation, invitations):
+    for module in (
+        tickets,
+        comments,
+        reports,
+        admin,
+        access_control,
+        auth,
+        sla,
+        automation,
+        invitations,
+    ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
     app.include_router(sso_routes.router)
@@ -84,6 +94,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     # Outside the routing: bodies capped per route before they are read, API writes
     # authenticated before their body is read (hub.api.limits).
     app.add_middleware(BodyLimitMiddleware, hub=hub)
+    # Counted per token (or session, or client address) and answered 429 over the limit
+    # before the routes run (hub.api.rate_limit).
+    app.add_middleware(ApiRateLimitMiddleware, hub=hub)
     # Outermost: the access line, request metrics and X-Request-ID of every request.
     app.add_middleware(AccessLogMiddleware)
     return app

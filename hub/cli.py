@@ -518,21 +518,172 @@ def user_invite(
         print(url)
 
 
+@user_app.command("deactivate")
+def user_deactivate(
+    email: str,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            help="tenant slug: deactivate the membership there only; omitted: the account"
+        ),
+    ] = None,
+    reassign_to: Annotated[
+        str | None, typer.Option(help="email of an agent or admin who takes the open tickets")
+    ] = None,
+) -> None:
+    """Deactivate a person: in one tenant (--tenant), or their whole account everywhere.
+
+    Their sessions and tokens stop working at once and they leave the assignment rotation; open
+    tickets are unassigned, or reassigned to --reassign-to (with --tenant)."""
+    from core.services import offboarding
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            user = _user(s, email)
+            if tenant is None:
+                if reassign_to:
+                    _fail("--reassign-to needs --tenant")
+                concerned = offboarding.deactivate_account(s, user)
+                console.print(f"{user.email} is deactivated everywhere ({len(concerned)} tenants)")
+                return
+            t = identity.tenant_by_slug(s, tenant)
+            target = _user(s, reassign_to).id if reassign_to else None
+            done = offboarding.deactivate(s, system_actor(t.id), user.id, reassign_to=target)
+            console.print(
+                f"{user.email} is deactivated in {t.slug}; {done.tickets} open tickets "
+                f"{'reassigned' if target else 'unassigned'}"
+            )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+@user_app.command("reactivate")
+def user_reactivate(
+    email: str,
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant slug: that membership; omitted: the account")
+    ] = None,
+) -> None:
+    """Restore a deactivated person's access (in one tenant, or their account)."""
+    from core.services import offboarding
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            user = _user(s, email)
+            if tenant is None:
+                offboarding.reactivate_account(s, user)
+                console.print(f"{user.email} is active again")
+                return
+            t = identity.tenant_by_slug(s, tenant)
+            offboarding.reactivate(s, system_actor(t.id), user.id)
+            console.print(f"{user.email} is active again in {t.slug}")
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+@user_app.command("remove")
+def user_remove(
+    email: str,
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    reassign_to: Annotated[
+        str | None, typer.Option(help="email of an agent or admin who takes the open tickets")
+    ] = None,
+) -> None:
+    """Remove a person from a tenant (their account and other tenants stay)."""
+    from core.services import offboarding
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            user = _user(s, email)
+            t = identity.tenant_by_slug(s, tenant)
+            target = _user(s, reassign_to).id if reassign_to else None
+            done = offboarding.remove(s, system_actor(t.id), user.id, reassign_to=target)
+            console.print(
+                f"{user.email} is removed from {t.slug}; {done.tickets} open tickets "
+                f"{'reassigned' if target else 'unassigned'}"
+            )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+def _user(session, email: str):
+    user = identity.user_by_email(session, email)
+    if user is None:
+        _fail(f"no user {email}")
+    return user
+
+
 @token_app.command("create")
 def token_create(
     tenant: Annotated[str, typer.Option(help="tenant slug")],
     email: Annotated[str, typer.Option(help="the user's email")],
     name: Annotated[str, typer.Option(help="a label")] = "cli",
+    scope: Annotated[
+        str | None, typer.Option(help="read|write|admin (default: the widest the role allows)")
+    ] = None,
+    expires: Annotated[int | None, typer.Option(help="days until it expires")] = None,
 ) -> None:
     """Create an API token and print it (it is stored hashed: this is the only time it shows)."""
+    from datetime import timedelta
+
+    from core.clock import now
+
     hub = _hub()
     try:
         with hub.session() as s:
             t = identity.tenant_by_slug(s, tenant)
-            user = identity.user_by_email(s, email)
-            if user is None:
-                _fail(f"no user {email}")
-            print(identity.create_token(s, t.id, user, name=name))  # type: ignore[arg-type]
+            user = _user(s, email)
+            expires_at = now() + timedelta(days=expires) if expires else None
+            print(
+                identity.create_token(s, t.id, user, name=name, scope=scope, expires_at=expires_at)
+            )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+@token_app.command("list")
+def token_list(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Every token of a tenant: id, owner, name, prefix, scope, state, expiry, last use."""
+    from core.services import tokens
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            t = identity.tenant_by_slug(s, tenant)
+            # Tab-separated, one token a line: easy to read and to script.
+            print("id\towner\tname\tprefix\tscope\tstate\texpires\tlast used")
+            for row in tokens.of_tenant(s, system_actor(t.id)):
+                expires = row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "never"
+                used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never"
+                fields = (row.id, row.email, row.name, row.prefix, row.scope, row.state)
+                print("\t".join(map(str, fields)) + f"\t{expires}\t{used}")
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(str(exc))
+
+
+@token_app.command("revoke")
+def token_revoke(ref: Annotated[str, typer.Argument(help="the token's id or prefix")]) -> None:
+    """Revoke a token by id or prefix: the next request with it is a 401."""
+    from core.services import tokens
+
+    hub = _hub()
+    try:
+        with hub.session() as s:
+            token = tokens.revoke_by_operator(s, ref)
+            console.print(f"token {token.id} ({token.prefix}) is revoked")
     except typer.Exit:
         raise
     except Exception as exc:

@@ -6,6 +6,11 @@ attempt there is answered 429 with ``Retry-After`` until the moving window has r
 right password included (otherwise the lock-out would tell a guesser when a guess is right).
 A successful sign-in clears the account's counter.
 
+Then exponential back-off: each lock-out of an account from one client within a day is counted,
+and the k-th one (k >= 2) holds for the window times 2^(k-1) (15, 30, 60 minutes... at most a
+day) from the failure that caused it. With ``limits`` this is a second item per level: a
+``1 per (window * 2^(k-1))`` item hit once when the k-th lock-out begins, tested while it holds.
+
 Requests for a password-reset or sign-in link (``LinkThrottle``) are counted whatever their
 outcome, per address and per client (5 an hour and 20 an hour by default,
 ``HUB_LINK_REQUESTS_PER_ADDRESS`` and ``HUB_LINK_REQUESTS_PER_IP``), in the same storage.
@@ -24,7 +29,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PER_ACCOUNT = "5/15 minutes"
 PER_IP = "20/15 minutes"
+MAX_BACKOFF = 24 * 3600  # seconds: the longest hold of a repeated lock-out
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,18 @@ class SignInThrottle:
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.per_account: RateLimitItem = parse(per_account)
         self.per_ip: RateLimitItem = parse(per_ip)
+        self.lockouts: RateLimitItem = RateLimitItemPerDay(64)
+
+    def _penalty(self, level: int) -> RateLimitItem | None:
+        """The hold of the ``level``-th lock-out (None for the first: the window alone)."""
+        if level < 2:
+            return None
+        seconds = self.per_account.get_expiry() * 2 ** (level - 1)
+        return RateLimitItemPerSecond(1, min(seconds, MAX_BACKOFF))
+
+    def _level(self, keys: tuple[str, ...]) -> int:
+        stats = self.limiter.get_window_stats(self.lockouts, "signin-lockouts", *keys[1:])
+        return self.lockouts.amount - int(stats.remaining)
 
     @staticmethod
     def _account(email: str) -> str:
@@ -87,6 +105,11 @@ class SignInThrottle:
                 if not self.limiter.test(item, *keys):
                     stats = self.limiter.get_window_stats(item, *keys)
                     waits.append(max(1, math.ceil(stats.reset_time - time.time())))
+            keys = self._checks(email, ip)[0][1]
+            penalty = self._penalty(self._level(keys))
+            if penalty is not None and not self.limiter.test(penalty, "signin-penalty", *keys[1:]):
+                stats = self.limiter.get_window_stats(penalty, "signin-penalty", *keys[1:])
+                waits.append(max(1, math.ceil(stats.reset_time - time.time())))
         except Exception:
             log.warning("sign-in throttle storage unavailable; not throttling", exc_info=True)
             return None
@@ -97,6 +120,12 @@ class SignInThrottle:
         try:
             for item, keys in self._checks(email, ip):
                 self.limiter.hit(item, *keys)
+            item, keys = self._checks(email, ip)[0]
+            if not self.limiter.test(item, *keys):  # this failure began a lock-out
+                self.limiter.hit(self.lockouts, "signin-lockouts", *keys[1:])
+                penalty = self._penalty(self._level(keys))
+                if penalty is not None:
+                    self.limiter.hit(penalty, "signin-penalty", *keys[1:])
         except Exception:
             log.warning("sign-in throttle storage unavailable; failure not counted", exc_info=True)
 
@@ -105,6 +134,7 @@ class SignInThrottle:
         try:
             item, keys = self._checks(email, ip)[0]
             self.limiter.clear(item, *keys)
+            self.limiter.clear(self.lockouts, "signin-lockouts", *keys[1:])
         except Exception:
             log.warning("sign-in throttle storage unavailable", exc_info=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.egress import parse_allow
@@ -28,7 +28,9 @@ def default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Every knob of the hub. Built by the app factory, never at import time."""
 
-    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
@@ -63,7 +65,16 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Where failed sign-ins are counted (``limits`` storage URI). Left unset: in memory, or in
     # the broker's Redis when the broker is Redis (so all processes count together).
-    rate_limit_storage: str = "memory://"
+    # HUB_RATELIMIT_STORAGE (the documented name) or HUB_RATE_LIMIT_STORAGE; it also holds the
+    # API's per-token counters (hub.api.rate_limit).
+    rate_limit_storage: str = Field(
+        default="memory://",
+        validation_alias=AliasChoices("HUB_RATELIMIT_STORAGE", "HUB_RATE_LIMIT_STORAGE"),
+    )
+    # API calls per token (a tenant admin may set their own rate), and per client address for
+    # calls without a valid token ("limits" notation: N/second, N/minute, N/hour).
+    api_rate_limit: str = "600/minute"
+    api_rate_limit_anonymous: str = "120/minute"
     # Egress: tenants' outbound connections never reach loopback, private, link-local or
     # metadata addresses, except those this comma list of CIDRs and host[:port] names.
     egress_allow: str = ""

@@ -97,6 +97,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     clock.set_clock(None)
     if "hub" not in request.fixturenames:
         return
+    from hub.api import rate_limit
+
+    rate_limit.reset_all()  # every test client calls from one address
     hub: Hub = request.getfixturevalue("hub")
     hub.tenant_hooks.invalidate()
     with hub.engine.begin() as conn:

@@ -519,10 +519,14 @@ def eligible_agents(session: Session, tenant_id: uuid.UUID) -> list[tuple[Member
     agents = list(
         session.scalars(
             select(Membership)
+            .join(User, User.id == Membership.user_id)
             .where(
                 Membership.tenant_id == tenant_id,
                 Membership.role == AGENT,
                 Membership.available.is_(True),
+                # Offboarded people leave the rotation: deactivated here or everywhere.
+                Membership.deactivated_at.is_(None),
+                User.is_active.is_(True),
             )
             .order_by(Membership.user_id)
         )

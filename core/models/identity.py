@@ -67,10 +67,19 @@ class Membership(Base):
     max_open_tickets: Mapped[int | None] = mapped_column(Integer, default=None)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Set by a tenant admin's "deactivate": the person keeps the account (and other tenants)
+    # but signs in to nothing here, and leaves this tenant's assignment rotation.
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+TOKEN_SCOPES = ("read", "write", "admin")
 
 
 class ApiToken(Base):
-    """A bearer token for one user in one tenant; only its SHA-256 is stored."""
+    """A bearer token for one user in one tenant; only its SHA-256 is stored.
+
+    ``scope``: ``read`` (GET and HEAD only), ``write`` (no admin routes) or ``admin``; the
+    owner's role still applies on top. ``last_used_at`` is written at most once a minute."""
 
     __tablename__ = "api_tokens"
 
@@ -84,6 +93,9 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    scope: Mapped[str] = mapped_column(String(10), default="write")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuthSession(Base):

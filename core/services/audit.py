@@ -1,12 +1,15 @@
 """Tenant-level audit rows (``tenant_audit``), written in the caller's transaction, read paged.
 
 Actions: ``signin`` (``details.via``: console, api or sso), ``signin.failed``, ``member.added``,
-``member.role_changed``, ``sso.settings_changed``, ``sso.refused`` (``details.reason``),
+``member.role_changed``, ``member.removed``, ``member.deactivated``, ``member.reactivated``,
+``user.deactivated``, ``user.reactivated``, ``password.changed``, ``profile.changed``,
+``sessions.revoked``, ``token.created``, ``token.revoked``, ``ratelimit.changed``,
+``sso.settings_changed``, ``sso.refused`` (``details.reason``),
 ``two_factor.enabled``, ``two_factor.disabled``, ``two_factor.failed``,
 ``two_factor.recovery_code_used``, ``two_factor.policy_changed``,
 ``invitation.sent|resent|cancelled|accepted``, ``password.reset_requested``, ``password.reset``
-and ``signin_link.requested``. ``details``
-names what changed (roles, the tenant chosen); callers never pass a password or a token.
+and ``signin_link.requested``. ``details`` names what changed (roles, the tenant chosen, a
+token's id, name and prefix); callers never pass a password or a token.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ from core.permissions import Actor, require_admin
 
 SIGNIN, SIGNIN_FAILED = "signin", "signin.failed"
 MEMBER_ADDED, ROLE_CHANGED = "member.added", "member.role_changed"
+MEMBER_REMOVED, MEMBER_DEACTIVATED = "member.removed", "member.deactivated"
+MEMBER_REACTIVATED = "member.reactivated"
+USER_DEACTIVATED, USER_REACTIVATED = "user.deactivated", "user.reactivated"
+PASSWORD_CHANGED, PROFILE_CHANGED = "password.changed", "profile.changed"
+SESSIONS_REVOKED = "sessions.revoked"
+TOKEN_CREATED, TOKEN_REVOKED = "token.created", "token.revoked"
+RATELIMIT_CHANGED = "ratelimit.changed"
 SSO_CHANGED, SSO_REFUSED = "sso.settings_changed", "sso.refused"
 TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED = "two_factor.enabled", "two_factor.disabled"
 TWO_FACTOR_FAILED, RECOVERY_CODE_USED = "two_factor.failed", "two_factor.recovery_code_used"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import password_policy
@@ -17,7 +18,8 @@ from core.clock import now
 from core.crypto import hash_token, new_token
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiToken, Membership, Tenant, User
-from core.permissions import ROLES, Actor
+from core.models.identity import TOKEN_SCOPES
+from core.permissions import ADMIN, ROLES, Actor
 from core.services import audit, sessions
 
 _hasher = PasswordHasher()
@@ -150,11 +152,18 @@ def add_member(
 
 
 def members(session: Session, tenant_id: uuid.UUID, *, by_email: bool = False) -> list[Any]:
-    """The tenant's members as rows of (id, email, full_name, role, available), by user id or
-    (``by_email``) by address."""
+    """The tenant's members as rows of (id, email, full_name, role, available, active), by user
+    id or (``by_email``) by address; ``active`` is False once deactivated here or everywhere."""
     return list(
         session.execute(
-            select(User.id, User.email, User.full_name, Membership.role, Membership.available)
+            select(
+                User.id,
+                User.email,
+                User.full_name,
+                Membership.role,
+                Membership.available,
+                Membership.deactivated_at.is_(None) & User.is_active.is_(True),
+            )
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.tenant_id == tenant_id)
             .order_by(User.email if by_email else User.id)
@@ -229,7 +238,7 @@ def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | N
     if user is None or not user.is_active:
         return None
     member = membership(session, tenant_id, user.id)
-    if member is None or member.role not in ("agent", "admin"):
+    if member is None or member.role not in ("agent", "admin") or member.deactivated_at:
         return None
     return Actor(
         tenant_id=tenant_id,
@@ -240,10 +249,30 @@ def staff_actor(session: Session, tenant_id: uuid.UUID, email: str) -> Actor | N
     )
 
 
-def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str = "") -> str:
-    """Issue a token; only its hash is stored, so this is the one time it is seen."""
-    if membership(session, tenant_id, user.id) is None:
+def create_token(
+    session: Session,
+    tenant_id: uuid.UUID,
+    user: User,
+    name: str = "",
+    *,
+    scope: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Issue a token; only its hash is stored, so this is the one time it is seen.
+
+    ``scope`` defaults to the widest the owner's role allows (``admin`` for admins, else
+    ``write``); ``admin`` needs the admin role (``Invalid``)."""
+    member = membership(session, tenant_id, user.id)
+    if member is None:
         raise Invalid("the user is not a member of this tenant", field="email")
+    if scope is None:
+        scope = "admin" if member.role == ADMIN else "write"
+    if scope not in TOKEN_SCOPES:
+        raise Invalid(f"scope must be one of {', '.join(TOKEN_SCOPES)}", field="scope")
+    if scope == "admin" and member.role != ADMIN:
+        raise Invalid("only admins may hold an admin-scope token", field="scope")
+    if expires_at is not None and expires_at <= now():
+        raise Invalid("the expiry must be in the future", field="expires_at")
     token = new_token()
     session.add(
         ApiToken(
@@ -253,6 +282,8 @@ def create_token(session: Session, tenant_id: uuid.UUID, user: User, name: str =
             token_hash=hash_token(token),
             prefix=token[:12],
             created_at=now(),
+            scope=scope,
+            expires_at=expires_at,
         )
     )
     session.flush()
@@ -266,12 +297,25 @@ class TokenIdentity:
     role: str
     email: str
     name: str
+    token_id: int = 0
+    scope: str = "write"
+    last_used_at: datetime | None = None
 
 
 def authenticate_token(session: Session, token: str) -> TokenIdentity | None:
-    """The identity behind a bearer token, in one query; None when unknown or revoked."""
+    """The identity behind a bearer token, in one query; None when unknown, revoked, expired,
+    or its owner is deactivated (everywhere or in the token's tenant) or no longer a member."""
     row = session.execute(
-        select(ApiToken.tenant_id, User.id, Membership.role, User.email, User.full_name)
+        select(
+            ApiToken.tenant_id,
+            User.id,
+            Membership.role,
+            User.email,
+            User.full_name,
+            ApiToken.id,
+            ApiToken.scope,
+            ApiToken.last_used_at,
+        )
         .join(User, User.id == ApiToken.user_id)
         .join(
             Membership,
@@ -280,9 +324,20 @@ def authenticate_token(session: Session, token: str) -> TokenIdentity | None:
         .where(
             ApiToken.token_hash == hash_token(token),
             ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now()),
             User.is_active.is_(True),
+            Membership.deactivated_at.is_(None),
         )
     ).first()
     if row is None:
         return None
-    return TokenIdentity(tenant_id=row[0], user_id=row[1], role=row[2], email=row[3], name=row[4])
+    return TokenIdentity(
+        tenant_id=row[0],
+        user_id=row[1],
+        role=row[2],
+        email=row[3],
+        name=row[4],
+        token_id=row[5],
+        scope=row[6],
+        last_used_at=row[7],
+    )

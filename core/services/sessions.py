@@ -2,8 +2,8 @@
 
 The cookie carries only a random id; the table keeps its SHA-256 (a copy of the database signs
 nobody in). A session stops counting when it is revoked, when it has been idle longer than
-``IDLE_TIMEOUT``, past ``ABSOLUTE_TIMEOUT`` after sign-in, or when its user is deactivated or loses
-the membership. Every check reads the row, so a revocation takes effect on the next request.
+``IDLE_TIMEOUT``, past ``ABSOLUTE_TIMEOUT`` after sign-in, or when its user is deactivated (everywhere, or in the
+session's tenant) or loses the membership. Every check reads the row, so a revocation takes effect on the next request.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -93,6 +93,7 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
             AuthSession.expires_at > at,
             AuthSession.last_seen_at > at - IDLE_TIMEOUT,
             User.is_active.is_(True),
+            Membership.deactivated_at.is_(None),
         )
     ).first()
     if row is None:
@@ -137,3 +138,98 @@ def revoke_all_for_user(session: Session, user_id: int) -> int:
         .values(revoked_at=now())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One live session as its owner sees it (never the cookie's id)."""
+
+    key: str  # a short public handle: the first 16 hex digits of the stored hash
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+def live_for_user(
+    session: Session, user_id: int, tenant_id: uuid.UUID, current_hash: str = ""
+) -> list[SessionRow]:
+    """The user's live sessions in the tenant, the most recently used first."""
+    at = now()
+    rows = session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.tenant_id == tenant_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > at,
+            AuthSession.last_seen_at > at - IDLE_TIMEOUT,
+        )
+        .order_by(AuthSession.last_seen_at.desc())
+    )
+    return [
+        SessionRow(
+            key=r.id[:16],
+            user_agent=r.user_agent,
+            ip=r.ip,
+            created_at=r.created_at,
+            last_seen_at=r.last_seen_at,
+            current=r.id == current_hash,
+        )
+        for r in rows
+    ]
+
+
+def revoke_for_user(
+    session: Session,
+    user_id: int,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    key: str | None = None,
+    keep_hash: str = "",
+) -> int:
+    """Revoke the user's live sessions (in one tenant when given; only the one whose public
+    ``key`` is given; never ``keep_hash``, the caller's own); how many."""
+    stmt = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(AuthSession.tenant_id == tenant_id)
+    if key is not None:
+        if len(key) != 16 or not all(c in "0123456789abcdef" for c in key):
+            return 0
+        stmt = stmt.where(AuthSession.id.startswith(key, autoescape=True))
+    if keep_hash:
+        stmt = stmt.where(AuthSession.id != keep_hash)
+    result = session.execute(stmt.values(revoked_at=now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"))
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_label(user_agent: str) -> str:
+    """A short human name for a user agent: "Firefox on Windows", "curl", "Unknown device"."""
+    ua = user_agent or ""
+    if not ua.strip():
+        return "Unknown device"
+    browser = next((name for mark, name in _BROWSERS if mark in ua), "")
+    if not browser and "Safari/" in ua:
+        browser = "Safari"
+    system = next((name for mark, name in _SYSTEMS if mark in ua), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or system
+    return ua.split("/", 1)[0].strip()[:40] or "Unknown device"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from core import lifecycle
 from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
-from core.models import Membership, Ticket
+from core.models import Membership, Ticket, User
 from core.permissions import ADMIN, AGENT, END_USER, Actor, require_staff, require_writer
 from core.services import events
 
@@ -193,8 +193,13 @@ _INSERT_TICKETS = insert(cast(Table, Ticket.__table__))
 
 def _staff_member(session: Session, actor: Actor, user_id: int) -> None:
     role = session.scalar(
-        select(Membership.role).where(
-            Membership.tenant_id == actor.tenant_id, Membership.user_id == user_id
+        select(Membership.role)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.tenant_id == actor.tenant_id,
+            Membership.user_id == user_id,
+            Membership.deactivated_at.is_(None),
+            User.is_active.is_(True),
         )
     )
     if role not in (AGENT, ADMIN):

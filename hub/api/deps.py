@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -17,10 +17,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from core.crypto import hash_token
 from core.errors import Forbidden, Unauthenticated
 from core.permissions import Actor
-from core.services import identity, sessions
+from core.services import identity, sessions, tokens
 from hub.context import Hub
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "hub_session"
 CSRF_COOKIE = "hub_csrf"
@@ -123,6 +126,12 @@ def read_session_cookie(hub: Hub, value: str) -> str | None:
     return sid if isinstance(sid, str) and sid else None
 
 
+def current_session_hash(request: Request, hub: Hub) -> str:
+    """The stored id of the console session a request came with ("" without one)."""
+    sid = read_session_cookie(hub, request.cookies.get(SESSION_COOKIE, ""))
+    return hash_token(sid) if sid else ""
+
+
 def live_session(
     hub: Hub, session: Session, sid: str, *, writes: bool = False
 ) -> sessions.SessionIdentity | None:
@@ -163,39 +172,37 @@ def _cookie_actor(request: Request, hub: Hub, session: Session) -> Actor | None:
     )
 
 
-class TokenCache:
-    """Bearer tokens already checked, kept for a few seconds: most API calls then cost no
-    authentication query. A revoked token stops working within ``ttl`` seconds."""
-
-    def __init__(self, ttl: float = 10.0, size: int = 4096) -> None:
-        self.ttl, self.size = ttl, size
-        self._items: dict[str, tuple[float, identity.TokenIdentity]] = {}
-
-    def peek(self, token: str) -> identity.TokenIdentity | None:
-        """The cached identity, without touching the database."""
-        hit = self._items.get(token)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
-            return hit[1]
-        return None
-
-    def get(self, session: Session, token: str) -> identity.TokenIdentity | None:
-        now = time.monotonic()
-        hit = self._items.get(token)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        found = identity.authenticate_token(session, token)
-        if found is not None:
-            if len(self._items) >= self.size:
-                self._items.clear()
-            self._items[token] = (now, found)
-        else:
-            self._items.pop(token, None)
-        return found
-
-
-def _token_lookup(hub: Hub, cache: TokenCache, token: str) -> identity.TokenIdentity | None:
+def lookup_token(hub: Hub, token: str) -> identity.TokenIdentity | None:
+    """The identity behind a bearer token, checked against the database on every request (no
+    cache: a revoked token, an expired one or a deactivated owner is a 401 on the very next
+    request, in every process). Its ``last_used_at`` is written at most once a minute, in a
+    short transaction of its own whose failure never refuses the request."""
     with hub.read_session() as session:
-        return cache.get(session, token)
+        found = identity.authenticate_token(session, token)
+    if found is not None and tokens.touch_due(found.last_used_at):
+        try:
+            with hub.session() as write:
+                tokens.touch(write, found.token_id)
+        except Exception:
+            log.warning("could not record the use of token %s", found.token_id, exc_info=True)
+    return found
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_scope(found: identity.TokenIdentity, method: str, path: str) -> str:
+    """The role a token acts with, or ``Forbidden`` when its scope does not reach the route.
+
+    ``read``: safe methods only. ``write``: no admin routes (``/api/v1/admin/``), and an admin's
+    write token acts as an agent. ``admin``: whatever the owner's role allows."""
+    if found.scope == "read" and method not in READ_METHODS:
+        raise Forbidden("this token is read-only (scope read)")
+    if found.scope != "admin" and path.startswith("/api/v1/admin/"):
+        raise Forbidden(f"this token's scope ({found.scope}) does not reach admin routes")
+    if found.scope != "admin" and found.role == "admin":
+        return "agent"
+    return found.role
 
 
 def _cookie_lookup(request: Request, hub: Hub) -> Actor | None:
@@ -217,8 +224,8 @@ async def get_actor(
 ) -> Actor:
     """The caller, by ``Authorization: Bearer <token>`` or the web session cookie.
 
-    Needs no session of the request's: a cached token costs no database work at all, and a
-    look-up uses a short read session of its own. An actor already found for this request
+    Needs no session of the request's: a look-up uses a short read session of its own (a token
+    is checked on every request, ``lookup_token``; its scope by ``check_scope``). An actor already found for this request
     (``hub.api.limits`` authenticates API writes before their body is read) is reused."""
     known = getattr(request.state, "actor", None)
     if isinstance(known, Actor):
@@ -228,16 +235,19 @@ async def get_actor(
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
-        cache: TokenCache = request.app.state.token_cache
-        found = cache.peek(token.strip())
+        # hub.api.ratelimit looked the token up already for this request, when it ran.
+        if _has(request, "token_identity"):
+            found = request.state.token_identity
+        else:
+            found = await run_in_threadpool(lookup_token, hub, token.strip())
         if found is None:
-            found = await run_in_threadpool(_token_lookup, hub, cache, token.strip())
-        if found is None:
-            raise Unauthenticated("the token is unknown or revoked")
+            raise Unauthenticated("the token is unknown, expired or revoked")
+        role = check_scope(found, request.method, request.url.path)
+        request.state.token_scope = found.scope
         actor = Actor(
             tenant_id=found.tenant_id,
             user_id=found.user_id,
-            role=found.role,
+            role=role,
             email=found.email,
             name=found.name,
         )
@@ -251,6 +261,16 @@ async def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def _has(request: Request, name: str) -> bool:
+    return name in request.scope.get("state", {})
+
+
+def token_scope(request: Request) -> str | None:
+    """The scope of the bearer token the request came with (None: a console session)."""
+    return request.state.token_scope if _has(request, "token_scope") else None
+
 
 MAX_ID = 2**63 - 1
 # Path ids are bounded so that an absurd number is a 422, not a database overflow.

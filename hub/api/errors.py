@@ -61,17 +61,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
     async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        # Nothing of the request was committed (a commit that failed raised here too): the
-        # client learns it must try again, not that it succeeded.
-        log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse(
-            {
-                "detail": "the database is unavailable; nothing was saved, try again shortly",
-                "code": "unavailable",
-            },
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return database_down(exc)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
@@ -85,6 +75,26 @@ def install(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse({"detail": "internal error", "code": "internal"}, status_code=500)
+
+
+# What a database that is down or unreachable raises (answered 503, never 500).
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def database_down(exc: Exception) -> JSONResponse:
+    """The 503 for a database that is unavailable (also from middleware, outside the routes).
+
+    Nothing of the request was committed (a commit that failed raised here too): the client
+    learns it must try again, not that it succeeded."""
+    log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        {
+            "detail": "the database is unavailable; nothing was saved, try again shortly",
+            "code": "unavailable",
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def too_large_body(limit: object) -> dict[str, object]:

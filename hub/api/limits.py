@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import HubError
-from hub.api.errors import too_large_body
+from hub.api.errors import DATABASE_DOWN, database_down, too_large_body
 from hub.context import Hub
 from hub.web.helpers import MAX_UPLOAD_FILES
 
@@ -94,6 +94,8 @@ class BodyLimitMiddleware:
 
         try:
             await get_actor(Request(scope, receive), self.hub)  # keeps the actor on the state
+        except DATABASE_DOWN as exc:  # tokens are checked in the database: 503, never 500
+            return database_down(exc)
         except HubError as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             if _content_length(scope) or _chunked(scope):

@@ -20,6 +20,7 @@ from hub.context import Hub
 from hub.web import models  # noqa: F401 - registers the web tables (truncated by tests)
 from hub.web.render import HERE, render
 from hub.web.routes import (
+    access_control,
     admin,
     auth,
     dashboard,
@@ -44,6 +45,7 @@ ROUTERS = (
     ticket.router,
     queue.router,
     admin.router,
+    access_control.router,
     dashboard.router,
     reports.router,
     live.router,

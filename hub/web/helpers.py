@@ -31,6 +31,7 @@ def staff_members(session: Session, tenant_id: uuid.UUID) -> list[tuple[int, str
         .where(
             Membership.tenant_id == tenant_id,
             Membership.role.in_((AGENT, ADMIN)),
+            Membership.deactivated_at.is_(None),
             User.is_active.is_(True),
         )
         .order_by(User.full_name, User.id)

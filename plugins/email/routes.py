@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.api import (
     Actor,
+    Forbidden,
     HubContext,
     NotFound,
     Unauthenticated,
@@ -26,7 +27,9 @@ def _admin(hub: HubContext, authorization: str | None) -> Actor:
     with hub.session() as s:
         who = authenticate_token(s, token.strip())
     if who is None:
-        raise Unauthenticated("the token is unknown or revoked")
+        raise Unauthenticated("the token is unknown, expired or revoked")
+    if who.scope != "admin":
+        raise Forbidden(f"this token's scope ({who.scope}) does not reach admin routes")
     actor = Actor(
         tenant_id=who.tenant_id, user_id=who.user_id, role=who.role, email=who.email, name=who.name
     )

@@ -183,6 +183,35 @@ def test_throttle_counts_in_redis(hub) -> None:  # type: ignore[no-untyped-def]
     assert uri_for(rate_limit_storage="redis://r:6379/1") == "redis://r:6379/1"
 
 
+def test_repeated_lockouts_back_off_exponentially() -> None:
+    """The second lock-out of an account from one client holds twice the window, and a right
+    password (once let through) forgives the lock-outs."""
+    throttle = ratelimit.SignInThrottle("memory://", per_account="2/1 second", per_ip="99/1 second")
+    email, ip = "dora@example.com", "192.0.2.7"
+    for _ in range(2):
+        assert throttle.blocked(email, ip) is None
+        throttle.failed(email, ip)
+    first = throttle.blocked(email, ip)
+    assert first is not None and first.retry_after <= 1
+    time.sleep(1.1)
+    for _ in range(2):
+        assert throttle.blocked(email, ip) is None
+        throttle.failed(email, ip)
+    second = throttle.blocked(email, ip)
+    assert second is not None and second.retry_after == 2  # 1 s window * 2
+    time.sleep(1.1)
+    held = throttle.blocked(email, ip)  # the window alone would let it through now
+    assert held is not None and held.retry_after <= 1
+    time.sleep(held.retry_after + 0.1)
+    assert throttle.blocked(email, ip) is None
+    throttle.succeeded(email, ip)
+    for _ in range(2):
+        throttle.failed(email, ip)
+    again = throttle.blocked(email, ip)
+    assert again is not None and again.retry_after <= 1  # forgiven: a first lock-out again
+    assert throttle.blocked("someone-else@example.com", ip) is None
+
+
 # ------------------------------------------------------------------ password policy
 
 

@@ -53,6 +53,11 @@ def _ok(*args: str) -> str:
         ["user", "create"],
         ["user", "invite"],
         ["token", "create"],
+        ["token", "list"],
+        ["token", "revoke"],
+        ["user", "deactivate"],
+        ["user", "reactivate"],
+        ["user", "remove"],
         ["plugins", "list"],
         ["plugins", "enable"],
         ["plugins", "disable"],
@@ -98,6 +103,53 @@ def test_tenant_user_token_plugins(cli_env, hub, client) -> None:  # type: ignor
     listed = _ok("plugins", "list", "--tenant", "acme")
     assert "High" in listed and "R0UTINGKEY" not in listed
     assert "disabled for acme" in _ok("plugins", "disable", "pagerduty", "--tenant", "acme")
+
+
+def test_offboarding_and_tokens_on_the_cli(cli_env, hub, client, org) -> None:  # type: ignore[no-untyped-def]
+    slug = org.tenant[1]
+    bearer = {"Authorization": f"Bearer {org.agent.token}"}
+    tid = org.end_user.post(
+        "/api/v1/support/tickets/",
+        json={"subject": "VPN", "description": "down", "category": "Other"},
+    ).json()["id"]
+    org.admin.patch(f"/api/v1/support/tickets/{tid}/", json={"assigned_to": org.agent.user_id})
+
+    token = _ok(
+        "token", "create", "--tenant", slug, "--email", org.agent.email,
+        "--name", "ro", "--scope", "read", "--expires", "7",
+    ).strip()  # fmt: skip
+    read = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/support/tickets/", headers=read).status_code == 200
+    assert client.post("/api/v1/support/tickets/", headers=read, json={}).status_code == 403
+    listed = _ok("token", "list", "--tenant", slug)
+    assert token[:12] in listed and "read" in listed and token not in listed
+    assert "revoked" in _ok("token", "revoke", token[:12])
+    assert client.get("/api/v1/support/tickets/", headers=read).status_code == 401
+
+    out = _ok(
+        "user", "deactivate", org.agent.email, "--tenant", slug, "--reassign-to", org.admin.email
+    )
+    assert "deactivated in" in out and "1 open tickets reassigned" in out
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert org.admin.get(f"/api/v1/support/tickets/{tid}/").json()["assigned_to"] == (
+        org.admin.user_id
+    )
+    assert "active again" in _ok("user", "reactivate", org.agent.email, "--tenant", slug)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    # The whole account, everywhere (the operator's switch).
+    assert "everywhere" in _ok("user", "deactivate", org.agent.email)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert "active again" in _ok("user", "reactivate", org.agent.email)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    assert "removed from" in _ok("user", "remove", org.agent.email, "--tenant", slug)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    # The last admin is guarded on the CLI too.
+    result = runner.invoke(app, ["user", "deactivate", org.admin.email, "--tenant", slug])
+    assert result.exit_code == 2 and "last admin" in result.output
+    result = runner.invoke(app, ["user", "deactivate", org.admin.email])
+    assert result.exit_code == 2 and "last admin" in result.output
+    result = runner.invoke(app, ["token", "revoke", "hub_nothing"])
+    assert result.exit_code == 2 and "no token" in result.output
 
 
 def test_cli_errors_are_clear(cli_env, hub) -> None:  # type: ignore[no-untyped-def]

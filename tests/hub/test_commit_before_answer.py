@@ -23,9 +23,10 @@ from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from core.clock import now
+from core.crypto import hash_token
 from core.db import Base
-from core.models import Notification, OutboxEvent, TwoFactor
-from core.services import identity, password_reset, two_factor
+from core.models import ApiToken, Notification, OutboxEvent, TwoFactor
+from core.services import identity, password_reset, sessions, two_factor
 from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from hub.context import Hub
 from hub.web.models import SavedView
@@ -213,6 +214,37 @@ class Ctx:
         assert r.status_code == 200, r.text
         return address
 
+    def member(self, role: str = "agent", password: str | None = None) -> Member:
+        """A fresh member of the tenant, with a token (for routes that change or end one)."""
+        email = f"{role}-{self.uniq()}@example.com"
+        with self.hub.session() as s:
+            user = identity.ensure_user(s, email=email, password=password)
+            identity.ensure_member(s, self.org.admin.tenant_id, user, role)
+            token = identity.create_token(s, self.org.admin.tenant_id, user)
+        return Member(
+            tenant_id=self.org.admin.tenant_id,
+            tenant_slug=self.org.admin.tenant_slug,
+            user_id=user.id,
+            email=email,
+            role=role,
+            token=token,
+            client=self.client,
+        )
+
+    def token_of(self, member: Member) -> int:
+        with self.hub.session() as s:
+            found = s.scalar(
+                select(ApiToken.id).where(ApiToken.token_hash == hash_token(member.token))
+            )
+        assert found is not None
+        return int(found)
+
+    def session_key(self, member: Member) -> str:
+        """The public key of a new console session of the member's."""
+        with self.hub.session() as s:
+            sid = sessions.create(s, user_id=member.user_id, tenant_id=member.tenant_id)
+        return hash_token(sid)[:16]
+
     def enrolled(self, role: str = "end_user", password: str | None = None) -> tuple[Member, str]:
         """A new member with two-factor on (no code used yet) and a token; and their secret."""
         tenant_id, slug = self.org.tenant
@@ -393,6 +425,57 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "/api/v1/admin/members/",
         json={"email": f"new-{c.uniq()}@example.com", "role": "agent"},
     ),
+    # ------------------------------------------------------------------ API: offboarding
+    ("POST", "/api/v1/admin/members/{user_id}/deactivate/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/members/{c.member().user_id}/deactivate/", json={}
+    ),
+    ("POST", "/api/v1/admin/members/{user_id}/reactivate/"): lambda c: (
+        (m := c.member()),
+        send(
+            c.client,
+            c.api(c.org.admin, "POST", f"/api/v1/admin/members/{m.user_id}/deactivate/", json={}),
+        ),
+        c.api(c.org.admin, "POST", f"/api/v1/admin/members/{m.user_id}/reactivate/"),
+    )[2],
+    ("POST", "/api/v1/admin/members/{user_id}/remove/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/members/{c.member().user_id}/remove/", json={}
+    ),
+    ("PATCH", "/api/v1/admin/members/{user_id}/"): lambda c: c.api(
+        c.org.admin,
+        "PATCH",
+        f"/api/v1/admin/members/{c.member().user_id}/",
+        json={"role": "manager"},
+    ),
+    ("POST", "/api/v1/admin/tokens/{token_id}/revoke/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/tokens/{c.token_of(c.member())}/revoke/"
+    ),
+    ("PATCH", "/api/v1/admin/rate-limit/"): lambda c: c.api(
+        c.org.admin, "PATCH", "/api/v1/admin/rate-limit/", json={"per_token": f"{700 + c.n}/minute"}
+    ),
+    # ------------------------------------------------------------------ API: my account
+    ("PATCH", "/api/v1/me"): lambda c: c.api(
+        c.org.agent, "PATCH", "/api/v1/me", json={"full_name": f"Name {c.uniq()}"}
+    ),
+    ("POST", "/api/v1/me/password"): lambda c: c.api(
+        c.member(password=PASSWORD),
+        "POST",
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "another fine passphrase"},
+    ),
+    ("POST", "/api/v1/me/sessions/{key}/revoke/"): lambda c: (
+        (m := c.member()),
+        c.api(m, "POST", f"/api/v1/me/sessions/{c.session_key(m)}/revoke/"),
+    )[1],
+    ("POST", "/api/v1/me/sessions/revoke/"): lambda c: c.api(
+        c.org.agent, "POST", "/api/v1/me/sessions/revoke/", json={"which": "others"}
+    ),
+    ("POST", "/api/v1/auth/tokens/"): lambda c: c.api(
+        c.org.agent, "POST", "/api/v1/auth/tokens/", json={"name": "ci", "scope": "read"}
+    ),
+    ("POST", "/api/v1/auth/tokens/{token_id}/revoke/"): lambda c: (
+        (m := c.member()),
+        c.api(m, "POST", f"/api/v1/auth/tokens/{c.token_of(m)}/revoke/"),
+    )[1],
     # ------------------------------------------------------------------ API: auth
     ("POST", "/api/v1/auth/login"): lambda c: Request(
         "POST", "/api/v1/auth/login", {"json": {"email": c.org.agent.email, "password": PASSWORD}}
@@ -631,6 +714,52 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/admin/plugins/{name}/settings"): lambda c: c.web_request(
         c.org.admin, "/admin/plugins/chatbot/settings", data={"suggestions": "4"}
     ),
+    ("POST", "/admin/members/{user_id}/role"): lambda c: c.web_request(
+        c.org.admin, f"/admin/members/{c.member().user_id}/role", data={"role": "manager"}
+    ),
+    ("POST", "/admin/members/{user_id}/deactivate"): lambda c: c.web_request(
+        c.org.admin, f"/admin/members/{c.member().user_id}/deactivate", data={"reassign_to": ""}
+    ),
+    ("POST", "/admin/members/{user_id}/reactivate"): lambda c: (
+        (m := c.member()),
+        c.web(c.org.admin, f"/admin/members/{m.user_id}/deactivate"),
+        c.web_request(c.org.admin, f"/admin/members/{m.user_id}/reactivate"),
+    )[2],
+    ("POST", "/admin/members/{user_id}/remove"): lambda c: c.web_request(
+        c.org.admin, f"/admin/members/{c.member().user_id}/remove", data={"reassign_to": ""}
+    ),
+    ("POST", "/admin/tokens/{token_id}/revoke"): lambda c: c.web_request(
+        c.org.admin, f"/admin/tokens/{c.token_of(c.member())}/revoke"
+    ),
+    ("POST", "/admin/rate-limit"): lambda c: c.web_request(
+        c.org.admin, "/admin/rate-limit", data={"per_token": f"{800 + c.n}/minute"}
+    ),
+    ("POST", "/account/profile"): lambda c: c.web_request(
+        c.org.agent, "/account/profile", data={"full_name": f"Name {c.uniq()}"}
+    ),
+    ("POST", "/account/password"): lambda c: c.web_request(
+        c.member(password=PASSWORD),
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another fine passphrase",
+            "confirm_password": "another fine passphrase",
+        },
+    ),
+    ("POST", "/account/sessions/{key}/revoke"): lambda c: (
+        (m := c.member()),
+        c.web_request(m, f"/account/sessions/{c.session_key(m)}/revoke"),
+    )[1],
+    ("POST", "/account/sessions/revoke"): lambda c: c.web_request(
+        c.org.agent, "/account/sessions/revoke", data={"which": "others"}
+    ),
+    ("POST", "/account/tokens"): lambda c: c.web_request(
+        c.org.agent, "/account/tokens", data={"name": "laptop", "scope": "read", "expires": "30"}
+    ),
+    ("POST", "/account/tokens/{token_id}/revoke"): lambda c: (
+        (m := c.member()),
+        c.web_request(m, f"/account/tokens/{c.token_of(m)}/revoke"),
+    )[1],
     ("POST", "/notifications/read"): lambda c: (
         c.notification(c.org.agent),
         c.web_request(c.org.agent, "/notifications/read"),

@@ -26,17 +26,42 @@ def _setup(org: TenantSet) -> dict[str, int]:
         json={"settings": {"addresses": ["pending@claimed.example"]}},
     )
     assert r.status_code == 200, r.text
+    # A spare agent for the offboarding routes, a token of the end user's for an admin's
+    # revocation, and a token of each member's own for theirs.
+    spare = org.admin.post(
+        "/api/v1/admin/members/", json={"email": "spare@example.com", "role": "agent"}
+    ).json()["id"]
+    listed = org.admin.get("/api/v1/admin/tokens/").json()
+    theirs = next(t["id"] for t in listed if t["user_id"] == org.end_user.user_id)
+    own = {
+        role: getattr(org, role)
+        .post("/api/v1/auth/tokens/", json={"name": "own", "scope": "read"})
+        .json()["id"]
+        for role in ("end_user", "agent", "admin", "manager")
+    }
     inv, inv2 = (
         org.admin.post(
             "/api/v1/admin/invitations/", json={"email": f"{who}@invited.example", "role": "agent"}
         ).json()["id"]
         for who in ("one", "two")
     )
-    return {"tid": tid, "other": other, "att": att, "inv": inv, "inv2": inv2}
+    return {
+        "tid": tid,
+        "other": other,
+        "att": att,
+        "spare": spare,
+        "theirs": theirs,
+        "inv": inv,
+        "inv2": inv2,
+        **own,
+    }
 
 
-def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict | None]]:
+def _calls(
+    ids: dict[str, int], agent_id: int, role: str = "agent"
+) -> dict[str, tuple[str, str, dict | None]]:
     tid, other, att = ids["tid"], ids["other"], ids["att"]
+    members = f"/api/v1/admin/members/{ids['spare']}/"
     return {
         "list": ("GET", T, None),
         "detail": ("GET", f"{T}{tid}/", None),
@@ -68,6 +93,26 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
         "people_audit": ("GET", "/api/v1/admin/audit/", None),
+        "role_change": ("PATCH", members, {"role": "agent"}),
+        "deactivate": ("POST", f"{members}deactivate/", {}),
+        "reactivate": ("POST", f"{members}reactivate/", None),
+        "remove": ("POST", f"{members}remove/", {}),
+        "tenant_tokens": ("GET", "/api/v1/admin/tokens/", None),
+        "revoke_any_token": ("POST", f"/api/v1/admin/tokens/{ids['theirs']}/revoke/", None),
+        "rate_limit": ("GET", "/api/v1/admin/rate-limit/", None),
+        "set_rate_limit": ("PATCH", "/api/v1/admin/rate-limit/", {"per_token": "600/minute"}),
+        "me_update": ("PATCH", "/api/v1/me", {"full_name": "Same Name"}),
+        "password": (
+            "POST",
+            "/api/v1/me/password",
+            {"current_password": "not it", "new_password": "a fine new passphrase"},
+        ),
+        "my_sessions": ("GET", "/api/v1/me/sessions/", None),
+        "end_session": ("POST", f"/api/v1/me/sessions/{'0' * 16}/revoke/", None),
+        "end_sessions": ("POST", "/api/v1/me/sessions/revoke/", {"which": "others"}),
+        "my_tokens": ("GET", "/api/v1/auth/tokens/", None),
+        "create_token": ("POST", "/api/v1/auth/tokens/", {"name": "m", "scope": "read"}),
+        "revoke_own_token": ("POST", f"/api/v1/auth/tokens/{ids.get(role, 0)}/revoke/", None),
         # Single sign-on and two-factor (hub/api/routes/sso.py, two_factor.py)
         "sso": ("GET", "/api/v1/admin/sso/", None),
         "sso_put": ("PUT", "/api/v1/admin/sso/", {"label": "Acme login"}),
@@ -85,6 +130,30 @@ def _calls(ids: dict[str, int], agent_id: int) -> dict[str, tuple[str, str, dict
         "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
         "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
     }
+
+
+# The routes of one's own account: every role alike (a wrong current password is a 422, an
+# unknown session a 404, for everyone).
+SELF_SERVICE = {
+    "me_update": "ok",
+    "password": 422,
+    "my_sessions": "ok",
+    "end_session": 404,
+    "end_sessions": "ok",
+    "my_tokens": "ok",
+    "create_token": "ok",
+    "revoke_own_token": "ok",
+}
+ADMIN_ONLY = (
+    "role_change",
+    "deactivate",
+    "reactivate",
+    "remove",
+    "tenant_tokens",
+    "revoke_any_token",
+    "rate_limit",
+    "set_rate_limit",
+)
 
 
 OK, FORBIDDEN = "ok", 403
@@ -115,6 +184,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        **{name: FORBIDDEN for name in ADMIN_ONLY},
+        **SELF_SERVICE,
         "sso": FORBIDDEN,
         "sso_put": FORBIDDEN,
         "tf_policy": FORBIDDEN,
@@ -148,6 +219,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        **{name: FORBIDDEN for name in ADMIN_ONLY},
+        **SELF_SERVICE,
         "sso": FORBIDDEN,
         "sso_put": FORBIDDEN,
         "tf_policy": FORBIDDEN,
@@ -182,6 +255,7 @@ EXPECTED: dict[str, dict[str, object]] = {
             "outbox",
             "members",
             "people_audit",
+            *ADMIN_ONLY,
             "sso",
             "sso_put",
             "tf_policy",
@@ -195,7 +269,8 @@ EXPECTED: dict[str, dict[str, object]] = {
             "password_reset",
             *READERS_ONLY,
         )
-    },
+    }
+    | SELF_SERVICE,
     "manager": {
         **dict.fromkeys(READERS_ONLY, OK),
         "list": OK,
@@ -217,6 +292,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "outbox": FORBIDDEN,
         "members": FORBIDDEN,
         "people_audit": FORBIDDEN,
+        **{name: FORBIDDEN for name in ADMIN_ONLY},
+        **SELF_SERVICE,
         "sso": FORBIDDEN,
         "sso_put": FORBIDDEN,
         "tf_policy": FORBIDDEN,
@@ -236,7 +313,7 @@ EXPECTED: dict[str, dict[str, object]] = {
 def test_role_matrix(org: TenantSet, role: str) -> None:
     ids = _setup(org)
     member = getattr(org, role)
-    for name, (method, url, body) in _calls(ids, org.agent.user_id).items():
+    for name, (method, url, body) in _calls(ids, org.agent.user_id, role).items():
         r = member.client.request(method, url, json=body, headers=member.headers)
         expected = EXPECTED[role][name]
         if expected == OK:
@@ -295,3 +372,21 @@ def test_end_user_never_sees_internal_notes(org: TenantSet) -> None:
     assert seen == ["public answer"]
     agent_seen = [c["comment"] for c in org.agent.get(f"{T}{ids['tid']}/").json()["comments"]]
     assert "secret note" in agent_seen
+
+
+@pytest.mark.parametrize("role", ["end_user", "agent", "admin", "manager"])
+def test_other_tenant_members_and_tokens_are_404(
+    org: TenantSet, other_org: TenantSet, role: str
+) -> None:
+    """Members and tokens of another tenant: 404 to its admin (403 to roles that may not do it
+    at all), and nobody's token of another tenant can be revoked through the own-token route."""
+    ids = _setup(org)
+    member = getattr(other_org, role)
+    calls = _calls(ids, org.agent.user_id, role)
+    for name in ("role_change", "deactivate", "reactivate", "remove", "revoke_any_token"):
+        method, url, body = calls[name]
+        r = member.client.request(method, url, json=body, headers=member.headers)
+        assert r.status_code == (404 if role == "admin" else 403), f"{role} {name}: {r.text}"
+    r = member.post(f"/api/v1/auth/tokens/{ids[role]}/revoke/")
+    assert r.status_code == 404, r.text
+    assert getattr(org, role).get("/api/v1/me").status_code == 200

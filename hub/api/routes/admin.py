@@ -116,11 +116,18 @@ def outbox_retry(
 
 @router.get("/members/")
 def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
-    """Members of the tenant with their roles."""
+    """Members of the tenant with their roles (``active``: False once deactivated)."""
     require_admin(actor, "list members")
     rows = identity.members(session, actor.tenant_id)
     return [
-        {"id": r[0], "email": r[1], "full_name": r[2], "role": r[3], "available": r[4]}
+        {
+            "id": r[0],
+            "email": r[1],
+            "full_name": r[2],
+            "role": r[3],
+            "available": r[4],
+            "active": bool(r[5]),
+        }
         for r in rows
     ]
 

@@ -58,7 +58,7 @@ def login(
         session.execute(
             select(Tenant.id, Tenant.slug, Membership.role)
             .join(Membership, Membership.tenant_id == Tenant.id)
-            .where(Membership.user_id == user.id)
+            .where(Membership.user_id == user.id, Membership.deactivated_at.is_(None))
             .order_by(Tenant.slug)
         ).all()
     )

@@ -24,9 +24,12 @@ ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "mana
 
 @router.get("/members", response_class=HTMLResponse)
 def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
-    """Members of the tenant with their roles, and the form to add one or change a role."""
+    """Members of the tenant with their roles, per-row role and offboarding controls, and the
+    form to add one."""
     admin_only(me)
     rows = identity.members(session, me.actor.tenant_id, by_email=True)
+    # Who may take over an offboarded person's open tickets: active agents and admins.
+    targets = [(r[0], r[1]) for r in rows if r[3] in ("agent", "admin") and r[5]]
     return render(
         request,
         session,
@@ -34,6 +37,7 @@ def members(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse
         "admin/members.html",
         members=rows,
         roles=ROLE_LABELS,
+        targets=targets,
         invitations=invitations.pending(session, me.actor),
     )
 

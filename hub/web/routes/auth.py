@@ -92,7 +92,7 @@ def _tenants_of(session: SessionDep, user: User) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Tenant.slug, Tenant.name)
         .join(Membership, Membership.tenant_id == Tenant.id)
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user.id, Membership.deactivated_at.is_(None))
         .order_by(Tenant.name)
     ).all()
     return [(r[0], r[1]) for r in rows]

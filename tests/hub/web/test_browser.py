@@ -389,6 +389,60 @@ def test_a_new_support_address_shows_it_awaits_verification(
         ctx.close()
 
 
+def test_account_tokens_and_offboarding_with_the_keyboard(
+    browser, live_server, web_org, hub
+) -> None:  # type: ignore[no-untyped-def]
+    """An agent makes a read token on My account; the admin deactivates the agent from the
+    Members page with the keyboard only (the agent's next page is the sign-in page), then
+    checks the API tokens page. Each page is checked with axe at both widths."""
+    from playwright.sync_api import expect
+
+    agent_ctx, admin_ctx = _context(browser, live_server), _context(browser, live_server)
+    agent, admin = agent_ctx.new_page(), admin_ctx.new_page()
+    try:
+        sign_in(agent, web_org["agent"].email)
+        agent.goto("/account")
+        expect(agent.get_by_role("heading", name="Where you are signed in")).to_be_visible()
+        expect(agent.get_by_text("This device")).to_be_visible()
+        check(agent, "account")
+        agent.get_by_role("link", name="Two-factor sign-in").click()
+        expect(agent).to_have_url(re.compile(r"/account/two-factor$"))
+        agent.goto("/account")
+        agent.get_by_label("Name", exact=True).fill("laptop")
+        agent.get_by_label("Scope").select_option("read")
+        agent.get_by_role("button", name="Create token").click()
+        token = agent.get_by_label("Token", exact=True)
+        expect(token).to_have_value(re.compile(r"^hub_"))
+        check(agent, "account-new-token")
+
+        sign_in(admin, web_org["admin"].email)
+        admin.goto("/admin/members")
+        check(admin, "admin-members")
+        email = web_org["agent"].email
+        summary = admin.locator("summary", has_text=f"Deactivate or remove {email}")
+        summary.focus()
+        admin.keyboard.press("Enter")
+        handover = admin.get_by_label("Their open tickets").filter(visible=True)
+        handover.focus()
+        expect(handover).to_be_focused()
+        admin.keyboard.press("Tab")
+        expect(admin.get_by_role("button", name="Deactivate here")).to_be_focused()
+        admin.keyboard.press("Enter")
+        expect(admin.get_by_role("status").filter(has_text="Deactivated.")).to_be_visible()
+        expect(admin.get_by_role("button", name=f"Reactivate {email}")).to_be_visible()
+        check(admin, "admin-members-deactivated")
+
+        agent.goto("/account")
+        expect(agent).to_have_url(re.compile(r"/login"))
+
+        admin.goto("/admin/tokens")
+        expect(admin.get_by_role("heading", name="API rate limit")).to_be_visible()
+        check(admin, "admin-tokens")
+    finally:
+        agent_ctx.close()
+        admin_ctx.close()
+
+
 def test_two_factor_set_up_then_sign_in_with_a_code(  # type: ignore[no-untyped-def]
     browser, live_server, web_org, hub
 ) -> None:

@@ -61,6 +61,17 @@ def test_bad_message_is_parked_and_does_not_block_the_rest(hub, dovecot, mail_te
     assert mail_tenant.org.agent.get("/plugins/email/parked/").status_code == 403
 
 
+def test_parked_routes_need_an_admin_scope_token(mail_tenant) -> None:  # type: ignore[no-untyped-def]
+    admin = mail_tenant.org.admin
+    for scope in ("read", "write"):
+        made = admin.post("/api/v1/auth/tokens/", json={"name": scope, "scope": scope}).json()
+        r = admin.client.get(
+            "/plugins/email/parked/", headers={"Authorization": f"Bearer {made['token']}"}
+        )
+        assert r.status_code == 403 and scope in r.json()["detail"]
+    assert admin.get("/plugins/email/parked/").status_code == 200  # the admin-scope token
+
+
 def test_parked_route_is_404_for_tenant_without_the_plugin(other_org) -> None:
     assert other_org.admin.get("/plugins/email/parked/").status_code == 404
 
