@@ -127,11 +127,11 @@ def signin(session: Session, token: str) -> tuple[AuthLink, User]:
     (staff sign in with their password). Records the use (``used_at`` is the latest)."""
     link = find(session, token, SIGNIN)
     row = session.execute(
-        select(User, Membership.role)
+        select(User, Membership.role, Membership.deactivated_at)
         .join(Membership, Membership.user_id == User.id)
         .where(User.id == link.user_id, Membership.tenant_id == link.tenant_id)
     ).first()
-    if row is None or not row[0].is_active or row[1] != END_USER:
+    if row is None or not row[0].is_active or row[1] != END_USER or row[2] is not None:
         raise LinkRefused(INACTIVE)
     link.used_at = now()
     return link, row[0]
@@ -144,10 +144,18 @@ def revoke(session: Session, link: AuthLink) -> None:
 
 
 def revoke_for_user(
-    session: Session, user_id: int, purpose: str | None = None, *, keep: int | None = None
+    session: Session,
+    user_id: int,
+    purpose: str | None = None,
+    *,
+    keep: int | None = None,
+    tenant_id: uuid.UUID | None = None,
 ) -> int:
-    """Revoke the user's links (of one purpose, or all) but ``keep``; how many were live."""
+    """Revoke the user's links (of one purpose, or all; in one tenant, or all) but ``keep``;
+    how many were live."""
     stmt = update(AuthLink).where(AuthLink.user_id == user_id, AuthLink.revoked_at.is_(None))
+    if tenant_id is not None:
+        stmt = stmt.where(AuthLink.tenant_id == tenant_id)
     if purpose is not None:
         stmt = stmt.where(AuthLink.purpose == purpose)
     if keep is not None:
@@ -175,6 +183,7 @@ def issue_signin(
             Membership.tenant_id == tenant_id,
             func.lower(User.email) == email.strip().lower(),
             User.is_active.is_(True),
+            Membership.deactivated_at.is_(None),
         )
     ).first()
     if row is None or row[2] != END_USER:

@@ -29,7 +29,7 @@ from core.clock import now
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiToken, Membership, Ticket, User
 from core.permissions import ADMIN, AGENT, ROLES, Actor, require_admin, system_actor
-from core.services import audit, sessions, tickets
+from core.services import audit, links, sessions, tickets
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ def deactivate(
     _guard(session, actor, member, "deactivate")
     member.deactivated_at = now()
     ended = sessions.revoke_for_user(session, user.id, tenant_id=actor.tenant_id)
+    links.revoke_for_user(session, user.id, tenant_id=actor.tenant_id)
     handover = _handover(session, actor, user.id, reassign_to)
     audit.by_actor(
         session,
@@ -169,6 +170,7 @@ def remove(
     _guard(session, actor, member, "remove")
     handover = _handover(session, actor, user.id, reassign_to)
     ended = sessions.revoke_for_user(session, user.id, tenant_id=actor.tenant_id)
+    links.revoke_for_user(session, user.id, tenant_id=actor.tenant_id)
     revoked = session.execute(
         update(ApiToken)
         .where(
@@ -227,6 +229,7 @@ def deactivate_account(session: Session, user: User) -> list[uuid.UUID]:
             raise Conflict(f"{user.email} is the last admin of a tenant ({tenant_id})")
     user.is_active = False
     sessions.revoke_all_for_user(session, user.id)
+    links.revoke_for_user(session, user.id)
     concerned = list(
         session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id))
     )

@@ -148,3 +148,18 @@ def test_sign_in_link_requests_are_throttled(app, web_org) -> None:  # type: ign
     email = web_org["end_user"].email
     answers = [ask(app, email)[0] for _ in range(6)]
     assert answers == [200] * 5 + [429]
+
+
+def test_a_membership_deactivated_by_the_admin_refuses_the_link(
+    app, hub, web_org, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    tenant = (web_org["end_user"].tenant_id, web_org["end_user"].tenant_slug)
+    requester = make_member(tenant, "end_user")
+    link = hub.requester_link(requester.tenant_id, ticket_of(requester), requester.email)
+    assert follow(app, link)[1].status_code == 303  # type: ignore[attr-defined]
+    r = web_org["admin"].post(f"/api/v1/admin/members/{requester.user_id}/deactivate/", json={})
+    assert r.status_code == 200, r.text
+    _, refused = follow(app, link)
+    assert refused.status_code == 401 and "cancelled" in refused.text  # type: ignore[attr-defined]
+    with hub.session() as s:  # and no new link is made for them
+        assert links.issue_signin(s, requester.tenant_id, requester.email) is None
