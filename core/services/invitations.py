@@ -248,3 +248,41 @@ def accept(
             details={"role": member.role, "via": "invitation"},
         )
     return user, member
+
+
+def has_pending(session: Session, tenant_id: uuid.UUID, email: str) -> bool:
+    """Whether a live invitation of the tenant names this address."""
+    at = now()
+    return any(link.expires_at > at for link in _pending_of(session, tenant_id, email))
+
+
+def accept_by_sso(
+    session: Session, tenant_id: uuid.UUID, user: User, *, ip: str = ""
+) -> Membership | None:
+    """A person the tenant's single sign-on vouched for (verified address, allowed domain)
+    accepts their pending invitation there: the membership with the invited role, the link
+    used up, audited as an acceptance. None when no live invitation names the address."""
+    at = now()
+    live = [link for link in _pending_of(session, tenant_id, user.email) if link.expires_at > at]
+    if not live:
+        return None
+    link = max(live, key=lambda row: row.id)
+    link.used_at = at
+    member = identity.membership(session, tenant_id, user.id) or identity.ensure_member(
+        session, tenant_id, user, link.role or END_USER
+    )
+    for action, details in (
+        (audit.INVITATION_ACCEPTED, {"role": member.role, "via": "sso"}),
+        (audit.MEMBER_ADDED, {"role": member.role, "via": "invitation"}),
+    ):
+        audit.record(
+            session,
+            tenant_id,
+            action,
+            actor_id=user.id,
+            actor_email=user.email,
+            ip=ip,
+            target_email=user.email,
+            details=details,
+        )
+    return member

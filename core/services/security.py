@@ -20,7 +20,7 @@ from core.crypto import Keyring
 from core.errors import Forbidden, Invalid
 from core.models import AuthSession, Membership, TenantSecurity, User
 from core.permissions import ADMIN, AGENT, END_USER, ROLES, Actor, require_admin
-from core.services import audit, identity, two_factor
+from core.services import audit, identity, invitations, two_factor
 
 STAFF_ROLES = (AGENT, ADMIN)
 SSO_FIELDS = (
@@ -276,6 +276,15 @@ def provision(session: Session, row: TenantSecurity, *, email: str, name: str) -
     user, role = identity.user_with_role(session, row.tenant_id, email)
     if user is not None and not user.is_active:
         raise SsoRefused("This account is deactivated.", "deactivated")
+    if role is None:
+        # An invited person may accept through SSO: the invitation's role, even for an account
+        # of other organisations (the admin asked for it by inviting).
+        if user is None and invitations.has_pending(session, row.tenant_id, email):
+            user = identity.ensure_user(session, email=email, full_name=name)
+        if user is not None:
+            accepted = invitations.accept_by_sso(session, row.tenant_id, user)
+            if accepted is not None:
+                return user, accepted.role
     if user is not None and role is None:
         other = session.scalar(select(Membership.id).where(Membership.user_id == user.id).limit(1))
         if other is not None:

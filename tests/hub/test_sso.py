@@ -393,3 +393,31 @@ def test_a_token_for_several_audiences_needs_us_as_its_authorized_party() -> Non
     assert refused.value.reason == "wrong_audience"
     ours = {**several, "azp": CLIENT_ID}
     assert _check(jwt.encode({"alg": "RS256", "kid": "k1"}, ours, key), jwks)["azp"] == CLIENT_ID
+
+
+def test_an_invited_person_accepts_by_signing_in_with_sso(
+    org: TenantSet, other_org: TenantSet, minting_provider: Any, fresh: TestClient, hub: Any
+) -> None:
+    """An invitation is accepted through SSO with the invited role, even by an account of
+    another organisation (the admin asked for it); the link is then used up."""
+    configure(org, minting_provider.issuer, allowed_domains=["example.com"])
+    invited = other_org.agent.email
+    r = org.admin.post("/api/v1/admin/invitations/", json={"email": invited, "role": "agent"})
+    assert r.status_code == 201, r.text
+    query = parse_qs(urlsplit(start(fresh, org.admin.tenant_slug)).query)
+    minting_provider.nonce = query["nonce"][0]
+    minting_provider.claims = {"email": invited}
+    r = fresh.get(
+        "/login/sso/callback",
+        params={"code": "c0de", "state": query["state"][0]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:300]
+    me = fresh.get("/api/v1/me").json()
+    assert me["email"] == invited and me["role"] == "agent"
+    assert me["tenant_id"] == str(org.admin.tenant_id)
+    pending = org.admin.get("/api/v1/admin/invitations/").json()
+    assert invited not in json.dumps(pending)
+    assert [d for _, d in audit_rows(hub, org.admin.tenant_id, "invitation.accepted")] == [
+        {"role": "agent", "via": "sso"}
+    ]
