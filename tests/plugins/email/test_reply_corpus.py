@@ -1,0 +1,66 @@
+"""The reply corpus (tests/fixtures/mail/replies, cases.tsv): every case's kept lines equal the
+expected ones (taken from the source's own test, or read by hand and written down), a score
+per language and per client is printed, and no case loses a line the sender wrote."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from plugins.email.parsing import strip_quotes
+
+REPLIES = Path(__file__).parents[2] / "fixtures" / "mail" / "replies"
+FLOOR = 0.97
+# "Signatures may stay": a trimmed reply may end with its signature when the expected text
+# (from a source that hides signatures) stops before it.
+SIGNATURE = re.compile(
+    r"^(--\s*$|__+\s*$|sent from |sent a |get outlook|envoy[ée] (de|à partir)|"
+    r"gesendet von|-\w+ \w+$)",
+    re.I,
+)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+def _cases() -> list[list[str]]:
+    rows = (REPLIES / "cases.tsv").read_text(encoding="utf-8").splitlines()
+    return [row.split("\t") for row in rows if row and not row.startswith("#")]
+
+
+def _judge(case: str) -> tuple[bool, list[str]]:
+    text = (REPLIES / f"{case}.txt").read_text(encoding="utf-8")
+    expected = _lines((REPLIES / f"{case}.expected.txt").read_text(encoding="utf-8"))
+    got = _lines(strip_quotes(text))
+    lost = [line for line in expected if line not in got]
+    exact = got == expected or (
+        got[: len(expected)] == expected
+        and len(got) - len(expected) <= 4
+        and bool(SIGNATURE.match(got[len(expected)].strip()))
+    )
+    return exact, lost
+
+
+def test_reply_corpus_scores_and_keeps_every_line_of_the_sender() -> None:
+    cases = _cases()
+    assert len({c[0] for c in cases}) == len(cases)
+    by_language: dict[str, list[bool]] = defaultdict(list)
+    by_client: dict[str, list[bool]] = defaultdict(list)
+    failures, losses = [], []
+    for case, language, client, *_ in cases:
+        exact, lost = _judge(case)
+        by_language[language].append(exact)
+        by_client[client].append(exact)
+        if not exact:
+            failures.append(case)
+        if lost:
+            losses.append(f"{case}: {lost[:2]}")
+    print(f"\nreply corpus: {len(cases)} cases, {len(cases) - len(failures)} exact")
+    for title, table in (("language", by_language), ("client", by_client)):
+        for key, results in sorted(table.items()):
+            print(f"  {title:8} {key:28} {sum(results):3}/{len(results):3}")
+    print("  not exact:", ", ".join(failures) or "none")
+    assert not losses, losses
+    assert (len(cases) - len(failures)) / len(cases) >= FLOOR, failures
