@@ -35,10 +35,11 @@ def _judge(case: str) -> tuple[bool, list[str]]:
     expected = _lines((REPLIES / f"{case}.expected.txt").read_text(encoding="utf-8"))
     got = _lines(strip_quotes(text))
     lost = [line for line in expected if line not in got]
+    tail = got[len(expected) :]
     exact = got == expected or (
         got[: len(expected)] == expected
-        and len(got) - len(expected) <= 4
-        and bool(SIGNATURE.match(got[len(expected)].strip()))
+        and bool(SIGNATURE.match(tail[0].strip()))
+        and (len(tail) <= 4 or tail[0].strip() in ("--", "-- "))
     )
     return exact, lost
 

@@ -1,0 +1,249 @@
+"""Reply trimming: the lines a sender wrote, without the quoted history and its attribution.
+
+Line based and language neutral where it can be. Three things end a reply's own text:
+
+- an Outlook-style header block (``From:`` / ``De :`` / ``Von:`` ... followed by ``Sent:``,
+  ``To:``, ``Subject:`` lines in any order and language), or an "Original Message" separator;
+- an attribution ("On <date>, <who> wrote:", in many languages, possibly wrapped over up to
+  three lines) followed by unquoted text, as clients that do not prefix quotes with ``>`` send;
+- nothing else: ``>`` quoted blocks are dropped with the attribution just above them, and the
+  sender's lines below and between them (bottom posting, inline answers) are kept.
+
+A sender's own line ending in a colon ("I wanted to respond to your points:") is kept: an
+attribution needs a date, an address or a verb of writing ("wrote", "schrieb", "a écrit" ...).
+A forwarded message (``---------- Forwarded message ---------``, "Begin forwarded message:")
+is kept whole from its marker on: the forwarded content is the request.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Verbs of writing that end attributions ("... wrote:"), in the languages we know of.
+_VERBS = (
+    r"wrote|writes|has written|schrieb|schreef|heeft geschreven|a [ée]crit|escribi[óo]|"
+    r"escreveu|ha scritto|scrisse|napisa[łl](?:\(a\)|a)?|pisze|skrev|skriver|kirjoitti|"
+    r"написал(?:\(а\)|а)?|написав|написала|пише|írta|yazd[ıi]|a scris|napsal(?:\(a\)|a)?|"
+    r"έγραψε|כתב|كتب|đã viết|menulis|ha escrit|escrit|"
+    r"写道|寫道|작성|のメッセージ|ने लिखा|লিখেছেন|wrote ----"
+)
+_VERB = re.compile(rf"(?:^|[\s,:>)\"'])(?:{_VERBS})(?:\s*-{{2,}})?\s*[:：]?\s*$", re.I)
+_VERB_ANYWHERE = re.compile(rf"(?:^|[\s,>)\"'])(?:{_VERBS})(?:$|[\s:：,])", re.I)
+_EMAIL = re.compile(r"[^\s<>()\"]+@[^\s<>()\"]+|mailto:", re.I)
+_DATE = re.compile(
+    r"\b\d{1,2}[:.]\d{2}\b|\b(?:19|20)\d{2}\b|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}年|"
+    r"\b\d{1,2}\.\s*\d{1,2}\.\s*\d{1,2}\.",
+)
+_OPENERS = re.compile(
+    r"^\s*[-*>]*\s*(on|le|am|el|em|il|in data|op|den|dnia|w dniu|pe|ma|ti|ke|to|pe|la|"
+    r"в|у|від|dne|am|op|το|on|在|於)\b",
+    re.I,
+)
+
+# Outlook-style header block labels: the sender's and the others (date, recipients, subject).
+_FROM_LABELS = (
+    r"from|de|von|van|da|od|fr[åa]n|fra|от|від|lähettäjä|feladó|kimden|afzender|"
+    r"发件人|寄件者|差出人|보낸 사람|من|מאת|mittente|remitente|expéditeur|z"
+)
+_OTHER_LABELS = (
+    r"sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|envoy[ée](?: le)?|"
+    r"[àa]|objet|sujet|copie [àa]|cc ?:|message du|enviado(?: el)?|enviada|fecha|para|"
+    r"asunto|assunto|data|inviato|oggetto|a|verzonden|aan|onderwerp|onderwerp|wys[łl]ano|"
+    r"do|temat|data|skickat|till|[äa]mne|sendt|til|emne|dato|l[äa]hetetty|vastaanottaja|"
+    r"aihe|отправлено|кому|тема|дата|надіслано|elküldve|címzett|tárgy|gönderildi|kime|"
+    r"konu|tarih|odesláno|komu|předmět|发送时间|收件人|主题|日期|寄件日期|收件者|主旨|"
+    r"送信日時|宛先|件名|보낸 날짜|받는 사람|제목|تاريخ|إلى|الموضوع|נשלח|אל|נושא|"
+    r"trimis|către|subiect|gửi|tới|chủ đề|dikirim|kepada|perihal"
+)
+_LABEL = r"^\s*[*_]?\s*(?:{})\s*[*_]?\s*[:：]"
+_FROM_LINE = re.compile(_LABEL.format(_FROM_LABELS), re.I)
+_OTHER_LINE = re.compile(_LABEL.format(_OTHER_LABELS), re.I)
+
+_ORIGINAL = re.compile(
+    r"^\s*[-_=*]{2,}\s*(original message|original|urspr[üu]ngliche nachricht|"
+    r"message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|"
+    r"oprindelig (?:besked|meddelelse)|opprinnelig melding|ursprungligt meddelande|"
+    r"alkuperäinen viesti|wiadomo[śs][ćc] oryginalna|oryginalna wiadomo[śs][ćc]|"
+    r"mensagem original|исходное сообщение|původní zpráva|原始邮件|原始郵件|元のメッセージ|"
+    r"eredeti üzenet|orijinal mesaj|mesaj original|tin nhắn gốc|pesan asli|"
+    r"الرسالة الأصلية|मूल संदेश)\s*[-_=*]{2,}\s*$",
+    re.I,
+)
+_FORWARD = re.compile(
+    r"^\s*(?:[-_=*]{2,}\s*(?:forwarded message|original message follows|weitergeleitete "
+    r"nachricht|message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|doorgestuurd "
+    r"bericht|videresendt (?:besked|meddelelse|melding)|vidarebefordrat meddelande|"
+    r"przekazana wiadomo[śs][ćc]|mensagem encaminhada|пересланное сообщение|"
+    r"転送されたメッセージ|转发的邮件|已转发邮件)\s*[-_=*]{2,}|begin forwarded message\s*:|"
+    r"anfang der weitergeleiteten nachricht\s*:|d[ée]but du message r[ée]exp[ée]di[ée]\s*:|"
+    r"inicio del mensaje reenviado\s*:)\s*$",
+    re.I,
+)
+_RULE = re.compile(r"^\s*[-_=*]{3,}\s*$")
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _join_wrapped_quotes(lines: list[str]) -> list[str]:
+    """A single unquoted line between two quoted ones is the quote's own line, wrapped by the
+    sending client without its ``>`` ("> ... pharetra d" / "ignissim odio?" / ">")."""
+    out = list(lines)
+    for i in range(1, len(lines) - 1):
+        if (
+            lines[i].strip()
+            and not _quoted(lines[i])
+            and _quoted(lines[i - 1])
+            and lines[i - 1].strip() != ">"
+            and _quoted(lines[i + 1])
+        ):
+            out[i] = "> " + lines[i]
+    return out
+
+
+def _ends_like_attribution(text: str) -> bool:
+    return text.rstrip().endswith((":", "：")) or bool(_VERB.search(text))
+
+
+def _attribution_kind(text: str) -> str | None:
+    """ "strong" (a date or an address with a verb or another of them, ending the line as an
+    attribution does), "weak" (a verb of writing only: an attribution when quoted lines follow),
+    or None."""
+    if not _ends_like_attribution(text):
+        return None
+    email = bool(_EMAIL.search(text))
+    date = bool(_DATE.search(text))
+    verb = bool(_VERB_ANYWHERE.search(text))
+    if (email and (date or verb)) or (date and verb):
+        return "strong"
+    if verb:
+        return "weak"
+    return None
+
+
+def _continues(previous: str, first: str) -> bool:
+    """Whether ``previous`` is the start of an attribution wrapped onto ``first``."""
+    prev = previous.strip()
+    return bool(
+        _DATE.search(prev)
+        or _EMAIL.search(prev)
+        or prev.endswith(("<", "("))
+        or first.lstrip().startswith(("<", "(", ">:"))
+        or _OPENERS.match(prev)
+    )
+
+
+def _attribution_at(lines: list[str], end: int) -> tuple[int, str] | None:
+    """The attribution ending on line ``end``: (first line, kind), wrapped over up to three
+    non-blank lines; the shortest strong reading, extended back over its wrapped start."""
+    if not lines[end].strip() or _quoted(lines[end]):
+        return None
+    if not _ends_like_attribution(lines[end]):
+        return None
+    best: tuple[int, str] | None = None
+    for start in range(end, max(end - 3, -1), -1):
+        if not lines[start].strip() or _quoted(lines[start]):
+            break
+        kind = _attribution_kind(" ".join(s.strip() for s in lines[start : end + 1]))
+        if kind == "strong":
+            best = (start, kind)
+            break
+        if kind == "weak" and best is None:
+            best = (start, kind)
+    if best is None:
+        return None
+    start, kind = best
+    while (
+        start > 0
+        and end - start < 2
+        and lines[start - 1].strip()
+        and not _quoted(lines[start - 1])
+        and _continues(lines[start - 1], lines[start])
+    ):
+        start -= 1
+    return start, kind
+
+
+def _header_block_at(lines: list[str], index: int) -> bool:
+    """Whether an Outlook-style header block starts on line ``index``."""
+    line = lines[index]
+    if _FROM_LINE.match(line):
+        window = lines[index + 1 : index + 6]
+        return any(_OTHER_LINE.match(nxt) for nxt in window)
+    if _OTHER_LINE.match(line):
+        window = lines[index : index + 5]
+        labelled = [nxt for nxt in window if _OTHER_LINE.match(nxt) or _FROM_LINE.match(nxt)]
+        return len(labelled) >= 3 and any(_FROM_LINE.match(nxt) for nxt in window)
+    return False
+
+
+def _next_content(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _trim_tail(kept: list[str]) -> list[str]:
+    """Blank lines, rule lines ("____", "-----") and header labels left just above a cut."""
+    while kept and (
+        not kept[-1].strip()
+        or _RULE.match(kept[-1])
+        or (_OTHER_LINE.match(kept[-1]) and not kept[-1].split(":", 1)[-1].strip())
+    ):
+        kept.pop()
+    return kept
+
+
+def trim(text: str) -> str:
+    """The sender's own lines of ``text`` (see the module docstring)."""
+    lines = _join_wrapped_quotes(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    for index, line in enumerate(lines):
+        if _FORWARD.match(line):
+            head = _trim(lines[:index])
+            return "\n".join([*head, *([""] if head else []), *lines[index:]]).strip()
+    return "\n".join(_trim(lines)).strip()
+
+
+def _trim(lines: list[str]) -> list[str]:
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _quoted(line):
+            # A quoted block: drop it and the attribution above it (kept lines end there).
+            _drop_attribution(kept)
+            while index < len(lines) and (_quoted(lines[index]) or not lines[index].strip()):
+                index += 1
+            if kept and index < len(lines):
+                kept.append("")
+            continue
+        if _ORIGINAL.match(line) or _header_block_at(lines, index):
+            return _trim_tail(kept)
+        if index + 1 < len(lines) or line.strip():
+            found = _attribution_at(lines, index)
+            if found is not None and found[1] == "strong":
+                following = _next_content(lines, index + 1)
+                if following < len(lines) and not _quoted(lines[following]):
+                    # Quoted history without ">" marks: everything below is the old mail.
+                    del kept[len(kept) - (index - found[0]) :]
+                    return _trim_tail(kept)
+                if following >= len(lines):
+                    del kept[len(kept) - (index - found[0]) :]
+                    return _trim_tail(kept)
+        kept.append(line)
+        index += 1
+    return _trim_tail(kept)
+
+
+def _drop_attribution(kept: list[str]) -> None:
+    """Remove the attribution (if any) at the end of ``kept``, before a quoted block."""
+    while kept and not kept[-1].strip():
+        kept.pop()
+    if not kept:
+        return
+    found = _attribution_at(kept, len(kept) - 1)
+    if found is not None:
+        del kept[found[0] :]
+    while kept and not kept[-1].strip():
+        kept.pop()
