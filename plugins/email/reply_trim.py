@@ -82,8 +82,25 @@ _FORWARD = re.compile(
 _RULE = re.compile(r"^\s*[-_=*]{3,}\s*$")
 
 
+_DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")  # ">>> http://www.example.com <<<"
+_SHARED_LINE = re.compile(r"^(.*?[^\s-])\s*-{2,}\s*(\S.*)$")
+
+
 def _quoted(line: str) -> bool:
-    return line.lstrip().startswith(">")
+    return line.lstrip().startswith(">") and not _DECORATION.match(line)
+
+
+def _split_shared_lines(lines: list[str]) -> list[str]:
+    """ "reply text--- On <date>, <who> wrote:" on one line (as some clients join them) becomes
+    the reply's line and the attribution's."""
+    out: list[str] = []
+    for line in lines:
+        match = _SHARED_LINE.match(line)
+        if match and _OPENERS.match(match.group(2)) and _attribution_kind(match.group(2)):
+            out += [match.group(1), match.group(2)]
+        else:
+            out.append(line)
+    return out
 
 
 def _join_wrapped_quotes(lines: list[str]) -> list[str]:
@@ -197,15 +214,19 @@ def _trim_tail(kept: list[str]) -> list[str]:
 
 def trim(text: str) -> str:
     """The sender's own lines of ``text`` (see the module docstring)."""
-    lines = _join_wrapped_quotes(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _join_wrapped_quotes(_split_shared_lines(lines))
     for index, line in enumerate(lines):
         if _FORWARD.match(line):
-            head = _trim(lines[:index])
+            head, cut = _trim(lines[:index])
+            if cut:  # the forward is part of the quoted history
+                return "\n".join(head).strip()
             return "\n".join([*head, *([""] if head else []), *lines[index:]]).strip()
-    return "\n".join(_trim(lines)).strip()
+    return "\n".join(_trim(lines)[0]).strip()
 
 
-def _trim(lines: list[str]) -> list[str]:
+def _trim(lines: list[str]) -> tuple[list[str], bool]:
+    """The kept lines, and whether the quoted history was cut off (rather than run out)."""
     kept: list[str] = []
     index = 0
     while index < len(lines):
@@ -219,7 +240,7 @@ def _trim(lines: list[str]) -> list[str]:
                 kept.append("")
             continue
         if _ORIGINAL.match(line) or _header_block_at(lines, index):
-            return _trim_tail(kept)
+            return _trim_tail(kept), True
         if index + 1 < len(lines) or line.strip():
             found = _attribution_at(lines, index)
             if found is not None and found[1] == "strong":
@@ -227,13 +248,13 @@ def _trim(lines: list[str]) -> list[str]:
                 if following < len(lines) and not _quoted(lines[following]):
                     # Quoted history without ">" marks: everything below is the old mail.
                     del kept[len(kept) - (index - found[0]) :]
-                    return _trim_tail(kept)
+                    return _trim_tail(kept), True
                 if following >= len(lines):
                     del kept[len(kept) - (index - found[0]) :]
-                    return _trim_tail(kept)
+                    return _trim_tail(kept), True
         kept.append(line)
         index += 1
-    return _trim_tail(kept)
+    return _trim_tail(kept), False
 
 
 def _drop_attribution(kept: list[str]) -> None:
