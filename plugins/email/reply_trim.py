@@ -27,8 +27,8 @@ _VERBS = (
     r"έγραψε|כתב|كتب|đã viết|menulis|ha escrit|escrit|"
     r"写道|寫道|작성|のメッセージ|ने लिखा|লিখেছেন|wrote ----"
 )
-_VERB = re.compile(rf"(?:^|[\s,:>)\"'])(?:{_VERBS})(?:\s*-{{2,}})?\s*[:：]?\s*$", re.I)
-_VERB_ANYWHERE = re.compile(rf"(?:^|[\s,>)\"'])(?:{_VERBS})(?:$|[\s:：,])", re.I)
+_VERB = re.compile(rf"(?:^|[\s,:>)\"'-])(?:{_VERBS})(?:\s*-{{2,}})?\s*[:：]?\s*$", re.I)
+_VERB_ANYWHERE = re.compile(rf"(?:^|[\s,>)\"'-])(?:{_VERBS})(?:$|[\s:：,-])", re.I)
 _EMAIL = re.compile(r"[^\s<>()\"]+@[^\s<>()\"]+|mailto:", re.I)
 _DATE = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b(?:19|20)\d{2}\b|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}年|"
@@ -60,7 +60,7 @@ _FROM_LINE = re.compile(_LABEL.format(_FROM_LABELS), re.I)
 _OTHER_LINE = re.compile(_LABEL.format(_OTHER_LABELS), re.I)
 
 _ORIGINAL = re.compile(
-    r"^\s*[-_=*]{2,}\s*(original message|original|urspr[üu]ngliche nachricht|"
+    r"^\s*[-_=*]{2,}\s*(original message|reply message|antwort nachricht|original|urspr[üu]ngliche nachricht|"
     r"message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|"
     r"oprindelig (?:besked|meddelelse)|opprinnelig melding|ursprungligt meddelande|"
     r"alkuperäinen viesti|wiadomo[śs][ćc] oryginalna|oryginalna wiadomo[śs][ćc]|"
@@ -90,16 +90,33 @@ def _quoted(line: str) -> bool:
     return line.lstrip().startswith(">") and not _DECORATION.match(line)
 
 
+_INLINE_ON = re.compile(r"^(.*[^\s-])\s+(On\s.*)$")  # "reply On <date>, <who> wrote:"
+_QUOTED_END = re.compile(rf"^\s*>\s*(?:(?:{_VERBS})\s*)?[:：]\s*$", re.I)
+
+
 def _split_shared_lines(lines: list[str]) -> list[str]:
     """ "reply text--- On <date>, <who> wrote:" on one line (as some clients join them) becomes
-    the reply's line and the attribution's."""
+    the reply's line and the attribution's; an attribution's end wrapped onto a line of its own
+    that starts like a quote (">:", "> wrote:", after "<address") is joined back to it."""
     out: list[str] = []
-    for line in lines:
-        match = _SHARED_LINE.match(line)
-        if match and _OPENERS.match(match.group(2)) and _attribution_kind(match.group(2)):
-            out += [match.group(1), match.group(2)]
-        else:
-            out.append(line)
+    for index, line in enumerate(lines):
+        if _QUOTED_END.match(line) and out and out[-1].strip() and not _quoted(out[-1]):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+            continue
+        shared = _SHARED_LINE.match(line)
+        if shared and _OPENERS.match(shared.group(2)) and _attribution_kind(shared.group(2)):
+            out += [shared.group(1), shared.group(2)]
+            continue
+        inline = _INLINE_ON.match(line)
+        if (
+            inline
+            and index + 1 < len(lines)
+            and _quoted(lines[index + 1])
+            and _attribution_kind(inline.group(2)) == "strong"
+        ):
+            out += [inline.group(1), inline.group(2)]
+            continue
+        out.append(line)
     return out
 
 
@@ -112,7 +129,6 @@ def _join_wrapped_quotes(lines: list[str]) -> list[str]:
             lines[i].strip()
             and not _quoted(lines[i])
             and _quoted(lines[i - 1])
-            and lines[i - 1].strip() != ">"
             and _quoted(lines[i + 1])
         ):
             out[i] = "> " + lines[i]
@@ -151,11 +167,17 @@ def _continues(previous: str, first: str) -> bool:
     )
 
 
-def _attribution_at(lines: list[str], end: int) -> tuple[int, str] | None:
+def _attribution_at(
+    lines: list[str], end: int, before_quote: bool = False
+) -> tuple[int, str] | None:
     """The attribution ending on line ``end``: (first line, kind), wrapped over up to three
-    non-blank lines; the shortest strong reading, extended back over its wrapped start."""
+    non-blank lines; the shortest strong reading, extended back over its wrapped start. Just
+    above a quote, "<date> <who> <address>" without a colon is one too (old Gmail)."""
     if not lines[end].strip() or _quoted(lines[end]):
         return None
+    last = lines[end].strip()
+    if before_quote and last.endswith(">") and _EMAIL.search(last) and _DATE.search(last):
+        return end, "strong"
     if not _ends_like_attribution(lines[end]):
         return None
     best: tuple[int, str] | None = None
@@ -179,6 +201,14 @@ def _attribution_at(lines: list[str], end: int) -> tuple[int, str] | None:
         and _continues(lines[start - 1], lines[start])
     ):
         start -= 1
+    if (
+        start > 1
+        and lines[start].lstrip().startswith("<")
+        and not lines[start - 1].strip()
+        and _OPENERS.match(lines[start - 2])
+        and _DATE.search(lines[start - 2])
+    ):
+        start -= 2
     return start, kind
 
 
@@ -189,6 +219,13 @@ def _header_block_at(lines: list[str], index: int) -> bool:
         window = lines[index + 1 : index + 6]
         return any(_OTHER_LINE.match(nxt) for nxt in window)
     if _OTHER_LINE.match(line):
+        nxt = lines[index + 1] if index + 1 < len(lines) else ""
+        if (
+            _DATE.search(line)
+            and (_OTHER_LINE.match(nxt) or _FROM_LINE.match(nxt))
+            and _EMAIL.search(nxt)
+        ):
+            return True
         window = lines[index : index + 5]
         labelled = [nxt for nxt in window if _OTHER_LINE.match(nxt) or _FROM_LINE.match(nxt)]
         return len(labelled) >= 3 and any(_FROM_LINE.match(nxt) for nxt in window)
@@ -263,7 +300,7 @@ def _drop_attribution(kept: list[str]) -> None:
         kept.pop()
     if not kept:
         return
-    found = _attribution_at(kept, len(kept) - 1)
+    found = _attribution_at(kept, len(kept) - 1, before_quote=True)
     if found is not None:
         del kept[found[0] :]
     while kept and not kept[-1].strip():
