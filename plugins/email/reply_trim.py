@@ -22,7 +22,7 @@ import re
 # Verbs of writing that end attributions ("... wrote:"), in the languages we know of.
 _VERBS = (
     r"wrote|writes|has written|schrieb|schreef|heeft geschreven|a [ée]crit|escribi[óo]|"
-    r"escreveu|ha scritto|scrisse|napisa[łl](?:\(a\)|a)?|pisze|skrev|skriver|kirjoitti|"
+    r"het volgende geschreven|geschreven|escreveu|ha scritto|scrisse|napisa[łl](?:\(a\)|a)?|pisze|skrev|skriver|kirjoitti|"
     r"написал(?:\(а\)|а)?|написав|написала|пише|írta|yazd[ıi]|a scris|napsal(?:\(a\)|a)?|"
     r"έγραψε|כתב|كتب|đã viết|menulis|ha escrit|escrit|"
     r"写道|寫道|작성|のメッセージ|ने लिखा|লিখেছেন|wrote ----"
@@ -35,8 +35,8 @@ _DATE = re.compile(
     r"\b\d{1,2}\.\s*\d{1,2}\.\s*\d{1,2}\.",
 )
 _OPENERS = re.compile(
-    r"^\s*[-*>]*\s*(on|le|am|el|em|il|in data|op|den|dnia|w dniu|pe|ma|ti|ke|to|pe|la|"
-    r"в|у|від|dne|am|op|το|on|在|於)\b",
+    r"^\s*[-*>]*\s*(?:(?:on|le|am|el|em|il|in data|op|den|dnia|w dniu|в|у|від|dne|το|在|於)\b|"
+    r"(?:ma|ti|ke|to|pe|la|su)\.?\s+\d)",  # Finnish weekdays: "pe 20. lokakuuta 2017"
     re.I,
 )
 
@@ -86,8 +86,18 @@ _DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")  # ">>> http://www.example.com
 _SHARED_LINE = re.compile(r"^(.*?[^\s-])\s*-{2,}\s*(\S.*)$")
 
 
+_INITIALS_QUOTE = re.compile(r"^\s*[A-Za-z]{1,3}>")  # "C> quoted", as Usenet readers quote
+# Gmail's "2016-03-03 17:21 GMT+01:00 Some One" and "2013/7/20 Bob <bob@x>" (no colon)
+_DATE_FIRST = re.compile(
+    r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b.*(?:GMT[+-]\d|<[^<>\s]+@[^<>\s]+>\s*$)"
+)
+
+
 def _quoted(line: str) -> bool:
-    return line.lstrip().startswith(">") and not _DECORATION.match(line)
+    stripped = line.lstrip()
+    if stripped.startswith(">"):
+        return not _DECORATION.match(line)
+    return bool(_INITIALS_QUOTE.match(line))
 
 
 _INLINE_ON = re.compile(r"^(.*[^\s-])\s+(On\s.*)$")  # "reply On <date>, <who> wrote:"
@@ -136,7 +146,10 @@ def _join_wrapped_quotes(lines: list[str]) -> list[str]:
 
 
 def _ends_like_attribution(text: str) -> bool:
-    return text.rstrip().endswith((":", "：")) or bool(_VERB.search(text))
+    text = text.rstrip()
+    if text.endswith(">") and _EMAIL.search(text) and _VERB_ANYWHERE.search(text):
+        return True  # "Den 15. jun. 2016 kl. 20.42 skrev Jeff <jeff@x<mailto:jeff@x>>"
+    return text.endswith((":", "：")) or bool(_VERB.search(text)) or bool(_DATE_FIRST.match(text))
 
 
 def _attribution_kind(text: str) -> str | None:
@@ -148,7 +161,7 @@ def _attribution_kind(text: str) -> str | None:
     email = bool(_EMAIL.search(text))
     date = bool(_DATE.search(text))
     verb = bool(_VERB_ANYWHERE.search(text))
-    if (email and (date or verb)) or (date and verb):
+    if (email and (date or verb)) or (date and verb) or _DATE_FIRST.match(text):
         return "strong"
     if verb:
         return "weak"
@@ -241,8 +254,7 @@ def _next_content(lines: list[str], index: int) -> int:
 def _trim_tail(kept: list[str]) -> list[str]:
     """Blank lines, rule lines ("____", "-----") and header labels left just above a cut."""
     while kept and (
-        not kept[-1].strip()
-        or _RULE.match(kept[-1])
+        not any(c.isalnum() for c in kept[-1].replace("\u1427", ""))  # rules, Gmail's "ᐧ"
         or (_OTHER_LINE.match(kept[-1]) and not kept[-1].split(":", 1)[-1].strip())
     ):
         kept.pop()
@@ -282,6 +294,11 @@ def _trim(lines: list[str]) -> tuple[list[str], bool]:
             found = _attribution_at(lines, index)
             if found is not None and found[1] == "strong":
                 following = _next_content(lines, index + 1)
+                if not any(k.strip() for k in kept[: len(kept) - (index - found[0])]):
+                    # Nothing above it: the attribution heads the mail; what follows is kept.
+                    del kept[len(kept) - (index - found[0]) :]
+                    index += 1
+                    continue
                 if following < len(lines) and not _quoted(lines[following]):
                     # Quoted history without ">" marks: everything below is the old mail.
                     del kept[len(kept) - (index - found[0]) :]
