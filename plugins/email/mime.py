@@ -34,6 +34,9 @@ CHARSET_ALIASES = {
 }
 
 
+_LOOSE_ADDRESS = re.compile(r"<[^<>\s]+@[^<>\s]+>|[^<>\s,;:()]+@[^<>\s,;:()]+")
+
+
 class Mail:
     """One raw message; every accessor is total."""
 
@@ -94,18 +97,54 @@ class Mail:
             addr = addr.strip().strip("<>").lower()
             if valid_address(addr):
                 out.append((display.strip(), addr))
+        if not out:
+            # Best effort where the list does not parse (two addresses without a comma, a
+            # stray bracket): any "<mailbox>" or bare mailbox in the text.
+            for value in values:
+                for addr in _LOOSE_ADDRESS.findall(value):
+                    addr = addr.strip("<>").lower()
+                    if valid_address(addr):
+                        out.append(("", addr))
         return out
 
 
+# RFC 5321 mailboxes (with RFC 6531's UTF-8): a dot-atom or quoted-string local part, at a
+# host name (dotless ones too: root@localhost, as cron and monitoring mail comes), an IDN, or
+# an address literal.
+_ATEXT = r"[^\s\x00-\x1f\x7f()<>\[\]:;@\\,.\"]"
+_LOCAL = re.compile(rf'^(?:{_ATEXT}+(?:\.{_ATEXT}+)*|"(?:[^"\\\r\n]|\\.)*")$')
+_LABEL = re.compile(r"^(?!-)[^\s\x00-\x2c./:-@\[-\^`{-\x7f]{1,63}(?<!-)$")
+_LITERAL = re.compile(r"^\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$", re.I)
+
+
+_RAW_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+def raw_head_addresses(raw: bytes, name: str) -> list[str]:
+    """Mailboxes of a header found in the raw head when the parser lost it: a malformed line
+    above it ("quite Delivered-To: ...") makes the parser take the rest for the body."""
+    head = _RAW_HEAD_END.split(raw[:65536], maxsplit=1)[0].decode("utf-8", "replace")
+    line = re.compile(rf"^{re.escape(name)}:[ \t]*(.*)$", re.I | re.M)
+    out = []
+    for value in line.findall(head):
+        for _, addr in email.utils.getaddresses([value]):
+            addr = addr.strip().strip("<>").lower()
+            if valid_address(addr):
+                out.append(addr)
+    return out
+
+
 def valid_address(addr: str) -> bool:
-    """A plain ``local@domain.tld`` the rest of the hub accepts as a user's address."""
+    """An RFC 5321 mailbox: ``local@domain``, the local part a dot-atom or a quoted string, the
+    domain a host name (dotless allowed), an internationalised one, or an address literal."""
     local, at, domain = addr.rpartition("@")
-    return (
-        bool(at and local)
-        and "." in domain.strip(".")
-        and len(addr) <= 254
-        and not any(c.isspace() or c in '<>(),;:"[]\\' for c in addr)
-    )
+    if not (at and local and domain) or len(addr) > 254 or len(local) > 64:
+        return False
+    if not _LOCAL.match(local):
+        return False
+    if _LITERAL.match(domain):
+        return True
+    return all(_LABEL.match(label) for label in domain.rstrip(".").split("."))
 
 
 def decode_header(value: object) -> str:

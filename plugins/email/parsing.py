@@ -30,6 +30,7 @@ from plugins.email.mime import (
     disposition,
     filename,
     part_text,
+    raw_head_addresses,
     valid_address,
     walk,
 )
@@ -180,17 +181,37 @@ def _part_bytes(part: object, ctype: str) -> bytes | None:
         return None
 
 
+SENDER_SOURCES = ("From", "Sender", "Reply-To", "Return-Path")
+
+
 def _sender(mail: Mail, envelope_from: str | None) -> tuple[str | None, str]:
-    for header in ("From", "Sender", "Reply-To"):
+    """The first parseable mailbox of From, Sender, Reply-To, Return-Path, then the envelope
+    sender (MAIL FROM), with its display name."""
+    for header in SENDER_SOURCES:
         pairs = mail.addresses(header)
         if pairs:
-            return pairs[0][1], pairs[0][0][:200]
-    return_path = mail.header("Return-Path").strip("<> ").lower()
-    if valid_address(return_path):
-        return return_path, ""
-    if envelope_from and valid_address(envelope_from.strip("<>").lower()):
-        return envelope_from.strip("<>").lower(), ""
+            return pairs[0][1], pairs[0][0][:200] if header != "Return-Path" else ""
+    for header in SENDER_SOURCES:
+        found = raw_head_addresses(mail.raw, header)
+        if found:
+            return found[0], ""
+    envelope = (envelope_from or "").strip().strip("<>").lower()
+    if envelope and valid_address(envelope):
+        return envelope, ""
     return None, ""
+
+
+def no_sender_reason(mail: Mail, envelope_from: str | None) -> str:
+    """Why a message has no sender: what each place a sender could be in held."""
+    held = []
+    for header in SENDER_SOURCES:
+        value = mail.header(header) or mail.raw_header(header)
+        held.append(f"{header} {value[:80]!r}" if value else f"no {header}")
+    envelope = (envelope_from or "").strip()
+    held.append(f"envelope sender {envelope[:80]!r}" if envelope else "no envelope sender")
+    return "no sender address in From, Sender, Reply-To, Return-Path or the envelope (" + (
+        "; ".join(held) + ")"
+    )
 
 
 def _plus_token(addresses: Iterable[str], support: set[str]) -> str | None:
@@ -292,6 +313,7 @@ def parse(
             "html_only": from_html,
             "quotes_stripped": is_reply and body != full_body,
             "attachments_dropped": dropped,
+            **({"no_sender": no_sender_reason(mail, envelope_from)} if sender is None else {}),
         },
     )
     return ParsedMail(message=msg, classification=classification, message_id=message_id)
