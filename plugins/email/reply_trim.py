@@ -93,6 +93,11 @@ _DATE_FIRST = re.compile(
 )
 
 
+def is_forward_marker(line: str) -> bool:
+    """Whether ``line`` starts a forwarded message ("---------- Forwarded message ---------")."""
+    return bool(_FORWARD.match(line))
+
+
 def _quoted(line: str) -> bool:
     stripped = line.lstrip()
     if stripped.startswith(">"):
