@@ -16,6 +16,8 @@ import email.utils
 import re
 from email import policy
 
+from plugins.email.headers import declared_charsets, decode_raw_header
+
 SURROGATES = re.compile("[\udc80-\udcff]")
 # In an ASCII header, what only the header registry decodes or rewrites right: RFC 2047 encoded
 # words, comments, quoted strings and escapes.
@@ -48,6 +50,7 @@ class Mail:
         for key, value in self.msg.raw_items():
             self._raw.setdefault(key.lower(), []).append(str(value))
         self._decoded: dict[str, list[str]] = {}
+        self._declared: list[str] | None = None
 
     def _decode(self, name: str, raw: str) -> str:
         if raw.isascii() and not PLAIN_UNSAFE.search(raw):
@@ -56,18 +59,40 @@ class Mail:
             # Most headers of most mail; the registry costs far more than the parse.
             return " ".join(raw.split())
         if SURROGATES.search(raw):
-            # Raw 8-bit bytes in a header (common: UTF-8 without RFC 2047): the parser kept
-            # them as surrogates; decode them as UTF-8, else Windows-1252.
-            data = raw.encode("ascii", "surrogateescape")
-            try:
-                raw = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raw = data.decode("cp1252", errors="replace")
+            # Raw 8-bit bytes in a header (UTF-8 or another charset without RFC 2047, or
+            # inside encoded words): decoded best-effort from the bytes (plugins.email.headers).
+            raw = decode_raw_header(
+                raw.encode("ascii", "surrogateescape"), self._charsets(), self._sample()
+            )
         try:
             text = str(policy.default.header_fetch_parse(name, raw))
         except Exception:
             text = decode_header(raw)
+        if "\ufffd" in text and "=?" in raw and raw.isascii():
+            # An encoded word in a charset it does not hold (or an unknown one).
+            text = decode_raw_header(raw.encode("ascii"), self._charsets(), self._sample())
         return " ".join(text.split())
+
+    def _charsets(self) -> list[str]:
+        """Charsets the message declares (its parts', then its encoded words')."""
+        if self._declared is None:
+            body: list[str] = []
+            for part in self.msg.walk():
+                try:
+                    charset = part.get_content_charset()
+                except Exception:
+                    charset = None
+                if charset:
+                    body.append(charset)
+            values = [v.encode("ascii", "surrogateescape") for vs in self._raw.values() for v in vs]
+            self._declared = declared_charsets(values, body)
+        return self._declared
+
+    def _sample(self) -> bytes:
+        """The start of the body, to detect a header's charset with more text than its own."""
+        end = self.raw.find(b"\n\n")
+        end = self.raw.find(b"\r\n\r\n") if end < 0 else end
+        return self.raw[end : end + 4096] if end >= 0 else b""
 
     def header(self, name: str) -> str:
         """The first value of a header, decoded, one line; "" when absent."""
