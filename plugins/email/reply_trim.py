@@ -95,14 +95,19 @@ _DATE_FIRST = re.compile(
 
 def is_forward_marker(line: str) -> bool:
     """Whether ``line`` starts a forwarded message ("---------- Forwarded message ---------")."""
-    return bool(_FORWARD.match(line))
+    stripped = line.strip()
+    return (
+        bool(stripped)
+        and (stripped[0] in "-_=*" or stripped[-1] == ":")
+        and bool(_FORWARD.match(line))
+    )
 
 
 def _quoted(line: str) -> bool:
     stripped = line.lstrip()
     if stripped.startswith(">"):
         return not _DECORATION.match(line)
-    return bool(_INITIALS_QUOTE.match(line))
+    return ">" in stripped[1:4] and bool(_INITIALS_QUOTE.match(line))
 
 
 _INLINE_ON = re.compile(r"^(.*[^\s-])\s+(On\s.*)$")  # "reply On <date>, <who> wrote:"
@@ -115,14 +120,20 @@ def _split_shared_lines(lines: list[str]) -> list[str]:
     that starts like a quote (">:", "> wrote:", after "<address") is joined back to it."""
     out: list[str] = []
     for index, line in enumerate(lines):
-        if _QUOTED_END.match(line) and out and out[-1].strip() and not _quoted(out[-1]):
+        if (
+            line.lstrip().startswith(">")
+            and _QUOTED_END.match(line)
+            and out
+            and out[-1].strip()
+            and not _quoted(out[-1])
+        ):
             out[-1] = out[-1].rstrip() + " " + line.strip()
             continue
-        shared = _SHARED_LINE.match(line)
+        shared = _SHARED_LINE.match(line) if "--" in line else None
         if shared and _OPENERS.match(shared.group(2)) and _attribution_kind(shared.group(2)):
             out += [shared.group(1), shared.group(2)]
             continue
-        inline = _INLINE_ON.match(line)
+        inline = _INLINE_ON.match(line) if " On " in line else None
         if (
             inline
             and index + 1 < len(lines)
@@ -151,7 +162,7 @@ def _join_wrapped_quotes(lines: list[str]) -> list[str]:
 
 
 def _ends_like_attribution(text: str) -> bool:
-    text = text.rstrip()
+    text = text.rstrip()[-120:]
     if text.endswith(">") and _EMAIL.search(text) and _VERB_ANYWHERE.search(text):
         return True  # "Den 15. jun. 2016 kl. 20.42 skrev Jeff <jeff@x<mailto:jeff@x>>"
     return text.endswith((":", "：")) or bool(_VERB.search(text)) or bool(_DATE_FIRST.match(text))
@@ -233,6 +244,9 @@ def _attribution_at(
 def _header_block_at(lines: list[str], index: int) -> bool:
     """Whether an Outlook-style header block starts on line ``index``."""
     line = lines[index]
+    head = line[:48]
+    if ":" not in head and "：" not in head:
+        return False
     if _FROM_LINE.match(line):
         window = lines[index + 1 : index + 6]
         return any(_OTHER_LINE.match(nxt) for nxt in window)
@@ -271,7 +285,7 @@ def trim(text: str) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = _join_wrapped_quotes(_split_shared_lines(lines))
     for index, line in enumerate(lines):
-        if _FORWARD.match(line):
+        if is_forward_marker(line):
             head, cut = _trim(lines[:index])
             if cut:  # the forward is part of the quoted history
                 return "\n".join(head).strip()
@@ -293,7 +307,9 @@ def _trim(lines: list[str]) -> tuple[list[str], bool]:
             if kept and index < len(lines):
                 kept.append("")
             continue
-        if _ORIGINAL.match(line) or _header_block_at(lines, index):
+        if (line.lstrip()[:1] in ("-", "_", "=", "*") and _ORIGINAL.match(line)) or (
+            _header_block_at(lines, index)
+        ):
             return _trim_tail(kept), True
         if index + 1 < len(lines) or line.strip():
             found = _attribution_at(lines, index)
