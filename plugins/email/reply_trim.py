@@ -196,6 +196,11 @@ def _continues(previous: str, first: str) -> bool:
     )
 
 
+def _join(lines: list[str]) -> str:
+    """Wrapped attribution lines as one ("... <" + "address>" becomes "... <address>")."""
+    return re.sub(r"<\s+", "<", " ".join(line.strip() for line in lines))
+
+
 def _attribution_at(
     lines: list[str], end: int, before_quote: bool = False
 ) -> tuple[int, str] | None:
@@ -204,16 +209,20 @@ def _attribution_at(
     above a quote, "<date> <who> <address>" without a colon is one too (old Gmail)."""
     if not lines[end].strip() or _quoted(lines[end]):
         return None
-    last = lines[end].strip()
-    if before_quote and last.endswith(">") and _EMAIL.search(last) and _DATE.search(last):
-        return end, "strong"
+    if before_quote:  # old Gmail and Android: "2013/11/1 John Smith <\njohn@smith.org>"
+        for start in (end, end - 1):
+            if start < 0 or not lines[start].strip() or _quoted(lines[start]):
+                break
+            last = _join(lines[start : end + 1])
+            if last.endswith(">") and _EMAIL.search(last) and _DATE.search(last):
+                return start, "strong"
     if not _ends_like_attribution(lines[end]):
         return None
     best: tuple[int, str] | None = None
     for start in range(end, max(end - 3, -1), -1):
         if not lines[start].strip() or _quoted(lines[start]):
             break
-        kind = _attribution_kind(" ".join(s.strip() for s in lines[start : end + 1]))
+        kind = _attribution_kind(_join(lines[start : end + 1]))
         if kind == "strong":
             best = (start, kind)
             break
