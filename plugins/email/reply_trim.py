@@ -29,6 +29,7 @@ _VERBS = (
 )
 _VERB = re.compile(rf"(?:^|[\s,:>)\"'-])(?:{_VERBS})(?:\s*-{{2,}})?\s*[:：]?\s*$", re.I)
 _VERB_ANYWHERE = re.compile(rf"(?:^|[\s,>)\"'-])(?:{_VERBS})(?:$|[\s:：,-])", re.I)
+_BRACKETED_EMAIL = re.compile(r"<[^<>\s]*@|\([^()\s]+@[^()\s]+\)|mailto:", re.I)
 _EMAIL = re.compile(r"[^\s<>()\"]+@[^\s<>()\"]+|mailto:", re.I)
 _DATE = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b(?:19|20)\d{2}\b|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}年|"
@@ -175,9 +176,12 @@ def _attribution_kind(text: str) -> str | None:
     if not _ends_like_attribution(text):
         return None
     email = bool(_EMAIL.search(text))
+    # An attribution's address is bracketed ("Bob <bob@x>", "(bob@x)", "[mailto:bob@x]"); a
+    # sender's "meet at 10:00 with bob@x.com:" is not an attribution.
+    bracketed = bool(_BRACKETED_EMAIL.search(text))
     date = bool(_DATE.search(text))
     verb = bool(_VERB_ANYWHERE.search(text))
-    if (email and (date or verb)) or (date and verb) or _DATE_FIRST.match(text):
+    if (bracketed and date) or (email and verb) or (date and verb) or _DATE_FIRST.match(text):
         return "strong"
     if verb:
         return "weak"

@@ -9,6 +9,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from plugins.email.parsing import strip_quotes
 
 REPLIES = Path(__file__).parents[2] / "fixtures" / "mail" / "replies"
@@ -67,3 +69,25 @@ def test_reply_corpus_scores_and_keeps_every_line_of_the_sender() -> None:
     print("  not exact:", ", ".join(failures) or "none")
     assert not losses, losses
     assert (len(cases) - len(failures)) / len(cases) >= FLOOR, failures
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wanted to respond to your points:\n\n- the VPN drops\n- the printer jams",
+        "Meeting on 2024-05-01 at 10:00 with bob@example.com:\nroom 4, bring the laptop",
+        "Here is what I tried on Monday at 9:30:\n\n1. rebooted\n2. reinstalled",
+        "The log says:\nERROR 2024-05-01 10:00:01 connection refused",
+        "Something wrote:\nnothing, the job just stopped",
+    ],
+)
+def test_a_senders_own_line_ending_in_a_colon_is_kept(text: str) -> None:
+    assert strip_quotes(text) == text
+
+
+def test_inline_answers_keep_every_line_between_the_quotes() -> None:
+    text = (
+        "On Mon, 1 Jan 2024 at 10:00, Ann <ann@example.com> wrote:\n"
+        "> Is the VPN down?\n\nYes, since 9:00.\n\n> Which office?\n\nBerlin and Rome.\n"
+    )
+    assert strip_quotes(text) == "Yes, since 9:00.\n\nBerlin and Rome."
