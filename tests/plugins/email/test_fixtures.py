@@ -259,3 +259,14 @@ def test_a_rule_line_separates_the_quoted_header_block() -> None:
     html = (FIXTURES / "quote-stripping" / "html" / "talon__reply-separated-by-hr.html").read_text()
     trimmed = strip_quotes(html_to_text(html))
     assert "Bob" in trimmed and "bob@example.com" not in trimmed
+
+
+def test_html_keeps_links_as_text_and_lists_as_lists() -> None:
+    text = html_to_text(
+        "<p>Steps:</p><ul><li>reboot</li><li>retry</li></ul><ol><li>one</li><li>two</li></ol>"
+        '<p>See <a href="https://x.test/kb">the guide</a></p>'
+    )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == ["Steps:", "* reboot", "* retry", "1. one", "2. two"] + [
+        "See [the guide](https://x.test/kb)"
+    ]
