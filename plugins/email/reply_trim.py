@@ -324,22 +324,21 @@ def _trim(lines: list[str]) -> tuple[list[str], bool]:
             _header_block_at(lines, index)
         ):
             return _trim_tail(kept), True
-        if index + 1 < len(lines) or line.strip():
-            found = _attribution_at(lines, index)
-            if found is not None and found[1] == "strong":
-                following = _next_content(lines, index + 1)
-                if not any(k.strip() for k in kept[: len(kept) - (index - found[0])]):
-                    # Nothing above it: the attribution heads the mail; what follows is kept.
-                    del kept[len(kept) - (index - found[0]) :]
-                    index += 1
-                    continue
-                if following < len(lines) and not _quoted(lines[following]):
-                    # Quoted history without ">" marks: everything below is the old mail.
-                    del kept[len(kept) - (index - found[0]) :]
-                    return _trim_tail(kept), True
-                if following >= len(lines):
-                    del kept[len(kept) - (index - found[0]) :]
-                    return _trim_tail(kept), True
+        found = _attribution_at(lines, index) if line.strip() else None
+        if found is not None and found[1] == "strong":
+            above = len(kept) - (
+                index - found[0]
+            )  # the attribution's earlier lines are kept[above:]
+            following = _next_content(lines, index + 1)
+            if not any(k.strip() for k in kept[:above]):
+                # Nothing above it: the attribution heads the mail; what follows is kept.
+                del kept[above:]
+                index += 1
+                continue
+            if following >= len(lines) or not _quoted(lines[following]):
+                # Quoted history without ">" marks (or nothing): the rest is the old mail.
+                del kept[above:]
+                return _trim_tail(kept), True
         kept.append(line)
         index += 1
     return _trim_tail(kept), False
