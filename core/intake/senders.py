@@ -13,10 +13,10 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
+from core.errors import Invalid
 from core.intake.message import InboundMessage
 from core.models import Comment, ExternalRef, Membership, Ticket, User
 from core.permissions import ADMIN, AGENT, END_USER
-from core.services import identity
 
 _SENDERS = (
     select(User, Membership.tenant_id, Membership.role)
@@ -27,6 +27,18 @@ _SENDERS = (
     )
     .where(func.lower(User.email).in_(bindparam("emails", expanding=True)))
 )
+
+
+def mailbox(address: str) -> str:
+    """An inbound sender's address as stored: any RFC 5321 mailbox the channel accepted (a
+    dotless host like ``root@localhost``, a quoted local part, an internationalised domain),
+    its domain lower-cased. Sign-up addresses are checked more strictly
+    (``identity.normalize_email``); a sender only has to be someone we can answer."""
+    address = (address or "").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or any(c in address for c in "\r\n\x00"):
+        raise Invalid(f"{address!r} is not an email address", field="email")
+    return f"{local}@{domain.lower()}"
 
 
 class Senders:
@@ -55,7 +67,7 @@ class Senders:
         self, session: Session, tenant_id: uuid.UUID, msg: InboundMessage
     ) -> tuple[User, str]:
         """The sender and their role; a first-time sender becomes a user and an end user here."""
-        email = identity.normalize_email(msg.sender_email or "")
+        email = mailbox(msg.sender_email or "")
         user = self.users.get(email.lower())
         if user is None:
             user = User(

@@ -190,6 +190,9 @@ def deliver(
     kind = parsed.classification.kind
     if kind == BOUNCE:
         return record_bounce(hub, tenant_id, parsed, settings)
+    if parsed.message.sender_email is None:
+        why = str(parsed.message.meta.get("no_sender", "no sender address"))
+        return park(hub, tenant_id, raw, source=source, uid=uid, reason=why, parsed=parsed)
     try:
         if kind == AUTO_REPLY:
             noted = note_auto_reply(hub, tenant_id, parsed)
@@ -245,7 +248,7 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
             out[i] = _park_or_error(hub, item, _why(exc), None)
             continue
         kind = parsed.classification.kind
-        if kind in (BOUNCE, AUTO_REPLY):
+        if kind in (BOUNCE, AUTO_REPLY) or parsed.message.sender_email is None:
             # Rare, and with their own rules: one at a time, as ``deliver`` does.
             try:
                 out[i] = deliver(

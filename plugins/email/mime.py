@@ -16,6 +16,8 @@ import email.utils
 import re
 from email import policy
 
+from plugins.email.headers import declared_charsets, decode_raw_header
+
 SURROGATES = re.compile("[\udc80-\udcff]")
 # In an ASCII header, what only the header registry decodes or rewrites right: RFC 2047 encoded
 # words, comments, quoted strings and escapes.
@@ -34,6 +36,9 @@ CHARSET_ALIASES = {
 }
 
 
+_LOOSE_ADDRESS = re.compile(r"<[^<>\s]+@[^<>\s]+>|[^<>\s,;:()]+@[^<>\s,;:()]+")
+
+
 class Mail:
     """One raw message; every accessor is total."""
 
@@ -45,6 +50,7 @@ class Mail:
         for key, value in self.msg.raw_items():
             self._raw.setdefault(key.lower(), []).append(str(value))
         self._decoded: dict[str, list[str]] = {}
+        self._declared: list[str] | None = None
 
     def _decode(self, name: str, raw: str) -> str:
         if raw.isascii() and not PLAIN_UNSAFE.search(raw):
@@ -53,18 +59,40 @@ class Mail:
             # Most headers of most mail; the registry costs far more than the parse.
             return " ".join(raw.split())
         if SURROGATES.search(raw):
-            # Raw 8-bit bytes in a header (common: UTF-8 without RFC 2047): the parser kept
-            # them as surrogates; decode them as UTF-8, else Windows-1252.
-            data = raw.encode("ascii", "surrogateescape")
-            try:
-                raw = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raw = data.decode("cp1252", errors="replace")
+            # Raw 8-bit bytes in a header (UTF-8 or another charset without RFC 2047, or
+            # inside encoded words): decoded best-effort from the bytes (plugins.email.headers).
+            raw = decode_raw_header(
+                raw.encode("ascii", "surrogateescape"), self._charsets(), self._sample()
+            )
         try:
             text = str(policy.default.header_fetch_parse(name, raw))
         except Exception:
             text = decode_header(raw)
+        if "\ufffd" in text and "=?" in raw and raw.isascii():
+            # An encoded word in a charset it does not hold (or an unknown one).
+            text = decode_raw_header(raw.encode("ascii"), self._charsets(), self._sample())
         return " ".join(text.split())
+
+    def _charsets(self) -> list[str]:
+        """Charsets the message declares (its parts', then its encoded words')."""
+        if self._declared is None:
+            body: list[str] = []
+            for part in self.msg.walk():
+                try:
+                    charset = part.get_content_charset()
+                except Exception:
+                    charset = None
+                if charset:
+                    body.append(charset)
+            values = [v.encode("ascii", "surrogateescape") for vs in self._raw.values() for v in vs]
+            self._declared = declared_charsets(values, body)
+        return self._declared
+
+    def _sample(self) -> bytes:
+        """The start of the body, to detect a header's charset with more text than its own."""
+        end = self.raw.find(b"\n\n")
+        end = self.raw.find(b"\r\n\r\n") if end < 0 else end
+        return self.raw[end : end + 4096] if end >= 0 else b""
 
     def header(self, name: str) -> str:
         """The first value of a header, decoded, one line; "" when absent."""
@@ -94,18 +122,54 @@ class Mail:
             addr = addr.strip().strip("<>").lower()
             if valid_address(addr):
                 out.append((display.strip(), addr))
+        if not out:
+            # Best effort where the list does not parse (two addresses without a comma, a
+            # stray bracket): any "<mailbox>" or bare mailbox in the text.
+            for value in values:
+                for addr in _LOOSE_ADDRESS.findall(value):
+                    addr = addr.strip("<>").lower()
+                    if valid_address(addr):
+                        out.append(("", addr))
         return out
 
 
+# RFC 5321 mailboxes (with RFC 6531's UTF-8): a dot-atom or quoted-string local part, at a
+# host name (dotless ones too: root@localhost, as cron and monitoring mail comes), an IDN, or
+# an address literal.
+_ATEXT = r"[^\s\x00-\x1f\x7f()<>\[\]:;@\\,.\"]"
+_LOCAL = re.compile(rf'^(?:{_ATEXT}+(?:\.{_ATEXT}+)*|"(?:[^"\\\r\n]|\\.)*")$')
+_LABEL = re.compile(r"^(?!-)[^\s\x00-\x2c./:-@\[-\^`{-\x7f]{1,63}(?<!-)$")
+_LITERAL = re.compile(r"^\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$", re.I)
+
+
+_RAW_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+def raw_head_addresses(raw: bytes, name: str) -> list[str]:
+    """Mailboxes of a header found in the raw head when the parser lost it: a malformed line
+    above it ("quite Delivered-To: ...") makes the parser take the rest for the body."""
+    head = _RAW_HEAD_END.split(raw[:65536], maxsplit=1)[0].decode("utf-8", "replace")
+    line = re.compile(rf"^{re.escape(name)}:[ \t]*(.*)$", re.I | re.M)
+    out = []
+    for value in line.findall(head):
+        for _, addr in email.utils.getaddresses([value]):
+            addr = addr.strip().strip("<>").lower()
+            if valid_address(addr):
+                out.append(addr)
+    return out
+
+
 def valid_address(addr: str) -> bool:
-    """A plain ``local@domain.tld`` the rest of the hub accepts as a user's address."""
+    """An RFC 5321 mailbox: ``local@domain``, the local part a dot-atom or a quoted string, the
+    domain a host name (dotless allowed), an internationalised one, or an address literal."""
     local, at, domain = addr.rpartition("@")
-    return (
-        bool(at and local)
-        and "." in domain.strip(".")
-        and len(addr) <= 254
-        and not any(c.isspace() or c in '<>(),;:"[]\\' for c in addr)
-    )
+    if not (at and local and domain) or len(addr) > 254 or len(local) > 64:
+        return False
+    if not _LOCAL.match(local):
+        return False
+    if _LITERAL.match(domain):
+        return True
+    return all(_LABEL.match(label) for label in domain.rstrip(".").split("."))
 
 
 def decode_header(value: object) -> str:

@@ -20,21 +20,22 @@ from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.html_properties import Display
 from inscriptis.model.config import ParserConfig
 from inscriptis.model.html_element import HtmlElement
-from mailparser_reply import EmailReplyParser
-from mailparser_reply.parser import EmailMessage as ReplyMessage
 
 from core.api import InboundAttachment, InboundMessage
 from plugins.email.authenticate import Verdict
 from plugins.email.classify import Classification, classify
+from plugins.email.forwards import forwarded_from
 from plugins.email.mime import (
     Mail,
     content_type,
     disposition,
     filename,
     part_text,
+    raw_head_addresses,
     valid_address,
     walk,
 )
+from plugins.email.reply_trim import trim
 
 CHANNEL = "email"
 REF_KIND = "email_message_id"
@@ -43,20 +44,7 @@ MSGID = re.compile(r"<([^<>\s]{1,490})>")
 REPLY_SUBJECT = re.compile(
     r"^\s*(re|aw|sv|vs|antw|odp|rif|r|ref|res|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I
 )
-HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da|od|fr[åa]n|fra|от)\s*:\*?\s*\S", re.I)
-HEADER_SENT = re.compile(
-    r"^\s*\*?(sent|date|gesendet|datum|envoy[ée]|enviado|verzonden|"
-    r"skickat|sendt|wys[łl]ane|data|inviato|отправлено)\s*:",
-    re.I,
-)
-ORIGINAL_SEPARATOR = re.compile(
-    r"^\s*-{3,}\s*(original message|urspr[üu]ngliche nachricht|"
-    r"message d'origine|mensaje original|messaggio originale)",
-    re.I,
-)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-QUOTE_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs", "ja", "ko", "zh"]
-_reply_parser = EmailReplyParser(languages=QUOTE_LANGUAGES)
 SKIP_PARTS = (
     "message/delivery-status",
     "message/global-delivery-status",
@@ -113,147 +101,14 @@ def html_to_text(html: str) -> str:
     return str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
 
 
-def _header_regex() -> re.Pattern[str]:
-    return ReplyMessage(text="", languages=list(_reply_parser.languages)).HEADER_REGEX
-
-
-_HEADER_REGEX = _header_regex()
-# Where a match of the reply parser's header regex can start: each of its alternatives begins
-# with ``^`` (multi-line) or ``(?:^|\n...)``, except the Danish one, which may begin with its
-# "-----Oprindelig meddelelse-----" line anywhere. Checked below; when a new version of the
-# library breaks this, the library's own (slow) scan is used instead.
-_ANCHORED_STARTS = (
-    "^",
-    "(?:^|\\n",
-    "((?:^|\\n",
-    "(^",
-    "((?:(?:^|\\n|\\n(?:> ?)*)[* ]*",
-    "((?:(?:^|\\n|\\n(?:> ?)*)?-----",
-)
-_ANYWHERE = re.compile(r"-----Oprindelig meddelelse-----", re.I)
-
-
-def _alternatives(pattern: str) -> list[str]:
-    parts, depth, cur, i = [], 0, [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            cur.append(pattern[i : i + 2])
-            i += 2
-            continue
-        depth += c == "("
-        depth -= c == ")"
-        if c == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(c)
-        i += 1
-    return parts + ["".join(cur)]
-
-
-_FAST_HEADERS = all(
-    alt.startswith(_ANCHORED_STARTS) for alt in _alternatives(_HEADER_REGEX.pattern)
-)
-
-
-# Every alternative of the header regex needs one of these (a colon, a full-width colon, or a
-# "-----" separator) on its first line or soon after: "Am ...\n...\nschrieb\n...\n...:" reaches
-# furthest, four line breaks through its ``\s``. A line with none of them in it or in the five
-# lines after it cannot begin a match (one more than needed, to be safe).
-_MARKERS = (":", "\uff1a", "-----")
-_REACH = 6
-
-
-def _header_groups(text: str) -> list[tuple[str, ...]]:
-    """``_HEADER_REGEX.findall(text)``, trying the regex only where a match can start: at the
-    start of a line (or on the line break before it) that has a marker (``_MARKERS``) within
-    reach. The same matches, in a small part of the time of scanning every offset."""
-    if not _FAST_HEADERS:
-        return [m if isinstance(m, tuple) else (m,) for m in _HEADER_REGEX.findall(text)]
-    lines = text.split("\n")
-    marked = [any(marker in line for marker in _MARKERS) for line in lines]
-    starts = set()
-    position = 0
-    for index, line in enumerate(lines):
-        if any(marked[index : index + _REACH]):
-            # The line starts at ``position``; the alternatives that begin with ``\n`` start
-            # on the line break before it.
-            starts.add(position)
-            if position:
-                starts.add(position - 1)
-        position += len(line) + 1
-    starts.update(m.start() for m in _ANYWHERE.finditer(text))
-    out, end = [], 0
-    for start in sorted(starts):
-        if start < end or start > len(text):
-            continue
-        match = _HEADER_REGEX.match(text, start)
-        if match is not None:
-            out.append(match.groups())
-            end = max(match.end(), start + 1)
-    return out
-
-
-def latest_reply(text: str) -> str:
-    """What ``EmailReplyParser.parse_reply`` returns (the text before the first quoted-reply
-    header), without the signature and disclaimer scans of every fragment it does not use."""
-    body = ReplyMessage(text=text, languages=list(_reply_parser.languages)).text  # normalised
-    headers = [h for groups in _header_groups(body) for h in groups if h]
-    current = 0
-    for header in headers:
-        position = body.find(header, current + 1 if current > 0 else current)
-        content = body[current:position].strip()
-        current = position if position >= 0 else 0
-        if content:
-            return content
-    return body[current:].strip()
-
-
 def strip_quotes(text: str) -> str:
-    """The latest reply of a message, without the quoted history (and the "On ... wrote:")."""
+    """The latest reply of a message: the sender's lines without the quoted history and its
+    attribution (``plugins.email.reply_trim``); the whole text when nothing would remain."""
     try:
-        reply: str | None = latest_reply(text)
-    except Exception:
-        reply = None
-    reply = reply.strip() if reply and reply.strip() else text.strip()
-    reply = _cut_header_block(reply) or reply
-    return _drop_quoted(reply) or reply
-
-
-def _cut_header_block(text: str) -> str:
-    """Cut at an Outlook-style quoted header block ("From: ... Sent: ...") or an
-    "Original Message" separator, which the reply parser misses in some layouts."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if ORIGINAL_SEPARATOR.match(line) and i > 0:
-            return "\n".join(lines[:i]).strip()
-        if (
-            i > 0
-            and HEADER_FROM.match(line)
-            and any(HEADER_SENT.match(nxt) for nxt in lines[i + 1 : i + 4])
-        ):
-            return "\n".join(lines[:i]).strip()
-    return text
-
-
-def _drop_quoted(text: str) -> str:
-    """Drop ``>`` lines and the attribution line above each quoted block, in any language (the
-    reply parser only knows some, and misses bottom-posted replies)."""
-    out: list[str] = []
-    for line in text.splitlines():
-        if not line.lstrip().startswith(">"):
-            out.append(line)
-            continue
-        while out and not out[-1].strip():
-            out.pop()
-        if out and out[-1].rstrip().endswith(":"):
-            out.pop()
-            # An attribution wrapped over lines: its other lines carry the quoted address.
-            for _ in range(2):
-                if len(out) > 1 and ("@" in out[-1] or "<" in out[-1]):
-                    out.pop()
-    return "\n".join(out).strip()
+        reply = trim(text)
+    except Exception:  # never lose a message to the trimmer
+        reply = ""
+    return reply if reply.strip() else text.strip()
 
 
 def clean_text(text: str) -> str:
@@ -327,17 +182,37 @@ def _part_bytes(part: object, ctype: str) -> bytes | None:
         return None
 
 
+SENDER_SOURCES = ("From", "Sender", "Reply-To", "Return-Path")
+
+
 def _sender(mail: Mail, envelope_from: str | None) -> tuple[str | None, str]:
-    for header in ("From", "Sender", "Reply-To"):
+    """The first parseable mailbox of From, Sender, Reply-To, Return-Path, then the envelope
+    sender (MAIL FROM), with its display name."""
+    for header in SENDER_SOURCES:
         pairs = mail.addresses(header)
         if pairs:
-            return pairs[0][1], pairs[0][0][:200]
-    return_path = mail.header("Return-Path").strip("<> ").lower()
-    if valid_address(return_path):
-        return return_path, ""
-    if envelope_from and valid_address(envelope_from.strip("<>").lower()):
-        return envelope_from.strip("<>").lower(), ""
+            return pairs[0][1], pairs[0][0][:200] if header != "Return-Path" else ""
+    for header in SENDER_SOURCES:
+        found = raw_head_addresses(mail.raw, header)
+        if found:
+            return found[0], ""
+    envelope = (envelope_from or "").strip().strip("<>").lower()
+    if envelope and valid_address(envelope):
+        return envelope, ""
     return None, ""
+
+
+def no_sender_reason(mail: Mail, envelope_from: str | None) -> str:
+    """Why a message has no sender: what each place a sender could be in held."""
+    held = []
+    for header in SENDER_SOURCES:
+        value = mail.header(header) or mail.raw_header(header)
+        held.append(f"{header} {value[:80]!r}" if value else f"no {header}")
+    envelope = (envelope_from or "").strip()
+    held.append(f"envelope sender {envelope[:80]!r}" if envelope else "no envelope sender")
+    return "no sender address in From, Sender, Reply-To, Return-Path or the envelope (" + (
+        "; ".join(held) + ")"
+    )
 
 
 def _plus_token(addresses: Iterable[str], support: set[str]) -> str | None:
@@ -399,6 +274,9 @@ def parse(
     if is_reply:
         body = strip_quotes(full_body)
     participants = []
+    original = forwarded_from(full_body)
+    if original and original != sender and original not in support:
+        participants.append(original)
     for _, addr in mail.addresses("Cc"):
         base = re.sub(r"\+[^@]*@", "@", addr)
         if addr != sender and base not in support and addr not in participants:
@@ -439,6 +317,7 @@ def parse(
             "html_only": from_html,
             "quotes_stripped": is_reply and body != full_body,
             "attachments_dropped": dropped,
+            **({"no_sender": no_sender_reason(mail, envelope_from)} if sender is None else {}),
         },
     )
     return ParsedMail(message=msg, classification=classification, message_id=message_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,9 @@ class JiraWebhook:
     # When Jira sent it: the body's ``timestamp`` (ms since the epoch); None when absent or bad.
     sent_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Jira Server / Data Center send comment events without an ``issue`` object: the issue's id
+    # is then read from ``comment.self`` (".../rest/api/2/issue/10013/comment/10082").
+    issue_from_comment: bool = False
 
 
 def _ids(user: Any) -> tuple[str, ...]:
@@ -65,6 +69,9 @@ def _sent_at(value: Any) -> datetime | None:
         return None
 
 
+_COMMENT_SELF = re.compile(r"/rest/api/(?:\d+|latest)/issue/([^/]+)/comment/[^/]+/?$")
+
+
 def parse(body: bytes) -> JiraWebhook:
     """Parse a webhook body; ValueError when it is not a Jira webhook."""
     try:
@@ -86,16 +93,25 @@ def parse(body: bytes) -> JiraWebhook:
             author_name=str(author.get("displayName") or author.get("name") or "someone"),
         )
     status_from, status_to = _status_change(doc)
+    issue_key = issue.get("key")
+    issue_id = str(issue["id"]) if issue.get("id") else None
+    from_comment = False
+    if not issue and isinstance(raw_comment, dict):
+        match = _COMMENT_SELF.search(str(raw_comment.get("self") or ""))
+        if match:
+            ref, from_comment = match.group(1), True
+            issue_key, issue_id = (ref, None) if not ref.isdigit() else (None, ref)
     return JiraWebhook(
         event=str(doc["webhookEvent"]),
         type_name=str(doc.get("issue_event_type_name") or ""),
         user_ids=_ids(doc.get("user")),
-        issue_key=issue.get("key"),
-        issue_id=str(issue["id"]) if issue.get("id") else None,
+        issue_key=str(issue_key) if issue_key else None,
+        issue_id=issue_id,
         labels=tuple(str(x) for x in fields.get("labels") or []),
         status_from=status_from,
         status_to=status_to,
         comment=comment,
         sent_at=_sent_at(doc.get("timestamp")),
         raw=doc,
+        issue_from_comment=from_comment,
     )

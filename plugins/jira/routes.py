@@ -22,7 +22,7 @@ from core.api import (
     receive_signed,
     tenant_id_named,
 )
-from plugins.jira import payloads, signature, webhooks
+from plugins.jira import client, payloads, signature, webhooks
 from plugins.jira.settings import load
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,11 @@ def handle(
     own_ids = set(owner.state.get("api_user_ids") or [])
     if settings.user:
         own_ids.add(settings.user)
+    try:
+        hook = webhooks.with_issue_key(hub, settings, hook)
+    except client.Retryable as exc:
+        log.warning("jira webhook %s: the issue could not be fetched now: %s", delivery, exc)
+        raise HTTPException(503, "Jira could not be reached; send the delivery again") from None
     outcome = webhooks.receive(
         hub, owner.tenant_id, settings, own_ids, hook, delivery, content_key=got.content_key
     )

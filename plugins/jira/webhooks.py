@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from core.api import (
     ticket_exists,
     update_ticket,
 )
+from plugins.jira import client
 from plugins.jira.client import label_for
 from plugins.jira.escalation import ISSUE_KIND
 from plugins.jira.notes import CHANNEL, add_note
@@ -37,6 +39,24 @@ log = logging.getLogger(__name__)
 COMMENT_EVENTS = ("comment_created", "jira:issue_updated")
 # Dedupe keys of the signed content (seen-once keys beside the delivery ids).
 CONTENT_KEYS = "jira-body"
+
+
+def with_issue_key(hub: HubContext, settings: JiraSettings, hook: JiraWebhook) -> JiraWebhook:
+    """A Server / Data Center comment event names its issue only by id (``comment.self``):
+    fetch the issue's key and labels through the REST client, so that the ticket is found as
+    for Cloud's events. Unchanged when Jira refuses (then: unknown issue); ``client.Retryable``
+    when Jira cannot answer now, so that the delivery is refused and sent again."""
+    if not hook.issue_from_comment or hook.issue_key or not hook.issue_id:
+        return hook
+    issue_id = hook.issue_id
+    try:
+        jira = client.connect(settings, hub.egress)
+        issue = client.call(lambda: jira.issue(issue_id, fields="labels"))
+    except client.Rejected as exc:  # no such issue, or not visible to our API user
+        log.warning("jira: issue %s of a comment event could not be fetched: %s", issue_id, exc)
+        return hook
+    labels = tuple(str(x) for x in (getattr(issue.fields, "labels", None) or []))
+    return replace(hook, issue_key=str(issue.key), labels=labels or hook.labels)
 
 
 def find_ticket(s: Session, tenant_id: uuid.UUID, hook: JiraWebhook) -> int | None:
@@ -149,6 +169,8 @@ def receive(
                 return f"{hook.event} ignored"
             ticket_id = find_ticket(s, tenant_id, hook)
             if ticket_id is None:
+                if hook.issue_from_comment and not hook.issue_key:
+                    return f"unknown issue (id {hook.issue_id} from comment.self)"
                 return "unknown issue"
             done = []
             if hook.comment is not None and hook.event in COMMENT_EVENTS:

@@ -35,6 +35,7 @@ from plugins.teams.cards import invoke_card, invoke_message, triage
 from plugins.teams.files import attachments
 from plugins.teams.payloads import (
     HANDLED_EVENTS,
+    activity_id,
     conversation_of,
     conversation_type,
     dedupe_key,
@@ -109,7 +110,14 @@ def ingest_message(
     hub: HubContext, cfg: PluginConfig, activity: dict[str, Any], *, via: str
 ) -> tuple[IngestResult, TeamsUser] | None:
     """A person's message into a ticket or a comment; None when it is not ours to take."""
-    if is_from_bot(activity) or not activity.get("id") or not conversation_of(activity):
+    if is_from_bot(activity):
+        return None  # our own (or another bot's) message: answering it would loop
+    if not conversation_of(activity):
+        log.warning(
+            "teams: %s activity %s ignored: it names no conversation to answer in",
+            via,
+            activity_id(activity)[:80],
+        )
         return None
     conv = conversation_of(activity)
     service_url = str(activity.get("serviceUrl") or "")
@@ -125,7 +133,7 @@ def ingest_message(
         and not _may_follow_up(hub, cfg, known, person)
     ):
         return None  # a bystander in a ticket's channel thread: not theirs to add to
-    here = ConvRef(conv, str(activity["id"]), service_url, via)
+    here = ConvRef(conv, activity_id(activity), service_url, via)
     msg = InboundMessage(
         channel=CHANNEL,
         dedupe_key=dedupe_key(via, activity),
@@ -137,7 +145,7 @@ def ingest_message(
         message_ref=here.value,
         meta={
             "conversation": conv,
-            "activity": activity.get("id"),
+            "activity": activity_id(activity),
             "via": via,
             "aad_object_id": person.aad_object_id,
         },

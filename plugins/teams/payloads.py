@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from typing import Any
 
@@ -86,10 +87,31 @@ def placeholder_email(aad_object_id: str, aad_tenant: str) -> str:
     return f"teams-{local}@{domain}.teams.invalid"
 
 
+def activity_id(activity: dict[str, Any]) -> str:
+    """The activity's id; for an activity sent without one (some connectors and replays do),
+    ``sha256:<hex>`` of its content (type, sender, conversation, text, value, attachments,
+    timestamp), so that it is still stored once, never dropped."""
+    given = str(activity.get("id") or "")
+    if given:
+        return given
+    content = {
+        "type": activity.get("type"),
+        "from": (activity.get("from") or {}).get("id"),
+        "conversation": conversation_of(activity),
+        "text": activity.get("text"),
+        "value": activity.get("value"),
+        "attachments": activity.get("attachments"),
+        "timestamp": activity.get("timestamp") or activity.get("localTimestamp"),
+        "replyToId": activity.get("replyToId"),
+    }
+    canonical = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def dedupe_key(prefix: str, activity: dict[str, Any]) -> str:
-    """``<prefix>:<activity id>@<conversation>`` (activity ids are unique per conversation);
-    hashed when it would not fit the key column."""
-    key = f"{prefix}:{activity.get('id') or ''}@{conversation_of(activity)}"
+    """``<prefix>:<activity id>@<conversation>`` (activity ids are unique per conversation; a
+    content hash stands in for a missing id); hashed when it would not fit the key column."""
+    key = f"{prefix}:{activity_id(activity)}@{conversation_of(activity)}"
     if len(key) <= MAX_KEY:
         return key
     return f"{prefix}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"

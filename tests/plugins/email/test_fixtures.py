@@ -225,32 +225,19 @@ _ATTRIBUTIONS = [
 ]
 
 
-def test_quote_header_scan_finds_what_a_full_scan_finds() -> None:
-    """``_header_groups`` tries the reply parser's header regex only on lines with a marker in
-    reach; on fixtures and on 5,000 generated texts it must find exactly what ``findall`` (every
-    offset) finds."""
+def test_trimming_never_fails_on_mixed_attribution_fragments() -> None:
+    """5,000 texts made of attribution fragments, header labels, separators and plain lines:
+    trimming never raises and never returns more than it was given."""
     import random
 
-    from plugins.email.parsing import _HEADER_REGEX, _header_groups
-
-    def full_scan(text: str) -> list[list[str]]:
-        return [[g for g in groups if g] for groups in _HEADER_REGEX.findall(text)]
-
-    bodies = sorted((FIXTURES / "quote-stripping" / "bodies").glob("*.txt"))
-    texts = [path.read_bytes().decode("utf-8", "replace") for path in [*EMLS, *bodies]]
-    assert len(texts) > 50
     rnd = random.Random(20261126)
     breaks = ["\n", "\n", "\n", " ", "\n\n", "\r\n", "\u2028"]
-    texts += [
-        "".join(rnd.choice(_ATTRIBUTIONS) + rnd.choice(breaks) for _ in range(rnd.randint(1, 14)))
-        for _ in range(5000)
-    ]
-    found = 0
-    for text in texts:
-        groups = [[g for g in groups if g] for groups in _header_groups(text)]
-        assert groups == full_scan(text), text
-        found += bool(groups)
-    assert found > 1000  # the generated texts do hold headers to find
+    for _ in range(5000):
+        text = "".join(
+            rnd.choice(_ATTRIBUTIONS) + rnd.choice(breaks) for _ in range(rnd.randint(1, 14))
+        )
+        out = strip_quotes(text)
+        assert len(out) <= len(text)
 
 
 def test_html_quotes_become_quoted_lines_and_are_trimmed() -> None:
@@ -272,3 +259,14 @@ def test_a_rule_line_separates_the_quoted_header_block() -> None:
     html = (FIXTURES / "quote-stripping" / "html" / "talon__reply-separated-by-hr.html").read_text()
     trimmed = strip_quotes(html_to_text(html))
     assert "Bob" in trimmed and "bob@example.com" not in trimmed
+
+
+def test_html_keeps_links_as_text_and_lists_as_lists() -> None:
+    text = html_to_text(
+        "<p>Steps:</p><ul><li>reboot</li><li>retry</li></ul><ol><li>one</li><li>two</li></ol>"
+        '<p>See <a href="https://x.test/kb">the guide</a></p>'
+    )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == ["Steps:", "* reboot", "* retry", "1. one", "2. two"] + [
+        "See [the guide](https://x.test/kb)"
+    ]

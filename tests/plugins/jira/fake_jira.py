@@ -117,6 +117,19 @@ class FakeJira:
             return 200, self._search(query.get("jql", [""])[0])
         if method == "POST" and path == f"{API}/issue":
             return self._create(body)
+        match = re.fullmatch(rf"{API}/issue/([^/]+)", path)
+        if method == "GET" and match:
+            with self.lock:
+                found = [i for i in self.issues.values() if match[1] in (i["id"], i["key"])]
+            if not found:
+                return 404, {"errorMessages": ["Issue Does Not Exist"], "errors": {}}
+            issue = found[0]
+            return 200, {
+                "id": issue["id"],
+                "key": issue["key"],
+                "self": f"{self.url}{API}/issue/{issue['id']}",
+                "fields": {"labels": issue["fields"].get("labels", [])},
+            }
         match = re.fullmatch(rf"{API}/issue/([^/]+)/properties/([^/]+)", path)
         if method == "PUT" and match:
             with self.lock:

@@ -259,3 +259,36 @@ def test_a_webhook_whose_commit_fails_is_not_acknowledged(hub, jira_org, fake_ji
     r = client.post(URL, content=raw, headers=sign(raw, "delivery-commit-fails"))
     assert r.status_code == 200 and r.json() == {"status": "status In Progress"}, r.text
     assert _ticket(jira_org, ticket_id)["status"] == "In Progress"
+
+
+def test_server_comment_without_issue_finds_it_from_comment_self(
+    hub, jira_org, fake_jira, client
+) -> None:  # type: ignore[no-untyped-def]
+    """Jira Server / Data Center's comment_created has no ``issue``: the issue id in
+    ``comment.self`` is fetched through the REST client and the comment is noted."""
+    ticket_id = _escalated(hub, jira_org)
+    doc = webhook_doc("webhook-server-comment-created.json")
+    assert "issue" not in doc
+    doc["comment"]["self"] = doc["comment"]["self"].replace("/issue/10013/", "/issue/10040/")
+    raw = json.dumps(doc).encode()
+    r = client.post(URL, content=raw, headers=sign(raw, "server-comment"))
+    assert r.json() == {"status": "comment noted"}, r.text
+    assert fake_jira.calls("GET", r"/rest/api/2/issue/10040")
+    [note] = _notes(jira_org, ticket_id)
+    assert note["comment"].startswith("Jira comment by Lev Brouk on TES-41")
+    assert note["comment"].endswith("unik")
+
+
+def test_server_comment_while_jira_is_down_is_refused_then_noted(
+    hub, jira_org, fake_jira, client
+) -> None:  # type: ignore[no-untyped-def]
+    ticket_id = _escalated(hub, jira_org)
+    fake_jira.failures.append(("GET", r"/rest/api/2/issue/10040", 503, {"errorMessages": ["down"]}))
+    doc = webhook_doc("webhook-server-comment-created.json")
+    doc["comment"]["self"] = doc["comment"]["self"].replace("/issue/10013/", "/issue/10040/")
+    raw = json.dumps(doc).encode()
+    r = client.post(URL, content=raw, headers=sign(raw, "server-comment-down"))
+    assert r.status_code == 503  # not acknowledged, so Jira sends it again
+    r = client.post(URL, content=raw, headers=sign(raw, "server-comment-down"))
+    assert r.json() == {"status": "comment noted"}
+    assert len(_notes(jira_org, ticket_id)) == 1

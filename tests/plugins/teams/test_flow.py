@@ -348,3 +348,19 @@ def test_files_in_a_personal_chat_are_attached(world: TeamsWorld) -> None:
         "/svc/v3/attachments/img-1/views/original": True,
     }
     assert "evil.txt: not on a Teams file host" in world.ticket(ticket["id"])["description"]
+
+
+def test_activity_without_an_id_is_stored_once_by_its_content(world: TeamsWorld) -> None:
+    """Some connectors send a message activity without ``id``: it opens its ticket (deduplicated
+    by a hash of its content), and the same content delivered again is not a second ticket."""
+    activity = world.activity("message.personal_chat")
+    del activity["id"]
+    r = world.send(activity)
+    assert r.status_code == 200, r.text
+    world.drain()
+    [ticket] = world.tickets()
+    assert ticket["subject"] == "My VPN drops every 10 minutes"
+    assert world.send(activity).status_code == 200
+    world.drain()
+    assert len(world.tickets()) == 1
+    assert world.comments(ticket["id"]) == []  # the redelivery added nothing
