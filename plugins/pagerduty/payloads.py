@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,13 @@ def _moment(value: Any) -> datetime | None:
         return None
 
 
+def content_id(event: dict[str, Any]) -> str:
+    """The id of an event that carries none: a hash of its content, so that a redelivery of it
+    is still seen once (never dropped, never noted twice)."""
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def parse(body: bytes) -> WebhookEvent:
     """Parse a webhook body; ValueError when it is not a v3 event."""
     try:
@@ -55,12 +63,12 @@ def parse(body: bytes) -> WebhookEvent:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("body is not JSON") from exc
     event = doc.get("event") if isinstance(doc, dict) else None
-    if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
+    if not isinstance(event, dict) or not event.get("event_type"):
         raise ValueError("not a PagerDuty v3 webhook event")
     data = _object(event.get("data"))
     number = data.get("number")
     return WebhookEvent(
-        id=str(event["id"]),
+        id=str(event.get("id") or content_id(event)),
         type=str(event["event_type"]),
         occurred_at=str(event.get("occurred_at") or ""),
         agent=_summary(event.get("agent")),

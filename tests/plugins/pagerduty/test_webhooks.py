@@ -176,3 +176,20 @@ def test_a_webhook_whose_commit_fails_is_not_acknowledged(hub, pd_org, fake_pd, 
     r = client.post(URL, content=body, headers=headers)
     assert r.status_code == 200 and r.json() == {"status": "noted"}, r.text
     assert len(notes_on(pd_org, ticket_id)) == 1
+
+
+def test_an_event_without_an_id_is_noted_once_by_its_content(hub, pd_org, fake_pd, client) -> None:  # type: ignore[no-untyped-def]
+    ticket_id = paged_ticket(hub, pd_org, fake_pd)
+    doc = body_with(
+        "incident.acknowledged.signed_valid.json",
+        incident_key=dedup_key(pd_org.tenant[0], ticket_id),
+    )
+    doc["event"].pop("id")
+    raw = json.dumps(doc).encode()
+    sig = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"X-PagerDuty-Signature": f"v1={sig}", "Content-Type": "application/json"}
+    first = client.post(URL, content=raw, headers=headers)
+    again = client.post(URL, content=raw, headers=headers)
+    assert first.status_code == 200 and first.json() == {"status": "noted"}
+    assert again.status_code == 200 and again.json() != {"status": "noted"}
+    assert len(notes_on(pd_org, ticket_id)) == 1
