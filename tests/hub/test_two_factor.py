@@ -348,3 +348,14 @@ def test_the_operator_resets_a_locked_out_persons_two_factor(
     assert ("two_factor.disabled", {"by": "operator"}) in actions(hub, user.tenant_id)
     again = CliRunner().invoke(cli, ["user", "reset-two-factor", "--email", user.email])
     assert again.exit_code == 0 and "had no two-factor" in again.output
+
+
+def test_turning_two_factor_on_ends_the_sessions_opened_without_it(
+    org: TenantSet, make_member: Any, frozen: clock.FrozenClock, fresh: TestClient
+) -> None:
+    member = make_member(org.tenant, "agent", password=PASSWORD)
+    assert api_login(fresh, member).status_code == 200
+    assert fresh.get("/api/v1/me").status_code == 200
+    enrol(member, frozen)  # through the API with the member's token: no session of its own
+    assert fresh.get("/api/v1/me").status_code == 401
+    assert member.get("/api/v1/me").status_code == 200  # tokens are not sessions

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, HubError, Unauthenticated
 from core.models import Tenant, User
-from core.services import audit, identity, two_factor
-from hub.api.deps import ActorDep, HubDep, SessionDep, client_ip
+from core.services import audit, identity, sessions, two_factor
+from hub.api.deps import ActorDep, HubDep, SessionDep, client_ip, current_session_hash
 from hub.api.schemas.access import (
     RecoveryCodesPublic,
     TwoFactorCode,
@@ -164,6 +164,8 @@ def confirm(
     codes = _checked(
         hub, request, user, lambda: two_factor.confirm(session, user, hub.keyring, body.code)
     )
+    # Two-factor now guards the account: sessions opened without it end (not the caller's own).
+    sessions.revoke_for_user(session, user.id, keep_hash=current_session_hash(request, hub))
     audit.by_actor(
         session, actor, audit.TWO_FACTOR_ENABLED, ip=client_ip(request), target_email=user.email
     )

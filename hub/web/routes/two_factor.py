@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import HubError
 from core.models import Tenant, User
-from core.services import audit, identity, two_factor
-from hub.api.deps import HubDep, SessionDep, client_ip
+from core.services import audit, identity, sessions, two_factor
+from hub.api.deps import HubDep, SessionDep, client_ip, current_session_hash
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
 from hub.web.render import redirect, render
@@ -341,6 +341,8 @@ def account_confirm(
         session.rollback()
         _wrong(request, hub, user)
         return redirect("/account/two-factor", flash=exc.message, error=True)
+    # Two-factor now guards the account: sessions opened without it (elsewhere) end.
+    sessions.revoke_for_user(session, user.id, keep_hash=current_session_hash(request, hub))
     audit.by_actor(
         session,
         me.actor,
