@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -233,3 +233,22 @@ def device_label(user_agent: str) -> str:
     if browser or system:
         return browser or system
     return ua.split("/", 1)[0].strip()[:40] or "Unknown device"
+
+
+KEEP_AFTER_END = timedelta(days=7)
+
+
+def purge(session: Session) -> int:
+    """Delete sessions that ended (expired, idle past the timeout, or revoked) more than
+    ``KEEP_AFTER_END`` ago; how many."""
+    cutoff = now() - KEEP_AFTER_END
+    result = session.execute(
+        delete(AuthSession).where(
+            or_(
+                AuthSession.expires_at < cutoff,
+                AuthSession.revoked_at < cutoff,
+                AuthSession.last_seen_at < cutoff - IDLE_TIMEOUT,
+            )
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
