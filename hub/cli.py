@@ -111,6 +111,30 @@ def _migrate() -> None:
         _operator_error(str(exc))
     except Exception as exc:
         _operator_error(f"migrating the database failed: {describe_error(exc)}")
+    _backfill_report_rollups()
+
+
+def _backfill_report_rollups() -> None:
+    """After an upgrade from before the report rollups: build them for tickets they do not know
+    (once; ``hub reports rebuild`` recomputes on demand)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from core.reports import rollups
+
+    engine = create_engine(_settings().resolved_database_url)
+    try:
+        with Session(engine) as s:
+            missing = rollups.tenants_missing_facts(s)
+    finally:
+        engine.dispose()
+    if not missing:
+        return
+    hub = _hub()
+    for tenant_id in missing:
+        with hub.session() as s:
+            count = rollups.rebuild(s, tenant_id)
+        console.print(f"report rollups built for {count} tickets of tenant {tenant_id}")
 
 
 def _fail(message: str) -> None:

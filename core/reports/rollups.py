@@ -432,3 +432,16 @@ def tenant_ids(session: Session) -> list[uuid.UUID]:
 
 
 events.add_listener(on_event)
+
+
+def tenants_missing_facts(session: Session) -> list[uuid.UUID]:
+    """Tenants with a ticket the rollups do not know (tickets from before the rollups existed,
+    or a restore of tickets without them): ``rebuild`` each once."""
+    return list(
+        session.scalars(
+            select(Ticket.tenant_id)
+            .outerjoin(ReportFact, ReportFact.ticket_id == Ticket.id)
+            .where(ReportFact.ticket_id.is_(None))
+            .distinct()
+        )
+    )

@@ -345,3 +345,36 @@ def test_reports_rebuild_recomputes_the_rollups(cli_env, hub, client) -> None:  
         assert identity.tenant_by_slug(s, "rolls").settings["timezone"] == "Asia/Tokyo"
     bad = runner.invoke(app, ["reports", "timezone", "--tenant", "rolls", "--zone", "Mars/Base"])
     assert bad.exit_code == 2
+
+
+def test_migrate_builds_the_rollups_of_tickets_they_do_not_know(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
+    """Upgrading from before the rollups: ``hub migrate`` fills them in once."""
+    from sqlalchemy import delete, func
+
+    from core.models import ReportFact
+    from core.services.tickets import create_ticket
+
+    _ok("tenant", "create", "backfill")
+    with hub.session() as s:
+        tenant = identity.tenant_by_slug(s, "backfill")
+        user = identity.ensure_user(s, email="b@example.com")
+        identity.ensure_member(s, tenant.id, user, "end_user")
+        for n in range(2):
+            create_ticket(
+                s,
+                system_actor(tenant.id),
+                subject=f"s{n}",
+                description="d",
+                category="Other",
+                requester_id=user.id,
+            )
+        tenant_id = tenant.id
+    with hub.session() as s:
+        s.execute(delete(ReportFact).where(ReportFact.tenant_id == tenant_id))
+    assert "report rollups built for 2 tickets" in _ok("migrate")
+    with hub.read_session() as s:
+        count = (
+            select(func.count()).select_from(ReportFact).where(ReportFact.tenant_id == tenant_id)
+        )
+        assert s.scalar(count) == 2
+    assert "report rollups built" not in _ok("migrate")  # once
