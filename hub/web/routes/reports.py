@@ -36,7 +36,10 @@ def index(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
     """The list of standard reports."""
     readers_only(me)
     items = [(name, title) for name, (title, _) in catalog.REPORTS.items()]
-    mine = [(row, urlencode(row.query)) for row in saved.list_saved(session, me.actor)]
+    # Sorted: PostgreSQL's JSONB keeps no key order, and one saved report has one address.
+    mine = [
+        (row, urlencode(sorted(row.query.items()))) for row in saved.list_saved(session, me.actor)
+    ]
     return render(request, session, me, "reports/index.html", items=items, saved=mine)
 
 
