@@ -10,7 +10,8 @@ one is audited. No session exists until the second factor is given.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -276,6 +277,32 @@ def _wrong(request: Request, hub: Hub, user: User) -> None:
     signin_throttle(hub).failed(throttle_key(user.id), client_ip(request))
 
 
+T = TypeVar("T")
+
+
+class _Refused(Exception):
+    """A code check of the account page that failed: the redirect to show instead."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _code_checked(
+    request: Request, hub: Hub, session: Session, user: User, check: Callable[[], T]
+) -> T:
+    """Run a code check of the account page under the code throttle: a wrong code counts
+    against it, and either refusal raises ``_Refused`` with the page to go back to."""
+    refused = _guarded(request, hub, user)
+    if refused is not None:
+        raise _Refused(redirect("/account/two-factor", flash=refused, error=True))
+    try:
+        return check()
+    except HubError as exc:
+        session.rollback()
+        _wrong(request, hub, user)
+        raise _Refused(redirect("/account/two-factor", flash=exc.message, error=True)) from None
+
+
 def _me(session: Session, me: WebUser) -> User:
     user = session.get(User, me.actor.user_id)
     assert user is not None  # a live session's user exists
@@ -332,15 +359,16 @@ def account_confirm(
 ) -> Response:
     """Turn two-factor on with a first code; the recovery codes are shown this once."""
     user = _me(session, me)
-    refused = _guarded(request, hub, user)
-    if refused is not None:
-        return redirect("/account/two-factor", flash=refused, error=True)
     try:
-        codes = two_factor.confirm(session, user, hub.keyring, code)
-    except HubError as exc:
-        session.rollback()
-        _wrong(request, hub, user)
-        return redirect("/account/two-factor", flash=exc.message, error=True)
+        codes = _code_checked(
+            request,
+            hub,
+            session,
+            user,
+            lambda: two_factor.confirm(session, user, hub.keyring, code),
+        )
+    except _Refused as refused:
+        return refused.response
     # Two-factor now guards the account: sessions opened without it (elsewhere) end.
     sessions.revoke_for_user(session, user.id, keep_hash=current_session_hash(request, hub))
     audit.by_actor(
@@ -364,15 +392,16 @@ def account_codes(
 ) -> Response:
     """New recovery codes against a current code (the old ones stop working)."""
     user = _me(session, me)
-    refused = _guarded(request, hub, user)
-    if refused is not None:
-        return redirect("/account/two-factor", flash=refused, error=True)
     try:
-        codes = two_factor.regenerate_codes(session, user, hub.keyring, code)
-    except HubError as exc:
-        session.rollback()
-        _wrong(request, hub, user)
-        return redirect("/account/two-factor", flash=exc.message, error=True)
+        codes = _code_checked(
+            request,
+            hub,
+            session,
+            user,
+            lambda: two_factor.regenerate_codes(session, user, hub.keyring, code),
+        )
+    except _Refused as refused:
+        return refused.response
     session.commit()
     return _account_page(request, session, me, codes=codes)
 
@@ -388,21 +417,22 @@ def account_disable(
 ) -> Response:
     """Turn two-factor off, with a current code or the password."""
     user = _me(session, me)
-    refused = _guarded(request, hub, user)
-    if refused is not None:
-        return redirect("/account/two-factor", flash=refused, error=True)
     try:
-        two_factor.disable(
+        _code_checked(
+            request,
+            hub,
             session,
             user,
-            hub.keyring,
-            code=code,
-            password_ok=bool(password) and identity.check_password(user, password),
+            lambda: two_factor.disable(
+                session,
+                user,
+                hub.keyring,
+                code=code,
+                password_ok=bool(password) and identity.check_password(user, password),
+            ),
         )
-    except HubError as exc:
-        session.rollback()
-        _wrong(request, hub, user)
-        return redirect("/account/two-factor", flash=exc.message, error=True)
+    except _Refused as refused:
+        return refused.response
     audit.by_actor(
         session,
         me.actor,
