@@ -3,6 +3,7 @@ visibility (end users see published public articles, staff see every one)."""
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import uuid
@@ -365,3 +366,46 @@ def revisions(session: Session, actor: Actor, article_id: int) -> list[KbRevisio
             .order_by(KbRevision.version)
         )
     )
+
+
+def restore_revision(session: Session, actor: Actor, article_id: int, version: int) -> KbArticle:
+    """Make an earlier version the current one again; the restore is itself a new revision
+    (history is never rewritten)."""
+    require_staff(actor, "restore knowledge-base articles")
+    article = get_article(session, actor, article_id)
+    old = session.scalar(
+        select(KbRevision).where(
+            KbRevision.article_id == article.id,
+            KbRevision.tenant_id == actor.tenant_id,
+            KbRevision.version == version,
+        )
+    )
+    if old is None:
+        raise NotFound(f"article {article_id} has no version {version}")
+    return update_article(
+        session,
+        actor,
+        article.id,
+        ArticleFields(
+            title=old.title,
+            body=old.body,
+            category=old.category,
+            tags=list(old.tags),
+            status=old.status,
+            visibility=old.visibility,
+        ),
+    )
+
+
+def body_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """The lines of two Markdown sources as ("same" | "added" | "removed", line), in order."""
+    out: list[tuple[str, str]] = []
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        tag, text = line[:2], line[2:]
+        if tag == "  ":
+            out.append(("same", text))
+        elif tag == "+ ":
+            out.append(("added", text))
+        elif tag == "- ":
+            out.append(("removed", text))
+    return out

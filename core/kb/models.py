@@ -11,7 +11,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import now
@@ -92,4 +102,24 @@ class KbDeflection(Base):
     user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("auth_user.id"))
     channel: Mapped[str] = mapped_column(String(20), default="web")
     query: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class KbFeedback(Base):
+    """One reader's answer to "Was this helpful?" on an article: the latest answer counts.
+
+    ``voter`` is ``u<user id>`` for a signed-in person and ``a<random id>`` (a cookie) for an
+    anonymous reader of a public help centre, so each counts once per article."""
+
+    __tablename__ = "kb_feedback"
+    __table_args__ = (
+        UniqueConstraint("article_id", "voter", name="uq_kb_feedback_article_id_voter"),
+        Index("ix_kb_feedback_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("kb_articles.id", ondelete="CASCADE"))
+    voter: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=now)

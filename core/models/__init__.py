@@ -1,7 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
-from core.kb.models import KbArticle, KbDeflection, KbRevision
+from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
@@ -28,6 +28,7 @@ __all__ = [
     "InboundKey",
     "KbArticle",
     "KbDeflection",
+    "KbFeedback",
     "KbRevision",
     "Macro",
     "Membership",

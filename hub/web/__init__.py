@@ -24,7 +24,9 @@ from hub.web.routes import (
     admin,
     auth,
     dashboard,
+    help_centre,
     invitations,
+    kb_admin,
     live,
     password_reset,
     portal,
@@ -34,6 +36,7 @@ from hub.web.routes import (
     signin_links,
     sso,
     ticket,
+    ticket_articles,
     two_factor,
 )
 from hub.web.session import SignInRequired, page_user
@@ -55,6 +58,9 @@ ROUTERS = (
     invitations.router,
     password_reset.router,
     signin_links.router,
+    help_centre.router,
+    kb_admin.router,
+    ticket_articles.router,
 )
 
 

@@ -821,9 +821,41 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/signin-link"): lambda c: c.anonymous(
         "/signin-link", {"email": c.org.end_user.email}
     ),
+    # ------------------------------------------------------------------ help centre and authoring
+    ("POST", "/kb/articles/{article_id}/feedback"): lambda c: c.web_request(
+        c.member(), f"/kb/articles/{c.article()}/feedback", data={"helpful": "yes"}
+    ),
+    ("POST", "/admin/kb/new"): lambda c: c.web_request(
+        c.org.agent,
+        "/admin/kb/new",
+        data={"title": f"Web article {c.uniq()}", "body": "Unplug it.", "status": "draft"},
+    ),
+    ("POST", "/admin/kb/preview"): lambda c: c.web_request(
+        c.org.agent, "/admin/kb/preview", data={"body": "*hello*"}
+    ),
+    ("POST", "/admin/kb/settings"): lambda c: c.web_request(
+        c.org.admin, "/admin/kb/settings", data={"public": "on"}
+    ),
+    ("POST", "/admin/kb/{article_id}"): lambda c: c.web_request(
+        c.org.agent,
+        f"/admin/kb/{c.article()}",
+        data={"title": f"Edited {c.uniq()}", "body": "Unplug it twice.", "status": "published"},
+    ),
+    ("POST", "/admin/kb/{article_id}/delete"): lambda c: c.web_request(
+        c.org.agent, f"/admin/kb/{c.article()}/delete", data={"confirm": "yes"}
+    ),
+    ("POST", "/admin/kb/{article_id}/restore"): lambda c: (
+        (a := c.article()),
+        c.org.agent.patch(f"/api/v1/support/kb/articles/{a}/", json={"title": f"T {c.uniq()}"}),
+        c.web_request(c.org.agent, f"/admin/kb/{a}/restore", data={"version": "1"}),
+    )[2],
 }
 
-MAY_WRITE_NOTHING = {("POST", "/api/v1/auth/logout"), ("POST", "/logout")}
+MAY_WRITE_NOTHING = {
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/logout"),
+    ("POST", "/admin/kb/preview"),  # renders the Markdown it is sent; stores nothing
+}
 
 # Requests for a reset or sign-in link answer the same whatever the address (no account
 # enumeration, similar timing): their answer acknowledges no write. The link is made and mailed

@@ -60,3 +60,20 @@
   });
   window.addEventListener("pagehide", function () { source.close(); });
 }());
+
+/* "Insert link" on suggested articles: append the article's title and address to the reply box
+   (a button, so it works from the keyboard; focus moves to the reply to go on typing). */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-insert-into]") : null;
+    if (!button) { return; }
+    var box = document.getElementById(button.dataset.insertInto);
+    if (!box) { return; }
+    var text = button.dataset.insertText || "";
+    box.value = box.value ? box.value.replace(/\s*$/, "") + "\n\n" + text : text;
+    box.focus();
+    var announcer = document.getElementById("live-announcer");
+    if (announcer) { announcer.textContent = "Link inserted into the reply."; }
+  });
+}());
