@@ -17,6 +17,7 @@ from core.permissions import Actor, require_admin, require_reader
 
 
 def _checked_changes(body: str, changes: dict[str, Any]) -> dict[str, Any]:
+    macros.check_placeholders(body)
     changes = macros.validate_changes(changes)
     if not body.strip() and not changes:
         raise Invalid("a macro needs a reply text or field changes", field="body")

@@ -1,7 +1,9 @@
 """Macros (quick replies): a named reply with placeholders and optional field changes.
 
-Placeholders are ``{name}`` from a fixed list (``PLACEHOLDERS``); anything else in braces is
-left as written, so a macro can never read more of a ticket than these fields.
+Placeholders are ``{name}`` from a fixed list (``PLACEHOLDERS``), so a macro can never read more
+of a ticket than these fields. A text is checked when it is saved (``check_placeholders``): a
+placeholder that is not on the list (``{{requester.name}}``, ``{customer}``) is refused with the
+valid ones named, so it never reaches a customer unfilled.
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ PLACEHOLDERS = (
 )
 CHANGE_FIELDS = ("status", "priority", "category", "assigned_to")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Anything written like a placeholder in any template syntax: {x}, {{ x.y }}, ${x}, {%x%}.
+_LOOKS_LIKE = re.compile(r"\$?\{+[%#]?\s*([^{}\s][^{}]{0,80}?)\s*[%#]?\}+")
+PLACEHOLDER_HELP = {
+    "ticket_id": "the ticket number",
+    "subject": "the ticket's subject",
+    "status": "its status",
+    "priority": "its priority",
+    "category": "its category",
+    "requester_name": "the requester's name",
+    "requester_email": "the requester's address",
+    "agent_name": "the name of the agent who applies the macro",
+    "assignee_name": "the name of the ticket's assignee",
+}
 MAX_BULK = 200
 
 
@@ -63,6 +78,35 @@ def render(session: Session, text: str, ticket: Ticket, actor: Actor | None = No
         "assignee_name": _name(assignee),
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def check_placeholders(text: str, field: str = "body") -> str:
+    """``text`` when every placeholder in it is ``{name}`` of ``PLACEHOLDERS``; otherwise
+    Invalid, naming the unknown ones and the valid ones."""
+    bad = []
+    for match in _LOOKS_LIKE.finditer(text or ""):
+        written = match.group(0)
+        if _PLACEHOLDER.fullmatch(written) and match.group(1) in PLACEHOLDERS:
+            continue
+        bad.append(written)
+    if bad:
+        valid = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        unknown = ", ".join(dict.fromkeys(bad))
+        raise Invalid(f"unknown placeholder {unknown}: use one of {valid}", field=field)
+    return text
+
+
+def preview(session: Session, actor: Actor, macro: Macro, ticket: Ticket) -> dict[str, Any]:
+    """What applying the macro to the ticket would do, with nothing written: the reply as the
+    customer would read it, whether it is an internal note, and the field changes."""
+    require_staff(actor, "preview macros")
+    if macro.tenant_id != ticket.tenant_id:
+        raise NotFound(f"macro {macro.id} not found")
+    return {
+        "body": render(session, macro.body or "", ticket, actor).strip(),
+        "is_internal": macro.is_internal,
+        "changes": dict(macro.changes or {}),
+    }
 
 
 def validate_changes(changes: Any) -> dict[str, Any]:
@@ -115,6 +159,8 @@ def apply_macro(
         raise NotFound(f"macro {macro.id} not found")
     if not macro.is_active:
         raise Invalid("this macro is switched off", field="macro")
+    # A macro saved before placeholders were checked is refused, not sent half filled.
+    check_placeholders(macro.body or "", "macro")
     out: dict[str, Any] = {"ticket_id": ticket.id}
     body = render(session, macro.body or "", ticket, actor).strip()
     payload = {"macro_id": macro.id, **(extra or {})}

@@ -212,6 +212,10 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
             _need(isinstance(action.get("note", ""), str), "escalate.note must be text", "actions")
         if kind == "notify":
             _need(isinstance(action.get("text", ""), str), "notify.text must be text", "actions")
+        if kind in ("notify", "internal_note"):
+            from core.automation.macros import check_placeholders
+
+            check_placeholders(action.get("text") or "", "actions")
         out.append(dict(action))
     return out
 

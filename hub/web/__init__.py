@@ -28,6 +28,7 @@ from hub.web.routes import (
     invitations,
     kb_admin,
     live,
+    macro_admin,
     password_reset,
     portal,
     queue,
@@ -61,6 +62,7 @@ ROUTERS = (
     help_centre.router,
     kb_admin.router,
     ticket_articles.router,
+    macro_admin.router,
 )
 
 

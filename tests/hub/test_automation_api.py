@@ -385,10 +385,13 @@ def test_macro_crud_and_bulk_apply(hub: Hub, org: TenantSet, other_org: TenantSe
     no_auto_assign(org)
     macro = {
         "name": "Need logs",
-        "body": "Hi {requester_name}, please send logs for #{ticket_id}. {unknown}",
+        "body": "Hi {requester_name}, please send logs for #{ticket_id}.",
         "changes": {"status": "Pending"},
     }
     assert org.agent.post(MACROS, json=macro).status_code == 403
+    # A placeholder that is not on the list would reach the customer unfilled: refused.
+    r = org.admin.post(MACROS, json={**macro, "body": macro["body"] + " {unknown}"})
+    assert r.status_code == 422 and "{unknown}" in r.json()["detail"]
     r = org.admin.post(MACROS, json=macro)
     assert r.status_code == 201, r.text
     mid = r.json()["id"]
@@ -416,7 +419,7 @@ def test_macro_crud_and_bulk_apply(hub: Hub, org: TenantSet, other_org: TenantSe
         body = get(org.agent, tid)
         assert body["status"] == "Pending"
         text = _public_comments(org.end_user, tid)[0]["comment"]
-        assert text == f"Hi {name}, please send logs for #{tid}. {{unknown}}"
+        assert text == f"Hi {name}, please send logs for #{tid}."
     assert get(other_org.agent, theirs)["status"] == "New"
     assert org.manager.post(f"{MACROS}{mid}/apply/", json={"ticket_ids": mine}).status_code == 403
     assert (

@@ -844,6 +844,19 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/admin/kb/{article_id}/delete"): lambda c: c.web_request(
         c.org.agent, f"/admin/kb/{c.article()}/delete", data={"confirm": "yes"}
     ),
+    ("POST", "/admin/macros/new"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/macros/new",
+        data={"name": f"Web macro {c.uniq()}", "body": "Hi {requester_name}", "active": "on"},
+    ),
+    ("POST", "/admin/macros/{macro_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/macros/{c.macro()}",
+        data={"name": f"Edited {c.uniq()}", "body": "Done, {requester_name}.", "active": "on"},
+    ),
+    ("POST", "/admin/macros/{macro_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/macros/{c.macro()}/delete"
+    ),
     ("POST", "/admin/kb/{article_id}/restore"): lambda c: (
         (a := c.article()),
         c.org.agent.patch(f"/api/v1/support/kb/articles/{a}/", json={"title": f"T {c.uniq()}"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -104,11 +104,21 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(
-    ticket_id: TicketId, request: Request, me: PageUser, session: SessionDep, hub: HubDep
+    ticket_id: TicketId,
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    hub: HubDep,
+    macro: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> HTMLResponse:
-    """The ticket with its thread: public only for requesters, notes and audit for staff."""
+    """The ticket with its thread: public only for requesters, notes and audit for staff.
+    ``?macro=<id>`` (staff) fills the reply form with the macro for this ticket, to review."""
     ticket = get_ticket(session, me.actor, ticket_id)
-    return render(request, session, me, "ticket.html", **_page_context(session, hub, me, ticket))
+    ctx = _page_context(session, hub, me, ticket)
+    if macro is not None and me.is_staff:
+        chosen = macro_service.get_macro(session, me.actor.tenant_id, macro)
+        ctx["fill"] = {"macro": chosen, **macro_service.preview(session, me.actor, chosen, ticket)}
+    return render(request, session, me, "ticket.html", **ctx)
 
 
 @router.get("/tickets/{ticket_id}/thread", response_class=HTMLResponse)
@@ -140,9 +150,15 @@ def reply(
     comment: Annotated[str, Form(max_length=100_000)] = "",
     kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    set_status: Annotated[str, Form(max_length=20)] = "",
+    set_priority: Annotated[str, Form(max_length=20)] = "",
+    set_category: Annotated[str, Form(max_length=50)] = "",
+    set_assigned_to: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    """A public reply or (staff) an internal note, with attachments."""
+    """A public reply or (staff) an internal note, with attachments, and (staff) the status,
+    priority, category or assignee to set with it, in one transaction."""
     internal = kind == "internal"
+    changes = _reply_changes(me, set_status, set_priority, set_category, set_assigned_to)
     try:
         ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
@@ -165,12 +181,37 @@ def reply(
                 comment_id=row.id if row else None,
                 is_internal=internal,
             )
+        if changes is not None:
+            for name in ("status", "priority", "category"):
+                if getattr(changes, name) == getattr(ticket, name):
+                    setattr(changes, name, UNSET)
+            update_ticket(session, me.actor, ticket, changes)
     except HubError as exc:
         return _failed(ticket_id, exc, session)
     session.commit()
     hub.kick()
     what = "Internal note added." if internal else "Reply sent."
+    if changes is not None:
+        what += " The ticket was updated."
     return redirect(_back(ticket_id) + "#thread", flash=what)
+
+
+def _reply_changes(
+    me: WebUser, status: str, priority: str, category: str, assigned_to: str
+) -> Changes | None:
+    """The field changes sent with a reply ("" keeps a field as it is); None when there are
+    none. Only staff change fields this way."""
+    if not me.is_staff or not (status or priority or category or assigned_to):
+        return None
+    changes = Changes()
+    changes.status = status or UNSET
+    changes.priority = priority or UNSET
+    changes.category = category or UNSET
+    if assigned_to == "none":
+        changes.assigned_to = None
+    elif assigned_to.isdigit():
+        changes.assigned_to = int(assigned_to)
+    return changes
 
 
 def _apply(
