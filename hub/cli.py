@@ -37,6 +37,8 @@ secrets_app = typer.Typer(help="Stored secrets and the secret keys.", no_args_is
 app.add_typer(secrets_app, name="secrets")
 reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
+demo_app = typer.Typer(help="The demo tenant of the first run.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
 console = Console()
 
 
@@ -272,7 +274,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
     """Migrate, create a demo tenant on an empty database, then run API, worker+beat and SMTP."""
     import uvicorn
 
-    from hub.demo import seed_if_empty
+    from hub.demo import saved_logins, seed_if_empty
 
     settings = _settings()
     from hub import log_config
@@ -284,7 +286,8 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
     _preflight(settings, database=False, ports=(("HUB_PORT", settings.host, settings.port),))
     _migrate()
     hub = _hub(kicks=True)
-    logins = seed_if_empty(hub)
+    first_run = bool(seed_if_empty(hub))
+    logins = saved_logins(hub)
     settings = hub.settings
     # The worker logs warnings only here: its per-task lines would bury the banner.
     from hub.worker import queue_names
@@ -313,7 +316,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
             started.append(service)
         except OSError as exc:
             console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
-    _banner(settings, started, logins)
+    _banner(settings, started, logins, first_run)
     try:
         uvicorn.run(
             "hub.asgi:app",
@@ -333,7 +336,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
         console.print("stopped")
 
 
-def _banner(settings, services, logins) -> None:
+def _banner(settings, services, logins, first_run: bool = False) -> None:
     from hub.demo import DEMO_SUPPORT_ADDRESS
 
     console.rule("Teleops Support Hub")
@@ -345,12 +348,12 @@ def _banner(settings, services, logins) -> None:
         console.print(f"{service.name}: {service.describe}")
     console.print(f"Database: {settings.resolved_database_url}")
     if logins:
-        console.print("Demo logins (tenant 'demo'), shown once:")
-        for login in logins:
+        if first_run:
             console.print(
-                f"  {login.role:<9} {login.email:<20} password {login.password}", soft_wrap=True
+                "A demo tenant 'demo' was created with sample tickets, articles, macros, SLA "
+                "policies and a rule."
             )
-            console.print(f"            API token {login.token}", soft_wrap=True)
+        _print_logins(logins)
         if any(service.name == "smtp" for service in services):
             console.print(
                 f"Mail to {DEMO_SUPPORT_ADDRESS} on {settings.smtp_host}:"
@@ -358,6 +361,30 @@ def _banner(settings, services, logins) -> None:
                 soft_wrap=True,
             )
     console.print("Ctrl-C stops everything.")
+
+
+def _print_logins(logins) -> None:
+    console.print("Demo logins (tenant 'demo'; again any time with `hub demo logins`):")
+    for login in logins:
+        console.print(
+            f"  {login.role:<9} {login.email:<22} password {login.password}", soft_wrap=True
+        )
+        console.print(f"            API token {login.token}", soft_wrap=True)
+
+
+@demo_app.command("logins")
+def demo_logins() -> None:
+    """Print the demo tenant's logins (kept in the data directory, readable by its owner)."""
+    from hub.demo import logins_path, saved_logins
+
+    hub = _hub()
+    logins = saved_logins(hub)
+    if not logins:
+        _fail(
+            f"no demo logins in {logins_path(hub)} (the demo is made by `hub run` on an empty "
+            "database)"
+        )
+    _print_logins(logins)
 
 
 @tenant_app.command("create")

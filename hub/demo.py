@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,6 +15,7 @@ from core.permissions import system_actor
 from core.services import channel_keys, identity
 from core.services import plugins as plugin_service
 from hub.context import Hub
+from hub.demo_content import seed_content
 
 # Mail to this address, on the SMTP intake port, becomes a ticket of the demo tenant.
 DEMO_SUPPORT_ADDRESS = "support@demo.example"
@@ -25,10 +29,36 @@ class DemoLogin:
     token: str
 
 
+LOGINS_FILE = "demo-logins.json"
+
+
+def logins_path(hub: Hub) -> Path:
+    """Where the demo logins are kept (the data directory, readable by its owner only)."""
+    return Path(hub.settings.data_dir) / LOGINS_FILE
+
+
+def saved_logins(hub: Hub) -> list[DemoLogin]:
+    """The demo logins made on the first run, or [] (no demo, or the file was removed)."""
+    try:
+        rows = json.loads(logins_path(hub).read_text())
+    except (OSError, ValueError):
+        return []
+    return [DemoLogin(**row) for row in rows if isinstance(row, dict)]
+
+
+def _save_logins(hub: Hub, logins: list[DemoLogin]) -> None:
+    path = logins_path(hub)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump([asdict(login) for login in logins], out, indent=1)
+
+
 def seed_if_empty(hub: Hub) -> list[DemoLogin]:
-    """Create tenant ``demo`` with an admin, an agent and an end user, and its email channel
-    taking mail for ``DEMO_SUPPORT_ADDRESS`` (with no outbound relay, nothing is mailed back
-    until an admin sets ``relay_host``); [] if any tenant exists."""
+    """Create tenant ``demo`` with an admin, an agent, a manager and an end user, its email
+    channel taking mail for ``DEMO_SUPPORT_ADDRESS`` (with no outbound relay, nothing is mailed
+    back until an admin sets ``relay_host``), and the demo content (``hub.demo_content``); []
+    if any tenant exists. The logins are kept in the data directory for ``hub demo logins``."""
     with hub.session() as s:
         if s.scalar(select(func.count()).select_from(Tenant)):
             return []
@@ -37,6 +67,7 @@ def seed_if_empty(hub: Hub) -> list[DemoLogin]:
         for role, email in (
             ("admin", "admin@demo.example"),
             ("agent", "agent@demo.example"),
+            ("manager", "manager@demo.example"),
             ("end_user", "user@demo.example"),
         ):
             password = secrets.token_urlsafe(9)
@@ -59,4 +90,10 @@ def seed_if_empty(hub: Hub) -> list[DemoLogin]:
             )
             # The operator's own demo: its address is verified on the operator's word.
             channel_keys.mark_verified(s, tenant.id, "email", DEMO_SUPPORT_ADDRESS)
-        return logins
+        actors = {
+            login.role: identity.actor_for(s, tenant.id, identity.ensure_user(s, email=login.email))
+            for login in logins
+        }
+        seed_content(s, hub, actors["admin"], actors["agent"], actors["end_user"])
+    _save_logins(hub, logins)
+    return logins

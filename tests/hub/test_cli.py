@@ -206,9 +206,25 @@ def test_hub_run_starts_everything_and_stops_on_ctrl_c(tmp_path) -> None:  # typ
     assert f"Mail to support@demo.example on 127.0.0.1:{smtp_port}" in output
     hub = build_hub(Settings(data_dir=tmp_path / "var", database_url=""))
     with hub.session() as session:
-        assert session.scalars(select(Ticket.subject)).all() == ["VPN drops every hour"]
+        mailed = session.scalars(select(Ticket.subject).where(Ticket.channel == "email")).all()
+        assert mailed == ["VPN drops every hour"]
+        assert len(session.scalars(select(Ticket.id)).all()) > 10  # the demo's own tickets
     hub.engine.dispose()
     assert "stopped" in output
+    assert "manager@demo.example" in output and "A demo tenant 'demo' was created" in output
+    # The logins again, on any later day.
+    again = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "logins"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    for role in ("admin", "agent", "manager", "user"):
+        assert f"{role}@demo.example" in again.stdout
+    assert (tmp_path / "var" / "demo-logins.json").stat().st_mode & 0o077 == 0
 
 
 def test_hub_smtp_with_two_processes_shares_the_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
