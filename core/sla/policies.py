@@ -174,3 +174,33 @@ def ticket_sla(session: Session, actor: Actor, ticket_id: int) -> dict[str, Any]
     ticket = get_ticket(session, actor, ticket_id)
     require_reader(actor, "SLA policies")
     return sla_clock.describe(session, ticket)
+
+
+def applying_policy(
+    session: Session, actor: Actor, priority: str, category: str
+) -> tuple[SlaPolicy | DefaultPolicy, str]:
+    """The policy a ticket of this priority and category gets, and why (the admin's "which
+    policy applies?" check): the tenant's policy for both, else its policy for the priority,
+    else the spec's default."""
+    require_reader(actor, "SLA policies")
+    if priority not in PRIORITIES:
+        raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
+    rows = [
+        p
+        for p in list_policies(session, actor)
+        if p.priority == priority and p.is_active and p.category in (category, None)
+    ]
+    for row in rows:
+        if row.category == category and not isinstance(row, DefaultPolicy):
+            return row, f"the policy for {category} / {priority}"
+    for row in rows:
+        if not isinstance(row, DefaultPolicy):
+            return row, f"the policy for every category / {priority}"
+    response, resolution = sla_clock.DEFAULT_TARGETS[priority]
+    return DefaultPolicy(priority, response, resolution), "the default targets (no policy)"
+
+
+def get_policy(session: Session, actor: Actor, policy_id: int) -> SlaPolicy:
+    """One of the tenant's own policies (NotFound for another tenant's id)."""
+    require_reader(actor, "SLA policies")
+    return _policy(session, actor, policy_id)

@@ -35,6 +35,7 @@ from hub.web.routes import (
     reports,
     security,
     signin_links,
+    sla_admin,
     sso,
     ticket,
     ticket_articles,
@@ -63,6 +64,7 @@ ROUTERS = (
     kb_admin.router,
     ticket_articles.router,
     macro_admin.router,
+    sla_admin.router,
 )
 
 

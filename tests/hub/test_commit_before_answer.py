@@ -365,6 +365,29 @@ def send(client: Any, req: Request) -> Any:
 T = "/api/v1/support/tickets"
 Recipe = Callable[[Ctx], Request]
 
+
+def _sla_form(c: Ctx, policy_id: int | None = None) -> dict[str, str]:
+    """The SLA editor's fields: a new Low / Feature Request policy, or an existing one's own
+    scope with a new response target."""
+    from core.models import SlaPolicy
+
+    scope = {"priority": "Low", "category": "Feature Request"}
+    if policy_id is not None:
+        with c.hub.session() as s:
+            row = s.get(SlaPolicy, policy_id)
+            assert row is not None
+            scope = {"priority": row.priority, "category": row.category or ""}
+    return {
+        **scope,
+        "response_minutes": str(30 + int(uuid.uuid4().int % 100)),
+        "resolution_minutes": "600",
+        "warning_percent": "80",
+        "is_active": "on",
+        "always_open": "on",
+        "action": "save",
+    }
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
     # ------------------------------------------------------------------ API: tickets
     ("POST", f"{T}/"): lambda c: c.api(
@@ -843,6 +866,16 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/admin/kb/{article_id}/delete"): lambda c: c.web_request(
         c.org.agent, f"/admin/kb/{c.article()}/delete", data={"confirm": "yes"}
+    ),
+    ("POST", "/admin/sla/new"): lambda c: c.web_request(
+        c.org.admin, "/admin/sla/new", data=_sla_form(c)
+    ),
+    ("POST", "/admin/sla/{policy_id}"): lambda c: (
+        (pid := c.sla()),
+        c.web_request(c.org.admin, f"/admin/sla/{pid}", data=_sla_form(c, pid)),
+    )[1],
+    ("POST", "/admin/sla/{policy_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/sla/{c.sla()}/delete"
     ),
     ("POST", "/admin/macros/new"): lambda c: c.web_request(
         c.org.admin,
