@@ -55,3 +55,27 @@ def test_a_forward_becomes_a_ticket_with_the_forwarded_request(hub, org) -> None
         assert ticket is not None
         assert ticket.description.startswith("We should not include these files")
         assert "Just started to use my xxxxxxxx account" in ticket.description
+
+
+def test_forwarded_from_reads_the_localised_markers_of_thunderbird_yahoo_and_hubspot() -> None:
+    # Formats of crisp-oss/email-forward-parser's fixtures (MIT): Thunderbird (tr), Yahoo (tr, the
+    # header fields on the marker's line), HubSpot (ja, a full-width colon), Thunderbird (pl).
+    assert (
+        forwarded_from(
+            "-------- İletilen İleti --------\nKonu: \tYazıcı\nKimden: \tAli <ali@x.test>\n"
+        )
+        == "ali@x.test"
+    )
+    assert (
+        forwarded_from(
+            '   ----- İletilmiş Mesaj ----- Kimden: Ali <ali@x.test>Kime: "b@y.test" <b@y.test>\n'
+        )
+        == "ali@x.test"
+    )
+    assert forwarded_from("---------- メッセージを転送 ---------\n送信元：Ken <ken@x.test>\n") == (
+        "ken@x.test"
+    )
+    assert (
+        forwarded_from("--- Treść przekazanej wiadomości ---\nNadawca: \tOla <ola@x.test>\n")
+        == "ola@x.test"
+    )
