@@ -24,7 +24,7 @@ from inscriptis.model.html_element import HtmlElement
 from core.api import InboundAttachment, InboundMessage
 from plugins.email.authenticate import Verdict
 from plugins.email.classify import Classification, classify
-from plugins.email.forwards import forwarded_from
+from plugins.email.forwards import attached_from, forwarded_from
 from plugins.email.mime import (
     Mail,
     content_type,
@@ -274,7 +274,7 @@ def parse(
     if is_reply:
         body = strip_quotes(full_body)
     participants = []
-    original = forwarded_from(full_body)
+    original = forwarded_from(full_body) or attached_from(walk(mail.msg))
     if original and original != sender and original not in support:
         participants.append(original)
     for _, addr in mail.addresses("Cc"):
