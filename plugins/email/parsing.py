@@ -80,6 +80,9 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_SELF_LINK = re.compile(r"\[([^\]\s]+)\]\(\1\)")
+
+
 def html_to_text(html: str) -> str:
     """HTML as readable plain text: layout as a browser shows it, links kept as
     ``[text](url)``, images, scripts and styles dropped, and quoted mail (``<blockquote>``) as
@@ -98,7 +101,8 @@ def html_to_text(html: str) -> str:
         parent = quote.getparent()
         if parent is not None:  # always: the document's root is <html>
             parent.replace(quote, pre)
-    return str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
+    text = str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
+    return _SELF_LINK.sub(r"\1", text)  # "[https://x](https://x)": the address once
 
 
 def strip_quotes(text: str) -> str:
