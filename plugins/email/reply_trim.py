@@ -225,8 +225,12 @@ def _join_wrapped_quotes(lines: list[str]) -> list[str]:
     return out
 
 
+# Direction marks and embeddings Gmail and Outlook put around right-to-left attributions.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _ends_like_attribution(text: str) -> bool:
-    text = text.rstrip()[-120:]
+    text = _BIDI.sub("", text).rstrip()[-120:]
     if text.endswith(">") and _EMAIL.search(text) and _VERB_ANYWHERE.search(text):
         return True  # "Den 15. jun. 2016 kl. 20.42 skrev Jeff <jeff@x<mailto:jeff@x>>"
     return text.endswith((":", "：")) or bool(_VERB.search(text)) or bool(_DATE_FIRST.match(text))
@@ -236,6 +240,7 @@ def _attribution_kind(text: str) -> str | None:
     """ "strong" (a date or an address with a verb or another of them, ending the line as an
     attribution does), "weak" (a verb of writing only: an attribution when quoted lines follow),
     or None."""
+    text = _BIDI.sub("", text)
     if not _ends_like_attribution(text):
         return None
     email = bool(_EMAIL.search(text))
