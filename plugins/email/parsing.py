@@ -24,7 +24,7 @@ from inscriptis.model.html_element import HtmlElement
 from core.api import InboundAttachment, InboundMessage
 from plugins.email.authenticate import Verdict
 from plugins.email.classify import Classification, classify
-from plugins.email.forwards import forwarded_from
+from plugins.email.forwards import attached_from, forwarded_from
 from plugins.email.mime import (
     Mail,
     content_type,
@@ -80,6 +80,9 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_SELF_LINK = re.compile(r"\[([^\]\s]+)\]\(\1\)")
+
+
 def html_to_text(html: str) -> str:
     """HTML as readable plain text: layout as a browser shows it, links kept as
     ``[text](url)``, images, scripts and styles dropped, and quoted mail (``<blockquote>``) as
@@ -98,7 +101,8 @@ def html_to_text(html: str) -> str:
         parent = quote.getparent()
         if parent is not None:  # always: the document's root is <html>
             parent.replace(quote, pre)
-    return str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
+    text = str(Inscriptis(root, _HTML_CONFIG).get_text()).strip()
+    return _SELF_LINK.sub(r"\1", text)  # "[https://x](https://x)": the address once
 
 
 def strip_quotes(text: str) -> str:
@@ -274,7 +278,7 @@ def parse(
     if is_reply:
         body = strip_quotes(full_body)
     participants = []
-    original = forwarded_from(full_body)
+    original = forwarded_from(full_body) or attached_from(walk(mail.msg))
     if original and original != sender and original not in support:
         participants.append(original)
     for _, addr in mail.addresses("Cc"):

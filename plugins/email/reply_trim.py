@@ -25,7 +25,8 @@ _VERBS = (
     r"het volgende geschreven|geschreven|escreveu|ha scritto|scrisse|napisa[łl](?:\(a\)|a)?|pisze|skrev|skriver|kirjoitti|"
     r"написал(?:\(а\)|а)?|написав|написала|пише|írta|yazd[ıi]|a scris|napsal(?:\(a\)|a)?|"
     r"έγραψε|כתב|كتب|đã viết|menulis|ha escrit|escrit|"
-    r"写道|寫道|작성|のメッセージ|ने लिखा|লিখেছেন|wrote ----"
+    r"写道|寫道|작성(?:함)?|쓴 글|이 씀|のメッセージ|より|ने लिखा|লিখেছেন|wrote ----|пишет|كَتَب|"
+    r"எழுதியது|எழுதப்பட்டது|tarihinde şunu yazdı"
 )
 _VERB = re.compile(rf"(?:^|[\s,:>)\"'-])(?:{_VERBS})(?:\s*-{{2,}})?\s*[:：]?\s*$", re.I)
 _VERB_ANYWHERE = re.compile(rf"(?:^|[\s,>)\"'-])(?:{_VERBS})(?:$|[\s:：,-])", re.I)
@@ -42,9 +43,10 @@ _OPENERS = re.compile(
 )
 
 # Outlook-style header block labels: the sender's and the others (date, recipients, subject).
-_FROM_LABELS = (
+FROM_LABELS = (
     r"from|de|von|van|da|od|fr[åa]n|fra|от|від|lähettäjä|feladó|kimden|afzender|"
-    r"发件人|寄件者|差出人|보낸 사람|من|מאת|mittente|remitente|expéditeur|z"
+    r"发件人|寄件者|差出人|보낸 사람|من|مِن|מאת|mittente|remitente|expéditeur|z|dari|từ|से|থেকে|"
+    r"அனுப்புநர்|gönderen|de la|saatja|šalje|nadawca|送信元"
 )
 _OTHER_LABELS = (
     r"sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|envoy[ée](?: le)?|"
@@ -54,10 +56,12 @@ _OTHER_LABELS = (
     r"aihe|отправлено|кому|тема|дата|надіслано|elküldve|címzett|tárgy|gönderildi|kime|"
     r"konu|tarih|odesláno|komu|předmět|发送时间|收件人|主题|日期|寄件日期|收件者|主旨|"
     r"送信日時|宛先|件名|보낸 날짜|받는 사람|제목|تاريخ|إلى|الموضوع|נשלח|אל|נושא|"
-    r"trimis|către|subiect|gửi|tới|chủ đề|dikirim|kepada|perihal"
+    r"trimis|către|subiect|gửi|tới|chủ đề|đã gửi|dikirim|kepada|perihal|terkirim|subjek|"
+    r"तारीख|को|सीसी|सबजेक्ट|विषय|प्रति|পাঠানো হয়েছে|প্রতি|সিসি|বিষয়|அனுப்பியது|பெறுநர்|நகல்|"
+    r"பொருள்|المُرسل|نسخة كربونية|gönderilme|gönderilen|gönderildi|kopya|送信日"
 )
 _LABEL = r"^\s*[*_]?\s*(?:{})\s*[*_]?\s*[:：]"
-_FROM_LINE = re.compile(_LABEL.format(_FROM_LABELS), re.I)
+_FROM_LINE = re.compile(_LABEL.format(FROM_LABELS), re.I)
 _OTHER_LINE = re.compile(_LABEL.format(_OTHER_LABELS), re.I)
 
 _ORIGINAL = re.compile(
@@ -67,17 +71,76 @@ _ORIGINAL = re.compile(
     r"alkuperäinen viesti|wiadomo[śs][ćc] oryginalna|oryginalna wiadomo[śs][ćc]|"
     r"mensagem original|исходное сообщение|původní zpráva|原始邮件|原始郵件|元のメッセージ|"
     r"eredeti üzenet|orijinal mesaj|mesaj original|tin nhắn gốc|pesan asli|"
-    r"الرسالة الأصلية|मूल संदेश)\s*[-_=*]{2,}\s*$",
+    r"الرسالة الأصلية|الرسالة الأصليَّة|मूल संदेश|पुराना मैसेज|pesan orisinal|özgün ileti|"
+    r"உண்மை தகவல்|correo original|courriel initial|元メール|원본 메시지|thư gốc|原始消息|"
+    r"original message|orijinal ileti)\s*[-_=*]{2,}\s*$",
     re.I,
 )
+# Forward markers, a table by client and language (Gmail, Thunderbird, Yahoo, HubSpot, Apple
+# Mail, Mailmate; the localised ones as crisp-oss/email-forward-parser lists them, MIT).
+# Between rules ("-------- Forwarded Message --------", Yahoo may go on with the header block on
+# the same line):
+_FORWARD_RULED = (
+    "forwarded message",
+    "original message follows",
+    "weitergeleitete nachricht",
+    "message transf[ée]r[ée]",
+    "message transmis",
+    "mensaje reenviado",
+    "messaggio inoltrato",
+    "doorgestuurd bericht",
+    "videresendt (?:besked|meddelelse|melding)",
+    "vidarebefordrat meddelande",
+    "przekazana wiadomo[śs][ćc]",
+    "wiadomo[śs][ćc] przesłana dalej",
+    "treść przekazanej wiadomości",
+    "mensagem (?:encaminhada|reencaminhada)",
+    "mesaj redirecționat",
+    "пересланное сообщение",
+    "пересылаемое сообщение",
+    "перенаправленное сообщение",
+    "перенаправлене повідомлення",
+    "переслане повідомлення",
+    "přeposlaná zpráva",
+    "preposlaná správa(?: --- forwarded message)?",
+    "proslijeđena poruka",
+    "továbbított üzenet",
+    "edelleenlähetetty viesti",
+    "välitetty viesti / fwd\\.msg",
+    "iletilmiş mesaj",
+    "iletilen ileti",
+    "転送されたメッセージ",
+    "メッセージを転送",
+    "转发的邮件",
+    "已转发邮件",
+)
+# Ending in a colon on a line of their own ("Begin forwarded message:"):
+_FORWARD_COLON = (
+    "begin forwarded message",
+    "forwarded message",
+    "anfang der weitergeleiteten nachricht",
+    "d[ée]but du message r[ée]exp[ée]di[ée]",
+    "inicio del mensaje reenviado",
+    "začátek přeposílané zprávy",
+    "start på videresendt besked",
+    "välitetty viesti alkaa",
+    "započni proslijeđenu poruku",
+    "továbbított levél kezdete",
+    "inizio messaggio inoltrato",
+    "begin doorgestuurd bericht",
+    "videresendt melding",
+    "początek przekazywanej wiadomości",
+    "início da mensagem (?:encaminhada|reencaminhada)",
+    "începe mesajul redirecționat",
+    "начало переадресованного сообщения",
+    "začiatok preposlanej správy",
+    "vidarebefordrat mejl",
+    "İleti başlangıcı",
+    "початок листа, що пересилається",
+)
 _FORWARD = re.compile(
-    r"^\s*(?:[-_=*]{2,}\s*(?:forwarded message|original message follows|weitergeleitete "
-    r"nachricht|message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|doorgestuurd "
-    r"bericht|videresendt (?:besked|meddelelse|melding)|vidarebefordrat meddelande|"
-    r"przekazana wiadomo[śs][ćc]|mensagem encaminhada|пересланное сообщение|"
-    r"転送されたメッセージ|转发的邮件|已转发邮件)\s*[-_=*]{2,}|begin forwarded message\s*:|"
-    r"anfang der weitergeleiteten nachricht\s*:|d[ée]but du message r[ée]exp[ée]di[ée]\s*:|"
-    r"inicio del mensaje reenviado\s*:)\s*$",
+    rf"^\s*(?:[-_=*]{{2,}}\s*(?:{'|'.join(_FORWARD_RULED)})\s*[-_=*]{{2,}}(?:\s.*)?|"
+    rf"(?:{'|'.join(_FORWARD_COLON)})\s*:)\s*$",
     re.I,
 )
 _RULE = re.compile(r"^\s*[-_=*]{3,}\s*$")
@@ -162,8 +225,12 @@ def _join_wrapped_quotes(lines: list[str]) -> list[str]:
     return out
 
 
+# Direction marks and embeddings Gmail and Outlook put around right-to-left attributions.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _ends_like_attribution(text: str) -> bool:
-    text = text.rstrip()[-120:]
+    text = _BIDI.sub("", text).rstrip()[-120:]
     if text.endswith(">") and _EMAIL.search(text) and _VERB_ANYWHERE.search(text):
         return True  # "Den 15. jun. 2016 kl. 20.42 skrev Jeff <jeff@x<mailto:jeff@x>>"
     return text.endswith((":", "：")) or bool(_VERB.search(text)) or bool(_DATE_FIRST.match(text))
@@ -173,6 +240,7 @@ def _attribution_kind(text: str) -> str | None:
     """ "strong" (a date or an address with a verb or another of them, ending the line as an
     attribution does), "weak" (a verb of writing only: an attribution when quoted lines follow),
     or None."""
+    text = _BIDI.sub("", text)
     if not _ends_like_attribution(text):
         return None
     email = bool(_EMAIL.search(text))
@@ -296,14 +364,14 @@ def _trim_tail(kept: list[str]) -> list[str]:
 def trim(text: str) -> str:
     """The sender's own lines of ``text`` (see the module docstring)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = _join_wrapped_quotes(_split_shared_lines(lines))
     for index, line in enumerate(lines):
         if is_forward_marker(line):
-            head, cut = _trim(lines[:index])
+            # The forwarded message stays as it came (its wrapped quotes are not rejoined).
+            head, cut = _trim(_join_wrapped_quotes(_split_shared_lines(lines[:index])))
             if cut:  # the forward is part of the quoted history
                 return "\n".join(head).strip()
             return "\n".join([*head, *([""] if head else []), *lines[index:]]).strip()
-    return "\n".join(_trim(lines)[0]).strip()
+    return "\n".join(_trim(_join_wrapped_quotes(_split_shared_lines(lines)))[0]).strip()
 
 
 def _trim(lines: list[str]) -> tuple[list[str], bool]:

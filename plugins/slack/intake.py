@@ -16,7 +16,7 @@ from plugins.slack import agents, refs
 from plugins.slack.blocks import confirmation, new_ticket_modal
 from plugins.slack.context import Ctx
 from plugins.slack.files import attachments
-from plugins.slack.payloads import is_bot_event, mentions, plain_text, view_values
+from plugins.slack.payloads import content_key, is_bot_event, mentions, plain_text, view_values
 from plugins.slack.people import SlackUser, lookup, remember_account
 from plugins.slack.refs import THREAD, TRIAGE, ThreadRef
 from plugins.slack.tickets import card, requester_email
@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 
 def _text(ctx: Ctx, text: str) -> str:
     return plain_text(text, bot_user_id=ctx.bot_user_id)
+
+
+def _ignored(ctx: Ctx, reason: str) -> None:
+    log.info("slack message ignored for tenant %s: %s", ctx.tenant_id, reason)
+
+
+def _event_key(body: dict[str, Any], channel: str, ts: str) -> str:
+    """The event's id; without one its channel and timestamp; without those its content."""
+    if body.get("event_id"):
+        return str(body["event_id"])
+    if ts:
+        return f"{channel}:{ts}"
+    return content_key(body.get("event"))
 
 
 def on_message(ctx: Ctx, body: dict[str, Any]) -> None:
@@ -41,7 +54,7 @@ def on_mention(ctx: Ctx, body: dict[str, Any]) -> None:
 def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
     event = body.get("event") or {}
     if is_bot_event(event, ctx.bot_user_id, ctx.bot_id):
-        return
+        return _ignored(ctx, "a bot's or non-person message")
     channel, ts = event.get("channel", ""), event.get("ts", "")
     thread_ts = event.get("thread_ts")
     is_dm = event.get("channel_type") == "im" or channel.startswith("D")
@@ -52,22 +65,23 @@ def _route(ctx: Ctx, body: dict[str, Any], *, mention: bool) -> None:
         and not mention
         and (root is None or mentions(event.get("text", ""), ctx.bot_user_id))
     ):
-        return
+        return _ignored(ctx, "channel message outside a ticket's thread (a mention covers @bot)")
     if root is not None and refs.ticket_for(ctx.hub, ctx.tenant_id, TRIAGE, root):
         agents.note(ctx, body, root)
         return
     person = lookup(ctx.hub, ctx.tenant_id, ctx.client, ctx.team, event["user"], ctx.config.state)
     if person.is_bot:
-        return
+        return _ignored(ctx, "the author is a bot user")
     known = refs.ticket_for(ctx.hub, ctx.tenant_id, THREAD, root) if root else None
     if root is not None and known is None and not is_dm and not mention:
-        return
+        return _ignored(ctx, "reply in a channel thread that is no ticket's")
     if known is not None and not is_dm and not _may_follow_up(ctx, known, person):
-        return  # a bystander in a channel thread: not theirs to add to
+        # a bystander in a channel thread: not theirs to add to
+        return _ignored(ctx, f"a bystander's reply in ticket {known}'s thread")
     thread = root or ThreadRef(ctx.team, channel, ts)
     msg = InboundMessage(
         channel="slack",
-        dedupe_key=f"{ctx.team}:{body.get('event_id') or channel + ':' + ts}",
+        dedupe_key=f"{ctx.team}:{_event_key(body, channel, ts)}",
         sender_email=person.email,
         sender_name=person.name,
         body=_text(ctx, event.get("text", "")),
@@ -126,7 +140,7 @@ def on_modal_submit(ctx: Ctx, body: dict[str, Any]) -> None:
     person = lookup(ctx.hub, ctx.tenant_id, ctx.client, ctx.team, user, ctx.config.state)
     msg = InboundMessage(
         channel="slack",
-        dedupe_key=f"{ctx.team}:view:{view.get('id')}",
+        dedupe_key=f"{ctx.team}:view:{view.get('id') or content_key(view.get('state'))}",
         sender_email=person.email,
         sender_name=person.name,
         subject=values.get("subject", ""),
@@ -178,7 +192,7 @@ def on_message_shortcut(ctx: Ctx, body: dict[str, Any]) -> None:
     thread = ThreadRef(ctx.team, channel, message.get("thread_ts") or ts)
     msg = InboundMessage(
         channel="slack",
-        dedupe_key=f"{ctx.team}:shortcut:{channel}:{ts}",
+        dedupe_key=f"{ctx.team}:shortcut:{channel}:{ts or content_key(body.get('message'))}",
         sender_email=person.email,
         sender_name=person.name,
         body=_text(ctx, message.get("text", "")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -16,6 +17,65 @@ HUMAN_SUBTYPES = (None, "", "file_share", "thread_broadcast")
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
 SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+
+
+# The hub's own interactive callbacks and commands (registered in ``service``).
+HUB_COMMANDS = ("/ticket", "/reply")
+HUB_SHORTCUTS = ("hub_ticket_from_message", "hub_send_to_requester")
+HUB_VIEWS = ("hub_new_ticket",)
+# Why a recorded payload shape is acknowledged and not acted on (plugins/slack/README.md).
+IGNORED_SUBTYPES = {
+    "message_changed": "an edit in Slack is not applied to the ticket's comment",
+    "message_deleted": "a deletion in Slack does not delete the ticket's comment",
+    "bot_message": "messages from bots never become tickets or comments",
+}
+IGNORED_INTERACTIONS = {
+    "block_suggestion": "the hub's blocks have no external select menus to fill",
+    "view_closed": "a modal closed without submitting leaves nothing to store",
+}
+
+
+def ignored_reason(
+    body: dict[str, Any], bot_user_id: str | None = None, bot_id: str | None = None
+) -> str | None:
+    """Why the hub acknowledges this request without acting on it, or None when a listener
+    takes it. Routing decisions that need the database (channel chatter, bystanders) are made
+    and logged by ``intake``."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event") or {}
+        etype = event.get("type")
+        if etype not in HANDLED_EVENTS:
+            return f"{etype} events are not used by the hub"
+        if etype in ("message", "app_mention") and is_bot_event(event, bot_user_id, bot_id):
+            subtype = event.get("subtype")
+            if subtype in IGNORED_SUBTYPES:
+                return f"message subtype {subtype}: {IGNORED_SUBTYPES[subtype]}"
+            if subtype not in HUMAN_SUBTYPES:
+                return f"message subtype {subtype} is not a person's message"
+            return "messages from bots never become tickets or comments"
+        return None
+    if kind in IGNORED_INTERACTIONS:
+        return f"{kind}: {IGNORED_INTERACTIONS[kind]}"
+    if kind in ("shortcut", "message_action") and body.get("callback_id") not in HUB_SHORTCUTS:
+        return f"{kind} {body.get('callback_id')} is not one of the hub's shortcuts"
+    if kind == "view_submission":
+        callback = (body.get("view") or {}).get("callback_id")
+        if callback not in HUB_VIEWS:
+            return f"view_submission {callback} is not the hub's modal"
+    if kind == "block_actions":
+        ids = [str(a.get("action_id", "")) for a in body.get("actions") or []]
+        if not any(i.startswith("hub_") for i in ids):
+            return "block_actions on buttons that are not the hub's"
+    if "command" in body and body.get("command") not in HUB_COMMANDS:
+        return f"command {body.get('command')} is not one of the hub's"
+    return None
+
+
+def content_key(value: Any) -> str:
+    """A dedupe key from a payload's content, for one that lacks its usual id."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:

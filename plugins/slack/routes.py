@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext
-from plugins.slack.payloads import parse_body, team_of
+from plugins.slack.payloads import ignored_reason, parse_body, team_of
 from plugins.slack.service import PLUGIN, SlackService, service_for, verify
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,10 @@ log = logging.getLogger(__name__)
 
 def _json(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _header(text: str) -> str:
+    return re.sub(r"[^\x20-\x7e]", "?", text)[:200]
 
 
 def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
@@ -42,6 +47,11 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
         return _json(404, "no tenant has Slack enabled for this workspace")
     if not verify(cfg, raw, headers):
         return _json(401, "invalid Slack signature")
+    reason = ignored_reason(body, cfg.state.get("bot_user_id"), cfg.state.get("bot_id"))
+    if reason is not None:
+        # Acknowledged (or Slack retries), logged with why, and the reason in a header.
+        log.info("slack request ignored for tenant %s: %s", tenant_id, reason)
+        return Response(status_code=200, headers={"X-Hub-Ignored": _header(reason)})
     resp = svc.dispatch(tenant_id, cfg, raw, headers)
     if resp.status == 404:
         # Bolt's "unhandled request": an event we do not listen to. Acknowledge it, or Slack

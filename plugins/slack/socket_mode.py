@@ -23,6 +23,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from core.api import PluginConfig
+from plugins.slack.payloads import ignored_reason
 from plugins.slack.service import PLUGIN, SlackService, make_client
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ class HubSocketModeHandler(SocketModeHandler):
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Dispatch one envelope to the tenant's Bolt app and acknowledge it."""
         start = time()
+        reason = ignored_reason(req.payload) if isinstance(req.payload, dict) else None
+        if reason is not None:
+            log.info("slack socket mode envelope %s ignored: %s", req.envelope_id, reason)
         resp: BoltResponse = run_bolt_app(self.app, req)
         if resp.status == 404:
             resp = BoltResponse(status=200, body="")

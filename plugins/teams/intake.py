@@ -79,9 +79,11 @@ def triage_note(
     channel, root = split_thread(conversation_of(activity))
     ticket_id = refs.ticket_of_triage(hub, cfg.tenant_id, channel, root) if root else None
     if ticket_id is None:
+        log.info("teams: message in the triage channel outside a triage card's thread ignored")
         return None
     person = sender(hub, cfg, activity)
     if staff_actor(hub, cfg.tenant_id, person.email) is None:
+        log.info("teams: a non-agent's message in a triage thread ignored (ticket %s)", ticket_id)
         return None
     result = hub.ingest(
         cfg.tenant_id,
@@ -111,7 +113,9 @@ def ingest_message(
 ) -> tuple[IngestResult, TeamsUser] | None:
     """A person's message into a ticket or a comment; None when it is not ours to take."""
     if is_from_bot(activity):
-        return None  # our own (or another bot's) message: answering it would loop
+        # our own (or another bot's) message: answering it would loop
+        log.info("teams: %s activity %s ignored: sent by a bot", via, activity_id(activity)[:80])
+        return None
     if not conversation_of(activity):
         log.warning(
             "teams: %s activity %s ignored: it names no conversation to answer in",
@@ -124,7 +128,10 @@ def ingest_message(
     remember_service_url(hub, cfg, activity)
     triage_conv = str(cfg.get("triage_conversation") or "")
     if triage_conv and (conv == triage_conv or split_thread(conv)[0] == triage_conv):
-        return triage_note(hub, cfg, activity) if via == "bot" else None
+        if via != "bot":
+            log.info("teams: outgoing-webhook message in the triage channel ignored")
+            return None
+        return triage_note(hub, cfg, activity)
     known = _thread(hub, cfg, activity)
     person = sender(hub, cfg, activity, lookup=via == "bot")
     if (
@@ -132,7 +139,9 @@ def ingest_message(
         and conversation_type(activity) != "personal"
         and not _may_follow_up(hub, cfg, known, person)
     ):
-        return None  # a bystander in a ticket's channel thread: not theirs to add to
+        # a bystander in a ticket's channel thread: not theirs to add to
+        log.info("teams: a bystander's message in ticket %s's thread ignored", known)
+        return None
     here = ConvRef(conv, activity_id(activity), service_url, via)
     msg = InboundMessage(
         channel=CHANNEL,

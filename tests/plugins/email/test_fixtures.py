@@ -270,3 +270,56 @@ def test_html_keeps_links_as_text_and_lists_as_lists() -> None:
     assert lines == ["Steps:", "* reboot", "* retry", "1. one", "2. two"] + [
         "See [the guide](https://x.test/kb)"
     ]
+
+
+# Delivered as they are, without an envelope sender (as IMAP fetches them): the only fixtures
+# parked are these, none of which has a From, Sender, Reply-To or Return-Path header (the reason
+# says so, header by header); the two sisimai bounces from "MAILER-DAEMON <>" have none either
+# but are classified bounces first.
+PARKED_WITHOUT_ANY_SENDER = {
+    "php-mime-mail-parser__issue212.eml",
+    "enmime__erroneous.eml",
+    "enmime__low-quality__bad-header-start.eml",
+    "php-mime-mail-parser__issue116.eml",
+    "php-mime-mail-parser__issue250.eml",
+    "php-mime-mail-parser__m0027.eml",
+    "spamscope-mail-parser__mail_outlook_1.eml",
+    "mikel-mail__error_emails__bad_encoded_subject.eml",
+}
+
+
+def test_only_fixtures_without_any_sender_are_parked_and_say_why(hub, org) -> None:  # type: ignore[no-untyped-def]
+    tenant_id = org.tenant[0]
+    hub.set_enabled(tenant_id, "email", True, reason="test")
+    settings = settings_of(hub.config(tenant_id, "email")).model_copy(
+        update={"addresses": ["support@acme.test"]}
+    )
+    parked: dict[str, str] = {}
+    for path in EMLS:
+        delivery = deliver(hub, tenant_id, path.read_bytes(), settings=settings, source="test")
+        if delivery.outcome == "parked":
+            parked[path.name] = delivery.reason
+        else:
+            assert delivery.outcome in ("ticket", "comment", "duplicate", "bounce", "auto_reply")
+    assert set(parked) == set(PARKED_WITHOUT_ANY_SENDER), parked
+    for name, reason in parked.items():
+        assert reason.startswith("no sender address in From, Sender, Reply-To, Return-Path"), name
+        assert "no envelope sender" in reason, name
+
+
+def test_html_keeps_nested_lists_and_links_inside_list_items() -> None:
+    text = html_to_text(
+        '<div>Please check:<ul><li>the <a href="https://x.test/a">VPN page</a></li>'
+        "<li>nested<ul><li>inner one</li><li>inner two</li></ul></li></ul>"
+        '<p><a href="https://x.test/b">https://x.test/b</a> or '
+        '<a href="mailto:it@x.test">IT</a></p></div>'
+    )
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    assert lines == [
+        "Please check:",
+        "  * the [VPN page](https://x.test/a)",
+        "  * nested",
+        "      + inner one",
+        "      + inner two",
+        "https://x.test/b or [IT](mailto:it@x.test)",
+    ]
