@@ -39,6 +39,8 @@ class SessionIdentity:
     tenant_name: str
     tenant_slug: str
     touch_due: bool
+    # The member's own "available for new tickets" switch (staff), shown in the header.
+    available: bool = True
 
 
 def create(
@@ -80,6 +82,7 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
             Tenant.id,
             Tenant.name,
             Tenant.slug,
+            Membership.available,
         )
         .join(User, User.id == AuthSession.user_id)
         .join(
@@ -108,6 +111,7 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
         tenant_name=row[7],
         tenant_slug=row[8],
         touch_due=at - row[1] >= TOUCH_EVERY,
+        available=bool(row[9]),
     )
 
 

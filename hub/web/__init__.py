@@ -22,6 +22,7 @@ from hub.web.render import HERE, render
 from hub.web.routes import (
     access_control,
     admin,
+    agents_admin,
     auth,
     dashboard,
     help_centre,
@@ -65,6 +66,7 @@ ROUTERS = (
     ticket_articles.router,
     macro_admin.router,
     sla_admin.router,
+    agents_admin.router,
 )
 
 

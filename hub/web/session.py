@@ -42,6 +42,7 @@ class WebUser:
     csrf: str
     tenant_name: str
     tenant_slug: str
+    available: bool = True
 
     @property
     def role(self) -> str:
@@ -86,6 +87,7 @@ def _load_user(hub: HubDep, session: Session, sid: str, *, writes: bool) -> WebU
         csrf=session_csrf(hub, sid),
         tenant_name=found.tenant_name,
         tenant_slug=found.tenant_slug,
+        available=found.available,
     )
 
 

@@ -867,6 +867,19 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/admin/kb/{article_id}/delete"): lambda c: c.web_request(
         c.org.agent, f"/admin/kb/{c.article()}/delete", data={"confirm": "yes"}
     ),
+    ("POST", "/admin/agents/{user_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/agents/{c.member().user_id}",
+        data={"skill_Billing": "3", "max_open_tickets": "5", "available": "on"},
+    ),
+    ("POST", "/admin/automation"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/automation",
+        data={"assign_mode": "skill", "auto_close_hours": str(24 + len(c.uniq()))},
+    ),
+    ("POST", "/account/availability"): lambda c: c.web_request(
+        c.member(), "/account/availability", data={"available": "no"}
+    ),
     ("POST", "/admin/sla/new"): lambda c: c.web_request(
         c.org.admin, "/admin/sla/new", data=_sla_form(c)
     ),
