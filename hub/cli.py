@@ -37,6 +37,8 @@ secrets_app = typer.Typer(help="Stored secrets and the secret keys.", no_args_is
 app.add_typer(secrets_app, name="secrets")
 reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
+attachments_app = typer.Typer(help="Attachments held by the malware scan.", no_args_is_help=True)
+app.add_typer(attachments_app, name="attachments")
 console = Console()
 
 
@@ -313,7 +315,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
             started.append(service)
         except OSError as exc:
             console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
-    _banner(settings, started, logins)
+    _banner(settings, started, logins, scanning=hub.scanning)
     try:
         uvicorn.run(
             "hub.asgi:app",
@@ -333,7 +335,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
         console.print("stopped")
 
 
-def _banner(settings, services, logins) -> None:
+def _banner(settings, services, logins, *, scanning: str = "") -> None:
     from hub.demo import DEMO_SUPPORT_ADDRESS
 
     console.rule("Teleops Support Hub")
@@ -344,6 +346,7 @@ def _banner(settings, services, logins) -> None:
     for service in services:
         console.print(f"{service.name}: {service.describe}")
     console.print(f"Database: {settings.resolved_database_url}")
+    console.print(f"Malware scanning of attachments: {scanning or 'off'}", soft_wrap=True)
     if logins:
         console.print("Demo logins (tenant 'demo'), shown once:")
         for login in logins:
@@ -904,6 +907,21 @@ def secrets_rotate() -> None:
 
 def main() -> None:
     app()
+
+
+@attachments_app.command("rescan")
+def attachments_rescan() -> None:
+    """Scan the files held unscanned while the scanner was down (clean ones become
+    downloadable; infected ones stay quarantined). Exit 1 when some are still unscanned."""
+    from hub.builtin_scan import run_rescan
+
+    done = run_rescan(_hub())
+    console.print(
+        f"{done.clean} clean, {done.infected} infected (quarantined), "
+        f"{done.still_unscanned} still unscanned"
+    )
+    if done.still_unscanned:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
