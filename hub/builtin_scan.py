@@ -40,7 +40,7 @@ def run_rescan(hub: HubContext) -> quarantine.RescanResult:
         return total
     while True:
         with hub.session() as s:
-            done = quarantine.rescan(s, scan, hub.blob_store)  # type: ignore[arg-type]
+            done = quarantine.rescan(s, scan, hub.blob_store)
         total.clean += done.clean
         total.infected += done.infected
         total.still_unscanned = done.still_unscanned

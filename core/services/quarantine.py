@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,14 +18,9 @@ from core.scan import CLEAN, HELD_INFECTED, HELD_UNSCANNED, WHEN_DOWN
 from core.services import events
 from core.services.attachments import Scanner, when_scanner_down
 from core.services.audit import by_actor
+from core.storage import BlobStore
 
 POLICY_CHANGED = "scan.policy_changed"
-
-
-class DeletingStore(Protocol):
-    def get(self, key: str) -> bytes: ...
-
-    def delete(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -82,9 +76,18 @@ def release(session: Session, actor: Actor, attachment_id: int) -> Attachment:
     return row
 
 
-def delete(session: Session, actor: Actor, attachment_id: int, store: DeletingStore) -> str:
-    """An admin deletes a held file: its row, and its bytes once the row is gone (audited).
-    Returns the file's name."""
+@dataclass(frozen=True)
+class Deleted:
+    """A deleted held file: its name, and the blob to remove once the deletion committed
+    (None: another attachment shares the bytes)."""
+
+    file_name: str
+    blob: str | None
+
+
+def delete(session: Session, actor: Actor, attachment_id: int) -> Deleted:
+    """An admin deletes a held file (audited). The caller removes ``blob`` from the store after
+    its commit, so that a failed commit keeps the file whole."""
     require_admin(actor, "delete held attachments")
     row = _held(session, actor, attachment_id)
     name, key, ticket_id = row.file_name, row.file_path, row.ticket_id
@@ -99,10 +102,7 @@ def delete(session: Session, actor: Actor, attachment_id: int, store: DeletingSt
     session.delete(row)
     session.flush()
     shared = session.scalar(select(Attachment.id).where(Attachment.file_path == key).limit(1))
-    if shared is None:
-        # The blob goes after the flush: a failed commit leaves an orphan file at worst.
-        store.delete(key)
-    return name
+    return Deleted(name, None if shared is not None else key)
 
 
 def set_when_down(session: Session, actor: Actor, when_down: str, *, ip: str = "") -> None:
@@ -130,7 +130,7 @@ class RescanResult:
 def rescan(
     session: Session,
     scan: Scanner,
-    store: DeletingStore,
+    store: BlobStore,
     *,
     tenant_id: uuid.UUID | None = None,
     limit: int = 100,

@@ -157,7 +157,9 @@ def test_release_makes_it_downloadable_and_delete_removes_it(
     assert r.status_code == 200 and BODY_MARK in r.content
     with scanning.session() as s:
         key = s.get(Attachment, two).file_path
-        assert quarantine.delete(s, admin, two, scanning.blob_store) == "two.txt"
+        gone = quarantine.delete(s, admin, two)
+    assert gone.file_name == "two.txt" and gone.blob == key
+    scanning.blob_store.delete(key)
     assert user.get(f"{T}{tid}/attachments/{two}/").status_code == 404
     with pytest.raises(FileNotFoundError):
         scanning.blob_store.get(key)

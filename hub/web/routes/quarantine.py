@@ -55,13 +55,15 @@ def delete(attachment_id: ObjectId, me: PostUser, session: SessionDep, hub: HubD
     """Delete a held file for good (audited on its ticket)."""
     admin_only(me)
     try:
-        name = quarantine.delete(session, me.actor, attachment_id, hub.blob_store)
+        gone = quarantine.delete(session, me.actor, attachment_id)
     except HubError as exc:
         session.rollback()
         return redirect(PAGE, flash=exc.message, error=True)
     session.commit()
+    if gone.blob:
+        hub.blob_store.delete(gone.blob)
     hub.kick()
-    return redirect(PAGE, flash=f"{name} was deleted.")
+    return redirect(PAGE, flash=f"{gone.file_name} was deleted.")
 
 
 @router.post("/quarantine/policy", response_model=None)
