@@ -650,6 +650,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/admin/security/sso"): lambda c: c.web_request(
         c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
     ),
+    ("POST", "/api/v1/admin/quarantine/{attachment_id}/release/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/quarantine/{held_attachment(c)}/release/"
+    ),
+    ("DELETE", "/api/v1/admin/quarantine/{attachment_id}/"): lambda c: c.api(
+        c.org.admin, "DELETE", f"/api/v1/admin/quarantine/{held_attachment(c)}/"
+    ),
+    ("PUT", "/api/v1/admin/scan-policy/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/scan-policy/", json={"when_down": "hold"}
+    ),
     ("POST", "/admin/quarantine/{attachment_id}/release"): lambda c: c.web_request(
         c.org.admin, f"/admin/quarantine/{held_attachment(c)}/release"
     ),

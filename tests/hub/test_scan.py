@@ -209,3 +209,28 @@ def test_stopped_clamd_refuses_by_default_then_holds_when_chosen(
         assert after[dirty["id"]]["held"] == "infected"
         assert after[dirty["id"]]["scan_signature"].startswith(BODY_SIGNATURE)
         assert user.get(f"{T}{tid}/attachments/{dirty['id']}/").status_code == 403
+
+
+def test_quarantine_and_scan_policy_api(scan_client, org: TenantSet) -> None:  # type: ignore[no-untyped-def]
+    scanning, client = scan_client
+    user, admin = _as(org.end_user, client), _as(org.admin, client)
+    tid = user.post(T, json=NEW).json()["id"]
+    att = _upload(user, tid, "report.txt", INFECTED).json()["id"]
+    [held] = [h for h in admin.get("/api/v1/admin/quarantine/").json() if h["id"] == att]
+    assert held["scan_signature"].startswith(BODY_SIGNATURE) and held["ticket_subject"] == "log"
+    policy = admin.get("/api/v1/admin/scan-policy/").json()
+    assert policy["when_down"] == "refuse" and real_socket_named(policy["scanning"])
+    bad = client.put(
+        "/api/v1/admin/scan-policy/", json={"when_down": "shrug"}, headers=admin.headers
+    )
+    assert bad.status_code == 422
+    ok = client.put("/api/v1/admin/scan-policy/", json={"when_down": "hold"}, headers=admin.headers)
+    assert ok.json()["when_down"] == "hold"
+    assert admin.get("/api/v1/admin/scan-policy/").json()["when_down"] == "hold"
+    released = admin.post(f"/api/v1/admin/quarantine/{att}/release/").json()
+    assert released["held"] is None and released["download_url"]
+    assert BODY_MARK in user.get(released["download_url"]).content
+
+
+def real_socket_named(scanning: str) -> bool:
+    return scanning.startswith("ClamAV at ") and scanning.endswith("clamd.sock")
