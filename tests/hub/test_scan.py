@@ -234,3 +234,30 @@ def test_quarantine_and_scan_policy_api(scan_client, org: TenantSet) -> None:  #
 
 def real_socket_named(scanning: str) -> bool:
     return scanning.startswith("ClamAV at ") and scanning.endswith("clamd.sock")
+
+
+def test_hub_attachments_rescan_command(
+    hub: Hub, settings: Any, stoppable_clamd: Any, org: TenantSet, monkeypatch: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app as cli
+
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("HUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HUB_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("HUB_CLAMD_SOCKET", stoppable_clamd.socket)
+    scanning = _scanning(hub, settings, stoppable_clamd.socket)
+    _set_when_down(scanning, org, "hold")
+    stoppable_clamd.stop()
+    with TestClient(create_app(scanning)) as client:
+        user = _as(org.end_user, client)
+        tid = user.post(T, json=NEW).json()["id"]
+        att = _upload(user, tid, "notes.txt", b"fine").json()
+        assert att["held"] == "unscanned"
+        down = CliRunner().invoke(cli, ["attachments", "rescan"])
+        assert down.exit_code == 1 and "1 still unscanned" in down.output, down.output
+        stoppable_clamd.start()
+        up = CliRunner().invoke(cli, ["attachments", "rescan"])
+        assert up.exit_code == 0 and "1 clean" in up.output, up.output
+        assert user.get(f"{T}{tid}/attachments/{att['id']}/").content == b"fine"
