@@ -82,3 +82,42 @@ def test_admin_reviews_releases_and_deletes(
     assert 'value="hold" checked' in page
     admin.post("/admin/quarantine/policy", {"when_down": "shrug"})
     assert "when_down must be one of" in admin.page("/admin/quarantine")
+
+
+def test_console_reply_with_files_under_a_real_clamd(  # type: ignore[no-untyped-def]
+    hub: Hub, settings, stoppable_clamd, web_org
+) -> None:
+    """A reply's infected file is held on the thread; with clamd stopped the reply is refused
+    with the reason (the tenant's default) and nothing is stored."""
+    from hub.app import create_app
+    from hub.worker import periodic_tasks
+    from tests.private_clamd import BODY_MARK
+
+    scanning = Hub(
+        settings.model_copy(update={"clamd_socket": stoppable_clamd.socket}),
+        pm=hub.pm,
+        engine=hub.engine,
+    )
+    assert "scan.rescan" in periodic_tasks(scanning)
+    tid = web_org["end_user"].post(T, json=NEW).json()["id"]
+    user = sign_in(create_app(scanning), web_org["end_user"].email)
+    user.page(f"/tickets/{tid}")
+    r = user.post(
+        f"/tickets/{tid}/reply",
+        {"comment": "logs"},
+        files=[("files", ("bad.txt", BODY_MARK, "text/plain"))],
+    )
+    assert r.status_code == 303
+    page = user.page(f"/tickets/{tid}")
+    assert "bad.txt" in page and "quarantined by the malware scan" in page
+    stoppable_clamd.stop()
+    r = user.post(
+        f"/tickets/{tid}/reply",
+        {"comment": "more"},
+        files=[("files", ("more.txt", b"fine", "text/plain"))],
+    )
+    assert r.status_code == 303
+    assert "scanner unavailable" in user.page(f"/tickets/{tid}")
+    with hub.session() as s:
+        names = s.scalars(select(Attachment.file_name).where(Attachment.ticket_id == tid)).all()
+    assert names == ["bad.txt"]
