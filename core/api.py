@@ -19,6 +19,7 @@ from core.errors import (
     HubError,
     Invalid,
     NotFound,
+    ScanUnavailable,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -39,8 +40,10 @@ from core.kb.suggestions import merge_suggestions
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.mail_relay import Relay, send_via_relay
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
+from core.scan import ScanVerdict
 from core.security_headers import security_headers
 from core.services import events
+from core.services.attachments import read_attachment
 from core.services.bot_notes import add_bot_note, add_system_note, audit_escalation_failure
 from core.services.channel_keys import owner as channel_key_owner
 from core.services.channel_keys import owners as channel_key_owners
@@ -114,6 +117,9 @@ __all__ = [
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
+    "ScanUnavailable",
+    "ScanVerdict",
+    "read_attachment",
     "TRANSIENT_DB_ERRORS",
     # Tickets, their lifecycle and who acts.
     "lifecycle",

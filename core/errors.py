@@ -62,3 +62,8 @@ class Unavailable(HubError):
 
     status = 503
     code = "unavailable"
+
+
+class ScanUnavailable(Unavailable):
+    """The malware scanner could not be reached or failed: the tenant's setting decides whether
+    the file is refused (503, SMTP 451) or kept held until a rescan succeeds."""

@@ -18,6 +18,7 @@ import pluggy
 from sqlalchemy.orm import Session
 
 from core.intake import InboundMessage
+from core.scan import ScanVerdict
 from core.types import (
     BackgroundService,
     Escalation,
@@ -361,4 +362,42 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
         def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
             with hub.session() as s:
                 return delete_contacts_of(s, tenant_id, email)
+    """
+
+
+# ------------------------------------------------------------------ scanning
+
+
+@hookspec(firstresult=True)
+def hub_scan_attachment(
+    data: bytes, filename: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ScanVerdict | None:
+    """Scan one file for malware before it is stored on a ticket (every upload and every
+    inbound attachment: console, API, mail, Slack, Teams, chat).
+
+    firstresult, on the tenant's relay: the first engine that answers decides. The built-in
+    ClamAV engine (clamd's zINSTREAM over ``HUB_CLAMD_SOCKET``) is ``trylast``, so an installed
+    engine replaces it; with no engine answering, the file is stored as ``not_scanned``. An
+    ``infected`` verdict stores the file quarantined (never downloadable until an admin
+    releases it). Raise ``ScanUnavailable`` when the engine is down: the tenant's setting then
+    refuses the file (HTTP 503, SMTP 451, channel retry) or holds it unscanned until
+    ``hub attachments rescan`` succeeds.
+    :param data: the file's bytes.
+    :param filename: the file's cleaned display name (never a path).
+    :param tenant_id: the tenant the file is for.
+    :param hub: the hub context.
+    :return: ``ScanVerdict("clean")`` or ``ScanVerdict("infected", signature=...)``, or None
+        when this engine does not scan (not configured).
+
+    Example::
+
+        @hookimpl
+        def hub_scan_attachment(
+            data: bytes, filename: str, tenant_id: uuid.UUID, hub: HubContext
+        ) -> ScanVerdict | None:
+            try:
+                found = my_engine.scan(data)
+            except ConnectionError as exc:
+                raise ScanUnavailable(f"my engine is down: {exc}") from exc
+            return ScanVerdict("infected", signature=found) if found else ScanVerdict("clean")
     """

@@ -54,6 +54,10 @@ class FileBlobStore:
     def get(self, key: str) -> bytes:
         return self._path(key.split("/")[-1]).read_bytes()
 
+    def delete(self, key: str) -> None:
+        """Remove a blob for good (one already gone: nothing to do)."""
+        self._path(key.split("/")[-1]).unlink(missing_ok=True)
+
     def _path(self, key: str) -> Path:
         if not key.isalnum():
             raise ValueError("bad blob key")

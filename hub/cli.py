@@ -39,6 +39,8 @@ reports_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
 demo_app = typer.Typer(help="The demo tenant of the first run.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+attachments_app = typer.Typer(help="Attachments held by the malware scan.", no_args_is_help=True)
+app.add_typer(attachments_app, name="attachments")
 console = Console()
 
 
@@ -316,7 +318,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
             started.append(service)
         except OSError as exc:
             console.print(f"[yellow]{service.name} not started: {exc}[/yellow]")
-    _banner(settings, started, logins, first_run)
+    _banner(settings, started, logins, first_run, scanning=hub.scanning)
     try:
         uvicorn.run(
             "hub.asgi:app",
@@ -336,7 +338,7 @@ def run(queues: Annotated[str, typer.Option(help=QUEUES_HELP)] = "") -> None:
         console.print("stopped")
 
 
-def _banner(settings, services, logins, first_run: bool = False) -> None:
+def _banner(settings, services, logins, first_run: bool = False, *, scanning: str = "") -> None:
     from hub.demo import DEMO_SUPPORT_ADDRESS
 
     console.rule("Teleops Support Hub")
@@ -347,6 +349,7 @@ def _banner(settings, services, logins, first_run: bool = False) -> None:
     for service in services:
         console.print(f"{service.name}: {service.describe}")
     console.print(f"Database: {settings.resolved_database_url}")
+    console.print(f"Malware scanning of attachments: {scanning or 'off'}", soft_wrap=True)
     if logins:
         if first_run:
             console.print(
@@ -931,6 +934,21 @@ def secrets_rotate() -> None:
 
 def main() -> None:
     app()
+
+
+@attachments_app.command("rescan")
+def attachments_rescan() -> None:
+    """Scan the files held unscanned while the scanner was down (clean ones become
+    downloadable; infected ones stay quarantined). Exit 1 when some are still unscanned."""
+    from hub.builtin_scan import run_rescan
+
+    done = run_rescan(_hub())
+    console.print(
+        f"{done.clean} clean, {done.infected} infected (quarantined), "
+        f"{done.still_unscanned} still unscanned"
+    )
+    if done.still_unscanned:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

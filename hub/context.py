@@ -19,6 +19,7 @@ from core.db import TRANSIENT_DB_ERRORS
 from core.egress import EgressPolicy
 from core.intake import InboundMessage, IngestResult, find_duplicate, ingest, ingest_many
 from core.permissions import system_actor
+from core.scan import ScanVerdict
 from core.services import plugins as plugin_service
 from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
 from core.services.plugins import PluginConfig
@@ -61,7 +62,7 @@ class Hub:
         self.attachment_policy = AttachmentPolicy(
             max_bytes=settings.attachment_max_bytes,
             allowed_types=tuple(settings.attachment_types) or DEFAULT_TYPES,
-            scanners=self._scanners(),
+            scan=self._scan,
         )
         self.engine = engine or make_engine(
             settings.resolved_database_url, pool_size=settings.db_pool_size
@@ -90,12 +91,23 @@ class Hub:
         self._kick: Callable[[], None] = lambda: None
         pm.hook.hub_configure.call_historic(kwargs={"hub": self})
 
-    def _scanners(self) -> tuple[Callable[[bytes], str | None], ...]:
-        if not self.settings.clamd_socket:
-            return ()
-        from hub.scan import clamd_scanner
+    def _scan(self, tenant_id: uuid.UUID, data: bytes, filename: str) -> ScanVerdict | None:
+        """The ``hub_scan_attachment`` hook on the tenant's relay (firstresult)."""
+        return self.hooks(tenant_id).hub_scan_attachment(
+            data=data, filename=filename, tenant_id=tenant_id, hub=self
+        )
 
-        return (clamd_scanner(self.settings.clamd_socket),)
+    @property
+    def scanning(self) -> str:
+        """What scans uploads, for the ``hub run`` banner."""
+        engines = [
+            name
+            for name, plugin in self.pm.list_name_plugin()
+            if hasattr(plugin, "hub_scan_attachment") and name != "clamav"
+        ]
+        if self.settings.clamd_socket:
+            engines.append(f"ClamAV at {self.settings.clamd_socket}")
+        return ", ".join(engines) if engines else "off (no HUB_CLAMD_SOCKET, no scan plugin)"
 
     # ----------------------------------------------------------- HubContext
 

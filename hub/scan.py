@@ -1,18 +1,16 @@
-"""Malware scanning of uploads through a ClamAV daemon (clamd's INSTREAM command)."""
+"""Malware scanning of uploads through a ClamAV daemon: clamd's zINSTREAM command, the file sent
+in chunks over a unix socket (``/path`` or ``unix:/path``) or TCP (``host:port``, an operator
+setting: ``HUB_CLAMD_SOCKET``)."""
 
 from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Callable
 
-from core.errors import Unavailable
+from core.errors import ScanUnavailable
 
 CHUNK = 64 * 1024
-
-
-class ScanUnavailable(Unavailable):
-    """clamd could not be reached: the upload is refused (503) rather than stored unscanned."""
+__all__ = ["ScanUnavailable", "scan_bytes"]
 
 
 def _connect(address: str, timeout: float) -> socket.socket:
@@ -51,8 +49,3 @@ def scan_bytes(address: str, data: bytes, timeout: float = 30.0) -> str | None:
     if text.endswith("FOUND"):
         return text.split(":", 1)[-1].removesuffix("FOUND").strip()
     raise ScanUnavailable(f"malware scanner error: {text}")
-
-
-def clamd_scanner(address: str) -> Callable[[bytes], str | None]:
-    """A scanner for ``AttachmentPolicy.scanners``."""
-    return lambda data: scan_bytes(address, data)

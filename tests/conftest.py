@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -219,3 +220,30 @@ def other_org(make_tenant, make_member) -> TenantSet:  # type: ignore[no-untyped
         tenant=tenant,
         **{r: make_member(tenant, r) for r in ("end_user", "agent", "admin", "manager")},
     )
+
+
+def _private_clamd():  # type: ignore[no-untyped-def]
+    from tests.private_clamd import PrivateClamd, clamd_binary
+
+    binary = clamd_binary()
+    require(binary is not None, "clamd is not installed (Debian package clamav-daemon)")
+    assert binary is not None
+    server = PrivateClamd(binary)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def real_clamd() -> Iterator[Any]:
+    """A real clamd (tests.private_clamd) for the session, with the tests' own signatures."""
+    server = _private_clamd()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def stoppable_clamd() -> Iterator[Any]:
+    """A real clamd of this test's own, which the test may stop."""
+    server = _private_clamd()
+    yield server
+    server.cleanup()

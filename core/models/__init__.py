@@ -9,6 +9,7 @@ from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
+from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
@@ -45,6 +46,7 @@ __all__ = [
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
+    "TenantScanSettings",
     "TenantSecurity",
     "Ticket",
     "TwoFactor",

@@ -123,6 +123,16 @@ class Attachment(Base):
     """``support_attachments``: a file stored outside the web root under a generated name."""
 
     __tablename__ = "support_attachments"
+    # The quarantine page and the rescan read held files only: a small partial index.
+    __table_args__ = (
+        Index(
+            "ix_support_attachments_held",
+            "tenant_id",
+            "held",
+            postgresql_where=text("held IS NOT NULL"),
+            sqlite_where=text("held IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(
@@ -145,6 +155,19 @@ class Attachment(Base):
     )
     sha256: Mapped[str] = mapped_column(String(64), default="")
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The malware scan (``core.scan``): clean, infected or not_scanned, with what was found.
+    scan_status: Mapped[str] = mapped_column(
+        String(20), default="not_scanned", server_default="not_scanned"
+    )
+    scan_signature: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    scanned_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why no download serves the file (None: it is served): "infected" (quarantined) or
+    # "unscanned" (the scanner was down; kept until a rescan). Released by an admin: None again.
+    held: Mapped[str | None] = mapped_column(String(20), default=None)
+    released_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("auth_user.id", ondelete="SET NULL"), default=None
+    )
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SlaLog(Base):

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from core.clock import now
 from core.crypto import hash_token
 from core.db import Base
-from core.models import ApiToken, Notification, OutboxEvent, TwoFactor
+from core.models import ApiToken, Attachment, Notification, OutboxEvent, TwoFactor
 from core.services import identity, password_reset, sessions, two_factor
 from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from hub.context import Hub
@@ -388,6 +388,22 @@ def _sla_form(c: Ctx, policy_id: int | None = None) -> dict[str, str]:
     }
 
 
+def held_attachment(c: Ctx) -> int:
+    """An attachment of a new ticket, held as quarantined (as an infected verdict leaves it)."""
+    tid = c.ticket()
+    r = c.org.end_user.post(
+        f"{T}/{tid}/attachment/", files={"file": ("held.txt", b"held", "text/plain")}
+    )
+    assert r.status_code == 201, r.text
+    with c.hub.session() as s:
+        s.execute(
+            update(Attachment)
+            .where(Attachment.id == r.json()["id"])
+            .values(held="infected", scan_status="infected", scan_signature="Test.Sig")
+        )
+    return int(r.json()["id"])
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
     # ------------------------------------------------------------------ API: tickets
     ("POST", f"{T}/"): lambda c: c.api(
@@ -655,6 +671,24 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     )(*c.enrolled()),
     ("POST", "/admin/security/sso"): lambda c: c.web_request(
         c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
+    ),
+    ("POST", "/api/v1/admin/quarantine/{attachment_id}/release/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/quarantine/{held_attachment(c)}/release/"
+    ),
+    ("DELETE", "/api/v1/admin/quarantine/{attachment_id}/"): lambda c: c.api(
+        c.org.admin, "DELETE", f"/api/v1/admin/quarantine/{held_attachment(c)}/"
+    ),
+    ("PUT", "/api/v1/admin/scan-policy/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/scan-policy/", json={"when_down": "hold"}
+    ),
+    ("POST", "/admin/quarantine/{attachment_id}/release"): lambda c: c.web_request(
+        c.org.admin, f"/admin/quarantine/{held_attachment(c)}/release"
+    ),
+    ("POST", "/admin/quarantine/{attachment_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/quarantine/{held_attachment(c)}/delete"
+    ),
+    ("POST", "/admin/quarantine/policy"): lambda c: c.web_request(
+        c.org.admin, "/admin/quarantine/policy", data={"when_down": "hold"}
     ),
     ("POST", "/admin/security/two-factor"): lambda c: c.web_request(
         c.enrolled("admin")[0], "/admin/security/two-factor", data={"required": "1"}

@@ -45,16 +45,37 @@ def _setup(org: TenantSet) -> dict[str, int]:
         ).json()["id"]
         for who in ("one", "two")
     )
+    held = _held_files(org, tid)
     return {
         "tid": tid,
         "other": other,
         "att": att,
+        "held": held[0],
+        "held2": held[1],
         "spare": spare,
         "theirs": theirs,
         "inv": inv,
         "inv2": inv2,
         **own,
     }
+
+
+def _held_files(org: TenantSet, tid: int) -> list[int]:
+    """Two attachments held as quarantined (as an infected verdict leaves them)."""
+    from sqlalchemy import update
+
+    from core.models import Attachment
+
+    ids = [
+        org.end_user.post(
+            f"{T}{tid}/attachment/",
+            files={"file": (f"h{n}.txt", io.BytesIO(b"held"), "text/plain")},
+        ).json()["id"]
+        for n in (1, 2)
+    ]
+    with org.end_user.client.app.state.hub.session() as s:  # type: ignore[attr-defined]
+        s.execute(update(Attachment).where(Attachment.id.in_(ids)).values(held="infected"))
+    return ids
 
 
 def _calls(
@@ -129,6 +150,11 @@ def _calls(
         "invitation_resend": ("POST", f"/api/v1/admin/invitations/{ids['inv']}/resend/", None),
         "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
         "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
+        "quarantine": ("GET", "/api/v1/admin/quarantine/", None),
+        "quarantine_release": ("POST", f"/api/v1/admin/quarantine/{ids['held']}/release/", None),
+        "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
+        "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
+        "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
     }
 
 
@@ -145,6 +171,11 @@ SELF_SERVICE = {
     "revoke_own_token": "ok",
 }
 ADMIN_ONLY = (
+    "quarantine",
+    "quarantine_release",
+    "quarantine_delete",
+    "scan_policy",
+    "scan_policy_put",
     "role_change",
     "deactivate",
     "reactivate",
@@ -390,3 +421,16 @@ def test_other_tenant_members_and_tokens_are_404(
     r = member.post(f"/api/v1/auth/tokens/{ids[role]}/revoke/")
     assert r.status_code == 404, r.text
     assert getattr(org, role).get("/api/v1/me").status_code == 200
+
+
+def test_another_tenants_held_files_are_404(org: TenantSet, other_org: TenantSet) -> None:
+    ids = _setup(org)
+    r = other_org.admin.post(f"/api/v1/admin/quarantine/{ids['held']}/release/")
+    assert r.status_code == 404, r.text
+    r = other_org.admin.client.delete(
+        f"/api/v1/admin/quarantine/{ids['held2']}/", headers=other_org.admin.headers
+    )
+    assert r.status_code == 404, r.text
+    assert other_org.admin.get("/api/v1/admin/quarantine/").json() == []
+    listed = {a["id"] for a in org.admin.get("/api/v1/admin/quarantine/").json()}
+    assert {ids["held"], ids["held2"]} <= listed

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from core.errors import NotFound, TooLarge
-from core.models import Attachment, Comment
-from core.services.attachments import add_attachment, list_attachments
+from core.errors import TooLarge
+from core.models import Comment
+from core.services.attachments import add_attachment, list_attachments, read_attachment
 from core.services.comments import add_comment, visible_comments
 from core.services.tickets import get_ticket
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
@@ -93,19 +92,10 @@ def attachments(
 def download(
     ticket_id: ObjectId, attachment_id: ObjectId, actor: ActorDep, session: SessionDep, hub: HubDep
 ) -> Response:
-    """The file itself, only for those who may see the ticket; never rendered inline."""
+    """The file itself, only for those who may see the ticket; never rendered inline. A file
+    held by the malware scan (quarantined, or not scanned yet) is a 403 for everyone."""
     ticket = get_ticket(session, actor, ticket_id)
-    stmt = select(Attachment).where(
-        Attachment.id == attachment_id,
-        Attachment.ticket_id == ticket.id,
-        Attachment.tenant_id == actor.tenant_id,
-    )
-    if not actor.sees_internal:
-        stmt = stmt.where(Attachment.is_internal.is_(False))
-    row = session.scalar(stmt)
-    if row is None:
-        raise NotFound(f"attachment {attachment_id} not found")
-    data = hub.blob_store.get(row.file_path)
+    row, data = read_attachment(session, actor, ticket, attachment_id, hub.blob_store)
     return Response(
         content=data,
         media_type=row.mime_type or "application/octet-stream",

@@ -240,7 +240,8 @@ def detail(
 
 def _attachment(a: object) -> AttachmentPublic:
     out = AttachmentPublic.model_validate(a)
-    out.download_url = f"/api/v1/support/tickets/{out.ticket_id}/attachments/{out.id}/"
+    if not out.held:
+        out.download_url = f"/api/v1/support/tickets/{out.ticket_id}/attachments/{out.id}/"
     return out
 
 

@@ -18,4 +18,10 @@ class AttachmentPublic(BaseModel):
     created_at: datetime
     uploaded_by: int
     is_internal: bool
+    # The malware scan: clean, infected or not_scanned, and what it found.
+    scan_status: str = "not_scanned"
+    scan_signature: str = ""
+    # Why the file is not served (None: it is): "infected" (quarantined) or "unscanned".
+    held: str | None = None
+    # Empty while the file is held.
     download_url: str = ""

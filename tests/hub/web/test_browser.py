@@ -662,3 +662,46 @@ def test_invitation_link_to_copy_reset_and_sign_in_link_pages(
     finally:
         ctx_admin.close()
         ctx_anon.close()
+
+
+def test_quarantine_release_and_policy_with_the_keyboard(
+    browser, live_server, web_org, web_hub
+) -> None:  # type: ignore[no-untyped-def]
+    """A held file shows as held on the ticket page; the admin releases it from
+    /admin/quarantine and switches the scanner-down policy with the keyboard only. Each page
+    is checked with axe at both widths."""
+    from playwright.sync_api import expect
+
+    from tests.hub.web.test_quarantine_page import held_file
+
+    tid, att = held_file(web_hub, web_org["end_user"])
+    user_ctx, admin_ctx = _context(browser, live_server), _context(browser, live_server)
+    user, admin = user_ctx.new_page(), admin_ctx.new_page()
+    try:
+        sign_in(user, web_org["end_user"].email)
+        user.goto(f"/tickets/{tid}")
+        expect(user.locator(".file-held")).to_contain_text("not downloadable")
+        check(user, "ticket-held-file")
+
+        sign_in(admin, web_org["admin"].email)
+        admin.goto("/admin/quarantine")
+        expect(admin.get_by_text("Hub.Test.Sig")).to_be_visible()
+        check(admin, "admin-quarantine")
+        release = admin.get_by_role("button", name=f"Release report.txt of ticket {tid}")
+        release.focus()
+        admin.keyboard.press("Enter")
+        expect(admin.get_by_role("status").filter(has_text="was released")).to_be_visible()
+        hold = admin.get_by_label("Accepted and held here", exact=False)
+        hold.focus()
+        admin.keyboard.press("Space")
+        expect(hold).to_be_checked()
+        admin.keyboard.press("Tab")
+        expect(admin.get_by_role("button", name="Save", exact=True)).to_be_focused()
+        admin.keyboard.press("Enter")
+        expect(admin.get_by_role("status").filter(has_text="kept held")).to_be_visible()
+        check(admin, "admin-quarantine-empty")
+        user.goto(f"/tickets/{tid}")
+        expect(user.get_by_role("link", name="report.txt")).to_be_visible()
+    finally:
+        user_ctx.close()
+        admin_ctx.close()
