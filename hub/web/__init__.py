@@ -30,6 +30,7 @@ from hub.web.routes import (
     kb_admin,
     live,
     macro_admin,
+    outbox_admin,
     password_reset,
     portal,
     quarantine,
@@ -69,6 +70,7 @@ ROUTERS = (
     macro_admin.router,
     sla_admin.router,
     agents_admin.router,
+    outbox_admin.router,
 )
 
 

@@ -458,6 +458,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/v1/admin/outbox/{event_id}/retry/"): lambda c: c.api(
         c.org.admin, "POST", f"/api/v1/admin/outbox/{c.failed_event()}/retry/"
     ),
+    ("POST", "/admin/outbox/{event_id}/retry"): lambda c: c.web_request(
+        c.org.admin, f"/admin/outbox/{c.failed_event()}/retry"
+    ),
     ("POST", "/api/v1/admin/members/"): lambda c: c.api(
         c.org.admin,
         "POST",
