@@ -48,6 +48,20 @@ class PluginInfo:
     # The inbound keys this plugin routes by, read from a tenant's settings, and how a
     # claim of one is proved (see ``ChannelKeys``). None: the plugin routes by no key.
     channel_keys: ChannelKeys | None = None
+    # The addresses an admin gives the vendor (webhook URLs, the SMTP intake), shown on the
+    # plugin's admin page.
+    endpoints: tuple[Endpoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An address of the hub a vendor must be given: ``path`` under the hub's public URL (for
+    a webhook), or ``smtp=True`` for the hub's SMTP intake (host and port)."""
+
+    label: str
+    path: str = ""
+    help: str = ""
+    smtp: bool = False
 
 
 PROOF_SIGNED = "signed"

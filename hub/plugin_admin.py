@@ -63,6 +63,18 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
                 "channel_keys": [
                     {"key": c.key, "verified": c.verified, "contested": c.contested} for c in claims
                 ],
+                "endpoints": [
+                    {
+                        "label": e.label,
+                        "address": (
+                            f"{hub.settings.smtp_host}:{hub.settings.smtp_port}"
+                            if e.smtp
+                            else f"{hub.base_url.rstrip('/')}{e.path}"
+                        ),
+                        "help": e.help,
+                    }
+                    for e in info.endpoints
+                ],
             }
         )
     return out

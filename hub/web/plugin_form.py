@@ -27,6 +27,7 @@ class Field:
     value: Any = None
     choices: list[str] = field(default_factory=list)
     is_set: bool = False
+    error: str = ""
 
 
 def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -130,3 +131,18 @@ def parse_form(fields: list[Field], form: FormData) -> dict[str, Any]:
         else:
             values[f.name] = raw
     return values
+
+
+def keep_submitted(fields: list[Field], form: FormData, where: str | None, message: str) -> None:
+    """After a refused save: each field shows what was typed (never a secret), and the field
+    the error names (``where``: a field name, or ``name.0`` inside a list) carries the error."""
+    name = (where or "").split(".", 1)[0]
+    for f in fields:
+        if f.kind == "secret":
+            pass
+        elif f.kind == "bool":
+            f.value = form.get(f"setting_{f.name}") == "on"
+        else:
+            f.value = str(form.get(f"setting_{f.name}", "") or "")
+        if f.name == name:
+            f.error = message

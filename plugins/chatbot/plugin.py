@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import (
     Capability,
+    Endpoint,
     HubContext,
     PersonRecord,
     PluginInfo,
@@ -31,6 +32,13 @@ def hub_plugin_info() -> PluginInfo:
         description="A web chat that answers from the knowledge base and hands over to a human.",
         capabilities=(Capability.INTAKE, Capability.NOTIFY),
         settings_model=ChatbotSettings,
+        endpoints=(
+            Endpoint(
+                "Chat page",
+                "/plugins/chatbot/chat",
+                "Link to it, or embed /plugins/chatbot/widget.js on your site.",
+            ),
+        ),
     )
 
 

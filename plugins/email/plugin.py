@@ -10,6 +10,7 @@ from core.api import (
     BackgroundService,
     Capability,
     ChannelKeys,
+    Endpoint,
     HubContext,
     OutboundMail,
     PeriodicTask,
@@ -37,6 +38,13 @@ def hub_plugin_info() -> PluginInfo:
         settings_model=EmailSettings,
         secret_fields=SECRET_FIELDS,
         channel_keys=ChannelKeys(of=support_addresses, proof=PROOF_MAIL, label="address"),
+        endpoints=(
+            Endpoint(
+                "SMTP intake",
+                smtp=True,
+                help="Point the MX record of the support domain (or a forwarding rule) here.",
+            ),
+        ),
     )
 
 

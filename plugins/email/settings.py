@@ -17,39 +17,53 @@ class EmailSettings(BaseModel):
     """Everything a tenant configures for mail; ``README.md`` documents each field."""
 
     # Intake: the addresses the SMTP server accepts for this tenant; the first is the From of replies.
-    addresses: list[str] = Field(default_factory=list)
-    from_name: str = Field(default="", max_length=200)
-    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    addresses: list[str] = Field(title="Support addresses", default_factory=list)
+    from_name: str = Field(title="Sender name", default="", max_length=200)
+    max_message_bytes: int = Field(
+        title="Largest message accepted (bytes)", default=25 * 1024 * 1024, ge=1024
+    )
     # IMAP polling (optional): a mailbox the hub reads instead of (or besides) SMTP delivery.
-    host: str = ""
-    port: int = Field(default=993, ge=1, le=65535)
-    security: Literal["tls", "starttls", "none"] = "tls"
-    user: str = ""
-    password: str = ""
-    folder: str = "INBOX"
-    processed_folder: str = ""
+    host: str = Field(default="", title="IMAP server")
+    port: int = Field(title="IMAP port", default=993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = Field(
+        default="tls", title="IMAP connection security"
+    )
+    user: str = Field(default="", title="IMAP user name")
+    password: str = Field(default="", title="IMAP password")
+    folder: str = Field(default="INBOX", title="IMAP folder to read")
+    processed_folder: str = Field(default="", title="IMAP folder for processed mail")
     # Sender authentication (README, "Who a mail is from"): the authserv-ids of relays whose
     # Authentication-Results header is believed; over SMTP, the networks those relays connect
     # from (a header on any other connection is ignored); and what becomes of a reply whose
     # non-staff sender is not verified: "accept" it flagged, or "park" it for an admin.
-    trusted_authserv_ids: list[str] = Field(default_factory=list)
-    trusted_relay_networks: list[str] = Field(default_factory=list)
-    unverified_requester_mail: Literal["accept", "park"] = "accept"
+    trusted_authserv_ids: list[str] = Field(
+        title="Trusted Authentication-Results servers", default_factory=list
+    )
+    trusted_relay_networks: list[str] = Field(title="Trusted relay networks", default_factory=list)
+    unverified_requester_mail: Literal["accept", "park"] = Field(
+        default="accept", title="Mail from unverified senders"
+    )
     # Outbound relay.
-    relay_host: str = ""
-    relay_port: int = Field(default=587, ge=1, le=65535)
-    relay_tls: Literal["starttls", "tls", "none"] = "starttls"
-    relay_user: str = ""
-    relay_password: str = ""
+    relay_host: str = Field(default="", title="Outgoing mail server (SMTP relay)")
+    relay_port: int = Field(title="Outgoing mail port", default=587, ge=1, le=65535)
+    relay_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", title="Outgoing mail security"
+    )
+    relay_user: str = Field(default="", title="Outgoing mail user name")
+    relay_password: str = Field(default="", title="Outgoing mail password")
     # Seconds to connect and to wait for each reply of the relay: one that accepts and never
     # answers holds a worker this long per mail, then the mail is retried later.
-    relay_timeout: float = Field(default=10.0, gt=0, le=60)
+    relay_timeout: float = Field(title="Outgoing mail timeout (seconds)", default=10.0, gt=0, le=60)
     # Loop protection: at most this many automatic mails to one address per hour.
-    auto_reply_limit: int = Field(default=5, ge=0)
-    notify_events: list[str] = Field(default_factory=lambda: ["created", "agent_reply", "status"])
+    auto_reply_limit: int = Field(title="Automatic mails per address per hour", default=5, ge=0)
+    notify_events: list[str] = Field(
+        title="Mail the requester about",
+        default_factory=lambda: ["created", "agent_reply", "status"],
+    )
     # Status changes mailed to the requester ("Open" is left out: it only means "assigned").
     notify_statuses: list[str] = Field(
-        default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"]
+        title="Status changes mailed",
+        default_factory=lambda: ["In Progress", "Pending", "Resolved", "Closed"],
     )
 
     @field_validator("from_name")

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import (
     Capability,
+    Endpoint,
     Escalation,
     EscalationResult,
     EscalationTarget,
@@ -31,6 +32,14 @@ def hub_plugin_info() -> PluginInfo:
         capabilities=(Capability.ESCALATE, Capability.NOTIFY),
         settings_model=JiraSettings,
         secret_fields=SECRET_FIELDS,
+        endpoints=(
+            Endpoint(
+                "Webhook URL",
+                "/plugins/jira/webhook",
+                "Jira settings > System > WebHooks: events issue updated, comment created; use "
+                "the webhook secret set below.",
+            ),
+        ),
     )
 
 

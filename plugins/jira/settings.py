@@ -16,20 +16,34 @@ class JiraSettings(BaseModel):
     """What a tenant's admin sets; the secrets are stored encrypted and never shown."""
 
     server: str | None = Field(
-        default=None, description="Base URL of the Jira site, e.g. https://acme.atlassian.net."
+        title="Jira address",
+        default=None,
+        description="Base URL of the Jira site, e.g. https://acme.atlassian.net.",
     )
     user: str | None = Field(
-        default=None, description="The API user (Cloud: its email) for basic auth with api_token."
+        title="Jira user (Cloud)",
+        default=None,
+        description="The API user (Cloud: its email) for basic auth with api_token.",
     )
-    api_token: str | None = Field(default=None, description="API token of ``user`` (Jira Cloud).")
+    api_token: str | None = Field(
+        title="API token (Jira Cloud)",
+        default=None,
+        description="API token of ``user`` (Jira Cloud).",
+    )
     pat: str | None = Field(
+        title="Personal access token (Jira Server / Data Center)",
         default=None,
         description="Personal access token (Jira Server/Data Center), used "
         "when no user/api_token pair is set.",
     )
-    project_key: str | None = Field(default=None, description="Project that escalations go to.")
-    issue_type: str = Field(default="Task", description="Issue type of escalations.")
+    project_key: str | None = Field(
+        title="Project key", default=None, description="Project that escalations go to."
+    )
+    issue_type: str = Field(
+        title="Issue type", default="Task", description="Issue type of escalations."
+    )
     priority_map: dict[str, str] = Field(
+        title="Priority mapping",
         default_factory=lambda: {
             "Critical": "Highest",
             "High": "High",
@@ -39,13 +53,17 @@ class JiraSettings(BaseModel):
         description="Ticket priority -> Jira priority name; unmapped priorities are not sent.",
     )
     status_map: dict[str, str] = Field(
+        title="Status mapping",
         default_factory=lambda: {"In Progress": "In Progress", "Done": "Resolved"},
         description="Jira status name -> ticket status; other Jira statuses leave the ticket alone.",
     )
     webhook_secret: str | None = Field(
-        default=None, description="Secret of the Jira webhook (X-Hub-Signature)."
+        title="Webhook secret",
+        default=None,
+        description="Secret of the Jira webhook (X-Hub-Signature).",
     )
     comment_marker: str = Field(
+        title="Comment marker",
         default="#jira",
         min_length=1,
         max_length=20,

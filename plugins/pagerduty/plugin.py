@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import (
     Capability,
+    Endpoint,
     Escalation,
     EscalationResult,
     EscalationTarget,
@@ -30,6 +31,14 @@ def hub_plugin_info() -> PluginInfo:
         capabilities=(Capability.ESCALATE, Capability.NOTIFY),
         settings_model=PagerDutySettings,
         secret_fields=SECRET_FIELDS,
+        endpoints=(
+            Endpoint(
+                "Webhook URL (V3 webhook subscription)",
+                "/plugins/pagerduty/webhook",
+                "PagerDuty Integrations > Generic Webhooks (v3): incident events; its signing "
+                "secret goes in Webhook signing secret below.",
+            ),
+        ),
     )
 
 

@@ -16,32 +16,44 @@ class PagerDutySettings(BaseModel):
     """What a tenant's admin sets; the three secrets are stored encrypted and never shown."""
 
     routing_key: str | None = Field(
-        default=None, description="Events API v2 integration (routing) key of the service to page."
+        title="Integration (routing) key",
+        default=None,
+        description="Events API v2 integration (routing) key of the service to page.",
     )
     api_token: str | None = Field(
+        title="REST API token",
         default=None,
         description="REST API token (optional): used to look up incidents that a "
         "webhook names by id only.",
     )
     webhook_secret: str | None = Field(
+        title="Webhook signing secret",
         default=None,
         description="Signing secret of the v3 webhook subscription; during a "
         "rotation PagerDuty sends one signature per secret.",
     )
     priorities: list[str] = Field(
+        title="Priorities that page",
         default_factory=lambda: ["Critical"],
         description="Ticket priorities whose SLA breach pages on-call.",
     )
     severity: Literal["critical", "error", "warning", "info"] = Field(
-        default="critical", description="Severity of the alerts the hub triggers."
+        title="Incident severity",
+        default="critical",
+        description="Severity of the alerts the hub triggers.",
     )
     base_url: str = Field(
-        default="https://events.pagerduty.com", description="Events API base URL (https only)."
+        title="Events API address",
+        default="https://events.pagerduty.com",
+        description="Events API base URL (https only).",
     )
     api_base_url: str = Field(
-        default="https://api.pagerduty.com", description="REST API base URL (https only)."
+        title="REST API address",
+        default="https://api.pagerduty.com",
+        description="REST API base URL (https only).",
     )
     ca_bundle: str | None = Field(
+        title="CA bundle (PEM)",
         default=None,
         description="CA certificate(s) to trust, as PEM text (-----BEGIN "
         "CERTIFICATE----- ...), for an endpoint with a private CA; "

@@ -9,6 +9,7 @@ from core.api import (
     BackgroundService,
     Capability,
     ChannelKeys,
+    Endpoint,
     HubContext,
     PluginInfo,
     TicketEvent,
@@ -29,6 +30,14 @@ def hub_plugin_info() -> PluginInfo:
         settings_model=SlackSettings,
         secret_fields=SECRET_FIELDS,
         channel_keys=ChannelKeys.setting("team_id", label="Slack workspace"),
+        endpoints=(
+            Endpoint(
+                "Request URL (Event Subscriptions, Interactivity and slash commands)",
+                "/plugins/slack/events",
+                "Paste it in the Slack app's Event Subscriptions, Interactivity & Shortcuts and "
+                "Slash Commands pages (not needed with Socket Mode).",
+            ),
+        ),
     )
 
 

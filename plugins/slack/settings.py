@@ -15,23 +15,35 @@ class SlackSettings(BaseModel):
     """One Slack workspace bound to the tenant."""
 
     team_id: str = Field(
+        title="Slack workspace ID",
         default="",
         pattern=r"^(T[A-Z0-9]+)?$",
         description="The workspace id (T...) whose requests this tenant owns.",
     )
-    bot_token: str = Field(default="", description="Bot token xoxb-... (secret).")
-    signing_secret: str = Field(default="", description="App signing secret (secret).")
-    triage_channel: str = Field(default="", description="Channel id where new tickets are posted.")
+    bot_token: str = Field(
+        title="Bot token (xoxb-…)", default="", description="Bot token xoxb-... (secret)."
+    )
+    signing_secret: str = Field(
+        title="Signing secret", default="", description="App signing secret (secret)."
+    )
+    triage_channel: str = Field(
+        title="Triage channel", default="", description="Channel id where new tickets are posted."
+    )
     api_base_url: str = Field(
+        title="Slack API address",
         default=DEFAULT_API,
         description="Slack Web API base URL: fixed to https://slack.com/api/ "
         "unless the operator allows vendor URL overrides.",
     )
     socket_mode: bool = Field(
-        default=False, description="Connect out over Socket Mode (no public request URL)."
+        title="Use Socket Mode",
+        default=False,
+        description="Connect out over Socket Mode (no public request URL).",
     )
     app_token: str = Field(
-        default="", description="App-level token xapp-... for Socket Mode (secret)."
+        title="App-level token (xapp-…)",
+        default="",
+        description="App-level token xapp-... for Socket Mode (secret).",
     )
 
     @field_validator("api_base_url")

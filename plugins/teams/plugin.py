@@ -8,6 +8,7 @@ from typing import Any
 from core.api import (
     Capability,
     ChannelKeys,
+    Endpoint,
     HubContext,
     PluginInfo,
     TicketEvent,
@@ -30,6 +31,18 @@ def hub_plugin_info() -> PluginInfo:
         settings_model=TeamsSettings,
         secret_fields=SECRET_FIELDS,
         channel_keys=ChannelKeys.setting("app_id", label="Teams app id"),
+        endpoints=(
+            Endpoint(
+                "Messaging endpoint",
+                "/plugins/teams/messages",
+                "The Azure Bot resource's Configuration > Messaging endpoint.",
+            ),
+            Endpoint(
+                "Outgoing webhook callback URL",
+                "/plugins/teams/webhook",
+                "For a Teams outgoing webhook instead of a bot.",
+            ),
+        ),
     )
 
 

@@ -18,26 +18,35 @@ class TeamsSettings(BaseModel):
     """One Teams bot (Azure Bot registration) and/or one outgoing webhook bound to the tenant."""
 
     app_id: str = Field(
+        title="Bot app ID (Microsoft App ID)",
         default="",
         max_length=100,
         description="Microsoft App ID of the bot; names the tenant of its requests.",
     )
-    app_password: str = Field(default="", description="The bot's client secret (secret).")
+    app_password: str = Field(
+        title="Bot client secret", default="", description="The bot's client secret (secret)."
+    )
     outgoing_webhook_secret: str = Field(
-        default="", description="Security token of a Teams outgoing webhook, base64 (secret)."
+        title="Outgoing webhook security token",
+        default="",
+        description="Security token of a Teams outgoing webhook, base64 (secret).",
     )
     login_url: str = Field(
+        title="Microsoft sign-in address",
         default=DEFAULT_LOGIN_URL,
         description="OAuth token endpoint for the bot's client credentials "
         "(Microsoft's unless the operator allows overrides).",
     )
     openid_metadata_url: str = Field(
+        title="Bot Framework OpenID metadata address",
         default=DEFAULT_OPENID_METADATA_URL,
         description="Bot Framework OpenID metadata (where the token signing keys are listed; "
         "Microsoft's unless the operator allows overrides).",
     )
     triage_conversation: str = Field(
-        default="", description="Conversation id where new tickets are announced with a card."
+        title="Triage conversation",
+        default="",
+        description="Conversation id where new tickets are announced with a card.",
     )
 
     @field_validator("login_url", "openid_metadata_url")

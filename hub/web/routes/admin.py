@@ -14,7 +14,7 @@ from core.services import audit, identity, invitations
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
-from hub.web.plugin_form import build_fields, parse_form
+from hub.web.plugin_form import build_fields, keep_submitted, parse_form
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -159,13 +159,17 @@ def configure(
         )
     except HubError as exc:
         session.rollback()
+        shown = _plugins(hub, session, me)
+        for p in shown:
+            if p["name"] == name:
+                keep_submitted(p["fields"], form, getattr(exc, "field", None), exc.message)
         return render(
             request,
             session,
             me,
             "admin/plugins.html",
             status=exc.status,
-            plugins=_plugins(hub, session, me),
+            plugins=shown,
             errors={name: exc.message},
         )
     session.commit()
