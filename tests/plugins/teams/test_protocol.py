@@ -264,6 +264,12 @@ def test_bot_token_is_renewed_when_it_expires(world: TeamsWorld) -> None:
     assert r.status_code == 201
     world.drain()
     assert len(world.fake.of("token")) == 2
+    # msal read the tenant's OpenID discovery once, over the egress policy, before its first
+    # token; the renewal after the hub clock's two hours is msal's cache expiring.
+    assert len(world.fake.of("discovery")) == 1
+    assert world.fake.calls.index(world.fake.of("discovery")[0]) < world.fake.calls.index(
+        world.fake.of("token")[0]
+    )
     last = world.fake.sent_to(PERSONAL)[-1]
     assert "Any better now?" in last.text()
     assert last.auth == f"Bearer {world.fake.of('token')[-1].answer['access_token']}"
