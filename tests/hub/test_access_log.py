@@ -1,5 +1,6 @@
-"""Structured logs of real requests and inbound messages: one access line per request with its
-request id, route template, tenant and user; stdlib lines in the same shape; never a secret."""
+"""Structured logs of real requests, inbound messages, outbox deliveries, SLA sweeps and Celery
+tasks: one access line per request with its request id, route template, tenant and user; stdlib
+lines in the same shape; never a secret or a message body."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import uuid
 
 from core.intake import InboundMessage
 from core.services import identity
+from hub import outbox
+from hub.worker import PERIODIC, create_celery
 from tests.logs import captured_logs
 
 PASSWORD = "correct horse battery staple 42"
@@ -118,4 +121,31 @@ def test_a_line_per_inbound_message_with_outcome_and_reason(hub, org) -> None:  
     assert [line["outcome"] for line in lines] == ["ticket", "duplicate"]
     assert lines[0]["ticket"] == first.ticket_id
     assert "reason" in lines[0]
+    assert body not in logs.text
+
+
+def test_a_line_per_outbox_delivery_sla_sweep_and_celery_task(hub, org) -> None:  # type: ignore[no-untyped-def]
+    tenant_id = org.tenant[0]
+    body = f"delivery body {uuid.uuid4().hex}"
+    with captured_logs() as logs:
+        made = hub.ingest(
+            tenant_id,
+            InboundMessage(
+                channel="email",
+                dedupe_key=uuid.uuid4().hex,
+                sender_email="jane@customer.test",
+                subject="Logged work",
+                body=body,
+            ),
+        )
+        assert outbox.drain(hub) >= 1
+        create_celery(hub).tasks[PERIODIC]("sla.sweep")
+    deliveries = logs.lines("outbox delivery", tenant=str(tenant_id), status="delivered")
+    assert deliveries and {"event_id", "event_type", "duration_ms"} <= set(deliveries[0])
+    assert "ticket.created" in {line["event_type"] for line in deliveries}
+    sweeps = logs.lines("sla sweep")
+    assert len(sweeps) == 1 and {"checked", "warnings", "breaches", "duration_ms"} <= set(sweeps[0])
+    tasks = logs.lines("task", task="periodic:sla.sweep", state="success")
+    assert len(tasks) == 1 and tasks[0]["duration_ms"] >= 0
+    assert made.ticket_id is not None
     assert body not in logs.text
