@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from hub import tracing
 from hub.app import create_app
 from hub.context import Hub
+from hub.worker import PERIODIC, create_celery
 
 
 class Collector:
@@ -80,6 +82,7 @@ def test_off_unless_configured(hub: Hub) -> None:
 
 
 def test_a_request_sends_its_spans_to_the_otlp_endpoint(hub: Hub, collector: Collector) -> None:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -95,14 +98,21 @@ def test_a_request_sends_its_spans_to_the_otlp_endpoint(hub: Hub, collector: Col
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             assert client.get("/readyz").status_code in (200, 503)
+        # A Celery task run the way a worker runs it, and an outbound httpx call.
+        create_celery(traced).tasks[PERIODIC].apply(args=("sla.sweep",)).get()
+        with httpx.Client() as outbound:
+            assert outbound.post(f"{collector.url}/ping", content=b"x").status_code == 200
     finally:
         tracing.shutdown()  # exports what is buffered
         FastAPIInstrumentor.uninstrument_app(app)
         SQLAlchemyInstrumentor().uninstrument()
+        CeleryInstrumentor().uninstrument()
     paths = {path for path, _ in collector.posts}
-    assert paths == {"/v1/traces"}, paths
+    assert paths == {"/v1/traces", "/ping"}, paths
     spans = []
-    for _, body in collector.posts:
+    for path, body in collector.posts:
+        if path != "/v1/traces":
+            continue
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
         for resource in request.resource_spans:
@@ -120,6 +130,9 @@ def test_a_request_sends_its_spans_to_the_otlp_endpoint(hub: Hub, collector: Col
     # The readiness check's query is a child span of the same trace.
     queries = [s for scope, s in spans if "sqlalchemy" in scope]
     assert any(q.trace_id == server[0].trace_id for q in queries), [s.name for _, s in spans]
+    scopes = {scope for scope, _ in spans}
+    assert any("celery" in scope for scope in scopes), scopes
+    assert any("httpx" in scope for scope in scopes), scopes
 
 
 def test_an_unhandled_error_reaches_sentry_without_secrets(hub: Hub, collector: Collector) -> None:
