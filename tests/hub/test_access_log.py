@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+import pytest
+
 from core.intake import InboundMessage
 from core.services import identity
 from hub import outbox
@@ -149,3 +151,25 @@ def test_a_line_per_outbox_delivery_sla_sweep_and_celery_task(hub, org) -> None:
     assert len(tasks) == 1 and tasks[0]["duration_ms"] >= 0
     assert made.ticket_id is not None
     assert body not in logs.text
+
+
+def test_console_format_is_readable_and_the_level_filters(hub, org) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+    import sys
+
+    from hub import log_config, metrics
+
+    stream = io.StringIO()
+    log_config.configure("console", "WARNING", stream=stream, force=True)
+    try:
+        metrics.observe_delivery(7, org.tenant[0], "ticket.created", "delivered", 0.01)
+        metrics.observe_intake_error(org.tenant[0], "email", RuntimeError("x"))
+    finally:
+        log_config.configure("", "INFO", stream=sys.stderr, force=True)
+    lines = stream.getvalue().splitlines()
+    # HUB_LOG_LEVEL=WARNING: the info line is dropped, the warning is one readable line.
+    assert len(lines) == 1, lines
+    assert "inbound message failed" in lines[0] and "channel=email" in lines[0]
+    with pytest.raises(ValueError):
+        json.loads(lines[0])
