@@ -94,7 +94,13 @@ from core.types import (
     TicketEvent,
     TicketSnapshot,
 )
-from core.webhooks import SignedWebhook, WebhookRefused, check_declared_length, receive_signed
+from core.webhooks import (
+    SignedWebhook,
+    WebhookOutcome,
+    WebhookRefused,
+    check_declared_length,
+    receive_signed,
+)
 
 __all__ = [
     # The plugin marker, the hub's context and the types that cross the boundary.
@@ -189,6 +195,7 @@ __all__ = [
     "require_admin",
     # Signed webhooks: body cap, tenant hint, whose secret signs the body, the replay window.
     "SignedWebhook",
+    "WebhookOutcome",
     "WebhookRefused",
     "check_declared_length",
     "receive_signed",

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from pydantic import BaseModel
+
 from core.clock import now
 
 WEBHOOK_WINDOW = timedelta(minutes=5)
@@ -40,6 +42,12 @@ def freshness_problem(
 def body_key(body: bytes) -> str:
     """The dedupe key of a signed body: the same content is applied once, whatever its delivery id."""
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+class WebhookOutcome(BaseModel):
+    """What a vendor webhook is answered: what the hub did with the delivery."""
+
+    status: str
 
 
 class WebhookRefused(Exception):

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from hub import openapi
+from hub import openapi, tracing
 from hub.access import AccessLogMiddleware
 from hub.api import errors
 from hub.api.limits import BodyLimitMiddleware
@@ -101,6 +101,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     app.add_middleware(ApiRateLimitMiddleware, hub=hub)
     # Outermost: the access line, request metrics and X-Request-ID of every request.
     app.add_middleware(AccessLogMiddleware)
+    # Off unless HUB_SENTRY_DSN / HUB_OTEL_ENDPOINT is set (hub.tracing).
+    tracing.init_sentry(hub.settings)
+    tracing.instrument_app(app, [hub.engine, hub.read_engine], hub.settings)
     return app
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from hub.settings import Settings
 
 MASK = "********"
-SECRET_WORDS = ("secret", "password", "token", "keys")
+SECRET_WORDS = ("secret", "password", "token", "keys", "dsn")
 CONNECT_TIMEOUT = 5
 
 

@@ -903,6 +903,10 @@ def check() -> None:
         failed = failed or not ok
         mark = "[green]ok[/green]" if outcome == "ok" else f"[red]{outcome}[/red]"
         console.print(f"{name}: {mark if not ok or outcome == 'ok' else outcome}", soft_wrap=True)
+    from hub import tracing
+
+    for name, outcome in tracing.status(settings):
+        console.print(f"{name}: {outcome}", soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 

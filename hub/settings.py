@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
     secret_keys: str = ""
+    # Optional tracing and error reporting (hub.tracing; the otel and sentry extras).
+    otel_endpoint: str = ""
+    sentry_dsn: str = ""
 
     @property
     def keyring_secrets(self) -> list[str]:

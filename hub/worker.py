@@ -27,7 +27,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from kombu import Queue
 
 from core.types import PeriodicTask
-from hub import metrics, outbox
+from hub import metrics, outbox, tracing
 from hub.context import Hub
 
 log = logging.getLogger("hub.worker")
@@ -135,6 +135,9 @@ def create_celery(
     app.task(name=PERIODIC, shared=False, **limited(AUTOMATION))(run_periodic)
     app.task(name=PERIODIC_INTAKE, shared=False, **limited(INTAKE))(run_periodic)
     app.hub = hub
+    # Off unless HUB_SENTRY_DSN / HUB_OTEL_ENDPOINT is set (hub.tracing).
+    tracing.init_sentry(hub.settings)
+    tracing.instrument_celery([hub.engine, hub.read_engine], hub.settings)
     return app
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import HubError
+from hub import tracing
 
 log = logging.getLogger("hub.api")
 # The database is down, unreachable or saturated: the request may succeed later (503), unlike a
@@ -74,6 +75,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        tracing.capture(exc)
         return JSONResponse({"detail": "internal error", "code": "internal"}, status_code=500)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from core.api import (
@@ -17,6 +19,34 @@ from core.api import (
     require_admin,
 )
 from plugins.email.models import Bounce, ParkedMessage
+
+
+class ParkedPublic(BaseModel):
+    """A message that could not become a ticket, and why."""
+
+    id: int
+    source: str
+    uid: int | None
+    message_id: str
+    subject: str
+    reason: str
+    created_at: datetime
+
+
+class ParkedRawPublic(BaseModel):
+    """A parked message's raw bytes, decoded as UTF-8 (undecodable bytes replaced)."""
+
+    id: int
+    raw: str
+
+
+class BouncePublic(BaseModel):
+    """A bounce: the addresses that failed and the users marked undeliverable."""
+
+    id: int
+    recipients: list[Any]
+    marked: list[Any]
+    created_at: datetime
 
 
 def _admin(hub: HubContext, authorization: str | None) -> Actor:
@@ -43,7 +73,7 @@ def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router; the hub mounts it under ``/plugins/email``."""
     api = APIRouter()
 
-    @api.get("/parked/")
+    @api.get("/parked/", response_model=list[ParkedPublic])
     def parked(
         authorization: Annotated[str | None, Header()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -70,7 +100,7 @@ def build_router(hub: HubContext) -> APIRouter:
                 for r in rows
             ]
 
-    @api.get("/parked/{parked_id}/raw")
+    @api.get("/parked/{parked_id}/raw", response_model=ParkedRawPublic)
     def parked_raw(
         parked_id: int, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
@@ -84,7 +114,7 @@ def build_router(hub: HubContext) -> APIRouter:
         data = hub.blob_store.get(raw_path)
         return {"id": parked_id, "raw": data.decode("utf-8", errors="replace")}
 
-    @api.get("/bounces/")
+    @api.get("/bounces/", response_model=list[BouncePublic])
     def bounces(
         authorization: Annotated[str | None, Header()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.api import (
     HubContext,
+    WebhookOutcome,
     WebhookRefused,
     check_declared_length,
     receive_signed,
@@ -86,7 +87,7 @@ def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router (mounted under ``/plugins/jira``)."""
     router = APIRouter()
 
-    @router.post("/webhook")
+    @router.post("/webhook", response_model=WebhookOutcome)
     async def webhook(request: Request, tenant: str | None = None) -> dict[str, str]:
         """Receive a signed Jira webhook: status changes and comments sync onto the ticket."""
         try:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.api import (
     HubContext,
+    WebhookOutcome,
     WebhookRefused,
     check_declared_length,
     receive_signed,
@@ -69,7 +70,7 @@ def build_router(hub: HubContext) -> APIRouter:
     """The plugin's router (mounted under ``/plugins/pagerduty``)."""
     router = APIRouter()
 
-    @router.post("/webhook")
+    @router.post("/webhook", response_model=WebhookOutcome)
     async def webhook(request: Request, tenant: str | None = None) -> dict[str, str]:
         """Receive a signed v3 webhook; internal notes for acknowledged, reassigned, resolved."""
         try:

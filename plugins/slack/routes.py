@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext
@@ -65,13 +66,28 @@ def handle(svc: SlackService, raw: bytes, headers: dict[str, str]) -> Response:
     return Response(content=resp.body, status_code=resp.status, headers=headers_out)
 
 
+class SlackAck(BaseModel):
+    """Bolt's acknowledgement: empty, or a URL verification's ``challenge``, or an interactive
+    answer (``response_action``, ``text``, ``blocks``...) as Slack defines them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    challenge: str | None = None
+    response_action: str | None = None
+    text: str | None = None
+
+
 def build_router(hub: HubContext) -> APIRouter:
     """The router the hub mounts under ``/plugins/slack``, answering with the hub's Slack
     service."""
     svc = service_for(hub)
     router = APIRouter()
 
-    @router.post("/events", summary="Slack request URL (events, interactivity, slash commands)")
+    @router.post(
+        "/events",
+        summary="Slack request URL (events, interactivity, slash commands)",
+        response_model=SlackAck,
+    )
     async def events(request: Request) -> Response:
         """Slack's requests for every tenant: 404 for an unknown or disabled workspace,
         401 for a bad or stale signature, else Bolt's acknowledgement within Slack's 3 s."""

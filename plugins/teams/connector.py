@@ -1,7 +1,6 @@
-"""Outbound Bot Connector REST calls: the bot's token, sending and updating activities.
+"""Outbound Bot Connector REST calls: sending and updating activities.
 
-The token comes from the tenant's ``login_url`` (Microsoft's unless the operator allows vendor
-overrides) by client credentials and is cached until a minute before it expires (hub clock). A
+The bot's token comes from ``plugins.teams.bot_token`` (msal, client credentials). A
 5xx or a network error raises ``ConnectorUnavailable`` (the outbox retries); a 4xx or an address
 the egress policy refuses raises ``ConnectorRejected`` (retrying would not help). Every
 connection goes through the hub's egress policy, pinned to the address it checked.
@@ -9,18 +8,25 @@ connection goes through the hub's egress policy, pinned to the address it checke
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from core.api import EgressPolicy, EgressRefused, PluginConfig, now
-from plugins.teams.settings import login_url
+from core.api import EgressPolicy, EgressRefused, PluginConfig
+from plugins.teams.bot_token import TOKENS, TokenCache
+from plugins.teams.errors import ConnectorError, ConnectorRejected, ConnectorUnavailable
 
-SCOPE = "https://api.botframework.com/.default"
+__all__ = [
+    "TOKENS",
+    "Connector",
+    "ConnectorError",
+    "ConnectorRejected",
+    "ConnectorUnavailable",
+    "TokenCache",
+    "http",
+]
 TIMEOUT = 10.0
 
 
@@ -38,78 +44,6 @@ def http(egress: EgressPolicy) -> httpx.Client:
                 timeout=TIMEOUT, transport=egress.httpx_transport(), trust_env=False
             )
         return client
-
-
-class ConnectorError(Exception):
-    """A Bot Connector or token endpoint call failed."""
-
-
-class ConnectorUnavailable(ConnectorError):
-    """Network error or 5xx: worth retrying."""
-
-
-class ConnectorRejected(ConnectorError):
-    """A 4xx answer: the request itself is refused."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
-
-
-class TokenCache:
-    """Bot tokens per (login URL, app id, password), until shortly before they expire."""
-
-    def __init__(self) -> None:
-        self._tokens: dict[str, _Token] = {}
-        self._lock = threading.Lock()
-
-    def token(self, cfg: PluginConfig, egress: EgressPolicy) -> str:
-        """A valid bearer token for the tenant's bot."""
-        app_id, password = str(cfg.get("app_id") or ""), str(cfg.get("app_password") or "")
-        if not app_id or not password:
-            raise ConnectorRejected(0, "the bot has no app_id or app_password configured")
-        try:
-            url = login_url(cfg.get("login_url"), egress)
-        except EgressRefused as exc:
-            raise ConnectorRejected(0, exc.message) from exc
-        key = hashlib.sha256("\x00".join((url, app_id, password)).encode()).hexdigest()
-        with self._lock:
-            cached = self._tokens.get(key)
-        if cached is not None and cached.expires_at > now().timestamp():
-            return cached.value
-        try:
-            resp = http(egress).post(
-                url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": app_id,
-                    "client_secret": password,
-                    "scope": SCOPE,
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise ConnectorUnavailable(f"token endpoint unreachable: {type(exc).__name__}") from exc
-        except EgressRefused as exc:
-            raise ConnectorRejected(0, f"login_url: {exc.message}") from exc
-        _raise_for(resp, "token endpoint")
-        body = resp.json()
-        value = body.get("access_token")
-        if not value:
-            raise ConnectorRejected(resp.status_code, "the token endpoint returned no access_token")
-        lifetime = float(body.get("expires_in") or 3600)
-        token = _Token(value, now().timestamp() + max(lifetime - 60, 0))
-        with self._lock:
-            self._tokens[key] = token
-        return token.value
-
-
-TOKENS = TokenCache()
 
 
 def _raise_for(resp: httpx.Response, what: str) -> None:

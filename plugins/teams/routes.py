@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext, PluginConfig, WebhookRefused, receive_signed, tenant_id_named
@@ -23,6 +24,23 @@ log = logging.getLogger(__name__)
 PLUGIN = "teams"
 KEYS = OpenIdKeys()
 MAX_BODY = 1024 * 1024
+
+
+class ActivityAnswer(BaseModel):
+    """An ``invoke`` activity's answer (an Adaptive Card action's response); other activities
+    are answered 200 with an empty body."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: int | None = None
+    body: Any = None
+
+
+class WebhookReply(BaseModel):
+    """The outgoing webhook's answer, shown in the channel: the ticket number and link."""
+
+    type: Literal["message"]
+    text: str
 
 
 def _json(status: int, detail: str) -> JSONResponse:
@@ -132,7 +150,9 @@ def build_router(hub: HubContext) -> APIRouter:
     """The router the hub mounts under ``/plugins/teams``."""
     router = APIRouter()
 
-    @router.post("/messages", summary="Bot Framework messaging endpoint")
+    @router.post(
+        "/messages", summary="Bot Framework messaging endpoint", response_model=ActivityAnswer
+    )
     async def messages(request: Request) -> Response:
         """Activities from the Bot Connector: 401 for a bad token, 404 for a bot no tenant has
         enabled; an ``invoke`` is answered with its invoke response."""
@@ -141,7 +161,7 @@ def build_router(hub: HubContext) -> APIRouter:
             handle_messages, hub, raw, request.headers.get("authorization")
         )
 
-    @router.post("/webhook", summary="Teams outgoing webhook")
+    @router.post("/webhook", summary="Teams outgoing webhook", response_model=WebhookReply)
     async def webhook(request: Request) -> Response:
         """A channel message @mentioning the outgoing webhook: answered with the ticket number
         (Teams waits 5 s). ``?tenant=<slug>`` names the tenant; else the signing secret does."""

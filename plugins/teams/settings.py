@@ -12,6 +12,7 @@ DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/ope
 LOGIN_HOSTS = ("login.microsoftonline.com",)
 METADATA_HOSTS = ("login.botframework.com",)
 SECRET_FIELDS = ("app_password", "outgoing_webhook_secret")
+TOKEN_PATH = "/oauth2/v2.0/token"  # an AAD v2 token endpoint: msal's authority + this
 
 
 class TeamsSettings(BaseModel):
@@ -59,6 +60,8 @@ class TeamsSettings(BaseModel):
                 egress.check_configured_url(url)
             except EgressRefused as exc:
                 raise ValueError(exc.message) from None
+        if info.field_name == "login_url" and value:
+            authority_of(value)
         return value
 
 
@@ -72,3 +75,10 @@ def metadata_url(value: str | None, egress: EgressPolicy = STRICT) -> str:
     return egress.vendor_url(
         value, DEFAULT_OPENID_METADATA_URL, METADATA_HOSTS, "openid_metadata_url"
     )
+
+
+def authority_of(url: str) -> str:
+    """The msal authority of an AAD v2 token endpoint (``<authority>/oauth2/v2.0/token``)."""
+    if not url.rstrip("/").endswith(TOKEN_PATH):
+        raise ValueError(f"must be an AAD v2 token endpoint, ending in {TOKEN_PATH}")
+    return url.rstrip("/")[: -len(TOKEN_PATH)]

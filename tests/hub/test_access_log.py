@@ -1,13 +1,18 @@
-"""Structured logs of real requests and inbound messages: one access line per request with its
-request id, route template, tenant and user; stdlib lines in the same shape; never a secret."""
+"""Structured logs of real requests, inbound messages, outbox deliveries, SLA sweeps and Celery
+tasks: one access line per request with its request id, route template, tenant and user; stdlib
+lines in the same shape; never a secret or a message body."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+import pytest
+
 from core.intake import InboundMessage
 from core.services import identity
+from hub import outbox
+from hub.worker import PERIODIC, create_celery
 from tests.logs import captured_logs
 
 PASSWORD = "correct horse battery staple 42"
@@ -119,3 +124,52 @@ def test_a_line_per_inbound_message_with_outcome_and_reason(hub, org) -> None:  
     assert lines[0]["ticket"] == first.ticket_id
     assert "reason" in lines[0]
     assert body not in logs.text
+
+
+def test_a_line_per_outbox_delivery_sla_sweep_and_celery_task(hub, org) -> None:  # type: ignore[no-untyped-def]
+    tenant_id = org.tenant[0]
+    body = f"delivery body {uuid.uuid4().hex}"
+    with captured_logs() as logs:
+        made = hub.ingest(
+            tenant_id,
+            InboundMessage(
+                channel="email",
+                dedupe_key=uuid.uuid4().hex,
+                sender_email="jane@customer.test",
+                subject="Logged work",
+                body=body,
+            ),
+        )
+        assert outbox.drain(hub) >= 1
+        create_celery(hub).tasks[PERIODIC]("sla.sweep")
+    deliveries = logs.lines("outbox delivery", tenant=str(tenant_id), status="delivered")
+    assert deliveries and {"event_id", "event_type", "duration_ms"} <= set(deliveries[0])
+    assert "ticket.created" in {line["event_type"] for line in deliveries}
+    sweeps = logs.lines("sla sweep")
+    assert len(sweeps) == 1 and {"checked", "warnings", "breaches", "duration_ms"} <= set(sweeps[0])
+    tasks = logs.lines("task", task="periodic:sla.sweep", state="success")
+    assert len(tasks) == 1 and tasks[0]["duration_ms"] >= 0
+    assert made.ticket_id is not None
+    assert body not in logs.text
+
+
+def test_console_format_is_readable_and_the_level_filters(hub, org) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+    import sys
+
+    from hub import log_config, metrics
+
+    stream = io.StringIO()
+    log_config.configure("console", "WARNING", stream=stream, force=True)
+    try:
+        metrics.observe_delivery(7, org.tenant[0], "ticket.created", "delivered", 0.01)
+        metrics.observe_intake_error(org.tenant[0], "email", RuntimeError("x"))
+    finally:
+        log_config.configure("", "INFO", stream=sys.stderr, force=True)
+    lines = stream.getvalue().splitlines()
+    # HUB_LOG_LEVEL=WARNING: the info line is dropped, the warning is one readable line.
+    assert len(lines) == 1, lines
+    assert "inbound message failed" in lines[0] and "channel=email" in lines[0]
+    with pytest.raises(ValueError):
+        json.loads(lines[0])

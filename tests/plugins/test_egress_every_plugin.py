@@ -134,14 +134,20 @@ def _slack_file(policy: EgressPolicy, host: str, port: int) -> Any:
 
 def _teams_token(policy: EgressPolicy, host: str, port: int) -> Any:
     cfg = _cfg(
-        "teams", app_id="app", app_password="teams-secret", login_url=f"http://{host}:{port}/token"
+        "teams",
+        app_id="app",
+        app_password="teams-secret",
+        login_url=f"http://{host}:{port}/t/oauth2/v2.0/token",
     )
     return TokenCache().token(cfg, policy)
 
 
 def _teams_connector(policy: EgressPolicy, host: str, port: int) -> Any:
     cfg = _cfg(
-        "teams", app_id="app", app_password="teams-secret", login_url=f"http://{host}:{port}/token"
+        "teams",
+        app_id="app",
+        app_password="teams-secret",
+        login_url=f"http://{host}:{port}/t/oauth2/v2.0/token",
     )
     return Connector(cfg, policy, tokens=TokenCache()).send(
         f"http://{host}:{port}/svc/", "conv", {"type": "message"}

@@ -12,10 +12,12 @@ from core.permissions import require_admin
 from core.services import audit, identity
 from hub import key_verification, outbox, plugin_admin
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep, client_ip
+from hub.api.schemas.access_control import MemberPublic
 from hub.api.schemas.admin import (
     AuditEntryPublic,
     AuditPagePublic,
     KeyVerificationCreate,
+    MemberAdded,
     MemberCreate,
     OutboxEventPublic,
     PluginUpdate,
@@ -114,7 +116,7 @@ def outbox_retry(
     return {"id": event_id, "status": "pending"}
 
 
-@router.get("/members/")
+@router.get("/members/", response_model=list[MemberPublic])
 def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     """Members of the tenant with their roles (``active``: False once deactivated)."""
     require_admin(actor, "list members")
@@ -132,7 +134,7 @@ def members(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/members/", status_code=201)
+@router.post("/members/", status_code=201, response_model=MemberAdded)
 def add_member(
     body: MemberCreate, request: Request, actor: ActorDep, session: SessionDep
 ) -> dict[str, Any]:

@@ -24,14 +24,21 @@ from hub.api.deps import (
     read_session_cookie,
 )
 from hub.api.routes import two_factor as two_factor_routes
-from hub.api.schemas.auth import SessionCreate
+from hub.api.schemas.auth import (
+    NotificationPublic,
+    OkPublic,
+    SessionCreate,
+    SessionPublic,
+    TwoFactorStepPublic,
+    WhoAmIPublic,
+)
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", response_model=SessionPublic | TwoFactorStepPublic)
 def login(
     body: SessionCreate, request: Request, session: SessionDep, hub: HubDep, response: Response
 ) -> dict[str, Any]:
@@ -127,7 +134,7 @@ def start_session(
     }
 
 
-@router.post("/auth/logout")
+@router.post("/auth/logout", response_model=OkPublic)
 def logout(
     request: Request, hub: HubDep, session: SessionDep, response: Response
 ) -> dict[str, bool]:
@@ -141,7 +148,7 @@ def logout(
     return {"ok": True}
 
 
-@router.get("/me")
+@router.get("/me", response_model=WhoAmIPublic)
 def me(actor: ActorDep) -> dict[str, Any]:
     """Who the caller is, in which tenant, with which role."""
     return {
@@ -153,7 +160,7 @@ def me(actor: ActorDep) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications/")
+@router.get("/notifications/", response_model=list[NotificationPublic])
 def notifications(
     actor: ActorDep, session: SessionDep, unread: bool = True
 ) -> list[dict[str, Any]]:
@@ -176,7 +183,7 @@ def notifications(
     ]
 
 
-@router.post("/notifications/read")
+@router.post("/notifications/read", response_model=OkPublic)
 def mark_read(actor: ActorDep, session: SessionDep) -> dict[str, bool]:
     """Mark all the caller's notifications read."""
     session.execute(

@@ -22,6 +22,7 @@ from hub.api.schemas.common import UtcDateTime
 from hub.api.schemas.reports import (
     SavedReportCreate,
     SavedReportPublic,
+    StandardReport,
     TicketExportQuery,
     VolumeReport,
     ticket_filter,
@@ -120,7 +121,7 @@ def delete_saved_report(saved_id: RowId, actor: ActorDep, session: SessionDep) -
     return Response(status_code=204)
 
 
-@router.get("/reports/{name}/")
+@router.get("/reports/{name}/", response_model=StandardReport)
 def standard_report(
     name: ReportName,
     request: Request,

@@ -41,6 +41,14 @@ class MemberCreate(BaseModel):
     full_name: str = Field(default="", max_length=200)
 
 
+class MemberAdded(BaseModel):
+    """The member added (or whose role changed)."""
+
+    id: int
+    email: str
+    role: str
+
+
 class AuditEntryPublic(BaseModel):
     """One row of the tenant's audit log (never a password, token or secret)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from hub.api.schemas.common import Strict
@@ -24,3 +26,38 @@ class SessionPublic(BaseModel):
     tenant: str
     role: str
     csrf_token: str
+
+
+class TwoFactorStepPublic(BaseModel):
+    """The password was right and the account has two-factor: post ``pending`` with a code to
+    ``/api/v1/auth/login/two-factor`` within five minutes."""
+
+    two_factor_required: bool
+    pending: str
+
+
+class OkPublic(BaseModel):
+    """Done (sign-out, notifications marked read)."""
+
+    ok: bool
+
+
+class WhoAmIPublic(BaseModel):
+    """The caller: who, in which tenant, with which role."""
+
+    user_id: int | None
+    email: str
+    name: str
+    role: str
+    tenant_id: str
+
+
+class NotificationPublic(BaseModel):
+    """One in-app notification of the caller."""
+
+    id: int
+    ticket_id: int | None
+    kind: str
+    text: str
+    created_at: datetime
+    read: bool

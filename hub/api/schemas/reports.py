@@ -4,7 +4,7 @@ reports."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,3 +92,92 @@ class VolumeReport(BaseModel):
     total: int
     csat: CsatPublic
     sla_breached: int
+
+
+# The standard reports (core/reports/catalog.py), one model each, told apart by ``report``.
+# Rows stay open objects: their columns follow the report's ``group`` and the tenant's data.
+Row = dict[str, Any]
+
+
+class _StandardReport(BaseModel):
+    title: str
+    filters: dict[str, str] = Field(description="start, end and the filters applied")
+
+
+class VolumeStandardReport(_StandardReport):
+    """Created, resolved and backlog per period (``interval``: day, week or month)."""
+
+    report: Literal["volume"]
+    interval: str
+    opening_backlog: int
+    totals: dict[str, int]
+    series: list[Row]
+
+
+class DurationReport(_StandardReport):
+    """First response or resolution times per ``group`` (calendar and business minutes)."""
+
+    report: Literal["first_response", "resolution"]
+    group: str | None
+    unit: Literal["minutes"]
+    rows: list[Row]
+
+
+class SlaReport(_StandardReport):
+    """Share of tickets that met their targets, per group, and breaches by policy."""
+
+    report: Literal["sla"]
+    group: str | None
+    rows: list[Row]
+    breaches_by_policy: list[Row]
+
+
+class AgentsReport(_StandardReport):
+    """Per agent: tickets handled, median times, rating."""
+
+    report: Literal["agents"]
+    unit: Literal["minutes"]
+    rows: list[Row]
+
+
+class TrendSeries(BaseModel):
+    values: list[Any]
+    totals: Row
+    series: list[Row]
+
+
+class TrendsReport(_StandardReport):
+    """Tickets per period by category, priority and channel."""
+
+    report: Literal["trends"]
+    interval: str
+    periods: list[str]
+    category: TrendSeries
+    priority: TrendSeries
+    channel: TrendSeries
+
+
+class SatisfactionReport(_StandardReport):
+    """Ratings: average, distribution, by agent, by category, over time; feedback."""
+
+    report: Literal["satisfaction"]
+    interval: str
+    average: float | None
+    count: int
+    distribution: dict[str, int] = Field(description='count per rating, "1" to "5"')
+    by_agent: list[Row]
+    by_category: list[Row]
+    trend: list[Row]
+    feedback: list[Row]
+    kb_deflections: int
+
+
+StandardReport = Annotated[
+    VolumeStandardReport
+    | DurationReport
+    | SlaReport
+    | AgentsReport
+    | TrendsReport
+    | SatisfactionReport,
+    Field(discriminator="report"),
+]

@@ -705,3 +705,37 @@ def test_quarantine_release_and_policy_with_the_keyboard(
     finally:
         user_ctx.close()
         admin_ctx.close()
+
+
+def test_api_docs_load_nothing_from_outside_the_hub(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    """/docs (Swagger UI) and /redoc render fully in Chromium with every request to the hub:
+    no CDN, font, logo or validator badge (tests/hub/test_openapi_docs.py checks the HTML)."""
+    context = _context(browser, live_server)
+    outside: list[str] = []
+    seen: list[str] = []
+
+    def only_the_hub(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        seen.append(url)
+        if url.startswith(f"{live_server}/") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_the_hub)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/docs")
+    page.wait_for_selector(".opblock-summary", state="attached")
+    assert page.locator(".opblock").count() > 40
+    page.goto("/redoc")
+    page.wait_for_selector("[data-section-id^='tag/'], [data-section-id^='operation/']")
+    page.wait_for_load_state("networkidle")
+    assert "tickets_list" in page.content() or page.get_by_text("tickets").count() > 0
+    context.close()
+    assert outside == [], outside
+    assert errors == [], errors
+    assert any(u.endswith("/openapi.json") for u in seen)
+    assert any("redoc.standalone.js" in u for u in seen)

@@ -1,5 +1,5 @@
-"""Fake Microsoft endpoints on 127.0.0.1: OpenID metadata + JWKS, the token endpoint and the
-Bot Connector REST API. Records every call; failures can be injected per operation."""
+"""Fake Microsoft endpoints on 127.0.0.1: OpenID metadata + JWKS, the AAD v2 token endpoint (and
+the OpenID discovery msal reads first) and the Bot Connector REST API. Records every call; failures can be injected per operation."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "https://api.botframework.com"
+TENANT = "botframework.com"  # the AAD tenant of the bot's client credentials
 
 
 @dataclass
 class Call:
     """One request as the fake received it."""
 
-    op: str  # "token" | "send" | "update" | "member" | "openid" | "keys"
+    op: str  # "token" | "discovery" | "send" | "update" | "member" | "openid" | "keys"
     method: str
     path: str
     body: Any
@@ -124,7 +125,7 @@ class FakeTeams:
 
     @property
     def login_url(self) -> str:
-        return f"{self.root}/token"
+        return f"{self.root}/{TENANT}/oauth2/v2.0/token"
 
     def of(self, op: str) -> list[Call]:
         """The calls of one operation, in order."""
@@ -181,8 +182,10 @@ class FakeTeams:
             op = "openid"
         elif parts == [self.tag, "keys"]:
             op = "keys"
-        elif parts == ["token"]:
+        elif parts == [TENANT, "oauth2", "v2.0", "token"]:
             op = "token"
+        elif parts == [TENANT, "v2.0", ".well-known", "openid-configuration"]:
+            op = "discovery"
         elif parts[:1] == ["files"] or parts[:3] == ["svc", "v3", "attachments"]:
             op = "download"
         elif len(parts) >= 5 and parts[:3] == ["svc", "v3", "conversations"]:
@@ -214,6 +217,16 @@ class FakeTeams:
             jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
             jwk.update(kid=self.kid, use="sig", endorsements=["msteams"])
             return 200, {"keys": [jwk]}
+        if call.op == "discovery":
+            # As AAD answers: https endpoints (msal accepts no other; the hub reaches a
+            # plain-http stand-in on the same host and port).
+            base = f"https://{self.root.split('://', 1)[1]}/{TENANT}"
+            return 200, {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            }
         if call.op == "token":
             form = call.body or {}
             if (

@@ -14,6 +14,7 @@ from core.models import OutboxEvent
 from tests.conftest import TenantSet
 from tests.plugins.teams.conftest import (
     APP_ID,
+    APP_PASSWORD,
     WEBHOOK_URL,
     TeamsWorld,
     configure,
@@ -264,6 +265,12 @@ def test_bot_token_is_renewed_when_it_expires(world: TeamsWorld) -> None:
     assert r.status_code == 201
     world.drain()
     assert len(world.fake.of("token")) == 2
+    # msal read the tenant's OpenID discovery once, over the egress policy, before its first
+    # token; the renewal after the hub clock's two hours is msal's cache expiring.
+    assert len(world.fake.of("discovery")) == 1
+    assert world.fake.calls.index(world.fake.of("discovery")[0]) < world.fake.calls.index(
+        world.fake.of("token")[0]
+    )
     last = world.fake.sent_to(PERSONAL)[-1]
     assert "Any better now?" in last.text()
     assert last.auth == f"Bearer {world.fake.of('token')[-1].answer['access_token']}"
@@ -302,3 +309,30 @@ def test_an_activity_whose_commit_fails_is_not_acknowledged(world: TeamsWorld) -
     assert world.tickets() == []
     assert world.send(activity).status_code == 200
     assert len(world.tickets()) == 1
+
+
+def test_credentials_the_token_endpoint_refuses_are_noted_without_the_secret(
+    world: TeamsWorld,
+) -> None:
+    # msal's token request is answered invalid_client: nothing is posted, an internal note
+    # says why (the error code, never the client secret), and the event is not retried.
+    world.fake.app_password = "the-password-azure-now-has"
+    assert world.send(world.activity("message.personal_chat")).status_code == 200
+    ticket = world.tickets()[0]
+    world.drain()
+    assert world.fake.of("token") and world.fake.of("send") == []
+    notes = [c["comment"] for c in world.comments(ticket["id"]) if c["is_internal"]]
+    refused = [n for n in notes if n.startswith("Teams did not accept")]
+    assert refused and all("token endpoint refused: invalid_client" in n for n in refused)
+    assert all(APP_PASSWORD not in n for n in notes)
+    created = [r for r in _rows(world, ticket["id"]) if r.event_type == "ticket.created"][0]
+    assert created.status == "delivered"
+
+
+def test_login_url_must_be_an_aad_v2_token_endpoint(world: TeamsWorld) -> None:
+    r = world.org.admin.patch(
+        "/api/v1/admin/plugins/teams/",
+        json={"settings": {"login_url": f"{world.fake.root}/token"}},
+    )
+    assert r.status_code == 422, r.text
+    assert "/oauth2/v2.0/token" in r.text
