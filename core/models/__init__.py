@@ -10,6 +10,7 @@ from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
 
@@ -29,14 +30,17 @@ __all__ = [
     "KbArticle",
     "KbDeflection",
     "KbRevision",
+    "LegalHold",
     "Macro",
     "Membership",
     "Notification",
     "OutboxEvent",
+    "PersonExport",
     "RecoveryCode",
     "ReportDaily",
     "ReportFact",
     "ReportMove",
+    "RetentionRun",
     "SavedReport",
     "SlaLog",
     "SlaPolicy",
