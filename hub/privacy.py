@@ -377,14 +377,16 @@ def _dry(hub: Hub, tenant_id: uuid.UUID, run_id: int, pol: policy.Policy, kind: 
             n, note = 0, ""
             if pol.audit_years and retention.prune_audit_function() is None:
                 note = "audit retention is not available yet"
-            _record(hub, run_id, kind, 0, note)(s)
+            if note:
+                _record(hub, run_id, kind, 0, note)(s)
             return
         else:
             counted = retention.count(s, tenant_id, pol, kind)
             if counted is None:
                 return
             n = counted
-        _record(hub, run_id, kind, n)(s)
+        if n:
+            _record(hub, run_id, kind, n)(s)
 
 
 def _sweep_kind(

@@ -518,3 +518,33 @@ def test_retention_crash_mid_run_resumes_without_double_work(
         assert done is not None and done.status == "done"
         assert done.counts["closed_tickets"] == 5
         assert s.scalars(select(Ticket.id).where(Ticket.id.in_(old))).all() == []
+
+
+def test_cli_retention_run_dry_run_then_run(
+    phub: Hub, pclient: TestClient, org: TenantSet, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """``hub retention run --dry-run --tenant SLUG`` counts, ``hub retention run`` removes; an
+    unknown tenant is one clear line and a non-zero exit."""
+    from typer.testing import CliRunner
+
+    from hub.cli import app as cli
+
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("HUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HUB_SECRET_KEY", settings.secret_key)
+    org.end_user = as_client(org.end_user, pclient)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    old = _closed_tickets(phub, org, 2, start)
+    with phub.session() as s:
+        policy.save(
+            s, Actor(tenant_id=org.tenant[0], user_id=None, role="admin"), {"closed_ticket_days": 5}
+        )
+    runner, slug = CliRunner(), org.tenant[1]
+    dry = runner.invoke(cli, ["retention", "run", "--dry-run", "--tenant", slug])
+    assert dry.exit_code == 0 and "would remove closed_tickets 2" in dry.output, dry.output
+    done = runner.invoke(cli, ["retention", "run", "--tenant", slug])
+    assert done.exit_code == 0 and "removed closed_tickets 2" in done.output, done.output
+    with phub.read_session() as s:
+        assert {s.get(Ticket, t).subject for t in old} == {retention.RETIRED}  # type: ignore[union-attr]
+    bad = runner.invoke(cli, ["retention", "run", "--tenant", "nope"])
+    assert bad.exit_code != 0 and "no tenant" in bad.output
