@@ -446,6 +446,39 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         f"/api/v1/admin/members/{c.member().user_id}/",
         json={"role": "manager"},
     ),
+    # ------------------------------------------------------------------ API: person data
+    ("POST", "/api/v1/admin/people/{user_id}/exports/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/people/{c.member('end_user').user_id}/exports/"
+    ),
+    ("POST", "/api/v1/account/exports/"): lambda c: c.api(
+        c.org.end_user, "POST", "/api/v1/account/exports/"
+    ),
+    ("POST", "/api/v1/admin/people/{user_id}/erasure/"): lambda c: c.api(
+        c.org.admin,
+        "POST",
+        f"/api/v1/admin/people/{c.member('end_user').user_id}/erasure/",
+        json={"confirm": True},
+    ),
+    ("POST", "/api/v1/admin/holds/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+    ),
+    ("DELETE", "/api/v1/admin/holds/{hold_id}/"): lambda c: c.api(
+        c.org.admin,
+        "DELETE",
+        "/api/v1/admin/holds/"
+        + str(
+            c.org.admin.post(
+                "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+            ).json()["id"]
+        )
+        + "/",
+    ),
+    ("PUT", "/api/v1/admin/retention/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/retention/", json={"raw_mail_days": 30 + c.n}
+    ),
+    ("POST", "/api/v1/admin/retention/runs/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/retention/runs/", json={"dry_run": True}
+    ),
     ("POST", "/api/v1/admin/tokens/{token_id}/revoke/"): lambda c: c.api(
         c.org.admin, "POST", f"/api/v1/admin/tokens/{c.token_of(c.member())}/revoke/"
     ),
