@@ -28,6 +28,7 @@ from hub.web.routes import (
     live,
     password_reset,
     portal,
+    privacy,
     queue,
     reports,
     security,
@@ -55,6 +56,7 @@ ROUTERS = (
     invitations.router,
     password_reset.router,
     signin_links.router,
+    privacy.router,
 )
 
 
