@@ -716,6 +716,37 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("DELETE", "/api/v1/support/reports/saved/{saved_id}/"): lambda c: c.api(
         c.org.manager, "DELETE", f"/api/v1/support/reports/saved/{c.saved_report()}/"
     ),
+    # ------------------------------------------------------------------ web: person data
+    ("POST", "/admin/people/{user_id}/export"): lambda c: c.web_request(
+        c.org.admin, f"/admin/people/{c.member('end_user').user_id}/export"
+    ),
+    ("POST", "/admin/people/{user_id}/hold"): lambda c: c.web_request(
+        c.org.admin, f"/admin/people/{c.member('end_user').user_id}/hold", data={"reason": "r"}
+    ),
+    ("POST", "/admin/holds/{hold_id}/release"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/holds/"
+        + str(
+            c.org.admin.post(
+                "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+            ).json()["id"]
+        )
+        + "/release",
+    ),
+    ("POST", "/admin/people/{user_id}/erase"): lambda c: (
+        lambda uid: c.web_request(
+            c.org.admin, f"/admin/people/{uid}/erase", data={"confirm": f"erase {uid}"}
+        )
+    )(c.member("end_user").user_id),
+    ("POST", "/admin/retention"): lambda c: c.web_request(
+        c.org.admin, "/admin/retention", data={"raw_mail_days": "45", "export_days": "7"}
+    ),
+    ("POST", "/admin/retention/run"): lambda c: c.web_request(
+        c.org.admin, "/admin/retention/run", data={"dry_run": "1"}
+    ),
+    ("POST", "/account/privacy/export"): lambda c: c.web_request(
+        c.org.end_user, "/account/privacy/export"
+    ),
     ("POST", "/reports/saved"): lambda c: c.web_request(
         c.org.manager,
         "/reports/saved",
