@@ -14,10 +14,17 @@ from core.privacy import holds, policy
 from hub import privacy
 from hub.api.deps import ActorDep, HubDep, ObjectId
 from hub.api.schemas.privacy import (
+    ErasedPublic,
     ErasureConfirm,
+    ErasurePreviewPublic,
+    ExportPublic,
     HoldCreate,
+    HoldPublic,
+    RetentionPublic,
     RetentionRunCreate,
+    RetentionRunPublic,
     RetentionSettings,
+    RetentionSettingsPublic,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
@@ -34,7 +41,7 @@ def _hold(h: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/admin/people/{user_id}/exports/", status_code=202)
+@router.post("/admin/people/{user_id}/exports/", status_code=202, response_model=ExportPublic)
 def admin_export(
     user_id: ObjectId, actor: ActorDep, hub: HubDep, background: BackgroundTasks
 ) -> dict[str, Any]:
@@ -45,7 +52,7 @@ def admin_export(
     return privacy.export_of(hub, actor, export_id)
 
 
-@router.post("/account/exports/", status_code=202)
+@router.post("/account/exports/", status_code=202, response_model=ExportPublic)
 def own_export(actor: ActorDep, hub: HubDep, background: BackgroundTasks) -> dict[str, Any]:
     """Start an export of your own data."""
     assert actor.user_id is not None
@@ -54,13 +61,13 @@ def own_export(actor: ActorDep, hub: HubDep, background: BackgroundTasks) -> dic
     return privacy.export_of(hub, actor, export_id)
 
 
-@router.get("/privacy/exports/{export_id}/")
+@router.get("/privacy/exports/{export_id}/", response_model=ExportPublic)
 def export_status(export_id: ObjectId, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """An export's progress (yours, or any of the tenant's for admins)."""
     return privacy.export_of(hub, actor, export_id)
 
 
-@router.get("/privacy/exports/download/{signed}")
+@router.get("/privacy/exports/download/{signed}", response_class=Response)
 async def download(signed: str, hub: HubDep) -> Response:
     """The archive behind a signed link (404 once expired or deleted)."""
     name, data = await run_in_threadpool(privacy.open_download, hub, signed)
@@ -71,13 +78,13 @@ async def download(signed: str, hub: HubDep) -> Response:
     )
 
 
-@router.get("/admin/people/{user_id}/erasure/")
+@router.get("/admin/people/{user_id}/erasure/", response_model=ErasurePreviewPublic)
 def erasure_preview(user_id: ObjectId, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """What erasing the member would remove, per kind, and any hold that blocks it."""
     return privacy.erasure_preview(hub, actor, user_id)
 
 
-@router.post("/admin/people/{user_id}/erasure/")
+@router.post("/admin/people/{user_id}/erasure/", response_model=ErasedPublic)
 def erase(user_id: ObjectId, body: ErasureConfirm, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """Erase the member (irreversible; 409 with the reason while a legal hold covers them)."""
     if not body.confirm:
@@ -85,7 +92,7 @@ def erase(user_id: ObjectId, body: ErasureConfirm, actor: ActorDep, hub: HubDep)
     return privacy.erase_person(hub, actor, user_id)
 
 
-@router.get("/admin/holds/")
+@router.get("/admin/holds/", response_model=list[HoldPublic])
 def list_holds(actor: ActorDep, hub: HubDep) -> list[dict[str, Any]]:
     """The tenant's active legal holds."""
     require_admin(actor, "list legal holds")
@@ -93,7 +100,7 @@ def list_holds(actor: ActorDep, hub: HubDep) -> list[dict[str, Any]]:
         return [_hold(h) for h in holds.active(s, actor.tenant_id)]
 
 
-@router.post("/admin/holds/", status_code=201)
+@router.post("/admin/holds/", status_code=201, response_model=HoldPublic)
 def place_hold(body: HoldCreate, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """Hold a member or a ticket: erasure and retention leave it alone until released."""
     with hub.session() as s:
@@ -104,14 +111,14 @@ def place_hold(body: HoldCreate, actor: ActorDep, hub: HubDep) -> dict[str, Any]
         )
 
 
-@router.delete("/admin/holds/{hold_id}/")
+@router.delete("/admin/holds/{hold_id}/", response_model=HoldPublic)
 def release_hold(hold_id: ObjectId, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """Release a legal hold."""
     with hub.session() as s:
         return _hold(holds.release(s, actor, hold_id))
 
 
-@router.get("/admin/retention/")
+@router.get("/admin/retention/", response_model=RetentionPublic)
 def retention_settings(actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """The tenant's retention settings and its latest runs."""
     require_admin(actor, "read data retention")
@@ -120,7 +127,7 @@ def retention_settings(actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     return {"settings": current, "runs": privacy.runs(hub, actor.tenant_id)}
 
 
-@router.put("/admin/retention/")
+@router.put("/admin/retention/", response_model=RetentionSettingsPublic)
 def save_retention(body: RetentionSettings, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """Change retention settings (fields left out keep their value; null turns a period off)."""
     values = body.model_dump(exclude_unset=True)
@@ -131,7 +138,7 @@ def save_retention(body: RetentionSettings, actor: ActorDep, hub: HubDep) -> dic
         return {"settings": policy.save(s, actor, values).as_dict()}
 
 
-@router.post("/admin/retention/runs/", status_code=201)
+@router.post("/admin/retention/runs/", status_code=201, response_model=RetentionRunPublic)
 def retention_run(body: RetentionRunCreate, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
     """Run the schedule now, or a dry run that only counts what would go."""
     require_admin(actor, "run data retention")
