@@ -152,7 +152,9 @@ def sweep_parked(
     """Retention of parked mail: delete (or count) those parked before ``before``."""
     where = (ParkedMessage.tenant_id == tenant_id, ParkedMessage.created_at < before)
     if dry_run:
-        return int(session.scalar(select(func.count()).select_from(ParkedMessage).where(*where)) or 0)
+        return int(
+            session.scalar(select(func.count()).select_from(ParkedMessage).where(*where)) or 0
+        )
     rows = session.execute(
         select(ParkedMessage.id, ParkedMessage.raw_path)
         .where(*where)
