@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -142,21 +143,31 @@ def _requested_by(tenant_id: uuid.UUID, email: str) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class PersonRef:
+    """A ref on one of the person's tickets, as plugins read it (plain values, no row)."""
+
+    id: int
+    ticket_id: int
+    kind: str
+    value: str
+    created_at: datetime | None
+
+
 def refs_of(
     session: Session, tenant_id: uuid.UUID, email: str, kinds: tuple[str, ...]
-) -> list[ExternalRef]:
+) -> list[PersonRef]:
     """The refs of these kinds on the tickets the person (by address) requested."""
-    return list(
-        session.scalars(
-            select(ExternalRef)
-            .where(
-                ExternalRef.tenant_id == tenant_id,
-                ExternalRef.kind.in_(kinds),
-                ExternalRef.ticket_id.in_(_requested_by(tenant_id, email)),
-            )
-            .order_by(ExternalRef.id)
+    rows = session.scalars(
+        select(ExternalRef)
+        .where(
+            ExternalRef.tenant_id == tenant_id,
+            ExternalRef.kind.in_(kinds),
+            ExternalRef.ticket_id.in_(_requested_by(tenant_id, email)),
         )
+        .order_by(ExternalRef.id)
     )
+    return [PersonRef(r.id, r.ticket_id, r.kind, r.value, r.created_at) for r in rows]
 
 
 def drop_refs(session: Session, tenant_id: uuid.UUID, email: str, kinds: tuple[str, ...]) -> int:
