@@ -723,6 +723,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/admin/people/{user_id}/hold"): lambda c: c.web_request(
         c.org.admin, f"/admin/people/{c.member('end_user').user_id}/hold", data={"reason": "r"}
     ),
+    ("POST", "/admin/holds"): lambda c: c.web_request(
+        c.org.admin, "/admin/holds", data={"ticket_id": str(c.ticket()), "reason": "r"}
+    ),
     ("POST", "/admin/holds/{hold_id}/release"): lambda c: c.web_request(
         c.org.admin,
         "/admin/holds/"

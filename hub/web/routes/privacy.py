@@ -80,6 +80,26 @@ def person_hold(
     return redirect(back, flash="Legal hold placed.")
 
 
+@router.post("/admin/holds", response_model=None)
+def ticket_hold(
+    me: PostUser,
+    session: SessionDep,
+    ticket_id: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Place a legal hold on a ticket of the tenant."""
+    admin_only(me)
+    try:
+        if not ticket_id.strip().lstrip("#").isdigit():
+            raise Invalid("give the ticket's number", field="ticket_id")
+        holds.place(session, me.actor, reason=reason, ticket_id=int(ticket_id.strip().lstrip("#")))
+    except HubError as exc:
+        session.rollback()
+        return redirect("/admin/retention", flash=exc.message, error=True)
+    session.commit()
+    return redirect("/admin/retention", flash="Legal hold placed.")
+
+
 @router.post("/admin/holds/{hold_id}/release", response_model=None)
 def release(
     hold_id: int,

@@ -63,6 +63,18 @@ def test_retention_page_saves_and_records_a_dry_run(signed_in, web_org) -> None:
     assert bad.status_code == 303
     assert admin.post("/admin/retention/run", {"dry_run": "1"}).status_code == 303
     assert "dry run" in admin.page("/admin/retention")
+    ticket = (
+        web_org["end_user"]
+        .post(
+            "/api/v1/support/tickets/",
+            json={"subject": "s", "description": "d", "category": "Technical Issue"},
+        )
+        .json()["id"]
+    )
+    admin.post("/admin/holds", {"ticket_id": str(ticket), "reason": "dispute 3"})
+    assert f"Ticket #{ticket}: dispute 3" in admin.page("/admin/retention")
+    admin.post("/admin/holds", {"ticket_id": "abc", "reason": "x"})
+    assert "give the ticket" in admin.page("/admin/retention")
     agent = signed_in(web_org["agent"])
     assert agent.client.get("/admin/retention").status_code == 404
 
