@@ -40,6 +40,10 @@ from core.kb.suggestions import merge_suggestions
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.mail_relay import Relay, send_via_relay
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
+from core.privacy.person import drop_refs as drop_person_refs
+from core.privacy.person import forget_links as forget_person_links
+from core.privacy.person import links_of as person_links
+from core.privacy.person import refs_of as person_refs
 from core.scan import ScanVerdict
 from core.security_headers import security_headers
 from core.services import events
@@ -73,6 +77,7 @@ from core.services.seen import key_of_comment, opening_raw, record_seen, seen
 from core.services.snapshots import ticket_exists, ticket_snapshot
 from core.services.tenants import TenantRef, find_tenant, tenant_id_named
 from core.services.tickets import Changes, get_ticket, update_ticket
+from core.storage import BlobStore
 from core.types import (
     PROOF_MAIL,
     PROOF_SIGNED,
@@ -155,6 +160,7 @@ __all__ = [
     "TicketEvent",
     "Person",
     "PersonRecord",
+    "BlobStore",
     "ticket_snapshot",
     "ticket_exists",
     "requester_email",
@@ -227,4 +233,9 @@ __all__ = [
     "JSONType",
     "UTCDateTime",
     "Keyring",
+    # Person data (GDPR): a plugin's user links and the refs on a person's tickets.
+    "person_links",
+    "forget_person_links",
+    "person_refs",
+    "drop_person_refs",
 ]

@@ -12,6 +12,7 @@ Each docstring is the hook's reference: ``hub docs hooks`` writes it into docs/p
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pluggy
@@ -400,4 +401,32 @@ def hub_scan_attachment(
             except ConnectionError as exc:
                 raise ScanUnavailable(f"my engine is down: {exc}") from exc
             return ScanVerdict("infected", signature=found) if found else ScanVerdict("clean")
+    """
+
+
+@hookspec
+def hub_retention_sweep(
+    tenant_id: uuid.UUID, kind: str, before: datetime, dry_run: bool, limit: int, hub: HubContext
+) -> int | None:
+    """One bounded batch of a retention kind a plugin owns (``parked_mail``: the email plugin).
+
+    Fan-out on the tenant's relay; a plugin that does not own ``kind`` returns None. Idempotent:
+    what was removed no longer matches, so the hub repeats the call until fewer than ``limit``
+    come back.
+    :param tenant_id: the tenant.
+    :param kind: the retention kind, e.g. ``parked_mail``.
+    :param before: data created before this moment goes.
+    :param dry_run: count all that would go, removing nothing.
+    :param limit: at most this many items in this batch (ignored by a dry run).
+    :param hub: the hub context.
+    :return: how many went (or would go); None when the kind is not the plugin's.
+
+    Example::
+
+        @hookimpl
+        def hub_retention_sweep(tenant_id, kind, before, dry_run, limit, hub) -> int | None:
+            if kind != "drafts":
+                return None
+            with hub.session() as s:
+                return delete_drafts_before(s, tenant_id, before, dry_run=dry_run, limit=limit)
     """

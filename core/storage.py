@@ -16,6 +16,8 @@ class BlobStore(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def delete(self, key: str) -> bool: ...
+
 
 class FileBlobStore:
     """Blobs as files under ``root/ab/cdef...``; the user's file name never touches the path."""
@@ -54,9 +56,13 @@ class FileBlobStore:
     def get(self, key: str) -> bytes:
         return self._path(key.split("/")[-1]).read_bytes()
 
-    def delete(self, key: str) -> None:
-        """Remove a blob for good (one already gone: nothing to do)."""
-        self._path(key.split("/")[-1]).unlink(missing_ok=True)
+    def delete(self, key: str) -> bool:
+        """Remove a blob; False when it was already gone (erasure and retention repeat)."""
+        try:
+            self._path(key.split("/")[-1]).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def _path(self, key: str) -> Path:
         if not key.isalnum():

@@ -236,7 +236,8 @@ class PersonRecord:
     """One thing a plugin holds about a person, for a data export (``hub_person_data``).
 
     ``kind`` names the record type within the plugin ("chat_session", "sent_mail"), ``id`` its
-    key in the plugin's table, ``data`` the fields as plain JSON values.
+    key in the plugin's table, ``data`` the fields as plain JSON values, ``files`` bytes the
+    export adds to its archive by name (a raw parked message: ``{"parked-7.eml": b"..."}``).
     """
 
     plugin: str
@@ -244,6 +245,7 @@ class PersonRecord:
     id: str
     created_at: datetime | None
     data: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 class HubContext(Protocol):

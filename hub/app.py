@@ -21,6 +21,7 @@ from hub.api.routes import (
     automation,
     comments,
     invitations,
+    privacy,
     quarantine,
     reports,
     sla,
@@ -75,6 +76,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         automation,
         invitations,
         quarantine,
+        privacy,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

@@ -12,11 +12,18 @@ def plugins() -> list[tuple[str, object]]:
 
 
 def _automation() -> list[tuple[str, object]]:
-    from hub import builtin_automation, builtin_housekeeping, builtin_reports, builtin_scan
+    from hub import (
+        builtin_automation,
+        builtin_housekeeping,
+        builtin_privacy,
+        builtin_reports,
+        builtin_scan,
+    )
 
     return [
         (builtin_automation.NAME, builtin_automation),
         (builtin_reports.NAME, builtin_reports),
         (builtin_housekeeping.NAME, builtin_housekeeping),
         (builtin_scan.NAME, builtin_scan),
+        (builtin_privacy.NAME, builtin_privacy),
     ]

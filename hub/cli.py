@@ -41,6 +41,8 @@ demo_app = typer.Typer(help="The demo tenant of the first run.", no_args_is_help
 app.add_typer(demo_app, name="demo")
 attachments_app = typer.Typer(help="Attachments held by the malware scan.", no_args_is_help=True)
 app.add_typer(attachments_app, name="attachments")
+retention_app = typer.Typer(help="Data retention schedules.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 console = Console()
 
 
@@ -424,6 +426,34 @@ def reports_rebuild(
         with hub.session() as s:
             count = rollups.rebuild(s, tenant_id)
         console.print(f"{slug}: {count} tickets")
+
+
+@retention_app.command("run")
+def retention_run(
+    tenant: Annotated[str | None, typer.Option(help="tenant slug (default: every tenant)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would go")] = False,
+) -> None:
+    """Run each tenant's retention schedule now (resuming a run left unfinished), or count."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from hub import privacy
+
+    hub = _hub()
+    with hub.read_session() as s:
+        stmt = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
+        if tenant:
+            stmt = stmt.where(Tenant.slug == tenant)
+        found = s.execute(stmt).all()
+    if tenant and not found:
+        _fail(f"no tenant {tenant!r}")
+    for tenant_id, slug in found:
+        run_id = privacy.run_retention(hub, tenant_id, dry_run=dry_run, trigger="cli")
+        run = next(r for r in privacy.runs(hub, tenant_id) if r["id"] == run_id)
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run["counts"].items())) or "nothing"
+        notes = "; ".join(run["notes"].values())
+        verb = "would remove" if dry_run else "removed"
+        console.print(f"{slug}: {verb} {counts}" + (f" ({notes})" if notes else ""))
 
 
 @reports_app.command("timezone")

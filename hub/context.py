@@ -337,6 +337,9 @@ class _DeferredBlobs:
     def get(self, key: str) -> bytes:
         return bytes(self.store.get(key))
 
+    def delete(self, key: str) -> bool:
+        return bool(self.store.delete(key))
+
     def sync(self) -> None:
         if self.keys:
             self.store.sync(self.keys)

@@ -11,6 +11,7 @@ from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxE
 from core.models.plugin import TenantPlugin
 from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
 
@@ -31,14 +32,17 @@ __all__ = [
     "KbDeflection",
     "KbFeedback",
     "KbRevision",
+    "LegalHold",
     "Macro",
     "Membership",
     "Notification",
     "OutboxEvent",
+    "PersonExport",
     "RecoveryCode",
     "ReportDaily",
     "ReportFact",
     "ReportMove",
+    "RetentionRun",
     "SavedReport",
     "SlaLog",
     "SlaPolicy",

@@ -59,7 +59,11 @@ class InboundKey(Base):
     """One row per inbound message seen (Message-ID, Slack event_id, ...): dedupe by unique key."""
 
     __tablename__ = "inbound_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "channel", "key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "channel", "key"),
+        # Retention of raw mail reads a tenant's oldest rows first.
+        Index("ix_inbound_keys_tenant_id_created_at", "tenant_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))

@@ -48,6 +48,8 @@ class Ticket(Base):
         Index("ix_support_tickets_tenant_updated_id", "tenant_id", "updated_at", "id"),
         Index("ix_support_tickets_tenant_created_id", "tenant_id", "created_at", "id"),
         Index("ix_support_tickets_tenant_breached_id", "tenant_id", "sla_breached", "id"),
+        # Retention reads a tenant's tickets closed before a cut-off.
+        Index("ix_support_tickets_tenant_closed_at", "tenant_id", "closed_at"),
         Index(
             "ix_support_tickets_merged_into_id",
             "merged_into_id",

@@ -33,6 +33,7 @@ from hub.web.routes import (
     outbox_admin,
     password_reset,
     portal,
+    privacy,
     quarantine,
     queue,
     reports,
@@ -71,6 +72,7 @@ ROUTERS = (
     sla_admin.router,
     agents_admin.router,
     outbox_admin.router,
+    privacy.router,
 )
 
 

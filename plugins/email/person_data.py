@@ -1,19 +1,24 @@
 """What the email plugin's own tables hold about one person (sent mail, bounce reports), for a
 data export and an erasure.
 
-Parked messages keep no address column (the raw message is a blob an admin reviews and
-discards), so they are not searched here.
+Parked messages keep no address column: the person's are found by the addresses in the
+raw message's headers (From, Sender, Reply-To, Return-Path), read from the blob store.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core.api import PersonRecord
-from plugins.email.models import Bounce, SentMail
+from core.api import BlobStore, PersonRecord
+from plugins.email.models import Bounce, ParkedMessage, SentMail
+
+SENDER_HEADERS = ("from", "sender", "reply-to", "return-path")
 
 
 def _bounces(session: Session, tenant_id: uuid.UUID, email: str) -> list[Bounce]:
@@ -80,3 +85,89 @@ def erase(session: Session, tenant_id: uuid.UUID, email: str) -> int:
         b.recipients = [a for a in b.recipients or [] if str(a).lower() != email]
         b.marked = [a for a in b.marked or [] if str(a).lower() != email]
     return int(sent.rowcount) + len(bounces)  # type: ignore[attr-defined]
+
+
+def _senders(raw: bytes) -> set[str]:
+    headers = BytesHeaderParser().parsebytes(raw)
+    values = [str(v) for h in SENDER_HEADERS for v in headers.get_all(h) or []]
+    return {addr.lower() for _, addr in getaddresses(values) if addr}
+
+
+def parked(
+    session: Session, store: BlobStore, tenant_id: uuid.UUID, email: str
+) -> list[tuple[ParkedMessage, bytes]]:
+    """The tenant's parked messages the person sent, with their raw bytes."""
+    email = email.strip().lower()
+    out = []
+    rows = session.scalars(
+        select(ParkedMessage)
+        .where(ParkedMessage.tenant_id == tenant_id, ParkedMessage.raw_path.is_not(None))
+        .order_by(ParkedMessage.id)
+    )
+    for row in rows:
+        try:
+            raw = store.get(str(row.raw_path))
+        except (OSError, ValueError):
+            continue
+        if email in _senders(raw):
+            out.append((row, raw))
+    return out
+
+
+def parked_records(
+    session: Session, store: BlobStore, tenant_id: uuid.UUID, email: str
+) -> list[PersonRecord]:
+    """Each parked message of the person, its raw bytes as a file of the export."""
+    return [
+        PersonRecord(
+            plugin="email",
+            kind="parked_mail",
+            id=str(row.id),
+            created_at=row.created_at,
+            data={"subject": row.subject, "reason": row.reason, "source": row.source},
+            files={f"parked-{row.id}.eml": raw},
+        )
+        for row, raw in parked(session, store, tenant_id, email)
+    ]
+
+
+def erase_parked(session: Session, store: BlobStore, tenant_id: uuid.UUID, email: str) -> int:
+    """Delete the person's parked messages, rows and blobs."""
+    found = parked(session, store, tenant_id, email)
+    for row, _ in found:
+        store.delete(str(row.raw_path))
+        session.delete(row)
+    return len(found)
+
+
+def sweep_parked(
+    session: Session,
+    store: BlobStore,
+    tenant_id: uuid.UUID,
+    before: datetime,
+    *,
+    dry_run: bool,
+    limit: int,
+) -> int:
+    """Retention of parked mail: delete (or count) those parked before ``before``."""
+    where = (ParkedMessage.tenant_id == tenant_id, ParkedMessage.created_at < before)
+    if dry_run:
+        return int(
+            session.scalar(select(func.count()).select_from(ParkedMessage).where(*where)) or 0
+        )
+    rows = session.execute(
+        select(ParkedMessage.id, ParkedMessage.raw_path)
+        .where(*where)
+        .order_by(ParkedMessage.id)
+        .limit(limit)
+    ).all()
+    session.execute(
+        delete(ParkedMessage)
+        .where(ParkedMessage.id.in_([r[0] for r in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    for _, key in rows:
+        if key:
+            store.delete(str(key))
+    return len(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from core.api import (
@@ -105,13 +106,30 @@ def hub_routes(hub: HubContext) -> Any:
 
 @hookimpl
 def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
-    """Mail sent to the person and bounce reports that named them."""
+    """Mail sent to the person, bounce reports that named them, mail of theirs parked."""
     with hub.session() as s:
-        return person_data.records(s, tenant_id, email)
+        return person_data.records(s, tenant_id, email) + person_data.parked_records(
+            s, hub.blob_store, tenant_id, email
+        )
 
 
 @hookimpl
 def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
-    """Sent mail and bounce reports lose the person's address."""
+    """Sent mail and bounce reports lose the person's address; their parked mail goes."""
     with hub.session() as s:
-        return person_data.erase(s, tenant_id, email)
+        return person_data.erase(s, tenant_id, email) + person_data.erase_parked(
+            s, hub.blob_store, tenant_id, email
+        )
+
+
+@hookimpl
+def hub_retention_sweep(
+    tenant_id: uuid.UUID, kind: str, before: datetime, dry_run: bool, limit: int, hub: HubContext
+) -> int | None:
+    """Parked mail older than the tenant keeps it (rows and raw blobs)."""
+    if kind != "parked_mail":
+        return None
+    with hub.session() as s:
+        return person_data.sweep_parked(
+            s, hub.blob_store, tenant_id, before, dry_run=dry_run, limit=limit
+        )

@@ -12,6 +12,7 @@ from core.api import (
     EscalationResult,
     EscalationTarget,
     HubContext,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     events,
@@ -75,3 +76,19 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     if not event.comment.is_internal or event.comment.channel == "jira":
         return
     outbound.post_comment(hub, event, load(hub.config(event.tenant_id, "jira")))
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """The person's user links and the references of their tickets."""
+    from plugins.jira import person_data
+
+    return person_data.records(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """The person's user links and their tickets' message references are removed."""
+    from plugins.jira import person_data
+
+    return person_data.erase(hub, tenant_id, email)

@@ -12,6 +12,7 @@ from core.api import (
     EscalationResult,
     EscalationTarget,
     HubContext,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     events,
@@ -78,3 +79,19 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     if not event.ticket.refs.get(paging.DEDUP_KIND):
         return
     paging.resolve(hub, event.ticket, load(hub.config(event.tenant_id, "pagerduty")))
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """The person's user links and the references of their tickets."""
+    from plugins.pagerduty import person_data
+
+    return person_data.records(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """The person's user links and their tickets' message references are removed."""
+    from plugins.pagerduty import person_data
+
+    return person_data.erase(hub, tenant_id, email)

@@ -11,6 +11,7 @@ from core.api import (
     ChannelKeys,
     Endpoint,
     HubContext,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     channel_key_owner,
@@ -92,3 +93,19 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     from plugins.slack.notify import notify
 
     notify(event, hub)
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """The person's user links and the references of their tickets."""
+    from plugins.slack import person_data
+
+    return person_data.records(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """The person's user links and their tickets' message references are removed."""
+    from plugins.slack import person_data
+
+    return person_data.erase(hub, tenant_id, email)

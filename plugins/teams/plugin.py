@@ -10,6 +10,7 @@ from core.api import (
     ChannelKeys,
     Endpoint,
     HubContext,
+    PersonRecord,
     PluginInfo,
     TicketEvent,
     channel_key_owner,
@@ -71,3 +72,19 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     from plugins.teams.notify import notify
 
     notify(event, hub)
+
+
+@hookimpl
+def hub_person_data(tenant_id: uuid.UUID, email: str, hub: HubContext) -> list[PersonRecord]:
+    """The person's user links and the references of their tickets."""
+    from plugins.teams import person_data
+
+    return person_data.records(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
+    """The person's user links and their tickets' message references are removed."""
+    from plugins.teams import person_data
+
+    return person_data.erase(hub, tenant_id, email)

@@ -488,6 +488,39 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         f"/api/v1/admin/members/{c.member().user_id}/",
         json={"role": "manager"},
     ),
+    # ------------------------------------------------------------------ API: person data
+    ("POST", "/api/v1/admin/people/{user_id}/exports/"): lambda c: c.api(
+        c.org.admin, "POST", f"/api/v1/admin/people/{c.member('end_user').user_id}/exports/"
+    ),
+    ("POST", "/api/v1/account/exports/"): lambda c: c.api(
+        c.org.end_user, "POST", "/api/v1/account/exports/"
+    ),
+    ("POST", "/api/v1/admin/people/{user_id}/erasure/"): lambda c: c.api(
+        c.org.admin,
+        "POST",
+        f"/api/v1/admin/people/{c.member('end_user').user_id}/erasure/",
+        json={"confirm": True},
+    ),
+    ("POST", "/api/v1/admin/holds/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+    ),
+    ("DELETE", "/api/v1/admin/holds/{hold_id}/"): lambda c: c.api(
+        c.org.admin,
+        "DELETE",
+        "/api/v1/admin/holds/"
+        + str(
+            c.org.admin.post(
+                "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+            ).json()["id"]
+        )
+        + "/",
+    ),
+    ("PUT", "/api/v1/admin/retention/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/retention/", json={"raw_mail_days": 30 + c.n}
+    ),
+    ("POST", "/api/v1/admin/retention/runs/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/retention/runs/", json={"dry_run": True}
+    ),
     ("POST", "/api/v1/admin/tokens/{token_id}/revoke/"): lambda c: c.api(
         c.org.admin, "POST", f"/api/v1/admin/tokens/{c.token_of(c.member())}/revoke/"
     ),
@@ -742,6 +775,40 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("DELETE", "/api/v1/support/reports/saved/{saved_id}/"): lambda c: c.api(
         c.org.manager, "DELETE", f"/api/v1/support/reports/saved/{c.saved_report()}/"
+    ),
+    # ------------------------------------------------------------------ web: person data
+    ("POST", "/admin/people/{user_id}/export"): lambda c: c.web_request(
+        c.org.admin, f"/admin/people/{c.member('end_user').user_id}/export"
+    ),
+    ("POST", "/admin/people/{user_id}/hold"): lambda c: c.web_request(
+        c.org.admin, f"/admin/people/{c.member('end_user').user_id}/hold", data={"reason": "r"}
+    ),
+    ("POST", "/admin/holds"): lambda c: c.web_request(
+        c.org.admin, "/admin/holds", data={"ticket_id": str(c.ticket()), "reason": "r"}
+    ),
+    ("POST", "/admin/holds/{hold_id}/release"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/holds/"
+        + str(
+            c.org.admin.post(
+                "/api/v1/admin/holds/", json={"ticket_id": c.ticket(), "reason": "r"}
+            ).json()["id"]
+        )
+        + "/release",
+    ),
+    ("POST", "/admin/people/{user_id}/erase"): lambda c: (
+        lambda uid: c.web_request(
+            c.org.admin, f"/admin/people/{uid}/erase", data={"confirm": f"erase {uid}"}
+        )
+    )(c.member("end_user").user_id),
+    ("POST", "/admin/retention"): lambda c: c.web_request(
+        c.org.admin, "/admin/retention", data={"raw_mail_days": "45", "export_days": "7"}
+    ),
+    ("POST", "/admin/retention/run"): lambda c: c.web_request(
+        c.org.admin, "/admin/retention/run", data={"dry_run": "1"}
+    ),
+    ("POST", "/account/privacy/export"): lambda c: c.web_request(
+        c.org.end_user, "/account/privacy/export"
     ),
     ("POST", "/reports/saved"): lambda c: c.web_request(
         c.org.manager,

@@ -46,7 +46,15 @@ def _setup(org: TenantSet) -> dict[str, int]:
         for who in ("one", "two")
     )
     held = _held_files(org, tid)
+    erasable = org.admin.post(
+        "/api/v1/admin/members/", json={"email": "erasable@example.com", "role": "end_user"}
+    ).json()["id"]
+    hold = org.admin.post(
+        "/api/v1/admin/holds/", json={"ticket_id": other, "reason": "kept for the matrix"}
+    ).json()["id"]
     return {
+        "erasable": erasable,
+        "hold": hold,
         "tid": tid,
         "other": other,
         "att": att,
@@ -155,12 +163,31 @@ def _calls(
         "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
         "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
         "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
+        **_privacy_calls(ids),
+    }
+
+
+def _privacy_calls(ids: dict[str, int]) -> dict[str, tuple[str, str, dict | None]]:
+    """Person data (hub.api.routes.privacy): an admin's, except one's own export."""
+    person = f"/api/v1/admin/people/{ids['erasable']}/"
+    return {
+        "own_export": ("POST", "/api/v1/account/exports/", None),
+        "person_export": ("POST", f"{person}exports/", None),
+        "erasure_preview": ("GET", f"{person}erasure/", None),
+        "holds": ("GET", "/api/v1/admin/holds/", None),
+        "place_hold": ("POST", "/api/v1/admin/holds/", {"ticket_id": ids["tid"], "reason": "r"}),
+        "release_hold": ("DELETE", f"/api/v1/admin/holds/{ids['hold']}/", None),
+        "retention": ("GET", "/api/v1/admin/retention/", None),
+        "set_retention": ("PUT", "/api/v1/admin/retention/", {"raw_mail_days": 90}),
+        "retention_run": ("POST", "/api/v1/admin/retention/runs/", {"dry_run": True}),
+        "erase": ("POST", f"{person}erasure/", {"confirm": True}),
     }
 
 
 # The routes of one's own account: every role alike (a wrong current password is a 422, an
 # unknown session a 404, for everyone).
 SELF_SERVICE = {
+    "own_export": "ok",
     "me_update": "ok",
     "password": 422,
     "my_sessions": "ok",
@@ -176,6 +203,15 @@ ADMIN_ONLY = (
     "quarantine_delete",
     "scan_policy",
     "scan_policy_put",
+    "person_export",
+    "erasure_preview",
+    "holds",
+    "place_hold",
+    "release_hold",
+    "retention",
+    "set_retention",
+    "retention_run",
+    "erase",
     "role_change",
     "deactivate",
     "reactivate",

@@ -739,3 +739,36 @@ def test_api_docs_load_nothing_from_outside_the_hub(browser, live_server) -> Non
     assert errors == [], errors
     assert any(u.endswith("/openapi.json") for u in seen)
     assert any("redoc.standalone.js" in u for u in seen)
+
+
+def test_person_data_pages_accessible_with_the_keyboard(browser, live_server, web_org) -> None:  # type: ignore[no-untyped-def]
+    """An admin places a legal hold on a member with the keyboard only (the erasure section
+    then shows the hold's reason), the retention page records a dry run, and a person asks
+    for their own export; each page passes axe at both widths."""
+    from playwright.sync_api import expect
+
+    admin_ctx, user_ctx = _context(browser, live_server), _context(browser, live_server)
+    admin, user = admin_ctx.new_page(), user_ctx.new_page()
+    try:
+        sign_in(admin, web_org["admin"].email)
+        person = web_org["end_user"]
+        admin.goto(f"/admin/people/{person.user_id}/privacy")
+        expect(admin.get_by_role("heading", name="Erase this person")).to_be_visible()
+        check(admin, "person-privacy")
+        admin.get_by_label("Reason for a hold").focus()
+        admin.keyboard.type("litigation 12")
+        admin.keyboard.press("Enter")
+        expect(admin.get_by_text("blocked by a legal hold: litigation 12")).to_be_visible()
+        check(admin, "person-privacy-held")
+        admin.goto("/admin/retention")
+        admin.get_by_role("button", name="Dry run").click()
+        expect(admin.get_by_role("cell", name="dry run")).to_be_visible()
+        check(admin, "admin-retention")
+        sign_in(user, person.email)
+        user.goto("/account/privacy")
+        user.get_by_role("button", name="Export my data").click()
+        expect(user.get_by_role("link", name=re.compile("Download export"))).to_be_visible()
+        check(user, "account-privacy")
+    finally:
+        admin_ctx.close()
+        user_ctx.close()

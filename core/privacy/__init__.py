@@ -1,0 +1,1 @@
+"""Person data (GDPR): exports, erasure, legal holds and retention schedules of a tenant."""
