@@ -164,3 +164,49 @@ def change_settings(session: Session, actor: Actor, changes: dict[str, Any]) -> 
     row.updated_at = now()
     tenant_audit(session, actor, "Automation Settings", "", {"changes": changes})
     return row
+
+
+PREVIEW_SCAN = 500
+PREVIEW_SHOWN = 10
+
+
+def preview_matches(
+    session: Session, actor: Actor, conditions: Any
+) -> tuple[int, list[tuple[int, str]], int]:
+    """Which open tickets the conditions match now (the event-only conditions, such as
+    ``by_requester``, hold for no ticket outside an event): (matches, the first few (id,
+    subject), how many open tickets were looked at, newest first, at most ``PREVIEW_SCAN``)."""
+    from core import lifecycle
+    from core.models import Ticket
+
+    require_reader(actor, "automation rules")
+    checked = rules.validate_conditions(conditions)
+    rows = list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.tenant_id == actor.tenant_id,
+                Ticket.status.in_(lifecycle.OPEN_STATUSES),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(PREVIEW_SCAN)
+        )
+    )
+    hits = [t for t in rows if rules.matches(checked, t)]
+    return len(hits), [(t.id, t.subject) for t in hits[:PREVIEW_SHOWN]], len(rows)
+
+
+def move_rule(session: Session, actor: Actor, rule_id: int, step: int) -> None:
+    """Move a rule one place earlier (``step`` -1) or later (+1) in the order rules run; the
+    positions are renumbered 1, 2, 3 ... so that they stay distinct."""
+    require_admin(actor, "reorder automation rules")
+    ordered = list_rules(session, actor)
+    index = next((i for i, r in enumerate(ordered) if r.id == rule_id), None)
+    if index is None:
+        raise NotFound(f"rule {rule_id} not found")
+    target = index + (1 if step > 0 else -1)
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+    for n, row in enumerate(ordered, start=1):
+        row.position = n
+    tenant_audit(session, actor, "Rule Moved", str(rule_id), {"step": 1 if step > 0 else -1})

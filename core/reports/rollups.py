@@ -312,13 +312,17 @@ def save(session: Session) -> None:
 
 @sa_event.listens_for(Session, "before_commit")
 def _save_before_commit(session: Session) -> None:
-    save(session)
+    # SQLAlchemy fires the commit events for a savepoint's release too (an automation rule's
+    # actions run in one): the facts are brought up to date once, by the real commit.
+    if not session.in_nested_transaction():
+        save(session)
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _forget_facts(session: Session) -> None:
     # Expired by the commit: the next transaction loads the ones it needs in one SELECT.
-    session.info.pop("report_facts", None)
+    if not session.in_nested_transaction():
+        session.info.pop("report_facts", None)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

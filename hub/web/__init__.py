@@ -37,6 +37,7 @@ from hub.web.routes import (
     quarantine,
     queue,
     reports,
+    rules_admin,
     security,
     signin_links,
     sla_admin,
@@ -72,6 +73,7 @@ ROUTERS = (
     sla_admin.router,
     agents_admin.router,
     outbox_admin.router,
+    rules_admin.router,
     privacy.router,
 )
 

@@ -984,6 +984,46 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/account/availability"): lambda c: c.web_request(
         c.member(), "/account/availability", data={"available": "no"}
     ),
+    ("POST", "/admin/rules/new"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/rules/new",
+        data={
+            "name": f"Web rule {c.uniq()}",
+            "trigger": "ticket.created",
+            "c0_field": "category",
+            "c0_op": "eq",
+            "c0_value": "Billing",
+            "a0_type": "set_priority",
+            "a0_value": "High",
+            "is_active": "on",
+            "action": "save",
+        },
+    ),
+    ("POST", "/admin/rules/{rule_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/rules/{c.rule()}",
+        data={
+            "name": f"Web rule {c.uniq()}",
+            "trigger": "ticket.created",
+            "c0_field": "category",
+            "c0_op": "eq",
+            "c0_value": "Billing",
+            "a0_type": "set_priority",
+            "a0_value": "High",
+            "is_active": "on",
+            "action": "save",
+        },
+    ),
+    ("POST", "/admin/rules/{rule_id}/toggle"): lambda c: c.web_request(
+        c.org.admin, f"/admin/rules/{c.rule()}/toggle"
+    ),
+    ("POST", "/admin/rules/{rule_id}/move"): lambda c: (
+        c.rule(),
+        c.web_request(c.org.admin, f"/admin/rules/{c.rule()}/move", data={"step": "up"}),
+    )[1],
+    ("POST", "/admin/rules/{rule_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/rules/{c.rule()}/delete"
+    ),
     ("POST", "/admin/sla/new"): lambda c: c.web_request(
         c.org.admin, "/admin/sla/new", data=_sla_form(c)
     ),
