@@ -2,6 +2,7 @@
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbRevision
+from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
@@ -29,6 +30,8 @@ __all__ = [
     "KbArticle",
     "KbDeflection",
     "KbRevision",
+    "MailSignature",
+    "MailTemplate",
     "Macro",
     "Membership",
     "Notification",
