@@ -107,7 +107,7 @@ def document(title: str, body: str, *, lang: str = "en") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n</head>\n"
         '<body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a; '
-        'background: #ffffff;">\n'
+        'background: #ffffff; overflow-wrap: anywhere; word-break: break-word;">\n'
         f"<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
@@ -177,7 +177,7 @@ def validate(kind: str, source: Source) -> None:
         _check_html(source.html)
     try:
         render(kind, source, sample(kind))
-    except (TemplateError, TypeError, ValueError) as exc:
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise Invalid(
             f"the template fails with sample values: {exc}; the variables of this mail are: "
             f"{names}",

@@ -203,6 +203,15 @@ def _check_signature(text: str) -> str:
     return text
 
 
+def tenant_signature(session: Session, actor: Actor) -> str:
+    """The tenant's signature (admins)."""
+    require_admin(actor, "edit mail templates")
+    value = (session.scalar(select(Tenant.settings).where(Tenant.id == actor.tenant_id)) or {}).get(
+        SIGNATURE_SETTING
+    )
+    return value if isinstance(value, str) else ""
+
+
 def set_tenant_signature(session: Session, actor: Actor, text: str, *, ip: str = "") -> str:
     """The tenant's signature under every ticket mail (empty: none)."""
     require_admin(actor, "edit mail templates")

@@ -481,6 +481,25 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "POST", "/api/v1/auth/login", {"json": {"email": c.org.agent.email, "password": PASSWORD}}
     ),
     # ------------------------------------------------------------------ API: SSO, two-factor
+    # ------------------------------------------------------------------ API: email templates
+    ("PUT", "/api/v1/admin/email-templates/{kind}/"): lambda c: c.api(
+        c.org.admin,
+        "PUT",
+        "/api/v1/admin/email-templates/created/",
+        json={"subject": f"Got it {c.uniq()}", "text_body": "Ticket {{ ticket.id }}"},
+    ),
+    ("DELETE", "/api/v1/admin/email-templates/{kind}/"): lambda c: (
+        c.org.admin.put(
+            "/api/v1/admin/email-templates/closed/", json={"subject": "s", "text_body": "t"}
+        ),
+        c.api(c.org.admin, "DELETE", "/api/v1/admin/email-templates/closed/"),
+    )[1],
+    ("POST", "/api/v1/admin/email-templates/{kind}/preview/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/email-templates/created/preview/", json={}
+    ),
+    ("PUT", "/api/v1/admin/email-signature/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/email-signature/", json={"signature": c.uniq()}
+    ),
     ("PUT", "/api/v1/admin/sso/"): lambda c: c.api(
         c.org.admin, "PUT", "/api/v1/admin/sso/", json={"label": f"Acme {c.uniq()}"}
     ),
@@ -630,6 +649,21 @@ RECIPES: dict[tuple[str, str], Recipe] = {
             m, "/account/two-factor/disable", data={"code": pyotp.TOTP(secret).now()}
         )
     )(*c.enrolled()),
+    # ------------------------------------------------------------------ web: email templates
+    ("POST", "/admin/email-templates/signature"): lambda c: c.web_request(
+        c.org.admin, "/admin/email-templates/signature", data={"signature": f"Acme {c.uniq()}"}
+    ),
+    ("POST", "/admin/email-templates/{kind}"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/email-templates/created",
+        data={"subject": f"Got it {c.uniq()}", "text_body": "Ticket {{ ticket.id }}"},
+    ),
+    ("POST", "/admin/email-templates/{kind}/reset"): lambda c: (
+        c.org.admin.put(
+            "/api/v1/admin/email-templates/closed/", json={"subject": "s", "text_body": "t"}
+        ),
+        c.web_request(c.org.admin, "/admin/email-templates/closed/reset"),
+    )[1],
     ("POST", "/admin/security/sso"): lambda c: c.web_request(
         c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
     ),
@@ -823,7 +857,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
 }
 
-MAY_WRITE_NOTHING = {("POST", "/api/v1/auth/logout"), ("POST", "/logout")}
+MAY_WRITE_NOTHING = {
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/logout"),
+    # A preview renders; it stores nothing.
+    ("POST", "/api/v1/admin/email-templates/{kind}/preview/"),
+}
 
 # Requests for a reset or sign-in link answer the same whatever the address (no account
 # enumeration, similar timing): their answer acknowledges no write. The link is made and mailed
