@@ -136,12 +136,16 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         if recipients == [event.ticket.requester.email.lower()]
         else None
     )
+    template = template_kind(event, kind)
+    values = variables(event, kind, recipients[0], signin_url)
+    if template == RESOLVED and recipients == [event.ticket.requester.email.lower()]:
+        values["rating_links"] = hub.rating_links(event.tenant_id, event.ticket.id, recipients[0])
     with hub.session() as s:
         rendered = render_mail(
             s,
             event.tenant_id,
-            template_kind(event, kind),
-            variables(event, kind, recipients[0], signin_url),
+            template,
+            values,
             author_id=event.comment.author.id if event.comment else None,
         )
     out = build(

@@ -316,6 +316,17 @@ class Ctx:
             assert found is not None
             return found[1].token
 
+    def rating_path(self) -> str:
+        """A one-click rating link's path for the requester of a freshly resolved ticket."""
+        tid = self.org.end_user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Rate me", "description": "d", "category": "Other"},
+        ).json()["id"]
+        r = self.org.agent.patch(f"/api/v1/support/tickets/{tid}/", json={"status": "Resolved"})
+        assert r.status_code == 200, r.text
+        links = self.hub.rating_links(self.org.tenant[0], tid, self.org.end_user.email)
+        return "/" + links[0]["url"].split("/", 3)[3]
+
     def anonymous(self, url: str, data: dict[str, Any]) -> Request:
         """A form of a page for someone not signed in (the sign-in form's CSRF cookie)."""
         return Request(
@@ -845,6 +856,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/invite/{token}"): lambda c: c.anonymous(
         f"/invite/{c.invitation()[1]}", {"password": PASSWORD, "full_name": "Invited"}
+    ),
+    ("POST", "/rate/{token}"): lambda c: c.anonymous(
+        c.rating_path(), {"feedback": f"Thanks {c.uniq()}"}
     ),
     ("POST", "/password-reset"): lambda c: c.anonymous(
         "/password-reset", {"email": c.org.agent.email}

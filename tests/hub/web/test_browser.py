@@ -714,5 +714,24 @@ def test_email_templates_edited_with_the_keyboard_and_the_mail_html_is_accessibl
         assert "<script" not in html and "src=" not in html
         a.set_content(html)
         check(a, "mail-html-password-reset")
+        # The one-click rating page of a resolution mail, then its feedback form by keyboard.
+        end_user, agent = web_org["end_user"], web_org["agent"]
+        tid = end_user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Rate me", "description": "d", "category": "Other"},
+        ).json()["id"]
+        assert agent.patch(
+            f"/api/v1/support/tickets/{tid}/", json={"status": "Resolved"}
+        ).is_success
+        [*_, best] = web_hub.rating_links(end_user.tenant_id, tid, end_user.email)
+        a.goto("/" + best["url"].split("/", 3)[3])
+        expect(a.locator("#rated")).to_contain_text("5 of 5")
+        check(a, "rate-from-mail")
+        a.get_by_label("Anything you want to tell us? (optional)").focus()
+        a.keyboard.type("Fast and kind")
+        a.get_by_role("button", name="Send feedback").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator(".flash-ok")).to_contain_text("feedback is recorded")
+        check(a, "rate-from-mail-thanked")
     finally:
         ctx.close()
