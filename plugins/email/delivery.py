@@ -29,7 +29,6 @@ from core.api import (
     channel_key_owners,
     ensure_user,
     find_duplicate,
-    mark_failing,
     now,
     on_plugin_change,
     pending_channel_keys,
@@ -38,8 +37,9 @@ from core.api import (
     system_actor,
     verify_channel_key_from_mail,
 )
+from plugins.email import failing
 from plugins.email.authenticate import Verdict, verify
-from plugins.email.classify import AUTO_REPLY, BOUNCE
+from plugins.email.classify import AUTO_REPLY, BOUNCE, HUMAN
 from plugins.email.models import Bounce, ParkedMessage
 from plugins.email.parsing import ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
@@ -203,6 +203,7 @@ def deliver(
         raise
     except Exception as exc:
         return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc), parsed=parsed)
+    _reaches_again(hub, tenant_id, parsed, result)
     return Delivery(
         outcome=result.outcome,
         ticket_id=result.ticket_id,
@@ -269,6 +270,7 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
     results = hub.ingest_many([(items[i].tenant_id, parsed.message) for i, parsed in batch])
     for (i, parsed), result in zip(batch, results, strict=True):
         if isinstance(result, IngestResult):
+            _reaches_again(hub, items[i].tenant_id, parsed, result)
             out[i] = Delivery(
                 outcome=result.outcome,
                 ticket_id=result.ticket_id,
@@ -281,6 +283,24 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
         else:  # this message's own fault: parked, the others are stored
             out[i] = _park_or_error(hub, items[i], _why(result), parsed)
     return [o if o is not None else RuntimeError("not delivered") for o in out]
+
+
+def _reaches_again(
+    hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, result: IngestResult
+) -> None:
+    """A person's own message (not an auto-reply) that became a ticket or a comment: their
+    address works, so a bounce recorded for it is cleared. Best effort: the message is stored."""
+    sender = parsed.message.sender_email
+    if not sender or parsed.classification.kind != HUMAN:
+        return
+    if result.outcome not in ("ticket", "comment"):
+        return
+    try:
+        with hub.session() as s:
+            if failing.clear(s, tenant_id, sender):
+                log.info("email: %s wrote to tenant %s; no longer failing", sender, tenant_id)
+    except TRANSIENT:
+        log.warning("email: the failing mark of %s was not cleared (database busy)", sender)
 
 
 def _park_or_error(
@@ -385,7 +405,7 @@ def park(
 def record_bounce(
     hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, settings: EmailSettings
 ) -> Delivery:
-    """Mark the tenant's users whose address bounced as failing; no ticket, no reply."""
+    """Mark the addresses that bounced as failing for this tenant; no ticket, no reply."""
     ours = set(settings.addresses)
     failed = [a for a in parsed.classification.failed_recipients if base_address(a) not in ours]
     key = parsed.message.dedupe_key[:300]
@@ -395,7 +415,7 @@ def record_bounce(
                 select(Bounce.id).where(Bounce.tenant_id == tenant_id, Bounce.dedupe_key == key)
             ):
                 return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
-            marked = mark_failing(s, tenant_id, failed)
+            marked = failing.mark(s, tenant_id, failed)
             s.add(
                 Bounce(
                     tenant_id=tenant_id,

@@ -34,7 +34,6 @@ from core.api import (
     RenderedMail,
     TicketEvent,
     add_ticket_ref,
-    failing_addresses,
     now,
     one_line,
     opening_raw,
@@ -42,6 +41,7 @@ from core.api import (
     render_mail,
     send_via_relay,
 )
+from plugins.email import failing
 from plugins.email.classify import classify
 from plugins.email.delivery import base_address, settings_of
 from plugins.email.mime import Mail
@@ -188,8 +188,8 @@ def _recipients(s: Session, event: TicketEvent, settings: EmailSettings) -> list
     ]
     if not wanted:
         return []
-    failing = failing_addresses(s, wanted)
-    return [a for a in wanted if a not in failing]
+    bounced = failing.failing(s, event.tenant_id, wanted)
+    return [a for a in wanted if a not in bounced]
 
 
 def _from_a_machine(s: Session, hub: HubContext, event: TicketEvent) -> bool:

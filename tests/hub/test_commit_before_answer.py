@@ -316,6 +316,20 @@ class Ctx:
             assert found is not None
             return found[1].token
 
+    def failing_address(self) -> str:
+        """An address that bounced for the org (the email plugin on)."""
+        from core.clock import now
+        from plugins.email.models import FailingAddress
+
+        r = self.org.admin.post("/api/v1/admin/plugins/email/enable/")
+        assert r.status_code == 200, r.text
+        address = f"gone-{self.uniq()}@example.com"
+        with self.hub.session() as s:
+            s.add(
+                FailingAddress(tenant_id=self.org.tenant[0], address=address, last_bounce_at=now())
+            )
+        return address
+
     def rating_path(self) -> str:
         """A one-click rating link's path for the requester of a freshly resolved ticket."""
         tid = self.org.end_user.post(
@@ -856,6 +870,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/invite/{token}"): lambda c: c.anonymous(
         f"/invite/{c.invitation()[1]}", {"password": PASSWORD, "full_name": "Invited"}
+    ),
+    ("POST", "/plugins/email/failing/clear/"): lambda c: c.api(
+        c.org.admin, "POST", "/plugins/email/failing/clear/", json={"address": c.failing_address()}
     ),
     ("POST", "/rate/{token}"): lambda c: c.anonymous(
         c.rating_path(), {"feedback": f"Thanks {c.uniq()}"}
