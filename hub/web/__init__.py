@@ -55,6 +55,7 @@ ROUTERS = (
     two_factor.router,
     security.router,
     mail_templates.router,
+    mail_templates.account_router,
     rate.router,
     invitations.router,
     password_reset.router,

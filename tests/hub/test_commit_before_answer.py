@@ -675,6 +675,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         )
     )(*c.enrolled()),
     # ------------------------------------------------------------------ web: email templates
+    ("POST", "/account/signature"): lambda c: c.web_request(
+        c.org.agent, "/account/signature", data={"signature": f"Kim {c.uniq()}"}
+    ),
     ("POST", "/admin/email-templates/signature"): lambda c: c.web_request(
         c.org.admin, "/admin/email-templates/signature", data={"signature": f"Acme {c.uniq()}"}
     ),

@@ -16,7 +16,7 @@ from core.mail_templates.render import RenderedMail, Source
 from core.models import TenantAudit
 from hub.api.deps import SessionDep, client_ip
 from hub.web.render import redirect, render
-from hub.web.session import PageUser, PostUser, admin_only
+from hub.web.session import PageUser, PostUser, admin_only, staff_only
 
 router = APIRouter(prefix="/admin/email-templates")
 BASE = "/admin/email-templates"
@@ -159,3 +159,36 @@ def reset(request: Request, kind: str, me: PostUser, session: SessionDep) -> Res
     service.reset_template(session, me.actor, kind, ip=client_ip(request))
     session.commit()
     return redirect(f"{BASE}/{kind}", flash="Template reset to the built-in wording.")
+
+
+account_router = APIRouter(prefix="/account")
+
+
+@account_router.get("/signature", response_class=HTMLResponse)
+def own_signature(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """An agent's own signature under their replies by mail."""
+    staff_only(me)
+    return render(
+        request,
+        session,
+        me,
+        "account_signature.html",
+        signature=service.own_signature(session, me.actor),
+    )
+
+
+@account_router.post("/signature", response_model=None)
+def save_own_signature(
+    me: PostUser,
+    session: SessionDep,
+    signature: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Save the agent's own signature (empty: none)."""
+    staff_only(me)
+    try:
+        service.set_own_signature(session, me.actor, signature)
+    except HubError as exc:
+        session.rollback()
+        return redirect("/account/signature", flash=exc.message, error=True)
+    session.commit()
+    return redirect("/account/signature", flash="Your signature is saved.")

@@ -696,6 +696,13 @@ def test_email_templates_edited_with_the_keyboard_and_the_mail_html_is_accessibl
         a.get_by_role("button", name="Save template").focus()
         a.keyboard.press("Enter")
         expect(a.locator(".flash-ok")).to_contain_text("Template saved")
+        a.goto("/account/signature")
+        a.get_by_label("Your signature").focus()
+        a.keyboard.type("Ada, support lead")
+        a.get_by_role("button", name="Save signature").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator(".flash-ok")).to_contain_text("signature is saved")
+        check(a, "account-signature")
         with system_relay(web_hub.settings) as relay:
             a.get_by_role("button", name="Sign out").click()
             a.goto("/login")

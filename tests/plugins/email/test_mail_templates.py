@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.mail_templates.models import MailTemplate
 from core.models import TenantAudit
+from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from tests.plugins.email.conftest import make_mail
 from tests.plugins.email.smtp_client import JANE, send, tickets
 
@@ -86,6 +87,20 @@ def test_tenant_template_and_signatures_shape_an_agent_reply(
     )
     assert r.status_code == 200, r.text
     assert org.admin.put("/api/v1/admin/email-signature/", json={"signature": "Acme IT"}).is_success
+    # The agent's own signature, from their account page.
+    cookie, csrf = make_session_cookie(
+        hub, user_id=org.agent.user_id, tenant_id=org.agent.tenant_id
+    )
+    client = org.agent.client
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, cookie)
+    r = client.post(
+        "/account/signature",
+        data={"csrf_token": csrf, "signature": "Kim, second line"},
+        follow_redirects=False,
+    )
+    client.cookies.clear()
+    assert r.status_code == 303, r.text
     ticket_id = _open(hub, smtp_server, mail_tenant, "VPN down")
     mail_tenant.deliver()
     before = len(sink.received)
@@ -96,7 +111,7 @@ def test_tenant_template_and_signatures_shape_an_agent_reply(
     [msg] = sink.messages()[before:]
     assert str(msg["Subject"]) == f"Answer on #{ticket_id}: VPN down"
     text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Restart <it>." in text and "Acme IT" in text
+    assert "Restart <it>." in text and "Kim, second line\r\n\r\nAcme IT" in text
     html = msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "Restart &lt;it&gt;." in html
     assert str(msg["Reply-To"]).startswith(mail_tenant.address.split("@")[0] + f"+{ticket_id}-")
