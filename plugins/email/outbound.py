@@ -51,8 +51,10 @@ from plugins.email.settings import EmailSettings
 
 log = logging.getLogger(__name__)
 CREATED, AGENT_REPLY, STATUS = "created", "agent_reply", "status"
-RESOLVED, CLOSED = "resolved", "closed"
+RESOLVED, CLOSED, FAQ = "resolved", "closed", "faq_reply"
+AUTO_RESPOND = "builtin:auto-respond"
 AUTOMATIC = {
+    FAQ: "auto-replied",
     CREATED: "auto-replied",
     STATUS: "auto-generated",
     RESOLVED: "auto-generated",
@@ -82,6 +84,8 @@ def mail_kind(event: TicketEvent) -> str | None:
         comment = event.comment
         if comment is None or comment.is_internal or event.payload.get("is_internal"):
             return None
+        if event.payload.get("rule_id") == AUTO_RESPOND:
+            return FAQ  # the knowledge base's automatic answer, with its article links
         if comment.author.role in (AGENT, ADMIN) and comment.author.id != event.ticket.requester.id:
             return AGENT_REPLY
         return None
@@ -103,7 +107,8 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
             event.id,
         )
         return
-    if kind not in settings.notify_events:
+    # The FAQ reply belongs with the acknowledgement: the tenant turns both on or off.
+    if (CREATED if kind == FAQ else kind) not in settings.notify_events:
         return
     if kind == STATUS:
         new_status = (event.payload.get("changes") or {}).get("status", [None, None])[1]
@@ -273,6 +278,11 @@ def variables(
         "old_status": old or "",
         "new_status": new or ticket.status,
         "rating_links": [],
+        "articles": [
+            {"title": str(a.get("title", "")), "url": str(a.get("url", ""))}
+            for a in event.payload.get("article_links") or []
+            if isinstance(a, dict)
+        ],
     }
 
 

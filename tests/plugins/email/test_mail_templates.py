@@ -145,3 +145,31 @@ def test_a_failing_template_falls_back_to_the_built_in_one_and_is_reported(
             )
         )
     assert len(rows) == 1 and rows[0].details["kind"] == "created"
+
+
+def test_the_automatic_faq_reply_is_mailed_with_the_help_centre_links(
+    hub, smtp_server, mail_tenant, sink
+) -> None:  # type: ignore[no-untyped-def]
+    r = mail_tenant.org.admin.post(
+        "/api/v1/support/kb/articles/",
+        json={
+            "title": "Reset your password",
+            "body": "Open Sign in, choose Forgot password and follow the link we email you.",
+            "category": "Access",
+            "tags": ["login", "password"],
+            "status": "published",
+        },
+    )
+    assert r.status_code == 201, r.text
+    article_id = r.json()["id"]
+    ticket_id = _open(hub, smtp_server, mail_tenant, "I forgot my password, how do I reset it")
+    mail_tenant.deliver()
+    mail_tenant.deliver()
+    faq = [m for m in sink.messages() if "help centre" in m.get_body(("plain",)).get_content()]  # type: ignore[union-attr]
+    assert len(faq) == 1, [m["Subject"] for m in sink.messages()]
+    text = faq[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Reset your password" in text and f"/kb/articles/{article_id}" in text
+    assert str(faq[0]["Subject"]) == f"Re: [#{ticket_id}] I forgot my password, how do I reset it"
+    assert faq[0]["Auto-Submitted"] == "auto-replied"
+    html = faq[0].get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"/kb/articles/{article_id}</a>" in html
