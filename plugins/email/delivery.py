@@ -268,9 +268,10 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
             continue
         batch.append((i, parsed))
     results = hub.ingest_many([(items[i].tenant_id, parsed.message) for i, parsed in batch])
+    writers: list[tuple[uuid.UUID, ParsedMail, IngestResult]] = []
     for (i, parsed), result in zip(batch, results, strict=True):
         if isinstance(result, IngestResult):
-            _reaches_again(hub, items[i].tenant_id, parsed, result)
+            writers.append((items[i].tenant_id, parsed, result))
             out[i] = Delivery(
                 outcome=result.outcome,
                 ticket_id=result.ticket_id,
@@ -282,25 +283,45 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
             out[i] = result
         else:  # this message's own fault: parked, the others are stored
             out[i] = _park_or_error(hub, items[i], _why(result), parsed)
+    _reach_again(hub, writers)
     return [o if o is not None else RuntimeError("not delivered") for o in out]
 
 
 def _reaches_again(
     hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, result: IngestResult
 ) -> None:
-    """A person's own message (not an auto-reply) that became a ticket or a comment: their
-    address works, so a bounce recorded for it is cleared. Best effort: the message is stored."""
-    sender = parsed.message.sender_email
-    if not sender or parsed.classification.kind != HUMAN:
-        return
-    if result.outcome not in ("ticket", "comment"):
+    """``_reach_again`` for one message."""
+    _reach_again(hub, [(tenant_id, parsed, result)])
+
+
+def _reach_again(hub: HubContext, stored: list[tuple[uuid.UUID, ParsedMail, IngestResult]]) -> None:
+    """People's own messages (not auto-replies) that became tickets or comments: their
+    addresses work, so the bounces recorded for them are cleared, in one transaction for a
+    batch. Best effort: the messages are stored already."""
+    senders = {
+        (tenant_id, parsed.message.sender_email)
+        for tenant_id, parsed, result in stored
+        if parsed.message.sender_email
+        and parsed.classification.kind == HUMAN
+        and result.outcome in ("ticket", "comment")
+    }
+    if not senders:
         return
     try:
         with hub.session() as s:
-            if failing.clear(s, tenant_id, sender):
+            marked = {
+                (t, a)
+                for t in {t for t, _ in senders}
+                for a in failing.failing(s, t, [x for u, x in senders if u == t])
+            }
+            if not marked:
+                # Almost always: nobody of them is failing. Nothing to commit.
+                s.rollback()
+            for tenant_id, sender in sorted(marked, key=str):
+                failing.clear(s, tenant_id, sender)
                 log.info("email: %s wrote to tenant %s; no longer failing", sender, tenant_id)
     except TRANSIENT:
-        log.warning("email: the failing mark of %s was not cleared (database busy)", sender)
+        log.warning("email: failing marks not cleared (database busy)")
 
 
 def _park_or_error(
