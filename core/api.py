@@ -39,6 +39,8 @@ from core.kb.deflections import record_deflection
 from core.kb.suggestions import merge_suggestions
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.mail_relay import Relay, send_via_relay
+from core.mail_templates.render import RenderedMail, one_line
+from core.mail_templates.service import person_values, render_mail
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
 from core.privacy.person import drop_refs as drop_person_refs
 from core.privacy.person import forget_links as forget_person_links
@@ -219,6 +221,10 @@ __all__ = [
     "record_deflection",
     # Outbound: the egress policy (every tenant-configured connection), relays, page headers.
     "OutboundMail",
+    "RenderedMail",
+    "render_mail",
+    "person_values",
+    "one_line",
     "EgressPolicy",
     "EgressRefused",
     "STRICT",

@@ -329,6 +329,14 @@ class HubContext(Protocol):
         active end user of the tenant (staff sign in with their password)."""
         ...
 
+    def rating_links(
+        self, tenant_id: uuid.UUID, ticket_id: int, email: str
+    ) -> list[dict[str, str]]:
+        """One-click rating links (``label``, ``url``) of a resolved ticket for its requester,
+        signed for that ticket, person and score, expiring; empty for anyone else or once the
+        ticket is rated."""
+        ...
+
     def ticket_token(
         self, tenant_id: uuid.UUID, ticket_id: int, recipient: str | None = None
     ) -> str:

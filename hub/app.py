@@ -21,6 +21,7 @@ from hub.api.routes import (
     automation,
     comments,
     invitations,
+    mail_templates,
     privacy,
     quarantine,
     reports,
@@ -77,6 +78,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         invitations,
         quarantine,
         privacy,
+        mail_templates,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

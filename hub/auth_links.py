@@ -3,18 +3,22 @@ and the mails that carry them (sent by ``hub.mailer`` after the commit)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.mail_templates.service import render_mail, report_failure
 from core.models import Tenant
 from core.services import links
 from core.types import OutboundMail
 from hub.context import Hub
 from hub.mailer import Delivery, send
 
+log = logging.getLogger("hub.auth_links")
 ROLE_NAMES = {
     "end_user": "an end user",
     "agent": "an agent",
@@ -68,6 +72,26 @@ def requester_link(hub: Hub, tenant_id: uuid.UUID, ticket_id: int, email: str) -
         return signin_url(hub, issued.token) if issued is not None else None
 
 
+def _send(hub: Hub, tenant_id: uuid.UUID, to: str, kind: str, values: dict[str, Any]) -> Delivery:
+    """Render a kind of mail with the tenant's template (in a session of its own) and send it."""
+    # A read session: the request that sends this may still hold SQLite's write lock.
+    with hub.read_session() as s:
+        values = {"recipient": {"name": "", "email": to}, **values}
+        mail = render_mail(s, tenant_id, kind, values, report=False)
+    if mail.fallback:
+        try:
+            with hub.session() as s:
+                report_failure(s, tenant_id, kind, mail.error)
+        except Exception:
+            log.exception("the failure of mail template %s was not audited", kind)
+    return send(
+        hub,
+        OutboundMail(
+            tenant_id=tenant_id, to=to, subject=mail.subject, text=mail.text, html=mail.html
+        ),
+    )
+
+
 def send_invitation(
     hub: Hub,
     *,
@@ -80,48 +104,24 @@ def send_invitation(
     expires: str,
 ) -> Delivery:
     """The invitation mail (after the commit)."""
-    text = (
-        f"{inviter} invites you to join {tenant_name} on the help desk as "
-        f"{ROLE_NAMES.get(role, role)}.\n\n"
-        f"Accept the invitation (the link works once, until {expires}):\n{url}\n\n"
-        "If you did not expect this invitation, ignore this mail.\n"
-    )
-    return send(
-        hub,
-        OutboundMail(
-            tenant_id=tenant_id, to=email, subject=f"You are invited to {tenant_name}", text=text
-        ),
-    )
+    values = {
+        "tenant": {"name": tenant_name},
+        "inviter": inviter,
+        "role": ROLE_NAMES.get(role, role),
+        "url": url,
+        "expires": expires,
+    }
+    return _send(hub, tenant_id, email, "invitation", values)
 
 
 def send_reset(hub: Hub, *, tenant_id: uuid.UUID, email: str, url: str, minutes: int) -> Delivery:
     """The password-reset mail."""
-    text = (
-        "Someone (we hope you) asked to reset the password of your help desk account.\n\n"
-        f"Choose a new password here (the link works once, for {minutes} minutes):\n{url}\n\n"
-        "If you did not ask for this, ignore this mail: your password stays as it is.\n"
-    )
-    return send(
-        hub,
-        OutboundMail(tenant_id=tenant_id, to=email, subject="Reset your password", text=text),
-    )
+    return _send(hub, tenant_id, email, "password_reset", {"url": url, "minutes": minutes})
 
 
 def send_signin(
     hub: Hub, *, tenant_id: uuid.UUID, tenant_name: str, email: str, url: str, days: int
 ) -> Delivery:
     """The mail with a requester's sign-in link."""
-    text = (
-        f"Here is your link to the help desk of {tenant_name}: it signs you in without a "
-        f"password and works for {days} days. Do not forward it.\n\n{url}\n\n"
-        "If you did not ask for it, ignore this mail.\n"
-    )
-    return send(
-        hub,
-        OutboundMail(
-            tenant_id=tenant_id,
-            to=email,
-            subject=f"Your sign-in link for {tenant_name}",
-            text=text,
-        ),
-    )
+    values = {"tenant": {"name": tenant_name}, "url": url, "days": days}
+    return _send(hub, tenant_id, email, "signin_link", values)

@@ -202,7 +202,12 @@ def respond(hub: HubContext, event: TicketEvent) -> None:
             comment=_reply_text(items),
             channel="automation",
             author_id=automation_user_id(s),
-            extra={**rule, "articles": [i.article_id for i in items]},
+            extra={
+                **rule,
+                "articles": [i.article_id for i in items],
+                # For the channels that mail or post it (the email plugin's FAQ reply).
+                "article_links": [{"title": i.title, "url": i.url} for i in items],
+            },
         )
         events.audit(
             s,

@@ -207,6 +207,13 @@ class Hub:
 
         return requester_link(self, tenant_id, ticket_id, email)
 
+    def rating_links(
+        self, tenant_id: uuid.UUID, ticket_id: int, email: str
+    ) -> list[dict[str, str]]:
+        from hub.rating_links import links
+
+        return links(self, tenant_id, ticket_id, email)
+
     def listen_address(self, service: str) -> tuple[str, int]:
         if service == "smtp":
             return self.settings.smtp_host, self.settings.smtp_port

@@ -44,7 +44,7 @@ def send(hub: Hub, mail: OutboundMail) -> Delivery:
         return NOT_SENT
     try:
         message_id = system_mail.send(
-            hub.settings, to=mail.to, subject=mail.subject, body=mail.text
+            hub.settings, to=mail.to, subject=mail.subject, body=mail.text, html=mail.html
         )
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("system mail to %s failed: %s", mail.to, type(exc).__name__)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import now
+from core.mail_templates.service import render_mail
 from core.models import Membership, Tenant, User
 from core.permissions import ADMIN, MANAGER, system_actor
 from core.reports import catalog
@@ -119,9 +120,28 @@ def send_due(hub: Any, *, at: datetime | None = None) -> list[tuple[str, str]]:
                 week = week_of(at.astimezone(tenant_zone(s, tenant_id)).date()) - timedelta(days=7)
                 if not claim(s, tenant_id, None, f"reports.weekly:{week.isoformat()}"):
                     continue
-                subject, text = body(s, tenant, week, settings.base_url)
+                _, text = body(s, tenant, week, settings.base_url)
+                end = (week + timedelta(days=7)).isoformat()
+                url = f"{settings.base_url.rstrip('/')}/reports/volume?start={week}&end={end}"
                 for address in to:
-                    mail = OutboundMail(tenant_id=tenant_id, to=address, subject=subject, text=text)
+                    rendered = render_mail(
+                        s,
+                        tenant_id,
+                        "weekly_report",
+                        {
+                            "week": week.isoformat(),
+                            "report": text.strip(),
+                            "url": url,
+                            "recipient": {"name": "", "email": address},
+                        },
+                    )
+                    mail = OutboundMail(
+                        tenant_id=tenant_id,
+                        to=address,
+                        subject=rendered.subject,
+                        text=rendered.text,
+                        html=rendered.html,
+                    )
                     if not mailer.send(hub, mail).sent:
                         raise RuntimeError(f"no mail route took the report to {address}")
                     sent.append((slug, address))

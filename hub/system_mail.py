@@ -33,9 +33,17 @@ def sender(settings: Settings) -> str:
     return f"no-reply@{host if '.' in host else 'localhost.localdomain'}"
 
 
-def send(settings: Settings, *, to: str, subject: str, body: str, timeout: float = 15) -> str:
-    """Send one plain-text mail; returns its Message-ID. Raises ``NotConfigured`` or the
-    relay's error."""
+def send(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    timeout: float = 15,
+) -> str:
+    """Send one mail (plain text, with an HTML alternative when given); returns its
+    Message-ID. Raises ``NotConfigured`` or the relay's error."""
     if not configured(settings):
         raise NotConfigured("no system relay is configured (HUB_SYSTEM_RELAY_HOST)")
     msg = EmailMessage()
@@ -45,6 +53,8 @@ def send(settings: Settings, *, to: str, subject: str, body: str, timeout: float
     msg["Auto-Submitted"] = "auto-generated"
     msg["Message-ID"] = make_msgid(domain=sender(settings).rpartition("@")[2])
     msg.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
+    if html:
+        msg.add_alternative(html, subtype="html")
     relay = Relay(
         settings.system_relay_host,
         settings.system_relay_port,

@@ -154,6 +154,12 @@ class Member:
     def patch(self, url: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
         return self.client.patch(url, headers=self.headers, **kw)
 
+    def put(self, url: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.put(url, headers=self.headers, **kw)
+
+    def delete(self, url: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.delete(url, headers=self.headers, **kw)
+
 
 @pytest.fixture
 def make_tenant(hub: Hub) -> Callable[..., tuple[uuid.UUID, str]]:

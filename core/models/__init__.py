@@ -2,6 +2,7 @@
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
+from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import TenantAudit
 from core.models.channel import ChannelKey
@@ -33,6 +34,8 @@ __all__ = [
     "KbFeedback",
     "KbRevision",
     "LegalHold",
+    "MailSignature",
+    "MailTemplate",
     "Macro",
     "Membership",
     "Notification",

@@ -29,7 +29,6 @@ from core.api import (
     channel_key_owners,
     ensure_user,
     find_duplicate,
-    mark_failing,
     now,
     on_plugin_change,
     pending_channel_keys,
@@ -38,8 +37,9 @@ from core.api import (
     system_actor,
     verify_channel_key_from_mail,
 )
+from plugins.email import failing
 from plugins.email.authenticate import Verdict, verify
-from plugins.email.classify import AUTO_REPLY, BOUNCE
+from plugins.email.classify import AUTO_REPLY, BOUNCE, HUMAN
 from plugins.email.models import Bounce, ParkedMessage
 from plugins.email.parsing import ParsedMail, parse
 from plugins.email.settings import EmailSettings, load
@@ -203,6 +203,7 @@ def deliver(
         raise
     except Exception as exc:
         return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc), parsed=parsed)
+    _reaches_again(hub, tenant_id, parsed, result)
     return Delivery(
         outcome=result.outcome,
         ticket_id=result.ticket_id,
@@ -267,8 +268,10 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
             continue
         batch.append((i, parsed))
     results = hub.ingest_many([(items[i].tenant_id, parsed.message) for i, parsed in batch])
+    writers: list[tuple[uuid.UUID, ParsedMail, IngestResult]] = []
     for (i, parsed), result in zip(batch, results, strict=True):
         if isinstance(result, IngestResult):
+            writers.append((items[i].tenant_id, parsed, result))
             out[i] = Delivery(
                 outcome=result.outcome,
                 ticket_id=result.ticket_id,
@@ -280,7 +283,45 @@ def deliver_many(hub: HubContext, items: list[Received]) -> list[Delivery | Exce
             out[i] = result
         else:  # this message's own fault: parked, the others are stored
             out[i] = _park_or_error(hub, items[i], _why(result), parsed)
+    _reach_again(hub, writers)
     return [o if o is not None else RuntimeError("not delivered") for o in out]
+
+
+def _reaches_again(
+    hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, result: IngestResult
+) -> None:
+    """``_reach_again`` for one message."""
+    _reach_again(hub, [(tenant_id, parsed, result)])
+
+
+def _reach_again(hub: HubContext, stored: list[tuple[uuid.UUID, ParsedMail, IngestResult]]) -> None:
+    """People's own messages (not auto-replies) that became tickets or comments: their
+    addresses work, so the bounces recorded for them are cleared, in one transaction for a
+    batch. Best effort: the messages are stored already."""
+    senders = {
+        (tenant_id, parsed.message.sender_email)
+        for tenant_id, parsed, result in stored
+        if parsed.message.sender_email
+        and parsed.classification.kind == HUMAN
+        and result.outcome in ("ticket", "comment")
+    }
+    if not senders:
+        return
+    try:
+        with hub.session() as s:
+            marked = {
+                (t, a)
+                for t in {t for t, _ in senders}
+                for a in failing.failing(s, t, [x for u, x in senders if u == t])
+            }
+            if not marked:
+                # Almost always: nobody of them is failing. Nothing to commit.
+                s.rollback()
+            for tenant_id, sender in sorted(marked, key=str):
+                failing.clear(s, tenant_id, sender)
+                log.info("email: %s wrote to tenant %s; no longer failing", sender, tenant_id)
+    except TRANSIENT:
+        log.warning("email: failing marks not cleared (database busy)")
 
 
 def _park_or_error(
@@ -385,7 +426,7 @@ def park(
 def record_bounce(
     hub: HubContext, tenant_id: uuid.UUID, parsed: ParsedMail, settings: EmailSettings
 ) -> Delivery:
-    """Mark the tenant's users whose address bounced as failing; no ticket, no reply."""
+    """Mark the addresses that bounced as failing for this tenant; no ticket, no reply."""
     ours = set(settings.addresses)
     failed = [a for a in parsed.classification.failed_recipients if base_address(a) not in ours]
     key = parsed.message.dedupe_key[:300]
@@ -395,7 +436,7 @@ def record_bounce(
                 select(Bounce.id).where(Bounce.tenant_id == tenant_id, Bounce.dedupe_key == key)
             ):
                 return Delivery(outcome="duplicate", reason="bounce already recorded", kind=BOUNCE)
-            marked = mark_failing(s, tenant_id, failed)
+            marked = failing.mark(s, tenant_id, failed)
             s.add(
                 Bounce(
                     tenant_id=tenant_id,

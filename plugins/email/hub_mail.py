@@ -6,9 +6,9 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-from core.api import HubContext, OutboundMail, now
+from core.api import HubContext, OutboundMail, now, one_line
 from plugins.email.delivery import settings_of
-from plugins.email.outbound import one_line, send_message
+from plugins.email.outbound import send_message
 
 
 def send_mail(mail: OutboundMail, hub: HubContext) -> str | None:

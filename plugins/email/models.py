@@ -79,3 +79,17 @@ class Bounce(Base):
     recipients: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     marked: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class FailingAddress(Base):
+    """An address whose mail bounced, for one tenant: no mail goes to it from that tenant until
+    a later message from it arrives or an admin clears it (migration email_0002)."""
+
+    __tablename__ = "email_failing_addresses"
+    __table_args__ = (UniqueConstraint("tenant_id", "address"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(254))
+    bounces: Mapped[int] = mapped_column(Integer, default=1)
+    last_bounce_at: Mapped[datetime] = mapped_column(default=now)

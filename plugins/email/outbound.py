@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,13 +31,17 @@ from core.api import (
     EgressPolicy,
     HubContext,
     Relay,
+    RenderedMail,
     TicketEvent,
     add_ticket_ref,
-    failing_addresses,
     now,
+    one_line,
     opening_raw,
+    person_values,
+    render_mail,
     send_via_relay,
 )
+from plugins.email import failing
 from plugins.email.classify import classify
 from plugins.email.delivery import base_address, settings_of
 from plugins.email.mime import Mail
@@ -47,7 +51,17 @@ from plugins.email.settings import EmailSettings
 
 log = logging.getLogger(__name__)
 CREATED, AGENT_REPLY, STATUS = "created", "agent_reply", "status"
-AUTOMATIC = {CREATED: "auto-replied", STATUS: "auto-generated"}
+RESOLVED, CLOSED, FAQ = "resolved", "closed", "faq_reply"
+AUTO_RESPOND = "builtin:auto-respond"
+AUTOMATIC = {
+    FAQ: "auto-replied",
+    CREATED: "auto-replied",
+    STATUS: "auto-generated",
+    RESOLVED: "auto-generated",
+    CLOSED: "auto-generated",
+}
+# A status change to these has its own template (the resolution carries the rating links).
+STATUS_KINDS = {"Resolved": RESOLVED, "Closed": CLOSED}
 
 
 @dataclass
@@ -70,6 +84,8 @@ def mail_kind(event: TicketEvent) -> str | None:
         comment = event.comment
         if comment is None or comment.is_internal or event.payload.get("is_internal"):
             return None
+        if event.payload.get("rule_id") == AUTO_RESPOND:
+            return FAQ  # the knowledge base's automatic answer, with its article links
         if comment.author.role in (AGENT, ADMIN) and comment.author.id != event.ticket.requester.id:
             return AGENT_REPLY
         return None
@@ -91,7 +107,8 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
             event.id,
         )
         return
-    if kind not in settings.notify_events:
+    # The FAQ reply belongs with the acknowledgement: the tenant turns both on or off.
+    if (CREATED if kind == FAQ else kind) not in settings.notify_events:
         return
     if kind == STATUS:
         new_status = (event.payload.get("changes") or {}).get("status", [None, None])[1]
@@ -124,13 +141,25 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         if recipients == [event.ticket.requester.email.lower()]
         else None
     )
+    template = template_kind(event, kind)
+    values = variables(event, kind, recipients[0], signin_url)
+    if template == RESOLVED and recipients == [event.ticket.requester.email.lower()]:
+        values["rating_links"] = hub.rating_links(event.tenant_id, event.ticket.id, recipients[0])
+    with hub.session() as s:
+        rendered = render_mail(
+            s,
+            event.tenant_id,
+            template,
+            values,
+            author_id=event.comment.author.id if event.comment else None,
+        )
     out = build(
         event,
         kind,
         settings,
         recipients,
         hub.ticket_token(event.tenant_id, event.ticket.id, recipient=recipients[0]),
-        signin_url=signin_url,
+        rendered,
     )
     send(settings, out, egress=hub.egress)
     with hub.session() as s:
@@ -164,8 +193,8 @@ def _recipients(s: Session, event: TicketEvent, settings: EmailSettings) -> list
     ]
     if not wanted:
         return []
-    failing = failing_addresses(s, wanted)
-    return [a for a in wanted if a not in failing]
+    bounced = failing.failing(s, event.tenant_id, wanted)
+    return [a for a in wanted if a not in bounced]
 
 
 def _from_a_machine(s: Session, hub: HubContext, event: TicketEvent) -> bool:
@@ -208,43 +237,53 @@ def _under_limit(s: Session, tenant_id: uuid.UUID, recipients: list[str], limit:
     return kept
 
 
-def _subject(event: TicketEvent, kind: str) -> str:
-    assert event.ticket is not None
-    base = f"[#{event.ticket.id}] {event.ticket.subject}".strip()
-    return base if kind == CREATED else f"Re: {base}"
+def template_kind(event: TicketEvent, kind: str) -> str:
+    """The template of a mail kind: a status change to Resolved or Closed has its own."""
+    if kind != STATUS:
+        return kind
+    new_status = (event.payload.get("changes") or {}).get("status", [None, None])[1]
+    return STATUS_KINDS.get(new_status, STATUS)
 
 
-def _body(event: TicketEvent, kind: str, signin_url: str | None = None) -> str:
+def variables(
+    event: TicketEvent, kind: str, recipient: str, signin_url: str | None
+) -> dict[str, Any]:
+    """The template variables of a ticket event's mail (``core.mail_templates.catalog``)."""
     ticket = event.ticket
     assert ticket is not None
-    if kind == CREATED:
-        text = (
-            f"We have received your request and opened ticket #{ticket.id}: "
-            f"{ticket.subject}\n\nReply to this message to add information to the ticket."
-        )
-    elif kind == AGENT_REPLY:
-        assert event.comment is not None
-        text = f"{event.comment.author.name or 'Support'} wrote:\n\n{event.comment.body}"
-    else:
-        old, new = (event.payload.get("changes") or {}).get("status", [None, ticket.status])
-        text = f"The status of your ticket #{ticket.id} changed from {old} to {new}."
-        if new == "Resolved":
-            text += "\n\nIf the problem persists, reply to this message to reopen the ticket."
-    if signin_url:
-        return (
-            f"{text}\n\n--\nTicket #{ticket.id}: {signin_url}\n"
-            "This link opens the ticket for you without a password: do not forward this mail.\n"
-        )
-    return f"{text}\n\n--\nTicket #{ticket.id}: {ticket.url}\n"
-
-
-_HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def one_line(value: str) -> str:
-    """A header value without CR, LF or other controls: whatever a stored row holds (a subject or
-    a ``from_name`` from before input was checked), a mail header is never broken or injected."""
-    return " ".join(_HEADER_CONTROLS.sub(" ", value).split())
+    old, new = (event.payload.get("changes") or {}).get("status", [None, ticket.status])
+    comment = event.comment
+    actor = comment.author if comment else None
+    return {
+        "ticket": {
+            "id": ticket.id,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "url": ticket.url,
+            "requester": person_values(ticket.requester),
+        },
+        "actor": person_values(actor),
+        "recipient": (
+            person_values(ticket.requester)
+            if recipient == ticket.requester.email.lower()
+            else {"name": "", "email": recipient}
+        ),
+        "comment": (
+            {"body": comment.body, "author": person_values(comment.author)} if comment else {}
+        ),
+        "url": signin_url or ticket.url,
+        "private_link": bool(signin_url),
+        "old_status": old or "",
+        "new_status": new or ticket.status,
+        "rating_links": [],
+        "articles": [
+            {"title": str(a.get("title", "")), "url": str(a.get("url", ""))}
+            for a in event.payload.get("article_links") or []
+            if isinstance(a, dict)
+        ],
+    }
 
 
 def build(
@@ -253,10 +292,10 @@ def build(
     settings: EmailSettings,
     recipients: list[str],
     token: str,
-    *,
-    signin_url: str | None = None,
+    rendered: RenderedMail,
 ) -> Outgoing:
-    """The mail for an event: our Message-ID, the thread's references, a signed Reply-To."""
+    """The mail for an event: our Message-ID, the thread's references, a signed Reply-To, and
+    the rendered template as plain text with an HTML alternative."""
     ticket = event.ticket
     assert ticket is not None
     support = settings.addresses[0]
@@ -271,7 +310,7 @@ def build(
     if recipients[1:]:
         msg["Cc"] = one_line(", ".join(recipients[1:]))
     msg["Reply-To"] = f"{local}+{token}@{domain}"
-    msg["Subject"] = one_line(_subject(event, kind))
+    msg["Subject"] = one_line(rendered.subject)
     msg["Message-ID"] = f"<{message_id}>"
     msg["Date"] = format_datetime(now())
     if refs:
@@ -283,7 +322,8 @@ def build(
         # Ask Exchange-style servers not to send out-of-office replies to our automatic mail.
         msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Hub-Ticket"] = str(ticket.id)
-    msg.set_content(_body(event, kind, signin_url))
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
     return Outgoing(message=msg, message_id=message_id, recipients=recipients, automatic=automatic)
 
 

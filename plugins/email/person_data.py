@@ -1,4 +1,5 @@
-"""What the email plugin's own tables hold about one person (sent mail, bounce reports), for a
+"""What the email plugin's own tables hold about one person (sent mail, bounce reports, a
+failing mark), for a
 data export and an erasure.
 
 Parked messages keep no address column: the person's are found by the addresses in the
@@ -16,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.api import BlobStore, PersonRecord
-from plugins.email.models import Bounce, ParkedMessage, SentMail
+from plugins.email.models import Bounce, FailingAddress, ParkedMessage, SentMail
 
 SENDER_HEADERS = ("from", "sender", "reply-to", "return-path")
 
@@ -67,6 +68,20 @@ def records(session: Session, tenant_id: uuid.UUID, email: str) -> list[PersonRe
         )
         for b in _bounces(session, tenant_id, email)
     ]
+    out += [
+        PersonRecord(
+            plugin="email",
+            kind="failing_address",
+            id=str(f.id),
+            created_at=f.last_bounce_at,
+            data={"address": f.address, "bounces": f.bounces},
+        )
+        for f in session.scalars(
+            select(FailingAddress).where(
+                FailingAddress.tenant_id == tenant_id, FailingAddress.address == email
+            )
+        )
+    ]
     return out
 
 
@@ -84,7 +99,13 @@ def erase(session: Session, tenant_id: uuid.UUID, email: str) -> int:
     for b in bounces:
         b.recipients = [a for a in b.recipients or [] if str(a).lower() != email]
         b.marked = [a for a in b.marked or [] if str(a).lower() != email]
-    return int(sent.rowcount) + len(bounces)  # type: ignore[attr-defined]
+    failing = session.execute(
+        delete(FailingAddress).where(
+            FailingAddress.tenant_id == tenant_id, FailingAddress.address == email
+        )
+    )
+    erased = int(sent.rowcount) + int(failing.rowcount)  # type: ignore[attr-defined]
+    return erased + len(bounces)
 
 
 def _senders(raw: bytes) -> set[str]:

@@ -1,4 +1,5 @@
-"""Admin endpoints of the email plugin: parked messages and recorded bounces (``/plugins/email``)."""
+"""Admin endpoints of the email plugin (``/plugins/email``): parked messages, recorded bounces,
+and the tenant's failing addresses (listed, cleared)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from core.api import (
@@ -18,7 +19,12 @@ from core.api import (
     authenticate_token,
     require_admin,
 )
-from plugins.email.models import Bounce, ParkedMessage
+from plugins.email import failing
+from plugins.email.models import Bounce, FailingAddress, ParkedMessage
+
+
+class ClearAddress(BaseModel):
+    address: str = Field(min_length=3, max_length=254)
 
 
 class ParkedPublic(BaseModel):
@@ -137,5 +143,36 @@ def build_router(hub: HubContext) -> APIRouter:
                 }
                 for r in rows
             ]
+
+    @api.get("/failing/")
+    def failing_addresses(
+        authorization: Annotated[str | None, Header()] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Addresses no mail goes to from this tenant since they bounced, newest first."""
+        actor = _admin(hub, authorization)
+        with hub.session() as s:
+            rows = s.scalars(
+                select(FailingAddress)
+                .where(FailingAddress.tenant_id == actor.tenant_id)
+                .order_by(FailingAddress.last_bounce_at.desc(), FailingAddress.id.desc())
+                .limit(limit)
+            )
+            return [
+                {"address": r.address, "bounces": r.bounces, "last_bounce_at": r.last_bounce_at}
+                for r in rows
+            ]
+
+    @api.post("/failing/clear/")
+    def clear_failing(
+        body: ClearAddress, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        """Mail goes to this address again (committed before the answer); 404 when it is not
+        failing for this tenant."""
+        actor = _admin(hub, authorization)
+        with hub.session() as s:
+            if not failing.clear(s, actor.tenant_id, body.address):
+                raise NotFound(f"{body.address} is not a failing address of this tenant")
+        return {"address": body.address.strip().lower(), "cleared": True}
 
     return api

@@ -316,6 +316,31 @@ class Ctx:
             assert found is not None
             return found[1].token
 
+    def failing_address(self) -> str:
+        """An address that bounced for the org (the email plugin on)."""
+        from core.clock import now
+        from plugins.email.models import FailingAddress
+
+        r = self.org.admin.post("/api/v1/admin/plugins/email/enable/")
+        assert r.status_code == 200, r.text
+        address = f"gone-{self.uniq()}@example.com"
+        with self.hub.session() as s:
+            s.add(
+                FailingAddress(tenant_id=self.org.tenant[0], address=address, last_bounce_at=now())
+            )
+        return address
+
+    def rating_path(self) -> str:
+        """A one-click rating link's path for the requester of a freshly resolved ticket."""
+        tid = self.org.end_user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Rate me", "description": "d", "category": "Other"},
+        ).json()["id"]
+        r = self.org.agent.patch(f"/api/v1/support/tickets/{tid}/", json={"status": "Resolved"})
+        assert r.status_code == 200, r.text
+        links = self.hub.rating_links(self.org.tenant[0], tid, self.org.end_user.email)
+        return "/" + links[0]["url"].split("/", 3)[3]
+
     def anonymous(self, url: str, data: dict[str, Any]) -> Request:
         """A form of a page for someone not signed in (the sign-in form's CSRF cookie)."""
         return Request(
@@ -556,6 +581,25 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "POST", "/api/v1/auth/login", {"json": {"email": c.org.agent.email, "password": PASSWORD}}
     ),
     # ------------------------------------------------------------------ API: SSO, two-factor
+    # ------------------------------------------------------------------ API: email templates
+    ("PUT", "/api/v1/admin/email-templates/{kind}/"): lambda c: c.api(
+        c.org.admin,
+        "PUT",
+        "/api/v1/admin/email-templates/created/",
+        json={"subject": f"Got it {c.uniq()}", "text_body": "Ticket {{ ticket.id }}"},
+    ),
+    ("DELETE", "/api/v1/admin/email-templates/{kind}/"): lambda c: (
+        c.org.admin.put(
+            "/api/v1/admin/email-templates/closed/", json={"subject": "s", "text_body": "t"}
+        ),
+        c.api(c.org.admin, "DELETE", "/api/v1/admin/email-templates/closed/"),
+    )[1],
+    ("POST", "/api/v1/admin/email-templates/{kind}/preview/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/admin/email-templates/created/preview/", json={}
+    ),
+    ("PUT", "/api/v1/admin/email-signature/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/email-signature/", json={"signature": c.uniq()}
+    ),
     ("PUT", "/api/v1/admin/sso/"): lambda c: c.api(
         c.org.admin, "PUT", "/api/v1/admin/sso/", json={"label": f"Acme {c.uniq()}"}
     ),
@@ -705,6 +749,24 @@ RECIPES: dict[tuple[str, str], Recipe] = {
             m, "/account/two-factor/disable", data={"code": pyotp.TOTP(secret).now()}
         )
     )(*c.enrolled()),
+    # ------------------------------------------------------------------ web: email templates
+    ("POST", "/account/signature"): lambda c: c.web_request(
+        c.org.agent, "/account/signature", data={"signature": f"Kim {c.uniq()}"}
+    ),
+    ("POST", "/admin/email-templates/signature"): lambda c: c.web_request(
+        c.org.admin, "/admin/email-templates/signature", data={"signature": f"Acme {c.uniq()}"}
+    ),
+    ("POST", "/admin/email-templates/{kind}"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/email-templates/created",
+        data={"subject": f"Got it {c.uniq()}", "text_body": "Ticket {{ ticket.id }}"},
+    ),
+    ("POST", "/admin/email-templates/{kind}/reset"): lambda c: (
+        c.org.admin.put(
+            "/api/v1/admin/email-templates/closed/", json={"subject": "s", "text_body": "t"}
+        ),
+        c.web_request(c.org.admin, "/admin/email-templates/closed/reset"),
+    )[1],
     ("POST", "/admin/security/sso"): lambda c: c.web_request(
         c.org.admin, "/admin/security/sso", data={"label": f"Acme {c.uniq()}"}
     ),
@@ -939,6 +1001,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/invite/{token}"): lambda c: c.anonymous(
         f"/invite/{c.invitation()[1]}", {"password": PASSWORD, "full_name": "Invited"}
     ),
+    ("POST", "/plugins/email/failing/clear/"): lambda c: c.api(
+        c.org.admin, "POST", "/plugins/email/failing/clear/", json={"address": c.failing_address()}
+    ),
+    ("POST", "/rate/{token}"): lambda c: c.anonymous(
+        c.rating_path(), {"feedback": f"Thanks {c.uniq()}"}
+    ),
     ("POST", "/password-reset"): lambda c: c.anonymous(
         "/password-reset", {"email": c.org.agent.email}
     ),
@@ -1058,6 +1126,8 @@ MAY_WRITE_NOTHING = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/logout"),
     ("POST", "/admin/kb/preview"),  # renders the Markdown it is sent; stores nothing
+    # A preview renders; it stores nothing.
+    ("POST", "/api/v1/admin/email-templates/{kind}/preview/"),
 }
 
 # Requests for a reset or sign-in link answer the same whatever the address (no account

@@ -82,8 +82,8 @@ def test_built_in_plugins_keep_their_migrations_in_their_folders(tmp_path: Path)
 
     db = tmp_path / "hub.sqlite3"
     upgrade(f"sqlite:///{db}")
-    assert {"email_parked_messages", "email_sent", "chatbot_sessions"} <= _tables(db)
-    assert {"email_0001", "0009_chatbot"} <= _revisions(db)
+    assert {"email_parked_messages", "email_failing_addresses", "chatbot_sessions"} <= _tables(db)
+    assert {"email_0002", "0009_chatbot"} <= _revisions(db)
 
 
 def test_a_third_party_plugin_adds_its_table(acme_installed: Path, tmp_path: Path) -> None:

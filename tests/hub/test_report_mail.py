@@ -83,6 +83,6 @@ def test_weekly_mail_goes_once_to_the_chosen_managers(
     assert rcpts == [org.manager.email]
     msg = email.message_from_bytes(raw, policy=policy.default)  # type: ignore[arg-type]
     assert msg["Subject"] == "Weekly support report, week of 2026-03-02"
-    text = msg.get_content()  # type: ignore[attr-defined]
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
     assert "Created 3, resolved 0, closed 0, reopened 0; backlog at the end of the week 3." in text
     assert "/reports/volume?start=2026-03-02&end=2026-03-09" in text

@@ -142,6 +142,18 @@ def _calls(
         "my_tokens": ("GET", "/api/v1/auth/tokens/", None),
         "create_token": ("POST", "/api/v1/auth/tokens/", {"name": "m", "scope": "read"}),
         "revoke_own_token": ("POST", f"/api/v1/auth/tokens/{ids.get(role, 0)}/revoke/", None),
+        # Mail templates (hub/api/routes/mail_templates.py)
+        "mail_templates": ("GET", "/api/v1/admin/email-templates/", None),
+        "mail_template": ("GET", "/api/v1/admin/email-templates/status/", None),
+        "mail_template_put": (
+            "PUT",
+            "/api/v1/admin/email-templates/status/",
+            {"subject": "Status of #{{ ticket.id }}", "text_body": "Now {{ new_status }}."},
+        ),
+        "mail_template_reset": ("DELETE", "/api/v1/admin/email-templates/status/", None),
+        "mail_template_preview": ("POST", "/api/v1/admin/email-templates/status/preview/", {}),
+        "mail_signature": ("GET", "/api/v1/admin/email-signature/", None),
+        "mail_signature_put": ("PUT", "/api/v1/admin/email-signature/", {"signature": "Acme"}),
         # Single sign-on and two-factor (hub/api/routes/sso.py, two_factor.py)
         "sso": ("GET", "/api/v1/admin/sso/", None),
         "sso_put": ("PUT", "/api/v1/admin/sso/", {"label": "Acme login"}),
@@ -220,6 +232,13 @@ ADMIN_ONLY = (
     "revoke_any_token",
     "rate_limit",
     "set_rate_limit",
+    "mail_templates",
+    "mail_template",
+    "mail_template_put",
+    "mail_template_reset",
+    "mail_template_preview",
+    "mail_signature",
+    "mail_signature_put",
 )
 
 

@@ -772,3 +772,83 @@ def test_person_data_pages_accessible_with_the_keyboard(browser, live_server, we
     finally:
         admin_ctx.close()
         user_ctx.close()
+
+
+def test_email_templates_edited_with_the_keyboard_and_the_mail_html_is_accessible(
+    browser, live_server, web_org, web_hub
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from tests.smtp_sink import system_relay
+
+    ctx = _context(browser, live_server)
+    a = ctx.new_page()
+    try:
+        sign_in(a, web_org["admin"].email)
+        a.goto("/admin/email-templates")
+        check(a, "admin-email-templates")
+        a.get_by_role("link", name="Password reset").click()
+        check(a, "admin-email-template-edit")
+        a.get_by_label("Subject").focus()
+        a.keyboard.press("Control+A")
+        a.keyboard.type("{{ nonsense }}")
+        a.get_by_role("button", name="Save template").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator("#template-error")).to_contain_text("minutes, recipient, tenant, url")
+        check(a, "admin-email-template-refused")
+        a.get_by_label("Subject").focus()
+        a.keyboard.press("Control+A")
+        a.keyboard.type("New password for {{ tenant.name }}")
+        a.get_by_role("button", name="Preview").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator("#preview-subject")).to_contain_text("New password for")
+        check(a, "admin-email-template-preview")
+        a.get_by_role("button", name="Save template").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator(".flash-ok")).to_contain_text("Template saved")
+        a.goto("/account/signature")
+        a.get_by_label("Your signature").focus()
+        a.keyboard.type("Ada, support lead")
+        a.get_by_role("button", name="Save signature").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator(".flash-ok")).to_contain_text("signature is saved")
+        check(a, "account-signature")
+        with system_relay(web_hub.settings) as relay:
+            a.get_by_role("button", name="Sign out").click()
+            a.goto("/login")
+            a.get_by_role("link", name="Forgot your password?").click()
+            a.get_by_label("Email").fill(web_org["agent"].email)
+            a.get_by_role("button", name="Send the link").click()
+            expect(a.locator(".flash-ok")).to_contain_text("on its way")
+            for _ in range(100):  # sent after the answer, as a background task
+                if relay.received:
+                    break
+                a.wait_for_timeout(100)
+            [mail] = relay.messages()
+        assert str(mail["Subject"]).startswith("New password for")
+        assert mail.get_content_type() == "multipart/alternative"
+        html = mail.get_body(preferencelist=("html",)).get_content()
+        assert "<script" not in html and "src=" not in html
+        a.set_content(html)
+        check(a, "mail-html-password-reset")
+        # The one-click rating page of a resolution mail, then its feedback form by keyboard.
+        end_user, agent = web_org["end_user"], web_org["agent"]
+        tid = end_user.post(
+            "/api/v1/support/tickets/",
+            json={"subject": "Rate me", "description": "d", "category": "Other"},
+        ).json()["id"]
+        assert agent.patch(
+            f"/api/v1/support/tickets/{tid}/", json={"status": "Resolved"}
+        ).is_success
+        [*_, best] = web_hub.rating_links(end_user.tenant_id, tid, end_user.email)
+        a.goto("/" + best["url"].split("/", 3)[3])
+        expect(a.locator("#rated")).to_contain_text("5 of 5")
+        check(a, "rate-from-mail")
+        a.get_by_label("Anything you want to tell us? (optional)").focus()
+        a.keyboard.type("Fast and kind")
+        a.get_by_role("button", name="Send feedback").focus()
+        a.keyboard.press("Enter")
+        expect(a.locator(".flash-ok")).to_contain_text("feedback is recorded")
+        check(a, "rate-from-mail-thanked")
+    finally:
+        ctx.close()

@@ -265,3 +265,25 @@ def test_disabled_tenant_gets_404_everywhere(client, org, chat_org, other_org) -
         client.get(f"/plugins/chatbot/articles/{article}?tenant={chat_org.tenant[1]}").status_code
         == 200
     )
+
+
+def test_a_resolved_ticket_prompts_the_one_click_rating_in_the_chat(client, chat_org, hub) -> None:  # type: ignore[no-untyped-def]
+    with open_chat(client, chat_org) as (ws, _):
+        say(ws, "How do I download my invoices?")
+        say(ws, "No")
+        opened = say(ws, "Visitor@Example.com")
+        ticket_id = opened["ticket_id"]
+        r = chat_org.agent.patch(
+            f"/api/v1/support/tickets/{ticket_id}/", json={"status": "Resolved"}
+        )
+        assert r.status_code == 200, r.text
+        outbox.drain(hub)
+        prompt = until(ws, role="bot")
+        while "is resolved" not in prompt["text"]:
+            prompt = until(ws, role="bot")
+        urls = [a["url"] for a in prompt["articles"]]
+        assert len(urls) == 5 and all("/rate/" in u for u in urls)
+    client.cookies.clear()
+    assert client.get("/" + urls[4].split("/", 3)[3]).status_code == 200
+    with hub.session() as s:
+        assert s.get(Ticket, ticket_id).satisfaction_rating == 5

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.clock import FrozenClock, set_clock
-from core.models import Comment, ExternalRef, OutboxEvent, Ticket, User
+from core.models import Comment, ExternalRef, OutboxEvent, Ticket
 from hub.snapshots import event_snapshot
 from plugins.email.outbound import notify
 from tests.plugins.email.conftest import FIXTURES, make_mail
@@ -35,7 +35,7 @@ def test_acknowledgement_is_threaded_and_marked_automatic(
             )
         )
     assert str(ack["Message-ID"]).strip("<>") in refs
-    assert "Reply to this message" in ack.get_content()
+    assert "Reply to this message" in ack.get_body(("plain",)).get_content()
 
 
 def test_agent_reply_is_mailed_but_internal_note_is_not(
@@ -62,7 +62,7 @@ def test_agent_reply_is_mailed_but_internal_note_is_not(
     sent = sink.messages()[before:]
     assert len(sent) == 1
     reply = sent[0]
-    assert "Please restart the client." in reply.get_content()
+    assert "Please restart the client." in reply.get_body(("plain",)).get_content()
     assert all(b"SECRET" not in raw for _, _, raw in sink.received)
     assert reply["Auto-Submitted"] is None  # written by a person
     assert str(reply["Subject"]) == f"Re: [#{ticket_id}] VPN down"
@@ -87,7 +87,7 @@ def test_resolution_is_mailed_to_requester_and_cc(hub, smtp_server, mail_tenant,
     ((mail_from, rcpts, _),) = sink.received[before:]
     msg = sink.messages()[before]
     assert rcpts == [JANE, "bob@customer.test"] and mail_from == mail_tenant.address
-    assert "to Resolved" in msg.get_content()
+    assert "is resolved" in msg.get_body(("plain",)).get_content()
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
@@ -162,24 +162,59 @@ def test_headerless_loop_is_cut_by_the_rate_limit(hub, smtp_server, mail_tenant,
     assert len(sink.received) == 3
 
 
-def test_bounce_marks_user_failing_and_opens_no_ticket(
-    hub, smtp_server, mail_tenant, sink, make_member
+def test_bounce_marks_the_address_failing_for_this_tenant_only(
+    hub, smtp_server, mail_tenant, other_mail_tenant, sink, make_member
 ) -> None:
     raw = (FIXTURES / "bounces-autoreplies" / "sisimai__lhost-postfix-02.eml").read_bytes()
-    make_member(mail_tenant.org.tenant, "end_user", email="userunknown@example.co.jp")
+    failed = "userunknown@example.co.jp"
+    make_member(mail_tenant.org.tenant, "end_user", email=failed)
     assert send(smtp_server, raw, sender="", to=[mail_tenant.address])[0] == 250
     assert tickets(hub, mail_tenant.tenant_id) == []
-    with hub.session() as s:
-        user = s.scalars(select(User).where(User.email == "userunknown@example.co.jp")).one()
-        assert user.email_failing is True
     resp = mail_tenant.org.admin.get("/plugins/email/bounces/")
     assert resp.status_code == 200
-    assert resp.json()[0]["marked"] == ["userunknown@example.co.jp"]
-    # Mail to a failing address is no longer sent.
-    raw = make_mail(sender="userunknown@example.co.jp", to=mail_tenant.address)
-    send(smtp_server, raw, sender="userunknown@example.co.jp", to=[mail_tenant.address])
+    assert failed in resp.json()[0]["marked"]
+    listed = mail_tenant.org.admin.get("/plugins/email/failing/").json()
+    assert failed in [r["address"] for r in listed]
+    assert other_mail_tenant.org.admin.get("/plugins/email/failing/").json() == []
+    # Another tenant still mails the address (its acknowledgement goes out) ...
+    mail = make_mail(sender=failed, to=other_mail_tenant.address, subject="Elsewhere")
+    assert send(smtp_server, mail, sender=failed, to=[other_mail_tenant.address])[0] == 250
+    other_mail_tenant.deliver()
+    assert [r[1] for r in sink.received] == [[failed]]
+    # ... and that mail to the other tenant clears nothing here.
+    listed = mail_tenant.org.admin.get("/plugins/email/failing/").json()
+    assert failed in [r["address"] for r in listed]
+
+
+def test_a_later_message_from_the_address_or_an_admin_clears_it(
+    hub, smtp_server, mail_tenant, sink
+) -> None:
+    raw = (FIXTURES / "bounces-autoreplies" / "sisimai__lhost-postfix-02.eml").read_bytes()
+    failed = "userunknown@example.co.jp"
+    assert send(smtp_server, raw, sender="", to=[mail_tenant.address])[0] == 250
+
+    def listed() -> list[str]:
+        return [r["address"] for r in mail_tenant.org.admin.get("/plugins/email/failing/").json()]
+
+    assert failed in listed()
+    # The person writes to us: their address works again, and the acknowledgement goes out.
+    mail = make_mail(sender=failed, to=mail_tenant.address, subject="Back")
+    assert send(smtp_server, mail, sender=failed, to=[mail_tenant.address])[0] == 250
+    assert failed not in listed()
     mail_tenant.deliver()
-    assert sink.received == []
+    assert [r[1] for r in sink.received] == [[failed]]
+    # Bounced again, then cleared by an admin (agents may not).
+    again = raw.replace(b"Message-Id:", b"X-Old-Message-Id:", 1)
+    send(smtp_server, again, sender="", to=[mail_tenant.address])
+    body = {"address": failed.upper()}
+    assert failed in listed()
+    r = mail_tenant.org.agent.post("/plugins/email/failing/clear/", json=body)
+    assert r.status_code == 403
+    r = mail_tenant.org.admin.post("/plugins/email/failing/clear/", json=body)
+    assert r.status_code == 200 and r.json() == {"address": failed, "cleared": True}
+    assert failed not in listed()
+    r = mail_tenant.org.admin.post("/plugins/email/failing/clear/", json=body)
+    assert r.status_code == 404
 
 
 def test_out_of_office_answer_to_our_mail_is_an_internal_note(

@@ -27,7 +27,7 @@ def test_the_acknowledgement_link_lets_the_requester_reply_and_rate(
     app, hub, smtp_server, mail_tenant, sink
 ) -> None:  # type: ignore[no-untyped-def]
     ticket_id, ack = open_ticket(hub, smtp_server, mail_tenant, sink)
-    body = ack.get_content()
+    body = ack.get_body(("plain",)).get_content()
     path = _signin_path(body)
     assert "without a password" in body
     browser = TestClient(app, raise_server_exceptions=False)
@@ -55,7 +55,7 @@ def test_the_acknowledgement_link_lets_the_requester_reply_and_rate(
     mail_tenant.deliver()
     resolved = [m for m in sink.messages()[before:] if m["To"] == JANE]
     assert resolved, "the status mail went to the requester"
-    path = _signin_path(resolved[-1].get_content())
+    path = _signin_path(resolved[-1].get_body(("plain",)).get_content())
     browser = TestClient(app, raise_server_exceptions=False)
     assert browser.get(path, follow_redirects=False).status_code == 303
     page = browser.get(f"/tickets/{ticket_id}")

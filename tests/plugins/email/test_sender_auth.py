@@ -148,7 +148,7 @@ def assert_public_reply(hub, mail_tenant, sink, ticket_id: int, agent, text: str
         agent.user_id,
     )
     [mailed] = mailed_to_requester(mail_tenant, sink)
-    assert text in mailed.get_content()
+    assert text in mailed.get_body(("plain",)).get_content()
 
 
 # ------------------------------------------------------------------ forged staff mail
