@@ -42,6 +42,7 @@ from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_adm
 from core.security_headers import security_headers
 from core.services import events
 from core.services.bot_notes import add_bot_note, add_system_note, audit_escalation_failure
+from core.notifications.resolver import thread_addresses
 from core.services.channel_keys import owner as channel_key_owner
 from core.services.channel_keys import owners as channel_key_owners
 from core.services.channel_keys import pending as pending_channel_keys
@@ -84,6 +85,7 @@ from core.types import (
     OutboundMail,
     PeriodicTask,
     Person,
+    PersonNotice,
     PersonRecord,
     PluginInfo,
     Suggestion,
@@ -147,6 +149,8 @@ __all__ = [
     "email_of",
     "failing_addresses",
     "mark_failing",
+    # Notifications: who the threaded mail of an event goes to (the matrix decides).
+    "thread_addresses",
     # Inbound messages: normalise, dedupe, thread (``HubContext.ingest`` stores them).
     "InboundMessage",
     "InboundAttachment",
@@ -198,6 +202,7 @@ __all__ = [
     "record_deflection",
     # Outbound: the egress policy (every tenant-configured connection), relays, page headers.
     "OutboundMail",
+    "PersonNotice",
     "EgressPolicy",
     "EgressRefused",
     "STRICT",

@@ -8,6 +8,11 @@ from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
+from core.models.notifications import (
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from core.models.plugin import TenantPlugin
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
@@ -32,6 +37,9 @@ __all__ = [
     "Macro",
     "Membership",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
     "OutboxEvent",
     "RecoveryCode",
     "ReportDaily",

@@ -10,6 +10,7 @@ from core.api import (
     Capability,
     ChannelKeys,
     HubContext,
+    PersonNotice,
     PluginInfo,
     TicketEvent,
     channel_key_owner,
@@ -83,3 +84,11 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     from plugins.slack.notify import notify
 
     notify(event, hub)
+
+
+@hookimpl
+def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A DM to the person's linked Slack user, for the notification matrix's chat channel."""
+    from plugins.slack.notify import notify_person
+
+    return notify_person(notice, hub)
