@@ -38,11 +38,11 @@ from core.kb.deflections import record_deflection
 from core.kb.suggestions import merge_suggestions
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.mail_relay import Relay, send_via_relay
+from core.notifications.resolver import thread_addresses
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
 from core.security_headers import security_headers
 from core.services import events
 from core.services.bot_notes import add_bot_note, add_system_note, audit_escalation_failure
-from core.notifications.resolver import thread_addresses
 from core.services.channel_keys import owner as channel_key_owner
 from core.services.channel_keys import owners as channel_key_owners
 from core.services.channel_keys import pending as pending_channel_keys

@@ -21,6 +21,7 @@ from hub.api.routes import (
     automation,
     comments,
     invitations,
+    notifications,
     reports,
     sla,
     tickets,
@@ -73,6 +74,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         sla,
         automation,
         invitations,
+        notifications,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)
