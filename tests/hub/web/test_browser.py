@@ -662,3 +662,56 @@ def test_invitation_link_to_copy_reset_and_sign_in_link_pages(
     finally:
         ctx_admin.close()
         ctx_anon.close()
+
+
+def test_notification_choices_and_mark_read_with_the_keyboard(  # type: ignore[no-untyped-def]
+    browser, live_server, web_org, hub
+) -> None:
+    """An end user turns a notification off on the portal's choices page with the keyboard only;
+    an agent marks one notification read from the list; the admin sets the organisation's
+    defaults. Each page is checked with axe at both widths."""
+    from playwright.sync_api import expect
+
+    from core.notifications import inapp
+
+    with hub.session() as s:
+        inapp.add(s, web_org["agent"].tenant_id, web_org["agent"].user_id, None, "mention", "Ping")
+    user_ctx, agent_ctx, admin_ctx = (_context(browser, live_server) for _ in range(3))
+    user, agent, admin = user_ctx.new_page(), agent_ctx.new_page(), admin_ctx.new_page()
+    try:
+        sign_in(user, web_org["end_user"].email)
+        user.goto("/account/notifications")
+        expect(user.get_by_role("heading", name="Notification choices")).to_be_visible()
+        check(user, "account-notifications")
+        box = user.get_by_role("group", name="Status changed").get_by_label("Email")
+        expect(box).to_be_checked()
+        box.focus()
+        user.keyboard.press("Space")
+        expect(box).not_to_be_checked()
+        user.get_by_role("button", name="Save choices").focus()
+        user.keyboard.press("Enter")
+        expect(user.get_by_role("status").filter(has_text="choices are saved")).to_be_visible()
+        box = user.get_by_role("group", name="Status changed").get_by_label("Email")
+        expect(box).not_to_be_checked()
+        locked = user.get_by_role("group", name="Agent reply").get_by_label("Email")
+        expect(locked).to_be_disabled()
+
+        sign_in(agent, web_org["agent"].email)
+        agent.goto("/notifications")
+        check(agent, "notifications-unread")
+        agent.get_by_role("button", name="Mark read: Ping").focus()
+        agent.keyboard.press("Enter")
+        expect(agent.get_by_role("status").filter(has_text="Marked read")).to_be_visible()
+        expect(agent.get_by_role("button", name="Mark read: Ping")).to_have_count(0)
+
+        sign_in(admin, web_org["admin"].email)
+        admin.goto("/admin/notifications")
+        check(admin, "admin-notifications")
+        admin.get_by_label("Who hears about unassigned tickets").select_option("nobody")
+        admin.get_by_role("button", name="Save defaults").click()
+        expect(admin.get_by_role("status").filter(has_text="defaults are saved")).to_be_visible()
+        expect(admin.get_by_label("Who hears about unassigned tickets")).to_have_value("nobody")
+    finally:
+        user_ctx.close()
+        agent_ctx.close()
+        admin_ctx.close()
