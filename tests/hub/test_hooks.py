@@ -227,7 +227,6 @@ def test_hook_hub_notify_person(
 ) -> None:  # type: ignore[no-untyped-def]
     """firstresult on the tenant's relay: the enabled plugin that reaches the person answers
     True; a tenant without such a plugin gets None (the notice is then not claimed)."""
-    from datetime import UTC, datetime
 
     from core.api import Person, PersonNotice
 

@@ -3,6 +3,9 @@ the tenant's defaults (/admin/notifications)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -15,7 +18,7 @@ from hub.web.session import PageUser, PostUser, admin_only
 router = APIRouter()
 
 
-def _checked(form: dict[str, object], rows: list[dict[str, object]]) -> dict[str, bool]:
+def _checked(form: Mapping[str, object], rows: list[dict[str, Any]]) -> dict[str, bool]:
     """A checkbox per row: present means on (an unchecked box is not sent)."""
     return {
         prefs.key(str(r["kind"]), str(r["channel"])): prefs.key(str(r["kind"]), str(r["channel"]))
