@@ -9,6 +9,7 @@ from core.api import (
     Capability,
     ChannelKeys,
     HubContext,
+    PersonNotice,
     PluginInfo,
     TicketEvent,
     channel_key_owner,
@@ -58,3 +59,11 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     from plugins.teams.notify import notify
 
     notify(event, hub)
+
+
+@hookimpl
+def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A message in the person's 1:1 chat with the bot, for the notification matrix."""
+    from plugins.teams.notify import notify_person
+
+    return notify_person(notice, hub)
