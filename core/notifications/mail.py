@@ -45,7 +45,8 @@ def _subjects(kind: str, v: Mapping[str, Any]) -> str:
         matrix.MENTION: f"{who} mentioned you on {ref}",
         matrix.SLA_WARNING: f"{ref} is close to its {extra.get('sla_target', 'SLA')} target",
         matrix.SLA_BREACH: f"{ref} breached its {extra.get('sla_target', 'SLA')} target",
-        matrix.ESCALATION: f"{ref} was escalated",
+        matrix.ESCALATION: f"{ref} was escalated"
+        + (f": {extra['note']}" if extra.get("note") else ""),
         matrix.MERGE: f"{ref} was merged into #{extra.get('into', '?')}",
     }[kind]
 
@@ -68,7 +69,5 @@ def compose(kind: str, variables: Mapping[str, Any]) -> tuple[str, str]:
     extra = variables.get("extra") or {}
     if kind in (matrix.SLA_WARNING, matrix.SLA_BREACH) and extra.get("due_at"):
         lines += ["", f"Due: {extra['due_at']}"]
-    if kind == matrix.ESCALATION and extra.get("note"):
-        lines += ["", str(extra["note"])]
     lines += ["", "--", f"{variables.get('tenant') or 'Support'}: {variables['url']}"]
     return subject, "\n".join(lines) + "\n"
