@@ -415,3 +415,30 @@ def test_readme_holds_the_matrix_table() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert matrix.markdown() in readme
     assert matrix.check() == []
+
+
+def test_end_users_mention_and_internal_mentions_stay_with_staff(  # type: ignore[no-untyped-def]
+    rhub: Hub, world, chat: ChatFake
+) -> None:
+    """A requester @mentions an agent (told in the app, by mail and DM); an internal note
+    that @mentions an end user on the ticket tells them nothing."""
+    cast, sink = world
+    tid = _ticket(cast, hub=rhub)
+    seen = _Seen(rhub, cast, sink, chat, tid)
+    handle = cast.other_agent.email.split("@")[0]
+    r = cast.requester.post(f"{T}{tid}/comment/", json={"comment": f"@{handle} can you help?"})
+    assert r.status_code == 201, r.text
+    outbox.drain(rhub)
+    got = seen.new()
+    for channel in (matrix.IN_APP, matrix.EMAIL, matrix.CHAT):
+        assert (cast.other_agent.email, channel) in got
+    assert not any(email == cast.requester.email for email, _ in got)
+    r = cast.assignee.post(
+        f"{T}{tid}/comment/",
+        json={"comment": f"@{cast.watcher.email} must not see this", "is_internal": True},
+    )
+    assert r.status_code == 201, r.text
+    outbox.drain(rhub)
+    got = seen.new()
+    assert not any(email in (cast.watcher.email, cast.requester.email) for email, _ in got)
+    assert (cast.other_agent.email, matrix.IN_APP) not in got  # assigned: "agents" is nobody
