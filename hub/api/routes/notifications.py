@@ -5,53 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from core.notifications import inbox, prefs
 from core.permissions import require_admin
 from hub.api.deps import ActorDep, ObjectId, SessionDep
+from hub.api.schemas.notifications import (
+    ChoicePublic,
+    Choices,
+    Marked,
+    TenantDefaults,
+    TenantDefaultsPublic,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 
-class Choices(BaseModel):
-    """On/off per ``"kind:channel"`` (e.g. ``"assigned:email": false``)."""
-
-    choices: dict[str, bool] = Field(default_factory=dict, max_length=200)
-
-
-class TenantDefaults(BaseModel):
-    """Who hears about unassigned tickets, and the tenant's default on/off per kind:channel."""
-
-    unassigned: str = "all_agents"
-    defaults: dict[str, bool] = Field(default_factory=dict, max_length=200)
-
-
-@router.post("/notifications/{notification_id}/read")
+@router.post("/notifications/{notification_id}/read", response_model=Marked)
 def mark_one_read(
     notification_id: ObjectId, actor: ActorDep, session: SessionDep
-) -> dict[str, bool]:
+) -> dict[str, Any]:
     """Mark one of the caller's notifications read (another's: 404)."""
     inbox.mark_read(session, actor, notification_id)
     session.commit()
-    return {"ok": True}
+    return {"ok": True, "marked": 1}
 
 
-@router.post("/notifications/read-all")
-def mark_all_read(actor: ActorDep, session: SessionDep) -> dict[str, int]:
+@router.post("/notifications/read-all", response_model=Marked)
+def mark_all_read(actor: ActorDep, session: SessionDep) -> dict[str, Any]:
     """Mark every notification of the caller read."""
     count = inbox.mark_all_read(session, actor)
     session.commit()
-    return {"marked": count}
+    return {"ok": True, "marked": count}
 
 
-@router.get("/notifications/preferences/")
+@router.get("/notifications/preferences/", response_model=list[ChoicePublic])
 def my_preferences(actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     """The caller's notification choices (per kind and channel; ``locked`` ones stay on)."""
     return inbox.sheet(session, actor)
 
 
-@router.put("/notifications/preferences/")
+@router.put("/notifications/preferences/", response_model=list[ChoicePublic])
 def save_preferences(body: Choices, actor: ActorDep, session: SessionDep) -> list[dict[str, Any]]:
     """Replace the caller's choices (only one's own: there is no route for anyone else's)."""
     assert actor.user_id is not None
@@ -60,14 +53,14 @@ def save_preferences(body: Choices, actor: ActorDep, session: SessionDep) -> lis
     return inbox.sheet(session, actor)
 
 
-@router.get("/admin/notifications/")
+@router.get("/admin/notifications/", response_model=TenantDefaultsPublic)
 def tenant_defaults(actor: ActorDep, session: SessionDep) -> dict[str, Any]:
     """The tenant's notification defaults (admins)."""
     require_admin(actor, "see notification defaults")
     return inbox.defaults_sheet(session, actor)
 
 
-@router.put("/admin/notifications/")
+@router.put("/admin/notifications/", response_model=TenantDefaultsPublic)
 def save_tenant_defaults(
     body: TenantDefaults, actor: ActorDep, session: SessionDep
 ) -> dict[str, Any]:
