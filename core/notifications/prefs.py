@@ -135,9 +135,15 @@ def save_tenant(
             f"unassigned must be one of {', '.join(UNASSIGNED_CHOICES)}", field="unassigned"
         )
     clean = _checked(defaults)
-    row = session.get(NotificationSettings, tenant_id)
-    if row is None:
-        row = NotificationSettings(tenant_id=tenant_id)
-        session.add(row)
+    # Insert-or-ignore first: two admins saving at once never collide on the primary key.
+    insert_ignore(
+        session,
+        NotificationSettings,
+        [{"tenant_id": tenant_id, "unassigned": unassigned, "defaults": {}, "updated_at": now()}],
+        ["tenant_id"],
+        NotificationSettings.tenant_id,
+    )
+    row = session.get(NotificationSettings, tenant_id, populate_existing=True)
+    assert row is not None
     row.unassigned, row.defaults, row.updated_at = unassigned, clean, now()
     return row

@@ -167,6 +167,7 @@ def notifications(
         {
             "id": n.id,
             "ticket_id": n.ticket_id,
+            "url": f"/tickets/{n.ticket_id}" if n.ticket_id else None,
             "kind": n.kind,
             "text": n.text,
             "created_at": n.created_at,
