@@ -41,6 +41,7 @@ from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
 from core.mail_relay import Relay, send_via_relay
 from core.mail_templates.render import RenderedMail, one_line
 from core.mail_templates.service import person_values, render_mail
+from core.notifications.resolver import thread_addresses
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
 from core.privacy.person import drop_refs as drop_person_refs
 from core.privacy.person import forget_links as forget_person_links
@@ -95,6 +96,7 @@ from core.types import (
     OutboundMail,
     PeriodicTask,
     Person,
+    PersonNotice,
     PersonRecord,
     PluginInfo,
     Suggestion,
@@ -169,6 +171,8 @@ __all__ = [
     "email_of",
     "failing_addresses",
     "mark_failing",
+    # Notifications: who the threaded mail of an event goes to (the matrix decides).
+    "thread_addresses",
     # Inbound messages: normalise, dedupe, thread (``HubContext.ingest`` stores them).
     "InboundMessage",
     "InboundAttachment",
@@ -225,6 +229,7 @@ __all__ = [
     "render_mail",
     "person_values",
     "one_line",
+    "PersonNotice",
     "EgressPolicy",
     "EgressRefused",
     "STRICT",

@@ -28,6 +28,7 @@ from core.types import (
     HubContext,
     OutboundMail,
     PeriodicTask,
+    PersonNotice,
     PersonRecord,
     PluginInfo,
     Suggestion,
@@ -243,6 +244,32 @@ def hub_send_mail(mail: OutboundMail, hub: HubContext) -> str | None:
             if not settings.get("relay_host"):
                 return None
             return my_relay(settings).send(mail.to, mail.subject, mail.text, egress=hub.egress)
+    """
+
+
+@hookspec(firstresult=True)
+def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """Tell one person about a ticket event by a direct message in the chat they are linked in
+    (a Slack or Teams DM): the matrix's ``chat`` channel (``core.notifications.matrix``).
+
+    firstresult, on the tenant's relay, from the outbox after commit: the plugin that finds the
+    person (by ``notice.person.email``) sends the DM and answers True; the others return None.
+    The hub records the delivery, so a retried event does not ask again once one plugin
+    answered; stay idempotent on (``notice.event_id``, ``notice.person.id``) anyway. Connections
+    go through ``hub.egress``. Raise to have the event retried.
+    :param notice: who, which kind, the wording (subject, text) and the ticket.
+    :param hub: the hub context.
+    :return: True when a DM was sent, None when this plugin cannot reach the person.
+
+    Example::
+
+        @hookimpl
+        def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+            user = my_directory(hub, notice.tenant_id).by_email(notice.person.email)
+            if user is None:
+                return None
+            my_client(hub).direct_message(user, notice.text)
+            return True
     """
 
 

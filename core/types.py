@@ -232,6 +232,25 @@ class OutboundMail:
 
 
 @dataclass(frozen=True)
+class PersonNotice:
+    """One person told about one ticket event through one channel (``hub_notify_person``).
+
+    ``kind`` is the matrix's kind (``core.notifications.matrix``), ``subject`` and ``text`` the
+    wording (``core.notifications.mail.compose``), ``event_id`` the outbox row: stable across
+    retries, so a receiver stays idempotent on (``event_id``, ``person.id``)."""
+
+    event_id: int
+    tenant_id: uuid.UUID
+    kind: str
+    channel: str
+    person: Person
+    ticket: TicketSnapshot | None
+    subject: str
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     """One thing a plugin holds about a person, for a data export (``hub_person_data``).
 

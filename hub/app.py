@@ -22,6 +22,7 @@ from hub.api.routes import (
     comments,
     invitations,
     mail_templates,
+    notifications,
     privacy,
     quarantine,
     reports,
@@ -79,6 +80,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         quarantine,
         privacy,
         mail_templates,
+        notifications,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

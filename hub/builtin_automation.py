@@ -22,11 +22,10 @@ from core.api import (
     TicketEvent,
     add_comment,
     hookimpl,
-    now,
     system_actor,
 )
 from core.automation import sweep as automation_sweep
-from core.models import Membership, Notification, Ticket
+from core.models import Ticket
 from core.services import events
 from core.services.once import claim
 from core.sla import sweep as sla_sweep
@@ -109,50 +108,13 @@ def _reply_text(items: list[Suggestion]) -> str:
 
 @hookimpl
 def hub_notify(event: TicketEvent, hub: HubContext) -> None:
-    """On a new ticket: auto-assign it, and auto-respond with suggested articles if any.
-    On an SLA warning: remind the assignee (or the admins of an unassigned ticket) in the app."""
+    """On a new ticket: auto-assign it, and auto-respond with suggested articles if any. (The
+    reminders before an SLA breach are the notification matrix's ``sla_warning``.)"""
     if event.ticket is None:
         return
-    if event.type == events.SLA_WARNING:
-        remind(hub, event)
-    elif event.type == events.TICKET_CREATED:
+    if event.type == events.TICKET_CREATED:
         assign(hub, event)
         respond(hub, event)
-
-
-def remind(hub: HubContext, event: TicketEvent) -> None:
-    """Spec section 8: automated reminders before a breach, once per warning."""
-    assert event.ticket is not None
-    ticket = event.ticket
-    target = event.payload.get("sla_target", "SLA")
-    text = (
-        f"Ticket #{ticket.id} ({ticket.priority}) is close to its {target} target "
-        f"(due {event.payload.get('due_at', '?')})"
-    )
-    with hub.session() as s:
-        if not claim(s, event.tenant_id, ticket.id, f"sla-reminder:{event.id}"):
-            return
-        if ticket.assignee is not None:
-            users = [ticket.assignee.id]
-        else:
-            users = list(
-                s.scalars(
-                    select(Membership.user_id).where(
-                        Membership.tenant_id == event.tenant_id, Membership.role == ADMIN
-                    )
-                )
-            )
-        for user_id in users:
-            s.add(
-                Notification(
-                    tenant_id=event.tenant_id,
-                    user_id=user_id,
-                    ticket_id=ticket.id,
-                    kind="sla-warning",
-                    text=text,
-                    created_at=now(),
-                )
-            )
 
 
 def assign(hub: HubContext, event: TicketEvent) -> None:

@@ -6,9 +6,14 @@ from __future__ import annotations
 def plugins() -> list[tuple[str, object]]:
     """(name, plugin module) of each built-in."""
     from core.kb import search as kb_search
-    from hub import builtin_escalation
+    from hub import builtin_escalation, builtin_notifications
 
-    return [("admin-escalation", builtin_escalation), (kb_search.NAME, kb_search), *_automation()]
+    return [
+        ("admin-escalation", builtin_escalation),
+        (builtin_notifications.NAME, builtin_notifications),
+        (kb_search.NAME, kb_search),
+        *_automation(),
+    ]
 
 
 def _automation() -> list[tuple[str, object]]:

@@ -36,7 +36,6 @@ from core.models import (
     AutomationRule,
     AutomationSettings,
     Membership,
-    Notification,
     Ticket,
     User,
 )
@@ -453,17 +452,10 @@ def _notify(session: Session, ticket: Ticket, action: dict[str, Any], rule_name:
         )
     text = action.get("text") or f"Rule '{rule_name}' fired on ticket #{ticket.id}"
     text = render_text(session, text, ticket)
+    from core.notifications import inapp
+
     for user_id in users:
-        session.add(
-            Notification(
-                tenant_id=ticket.tenant_id,
-                user_id=user_id,
-                ticket_id=ticket.id,
-                kind="automation",
-                text=text[:2000],
-                created_at=now(),
-            )
-        )
+        inapp.add(session, ticket.tenant_id, user_id, ticket.id, "automation", text)
     return users
 
 

@@ -9,6 +9,11 @@ from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
+from core.models.notifications import (
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from core.models.plugin import TenantPlugin
 from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
@@ -39,6 +44,9 @@ __all__ = [
     "Macro",
     "Membership",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
     "OutboxEvent",
     "PersonExport",
     "RecoveryCode",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.errors import Forbidden, Invalid
-from core.models import Comment, Membership, Notification, Ticket, User
+from core.models import Comment, ExternalRef, Membership, Ticket, User
 from core.permissions import ADMIN, AGENT, Actor, require_writer
 from core.services import events
 from core.services.tickets import set_status
@@ -95,7 +95,7 @@ def add_comments(session: Session, items: list[NewComment]) -> list[Comment]:
             elif ticket.first_response_at is None and _is_staff(session, ticket, row.user_id):
                 ticket.first_response_at = row.created_at
         ticket.updated_at = row.created_at
-        mentioned = _notify_mentions(session, ticket, row) if item.actor.is_staff else []
+        mentioned = _mentions(session, ticket, row)
         payload: dict[str, Any] = {
             "comment_id": row.id,
             "is_internal": item.is_internal,
@@ -160,30 +160,36 @@ def _requester_replied(session: Session, ticket: Ticket) -> None:
         set_status(session, system, ticket, "Open", reason="requester replied")
 
 
-def _notify_mentions(session: Session, ticket: Ticket, row: Comment) -> list[int]:
-    """@name or @email of a tenant's agent gives them an in-app notification."""
+def _mentions(session: Session, ticket: Ticket, row: Comment) -> list[int]:
+    """Who a comment @mentions (by @name or @email): the tenant's staff, and, in a public
+    comment, the end users on the ticket (its requester and participants). The notification
+    matrix tells them; this only finds them."""
     handles = {m.group(1).lower().rstrip(".") for m in MENTION.finditer(row.comment)}
     if not handles:
         return []
-    staff = session.execute(
-        select(User.id, User.email)
+    people = session.execute(
+        select(User.id, User.email, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == ticket.tenant_id, Membership.role.in_((AGENT, ADMIN)))
+        .where(Membership.tenant_id == ticket.tenant_id)
     ).all()
-    hit = [
-        uid
-        for uid, email in staff
-        if email.lower() in handles or email.lower().split("@")[0] in handles
-    ]
-    for uid in hit:
-        session.add(
-            Notification(
-                tenant_id=ticket.tenant_id,
-                user_id=uid,
-                ticket_id=ticket.id,
-                kind="mention",
-                created_at=now(),
-                text=f"You were mentioned on ticket #{ticket.id}",
+    on_ticket: set[str] = set()
+    if not row.is_internal:
+        on_ticket = {
+            v.lower()
+            for v in session.scalars(
+                select(ExternalRef.value).where(
+                    ExternalRef.tenant_id == ticket.tenant_id,
+                    ExternalRef.ticket_id == ticket.id,
+                    ExternalRef.kind == "participant",
+                )
             )
+        }
+    return [
+        uid
+        for uid, email, role in people
+        if (email.lower() in handles or email.lower().split("@")[0] in handles)
+        and (
+            role in (AGENT, ADMIN)
+            or (not row.is_internal and (uid == ticket.created_by or email.lower() in on_ticket))
         )
-    return hit
+    ]

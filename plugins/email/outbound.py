@@ -40,6 +40,7 @@ from core.api import (
     person_values,
     render_mail,
     send_via_relay,
+    thread_addresses,
 )
 from plugins.email import failing
 from plugins.email.classify import classify
@@ -180,17 +181,11 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
 
 
 def _recipients(s: Session, event: TicketEvent, settings: EmailSettings) -> list[str]:
-    """The requester first, then participants; never us, the author, or a failing address."""
+    """The requester first, then participants, as the notification matrix and their
+    preferences decide (never who acted); never us, nor a failing address."""
     assert event.ticket is not None
     ours = set(settings.addresses)
-    wanted = [event.ticket.requester.email.lower()]
-    wanted += [p.lower() for p in event.ticket.refs.get("participant", [])]
-    author = event.comment.author.email.lower() if event.comment else None
-    wanted = [
-        a
-        for i, a in enumerate(wanted)
-        if a and a not in wanted[:i] and base_address(a) not in ours and a != author
-    ]
+    wanted = [a for a in thread_addresses(s, event) if base_address(a) not in ours]
     if not wanted:
         return []
     bounced = failing.failing(s, event.tenant_id, wanted)

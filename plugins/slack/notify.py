@@ -1,4 +1,5 @@
-"""Updates back to Slack (``hub_notify``): the requester's thread, the triage card, agents' DMs.
+"""Updates back to Slack (``hub_notify``): the requester's thread and the triage card; a person's
+DM for the notification matrix (``hub_notify_person``).
 
 Rules that keep internal chatter away from requesters:
 - the requester's thread only ever gets public comments (never ``is_internal``), status changes
@@ -19,7 +20,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.api import HubContext, PluginConfig, TicketEvent
+from core.api import HubContext, PersonNotice, PluginConfig, TicketEvent
 from plugins.slack import refs
 from plugins.slack.blocks import TicketCard, csat, triage
 from plugins.slack.people import slack_id_for
@@ -103,14 +104,6 @@ class Notifier:
             sla_breached=t.sla_breached,
         )
 
-    def dm(self, email: str, text: str) -> None:
-        """A direct message to the Slack user with this email, when there is one."""
-        uid = slack_id_for(self.hub, self.ticket.tenant_id, self.client, self.team, email)
-        if uid is None:
-            return
-        channel = self.client.conversations_open(users=uid)["channel"]["id"]
-        self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
-
     # ------------------------------------------------------------ events
 
     def created(self) -> None:
@@ -180,30 +173,10 @@ class Notifier:
                     f"triage:{ref.value}",
                     partial(self.post, ref, f"{label} ({c.channel}):\n{self.body(c.body)}"),
                 )
-        if origin is None:
-            self.mentioned(c.author.id)
-
-    def mentioned(self, author_id: int) -> None:
-        """Agents @mentioned in a comment written outside Slack get a DM."""
-        from plugins.slack.tickets import email_of
-
-        for uid in self.event.payload.get("mentions") or []:
-            if uid == author_id:
-                continue
-            email = email_of(self.hub, int(uid))
-            if email:
-                self.once(
-                    f"mention:{uid}",
-                    partial(
-                        self.dm,
-                        email,
-                        f"You were mentioned on ticket <{self.ticket.url}|"
-                        f"#{self.ticket.id} {escape(self.ticket.subject)}>.",
-                    ),
-                )
 
     def updated(self) -> None:
-        """Status (and CSAT) to the requester, a DM to a new assignee, the triage card edited."""
+        """Status (and CSAT) to the requester, the triage card edited (a new assignee hears of it by
+        ``hub_notify_person``)."""
         changes = self.event.payload.get("changes") or {}
         if "status" in changes:
             status = changes["status"][1]
@@ -216,22 +189,6 @@ class Notifier:
                         f"status:{ref.value}",
                         partial(self.post, ref, f"Ticket #{self.ticket.id} is now *{status}*."),
                     )
-        assigned = (changes.get("assigned_to") or [None, None])[1]
-        assignee = self.ticket.assignee
-        if (
-            assigned
-            and assigned != self.event.actor_id
-            and assignee is not None
-            and assignee.id == assigned
-        ):
-            self.once(
-                f"assign:{assigned}",
-                lambda: self.dm(
-                    assignee.email,
-                    f"Ticket <{self.ticket.url}|#{self.ticket.id} "
-                    f"{escape(self.ticket.subject)}> was assigned to you.",
-                ),
-            )
         self.refresh_triage()
 
     def sla(self) -> None:
@@ -270,3 +227,28 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         notifier.updated()
     elif event.type in ("sla.warning", "sla.breached"):
         notifier.sla()
+
+
+def notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A DM to the Slack user linked to the person (by email); None when there is none."""
+    cfg = hub.config(notice.tenant_id, PLUGIN)
+    if not cfg.enabled or not cfg.get("bot_token"):
+        return None
+    client = make_client(cfg, hub.egress)
+    team = str(cfg.get("team_id") or "")
+    uid = slack_id_for(hub, notice.tenant_id, client, team, notice.person.email)
+    if uid is None:
+        return None
+    marker = f"{notice.event_id}:notice:{notice.person.id}"
+    if refs.sent(hub, notice.tenant_id, marker):
+        return True
+    ticket = notice.ticket
+    if ticket is None:
+        return None
+    link = f"<{notice.url}|{escape(notice.subject)}>"
+    channel = client.conversations_open(users=uid)["channel"]["id"]
+    client.chat_postMessage(
+        channel=channel, text=f"{link}\n{escape(notice.text)[:MAX_TEXT]}", unfurl_links=False
+    )
+    refs.mark_sent(hub, notice.tenant_id, ticket.id, marker)
+    return True

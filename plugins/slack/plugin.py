@@ -11,6 +11,7 @@ from core.api import (
     ChannelKeys,
     Endpoint,
     HubContext,
+    PersonNotice,
     PersonRecord,
     PluginInfo,
     TicketEvent,
@@ -109,3 +110,11 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     from plugins.slack import person_data
 
     return person_data.erase(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A DM to the person's linked Slack user, for the notification matrix's chat channel."""
+    from plugins.slack.notify import notify_person
+
+    return notify_person(notice, hub)

@@ -59,6 +59,16 @@ def remember_service_url(hub: HubContext, cfg: PluginConfig, activity: dict[str,
         hub.save_state(cfg.tenant_id, PLUGIN, {"service_url": url})
 
 
+def remember_personal_chat(
+    hub: HubContext, cfg: PluginConfig, email: str, conversation: str, service_url: str
+) -> None:
+    """The person's 1:1 chat with the bot: where their DMs (``hub_notify_person``) go."""
+    key = f"personal:{email.lower()}"
+    link = {"conversation": conversation, "service_url": service_url}
+    if cfg.state.get(key) != link:
+        hub.save_state(cfg.tenant_id, PLUGIN, {key: link})
+
+
 def _thread(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> int | None:
     conv = conversation_of(activity)
     reply_to = str(activity.get("replyToId") or "")
@@ -134,6 +144,8 @@ def ingest_message(
         return triage_note(hub, cfg, activity)
     known = _thread(hub, cfg, activity)
     person = sender(hub, cfg, activity, lookup=via == "bot")
+    if via == "bot" and conversation_type(activity) == "personal" and not person.placeholder:
+        remember_personal_chat(hub, cfg, person.email, conv, service_url)
     if (
         known is not None
         and conversation_type(activity) != "personal"

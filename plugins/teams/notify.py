@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from core.api import HubContext, PluginConfig, TicketEvent
+from core.api import HubContext, PersonNotice, PluginConfig, TicketEvent
 from plugins.teams import refs
 from plugins.teams.cards import bounded, message, status, triage, with_card
 from plugins.teams.connector import Connector, ConnectorRejected, ConnectorUnavailable
@@ -182,3 +182,25 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
         notifier.comment()
     elif event.type == "ticket.updated":
         notifier.updated()
+
+
+def notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A message in the person's 1:1 chat with the bot (learnt when they last wrote to it);
+    None when they never did."""
+    cfg = hub.config(notice.tenant_id, PLUGIN)
+    if not cfg.enabled or not cfg.get("app_id") or not cfg.get("app_password"):
+        return None
+    chat = cfg.state.get(f"personal:{notice.person.email.lower()}")
+    if not isinstance(chat, dict) or not chat.get("conversation") or notice.ticket is None:
+        return None
+    marker = f"{notice.event_id}:notice:{notice.person.id}"
+    if refs.sent(hub, notice.tenant_id, marker):
+        return True
+    url = str(chat.get("service_url") or cfg.state.get("service_url") or "")
+    if not url:
+        return None
+    Connector(cfg, hub.egress).send(
+        url, str(chat["conversation"]), message(bounded(notice.text, notice.url))
+    )
+    refs.mark_sent(hub, notice.tenant_id, notice.ticket.id, marker)
+    return True

@@ -10,6 +10,7 @@ from core.api import (
     ChannelKeys,
     Endpoint,
     HubContext,
+    PersonNotice,
     PersonRecord,
     PluginInfo,
     TicketEvent,
@@ -88,3 +89,11 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     from plugins.teams import person_data
 
     return person_data.erase(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
+    """A message in the person's 1:1 chat with the bot, for the notification matrix."""
+    from plugins.teams.notify import notify_person
+
+    return notify_person(notice, hub)

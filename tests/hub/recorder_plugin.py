@@ -19,6 +19,7 @@ from core.api import (
     NotFound,
     OutboundMail,
     PeriodicTask,
+    PersonNotice,
     PluginInfo,
     Suggestion,
     TicketEvent,
@@ -117,6 +118,11 @@ class Recorder:
     def hub_send_mail(self, mail: OutboundMail, hub: HubContext) -> str | None:
         self.calls.append(("hub_send_mail", mail))
         return f"<{len(self.calls)}@recorder.test>"
+
+    @hookimpl
+    def hub_notify_person(self, notice: PersonNotice, hub: HubContext) -> bool | None:
+        self.calls.append(("hub_notify_person", notice))
+        return True
 
     @hookimpl
     def hub_escalate(self, escalation: Escalation, hub: HubContext) -> EscalationResult | None:

@@ -172,18 +172,19 @@ class Ctx:
         assert event_id is not None
         return int(event_id)
 
-    def notification(self, member: Member) -> None:
+    def notification(self, member: Member) -> int:
         tid = self.ticket()
         with self.hub.session() as s:
-            s.add(
-                Notification(
-                    tenant_id=member.tenant_id,
-                    user_id=member.user_id,
-                    ticket_id=tid,
-                    kind="ticket.updated",
-                    text="something changed",
-                )
+            row = Notification(
+                tenant_id=member.tenant_id,
+                user_id=member.user_id,
+                ticket_id=tid,
+                kind="ticket.updated",
+                text="something changed",
             )
+            s.add(row)
+            s.flush()
+            return int(row.id)
 
     def resolved_ticket(self) -> int:
         tid = self.ticket()
@@ -635,6 +636,25 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.notification(c.org.agent),
         c.api(c.org.agent, "POST", "/api/v1/notifications/read"),
     )[1],
+    ("POST", "/api/v1/notifications/read-all"): lambda c: (
+        c.notification(c.org.agent),
+        c.api(c.org.agent, "POST", "/api/v1/notifications/read-all"),
+    )[1],
+    ("POST", "/api/v1/notifications/{notification_id}/read"): lambda c: c.api(
+        c.org.agent, "POST", f"/api/v1/notifications/{c.notification(c.org.agent)}/read"
+    ),
+    ("PUT", "/api/v1/notifications/preferences/"): lambda c: c.api(
+        c.org.agent,
+        "PUT",
+        "/api/v1/notifications/preferences/",
+        json={"choices": {"assigned:email": c.n % 2 == 0, "created:in_app": False}},
+    ),
+    ("PUT", "/api/v1/admin/notifications/"): lambda c: c.api(
+        c.org.admin,
+        "PUT",
+        "/api/v1/admin/notifications/",
+        json={"unassigned": "nobody", "defaults": {"created:in_app": c.uniq() == ""}},
+    ),
     # ------------------------------------------------------------------ API: SLA, automation
     ("POST", "/api/v1/support/slas/"): lambda c: c.api(
         c.org.admin,
@@ -953,6 +973,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.notification(c.org.agent),
         c.web_request(c.org.agent, "/notifications/read"),
     )[1],
+    ("POST", "/notifications/{notification_id}/read"): lambda c: c.web_request(
+        c.org.agent, f"/notifications/{c.notification(c.org.agent)}/read"
+    ),
+    ("POST", "/account/notifications"): lambda c: c.web_request(
+        c.org.agent, "/account/notifications", data={"assigned:in_app": "1"}
+    ),
+    ("POST", "/admin/notifications"): lambda c: c.web_request(
+        c.org.admin, "/admin/notifications", data={"unassigned": "nobody"}
+    ),
     # Sign-out: with server-side sessions it revokes one (a write); else it only drops cookies.
     ("POST", "/api/v1/auth/logout"): lambda c: Request(
         "POST",

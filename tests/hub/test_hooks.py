@@ -192,7 +192,9 @@ def test_hook_hub_notify(hub: Hub, settings, org, caplog) -> None:  # type: igno
     org.end_user.post(T, json=NEW)
     assert outbox.drain(traced) >= 1
     assert seen == ["early", "flaky", "plain", "late"]
-    calls = [c for c in _trace(caplog, "hub_notify") if c != "['automation']"]
+    calls = [
+        c for c in _trace(caplog, "hub_notify") if c not in ("['automation']", "['notifications']")
+    ]
     assert calls[:4] == ["['early']", "['flaky']", "['plain']", "['late']"]
     with traced.read_session() as s:
         row = s.query(OutboxEvent).filter_by(event_type="ticket.created").one()
@@ -218,6 +220,34 @@ def test_hook_hub_send_mail(rhub: Hub, recorder: Recorder, enabled: uuid.UUID, o
     assert rhub.hooks(other).hub_send_mail(mail=elsewhere, hub=rhub) is None
     assert recorder.of("hub_send_mail") == [mail, mail]
     assert mailer.send(rhub, elsewhere) == mailer.NOT_SENT
+
+
+def test_hook_hub_notify_person(
+    rhub: Hub, recorder: Recorder, enabled: uuid.UUID, other_org
+) -> None:  # type: ignore[no-untyped-def]
+    """firstresult on the tenant's relay: the enabled plugin that reaches the person answers
+    True; a tenant without such a plugin gets None (the notice is then not claimed)."""
+
+    from core.api import Person, PersonNotice
+
+    person = Person(id=1, email="ann@example.com", name="Ann", role="agent")
+    notice = PersonNotice(
+        event_id=7,
+        tenant_id=enabled,
+        kind="assigned",
+        channel="chat",
+        person=person,
+        ticket=None,
+        subject="#1 was assigned to you",
+        text="#1 was assigned to you.",
+        url="http://hub.test/tickets/1",
+    )
+    assert rhub.hooks(enabled).hub_notify_person(notice=notice, hub=rhub) is True
+    assert recorder.of("hub_notify_person") == [notice]
+    other = other_org.tenant[0]
+    elsewhere = PersonNotice(**{**notice.__dict__, "tenant_id": other})
+    assert rhub.hooks(other).hub_notify_person(notice=elsewhere, hub=rhub) is None
+    assert recorder.of("hub_notify_person") == [notice]
 
 
 # ------------------------------------------------------------------ escalation

@@ -170,6 +170,22 @@ def _calls(
         "invitation_resend": ("POST", f"/api/v1/admin/invitations/{ids['inv']}/resend/", None),
         "invitation_cancel": ("POST", f"/api/v1/admin/invitations/{ids['inv2']}/cancel/", None),
         "password_reset": ("POST", "/api/v1/auth/password-reset/", {"email": "x@example.com"}),
+        # Notifications (hub/api/routes/notifications.py)
+        "notifications": ("GET", "/api/v1/notifications/", None),
+        "notification_read": ("POST", f"/api/v1/notifications/{2**40}/read", None),
+        "notifications_read_all": ("POST", "/api/v1/notifications/read-all", None),
+        "notification_prefs": ("GET", "/api/v1/notifications/preferences/", None),
+        "notification_prefs_put": (
+            "PUT",
+            "/api/v1/notifications/preferences/",
+            {"choices": {"created:in_app": True}},
+        ),
+        "notification_defaults": ("GET", "/api/v1/admin/notifications/", None),
+        "notification_defaults_put": (
+            "PUT",
+            "/api/v1/admin/notifications/",
+            {"unassigned": "all_agents", "defaults": {}},
+        ),
         "quarantine": ("GET", "/api/v1/admin/quarantine/", None),
         "quarantine_release": ("POST", f"/api/v1/admin/quarantine/{ids['held']}/release/", None),
         "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
@@ -208,6 +224,11 @@ SELF_SERVICE = {
     "my_tokens": "ok",
     "create_token": "ok",
     "revoke_own_token": "ok",
+    "notifications": "ok",
+    "notification_read": 404,  # not one's own (nobody's here)
+    "notifications_read_all": "ok",
+    "notification_prefs": "ok",
+    "notification_prefs_put": "ok",
 }
 ADMIN_ONLY = (
     "quarantine",
@@ -239,6 +260,8 @@ ADMIN_ONLY = (
     "mail_template_preview",
     "mail_signature",
     "mail_signature_put",
+    "notification_defaults",
+    "notification_defaults_put",
 )
 
 

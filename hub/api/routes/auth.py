@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -174,6 +174,7 @@ def notifications(
         {
             "id": n.id,
             "ticket_id": n.ticket_id,
+            "url": f"/tickets/{n.ticket_id}" if n.ticket_id else None,
             "kind": n.kind,
             "text": n.text,
             "created_at": n.created_at,
@@ -185,14 +186,9 @@ def notifications(
 
 @router.post("/notifications/read", response_model=OkPublic)
 def mark_read(actor: ActorDep, session: SessionDep) -> dict[str, bool]:
-    """Mark all the caller's notifications read."""
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.tenant_id == actor.tenant_id,
-            Notification.user_id == actor.user_id,
-            Notification.read_at.is_(None),
-        )
-        .values(read_at=now())
-    )
+    """Mark all the caller's notifications read (also ``/notifications/read-all``)."""
+    from core.notifications import inbox
+
+    inbox.mark_all_read(session, actor)
+    session.commit()
     return {"ok": True}

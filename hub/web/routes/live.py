@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from core.clock import now
 from core.models import Notification
-from hub.api.deps import HubDep, SessionDep
+from core.notifications import inbox
+from hub.api.deps import HubDep, ObjectId, SessionDep
 from hub.web.live import event_stream
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, SignInRequired, page_user
@@ -60,14 +60,14 @@ def notifications_menu(request: Request, me: PageUser, session: SessionDep) -> H
 @router.post("/notifications/read", response_model=None)
 def mark_read(me: PostUser, session: SessionDep) -> Response:
     """Mark every notification read."""
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.tenant_id == me.actor.tenant_id,
-            Notification.user_id == me.actor.user_id,
-            Notification.read_at.is_(None),
-        )
-        .values(read_at=now())
-    )
+    inbox.mark_all_read(session, me.actor)
     session.commit()
     return redirect("/notifications", flash="All notifications are marked read.")
+
+
+@router.post("/notifications/{notification_id}/read", response_model=None)
+def mark_one_read(notification_id: ObjectId, me: PostUser, session: SessionDep) -> Response:
+    """Mark one notification read (another person's is a 404)."""
+    inbox.mark_read(session, me.actor, notification_id)
+    session.commit()
+    return redirect("/notifications", flash="Marked read.")

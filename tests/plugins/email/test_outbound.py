@@ -14,6 +14,12 @@ from tests.plugins.email.conftest import FIXTURES, make_mail
 from tests.plugins.email.smtp_client import JANE, open_ticket, send, tickets
 
 
+def to_customers(sink):  # type: ignore[no-untyped-def]
+    """What the sink got for people outside the tenant's staff (members are @example.com): the
+    staff's own notices (an assignment, an internal note) are the matrix's, tested apart."""
+    return [r for r in sink.received if not all(a.endswith("@example.com") for a in r[1])]
+
+
 def test_acknowledgement_is_threaded_and_marked_automatic(
     hub, smtp_server, mail_tenant, sink
 ) -> None:
@@ -147,7 +153,7 @@ def test_auto_reply_opens_ticket_without_acknowledgement(
     assert send(smtp_server, raw, sender="robot@customer.test", to=[mail_tenant.address])[0] == 250
     assert len(tickets(hub, mail_tenant.tenant_id)) == 1
     mail_tenant.deliver()
-    assert sink.received == []
+    assert to_customers(sink) == []
 
 
 def test_headerless_loop_is_cut_by_the_rate_limit(hub, smtp_server, mail_tenant, sink) -> None:
@@ -159,7 +165,7 @@ def test_headerless_loop_is_cut_by_the_rate_limit(hub, smtp_server, mail_tenant,
         )
         mail_tenant.deliver()
     assert len(tickets(hub, mail_tenant.tenant_id)) == 6
-    assert len(sink.received) == 3
+    assert len(to_customers(sink)) == 3
 
 
 def test_bounce_marks_the_address_failing_for_this_tenant_only(
@@ -180,7 +186,7 @@ def test_bounce_marks_the_address_failing_for_this_tenant_only(
     mail = make_mail(sender=failed, to=other_mail_tenant.address, subject="Elsewhere")
     assert send(smtp_server, mail, sender=failed, to=[other_mail_tenant.address])[0] == 250
     other_mail_tenant.deliver()
-    assert [r[1] for r in sink.received] == [[failed]]
+    assert [r[1] for r in to_customers(sink)] == [[failed]]
     # ... and that mail to the other tenant clears nothing here.
     listed = mail_tenant.org.admin.get("/plugins/email/failing/").json()
     assert failed in [r["address"] for r in listed]
@@ -202,7 +208,7 @@ def test_a_later_message_from_the_address_or_an_admin_clears_it(
     assert send(smtp_server, mail, sender=failed, to=[mail_tenant.address])[0] == 250
     assert failed not in listed()
     mail_tenant.deliver()
-    assert [r[1] for r in sink.received] == [[failed]]
+    assert [r[1] for r in to_customers(sink)] == [[failed]]
     # Bounced again, then cleared by an admin (agents may not).
     again = raw.replace(b"Message-Id:", b"X-Old-Message-Id:", 1)
     send(smtp_server, again, sender="", to=[mail_tenant.address])
@@ -228,8 +234,8 @@ def test_out_of_office_answer_to_our_mail_is_an_internal_note(
         == 200
     )
     mail_tenant.deliver()
-    resolved_mail = sink.messages()[-1]
-    sent_before = len(sink.received)
+    resolved_mail = [m for m in sink.messages() if JANE in str(m["To"])][-1]
+    sent_before = len(to_customers(sink))
     ooo = make_mail(
         sender=JANE,
         to=mail_tenant.address,
@@ -246,4 +252,4 @@ def test_out_of_office_answer_to_our_mail_is_an_internal_note(
         notes = list(s.scalars(select(Comment).where(Comment.ticket_id == ticket_id)))
     assert ticket.status == "Resolved"  # an out-of-office answer does not reopen it
     assert [(n.is_internal, "out of the office" in n.comment) for n in notes] == [(True, True)]
-    assert len(sink.received) == sent_before
+    assert len(to_customers(sink)) == sent_before

@@ -364,3 +364,37 @@ def test_activity_without_an_id_is_stored_once_by_its_content(world: TeamsWorld)
     world.drain()
     assert len(world.tickets()) == 1
     assert world.comments(ticket["id"]) == []  # the redelivery added nothing
+
+
+def test_a_person_who_chatted_with_the_bot_gets_notices_there(world: TeamsWorld) -> None:
+    """``hub_notify_person``: the matrix's chat DM goes to the person's 1:1 chat with the bot
+    (learnt from their message), once per event; someone who never chatted gets nothing."""
+    from core.api import Person, PersonNotice
+    from core.services.snapshots import ticket_snapshot
+
+    ticket = open_by_chat(world)
+    tenant = world.org.tenant[0]
+    with world.hub.session() as s:
+        snap = ticket_snapshot(s, tenant, ticket["id"], f"http://hub.test/tickets/{ticket['id']}")
+    alice = Person(id=ticket["created_by"], email="alice@example.org", name="Alice", role="agent")
+    notice = PersonNotice(
+        event_id=999,
+        tenant_id=tenant,
+        kind="assigned",
+        channel="chat",
+        person=alice,
+        ticket=snap,
+        subject=f"#{ticket['id']} was assigned to you",
+        text=f"#{ticket['id']} was assigned to you.",
+        url=snap.url if snap else "",
+    )
+    before = len(world.fake.sent_to(PERSONAL))
+    assert world.hub.hooks(tenant).hub_notify_person(notice=notice, hub=world.hub) is True
+    sent = world.fake.sent_to(PERSONAL)[before:]
+    assert [c.body["text"] for c in sent] == [f"#{ticket['id']} was assigned to you."]
+    assert world.hub.hooks(tenant).hub_notify_person(notice=notice, hub=world.hub) is True
+    assert len(world.fake.sent_to(PERSONAL)) == before + 1  # a retry sends nothing twice
+    stranger = PersonNotice(
+        **{**notice.__dict__, "person": Person(id=1, email="bo@example.org", name="Bo")}
+    )
+    assert world.hub.hooks(tenant).hub_notify_person(notice=stranger, hub=world.hub) is None
