@@ -12,10 +12,11 @@ def plugins() -> list[tuple[str, object]]:
 
 
 def _automation() -> list[tuple[str, object]]:
-    from hub import builtin_automation, builtin_housekeeping, builtin_reports
+    from hub import builtin_audit, builtin_automation, builtin_housekeeping, builtin_reports
 
     return [
         (builtin_automation.NAME, builtin_automation),
         (builtin_reports.NAME, builtin_reports),
         (builtin_housekeeping.NAME, builtin_housekeeping),
+        (builtin_audit.NAME, builtin_audit),
     ]

@@ -3,7 +3,7 @@
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
 from core.kb.models import KbArticle, KbDeflection, KbRevision
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
-from core.models.audit import TenantAudit
+from core.models.audit import AuditChainHead, TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
@@ -22,6 +22,7 @@ __all__ = [
     "AutomationSettings",
     "Attachment",
     "Audit",
+    "AuditChainHead",
     "ChannelKey",
     "Comment",
     "ExternalRef",
