@@ -93,6 +93,8 @@ def _calls(
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
         "people_audit": ("GET", "/api/v1/admin/audit/", None),
+        "audit_trail": ("GET", "/api/v1/admin/audit/?trail=ticket", None),
+        "audit_export": ("GET", "/api/v1/admin/audit/export/", None),
         "role_change": ("PATCH", members, {"role": "agent"}),
         "deactivate": ("POST", f"{members}deactivate/", {}),
         "reactivate": ("POST", f"{members}reactivate/", None),
@@ -153,6 +155,8 @@ ADMIN_ONLY = (
     "revoke_any_token",
     "rate_limit",
     "set_rate_limit",
+    "audit_trail",
+    "audit_export",
 )
 
 
