@@ -13,10 +13,14 @@ from core.models import Attachment, Comment
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
 from core.services.tickets import get_ticket
+from hub import audit_export
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.routes.tickets import _attachment
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentCreate, CommentPublic
+
+# A ticket-trail row per download (who fetched which file, when).
+ATTACHMENT_DOWNLOADED = "Attachment Downloaded"
 
 router = APIRouter(prefix="/api/v1/support/tickets", tags=["comments", "attachments"])
 
@@ -106,6 +110,14 @@ def download(
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
     data = hub.blob_store.get(row.file_path)
+    audit_export.record_read(
+        hub,
+        actor,
+        ATTACHMENT_DOWNLOADED,
+        ticket_id=ticket.id,
+        new=row.file_name,
+        details={"attachment_id": row.id},
+    )
     return Response(
         content=data,
         media_type=row.mime_type or "application/octet-stream",
