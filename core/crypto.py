@@ -60,6 +60,7 @@ class Keyring:
             raise ValueError("the secret key must be at least 16 characters")
         newest = secrets_[0]
         self._secret = newest
+        self._secrets = tuple(secrets_)
         self.key_count = len(secrets_)
         self.encryption_key = derive_key(newest, ENCRYPTION_INFO)
         self.signing_key = derive_key(newest, SIGNING_INFO)
@@ -78,6 +79,10 @@ class Keyring:
     def derive(self, info: bytes) -> bytes:
         """A key for another purpose; ``info`` must name that purpose and nothing else."""
         return derive_key(self._secret, info)
+
+    def derive_all(self, info: bytes) -> list[bytes]:
+        """That key under every secret of the ring, newest first (to check older signatures)."""
+        return [derive_key(secret, info) for secret in self._secrets]
 
     def encrypt_json(self, data: dict[str, Any]) -> str:
         """Encrypt a dict of secrets for storage (under the current key)."""

@@ -18,6 +18,7 @@ def plugins() -> list[tuple[str, object]]:
 
 def _automation() -> list[tuple[str, object]]:
     from hub import (
+        builtin_audit,
         builtin_automation,
         builtin_housekeeping,
         builtin_privacy,
@@ -31,4 +32,5 @@ def _automation() -> list[tuple[str, object]]:
         (builtin_housekeeping.NAME, builtin_housekeeping),
         (builtin_scan.NAME, builtin_scan),
         (builtin_privacy.NAME, builtin_privacy),
+        (builtin_audit.NAME, builtin_audit),
     ]

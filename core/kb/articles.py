@@ -20,9 +20,15 @@ from core.errors import Forbidden, Invalid, NotFound
 from core.kb.models import ARTICLE_STATUSES, VISIBILITIES
 from core.models import KbArticle, KbRevision, Tenant
 from core.permissions import END_USER, Actor, require_staff
+from core.services import audit
 
 PUBLIC, AGENT_AUDIENCE = "public", "agent"
 # PostgreSQL's built-in text-search configurations a tenant may pick (``kb_language`` setting).
+KB_CREATED, KB_UPDATED, KB_DELETED = (
+    "kb.article_created",
+    "kb.article_updated",
+    "kb.article_deleted",
+)
 LANGUAGES = (
     "simple",
     "danish",
@@ -237,6 +243,7 @@ def create_article(session: Session, actor: Actor, data: ArticleFields) -> KbArt
     session.add(article)
     session.flush()
     _revision(session, article, actor)
+    _audit(session, actor, KB_CREATED, article)
     return article
 
 
@@ -270,14 +277,27 @@ def update_article(
         article.updated_at = now()
         session.flush()
         _revision(session, article, actor)
+        _audit(session, actor, KB_UPDATED, article)
     return article
 
 
 def delete_article(session: Session, actor: Actor, article_id: int) -> None:
     """Remove an article with its history (its index row goes with it)."""
     require_staff(actor, "delete knowledge-base articles")
-    session.delete(get_article(session, actor, article_id))
+    article = get_article(session, actor, article_id)
+    _audit(session, actor, KB_DELETED, article)
+    session.delete(article)
     session.flush()
+
+
+def _audit(session: Session, actor: Actor, action: str, article: KbArticle) -> None:
+    """A tenant audit row naming the article and its version (not its text)."""
+    audit.by_actor(
+        session,
+        actor,
+        action,
+        details={"id": article.id, "title": article.title, "version": article.version},
+    )
 
 
 def visible(stmt: Select[Any], audience: str) -> Select[Any]:

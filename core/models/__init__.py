@@ -4,7 +4,7 @@ from core.automation.models import AutomationRule, AutomationRun, AutomationSett
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
-from core.models.audit import TenantAudit
+from core.models.audit import AuditChainHead, TenantAudit
 from core.models.channel import ChannelKey
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
@@ -30,6 +30,7 @@ __all__ = [
     "AutomationSettings",
     "Attachment",
     "Audit",
+    "AuditChainHead",
     "ChannelKey",
     "Comment",
     "ExternalRef",

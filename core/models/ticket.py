@@ -205,13 +205,20 @@ class Audit(Base):
     __table_args__ = (
         Index("ix_support_ticket_audit_ticket_id_id", "ticket_id", "id"),
         Index("ix_support_ticket_audit_tenant_id_id", "tenant_id", "id"),
+        Index("uq_support_ticket_audit_tenant_id_seq", "tenant_id", "seq", unique=True),
+        Index(
+            "ix_support_ticket_audit_unsealed",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[int | None] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("support_tickets.id", ondelete="CASCADE"),
-    )
+    # No foreign key (migration 0033_audit_chain dropped the spec's ON DELETE CASCADE): the rows
+    # are links of the tenant's hash chain, so deleting a ticket (retention) keeps its trail,
+    # which only audit retention (core.audit_chain.prune_audit) removes, leaving a checkpoint.
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     action: Mapped[str] = mapped_column(String(50))
     performed_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("auth_user.id"))
     old_value: Mapped[str | None] = mapped_column(Text)
@@ -221,6 +228,10 @@ class Audit(Base):
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The hash chain (None until the sealer links the row; see core.audit_chain).
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 # Auto-close (core.automation.sweep) reads only Resolved tickets, by resolution time (created by

@@ -12,6 +12,9 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.permissions import Actor
 from core.reports import catalog
 from core.reports.models import SavedReport
+from core.services import audit
+
+REPORT_SAVED, REPORT_SAVED_DELETED = "report.saved", "report.saved_deleted"
 
 
 def _reader(actor: Actor) -> int:
@@ -59,6 +62,9 @@ def save(
             session.add(row)
     except IntegrityError as exc:
         raise Conflict(f"you already have a saved report named {name!r}") from exc
+    audit.by_actor(
+        session, actor, REPORT_SAVED, details={"id": row.id, "name": name, "report": report}
+    )
     return row
 
 
@@ -73,4 +79,10 @@ def delete(session: Session, actor: Actor, saved_id: int) -> None:
             raise NotFound("saved report not found")
         if not actor.is_admin:
             raise Forbidden("only its owner or an admin deletes a shared report")
+    audit.by_actor(
+        session,
+        actor,
+        REPORT_SAVED_DELETED,
+        details={"id": row.id, "name": row.name, "report": row.report},
+    )
     session.delete(row)

@@ -24,6 +24,7 @@ from core.permissions import Actor, require_admin
 from core.services import audit, identity
 
 TOUCH_EVERY = timedelta(minutes=1)
+TOKEN_USED = "token.used"
 SCOPE_RANK = {scope: n for n, scope in enumerate(TOKEN_SCOPES)}
 
 
@@ -194,3 +195,25 @@ def touch_due(last_used_at: datetime | None) -> bool:
 def touch(session: Session, token_id: int) -> None:
     """Record a use (at most once a minute: callers check ``touch_due`` first)."""
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now()))
+
+
+def record_use(session: Session, found: identity.TokenIdentity) -> None:
+    """Touch the token and, on its first use in each clock hour, write a ``token.used`` row.
+
+    Not a row per request: an integration's token makes thousands of requests an hour, which
+    would bury everything else in the trail and add a write to every read. "In use during this
+    hour, by whom" is what an investigation needs (``last_used_at`` has the minute)."""
+    at = now()
+    last = found.last_used_at
+    touch(session, found.token_id)
+    if last is None or last.replace(minute=0, second=0, microsecond=0) != at.replace(
+        minute=0, second=0, microsecond=0
+    ):
+        audit.record(
+            session,
+            found.tenant_id,
+            TOKEN_USED,
+            actor_id=found.user_id,
+            actor_email=found.email,
+            details={"id": found.token_id},
+        )

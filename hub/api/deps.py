@@ -182,7 +182,7 @@ def lookup_token(hub: Hub, token: str) -> identity.TokenIdentity | None:
     if found is not None and tokens.touch_due(found.last_used_at):
         try:
             with hub.session() as write:
-                tokens.touch(write, found.token_id)
+                tokens.record_use(write, found)
         except Exception:
             log.warning("could not record the use of token %s", found.token_id, exc_info=True)
     return found

@@ -122,6 +122,8 @@ def _calls(
         "outbox": ("GET", "/api/v1/admin/outbox/", None),
         "members": ("GET", "/api/v1/admin/members/", None),
         "people_audit": ("GET", "/api/v1/admin/audit/", None),
+        "audit_trail": ("GET", "/api/v1/admin/audit/?trail=ticket", None),
+        "audit_export": ("GET", "/api/v1/admin/audit/export/", None),
         "role_change": ("PATCH", members, {"role": "agent"}),
         "deactivate": ("POST", f"{members}deactivate/", {}),
         "reactivate": ("POST", f"{members}reactivate/", None),
@@ -262,6 +264,8 @@ ADMIN_ONLY = (
     "mail_signature_put",
     "notification_defaults",
     "notification_defaults_put",
+    "audit_trail",
+    "audit_export",
 )
 
 

@@ -77,14 +77,19 @@ def test_member_changes_are_audited_and_paged(hub, org, other_org) -> None:  # t
     assert [(e["action"], e["target_email"], e["details"]) for e in body["results"]] == [
         (audit.ROLE_CHANGED, "new@x.example", {"old": "agent", "new": "admin"}),
         (audit.MEMBER_ADDED, "new@x.example", {"role": "agent"}),
+        # The admin's token, first used this hour (one row per token per hour, not per request).
+        ("token.used", "", {"id": body["results"][-1]["details"]["id"]}),
     ]
     assert body["results"][0]["actor_email"] == org.admin.email and body["next_before"] is None
     first = org.admin.get(URL, params={"limit": 1}).json()
     assert len(first["results"]) == 1 and first["next_before"] == body["results"][0]["id"]
-    rest = org.admin.get(URL, params={"limit": 1, "before": first["next_before"]}).json()
+    rest = org.admin.get(URL, params={"limit": 5, "before": first["next_before"]}).json()
     assert rest["results"] == body["results"][1:] and rest["next_before"] is None
     # Another tenant's admin sees only their own trail.
-    assert other_org.admin.get(URL).json()["results"] == []
+    theirs = other_org.admin.get(URL).json()["results"]
+    assert [(e["action"], e["actor_email"]) for e in theirs] == [
+        ("token.used", other_org.admin.email)
+    ]
     assert org.agent.get(URL).status_code == 403
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from core.errors import NotFound
 from core.models import OutboxEvent, Tenant
 from core.permissions import require_admin
-from core.services import audit, identity
+from core.services import audit, audit_trail, identity
+from hub import audit_export as audit_export_csv
 from hub import key_verification, outbox, plugin_admin
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep, client_ip
 from hub.api.schemas.access_control import MemberPublic
@@ -22,6 +25,7 @@ from hub.api.schemas.admin import (
     OutboxEventPublic,
     PluginUpdate,
 )
+from hub.api.schemas.common import UtcDateTime
 from hub.api.schemas.plugins import (
     KeyVerificationResult,
     OutboxRetryResult,
@@ -152,16 +156,50 @@ def add_member(
     return {"id": user.id, "email": user.email, "role": member.role}
 
 
+class AuditQuery(BaseModel):
+    """Filters of the audit trail (a ticket implies the ticket trail)."""
+
+    trail: Literal["tenant", "ticket"] = "tenant"
+    actor: str = Field("", max_length=254, description="the actor's email address")
+    action: str = Field("", max_length=50)
+    since: UtcDateTime | None = None
+    until: UtcDateTime | None = None
+    ticket: int | None = Field(None, ge=1, le=2**63 - 1)
+
+    def filters(self) -> audit_trail.Filters:
+        return audit_trail.Filters(
+            trail=self.trail,
+            actor=self.actor,
+            action=self.action,
+            since=self.since,
+            until=self.until,
+            ticket_id=self.ticket,
+        )
+
+
 @router.get("/audit/", response_model=AuditPagePublic)
 def audit_log(
     actor: ActorDep,
     session: SessionDep,
+    query: Annotated[AuditQuery, Query()],
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = audit.PAGE_SIZE,
 ) -> AuditPagePublic:
-    """The tenant's audit log of people and access, newest first; ``next_before`` pages on."""
-    found = audit.page(session, actor, before=before, limit=limit)
+    """The tenant's audit trail, newest first, filtered; ``next_before`` pages on (keyset)."""
+    found = audit_trail.page(session, actor, query.filters(), before=before, limit=limit)
     return AuditPagePublic(
         results=[AuditEntryPublic.model_validate(r) for r in found.rows],
         next_before=found.next_before,
     )
+
+
+@router.get(
+    "/audit/export/",
+    response_class=Response,
+    responses={200: {"description": "CSV", "content": {"text/csv": {}}}},
+)
+def audit_export(
+    request: Request, actor: ActorDep, hub: HubDep, query: Annotated[AuditQuery, Query()]
+) -> Response:
+    """Every row of the filtered audit trail as CSV, streamed (the export is audited)."""
+    return audit_export_csv.csv_response(hub, actor, query.filters(), client_ip(request))

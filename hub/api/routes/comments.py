@@ -12,10 +12,14 @@ from core.models import Comment
 from core.services.attachments import add_attachment, list_attachments, read_attachment
 from core.services.comments import add_comment, visible_comments
 from core.services.tickets import get_ticket
+from hub import audit_export
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.routes.tickets import _attachment
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentCreate, CommentPublic
+
+# A ticket-trail row per download (who fetched which file, when).
+ATTACHMENT_DOWNLOADED = "Attachment Downloaded"
 
 router = APIRouter(prefix="/api/v1/support/tickets", tags=["comments", "attachments"])
 
@@ -96,6 +100,14 @@ def download(
     held by the malware scan (quarantined, or not scanned yet) is a 403 for everyone."""
     ticket = get_ticket(session, actor, ticket_id)
     row, data = read_attachment(session, actor, ticket, attachment_id, hub.blob_store)
+    audit_export.record_read(
+        hub,
+        actor,
+        ATTACHMENT_DOWNLOADED,
+        ticket_id=ticket.id,
+        new=row.file_name,
+        details={"attachment_id": row.id},
+    )
     return Response(
         content=data,
         media_type=row.mime_type or "application/octet-stream",

@@ -16,8 +16,8 @@ from core.errors import Invalid
 from core.reports import catalog, saved
 from core.reports.tickets import HEADERS, ticket_rows
 from core.services import reports
-from hub import exports
-from hub.api.deps import ActorDep, HubDep, SessionDep
+from hub import audit_export, exports
+from hub.api.deps import ActorDep, HubDep, SessionDep, client_ip
 from hub.api.schemas.common import UtcDateTime
 from hub.api.schemas.reports import (
     SavedReportCreate,
@@ -29,6 +29,8 @@ from hub.api.schemas.reports import (
 )
 
 router = APIRouter(prefix="/api/v1/support", tags=["reports"])
+# A tenant-trail row per export (which report, which format).
+REPORT_EXPORTED = "report.exported"
 
 ReportName = Literal[
     "volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction"
@@ -83,6 +85,7 @@ def export_volume(
     request: Request,
     actor: ActorDep,
     session: SessionDep,
+    hub: HubDep,
     format: Literal["csv", "xlsx"] = "csv",
     start: UtcDateTime | None = None,
     end: UtcDateTime | None = None,
@@ -91,6 +94,13 @@ def export_volume(
     _only(request, "format", "start", "end")
     data = reports.volume(session, actor, start=start, end=end)
     rows = exports.volume_rows(data)
+    audit_export.record_read(
+        hub,
+        actor,
+        REPORT_EXPORTED,
+        ip=client_ip(request),
+        details={"report": "volume", "format": format},
+    )
     body = exports.to_csv(rows) if format == "csv" else exports.to_xlsx(rows)
     return Response(
         body,
@@ -152,6 +162,7 @@ def export_report(
     request: Request,
     actor: ActorDep,
     session: SessionDep,
+    hub: HubDep,
     format: Format = "csv",
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
@@ -166,6 +177,13 @@ def export_report(
 ) -> Response:
     """A standard report as CSV, Excel or PDF, with its filter summary."""
     data = catalog.run(session, actor, name, _params(request, "format"))
+    audit_export.record_read(
+        hub,
+        actor,
+        REPORT_EXPORTED,
+        ip=client_ip(request),
+        details={"report": name, "format": format},
+    )
     filename = f"report-{name}-{data['filters']['start']}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "pdf":
@@ -211,6 +229,13 @@ def export_tickets(
     # Checked before the answer starts: a reader without the right gets a 403, not a cut file.
     with hub.read_sessions() as session:
         next(iter(ticket_rows(session, actor, flt, chunk=1)), None)
+    audit_export.record_read(
+        hub,
+        actor,
+        REPORT_EXPORTED,
+        ip=client_ip(request),
+        details={"report": "tickets", "format": query.format},
+    )
     if query.format == "pdf":
         # A PDF is laid out whole: for lists a person reads, not for millions of rows.
         with hub.read_sessions() as session:

@@ -57,11 +57,19 @@ class AuditEntryPublic(BaseModel):
     id: int
     action: str
     actor_id: int | None
-    actor_email: str
+    actor_email: str | None
     ip: str
     target_email: str
     details: dict[str, Any] | None
     created_at: datetime
+    # Which trail (tenant: people and access; ticket: ticket actions and tenant settings), the
+    # ticket trail's own fields, and the row's link in the tenant's hash chain (None: unsealed).
+    trail: str = "tenant"
+    ticket_id: int | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    seq: int | None = None
+    row_hash: str | None = None
 
 
 class AuditPagePublic(BaseModel):

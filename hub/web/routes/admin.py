@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -10,7 +12,8 @@ from starlette.datastructures import FormData
 
 from core.errors import HubError, Invalid
 from core.permissions import ROLES
-from core.services import audit, identity, invitations
+from core.services import audit_trail, identity, invitations
+from hub import audit_export as audit_export_csv
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
@@ -74,13 +77,61 @@ def set_member(
     return redirect("/admin/members", flash=f"{user.email} is now {ROLE_LABELS[role]}.")
 
 
+def _audit_filters(
+    trail: str, actor: str, action: str, since: str, until: str, ticket: str
+) -> tuple[audit_trail.Filters, dict[str, str]]:
+    """The page's filters from its query string (dates are whole UTC days); errors by field."""
+    errors: dict[str, str] = {}
+
+    def day(value: str, field: str, shift: int = 0) -> datetime | None:
+        if not value:
+            return None
+        try:
+            return datetime.combine(date.fromisoformat(value), time(), UTC) + timedelta(shift)
+        except ValueError:
+            errors[field] = "enter a date as YYYY-MM-DD"
+            return None
+
+    ticket_id = None
+    if ticket.strip():
+        if ticket.strip().isdigit() and 0 < int(ticket) < 2**63:
+            ticket_id = int(ticket)
+        else:
+            errors["ticket"] = "enter a ticket number"
+    flt = audit_trail.Filters(
+        trail=trail if trail in audit_trail.TRAILS else "tenant",
+        actor=actor[:254],
+        action=action[:50],
+        since=day(since, "since"),
+        until=day(until, "until", 1),
+        ticket_id=ticket_id,
+    )
+    return flt, errors
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, me: PageUser, session: SessionDep, before: int | None = None
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    before: int | None = None,
+    trail: str = "tenant",
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+    ticket: str = "",
 ) -> HTMLResponse:
-    """The tenant's audit log of people and access, newest first, a page at a time."""
+    """The tenant's audit trail (people and access, or tickets and settings), newest first, a
+    page at a time, filtered by actor, action, dates and ticket; with a CSV export."""
     admin_only(me)
-    found = audit.page(session, me.actor, before=before if before and before > 0 else None)
+    flt, errors = _audit_filters(trail, actor, action, since, until, ticket)
+    found = audit_trail.page(
+        session, me.actor, flt, before=before if before and before > 0 else None
+    )
+    shown = {"trail": flt.chosen, "actor": actor, "action": action, "since": since,
+             "until": until, "ticket": ticket}  # fmt: skip
+    query = {k: v for k, v in shown.items() if v}
     return render(
         request,
         session,
@@ -89,7 +140,32 @@ def audit_log(
         rows=found.rows,
         next_before=found.next_before,
         first_page=before is None,
+        filters=shown,
+        errors=errors,
+        query=urlencode(query),
+        next_query=urlencode({**query, "before": found.next_before or ""}),
+        status=422 if errors else 200,
     )
+
+
+@router.get("/audit/export", response_model=None)
+def audit_export(
+    request: Request,
+    me: PageUser,
+    hub: HubDep,
+    trail: str = "tenant",
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+    ticket: str = "",
+) -> Response:
+    """The filtered trail as a CSV file (streamed; the export is audited)."""
+    admin_only(me)
+    flt, errors = _audit_filters(trail, actor, action, since, until, ticket)
+    if errors:
+        raise Invalid(next(iter(errors.values())), field=next(iter(errors)))
+    return audit_export_csv.csv_response(hub, me.actor, flt, client_ip(request))
 
 
 def _plugins(hub: Hub, session: SessionDep, me: WebUser) -> list[dict[str, Any]]:

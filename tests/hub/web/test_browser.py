@@ -206,6 +206,15 @@ def test_plugin_enabled_and_configured_for_one_tenant_only(
         check(a, "admin-members")
         a.goto("/admin/audit")  # the sign-in above is its first row
         check(a, "admin-audit")
+        # Keyboard only: type an actor's address into the filter and submit with Enter.
+        a.locator("#f-actor").focus()
+        a.keyboard.type(web_org["admin"].email)
+        a.keyboard.press("Enter")
+        expect(a).to_have_url(re.compile("actor="))
+        expect(a.locator("table.list")).to_contain_text("signin")
+        a.goto("/admin/audit?trail=ticket&ticket=abc&since=2026-13-01")  # errors by field
+        expect(a.locator("#e-ticket")).to_have_text("enter a ticket number")
+        check(a, "admin-audit-filtered")
         a.goto("/admin/plugins")
         card = a.locator("#plugin-webdemo")
         expect(card.locator("#state-webdemo")).to_have_text(re.compile("Disabled"))

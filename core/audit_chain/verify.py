@@ -1,0 +1,162 @@
+"""Verification: walk a tenant's chain in seq order and report the first broken link."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.audit_chain.chain import BY_NAME, CHAINS, checkpoint_message, link_hash, sign
+from core.models import AuditChainHead
+
+PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first problem of a chain: ``kind`` is ``changed`` (the row's content or hash differs),
+    ``removed`` (a seq is missing: the row before ``row_id`` is gone, or rows after the head),
+    ``inserted`` (the row does not follow its predecessor: inserted or moved out of order) or
+    ``checkpoint`` (the pruning checkpoint's signature is wrong)."""
+
+    kind: str
+    seq: int
+    row_id: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """One chain of one tenant: how many sealed rows checked out, how many wait unsealed, the
+    rows pruned before them, and the first problem (None: intact)."""
+
+    tenant_id: uuid.UUID
+    chain: str
+    sealed: int
+    unsealed: int
+    pruned: int
+    finding: Finding | None
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+
+def _checkpoint_ok(head: AuditChainHead, keys: Sequence[bytes]) -> bool:
+    if head.pruned_seq == 0:
+        return True
+    message = checkpoint_message(
+        head.tenant_id, head.chain, head.pruned_seq, head.pruned_hash, head.pruned_count
+    )
+    return any(hmac.compare_digest(sign(k, message), head.checkpoint_mac) for k in keys)
+
+
+def verify_chain(
+    session: Session, tenant_id: uuid.UUID, chain_name: str, keys: Sequence[bytes]
+) -> ChainReport:
+    """Check one chain from its checkpoint (or its start) to its head, a page at a time."""
+    chain = BY_NAME[chain_name]
+    t = chain.table
+    head = session.get(AuditChainHead, (tenant_id, chain_name))
+    unsealed = (
+        session.scalar(
+            select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id, t.c.seq.is_(None))
+        )
+        or 0
+    )
+    pruned = head.pruned_count if head else 0
+
+    def report(sealed: int, finding: Finding | None) -> ChainReport:
+        return ChainReport(tenant_id, chain_name, sealed, unsealed, pruned, finding)
+
+    expected, prev = 1, ""
+    if head is not None:
+        if not _checkpoint_ok(head, keys):
+            return report(
+                0,
+                Finding(
+                    "checkpoint",
+                    head.pruned_seq,
+                    None,
+                    "the pruning checkpoint's signature does not match",
+                ),
+            )
+        expected, prev = head.pruned_seq + 1, head.pruned_hash
+    sealed, after = 0, expected - 1
+    cols = [*chain.content, t.c.seq, t.c.prev_hash, t.c.row_hash]
+    while True:
+        rows = (
+            session.execute(
+                select(*cols)
+                .where(t.c.tenant_id == tenant_id, t.c.seq > after)
+                .order_by(t.c.seq)
+                .limit(PAGE)
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            seq, row_id = row["seq"], row["id"]
+            if seq != expected:
+                return report(
+                    sealed,
+                    Finding(
+                        "removed",
+                        expected,
+                        row_id,
+                        f"seq {expected}..{seq - 1} missing: removed before row {row_id}",
+                    ),
+                )
+            if row["prev_hash"] != prev:
+                return report(
+                    sealed,
+                    Finding(
+                        "inserted",
+                        seq,
+                        row_id,
+                        f"row {row_id} (seq {seq}) does not follow its predecessor: "
+                        "inserted or moved out of order",
+                    ),
+                )
+            content = {c.name: row[c.name] for c in chain.content}
+            if link_hash(prev, seq, content) != row["row_hash"]:
+                return report(
+                    sealed, Finding("changed", seq, row_id, f"row {row_id} (seq {seq}) was changed")
+                )
+            prev, expected, sealed = row["row_hash"], expected + 1, sealed + 1
+        if len(rows) < PAGE:
+            break
+        after = rows[-1]["seq"]
+    if head is not None and head.last_seq > expected - 1:
+        return report(
+            sealed,
+            Finding(
+                "removed",
+                expected,
+                None,
+                f"seq {expected}..{head.last_seq} missing: the last rows were removed",
+            ),
+        )
+    if head is not None and head.last_seq == expected - 1 and head.last_hash != prev:
+        return report(
+            sealed,
+            Finding("changed", expected - 1, None, "the chain's head does not match its last row"),
+        )
+    return report(sealed, None)
+
+
+def tenants_with_trails(session: Session) -> list[uuid.UUID]:
+    """Every tenant with an audit row or a chain head."""
+    found: set[uuid.UUID] = set(session.scalars(select(AuditChainHead.tenant_id)))
+    for chain in CHAINS:
+        found.update(session.scalars(select(chain.table.c.tenant_id).distinct()))
+    return sorted(found, key=str)
+
+
+def verify(session: Session, tenant_id: uuid.UUID, keys: Sequence[bytes]) -> list[ChainReport]:
+    """Both chains of a tenant (ticket trail, tenant trail)."""
+    return [verify_chain(session, tenant_id, c.name, keys) for c in CHAINS]
