@@ -4,7 +4,8 @@ mail gone, their own text removed or redacted (tenant choice), metrics and rollu
 Irreversible. The caller commits, then deletes the blobs listed in ``Erased.blob_keys`` (a
 rolled-back erasure must not have lost files). The last step scrubs every text and JSON column
 of every tenant table for the person's address and name, so nothing core or a plugin copied
-elsewhere (notifications, outbox payloads, audit details) keeps them.
+elsewhere (notifications, outbox payloads) keeps them; the append-only audit trails are not
+rewritten (``APPEND_ONLY``).
 """
 
 from __future__ import annotations
@@ -89,14 +90,22 @@ def _pattern(needles: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
 
 
+# The audit trails are append-only and hash-chained (core.audit_chain; on PostgreSQL a trigger
+# refuses any UPDATE): an erasure does not rewrite them. Their rows keep the addresses of the
+# people who acted or were acted on; redacting them without breaking the chain is not built yet.
+APPEND_ONLY = frozenset({"support_ticket_audit", "tenant_audit", "audit_chain_heads"})
+
+
 def scrub(session: Session, tenant_id: uuid.UUID, needles: list[str], replacement: str) -> int:
-    """Replace the needles in every text and JSON column of every table with a ``tenant_id``;
-    returns how many rows changed."""
+    """Replace the needles in every text and JSON column of every table with a ``tenant_id``
+    (the append-only audit trails aside); returns how many rows changed."""
     if not needles:
         return 0
     pattern, changed = _pattern(needles), 0
     for table in Base.metadata.sorted_tables:
         if "tenant_id" not in table.c or not table.primary_key.columns:
+            continue
+        if table.name in APPEND_ONLY:
             continue
         cols = [c for c in table.c if isinstance(c.type, String | JSON) and not c.primary_key]
         if not cols:
