@@ -38,7 +38,7 @@ from core.kb.articles import public_article
 from core.kb.deflections import record_deflection
 from core.kb.suggestions import merge_suggestions
 from core.lifecycle import CATEGORIES, PRIORITIES, STATUSES
-from core.mail_relay import Relay, send_via_relay
+from core.mail_relay import Relay, check_relay, send_via_relay
 from core.mail_templates.render import RenderedMail, one_line
 from core.mail_templates.service import person_values, render_mail
 from core.notifications.resolver import thread_addresses
@@ -88,6 +88,7 @@ from core.types import (
     Capability,
     ChannelKeys,
     CommentSnapshot,
+    ConnectionCheck,
     Endpoint,
     Escalation,
     EscalationResult,
@@ -237,6 +238,8 @@ __all__ = [
     "url_host_port",
     "Relay",
     "send_via_relay",
+    "check_relay",
+    "ConnectionCheck",
     "security_headers",
     # A plugin's own tables.
     "Base",

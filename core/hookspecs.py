@@ -22,6 +22,7 @@ from core.intake import InboundMessage
 from core.scan import ScanVerdict
 from core.types import (
     BackgroundService,
+    ConnectionCheck,
     Escalation,
     EscalationResult,
     EscalationTarget,
@@ -456,4 +457,36 @@ def hub_retention_sweep(
                 return None
             with hub.session() as s:
                 return delete_drafts_before(s, tenant_id, before, dry_run=dry_run, limit=limit)
+    """
+
+
+@hookspec(firstresult=True)
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """Check the tenant's settings of one integration against its vendor, cheaply, and say in
+    words what the vendor answered (the admin page's "Test connection").
+
+    firstresult: each plugin answers for its own name only (None for any other ``plugin``). The
+    check reads the tenant's stored settings, goes through the egress policy like all of the
+    plugin's traffic, changes nothing, and never raises: a refusal or an unreachable vendor is
+    ``ConnectionCheck(False, ...)``.
+    :param plugin: the plugin the admin is testing.
+    :param tenant_id: the tenant.
+    :param hub: the hub context.
+    :return: the outcome, or None when ``plugin`` is not this plugin.
+
+    Example::
+
+        @hookimpl
+        def hub_check_connection(
+            plugin: str, tenant_id: uuid.UUID, hub: HubContext
+        ) -> ConnectionCheck | None:
+            if plugin != "myplugin":
+                return None
+            try:
+                me = client_for(hub, tenant_id).whoami()
+            except VendorError as exc:
+                return ConnectionCheck(False, f"the vendor refused: {exc.code}")
+            return ConnectionCheck(True, f"signed in as {me.name}")
     """

@@ -55,3 +55,28 @@ def send_via_relay(
         if relay.user:
             client.login(relay.user, relay.password)
         return client.send_message(message, from_addr=from_addr, to_addrs=to_addrs)
+
+
+def check_relay(relay: Relay, *, timeout: float, egress: EgressPolicy | None) -> str:
+    """Connect, EHLO, STARTTLS and log in as a real send would, and send nothing: the relay's
+    greeting name. Raises what smtplib raises (``SMTPAuthenticationError`` for a refused
+    login)."""
+    context = ssl.create_default_context()
+    implicit = relay.tls == "tls"
+    client: smtplib.SMTP
+    if egress is not None:
+        client = egress.smtp(
+            relay.host, relay.port, timeout=timeout, context=context, implicit_tls=implicit
+        )
+    elif implicit:
+        client = smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
+    with client:
+        code, greeting = client.ehlo()
+        if relay.tls == "starttls":
+            client.starttls(context=context)
+            client.ehlo()
+        if relay.user:
+            client.login(relay.user, relay.password)
+        return greeting.decode("utf-8", "replace").splitlines()[0] if greeting else str(code)

@@ -372,3 +372,12 @@ class HubContext(Protocol):
         """Whether several processes serve that port together (``SO_REUSEPORT``): the server
         must then open its socket with that option, and the kernel spreads connections."""
         ...
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What a vendor answered to an integration's cheap check (``hub_check_connection``), in
+    words an admin can act on: never a secret."""
+
+    ok: bool
+    message: str

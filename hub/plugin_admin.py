@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -11,7 +12,10 @@ from core.errors import Invalid, NotFound
 from core.permissions import Actor, require_admin
 from core.services import channel_keys
 from core.services import plugins as plugin_service
+from core.types import ConnectionCheck
 from hub.context import Hub
+
+log = logging.getLogger(__name__)
 
 UNDECRYPTABLE = (
     "The stored secrets cannot be decrypted with this hub's secret keys (the key that "
@@ -63,6 +67,7 @@ def describe(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
                 "channel_keys": [
                     {"key": c.key, "verified": c.verified, "contested": c.contested} for c in claims
                 ],
+                "can_test": name in _checkable(hub),
                 "endpoints": [
                     {
                         "label": e.label,
@@ -139,3 +144,24 @@ def resend_verification(
     _info(hub, name)
     require_admin(actor, "manage plugins")
     return channel_keys.renew(session, actor.tenant_id, name, key)
+
+
+def _checkable(hub: Hub) -> set[str]:
+    """The plugins that implement ``hub_check_connection``."""
+    return {impl.plugin_name for impl in hub.pm.hook.hub_check_connection.get_hookimpls()}
+
+
+def check_connection(hub: Hub, session: Session, actor: Actor, name: str) -> ConnectionCheck:
+    """Run an integration's connection check with the tenant's stored settings (admins)."""
+    require_admin(actor, "test integrations")
+    if name not in hub.installed():
+        raise NotFound(f"no installed plugin {name}")
+    session.rollback()  # the check opens its own sessions (SQLite has one writer)
+    try:
+        found = hub.pm.hook.hub_check_connection(plugin=name, tenant_id=actor.tenant_id, hub=hub)
+    except Exception as exc:  # a check must not raise; say what happened, never a secret
+        log.warning("connection check of %s failed: %s", name, type(exc).__name__)
+        return ConnectionCheck(False, f"The check itself failed: {type(exc).__name__}.")
+    if found is None:
+        return ConnectionCheck(False, f"{hub.infos[name].title} has no connection test.")
+    return found

@@ -11,6 +11,7 @@ from core.api import (
     BackgroundService,
     Capability,
     ChannelKeys,
+    ConnectionCheck,
     Endpoint,
     HubContext,
     OutboundMail,
@@ -133,3 +134,15 @@ def hub_retention_sweep(
         return person_data.sweep_parked(
             s, hub.blob_store, tenant_id, before, dry_run=dry_run, limit=limit
         )
+
+
+@hookimpl
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """The admin page's "Test connection" for email."""
+    if plugin != "email":
+        return None
+    from plugins.email.checks import check
+
+    return check(hub, tenant_id)

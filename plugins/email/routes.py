@@ -27,6 +27,19 @@ class ClearAddress(BaseModel):
     address: str = Field(min_length=3, max_length=254)
 
 
+class FailingPublic(BaseModel):
+    """An address this tenant sends no mail to since it bounced."""
+
+    address: str
+    bounces: int
+    last_bounce_at: datetime | None
+
+
+class ClearedPublic(BaseModel):
+    address: str
+    cleared: bool
+
+
 class ParkedPublic(BaseModel):
     """A message that could not become a ticket, and why."""
 
@@ -144,7 +157,7 @@ def build_router(hub: HubContext) -> APIRouter:
                 for r in rows
             ]
 
-    @api.get("/failing/")
+    @api.get("/failing/", response_model=list[FailingPublic])
     def failing_addresses(
         authorization: Annotated[str | None, Header()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -163,7 +176,7 @@ def build_router(hub: HubContext) -> APIRouter:
                 for r in rows
             ]
 
-    @api.post("/failing/clear/")
+    @api.post("/failing/clear/", response_model=ClearedPublic)
     def clear_failing(
         body: ClearAddress, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import (
     Capability,
+    ConnectionCheck,
     Endpoint,
     Escalation,
     EscalationResult,
@@ -92,3 +93,15 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     from plugins.jira import person_data
 
     return person_data.erase(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """The admin page's "Test connection" for jira."""
+    if plugin != "jira":
+        return None
+    from plugins.jira.checks import check
+
+    return check(hub, tenant_id)

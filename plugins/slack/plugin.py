@@ -9,6 +9,7 @@ from core.api import (
     BackgroundService,
     Capability,
     ChannelKeys,
+    ConnectionCheck,
     Endpoint,
     HubContext,
     PersonNotice,
@@ -118,3 +119,15 @@ def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
     from plugins.slack.notify import notify_person
 
     return notify_person(notice, hub)
+
+
+@hookimpl
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """The admin page's "Test connection" for slack."""
+    if plugin != "slack":
+        return None
+    from plugins.slack.checks import check
+
+    return check(hub, tenant_id)

@@ -8,6 +8,7 @@ from typing import Any
 from core.api import (
     Capability,
     ChannelKeys,
+    ConnectionCheck,
     Endpoint,
     HubContext,
     PersonNotice,
@@ -97,3 +98,15 @@ def hub_notify_person(notice: PersonNotice, hub: HubContext) -> bool | None:
     from plugins.teams.notify import notify_person
 
     return notify_person(notice, hub)
+
+
+@hookimpl
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """The admin page's "Test connection" for teams."""
+    if plugin != "teams":
+        return None
+    from plugins.teams.checks import check
+
+    return check(hub, tenant_id)

@@ -1054,6 +1054,18 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "/admin/kb/new",
         data={"title": f"Web article {c.uniq()}", "body": "Unplug it.", "status": "draft"},
     ),
+    ("POST", "/admin/plugins/{name}/test"): lambda c: c.web_request(
+        c.org.admin, "/admin/plugins/email/test"
+    ),
+    # With the session cookie: a bearer token's first use in an hour is itself audited.
+    ("POST", "/api/v1/admin/plugins/{name}/test/"): lambda c: Request(
+        "POST",
+        "/api/v1/admin/plugins/email/test/",
+        {
+            "cookies": {SESSION_COOKIE: c.cookie(c.org.admin)[0]},
+            "headers": {"x-csrf-token": c.cookie(c.org.admin)[1]},
+        },
+    ),
     ("POST", "/admin/kb/preview"): lambda c: c.web_request(
         c.org.agent, "/admin/kb/preview", data={"body": "*hello*"}
     ),
@@ -1155,6 +1167,9 @@ MAY_WRITE_NOTHING = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/logout"),
     ("POST", "/admin/kb/preview"),  # renders the Markdown it is sent; stores nothing
+    # A connection test asks the vendor and stores nothing.
+    ("POST", "/admin/plugins/{name}/test"),
+    ("POST", "/api/v1/admin/plugins/{name}/test/"),
     # A preview renders; it stores nothing.
     ("POST", "/api/v1/admin/email-templates/{kind}/preview/"),
 }

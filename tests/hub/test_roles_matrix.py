@@ -129,6 +129,7 @@ def _calls(
         "reactivate": ("POST", f"{members}reactivate/", None),
         "remove": ("POST", f"{members}remove/", {}),
         "tenant_tokens": ("GET", "/api/v1/admin/tokens/", None),
+        "plugin_test": ("POST", "/api/v1/admin/plugins/email/test/", None),
         "revoke_any_token": ("POST", f"/api/v1/admin/tokens/{ids['theirs']}/revoke/", None),
         "rate_limit": ("GET", "/api/v1/admin/rate-limit/", None),
         "set_rate_limit": ("PATCH", "/api/v1/admin/rate-limit/", {"per_token": "600/minute"}),
@@ -266,6 +267,7 @@ ADMIN_ONLY = (
     "notification_defaults_put",
     "audit_trail",
     "audit_export",
+    "plugin_test",
 )
 
 

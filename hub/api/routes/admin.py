@@ -27,6 +27,7 @@ from hub.api.schemas.admin import (
 )
 from hub.api.schemas.common import UtcDateTime
 from hub.api.schemas.plugins import (
+    ConnectionCheckResult,
     KeyVerificationResult,
     OutboxRetryResult,
     PluginConfigureResult,
@@ -88,6 +89,14 @@ def resend_verification(
     session.commit()
     notes = key_verification.send_all(hub, actor.tenant_id, _tenant_name(session, actor), [claim])
     return {"key": claim.key, "verified": claim.verified, "notes": notes}
+
+
+@router.post("/plugins/{name}/test/", response_model=ConnectionCheckResult)
+def test_connection(name: str, actor: ActorDep, session: SessionDep, hub: HubDep) -> Any:
+    """Check the stored settings against the vendor (Slack ``auth.test``, Jira ``myself``, the
+    Teams bot's sign-in, the mail relay's login and the IMAP folder); nothing is changed."""
+    found = plugin_admin.check_connection(hub, session, actor, name)
+    return ConnectionCheckResult(ok=found.ok, message=found.message)
 
 
 def _tenant_name(session: SessionDep, actor: ActorDep) -> str:

@@ -51,6 +51,13 @@ class KeyVerificationResult(BaseModel):
     notes: list[str]
 
 
+class ConnectionCheckResult(BaseModel):
+    """What the vendor answered to the integration's connection check, in words."""
+
+    ok: bool
+    message: str
+
+
 class OutboxRetryResult(BaseModel):
     id: int
     status: str

@@ -180,7 +180,13 @@ def plugins(request: Request, me: PageUser, session: SessionDep, hub: HubDep) ->
     """Every installed plugin with its state for this tenant and its settings form."""
     admin_only(me)
     return render(
-        request, session, me, "admin/plugins.html", plugins=_plugins(hub, session, me), errors={}
+        request,
+        session,
+        me,
+        "admin/plugins.html",
+        plugins=_plugins(hub, session, me),
+        errors={},
+        tested={},
     )
 
 
@@ -205,6 +211,24 @@ def _set_enabled(name: str, enabled: bool, me: WebUser, session: SessionDep, hub
     return redirect(
         f"/admin/plugins#plugin-{name}",
         flash=f"{title} is {'enabled' if enabled else 'disabled'} for this organisation.",
+    )
+
+
+@router.post("/plugins/{name}/test", response_class=HTMLResponse)
+def test_connection(
+    name: str, request: Request, me: PostUser, session: SessionDep, hub: HubDep
+) -> HTMLResponse:
+    """Ask the vendor with the stored settings; the answer is shown on the plugin's card."""
+    admin_only(me)
+    result = plugin_admin.check_connection(hub, session, me.actor, name)
+    return render(
+        request,
+        session,
+        me,
+        "admin/plugins.html",
+        plugins=_plugins(hub, session, me),
+        errors={},
+        tested={name: result},
     )
 
 
