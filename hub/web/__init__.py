@@ -22,6 +22,7 @@ from hub.web.render import HERE, render
 from hub.web.routes import (
     access_control,
     admin,
+    admin_index,
     agents_admin,
     auth,
     dashboard,
@@ -58,6 +59,7 @@ ROUTERS = (
     ticket.router,
     queue.router,
     admin.router,
+    admin_index.router,
     access_control.router,
     dashboard.router,
     reports.router,

@@ -99,7 +99,7 @@ def test_the_console_page_lists_the_log_for_admins_only(hub, client, org) -> Non
     client.cookies.set(SESSION_COOKIE, value)
     page = client.get("/admin/audit")
     assert page.status_code == 200 and "paged@x.example" in page.text
-    assert audit.MEMBER_ADDED in page.text and 'href="/admin/audit"' in page.text
+    assert audit.MEMBER_ADDED in page.text and 'href="/admin" aria-current="page"' in page.text
     value, _ = make_session_cookie(hub, user_id=org.agent.user_id, tenant_id=org.tenant[0])
     client.cookies.set(SESSION_COOKIE, value)
     assert client.get("/admin/audit").status_code == 404

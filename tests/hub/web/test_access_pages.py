@@ -20,7 +20,7 @@ def test_only_admins_have_the_security_page(web_org: dict[str, Any], signed_in: 
     html = admin.page("/admin/security")
     assert "http://hub.test/login/sso/callback" in html
     assert f"/login?org={web_org['admin'].tenant_slug}" in html
-    assert 'href="/admin/security" aria-current="page"' in html
+    assert 'href="/admin" aria-current="page"' in html  # the header's Admin link
 
 
 def test_admin_saves_sso_and_the_secret_is_never_shown(

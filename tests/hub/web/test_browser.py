@@ -495,6 +495,8 @@ def test_two_factor_set_up_then_sign_in_with_a_code(  # type: ignore[no-untyped-
         expect(page.get_by_role("link", name="Sign in with Acme login")).to_be_visible()
         check(page, "login-sso-button")
         sign_in(page, admin.email)
+        page.get_by_role("link", name="Admin", exact=True).click()
+        check(page, "admin-home")
         page.get_by_role("link", name="Security").click()
         expect(page.get_by_role("heading", name="Single sign-on (OpenID Connect)")).to_be_visible()
         check(page, "admin-security")

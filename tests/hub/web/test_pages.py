@@ -432,3 +432,20 @@ def test_a_report_is_saved_from_its_page_and_listed(app, web_org) -> None:  # ty
     assert agent.post(f"/reports/saved/{saved_id}/delete").status_code == 404
     assert manager.post(f"/reports/saved/{saved_id}/delete").status_code == 303
     assert "Billing weekly" not in manager.page("/reports")
+
+
+def test_the_admin_home_links_every_admin_page(app, web_org) -> None:  # type: ignore[no-untyped-def]
+    """/admin lists the settings pages; each link answers 200 to an admin (and the home is
+    not there for anyone else)."""
+    import re
+
+    from tests.hub.web.conftest import sign_in
+
+    admin = sign_in(app, web_org["admin"].email)
+    home = admin.page("/admin")
+    links = re.findall(r'<li><a href="(/admin/[^"]+)">', home)
+    assert len(links) >= 15
+    for href in links:
+        assert admin.client.get(href).status_code == 200, href
+    for role in ("agent", "manager", "end_user"):
+        assert sign_in(app, web_org[role].email).client.get("/admin").status_code == 404

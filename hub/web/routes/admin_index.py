@@ -1,0 +1,58 @@
+"""The admin home (``/admin``): every settings page of the tenant, grouped by what it is for, so
+that the header needs one "Admin" link instead of a row of sixteen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from hub.api.deps import SessionDep
+from hub.web.render import render
+from hub.web.session import PageUser, admin_only
+
+router = APIRouter()
+
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "People and access",
+        (
+            ("/admin/members", "Members", "Invite people, change roles, offboard, erase"),
+            ("/admin/agents", "Agents and assignment", "Skills, limits, availability, auto-assign"),
+            ("/admin/security", "Security", "Single sign-on and the two-factor policy"),
+            ("/admin/tokens", "API tokens", "Every token of the organisation, revoked here"),
+        ),
+    ),
+    (
+        "Channels and messages",
+        (
+            ("/admin/plugins", "Plugins", "Email, Slack, Teams, chat, Jira and PagerDuty"),
+            ("/admin/email-templates", "Email templates", "The words of every mail, signatures"),
+            ("/admin/notifications", "Notifications", "Who hears about what, by default"),
+        ),
+    ),
+    (
+        "Service levels and automation",
+        (
+            ("/admin/sla", "SLA policies", "Targets, business hours and holidays"),
+            ("/admin/rules", "Automation rules", "Conditions and actions on ticket events"),
+            ("/admin/macros", "Macros", "Prepared replies with field changes"),
+        ),
+    ),
+    ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),
+    (
+        "Operations and compliance",
+        (
+            ("/admin/outbox", "Outbox", "Deliveries that failed, retried here"),
+            ("/admin/quarantine", "Quarantine", "Attachments held by the malware scan"),
+            ("/admin/audit", "Audit log", "Everything that was done, filtered and exported"),
+            ("/admin/retention", "Retention", "How long data is kept, legal holds"),
+        ),
+    ),
+)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
+    """Every admin page, grouped."""
+    admin_only(me)
+    return render(request, session, me, "admin/index.html", sections=SECTIONS)
