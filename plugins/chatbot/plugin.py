@@ -17,6 +17,7 @@ from core.api import (
 )
 from plugins.chatbot import (
     models,  # noqa: F401 - registers the chat tables
+    rating,
     store,
 )
 from plugins.chatbot.live import listeners
@@ -58,8 +59,8 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
     own chat messages (channel ``chatbot``) are not sent back.
     """
     comment, ticket = event.comment, event.ticket
-    if ticket is not None and _resolved(event):
-        _prompt_rating(event, hub)
+    if ticket is not None and rating.resolved(event):
+        rating.prompt(event, hub)
         return
     if event.type != events.COMMENT_ADDED or comment is None or ticket is None:
         return
@@ -77,39 +78,6 @@ def hub_notify(event: TicketEvent, hub: HubContext) -> None:
                 "user" if own else "agent",
                 comment.body,
                 author="You" if own else (comment.author.name or "Support agent"),
-                event_id=event.id,
-            )
-            woken.append(chat.id)
-    for chat_id in woken:
-        listeners.wake(chat_id)
-
-
-def _resolved(event: TicketEvent) -> bool:
-    changes = event.payload.get("changes") or {}
-    return event.type == events.TICKET_UPDATED and (changes.get("status") or [None, None])[1] == (
-        "Resolved"
-    )
-
-
-def _prompt_rating(event: TicketEvent, hub: HubContext) -> None:
-    """A resolved ticket's chat gets the one-click ratings (``HubContext.rating_links``), shown
-    by the widget as links, as the resolution mail does; idempotent per outbox event."""
-    ticket = event.ticket
-    assert ticket is not None
-    links = hub.rating_links(event.tenant_id, ticket.id, ticket.requester.email)
-    if not links:
-        return
-    woken: list[int] = []
-    with hub.session() as s:
-        for chat in store.sessions_for_ticket(s, event.tenant_id, ticket.id):
-            if store.has_event(s, chat.id, event.id):
-                continue
-            store.add_message(
-                s,
-                chat,
-                "bot",
-                f"Your ticket #{ticket.id} is resolved. How did we do? One click rates our help:",
-                data={"articles": [{"title": x["label"], "url": x["url"]} for x in links]},
                 event_id=event.id,
             )
             woken.append(chat.id)

@@ -58,7 +58,7 @@ class _EgressJWKClient(PyJWKClient):
         self.raw: dict[str, Any] = {}
 
     def fetch_data(self) -> Any:
-        from plugins.teams.connector import http
+        from plugins.teams.http import http
 
         answer = http(self.egress).get(self.uri, timeout=self.timeout)
         answer.raise_for_status()
@@ -75,7 +75,7 @@ class OpenIdKeys:
         self._lock = threading.Lock()
 
     def _fetch(self, metadata_url: str, egress: EgressPolicy) -> _KeySet:
-        from plugins.teams.connector import http
+        from plugins.teams.http import http
 
         meta = http(egress).get(metadata_url, timeout=self.timeout)
         meta.raise_for_status()

@@ -50,14 +50,14 @@ class _EgressHttp:
         return {k: str(v) for k, v in (headers or {}).items() if v is not None}
 
     def get(self, url: str, params: Any = None, headers: Any = None, **_: Any) -> httpx.Response:
-        from plugins.teams.connector import http
+        from plugins.teams.http import http
 
         return http(self.egress).get(self._url(url), params=params, headers=self._headers(headers))
 
     def post(
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **_: Any
     ) -> httpx.Response:
-        from plugins.teams.connector import http
+        from plugins.teams.http import http
 
         body: dict[str, Any] = (
             {"content": data} if isinstance(data, str | bytes) else {"data": data}

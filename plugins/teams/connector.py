@@ -8,7 +8,6 @@ connection goes through the hub's egress policy, pinned to the address it checke
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ import httpx
 from core.api import EgressPolicy, EgressRefused, PluginConfig
 from plugins.teams.bot_token import TOKENS, TokenCache
 from plugins.teams.errors import ConnectorError, ConnectorRejected, ConnectorUnavailable
+from plugins.teams.http import http
 
 __all__ = [
     "TOKENS",
@@ -27,23 +27,6 @@ __all__ = [
     "TokenCache",
     "http",
 ]
-TIMEOUT = 10.0
-
-
-_http: dict[EgressPolicy, httpx.Client] = {}
-_http_lock = threading.Lock()
-
-
-def http(egress: EgressPolicy) -> httpx.Client:
-    """One shared client per egress policy (building one per call costs a TLS context, ~0.1 s),
-    whose connections are checked and pinned by that policy."""
-    with _http_lock:
-        client = _http.get(egress)
-        if client is None:
-            client = _http[egress] = httpx.Client(
-                timeout=TIMEOUT, transport=egress.httpx_transport(), trust_env=False
-            )
-        return client
 
 
 def _raise_for(resp: httpx.Response, what: str) -> None:
