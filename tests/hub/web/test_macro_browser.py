@@ -4,7 +4,7 @@ axe-core at 390 and 1280 px on each page."""
 
 from __future__ import annotations
 
-from tests.hub.web.test_browser import _context, browser, check, sign_in
+from tests.hub.web.browser import _context, browser, check, sign_in
 
 __all__ = ["browser"]
 

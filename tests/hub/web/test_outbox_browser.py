@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.hub.web.test_browser import _context, browser, check, sign_in
-from tests.hub.web.test_outbox_page import _failed
+from tests.hub.web.browser import _context, browser, check, sign_in
+from tests.hub.web.samples import failed_event
 
 __all__ = ["browser"]
 
@@ -11,7 +11,7 @@ __all__ = ["browser"]
 def test_retry_a_failed_event_by_keyboard(browser, live_server, web_org, hub) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    event_id = _failed(hub, web_org["admin"].tenant_id)
+    event_id = failed_event(hub, web_org["admin"].tenant_id)
     ctx = _context(browser, live_server)
     page = ctx.new_page()
     try:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from core.clock import now
 from core.models import OutboxEvent
 from tests.hub.web.conftest import sign_in
-
-
-def _failed(hub, tenant_id, error="relay said 554 no") -> int:  # type: ignore[no-untyped-def]
-    with hub.session() as s:
-        row = OutboxEvent(
-            tenant_id=tenant_id,
-            ticket_id=None,
-            event_type="ticket.created",
-            payload={},
-            status="failed",
-            attempts=8,
-            next_attempt_at=now(),
-            done_plugins={},
-            last_error=error,
-            created_at=now(),
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+from tests.hub.web.samples import failed_event
 
 
 def test_failed_events_are_shown_and_retried(app, web_org, hub, make_tenant, make_member) -> None:  # type: ignore[no-untyped-def]
-    event_id = _failed(hub, web_org["admin"].tenant_id)
+    event_id = failed_event(hub, web_org["admin"].tenant_id)
     other_tenant = make_tenant()
-    theirs = _failed(hub, other_tenant[0], error="their secret error")
+    theirs = failed_event(hub, other_tenant[0], error="their secret error")
     admin = sign_in(app, web_org["admin"].email)
     page = admin.page("/admin/outbox")
     assert f"#{event_id} ticket.created" in page and "relay said 554 no" in page

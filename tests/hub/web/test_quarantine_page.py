@@ -4,35 +4,15 @@ the file as held, with no link to it."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core.models import Attachment, Audit
 from hub.context import Hub
 from tests.hub.web.conftest import sign_in
+from tests.hub.web.samples import held_file
 
 T = "/api/v1/support/tickets/"
 NEW = {"subject": "Router logs", "description": "attached", "category": "Other"}
-
-
-def held_file(
-    hub: Hub, member: Any, name: str = "report.txt", tid: int | None = None
-) -> tuple[int, int]:
-    """A ticket with an attachment held as quarantined (as an infected verdict leaves it)."""
-    tid = tid or member.post(T, json=NEW).json()["id"]
-    r = member.post(
-        f"{T}{tid}/attachment/", files={"file": (name, io.BytesIO(b"bytes"), "text/plain")}
-    )
-    assert r.status_code == 201, r.text
-    with hub.session() as s:
-        s.execute(
-            update(Attachment)
-            .where(Attachment.id == r.json()["id"])
-            .values(held="infected", scan_status="infected", scan_signature="Hub.Test.Sig")
-        )
-    return tid, int(r.json()["id"])
 
 
 def test_admin_reviews_releases_and_deletes(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.hub.web.test_browser import _context, browser, check, sign_in
+from tests.hub.web.browser import _context, browser, check, sign_in
 
 __all__ = ["browser"]
 

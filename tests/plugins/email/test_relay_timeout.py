@@ -87,13 +87,13 @@ def test_a_silent_relay_times_out_and_the_event_is_retried(  # type: ignore[no-u
     assert row.next_attempt_at > clock.at
     # The other tenant's mail went out in the same run.
     assert _created(hub, other_mail_tenant.tenant_id).status == "delivered"
-    assert len(sink.received) == 1
+    assert len(_to_jane(sink)) == 1
     # The relay answers again: the retry sends it.
     mail_tenant.configure(relay_host=sink.host, relay_port=sink.port)
     clock.advance(hours=1)
     mail_tenant.deliver()
     assert _created(hub, mail_tenant.tenant_id).status == "delivered"
-    assert len(sink.received) == 2
+    assert len(_to_jane(sink)) == 2
 
 
 def test_relay_timeout_is_bounded(mail_tenant) -> None:  # type: ignore[no-untyped-def]
@@ -101,3 +101,8 @@ def test_relay_timeout_is_bounded(mail_tenant) -> None:  # type: ignore[no-untyp
         "/api/v1/admin/plugins/email/", json={"settings": {"relay_timeout": 600}}
     )
     assert resp.status_code == 422 and "relay_timeout" in resp.text
+
+
+def _to_jane(sink):  # type: ignore[no-untyped-def]
+    """The requester's mails (staff notices of the same tickets go to the agents)."""
+    return [r for r in sink.received if JANE in r[1]]

@@ -92,7 +92,8 @@ def open_ticket(hub, smtp_server, mail_tenant, sink) -> tuple[int, str]:  # type
             select(Ticket.id).where(Ticket.tenant_id == mail_tenant.tenant_id)
         ).one()
     mail_tenant.deliver()
-    acks = sink.messages()
+    # The requester's acknowledgement (staff hear about the new ticket on their own).
+    acks = [m for m in sink.messages() if REQUESTER in m["To"]]
     assert len(acks) == 1
     reply_to = parseaddr(acks[0]["Reply-To"])[1]
     sink.received.clear()
