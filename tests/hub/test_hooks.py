@@ -250,6 +250,21 @@ def test_hook_hub_notify_person(
     assert recorder.of("hub_notify_person") == [notice]
 
 
+def test_hook_hub_check_connection(rhub: Hub, enabled: uuid.UUID) -> None:
+    """firstresult on the hub's plugin manager: the plugin named answers for itself (a Slack
+    with no bot token says so, in words, without calling Slack); a name no plugin answers to
+    gets None, which the admin page shows as "has no connection test"."""
+    from core.api import ConnectionCheck
+
+    found = rhub.pm.hook.hub_check_connection(plugin="slack", tenant_id=enabled, hub=rhub)
+    assert found == ConnectionCheck(
+        False, "No bot token is set: paste the app's xoxb- token first."
+    )
+    assert rhub.pm.hook.hub_check_connection(plugin="nobody", tenant_id=enabled, hub=rhub) is None
+    checkable = {i.plugin_name for i in rhub.pm.hook.hub_check_connection.get_hookimpls()}
+    assert {"email", "slack", "teams", "jira"} <= checkable
+
+
 # ------------------------------------------------------------------ escalation
 
 
