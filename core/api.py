@@ -44,6 +44,7 @@ from core.mail_templates.service import person_values, render_mail
 from core.notifications.resolver import thread_addresses
 from core.permissions import ADMIN, AGENT, END_USER, MANAGER, Actor, require_admin, system_actor
 from core.privacy.person import drop_refs as drop_person_refs
+from core.privacy.person import erase_plugin_data, plugin_records
 from core.privacy.person import forget_links as forget_person_links
 from core.privacy.person import links_of as person_links
 from core.privacy.person import refs_of as person_refs
@@ -252,4 +253,6 @@ __all__ = [
     "forget_person_links",
     "person_refs",
     "drop_person_refs",
+    "plugin_records",
+    "erase_plugin_data",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.errors import NotFound
 from core.models import Attachment, Comment, ExternalRef, InboundKey, Membership, Ticket, User
 from core.models.plugin import TenantPlugin
+from core.types import PersonRecord
 
 
 @dataclass(frozen=True)
@@ -182,3 +183,49 @@ def drop_refs(session: Session, tenant_id: uuid.UUID, email: str, kinds: tuple[s
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def plugin_records(
+    session: Session,
+    plugin: str,
+    tenant_id: uuid.UUID,
+    email: str,
+    kinds: tuple[str, ...],
+    *,
+    links: bool,
+) -> list[PersonRecord]:
+    """What a chat or escalation plugin holds about a person, for an export: its user links
+    (``links``) and the references of the person's tickets of the given kinds."""
+    out = [
+        PersonRecord(plugin, "user_link", key, None, {"key": key, **link})
+        for key, link in (links_of(session, tenant_id, plugin, email) if links else {}).items()
+    ]
+    out += [
+        PersonRecord(
+            plugin,
+            ref.kind,
+            str(ref.id),
+            ref.created_at,
+            {"ticket_id": ref.ticket_id, "value": ref.value},
+        )
+        for ref in refs_of(session, tenant_id, email, kinds)
+    ]
+    return out
+
+
+def erase_plugin_data(
+    session: Session,
+    plugin: str,
+    tenant_id: uuid.UUID,
+    email: str,
+    kinds: tuple[str, ...],
+    *,
+    links: bool,
+    refs: bool,
+) -> int:
+    """Forget a plugin's user links of the person (``links``) and drop the references of their
+    tickets (``refs``; kept where they name only the vendor's object, not the person)."""
+    gone = forget_links(session, tenant_id, plugin, email) if links else 0
+    if refs:
+        gone += drop_refs(session, tenant_id, email, kinds)
+    return gone
