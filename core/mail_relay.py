@@ -25,6 +25,21 @@ class Relay:
     password: str = ""
 
 
+def _connect(
+    relay: Relay, timeout: float, egress: EgressPolicy | None, context: ssl.SSLContext
+) -> smtplib.SMTP:
+    """A connection to the relay: through the egress policy (its resolved address checked and
+    connected to as checked) or, for a relay the operator configured, directly."""
+    implicit = relay.tls == "tls"
+    if egress is not None:
+        return egress.smtp(
+            relay.host, relay.port, timeout=timeout, context=context, implicit_tls=implicit
+        )
+    if implicit:
+        return smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
+    return smtplib.SMTP(relay.host, relay.port, timeout=timeout)
+
+
 def send_via_relay(
     relay: Relay,
     message: EmailMessage,
@@ -39,16 +54,7 @@ def send_via_relay(
     With ``egress``, the relay's resolved address is checked and connected to as checked; None
     only for a relay the operator configured."""
     context = ssl.create_default_context()
-    implicit = relay.tls == "tls"
-    client: smtplib.SMTP
-    if egress is not None:
-        client = egress.smtp(
-            relay.host, relay.port, timeout=timeout, context=context, implicit_tls=implicit
-        )
-    elif implicit:
-        client = smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
+    client = _connect(relay, timeout, egress, context)
     with client:
         if relay.tls == "starttls":
             client.starttls(context=context)
@@ -62,16 +68,7 @@ def check_relay(relay: Relay, *, timeout: float, egress: EgressPolicy | None) ->
     greeting name. Raises what smtplib raises (``SMTPAuthenticationError`` for a refused
     login)."""
     context = ssl.create_default_context()
-    implicit = relay.tls == "tls"
-    client: smtplib.SMTP
-    if egress is not None:
-        client = egress.smtp(
-            relay.host, relay.port, timeout=timeout, context=context, implicit_tls=implicit
-        )
-    elif implicit:
-        client = smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
+    client = _connect(relay, timeout, egress, context)
     with client:
         code, greeting = client.ehlo()
         if relay.tls == "starttls":
