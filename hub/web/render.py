@@ -90,6 +90,18 @@ def render(
     return response
 
 
+def form_failure(error: Any) -> dict[str, Any]:
+    """What a form page shows after a refused save (a ``HubError``, or None): its status, the
+    message, and the field the message is about (rendered beside that field)."""
+    if error is None:
+        return {"status": 200, "error": None, "error_field": None}
+    return {
+        "status": error.status,
+        "error": error.message,
+        "error_field": getattr(error, "field", None),
+    }
+
+
 def redirect(url: str, flash: str | None = None, *, error: bool = False) -> RedirectResponse:
     """303 to ``url`` (POST-redirect-GET) with an optional one-time message."""
     response = RedirectResponse(url, status_code=303)

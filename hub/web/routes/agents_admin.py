@@ -16,7 +16,7 @@ from core.automation.models import ASSIGN_MODES
 from core.errors import HubError, Invalid, NotFound
 from core.services import agent_admin
 from hub.api.deps import SessionDep
-from hub.web.render import redirect, render
+from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, staff_only
 
 router = APIRouter()
@@ -63,11 +63,9 @@ def _editor(
         session,
         me,
         "admin/agent_edit.html",
-        status=error.status if error else 200,
+        **form_failure(error),
         agent=agent,
         form=form,
-        error=error.message if error else None,
-        error_field=getattr(error, "field", None) if error else None,
         levels=range(agent_admin.MAX_LEVEL + 1),
     )
 

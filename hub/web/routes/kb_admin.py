@@ -15,7 +15,7 @@ from core.kb import articles, help_centre
 from core.models import KbArticle
 from hub.api.deps import SessionDep
 from hub.web.helpers import user_names
-from hub.web.render import redirect, render
+from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, staff_only
 
 router = APIRouter(prefix="/admin/kb")
@@ -89,11 +89,9 @@ def _editor(
         session,
         me,
         "admin/kb_edit.html",
-        status=error.status if error else 200,
+        **form_failure(error),
         article=article,
         form=form,
-        error=error.message if error else None,
-        error_field=getattr(error, "field", None) if error else None,
         sections=_sections(session, me),
         preview=articles.render_markdown(form.get("body", "")),
     )

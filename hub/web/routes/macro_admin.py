@@ -16,7 +16,7 @@ from core.models import Macro
 from core.services.tickets import get_ticket
 from hub.api.deps import SessionDep
 from hub.web.helpers import staff_members
-from hub.web.render import redirect, render
+from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter(prefix="/admin/macros")
@@ -78,11 +78,9 @@ def _editor(
         session,
         me,
         "admin/macro_edit.html",
-        status=error.status if error else 200,
+        **form_failure(error),
         macro=macro,
         form=form,
-        error=error.message if error else None,
-        error_field=getattr(error, "field", None) if error else None,
         placeholders=macro_service.PLACEHOLDER_HELP,
         staff=staff_members(session, me.actor.tenant_id),
     )

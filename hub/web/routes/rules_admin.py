@@ -17,7 +17,7 @@ from core.errors import HubError, Invalid
 from core.models import AutomationRule
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members
-from hub.web.render import redirect, render
+from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter(prefix="/admin/rules")
@@ -204,10 +204,9 @@ def _editor(
         session,
         me,
         "admin/rule_edit.html",
-        status=error.status if error else 200,
+        **form_failure(error),
         rule=rule,
         form=form,
-        error=error.message if error else None,
         preview=preview,
         rows=range(ROWS),
         triggers={t: TRIGGER_LABELS.get(t, t) for t in TRIGGERS},

@@ -18,7 +18,7 @@ from core.sla import policies
 from core.sla.calendar import WEEKDAYS
 from core.sla.public_holidays import public_holidays
 from hub.api.deps import SessionDep
-from hub.web.render import redirect, render
+from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter(prefix="/admin/sla")
@@ -136,11 +136,9 @@ def _editor(
         session,
         me,
         "admin/sla_edit.html",
-        status=error.status if error else 200,
+        **form_failure(error),
         policy=policy,
         form=form,
-        error=error.message if error else None,
-        error_field=getattr(error, "field", None) if error else None,
         note=note,
         days=DAY_NAMES,
         shifts=range(SHIFTS),
