@@ -125,6 +125,7 @@ class TicketSnapshot:
     assignee: Person | None
     url: str
     refs: dict[str, list[str]] = field(default_factory=dict)
+    group_id: int | None = None  # the agent group that owns the ticket (core.groups)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         (
             ("/admin/members", "Members", "Invite people, change roles, offboard, erase"),
             ("/admin/agents", "Agents and assignment", "Skills, limits, availability, auto-assign"),
+            ("/admin/groups", "Groups and tiers", "Teams of agents, the escalation ladder"),
             ("/admin/security", "Security", "Single sign-on and the two-factor policy"),
             ("/admin/tokens", "API tokens", "Every token of the organisation, revoked here"),
         ),
