@@ -36,6 +36,7 @@ from hub.web.routes import (
     notify_prefs,
     outbox_admin,
     password_reset,
+    plugin_data,
     portal,
     privacy,
     quarantine,
@@ -84,6 +85,7 @@ ROUTERS = (
     agents_admin.router,
     groups_admin.router,
     outbox_admin.router,
+    plugin_data.router,
     rules_admin.router,
     privacy.router,
 )

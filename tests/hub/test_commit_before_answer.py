@@ -1111,6 +1111,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/tickets/{ticket_id}/group"): lambda c: c.web_request(
         c.org.agent, f"/tickets/{c.ticket()}/group", data={"group_id": str(c.group())}
     ),
+    ("POST", "/admin/data/{plugin}/{key}"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/data/email/failing",
+        data={"row": c.failing_address(), "action": "clear"},
+    ),
     ("POST", "/admin/agents/{user_id}"): lambda c: c.web_request(
         c.org.admin,
         f"/admin/agents/{c.member().user_id}",
