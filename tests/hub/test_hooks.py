@@ -262,7 +262,7 @@ def test_hook_hub_check_connection(rhub: Hub, enabled: uuid.UUID) -> None:
     )
     assert rhub.pm.hook.hub_check_connection(plugin="nobody", tenant_id=enabled, hub=rhub) is None
     checkable = {i.plugin_name for i in rhub.pm.hook.hub_check_connection.get_hookimpls()}
-    assert {"email", "slack", "teams", "jira"} <= checkable
+    assert {"email", "slack", "teams", "jira", "pagerduty"} <= checkable
 
 
 # ------------------------------------------------------------------ escalation
