@@ -23,6 +23,7 @@ from hub.api.routes import (
     invitations,
     mail_templates,
     notifications,
+    organisations,
     privacy,
     quarantine,
     reports,
@@ -81,6 +82,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         privacy,
         mail_templates,
         notifications,
+        organisations,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

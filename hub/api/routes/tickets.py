@@ -109,6 +109,9 @@ def list_(
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    organisation: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="requesters of this organisation")
+    ] = None,
     sla_breached: bool | None = None,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
@@ -123,6 +126,7 @@ def list_(
         priority=priority,
         category=category,
         created_by=created_by,
+        organisation=organisation,
         sla_breached=sla_breached,
         created_after=_aware(created_after, "created_after"),
         created_before=_aware(created_before, "created_before"),
