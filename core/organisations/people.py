@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.errors import Invalid
 from core.models import Membership, Ticket, User
 from core.models.plugin import TenantPlugin
 from core.organisations.service import organisation_of
@@ -118,3 +119,19 @@ def find_people(session: Session, actor: Actor, q: str, *, limit: int = 10) -> l
             .limit(limit)
         ).all()
     )
+
+
+def requester_for(session: Session, actor: Actor, email: str) -> int:
+    """The requester of a ticket staff open on someone's behalf: the member with this address,
+    or (as the API's ``requester_email`` does) a new end user of the tenant; their id."""
+    from core.permissions import require_staff
+    from core.services import identity
+
+    require_staff(actor, "open tickets for someone else")
+    try:
+        user = identity.ensure_user(session, email=email)
+    except Invalid as exc:
+        raise Invalid(exc.message, field="requester_email") from exc
+    if identity.membership(session, actor.tenant_id, user.id) is None:
+        identity.ensure_member(session, actor.tenant_id, user, "end_user")
+    return user.id

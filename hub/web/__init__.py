@@ -33,6 +33,7 @@ from hub.web.routes import (
     macro_admin,
     mail_templates,
     notify_prefs,
+    organisations,
     outbox_admin,
     password_reset,
     portal,
@@ -84,6 +85,7 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    organisations.router,
 )
 
 

@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from core.automation import escalation
 from core.errors import HubError, Invalid
 from core.models import Audit, ExternalRef, Ticket
+from core.organisations.people import requester_for
 from core.permissions import Actor, require_staff
-from core.services import identity
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
 from core.services.merge import bulk_update, merge_ticket, merged_sources
@@ -92,10 +92,8 @@ def write_tickets(session: Session, items: Sequence[tuple[Actor, dict[str, Any]]
 
 def _create_for(hub: Hub, actor: Actor, email: str, fields: dict[str, Any]) -> Ticket:
     with hub.session() as session:
-        user = identity.ensure_user(session, email=email)
-        if identity.membership(session, actor.tenant_id, user.id) is None:
-            identity.ensure_member(session, actor.tenant_id, user, "end_user")
-        ticket = create_ticket(session, actor, requester_id=user.id, **fields)
+        requester = requester_for(session, actor, email)
+        ticket = create_ticket(session, actor, requester_id=requester, **fields)
     hub.kick()
     return ticket
 
