@@ -257,12 +257,14 @@ def join_existing(session: Session, org: Organisation, domain: str) -> int:
             ),
         )
     )
-    result = session.execute(
+    before = people_counts(session, org.tenant_id, [org.id])[org.id]
+    session.execute(
         insert(OrganisationPerson).from_select(
             ["tenant_id", "user_id", "organisation_id", "how", "joined_at"], pick
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # (rowcount of INSERT ... SELECT is -1 with psycopg: count instead, on the index.)
+    return people_counts(session, org.tenant_id, [org.id])[org.id] - before
 
 
 def create(
