@@ -8,7 +8,8 @@ What happens to each table with a person column (``ForeignKey("auth_user.id")``)
   in-app notifications, knowledge-base deflections, legal holds on the person, the
   organisation link and notification preferences (where the target has none; else the
   target's stay), participant references of mail threads (by address);
-- kept, naming the source: ticket audit rows and ``tenant_audit`` (history), notification
+- kept, naming the source: ticket audit rows (each moved ticket gets a ``Requester
+  Changed`` row) and ``tenant_audit`` (history), notification
   deliveries (idempotency records of sent notices), exports of the source's data, two-factor
   secrets; staff-only columns (authors of articles, rules, macros, templates, releases of held
   files, saved reports and views) cannot name an end user;
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -36,6 +37,7 @@ from core.kb.models import KbDeflection
 from core.models import (
     ApiToken,
     Attachment,
+    Audit,
     AuthLink,
     Comment,
     ExternalRef,
@@ -174,6 +176,29 @@ def merge_people(
     source, target = check(session, actor, source_id, target_id)
     tenant_id = actor.tenant_id
     counts: dict[str, int] = {}
+    # Each moved ticket's trail says who its requester was (one INSERT ... SELECT).
+    session.execute(
+        insert(Audit).from_select(
+            [
+                "ticket_id",
+                "action",
+                "performed_by",
+                "old_value",
+                "new_value",
+                "tenant_id",
+                "created_at",
+            ],
+            select(
+                Ticket.id,
+                literal("Requester Changed"),
+                literal(actor.user_id, type_=Audit.performed_by.type),
+                literal(source.email),
+                literal(target.email),
+                literal(tenant_id, type_=Audit.tenant_id.type),
+                literal(now(), type_=Audit.created_at.type),
+            ).where(Ticket.tenant_id == tenant_id, Ticket.created_by == source_id),
+        )
+    )
     for label, model, column in MOVED:
         result = session.execute(
             update(model)

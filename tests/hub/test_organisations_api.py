@@ -320,8 +320,11 @@ def test_merge_moves_everything_and_deactivates_the_source(hub, org, make_member
     assert src.get("/api/v1/me").status_code == 401  # their token is revoked
     assert org.agent.get(f"{P}{dst.user_id}/").json()["organisation"]["id"] == acme["id"]
     assert "person.merged" in _actions(hub, tenant)
-    # The ticket's audit trail (naming the source) is intact.
-    assert org.agent.get(f"{T}{tid}/audit/").json()
+    # The ticket's audit trail (naming the source) is intact, and says who the requester was.
+    trail = org.agent.get(f"{T}{tid}/audit/").json()
+    changed = [a for a in trail if a["action"] == "Requester Changed"]
+    assert [(a["old_value"], a["new_value"]) for a in changed] == [(src.email, dst.email)]
+    assert trail[0]["performed_by"] == src.user_id
 
 
 def test_merge_is_refused_where_it_must_be(hub, org, other_org, make_member) -> None:  # type: ignore[no-untyped-def]
