@@ -101,3 +101,50 @@ def test_agents_open_tickets_on_behalf_of_a_requester(hub, signed_in, web_org, m
     user.page("/tickets/new")
     r = user.post("/tickets/new", {**form, "requester_email": known.email})
     assert r.status_code == 403
+
+
+def _count(hub, web, url: str) -> int:  # type: ignore[no-untyped-def]
+    """Statements a page sends (GET pages read on the read engine)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            seen.append(statement)
+
+    engines = {id(e): e for e in (hub.engine, hub.read_engine)}.values()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        web.page(url)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_pages_do_not_grow_with_people_and_tickets(hub, signed_in, web_org, make_member) -> None:  # type: ignore[no-untyped-def]
+    tenant = (web_org["agent"].tenant_id, web_org["agent"].tenant_slug)
+    oid = (
+        web_org["admin"]
+        .post("/api/v1/support/organisations/", json={"name": "Bulk", "domains": ["bulk.test"]})
+        .json()["id"]
+    )
+    people = []
+
+    def fill(n: int) -> None:
+        for _ in range(n):
+            m = make_member(tenant, "end_user", email=f"p{len(people)}@bulk.test")
+            m.post(T, json=NEW)
+            m.post(T, json=NEW)
+            people.append(m)
+
+    agent = signed_in(web_org["agent"])
+    fill(2)
+    urls = ("/organisations", f"/organisations/{oid}", f"/people/{people[0].user_id}")
+    for url in urls:
+        agent.page(url)  # warm caches
+    small = [_count(hub, agent, url) for url in urls]
+    fill(8)
+    assert [_count(hub, agent, url) for url in urls] == small
