@@ -24,6 +24,7 @@ from hub.api.routes import (
     invitations,
     mail_templates,
     notifications,
+    organisations,
     privacy,
     quarantine,
     reports,
@@ -83,6 +84,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         mail_templates,
         notifications,
         groups,
+        organisations,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

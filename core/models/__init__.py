@@ -18,6 +18,7 @@ from core.models.notifications import (
 from core.models.plugin import TenantPlugin
 from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.organisations.models import Organisation, OrganisationDomain, OrganisationPerson
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
@@ -51,6 +52,9 @@ __all__ = [
     "NotificationDelivery",
     "NotificationPreference",
     "NotificationSettings",
+    "Organisation",
+    "OrganisationDomain",
+    "OrganisationPerson",
     "OutboxEvent",
     "PersonExport",
     "RecoveryCode",

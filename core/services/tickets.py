@@ -18,6 +18,7 @@ from core import lifecycle
 from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Membership, Ticket, User
+from core.organisations.service import people_query as organisation_people
 from core.permissions import ADMIN, AGENT, END_USER, Actor, require_staff, require_writer
 from core.services import events
 
@@ -414,6 +415,7 @@ class TicketFilter:
     created_before: datetime | None = None
     q: str | None = None
     ids: list[int] | None = None
+    organisation: int | None = None  # requesters of this organisation (core.organisations)
 
 
 SORTS = {
@@ -466,6 +468,10 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.group_id.in_(flt.group_ids))
     if flt.created_by is not None:
         stmt = stmt.where(Ticket.created_by == flt.created_by)
+    if flt.organisation is not None:
+        stmt = stmt.where(
+            Ticket.created_by.in_(organisation_people(actor.tenant_id, flt.organisation))
+        )
     if flt.sla_breached is not None:
         stmt = stmt.where(Ticket.sla_breached.is_(flt.sla_breached))
     if flt.created_after is not None:

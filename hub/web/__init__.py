@@ -34,6 +34,7 @@ from hub.web.routes import (
     macro_admin,
     mail_templates,
     notify_prefs,
+    organisations,
     outbox_admin,
     password_reset,
     plugin_data,
@@ -88,6 +89,7 @@ ROUTERS = (
     plugin_data.router,
     rules_admin.router,
     privacy.router,
+    organisations.router,
 )
 
 

@@ -438,6 +438,26 @@ def held_attachment(c: Ctx) -> int:
     return int(r.json()["id"])
 
 
+def new_organisation(c: Ctx) -> int:
+    """An organisation of the tenant with a domain of its own."""
+    r = c.org.admin.post(
+        "/api/v1/support/organisations/",
+        json={"name": f"Org {c.uniq()}", "domains": [f"{c.uniq()}.example"]},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def merge_pair(c: Ctx) -> tuple[int, int]:
+    """Two fresh end users, the first with a ticket: (source, target)."""
+    source, target = c.member("end_user"), c.member("end_user")
+    c.ticket(by=source)
+    return source.user_id, target.user_id
+
+
+ORGS, PEOPLE = "/api/v1/support/organisations", "/api/v1/support/people"
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
     # ------------------------------------------------------------------ API: tickets
     ("POST", f"{T}/"): lambda c: c.api(
@@ -1197,6 +1217,46 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.agent.patch(f"/api/v1/support/kb/articles/{a}/", json={"title": f"T {c.uniq()}"}),
         c.web_request(c.org.agent, f"/admin/kb/{a}/restore", data={"version": "1"}),
     )[2],
+    # ------------------------------------------------------------------ organisations, people
+    ("POST", f"{ORGS}/"): lambda c: c.api(
+        c.org.admin, "POST", f"{ORGS}/", json={"name": f"Acme {c.uniq()}", "domains": []}
+    ),
+    ("PATCH", f"{ORGS}/{{org_id}}/"): lambda c: c.api(
+        c.org.admin, "PATCH", f"{ORGS}/{new_organisation(c)}/", json={"notes": "Key account"}
+    ),
+    ("DELETE", f"{ORGS}/{{org_id}}/"): lambda c: c.api(
+        c.org.admin, "DELETE", f"{ORGS}/{new_organisation(c)}/"
+    ),
+    ("PUT", f"{PEOPLE}/{{user_id}}/organisation/"): lambda c: c.api(
+        c.org.agent,
+        "PUT",
+        f"{PEOPLE}/{c.member('end_user').user_id}/organisation/",
+        json={"organisation_id": new_organisation(c)},
+    ),
+    ("POST", f"{PEOPLE}/{{user_id}}/merge/"): lambda c: (
+        (pair := merge_pair(c)),
+        c.api(c.org.agent, "POST", f"{PEOPLE}/{pair[0]}/merge/", json={"target_id": pair[1]}),
+    )[1],
+    ("POST", "/organisations"): lambda c: c.web_request(
+        c.org.admin, "/organisations", data={"name": f"Acme {c.uniq()}", "domains": ""}
+    ),
+    ("POST", "/organisations/{org_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/organisations/{new_organisation(c)}",
+        data={"name": f"Renamed {c.uniq()}", "domains": "", "notes": "n"},
+    ),
+    ("POST", "/organisations/{org_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/organisations/{new_organisation(c)}/delete"
+    ),
+    ("POST", "/people/{user_id}/organisation"): lambda c: c.web_request(
+        c.org.agent,
+        f"/people/{c.member('end_user').user_id}/organisation",
+        data={"organisation_id": str(new_organisation(c))},
+    ),
+    ("POST", "/people/{user_id}/merge"): lambda c: (
+        (pair := merge_pair(c)),
+        c.web_request(c.org.agent, f"/people/{pair[0]}/merge", data={"target_id": str(pair[1])}),
+    )[1],
 }
 
 MAY_WRITE_NOTHING = {

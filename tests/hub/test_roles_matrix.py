@@ -11,6 +11,8 @@ from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
 REPORT_NAMES = ("volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction")
+ORGS = "/api/v1/support/organisations/"
+PEOPLE = "/api/v1/support/people/"
 NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
 
 
@@ -52,7 +54,21 @@ def _setup(org: TenantSet) -> dict[str, int]:
     hold = org.admin.post(
         "/api/v1/admin/holds/", json={"ticket_id": other, "reason": "kept for the matrix"}
     ).json()["id"]
+    people = [
+        org.admin.post(
+            "/api/v1/admin/members/", json={"email": f"{who}@merge.example", "role": "end_user"}
+        ).json()["id"]
+        for who in ("source", "target")
+    ]
+    orgs = [
+        org.admin.post(ORGS, json={"name": name, "domains": []}).json()["id"]
+        for name in ("Kept", "Deleted")
+    ]
     return {
+        "merge_src": people[0],
+        "merge_dst": people[1],
+        "org_id": orgs[0],
+        "org_del": orgs[1],
         "erasable": erasable,
         "hold": hold,
         "tid": tid,
@@ -197,7 +213,43 @@ def _calls(
         "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
         "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
         **_privacy_calls(ids),
+        **_organisation_calls(ids),
     }
+
+
+def _organisation_calls(ids: dict[str, int]) -> dict[str, tuple[str, str, dict | None]]:
+    """Organisations and people (hub.api.routes.organisations)."""
+    org, person = f"{ORGS}{ids['org_id']}/", f"{PEOPLE}{ids['merge_src']}/"
+    return {
+        "organisations": ("GET", ORGS, None),
+        "organisation": ("GET", org, None),
+        "organisation_people": ("GET", f"{org}people/", None),
+        "organisation_create": ("POST", ORGS, {"name": "New Co", "domains": ["newco.example"]}),
+        "organisation_update": ("PATCH", org, {"notes": "Key account"}),
+        "organisation_delete": ("DELETE", f"{ORGS}{ids['org_del']}/", None),
+        "people_find": ("GET", f"{PEOPLE}?q=merge", None),
+        "person": ("GET", person, None),
+        "person_tickets": ("GET", f"{person}tickets/", None),
+        "person_organisation": (
+            "PUT",
+            f"{person}organisation/",
+            {"organisation_id": ids["org_id"]},
+        ),
+        "merge_preview": ("GET", f"{person}merge/?target_id={ids['merge_dst']}", None),
+        "person_merge": ("POST", f"{person}merge/", {"target_id": ids["merge_dst"]}),
+    }
+
+
+# Read by agents, admins and managers; changed by agents and admins; never by end users.
+ORG_READS = (
+    "organisations",
+    "organisation",
+    "organisation_people",
+    "people_find",
+    "person",
+    "person_tickets",
+)
+ORG_STAFF = ("person_organisation", "merge_preview", "person_merge")
 
 
 def _privacy_calls(ids: dict[str, int]) -> dict[str, tuple[str, str, dict | None]]:
@@ -236,6 +288,9 @@ SELF_SERVICE = {
     "notification_prefs_put": "ok",
 }
 ADMIN_ONLY = (
+    "organisation_create",
+    "organisation_update",
+    "organisation_delete",
     "quarantine",
     "quarantine_release",
     "quarantine_delete",
@@ -283,6 +338,7 @@ READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
         **dict.fromkeys(READERS_ONLY, FORBIDDEN),
+        **dict.fromkeys(ORG_READS + ORG_STAFF, FORBIDDEN),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -319,6 +375,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     },
     "agent": {
         **dict.fromkeys(READERS_ONLY, OK),
+        **dict.fromkeys(ORG_READS + ORG_STAFF, OK),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -389,11 +446,15 @@ EXPECTED: dict[str, dict[str, object]] = {
             "invitation_cancel",
             "password_reset",
             *READERS_ONLY,
+            *ORG_READS,
+            *ORG_STAFF,
         )
     }
     | SELF_SERVICE,
     "manager": {
         **dict.fromkeys(READERS_ONLY, OK),
+        **dict.fromkeys(ORG_READS, OK),
+        **dict.fromkeys(ORG_STAFF, FORBIDDEN),
         "list": OK,
         "detail": OK,
         "comment": FORBIDDEN,
@@ -450,7 +511,7 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
     ids = _setup(org)
     member = getattr(other_org, role)
     for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
-        if "/tickets/" not in url or name in ("list", "bulk", "ticket_export"):
+        if not url.startswith(T) or name in ("list", "bulk", "ticket_export"):
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"

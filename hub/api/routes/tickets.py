@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from core.automation import escalation
 from core.errors import HubError, Invalid
 from core.models import Audit, ExternalRef, Ticket
+from core.organisations.people import requester_for
 from core.permissions import Actor, require_staff
-from core.services import identity
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
 from core.services.merge import bulk_update, merge_ticket, merged_sources
@@ -92,10 +92,8 @@ def write_tickets(session: Session, items: Sequence[tuple[Actor, dict[str, Any]]
 
 def _create_for(hub: Hub, actor: Actor, email: str, fields: dict[str, Any]) -> Ticket:
     with hub.session() as session:
-        user = identity.ensure_user(session, email=email)
-        if identity.membership(session, actor.tenant_id, user.id) is None:
-            identity.ensure_member(session, actor.tenant_id, user, "end_user")
-        ticket = create_ticket(session, actor, requester_id=user.id, **fields)
+        requester = requester_for(session, actor, email)
+        ticket = create_ticket(session, actor, requester_id=requester, **fields)
     hub.kick()
     return ticket
 
@@ -110,6 +108,9 @@ def list_(
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
     group: Annotated[str | None, Query(description="an agent group id or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    organisation: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="requesters of this organisation")
+    ] = None,
     sla_breached: bool | None = None,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
@@ -124,6 +125,7 @@ def list_(
         priority=priority,
         category=category,
         created_by=created_by,
+        organisation=organisation,
         sla_breached=sla_breached,
         created_after=_aware(created_after, "created_after"),
         created_before=_aware(created_before, "created_before"),

@@ -12,6 +12,7 @@ from core import lifecycle
 from core.errors import HubError, Invalid
 from core.kb.deflections import record_deflection
 from core.kb.suggestions import suggest
+from core.organisations.people import requester_for
 from core.permissions import MANAGER
 from core.services.attachments import add_attachment
 from core.services.tickets import TicketFilter, create_ticket, list_tickets
@@ -69,7 +70,11 @@ def my_tickets(
 
 @router.get("/tickets/new", response_class=HTMLResponse)
 def new_ticket_form(
-    request: Request, me: PageUser, session: SessionDep, hub: HubDep
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    hub: HubDep,
+    requester_email: Annotated[str, Query(max_length=254)] = "",
 ) -> HTMLResponse:
     """The form to open a ticket (and the chat, where the tenant has the chatbot on)."""
     if not me.is_staff and me.role == MANAGER:
@@ -86,7 +91,8 @@ def new_ticket_form(
         if hub.is_enabled(me.actor.tenant_id, "chatbot")
         else None
     )
-    return render(request, session, me, "portal/new.html", form={}, error=None, chat_url=chat_url)
+    form = {"requester_email": requester_email} if me.is_staff else {}
+    return render(request, session, me, "portal/new.html", form=form, error=None, chat_url=chat_url)
 
 
 @router.get("/tickets/new/suggestions", response_class=HTMLResponse)
@@ -146,9 +152,12 @@ def new_ticket(
     category: Annotated[str, Form(max_length=50)] = "",
     priority: Annotated[str, Form(max_length=20)] = "Medium",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    requester_email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
-    """Open a ticket (the signed-in user is the requester) with its attachments."""
+    """Open a ticket (the signed-in user is the requester, or the one staff name) with its
+    attachments."""
     form = {
+        "requester_email": requester_email,
         "subject": subject,
         "description": description,
         "category": category,
@@ -158,9 +167,15 @@ def new_ticket(
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
         if len(uploads) > MAX_UPLOAD_FILES:
             raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
+        requester = (
+            requester_for(session, me.actor, requester_email.strip())
+            if requester_email.strip()
+            else None
+        )
         ticket = create_ticket(
             session,
             me.actor,
+            requester_id=requester,
             subject=subject,
             description=description,
             category=category,
