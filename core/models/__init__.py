@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.fields.models import CustomField, TicketFieldValue
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
@@ -20,6 +21,7 @@ from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
+from core.tags.models import Tag, TicketTag
 
 __all__ = [
     "ApiToken",
@@ -33,6 +35,7 @@ __all__ = [
     "AuditChainHead",
     "ChannelKey",
     "Comment",
+    "CustomField",
     "ExternalRef",
     "InboundKey",
     "KbArticle",
@@ -59,12 +62,15 @@ __all__ = [
     "SlaLog",
     "SlaPolicy",
     "SlaState",
+    "Tag",
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
     "TenantScanSettings",
     "TenantSecurity",
     "Ticket",
+    "TicketFieldValue",
+    "TicketTag",
     "TwoFactor",
     "User",
 ]

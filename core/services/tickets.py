@@ -381,6 +381,9 @@ class TicketFilter:
     created_before: datetime | None = None
     q: str | None = None
     ids: list[int] | None = None
+    # Tags (each one named must be on the ticket) and custom field values ({key: value}).
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 SORTS = {
@@ -437,6 +440,15 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.created_at < flt.created_before)
     if flt.ids is not None:
         stmt = stmt.where(Ticket.id.in_(flt.ids))
+    if flt.tags:
+        from core.tags.service import where_tags
+
+        stmt = stmt.where(*where_tags(actor.tenant_id, flt.tags))
+    if flt.fields:
+        from core.fields.service import field_filter
+
+        for key, value in flt.fields.items():
+            stmt = stmt.where(field_filter(actor.tenant_id, key, value))
     if flt.q:
         term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
