@@ -27,6 +27,7 @@ from hub.api.routes import (
     quarantine,
     reports,
     sla,
+    tags_fields,
     tickets,
 )
 from hub.api.routes import kb as kb_routes
@@ -81,6 +82,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         privacy,
         mail_templates,
         notifications,
+        tags_fields,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

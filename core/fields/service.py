@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import lifecycle
+from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.errors import Invalid, NotFound
 from core.fields.models import FIELD_TYPES
@@ -234,6 +235,47 @@ def move_field(
     return rows[other] if 0 <= other < len(rows) else rows[index]
 
 
+@dataclass(frozen=True)
+class FieldDef:
+    """An active field as validation needs it (cached per tenant, detached from any session)."""
+
+    id: int
+    key: str
+    label: str
+    type: str
+    options: tuple[str, ...]
+    required_categories: tuple[str, ...]
+    show_on_ticket: bool
+    show_on_portal: bool
+    is_active: bool = True
+
+
+_defs: TenantCache[tuple[FieldDef, ...]] = TenantCache()
+invalidate_on_change(CustomField, _defs)
+
+
+def definitions(session: Session, tenant_id: uuid.UUID) -> tuple[FieldDef, ...]:
+    """The tenant's active fields in their order (cached for a few seconds; dropped on change)."""
+
+    def load() -> tuple[FieldDef, ...]:
+        return tuple(
+            FieldDef(
+                id=f.id,
+                key=f.key,
+                label=f.label,
+                type=f.type,
+                options=tuple(f.options or []),
+                required_categories=tuple(f.required_categories or []),
+                show_on_ticket=f.show_on_ticket,
+                show_on_portal=f.show_on_portal,
+            )
+            for f in list_fields(session, tenant_id)
+        )
+
+    with session.no_autoflush:
+        return _defs.get(tenant_id, "active", load)
+
+
 # ---------------------------------------------------------------- values
 
 
@@ -241,7 +283,7 @@ def move_field(
 class Parsed:
     """A validated value: ``value`` to store (None: clear the field), ``text`` its text form."""
 
-    field: CustomField
+    field: FieldDef | CustomField
     value: Any
     text: str
 
@@ -250,7 +292,7 @@ def _empty(raw: Any) -> bool:
     return raw is None or raw == "" or raw == []
 
 
-def parse_value(definition: CustomField, raw: Any, *, from_form: bool = False) -> Parsed:
+def parse_value(definition: FieldDef | CustomField, raw: Any, *, from_form: bool = False) -> Parsed:
     """One value checked against its field's type and options; Invalid names the field."""
     key, kind = definition.key, definition.type
     if kind == "checkbox":
@@ -306,13 +348,15 @@ def parse_value(definition: CustomField, raw: Any, *, from_form: bool = False) -
         raise Invalid(f"{key} must be a list of options", field=where(key))
     bad = [v for v in raw if v not in options]
     if bad:
-        raise Invalid(f"{key}: {', '.join(bad)} is not one of {', '.join(options)}", field=where(key))
+        raise Invalid(
+            f"{key}: {', '.join(bad)} is not one of {', '.join(options)}", field=where(key)
+        )
     chosen = [o for o in options if o in raw]  # in the field's order, once each
     return Parsed(definition, chosen, "|" + "|".join(chosen) + "|")
 
 
 def parse_values(
-    definitions: list[CustomField],
+    defs: Iterable[FieldDef | CustomField],
     raw: dict[str, Any],
     *,
     category: str | None,
@@ -325,7 +369,7 @@ def parse_values(
     accepts and requires the fields shown on the portal."""
     if not isinstance(raw, dict):
         return [], {"custom_fields": "custom_fields must be an object {key: value}"}
-    active = {d.key: d for d in definitions if d.is_active and (d.show_on_portal or not portal)}
+    active = {d.key: d for d in defs if d.is_active and (d.show_on_portal or not portal)}
     errors: dict[str, str] = {}
     out: list[Parsed] = []
     for key, value in raw.items():
@@ -360,7 +404,7 @@ def check_values(
 ) -> list[Parsed]:
     """``parse_values`` for the API: the first error raised as Invalid naming the field."""
     parsed, errors = parse_values(
-        list_fields(session, tenant_id), raw, category=category, creating=creating
+        definitions(session, tenant_id), raw, category=category, creating=creating
     )
     if errors:
         key, message = next(iter(errors.items()))
@@ -368,7 +412,9 @@ def check_values(
     return parsed
 
 
-def set_values(session: Session, actor: Actor, ticket: Ticket, parsed: list[Parsed]) -> dict[str, Any]:
+def set_values(
+    session: Session, actor: Actor, ticket: Ticket, parsed: list[Parsed]
+) -> dict[str, Any]:
     """Store validated values on a ticket (None clears); each change audited. Returns
     {key: [old, new]} of what changed."""
     require_writer(actor)

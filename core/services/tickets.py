@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -44,10 +45,18 @@ def get_ticket(
     return ticket
 
 
-def create_ticket(session: Session, actor: Actor, **fields: Any) -> Ticket:
+def create_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    before_events: Callable[[Ticket], None] | None = None,
+    **fields: Any,
+) -> Ticket:
     """Open a ticket for the actor (or, for staff and the system, on behalf of a requester);
-    ``fields`` are ``ticket_values``' keywords."""
-    return create_tickets(session, [(actor, new_ticket(actor, **fields))])[0]
+    ``fields`` are ``ticket_values``' keywords. ``before_events`` runs once the ticket has its id,
+    before its events fire rules (tags and custom field values given with it)."""
+    ticket = new_ticket(actor, **fields)
+    return create_tickets(session, [(actor, ticket)], before_events=before_events)[0]
 
 
 # Line breaks and other control characters: a subject is one line of text wherever it came from
@@ -111,7 +120,12 @@ def ticket_values(
     }
 
 
-def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[Ticket]:
+def create_tickets(
+    session: Session,
+    items: list[tuple[Actor, Ticket]],
+    *,
+    before_events: Callable[[Ticket], None] | None = None,
+) -> list[Ticket]:
     """Write new tickets (from ``new_ticket``) with their audit rows and events.
 
     All tickets go in with one flush, so that N tickets cost one INSERT per table, not N: the
@@ -126,6 +140,9 @@ def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[
     else:
         session.add_all(tickets)
         session.flush()
+    if before_events is not None:
+        for ticket in tickets:
+            before_events(ticket)
     events.audit_many(
         session,
         [

@@ -40,9 +40,7 @@ def normalise(name: Any, field: str = "tags") -> str:
     if len(text) > MAX_NAME:
         raise Invalid(f"a tag has at most {MAX_NAME} characters", field=field)
     if not _ALLOWED.match(text):
-        raise Invalid(
-            "a tag may hold letters, digits and - _ . : / + only", field=field
-        )
+        raise Invalid("a tag may hold letters, digits and - _ . : / + only", field=field)
     return text
 
 
@@ -102,9 +100,7 @@ def add_tags(session: Session, actor: Actor, ticket: Ticket, names: Iterable[Any
     return new
 
 
-def remove_tags(
-    session: Session, actor: Actor, ticket: Ticket, names: Iterable[Any]
-) -> list[str]:
+def remove_tags(session: Session, actor: Actor, ticket: Ticket, names: Iterable[Any]) -> list[str]:
     """Take tags off a ticket; returns the names that were on it."""
     require_writer(actor)
     require_staff(actor, "tag tickets")
@@ -240,3 +236,38 @@ def delete_tag(session: Session, actor: Actor, tag_id: int, ip: str = "") -> int
     session.delete(tag)
     session.flush()
     return int(count or 0)
+
+
+def bulk_tag(
+    session: Session, actor: Actor, ids: list[int], name: Any, *, remove: bool = False
+) -> list[dict[str, Any]]:
+    """Add (or remove) one tag on many tickets; each ticket succeeds or fails on its own."""
+    from core.errors import HubError
+
+    require_staff(actor, "run bulk actions")
+    tag = normalise(name, "tag")
+    if not ids:
+        raise Invalid("ids must not be empty", field="ids")
+    if len(ids) > 500:
+        raise Invalid("at most 500 tickets per bulk action", field="ids")
+    tickets = {
+        t.id: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.tenant_id == actor.tenant_id, Ticket.id.in_(ids))
+        )
+    }
+    results: list[dict[str, Any]] = []
+    for ticket_id in dict.fromkeys(ids):
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            results.append({"id": ticket_id, "ok": False, "error": "not found"})
+            continue
+        try:
+            with session.begin_nested():
+                change = remove_tags if remove else add_tags
+                done = change(session, actor, ticket, [tag])
+            key = "tags_removed" if remove else "tags_added"
+            results.append({"id": ticket_id, "ok": True, "changes": {key: done} if done else {}})
+        except HubError as exc:
+            results.append({"id": ticket_id, "ok": False, "error": exc.message})
+    return results

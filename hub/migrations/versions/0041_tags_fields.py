@@ -18,13 +18,13 @@ depends_on = None
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _tenant() -> sa.Column:  # type: ignore[type-arg]
+def _tenant() -> sa.Column:
     return sa.Column(
         "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
     )
 
 
-def _ticket() -> sa.Column:  # type: ignore[type-arg]
+def _ticket() -> sa.Column:
     return sa.Column(
         "ticket_id",
         _ID,
