@@ -46,8 +46,10 @@ from hub.web.routes import (
     signin_links,
     sla_admin,
     sso,
+    tags_fields_admin,
     ticket,
     ticket_articles,
+    ticket_extras,
     two_factor,
 )
 from hub.web.session import SignInRequired, page_user
@@ -84,6 +86,8 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    ticket_extras.router,
+    tags_fields_admin.router,
 )
 
 
