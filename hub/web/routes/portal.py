@@ -181,7 +181,7 @@ def new_ticket(
     category: Annotated[str, Form(max_length=50)] = "",
     priority: Annotated[str, Form(max_length=20)] = "Medium",
     files: Annotated[list[UploadFile] | None, File()] = None,
-    data: FormData = Depends(_posted),
+    posted: FormData = Depends(_posted),
 ) -> Response:
     """Open a ticket (the signed-in user is the requester) with its attachments and the custom
     fields the form shows; a refused value is shown beside its field, every value kept."""
