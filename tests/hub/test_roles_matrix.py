@@ -103,6 +103,9 @@ def _calls(
         "audit": ("GET", f"{T}{tid}/audit/", None),
         "merge": ("POST", f"{T}{other}/merge/", {"target_id": tid}),
         "bulk": ("POST", f"{T}bulk/", {"ids": [tid], "action": "set_priority", "priority": "Low"}),
+        "bulk_tag": ("POST", f"{T}bulk/", {"ids": [tid], "action": "add_tag", "tag": "vip"}),
+        "tags": ("GET", "/api/v1/support/tags/", None),
+        "fields": ("GET", "/api/v1/support/fields/", None),
         "reports": ("GET", "/api/v1/support/reports/", None),
         **{
             f"report_{name}": ("GET", f"/api/v1/support/reports/{name}/", None)
@@ -276,6 +279,7 @@ READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
     "report_export",
     "ticket_export",
     "saved_reports",
+    "tags",
 ]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
@@ -291,6 +295,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": FORBIDDEN,
         "slas": FORBIDDEN,
         "plugins": FORBIDDEN,
@@ -326,6 +332,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": OK,
         "merge": OK,
         "bulk": OK,
+        "bulk_tag": OK,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "plugins": FORBIDDEN,
@@ -362,6 +370,8 @@ EXPECTED: dict[str, dict[str, object]] = {
             "audit",
             "merge",
             "bulk",
+            "bulk_tag",
+            "fields",
             "reports",
             "slas",
             "plugins",
@@ -399,6 +409,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "plugins": FORBIDDEN,
@@ -443,7 +455,7 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
     ids = _setup(org)
     member = getattr(other_org, role)
     for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
-        if "/tickets/" not in url or name in ("list", "bulk", "ticket_export"):
+        if "/tickets/" not in url or name in ("list", "bulk", "bulk_tag", "ticket_export"):
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"
