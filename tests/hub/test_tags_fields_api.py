@@ -275,3 +275,21 @@ def test_admin_changes_are_audited(hub: Any, org: TenantSet) -> None:
         ).all()
         assert "field.created" in actions and "field.updated" in actions
         assert s.scalars(select(Audit).where(Audit.tenant_id == org.admin.tenant_id)).all() == []
+
+
+def test_reports_filter_by_tag(org: TenantSet) -> None:
+    for tags in (["vip"], ["vip", "outage"], [], ["outage"]):
+        assert org.agent.post(T, json={**NEW, "tags": tags}).status_code == 201
+
+    def created(tag: str) -> int:
+        r = org.manager.get("/api/v1/support/reports/volume/", params={"tag": tag})
+        assert r.status_code == 200, r.text
+        assert r.json()["filters"]["tag"] == tag.lower()
+        return int(r.json()["totals"]["created"])
+
+    assert created("VIP") == 2
+    assert created("outage") == 2
+    assert created("vip,outage") == 3  # any of them, as with the other filters
+    assert created("nobody-has-it") == 0
+    r = org.manager.get("/api/v1/support/reports/volume/", params={"tag": "v!p"})
+    assert r.status_code == 422 and r.json()["field"] == "tag"
