@@ -165,3 +165,37 @@ def test_queue_filters_and_bulk_tags_and_admin_renames(app, hub, web_org) -> Non
     with hub.session() as s:
         actions = s.scalars(select(TenantAudit.action)).all()
     assert "tag.renamed" in actions and "tag.deleted" in actions
+
+
+def test_rule_builder_offers_has_tag_and_tag_actions(app, hub, web_org) -> None:  # type: ignore[no-untyped-def]
+    from core.models import AutomationRule
+
+    admin = sign_in(app, web_org["admin"].email)
+    page = admin.page("/admin/rules/new")
+    assert 'value="tags"' in page and 'value="add_tag"' in page and 'value="remove_tag"' in page
+    rule = {
+        "name": "VIP to high",
+        "trigger": "ticket.created",
+        "c0_field": "tags",
+        "c0_op": "contains",
+        "c0_value": "VIP",
+        "a0_type": "set_priority",
+        "a0_value": "High",
+        "a1_type": "add_tag",
+        "a1_value": "Seen by rule",
+        "is_active": "on",
+        "action": "save",
+    }
+    saved = admin.post("/admin/rules/new", rule)
+    assert saved.status_code == 303, saved.text[:500]
+    with hub.session() as s:
+        stored = s.scalars(select(AutomationRule)).one()
+        assert stored.conditions == [{"field": "tags", "op": "contains", "value": "vip"}]
+        assert stored.actions[1] == {"type": "add_tag", "tag": "seen-by-rule"}
+        rule_id = stored.id
+    assert 'value="seen-by-rule"' in admin.page(f"/admin/rules/{rule_id}")
+    bad = admin.post("/admin/rules/new", {**rule, "name": "bad", "c0_op": "eq"})
+    assert bad.status_code == 422 and "tags condition" in bad.text
+    tid = web_org["agent"].post(T, json={**NEW, "tags": ["vip"]}).json()["id"]
+    shown = web_org["agent"].get(f"{T}{tid}/").json()
+    assert shown["priority"] == "High" and shown["tags"] == ["seen-by-rule", "vip"]
