@@ -263,8 +263,15 @@ def _is_staff(session: Session, tenant_id: uuid.UUID, user_id: Any) -> bool:
 # ---------------------------------------------------------------- conditions
 
 
-def _value(ticket: Ticket, event: events.EventLike | None, name: str) -> Any:
+def _value(
+    ticket: Ticket,
+    event: events.EventLike | None,
+    name: str,
+    tags: dict[int, list[str]] | None = None,
+) -> Any:
     if name == "tags":
+        if tags is not None:
+            return tags.get(ticket.id, [])
         from sqlalchemy.orm import object_session
 
         from core.tags.service import tags_for
@@ -279,8 +286,13 @@ def _value(ticket: Ticket, event: events.EventLike | None, name: str) -> Any:
     return payload.get(name)
 
 
-def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None) -> bool:
-    actual, op, value = _value(ticket, event, cond["field"]), cond["op"], cond.get("value")
+def _holds(
+    cond: dict[str, Any],
+    ticket: Ticket,
+    event: events.EventLike | None,
+    tags: dict[int, list[str]] | None = None,
+) -> bool:
+    actual, op, value = _value(ticket, event, cond["field"], tags), cond["op"], cond.get("value")
     if op == "is_set":
         return actual not in (None, "", [], False)
     if op == "is_not_set":
@@ -299,10 +311,16 @@ def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None)
 
 
 def matches(
-    conditions: list[dict[str, Any]], ticket: Ticket, event: events.EventLike | None = None
+    conditions: list[dict[str, Any]],
+    ticket: Ticket,
+    event: events.EventLike | None = None,
+    *,
+    tags: dict[int, list[str]] | None = None,
 ) -> bool:
-    """All conditions hold for the ticket (and the event that fired the rule)."""
-    return all(_holds(c, ticket, event) for c in conditions)
+    """All conditions hold for the ticket (and the event that fired the rule); ``tags``: the
+    tickets' tags loaded already (``core.tags.service.tags_for``), else read when a condition
+    needs them."""
+    return all(_holds(c, ticket, event, tags) for c in conditions)
 
 
 # ---------------------------------------------------------------- actions

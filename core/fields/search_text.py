@@ -6,17 +6,16 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from core.fields.service import display, values_for
-from core.tags.service import tags_for
+from core.fields.extras import page_extras
+from core.fields.service import display
 
 
 def ticket_search_text(session: Session, ticket_ids: Iterable[int]) -> dict[int, str]:
-    """{ticket id: its tag names and custom field values as one text} in two queries; a ticket
+    """{ticket id: its tag names and custom field values as one text} in one query; a ticket
     with neither is left out. Tag names with ``-`` are given in both forms (``vpn-down`` and
     ``vpn down``) so that a word search finds them."""
     ids = list(ticket_ids)
-    tags = tags_for(session, ids)
-    values = values_for(session, ids)
+    tags, values = page_extras(session, ids)
     out: dict[int, str] = {}
     for ticket_id in ids:
         parts: list[str] = []

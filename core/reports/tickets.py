@@ -46,13 +46,11 @@ def export_headers(session: Session, tenant_id: uuid.UUID) -> tuple[list[str], l
 def _with_extras(
     session: Session, rows: list[Any], field_keys: list[str]
 ) -> Iterator[tuple[Any, ...]]:
-    """Each row with its tags and field values: two queries per chunk of rows."""
-    from core.fields.service import display, values_for
-    from core.tags.service import tags_for
+    """Each row with its tags and field values: one query per chunk of rows."""
+    from core.fields.extras import page_extras
+    from core.fields.service import display
 
-    ids = [r.id for r in rows]
-    tags = tags_for(session, ids)
-    values = values_for(session, ids)
+    tags, values = page_extras(session, [r.id for r in rows])
     for row in rows:
         mine = values.get(row.id, {})
         yield (

@@ -293,3 +293,29 @@ def test_reports_filter_by_tag(org: TenantSet) -> None:
     assert created("nobody-has-it") == 0
     r = org.manager.get("/api/v1/support/reports/volume/", params={"tag": "v!p"})
     assert r.status_code == 422 and r.json()["field"] == "tag"
+
+
+def test_rule_preview_matches_tags_in_one_query(hub: Any, org: TenantSet) -> None:
+    from sqlalchemy import event
+
+    from core.automation import rule_admin
+
+    tagged = {org.agent.post(T, json={**NEW, "tags": ["vip"]}).json()["id"] for _ in range(3)}
+    for _ in range(3):
+        org.agent.post(T, json=NEW)
+    actor = Actor(tenant_id=org.admin.tenant_id, user_id=org.admin.user_id, role="admin")
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", count)
+    try:
+        with hub.session() as s:
+            found, shown, looked = rule_admin.preview_matches(
+                s, actor, [{"field": "tags", "op": "contains", "value": "vip"}]
+            )
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", count)
+    assert (found, {i for i, _ in shown}, looked) == (3, tagged, 6)
+    assert sum("support_ticket_tags" in q for q in seen) == 1

@@ -35,7 +35,7 @@ from core.services.tickets import (
     ticket_values,
     update_ticket,
 )
-from core.tags.service import bulk_tag, tags_for
+from core.tags.service import bulk_tag
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentPublic
@@ -139,9 +139,7 @@ def _create_for(
 def _publics(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
     """Tickets as the API shows them, their tags and custom field values loaded in one query
     each for the whole page."""
-    ids = [t.id for t in tickets]
-    tags = tags_for(session, ids)
-    values = field_service.values_for(session, ids)
+    tags, values = extras.page_extras(session, [t.id for t in tickets])
     out = []
     for t in tickets:
         public = TicketPublic.model_validate(t)
