@@ -199,3 +199,46 @@ def test_rule_builder_offers_has_tag_and_tag_actions(app, hub, web_org) -> None:
     tid = web_org["agent"].post(T, json={**NEW, "tags": ["vip"]}).json()["id"]
     shown = web_org["agent"].get(f"{T}{tid}/").json()
     assert shown["priority"] == "High" and shown["tags"] == ["seen-by-rule", "vip"]
+
+
+def test_queue_and_api_list_queries_do_not_grow_with_tags(app, hub, web_org) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    _fields(sign_in(app, web_org["admin"].email))
+    agent = sign_in(app, web_org["agent"].email)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            body = {**NEW, "tags": [f"t{i}", "all"], "custom_fields": {"seats": i}}
+            assert web_org["agent"].post(T, json=body).status_code == 201
+
+    def count(run: Any) -> int:
+        seen: list[str] = []
+
+        def hit(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+                seen.append(statement)
+
+        engines = {id(e): e for e in (hub.engine, hub.read_engine)}.values()
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", hit)
+        try:
+            run()
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", hit)
+        return len(seen)
+
+    add(2)
+    agent.page("/queue?tag=all")
+    small = (
+        count(lambda: agent.page("/queue?tag=all")),
+        count(lambda: web_org["agent"].get(T, params={"tag": "all"})),
+    )
+    add(15)
+    large = (
+        count(lambda: agent.page("/queue?tag=all")),
+        count(lambda: web_org["agent"].get(T, params={"tag": "all"})),
+    )
+    assert large == small, (small, large)
+    assert len(web_org["agent"].get(T, params={"tag": "all"}).json()["results"]) == 17
