@@ -319,3 +319,23 @@ def test_rule_preview_matches_tags_in_one_query(hub: Any, org: TenantSet) -> Non
         event.remove(hub.engine, "before_cursor_execute", count)
     assert (found, {i for i, _ in shown}, looked) == (3, tagged, 6)
     assert sum("support_ticket_tags" in q for q in seen) == 1
+
+
+def test_search_text_of_a_page_of_tickets(hub: Any, defined: TenantSet) -> None:
+    from core.fields.search_text import ticket_search_text
+
+    one = defined.agent.post(
+        T,
+        json={
+            **NEW,
+            "tags": ["vpn-down"],
+            "custom_fields": {"site": "Oslo", "os": ["Linux", "Mac"], "urgent": True},
+        },
+    ).json()["id"]
+    bare = defined.agent.post(T, json=NEW).json()["id"]
+    with hub.session() as s:
+        text = ticket_search_text(s, [one, bare])
+    assert set(text) == {one}
+    words = text[one].split()
+    assert {"vpn-down", "vpn", "down", "Oslo", "Linux,", "Mac"} <= set(words)
+    assert "yes" not in words  # a checkbox says nothing worth finding
