@@ -29,6 +29,7 @@ from hub.api.routes import (
     quarantine,
     reports,
     sla,
+    tags_fields,
     tickets,
 )
 from hub.api.routes import kb as kb_routes
@@ -85,6 +86,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         notifications,
         groups,
         organisations,
+        tags_fields,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

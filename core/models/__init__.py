@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.fields.models import CustomField, TicketFieldValue
 from core.groups.models import AgentGroup, AgentGroupMember
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
@@ -22,6 +23,7 @@ from core.organisations.models import Organisation, OrganisationDomain, Organisa
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
+from core.tags.models import Tag, TicketTag
 
 __all__ = [
     "AgentGroup",
@@ -37,6 +39,7 @@ __all__ = [
     "AuditChainHead",
     "ChannelKey",
     "Comment",
+    "CustomField",
     "ExternalRef",
     "InboundKey",
     "KbArticle",
@@ -66,12 +69,15 @@ __all__ = [
     "SlaLog",
     "SlaPolicy",
     "SlaState",
+    "Tag",
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
     "TenantScanSettings",
     "TenantSecurity",
     "Ticket",
+    "TicketFieldValue",
+    "TicketTag",
     "TwoFactor",
     "User",
 ]

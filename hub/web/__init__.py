@@ -49,8 +49,10 @@ from hub.web.routes import (
     signin_links,
     sla_admin,
     sso,
+    tags_fields_admin,
     ticket,
     ticket_articles,
+    ticket_extras,
     two_factor,
 )
 from hub.web.session import SignInRequired, page_user
@@ -90,6 +92,8 @@ ROUTERS = (
     rules_admin.router,
     privacy.router,
     organisations.router,
+    ticket_extras.router,
+    tags_fields_admin.router,
 )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from core.clock import now
 from core.crypto import hash_token
 from core.db import Base
-from core.models import ApiToken, Attachment, Notification, OutboxEvent, TwoFactor
+from core.models import ApiToken, Attachment, Notification, OutboxEvent, Tag, TwoFactor
 from core.services import identity, password_reset, sessions, two_factor
 from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from hub.context import Hub
@@ -167,6 +167,27 @@ class Ctx:
             "body": "We are on it (#{ticket_id}).",
             "changes": {"status": "In Progress"},
         }
+
+    def tagged_ticket(self) -> tuple[int, int]:
+        """A ticket with a fresh tag on it: (ticket id, tag id)."""
+        name = f"t{self.uniq()}"
+        tid = self.ticket(by=self.org.agent, tags=[name])
+        with self.hub.session() as s:
+            tag_id = s.scalar(
+                select(Tag.id).where(Tag.tenant_id == self.org.admin.tenant_id, Tag.name == name)
+            )
+        assert tag_id is not None
+        return tid, int(tag_id)
+
+    def custom_field(self) -> int:
+        from core.fields.service import create_field
+        from core.permissions import Actor
+
+        admin = Actor(
+            tenant_id=self.org.admin.tenant_id, user_id=self.org.admin.user_id, role="admin"
+        )
+        with self.hub.session() as s:
+            return create_field(s, admin, key=f"f{self.uniq()}", label="Site", type="text").id
 
     def failed_event(self) -> int:
         self.ticket()
@@ -872,6 +893,47 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/tickets/{ticket_id}/macro"): lambda c: c.web_request(
         c.org.agent, f"/tickets/{c.ticket()}/macro", data={"macro_id": str(c.macro())}
     ),
+    ("POST", "/tickets/{ticket_id}/tags"): lambda c: c.web_request(
+        c.org.agent, f"/tickets/{c.ticket()}/tags", data={"tag": "Printer, vip"}
+    ),
+    ("POST", "/tickets/{ticket_id}/tags/remove"): lambda c: (
+        (tagged := c.tagged_ticket()),
+        c.web_request(
+            c.org.agent,
+            f"/tickets/{tagged[0]}/tags/remove",
+            data={"tag": c.org.agent.get(f"{T}/{tagged[0]}/").json()["tags"][0]},
+        ),
+    )[1],
+    ("POST", "/tickets/{ticket_id}/fields"): lambda c: (
+        c.custom_field(),
+        c.web_request(
+            c.org.agent,
+            f"/tickets/{c.ticket()}/fields",
+            data={
+                f"cf_{f['key']}": "Oslo" for f in c.org.agent.get("/api/v1/support/fields/").json()
+            },
+        ),
+    )[1],
+    ("POST", "/admin/tags/{tag_id}"): lambda c: c.web_request(
+        c.org.admin, f"/admin/tags/{c.tagged_ticket()[1]}", data={"name": f"r{c.uniq()}"}
+    ),
+    ("POST", "/admin/tags/{tag_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/tags/{c.tagged_ticket()[1]}/delete"
+    ),
+    ("POST", "/admin/fields/new"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/fields/new",
+        data={"key": f"k{c.uniq()}", "label": "Plan", "type": "dropdown", "options": "A\nB"},
+    ),
+    ("POST", "/admin/fields/{field_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/fields/{c.custom_field()}",
+        data={"label": f"Renamed {c.uniq()}", "show_on_ticket": "on", "is_active": "on"},
+    ),
+    ("POST", "/admin/fields/{field_id}/move"): lambda c: (
+        c.custom_field(),
+        c.web_request(c.org.admin, f"/admin/fields/{c.custom_field()}/move", data={"step": "up"}),
+    )[1],
     ("POST", "/queue/bulk"): lambda c: c.web_request(
         c.org.agent,
         "/queue/bulk",

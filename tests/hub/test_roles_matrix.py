@@ -119,6 +119,9 @@ def _calls(
         "audit": ("GET", f"{T}{tid}/audit/", None),
         "merge": ("POST", f"{T}{other}/merge/", {"target_id": tid}),
         "bulk": ("POST", f"{T}bulk/", {"ids": [tid], "action": "set_priority", "priority": "Low"}),
+        "bulk_tag": ("POST", f"{T}bulk/", {"ids": [tid], "action": "add_tag", "tag": "vip"}),
+        "tags": ("GET", "/api/v1/support/tags/", None),
+        "fields": ("GET", "/api/v1/support/fields/", None),
         "reports": ("GET", "/api/v1/support/reports/", None),
         **{
             f"report_{name}": ("GET", f"/api/v1/support/reports/{name}/", None)
@@ -334,6 +337,7 @@ READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
     "report_export",
     "ticket_export",
     "saved_reports",
+    "tags",
 ]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
@@ -350,6 +354,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": FORBIDDEN,
         "slas": FORBIDDEN,
         "groups": FORBIDDEN,
@@ -387,6 +393,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": OK,
         "merge": OK,
         "bulk": OK,
+        "bulk_tag": OK,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "groups": OK,
@@ -424,6 +432,8 @@ EXPECTED: dict[str, dict[str, object]] = {
             "audit",
             "merge",
             "bulk",
+            "bulk_tag",
+            "fields",
             "reports",
             "slas",
             "groups",
@@ -466,6 +476,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "groups": FORBIDDEN,
@@ -511,7 +523,7 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
     ids = _setup(org)
     member = getattr(other_org, role)
     for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
-        if not url.startswith(T) or name in ("list", "bulk", "ticket_export"):
+        if not url.startswith(T) or name in ("list", "bulk", "bulk_tag", "ticket_export"):
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"

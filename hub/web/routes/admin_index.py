@@ -38,6 +38,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/sla", "SLA policies", "Targets, business hours and holidays"),
             ("/admin/rules", "Automation rules", "Conditions and actions on ticket events"),
             ("/admin/macros", "Macros", "Prepared replies with field changes"),
+            ("/admin/tags", "Tags", "Rename or delete tags, see how often each is used"),
+            ("/admin/fields", "Custom fields", "Typed ticket fields, where they show, order"),
         ),
     ),
     ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),

@@ -13,6 +13,8 @@ from core.errors import HubError, Invalid
 from core.groups.service import group_names, groups_of
 from core.services.merge import bulk_update
 from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
+from core.tags.service import bulk_tag, tags_for
+from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
@@ -30,7 +32,17 @@ SORT_LABELS = {
     "sla_due_at": "SLA due soonest",
     "-sla_due_at": "SLA due latest",
 }
-FILTER_KEYS = ("status", "priority", "category", "assignee", "group", "breached", "q", "sort")
+FILTER_KEYS = (
+    "status",
+    "priority",
+    "category",
+    "assignee",
+    "group",
+    "breached",
+    "tag",
+    "q",
+    "sort",
+)
 
 
 def _filter(
@@ -41,12 +53,14 @@ def _filter(
     assignee: str,
     breached: str,
     q: str,
+    tag: list[str] | None = None,
 ) -> TicketFilter:
     flt = TicketFilter(
         status=[s for s in status if s],
         priority=[p for p in priority if p],
         category=[c for c in category if c],
         q=q.strip() or None,
+        tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
     )
     if assignee == "me":
         flt.assigned_to = actor_user_id
@@ -90,6 +104,7 @@ def queue(
     group: Annotated[str, Query(max_length=12)] = "",
     breached: Annotated[str, Query(max_length=3)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    tag: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
@@ -99,7 +114,7 @@ def queue(
     readers_only(me)
     if sort not in SORTS:
         sort = "-created_at"
-    flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q)
+    flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q, tag)
     _group_filter(session, me, flt, group)
     rows, next_cursor = list_tickets(
         session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
@@ -112,6 +127,7 @@ def queue(
         "assignee": assignee,
         "group": group,
         "breached": breached,
+        "tag": list(flt.tags),
         "q": q,
         "sort": sort,
     }
@@ -126,6 +142,7 @@ def queue(
     )
     ctx: dict[str, Any] = {
         "tickets": rows,
+        "ticket_tags": tags_for(session, [t.id for t in rows]),
         "names": names,
         "next_cursor": next_cursor,
         "filters": filters,
@@ -155,6 +172,7 @@ def queue(
         groups=group_names(session, me.actor.tenant_id),
         sorts=SORT_LABELS,
         views=views,
+        tag_names=[r[1] for r in tag_usage(session, me.actor, limit=200)],
         **ctx,
     )
 
@@ -166,15 +184,18 @@ def bulk(
     hub: HubDep,
     ids: Annotated[list[int], Form()] = [],  # noqa: B006
     action: Annotated[
-        str, Form(pattern="^(assign|close|set_priority|set_status|set_group)$")
+        str,
+        Form(pattern="^(assign|close|set_priority|set_status|set_group|add_tag|remove_tag)$"),
     ] = "close",
     assigned_to: Annotated[str, Form(max_length=12)] = "",
     group_id: Annotated[str, Form(max_length=12)] = "",
     priority: Annotated[str, Form(max_length=20)] = "",
     status: Annotated[str, Form(max_length=20)] = "",
+    tag: Annotated[str, Form(max_length=100)] = "",
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Assign, close, move to a group, or set the priority or status of the selected tickets."""
+    """Assign, close, move to a group, set the priority or status of, or add or remove a tag
+    on the selected tickets."""
     staff_only(me)
     to = "/queue" + ("?" + back if back and not back.startswith(("/", "?")) else "")
     changes = Changes()
@@ -191,7 +212,10 @@ def bulk(
     try:
         if not ids:
             raise Invalid("select at least one ticket", field="ids")
-        results = bulk_update(session, me.actor, ids, changes)
+        if action in ("add_tag", "remove_tag"):
+            results = bulk_tag(session, me.actor, ids, tag, remove=action == "remove_tag")
+        else:
+            results = bulk_update(session, me.actor, ids, changes)
     except HubError as exc:
         session.rollback()
         return redirect(to, flash=exc.message, error=True)
