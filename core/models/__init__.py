@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.duplicates.models import DuplicateFlag, DuplicateSettings
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
@@ -32,6 +33,8 @@ __all__ = [
     "Audit",
     "AuditChainHead",
     "ChannelKey",
+    "DuplicateFlag",
+    "DuplicateSettings",
     "Comment",
     "ExternalRef",
     "InboundKey",

@@ -26,6 +26,7 @@ from hub.web.routes import (
     agents_admin,
     auth,
     dashboard,
+    duplicates,
     help_centre,
     invitations,
     kb_admin,
@@ -84,6 +85,7 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    duplicates.router,
 )
 
 

@@ -36,6 +36,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/sla", "SLA policies", "Targets, business hours and holidays"),
             ("/admin/rules", "Automation rules", "Conditions and actions on ticket events"),
             ("/admin/macros", "Macros", "Prepared replies with field changes"),
+            ("/admin/duplicates", "Likely duplicates", "Flag similar tickets, how many days back"),
         ),
     ),
     ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),
