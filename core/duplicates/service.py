@@ -22,7 +22,7 @@ from core.duplicates.models import DEFAULT_WINDOW_DAYS, DuplicateFlag, Duplicate
 from core.errors import Conflict, Invalid, NotFound
 from core.lifecycle import OPEN_STATUSES
 from core.models import Ticket
-from core.permissions import Actor, require_admin, require_staff
+from core.permissions import Actor, require_admin, require_reader, require_staff
 from core.services import events
 from core.services.audit import by_actor
 from core.services.merge import merge_ticket
@@ -163,10 +163,11 @@ class FlagView:
 
 
 def flags_for(session: Session, actor: Actor, ticket_id: int) -> list[FlagView]:
-    """The open flags of a ticket the actor may see (staff only: end users never see flags),
+    """The open flags of a ticket the actor may see (staff and managers: end users never see
+    flags),
     with the other ticket's subject, in one query."""
     ticket = get_ticket(session, actor, ticket_id)
-    require_staff(actor, "see possible duplicates")
+    require_reader(actor, "possible duplicates")
     other_id = DuplicateFlag.first_ticket_id + DuplicateFlag.second_ticket_id - ticket.id
     rows = session.execute(
         select(DuplicateFlag, Ticket.id, Ticket.subject, Ticket.status)

@@ -24,8 +24,7 @@ SETTINGS_PAGE = "/admin/duplicates"
 def ticket_duplicates(
     request: Request, me: PageUser, session: SessionDep, ticket_id: TicketId
 ) -> HTMLResponse:
-    """The ticket's open possible-duplicate flags."""
-    staff_only(me)
+    """The ticket's open possible-duplicate flags (managers read them, without the buttons)."""
     flags = service.flags_for(session, me.actor, ticket_id)
     return render(request, session, me, "_duplicates.html", flags=flags, ticket_id=ticket_id)
 
