@@ -46,6 +46,7 @@ def _setup(org: TenantSet) -> dict[str, int]:
         for who in ("one", "two")
     )
     held = _held_files(org, tid)
+    dup_on, dup_flag, merge_on, merge_flag = _duplicate_flags(org)
     erasable = org.admin.post(
         "/api/v1/admin/members/", json={"email": "erasable@example.com", "role": "end_user"}
     ).json()["id"]
@@ -64,8 +65,27 @@ def _setup(org: TenantSet) -> dict[str, int]:
         "theirs": theirs,
         "inv": inv,
         "inv2": inv2,
+        "dup_on": dup_on,
+        "dup_flag": dup_flag,
+        "merge_on": merge_on,
+        "merge_flag": merge_flag,
         **own,
     }
+
+
+def _duplicate_flags(org: TenantSet) -> tuple[int, int, int, int]:
+    """Three like tickets of one requester, checked as ``ticket.created`` would: (a ticket and a
+    flag on it to dismiss, another ticket and a flag on it to merge from)."""
+    from core.duplicates.service import check_ticket
+    from core.models import Ticket
+
+    like = {"subject": "Printer jams", "description": "Jams on every page.", "category": "Other"}
+    ids = [org.end_user.post(T, json=like).json()["id"] for _ in range(3)]
+    with org.end_user.client.app.state.hub.session() as s:  # type: ignore[attr-defined]
+        (first,) = check_ticket(s, s.get(Ticket, ids[1]))
+        flags = check_ticket(s, s.get(Ticket, ids[2]))
+        to_merge = next(f for f in flags if f.first_ticket_id == ids[0])
+        return ids[1], first.id, ids[2], to_merge.id
 
 
 def _held_files(org: TenantSet, tid: int) -> list[int]:
@@ -194,6 +214,24 @@ def _calls(
         "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
         "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
         "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
+        # Likely duplicates (hub/api/routes/duplicates.py)
+        "dup_list": ("GET", f"{T}{ids['dup_on']}/duplicates/", None),
+        "dup_dismiss": (
+            "POST",
+            f"{T}{ids['dup_on']}/duplicates/{ids['dup_flag']}/dismiss/",
+            None,
+        ),
+        "dup_merge": (
+            "POST",
+            f"{T}{ids['merge_on']}/duplicates/{ids['merge_flag']}/merge/",
+            None,
+        ),
+        "dup_settings": ("GET", "/api/v1/admin/duplicates/", None),
+        "dup_settings_put": (
+            "PUT",
+            "/api/v1/admin/duplicates/",
+            {"enabled": True, "window_days": 10},
+        ),
         **_privacy_calls(ids),
     }
 
@@ -234,6 +272,8 @@ SELF_SERVICE = {
     "notification_prefs_put": "ok",
 }
 ADMIN_ONLY = (
+    "dup_settings",
+    "dup_settings_put",
     "quarantine",
     "quarantine_release",
     "quarantine_delete",
@@ -290,6 +330,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": FORBIDDEN,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
         "reports": FORBIDDEN,
         "slas": FORBIDDEN,
@@ -325,6 +368,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": OK,
         "merge": OK,
+        "dup_list": OK,
+        "dup_dismiss": OK,
+        "dup_merge": OK,
         "bulk": OK,
         "reports": OK,
         "slas": OK,
@@ -361,6 +407,9 @@ EXPECTED: dict[str, dict[str, object]] = {
             "download",
             "audit",
             "merge",
+            "dup_list",
+            "dup_dismiss",
+            "dup_merge",
             "bulk",
             "reports",
             "slas",
@@ -398,6 +447,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": OK,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
         "reports": OK,
         "slas": OK,
