@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, and_, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -85,7 +85,8 @@ def check_ticket(session: Session, ticket: Ticket) -> list[DuplicateFlag]:
         return []
     requesters = candidate_requesters(session, ticket)
     since = ticket.created_at - timedelta(days=settings.window_days)
-    created, status = Ticket.created_at, Ticket.status
+    created: ColumnElement[datetime] = Ticket.created_at
+    status: ColumnElement[str] = Ticket.status
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no statistics: it would take the created_at range (every ticket of the
         # window) over (tenant, requester). A unary + keeps a term out of index choice.
