@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -140,7 +141,7 @@ def check_ticket(session: Session, ticket: Ticket) -> list[DuplicateFlag]:
                 "first_ticket_id": first,
                 "second_ticket_id": second,
                 "score": match.score,
-                "reason": match.reason(row.subject, who),
+                "reason": match.basis(who),
                 "status": "open",
                 "created_at": now(),
             }
@@ -161,13 +162,28 @@ def check_ticket(session: Session, ticket: Ticket) -> list[DuplicateFlag]:
 
 @dataclass
 class FlagView:
-    """A flag as one ticket's page shows it: the other ticket of the pair."""
+    """A flag as one ticket's page shows it: the other ticket of the pair, and the reason in
+    words from both tickets' current text ("same requester, similar subject '...' (shared
+    words: ...)")."""
 
     flag: DuplicateFlag
     ticket_id: int
     other_id: int
     other_subject: str
     other_status: str
+    reason: str
+
+
+def _view(flag: DuplicateFlag, ticket: Ticket, other: Any) -> FlagView:
+    match = similarity.compare(
+        similarity.prepare(ticket.subject, ticket.description),
+        similarity.prepare(other.subject, other.description or ""),
+    )
+    match.score = flag.score
+    who = flag.reason.split(",", 1)[0] if "," in flag.reason else "same requester"
+    return FlagView(
+        flag, ticket.id, other.id, other.subject, other.status, match.reason(other.subject, who)
+    )
 
 
 def flags_for(session: Session, actor: Actor, ticket_id: int) -> list[FlagView]:
@@ -178,7 +194,7 @@ def flags_for(session: Session, actor: Actor, ticket_id: int) -> list[FlagView]:
     require_reader(actor, "possible duplicates")
     other_id = DuplicateFlag.first_ticket_id + DuplicateFlag.second_ticket_id - ticket.id
     rows = session.execute(
-        select(DuplicateFlag, Ticket.id, Ticket.subject, Ticket.status)
+        select(DuplicateFlag, Ticket.id, Ticket.subject, Ticket.description, Ticket.status)
         .join(Ticket, and_(Ticket.id == other_id, Ticket.tenant_id == DuplicateFlag.tenant_id))
         .where(
             DuplicateFlag.tenant_id == actor.tenant_id,
@@ -193,7 +209,15 @@ def flags_for(session: Session, actor: Actor, ticket_id: int) -> list[FlagView]:
     ).all()
     if ticket.merged_into_id is not None:
         return []
-    return [FlagView(flag, ticket.id, oid, subject, status) for flag, oid, subject, status in rows]
+    return [_view(row[0], ticket, row) for row in rows]
+
+
+def flag_view(session: Session, flag: DuplicateFlag, ticket_id: int) -> FlagView:
+    """One flag as ``ticket_id``'s page shows it (after a dismissal, say)."""
+    ticket = session.get(Ticket, ticket_id)
+    other = session.get(Ticket, flag.other(ticket_id))
+    assert ticket is not None and other is not None
+    return _view(flag, ticket, other)
 
 
 def _flag(session: Session, actor: Actor, ticket_id: int, flag_id: int) -> DuplicateFlag:

@@ -175,8 +175,15 @@ class Match:
     shape: float
     shared: list[str]
 
+    def basis(self, who: str = "same requester") -> str:
+        """What the flag rests on, without a word of the tickets' text (stored with the flag,
+        which outlives an erasure or retention run that rewrites the tickets)."""
+        what = "similar subject" if self.subject >= 0.5 else "similar description"
+        return f"{who}, {what}; score {self.score:.2f}"
+
     def reason(self, other_subject: str, who: str = "same requester") -> str:
-        """A sentence for the agent: who, which part matched, the shared words."""
+        """A sentence for the agent (built from the tickets' current text when shown): who,
+        which part matched, the shared words."""
         if self.subject >= 0.5:
             what = f"similar subject '{other_subject[:80]}'"
         else:

@@ -29,7 +29,7 @@ def flag_public(view: FlagView) -> DuplicateFlagPublic:
         other_subject=view.other_subject,
         other_status=view.other_status,
         score=f.score,
-        reason=f.reason,
+        reason=view.reason,
         status=f.status,
         created_at=f.created_at,
         decided_by=f.decided_by,
@@ -53,11 +53,10 @@ def dismiss(
 ) -> DuplicateFlagPublic:
     """Not a duplicate: the flag is dismissed on both tickets and the pair never comes back."""
     flag = service.dismiss(session, actor, ticket_id, flag_id)
-    other = session.get(Ticket, flag.other(ticket_id))
+    view = service.flag_view(session, flag, ticket_id)
     session.commit()
     hub.kick()
-    assert other is not None
-    return flag_public(FlagView(flag, ticket_id, other.id, other.subject, other.status))
+    return flag_public(view)
 
 
 @router.post(

@@ -12,7 +12,8 @@ from hub.api.schemas.common import Strict
 
 class DuplicateFlagPublic(BaseModel):
     """A possible duplicate of ``ticket_id``: ``other_ticket_id`` with its subject, the score
-    and the reason (what matched). ``status`` is open, dismissed or merged."""
+    and the reason (what matched, in words of both tickets' current text: the stored flag keeps
+    none of it, so an erasure leaves nothing behind). ``status`` is open, dismissed or merged."""
 
     id: int
     ticket_id: int
