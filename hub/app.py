@@ -20,6 +20,7 @@ from hub.api.routes import (
     auth_links,
     automation,
     comments,
+    duplicates,
     groups,
     invitations,
     mail_templates,
@@ -87,6 +88,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         groups,
         organisations,
         tags_fields,
+        duplicates,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.duplicates.models import DuplicateFlag, DuplicateSettings
 from core.fields.models import CustomField, TicketFieldValue
 from core.groups.models import AgentGroup, AgentGroupMember
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
@@ -38,6 +39,8 @@ __all__ = [
     "Audit",
     "AuditChainHead",
     "ChannelKey",
+    "DuplicateFlag",
+    "DuplicateSettings",
     "Comment",
     "CustomField",
     "ExternalRef",

@@ -436,6 +436,8 @@ class TicketFilter:
     # Tags (each one named must be on the ticket) and custom field values ({key: value}).
     tags: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    # Further conditions on Ticket from other domains (e.g. "has a possible duplicate").
+    conditions: list[Any] = field(default_factory=list)
 
 
 SORTS = {
@@ -509,6 +511,8 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
 
         for key, value in flt.fields.items():
             stmt = stmt.where(field_filter(actor.tenant_id, key, value))
+    for condition in flt.conditions:
+        stmt = stmt.where(condition)
     if flt.q:
         term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(

@@ -26,6 +26,7 @@ from hub.web.routes import (
     agents_admin,
     auth,
     dashboard,
+    duplicates,
     groups_admin,
     help_centre,
     invitations,
@@ -94,6 +95,7 @@ ROUTERS = (
     organisations.router,
     ticket_extras.router,
     tags_fields_admin.router,
+    duplicates.router,
 )
 
 

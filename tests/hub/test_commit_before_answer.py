@@ -443,6 +443,20 @@ def _sla_form(c: Ctx, policy_id: int | None = None) -> dict[str, str]:
     }
 
 
+def duplicate_flag(c: Ctx) -> tuple[int, int]:
+    """Two like tickets of one requester, checked as ``ticket.created`` would: the second
+    ticket and its open flag."""
+    from core.duplicates.service import check_ticket
+    from core.models import Ticket
+
+    subject = f"Scanner jams {c.uniq()}"
+    first = c.ticket(subject=subject)
+    second = c.ticket(subject=subject)
+    with c.hub.session() as s:
+        flags = check_ticket(s, s.get(Ticket, second))
+        return second, next(f.id for f in flags if f.first_ticket_id == first)
+
+
 def held_attachment(c: Ctx) -> int:
     """An attachment of a new ticket, held as quarantined (as an infected verdict leaves it)."""
     tid = c.ticket()
@@ -844,6 +858,24 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("DELETE", "/api/v1/admin/quarantine/{attachment_id}/"): lambda c: c.api(
         c.org.admin, "DELETE", f"/api/v1/admin/quarantine/{held_attachment(c)}/"
+    ),
+    ("POST", f"{T}/{{ticket_id}}/duplicates/{{flag_id}}/dismiss/"): lambda c: c.api(
+        c.org.agent, "POST", "{}/{}/duplicates/{}/dismiss/".format(T, *duplicate_flag(c))
+    ),
+    ("POST", f"{T}/{{ticket_id}}/duplicates/{{flag_id}}/merge/"): lambda c: c.api(
+        c.org.agent, "POST", "{}/{}/duplicates/{}/merge/".format(T, *duplicate_flag(c))
+    ),
+    ("PUT", "/api/v1/admin/duplicates/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/duplicates/", json={"enabled": True, "window_days": 9}
+    ),
+    ("POST", "/tickets/{ticket_id}/duplicates/{flag_id}/dismiss"): lambda c: c.web_request(
+        c.org.agent, "/tickets/{}/duplicates/{}/dismiss".format(*duplicate_flag(c))
+    ),
+    ("POST", "/tickets/{ticket_id}/duplicates/{flag_id}/merge"): lambda c: c.web_request(
+        c.org.agent, "/tickets/{}/duplicates/{}/merge".format(*duplicate_flag(c))
+    ),
+    ("POST", "/admin/duplicates"): lambda c: c.web_request(
+        c.org.admin, "/admin/duplicates", data={"enabled": "on", "window_days": "9"}
     ),
     ("PUT", "/api/v1/admin/scan-policy/"): lambda c: c.api(
         c.org.admin, "PUT", "/api/v1/admin/scan-policy/", json={"when_down": "hold"}

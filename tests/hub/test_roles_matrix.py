@@ -48,6 +48,7 @@ def _setup(org: TenantSet) -> dict[str, int]:
         for who in ("one", "two")
     )
     held = _held_files(org, tid)
+    dup_on, dup_flag, merge_on, merge_flag = _duplicate_flags(org)
     erasable = org.admin.post(
         "/api/v1/admin/members/", json={"email": "erasable@example.com", "role": "end_user"}
     ).json()["id"]
@@ -80,8 +81,27 @@ def _setup(org: TenantSet) -> dict[str, int]:
         "theirs": theirs,
         "inv": inv,
         "inv2": inv2,
+        "dup_on": dup_on,
+        "dup_flag": dup_flag,
+        "merge_on": merge_on,
+        "merge_flag": merge_flag,
         **own,
     }
+
+
+def _duplicate_flags(org: TenantSet) -> tuple[int, int, int, int]:
+    """Three like tickets of one requester, checked as ``ticket.created`` would: (a ticket and a
+    flag on it to dismiss, another ticket and a flag on it to merge from)."""
+    from core.duplicates.service import check_ticket
+    from core.models import Ticket
+
+    like = {"subject": "Printer jams", "description": "Jams on every page.", "category": "Other"}
+    ids = [org.end_user.post(T, json=like).json()["id"] for _ in range(3)]
+    with org.end_user.client.app.state.hub.session() as s:  # type: ignore[attr-defined]
+        (first,) = check_ticket(s, s.get(Ticket, ids[1]))
+        flags = check_ticket(s, s.get(Ticket, ids[2]))
+        to_merge = next(f for f in flags if f.first_ticket_id == ids[0])
+        return ids[1], first.id, ids[2], to_merge.id
 
 
 def _held_files(org: TenantSet, tid: int) -> list[int]:
@@ -215,6 +235,24 @@ def _calls(
         "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
         "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
         "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
+        # Likely duplicates (hub/api/routes/duplicates.py)
+        "dup_list": ("GET", f"{T}{ids['dup_on']}/duplicates/", None),
+        "dup_dismiss": (
+            "POST",
+            f"{T}{ids['dup_on']}/duplicates/{ids['dup_flag']}/dismiss/",
+            None,
+        ),
+        "dup_merge": (
+            "POST",
+            f"{T}{ids['merge_on']}/duplicates/{ids['merge_flag']}/merge/",
+            None,
+        ),
+        "dup_settings": ("GET", "/api/v1/admin/duplicates/", None),
+        "dup_settings_put": (
+            "PUT",
+            "/api/v1/admin/duplicates/",
+            {"enabled": True, "window_days": 10},
+        ),
         **_privacy_calls(ids),
         **_organisation_calls(ids),
     }
@@ -294,6 +332,8 @@ ADMIN_ONLY = (
     "organisation_create",
     "organisation_update",
     "organisation_delete",
+    "dup_settings",
+    "dup_settings_put",
     "quarantine",
     "quarantine_release",
     "quarantine_delete",
@@ -353,6 +393,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": FORBIDDEN,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
         "bulk_tag": FORBIDDEN,
         "fields": OK,
@@ -392,6 +435,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": OK,
         "merge": OK,
+        "dup_list": OK,
+        "dup_dismiss": OK,
+        "dup_merge": OK,
         "bulk": OK,
         "bulk_tag": OK,
         "fields": OK,
@@ -431,6 +477,9 @@ EXPECTED: dict[str, dict[str, object]] = {
             "download",
             "audit",
             "merge",
+            "dup_list",
+            "dup_dismiss",
+            "dup_merge",
             "bulk",
             "bulk_tag",
             "fields",
@@ -475,6 +524,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": OK,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
         "bulk_tag": FORBIDDEN,
         "fields": OK,

@@ -40,6 +40,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/macros", "Macros", "Prepared replies with field changes"),
             ("/admin/tags", "Tags", "Rename or delete tags, see how often each is used"),
             ("/admin/fields", "Custom fields", "Typed ticket fields, where they show, order"),
+            ("/admin/duplicates", "Likely duplicates", "Flag similar tickets, how many days back"),
         ),
     ),
     ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),

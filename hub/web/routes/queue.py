@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import delete, select
 
+from core.duplicates.service import has_open_flag
 from core.errors import HubError, Invalid
 from core.groups.service import group_names, groups_of
 from core.services.merge import bulk_update
@@ -40,6 +41,7 @@ FILTER_KEYS = (
     "group",
     "breached",
     "tag",
+    "dup",
     "q",
     "sort",
 )
@@ -108,6 +110,7 @@ def queue(
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
+    dup: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
     """The tenant's tickets, one keyset page at a time: agents and admins act on them,
     managers read them (no bulk actions) and export them."""
@@ -116,6 +119,8 @@ def queue(
         sort = "-created_at"
     flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q, tag)
     _group_filter(session, me, flt, group)
+    if dup == "yes":  # likely duplicates (core.duplicates): an open flag on the ticket
+        flt.conditions.append(has_open_flag(me.actor.tenant_id))
     rows, next_cursor = list_tickets(
         session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
     )
@@ -128,6 +133,7 @@ def queue(
         "group": group,
         "breached": breached,
         "tag": list(flt.tags),
+        "dup": dup,
         "q": q,
         "sort": sort,
     }
@@ -150,7 +156,13 @@ def queue(
         "paged": bool(cursor),
         # The export takes the same filters; it lists every match, oldest first.
         "export_query": urlencode(
-            [(k, v) for k in FILTER_KEYS if k != "sort" for v in _values(filters[k]) if v],
+            [
+                (k, v)
+                for k in FILTER_KEYS
+                if k not in ("sort", "dup")
+                for v in _values(filters[k])
+                if v
+            ],
             doseq=True,
         ),
     }
