@@ -39,7 +39,7 @@ def ticket_rows(
     """Every ticket the filter selects, oldest first, ``chunk`` rows per query."""
     if not actor.reads_all_tickets:
         raise Forbidden("ticket exports are for agents, admins and managers")
-    base = ticket_query(actor, flt).with_only_columns(*(c for _, c in COLUMNS))
+    base = ticket_query(actor, flt, session).with_only_columns(*(c for _, c in COLUMNS))
     last_id = 0
     while True:
         rows = session.execute(

@@ -18,6 +18,7 @@ from core.automation import escalation
 from core.errors import HubError, Invalid
 from core.models import Audit, ExternalRef, Ticket
 from core.permissions import Actor, require_staff
+from core.search import Match
 from core.services import identity
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
@@ -30,6 +31,7 @@ from core.services.tickets import (
     create_tickets,
     get_ticket,
     list_tickets,
+    search_matches,
     ticket_values,
     update_ticket,
 )
@@ -43,10 +45,12 @@ from hub.api.schemas.tickets import (
     EscalationCreate,
     ExternalRefPublic,
     MergedTicketPublic,
+    SearchMatch,
     TicketBulk,
     TicketBulkResult,
     TicketCreate,
     TicketDetailPublic,
+    TicketListItem,
     TicketMerge,
     TicketPage,
     TicketPublic,
@@ -112,8 +116,17 @@ def list_(
     sla_breached: bool | None = None,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "-created_at",
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description='full-text search: words (all must match), "a phrase", prefix*',
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(description="-created_at, created_at, ±updated_at, ±sla_due_at; relevance with q"),
+    ] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TicketPage:
@@ -137,9 +150,22 @@ def list_(
             raise Invalid("assigned_to must be a user id, 'me' or 'none'", field="assigned_to")
         flt.assigned_to = int(assigned_to)
     rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
+    found = search_matches(session, actor, flt.q, rows)
     return TicketPage(
-        results=[TicketPublic.model_validate(t) for t in rows], next_cursor=next_cursor
+        results=[_list_item(t, found.get(t.id)) for t in rows], next_cursor=next_cursor
     )
+
+
+def _list_item(ticket: Ticket, match: Match | None) -> TicketListItem:
+    item = TicketListItem.model_validate(ticket)
+    if match is not None:
+        item.match = SearchMatch(
+            where=match.where,  # type: ignore[arg-type]
+            number=match.number,
+            comment_id=match.comment_id,
+            snippet=match.snippet,
+        )
+    return item
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
