@@ -73,10 +73,10 @@ def _tsquery(search: Search) -> ColumnElement[Any]:
     )
 
 
-def _entries(search: Search) -> Select[Any]:
+def _entries(search: Search) -> Select[int, int]:
     """The matching entries (id, ticket_id) of the tenant that the asker may read."""
     e = SearchEntry
-    stmt: Select[Any] = select(e.id, e.ticket_id)  # type: ignore[assignment].where(e.tenant_id == search.tenant_id)
+    stmt = select(e.id, e.ticket_id).where(e.tenant_id == search.tenant_id)
     if search.dialect == "postgresql":
         stmt = stmt.where(literal_column("search_entries.tsv").op("@@")(_tsquery(search)))
     else:
