@@ -26,6 +26,7 @@ from hub.api.routes import (
     privacy,
     quarantine,
     reports,
+    search,
     sla,
     tickets,
 )
@@ -81,6 +82,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         privacy,
         mail_templates,
         notifications,
+        search,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

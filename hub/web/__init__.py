@@ -42,6 +42,7 @@ from hub.web.routes import (
     rate,
     reports,
     rules_admin,
+    search_admin,
     security,
     signin_links,
     sla_admin,
@@ -84,6 +85,7 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    search_admin.router,
 )
 
 

@@ -38,7 +38,13 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/macros", "Macros", "Prepared replies with field changes"),
         ),
     ),
-    ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),
+    (
+        "Help centre and search",
+        (
+            ("/admin/kb", "Knowledge base", "Articles, sections, who may read"),
+            ("/admin/search", "Search", "The language of the ticket search"),
+        ),
+    ),
     (
         "Operations and compliance",
         (

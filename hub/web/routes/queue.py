@@ -11,7 +11,14 @@ from sqlalchemy import delete, select
 
 from core.errors import HubError, Invalid
 from core.services.merge import bulk_update
-from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
+from core.services.tickets import (
+    RELEVANCE,
+    SORTS,
+    Changes,
+    TicketFilter,
+    list_tickets,
+    search_matches,
+)
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
@@ -28,6 +35,7 @@ SORT_LABELS = {
     "updated_at": "Least recently updated",
     "sla_due_at": "SLA due soonest",
     "-sla_due_at": "SLA due latest",
+    RELEVANCE: "Best match (with a search)",
 }
 FILTER_KEYS = ("status", "priority", "category", "assignee", "breached", "q", "sort")
 
@@ -75,19 +83,27 @@ def queue(
     assignee: Annotated[str, Query(max_length=12)] = "",
     breached: Annotated[str, Query(max_length=3)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
-    sort: Annotated[str, Query(max_length=20)] = "-created_at",
+    sort: Annotated[str, Query(max_length=20)] = "",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
 ) -> HTMLResponse:
     """The tenant's tickets, one keyset page at a time: agents and admins act on them,
-    managers read them (no bulk actions) and export them."""
+    managers read them (no bulk actions) and export them. A search is ranked by relevance
+    unless another sort is chosen; each row says where it matched."""
     readers_only(me)
-    if sort not in SORTS:
-        sort = "-created_at"
     flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q)
-    rows, next_cursor = list_tickets(
-        session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
-    )
+    if sort not in SORTS and not (sort == RELEVANCE and flt.q):
+        sort = RELEVANCE if flt.q else "-created_at"
+    search_error = ""
+    try:
+        rows, next_cursor = list_tickets(
+            session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
+        )
+    except Invalid as exc:
+        if exc.field != "q":
+            raise
+        rows, next_cursor, search_error, flt.q = [], None, exc.message, None
+    matches = search_matches(session, me.actor, flt.q, rows)
     names = user_names(session, {t.created_by for t in rows} | {t.assigned_to for t in rows})
     filters = {
         "status": status,
@@ -109,6 +125,8 @@ def queue(
     )
     ctx: dict[str, Any] = {
         "tickets": rows,
+        "matches": matches,
+        "search_error": search_error,
         "names": names,
         "next_cursor": next_cursor,
         "filters": filters,
