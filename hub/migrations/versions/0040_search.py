@@ -70,24 +70,29 @@ _SQLITE = [
 ]
 
 
-def _backfill(config: str) -> None:
+def backfill_statements(config: str) -> list[str]:
+    """The two INSERT ... SELECT statements that index every ticket and comment (also run by
+    bench/search.py after its bulk load)."""
     person = (
         "substr(coalesce(u.full_name, '') || ' ' || u.email || ' ' || "
         f"replace(replace(u.email, '@', ' '), '.', ' '), 1, {MAX_TEXT})"
     )
-    op.execute(
+    return [
         "INSERT INTO search_entries "
         "(tenant_id, ticket_id, comment_id, is_internal, title, body, person, more, config) "
         f"SELECT t.tenant_id, t.id, NULL, false, t.subject, substr(t.description, 1, {MAX_TEXT}), "
         f"{person}, '', {config} "
-        "FROM support_tickets AS t JOIN auth_user AS u ON u.id = t.created_by"
-    )
-    op.execute(
+        "FROM support_tickets AS t JOIN auth_user AS u ON u.id = t.created_by",
         "INSERT INTO search_entries "
         "(tenant_id, ticket_id, comment_id, is_internal, title, body, person, more, config) "
         f"SELECT c.tenant_id, c.ticket_id, c.id, c.is_internal, '', substr(c.comment, 1, {MAX_TEXT}), "
-        f"'', '', {config} FROM support_comments AS c"
-    )
+        f"'', '', {config} FROM support_comments AS c",
+    ]
+
+
+def _backfill(config: str) -> None:
+    for statement in backfill_statements(config):
+        op.execute(statement)
 
 
 def upgrade() -> None:
