@@ -109,6 +109,8 @@ class _Pending:
     new_tickets: set[int] = field(default_factory=set)
     comments: set[int] = field(default_factory=set)
     new_comments: set[int] = field(default_factory=set)
+    # What a flush wrote of new comments: their rows are built from it, without a SELECT.
+    comment_values: dict[int, tuple[uuid.UUID, int, str, bool]] = field(default_factory=dict)
     users: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
@@ -133,9 +135,17 @@ def _changed(obj: Any, *names: str) -> bool:
 def _note_flush(session: Session, _context: Any) -> None:
     pending: _Pending | None = None
     for obj in session.new:
-        if isinstance(obj, Ticket | Comment):
+        if isinstance(obj, Ticket):
+            (pending := pending or _pending(session)).new_tickets.add(obj.id)
+        elif isinstance(obj, Comment):
             pending = pending or _pending(session)
-            (pending.new_tickets if isinstance(obj, Ticket) else pending.new_comments).add(obj.id)
+            pending.new_comments.add(obj.id)
+            pending.comment_values[obj.id] = (
+                obj.tenant_id,
+                obj.ticket_id,
+                obj.comment,
+                bool(obj.is_internal),
+            )
     for obj in session.dirty:
         if isinstance(obj, Ticket) and _changed(obj, "subject", "description", "created_by"):
             (pending := pending or _pending(session)).tickets.add(obj.id)
@@ -196,12 +206,22 @@ def save(session: Session) -> None:
             .where(SearchEntry.comment_id.in_(old_comments))
             .execution_options(synchronize_session=False)
         )
-    rows = ticket_rows(session, sorted(tickets)) + comment_rows(session, sorted(comments))
+    known = {
+        cid: v
+        for cid, v in pending.comment_values.items()
+        if cid not in pending.comments  # changed again after its INSERT: read it back
+    }
+    rows = ticket_rows(session, sorted(tickets))
+    rows += comment_rows(session, sorted(comments - set(known)))
+    rows += _rows_of_comments(session, [(cid, *v) for cid, v in sorted(known.items())])
     if rows:
         session.execute(_INSERT, rows)
 
 
 def _configs(session: Session, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if session.get_bind().dialect.name != "postgresql":
+        # Only PostgreSQL reads the configuration (FTS5 has one tokenizer for every row).
+        return dict.fromkeys(tenant_ids, config_name(DEFAULT_LANGUAGE))
     return {tid: config_name(language(session, tid)) for tid in tenant_ids}
 
 
@@ -251,20 +271,29 @@ def comment_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
             Comment.id, Comment.tenant_id, Comment.ticket_id, Comment.comment, Comment.is_internal
         ).where(Comment.id.in_(ids))
     ).all()
-    configs = _configs(session, {r.tenant_id for r in found})
+    return _rows_of_comments(session, [(r[0], r[1], r[2], r[3], r[4]) for r in found])
+
+
+def _rows_of_comments(
+    session: Session, found: list[tuple[int, uuid.UUID, int, str, bool]]
+) -> list[dict[str, Any]]:
+    """Index rows of (id, tenant_id, ticket_id, text, is_internal) comments."""
+    if not found:
+        return []
+    configs = _configs(session, {tenant_id for _, tenant_id, *_ in found})
     return [
         {
-            "tenant_id": r.tenant_id,
-            "ticket_id": r.ticket_id,
-            "comment_id": r.id,
-            "is_internal": bool(r.is_internal),
+            "tenant_id": tenant_id,
+            "ticket_id": ticket_id,
+            "comment_id": cid,
+            "is_internal": bool(internal),
             "title": "",
-            "body": clean(r.comment),
+            "body": clean(body),
             "person": "",
             "more": "",
-            "config": configs[r.tenant_id],
+            "config": configs[tenant_id],
         }
-        for r in found
+        for cid, tenant_id, ticket_id, body, internal in found
     ]
 
 
