@@ -93,7 +93,13 @@ def _rows(n: int, tenant: uuid.UUID, requester: int, agent: int) -> Iterator[dic
             "sla_breached": False,
         }
         comments = [
-            (i, agent if k != 1 else requester, words.text(20), k == 2, created + timedelta(hours=k))
+            (
+                i,
+                agent if k != 1 else requester,
+                words.text(20),
+                k == 2,
+                created + timedelta(hours=k),
+            )
             for k in range(3)
         ]
         yield {"ticket": ticket, "comments": comments}

@@ -197,3 +197,28 @@ def test_edits_and_erasure_keep_the_index_current(org: TenantSet, hub) -> None: 
         )
     assert "Quintessa" not in texts and org.end_user.email not in texts
     assert "Badge" in texts  # the rest of the ticket is still searchable
+
+
+def test_registered_text_is_searchable_as_fields(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
+    """The seam for tags and custom fields: a provider's text joins the ticket's own row when
+    the ticket is reindexed, and a match there is named "fields"."""
+    from core import search
+
+    ticket = _open(org.end_user, "Phone", "it rings")
+    labels: dict[int, str] = {}
+
+    def provider(session, ids):  # type: ignore[no-untyped-def]
+        return {i: labels[i] for i in ids if i in labels}
+
+    search.register_ticket_text(provider)
+    try:
+        assert _ids(org.agent, "vipcustomer") == []
+        labels[ticket] = "vipcustomer hardware"
+        with hub.session() as s:
+            search.reindex_tickets(s, [ticket])
+        found = _find(org.agent, "vipcustomer")
+        assert [t["id"] for t in found] == [ticket]
+        assert found[0]["match"]["where"] == "fields"
+        assert _ids(org.agent, "rings vipcustomer") == [ticket]
+    finally:
+        search.unregister_ticket_text(provider)
