@@ -29,6 +29,7 @@ from hub.api.routes import (
     privacy,
     quarantine,
     reports,
+    search,
     sla,
     tags_fields,
     tickets,
@@ -89,6 +90,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         organisations,
         tags_fields,
         duplicates,
+        search,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

@@ -1043,5 +1043,25 @@ def attachments_rescan() -> None:
         raise typer.Exit(1)
 
 
+search_app = typer.Typer(help="The full-text search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
+
+
+@search_app.command("rebuild")
+def search_rebuild(
+    tenant: Annotated[str | None, typer.Option(help="tenant slug (default: every tenant)")] = None,
+) -> None:
+    """Rebuild the search index from the tickets and comments, one transaction per tenant."""
+    from core import search
+
+    hub = _hub()
+    with hub.read_session() as s:
+        found = _tenants(s, tenant)
+    for tenant_id, slug in found:
+        with hub.session() as s:
+            count = search.rebuild(s, tenant_id)  # type: ignore[arg-type]
+        console.print(f"{slug}: {count} tickets")
+
+
 if __name__ == "__main__":
     main()

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.crypto import Keyring
 from core.db import TRANSIENT_DB_ERRORS
 from core.egress import EgressPolicy
+from core.fields.search_text import ticket_search_text
 from core.intake import InboundMessage, IngestResult, find_duplicate, ingest, ingest_many
 from core.permissions import system_actor
 from core.scan import ScanVerdict
+from core.search import register_ticket_text
 from core.services import plugins as plugin_service
 from core.services.attachments import DEFAULT_TYPES, AttachmentPolicy
 from core.services.plugins import PluginConfig
@@ -29,6 +31,9 @@ from hub import log_config
 from hub.db import make_engine, make_sessionmaker, session_scope
 from hub.plugins import TenantHooks, make_plugin_manager, plugin_infos
 from hub.settings import Settings
+
+# Search indexes each ticket's tags and custom field values with its own row (core.search).
+register_ticket_text(ticket_search_text)
 
 log = logging.getLogger("hub")
 

@@ -36,6 +36,7 @@ from core.errors import Invalid, NotFound
 from core.fields.models import FIELD_TYPES
 from core.models import CustomField, Ticket, TicketFieldValue
 from core.permissions import Actor, require_admin, require_staff, require_writer
+from core.search import reindex_tickets
 from core.services import audit, events
 
 TYPE_LABELS = {
@@ -464,6 +465,8 @@ def set_values(
             new=display(p.value),
             details={"field": p.field.key},
         )
+    if done:
+        reindex_tickets(session, [ticket.id])
     session.flush()
     return done
 

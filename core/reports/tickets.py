@@ -72,7 +72,7 @@ def ticket_rows(
     ``field_keys`` (from ``export_headers``) each row ends with its tags and field values."""
     if not actor.reads_all_tickets:
         raise Forbidden("ticket exports are for agents, admins and managers")
-    base = ticket_query(actor, flt).with_only_columns(*(c for _, c in COLUMNS))
+    base = ticket_query(actor, flt, session).with_only_columns(*(c for _, c in COLUMNS))
     last_id = 0
     while True:
         rows = session.execute(

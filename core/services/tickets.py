@@ -15,7 +15,7 @@ from sqlalchemy import Select, Table, and_, insert, or_, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from core import lifecycle
+from core import lifecycle, search  # search: its listeners keep the index in every transaction
 from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Membership, Ticket, User
@@ -466,8 +466,9 @@ def _decode_cursor(cursor: str, column: str) -> tuple[Any, int]:
         raise Invalid("cursor is not valid", field="cursor") from exc
 
 
-def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
-    """The scoped, filtered select of tickets this actor may see."""
+def ticket_query(actor: Actor, flt: TicketFilter, session: Session | None = None) -> Select[Ticket]:
+    """The scoped, filtered select of tickets this actor may see (``q`` needs the session: the
+    search reads the tenant's language)."""
     stmt = select(Ticket).where(Ticket.tenant_id == actor.tenant_id)
     if not actor.reads_all_tickets:
         stmt = stmt.where(Ticket.created_by == actor.user_id)
@@ -514,12 +515,9 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
     for condition in flt.conditions:
         stmt = stmt.where(condition)
     if flt.q:
-        term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\")
-            )
-        )
+        if session is None:
+            raise TypeError("ticket_query needs the session to search")
+        stmt = stmt.where(search.condition(search.prepare(session, actor, flt.q), Ticket.id))
     return stmt
 
 
@@ -532,14 +530,21 @@ def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """One page of tickets by keyset pagination: one query, whatever the page number."""
+    """One page of tickets by keyset pagination: one query, whatever the page number.
+    ``relevance`` (with ``q``) orders by the search's rank, best first."""
+    if sort == RELEVANCE:
+        if not flt.q:
+            raise Invalid("sort=relevance needs a search (q)", field="sort")
+        if not 1 <= limit <= 200:
+            raise Invalid("limit must be between 1 and 200", field="limit")
+        return _by_relevance(session, actor, flt, limit, cursor)
     if sort not in SORTS:
-        raise Invalid(f"sort must be one of {', '.join(SORTS)}", field="sort")
+        raise Invalid(f"sort must be one of {', '.join(SORTS)}, {RELEVANCE}", field="sort")
     if not 1 <= limit <= 200:
         raise Invalid("limit must be between 1 and 200", field="limit")
     column_name, desc = SORTS[sort]
     column = getattr(Ticket, column_name)
-    stmt = ticket_query(actor, flt)
+    stmt = ticket_query(actor, flt, session)
     if column_name == "sla_due_at":
         stmt = stmt.where(Ticket.sla_due_at.is_not(None))
     if cursor:
@@ -560,3 +565,50 @@ def list_tickets(
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column_name), last.id)
     return rows, next_cursor
+
+
+RELEVANCE = "relevance"
+
+
+def _by_relevance(
+    session: Session, actor: Actor, flt: TicketFilter, limit: int, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
+    """One page of a search, best match first (ties: newest first), by a (rank, id) cursor."""
+    assert flt.q
+    ranked = search.ranks(search.prepare(session, actor, flt.q)).subquery()
+    stmt = ticket_query(actor, TicketFilter(**{**flt.__dict__, "q": None}), session)
+    stmt = stmt.join(ranked, ranked.c.ticket_id == Ticket.id)
+    if cursor:
+        rank, last_id = _decode_rank_cursor(cursor)
+        stmt = stmt.where(
+            or_(ranked.c.rank < rank, and_(ranked.c.rank == rank, Ticket.id < last_id))
+        )
+    found = session.execute(
+        stmt.add_columns(ranked.c.rank)
+        .order_by(ranked.c.rank.desc(), Ticket.id.desc())
+        .limit(limit + 1)
+    ).all()
+    rows = [row[0] for row in found]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(float(found[limit - 1][1]), rows[-1].id)
+    return rows, next_cursor
+
+
+def _decode_rank_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        rank, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return float(rank), int(ticket_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Invalid("cursor is not valid", field="cursor") from exc
+
+
+def search_matches(
+    session: Session, actor: Actor, q: str | None, tickets: list[Ticket]
+) -> dict[int, search.Match]:
+    """Where each listed ticket matched ``q`` (one or two queries for the page; none without q)."""
+    if not q or not tickets:
+        return {}
+    return search.matches(session, search.prepare(session, actor, q), [t.id for t in tickets])

@@ -21,6 +21,7 @@ from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Tag, Ticket, TicketTag
 from core.permissions import Actor, require_admin, require_staff, require_writer
+from core.search import reindex_tickets
 from core.services import audit, events
 
 MAX_NAME = 50
@@ -96,6 +97,7 @@ def add_tags(session: Session, actor: Actor, ticket: Ticket, names: Iterable[Any
     )
     for name in new:
         events.audit(session, actor, action=TAG_ADDED, ticket_id=ticket.id, new=name)
+    reindex_tickets(session, [ticket.id])
     session.flush()
     return new
 
@@ -123,6 +125,7 @@ def remove_tags(session: Session, actor: Actor, ticket: Ticket, names: Iterable[
     gone = [r[1] for r in rows]
     for name in gone:
         events.audit(session, actor, action=TAG_REMOVED, ticket_id=ticket.id, old=name)
+    reindex_tickets(session, [ticket.id])
     return gone
 
 
@@ -188,6 +191,11 @@ def _get(session: Session, actor: Actor, tag_id: int) -> Tag:
     return tag
 
 
+def _tagged(session: Session, tag_id: int) -> list[int]:
+    """The tickets that carry a tag (their search rows hold its name)."""
+    return list(session.scalars(select(TicketTag.ticket_id).where(TicketTag.tag_id == tag_id)))
+
+
 def rename_tag(session: Session, actor: Actor, tag_id: int, new_name: Any, ip: str = "") -> Tag:
     """Rename a tag (admins). Renaming onto an existing tag merges the two."""
     require_admin(actor, "rename tags")
@@ -196,6 +204,7 @@ def rename_tag(session: Session, actor: Actor, tag_id: int, new_name: Any, ip: s
     if name == tag.name:
         return tag
     old = tag.name
+    reindex_tickets(session, _tagged(session, tag.id))
     other = session.scalar(select(Tag).where(Tag.tenant_id == actor.tenant_id, Tag.name == name))
     if other is None:
         tag.name = name
@@ -222,20 +231,20 @@ def delete_tag(session: Session, actor: Actor, tag_id: int, ip: str = "") -> int
     """Delete a tag and take it off every ticket (admins); returns how many tickets had it."""
     require_admin(actor, "delete tags")
     tag = _get(session, actor, tag_id)
-    count = session.scalar(
-        select(func.count()).select_from(TicketTag).where(TicketTag.tag_id == tag.id)
-    )
+    tagged = _tagged(session, tag.id)
+    count = len(tagged)
+    reindex_tickets(session, tagged)
     session.execute(delete(TicketTag).where(TicketTag.tag_id == tag.id))
     audit.by_actor(
         session,
         actor,
         TAG_DELETED,
         ip=ip,
-        details={"id": tag.id, "name": tag.name, "tickets": int(count or 0)},
+        details={"id": tag.id, "name": tag.name, "tickets": count},
     )
     session.delete(tag)
     session.flush()
-    return int(count or 0)
+    return count
 
 
 def bulk_tag(

@@ -46,6 +46,7 @@ from hub.web.routes import (
     rate,
     reports,
     rules_admin,
+    search_admin,
     security,
     signin_links,
     sla_admin,
@@ -96,6 +97,7 @@ ROUTERS = (
     ticket_extras.router,
     tags_fields_admin.router,
     duplicates.router,
+    search_admin.router,
 )
 
 

@@ -135,6 +135,7 @@ def test_admin_write_routes_each_write_an_audit_row(hub, org) -> None:  # type: 
         ("POST", "/api/v1/admin/plugins/email/disable/", None, "Plugin Disabled"),
         ("POST", "/api/v1/auth/tokens/", {"name": "more"}, "token.created"),
         ("POST", f"/api/v1/auth/tokens/{token['id']}/revoke/", None, "token.revoked"),
+        ("PUT", "/api/v1/admin/search/", {"language": "french"}, "Search Language Changed"),
     ]
     for method, url, body, action in walk:
         tenant, ticket = _trails(hub, org.tenant[0])

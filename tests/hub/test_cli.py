@@ -394,3 +394,31 @@ def test_migrate_builds_the_rollups_of_tickets_they_do_not_know(cli_env, hub, cl
         )
         assert s.scalar(count) == 2
     assert "report rollups built" not in _ok("migrate")  # once
+
+
+def test_search_rebuild_refills_the_index(cli_env, hub, client) -> None:  # type: ignore[no-untyped-def]
+    """``hub search rebuild`` rebuilds a tenant's search index from its tickets and comments."""
+    from sqlalchemy import delete, func
+
+    from core.search import SearchEntry
+    from core.services.comments import add_comment
+    from core.services.tickets import TicketFilter, create_ticket, list_tickets
+
+    _ok("tenant", "create", "finds")
+    with hub.session() as s:
+        tenant = identity.tenant_by_slug(s, "finds")
+        user = identity.ensure_user(s, email="f@example.com")
+        identity.ensure_member(s, tenant.id, user, "end_user")
+        actor = system_actor(tenant.id)
+        ticket = create_ticket(
+            s, actor, subject="Scanner", description="d", category="Other", requester_id=user.id
+        )
+        add_comment(s, actor, ticket, comment="try the duplex tray", author_id=user.id)
+    with hub.session() as s:
+        s.execute(delete(SearchEntry))
+    assert "finds: 1 tickets" in _ok("search", "rebuild", "--tenant", "finds")
+    with hub.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(SearchEntry)) == 2
+        rows, _ = list_tickets(s, actor, TicketFilter(q="duplex"))
+        assert [t.subject for t in rows] == ["Scanner"]
+    assert runner.invoke(app, ["search", "rebuild", "--tenant", "nope"]).exit_code == 2

@@ -613,6 +613,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/v1/admin/tokens/{token_id}/revoke/"): lambda c: c.api(
         c.org.admin, "POST", f"/api/v1/admin/tokens/{c.token_of(c.member())}/revoke/"
     ),
+    ("PUT", "/api/v1/admin/search/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/search/", json={"language": "german"}
+    ),
     ("PATCH", "/api/v1/admin/rate-limit/"): lambda c: c.api(
         c.org.admin, "PATCH", "/api/v1/admin/rate-limit/", json={"per_token": f"{700 + c.n}/minute"}
     ),
@@ -1061,6 +1064,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/admin/tokens/{token_id}/revoke"): lambda c: c.web_request(
         c.org.admin, f"/admin/tokens/{c.token_of(c.member())}/revoke"
+    ),
+    ("POST", "/admin/search"): lambda c: c.web_request(
+        c.org.admin, "/admin/search", data={"language": "german"}
     ),
     ("POST", "/admin/rate-limit"): lambda c: c.web_request(
         c.org.admin, "/admin/rate-limit", data={"per_token": f"{800 + c.n}/minute"}

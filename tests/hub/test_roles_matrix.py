@@ -174,6 +174,8 @@ def _calls(
         "revoke_any_token": ("POST", f"/api/v1/admin/tokens/{ids['theirs']}/revoke/", None),
         "rate_limit": ("GET", "/api/v1/admin/rate-limit/", None),
         "set_rate_limit": ("PATCH", "/api/v1/admin/rate-limit/", {"per_token": "600/minute"}),
+        "search_settings": ("GET", "/api/v1/admin/search/", None),
+        "search_settings_put": ("PUT", "/api/v1/admin/search/", {"language": "english"}),
         "me_update": ("PATCH", "/api/v1/me", {"full_name": "Same Name"}),
         "password": (
             "POST",
@@ -356,6 +358,8 @@ ADMIN_ONLY = (
     "revoke_any_token",
     "rate_limit",
     "set_rate_limit",
+    "search_settings",
+    "search_settings_put",
     "mail_templates",
     "mail_template",
     "mail_template_put",

@@ -31,7 +31,7 @@ from hub.api.schemas.organisations import (
     PersonOrganisation,
     PersonPublic,
 )
-from hub.api.schemas.tickets import TicketPage, TicketPublic
+from hub.api.schemas.tickets import TicketListItem, TicketPage
 from hub.context import Hub
 
 router = APIRouter(prefix="/api/v1/support", tags=["organisations"])
@@ -210,7 +210,7 @@ def _ticket_page(
     session: Session, actor: Actor, flt: TicketFilter, limit: int, cursor: str | None
 ) -> TicketPage:
     rows, nxt = list_tickets(session, actor, flt, limit=limit, cursor=cursor)
-    return TicketPage(results=[TicketPublic.model_validate(t) for t in rows], next_cursor=nxt)
+    return TicketPage(results=[TicketListItem.model_validate(t) for t in rows], next_cursor=nxt)
 
 
 @router.get("/people/{user_id}/tickets/", response_model=TicketPage)

@@ -21,6 +21,7 @@ from core.fields import service as field_service
 from core.models import Audit, ExternalRef, Ticket
 from core.organisations.people import requester_for
 from core.permissions import Actor, require_staff
+from core.search import Match
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
 from core.services.merge import bulk_update, merge_ticket, merged_sources
@@ -32,6 +33,7 @@ from core.services.tickets import (
     create_tickets,
     get_ticket,
     list_tickets,
+    search_matches,
     ticket_values,
     update_ticket,
 )
@@ -46,10 +48,12 @@ from hub.api.schemas.tickets import (
     EscalationCreate,
     ExternalRefPublic,
     MergedTicketPublic,
+    SearchMatch,
     TicketBulk,
     TicketBulkResult,
     TicketCreate,
     TicketDetailPublic,
+    TicketListItem,
     TicketMerge,
     TicketPage,
     TicketPublic,
@@ -130,16 +134,20 @@ def _create_for(
         ticket = create_ticket(session, actor, before_events=store, **fields)
         public = _publics(session, [ticket])[0]
     hub.kick()
-    return public  # type: ignore[return-value]
+    return public
 
 
-def _publics(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
+def _publics(
+    session: Session,
+    tickets: Sequence[Ticket],
+    model: type[TicketPublic] = TicketPublic,
+) -> list[Any]:
     """Tickets as the API shows them, their tags and custom field values loaded in one query
     each for the whole page."""
     tags, values = extras.page_extras(session, [t.id for t in tickets])
     out = []
     for t in tickets:
-        public = TicketPublic.model_validate(t)
+        public = model.model_validate(t)
         public.tags = tags.get(t.id, [])
         public.custom_fields = values.get(t.id, {})
         out.append(public)
@@ -163,11 +171,20 @@ def list_(
     sla_breached: bool | None = None,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description='full-text search: words (all must match), "a phrase", prefix*',
+        ),
+    ] = None,
     tag: Annotated[
         list[str], Query(max_length=100, description="repeatable: every tag named must be on it")
     ] = [],  # noqa: B006
-    sort: str = "-created_at",
+    sort: Annotated[
+        str,
+        Query(description="-created_at, created_at, ±updated_at, ±sla_due_at; relevance with q"),
+    ] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TicketPage:
@@ -211,7 +228,23 @@ def list_(
             raise Invalid("group must be an agent group id or 'none'", field="group")
         flt.group_ids = [int(group)]
     rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
-    return TicketPage(results=_publics(session, rows), next_cursor=next_cursor)
+    found = search_matches(session, actor, flt.q, rows)
+    items = _publics(session, rows, TicketListItem)
+    return TicketPage(
+        results=[_with_match(item, found.get(item.id)) for item in items],
+        next_cursor=next_cursor,
+    )
+
+
+def _with_match(item: TicketListItem, match: Match | None) -> TicketListItem:
+    if match is not None:
+        item.match = SearchMatch(
+            where=match.where,  # type: ignore[arg-type]
+            number=match.number,
+            comment_id=match.comment_id,
+            snippet=match.snippet,
+        )
+    return item
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -394,7 +427,7 @@ def patch(
     session.commit()
     hub.kick()
     response.headers["ETag"] = ticket_etag(ticket)
-    return _publics(session, [ticket])[0]  # type: ignore[return-value]
+    return _publics(session, [ticket])[0]
 
 
 @router.post("/{ticket_id}/merge/", response_model=TicketPublic)

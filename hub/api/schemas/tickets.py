@@ -78,8 +78,27 @@ class TicketPublic(BaseModel):
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 
+class SearchMatch(BaseModel):
+    """Where a ticket matched the search ``q``."""
+
+    where: Literal["subject", "description", "requester", "fields", "reply", "internal note"]
+    number: int | None = Field(
+        default=None, description="the reply's (or internal note's) place in the ticket, from 1"
+    )
+    comment_id: int | None = None
+    snippet: str = Field(
+        description="HTML: the text around the match, escaped, the matched words in <mark>"
+    )
+
+
+class TicketListItem(TicketPublic):
+    match: SearchMatch | None = Field(
+        default=None, description="with q: where the ticket matched, with a snippet"
+    )
+
+
 class TicketPage(BaseModel):
-    results: list[TicketPublic]
+    results: list[TicketListItem]
     next_cursor: str | None
 
 

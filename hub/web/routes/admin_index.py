@@ -43,7 +43,13 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/duplicates", "Likely duplicates", "Flag similar tickets, how many days back"),
         ),
     ),
-    ("Help centre", (("/admin/kb", "Knowledge base", "Articles, sections, who may read"),)),
+    (
+        "Help centre and search",
+        (
+            ("/admin/kb", "Knowledge base", "Articles, sections, who may read"),
+            ("/admin/search", "Search", "The language of the ticket search"),
+        ),
+    ),
     (
         "Operations and compliance",
         (

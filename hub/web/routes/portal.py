@@ -18,7 +18,7 @@ from core.kb.suggestions import suggest
 from core.organisations.people import requester_for
 from core.permissions import MANAGER
 from core.services.attachments import add_attachment
-from core.services.tickets import TicketFilter, create_ticket, list_tickets
+from core.services.tickets import TicketFilter, create_ticket, list_tickets, search_matches
 from hub.api.deps import HubDep, SessionDep
 from hub.web import custom_fields
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
@@ -58,13 +58,21 @@ def my_tickets(
         flt.status = list(lifecycle.DONE_STATUSES)
     elif status in lifecycle.STATUSES:
         flt.status = [status]
-    rows, next_cursor = list_tickets(session, me.actor, flt, limit=PAGE_SIZE, cursor=cursor)
+    search_error = ""
+    try:
+        rows, next_cursor = list_tickets(session, me.actor, flt, limit=PAGE_SIZE, cursor=cursor)
+    except Invalid as exc:
+        if exc.field != "q":
+            raise
+        rows, next_cursor, search_error, flt.q = [], None, exc.message, None
     return render(
         request,
         session,
         me,
         "portal/list.html",
         tickets=rows,
+        matches=search_matches(session, me.actor, flt.q, rows),
+        search_error=search_error,
         next_cursor=next_cursor,
         sel_status=status,
         q=q,

@@ -13,7 +13,14 @@ from core.duplicates.service import has_open_flag
 from core.errors import HubError, Invalid
 from core.groups.service import group_names, groups_of
 from core.services.merge import bulk_update
-from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
+from core.services.tickets import (
+    RELEVANCE,
+    SORTS,
+    Changes,
+    TicketFilter,
+    list_tickets,
+    search_matches,
+)
 from core.tags.service import bulk_tag, tags_for
 from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
@@ -32,6 +39,7 @@ SORT_LABELS = {
     "updated_at": "Least recently updated",
     "sla_due_at": "SLA due soonest",
     "-sla_due_at": "SLA due latest",
+    RELEVANCE: "Best match (with a search)",
 }
 FILTER_KEYS = (
     "status",
@@ -107,23 +115,31 @@ def queue(
     breached: Annotated[str, Query(max_length=3)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     tag: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
-    sort: Annotated[str, Query(max_length=20)] = "-created_at",
+    sort: Annotated[str, Query(max_length=20)] = "",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
     dup: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
     """The tenant's tickets, one keyset page at a time: agents and admins act on them,
-    managers read them (no bulk actions) and export them."""
+    managers read them (no bulk actions) and export them. A search is ranked by relevance
+    unless another sort is chosen; each row says where it matched."""
     readers_only(me)
-    if sort not in SORTS:
-        sort = "-created_at"
     flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q, tag)
     _group_filter(session, me, flt, group)
     if dup == "yes":  # likely duplicates (core.duplicates): an open flag on the ticket
         flt.conditions.append(has_open_flag(me.actor.tenant_id))
-    rows, next_cursor = list_tickets(
-        session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
-    )
+    if sort not in SORTS and not (sort == RELEVANCE and flt.q):
+        sort = RELEVANCE if flt.q else "-created_at"
+    search_error = ""
+    try:
+        rows, next_cursor = list_tickets(
+            session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
+        )
+    except Invalid as exc:
+        if exc.field != "q":
+            raise
+        rows, next_cursor, search_error, flt.q = [], None, exc.message, None
+    matches = search_matches(session, me.actor, flt.q, rows)
     names = user_names(session, {t.created_by for t in rows} | {t.assigned_to for t in rows})
     filters = {
         "status": status,
@@ -149,6 +165,8 @@ def queue(
     ctx: dict[str, Any] = {
         "tickets": rows,
         "ticket_tags": tags_for(session, [t.id for t in rows]),
+        "matches": matches,
+        "search_error": search_error,
         "names": names,
         "next_cursor": next_cursor,
         "filters": filters,
