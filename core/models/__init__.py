@@ -1,6 +1,7 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.i18n.models import PersonLocale
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
@@ -49,6 +50,7 @@ __all__ = [
     "NotificationPreference",
     "NotificationSettings",
     "OutboxEvent",
+    "PersonLocale",
     "PersonExport",
     "RecoveryCode",
     "ReportDaily",

@@ -29,6 +29,7 @@ from hub.web.routes import (
     help_centre,
     invitations,
     kb_admin,
+    language,
     live,
     macro_admin,
     mail_templates,
@@ -84,6 +85,7 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    language.router,
 )
 
 
