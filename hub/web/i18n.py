@@ -94,7 +94,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def _reader_of(ctx: Context) -> Reader:
-    found = ctx.get("reader")
+    found = ctx.get("viewer")
     return found if isinstance(found, Reader) else current()
 
 
@@ -144,3 +144,27 @@ def extract(root: Path) -> dict[str, tuple[str, int]]:
         if msgid:
             found.setdefault(msgid, (filename, lineno))
     return found
+
+
+# The spec's values, shown translated (``translate(t.status)``) while stored in English. A test
+# checks this list against core.lifecycle.
+VALUE_LABELS = (
+    N_("New"),
+    N_("Open"),
+    N_("In Progress"),
+    N_("Pending"),
+    N_("Resolved"),
+    N_("Closed"),
+    N_("Reopened"),
+    N_("Low"),
+    N_("Medium"),
+    N_("High"),
+    N_("Critical"),
+    N_("Onboarding"),
+    N_("Access"),
+    N_("Technical Issue"),
+    N_("Billing"),
+    N_("Feature Request"),
+    N_("Security"),
+    N_("Other"),
+)

@@ -89,7 +89,7 @@ def render(
     kind, _, text = unquote(flash).partition("|") if flash else ("", "", "")
     who = request_reader(request, me)
     context: dict[str, Any] = {
-        "reader": who,
+        "viewer": who,
         "lang": who.locale,
         # Ask the browser for its zone until the person has one (chosen, or told before).
         "detect_zone": me is not None
