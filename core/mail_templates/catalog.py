@@ -28,6 +28,7 @@ TICKET_VARIABLES = {
     "url": URL,
     "signature": SIGNATURE,
     "private_link": "true when url signs the recipient in (a mail to the requester alone)",
+    "when": "the time of the event, in the recipient's time zone and language",
 }
 
 _FOOTER = (
@@ -52,14 +53,16 @@ KINDS: dict[str, Kind] = {
     "created": Kind(
         "Acknowledgement (ticket created)",
         "[#{{ ticket.id }}] {{ ticket.subject }}",
-        "We have received your request and opened ticket #{{ ticket.id }}: {{ ticket.subject }}"
+        "We have received your request and opened ticket #{{ ticket.id }}"
+        "{% if when %} on {{ when }}{% endif %}: {{ ticket.subject }}"
         "\n\nReply to this message to add information to the ticket." + _FOOTER,
         TICKET_VARIABLES,
     ),
     "agent_reply": Kind(
         "Agent reply",
         "Re: [#{{ ticket.id }}] {{ ticket.subject }}",
-        "{{ comment.author.name or 'Support' }} wrote:\n\n{{ comment.body }}" + _FOOTER,
+        "{{ comment.author.name or 'Support' }} wrote{% if when %} on {{ when }}{% endif %}:"
+        "\n\n{{ comment.body }}" + _FOOTER,
         {**TICKET_VARIABLES, "comment": COMMENT},
         automatic=False,
     ),
@@ -205,6 +208,63 @@ KINDS: dict[str, Kind] = {
 }
 
 
+_FOOTER_DE = (
+    "\n\n{% if signature %}{{ signature }}\n\n{% endif %}--\nTicket #{{ ticket.id }}: {{ url }}"
+    "{% if private_link %}\nDieser Link öffnet das Ticket für Sie ohne Passwort: "
+    "Leiten Sie diese E-Mail nicht weiter.{% endif %}"
+)
+
+# The requesters' mails in German: (subject, text) by kind, used for a recipient whose language
+# is German while the tenant has no template of its own for the kind.
+TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
+    "de": {
+        "created": (
+            "[#{{ ticket.id }}] {{ ticket.subject }}",
+            "Wir haben Ihre Anfrage{% if when %} am {{ when }}{% endif %} erhalten und das "
+            "Ticket #{{ ticket.id }} eröffnet: {{ ticket.subject }}\n\n"
+            "Antworten Sie auf diese Nachricht, um dem Ticket Informationen hinzuzufügen."
+            + _FOOTER_DE,
+        ),
+        "agent_reply": (
+            "Re: [#{{ ticket.id }}] {{ ticket.subject }}",
+            "{{ comment.author.name or 'Support' }} schrieb{% if when %} am {{ when }}"
+            "{% endif %}:\n\n{{ comment.body }}" + _FOOTER_DE,
+        ),
+        "status": (
+            "Re: [#{{ ticket.id }}] {{ ticket.subject }}",
+            "Der Status Ihres Tickets #{{ ticket.id }} hat sich{% if when %} am {{ when }}"
+            "{% endif %} von {{ old_status }} zu {{ new_status }} geändert." + _FOOTER_DE,
+        ),
+        "resolved": (
+            "Re: [#{{ ticket.id }}] {{ ticket.subject }}",
+            "Ihr Ticket #{{ ticket.id }} ist gelöst{% if when %} ({{ when }}){% endif %}.\n\n"
+            "Falls das Problem weiter besteht, antworten Sie auf diese Nachricht, um das Ticket "
+            "wieder zu öffnen."
+            "{% if rating_links %}\n\nWie war unsere Hilfe? Ein Klick bewertet sie:\n"
+            "{% for link in rating_links %}\n{{ link.label }}: {{ link.url }}{% endfor %}{% endif %}"
+            + _FOOTER_DE,
+        ),
+        "closed": (
+            "Re: [#{{ ticket.id }}] {{ ticket.subject }}",
+            "Ihr Ticket #{{ ticket.id }} ist geschlossen{% if when %} ({{ when }}){% endif %}. "
+            "Schreiben Sie uns erneut, um ein neues zu eröffnen." + _FOOTER_DE,
+        ),
+    }
+}
+# The spec's statuses as a German mail names them.
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "de": {
+        "New": "Neu",
+        "Open": "Offen",
+        "In Progress": "In Bearbeitung",
+        "Pending": "Wartend",
+        "Resolved": "Gelöst",
+        "Closed": "Geschlossen",
+        "Reopened": "Wieder geöffnet",
+    }
+}
+
+
 def sample(kind: str) -> dict[str, Any]:
     """Values for every variable of a kind: what a template is checked against on save."""
     person = {"name": "Ada Lovelace", "email": "ada@example.com"}
@@ -236,6 +296,7 @@ def sample(kind: str) -> dict[str, Any]:
         "reason": "critical SLA breach",
         "sla_target": "resolution",
         "due": "2026-12-02 17:00 UTC",
+        "when": "Dec 2, 2026, 5:00 PM UTC",
         "inviter": "Grace Hopper",
         "role": "an agent",
         "expires": "2026-12-05 17:00 UTC",

@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.errors import Invalid
-from core.mail_templates.catalog import KINDS, sample
+from core.mail_templates.catalog import KINDS, TRANSLATED, sample
 
 SUBJECT_MAX = 250
 SOURCE_MAX = 20_000
@@ -58,8 +58,11 @@ def one_line(value: str) -> str:
     return " ".join(_CONTROLS.sub(" ", value).split())
 
 
-def builtin(kind: str) -> Source:
-    """The hub's own wording of a kind."""
+def builtin(kind: str, locale: str = "en") -> Source:
+    """The hub's own wording of a kind, in ``locale`` where it is translated (else English)."""
+    translated = TRANSLATED.get(locale, {}).get(kind)
+    if translated is not None:
+        return Source(*translated)
     spec = KINDS[kind]
     return Source(spec.subject, spec.text)
 

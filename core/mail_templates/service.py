@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateError
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.errors import Invalid, NotFound
-from core.mail_templates.catalog import KINDS
+from core.i18n import format_when
+from core.i18n import service as i18n_service
+from core.mail_templates.catalog import KINDS, STATUS_LABELS, TRANSLATED
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.mail_templates.render import RenderedMail, Source, builtin, render, validate
 from core.models import Tenant, Ticket, User
@@ -254,6 +257,7 @@ def render_mail(
     *,
     author_id: int | None = None,
     report: bool = True,
+    at: datetime | None = None,
 ) -> RenderedMail:
     """The mail of a kind for a tenant: its own template, else the built-in one; a tenant
     template that fails is replaced by the built-in one and reported, never a lost mail.
@@ -261,18 +265,37 @@ def render_mail(
     ``tenant`` and ``signature`` are filled in when the caller leaves them out (the signature
     of ``author_id``, an agent replying, above the tenant's). The failure is audited in
     ``session`` unless ``report`` is False (a read session: the caller calls
-    ``report_failure`` in a session of its own)."""
+    ``report_failure`` in a session of its own).
+
+    The mail is written for its recipient (``variables["recipient"]["email"]``): their language
+    (the built-in wording's translation; the ``html lang``) and their time zone for ``when``
+    (``at``, the time of the event, else now)."""
     _kind(kind)
     values = dict(variables)
+    recipient = values.get("recipient")
+    email = recipient.get("email") if isinstance(recipient, dict) else None
+    who = i18n_service.recipient(session, tenant_id, email if isinstance(email, str) else None)
+    row = _row(session, tenant_id, kind)
+    # The wording's language (the HTML part's lang, how times and statuses read): a translated
+    # built-in's, else English; a tenant's own template: the tenant's default language, if set.
+    built_lang = who.locale if kind in TRANSLATED.get(who.locale, {}) else "en"
+    own_lang = (i18n_service.tenant_locale(session, tenant_id) or "en") if row else built_lang
+    if "when" in KINDS[kind].variables:
+        values.setdefault("when", format_when(at or now(), own_lang, who.time_zone))
+    labels = STATUS_LABELS.get(own_lang, {})
+    for name in ("old_status", "new_status"):
+        if name in values and isinstance(values[name], str):
+            values[name] = labels.get(values[name], values[name])
     values.setdefault("tenant", tenant_values(session, tenant_id))
     if "signature" in KINDS[kind].variables:
         values.setdefault("signature", signature(session, tenant_id, author_id))
     for name in KINDS[kind].variables:
         values.setdefault(name, "")
-    row = _row(session, tenant_id, kind)
     if row is not None:
         try:
-            return render(kind, Source(row.subject, row.text_body, row.html_body), values)
+            return render(
+                kind, Source(row.subject, row.text_body, row.html_body), values, lang=own_lang
+            )
         except (TemplateError, TypeError, ValueError, ArithmeticError, Invalid) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning(
@@ -280,9 +303,9 @@ def render_mail(
             )
             if report:
                 report_failure(session, tenant_id, kind, error)
-            built = render(kind, builtin(kind), values)
+            built = render(kind, builtin(kind, who.locale), values, lang=built_lang)
             return RenderedMail(built.subject, built.text, built.html, fallback=True, error=error)
-    return render(kind, builtin(kind), values)
+    return render(kind, builtin(kind, who.locale), values, lang=built_lang)
 
 
 def report_failure(session: Session, tenant_id: uuid.UUID, kind: str, error: str) -> None:

@@ -4,6 +4,7 @@ from core.automation.models import AutomationRule, AutomationRun, AutomationSett
 from core.duplicates.models import DuplicateFlag, DuplicateSettings
 from core.fields.models import CustomField, TicketFieldValue
 from core.groups.models import AgentGroup, AgentGroupMember
+from core.i18n.models import PersonLocale
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
@@ -62,6 +63,7 @@ __all__ = [
     "OrganisationDomain",
     "OrganisationPerson",
     "OutboxEvent",
+    "PersonLocale",
     "PersonExport",
     "RecoveryCode",
     "ReportDaily",

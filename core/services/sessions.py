@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.crypto import hash_token
-from core.models import AuthSession, Membership, Tenant, User
+from core.i18n.service import Prefs, settings_locale
+from core.models import AuthSession, Membership, PersonLocale, Tenant, User
 
 IDLE_TIMEOUT = timedelta(hours=12)
 ABSOLUTE_TIMEOUT = timedelta(days=14)
@@ -41,6 +42,9 @@ class SessionIdentity:
     touch_due: bool
     # The member's own "available for new tickets" switch (staff), shown in the header.
     available: bool = True
+    # The person's language and zone choices, and the tenant's default language (same query).
+    prefs: Prefs = Prefs()
+    tenant_locale: str | None = None
 
 
 def create(
@@ -83,6 +87,11 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
             Tenant.name,
             Tenant.slug,
             Membership.available,
+            PersonLocale.locale,
+            PersonLocale.time_zone,
+            PersonLocale.browser_locale,
+            PersonLocale.browser_time_zone,
+            Tenant.settings,
         )
         .join(User, User.id == AuthSession.user_id)
         .join(
@@ -90,6 +99,7 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
             (Membership.user_id == User.id) & (Membership.tenant_id == AuthSession.tenant_id),
         )
         .join(Tenant, Tenant.id == AuthSession.tenant_id)
+        .outerjoin(PersonLocale, PersonLocale.user_id == User.id)
         .where(
             AuthSession.id == hash_token(token),
             AuthSession.revoked_at.is_(None),
@@ -112,6 +122,8 @@ def lookup(session: Session, token: str) -> SessionIdentity | None:
         tenant_slug=row[8],
         touch_due=at - row[1] >= TOUCH_EVERY,
         available=bool(row[9]),
+        prefs=Prefs(row[10], row[11], row[12], row[13]),
+        tenant_locale=settings_locale(row[14]),
     )
 
 

@@ -31,6 +31,7 @@ from hub.web.routes import (
     help_centre,
     invitations,
     kb_admin,
+    language,
     live,
     macro_admin,
     mail_templates,
@@ -98,6 +99,7 @@ ROUTERS = (
     tags_fields_admin.router,
     duplicates.router,
     search_admin.router,
+    language.router,
 )
 
 

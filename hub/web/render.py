@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -13,12 +12,18 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from core import clock, lifecycle
+from core.i18n import LOCALE_NAMES, negotiate, time_zones
+from core.i18n.service import Prefs, Reader, reader
 from core.security_headers import security_headers
+from hub.web import i18n
 from hub.web.live import live_state
 from hub.web.session import WebUser
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "hub_flash"
+# The browser's time zone (static/locale.js sets it from Intl.DateTimeFormat), for pages whose
+# reader has not chosen one.
+ZONE_COOKIE = "hub_tz"
 # Scripts only from the hub itself (htmx and app.js are files, nothing inline); inline styles are
 # allowed for the chart bar widths. The console is never framed. (The chat plugin's pages use the
 # same builder, through core.api.)
@@ -29,10 +34,6 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 def _slug(value: str) -> str:
     return str(value).lower().replace(" ", "-")
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 def _size(value: int | None) -> str:
@@ -56,10 +57,23 @@ def _cell(value: object) -> str:
 templates.env.filters["slug"] = _slug
 templates.env.filters["cell"] = _cell
 templates.env.filters["size"] = _size
-templates.env.filters["when"] = _when
+i18n.install(templates.env)
 templates.env.globals.update(
     STATUSES=lifecycle.STATUSES, PRIORITIES=lifecycle.PRIORITIES, CATEGORIES=lifecycle.CATEGORIES
 )
+templates.env.globals.update(LOCALE_NAMES=LOCALE_NAMES, TIME_ZONES=time_zones())
+
+
+def request_reader(request: Request, me: WebUser | None) -> Reader:
+    """The locale and zone a page is made in: the person's choices, the tenant's default
+    language, the browser's (Accept-Language, the zone cookie), English and UTC."""
+    browser_locale = negotiate(request.headers.get("accept-language"))
+    browser_zone = unquote(request.cookies.get(ZONE_COOKIE, ""))
+    if me is None:
+        return reader(Prefs(), None, browser_locale=browser_locale, browser_zone=browser_zone)
+    return reader(
+        me.prefs, me.tenant_locale, browser_locale=browser_locale, browser_zone=browser_zone
+    )
 
 
 def render(
@@ -73,7 +87,14 @@ def render(
     """A full page (or an htmx fragment: templates starting with ``_``)."""
     flash = request.cookies.get(FLASH_COOKIE)
     kind, _, text = unquote(flash).partition("|") if flash else ("", "", "")
+    who = request_reader(request, me)
     context: dict[str, Any] = {
+        "viewer": who,
+        "lang": who.locale,
+        # Ask the browser for its zone until the person has one (chosen, or told before).
+        "detect_zone": me is not None
+        and not me.prefs.time_zone
+        and unquote(request.cookies.get(ZONE_COOKIE, "")) != me.prefs.browser_time_zone,
         "me": me,
         "csrf": me.csrf if me else ctx.pop("csrf", ""),
         "flash": {"kind": kind, "text": text} if text else None,
@@ -83,7 +104,8 @@ def render(
     }
     if me is not None and session is not None and not name.startswith("_"):
         context["live"] = live_state(session, me.actor)
-    response = templates.TemplateResponse(request, name, context, status_code=status)
+    with i18n.reading_as(who):
+        response = templates.TemplateResponse(request, name, context, status_code=status)
     if flash and not name.startswith("_"):
         response.delete_cookie(FLASH_COOKIE)
     response.headers.update(SECURITY_HEADERS)

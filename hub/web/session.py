@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, NotFound
+from core.i18n.service import Prefs
 from core.permissions import Actor
 from hub.api.deps import (
     CSRF_HEADER,
@@ -43,6 +44,9 @@ class WebUser:
     tenant_name: str
     tenant_slug: str
     available: bool = True
+    # The person's language and zone choices, and the tenant's default language.
+    prefs: Prefs = Prefs()
+    tenant_locale: str | None = None
 
     @property
     def role(self) -> str:
@@ -88,6 +92,8 @@ def _load_user(hub: HubDep, session: Session, sid: str, *, writes: bool) -> WebU
         tenant_name=found.tenant_name,
         tenant_slug=found.tenant_slug,
         available=found.available,
+        prefs=found.prefs,
+        tenant_locale=found.tenant_locale,
     )
 
 

@@ -153,6 +153,7 @@ def notify(event: TicketEvent, hub: HubContext) -> None:
             template,
             values,
             author_id=event.comment.author.id if event.comment else None,
+            at=event.created_at,
         )
     out = build(
         event,

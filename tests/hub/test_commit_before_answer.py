@@ -1249,6 +1249,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/account/availability"): lambda c: c.web_request(
         c.member(), "/account/availability", data={"available": "no"}
     ),
+    ("POST", "/account/language"): lambda c: c.web_request(
+        c.org.agent, "/account/language", data={"locale": "de", "time_zone": "Europe/Berlin"}
+    ),
+    ("POST", "/account/language/browser"): lambda c: c.web_request(
+        c.org.agent, "/account/language/browser", data={"time_zone": "Asia/Tokyo"}
+    ),
+    ("POST", "/admin/language"): lambda c: c.web_request(
+        c.org.admin, "/admin/language", data={"locale": "de"}
+    ),
     ("POST", "/admin/rules/new"): lambda c: c.web_request(
         c.org.admin,
         "/admin/rules/new",

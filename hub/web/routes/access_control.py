@@ -4,7 +4,7 @@ tokens) and the admin's controls (per-member role and offboarding, every token, 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -40,6 +40,7 @@ def _account_page(
     *,
     new_token: str = "",
     status: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
     user_id = me.actor.user_id or 0
     rows = sessions.live_for_user(
@@ -55,6 +56,7 @@ def _account_page(
         tokens=tokens.mine(session, me.actor),
         scopes={k: v for k, v in SCOPES.items() if k != "admin" or me.is_admin},
         new_token=new_token,
+        **extra,
     )
 
 

@@ -30,6 +30,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("/admin/plugins", "Plugins", "Email, Slack, Teams, chat, Jira and PagerDuty"),
             ("/admin/email-templates", "Email templates", "The words of every mail, signatures"),
             ("/admin/notifications", "Notifications", "Who hears about what, by default"),
+            ("/admin/language", "Language", "The language your requesters read, by default"),
         ),
     ),
     (
