@@ -381,6 +381,8 @@ class TicketFilter:
     created_before: datetime | None = None
     q: str | None = None
     ids: list[int] | None = None
+    # Further conditions a caller built (e.g. core.sla.countdown.at_risk_clause).
+    where: list[Any] = field(default_factory=list)
 
 
 SORTS = {
@@ -437,6 +439,8 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.created_at < flt.created_before)
     if flt.ids is not None:
         stmt = stmt.where(Ticket.id.in_(flt.ids))
+    for condition in flt.where:
+        stmt = stmt.where(condition)
     if flt.q:
         term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(

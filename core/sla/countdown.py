@@ -60,6 +60,7 @@ class Countdown:
     used: float  # share of the target used, 0 to 1
     due_at: datetime | None
     business_hours: bool
+    at: datetime  # the clock's reading the countdown was computed at
 
     @property
     def label(self) -> str:
@@ -130,7 +131,14 @@ def countdown(
         raise ValueError("a countdown needs due_at or paused_elapsed_minutes")
     used = min(max(1 - left / target_minutes, 0.0), 1.0)
     return Countdown(
-        state, target, target_minutes, left, used, due_at, business_hours=not calendar.is_24x7
+        state,
+        target,
+        target_minutes,
+        left,
+        used,
+        due_at,
+        business_hours=not calendar.is_24x7,
+        at=at,
     )
 
 

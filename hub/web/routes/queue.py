@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import delete, select
 
 from core.errors import HubError, Invalid
+from core.permissions import Actor
 from core.services.merge import bulk_update
 from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
+from core.sla import countdown as sla_countdown
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
 from hub.web.render import redirect, render
+from hub.web.routes.queue_layout import density_of, view_counts
 from hub.web.session import PageUser, PostUser, readers_only, staff_only
 
 router = APIRouter()
@@ -33,7 +36,8 @@ FILTER_KEYS = ("status", "priority", "category", "assignee", "breached", "q", "s
 
 
 def _filter(
-    actor_user_id: int | None,
+    session: SessionDep,
+    actor: Actor,
     status: list[str],
     priority: list[str],
     category: list[str],
@@ -48,7 +52,7 @@ def _filter(
         q=q.strip() or None,
     )
     if assignee == "me":
-        flt.assigned_to = actor_user_id
+        flt.assigned_to = actor.user_id
     elif assignee == "none":
         flt.unassigned = True
     elif assignee.isdigit():
@@ -57,7 +61,28 @@ def _filter(
         raise Invalid("assignee must be me, none or a user id", field="assignee")
     if breached in ("yes", "no"):
         flt.sla_breached = breached == "yes"
+    elif breached == "risk":
+        flt.where.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     return flt
+
+
+def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilter:
+    """The filter a saved view's query string stands for (``Invalid`` when it names a bad value)."""
+    params = parse_qs(query)
+
+    def one(key: str) -> str:
+        return (params.get(key) or [""])[0]
+
+    return _filter(
+        session,
+        actor,
+        params.get("status", []),
+        params.get("priority", []),
+        params.get("category", []),
+        one("assignee"),
+        one("breached"),
+        one("q"),
+    )
 
 
 def _values(value: Any) -> list[str]:
@@ -73,7 +98,7 @@ def queue(
     priority: Annotated[list[str], Query()] = [],  # noqa: B006
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     assignee: Annotated[str, Query(max_length=12)] = "",
-    breached: Annotated[str, Query(max_length=3)] = "",
+    breached: Annotated[str, Query(max_length=4)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -84,10 +109,11 @@ def queue(
     readers_only(me)
     if sort not in SORTS:
         sort = "-created_at"
-    flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q)
+    flt = _filter(session, me.actor, status, priority, category, assignee, breached, q)
     rows, next_cursor = list_tickets(
         session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
     )
+    sla = sla_countdown.countdowns(session, me.actor.tenant_id, rows)
     names = user_names(session, {t.created_by for t in rows} | {t.assigned_to for t in rows})
     filters = {
         "status": status,
@@ -109,6 +135,7 @@ def queue(
     )
     ctx: dict[str, Any] = {
         "tickets": rows,
+        "sla": sla,
         "names": names,
         "next_cursor": next_cursor,
         "filters": filters,
@@ -137,6 +164,8 @@ def queue(
         staff=staff_members(session, me.actor.tenant_id),
         sorts=SORT_LABELS,
         views=views,
+        view_counts=view_counts(session, me.actor, views, filter_of_query),
+        density=density_of(session, me.actor),
         **ctx,
     )
 
