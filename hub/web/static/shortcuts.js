@@ -23,6 +23,15 @@
     button.addEventListener("click", showList);
   });
   dialog.addEventListener("close", function () { announce("Shortcut list closed"); });
+  /* Keep Tab inside the open list (a modal dialog would let it reach the browser's own UI). */
+  dialog.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab") { return; }
+    var items = dialog.querySelectorAll("button, a[href], [tabindex]:not([tabindex='-1'])");
+    if (!items.length) { return; }
+    var first = items[0], last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  });
 
   function typing(el) {
     if (!el || el === document.body) { return false; }
