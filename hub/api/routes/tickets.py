@@ -33,6 +33,7 @@ from core.services.tickets import (
     ticket_values,
     update_ticket,
 )
+from core.sla import countdown as sla_countdown
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentPublic
@@ -110,6 +111,9 @@ def list_(
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sla_breached: bool | None = None,
+    sla_at_risk: Annotated[
+        bool, Query(description="only tickets whose SLA target is at risk (not yet due)")
+    ] = False,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -128,6 +132,8 @@ def list_(
         created_before=_aware(created_before, "created_before"),
         q=q or None,
     )
+    if sla_at_risk:
+        flt.where.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     if assigned_to == "me":
         flt.assigned_to = actor.user_id
     elif assigned_to == "none":

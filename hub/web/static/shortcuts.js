@@ -118,6 +118,7 @@
         var box = row.querySelector("input[name=ids]");
         if (!box) { announce("Selecting needs an agent's role"); return true; }
         box.checked = !box.checked;
+        box.dispatchEvent(new Event("change", {bubbles: true}));
         var count = document.querySelectorAll("#queue-rows input[name=ids]:checked").length;
         announce((box.checked ? "Selected " : "Unselected ") + name(row) + "; " + count + " selected");
         return true;
