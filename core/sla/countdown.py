@@ -246,6 +246,7 @@ def at_risk_clause(
     share = at_risk_percent(session, tenant_id) / 100
     policies = tenant_policies(session, tenant_id)
     terms: list[ColumnElement[bool]] = []
+    ends: list[datetime] = []
     for priority in PRIORITIES:
         mine = [p for p in policies if p.priority == priority]
         special = [p for p in mine if p.category is not None]
@@ -268,6 +269,12 @@ def at_risk_clause(
             calendar = ALWAYS_OPEN
         groups.append((rest if rest is not None else true(), response, resolution, calendar))
         for where, response, resolution, calendar in groups:
+            ends.extend(
+                [
+                    calendar.add_minutes(at, response * share),
+                    calendar.add_minutes(at, resolution * share),
+                ]
+            )
             terms.append(
                 and_(
                     Ticket.priority == priority,
@@ -284,4 +291,5 @@ def at_risk_clause(
                     ),
                 )
             )
-    return and_(Ticket.sla_due_at > at, or_(false(), *terms))
+    # The overall window first, so that the sla_due_at index bounds the scan on both sides.
+    return and_(Ticket.sla_due_at > at, Ticket.sla_due_at < max(ends), or_(false(), *terms))

@@ -41,7 +41,7 @@ def view_counts(
     views: Sequence[SavedView],
     filter_of: Callable[[Session, Actor, str], TicketFilter],
 ) -> dict[int, str]:
-    """Each saved view's ticket count as shown ("12", "1000+"); a view whose query no longer
+    """Each saved view's ticket count as shown ("12", "99+"); a view whose query no longer
     parses gets none."""
     usable: list[tuple[int, TicketFilter]] = []
     for view in views:
