@@ -85,6 +85,9 @@ from core.storage import BlobStore
 from core.types import (
     PROOF_MAIL,
     PROOF_SIGNED,
+    AdminActionResult,
+    AdminRow,
+    AdminTable,
     BackgroundService,
     Capability,
     ChannelKeys,
@@ -241,6 +244,9 @@ __all__ = [
     "send_via_relay",
     "check_relay",
     "ConnectionCheck",
+    "AdminTable",
+    "AdminRow",
+    "AdminActionResult",
     "security_headers",
     # A plugin's own tables.
     "Base",

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from core.intake import InboundMessage
 from core.scan import ScanVerdict
 from core.types import (
+    AdminActionResult,
+    AdminTable,
     BackgroundService,
     ConnectionCheck,
     Escalation,
@@ -489,4 +491,66 @@ def hub_check_connection(
             except VendorError as exc:
                 return ConnectionCheck(False, f"the vendor refused: {exc.code}")
             return ConnectionCheck(True, f"signed in as {me.name}")
+    """
+
+
+@hookspec
+def hub_admin_tables(tenant_id: uuid.UUID, hub: HubContext) -> list[AdminTable] | None:
+    """The data this plugin keeps for the tenant that an admin reviews and acts on (mail that
+    could not become a ticket, addresses that bounce), as tables the console renders at
+    ``/admin/data/<plugin>/<key>`` with the same accessibility as every page, and lists on the
+    admin home. Called for the plugins the tenant enabled.
+
+    Keep it cheap: the newest rows only (at most 100 per table), no call to a vendor, and never
+    a secret in a cell or a detail.
+    :param tenant_id: the tenant whose data is listed.
+    :param hub: the hub context.
+    :return: this plugin's tables (empty, or None, when it keeps nothing to review).
+
+    Example::
+
+        @hookimpl
+        def hub_admin_tables(tenant_id: uuid.UUID, hub: HubContext) -> list[AdminTable]:
+            rows = [AdminRow(str(r.id), (r.at.isoformat(), r.reason), actions=("retry",))
+                    for r in newest_failures(hub, tenant_id, limit=100)]
+            return [AdminTable("myplugin", "failures", "Failed syncs", "...", ("When", "Why"),
+                               tuple(rows), actions={"retry": "Retry"})]
+    """
+
+
+@hookspec(firstresult=True)
+def hub_admin_action(
+    plugin: str,
+    tenant_id: uuid.UUID,
+    table: str,
+    row_id: str,
+    action: str,
+    actor_id: int,
+    hub: HubContext,
+) -> AdminActionResult | None:
+    """Do one action of an admin table on one row (release a parked mail into a ticket, clear
+    a failing address), for an admin of the tenant; the hub has checked the admin's role and
+    the CSRF token, and audits the action with its outcome.
+
+    firstresult: each plugin answers for its own ``plugin`` name only (None for any other). The
+    plugin commits its own change before it answers; a row that is gone, or an action the row
+    does not offer, is ``AdminActionResult(False, ...)``, never an exception.
+    :param plugin: the plugin whose table it is.
+    :param tenant_id: the tenant.
+    :param table: the table's ``key``.
+    :param row_id: the row's ``id``, as the table gave it.
+    :param action: the action's name, one of the table's ``actions``.
+    :param actor_id: the admin's user id (for the plugin's own records).
+    :param hub: the hub context.
+    :return: what happened, in words, or None when ``plugin`` is not this plugin.
+
+    Example::
+
+        @hookimpl
+        def hub_admin_action(plugin, tenant_id, table, row_id, action, actor_id, hub):
+            if plugin != "myplugin":
+                return None
+            if table == "failures" and action == "retry":
+                return AdminActionResult(True, retry(hub, tenant_id, int(row_id)))
+            return AdminActionResult(False, f"{table} has no action {action}")
     """

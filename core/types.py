@@ -125,6 +125,7 @@ class TicketSnapshot:
     assignee: Person | None
     url: str
     refs: dict[str, list[str]] = field(default_factory=dict)
+    group_id: int | None = None  # the agent group that owns the ticket (core.groups)
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,44 @@ class HubContext(Protocol):
 class ConnectionCheck:
     """What a vendor answered to an integration's cheap check (``hub_check_connection``), in
     words an admin can act on: never a secret."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class AdminRow:
+    """One row of a plugin's admin table: the plugin's own key for it, the cells in the
+    table's column order, an optional detail shown folded under it (plain text: a parked mail's
+    headers), and the names of the table's actions this row offers."""
+
+    id: str
+    cells: tuple[str, ...]
+    detail: str = ""
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminTable:
+    """Data a plugin keeps for a tenant that an admin reviews and acts on (parked mail,
+    failing addresses), rendered by the console as an accessible table (``hub_admin_tables``).
+    ``actions`` maps an action's name to its button label; the names in ``confirm`` ask the
+    admin to confirm first (a deletion)."""
+
+    plugin: str
+    key: str
+    title: str
+    description: str
+    columns: tuple[str, ...]
+    rows: tuple[AdminRow, ...]
+    actions: dict[str, str] = field(default_factory=dict)
+    confirm: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AdminActionResult:
+    """What an admin table's action did (``hub_admin_action``), in words; ``ok`` False when it
+    was refused or failed (nothing changed)."""
 
     ok: bool
     message: str

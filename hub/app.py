@@ -20,6 +20,7 @@ from hub.api.routes import (
     auth_links,
     automation,
     comments,
+    groups,
     invitations,
     mail_templates,
     notifications,
@@ -81,6 +82,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         privacy,
         mail_templates,
         notifications,
+        groups,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

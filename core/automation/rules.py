@@ -33,6 +33,8 @@ from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.errors import HubError, Invalid
 from core.models import (
+    AgentGroup,
+    AgentGroupMember,
     AutomationRule,
     AutomationSettings,
     Membership,
@@ -50,6 +52,7 @@ TICKET_FIELDS = (
     "category",
     "channel",
     "assigned_to",
+    "group_id",
     "created_by",
     "subject",
     "description",
@@ -62,6 +65,7 @@ ACTIONS = (
     "set_priority",
     "set_status",
     "set_category",
+    "set_group",
     "internal_note",
     "macro",
     "notify",
@@ -168,6 +172,24 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
             _need(
                 action.get("value") in allowed,
                 f"{kind}.value must be one of {', '.join(allowed)}",
+                "actions",
+            )
+        elif kind == "set_group":
+            group_id = action.get("group_id")
+            _need(
+                group_id is None
+                or (
+                    isinstance(group_id, int)
+                    and not isinstance(group_id, bool)
+                    and 0 < group_id < 2**31
+                    and session.scalar(
+                        select(AgentGroup.id).where(
+                            AgentGroup.id == group_id, AgentGroup.tenant_id == tenant_id
+                        )
+                    )
+                    is not None
+                ),
+                "set_group.group_id must name an agent group of this tenant (or null for none)",
                 "actions",
             )
         elif kind == "internal_note":
@@ -359,6 +381,14 @@ def run_actions(
                     outcome = update_ticket(
                         session, system, ticket, Changes(**{name: action["value"]}, extra=extra)
                     )
+            elif kind == "set_group":
+                if ticket.group_id != action.get("group_id"):
+                    outcome = update_ticket(
+                        session,
+                        system,
+                        ticket,
+                        Changes(group_id=action.get("group_id"), extra=extra),
+                    )
             elif kind == "internal_note":
                 row = add_comment(
                     session,
@@ -385,6 +415,15 @@ def run_actions(
                 )
             elif kind == "notify":
                 outcome = {"notified": _notify(session, ticket, action, rule_name)}
+            elif kind == "escalate" and action["target"] == "tier":
+                from core.groups.service import escalate_to_tier, next_tier
+
+                if next_tier(session, ticket.tenant_id, ticket.group_id) is not None:
+                    group, sent = escalate_to_tier(
+                        session, system, ticket, note=action.get("note", "")
+                    )
+                    session.flush()
+                    outcome = {"event_id": sent.id, "target": "tier", "group": group.name}
             elif kind == "escalate":
                 sent = events.emit(
                     session,
@@ -510,23 +549,31 @@ def _skill_level(skills: dict[str, Any] | None, category: str) -> float:
     return 1.0 if isinstance(listed, list) and category in listed else 0.0
 
 
-def eligible_agents(session: Session, tenant_id: uuid.UUID) -> list[tuple[Membership, int]]:
-    """(agent, open tickets) of available agents under their open-ticket limit, by user id."""
-    agents = list(
-        session.scalars(
-            select(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.tenant_id == tenant_id,
-                Membership.role == AGENT,
-                Membership.available.is_(True),
-                # Offboarded people leave the rotation: deactivated here or everywhere.
-                Membership.deactivated_at.is_(None),
-                User.is_active.is_(True),
-            )
-            .order_by(Membership.user_id)
+def eligible_agents(
+    session: Session, tenant_id: uuid.UUID, group_id: int | None = None
+) -> list[tuple[Membership, int]]:
+    """(agent, open tickets) of available agents under their open-ticket limit, by user id;
+    with ``group_id``, the members of that agent group only."""
+    stmt = (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.tenant_id == tenant_id,
+            Membership.role == AGENT,
+            Membership.available.is_(True),
+            # Offboarded people leave the rotation: deactivated here or everywhere.
+            Membership.deactivated_at.is_(None),
+            User.is_active.is_(True),
         )
+        .order_by(Membership.user_id)
     )
+    if group_id is not None:
+        stmt = stmt.join(
+            AgentGroupMember,
+            (AgentGroupMember.user_id == Membership.user_id)
+            & (AgentGroupMember.group_id == group_id),
+        )
+    agents = list(session.scalars(stmt))
     if not agents:
         return []
     load = dict(
@@ -550,9 +597,19 @@ def eligible_agents(session: Session, tenant_id: uuid.UUID) -> list[tuple[Member
 
 
 def pick_agent(session: Session, ticket: Ticket, strategy: str) -> int | None:
-    """The agent a new ticket goes to, or None when nobody is free."""
+    """The agent a new ticket goes to, or None when nobody is free. A ticket of an agent group
+    goes to one of the group's members, round robin within the group."""
     settings = settings_for(session, ticket.tenant_id, lock=True)
-    found = eligible_agents(session, ticket.tenant_id)
+    group = (
+        session.scalar(
+            select(AgentGroup)
+            .where(AgentGroup.id == ticket.group_id, AgentGroup.tenant_id == ticket.tenant_id)
+            .with_for_update()
+        )
+        if ticket.group_id is not None
+        else None
+    )
+    found = eligible_agents(session, ticket.tenant_id, group.id if group is not None else None)
     if not found:
         return None
     agents = [a for a, _ in found]
@@ -565,9 +622,10 @@ def pick_agent(session: Session, ticket: Ticket, strategy: str) -> int | None:
             top = [(a, n) for a, n in skilled if levels[a.user_id] == best]
             least = min(n for _, n in top)
             agents = [a for a, n in top if n == least]
-    last = settings.last_assigned_user_id or 0
+    keeper: AgentGroup | AutomationSettings = group if group is not None else settings
+    last = keeper.last_assigned_user_id or 0
     chosen = next((a for a in agents if a.user_id > last), agents[0])
-    settings.last_assigned_user_id = chosen.user_id
+    keeper.last_assigned_user_id = chosen.user_id
     return chosen.user_id
 
 

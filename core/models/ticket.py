@@ -48,6 +48,7 @@ class Ticket(Base):
         Index("ix_support_tickets_tenant_updated_id", "tenant_id", "updated_at", "id"),
         Index("ix_support_tickets_tenant_created_id", "tenant_id", "created_at", "id"),
         Index("ix_support_tickets_tenant_breached_id", "tenant_id", "sla_breached", "id"),
+        Index("ix_support_tickets_tenant_group_id", "tenant_id", "group_id", "id"),
         # Retention reads a tenant's tickets closed before a cut-off.
         Index("ix_support_tickets_tenant_closed_at", "tenant_id", "closed_at"),
         Index(
@@ -92,6 +93,10 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     merged_into_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("support_tickets.id")
+    )
+    # The agent group (core.groups) that owns the ticket; None: no group, the tenant's pool.
+    group_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("agent_groups.id", ondelete="SET NULL"), default=None
     )
 
 

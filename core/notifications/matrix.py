@@ -62,8 +62,8 @@ LABELS = {
 # Recipient kinds.
 REQUESTER = "requester"
 ASSIGNEE = "assignee"
-# The agents of the ticket's group; with no group (there are none yet), all agents of the tenant
-# while the ticket is unassigned, or nobody, per the tenant setting ``unassigned``.
+# The agents of the ticket's group (core.groups); with no group, all agents of the tenant while
+# the ticket is unassigned, or nobody, per the tenant setting ``unassigned``.
 AGENTS = "agents"
 ADMINS = "admins"  # the tenant's admins (spec 16: "sends escalation to admin")
 WATCHERS = "watchers"  # watchers and Cc participants of the ticket
@@ -103,7 +103,7 @@ MATRIX: MappingProxyType[str, MappingProxyType[str, frozenset[str]]] = MappingPr
             MENTION: {MENTIONED: _ALL},
             SLA_WARNING: {ASSIGNEE: _STAFF_ALERT, AGENTS: _APP},
             SLA_BREACH: {ASSIGNEE: _STAFF_ALERT, AGENTS: _APP, ADMINS: _MAIL_APP},
-            ESCALATION: {ASSIGNEE: _STAFF_ALERT, ADMINS: _MAIL_APP},
+            ESCALATION: {ASSIGNEE: _STAFF_ALERT, AGENTS: _MAIL_APP, ADMINS: _MAIL_APP},
             MERGE: {REQUESTER: _MAIL_APP, ASSIGNEE: _APP, WATCHERS: _APP},
         }.items()
     }

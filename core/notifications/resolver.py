@@ -139,8 +139,13 @@ def _people_by(
 
 
 def group_agents(session: Session, ticket: TicketSnapshot) -> list[Person] | None:
-    """The agents of the ticket's group: the seam for groups (None: the ticket has none)."""
-    return None
+    """The active agents of the ticket's group (None: the ticket has no group)."""
+    if ticket.group_id is None:
+        return None
+    from core.groups.service import group_agents as members
+
+    ids = set(members(session, ticket.tenant_id, ticket.group_id))
+    return _people_by(session, ticket.tenant_id, ids=ids) if ids else []
 
 
 def watcher_addresses(ticket: TicketSnapshot) -> list[str]:

@@ -56,6 +56,7 @@ class ReportFact(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     requester: Mapped[int] = mapped_column(Integer)
     agent: Mapped[int | None] = mapped_column(Integer, default=None)
+    agent_group: Mapped[int | None] = mapped_column(Integer, default=None)
     category: Mapped[str] = mapped_column(String(50))
     priority: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20))

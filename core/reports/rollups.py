@@ -150,6 +150,7 @@ def refresh(session: Session, fact: ReportFact, ticket: Ticket, zone: ZoneInfo) 
     found = targets_for(session, ticket)
     calendar = found.calendar
     fact.agent = ticket.assigned_to
+    fact.agent_group = ticket.group_id
     fact.category = ticket.category
     fact.priority = ticket.priority
     fact.channel = ticket.channel or "api"

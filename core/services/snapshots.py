@@ -57,6 +57,7 @@ def snapshot_of(
         assignee=found.get(ticket.assigned_to) if ticket.assigned_to else None,
         url=url,
         refs=refs,
+        group_id=ticket.group_id,
     )
 
 

@@ -257,6 +257,7 @@ class Changes:
     priority: Any = UNSET
     category: Any = UNSET
     assigned_to: Any = UNSET
+    group_id: Any = UNSET
     satisfaction_rating: Any = UNSET
     feedback: Any = UNSET
     reason: str | None = None
@@ -296,22 +297,26 @@ def update_ticket(
             new=changes.category,
         )
         ticket.category = changes.category
-    if changes.assigned_to is not UNSET and changes.assigned_to != ticket.assigned_to:
+    assignee = changes.assigned_to
+    if changes.group_id is not UNSET and changes.group_id != ticket.group_id:
+        if _change_group(session, actor, ticket, changes.group_id, done) and assignee is UNSET:
+            assignee = None
+    if assignee is not UNSET and assignee != ticket.assigned_to:
         require_staff(actor, "assign tickets")
-        if changes.assigned_to is not None:
-            _staff_member(session, actor, changes.assigned_to)
-        done["assigned_to"] = [ticket.assigned_to, changes.assigned_to]
+        if assignee is not None:
+            _staff_member(session, actor, assignee)
+        done["assigned_to"] = [ticket.assigned_to, assignee]
         events.audit(
             session,
             actor,
             action="Assignment",
             ticket_id=ticket.id,
             old=ticket.assigned_to,
-            new=changes.assigned_to,
+            new=assignee,
         )
-        ticket.assigned_to = changes.assigned_to
+        ticket.assigned_to = assignee
         # Spec section 3: Open means "assigned to an agent".
-        if changes.assigned_to is not None and ticket.status == "New" and changes.status is UNSET:
+        if assignee is not None and ticket.status == "New" and changes.status is UNSET:
             set_status(session, actor, ticket, "Open", reason="assigned")
             done["status"] = ["New", "Open"]
     if changes.status is not UNSET:
@@ -331,6 +336,32 @@ def update_ticket(
             payload={"changes": done, **changes.extra},
         )
     return done
+
+
+def _change_group(
+    session: Session, actor: Actor, ticket: Ticket, group_id: int | None, done: dict[str, Any]
+) -> bool:
+    """Move the ticket to another agent group; True when its assignee is not in the new group
+    and so lets go of it (the group's own agents take it)."""
+    from core.groups.service import check_group, member_ids
+
+    require_staff(actor, "move tickets between groups")
+    check_group(session, actor.tenant_id, group_id)
+    done["group_id"] = [ticket.group_id, group_id]
+    events.audit(
+        session,
+        actor,
+        action="Group Change",
+        ticket_id=ticket.id,
+        old=ticket.group_id,
+        new=group_id,
+    )
+    ticket.group_id = group_id
+    return (
+        ticket.assigned_to is not None
+        and group_id is not None
+        and ticket.assigned_to not in member_ids(session, group_id)
+    )
 
 
 def _rate(
@@ -375,6 +406,8 @@ class TicketFilter:
     category: list[str] = field(default_factory=list)
     assigned_to: int | None = None
     unassigned: bool = False
+    group_ids: list[int] | None = None  # None: any group; []: matches nothing
+    no_group: bool = False
     created_by: int | None = None
     sla_breached: bool | None = None
     created_after: datetime | None = None
@@ -429,6 +462,10 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.assigned_to.is_(None))
     elif flt.assigned_to is not None:
         stmt = stmt.where(Ticket.assigned_to == flt.assigned_to)
+    if flt.no_group:
+        stmt = stmt.where(Ticket.group_id.is_(None))
+    elif flt.group_ids is not None:
+        stmt = stmt.where(Ticket.group_id.in_(flt.group_ids))
     if flt.created_by is not None:
         stmt = stmt.where(Ticket.created_by == flt.created_by)
     if flt.sla_breached is not None:

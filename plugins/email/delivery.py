@@ -171,9 +171,12 @@ def deliver(
     uid: int | None = None,
     parsed: ParsedMail | None = None,
     auth: Verdict | None = None,
+    parked_id: int | None = None,
 ) -> Delivery:
     """Parse and store one message for one tenant; returns after the commit.
 
+    ``parked_id``: the message is a parked one an admin releases; parked again, it keeps that
+    row (with the new reason) instead of adding one.
     Raises only for transient database trouble (the caller retries later).
     """
     if parsed is None:
@@ -186,13 +189,17 @@ def deliver(
                 auth=auth or verify(raw, settings),
             )
         except Exception as exc:
-            return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc))
+            return park(
+                hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc), keep=parked_id
+            )
     kind = parsed.classification.kind
     if kind == BOUNCE:
         return record_bounce(hub, tenant_id, parsed, settings)
     if parsed.message.sender_email is None:
         why = str(parsed.message.meta.get("no_sender", "no sender address"))
-        return park(hub, tenant_id, raw, source=source, uid=uid, reason=why, parsed=parsed)
+        return park(
+            hub, tenant_id, raw, source=source, uid=uid, reason=why, parsed=parsed, keep=parked_id
+        )
     try:
         if kind == AUTO_REPLY:
             noted = note_auto_reply(hub, tenant_id, parsed)
@@ -202,7 +209,16 @@ def deliver(
     except TRANSIENT:
         raise
     except Exception as exc:
-        return park(hub, tenant_id, raw, source=source, uid=uid, reason=_why(exc), parsed=parsed)
+        return park(
+            hub,
+            tenant_id,
+            raw,
+            source=source,
+            uid=uid,
+            reason=_why(exc),
+            parsed=parsed,
+            keep=parked_id,
+        )
     _reaches_again(hub, tenant_id, parsed, result)
     return Delivery(
         outcome=result.outcome,
@@ -403,8 +419,16 @@ def park(
     reason: str,
     uid: int | None = None,
     parsed: ParsedMail | None = None,
+    keep: int | None = None,
 ) -> Delivery:
-    """Keep a message we could not store as a ticket, with the reason, for an admin."""
+    """Keep a message we could not store as a ticket, with the reason, for an admin. ``keep``:
+    the parked row of a released message that failed again (its reason is updated)."""
+    if keep is not None:
+        with hub.session() as s:
+            row = s.get(ParkedMessage, keep)
+            if row is not None and row.tenant_id == tenant_id:
+                row.reason = reason
+        return Delivery(outcome="parked", reason=reason)
     key = hub.blob_store.put(raw)
     with hub.session() as s:
         s.add(

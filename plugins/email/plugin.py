@@ -8,6 +8,8 @@ from typing import Any
 
 from core.api import (
     PROOF_MAIL,
+    AdminActionResult,
+    AdminTable,
     BackgroundService,
     Capability,
     ChannelKeys,
@@ -103,6 +105,32 @@ def hub_routes(hub: HubContext) -> Any:
     from plugins.email.routes import build_router
 
     return build_router(hub)
+
+
+@hookimpl
+def hub_admin_tables(tenant_id: uuid.UUID, hub: HubContext) -> list[AdminTable]:
+    """Parked mail, bouncing addresses and bounce reports, for the admin pages."""
+    from plugins.email.admin_data import tables
+
+    return tables(hub, tenant_id)
+
+
+@hookimpl
+def hub_admin_action(
+    plugin: str,
+    tenant_id: uuid.UUID,
+    table: str,
+    row_id: str,
+    action: str,
+    actor_id: int,
+    hub: HubContext,
+) -> AdminActionResult | None:
+    """Release or delete a parked message; clear a bouncing address."""
+    if plugin != "email":
+        return None
+    from plugins.email.admin_data import act
+
+    return act(hub, tenant_id, table, row_id, action)
 
 
 @hookimpl

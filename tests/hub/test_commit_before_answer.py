@@ -148,6 +148,14 @@ class Ctx:
             "actions": [{"type": "set_priority", "value": "High"}],
         }
 
+    def group(self) -> int:
+        r = self.org.admin.post(
+            "/api/v1/support/groups/",
+            json={"name": f"Group {self.uniq()}", "tier": 1, "members": [self.org.agent.user_id]},
+        )
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
     def macro(self) -> int:
         r = self.org.admin.post("/api/v1/support/macros/", json=self.macro_body())
         assert r.status_code == 201, r.text
@@ -1085,6 +1093,34 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/admin/kb/{article_id}/delete"): lambda c: c.web_request(
         c.org.agent, f"/admin/kb/{c.article()}/delete", data={"confirm": "yes"}
+    ),
+    ("POST", "/api/v1/support/groups/"): lambda c: c.api(
+        c.org.admin, "POST", "/api/v1/support/groups/", json={"name": f"G {c.uniq()}"}
+    ),
+    ("PATCH", "/api/v1/support/groups/{group_id}/"): lambda c: c.api(
+        c.org.admin, "PATCH", f"/api/v1/support/groups/{c.group()}/", json={"tier": 2}
+    ),
+    ("DELETE", "/api/v1/support/groups/{group_id}/"): lambda c: c.api(
+        c.org.admin, "DELETE", f"/api/v1/support/groups/{c.group()}/"
+    ),
+    ("POST", "/admin/groups/new"): lambda c: c.web_request(
+        c.org.admin, "/admin/groups/new", data={"name": f"Web group {c.uniq()}", "tier": "3"}
+    ),
+    ("POST", "/admin/groups/{group_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/groups/{c.group()}",
+        data={"name": f"Renamed {c.uniq()}", "tier": "", "members": str(c.org.agent.user_id)},
+    ),
+    ("POST", "/admin/groups/{group_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/groups/{c.group()}/delete"
+    ),
+    ("POST", "/tickets/{ticket_id}/group"): lambda c: c.web_request(
+        c.org.agent, f"/tickets/{c.ticket()}/group", data={"group_id": str(c.group())}
+    ),
+    ("POST", "/admin/data/{plugin}/{key}"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/data/email/failing",
+        data={"row": c.failing_address(), "action": "clear"},
     ),
     ("POST", "/admin/agents/{user_id}"): lambda c: c.web_request(
         c.org.admin,

@@ -326,3 +326,53 @@ def test_hook_hub_kb_suggest(rhub: Hub, enabled: uuid.UUID, other_org) -> None: 
         tenant_id=other, text="vpn", limit=3, audience="public", hub=rhub
     )
     assert len(lists) == 1 and all(s.source != "recorder" for s in lists[0])
+
+
+# ------------------------------------------------------------------ admin tables
+
+
+def test_hook_hub_admin_tables(rhub: Hub, org) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out over the plugins the tenant enabled: each gives its own tables (the email
+    plugin: parked mail, bouncing addresses, bounce reports), none when it is off."""
+    from core.api import AdminTable
+
+    tenant_id = org.tenant[0]
+    off = [
+        t
+        for ts in rhub.hooks(tenant_id).hub_admin_tables(tenant_id=tenant_id, hub=rhub)
+        for t in ts or ()
+    ]
+    assert "email" not in {t.plugin for t in off}
+    rhub.set_enabled(tenant_id, "email", True, reason="test")
+    found = [
+        t
+        for ts in rhub.hooks(tenant_id).hub_admin_tables(tenant_id=tenant_id, hub=rhub)
+        for t in ts or ()
+    ]
+    assert all(isinstance(t, AdminTable) for t in found)
+    assert {("email", "parked"), ("email", "failing"), ("email", "bounces")} <= {
+        (t.plugin, t.key) for t in found
+    }
+    assert all(a in t.actions for t in found for r in t.rows for a in r.actions)
+
+
+def test_hook_hub_admin_action(rhub: Hub, org) -> None:  # type: ignore[no-untyped-def]
+    """firstresult: the plugin named answers for itself, in words (a row that is gone is
+    ok=False, not an exception); a name no plugin answers to gets None."""
+    from core.api import AdminActionResult
+
+    tenant_id = org.tenant[0]
+    rhub.set_enabled(tenant_id, "email", True, reason="test")
+    kwargs: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "table": "failing",
+        "row_id": "nobody@example.com",
+        "action": "clear",
+        "actor_id": org.admin.user_id,
+        "hub": rhub,
+    }
+    found = rhub.pm.hook.hub_admin_action(plugin="email", **kwargs)
+    assert found == AdminActionResult(
+        False, "nobody@example.com is not a bouncing address any more."
+    )
+    assert rhub.pm.hook.hub_admin_action(plugin="nobody", **kwargs) is None

@@ -112,6 +112,8 @@ def _calls(
         "ticket_export": ("GET", "/api/v1/support/exports/tickets/?format=csv", None),
         "saved_reports": ("GET", "/api/v1/support/reports/saved/", None),
         "slas": ("GET", "/api/v1/support/slas/", None),
+        "groups": ("GET", "/api/v1/support/groups/", None),
+        "group_create": ("POST", "/api/v1/support/groups/", {"name": f"Tier {role}"}),
         "plugins": ("GET", "/api/v1/admin/plugins/", None),
         "enable": ("POST", "/api/v1/admin/plugins/email/enable/", None),
         "resend": (
@@ -268,6 +270,7 @@ ADMIN_ONLY = (
     "audit_trail",
     "audit_export",
     "plugin_test",
+    "group_create",
 )
 
 
@@ -293,6 +296,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "bulk": FORBIDDEN,
         "reports": FORBIDDEN,
         "slas": FORBIDDEN,
+        "groups": FORBIDDEN,
         "plugins": FORBIDDEN,
         "enable": FORBIDDEN,
         "resend": FORBIDDEN,
@@ -328,6 +332,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "bulk": OK,
         "reports": OK,
         "slas": OK,
+        "groups": OK,
         "plugins": FORBIDDEN,
         "enable": FORBIDDEN,
         "resend": FORBIDDEN,
@@ -364,6 +369,7 @@ EXPECTED: dict[str, dict[str, object]] = {
             "bulk",
             "reports",
             "slas",
+            "groups",
             "plugins",
             "enable",
             "resend",
@@ -401,6 +407,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "bulk": FORBIDDEN,
         "reports": OK,
         "slas": OK,
+        "groups": FORBIDDEN,
         "plugins": FORBIDDEN,
         "enable": FORBIDDEN,
         "resend": FORBIDDEN,

@@ -109,6 +109,7 @@ def list_(
     priority: Annotated[list[str], Query()] = [],  # noqa: B006
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
+    group: Annotated[str | None, Query(description="an agent group id or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sla_breached: bool | None = None,
     sla_at_risk: Annotated[
@@ -142,6 +143,12 @@ def list_(
         if not assigned_to.isdigit() or int(assigned_to) > 2_147_483_647:
             raise Invalid("assigned_to must be a user id, 'me' or 'none'", field="assigned_to")
         flt.assigned_to = int(assigned_to)
+    if group == "none":
+        flt.no_group = True
+    elif group:
+        if not group.isdigit() or int(group) > 2_147_483_647:
+            raise Invalid("group must be an agent group id or 'none'", field="group")
+        flt.group_ids = [int(group)]
     rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
     return TicketPage(
         results=[TicketPublic.model_validate(t) for t in rows], next_cursor=next_cursor
@@ -156,10 +163,12 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 @router.post("/bulk/", response_model=TicketBulkResult)
 def bulk(body: TicketBulk, actor: ActorDep, session: SessionDep, hub: HubDep) -> TicketBulkResult:
-    """Assign, close, or change priority or status of many tickets in one request."""
+    """Assign, close, move to an agent group, or change priority or status of many tickets."""
     changes = Changes()
     if body.action == "assign":
         changes.assigned_to = body.assigned_to
+    elif body.action == "set_group":
+        changes.group_id = body.group_id
     elif body.action == "close":
         changes.status = "Closed"
     elif body.action == "set_priority":
@@ -289,6 +298,8 @@ def patch(
         changes.assigned_to = None
     elif "assigned_to" in sent:
         changes.assigned_to = body.assigned_to
+    if "group_id" in sent:
+        changes.group_id = body.group_id
     if all(
         getattr(changes, f) is UNSET
         for f in (
@@ -296,6 +307,7 @@ def patch(
             "priority",
             "category",
             "assigned_to",
+            "group_id",
             "satisfaction_rating",
             "feedback",
         )

@@ -28,6 +28,9 @@ class TicketUpdate(Strict):
     category: Category | None = None
     assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
     unassign: bool = False
+    group_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="an agent group; null: no group"
+    )
     satisfaction_rating: int | None = Field(default=None, ge=1, le=5)
     feedback: str | None = Field(default=None, max_length=10_000)
 
@@ -53,6 +56,7 @@ class TicketPublic(BaseModel):
     channel: str
     merged_into_id: int | None
     first_response_at: datetime | None
+    group_id: int | None = None
 
 
 class TicketPage(BaseModel):
@@ -102,8 +106,9 @@ class TicketMerge(Strict):
 
 class TicketBulk(Strict):
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
-    action: Literal["assign", "close", "set_priority", "set_status"]
+    action: Literal["assign", "close", "set_priority", "set_status", "set_group"]
     assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    group_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     priority: Priority | None = None
     status: Status | None = None
 

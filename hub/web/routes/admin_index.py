@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hub.api.deps import SessionDep
+from hub import admin_tables
+from hub.api.deps import HubDep, SessionDep
 from hub.web.render import render
 from hub.web.session import PageUser, admin_only
 
@@ -18,6 +19,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         (
             ("/admin/members", "Members", "Invite people, change roles, offboard, erase"),
             ("/admin/agents", "Agents and assignment", "Skills, limits, availability, auto-assign"),
+            ("/admin/groups", "Groups and tiers", "Teams of agents, the escalation ladder"),
             ("/admin/security", "Security", "Single sign-on and the two-factor policy"),
             ("/admin/tokens", "API tokens", "Every token of the organisation, revoked here"),
         ),
@@ -52,7 +54,18 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin_home(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
-    """Every admin page, grouped."""
+def admin_home(request: Request, me: PageUser, session: SessionDep, hub: HubDep) -> HTMLResponse:
+    """Every admin page, grouped; the enabled plugins' data tables (parked mail, failing
+    addresses ...) in a group of their own."""
     admin_only(me)
-    return render(request, session, me, "admin/index.html", sections=SECTIONS)
+    pages = tuple(
+        (
+            f"/admin/data/{t.plugin}/{t.key}",
+            t.title,
+            f"{hub.infos[t.plugin].title if t.plugin in hub.infos else t.plugin}: "
+            f"{len(t.rows)} {'entry' if len(t.rows) == 1 else 'entries'}",
+        )
+        for t in admin_tables.tables(hub, me.actor)
+    )
+    sections = SECTIONS + ((("Plugin data", pages),) if pages else ())
+    return render(request, session, me, "admin/index.html", sections=sections)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import delete, select
 
 from core.errors import HubError, Invalid
+from core.groups.service import group_names, groups_of
 from core.permissions import Actor
 from core.services.merge import bulk_update
 from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
@@ -32,7 +33,7 @@ SORT_LABELS = {
     "sla_due_at": "SLA due soonest",
     "-sla_due_at": "SLA due latest",
 }
-FILTER_KEYS = ("status", "priority", "category", "assignee", "breached", "q", "sort")
+FILTER_KEYS = ("status", "priority", "category", "assignee", "group", "breached", "q", "sort")
 
 
 def _filter(
@@ -66,6 +67,19 @@ def _filter(
     return flt
 
 
+def _group_filter(session: SessionDep, actor: Actor, flt: TicketFilter, group: str) -> None:
+    """``group``: an agent group id, ``mine`` (the groups I am in) or ``none``."""
+    if group == "none":
+        flt.no_group = True
+    elif group == "mine":
+        assert actor.user_id is not None
+        flt.group_ids = groups_of(session, actor.tenant_id, actor.user_id)
+    elif group.isdigit():
+        flt.group_ids = [int(group)]
+    elif group:
+        raise Invalid("group must be mine, none or a group id", field="group")
+
+
 def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilter:
     """The filter a saved view's query string stands for (``Invalid`` when it names a bad value)."""
     params = parse_qs(query)
@@ -73,7 +87,7 @@ def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilt
     def one(key: str) -> str:
         return (params.get(key) or [""])[0]
 
-    return _filter(
+    flt = _filter(
         session,
         actor,
         params.get("status", []),
@@ -83,6 +97,8 @@ def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilt
         one("breached"),
         one("q"),
     )
+    _group_filter(session, actor, flt, one("group"))
+    return flt
 
 
 def _values(value: Any) -> list[str]:
@@ -98,6 +114,7 @@ def queue(
     priority: Annotated[list[str], Query()] = [],  # noqa: B006
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     assignee: Annotated[str, Query(max_length=12)] = "",
+    group: Annotated[str, Query(max_length=12)] = "",
     breached: Annotated[str, Query(max_length=4)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
@@ -110,6 +127,7 @@ def queue(
     if sort not in SORTS:
         sort = "-created_at"
     flt = _filter(session, me.actor, status, priority, category, assignee, breached, q)
+    _group_filter(session, me.actor, flt, group)
     rows, next_cursor = list_tickets(
         session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
     )
@@ -120,6 +138,7 @@ def queue(
         "priority": priority,
         "category": category,
         "assignee": assignee,
+        "group": group,
         "breached": breached,
         "q": q,
         "sort": sort,
@@ -162,6 +181,7 @@ def queue(
         me,
         "queue.html",
         staff=staff_members(session, me.actor.tenant_id),
+        groups=group_names(session, me.actor.tenant_id),
         sorts=SORT_LABELS,
         views=views,
         view_counts=view_counts(session, me.actor, views, filter_of_query),
@@ -176,18 +196,23 @@ def bulk(
     session: SessionDep,
     hub: HubDep,
     ids: Annotated[list[int], Form()] = [],  # noqa: B006
-    action: Annotated[str, Form(pattern="^(assign|close|set_priority|set_status)$")] = "close",
+    action: Annotated[
+        str, Form(pattern="^(assign|close|set_priority|set_status|set_group)$")
+    ] = "close",
     assigned_to: Annotated[str, Form(max_length=12)] = "",
+    group_id: Annotated[str, Form(max_length=12)] = "",
     priority: Annotated[str, Form(max_length=20)] = "",
     status: Annotated[str, Form(max_length=20)] = "",
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Assign, close, or set the priority or status of the selected tickets."""
+    """Assign, close, move to a group, or set the priority or status of the selected tickets."""
     staff_only(me)
     to = "/queue" + ("?" + back if back and not back.startswith(("/", "?")) else "")
     changes = Changes()
     if action == "assign":
         changes.assigned_to = int(assigned_to) if assigned_to.isdigit() else None
+    elif action == "set_group":
+        changes.group_id = int(group_id) if group_id.isdigit() else None
     elif action == "close":
         changes.status = "Closed"
     elif action == "set_priority":

@@ -35,6 +35,7 @@ FIELD_LABELS = {
     "category": "Category",
     "channel": "Channel",
     "assigned_to": "Assignee (user id)",
+    "group_id": "Agent group (group id)",
     "created_by": "Requester (user id)",
     "subject": "Subject",
     "description": "Description",
@@ -58,13 +59,14 @@ ACTION_LABELS = {
     "set_priority": "Set priority",
     "set_status": "Set status",
     "set_category": "Set category",
+    "set_group": "Move to agent group (its id, or none)",
     "internal_note": "Add an internal note (text)",
     "macro": "Apply macro (its id)",
     "notify": "Notify (admins, agents, assignee or a user id; text)",
     "escalate": "Escalate to (admin, jira, pagerduty; note)",
 }
 BOOLEAN_FIELDS = ("sla_breached", "by_requester", "is_internal")
-NUMBER_FIELDS = ("assigned_to", "created_by")
+NUMBER_FIELDS = ("assigned_to", "group_id", "created_by")
 
 
 def _condition_value(name: str, op: str, raw: str) -> Any:
@@ -113,6 +115,9 @@ def _actions(form: dict[str, str]) -> list[dict[str, Any]]:
             action.update({"user_id": int(value)} if value.isdigit() else {"strategy": value})
         elif kind in ("set_priority", "set_status", "set_category"):
             action["value"] = value
+        elif kind == "set_group":
+            none = value.lower() in ("", "none")
+            action["group_id"] = int(value) if value.isdigit() else None if none else value
         elif kind == "internal_note":
             action["text"] = text or value
         elif kind == "macro":
@@ -178,6 +183,7 @@ def _form_of(rule: AutomationRule | None) -> dict[str, str]:
             or action.get("strategy")
             or action.get("value")
             or action.get("macro_id")
+            or action.get("group_id")
             or action.get("to")
             or action.get("target")
             or ""

@@ -12,6 +12,7 @@ from core import lifecycle
 from core.automation import escalation, macro_admin
 from core.automation import macros as macro_service
 from core.errors import HubError, Invalid
+from core.groups.service import group_names
 from core.models import Audit, Ticket
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
@@ -66,6 +67,7 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
             if s == ticket.status or lifecycle.can_transition(ticket.status, s, staff=True)
         ]
         ctx["targets"] = escalation.offered_targets(session, hub, me.actor, ticket.id)
+        ctx["groups"] = group_names(session, me.actor.tenant_id)
         ctx["macros"] = macro_admin.list_macros(session, me.actor, active_only=True)
         # Looking for merged tickets scans (merged_into_id has no index); the audit trail says
         # by index whether anything was ever merged into this ticket.
@@ -286,6 +288,22 @@ def update(
     elif assigned_to.isdigit():
         changes.assigned_to = int(assigned_to)
     return _apply(ticket_id, me, session, hub, changes, "The ticket was updated.")
+
+
+@router.post("/tickets/{ticket_id}/group", response_model=None)
+def move_to_group(
+    ticket_id: TicketId,
+    me: PostUser,
+    session: SessionDep,
+    hub: HubDep,
+    group_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Move the ticket to another agent group (staff), or to none."""
+    staff_only(me)
+    if group_id != "none" and not group_id.isdigit():
+        return _failed(ticket_id, Invalid("choose a group", field="group_id"), session)
+    changes = Changes(group_id=int(group_id) if group_id.isdigit() else None)
+    return _apply(ticket_id, me, session, hub, changes, "The ticket moved to another group.")
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=None)
