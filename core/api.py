@@ -47,6 +47,7 @@ from core.privacy.person import drop_refs as drop_person_refs
 from core.privacy.person import erase_plugin_data, plugin_records
 from core.privacy.person import forget_links as forget_person_links
 from core.privacy.person import links_of as person_links
+from core.privacy.person import move_links as move_person_links
 from core.privacy.person import refs_of as person_refs
 from core.scan import ScanVerdict
 from core.security_headers import security_headers
@@ -261,4 +262,5 @@ __all__ = [
     "drop_person_refs",
     "plugin_records",
     "erase_plugin_data",
+    "move_person_links",
 ]

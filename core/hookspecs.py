@@ -396,6 +396,47 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     """
 
 
+@hookspec
+def hub_merge_person(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source_id: int,
+    source_email: str,
+    target_id: int,
+    target_email: str,
+    hub: HubContext,
+) -> int:
+    """Two people of a tenant are one: move what the plugin holds about the source to the
+    target (chat accounts linked to the source's address, transcripts).
+
+    Fan-out on the tenant's relay, inside the merge's transaction (``session``: write with it,
+    never commit); core has already moved tickets, comments and the rest, and deactivates the
+    source afterwards. Raise to refuse the whole merge.
+    :param session: the merge transaction's session.
+    :param tenant_id: the tenant; touch nothing of another.
+    :param source_id: the person merged away (deactivated afterwards, never deleted).
+    :param source_email: the source's address, compared case-insensitively.
+    :param target_id: the person who remains.
+    :param target_email: the target's address.
+    :param hub: the hub context.
+    :return: how many records were moved.
+
+    Example::
+
+        @hookimpl
+        def hub_merge_person(
+            session: Session,
+            tenant_id: uuid.UUID,
+            source_id: int,
+            source_email: str,
+            target_id: int,
+            target_email: str,
+            hub: HubContext,
+        ) -> int:
+            return move_contacts(session, tenant_id, source_email, target_email)
+    """
+
+
 # ------------------------------------------------------------------ scanning
 
 

@@ -20,14 +20,17 @@ from hub.api.routes import (
     auth_links,
     automation,
     comments,
+    duplicates,
     groups,
     invitations,
     mail_templates,
     notifications,
+    organisations,
     privacy,
     quarantine,
     reports,
     sla,
+    tags_fields,
     tickets,
 )
 from hub.api.routes import kb as kb_routes
@@ -83,6 +86,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
         mail_templates,
         notifications,
         groups,
+        organisations,
+        tags_fields,
+        duplicates,
     ):
         app.include_router(module.router)
     app.include_router(kb_routes.router)

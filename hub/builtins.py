@@ -20,6 +20,7 @@ def _automation() -> list[tuple[str, object]]:
     from hub import (
         builtin_audit,
         builtin_automation,
+        builtin_duplicates,
         builtin_housekeeping,
         builtin_privacy,
         builtin_reports,
@@ -33,4 +34,5 @@ def _automation() -> list[tuple[str, object]]:
         (builtin_scan.NAME, builtin_scan),
         (builtin_privacy.NAME, builtin_privacy),
         (builtin_audit.NAME, builtin_audit),
+        (builtin_duplicates.NAME, builtin_duplicates),
     ]

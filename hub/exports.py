@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -248,6 +249,13 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
+def _cell(value: Any) -> Any:
+    """A spreadsheet-safe value without the control characters a workbook cannot hold (a
+    custom field's or a filter's text may carry them)."""
+    value = _safe(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def xlsx_stream(summary: list[list[str]], tables: list[Table]) -> Iterator[bytes]:
     """An Excel workbook (a Filters sheet, then a sheet per table), written row by row in
     openpyxl's write-only mode to a temporary file, then read back in chunks."""
@@ -256,12 +264,12 @@ def xlsx_stream(summary: list[list[str]], tables: list[Table]) -> Iterator[bytes
     if summary:
         sheet = book.create_sheet(_sheet_title("Filters", used))
         for line in summary:
-            sheet.append([_safe(v) for v in line])
+            sheet.append([_cell(v) for v in line])
     for table in tables:
         sheet = book.create_sheet(_sheet_title(table.title, used))
         sheet.append(table.headers)
         for row in table.rows:
-            sheet.append([_safe(v) for v in row])
+            sheet.append([_cell(v) for v in row])
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

@@ -32,6 +32,8 @@ PLACEHOLDERS = (
     "assignee_name",
 )
 CHANGE_FIELDS = ("status", "priority", "category", "assigned_to")
+# Tags a macro adds to (or takes off) the ticket: {"add_tags": ["vip"], "remove_tags": [...]}.
+TAG_CHANGES = ("add_tags", "remove_tags")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Anything written like a placeholder in any template syntax: {x}, {{ x.y }}, ${x}, {%x%}.
 _LOOKS_LIKE = re.compile(r"\$?\{+[%#]?\s*([^{}\s][^{}]{0,80}?)\s*[%#]?\}+")
@@ -110,14 +112,23 @@ def preview(session: Session, actor: Actor, macro: Macro, ticket: Ticket) -> dic
 
 
 def validate_changes(changes: Any) -> dict[str, Any]:
-    """A macro's field changes: only status, priority, category and assigned_to."""
+    """A macro's field changes: status, priority, category, assigned_to, add_tags, remove_tags."""
     if changes is None:
         return {}
     if not isinstance(changes, dict):
         raise Invalid("changes must be an object", field="changes")
-    unknown = set(changes) - set(CHANGE_FIELDS)
+    unknown = set(changes) - set(CHANGE_FIELDS) - set(TAG_CHANGES)
     if unknown:
-        raise Invalid(f"changes may set only {', '.join(CHANGE_FIELDS)}", field="changes")
+        names = ", ".join((*CHANGE_FIELDS, *TAG_CHANGES))
+        raise Invalid(f"changes may set only {names}", field="changes")
+    changes = dict(changes)
+    for name in TAG_CHANGES:
+        if name in changes:
+            from core.tags.service import normalise_all
+
+            if not isinstance(changes[name], list):
+                raise Invalid(f"changes.{name} must be a list of tags", field="changes")
+            changes[name] = normalise_all(changes[name], "changes")
     for name, allowed in (
         ("status", lifecycle.STATUSES),
         ("priority", lifecycle.PRIORITIES),
@@ -179,6 +190,13 @@ def apply_macro(
     fields = {name: macro.changes.get(name, UNSET) for name in CHANGE_FIELDS}
     if any(value is not UNSET for value in fields.values()):
         out["changes"] = update_ticket(session, actor, ticket, Changes(**fields, extra=payload))
+    if macro.changes.get("add_tags") or macro.changes.get("remove_tags"):
+        from core.tags.service import add_tags, remove_tags
+
+        out["tags_added"] = add_tags(session, actor, ticket, macro.changes.get("add_tags") or [])
+        out["tags_removed"] = remove_tags(
+            session, actor, ticket, macro.changes.get("remove_tags") or []
+        )
     return out
 
 

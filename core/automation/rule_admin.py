@@ -192,7 +192,12 @@ def preview_matches(
             .limit(PREVIEW_SCAN)
         )
     )
-    hits = [t for t in rows if rules.matches(checked, t)]
+    tags = None
+    if any(c["field"] == "tags" for c in checked):
+        from core.tags.service import tags_for
+
+        tags = tags_for(session, [t.id for t in rows])  # one query, not one per ticket
+    hits = [t for t in rows if rules.matches(checked, t, tags=tags)]
     return len(hits), [(t.id, t.subject) for t in hits[:PREVIEW_SHOWN]], len(rows)
 
 

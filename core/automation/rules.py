@@ -2,6 +2,9 @@
 
 A rule has a trigger (``ticket.created``, ``ticket.updated``, ``comment.added`` or the time-based
 ``time.no_update`` with ``hours``), conditions on ticket fields (all must hold) and actions.
+The ``tags`` condition ("has tag": ``{"field": "tags", "op": "contains", "value": "vip"}``,
+also ``not_contains``, ``is_set``, ``is_not_set``) reads the ticket's tags; the ``add_tag`` and
+``remove_tag`` actions (``{"type": "add_tag", "tag": "vip"}``) change them.
 Everything a rule does is done by the system actor through the ordinary services, and audited
 with an ``Automation`` row that names the rule.
 
@@ -57,7 +60,9 @@ TICKET_FIELDS = (
     "subject",
     "description",
     "sla_breached",
+    "tags",
 )
+TAG_OPS = ("contains", "not_contains", "is_set", "is_not_set")
 EVENT_FIELDS = ("by_requester", "is_internal", "changed")
 OPS = ("eq", "ne", "in", "not_in", "contains", "not_contains", "is_set", "is_not_set")
 ACTIONS = (
@@ -70,6 +75,8 @@ ACTIONS = (
     "macro",
     "notify",
     "escalate",
+    "add_tag",
+    "remove_tag",
 )
 AUTOMATION_EMAIL = "automation@support-hub.invalid"
 MAX_ACTIONS = 20
@@ -122,6 +129,14 @@ def validate_conditions(conditions: Any) -> list[dict[str, Any]]:
         value = cond.get("value")
         if op in ("in", "not_in"):
             _need(isinstance(value, list), f"op {op} needs a list value", "conditions")
+        if name == "tags":
+            from core.tags.service import normalise
+
+            _need(
+                op in TAG_OPS, f"a tags condition's op is one of {', '.join(TAG_OPS)}", "conditions"
+            )
+            if op in ("contains", "not_contains"):
+                value = normalise(value, "conditions")
         for allowed, field in (
             (lifecycle.STATUSES, "status"),
             (lifecycle.PRIORITIES, "priority"),
@@ -224,6 +239,10 @@ def validate_actions(session: Session, tenant_id: uuid.UUID, actions: Any) -> li
                     "notify.user_id must be an agent or admin of this tenant",
                     "actions",
                 )
+        elif kind in ("add_tag", "remove_tag"):
+            from core.tags.service import normalise
+
+            action = {**action, "tag": normalise(action.get("tag"), "actions")}
         elif kind == "escalate":
             _need(
                 isinstance(action.get("target"), str) and action["target"] != "",
@@ -266,7 +285,21 @@ def _is_staff(session: Session, tenant_id: uuid.UUID, user_id: Any) -> bool:
 # ---------------------------------------------------------------- conditions
 
 
-def _value(ticket: Ticket, event: events.EventLike | None, name: str) -> Any:
+def _value(
+    ticket: Ticket,
+    event: events.EventLike | None,
+    name: str,
+    tags: dict[int, list[str]] | None = None,
+) -> Any:
+    if name == "tags":
+        if tags is not None:
+            return tags.get(ticket.id, [])
+        from sqlalchemy.orm import object_session
+
+        from core.tags.service import tags_for
+
+        session = object_session(ticket)
+        return tags_for(session, [ticket.id]).get(ticket.id, []) if session else []
     if name in TICKET_FIELDS:
         return getattr(ticket, name)
     payload = event.payload if event is not None else {}
@@ -275,8 +308,13 @@ def _value(ticket: Ticket, event: events.EventLike | None, name: str) -> Any:
     return payload.get(name)
 
 
-def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None) -> bool:
-    actual, op, value = _value(ticket, event, cond["field"]), cond["op"], cond.get("value")
+def _holds(
+    cond: dict[str, Any],
+    ticket: Ticket,
+    event: events.EventLike | None,
+    tags: dict[int, list[str]] | None = None,
+) -> bool:
+    actual, op, value = _value(ticket, event, cond["field"], tags), cond["op"], cond.get("value")
     if op == "is_set":
         return actual not in (None, "", [], False)
     if op == "is_not_set":
@@ -295,10 +333,16 @@ def _holds(cond: dict[str, Any], ticket: Ticket, event: events.EventLike | None)
 
 
 def matches(
-    conditions: list[dict[str, Any]], ticket: Ticket, event: events.EventLike | None = None
+    conditions: list[dict[str, Any]],
+    ticket: Ticket,
+    event: events.EventLike | None = None,
+    *,
+    tags: dict[int, list[str]] | None = None,
 ) -> bool:
-    """All conditions hold for the ticket (and the event that fired the rule)."""
-    return all(_holds(c, ticket, event) for c in conditions)
+    """All conditions hold for the ticket (and the event that fired the rule); ``tags``: the
+    tickets' tags loaded already (``core.tags.service.tags_for``), else read when a condition
+    needs them."""
+    return all(_holds(c, ticket, event, tags) for c in conditions)
 
 
 # ---------------------------------------------------------------- actions
@@ -413,6 +457,11 @@ def run_actions(
                     author_id=automation_user_id(session),
                     extra=extra,
                 )
+            elif kind in ("add_tag", "remove_tag"):
+                from core.tags.service import add_tags, remove_tags
+
+                change = add_tags if kind == "add_tag" else remove_tags
+                outcome = {"tags": change(session, system, ticket, [action["tag"]])}
             elif kind == "notify":
                 outcome = {"notified": _notify(session, ticket, action, rule_name)}
             elif kind == "escalate" and action["target"] == "tier":

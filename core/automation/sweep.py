@@ -125,10 +125,15 @@ def time_rules(
                 )
             )
         tickets = list(session.scalars(stmt.order_by(Ticket.updated_at, Ticket.id).limit(batch)))
+        tags = None
+        if any(c.get("field") == "tags" for c in rule.conditions or []):
+            from core.tags.service import tags_for
+
+            tags = tags_for(session, [t.id for t in tickets])  # one query per batch
         for ticket in tickets:
             quiet_since = ticket.updated_at
             rule.swept_until, rule.swept_id = quiet_since, ticket.id
-            if not rules.matches(rule.conditions or [], ticket):
+            if not rules.matches(rule.conditions or [], ticket, tags=tags):
                 continue
             if not claim(
                 session,

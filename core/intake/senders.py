@@ -16,6 +16,7 @@ from core.clock import now
 from core.errors import Invalid
 from core.intake.message import InboundMessage
 from core.models import Comment, ExternalRef, Membership, Ticket, User
+from core.organisations.service import join_by_address
 from core.permissions import ADMIN, AGENT, END_USER
 
 _SENDERS = (
@@ -93,6 +94,7 @@ class Senders:
                 )
             )
             role = self.roles[(user.id, tenant_id)] = END_USER
+            join_by_address(session, tenant_id, user.id, user.email)
         return user, role
 
 

@@ -1,6 +1,8 @@
 """Every table of the ticket engine. Import from here, not from the submodules."""
 
 from core.automation.models import AutomationRule, AutomationRun, AutomationSettings, Macro
+from core.duplicates.models import DuplicateFlag, DuplicateSettings
+from core.fields.models import CustomField, TicketFieldValue
 from core.groups.models import AgentGroup, AgentGroupMember
 from core.kb.models import KbArticle, KbDeflection, KbFeedback, KbRevision
 from core.mail_templates.models import MailSignature, MailTemplate
@@ -18,9 +20,11 @@ from core.models.notifications import (
 from core.models.plugin import TenantPlugin
 from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
+from core.organisations.models import Organisation, OrganisationDomain, OrganisationPerson
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
 from core.sla.models import SlaPolicy, SlaState
+from core.tags.models import Tag, TicketTag
 
 __all__ = [
     "AgentGroup",
@@ -35,7 +39,10 @@ __all__ = [
     "Audit",
     "AuditChainHead",
     "ChannelKey",
+    "DuplicateFlag",
+    "DuplicateSettings",
     "Comment",
+    "CustomField",
     "ExternalRef",
     "InboundKey",
     "KbArticle",
@@ -51,6 +58,9 @@ __all__ = [
     "NotificationDelivery",
     "NotificationPreference",
     "NotificationSettings",
+    "Organisation",
+    "OrganisationDomain",
+    "OrganisationPerson",
     "OutboxEvent",
     "PersonExport",
     "RecoveryCode",
@@ -62,12 +72,15 @@ __all__ = [
     "SlaLog",
     "SlaPolicy",
     "SlaState",
+    "Tag",
     "Tenant",
     "TenantAudit",
     "TenantPlugin",
     "TenantScanSettings",
     "TenantSecurity",
     "Ticket",
+    "TicketFieldValue",
+    "TicketTag",
     "TwoFactor",
     "User",
 ]

@@ -23,6 +23,17 @@ def _name(person: Any, fallback: str) -> str:
     return str(getattr(person, "name", "") or getattr(person, "email", "") or fallback)
 
 
+def _assigned(ref: str, ticket: Any, recipient: Any) -> str:
+    """ "assigned to you" for the new assignee; to other staff (the previous assignee) whom it
+    went to; to an end user, only that an agent has it."""
+    if recipient is not None and ticket.assignee is not None:
+        if recipient.id == ticket.assignee.id:
+            return f"{ref} was assigned to you"
+        if getattr(recipient, "role", None) in ("agent", "admin"):
+            return f"{ref} was reassigned to {_name(ticket.assignee, 'another agent')}"
+    return f"{ref} was assigned to an agent"
+
+
 def _subjects(kind: str, v: Mapping[str, Any]) -> str:
     t = v["ticket"]
     who = _name(v.get("actor"), "The system")
@@ -30,11 +41,7 @@ def _subjects(kind: str, v: Mapping[str, Any]) -> str:
     ref = f"#{t.id} {t.subject}"
     return {
         matrix.CREATED: f"New ticket {ref}",
-        matrix.ASSIGNED: f"{ref} was assigned to you"
-        if v.get("recipient") is not None
-        and t.assignee is not None
-        and v["recipient"].id == t.assignee.id
-        else f"{ref} was assigned to an agent",
+        matrix.ASSIGNED: _assigned(ref, t, v.get("recipient")),
         matrix.STATUS_CHANGED: f"{ref} is now {t.status}",
         matrix.AGENT_REPLY: f"{who} replied on {ref}",
         matrix.REQUESTER_REPLY: f"{who} replied on {ref}",

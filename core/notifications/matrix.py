@@ -62,13 +62,15 @@ LABELS = {
 # Recipient kinds.
 REQUESTER = "requester"
 ASSIGNEE = "assignee"
+# Who had the ticket before a reassignment (told it left them, so it is not worked twice).
+PREVIOUS_ASSIGNEE = "previous_assignee"
 # The agents of the ticket's group (core.groups); with no group, all agents of the tenant while
 # the ticket is unassigned, or nobody, per the tenant setting ``unassigned``.
 AGENTS = "agents"
 ADMINS = "admins"  # the tenant's admins (spec 16: "sends escalation to admin")
 WATCHERS = "watchers"  # watchers and Cc participants of the ticket
 MENTIONED = "mentioned"  # the people @mentioned, staff or end users on the ticket
-RECIPIENTS = (REQUESTER, ASSIGNEE, AGENTS, ADMINS, WATCHERS, MENTIONED)
+RECIPIENTS = (REQUESTER, ASSIGNEE, PREVIOUS_ASSIGNEE, AGENTS, ADMINS, WATCHERS, MENTIONED)
 # Recipient kinds that can be end users: staff-only kinds never name them.
 END_USER_RECIPIENTS = frozenset({REQUESTER, WATCHERS, MENTIONED})
 
@@ -92,7 +94,7 @@ MATRIX: MappingProxyType[str, MappingProxyType[str, frozenset[str]]] = MappingPr
         kind: MappingProxyType(row)
         for kind, row in {
             CREATED: {REQUESTER: _MAIL_APP, AGENTS: _APP, WATCHERS: _MAIL_APP},
-            ASSIGNED: {ASSIGNEE: _STAFF_ALERT, REQUESTER: _APP},
+            ASSIGNED: {ASSIGNEE: _STAFF_ALERT, PREVIOUS_ASSIGNEE: _APP, REQUESTER: _APP},
             STATUS_CHANGED: {REQUESTER: _MAIL_APP, ASSIGNEE: _APP, WATCHERS: _MAIL_APP},
             AGENT_REPLY: {REQUESTER: _MAIL_APP, ASSIGNEE: _APP, WATCHERS: _MAIL_APP},
             REQUESTER_REPLY: {ASSIGNEE: _STAFF_ALERT, AGENTS: _APP, WATCHERS: _APP},

@@ -165,6 +165,10 @@ def recipients(session: Session, event: TicketEvent, needed: set[str]) -> dict[s
     out: dict[str, list[Person]] = {r: [] for r in matrix.RECIPIENTS}
     out[matrix.REQUESTER] = [ticket.requester]
     out[matrix.ASSIGNEE] = [ticket.assignee] if ticket.assignee is not None else []
+    if matrix.PREVIOUS_ASSIGNEE in needed:
+        old, new = (event.payload.get("changes") or {}).get("assigned_to") or [None, None]
+        if old is not None and old != new:
+            out[matrix.PREVIOUS_ASSIGNEE] = _people_by(session, event.tenant_id, ids={int(old)})
     if matrix.AGENTS in needed:
         group = group_agents(session, ticket)
         if group is not None:
@@ -207,9 +211,13 @@ def resolve(session: Session, event: TicketEvent) -> list[Notice]:
                 staff_only = kind in matrix.STAFF_ONLY or (kind == matrix.MENTION and internal)
                 if staff_only and not hears_internal(person):
                     continue
-                if recipient in (matrix.AGENTS, matrix.ADMINS, matrix.ASSIGNEE) and not (
-                    hears_internal(person)
-                ):
+                staff_kinds = (
+                    matrix.AGENTS,
+                    matrix.ADMINS,
+                    matrix.ASSIGNEE,
+                    matrix.PREVIOUS_ASSIGNEE,
+                )
+                if recipient in staff_kinds and not (hears_internal(person)):
                     continue
                 for channel in chans:
                     if person.id in acted and channel != matrix.EMAIL:

@@ -136,6 +136,28 @@ def forget_links(session: Session, tenant_id: uuid.UUID, plugin: str, email: str
     return len(keys)
 
 
+def move_links(
+    session: Session, tenant_id: uuid.UUID, plugin: str, source_email: str, target_email: str
+) -> int:
+    """Point the plugin's user links of one person at another (two people merged): the chat
+    accounts of the source then act as the target. Returns how many links moved."""
+    keys = links_of(session, tenant_id, plugin, source_email)
+    if not keys:
+        return 0
+    row = session.scalar(
+        select(TenantPlugin)
+        .where(TenantPlugin.tenant_id == tenant_id, TenantPlugin.plugin == plugin)
+        .with_for_update()
+    )
+    if row is None:
+        return 0
+    state = dict(row.state or {})
+    for key in keys:
+        state[key] = {**dict(state[key]), "email": target_email.strip().lower()}
+    row.state = state
+    return len(keys)
+
+
 def _requested_by(tenant_id: uuid.UUID, email: str) -> Any:
     return (
         select(Ticket.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,10 +34,42 @@ COLUMNS = (
 HEADERS = tuple(name for name, _ in COLUMNS)
 
 
-def ticket_rows(
-    session: Session, actor: Actor, flt: TicketFilter, *, chunk: int = 5000
+def export_headers(session: Session, tenant_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """(the export's headers, the custom field keys): the plain columns, ``tags``, then a
+    ``field.<key>`` column per active custom field in its order."""
+    from core.fields.service import definitions
+
+    keys = [d.key for d in definitions(session, tenant_id)]
+    return [*HEADERS, "tags", *(f"field.{k}" for k in keys)], keys
+
+
+def _with_extras(
+    session: Session, rows: list[Any], field_keys: list[str]
 ) -> Iterator[tuple[Any, ...]]:
-    """Every ticket the filter selects, oldest first, ``chunk`` rows per query."""
+    """Each row with its tags and field values: one query per chunk of rows."""
+    from core.fields.extras import page_extras
+    from core.fields.service import display
+
+    tags, values = page_extras(session, [r.id for r in rows])
+    for row in rows:
+        mine = values.get(row.id, {})
+        yield (
+            *row,
+            ", ".join(tags.get(row.id, [])),
+            *(display(mine.get(k)) for k in field_keys),
+        )
+
+
+def ticket_rows(
+    session: Session,
+    actor: Actor,
+    flt: TicketFilter,
+    *,
+    chunk: int = 5000,
+    field_keys: list[str] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every ticket the filter selects, oldest first, ``chunk`` rows per query; with
+    ``field_keys`` (from ``export_headers``) each row ends with its tags and field values."""
     if not actor.reads_all_tickets:
         raise Forbidden("ticket exports are for agents, admins and managers")
     base = ticket_query(actor, flt).with_only_columns(*(c for _, c in COLUMNS))
@@ -45,8 +78,11 @@ def ticket_rows(
         rows = session.execute(
             base.where(Ticket.id > last_id).order_by(Ticket.id).limit(chunk)
         ).all()
-        for row in rows:
-            yield tuple(row)
+        if field_keys is not None:
+            yield from _with_extras(session, list(rows), field_keys)
+        else:
+            for row in rows:
+                yield tuple(row)
         if len(rows) < chunk:
             return
         last_id = rows[-1].id

@@ -19,7 +19,8 @@ from core.crypto import hash_token, new_token
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiToken, Membership, Tenant, User
 from core.models.identity import TOKEN_SCOPES
-from core.permissions import ADMIN, ROLES, Actor
+from core.organisations import service as organisations
+from core.permissions import ADMIN, END_USER, ROLES, Actor
 from core.services import audit, sessions
 
 _hasher = PasswordHasher()
@@ -204,6 +205,8 @@ def ensure_member(session: Session, tenant_id: uuid.UUID, user: User, role: str)
         )
         session.add(member)
         session.flush()
+        if role == END_USER:
+            organisations.join_by_address(session, tenant_id, user.id, user.email)
     else:
         member.role = role
     return member

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -18,6 +19,7 @@ from core import lifecycle
 from core.clock import now
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Membership, Ticket, User
+from core.organisations.service import people_query as organisation_people
 from core.permissions import ADMIN, AGENT, END_USER, Actor, require_staff, require_writer
 from core.services import events
 
@@ -44,10 +46,18 @@ def get_ticket(
     return ticket
 
 
-def create_ticket(session: Session, actor: Actor, **fields: Any) -> Ticket:
+def create_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    before_events: Callable[[Ticket], None] | None = None,
+    **fields: Any,
+) -> Ticket:
     """Open a ticket for the actor (or, for staff and the system, on behalf of a requester);
-    ``fields`` are ``ticket_values``' keywords."""
-    return create_tickets(session, [(actor, new_ticket(actor, **fields))])[0]
+    ``fields`` are ``ticket_values``' keywords. ``before_events`` runs once the ticket has its id,
+    before its events fire rules (tags and custom field values given with it)."""
+    ticket = new_ticket(actor, **fields)
+    return create_tickets(session, [(actor, ticket)], before_events=before_events)[0]
 
 
 # Line breaks and other control characters: a subject is one line of text wherever it came from
@@ -111,7 +121,12 @@ def ticket_values(
     }
 
 
-def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[Ticket]:
+def create_tickets(
+    session: Session,
+    items: list[tuple[Actor, Ticket]],
+    *,
+    before_events: Callable[[Ticket], None] | None = None,
+) -> list[Ticket]:
     """Write new tickets (from ``new_ticket``) with their audit rows and events.
 
     All tickets go in with one flush, so that N tickets cost one INSERT per table, not N: the
@@ -126,6 +141,9 @@ def create_tickets(session: Session, items: list[tuple[Actor, Ticket]]) -> list[
     else:
         session.add_all(tickets)
         session.flush()
+    if before_events is not None:
+        for ticket in tickets:
+            before_events(ticket)
     events.audit_many(
         session,
         [
@@ -414,8 +432,12 @@ class TicketFilter:
     created_before: datetime | None = None
     q: str | None = None
     ids: list[int] | None = None
-    # Further conditions a caller built (e.g. core.sla.countdown.at_risk_clause).
-    where: list[Any] = field(default_factory=list)
+    organisation: int | None = None  # requesters of this organisation (core.organisations)
+    # Tags (each one named must be on the ticket) and custom field values ({key: value}).
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    # Further conditions on Ticket from other domains (e.g. "has a possible duplicate").
+    conditions: list[Any] = field(default_factory=list)
 
 
 SORTS = {
@@ -468,6 +490,10 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.group_id.in_(flt.group_ids))
     if flt.created_by is not None:
         stmt = stmt.where(Ticket.created_by == flt.created_by)
+    if flt.organisation is not None:
+        stmt = stmt.where(
+            Ticket.created_by.in_(organisation_people(actor.tenant_id, flt.organisation))
+        )
     if flt.sla_breached is not None:
         stmt = stmt.where(Ticket.sla_breached.is_(flt.sla_breached))
     if flt.created_after is not None:
@@ -476,7 +502,16 @@ def ticket_query(actor: Actor, flt: TicketFilter) -> Select[Ticket]:
         stmt = stmt.where(Ticket.created_at < flt.created_before)
     if flt.ids is not None:
         stmt = stmt.where(Ticket.id.in_(flt.ids))
-    for condition in flt.where:
+    if flt.tags:
+        from core.tags.service import where_tags
+
+        stmt = stmt.where(*where_tags(actor.tenant_id, flt.tags))
+    if flt.fields:
+        from core.fields.service import field_filter
+
+        for key, value in flt.fields.items():
+            stmt = stmt.where(field_filter(actor.tenant_id, key, value))
+    for condition in flt.conditions:
         stmt = stmt.where(condition)
     if flt.q:
         term = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

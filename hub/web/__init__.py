@@ -26,6 +26,7 @@ from hub.web.routes import (
     agents_admin,
     auth,
     dashboard,
+    duplicates,
     groups_admin,
     help_centre,
     invitations,
@@ -34,6 +35,7 @@ from hub.web.routes import (
     macro_admin,
     mail_templates,
     notify_prefs,
+    organisations,
     outbox_admin,
     password_reset,
     plugin_data,
@@ -50,8 +52,10 @@ from hub.web.routes import (
     sla_admin,
     sla_risk,
     sso,
+    tags_fields_admin,
     ticket,
     ticket_articles,
+    ticket_extras,
     two_factor,
 )
 from hub.web.session import SignInRequired, page_user
@@ -92,6 +96,10 @@ ROUTERS = (
     plugin_data.router,
     rules_admin.router,
     privacy.router,
+    organisations.router,
+    ticket_extras.router,
+    tags_fields_admin.router,
+    duplicates.router,
 )
 
 

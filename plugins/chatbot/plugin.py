@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.api import (
     Capability,
     Endpoint,
@@ -97,3 +99,17 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     """The person's chat sessions and transcripts are deleted."""
     with hub.session() as s:
         return store.erase_person(s, tenant_id, email)
+
+
+@hookimpl
+def hub_merge_person(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source_id: int,
+    source_email: str,
+    target_id: int,
+    target_email: str,
+    hub: HubContext,
+) -> int:
+    """The source's chat conversations and transcripts become the target's."""
+    return store.move_person(session, tenant_id, source_id, source_email, target_id, target_email)

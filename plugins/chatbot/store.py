@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.api import PersonRecord, TenantRef, find_tenant, now
@@ -243,3 +243,26 @@ def erase_person(session: Session, tenant_id: uuid.UUID, email: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(lines.rowcount) + int(gone.rowcount)  # type: ignore[attr-defined]
+
+
+def move_person(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source_id: int,
+    source_email: str,
+    target_id: int,
+    target_email: str,
+) -> int:
+    """Two people merged: the source's conversations become the target's (by account or by
+    the address given in the chat); returns how many moved."""
+    moved = session.execute(
+        update(ChatSession)
+        .where(
+            ChatSession.tenant_id == tenant_id,
+            (ChatSession.user_id == source_id)
+            | (func.lower(ChatSession.email) == source_email.strip().lower()),
+        )
+        .values(user_id=target_id, email=target_email)
+        .execution_options(synchronize_session=False)
+    )
+    return int(moved.rowcount or 0)  # type: ignore[attr-defined]

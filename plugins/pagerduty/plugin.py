@@ -7,6 +7,7 @@ from typing import Any
 
 from core.api import (
     Capability,
+    ConnectionCheck,
     Endpoint,
     Escalation,
     EscalationResult,
@@ -95,3 +96,16 @@ def hub_erase_person(tenant_id: uuid.UUID, email: str, hub: HubContext) -> int:
     from plugins.pagerduty import person_data
 
     return person_data.erase(hub, tenant_id, email)
+
+
+@hookimpl
+def hub_check_connection(
+    plugin: str, tenant_id: uuid.UUID, hub: HubContext
+) -> ConnectionCheck | None:
+    """The admin page's "Test connection" for PagerDuty: a change event (pages nobody) and the
+    REST API token's abilities."""
+    if plugin != "pagerduty":
+        return None
+    from plugins.pagerduty.checks import check
+
+    return check(hub, tenant_id)

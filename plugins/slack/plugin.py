@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.api import (
     BackgroundService,
     Capability,
@@ -18,6 +20,7 @@ from core.api import (
     TicketEvent,
     channel_key_owner,
     hookimpl,
+    move_person_links,
 )
 from plugins.slack.settings import SECRET_FIELDS, SlackSettings
 
@@ -131,3 +134,17 @@ def hub_check_connection(
     from plugins.slack.checks import check
 
     return check(hub, tenant_id)
+
+
+@hookimpl
+def hub_merge_person(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source_id: int,
+    source_email: str,
+    target_id: int,
+    target_email: str,
+    hub: HubContext,
+) -> int:
+    """The source's Slack accounts (user links) now belong to the target."""
+    return move_person_links(session, tenant_id, "slack", source_email, target_email)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.api import (
     Capability,
     ChannelKeys,
@@ -17,6 +19,7 @@ from core.api import (
     TicketEvent,
     channel_key_owner,
     hookimpl,
+    move_person_links,
 )
 from plugins.teams.settings import SECRET_FIELDS, TeamsSettings
 
@@ -110,3 +113,17 @@ def hub_check_connection(
     from plugins.teams.checks import check
 
     return check(hub, tenant_id)
+
+
+@hookimpl
+def hub_merge_person(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source_id: int,
+    source_email: str,
+    target_id: int,
+    target_email: str,
+    hub: HubContext,
+) -> int:
+    """The source's Teams accounts (user links) now belong to the target."""
+    return move_person_links(session, tenant_id, "teams", source_email, target_email)

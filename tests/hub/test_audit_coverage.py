@@ -101,7 +101,21 @@ def test_admin_write_routes_each_write_an_audit_row(hub, org) -> None:  # type: 
     ).json()
     member = f"/api/v1/admin/members/{spare['id']}/"
     token = org.admin.post("/api/v1/auth/tokens/", json={"name": "ci"}).json()
+    orgs = "/api/v1/support/organisations/"
+    kept = org.admin.post(orgs, json={"name": "Kept"}).json()["id"]
+    pair = [
+        org.admin.post(
+            "/api/v1/admin/members/", json={"email": f"{w}@pair.example", "role": "end_user"}
+        ).json()["id"]
+        for w in ("a", "b")
+    ]
+    people = f"/api/v1/support/people/{pair[0]}/"
     walk = [
+        ("POST", orgs, {"name": "Acme", "domains": ["acme.example"]}, "organisation.created"),
+        ("PATCH", f"{orgs}{kept}/", {"notes": "VIP"}, "organisation.updated"),
+        ("PUT", f"{people}organisation/", {"organisation_id": kept}, "person.organisation_changed"),
+        ("POST", f"{people}merge/", {"target_id": pair[1]}, "person.merged"),
+        ("DELETE", f"{orgs}{kept}/", None, "organisation.deleted"),
         (
             "POST",
             "/api/v1/admin/members/",

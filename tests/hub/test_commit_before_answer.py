@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from core.clock import now
 from core.crypto import hash_token
 from core.db import Base
-from core.models import ApiToken, Attachment, Notification, OutboxEvent, TwoFactor
+from core.models import ApiToken, Attachment, Notification, OutboxEvent, Tag, TwoFactor
 from core.services import identity, password_reset, sessions, two_factor
 from hub.api.deps import SESSION_COOKIE, make_session_cookie
 from hub.context import Hub
@@ -167,6 +167,27 @@ class Ctx:
             "body": "We are on it (#{ticket_id}).",
             "changes": {"status": "In Progress"},
         }
+
+    def tagged_ticket(self) -> tuple[int, int]:
+        """A ticket with a fresh tag on it: (ticket id, tag id)."""
+        name = f"t{self.uniq()}"
+        tid = self.ticket(by=self.org.agent, tags=[name])
+        with self.hub.session() as s:
+            tag_id = s.scalar(
+                select(Tag.id).where(Tag.tenant_id == self.org.admin.tenant_id, Tag.name == name)
+            )
+        assert tag_id is not None
+        return tid, int(tag_id)
+
+    def custom_field(self) -> int:
+        from core.fields.service import create_field
+        from core.permissions import Actor
+
+        admin = Actor(
+            tenant_id=self.org.admin.tenant_id, user_id=self.org.admin.user_id, role="admin"
+        )
+        with self.hub.session() as s:
+            return create_field(s, admin, key=f"f{self.uniq()}", label="Site", type="text").id
 
     def failed_event(self) -> int:
         self.ticket()
@@ -422,6 +443,20 @@ def _sla_form(c: Ctx, policy_id: int | None = None) -> dict[str, str]:
     }
 
 
+def duplicate_flag(c: Ctx) -> tuple[int, int]:
+    """Two like tickets of one requester, checked as ``ticket.created`` would: the second
+    ticket and its open flag."""
+    from core.duplicates.service import check_ticket
+    from core.models import Ticket
+
+    subject = f"Scanner jams {c.uniq()}"
+    first = c.ticket(subject=subject)
+    second = c.ticket(subject=subject)
+    with c.hub.session() as s:
+        flags = check_ticket(s, s.get(Ticket, second))
+        return second, next(f.id for f in flags if f.first_ticket_id == first)
+
+
 def held_attachment(c: Ctx) -> int:
     """An attachment of a new ticket, held as quarantined (as an infected verdict leaves it)."""
     tid = c.ticket()
@@ -436,6 +471,26 @@ def held_attachment(c: Ctx) -> int:
             .values(held="infected", scan_status="infected", scan_signature="Test.Sig")
         )
     return int(r.json()["id"])
+
+
+def new_organisation(c: Ctx) -> int:
+    """An organisation of the tenant with a domain of its own."""
+    r = c.org.admin.post(
+        "/api/v1/support/organisations/",
+        json={"name": f"Org {c.uniq()}", "domains": [f"{c.uniq()}.example"]},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def merge_pair(c: Ctx) -> tuple[int, int]:
+    """Two fresh end users, the first with a ticket: (source, target)."""
+    source, target = c.member("end_user"), c.member("end_user")
+    c.ticket(by=source)
+    return source.user_id, target.user_id
+
+
+ORGS, PEOPLE = "/api/v1/support/organisations", "/api/v1/support/people"
 
 
 RECIPES: dict[tuple[str, str], Recipe] = {
@@ -804,6 +859,24 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("DELETE", "/api/v1/admin/quarantine/{attachment_id}/"): lambda c: c.api(
         c.org.admin, "DELETE", f"/api/v1/admin/quarantine/{held_attachment(c)}/"
     ),
+    ("POST", f"{T}/{{ticket_id}}/duplicates/{{flag_id}}/dismiss/"): lambda c: c.api(
+        c.org.agent, "POST", "{}/{}/duplicates/{}/dismiss/".format(T, *duplicate_flag(c))
+    ),
+    ("POST", f"{T}/{{ticket_id}}/duplicates/{{flag_id}}/merge/"): lambda c: c.api(
+        c.org.agent, "POST", "{}/{}/duplicates/{}/merge/".format(T, *duplicate_flag(c))
+    ),
+    ("PUT", "/api/v1/admin/duplicates/"): lambda c: c.api(
+        c.org.admin, "PUT", "/api/v1/admin/duplicates/", json={"enabled": True, "window_days": 9}
+    ),
+    ("POST", "/tickets/{ticket_id}/duplicates/{flag_id}/dismiss"): lambda c: c.web_request(
+        c.org.agent, "/tickets/{}/duplicates/{}/dismiss".format(*duplicate_flag(c))
+    ),
+    ("POST", "/tickets/{ticket_id}/duplicates/{flag_id}/merge"): lambda c: c.web_request(
+        c.org.agent, "/tickets/{}/duplicates/{}/merge".format(*duplicate_flag(c))
+    ),
+    ("POST", "/admin/duplicates"): lambda c: c.web_request(
+        c.org.admin, "/admin/duplicates", data={"enabled": "on", "window_days": "9"}
+    ),
     ("PUT", "/api/v1/admin/scan-policy/"): lambda c: c.api(
         c.org.admin, "PUT", "/api/v1/admin/scan-policy/", json={"when_down": "hold"}
     ),
@@ -852,6 +925,47 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/tickets/{ticket_id}/macro"): lambda c: c.web_request(
         c.org.agent, f"/tickets/{c.ticket()}/macro", data={"macro_id": str(c.macro())}
     ),
+    ("POST", "/tickets/{ticket_id}/tags"): lambda c: c.web_request(
+        c.org.agent, f"/tickets/{c.ticket()}/tags", data={"tag": "Printer, vip"}
+    ),
+    ("POST", "/tickets/{ticket_id}/tags/remove"): lambda c: (
+        (tagged := c.tagged_ticket()),
+        c.web_request(
+            c.org.agent,
+            f"/tickets/{tagged[0]}/tags/remove",
+            data={"tag": c.org.agent.get(f"{T}/{tagged[0]}/").json()["tags"][0]},
+        ),
+    )[1],
+    ("POST", "/tickets/{ticket_id}/fields"): lambda c: (
+        c.custom_field(),
+        c.web_request(
+            c.org.agent,
+            f"/tickets/{c.ticket()}/fields",
+            data={
+                f"cf_{f['key']}": "Oslo" for f in c.org.agent.get("/api/v1/support/fields/").json()
+            },
+        ),
+    )[1],
+    ("POST", "/admin/tags/{tag_id}"): lambda c: c.web_request(
+        c.org.admin, f"/admin/tags/{c.tagged_ticket()[1]}", data={"name": f"r{c.uniq()}"}
+    ),
+    ("POST", "/admin/tags/{tag_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/admin/tags/{c.tagged_ticket()[1]}/delete"
+    ),
+    ("POST", "/admin/fields/new"): lambda c: c.web_request(
+        c.org.admin,
+        "/admin/fields/new",
+        data={"key": f"k{c.uniq()}", "label": "Plan", "type": "dropdown", "options": "A\nB"},
+    ),
+    ("POST", "/admin/fields/{field_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/admin/fields/{c.custom_field()}",
+        data={"label": f"Renamed {c.uniq()}", "show_on_ticket": "on", "is_active": "on"},
+    ),
+    ("POST", "/admin/fields/{field_id}/move"): lambda c: (
+        c.custom_field(),
+        c.web_request(c.org.admin, f"/admin/fields/{c.custom_field()}/move", data={"step": "up"}),
+    )[1],
     ("POST", "/queue/bulk"): lambda c: c.web_request(
         c.org.agent,
         "/queue/bulk",
@@ -1203,6 +1317,46 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         c.org.agent.patch(f"/api/v1/support/kb/articles/{a}/", json={"title": f"T {c.uniq()}"}),
         c.web_request(c.org.agent, f"/admin/kb/{a}/restore", data={"version": "1"}),
     )[2],
+    # ------------------------------------------------------------------ organisations, people
+    ("POST", f"{ORGS}/"): lambda c: c.api(
+        c.org.admin, "POST", f"{ORGS}/", json={"name": f"Acme {c.uniq()}", "domains": []}
+    ),
+    ("PATCH", f"{ORGS}/{{org_id}}/"): lambda c: c.api(
+        c.org.admin, "PATCH", f"{ORGS}/{new_organisation(c)}/", json={"notes": "Key account"}
+    ),
+    ("DELETE", f"{ORGS}/{{org_id}}/"): lambda c: c.api(
+        c.org.admin, "DELETE", f"{ORGS}/{new_organisation(c)}/"
+    ),
+    ("PUT", f"{PEOPLE}/{{user_id}}/organisation/"): lambda c: c.api(
+        c.org.agent,
+        "PUT",
+        f"{PEOPLE}/{c.member('end_user').user_id}/organisation/",
+        json={"organisation_id": new_organisation(c)},
+    ),
+    ("POST", f"{PEOPLE}/{{user_id}}/merge/"): lambda c: (
+        (pair := merge_pair(c)),
+        c.api(c.org.agent, "POST", f"{PEOPLE}/{pair[0]}/merge/", json={"target_id": pair[1]}),
+    )[1],
+    ("POST", "/organisations"): lambda c: c.web_request(
+        c.org.admin, "/organisations", data={"name": f"Acme {c.uniq()}", "domains": ""}
+    ),
+    ("POST", "/organisations/{org_id}"): lambda c: c.web_request(
+        c.org.admin,
+        f"/organisations/{new_organisation(c)}",
+        data={"name": f"Renamed {c.uniq()}", "domains": "", "notes": "n"},
+    ),
+    ("POST", "/organisations/{org_id}/delete"): lambda c: c.web_request(
+        c.org.admin, f"/organisations/{new_organisation(c)}/delete"
+    ),
+    ("POST", "/people/{user_id}/organisation"): lambda c: c.web_request(
+        c.org.agent,
+        f"/people/{c.member('end_user').user_id}/organisation",
+        data={"organisation_id": str(new_organisation(c))},
+    ),
+    ("POST", "/people/{user_id}/merge"): lambda c: (
+        (pair := merge_pair(c)),
+        c.web_request(c.org.agent, f"/people/{pair[0]}/merge", data={"target_id": str(pair[1])}),
+    )[1],
 }
 
 MAY_WRITE_NOTHING = {

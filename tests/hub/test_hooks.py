@@ -193,7 +193,9 @@ def test_hook_hub_notify(hub: Hub, settings, org, caplog) -> None:  # type: igno
     assert outbox.drain(traced) >= 1
     assert seen == ["early", "flaky", "plain", "late"]
     calls = [
-        c for c in _trace(caplog, "hub_notify") if c not in ("['automation']", "['notifications']")
+        c
+        for c in _trace(caplog, "hub_notify")
+        if c not in ("['automation']", "['notifications']", "['duplicates']")
     ]
     assert calls[:4] == ["['early']", "['flaky']", "['plain']", "['late']"]
     with traced.read_session() as s:
@@ -250,6 +252,45 @@ def test_hook_hub_notify_person(
     assert recorder.of("hub_notify_person") == [notice]
 
 
+def test_hook_hub_merge_person(hub: Hub, org, other_org) -> None:  # type: ignore[no-untyped-def]
+    """Fan-out on the tenant's relay, in the caller's session: each enabled plugin moves what it
+    holds of the source and says how many records; a plugin the tenant has not enabled is not
+    asked (its links stay as they are)."""
+    from sqlalchemy import select
+
+    from core.models import TenantPlugin
+
+    link = {"user:T1:U1": {"email": "old@example.com", "name": "Pat"}}
+    for tenant in (org.tenant[0], other_org.tenant[0]):
+        hub.set_enabled(tenant, "slack", tenant == org.tenant[0], reason="test")
+        with hub.session() as s:
+            row = s.scalar(
+                select(TenantPlugin).where(
+                    TenantPlugin.tenant_id == tenant, TenantPlugin.plugin == "slack"
+                )
+            )
+            assert row is not None
+            row.state = dict(link)
+    args = {"source_id": 1, "source_email": "Old@example.com", "target_id": 2}
+    for tenant in (org.tenant[0], other_org.tenant[0]):
+        with hub.session() as s:
+            results = hub.hooks(tenant).hub_merge_person(
+                session=s, tenant_id=tenant, target_email="new@example.com", hub=hub, **args
+            )
+        assert isinstance(results, list) and all(isinstance(n, int) for n in results)
+        assert sum(results) == (1 if tenant == org.tenant[0] else 0)
+    with hub.session() as s:
+        states = dict(
+            s.execute(
+                select(TenantPlugin.tenant_id, TenantPlugin.state).where(
+                    TenantPlugin.plugin == "slack"
+                )
+            ).all()
+        )
+    assert states[org.tenant[0]]["user:T1:U1"]["email"] == "new@example.com"
+    assert states[other_org.tenant[0]] == link
+
+
 def test_hook_hub_check_connection(rhub: Hub, enabled: uuid.UUID) -> None:
     """firstresult on the hub's plugin manager: the plugin named answers for itself (a Slack
     with no bot token says so, in words, without calling Slack); a name no plugin answers to
@@ -262,7 +303,7 @@ def test_hook_hub_check_connection(rhub: Hub, enabled: uuid.UUID) -> None:
     )
     assert rhub.pm.hook.hub_check_connection(plugin="nobody", tenant_id=enabled, hub=rhub) is None
     checkable = {i.plugin_name for i in rhub.pm.hook.hub_check_connection.get_hookimpls()}
-    assert {"email", "slack", "teams", "jira"} <= checkable
+    assert {"email", "slack", "teams", "jira", "pagerduty"} <= checkable
 
 
 # ------------------------------------------------------------------ escalation

@@ -310,6 +310,30 @@ def test_each_event_reaches_exactly_whom_the_matrix_names(  # type: ignore[no-un
     assert got, f"{kind}: nobody was told"
 
 
+def test_a_reassignment_tells_the_previous_assignee_where_it_went(  # type: ignore[no-untyped-def]
+    rhub: Hub, world, chat: ChatFake
+) -> None:
+    cast, sink = world
+    tid = _ticket(cast, hub=rhub)  # assigned to cast.assignee
+    seen = _Seen(rhub, cast, sink, chat, tid)
+    r = cast.admin.patch(f"{T}{tid}/", json={"assigned_to": cast.other_agent.user_id})
+    assert r.status_code == 200, r.text
+    outbox.drain(rhub)
+    got = seen.new()
+    roles = _roles(cast, [matrix.ASSIGNED], assigned=True)
+    roles[matrix.ASSIGNEE] = [cast.other_agent]
+    roles[matrix.PREVIOUS_ASSIGNEE] = [cast.assignee]
+    assert got == _expected([matrix.ASSIGNED], roles, {cast.admin.email})
+    texts = [
+        n["text"]
+        for n in cast.assignee.get("/api/v1/notifications/?unread=false").json()
+        if n["ticket_id"] == tid and n["kind"] == matrix.ASSIGNED
+    ]
+    # Its first assignment said "assigned to you"; the reassignment says where it went.
+    assert sorted(t.split(" was ")[1].split(" to ")[0] for t in texts) == ["assigned", "reassigned"]
+    assert sum("assigned to you" in t for t in texts) == 1, texts
+
+
 def test_created_and_reopened_reach_the_agents_of_an_unassigned_ticket(  # type: ignore[no-untyped-def]
     rhub: Hub, world, chat: ChatFake
 ) -> None:

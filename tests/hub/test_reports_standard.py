@@ -419,7 +419,7 @@ def test_filters_apply_and_unknown_ones_are_refused(scenario: Scenario) -> None:
     assert vol["totals"]["created"] == sum(1 for p in sc.plans if p.channel == "email")
     for bad in (
         {"assigned_to": "2"},
-        {"tag": "vip"},
+        {"tag": "v!p"},
         {"category": "Nope"},
         {"group": "moon"},
         {"interval": "year"},

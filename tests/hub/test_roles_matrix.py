@@ -11,6 +11,8 @@ from tests.samples import PNG
 
 T = "/api/v1/support/tickets/"
 REPORT_NAMES = ("volume", "first-response", "resolution", "sla", "agents", "trends", "satisfaction")
+ORGS = "/api/v1/support/organisations/"
+PEOPLE = "/api/v1/support/people/"
 NEW = {"subject": "VPN drops", "description": "Every hour.", "category": "Technical Issue"}
 
 
@@ -46,13 +48,28 @@ def _setup(org: TenantSet) -> dict[str, int]:
         for who in ("one", "two")
     )
     held = _held_files(org, tid)
+    dup_on, dup_flag, merge_on, merge_flag = _duplicate_flags(org)
     erasable = org.admin.post(
         "/api/v1/admin/members/", json={"email": "erasable@example.com", "role": "end_user"}
     ).json()["id"]
     hold = org.admin.post(
         "/api/v1/admin/holds/", json={"ticket_id": other, "reason": "kept for the matrix"}
     ).json()["id"]
+    people = [
+        org.admin.post(
+            "/api/v1/admin/members/", json={"email": f"{who}@merge.example", "role": "end_user"}
+        ).json()["id"]
+        for who in ("source", "target")
+    ]
+    orgs = [
+        org.admin.post(ORGS, json={"name": name, "domains": []}).json()["id"]
+        for name in ("Kept", "Deleted")
+    ]
     return {
+        "merge_src": people[0],
+        "merge_dst": people[1],
+        "org_id": orgs[0],
+        "org_del": orgs[1],
         "erasable": erasable,
         "hold": hold,
         "tid": tid,
@@ -64,8 +81,27 @@ def _setup(org: TenantSet) -> dict[str, int]:
         "theirs": theirs,
         "inv": inv,
         "inv2": inv2,
+        "dup_on": dup_on,
+        "dup_flag": dup_flag,
+        "merge_on": merge_on,
+        "merge_flag": merge_flag,
         **own,
     }
+
+
+def _duplicate_flags(org: TenantSet) -> tuple[int, int, int, int]:
+    """Three like tickets of one requester, checked as ``ticket.created`` would: (a ticket and a
+    flag on it to dismiss, another ticket and a flag on it to merge from)."""
+    from core.duplicates.service import check_ticket
+    from core.models import Ticket
+
+    like = {"subject": "Printer jams", "description": "Jams on every page.", "category": "Other"}
+    ids = [org.end_user.post(T, json=like).json()["id"] for _ in range(3)]
+    with org.end_user.client.app.state.hub.session() as s:  # type: ignore[attr-defined]
+        (first,) = check_ticket(s, s.get(Ticket, ids[1]))
+        flags = check_ticket(s, s.get(Ticket, ids[2]))
+        to_merge = next(f for f in flags if f.first_ticket_id == ids[0])
+        return ids[1], first.id, ids[2], to_merge.id
 
 
 def _held_files(org: TenantSet, tid: int) -> list[int]:
@@ -103,6 +139,9 @@ def _calls(
         "audit": ("GET", f"{T}{tid}/audit/", None),
         "merge": ("POST", f"{T}{other}/merge/", {"target_id": tid}),
         "bulk": ("POST", f"{T}bulk/", {"ids": [tid], "action": "set_priority", "priority": "Low"}),
+        "bulk_tag": ("POST", f"{T}bulk/", {"ids": [tid], "action": "add_tag", "tag": "vip"}),
+        "tags": ("GET", "/api/v1/support/tags/", None),
+        "fields": ("GET", "/api/v1/support/fields/", None),
         "reports": ("GET", "/api/v1/support/reports/", None),
         **{
             f"report_{name}": ("GET", f"/api/v1/support/reports/{name}/", None)
@@ -196,8 +235,62 @@ def _calls(
         "quarantine_delete": ("DELETE", f"/api/v1/admin/quarantine/{ids['held2']}/", None),
         "scan_policy": ("GET", "/api/v1/admin/scan-policy/", None),
         "scan_policy_put": ("PUT", "/api/v1/admin/scan-policy/", {"when_down": "hold"}),
+        # Likely duplicates (hub/api/routes/duplicates.py)
+        "dup_list": ("GET", f"{T}{ids['dup_on']}/duplicates/", None),
+        "dup_dismiss": (
+            "POST",
+            f"{T}{ids['dup_on']}/duplicates/{ids['dup_flag']}/dismiss/",
+            None,
+        ),
+        "dup_merge": (
+            "POST",
+            f"{T}{ids['merge_on']}/duplicates/{ids['merge_flag']}/merge/",
+            None,
+        ),
+        "dup_settings": ("GET", "/api/v1/admin/duplicates/", None),
+        "dup_settings_put": (
+            "PUT",
+            "/api/v1/admin/duplicates/",
+            {"enabled": True, "window_days": 10},
+        ),
         **_privacy_calls(ids),
+        **_organisation_calls(ids),
     }
+
+
+def _organisation_calls(ids: dict[str, int]) -> dict[str, tuple[str, str, dict | None]]:
+    """Organisations and people (hub.api.routes.organisations)."""
+    org, person = f"{ORGS}{ids['org_id']}/", f"{PEOPLE}{ids['merge_src']}/"
+    return {
+        "organisations": ("GET", ORGS, None),
+        "organisation": ("GET", org, None),
+        "organisation_people": ("GET", f"{org}people/", None),
+        "organisation_create": ("POST", ORGS, {"name": "New Co", "domains": ["newco.example"]}),
+        "organisation_update": ("PATCH", org, {"notes": "Key account"}),
+        "organisation_delete": ("DELETE", f"{ORGS}{ids['org_del']}/", None),
+        "people_find": ("GET", f"{PEOPLE}?q=merge", None),
+        "person": ("GET", person, None),
+        "person_tickets": ("GET", f"{person}tickets/", None),
+        "person_organisation": (
+            "PUT",
+            f"{person}organisation/",
+            {"organisation_id": ids["org_id"]},
+        ),
+        "merge_preview": ("GET", f"{person}merge/?target_id={ids['merge_dst']}", None),
+        "person_merge": ("POST", f"{person}merge/", {"target_id": ids["merge_dst"]}),
+    }
+
+
+# Read by agents, admins and managers; changed by agents and admins; never by end users.
+ORG_READS = (
+    "organisations",
+    "organisation",
+    "organisation_people",
+    "people_find",
+    "person",
+    "person_tickets",
+)
+ORG_STAFF = ("person_organisation", "merge_preview", "person_merge")
 
 
 def _privacy_calls(ids: dict[str, int]) -> dict[str, tuple[str, str, dict | None]]:
@@ -236,6 +329,11 @@ SELF_SERVICE = {
     "notification_prefs_put": "ok",
 }
 ADMIN_ONLY = (
+    "organisation_create",
+    "organisation_update",
+    "organisation_delete",
+    "dup_settings",
+    "dup_settings_put",
     "quarantine",
     "quarantine_release",
     "quarantine_delete",
@@ -279,10 +377,12 @@ READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
     "report_export",
     "ticket_export",
     "saved_reports",
+    "tags",
 ]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
         **dict.fromkeys(READERS_ONLY, FORBIDDEN),
+        **dict.fromkeys(ORG_READS + ORG_STAFF, FORBIDDEN),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -293,7 +393,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": FORBIDDEN,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": FORBIDDEN,
         "slas": FORBIDDEN,
         "groups": FORBIDDEN,
@@ -319,6 +424,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     },
     "agent": {
         **dict.fromkeys(READERS_ONLY, OK),
+        **dict.fromkeys(ORG_READS + ORG_STAFF, OK),
         "list": OK,
         "detail": OK,
         "comment": OK,
@@ -329,7 +435,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": OK,
         "merge": OK,
+        "dup_list": OK,
+        "dup_dismiss": OK,
+        "dup_merge": OK,
         "bulk": OK,
+        "bulk_tag": OK,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "groups": OK,
@@ -366,7 +477,12 @@ EXPECTED: dict[str, dict[str, object]] = {
             "download",
             "audit",
             "merge",
+            "dup_list",
+            "dup_dismiss",
+            "dup_merge",
             "bulk",
+            "bulk_tag",
+            "fields",
             "reports",
             "slas",
             "groups",
@@ -389,11 +505,15 @@ EXPECTED: dict[str, dict[str, object]] = {
             "invitation_cancel",
             "password_reset",
             *READERS_ONLY,
+            *ORG_READS,
+            *ORG_STAFF,
         )
     }
     | SELF_SERVICE,
     "manager": {
         **dict.fromkeys(READERS_ONLY, OK),
+        **dict.fromkeys(ORG_READS, OK),
+        **dict.fromkeys(ORG_STAFF, FORBIDDEN),
         "list": OK,
         "detail": OK,
         "comment": FORBIDDEN,
@@ -404,7 +524,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "download": OK,
         "audit": FORBIDDEN,
         "merge": FORBIDDEN,
+        "dup_list": OK,
+        "dup_dismiss": FORBIDDEN,
+        "dup_merge": FORBIDDEN,
         "bulk": FORBIDDEN,
+        "bulk_tag": FORBIDDEN,
+        "fields": OK,
         "reports": OK,
         "slas": OK,
         "groups": FORBIDDEN,
@@ -450,7 +575,7 @@ def test_other_tenant_objects_are_404(org: TenantSet, other_org: TenantSet, role
     ids = _setup(org)
     member = getattr(other_org, role)
     for name, (method, url, body) in _calls(ids, other_org.agent.user_id).items():
-        if "/tickets/" not in url or name in ("list", "bulk", "ticket_export"):
+        if not url.startswith(T) or name in ("list", "bulk", "bulk_tag", "ticket_export"):
             continue
         r = member.client.request(method, url, json=body, headers=member.headers)
         assert r.status_code == 404, f"{role} {name}: {r.status_code} {r.text}"

@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from core.errors import Invalid
 from core.reports import catalog, saved
-from core.reports.tickets import HEADERS, ticket_rows
+from core.reports.tickets import export_headers, ticket_rows
 from core.services import reports
 from hub import audit_export, exports
 from hub.api.deps import ActorDep, HubDep, SessionDep, client_ip
@@ -221,10 +221,12 @@ def export_tickets(
         if v
     }
     summary = exports.summary_rows("Tickets", shown)
+    with hub.read_sessions() as session:
+        headers, keys = export_headers(session, actor.tenant_id)
 
     def rows() -> Any:
         with hub.read_sessions() as session:
-            yield from ticket_rows(session, actor, flt)
+            yield from ticket_rows(session, actor, flt, field_keys=keys)
 
     # Checked before the answer starts: a reader without the right gets a 403, not a cut file.
     with hub.read_sessions() as session:
@@ -239,7 +241,9 @@ def export_tickets(
     if query.format == "pdf":
         # A PDF is laid out whole: for lists a person reads, not for millions of rows.
         with hub.read_sessions() as session:
-            listed = list(itertools.islice(ticket_rows(session, actor, flt), PDF_ROWS + 1))
+            listed = list(
+                itertools.islice(ticket_rows(session, actor, flt, field_keys=keys), PDF_ROWS + 1)
+            )
         if len(listed) > PDF_ROWS:
             raise Invalid(
                 f"a PDF lists at most {PDF_ROWS:,} tickets; narrow the filters or export csv or"
@@ -248,13 +252,13 @@ def export_tickets(
             )
         from hub.report_pdf import table_pdf
 
-        body = table_pdf("Tickets", shown, exports.Table("Tickets", list(HEADERS), listed))
+        body = table_pdf("Tickets", shown, exports.Table("Tickets", headers, listed))
         return Response(
             body,
             media_type=exports.MEDIA["pdf"],
             headers={"Content-Disposition": 'attachment; filename="tickets.pdf"'},
         )
-    table = exports.Table("Tickets", list(HEADERS), rows())
+    table = exports.Table("Tickets", headers, rows())
     return StreamingResponse(
         exports.stream(query.format, summary, [table]),
         media_type=exports.MEDIA[query.format],

@@ -16,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from core.automation import escalation
 from core.errors import HubError, Invalid
+from core.fields import extras
+from core.fields import service as field_service
 from core.models import Audit, ExternalRef, Ticket
+from core.organisations.people import requester_for
 from core.permissions import Actor, require_staff
-from core.services import identity
 from core.services.attachments import list_attachments
 from core.services.comments import visible_comments
 from core.services.merge import bulk_update, merge_ticket, merged_sources
@@ -34,6 +36,7 @@ from core.services.tickets import (
     update_ticket,
 )
 from core.sla import countdown as sla_countdown
+from core.tags.service import bulk_tag
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas.attachments import AttachmentPublic
 from hub.api.schemas.comments import CommentPublic
@@ -75,9 +78,21 @@ async def create(
         "priority": body.priority,
         "channel": "api",
     }
-    if body.requester_email:
-        require_staff(actor, "open tickets for someone else")
-        ticket = await run_in_threadpool(_create_for, hub, actor, body.requester_email, fields)
+    slow_path = bool(body.requester_email or body.tags or body.custom_fields)
+    if not slow_path:
+        slow_path = await run_in_threadpool(_has_fields, hub, actor)
+    if slow_path:
+        if body.requester_email:
+            require_staff(actor, "open tickets for someone else")
+        ticket = await run_in_threadpool(
+            _create_for,
+            hub,
+            actor,
+            body.requester_email,
+            fields,
+            list(body.tags),
+            dict(body.custom_fields),
+        )
     else:
         values = ticket_values(actor, **fields)  # a 4xx is decided here, never in a batch
         writer: GroupCommit[tuple[Actor, dict[str, Any]], Ticket] = request.app.state.ticket_writer
@@ -91,18 +106,50 @@ def write_tickets(session: Session, items: Sequence[tuple[Actor, dict[str, Any]]
     return create_tickets(session, [(actor, Ticket(**values)) for actor, values in items])
 
 
-def _create_for(hub: Hub, actor: Actor, email: str, fields: dict[str, Any]) -> Ticket:
+def _has_fields(hub: Hub, actor: Actor) -> bool:
+    """Whether the tenant has active custom fields (cached): a ticket then takes the path that
+    checks them (required ones, per category) in its own transaction."""
     with hub.session() as session:
-        user = identity.ensure_user(session, email=email)
-        if identity.membership(session, actor.tenant_id, user.id) is None:
-            identity.ensure_member(session, actor.tenant_id, user, "end_user")
-        ticket = create_ticket(session, actor, requester_id=user.id, **fields)
+        return bool(field_service.definitions(session, actor.tenant_id))
+
+
+def _create_for(
+    hub: Hub,
+    actor: Actor,
+    email: str | None,
+    fields: dict[str, Any],
+    tags: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Ticket:
+    ticket_values(actor, **fields)  # a 4xx before any write
+    with hub.session() as session:
+        store = extras.for_new_ticket(
+            session, actor, category=fields["category"], tag_names=tags, values=values
+        )
+        if email:
+            fields = {**fields, "requester_id": requester_for(session, actor, email)}
+        ticket = create_ticket(session, actor, before_events=store, **fields)
+        public = _publics(session, [ticket])[0]
     hub.kick()
-    return ticket
+    return public  # type: ignore[return-value]
+
+
+def _publics(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
+    """Tickets as the API shows them, their tags and custom field values loaded in one query
+    each for the whole page."""
+    tags, values = extras.page_extras(session, [t.id for t in tickets])
+    out = []
+    for t in tickets:
+        public = TicketPublic.model_validate(t)
+        public.tags = tags.get(t.id, [])
+        public.custom_fields = values.get(t.id, {})
+        out.append(public)
+    return out
 
 
 @router.get("/", response_model=TicketPage)
 def list_(
+    request: Request,
     actor: ActorDep,
     session: SessionDep,
     status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query lists
@@ -111,6 +158,9 @@ def list_(
     assigned_to: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
     group: Annotated[str | None, Query(description="an agent group id or 'none'")] = None,
     created_by: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    organisation: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="requesters of this organisation")
+    ] = None,
     sla_breached: bool | None = None,
     sla_at_risk: Annotated[
         bool, Query(description="only tickets whose SLA target is at risk (not yet due)")
@@ -118,23 +168,40 @@ def list_(
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[
+        list[str], Query(max_length=100, description="repeatable: every tag named must be on it")
+    ] = [],  # noqa: B006
     sort: str = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TicketPage:
-    """Tickets the caller may see (end users: their own), filtered, by cursor."""
+    """Tickets the caller may see (end users: their own), filtered, by cursor.
+
+    ``?tag=vip&tag=billing`` keeps tickets that carry both tags; ``?field.<key>=<value>`` keeps
+    those whose custom field ``<key>`` has that value (a multi-select: holds it; a checkbox:
+    ``true``/``false``). Each ticket lists its ``tags`` and ``custom_fields``."""
+    field_filters = {
+        k.removeprefix("field."): v[:200]
+        for k, v in request.query_params.items()
+        if k.startswith("field.")
+    }
+    if field_filters:
+        field_service.check_filter_keys(session, actor.tenant_id, field_filters)
     flt = TicketFilter(
+        tags=[t for t in tag if t.strip()],
+        fields=field_filters,
         status=status,
         priority=priority,
         category=category,
         created_by=created_by,
+        organisation=organisation,
         sla_breached=sla_breached,
         created_after=_aware(created_after, "created_after"),
         created_before=_aware(created_before, "created_before"),
         q=q or None,
     )
     if sla_at_risk:
-        flt.where.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
+        flt.conditions.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     if assigned_to == "me":
         flt.assigned_to = actor.user_id
     elif assigned_to == "none":
@@ -150,9 +217,7 @@ def list_(
             raise Invalid("group must be an agent group id or 'none'", field="group")
         flt.group_ids = [int(group)]
     rows, next_cursor = list_tickets(session, actor, flt, sort=sort, limit=limit, cursor=cursor)
-    return TicketPage(
-        results=[TicketPublic.model_validate(t) for t in rows], next_cursor=next_cursor
-    )
+    return TicketPage(results=_publics(session, rows), next_cursor=next_cursor)
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -163,8 +228,16 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 @router.post("/bulk/", response_model=TicketBulkResult)
 def bulk(body: TicketBulk, actor: ActorDep, session: SessionDep, hub: HubDep) -> TicketBulkResult:
-    """Assign, close, move to an agent group, or change priority or status of many tickets."""
+    """Assign, close, move to an agent group, change priority or status, or add or remove a
+    tag (``tag``) of many tickets in one request."""
     changes = Changes()
+    if body.action in ("add_tag", "remove_tag"):
+        if not body.tag:
+            raise Invalid(f"tag is required for {body.action}", field="tag")
+        results = bulk_tag(session, actor, body.ids, body.tag, remove=body.action == "remove_tag")
+        session.commit()
+        hub.kick()
+        return TicketBulkResult(results=results)
     if body.action == "assign":
         changes.assigned_to = body.assigned_to
     elif body.action == "set_group":
@@ -247,7 +320,7 @@ def detail(
         )
         for m in merged_sources(session, actor, ticket)
     ]
-    base = TicketPublic.model_validate(ticket).model_dump()
+    base = _publics(session, [ticket])[0].model_dump()
     return TicketDetailPublic(
         **base, comments=comments, attachments=attachments, external_refs=refs, merged_from=merged
     )
@@ -300,7 +373,8 @@ def patch(
         changes.assigned_to = body.assigned_to
     if "group_id" in sent:
         changes.group_id = body.group_id
-    if all(
+    extra = bool(body.add_tags or body.remove_tags or body.custom_fields)
+    if not extra and all(
         getattr(changes, f) is UNSET
         for f in (
             "status",
@@ -314,10 +388,19 @@ def patch(
     ):
         raise Invalid("nothing to change")
     update_ticket(session, actor, ticket, changes)
+    if extra:
+        extras.change(
+            session,
+            actor,
+            ticket,
+            add=body.add_tags,
+            remove=body.remove_tags,
+            values=body.custom_fields,
+        )
     session.commit()
     hub.kick()
     response.headers["ETag"] = ticket_etag(ticket)
-    return ticket
+    return _publics(session, [ticket])[0]  # type: ignore[return-value]
 
 
 @router.post("/{ticket_id}/merge/", response_model=TicketPublic)

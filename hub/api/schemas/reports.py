@@ -26,6 +26,7 @@ class TicketExportQuery(Strict):
     q: str = Field(default="", max_length=200)
     created_after: UtcDateTime | None = None
     created_before: UtcDateTime | None = None
+    tag: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
 
 
 def ticket_filter(query: TicketExportQuery, user_id: int | None) -> TicketFilter:
@@ -37,6 +38,7 @@ def ticket_filter(query: TicketExportQuery, user_id: int | None) -> TicketFilter
         created_after=query.created_after,
         created_before=query.created_before,
         q=query.q.strip() or None,
+        tags=[t for t in query.tag if t.strip()],
     )
     if query.assignee == "me":
         flt.assigned_to = user_id

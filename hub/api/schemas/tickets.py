@@ -20,6 +20,14 @@ class TicketCreate(Strict):
     requester_email: str | None = Field(
         default=None, max_length=254, description="staff only: open on behalf of this user"
     )
+    tags: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=30, description="staff only: tags to put on it"
+    )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="{key: value} of the tenant's custom fields (see GET /api/v1/support/fields/)",
+    )
 
 
 class TicketUpdate(Strict):
@@ -33,6 +41,15 @@ class TicketUpdate(Strict):
     )
     satisfaction_rating: int | None = Field(default=None, ge=1, le=5)
     feedback: str | None = Field(default=None, max_length=10_000)
+    add_tags: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=30
+    )
+    remove_tags: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=30
+    )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description="{key: value}; null clears a field"
+    )
 
 
 class TicketPublic(BaseModel):
@@ -57,6 +74,8 @@ class TicketPublic(BaseModel):
     merged_into_id: int | None
     first_response_at: datetime | None
     group_id: int | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 
 class TicketPage(BaseModel):
@@ -106,11 +125,35 @@ class TicketMerge(Strict):
 
 class TicketBulk(Strict):
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
-    action: Literal["assign", "close", "set_priority", "set_status", "set_group"]
+    action: Literal[
+        "assign", "close", "set_priority", "set_status", "set_group", "add_tag", "remove_tag"
+    ]
     assigned_to: int | None = Field(default=None, ge=1, le=2_147_483_647)
     group_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     priority: Priority | None = None
     status: Status | None = None
+    tag: str | None = Field(default=None, max_length=100, description="for add_tag, remove_tag")
+
+
+class TagPublic(BaseModel):
+    id: int
+    name: str
+    tickets: int
+
+
+class CustomFieldPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    label: str
+    type: str
+    options: list[str]
+    required_categories: list[str]
+    show_on_ticket: bool
+    show_on_portal: bool
+    position: int
+    is_active: bool
 
 
 class TicketBulkResult(BaseModel):

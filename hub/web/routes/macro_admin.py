@@ -38,6 +38,7 @@ def _form_of(macro: Macro) -> dict[str, Any]:
         "priority": changes.get("priority", ""),
         "category": changes.get("category", ""),
         "assigned_to": "none" if "assigned_to" in changes and assignee is None else assignee,
+        "add_tags": ", ".join(changes.get("add_tags") or []),
     }
 
 
@@ -52,6 +53,9 @@ def _fields(form: dict[str, Any]) -> dict[str, Any]:
         changes["assigned_to"] = int(form["assigned_to"])
     elif form["assigned_to"]:
         raise Invalid("choose an assignee from the list", field="assigned_to")
+    tags = [t for t in str(form.get("add_tags", "")).split(",") if t.strip()]
+    if tags:
+        changes["add_tags"] = tags
     name = str(form["name"]).strip()
     if not name:
         raise Invalid("a macro needs a name", field="name")
@@ -115,6 +119,7 @@ def _posted(
     priority: str,
     category: str,
     assigned_to: str,
+    add_tags: str = "",
 ) -> dict[str, Any]:
     return {
         "name": name,
@@ -125,6 +130,7 @@ def _posted(
         "priority": priority,
         "category": category,
         "assigned_to": assigned_to,
+        "add_tags": add_tags,
     }
 
 
@@ -141,10 +147,11 @@ def create(
     priority: Choice = "",
     category: Choice = "",
     assigned_to: Choice = "",
+    add_tags: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Save a new macro; a refused value comes back in its field with the reason."""
     admin_only(me)
-    form = _posted(name, body, kind, active, status, priority, category, assigned_to)
+    form = _posted(name, body, kind, active, status, priority, category, assigned_to, add_tags)
     try:
         macro = macro_admin.create_macro(session, me.actor, _fields(form))
     except HubError as exc:
@@ -217,10 +224,11 @@ def save(
     priority: Choice = "",
     category: Choice = "",
     assigned_to: Choice = "",
+    add_tags: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Save an edit."""
     admin_only(me)
-    form = _posted(name, body, kind, active, status, priority, category, assigned_to)
+    form = _posted(name, body, kind, active, status, priority, category, assigned_to, add_tags)
     try:
         macro = macro_admin.update_macro(session, me.actor, macro_id, _fields(form))
     except HubError as exc:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from core import lifecycle
 from core.errors import HubError, Invalid
+from core.fields import extras
+from core.fields import service as field_service
 from core.kb.deflections import record_deflection
 from core.kb.suggestions import suggest
+from core.organisations.people import requester_for
 from core.permissions import MANAGER
 from core.services.attachments import add_attachment
 from core.services.tickets import TicketFilter, create_ticket, list_tickets
 from hub.api.deps import HubDep, SessionDep
+from hub.web import custom_fields
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
 from hub.web.render import redirect, render
-from hub.web.session import PageUser, PostUser
+from hub.web.session import PageUser, PostUser, WebUser
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -69,7 +74,11 @@ def my_tickets(
 
 @router.get("/tickets/new", response_class=HTMLResponse)
 def new_ticket_form(
-    request: Request, me: PageUser, session: SessionDep, hub: HubDep
+    request: Request,
+    me: PageUser,
+    session: SessionDep,
+    hub: HubDep,
+    requester_email: Annotated[str, Query(max_length=254)] = "",
 ) -> HTMLResponse:
     """The form to open a ticket (and the chat, where the tenant has the chatbot on)."""
     if not me.is_staff and me.role == MANAGER:
@@ -86,7 +95,38 @@ def new_ticket_form(
         if hub.is_enabled(me.actor.tenant_id, "chatbot")
         else None
     )
-    return render(request, session, me, "portal/new.html", form={}, error=None, chat_url=chat_url)
+    return render(
+        request,
+        session,
+        me,
+        "portal/new.html",
+        form={"requester_email": requester_email} if me.is_staff else {},
+        error=None,
+        chat_url=chat_url,
+        **_portal_fields(session, me),
+    )
+
+
+def _portal_fields(
+    session: SessionDep,
+    me: WebUser,
+    typed: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    category: str = "",
+) -> dict[str, Any]:
+    """The custom fields the admin shows on this form, with what was typed and the errors."""
+    defs = [d for d in field_service.definitions(session, me.actor.tenant_id) if d.show_on_portal]
+    return {
+        "cf_defs": defs,
+        "cf_typed": typed or {},
+        "cf_errors": errors or {},
+        "cf_category": category,
+        "cf_prefix": "cf-",
+    }
+
+
+async def _posted(request: Request) -> FormData:
+    return await request.form()
 
 
 @router.get("/tickets/new/suggestions", response_class=HTMLResponse)
@@ -146,21 +186,51 @@ def new_ticket(
     category: Annotated[str, Form(max_length=50)] = "",
     priority: Annotated[str, Form(max_length=20)] = "Medium",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    requester_email: Annotated[str, Form(max_length=254)] = "",
+    posted: FormData = Depends(_posted),
 ) -> Response:
-    """Open a ticket (the signed-in user is the requester) with its attachments."""
+    """Open a ticket (the signed-in user is the requester, or the one staff name) with its
+    attachments and the custom fields the form shows; a refused value is shown beside its
+    field, every value kept."""
     form = {
+        "requester_email": requester_email,
         "subject": subject,
         "description": description,
         "category": category,
         "priority": priority,
     }
+    defs = [d for d in field_service.definitions(session, me.actor.tenant_id) if d.show_on_portal]
+    parsed, cf_errors, typed = custom_fields.read(
+        posted, defs, category=category or None, creating=True, portal=True
+    )
+    if cf_errors:
+        first = next(iter(cf_errors.values()))
+        return render(
+            request,
+            session,
+            me,
+            "portal/new.html",
+            status=422,
+            form=form,
+            error=first if len(cf_errors) == 1 else "some fields need a correction: " + first,
+            error_field="custom_fields",
+            **_portal_fields(session, me, typed, cf_errors, category),
+        )
     try:
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
         if len(uploads) > MAX_UPLOAD_FILES:
             raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
+        store = extras.for_new_ticket(session, me.actor, category=category, parsed=parsed)
+        requester = (
+            requester_for(session, me.actor, requester_email.strip())
+            if requester_email.strip()
+            else None
+        )
         ticket = create_ticket(
             session,
             me.actor,
+            requester_id=requester,
+            before_events=store,
             subject=subject,
             description=description,
             category=category,
@@ -188,6 +258,7 @@ def new_ticket(
             form=form,
             error=exc.message,
             error_field=exc.field,
+            **_portal_fields(session, me, typed, {}, category),
         )
     session.commit()
     hub.kick()

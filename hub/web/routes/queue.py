@@ -9,12 +9,15 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import delete, select
 
+from core.duplicates.service import has_open_flag
 from core.errors import HubError, Invalid
 from core.groups.service import group_names, groups_of
 from core.permissions import Actor
 from core.services.merge import bulk_update
 from core.services.tickets import SORTS, Changes, TicketFilter, list_tickets
 from core.sla import countdown as sla_countdown
+from core.tags.service import bulk_tag, tags_for
+from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
@@ -33,7 +36,18 @@ SORT_LABELS = {
     "sla_due_at": "SLA due soonest",
     "-sla_due_at": "SLA due latest",
 }
-FILTER_KEYS = ("status", "priority", "category", "assignee", "group", "breached", "q", "sort")
+FILTER_KEYS = (
+    "status",
+    "priority",
+    "category",
+    "assignee",
+    "group",
+    "breached",
+    "tag",
+    "dup",
+    "q",
+    "sort",
+)
 
 
 def _filter(
@@ -45,12 +59,14 @@ def _filter(
     assignee: str,
     breached: str,
     q: str,
+    tag: list[str] | None = None,
 ) -> TicketFilter:
     flt = TicketFilter(
         status=[s for s in status if s],
         priority=[p for p in priority if p],
         category=[c for c in category if c],
         q=q.strip() or None,
+        tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
     )
     if assignee == "me":
         flt.assigned_to = actor.user_id
@@ -63,7 +79,7 @@ def _filter(
     if breached in ("yes", "no"):
         flt.sla_breached = breached == "yes"
     elif breached == "risk":
-        flt.where.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
+        flt.conditions.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     return flt
 
 
@@ -96,8 +112,11 @@ def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilt
         one("assignee"),
         one("breached"),
         one("q"),
+        params.get("tag", []),
     )
     _group_filter(session, actor, flt, one("group"))
+    if one("dup") == "yes":
+        flt.conditions.append(has_open_flag(actor.tenant_id))
     return flt
 
 
@@ -117,17 +136,21 @@ def queue(
     group: Annotated[str, Query(max_length=12)] = "",
     breached: Annotated[str, Query(max_length=4)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    tag: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     partial: bool = False,
+    dup: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
     """The tenant's tickets, one keyset page at a time: agents and admins act on them,
     managers read them (no bulk actions) and export them."""
     readers_only(me)
     if sort not in SORTS:
         sort = "-created_at"
-    flt = _filter(session, me.actor, status, priority, category, assignee, breached, q)
+    flt = _filter(session, me.actor, status, priority, category, assignee, breached, q, tag)
     _group_filter(session, me.actor, flt, group)
+    if dup == "yes":  # likely duplicates (core.duplicates): an open flag on the ticket
+        flt.conditions.append(has_open_flag(me.actor.tenant_id))
     rows, next_cursor = list_tickets(
         session, me.actor, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor
     )
@@ -140,6 +163,8 @@ def queue(
         "assignee": assignee,
         "group": group,
         "breached": breached,
+        "tag": list(flt.tags),
+        "dup": dup,
         "q": q,
         "sort": sort,
     }
@@ -155,6 +180,7 @@ def queue(
     ctx: dict[str, Any] = {
         "tickets": rows,
         "sla": sla,
+        "ticket_tags": tags_for(session, [t.id for t in rows]),
         "names": names,
         "next_cursor": next_cursor,
         "filters": filters,
@@ -162,7 +188,13 @@ def queue(
         "paged": bool(cursor),
         # The export takes the same filters; it lists every match, oldest first.
         "export_query": urlencode(
-            [(k, v) for k in FILTER_KEYS if k != "sort" for v in _values(filters[k]) if v],
+            [
+                (k, v)
+                for k in FILTER_KEYS
+                if k not in ("sort", "dup")
+                for v in _values(filters[k])
+                if v
+            ],
             doseq=True,
         ),
     }
@@ -186,6 +218,7 @@ def queue(
         views=views,
         view_counts=view_counts(session, me.actor, views, filter_of_query),
         density=density_of(session, me.actor),
+        tag_names=[r[1] for r in tag_usage(session, me.actor, limit=200)],
         **ctx,
     )
 
@@ -197,15 +230,18 @@ def bulk(
     hub: HubDep,
     ids: Annotated[list[int], Form()] = [],  # noqa: B006
     action: Annotated[
-        str, Form(pattern="^(assign|close|set_priority|set_status|set_group)$")
+        str,
+        Form(pattern="^(assign|close|set_priority|set_status|set_group|add_tag|remove_tag)$"),
     ] = "close",
     assigned_to: Annotated[str, Form(max_length=12)] = "",
     group_id: Annotated[str, Form(max_length=12)] = "",
     priority: Annotated[str, Form(max_length=20)] = "",
     status: Annotated[str, Form(max_length=20)] = "",
+    tag: Annotated[str, Form(max_length=100)] = "",
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Assign, close, move to a group, or set the priority or status of the selected tickets."""
+    """Assign, close, move to a group, set the priority or status of, or add or remove a tag
+    on the selected tickets."""
     staff_only(me)
     to = "/queue" + ("?" + back if back and not back.startswith(("/", "?")) else "")
     changes = Changes()
@@ -222,7 +258,10 @@ def bulk(
     try:
         if not ids:
             raise Invalid("select at least one ticket", field="ids")
-        results = bulk_update(session, me.actor, ids, changes)
+        if action in ("add_tag", "remove_tag"):
+            results = bulk_tag(session, me.actor, ids, tag, remove=action == "remove_tag")
+        else:
+            results = bulk_update(session, me.actor, ids, changes)
     except HubError as exc:
         session.rollback()
         return redirect(to, flash=exc.message, error=True)

@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "subject": "Subject",
     "description": "Description",
     "sla_breached": "SLA breached",
+    "tags": "Tags (contains: has the tag)",
     "by_requester": "Written by the requester",
     "is_internal": "Is an internal note",
     "changed": "Fields changed",
@@ -64,6 +65,8 @@ ACTION_LABELS = {
     "macro": "Apply macro (its id)",
     "notify": "Notify (admins, agents, assignee or a user id; text)",
     "escalate": "Escalate to (admin, jira, pagerduty; note)",
+    "add_tag": "Add a tag (value: the tag)",
+    "remove_tag": "Remove a tag (value: the tag)",
 }
 BOOLEAN_FIELDS = ("sla_breached", "by_requester", "is_internal")
 NUMBER_FIELDS = ("assigned_to", "group_id", "created_by")
@@ -128,6 +131,8 @@ def _actions(form: dict[str, str]) -> list[dict[str, Any]]:
                 action["text"] = text
         elif kind == "escalate":
             action.update({"target": value, "note": text})
+        elif kind in ("add_tag", "remove_tag"):
+            action["tag"] = value
         out.append(action)
     return out
 
@@ -186,6 +191,7 @@ def _form_of(rule: AutomationRule | None) -> dict[str, str]:
             or action.get("group_id")
             or action.get("to")
             or action.get("target")
+            or action.get("tag")
             or ""
         )
         text = action.get("text") or action.get("note") or ""

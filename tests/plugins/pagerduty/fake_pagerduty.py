@@ -132,6 +132,8 @@ class FakePagerDuty:
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     # incident id -> incident key, for REST GET /incidents/{id}.
     incidents: dict[str, str] = field(default_factory=dict)
+    # REST API tokens the fake's account knows (GET /abilities answers 401 to any other).
+    api_tokens: set[str] = field(default_factory=lambda: {"pd-rest-token-0001"})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def events(self, action: str | None = None, status: int | None = None) -> list[Any]:
@@ -174,6 +176,14 @@ def _handler(state: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/v2/change/enqueue":
+                # The Change Events API: checked like the Events API's routing key, never paging.
+                if len(str(body.get("routing_key", ""))) != 32:
+                    status, answer = recorded_response("response.400_invalid.json")
+                else:
+                    status, answer = 202, {"status": "success", "message": "Change event processed"}
+                self._record(body, status)
+                return self._send(status, answer)
             if self.path != "/v2/enqueue":
                 self._record(body, 404)
                 return self._send(404, {"status": "not found"})
@@ -188,6 +198,14 @@ def _handler(state: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
             self._send(status, answer)
 
         def do_GET(self) -> None:
+            if self.path.startswith("/abilities"):
+                # REST API v2: a token of the account (``Token token=...``) lists its abilities.
+                token = self.headers.get("Authorization", "").removeprefix("Token token=")
+                if token not in state.api_tokens:
+                    self._record(None, 401)
+                    return self._send(401, {"error": {"message": "Unauthorized", "code": 2006}})
+                self._record(None, 200)
+                return self._send(200, {"abilities": ["teams", "read_only_users", "urgencies"]})
             prefix = "/incidents/"
             incident_id = self.path[len(prefix) :] if self.path.startswith(prefix) else ""
             key = state.incidents.get(incident_id)

@@ -1,0 +1,1 @@
+"""Custom fields: per-tenant typed ticket fields, their definitions and their validated values."""

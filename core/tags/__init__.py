@@ -1,0 +1,1 @@
+"""Tags: per-tenant labels on tickets (normalised names), their admin and their filters."""
