@@ -92,12 +92,15 @@ def _tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow,
     return tuple(PolicyRow(*row) for row in rows)
 
 
+def tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow, ...]:
+    """The tenant's active policies (cached for a few seconds)."""
+    with session.no_autoflush:
+        return _policies.get(tenant_id, "active", lambda: _tenant_policies(session, tenant_id))
+
+
 def policy_for(session: Session, ticket: Ticket) -> PolicyRow | None:
     """The tenant's policy for the ticket's category and priority; a category-less one otherwise."""
-    with session.no_autoflush:
-        rows = _policies.get(
-            ticket.tenant_id, "active", lambda: _tenant_policies(session, ticket.tenant_id)
-        )
+    rows = tenant_policies(session, ticket.tenant_id)
     best = None
     for row in rows:
         if row.priority != ticket.priority:

@@ -1031,6 +1031,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/queue/views/{view_id}/delete"): lambda c: c.web_request(
         c.org.agent, f"/queue/views/{c.view(c.org.agent)}/delete"
     ),
+    ("POST", "/queue/density"): lambda c: c.web_request(
+        c.org.agent, "/queue/density", data={"density": "comfortable"}
+    ),
+    ("POST", "/admin/sla/settings/at-risk"): lambda c: c.web_request(
+        c.org.admin, "/admin/sla/settings/at-risk", data={"percent": "40"}
+    ),
     ("POST", "/admin/members"): lambda c: c.web_request(
         c.org.admin,
         "/admin/members",

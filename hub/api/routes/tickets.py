@@ -37,6 +37,7 @@ from core.services.tickets import (
     ticket_values,
     update_ticket,
 )
+from core.sla import countdown as sla_countdown
 from core.tags.service import bulk_tag
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
 from hub.api.schemas.attachments import AttachmentPublic
@@ -169,6 +170,9 @@ def list_(
         int | None, Query(ge=1, le=2**63 - 1, description="requesters of this organisation")
     ] = None,
     sla_breached: bool | None = None,
+    sla_at_risk: Annotated[
+        bool, Query(description="only tickets whose SLA target is at risk (not yet due)")
+    ] = False,
     created_after: UtcDateTime | None = None,
     created_before: UtcDateTime | None = None,
     q: Annotated[
@@ -213,6 +217,8 @@ def list_(
         created_before=_aware(created_before, "created_before"),
         q=q or None,
     )
+    if sla_at_risk:
+        flt.conditions.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     if assigned_to == "me":
         flt.assigned_to = actor.user_id
     elif assigned_to == "none":

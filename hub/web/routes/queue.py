@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from core.duplicates.service import has_open_flag
 from core.errors import HubError, Invalid
 from core.groups.service import group_names, groups_of
+from core.permissions import Actor
 from core.services.merge import bulk_update
 from core.services.tickets import (
     RELEVANCE,
@@ -21,13 +22,15 @@ from core.services.tickets import (
     list_tickets,
     search_matches,
 )
+from core.sla import countdown as sla_countdown
 from core.tags.service import bulk_tag, tags_for
 from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.models import SavedView
 from hub.web.render import redirect, render
-from hub.web.session import PageUser, PostUser, WebUser, readers_only, staff_only
+from hub.web.routes.queue_layout import density_of, view_counts
+from hub.web.session import PageUser, PostUser, readers_only, staff_only
 
 router = APIRouter()
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -56,7 +59,8 @@ FILTER_KEYS = (
 
 
 def _filter(
-    actor_user_id: int | None,
+    session: SessionDep,
+    actor: Actor,
     status: list[str],
     priority: list[str],
     category: list[str],
@@ -73,7 +77,7 @@ def _filter(
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
     )
     if assignee == "me":
-        flt.assigned_to = actor_user_id
+        flt.assigned_to = actor.user_id
     elif assignee == "none":
         flt.unassigned = True
     elif assignee.isdigit():
@@ -82,20 +86,46 @@ def _filter(
         raise Invalid("assignee must be me, none or a user id", field="assignee")
     if breached in ("yes", "no"):
         flt.sla_breached = breached == "yes"
+    elif breached == "risk":
+        flt.conditions.append(sla_countdown.at_risk_clause(session, actor.tenant_id))
     return flt
 
 
-def _group_filter(session: SessionDep, me: WebUser, flt: TicketFilter, group: str) -> None:
+def _group_filter(session: SessionDep, actor: Actor, flt: TicketFilter, group: str) -> None:
     """``group``: an agent group id, ``mine`` (the groups I am in) or ``none``."""
     if group == "none":
         flt.no_group = True
     elif group == "mine":
-        assert me.actor.user_id is not None
-        flt.group_ids = groups_of(session, me.actor.tenant_id, me.actor.user_id)
+        assert actor.user_id is not None
+        flt.group_ids = groups_of(session, actor.tenant_id, actor.user_id)
     elif group.isdigit():
         flt.group_ids = [int(group)]
     elif group:
         raise Invalid("group must be mine, none or a group id", field="group")
+
+
+def filter_of_query(session: SessionDep, actor: Actor, query: str) -> TicketFilter:
+    """The filter a saved view's query string stands for (``Invalid`` when it names a bad value)."""
+    params = parse_qs(query)
+
+    def one(key: str) -> str:
+        return (params.get(key) or [""])[0]
+
+    flt = _filter(
+        session,
+        actor,
+        params.get("status", []),
+        params.get("priority", []),
+        params.get("category", []),
+        one("assignee"),
+        one("breached"),
+        one("q"),
+        params.get("tag", []),
+    )
+    _group_filter(session, actor, flt, one("group"))
+    if one("dup") == "yes":
+        flt.conditions.append(has_open_flag(actor.tenant_id))
+    return flt
 
 
 def _values(value: Any) -> list[str]:
@@ -112,7 +142,7 @@ def queue(
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     assignee: Annotated[str, Query(max_length=12)] = "",
     group: Annotated[str, Query(max_length=12)] = "",
-    breached: Annotated[str, Query(max_length=3)] = "",
+    breached: Annotated[str, Query(max_length=4)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     tag: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     sort: Annotated[str, Query(max_length=20)] = "",
@@ -124,8 +154,8 @@ def queue(
     managers read them (no bulk actions) and export them. A search is ranked by relevance
     unless another sort is chosen; each row says where it matched."""
     readers_only(me)
-    flt = _filter(me.actor.user_id, status, priority, category, assignee, breached, q, tag)
-    _group_filter(session, me, flt, group)
+    flt = _filter(session, me.actor, status, priority, category, assignee, breached, q, tag)
+    _group_filter(session, me.actor, flt, group)
     if dup == "yes":  # likely duplicates (core.duplicates): an open flag on the ticket
         flt.conditions.append(has_open_flag(me.actor.tenant_id))
     if sort not in SORTS and not (sort == RELEVANCE and flt.q):
@@ -140,6 +170,7 @@ def queue(
             raise
         rows, next_cursor, search_error, flt.q = [], None, exc.message, None
     matches = search_matches(session, me.actor, flt.q, rows)
+    sla = sla_countdown.countdowns(session, me.actor.tenant_id, rows)
     names = user_names(session, {t.created_by for t in rows} | {t.assigned_to for t in rows})
     filters = {
         "status": status,
@@ -164,6 +195,7 @@ def queue(
     )
     ctx: dict[str, Any] = {
         "tickets": rows,
+        "sla": sla,
         "ticket_tags": tags_for(session, [t.id for t in rows]),
         "matches": matches,
         "search_error": search_error,
@@ -202,6 +234,8 @@ def queue(
         groups=group_names(session, me.actor.tenant_id),
         sorts=SORT_LABELS,
         views=views,
+        view_counts=view_counts(session, me.actor, views, filter_of_query),
+        density=density_of(session, me.actor),
         tag_names=[r[1] for r in tag_usage(session, me.actor, limit=200)],
         **ctx,
     )

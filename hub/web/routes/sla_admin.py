@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from core import lifecycle
 from core.errors import HubError, Invalid
 from core.models import SlaPolicy
+from core.sla import countdown as sla_countdown
 from core.sla import policies
 from core.sla.calendar import WEEKDAYS
 from core.sla.public_holidays import public_holidays
@@ -155,18 +156,38 @@ def policy_list(
 ) -> HTMLResponse:
     """The policies, and (``?priority=&category=``) which one a ticket like that gets."""
     admin_only(me)
+    return list_page(request, me, session, priority=priority, category=category)
+
+
+def list_page(
+    request: Request,
+    me: WebUser,
+    session: SessionDep,
+    *,
+    priority: str = "",
+    category: str = "",
+    risk_error: HubError | None = None,
+    risk_value: str | None = None,
+) -> HTMLResponse:
+    """The policy list page, with the at-risk share's form (and its refusal, if any)."""
     applies = None
     if priority:
         applies = policies.applying_policy(session, me.actor, priority, category)
+    percent = sla_countdown.at_risk_percent(session, me.actor.tenant_id)
     return render(
         request,
         session,
         me,
         "admin/sla.html",
+        status=risk_error.status if risk_error else 200,
         policies=policies.list_policies(session, me.actor),
         applies=applies,
         sel_priority=priority,
         sel_category=category,
+        at_risk={
+            "value": risk_value if risk_value is not None else str(percent),
+            "error": risk_error.message if risk_error else None,
+        },
     )
 
 

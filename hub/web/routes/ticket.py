@@ -18,6 +18,7 @@ from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
 from core.services.merge import merge_ticket, merged_sources
 from core.services.tickets import UNSET, Changes, get_ticket, update_ticket
+from core.sla import countdown as sla_countdown
 from hub.api.deps import HubDep, SessionDep
 from hub.api.schemas.tickets import EscalationCreate
 from hub.context import Hub
@@ -90,6 +91,8 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
         if ticket.merged_into_id:
             ctx["merged_into"] = ticket.merged_into_id
     ctx["names"] = user_names(session, ids)
+    if me.reads_all:
+        ctx["sla"] = sla_countdown.countdowns(session, me.actor.tenant_id, [ticket])
     ctx["can_reopen"] = (
         not me.is_staff
         and ticket.created_by == me.actor.user_id

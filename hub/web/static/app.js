@@ -15,6 +15,15 @@
     action.addEventListener("change", sync);
     sync();
   }
+  /* Selecting a ticket unfolds the bulk actions. */
+  var fold = document.getElementById("bulk-fold");
+  if (fold) {
+    document.addEventListener("change", function (e) {
+      if (e.target.matches && e.target.matches("#queue-rows input[name=ids]") && e.target.checked) {
+        fold.open = true;
+      }
+    });
+  }
 }());
 
 (function () {

@@ -271,6 +271,8 @@ def test_queue_bulk_close_and_saved_view_with_the_keyboard(
             .or_(page.get_by_role("status"))
             .filter(has_text="2 of 2 tickets updated")
         ).to_be_visible()
+        page.locator("summary", has_text="Filters, export").focus()  # the filters are folded
+        page.keyboard.press("Enter")
         page.locator("#f-status").select_option("Closed")
         page.get_by_label("Search").focus()
         page.keyboard.press("Enter")  # submits the filter form

@@ -67,6 +67,8 @@ def test_groups_and_tier_escalation_by_keyboard(browser, live_server, web_org) -
         _press(page, "button", "Escalate")
         expect(page.locator("#facts")).to_contain_text("Tier 2")
         page.goto("/queue")
+        page.locator("summary", has_text="Filters, export").focus()  # the filters are folded
+        page.keyboard.press("Enter")
         page.locator("#f-group").select_option(label="Tier 2")
         _press(page, "button", "Apply filters")
         expect(page.locator("main")).to_contain_text("Database is slow")
