@@ -153,6 +153,8 @@ def new_ticket(
         "description": description,
         "category": category,
         "priority": priority,
+        # Named on a refusal: the browser cannot send the files again by itself.
+        "files": [n for n in (getattr(f, "filename", "") for f in files or []) if n],
     }
     try:
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
