@@ -20,6 +20,7 @@ from hub.api.routes import (
     auth_links,
     automation,
     comments,
+    drafts,
     duplicates,
     groups,
     invitations,
@@ -75,6 +76,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Fast
     for module in (
         tickets,
         comments,
+        drafts,
         reports,
         admin,
         access_control,

@@ -10,6 +10,7 @@ from core.mail_templates.models import MailSignature, MailTemplate
 from core.models.access import RecoveryCode, TenantSecurity, TwoFactor
 from core.models.audit import AuditChainHead, TenantAudit
 from core.models.channel import ChannelKey
+from core.models.draft import ReplyDraft
 from core.models.identity import ApiToken, AuthSession, Membership, Tenant, User
 from core.models.links import AuthLink
 from core.models.messaging import ExternalRef, InboundKey, Notification, OutboxEvent
@@ -66,6 +67,7 @@ __all__ = [
     "PersonLocale",
     "PersonExport",
     "RecoveryCode",
+    "ReplyDraft",
     "ReportDaily",
     "ReportFact",
     "ReportMove",

@@ -31,6 +31,7 @@ from core.models import (
     Comment,
     Membership,
     RecoveryCode,
+    ReplyDraft,
     Ticket,
     TwoFactor,
     User,
@@ -222,6 +223,12 @@ def erase(session: Session, actor: Actor, user_id: int) -> Erased:
             .where(model.user_id == who.user_id)
             .execution_options(synchronize_session=False)
         )
+    # Unsent drafts are the person's own words in this tenant only.
+    session.execute(
+        delete(ReplyDraft)
+        .where(ReplyDraft.tenant_id == tenant, ReplyDraft.user_id == who.user_id)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(Membership)
         .where(Membership.tenant_id == tenant, Membership.user_id == who.user_id)

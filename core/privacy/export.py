@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Comment, Ticket
+from core.models import Comment, ReplyDraft, Ticket
 from core.permissions import END_USER
 from core.privacy import person
 
@@ -102,6 +102,19 @@ def collect(session: Session, tenant_id: uuid.UUID, user_id: int) -> CoreExport:
     ]
     out.files += [
         (f"attachments/{a.id}-{_safe_name(a.file_name)}", a.file_path) for a in attachments
+    ]
+    out.documents["drafts.json"] = [
+        {
+            "ticket_id": d.ticket_id,
+            "kind": d.kind,
+            "body": d.body,
+            "updated_at": _iso(d.updated_at),
+        }
+        for d in session.scalars(
+            select(ReplyDraft)
+            .where(ReplyDraft.tenant_id == tenant_id, ReplyDraft.user_id == who.user_id)
+            .order_by(ReplyDraft.id)
+        )
     ]
     raws = person.raw_messages(session, tenant_id, who.user_id)
     out.files += [(f"mail/{r.id}.eml", str(r.raw_path)) for r in raws]

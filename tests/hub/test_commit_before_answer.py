@@ -910,6 +910,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/tickets/{ticket_id}/reply"): lambda c: c.web_request(
         c.org.agent, f"/tickets/{c.ticket()}/reply", data={"comment": "Try again now"}
     ),
+    ("PUT", "/api/v1/support/tickets/{ticket_id}/draft/"): lambda c: c.api(
+        c.org.agent,
+        "PUT",
+        f"/api/v1/support/tickets/{c.ticket()}/draft/",
+        json={"body": f"Half typed {c.uniq()}"},
+    ),
+    ("POST", "/tickets/{ticket_id}/draft"): lambda c: c.web_request(
+        c.org.agent, f"/tickets/{c.ticket()}/draft", data={"comment": f"Half typed {c.uniq()}"}
+    ),
     ("POST", "/tickets/{ticket_id}/reopen"): lambda c: c.web_request(
         c.org.end_user, f"/tickets/{c.resolved_ticket()}/reopen"
     ),

@@ -132,6 +132,9 @@ def _calls(
         "detail": ("GET", f"{T}{tid}/", None),
         "comment": ("POST", f"{T}{tid}/comment/", {"comment": "hello"}),
         "internal": ("POST", f"{T}{tid}/comment/", {"comment": "psst", "is_internal": True}),
+        "draft": ("GET", f"{T}{tid}/draft/", None),
+        "draft_put": ("PUT", f"{T}{tid}/draft/", {"body": "half a reply"}),
+        "draft_internal": ("PUT", f"{T}{tid}/draft/", {"body": "psst", "kind": "internal"}),
         "priority": ("PATCH", f"{T}{tid}/", {"priority": "High"}),
         "assign": ("PATCH", f"{T}{tid}/", {"assigned_to": agent_id}),
         "attachments": ("GET", f"{T}{tid}/attachments/", None),
@@ -385,6 +388,9 @@ READERS_ONLY = [f"report_{n}" for n in REPORT_NAMES] + [
 ]
 EXPECTED: dict[str, dict[str, object]] = {
     "end_user": {
+        "draft": OK,
+        "draft_put": OK,
+        "draft_internal": FORBIDDEN,
         **dict.fromkeys(READERS_ONLY, FORBIDDEN),
         **dict.fromkeys(ORG_READS + ORG_STAFF, FORBIDDEN),
         "list": OK,
@@ -427,6 +433,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "password_reset": OK,
     },
     "agent": {
+        "draft": OK,
+        "draft_put": OK,
+        "draft_internal": OK,
         **dict.fromkeys(READERS_ONLY, OK),
         **dict.fromkeys(ORG_READS + ORG_STAFF, OK),
         "list": OK,
@@ -472,6 +481,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         name: OK
         for name in (
             "list",
+            "draft",
+            "draft_put",
+            "draft_internal",
             "detail",
             "comment",
             "internal",
@@ -515,6 +527,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     }
     | SELF_SERVICE,
     "manager": {
+        "draft": OK,
+        "draft_put": FORBIDDEN,
+        "draft_internal": FORBIDDEN,
         **dict.fromkeys(READERS_ONLY, OK),
         **dict.fromkeys(ORG_READS, OK),
         **dict.fromkeys(ORG_STAFF, FORBIDDEN),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +34,7 @@ from core.services.tickets import (
     ticket_values,
     update_ticket,
 )
+from core.services.versions import if_match_holds, ticket_etag
 from core.sla import countdown as sla_countdown
 from core.tags.service import bulk_tag
 from hub.api.deps import ActorDep, HubDep, ObjectId, SessionDep
@@ -298,29 +296,6 @@ class PreconditionFailed(HubError):
     code = "precondition_failed"
 
 
-def ticket_etag(ticket: Ticket) -> str:
-    """A strong ETag of the ticket's stored state: a digest of every column, so that any change
-    (by an agent, a rule, the SLA sweep) gives a new one."""
-    values = {
-        attr.key: _canonical(getattr(ticket, attr.key)) for attr in sa_inspect(Ticket).column_attrs
-    }
-    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
-    return f'"{digest.hexdigest()[:32]}"'
-
-
-def _canonical(value: object) -> object:
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
-    return value
-
-
-def _if_match_holds(header: str, current: str) -> bool:
-    """RFC 9110 If-Match: ``*`` or a list of entity tags, compared strongly."""
-    tags = [t.strip() for t in header.split(",") if t.strip()]
-    return "*" in tags or current in tags
-
-
 @router.get("/{ticket_id}/", response_model=TicketDetailPublic)
 def detail(
     ticket_id: ObjectId, actor: ActorDep, session: SessionDep, response: Response
@@ -386,7 +361,7 @@ def patch(
     ticket, else 412; the row is locked while this is checked. Without it, the last writer wins.
     """
     ticket = get_ticket(session, actor, ticket_id, for_update=True)
-    if if_match is not None and not _if_match_holds(if_match, ticket_etag(ticket)):
+    if if_match is not None and not if_match_holds(if_match, ticket_etag(ticket)):
         raise PreconditionFailed(
             "the ticket was changed since you read it (If-Match does not "
             "match its current ETag); read it again and retry",

@@ -206,6 +206,8 @@ def new_ticket(
         "description": description,
         "category": category,
         "priority": priority,
+        # Named on a refusal: the browser cannot send the files again by itself.
+        "files": [n for n in (getattr(f, "filename", "") for f in files or []) if n],
     }
     defs = [d for d in field_service.definitions(session, me.actor.tenant_id) if d.show_on_portal]
     parsed, cf_errors, typed = custom_fields.read(

@@ -16,8 +16,10 @@ from core.groups.service import group_names
 from core.models import Audit, Ticket
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
+from core.services.drafts import MAX_DRAFT_CHARS, delete_draft, get_draft, save_draft
 from core.services.merge import merge_ticket, merged_sources
 from core.services.tickets import UNSET, Changes, get_ticket, update_ticket
+from core.services.versions import changes_since, last_audit_id, ticket_etag
 from core.sla import countdown as sla_countdown
 from hub.api.deps import HubDep, SessionDep
 from hub.api.schemas.tickets import EscalationCreate
@@ -30,6 +32,7 @@ router = APIRouter()
 # Ids beyond BIGINT would reach the database as an error instead of a 404.
 TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 AUDIT_LIMIT = 200
+SEND_AND = ("Pending", "Resolved")  # the reply form's "Send and set ..." choices
 
 
 def _thread(session: SessionDep, me: WebUser, ticket: Ticket) -> dict[str, Any]:
@@ -104,6 +107,16 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
         and ticket.satisfaction_rating is None
     )
     ctx["writer"] = me.role != "manager"
+    # The version the page's forms were rendered from (the API's ETag), and the newest audit
+    # row then, so that a refused save can list what changed in between.
+    ctx["version"] = ticket_etag(ticket)
+    ctx["seen"] = last_audit_id(session, me.actor, ticket)
+    ctx["draft"] = get_draft(session, me.actor, ticket) if ctx["writer"] else None
+    ctx["send_and"] = (
+        [s for s in SEND_AND if lifecycle.can_transition(ticket.status, s, staff=True)]
+        if me.is_staff
+        else []
+    )
     return ctx
 
 
@@ -149,6 +162,7 @@ def _failed(ticket_id: int, exc: HubError, session: SessionDep) -> Response:
 @router.post("/tickets/{ticket_id}/reply", response_model=None)
 def reply(
     ticket_id: TicketId,
+    request: Request,
     me: PostUser,
     session: SessionDep,
     hub: HubDep,
@@ -159,13 +173,35 @@ def reply(
     set_priority: Annotated[str, Form(max_length=20)] = "",
     set_category: Annotated[str, Form(max_length=50)] = "",
     set_assigned_to: Annotated[str, Form(max_length=12)] = "",
+    and_status: Annotated[str, Form(max_length=20)] = "",
+    version: Annotated[str, Form(max_length=40)] = "",
+    seen: Annotated[int, Form(ge=0, le=2**63 - 1)] = 0,
+    only_reply: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     """A public reply or (staff) an internal note, with attachments, and (staff) the status,
-    priority, category or assignee to set with it, in one transaction."""
+    priority, category or assignee to set with it ("Send and set Pending": ``and_status``), in
+    one transaction. Field changes on a ticket changed since ``version`` are refused (409) with
+    the other's changes shown; a reply alone is never a conflict. Any refusal re-renders the
+    page with everything typed still there; sending deletes the draft."""
     internal = kind == "internal"
+    if and_status:
+        set_status = and_status
+    if only_reply:
+        set_status = set_priority = set_category = set_assigned_to = ""
+    typed = {
+        "comment": comment,
+        "kind": kind,
+        "set_status": set_status,
+        "set_priority": set_priority,
+        "set_category": set_category,
+        "set_assigned_to": set_assigned_to,
+        "files": [n for n in (getattr(f, "filename", "") for f in files or []) if n],
+    }
     changes = _reply_changes(me, set_status, set_priority, set_category, set_assigned_to)
     try:
         ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        if changes is not None and _changed_meanwhile(session, me, ticket, version, seen):
+            return _again(request, me, session, hub, ticket_id, typed, seen=seen)
         uploads = read_uploads(files, hub.attachment_policy.max_bytes)
         if len(uploads) > MAX_UPLOAD_FILES:
             raise Invalid(f"attach at most {MAX_UPLOAD_FILES} files at once", field="files")
@@ -175,6 +211,7 @@ def reply(
                 session, me.actor, ticket, comment=comment, is_internal=internal, channel="web"
             )
         for name, data in uploads:
+            typed["rejected"] = name
             add_attachment(
                 session,
                 me.actor,
@@ -186,19 +223,66 @@ def reply(
                 comment_id=row.id if row else None,
                 is_internal=internal,
             )
+        typed.pop("rejected", None)
         if changes is not None:
             for name in ("status", "priority", "category"):
                 if getattr(changes, name) == getattr(ticket, name):
                     setattr(changes, name, UNSET)
             update_ticket(session, me.actor, ticket, changes)
+        delete_draft(session, me.actor, ticket)
     except HubError as exc:
-        return _failed(ticket_id, exc, session)
+        return _again(request, me, session, hub, ticket_id, typed, error=exc)
     session.commit()
     hub.kick()
     what = "Internal note added." if internal else "Reply sent."
     if changes is not None:
         what += " The ticket was updated."
     return redirect(_back(ticket_id) + "#thread", flash=what)
+
+
+def _changed_meanwhile(
+    session: SessionDep, me: WebUser, ticket: Ticket, version: str, seen: int
+) -> bool:
+    """Whether a field of the ticket changed since the form's ``version`` was rendered. A new
+    version alone (a comment, the SLA clock) is no conflict: a field change recorded after the
+    form's newest audit row is."""
+    if not version or version == ticket_etag(ticket):
+        return False
+    return bool(changes_since(session, me.actor, ticket, seen))
+
+
+def _again(
+    request: Request,
+    me: WebUser,
+    session: SessionDep,
+    hub: Hub,
+    ticket_id: int,
+    typed: dict[str, Any],
+    *,
+    error: HubError | None = None,
+    seen: int | None = None,
+) -> Response:
+    """The ticket page again after a refused save, with everything typed in the reply form:
+    the error (and the rejected file), or (``seen``) the changes someone else made since the
+    form was rendered (409). Files are named: the browser cannot send them again by itself."""
+    session.rollback()
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id)
+    except HubError as exc:
+        return _failed(ticket_id, exc, session)
+    ctx = _page_context(session, hub, me, ticket)
+    ctx["typed"] = typed
+    status = 409
+    if seen is not None:
+        ctx["conflict"] = changes_since(session, me.actor, ticket, seen)
+        ctx["names"].update(user_names(session, {c.by for c in ctx["conflict"]}))
+    else:
+        assert error is not None
+        status = error.status
+        ctx["reply_error"] = error.message
+        if error.field not in ("file", "files"):
+            typed.pop("rejected", None)
+    return render(request, session, me, "ticket.html", status=status, **ctx)
 
 
 def _reply_changes(
@@ -269,6 +353,7 @@ def rate(
 @router.post("/tickets/{ticket_id}/update", response_model=None)
 def update(
     ticket_id: TicketId,
+    request: Request,
     me: PostUser,
     session: SessionDep,
     hub: HubDep,
@@ -276,8 +361,14 @@ def update(
     priority: Annotated[str, Form(max_length=20)] = "",
     category: Annotated[str, Form(max_length=50)] = "",
     assigned_to: Annotated[str, Form(max_length=12)] = "",
+    version: Annotated[str, Form(max_length=40)] = "",
+    seen: Annotated[int, Form(ge=0, le=2**63 - 1)] = 0,
+    comment: Annotated[str, Form(max_length=100_000)] = "",
+    kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
 ) -> Response:
-    """Status, priority, category and assignment from the ticket page (staff)."""
+    """Status, priority, category and assignment from the ticket page (staff). The reply being
+    typed comes along (``comment``, ``kind``) and is kept as the draft, never dropped; a ticket
+    changed since ``version`` is refused (409) with the changes shown and everything kept."""
     staff_only(me)
     changes = Changes()
     changes.status = status or UNSET
@@ -287,7 +378,55 @@ def update(
         changes.assigned_to = None
     elif assigned_to.isdigit():
         changes.assigned_to = int(assigned_to)
-    return _apply(ticket_id, me, session, hub, changes, "The ticket was updated.")
+    typed = {"comment": comment, "kind": kind, "files": []}
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        # The properties form sends every field; an unchanged one is not a change.
+        for name in ("status", "priority", "category"):
+            if getattr(changes, name) == getattr(ticket, name):
+                setattr(changes, name, UNSET)
+        if changes.assigned_to == ticket.assigned_to:
+            changes.assigned_to = UNSET
+        typed.update(
+            set_status=status if changes.status is not UNSET else "",
+            set_priority=priority if changes.priority is not UNSET else "",
+            set_category=category if changes.category is not UNSET else "",
+            set_assigned_to=assigned_to if changes.assigned_to is not UNSET else "",
+        )
+        wants = any(
+            getattr(changes, f) is not UNSET
+            for f in ("status", "priority", "category", "assigned_to")
+        )
+        if wants and _changed_meanwhile(session, me, ticket, version, seen):
+            return _again(request, me, session, hub, ticket_id, typed, seen=seen)
+        changed = update_ticket(session, me.actor, ticket, changes)
+        kept = comment.strip() and save_draft(session, me.actor, ticket, body=comment, kind=kind)
+    except HubError as exc:
+        return _again(request, me, session, hub, ticket_id, typed, error=exc)
+    session.commit()
+    hub.kick()
+    done = "The ticket was updated." if changed else "Nothing changed."
+    if kept:
+        done += " Your reply was kept as a draft in the reply form; it has not been sent."
+    return redirect(_back(ticket_id), flash=done)
+
+
+@router.post("/tickets/{ticket_id}/draft", response_class=HTMLResponse)
+def draft(
+    ticket_id: TicketId,
+    request: Request,
+    me: PostUser,
+    session: SessionDep,
+    comment: Annotated[str, Form(max_length=MAX_DRAFT_CHARS)] = "",
+    kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
+) -> HTMLResponse:
+    """Keep the reply being typed (htmx, as the person types): one draft per person and ticket,
+    private to them; an empty message deletes it. Answers the "Draft saved" status after the
+    commit."""
+    ticket = get_ticket(session, me.actor, ticket_id)
+    saved = save_draft(session, me.actor, ticket, body=comment, kind=kind)
+    session.commit()
+    return render(request, session, me, "_draft_status.html", saved=saved)
 
 
 @router.post("/tickets/{ticket_id}/group", response_model=None)

@@ -86,3 +86,20 @@
     if (announcer) { announcer.textContent = "Link inserted into the reply."; }
   });
 }());
+
+/* Never lose a reply: a form marked data-carry-draft (the ticket's Properties) takes the reply
+   being typed along, so the server keeps it as the draft instead of dropping it. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var from = form.dataset && document.getElementById(form.dataset.carryDraft || "");
+    if (!from) { return; }
+    var message = from.querySelector("[name=comment]");
+    var kind = from.querySelector("[name=kind]:checked");
+    var toMessage = form.querySelector("[data-carry=comment]");
+    var toKind = form.querySelector("[data-carry=kind]");
+    if (message && toMessage) { toMessage.value = message.value; }
+    if (kind && toKind) { toKind.value = kind.value; }
+  });
+}());

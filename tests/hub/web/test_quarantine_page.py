@@ -96,8 +96,10 @@ def test_console_reply_with_files_under_a_real_clamd(  # type: ignore[no-untyped
         {"comment": "more"},
         files=[("files", ("more.txt", b"fine", "text/plain"))],
     )
-    assert r.status_code == 303
-    assert "scanner unavailable" in user.page(f"/tickets/{tid}")
+    # Refused on the page itself, the message and the file kept to send again.
+    assert r.status_code == 503
+    assert "scanner unavailable" in r.text and "more</textarea>" in r.text
+    assert "more.txt" in r.text
     with hub.session() as s:
         names = s.scalars(select(Attachment.file_name).where(Attachment.ticket_id == tid)).all()
     assert names == ["bad.txt"]
