@@ -56,3 +56,25 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+# PostgreSQL's built-in text search configurations (``simple`` and the Snowball stemmers), as
+# the help centre and the ticket search offer them to a tenant.
+TEXT_SEARCH_LANGUAGES = (
+    "simple",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "spanish",
+    "swedish",
+    "turkish",
+)

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
+from core.db import TEXT_SEARCH_LANGUAGES
 from core.errors import Forbidden, Invalid, NotFound
 from core.kb.models import ARTICLE_STATUSES, VISIBILITIES
 from core.models import KbArticle, KbRevision, Tenant
@@ -29,24 +30,7 @@ KB_CREATED, KB_UPDATED, KB_DELETED = (
     "kb.article_updated",
     "kb.article_deleted",
 )
-LANGUAGES = (
-    "simple",
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "hungarian",
-    "italian",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "spanish",
-    "swedish",
-    "turkish",
-)
+LANGUAGES = TEXT_SEARCH_LANGUAGES
 SAFE_TAGS = {
     "a",
     "abbr",

@@ -19,6 +19,7 @@ from sqlalchemy import Table, delete, event, insert, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from core.db import TEXT_SEARCH_LANGUAGES
 from core.models import Comment, Tenant, Ticket, User
 from core.search.models import SearchEntry
 from core.services import events
@@ -27,24 +28,7 @@ from core.textcap import MAX_SEARCH_TEXT
 TextProvider = Callable[[Session, list[int]], dict[int, str]]
 _providers: list[TextProvider] = []
 
-LANGUAGES = (
-    "simple",
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "hungarian",
-    "italian",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "spanish",
-    "swedish",
-    "turkish",
-)
+LANGUAGES = TEXT_SEARCH_LANGUAGES
 DEFAULT_LANGUAGE = "english"
 SETTING = "search_language"
 # The snippet markers: private-use characters, taken out of every indexed text.
