@@ -36,6 +36,7 @@ from hub.web.routes import (
     outbox_admin,
     password_reset,
     portal,
+    presence,
     privacy,
     quarantine,
     queue,
@@ -84,6 +85,7 @@ ROUTERS = (
     outbox_admin.router,
     rules_admin.router,
     privacy.router,
+    presence.router,
 )
 
 
