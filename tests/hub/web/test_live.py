@@ -4,14 +4,22 @@ LISTEN/NOTIFY), and a stream's cost does not grow with the number of streams."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
 
+from hub.live_bus import bus_of
 from tests.hub.web.conftest import sign_in
 from tests.hub.web.live_streams import Stream, cookies_of, wait
+from tests.services import free_port, port_open
 
 TICKETS = "/api/v1/support/tickets/"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _ticket(member, subject: str = "Printer on fire") -> int:  # type: ignore[no-untyped-def]
@@ -142,3 +150,89 @@ def test_n_streams_cost_no_more_queries_than_one(live_server, web_app, web_org) 
     idle_five, change_five = cost(5)
     assert idle_one == idle_five == 0
     assert change_five <= change_one, (change_one, change_five)
+
+
+def _postgres(hub) -> None:  # type: ignore[no-untyped-def]
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs HUB_TEST_DATABASE=postgres")
+
+
+def _ticket_elsewhere(member) -> int:  # type: ignore[no-untyped-def]
+    response = member.client.post(
+        "/api/v1/support/tickets/",
+        headers=member.headers,
+        json={"subject": "Seen elsewhere", "description": "Made in another process."},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_a_killed_listener_reconnects_and_events_resume(  # type: ignore[no-untyped-def]
+    hub, live_server, web_app, web_org
+) -> None:
+    _postgres(hub)
+    stream = Stream(live_server, cookies_of(sign_in(web_app, web_org["agent"].email)))
+    try:
+        assert wait(lambda: len(stream.states()) >= 1)
+        bus = bus_of(web_app.state.hub)
+        pid = bus.backend_pid  # type: ignore[attr-defined]
+        assert pid
+        with hub.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        assert wait(lambda: bus.backend_pid not in (None, pid) and bus.wait_ready(0), 15)  # type: ignore[attr-defined]
+        tid = _ticket_elsewhere(web_org["end_user"])
+        assert wait(lambda: stream.last().get("t") == tid), stream.events
+    finally:
+        stream.close()
+
+
+def test_a_change_in_one_process_reaches_a_stream_of_another(  # type: ignore[no-untyped-def]
+    hub, settings, web_app, web_org, tmp_path
+) -> None:
+    _postgres(hub)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_SECRET_KEY": settings.secret_key,
+        "HUB_DATA_DIR": str(tmp_path),
+        "HUB_BASE_URL": settings.base_url,
+    }
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from hub.cli import app; app()",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    stream = None
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", port):
+            assert other.poll() is None, other.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "hub serve did not start"
+            time.sleep(0.1)
+        cookies = cookies_of(sign_in(web_app, web_org["agent"].email))
+        stream = Stream(f"http://127.0.0.1:{port}", cookies)
+        assert wait(lambda: len(stream.states()) >= 1, 20), stream.lines
+        tid = _ticket_elsewhere(web_org["end_user"])  # through this process's API
+        assert wait(lambda: stream.last().get("t") == tid), stream.events
+    finally:
+        if stream is not None:
+            stream.close()
+        other.terminate()
+        try:
+            other.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            other.kill()
+            raise
