@@ -7,7 +7,8 @@ transport per deployment:
   PostgreSQL delivers only if (and when) the commit succeeds; each process keeps one listening
   connection (psycopg async, in a thread of its own) and reconnects when it drops.
 - Redis pub/sub, where the hub's Celery broker is Redis: published after the commit.
-- In-process on SQLite: handed to this process's streams after the commit.
+- On SQLite: handed to this process's streams after the commit, and to the other processes on
+  the same data directory as Unix datagrams (a Celery worker's notifications reach the server).
 
 Each process keeps its open streams in memory, indexed by tenant; a fact goes to the streams whose
 person may see it, decided from the fact itself (tenant, requester, internal or not, recipient),
@@ -21,10 +22,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event, func, select
@@ -291,6 +295,65 @@ class _ListeningBus(LiveBus):
         self._stop.set()
 
 
+class LocalBus(_ListeningBus):
+    """SQLite: facts go straight to this process's streams, and to the other processes on the
+    same data directory (a Celery worker's notifications, other ``hub serve`` workers) as
+    datagrams on the Unix sockets each serving process binds in ``<data dir>/live/``."""
+
+    kind = "local"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.folder = folder
+        self._sock: socket.socket | None = None
+        self._path: Path | None = None
+
+    def publish(self, facts: list[dict[str, Any]]) -> None:
+        self.dispatch(facts)
+        try:
+            peers = [Path(e.path) for e in os.scandir(self.folder) if e.name.endswith(".sock")]
+        except FileNotFoundError:
+            return  # no process serves streams
+        peers = [p for p in peers if p != self._path]
+        if not peers:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+            out.setblocking(False)
+            for text in chunks(facts):
+                data = text.encode()
+                for peer in peers:
+                    try:
+                        out.sendto(data, str(peer))
+                    except (ConnectionRefusedError, FileNotFoundError):
+                        with contextlib.suppress(OSError):
+                            peer.unlink()  # its process is gone
+                    except OSError:  # a full queue: that process misses this fact
+                        continue
+
+    def _listen(self, first: bool) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{os.getpid()}-{id(self):x}.sock"
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(path))
+        sock.settimeout(5.0)
+        self._sock, self._path = sock, path
+        try:
+            self._listening(first)
+            while not self._stop.is_set():
+                try:
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                self.heard(data)
+        finally:
+            sock.close()
+            with contextlib.suppress(OSError):
+                path.unlink()
+            self._path = None
+
+
 class PostgresBus(_ListeningBus):
     """LISTEN/NOTIFY: NOTIFY in the committing transaction, one LISTEN connection per process."""
 
@@ -372,7 +435,7 @@ def _transport(hub: Hub) -> tuple[str, str]:
     url = hub.engine.url
     if url.get_backend_name() == "postgresql":
         return "postgres", url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return "local", ""
+    return "local", str((hub.data_dir / "live").resolve())
 
 
 def bus_of(hub: Hub) -> LiveBus:
@@ -386,7 +449,7 @@ def bus_of(hub: Hub) -> LiveBus:
             elif kind == "postgres":
                 bus = PostgresBus(url, hub.engine)
             else:
-                bus = LiveBus()
+                bus = LocalBus(Path(url))
             _buses[(kind, url)] = bus
         return bus
 

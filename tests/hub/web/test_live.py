@@ -236,3 +236,48 @@ def test_a_change_in_one_process_reaches_a_stream_of_another(  # type: ignore[no
         except subprocess.TimeoutExpired:
             other.kill()
             raise
+
+
+CHANGE_ELSEWHERE = """
+import sys
+from fastapi.testclient import TestClient
+from hub.app import create_app
+from hub.context import build_hub
+
+client = TestClient(create_app(build_hub()))
+response = client.post(
+    "/api/v1/support/tickets/",
+    headers={"Authorization": "Bearer " + sys.argv[1]},
+    json={"subject": "From a worker", "description": "Another process on SQLite."},
+)
+print(response.json()["id"])
+"""
+
+
+def test_on_sqlite_a_change_in_another_process_reaches_the_stream(  # type: ignore[no-untyped-def]
+    hub, settings, live_server, web_app, web_org
+) -> None:
+    if hub.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite path (PostgreSQL: LISTEN/NOTIFY, tested above)")
+    stream = _open(live_server, web_app, web_org["agent"])
+    try:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HUB_DATABASE_URL": settings.database_url,
+            "HUB_SECRET_KEY": settings.secret_key,
+            "HUB_DATA_DIR": str(settings.data_dir),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", CHANGE_ELSEWHERE, web_org["end_user"].token],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        tid = int(done.stdout.strip().splitlines()[-1])
+        assert wait(lambda: stream.last().get("t") == tid), stream.events
+    finally:
+        stream.close()

@@ -1,0 +1,187 @@
+"""Live updates benchmark: 1,000 event streams on one ``hub serve`` process against PostgreSQL.
+
+Opens N server-sent-event streams (``GET /events``, one signed-in agent each... sharing one
+session), makes 100 changes through the API (new tickets), and prints the p50 and p99 from the
+change (its request sent) to its event at every stream, and the database's transactions per
+second (``pg_stat_database.xact_commit + xact_rollback`` deltas) with the streams open and idle,
+and during the changes, with 10 and with 1,000 streams.
+
+Floors (issue 20): p99 < 1 s with 1,000 streams; queries per second with 1,000 streams no more
+than with 10 (plus the changes). Prints figures; never fails on a timing.
+
+    PG=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/live.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import tempfile
+import time
+from typing import Any
+
+import httpx
+
+from bench.common import drop_database, fresh_database, percentile, server
+
+PASSWORD = "correct horse battery staple"
+
+
+def setup(url: str) -> tuple[str, str]:
+    from core.services import identity
+    from hub.context import build_hub
+    from hub.migrate import upgrade
+    from hub.settings import Settings
+
+    upgrade(url)
+    hub = build_hub(Settings(database_url=url, data_dir=tempfile.mkdtemp()))
+    with hub.session() as s:
+        tenant = identity.create_tenant(s, slug="bench", name="Bench")
+        agent = identity.ensure_user(s, email="agent@bench.example", password=PASSWORD)
+        identity.ensure_member(s, tenant.id, agent, "agent")
+        token = identity.create_token(s, tenant.id, agent)
+    hub.engine.dispose()
+    return token, "agent@bench.example"
+
+
+def transactions(url: str) -> int:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def rate(url: str, seconds: float) -> float:
+    """Transactions per second on the bench database over ``seconds`` (this reading's own two
+    connections' transactions taken off)."""
+    time.sleep(1.0)  # backends flush their counters about once a second
+    before = transactions(url)
+    time.sleep(seconds)
+    time.sleep(1.0)
+    after = transactions(url)
+    return max(0, after - before - 1) / seconds
+
+
+class Streams:
+    def __init__(self, base: str, cookies: dict[str, str], n: int) -> None:
+        self.base, self.cookies, self.n = base, cookies, n
+        self.seen: dict[int, list[float]] = {}  # ticket id -> arrival times (one per stream)
+        self.open = 0
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def one(self, client: httpx.AsyncClient) -> None:
+        last_t = 0
+        async with client.stream("GET", "/events") as response:
+            assert response.status_code == 200, response.status_code
+            self.open += 1
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    t = int(json.loads(line[5:])["t"])
+                    if t > last_t:
+                        at = time.perf_counter()
+                        for tid in range(last_t + 1, t + 1):
+                            self.seen.setdefault(tid, []).append(at)
+                        last_t = t
+
+    async def start(self, client: httpx.AsyncClient) -> None:
+        for i in range(self.n):
+            self.tasks.append(asyncio.create_task(self.one(client)))
+            if i % 50 == 49:
+                await asyncio.sleep(0.05)
+        while self.open < self.n:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # every stream has sent its first state
+
+
+async def scenario(base: str, url: str, token: str, email: str, n: int, changes: int) -> dict:
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=None, limits=limits) as api:
+        signed = await api.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD, "tenant": "bench"}
+        )
+        assert signed.status_code == 200, signed.text
+        cookies = dict(signed.cookies)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=None, limits=limits, cookies=cookies
+    ) as client:
+        streams = Streams(base, cookies, n)
+        opened = time.perf_counter()
+        await streams.start(client)
+        ramp = time.perf_counter() - opened
+        idle = await asyncio.to_thread(rate, url, 10.0)
+        sent: dict[int, float] = {}
+        headers = {"Authorization": f"Bearer {token}"}
+        before = await asyncio.to_thread(transactions, url)
+        began = time.perf_counter()
+        async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+            for i in range(changes):
+                t0 = time.perf_counter()
+                created = await api.post(
+                    "/api/v1/support/tickets/",
+                    headers=headers,
+                    json={"subject": f"Live bench {i}", "description": "A change."},
+                )
+                assert created.status_code == 201, created.text
+                sent[int(created.json()["id"])] = t0
+                await asyncio.sleep(0.1)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and any(
+            len(streams.seen.get(tid, [])) < n for tid in sent
+        ):
+            await asyncio.sleep(0.1)
+        window = time.perf_counter() - began
+        await asyncio.sleep(1.0)
+        during = (await asyncio.to_thread(transactions, url) - before) / window
+        for task in streams.tasks:
+            task.cancel()
+        await asyncio.gather(*streams.tasks, return_exceptions=True)
+    latencies = [at - sent[tid] for tid in sent for at in streams.seen.get(tid, [])]
+    missing = len(sent) * n - len(latencies)
+    return {
+        "streams": n,
+        "ramp_s": ramp,
+        "idle_qps": idle,
+        "changes_qps": during,
+        "changes_per_s": changes / window,
+        "p50_ms": percentile(latencies, 50) * 1000 if latencies else float("nan"),
+        "p99_ms": percentile(latencies, 99) * 1000 if latencies else float("nan"),
+        "missing": missing,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--streams", type=int, nargs="*", default=[10, 1000])
+    parser.add_argument("--changes", type=int, default=100)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    admin = os.environ.get("PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    results: list[dict[str, Any]] = []
+    for n in args.streams:
+        url = fresh_database(admin, "hub_bench_live")
+        try:
+            token, email = setup(url)
+            with server(url) as base:
+                results.append(asyncio.run(scenario(base, url, token, email, n, args.changes)))
+        finally:
+            drop_database(url, admin)
+        r = results[-1]
+        print(
+            f"{r['streams']:>5} streams: change->event p50 {r['p50_ms']:.1f} ms, "
+            f"p99 {r['p99_ms']:.1f} ms ({r['missing']} missed); db transactions/s idle "
+            f"{r['idle_qps']:.2f}, during changes {r['changes_qps']:.1f} "
+            f"({r['changes_per_s']:.1f} changes/s); streams opened in {r['ramp_s']:.1f} s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
