@@ -63,7 +63,8 @@ def transactions(url: str) -> int:
 def rate(url: str, seconds: float) -> float:
     """Transactions per second on the bench database over ``seconds`` (this reading's own two
     connections' transactions taken off)."""
-    time.sleep(1.0)  # backends flush their counters about once a second
+    # Idle backends flush their counters up to 10 s late: let the streams' opening settle.
+    time.sleep(12.0)
     before = transactions(url)
     time.sleep(seconds)
     time.sleep(1.0)
