@@ -153,7 +153,9 @@ class LiveBus:
             owners = dict(
                 session.execute(
                     select(Ticket.id, Ticket.created_by).where(Ticket.id.in_(sorted(missing)))
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
             for fact in facts:
                 if fact.get("ticket") in owners and fact.get("req") is None:

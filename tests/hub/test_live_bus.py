@@ -50,3 +50,28 @@ def test_payloads_stay_under_the_notify_limit() -> None:
     parts = chunks(facts)
     assert len(parts) > 1 and all(len(p.encode()) < MAX_PAYLOAD for p in parts)
     assert [f for p in parts for f in json.loads(p)] == facts
+
+
+def test_a_requester_the_session_did_not_hold_is_read_once_before_commit(  # type: ignore[no-untyped-def]
+    hub, make_tenant, make_member
+) -> None:
+    from core.permissions import system_actor
+    from core.services import events
+    from core.services.live import PENDING
+    from hub.live_bus import READY, bus_of
+
+    requester = make_member(make_tenant(), "end_user")
+    created = requester.client.post(
+        "/api/v1/support/tickets/",
+        headers=requester.headers,
+        json={"subject": "Whose is it?", "description": "Not loaded in the session."},
+    )
+    tid = created.json()["id"]
+    bus = bus_of(hub)
+    with hub.session() as s:
+        actor = system_actor(requester.tenant_id)
+        events.emit(s, actor, events.TICKET_UPDATED, tenant_id=actor.tenant_id, ticket_id=tid)
+        assert s.info[PENDING][0]["req"] is None  # the ticket was never loaded here
+        if bus.kind == "local":
+            bus.before_commit(s)
+            assert [f["req"] for f in s.info[READY]] == [requester.user_id]
