@@ -94,6 +94,10 @@ class Hub:
         self.builtin_names = {name for name, _ in _builtin_plugins()}
         self.tenant_hooks = TenantHooks(pm, self._disabled_for, always_on=self.builtin_names)
         self._kick: Callable[[], None] = lambda: None
+        # Commits publish what they changed to the live streams (hub.live_bus).
+        from hub import live_bus
+
+        self.live = live_bus.install(self)
         pm.hook.hub_configure.call_historic(kwargs={"hub": self})
 
     def _scan(self, tenant_id: uuid.UUID, data: bytes, filename: str) -> ScanVerdict | None:

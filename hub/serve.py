@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hub.serve")
 APP = "hub.asgi:app"
+# On SIGTERM, requests in flight get this long; open live streams (hub.web.live) never end by
+# themselves, so without a bound a stop would wait for every browser tab to go away.
+GRACE_SECONDS = 5
 
 
 class UnsafeSecretKey(Exception):
@@ -74,6 +77,7 @@ def run(host: str, port: int, workers: int = 1) -> None:
             log_level="info",
             access_log=False,
             log_config=None,  # the hub's structured logs (hub.log_config), not uvicorn's
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
         return
     supervise(_worker, workers, name="hub-api", args=(host, port))
@@ -122,5 +126,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int) -> None:
-    config: Any = uvicorn.Config(APP, log_level="info", access_log=False, log_config=None)
+    config: Any = uvicorn.Config(
+        APP,
+        log_level="info",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=GRACE_SECONDS,
+    )
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])

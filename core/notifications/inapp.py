@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.models import Notification, NotificationDelivery
+from core.services import live
 from core.services.once import insert_ignore
 
 MAX_TEXT = 2000
@@ -32,6 +33,7 @@ def add(
             created_at=now(),
         )
     )
+    live.notified(session, tenant_id, user_id)
 
 
 def claim(

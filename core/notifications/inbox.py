@@ -13,6 +13,7 @@ from core.errors import NotFound
 from core.models import Notification
 from core.notifications import matrix, prefs
 from core.permissions import ADMIN, AGENT, Actor
+from core.services import live
 
 
 def mark_read(session: Session, actor: Actor, notification_id: int) -> None:
@@ -22,6 +23,7 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> None:
         raise NotFound(f"notification {notification_id} not found")
     if row.read_at is None:
         row.read_at = now()
+        live.notified(session, actor.tenant_id, actor.user_id)
 
 
 def mark_all_read(session: Session, actor: Actor) -> int:
@@ -35,7 +37,10 @@ def mark_all_read(session: Session, actor: Actor) -> int:
         )
         .values(read_at=now())
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count and actor.user_id is not None:
+        live.notified(session, actor.tenant_id, actor.user_id)
+    return count
 
 
 def sheet(session: Session, actor: Actor) -> list[dict[str, Any]]:

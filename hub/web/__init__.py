@@ -41,6 +41,7 @@ from hub.web.routes import (
     password_reset,
     plugin_data,
     portal,
+    presence,
     privacy,
     quarantine,
     queue,
@@ -104,6 +105,7 @@ ROUTERS = (
     duplicates.router,
     search_admin.router,
     language.router,
+    presence.router,
 )
 
 

@@ -919,6 +919,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/tickets/{ticket_id}/draft"): lambda c: c.web_request(
         c.org.agent, f"/tickets/{c.ticket()}/draft", data={"comment": f"Half typed {c.uniq()}"}
     ),
+    ("POST", "/tickets/{ticket_id}/presence"): lambda c: c.web_request(
+        c.org.agent, f"/tickets/{c.ticket()}/presence", data={"typing": "true"}
+    ),
     ("POST", "/tickets/{ticket_id}/reopen"): lambda c: c.web_request(
         c.org.end_user, f"/tickets/{c.resolved_ticket()}/reopen"
     ),
@@ -1392,6 +1395,8 @@ MAY_WRITE_NOTHING = {
     ("POST", "/api/v1/admin/plugins/{name}/test/"),
     # A preview renders; it stores nothing.
     ("POST", "/api/v1/admin/email-templates/{kind}/preview/"),
+    # Presence and typing ride the live bus; nothing is stored.
+    ("POST", "/tickets/{ticket_id}/presence"),
 }
 
 # Requests for a reset or sign-in link answer the same whatever the address (no account

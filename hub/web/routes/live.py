@@ -17,8 +17,9 @@ router = APIRouter()
 
 
 @router.get("/events", response_model=None)
-def events(request: Request, hub: HubDep) -> Response:
-    """Server-sent events: the user's live state whenever it changes (about once a second).
+def events(request: Request, hub: HubDep, ticket: int | None = None) -> Response:
+    """Server-sent events: the user's live state whenever it changes (pushed, never polled);
+    with ``ticket`` (a ticket page), staff also receive who else is on it and who is typing.
 
     The user is read in a short session of its own: a request-scoped session would hold a
     database connection for the whole life of the stream."""
@@ -27,7 +28,7 @@ def events(request: Request, hub: HubDep) -> Response:
             me = page_user(request, hub, session)
     except SignInRequired:
         return Response(status_code=204)  # 204 tells EventSource to stop reconnecting
-    return event_stream(request, hub, me.actor)
+    return event_stream(request, hub, me.actor, ticket)
 
 
 def _recent(session: SessionDep, me: PageUser) -> list[Notification]:

@@ -1,6 +1,6 @@
-/* Live updates: listen to the server's state stream and refresh only what changed.
-   The server sends {t: newest ticket id, c: newest comment id, u: latest ticket change,
-   n: unread notifications}. */
+/* Live updates: listen to the server's state stream (pushed on every change, never polled) and
+   refresh only what changed. The server sends {t: newest ticket id, c: newest comment id,
+   u: a counter that grows with every change to the user's tickets, n: unread notifications}. */
 (function () {
   "use strict";
   /* Bulk actions: show only the value the chosen action needs (all stay visible without JS). */
@@ -50,7 +50,12 @@
     badge.hidden = n === 0;
   }
 
-  var source = new EventSource("/events");
+  // On a ticket page the stream also carries who else is on it (static/presence.js shows it).
+  var presence = document.getElementById("presence");
+  var source = new EventSource(presence ? "/events?ticket=" + presence.dataset.ticket : "/events");
+  source.addEventListener("presence", function (event) {
+    document.dispatchEvent(new CustomEvent("hub:presence", {detail: JSON.parse(event.data)}));
+  });
   source.addEventListener("state", function (event) {
     var next = JSON.parse(event.data);
     if (next.t > state.t || next.u > state.u) {
