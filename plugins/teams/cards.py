@@ -106,16 +106,46 @@ def triage(t: TicketCard) -> dict[str, Any]:
     )
 
 
+RATINGS = range(1, 6)
+
+
 def status(t: TicketCard, new_status: str) -> dict[str, Any]:
-    """The requester's status card."""
+    """The requester's status card; a resolution asks for a rating, 1 to 5 (Universal Actions,
+    answered by ``rated``)."""
     text = (
         f"Ticket #{t.id} is resolved. Reply here within a few days if it is not."
         if new_status == "Resolved"
         else f"Ticket #{t.id} is now {new_status}."
     )
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "weight": "Bolder", "wrap": True, "text": text},
+        {"type": "TextBlock", "wrap": True, "isSubtle": True, "text": t.subject},
+    ]
+    actions: list[dict[str, Any]] = []
+    if new_status == "Resolved":
+        body.append({"type": "TextBlock", "wrap": True, "text": "How did we do?"})
+        actions = [
+            {
+                "type": "Action.Execute",
+                "title": f"{n} {'star' if n == 1 else 'stars'}",
+                "verb": "rate",
+                "data": {"ticket": t.id, "rating": n},
+            }
+            for n in RATINGS
+        ]
+    return _card(body, [*actions, {"type": "Action.OpenUrl", "title": "View ticket", "url": t.url}])
+
+
+def rated(t: TicketCard, rating: int) -> dict[str, Any]:
+    """What replaces the rating card once the requester chose."""
     return _card(
         [
-            {"type": "TextBlock", "weight": "Bolder", "wrap": True, "text": text},
+            {
+                "type": "TextBlock",
+                "weight": "Bolder",
+                "wrap": True,
+                "text": f"Thanks for rating ticket #{t.id}: {rating} of 5.",
+            },
             {"type": "TextBlock", "wrap": True, "isSubtle": True, "text": t.subject},
         ],
         [{"type": "Action.OpenUrl", "title": "View ticket", "url": t.url}],

@@ -31,7 +31,7 @@ from core.api import (
     seen,
 )
 from plugins.teams import refs
-from plugins.teams.cards import invoke_card, invoke_message, triage
+from plugins.teams.cards import RATINGS, invoke_card, invoke_message, rated, triage
 from plugins.teams.files import attachments
 from plugins.teams.payloads import (
     HANDLED_EVENTS,
@@ -43,7 +43,7 @@ from plugins.teams.payloads import (
     plain_text,
     split_thread,
 )
-from plugins.teams.people import TeamsUser, sender, staff_actor
+from plugins.teams.people import TeamsUser, member_actor, sender, staff_actor
 from plugins.teams.refs import ACTIVITY, CONVERSATION, ConvRef
 from plugins.teams.tickets import card, change, note, requester_email
 
@@ -248,7 +248,8 @@ def _remember(hub: HubContext, cfg: PluginConfig, key: str, ticket_id: int) -> N
 
 
 def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> dict[str, Any]:
-    """``adaptiveCard/action`` from the triage card: assign to me or resolve, by an agent.
+    """``adaptiveCard/action``: from the triage card, assign to me or resolve (an agent); from
+    the resolution card, the requester's rating.
 
     Answers the invoke with the updated card (it replaces the one clicked), or a message."""
     value = activity.get("value") or {}
@@ -265,6 +266,8 @@ def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any])
     if ticket_id is None or card(hub, cfg.tenant_id, ticket_id) is None:
         return invoke_message("This card does not belong to a ticket here.")
     person = sender(hub, cfg, activity)
+    if str(action.get("verb") or "") == "rate":
+        return _on_rating(hub, cfg, activity, ticket_id, person.email, data or {})
     actor = staff_actor(hub, cfg.tenant_id, person.email)
     if actor is None or actor.user_id is None:
         return invoke_message("Only the support team's agents can change tickets.")
@@ -281,6 +284,36 @@ def on_card_action(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any])
     shown = card(hub, cfg.tenant_id, ticket_id)
     assert shown is not None
     return invoke_card(triage(shown))
+
+
+def _on_rating(
+    hub: HubContext,
+    cfg: PluginConfig,
+    activity: dict[str, Any],
+    ticket_id: int,
+    email: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The requester's 1-to-5 rating from the resolution card (only the requester may: the
+    ticket service refuses anyone else); the card is replaced by a thank-you."""
+    rating = data.get("rating")
+    if isinstance(rating, str) and rating.isdigit():
+        rating = int(rating)
+    if not isinstance(rating, int) or isinstance(rating, bool) or rating not in RATINGS:
+        return invoke_message("A rating is a number from 1 to 5.")
+    actor = member_actor(hub, cfg.tenant_id, email)
+    if actor is None:
+        return invoke_message("Only the person who asked can rate this ticket.")
+    key = dedupe_key("invoke", activity)
+    if not _seen(hub, cfg, key):
+        try:
+            change(hub, actor, ticket_id, Changes(satisfaction_rating=rating))
+        except HubError as exc:
+            return invoke_message(f"Not rated: {exc.message}")
+        _remember(hub, cfg, key, ticket_id)
+    shown = card(hub, cfg.tenant_id, ticket_id)
+    assert shown is not None
+    return invoke_card(rated(shown, rating))
 
 
 def _on_message(hub: HubContext, cfg: PluginConfig, activity: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.api import Actor, HubContext, PluginConfig
+from core.api import member_actor as find_member
 from core.api import staff_actor as find_staff
 from plugins.teams.connector import Connector, ConnectorError
 from plugins.teams.payloads import aad_tenant_of, conversation_of, placeholder_email, sender_email
@@ -73,6 +74,12 @@ def sender(
         name,
         placeholder=True,
     )
+
+
+def member_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:
+    """Any member of the tenant with this email (a requester rating their ticket)."""
+    with hub.session() as s:
+        return find_member(s, tenant_id, email)
 
 
 def staff_actor(hub: HubContext, tenant_id: uuid.UUID, email: str) -> Actor | None:

@@ -398,3 +398,48 @@ def test_a_person_who_chatted_with_the_bot_gets_notices_there(world: TeamsWorld)
         **{**notice.__dict__, "person": Person(id=1, email="bo@example.org", name="Bo")}
     )
     assert world.hub.hooks(tenant).hub_notify_person(notice=stranger, hub=world.hub) is None
+
+
+def test_the_resolution_card_asks_the_requester_for_a_rating(world: TeamsWorld) -> None:
+    """Teams prompts as the resolution mail does: 1 to 5 on the requester's card; the choice is
+    recorded once and the card says thanks; an agent's click is not a rating."""
+    ticket = open_by_chat(world)
+    r = world.org.agent.patch(
+        f"/api/v1/support/tickets/{ticket['id']}/", json={"status": "Resolved"}
+    )
+    assert r.status_code == 200, r.text
+    world.drain()
+    card = world.fake.sent_to(PERSONAL)[-1].body["attachments"][0]["content"]
+    rate = [a for a in card["actions"] if a.get("verb") == "rate"]
+    assert [a["data"]["rating"] for a in rate] == [1, 2, 3, 4, 5]
+
+    def click(rating: object, sender: dict[str, Any] | None, id: str) -> Any:
+        invoke = world.activity(
+            "invoke.adaptiveCard_action.personal",
+            id=id,
+            recipient={"id": "28:helpdesk-bot-app-id", "name": "Helpdesk"},
+        )
+        if sender is not None:
+            invoke["from"] = sender
+        invoke["value"]["action"] = {
+            "type": "Action.Execute",
+            "verb": "rate",
+            "data": {"ticket": ticket["id"], "rating": rating},
+        }
+        return world.send(invoke)
+
+    alice = fixture("bot_framework/message.personal_chat.json")["from"]
+    r = click(4, None, "f:rate-agent")  # the fixture's sender is the agent
+    assert r.json()["type"] == "application/vnd.microsoft.activity.message"
+    assert "requester" in r.json()["value"]
+    assert world.ticket(ticket["id"])["satisfaction_rating"] is None
+    r = click(9, alice, "f:rate-bad")
+    assert "1 to 5" in r.json()["value"]
+    r = click(4, alice, "f:rate-1")
+    assert r.status_code == 200 and r.json()["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Thanks for rating" in str(r.json()["value"])
+    assert world.ticket(ticket["id"])["satisfaction_rating"] == 4
+    again = click(4, alice, "f:rate-1")  # Teams retries the same invoke: recorded once
+    assert again.json()["type"] == "application/vnd.microsoft.card.adaptive"
+    audit = world.org.agent.get(f"/api/v1/support/tickets/{ticket['id']}/audit/").json()
+    assert [a["new_value"] for a in audit if a["action"] == "CSAT"] == ["4"]
