@@ -16,9 +16,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.lifecycle import DONE_STATUSES
 from core.models import Tenant, Ticket, User
+from core.permissions import Actor, require_admin
+from core.services import audit
 from core.services.identity import actor_for
 from core.services.links import EXPIRED, FORGED, LinkRefused
 from core.services.tickets import Changes, update_ticket
@@ -51,6 +53,28 @@ def scale(session: Session, tenant_id: uuid.UUID) -> list[tuple[int, str]]:
     """The tenant's scale: (score, label) of each link."""
     settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
     return THUMBS if settings.get(SETTING) == "thumbs" else STARS
+
+
+SCALES = ("stars", "thumbs")
+
+
+def scale_name(session: Session, tenant_id: uuid.UUID) -> str:
+    settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+    return "thumbs" if settings.get(SETTING) == "thumbs" else "stars"
+
+
+def set_scale(session: Session, actor: Actor, name: str, *, ip: str = "") -> None:
+    """The tenant's rating scale in its mail (admins), audited; the caller commits."""
+    require_admin(actor, "choose the rating scale")
+    if name not in SCALES:
+        raise Invalid(f"the rating scale is one of {', '.join(SCALES)}", field="rating_scale")
+    tenant = session.get(Tenant, actor.tenant_id)
+    assert tenant is not None
+    old = scale_name(session, actor.tenant_id)
+    if old == name:
+        return
+    tenant.settings = {**(tenant.settings or {}), SETTING: name}
+    audit.by_actor(session, actor, "rating_scale.changed", ip=ip, details={"old": old, "new": name})
 
 
 def links(hub: Hub, tenant_id: uuid.UUID, ticket_id: int, email: str) -> list[dict[str, str]]:

@@ -839,6 +839,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/account/signature"): lambda c: c.web_request(
         c.org.agent, "/account/signature", data={"signature": f"Kim {c.uniq()}"}
     ),
+    ("POST", "/admin/email-templates/rating-scale"): lambda c: c.web_request(
+        c.org.admin, "/admin/email-templates/rating-scale", data={"rating_scale": "thumbs"}
+    ),
     ("POST", "/admin/email-templates/signature"): lambda c: c.web_request(
         c.org.admin, "/admin/email-templates/signature", data={"signature": f"Acme {c.uniq()}"}
     ),

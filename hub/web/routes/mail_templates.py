@@ -14,6 +14,7 @@ from core.errors import HubError
 from core.mail_templates import service
 from core.mail_templates.render import RenderedMail, Source
 from core.models import TenantAudit
+from hub import rating_links
 from hub.api.deps import SessionDep, client_ip
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only, staff_only
@@ -45,7 +46,26 @@ def page(request: Request, me: PageUser, session: SessionDep) -> HTMLResponse:
         templates=service.list_templates(session, me.actor),
         signature=service.tenant_signature(session, me.actor),
         failures=failures,
+        rating_scale=rating_links.scale_name(session, me.actor.tenant_id),
     )
+
+
+@router.post("/rating-scale", response_model=None)
+def save_rating_scale(
+    request: Request,
+    me: PostUser,
+    session: SessionDep,
+    rating_scale: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The scale of the resolution mail's rating links: 1 to 5 stars, or thumbs up/down."""
+    admin_only(me)
+    try:
+        rating_links.set_scale(session, me.actor, rating_scale, ip=client_ip(request))
+    except HubError as exc:
+        session.rollback()
+        return redirect(BASE, flash=exc.message, error=True)
+    session.commit()
+    return redirect(BASE, flash="Rating scale saved.")
 
 
 @router.post("/signature", response_model=None)
