@@ -28,6 +28,8 @@ def test_search_the_queue_by_keyboard(browser, live_server, web_org) -> None:  #
         page.goto("/queue")
         page.locator("#f-q").focus()
         page.keyboard.type("screensh*")
+        page.locator("summary", has_text="Filters, export").focus()  # the filters are folded
+        page.keyboard.press("Enter")
         page.locator("#f-status").select_option("New")
         page.get_by_role("button", name="Apply filters").focus()
         page.keyboard.press("Enter")
