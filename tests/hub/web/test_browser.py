@@ -737,6 +737,10 @@ def test_email_templates_edited_with_the_keyboard_and_the_mail_html_is_accessibl
         a.get_by_role("button", name="Preview").focus()
         a.keyboard.press("Enter")
         expect(a.locator("#preview-subject")).to_contain_text("New password for")
+        # The HTML part rendered as a mail program shows it, sandboxed (no scripts run).
+        frame = a.frame_locator("#preview-html")
+        expect(frame.locator("body")).to_contain_text("password")
+        assert a.locator("#preview-html").get_attribute("sandbox") == ""
         check(a, "admin-email-template-preview")
         a.get_by_role("button", name="Save template").focus()
         a.keyboard.press("Enter")
