@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -48,8 +48,11 @@ def person_page(
 
 
 @router.post("/admin/people/{user_id}/export", response_model=None)
-def person_export(user_id: int, me: PostUser, session: SessionDep, hub: HubDep) -> Response:
-    """Start an export of the member (built by the task runner; the page shows progress)."""
+def person_export(
+    user_id: int, me: PostUser, session: SessionDep, hub: HubDep, background: BackgroundTasks
+) -> Response:
+    """Start an export of the member: built after the answer (and by the periodic
+    ``privacy.work`` task if this process stops first); the page shows its progress."""
     admin_only(me)
     session.commit()  # the export writes in its own transactions
     back = f"/admin/people/{user_id}/privacy"
@@ -57,8 +60,8 @@ def person_export(user_id: int, me: PostUser, session: SessionDep, hub: HubDep) 
         export_id = privacy.request_export(hub, me.actor, user_id)
     except HubError as exc:
         return redirect(back, flash=exc.message, error=True)
-    privacy.run_export(hub, export_id)
-    return redirect(back, flash="Export ready below.")
+    background.add_task(privacy.run_export, hub, export_id)
+    return redirect(back, flash="The export is being built: its progress is below.")
 
 
 @router.post("/admin/people/{user_id}/hold", response_model=None)
@@ -205,10 +208,12 @@ def own_page(request: Request, me: PageUser, session: SessionDep, hub: HubDep) -
 
 
 @router.post("/account/privacy/export", response_model=None)
-def own_export(me: PostUser, session: SessionDep, hub: HubDep) -> Response:
-    """Export your own data."""
+def own_export(
+    me: PostUser, session: SessionDep, hub: HubDep, background: BackgroundTasks
+) -> Response:
+    """Export your own data (built after the answer, as the API's export is)."""
     assert me.actor.user_id is not None
     session.commit()
     export_id = privacy.request_export(hub, me.actor, me.actor.user_id)
-    privacy.run_export(hub, export_id)
-    return redirect("/account/privacy", flash="Your export is ready below.")
+    background.add_task(privacy.run_export, hub, export_id)
+    return redirect("/account/privacy", flash="Your export is being built: its progress is below.")
