@@ -49,6 +49,10 @@ from sqlalchemy.types import String
 from core.audit_chain.chain import CHAINS, Chain, canonical
 from core.audit_chain.seal import seal_chain
 
+# Ticket-trail actions whose old and new values are user ids (core.services.tickets): where the
+# account stays (shared with another organisation) they point at the placeholder instead.
+USER_VALUE_ACTIONS = ("Assignment",)
+
 
 def row_line(chain: str, seq: int, row_hash: str, content: Mapping[str, Any]) -> str:
     """What a redaction's summary commits for one row: its place, its link and what it holds."""
@@ -115,8 +119,9 @@ def redact(
 ) -> Redaction:
     """Rewrite the tenant's audit rows that name the person: ``pattern`` (which finds the
     ``needles``) replaced by ``replacement`` in their personal text and JSON columns, their user
-    id replaced by ``new_user_id`` (None: kept, the account itself is pseudonymised) and the IP
-    address of rows about them blanked. Seals what waits first and keeps both chain heads locked
+    id replaced by ``new_user_id`` (None: kept, the account itself is pseudonymised; where it is
+    not, in the actor columns, the values of an assignment and a ``user_id`` of the details) and
+    the IP address of rows about them blanked. Seals what waits first and keeps both chain heads locked
     until the caller commits; the caller records ``Redaction.record()`` in its own audit row and
     seals it in the same transaction."""
     done = Redaction(id=secrets.token_hex(16))
@@ -163,6 +168,12 @@ def _redact_chain(
         for n in needles
     ]
     conds += [c == user_id for c in users]
+    if "old_value" in chain.personal and new_user_id is not None:
+        as_text = str(user_id)
+        conds.append(
+            t.c.action.in_(USER_VALUE_ACTIONS)
+            & or_(t.c.old_value == as_text, t.c.new_value == as_text)
+        )
     rows = (
         session.execute(
             select(*chain.content, t.c.seq, t.c.row_hash, t.c.redacted_by).where(
@@ -186,7 +197,17 @@ def _redact_chain(
                 continue
             if c.name == "ip":
                 continue
+            if (
+                new_user_id is not None
+                and c.name in ("old_value", "new_value")
+                and row["action"] in USER_VALUE_ACTIONS
+                and old == str(user_id)
+            ):
+                values[c.name] = str(new_user_id)
+                continue
             new = _rewrite(old, pattern, replacement, isinstance(c.type, JSON))
+            if new_user_id is not None and isinstance(new, dict) and new.get("user_id") == user_id:
+                new = {**new, "user_id": new_user_id}
             if new != old:
                 values[c.name] = new
                 about_them = about_them or c.name in ("actor_email", "target_email")

@@ -21,11 +21,11 @@ from sqlalchemy import JSON, String, select, text
 
 from core import clock
 from core.api import Capability, HubContext, PersonRecord, PluginInfo, hookimpl
+from core.audit_chain import CHECKPOINT_INFO, verify
 from core.db import Base
 from core.models import Comment, InboundKey, Ticket, User
 from core.permissions import Actor
 from core.privacy import policy, retention
-from core.privacy.erasure import APPEND_ONLY
 from core.privacy.models import RetentionRun
 from hub.app import create_app
 from hub.builtins import plugins as builtin_plugins
@@ -327,10 +327,9 @@ def test_erasure_leaves_nothing_of_the_person(
     assert refused.status_code == 422
     r = org.admin.post(f"/api/v1/admin/people/{ann.user_id}/erasure/", json={"confirm": True})
     assert r.status_code == 200, r.text
-    # Nothing anywhere but in the append-only audit trails, which an erasure does not rewrite
-    # (their redaction without breaking the hash chain is open, see core.privacy.erasure).
-    left = _scan_database(phub, needles)
-    assert [f for f in left if f.split(".")[0] not in APPEND_ONLY] == []
+    # Nothing anywhere, the audit trails included: their rows naming her were redacted, and
+    # the one audit row of the erasure names only the pseudonym.
+    assert _scan_database(phub, needles) == []
     assert _scan_blobs(phub, needles, people["blobs_before"]) == []
     assert (org.tenant[0], ann.email.lower()) not in crm.contacts
     with phub.read_session() as s:
@@ -342,6 +341,12 @@ def test_erasure_leaves_nothing_of_the_person(
             text("SELECT target_email, details FROM tenant_audit WHERE action = 'person.erased'")
         ).one()
         assert audit[0].startswith(pseudonym)
+        details = audit[1] if isinstance(audit[1], dict) else json.loads(audit[1])
+        assert details["counts"]["audit_rows_redacted"] > 0
+        assert details["redaction"]["tenant"]["rows"] > 0
+        # The chains still verify, the redacted rows vouched for by that row.
+        keys = phub.keyring.derive_all(CHECKPOINT_INFO)
+        assert [r.finding for r in verify(s, org.tenant[0], keys)] == [None, None]
     bob = _identifiers(people["bob"], people["bob_ids"], "Bartholomew Zeng")
     assert len({f.split(":")[0] for f in _scan_database(phub, bob)}) >= 8
     again = org.admin.get(f"/api/v1/admin/people/{ann.user_id}/erasure/").json()
