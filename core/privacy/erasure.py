@@ -200,14 +200,15 @@ def scrub(
     return changed
 
 
-def _other_tenants(session: Session, tenant_id: uuid.UUID, user_id: int) -> int:
-    return int(
+def shares_account(session: Session, tenant_id: uuid.UUID, user_id: int) -> bool:
+    """Whether the account also belongs to another organisation (then it stays, and only this
+    tenant's share of the person is erased)."""
+    return bool(
         session.scalar(
             select(func.count())
             .select_from(Membership)
             .where(Membership.user_id == user_id, Membership.tenant_id != tenant_id)
         )
-        or 0
     )
 
 
@@ -251,7 +252,7 @@ def erase(session: Session, actor: Actor, user_id: int) -> Erased:
         raise Conflict(f"a legal hold on {what} blocks erasure: {hold.reason}")
     if actor.user_id == who.user_id:
         raise Conflict("you cannot erase yourself; ask another admin")
-    shared = _other_tenants(session, tenant, who.user_id) > 0
+    shared = shares_account(session, tenant, who.user_id)
     mode = policy.get(session, tenant).comment_erasure
     counts = preview(session, actor, user_id)
     pseudonym = f"erased-{secrets.token_hex(6)}"

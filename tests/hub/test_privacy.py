@@ -314,6 +314,7 @@ def test_erasure_leaves_nothing_of_the_person(
     preview = org.admin.get(f"/api/v1/admin/people/{ann.user_id}/erasure/")
     assert preview.status_code == 200, preview.text
     counts = preview.json()["counts"]
+    assert preview.json()["shared_account"] is False
     assert counts["tickets"] == 1 and counts["attachments"] == 1 and counts["raw_messages"] == 1
     assert counts["chatbot.chat_session"] == 1 and counts["email.parked_mail"] == 1
     assert counts["slack.user_link"] == 1 and counts["crm.contact"] == 1
@@ -469,6 +470,7 @@ def test_erasure_of_a_shared_account_erases_this_tenants_share_only(
     )
     preview = org.admin.get(f"/api/v1/admin/people/{here.user_id}/erasure/")
     assert preview.status_code == 200 and preview.json()["counts"]["tickets"] == 1
+    assert preview.json()["shared_account"] is True
     r = org.admin.post(f"/api/v1/admin/people/{here.user_id}/erasure/", json={"confirm": True})
     assert r.status_code == 200, r.text
     pseudonym = r.json()["pseudonym"]
