@@ -184,6 +184,8 @@ def _redact_chain(
         .all()
     )
     out: dict[str, list[tuple[int, str]]] = {}
+    if rows:
+        _allow(session, True)
     for row in rows:
         values: dict[str, Any] = {}
         about_them = False
@@ -215,20 +217,20 @@ def _redact_chain(
             values["ip"] = ""
         if not values:
             continue
-        _allow(session, True)
         session.execute(
             update(t)
             .where(t.c.id == row["id"])
             .values(**values, salt=None, redacted_by=rid)
             .execution_options(synchronize_session=False)
         )
-        _allow(session, False)
         if row["redacted_by"] is not None and row["redacted_by"] != rid:
             out.setdefault(row["redacted_by"], [])
         content = {c.name: values.get(c.name, row[c.name]) for c in chain.content}
         out.setdefault(rid, []).append(
             (row["seq"], row_line(chain.name, row["seq"], row["row_hash"], content))
         )
+    if rows:
+        _allow(session, False)
     return out
 
 

@@ -245,7 +245,7 @@ def _naming(hub, tenant_id, needles: list[str]) -> list[str]:  # type: ignore[no
             cols = [c for c in t.c if isinstance(c.type, String | JSON)]
             for row in conn.execute(select(t.c.id, *cols).where(t.c.tenant_id == tenant_id)):
                 blob = json.dumps([str(v) for v in row[1:]]).lower()
-                found += [f"{t.name} {row[0]}: {n}" for n in needles if n in blob]
+                found += [f"{model.__tablename__} {row[0]}: {n}" for n in needles if n in blob]
     return found
 
 
