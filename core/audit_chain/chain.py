@@ -30,7 +30,7 @@ class Chain:
     name: str
     table: Table
     # The columns that can name a person: the only ones a redaction may rewrite (and the
-    # PostgreSQL trigger's arguments, migration 0049_audit_redaction).
+    # PostgreSQL trigger's arguments, migration 0050_audit_redaction).
     personal: tuple[str, ...]
 
     @property
@@ -64,7 +64,7 @@ def _plain(value: Any) -> Any:
 def canonical(seq: int, values: dict[str, Any], salt: str | None = None) -> str:
     """The row as hashed: its seq and content columns, as sorted compact JSON (datetimes in UTC
     with microseconds, UUIDs as text), so that SQLite and PostgreSQL give the same bytes. Rows
-    sealed since migration 0049 carry a random ``salt`` too; older rows have none, and hash as
+    sealed since migration 0050 carry a random ``salt`` too; older rows have none, and hash as
     they always did."""
     body = {k: _plain(v) for k, v in values.items()}
     body["seq"] = seq

@@ -20,15 +20,15 @@ early in a large trail is the whole chain, under the head lock. Why not commit t
 columns by per-column digests inside the hash: the rows written before this change hash the
 plain values, and they must both still verify and be redactable; the vouching works for both.
 
-The salt: since migration 0049 the sealer puts a random salt into each new row's hash, and the
+The salt: since migration 0050 the sealer puts a random salt into each new row's hash, and the
 redaction drops it. Without that, the untouched old ``row_hash`` would let someone holding the
 database confirm a guessed address (rehash the row with the guess put back). Rows sealed before
-0049 have no salt, so for them such a guess stays checkable: redacted, they hold no personal
+0050 have no salt, so for them such a guess stays checkable: redacted, they hold no personal
 data, but their hash is not proof against a confirmation by someone who already has a candidate.
 
 On PostgreSQL the append-only trigger lets the redaction's UPDATE through only with
 ``hub.audit_redact`` set for the transaction, only on sealed rows, changing only the personal
-columns, and only marking the row and dropping its salt (migration 0049_audit_redaction).
+columns, and only marking the row and dropping its salt (migration 0050_audit_redaction).
 """
 
 from __future__ import annotations

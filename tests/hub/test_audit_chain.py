@@ -264,7 +264,7 @@ def test_verify_passes_after_erasures_of_old_and_new_rows(  # type: ignore[no-un
     carla = _person(hub, org, make_member, "Carla Quistgaard")
     dora = _person(hub, org, make_member, "Dora Fennimore")
     both = {**NEW, "subject": "Carla Quistgaard and Dora Fennimore"}
-    with monkeypatch.context() as m:  # sealed as before migration 0049: no salt
+    with monkeypatch.context() as m:  # sealed as before migration 0050: no salt
         m.setattr(seal_module, "secrets", SimpleNamespace(token_hex=lambda n: None))
         _trail(org)
         assert carla.post(T, json=both).status_code == 201

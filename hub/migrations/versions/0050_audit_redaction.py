@@ -9,7 +9,7 @@ through one more UPDATE, the sanctioned redaction (``hub.audit_redact`` set for 
 which may change only the columns that can name a person (the trigger's arguments), must set
 ``redacted_by`` and clear ``salt``, and leaves the chain fields alone.
 
-Revision ID: 0049_audit_redaction
+Revision ID: 0050_audit_redaction
 Revises: 0033_audit_chain (it alters the trails and the trigger that revision made)
 Create Date: 2026-12-03
 """
@@ -17,7 +17,7 @@ Create Date: 2026-12-03
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0049_audit_redaction"
+revision = "0050_audit_redaction"
 down_revision = "0033_audit_chain"
 branch_labels = None
 depends_on = None
