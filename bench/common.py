@@ -113,8 +113,15 @@ def seed_tickets(
 
 
 @contextmanager
-def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``hub serve`` in a subprocess; yields its base URL."""
+def server(
+    url: str,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    prelude: str = "",
+) -> Iterator[str]:
+    """``hub serve`` in a subprocess; yields its base URL. ``prelude``: Python run in the server
+    process before the CLI (one worker only: uvicorn's other workers are fresh interpreters)."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="hub-bench-data-")
     env = {
@@ -132,7 +139,19 @@ def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = Non
     # server mid-write (1,000 streams closing log 1,000 lines at shutdown).
     log = open(Path(data) / "serve.log", "w+b")  # closed in the finally below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            *(
+                ["-c", f"{prelude}\nfrom hub.cli import app\napp()"]
+                if prelude
+                else ["-m", "hub.cli"]
+            ),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
