@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.sla.clock import DEFAULT_WARNING_PERCENT
 from hub.api.schemas.common import Category, Priority, Strict
 
-GroupId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+GroupId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 class SlaPolicyPublic(BaseModel):
