@@ -185,6 +185,57 @@ def queries_per_list(url: str, token: str) -> list[int]:
     return counts
 
 
+# Run in the server before the CLI: the search index's upkeep (core.search.index.save, called
+# before each commit) does nothing, as if the index did not exist.
+NO_SEARCH_INDEX = "import core.search.index as index\nindex.save = lambda session: None"
+
+
+def index_entries(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM search_entries")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def search_index_cost(args: argparse.Namespace) -> None:
+    """Ticket creation over HTTP with and without the search index's upkeep, same database and
+    machine, alternated (with, without, with, without) so that load drifts hit both."""
+    url = fresh_database(args.database_url, "hub_bench_api")
+    try:
+        token, tenant_id, user_id, agent_id = setup(url)
+        seconds = seed_tickets(url, tenant_id, user_id, args.tickets, agent_id)
+        print(f"database: {url.split('@')[-1]}  seeded {args.tickets:,} tickets in {seconds:.1f} s")
+        rates: dict[str, list[tuple[float, float]]] = {"with index": [], "without index": []}
+        for _ in range(2):
+            for mode, prelude in (("with index", ""), ("without index", NO_SEARCH_INDEX)):
+                entries = index_entries(url)
+                with server(url, workers=1, prelude=prelude) as base:
+                    creates(base, token, 100, 1)  # warm up
+                    seq = creates(base, token, min(500, args.creates), 1)
+                    conc = creates(base, token, args.creates, args.clients)
+                rates[mode].append((seq, conc))
+                print(
+                    f"{mode:<14} {seq:6.0f} tickets/s sequential, {conc:6.0f} tickets/s with "
+                    f"{args.clients} clients (one API process; index rows written "
+                    f"{index_entries(url) - entries:,}; load average "
+                    f"{__import__('os').getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+        for i, kind in enumerate(("sequential", f"{args.clients} clients")):
+            with_ = sum(r[i] for r in rates["with index"]) / 2
+            without = sum(r[i] for r in rates["without index"]) / 2
+            print(
+                f"{kind}: {with_:.0f} vs {without:.0f} tickets/s: creation "
+                f"{(without / with_ - 1) * 100:+.1f}% slower with the index (floor: at most 20%)"
+            )
+    finally:
+        drop_database(url, args.database_url)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--database-url", default="", help="PostgreSQL admin URL; empty = SQLite")
@@ -197,7 +248,16 @@ def main() -> None:
         action="store_true",
         help="first time a bare FastAPI POST with wrk, to calibrate the machine",
     )
+    ap.add_argument(
+        "--search-index-cost",
+        action="store_true",
+        help="only the creation rates, with the search index kept and with its upkeep switched "
+        "off in the server (one API process, alternated twice): the index's write cost",
+    )
     args = ap.parse_args()
+    if args.search_index_cost:
+        search_index_cost(args)
+        return
     if args.baseline:
         print(f"baseline: bare FastAPI POST, no database: {baseline()}")
     url = fresh_database(args.database_url, "hub_bench_api")

@@ -113,8 +113,15 @@ def seed_tickets(
 
 
 @contextmanager
-def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``hub serve`` in a subprocess; yields its base URL."""
+def server(
+    url: str,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    prelude: str = "",
+) -> Iterator[str]:
+    """``hub serve`` in a subprocess; yields its base URL. ``prelude``: Python run in the server
+    process before the CLI (one worker only: uvicorn's other workers are fresh interpreters)."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="hub-bench-data-")
     env = {
@@ -128,12 +135,27 @@ def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = Non
         "HUB_API_RATE_LIMIT_ANONYMOUS": "100000000/minute",
         **(extra_env or {}),
     }
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB) and blocks the
+    # server mid-write (1,000 streams closing log 1,000 lines at shutdown).
+    log = open(Path(data) / "serve.log", "w+b")  # closed in the finally below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            *(
+                ["-c", f"{prelude}\nfrom hub.cli import app\napp()"]
+                if prelude
+                else ["-m", "hub.cli"]
+            ),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -144,11 +166,15 @@ def server(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = Non
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("server did not start: " + proc.stderr.read().decode()[-2000:])
+            log.seek(0)
+            raise RuntimeError("server did not start: " + log.read().decode()[-2000:])
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        finally:
+            log.close()
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -411,7 +411,10 @@ class RedisBus(_ListeningBus):
     def _listen(self, first: bool) -> None:
         import redis
 
-        client = redis.Redis.from_url(self.url, health_check_interval=30)
+        # Named, so that an operator's CLIENT LIST tells the hub's listeners apart.
+        client = redis.Redis.from_url(
+            self.url, health_check_interval=30, client_name=f"hub-live-{os.getpid()}"
+        )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(CHANNEL)

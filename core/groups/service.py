@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound
 from core.groups.models import AgentGroup, AgentGroupMember
-from core.models import Membership, OutboxEvent, Ticket, User
+from core.models import Membership, OutboxEvent, SlaPolicy, Ticket, User
 from core.permissions import ADMIN, AGENT, Actor, require_admin, require_staff
 from core.services import events
 
@@ -267,7 +267,8 @@ def update_group(
 
 
 def delete_group(session: Session, actor: Actor, group_id: int) -> None:
-    """Delete a group (admins): its tickets return to the tenant's pool (no group)."""
+    """Delete a group (admins): its tickets return to the tenant's pool (no group). Refused
+    (409) while it owns open tickets or an SLA policy names it."""
     from core import lifecycle
 
     require_admin(actor, "delete agent groups")
@@ -282,6 +283,19 @@ def delete_group(session: Session, actor: Actor, group_id: int) -> None:
     if open_count:
         raise Conflict(
             f"{row.name} still owns {open_count} open tickets: move them to another group first"
+        )
+    # Its SLA policies would vanish with it and its tickets' targets change unseen: refused.
+    policy_ids = list(
+        session.scalars(
+            select(SlaPolicy.id)
+            .where(SlaPolicy.tenant_id == actor.tenant_id, SlaPolicy.group_id == group_id)
+            .order_by(SlaPolicy.id)
+        )
+    )
+    if policy_ids:
+        raise Conflict(
+            f"{row.name} has SLA policies (id {', '.join(map(str, policy_ids))}): "
+            "delete them or give them another group first"
         )
     _audit(session, actor, "Group Deleted", str(row.id), {"name": row.name})
     session.delete(row)

@@ -147,13 +147,22 @@ _HEADLINE = (
     'MaxFragments=2, FragmentDelimiter=" … ", HighlightAll=false'
 )
 
+# The page's entries are read first (MATERIALIZED: by ticket id, a page's worth of rows) and
+# only then matched: left to itself, the planner may answer a phrase of common words from the
+# GIN index, i.e. from every entry of the tenant holding both words (0.8 s at 1,000,000 tickets).
 _PG_SNIPPETS = """
 WITH q AS (SELECT to_tsquery(CAST(:search_config AS regconfig), :search_query) AS query),
+page AS MATERIALIZED (
+    SELECT e.id, e.ticket_id, e.comment_id, e.is_internal, e.title, e.body, e.person, e.more,
+           e.tsv
+    FROM search_entries AS e
+    WHERE e.tenant_id = :tenant_id AND e.ticket_id IN :ids {visible}
+),
 best AS (
     SELECT DISTINCT ON (e.ticket_id) e.ticket_id, e.comment_id, e.is_internal,
            e.title, e.body, e.person, e.more
-    FROM search_entries AS e, q
-    WHERE e.tenant_id = :tenant_id AND e.ticket_id IN :ids AND e.tsv @@ q.query {visible}
+    FROM page AS e, q
+    WHERE e.tsv @@ q.query
     ORDER BY e.ticket_id, ts_rank(e.tsv, q.query) DESC, e.id
 )
 SELECT b.ticket_id, b.comment_id, b.is_internal,

@@ -63,6 +63,7 @@ class PolicyRow:
     """A policy as the hot path needs it (cached per tenant, detached from any session)."""
 
     id: int
+    group_id: int | None
     category: str | None
     priority: str
     response_minutes: int
@@ -79,6 +80,7 @@ def _tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow,
     rows = session.execute(
         select(
             SlaPolicy.id,
+            SlaPolicy.group_id,
             SlaPolicy.category,
             SlaPolicy.priority,
             SlaPolicy.response_minutes,
@@ -98,17 +100,29 @@ def tenant_policies(session: Session, tenant_id: uuid.UUID) -> tuple[PolicyRow, 
         return _policies.get(tenant_id, "active", lambda: _tenant_policies(session, tenant_id))
 
 
+def specificity(row: Any, group_id: int | None, category: str | None) -> int | None:
+    """How closely a policy (of the ticket's priority) fits a ticket of this group and category,
+    higher winning: group and category 3, group 2, category 1, neither 0; None when it does not
+    cover the ticket. ``countdown.at_risk_clause`` is the same order in SQL."""
+    if row.group_id is not None and row.group_id != group_id:
+        return None
+    if row.category is not None and row.category != category:
+        return None
+    return (2 if row.group_id is not None else 0) + (1 if row.category is not None else 0)
+
+
 def policy_for(session: Session, ticket: Ticket) -> PolicyRow | None:
-    """The tenant's policy for the ticket's category and priority; a category-less one otherwise."""
-    rows = tenant_policies(session, ticket.tenant_id)
-    best = None
-    for row in rows:
+    """The tenant's most specific active policy for the ticket's priority: the one for its group
+    and category, else for its group, else for its category, else for every ticket; None when
+    there is none (the spec's default then applies)."""
+    best: PolicyRow | None = None
+    best_rank = -1
+    for row in tenant_policies(session, ticket.tenant_id):
         if row.priority != ticket.priority:
             continue
-        if row.category == ticket.category:
-            return row
-        if row.category is None:
-            best = row
+        rank = specificity(row, ticket.group_id, ticket.category)
+        if rank is not None and rank > best_rank:
+            best, best_rank = row, rank
     return best
 
 
@@ -370,7 +384,13 @@ def on_event(session: Session, event: events.EventLike, actor: Actor) -> None:
 
 
 def recompute_for_policy(
-    session: Session, tenant_id: uuid.UUID, priority: str, category: str | None, *, chunk: int = 500
+    session: Session,
+    tenant_id: uuid.UUID,
+    priority: str,
+    category: str | None,
+    *,
+    group_id: int | None = None,
+    chunk: int = 500,
 ) -> int:
     """Recompute the open tickets a policy change may touch; returns how many."""
     stmt = select(Ticket).where(
@@ -378,6 +398,8 @@ def recompute_for_policy(
     )
     if category is not None:
         stmt = stmt.where(Ticket.category == category)
+    if group_id is not None:
+        stmt = stmt.where(Ticket.group_id == group_id)
     count = 0
     last_id = 0
     while True:

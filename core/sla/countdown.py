@@ -38,6 +38,7 @@ from core.sla.clock import (
     RESOLUTION,
     RESPONSE,
     elapsed_minutes,
+    specificity,
     targets_for,
     tenant_policies,
 )
@@ -236,57 +237,110 @@ def countdowns(
     return found
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """The tickets of one priority a policy (or the default targets) covers, before the more
+    specific policies take theirs."""
+
+    group_id: int | None
+    category: str | None
+    response_minutes: int
+    resolution_minutes: int
+    calendar: BusinessCalendar
+
+    @property
+    def rank(self) -> int:
+        return specificity(self, self.group_id, self.category) or 0
+
+    def overlaps(self, other: _Scope) -> bool:
+        """Some ticket could be covered by both."""
+        return not (
+            (
+                self.group_id is not None
+                and other.group_id is not None
+                and self.group_id != other.group_id
+            )
+            or (
+                self.category is not None
+                and other.category is not None
+                and self.category != other.category
+            )
+        )
+
+    def covers(self) -> ColumnElement[bool]:
+        terms: list[ColumnElement[bool]] = []
+        if self.group_id is not None:
+            terms.append(Ticket.group_id == self.group_id)
+        if self.category is not None:
+            terms.append(Ticket.category == self.category)
+        return and_(true(), *terms)
+
+    def misses(self) -> ColumnElement[bool]:
+        """NOT covers, spelled out so that a ticket of no group (NULL) is missed, not unknown."""
+        terms: list[ColumnElement[bool]] = []
+        if self.group_id is not None:
+            terms.append(or_(Ticket.group_id.is_(None), Ticket.group_id != self.group_id))
+        if self.category is not None:
+            terms.append(Ticket.category != self.category)
+        return or_(false(), *terms)
+
+
+def _scopes(policies: Iterable[Any], priority: str) -> list[_Scope]:
+    """The scopes of a priority, most specific first; the default targets last when the tenant
+    has no policy for every ticket of the priority."""
+    scopes = [
+        _Scope(
+            p.group_id,
+            p.category,
+            p.response_minutes,
+            p.resolution_minutes,
+            BusinessCalendar.parse(p.calendar),
+        )
+        for p in policies
+        if p.priority == priority
+    ]
+    if not any(s.group_id is None and s.category is None for s in scopes):
+        response, resolution = DEFAULT_TARGETS[priority]
+        scopes.append(_Scope(None, None, response, resolution, ALWAYS_OPEN))
+    return sorted(scopes, key=lambda s: -s.rank)
+
+
 def at_risk_clause(
     session: Session, tenant_id: uuid.UUID, *, at: datetime | None = None
 ) -> ColumnElement[bool]:
     """SQL for "at risk": the running target is not due yet, and less than the tenant's
-    at-risk share of it is left. One term per policy (and per default target), so it is
-    served by the ``sla_due_at`` index."""
+    at-risk share of it is left. One term per policy (and per default target), each limited to
+    the tickets that policy is the most specific one for (``clock.policy_for``'s order: group
+    and category, group, category, neither), so it is served by the ``sla_due_at`` index."""
     at = at or now()
     share = at_risk_percent(session, tenant_id) / 100
     policies = tenant_policies(session, tenant_id)
     terms: list[ColumnElement[bool]] = []
     ends: list[datetime] = []
     for priority in PRIORITIES:
-        mine = [p for p in policies if p.priority == priority]
-        special = [p for p in mine if p.category is not None]
-        general = next((p for p in mine if p.category is None), None)
-        groups: list[tuple[ColumnElement[bool], int, int, BusinessCalendar]] = [
-            (
-                Ticket.category == p.category,
-                p.response_minutes,
-                p.resolution_minutes,
-                BusinessCalendar.parse(p.calendar),
-            )
-            for p in special
-        ]
-        rest = Ticket.category.not_in([p.category for p in special]) if special else None
-        if general is not None:
-            response, resolution = general.response_minutes, general.resolution_minutes
-            calendar = BusinessCalendar.parse(general.calendar)
-        else:
-            response, resolution = DEFAULT_TARGETS[priority]
-            calendar = ALWAYS_OPEN
-        groups.append((rest if rest is not None else true(), response, resolution, calendar))
-        for where, response, resolution, calendar in groups:
-            ends.extend(
-                [
-                    calendar.add_minutes(at, response * share),
-                    calendar.add_minutes(at, resolution * share),
-                ]
-            )
+        scopes = _scopes(policies, priority)
+        for scope in scopes:
+            taken = [
+                other.misses()
+                for other in scopes
+                if other.rank > scope.rank and other.overlaps(scope)
+            ]
+            response_end = scope.calendar.add_minutes(at, scope.response_minutes * share)
+            resolution_end = scope.calendar.add_minutes(at, scope.resolution_minutes * share)
+            ends.extend([response_end, resolution_end])
             terms.append(
                 and_(
                     Ticket.priority == priority,
-                    where,
+                    scope.covers(),
+                    *taken,
                     or_(
                         and_(
                             Ticket.first_response_at.is_(None),
-                            Ticket.sla_due_at < calendar.add_minutes(at, response * share),
+                            Ticket.sla_due_at < response_end,
                         ),
                         and_(
                             Ticket.first_response_at.is_not(None),
-                            Ticket.sla_due_at < calendar.add_minutes(at, resolution * share),
+                            Ticket.sla_due_at < resolution_end,
                         ),
                     ),
                 )

@@ -1,4 +1,4 @@
-"""SLA policies per tenant, by category and priority."""
+"""SLA policies per tenant, by agent group, category and priority."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
     Uuid,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,17 +26,22 @@ from core.db import Base, BigId
 
 
 class SlaPolicy(Base):
-    """Targets for first response and resolution; ``category`` NULL applies to every category."""
+    """Targets for first response and resolution; ``category`` NULL applies to every category,
+    ``group_id`` NULL to every agent group (migration ``0049_sla_groups``)."""
 
     __tablename__ = "support_sla_policies"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "category", "priority"),
         CheckConstraint("priority IN ('Low', 'Medium', 'High', 'Critical')", name="priority"),
         CheckConstraint("response_minutes > 0 AND resolution_minutes > 0", name="minutes"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The agent group whose tickets it covers; a group a policy names cannot be deleted
+    # (core.groups.service.delete_group answers 409), the cascade is for the tenant's removal.
+    group_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("agent_groups.id", ondelete="CASCADE"), default=None
+    )
     category: Mapped[str | None] = mapped_column(String(50), default=None)
     priority: Mapped[str] = mapped_column(String(20))
     response_minutes: Mapped[int] = mapped_column(Integer)
@@ -48,6 +53,18 @@ class SlaPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     # Share of a target's time after which the sweep logs SLA_WARNING (migration "sla").
     warning_percent: Mapped[int] = mapped_column(Integer, default=80, server_default=text("80"))
+
+
+# One policy per tenant, group, category and priority, NULL ("every group", "every category")
+# counting as one value: a plain UNIQUE would let two "every category / High" rows in.
+SCOPE_INDEX = Index(
+    "uq_support_sla_policies_scope",
+    SlaPolicy.tenant_id,
+    func.coalesce(SlaPolicy.group_id, 0),
+    func.coalesce(SlaPolicy.category, ""),
+    SlaPolicy.priority,
+    unique=True,
+)
 
 
 class SlaState(Base):

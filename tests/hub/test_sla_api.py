@@ -75,6 +75,7 @@ def test_list_shows_defaults_and_admin_creates_and_edits(org: TenantSet) -> None
     assert critical == [
         {
             "id": None,
+            "group_id": None,
             "category": None,
             "priority": "Critical",
             "response_minutes": 60,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.sla.clock import DEFAULT_WARNING_PERCENT
 from hub.api.schemas.common import Category, Priority, Strict
+
+GroupId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 class SlaPolicyPublic(BaseModel):
@@ -17,6 +19,7 @@ class SlaPolicyPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int | None
+    group_id: int | None = None
     category: str | None
     priority: str
     response_minutes: int
@@ -28,8 +31,10 @@ class SlaPolicyPublic(BaseModel):
 
 
 class SlaPolicyCreate(Strict):
-    """``calendar`` null is 24x7."""
+    """``calendar`` null is 24x7; ``group_id`` (an agent group of the tenant) limits the policy
+    to that group's tickets, ``category`` to that category's."""
 
+    group_id: GroupId | None = None
     category: Category | None = None
     priority: Priority
     response_minutes: int = Field(gt=0, le=525_600)
@@ -40,8 +45,9 @@ class SlaPolicyCreate(Strict):
 
 
 class SlaPolicyUpdate(Strict):
-    """Only the fields sent change."""
+    """Only the fields sent change (``group_id`` and ``category`` null: every group, category)."""
 
+    group_id: GroupId | None = None
     category: Category | None = None
     priority: Priority | None = None
     response_minutes: int | None = Field(default=None, gt=0, le=525_600)

@@ -1,4 +1,4 @@
-"""SLA pages (admins): the policies per category and priority with their response, resolution
+"""SLA pages (admins): the policies per agent group, category and priority with their response, resolution
 and warning targets, the business-hours calendar of each (time zone, split shifts, holidays typed
 in or imported for a country and year), and which policy a sample ticket gets."""
 
@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from core import lifecycle
 from core.errors import HubError, Invalid
+from core.groups.service import group_names
 from core.models import SlaPolicy
 from core.sla import countdown as sla_countdown
 from core.sla import policies
@@ -39,6 +40,7 @@ def _form_of(policy: SlaPolicy | None) -> dict[str, Any]:
     """The editor's fields for a policy (or the defaults of a new one)."""
     cal = policy.calendar if policy else None
     form: dict[str, Any] = {
+        "group_id": str(policy.group_id or "") if policy else "",
         "category": (policy.category or "") if policy else "",
         "priority": policy.priority if policy else "High",
         "response_minutes": str(policy.response_minutes) if policy else "60",
@@ -75,8 +77,19 @@ def _int(form: dict[str, Any], name: str, low: int, high: int) -> int:
     return int(raw)
 
 
+def _group(raw: object) -> int | None:
+    """The group select's value: empty for every group, else an id the service checks."""
+    value = str(raw or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 2**31:
+        raise Invalid("choose an agent group from the list", field="group_id")
+    return int(value)
+
+
 def _fields(form: dict[str, Any]) -> dict[str, Any]:
-    """The service's fields from the editor; the calendar is validated by the service."""
+    """The service's fields from the editor; the calendar and group are checked by the service."""
+    group_id = _group(form.get("group_id"))
     category = form.get("category") or None
     if category is not None and category not in lifecycle.CATEGORIES:
         raise Invalid("choose a category from the list", field="category")
@@ -112,6 +125,7 @@ def _fields(form: dict[str, Any]) -> dict[str, Any]:
             "holidays": sorted(set(dates)),
         }
     return {
+        "group_id": group_id,
         "category": category,
         "priority": form["priority"],
         "response_minutes": _int(form, "response_minutes", 1, 525_600),
@@ -141,6 +155,7 @@ def _editor(
         policy=policy,
         form=form,
         note=note,
+        groups=group_names(session, me.actor.tenant_id),
         days=DAY_NAMES,
         shifts=range(SHIFTS),
     )
@@ -153,10 +168,11 @@ def policy_list(
     session: SessionDep,
     priority: Annotated[str, Query(max_length=20)] = "",
     category: Annotated[str, Query(max_length=50)] = "",
+    group: Annotated[str, Query(max_length=12)] = "",
 ) -> HTMLResponse:
-    """The policies, and (``?priority=&category=``) which one a ticket like that gets."""
+    """The policies, and (``?priority=&category=&group=``) which one a ticket like that gets."""
     admin_only(me)
-    return list_page(request, me, session, priority=priority, category=category)
+    return list_page(request, me, session, priority=priority, category=category, group=group)
 
 
 def list_page(
@@ -166,13 +182,14 @@ def list_page(
     *,
     priority: str = "",
     category: str = "",
+    group: str = "",
     risk_error: HubError | None = None,
     risk_value: str | None = None,
 ) -> HTMLResponse:
     """The policy list page, with the at-risk share's form (and its refusal, if any)."""
     applies = None
     if priority:
-        applies = policies.applying_policy(session, me.actor, priority, category)
+        applies = policies.applying_policy(session, me.actor, priority, category, _group(group))
     percent = sla_countdown.at_risk_percent(session, me.actor.tenant_id)
     return render(
         request,
@@ -184,6 +201,8 @@ def list_page(
         applies=applies,
         sel_priority=priority,
         sel_category=category,
+        sel_group=group,
+        groups=group_names(session, me.actor.tenant_id),
         at_risk={
             "value": risk_value if risk_value is not None else str(percent),
             "error": risk_error.message if risk_error else None,
@@ -248,8 +267,16 @@ def _save(
     session.commit()
     return redirect(
         "/admin/sla",
-        flash=f"SLA policy for {policy.category or 'every category'} / {policy.priority} saved.",
+        flash=f"SLA policy for {_scope(session, me, policy)} saved.",
     )
+
+
+def _scope(session: SessionDep, me: WebUser, policy: SlaPolicy) -> str:
+    """ "Billing / High", or "Tier 2 / every category / High" for a group's policy."""
+    scope = f"{policy.category or 'every category'} / {policy.priority}"
+    if policy.group_id is None:
+        return scope
+    return f"{group_names(session, me.actor.tenant_id).get(policy.group_id, '?')} / {scope}"
 
 
 @router.post("/new", response_model=None)

@@ -432,17 +432,40 @@ def draft(
 @router.post("/tickets/{ticket_id}/group", response_model=None)
 def move_to_group(
     ticket_id: TicketId,
+    request: Request,
     me: PostUser,
     session: SessionDep,
     hub: HubDep,
     group_id: Annotated[str, Form(max_length=12)] = "",
+    version: Annotated[str, Form(max_length=40)] = "",
+    seen: Annotated[int, Form(ge=0, le=2**63 - 1)] = 0,
+    comment: Annotated[str, Form(max_length=100_000)] = "",
+    kind: Annotated[str, Form(pattern="^(public|internal)$")] = "public",
 ) -> Response:
-    """Move the ticket to another agent group (staff), or to none."""
+    """Move the ticket to another agent group (staff), or to none. As with the properties form,
+    a ticket changed since ``version`` is refused (409) with the changes shown, and the reply
+    being typed comes along and is kept as the draft."""
     staff_only(me)
     if group_id != "none" and not group_id.isdigit():
         return _failed(ticket_id, Invalid("choose a group", field="group_id"), session)
-    changes = Changes(group_id=int(group_id) if group_id.isdigit() else None)
-    return _apply(ticket_id, me, session, hub, changes, "The ticket moved to another group.")
+    target = int(group_id) if group_id.isdigit() else None
+    typed: dict[str, Any] = {"comment": comment, "kind": kind, "files": []}
+    try:
+        ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
+        if target == ticket.group_id:
+            return redirect(_back(ticket_id), flash="Nothing changed.")
+        if _changed_meanwhile(session, me, ticket, version, seen):
+            return _again(request, me, session, hub, ticket_id, typed, seen=seen)
+        changed = update_ticket(session, me.actor, ticket, Changes(group_id=target))
+        kept = comment.strip() and save_draft(session, me.actor, ticket, body=comment, kind=kind)
+    except HubError as exc:
+        return _again(request, me, session, hub, ticket_id, typed, error=exc)
+    session.commit()
+    hub.kick()
+    done = "The ticket moved to another group." if changed else "Nothing changed."
+    if kept:
+        done += " Your reply was kept as a draft in the reply form; it has not been sent."
+    return redirect(_back(ticket_id), flash=done)
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=None)

@@ -179,3 +179,42 @@ def test_a_rejected_attachment_keeps_the_message_and_names_the_file(app, hub, we
     )
     assert new.status_code in (415, 422) and "Long story</textarea>" in new.text
     assert "x.exe" in new.text
+
+
+def test_moving_a_changed_ticket_to_another_group_is_refused_with_the_change_shown(
+    app, hub, web_org
+) -> None:  # type: ignore[no-untyped-def]
+    tid = _ticket(web_org["end_user"])
+    made = web_org["admin"].post(
+        "/api/v1/support/groups/",
+        json={"name": "Tier 2", "tier": 2, "members": [web_org["agent"].user_id]},
+    )
+    assert made.status_code == 201, made.text
+    group = int(made.json()["id"])
+    agent = sign_in(app, web_org["agent"].email)
+    admin = sign_in(app, web_org["admin"].email)
+    seen_by_agent = _form(agent.page(f"/tickets/{tid}"))
+    changed = admin.post(
+        f"/tickets/{tid}/update", {"priority": "High", **_form(admin.page(f"/tickets/{tid}"))}
+    )
+    assert changed.status_code == 303
+    late = agent.post(
+        f"/tickets/{tid}/group",
+        {"group_id": str(group), "comment": "Half a reply", **seen_by_agent},
+    )
+    assert late.status_code == 409, late.text[:500]
+    assert "Someone else changed this ticket" in late.text
+    assert "Half a reply</textarea>" in late.text
+    with hub.session() as s:
+        assert s.get(Ticket, tid).group_id is None  # type: ignore[union-attr]
+    # From the page as it is now, the move applies and the typed reply is kept as a draft.
+    moved = agent.post(
+        f"/tickets/{tid}/group",
+        {"group_id": str(group), "comment": "Half a reply", **_form(late.text)},
+    )
+    assert moved.status_code == 303
+    assert "kept as a draft" in agent.client.get(moved.headers["location"]).text
+    with hub.session() as s:
+        assert s.get(Ticket, tid).group_id == group  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(ReplyDraft)) == 1
+    assert "Half a reply" not in _comments(hub, tid)
