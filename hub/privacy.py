@@ -238,6 +238,7 @@ def erasure_preview(hub: Hub, actor: Actor, user_id: int) -> dict[str, Any]:
         who = person.member(s, actor.tenant_id, user_id)
         hold = holds.blocking_person(s, actor.tenant_id, user_id)
         reason = hold.reason if hold is not None else None
+        shared = erasure.shares_account(s, actor.tenant_id, user_id)
     lists = hub.hooks(actor.tenant_id).hub_person_data(
         tenant_id=actor.tenant_id, email=who.email, hub=hub
     )
@@ -250,6 +251,7 @@ def erasure_preview(hub: Hub, actor: Actor, user_id: int) -> dict[str, Any]:
         "counts": counts,
         "held": reason is not None,
         "hold_reason": reason,
+        "shared_account": shared,
     }
 
 

@@ -3,11 +3,13 @@
 Writers (intake's bulk ``audit_many`` among them) insert rows without chain fields, so the hot
 path takes no lock. The sealer takes the chain head's row lock (``SELECT ... FOR UPDATE``; SQLite
 has one writer anyway), so two sealers never hand out the same seq. A row committed late, with a
-lower id than rows already sealed, simply gets the next seq: the chain order is ``seq``.
+lower id than rows already sealed, simply gets the next seq: the chain order is ``seq``. Each row
+gets a random salt in its hash (see core.audit_chain.redact for why).
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -70,14 +72,20 @@ def seal_chain(session: Session, chain: Chain, tenant_id: uuid.UUID, limit: int 
     links: list[dict[str, Any]] = []
     for row in rows:
         seq += 1
-        digest = link_hash(prev, seq, dict(row))
-        links.append({"b_id": row["id"], "b_seq": seq, "b_prev": prev, "b_hash": digest})
+        salt = secrets.token_hex(16)
+        digest = link_hash(prev, seq, dict(row), salt)
+        links.append(
+            {"b_id": row["id"], "b_seq": seq, "b_prev": prev, "b_hash": digest, "b_salt": salt}
+        )
         prev = digest
     session.connection().execute(
         update(t)
         .where(t.c.id == bindparam("b_id"), t.c.seq.is_(None))
         .values(
-            seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), row_hash=bindparam("b_hash")
+            seq=bindparam("b_seq"),
+            prev_hash=bindparam("b_prev"),
+            row_hash=bindparam("b_hash"),
+            salt=bindparam("b_salt"),
         ),
         links,
     )

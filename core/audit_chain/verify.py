@@ -1,4 +1,6 @@
-"""Verification: walk a tenant's chain in seq order and report the first broken link."""
+"""Verification: walk a tenant's chain in seq order and report the first broken link. A row an
+erasure redacted is checked against that erasure's sealed row instead of its own hash (see
+core.audit_chain.redact)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,22 @@ import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.audit_chain.chain import BY_NAME, CHAINS, checkpoint_message, link_hash, sign
+from core.audit_chain.chain import (
+    BY_NAME,
+    CHAINS,
+    ERASURE_ACTION,
+    TENANT,
+    Chain,
+    checkpoint_message,
+    link_hash,
+    sign,
+)
+from core.audit_chain.redact import current_lines, summarize
 from core.models import AuditChainHead
 
 PAGE = 2000
@@ -55,6 +68,56 @@ def _checkpoint_ok(head: AuditChainHead, keys: Sequence[bytes]) -> bool:
     return any(hmac.compare_digest(sign(k, message), head.checkpoint_mac) for k in keys)
 
 
+def _statements(session: Session, tenant_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """What the tenant's sealed erasure rows say of each redaction, per chain (the latest
+    statement of a redaction counts: a later erasure restates the ones it redacted again)."""
+    t = TENANT.table
+    out: dict[str, dict[str, Any]] = {}
+    for details in session.scalars(
+        select(t.c.details)
+        .where(t.c.tenant_id == tenant_id, t.c.action == ERASURE_ACTION, t.c.seq.is_not(None))
+        .order_by(t.c.seq)
+    ):
+        red = (details or {}).get("redaction") if isinstance(details, dict) else None
+        if not isinstance(red, dict) or not isinstance(red.get("id"), str):
+            continue
+        out[red["id"]] = {k: v for k, v in red.items() if k in BY_NAME}
+        for rid, chains in (red.get("restated") or {}).items():
+            if isinstance(chains, dict):
+                out[str(rid)] = {k: v for k, v in chains.items() if k in BY_NAME}
+    return out
+
+
+def _unvouched(session: Session, chain: Chain, tenant_id: uuid.UUID, pruned_seq: int) -> set[str]:
+    """The redactions marked on this chain's rows that no sealed erasure row vouches for: none
+    names them, or the marked rows do not match its count and digest (where retention cut into
+    a redaction's rows, only that no more rows are marked than it redacted)."""
+    t = chain.table
+    marked = set(
+        session.scalars(
+            select(t.c.redacted_by)
+            .where(t.c.tenant_id == tenant_id, t.c.redacted_by.is_not(None))
+            .distinct()
+        )
+    )
+    if not marked:
+        return set()
+    said = _statements(session, tenant_id)
+    bad: set[str] = set()
+    for rid in marked:
+        claim = said.get(rid, {}).get(chain.name)
+        if not isinstance(claim, dict):
+            bad.add(rid)
+            continue
+        now_ = summarize(current_lines(session, chain, tenant_id, rid))
+        if pruned_seq >= int(claim.get("first") or 0):
+            if now_["rows"] > int(claim.get("rows") or 0):
+                bad.add(rid)
+        elif (now_["rows"], now_["digest"]) != (claim.get("rows"), claim.get("digest")):
+            bad.add(rid)
+    return bad
+
+
 def verify_chain(
     session: Session, tenant_id: uuid.UUID, chain_name: str, keys: Sequence[bytes]
 ) -> ChainReport:
@@ -87,7 +150,8 @@ def verify_chain(
             )
         expected, prev = head.pruned_seq + 1, head.pruned_hash
     sealed, after = 0, expected - 1
-    cols = [*chain.content, t.c.seq, t.c.prev_hash, t.c.row_hash]
+    unvouched = _unvouched(session, chain, tenant_id, head.pruned_seq if head else 0)
+    cols = [*chain.content, t.c.seq, t.c.prev_hash, t.c.row_hash, t.c.salt, t.c.redacted_by]
     while True:
         rows = (
             session.execute(
@@ -123,7 +187,22 @@ def verify_chain(
                     ),
                 )
             content = {c.name: row[c.name] for c in chain.content}
-            if link_hash(prev, seq, content) != row["row_hash"]:
+            rid = row["redacted_by"]
+            if rid is not None:
+                # Redacted by an erasure: its link stays, its content is vouched for by the
+                # erasure's sealed row (core.audit_chain.redact).
+                if rid in unvouched:
+                    return report(
+                        sealed,
+                        Finding(
+                            "changed",
+                            seq,
+                            row_id,
+                            f"row {row_id} (seq {seq}) was changed: marked redacted, but no "
+                            "erasure row vouches for it",
+                        ),
+                    )
+            elif link_hash(prev, seq, content, row["salt"]) != row["row_hash"]:
                 return report(
                     sealed, Finding("changed", seq, row_id, f"row {row_id} (seq {seq}) was changed")
                 )

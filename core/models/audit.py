@@ -53,6 +53,10 @@ class TenantAudit(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
     prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     row_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Put into the hash by the sealer; a redaction drops it (core.audit_chain.redact).
+    salt: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The redaction that rewrote the row's personal columns (its erasure row names it).
+    redacted_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AuditChainHead(Base):

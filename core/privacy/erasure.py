@@ -2,10 +2,22 @@
 mail gone, their own text removed or redacted (tenant choice), metrics and rollups kept.
 
 Irreversible. The caller commits, then deletes the blobs listed in ``Erased.blob_keys`` (a
-rolled-back erasure must not have lost files). The last step scrubs every text and JSON column
+rolled-back erasure must not have lost files). The last steps scrub every text and JSON column
 of every tenant table for the person's address and name, so nothing core or a plugin copied
-elsewhere (notifications, outbox payloads) keeps them; the append-only audit trails are not
-rewritten (``APPEND_ONLY``).
+elsewhere (notifications, outbox payloads) keeps them, and redact the tenant's audit rows that
+name them without breaking the hash chain (core.audit_chain.redact): the erasure's own audit
+row, which names only the pseudonym, records that redaction and is sealed with it.
+
+An account that also belongs to another organisation keeps its sign-in and everything the other
+organisation holds: this tenant's references to it move to a fresh pseudonymous account (the
+membership with them, deactivated), its sessions, tokens and links for this tenant go, and the
+scrub and the redaction cover this tenant only. Where the account is this tenant's alone, the
+account itself is pseudonymised and all its sign-in material goes.
+
+How the person is found in free text (``needles_of``, ``pattern_of``): the address and the full
+name anywhere, case-insensitively, but not inside a longer word or address; each part of the
+name of four letters or more only as a whole word written as a name (capitalised or in capitals),
+so that "Mark" goes and "mark as done", "market" or "Marksman" stay.
 """
 
 from __future__ import annotations
@@ -21,6 +33,9 @@ from sqlalchemy import JSON, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+from core.audit_chain.chain import ERASURE_ACTION, TENANT
+from core.audit_chain.redact import redact
+from core.audit_chain.seal import seal_chain
 from core.clock import now
 from core.db import Base
 from core.errors import Conflict
@@ -41,7 +56,7 @@ from core.privacy import holds, person, policy
 from core.privacy.models import PersonExport
 from core.services import audit
 
-ERASED = "person.erased"
+ERASED = ERASURE_ACTION
 REMOVED = "[removed]"
 
 
@@ -75,34 +90,73 @@ def preview(session: Session, actor: Actor, user_id: int) -> dict[str, int]:
     }
 
 
+MIN_PART = 4
+
+
+def _parts(full_name: str) -> list[str]:
+    """The parts of the name that may stand for the person alone: four letters or more (not
+    "Li", "von", "Dr."), the full name being a part itself only when it is one word."""
+    name = " ".join(full_name.split())
+    parts = [p.strip(".,;:()\"'") for p in name.split(" ")] if " " in name else []
+    return [p for p in dict.fromkeys(parts) if sum(ch.isalpha() for ch in p) >= MIN_PART]
+
+
 def needles_of(email: str, full_name: str) -> list[str]:
-    """What identifies the person in free text: the address, its local part when distinctive,
-    and the name (whole, and each part of four letters or more)."""
+    """What identifies the person in free text, for finding the rows to look at (case-insensitive
+    substrings, a superset of what ``pattern_of`` replaces): the address, the full name, and each
+    part of it of four letters or more."""
     out = [email.strip().lower()]
-    name = full_name.strip()
+    name = " ".join(full_name.split())
     if len(name) >= 3:
         out.append(name)
-        out += [part for part in name.split() if len(part) >= 4]
+        out += _parts(name)
     return list(dict.fromkeys(out))
 
 
+def pattern_of(email: str, full_name: str) -> re.Pattern[str]:
+    """What is replaced: the address (any case) where it is not part of a longer address
+    ("joann@x.example" is not "ann@x.example", nor is "ann@x.example.org"); the full name (any
+    case) and the name's parts (as written as names only: capitalised or in capitals) where
+    they are not inside a longer word. Longer alternatives come first, so the address and the
+    full name go whole before any part."""
+    address = email.strip().lower()
+    alternatives = [rf"(?<![\w.+-])(?i:{re.escape(address)})(?![\w-]|\.\w)"] if address else []
+    name = " ".join(full_name.split())
+    words: list[str] = [rf"(?i:{re.escape(name)})"] if len(name) >= 3 else []
+    for part in sorted(_parts(name), key=len, reverse=True):
+        forms = {part, part.upper(), part[:1].upper() + part[1:]}
+        words += [re.escape(f) for f in sorted(forms, key=len, reverse=True) if f[:1].isupper()]
+    if words:
+        alternatives.append(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
+    return re.compile("|".join(alternatives) or r"(?!)")
+
+
 def _pattern(needles: list[str]) -> re.Pattern[str]:
-    ordered = sorted(needles, key=len, reverse=True)
-    return re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
+    """The replacement pattern of needles as ``needles_of`` made them (address, full name,
+    parts), for callers that only kept the list."""
+    email = needles[0] if needles else ""
+    name = needles[1] if len(needles) > 1 else ""
+    return pattern_of(email, name)
 
 
 # The audit trails are append-only and hash-chained (core.audit_chain; on PostgreSQL a trigger
-# refuses any UPDATE): an erasure does not rewrite them. Their rows keep the addresses of the
-# people who acted or were acted on; redacting them without breaking the chain is not built yet.
+# refuses any UPDATE but the sanctioned ones): the scrub leaves them to core.audit_chain.redact.
 APPEND_ONLY = frozenset({"support_ticket_audit", "tenant_audit", "audit_chain_heads"})
 
 
-def scrub(session: Session, tenant_id: uuid.UUID, needles: list[str], replacement: str) -> int:
-    """Replace the needles in every text and JSON column of every table with a ``tenant_id``
-    (the append-only audit trails aside); returns how many rows changed."""
+def scrub(
+    session: Session,
+    tenant_id: uuid.UUID,
+    needles: list[str],
+    replacement: str,
+    pattern: re.Pattern[str] | None = None,
+) -> int:
+    """Replace the person (``pattern``, found by the ``needles``) in every text and JSON column
+    of every table with a ``tenant_id``, this tenant's rows only (the append-only audit trails
+    aside: ``core.audit_chain.redact`` rewrites those); returns how many rows changed."""
     if not needles:
         return 0
-    pattern, changed = _pattern(needles), 0
+    pattern, changed = pattern or _pattern(needles), 0
     for table in Base.metadata.sorted_tables:
         if "tenant_id" not in table.c or not table.primary_key.columns:
             continue
@@ -128,11 +182,11 @@ def scrub(session: Session, tenant_id: uuid.UUID, needles: list[str], replacemen
                     continue
                 if isinstance(c.type, JSON):
                     text = json.dumps(value, ensure_ascii=False)
-                    new = pattern.sub(replacement, text)
+                    new = pattern.sub(lambda _m: replacement, text)
                     if new != text:
                         values[c.name] = json.loads(new)
                 elif isinstance(value, str):
-                    new = pattern.sub(replacement, value)
+                    new = pattern.sub(lambda _m: replacement, value)
                     if new != value:
                         values[c.name] = new
             if values:
@@ -146,21 +200,49 @@ def scrub(session: Session, tenant_id: uuid.UUID, needles: list[str], replacemen
     return changed
 
 
-def _other_tenants(session: Session, tenant_id: uuid.UUID, user_id: int) -> int:
-    return int(
+def shares_account(session: Session, tenant_id: uuid.UUID, user_id: int) -> bool:
+    """Whether the account also belongs to another organisation (then it stays, and only this
+    tenant's share of the person is erased)."""
+    return bool(
         session.scalar(
             select(func.count())
             .select_from(Membership)
             .where(Membership.user_id == user_id, Membership.tenant_id != tenant_id)
         )
-        or 0
     )
+
+
+# Sign-in material bound to one tenant: for a shared account only this tenant's goes.
+SIGN_IN = (AuthSession, ApiToken, AuthLink)
+
+
+def _move_references(
+    session: Session, tenant_id: uuid.UUID, user_id: int, placeholder_id: int
+) -> int:
+    """Point every reference of the tenant's rows to the account at the placeholder instead:
+    each column of a tenant table with a foreign key to ``auth_user`` (core's and plugins'),
+    the audit trails aside (their redaction does it). Returns how many rows moved."""
+    moved = 0
+    for table in Base.metadata.sorted_tables:
+        if "tenant_id" not in table.c or table.name in APPEND_ONLY:
+            continue
+        for col in table.c:
+            if not any(fk.column.table.name == User.__tablename__ for fk in col.foreign_keys):
+                continue
+            result: Any = session.execute(
+                update(table)
+                .where(table.c.tenant_id == tenant_id, col == user_id)
+                .values({col.name: placeholder_id})
+                .execution_options(synchronize_session=False)
+            )
+            moved += int(result.rowcount or 0)
+    return moved
 
 
 def erase(session: Session, actor: Actor, user_id: int) -> Erased:
     """Erase the tenant's member (see the module docstring). ``Conflict`` when a legal hold
-    covers them or one of their tickets (its reason is in the message), when they erase
-    themselves, or when the account belongs to another organisation as well."""
+    covers them or one of their tickets (its reason is in the message), or when they erase
+    themselves. An account other organisations share keeps its sign-in there."""
     require_admin(actor, "erase a person")
     tenant = actor.tenant_id
     who = person.member(session, tenant, user_id)
@@ -170,13 +252,12 @@ def erase(session: Session, actor: Actor, user_id: int) -> Erased:
         raise Conflict(f"a legal hold on {what} blocks erasure: {hold.reason}")
     if actor.user_id == who.user_id:
         raise Conflict("you cannot erase yourself; ask another admin")
-    if _other_tenants(session, tenant, who.user_id):
-        raise Conflict("this account belongs to another organisation too; the operator erases it")
+    shared = shares_account(session, tenant, who.user_id)
     mode = policy.get(session, tenant).comment_erasure
     counts = preview(session, actor, user_id)
     pseudonym = f"erased-{secrets.token_hex(6)}"
     needles = needles_of(who.email, who.full_name)
-    pattern = _pattern(needles)
+    pattern = pattern_of(who.email, who.full_name)
     keys: list[str] = []
 
     for att in person.attachments(session, tenant, who.user_id):
@@ -197,7 +278,7 @@ def erase(session: Session, actor: Actor, user_id: int) -> Erased:
     def own_text(value: str | None) -> str | None:
         if value is None:
             return None
-        return REMOVED if mode == "remove" else pattern.sub(pseudonym, value)
+        return REMOVED if mode == "remove" else pattern.sub(lambda _m: pseudonym, value)
 
     for comment in session.scalars(
         select(Comment).where(Comment.tenant_id == tenant, Comment.user_id == who.user_id)
@@ -211,37 +292,79 @@ def erase(session: Session, actor: Actor, user_id: int) -> Erased:
         ticket.subject = (own_text(ticket.subject) or REMOVED)[:255]
         ticket.feedback = own_text(ticket.feedback)
 
-    user = session.get(User, who.user_id)
-    assert user is not None
-    user.email = f"{pseudonym}@erased.invalid"
-    user.full_name = f"Erased person {pseudonym[-6:]}"
-    user.password = None
-    user.is_active = False
-    for model in (AuthSession, ApiToken, AuthLink, TwoFactor, RecoveryCode):
-        session.execute(
-            delete(model)
-            .where(model.user_id == who.user_id)
-            .execution_options(synchronize_session=False)
-        )
     # Unsent drafts are the person's own words in this tenant only.
     session.execute(
         delete(ReplyDraft)
         .where(ReplyDraft.tenant_id == tenant, ReplyDraft.user_id == who.user_id)
         .execution_options(synchronize_session=False)
     )
+    if shared:
+        # The account stays for the other organisations: this tenant's share of it moves to a
+        # pseudonymous account of its own, which cannot sign in.
+        subject = User(
+            email=f"{pseudonym}@erased.invalid",
+            full_name=f"Erased person {pseudonym[-6:]}",
+            password=None,
+            is_active=False,
+            date_joined=now(),
+        )
+        session.add(subject)
+        session.flush()
+        for model in SIGN_IN:
+            session.execute(
+                delete(model)
+                .where(model.tenant_id == tenant, model.user_id == who.user_id)
+                .execution_options(synchronize_session=False)
+            )
+        counts["references_moved"] = _move_references(session, tenant, who.user_id, subject.id)
+    else:
+        user = session.get(User, who.user_id)
+        assert user is not None
+        subject = user
+        user.email = f"{pseudonym}@erased.invalid"
+        user.full_name = f"Erased person {pseudonym[-6:]}"
+        user.password = None
+        user.is_active = False
+        for every in (*SIGN_IN, TwoFactor, RecoveryCode):
+            session.execute(
+                delete(every)
+                .where(every.user_id == who.user_id)
+                .execution_options(synchronize_session=False)
+            )
     session.execute(
         update(Membership)
-        .where(Membership.tenant_id == tenant, Membership.user_id == who.user_id)
+        .where(Membership.tenant_id == tenant, Membership.user_id == subject.id)
         .values(deactivated_at=now(), skills={})
         .execution_options(synchronize_session=False)
     )
     session.flush()
-    counts["other_rows_scrubbed"] = scrub(session, tenant, needles, pseudonym)
+    counts["other_rows_scrubbed"] = scrub(session, tenant, needles, pseudonym, pattern)
+    redaction = redact(
+        session,
+        tenant,
+        needles=needles,
+        pattern=pattern,
+        replacement=pseudonym,
+        user_id=who.user_id,
+        new_user_id=subject.id if shared else None,
+    )
+    counts["audit_rows_redacted"] = redaction.rows
     audit.by_actor(
         session,
         actor,
         ERASED,
-        target_email=user.email,
-        details={"user_id": who.user_id, "counts": counts, "comments": mode},
+        target_email=subject.email,
+        details={
+            "user_id": subject.id,
+            "counts": counts,
+            "comments": mode,
+            "shared_account": shared,
+            "redaction": redaction.record(),
+        },
     )
+    session.flush()
+    # Sealed now, under the chain heads the redaction locked: the row that vouches for the
+    # redacted rows is part of the chain when the erasure commits.
+    while seal_chain(session, TENANT, tenant):
+        pass
     return Erased(pseudonym=pseudonym, counts=counts, blob_keys=keys)

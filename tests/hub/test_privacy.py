@@ -21,11 +21,11 @@ from sqlalchemy import JSON, String, select, text
 
 from core import clock
 from core.api import Capability, HubContext, PersonRecord, PluginInfo, hookimpl
+from core.audit_chain import CHECKPOINT_INFO, verify
 from core.db import Base
 from core.models import Comment, InboundKey, Ticket, User
 from core.permissions import Actor
 from core.privacy import policy, retention
-from core.privacy.erasure import APPEND_ONLY
 from core.privacy.models import RetentionRun
 from hub.app import create_app
 from hub.builtins import plugins as builtin_plugins
@@ -314,6 +314,7 @@ def test_erasure_leaves_nothing_of_the_person(
     preview = org.admin.get(f"/api/v1/admin/people/{ann.user_id}/erasure/")
     assert preview.status_code == 200, preview.text
     counts = preview.json()["counts"]
+    assert preview.json()["shared_account"] is False
     assert counts["tickets"] == 1 and counts["attachments"] == 1 and counts["raw_messages"] == 1
     assert counts["chatbot.chat_session"] == 1 and counts["email.parked_mail"] == 1
     assert counts["slack.user_link"] == 1 and counts["crm.contact"] == 1
@@ -327,10 +328,9 @@ def test_erasure_leaves_nothing_of_the_person(
     assert refused.status_code == 422
     r = org.admin.post(f"/api/v1/admin/people/{ann.user_id}/erasure/", json={"confirm": True})
     assert r.status_code == 200, r.text
-    # Nothing anywhere but in the append-only audit trails, which an erasure does not rewrite
-    # (their redaction without breaking the hash chain is open, see core.privacy.erasure).
-    left = _scan_database(phub, needles)
-    assert [f for f in left if f.split(".")[0] not in APPEND_ONLY] == []
+    # Nothing anywhere, the audit trails included: their rows naming her were redacted, and
+    # the one audit row of the erasure names only the pseudonym.
+    assert _scan_database(phub, needles) == []
     assert _scan_blobs(phub, needles, people["blobs_before"]) == []
     assert (org.tenant[0], ann.email.lower()) not in crm.contacts
     with phub.read_session() as s:
@@ -342,6 +342,12 @@ def test_erasure_leaves_nothing_of_the_person(
             text("SELECT target_email, details FROM tenant_audit WHERE action = 'person.erased'")
         ).one()
         assert audit[0].startswith(pseudonym)
+        details = audit[1] if isinstance(audit[1], dict) else json.loads(audit[1])
+        assert details["counts"]["audit_rows_redacted"] > 0
+        assert details["redaction"]["tenant"]["rows"] > 0
+        # The chains still verify, the redacted rows vouched for by that row.
+        keys = phub.keyring.derive_all(CHECKPOINT_INFO)
+        assert [r.finding for r in verify(s, org.tenant[0], keys)] == [None, None]
     bob = _identifiers(people["bob"], people["bob_ids"], "Bartholomew Zeng")
     assert len({f.split(":")[0] for f in _scan_database(phub, bob)}) >= 8
     again = org.admin.get(f"/api/v1/admin/people/{ann.user_id}/erasure/").json()
@@ -399,6 +405,142 @@ def test_legal_hold_blocks_erasure_with_its_reason(
     assert released.status_code == 200 and released.json()["released_at"]
     r = org.admin.post(f"/api/v1/admin/people/{ann.user_id}/erasure/", json={"confirm": True})
     assert r.status_code == 200, r.text
+
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def _tenant_rows(hub: Hub, tenant_id: uuid.UUID, needles: list[str]) -> list[str]:
+    """The tenant's rows (every table with a ``tenant_id``, core and plugin, audit trails too)
+    holding a needle in a text or JSON column."""
+    found = []
+    with hub.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            cols = [c for c in table.c if isinstance(c.type, String | JSON)]
+            if "tenant_id" not in table.c or not cols:
+                continue
+            for row in conn.execute(select(*cols).where(table.c.tenant_id == tenant_id)):
+                blob = json.dumps([v if isinstance(v, dict | list) else str(v) for v in row])
+                found += [f"{table.name}: {n}" for n in needles if n in blob.lower()]
+    return found
+
+
+def _references(hub: Hub, tenant_id: uuid.UUID, user_id: int) -> list[str]:
+    """The tenant's rows pointing at the account (a foreign key to ``auth_user``)."""
+    found = []
+    with hub.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if "tenant_id" not in table.c:
+                continue
+            for col in table.c:
+                if any(fk.column.table.name == "auth_user" for fk in col.foreign_keys):
+                    hit = conn.execute(
+                        select(col).where(table.c.tenant_id == tenant_id, col == user_id)
+                    ).first()
+                    if hit is not None:
+                        found.append(f"{table.name}.{col.name}")
+    return found
+
+
+def test_erasure_of_a_shared_account_erases_this_tenants_share_only(
+    hub: Hub, app, org: TenantSet, other_org: TenantSet, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    """A tenant admin erases a person whose account another organisation shares: this tenant
+    then holds nothing of them (no address, name or reference in any row, its audit trails
+    included, which still verify); the other organisation still sees its data, and the person
+    still signs in there with their password."""
+    email = f"shared-{uuid.uuid4().hex[:6]}@example.com"
+    here = _named(hub, make_member(org.tenant, "end_user", email, PASSWORD), "Ottilie Brandvold")
+    there = make_member(other_org.tenant, "end_user", email)
+    assert here.user_id == there.user_id
+    mine = here.post(T, json={**NEW_TICKET, "subject": "VPN for Ottilie Brandvold"}).json()["id"]
+    assert (
+        here.post(f"{T}{mine}/comment/", json={"comment": f"reach me at {email}"}).status_code
+        == 201
+    )
+    theirs = there.post(T, json={**NEW_TICKET, "subject": "Printer, Ottilie Brandvold"}).json()[
+        "id"
+    ]
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        login = {"email": email, "password": PASSWORD, "tenant": org.tenant[1]}
+        assert browser.post("/api/v1/auth/login", json=login).status_code == 200
+    needles = [email, "ottilie brandvold", "brandvold"]
+    assert _tenant_rows(hub, org.tenant[0], needles) and _references(
+        hub, org.tenant[0], here.user_id
+    )
+    preview = org.admin.get(f"/api/v1/admin/people/{here.user_id}/erasure/")
+    assert preview.status_code == 200 and preview.json()["counts"]["tickets"] == 1
+    assert preview.json()["shared_account"] is True
+    r = org.admin.post(f"/api/v1/admin/people/{here.user_id}/erasure/", json={"confirm": True})
+    assert r.status_code == 200, r.text
+    pseudonym = r.json()["pseudonym"]
+    assert _tenant_rows(hub, org.tenant[0], needles) == []
+    assert _references(hub, org.tenant[0], here.user_id) == []
+    assert org.admin.get(f"/api/v1/admin/people/{here.user_id}/erasure/").status_code == 404
+    assert here.get(f"{T}{mine}/").status_code == 401  # this tenant's token went with it
+    kept = org.agent.get(f"{T}{mine}/")  # the ticket stays, its requester a pseudonym
+    assert kept.status_code == 200 and pseudonym in kept.json()["subject"]
+    # The other organisation: its ticket, its rows, the member's token and sign-in.
+    got = there.get(f"{T}{theirs}/")
+    assert got.status_code == 200 and got.json()["subject"] == "Printer, Ottilie Brandvold"
+    assert _tenant_rows(hub, other_org.tenant[0], needles)
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        gone = {"email": email, "password": PASSWORD, "tenant": org.tenant[1]}
+        assert browser.post("/api/v1/auth/login", json=gone).status_code == 422
+        signed_in = browser.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 200 and other_org.tenant[1] in signed_in.text
+    with hub.read_session() as s:
+        user = s.get(User, here.user_id)
+        assert user is not None and user.email == email and user.is_active
+        keys = hub.keyring.derive_all(CHECKPOINT_INFO)
+        for tenant in (org.tenant[0], other_org.tenant[0]):
+            assert [rep.finding for rep in verify(s, tenant, keys)] == [None, None]
+
+
+NEW_TICKET = {"subject": "x", "description": "It drops.", "category": "Technical Issue"}
+
+
+def test_erasure_redacts_the_name_not_words_that_contain_its_parts(
+    hub: Hub, org: TenantSet, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    """Kept comments are redacted by the address and the full name first, then by each name
+    part only as a whole word written as a name: "Mark Bell" goes, and so do "Mark" and "Bell"
+    as names, but "mark as done", "market", "Bellwether", "the bell" and an address that merely
+    contains hers stay."""
+    tag = uuid.uuid4().hex[:6]
+    email = f"bell-{tag}@example.com"
+    mark = _named(hub, make_member(org.tenant, "end_user", email), "Mark Bell")
+    text_ = "Please mark the Bellwether market item as done; ring the bell. Mark Bell"
+    tid = mark.post(T, json={**NEW_TICKET, "subject": "Mark Bell: printer", "description": text_})
+    assert tid.status_code == 201, tid.text
+    tid = tid.json()["id"]
+    mine = f"Thanks, MARK here ({email}); Bell's desk, not the Bells."
+    assert mark.post(f"{T}{tid}/comment/", json={"comment": mine}).status_code == 201
+    other = (
+        f"Mark, the Marketing team marks it; write to mabell-{tag}@example.com "
+        f"or {email}.org, not {email}."
+    )
+    assert org.agent.post(f"{T}{tid}/comment/", json={"comment": other}).status_code == 201
+    r = org.admin.post(f"/api/v1/admin/people/{mark.user_id}/erasure/", json={"confirm": True})
+    assert r.status_code == 200, r.text
+    p = r.json()["pseudonym"]
+    with hub.read_session() as s:
+        ticket = s.get(Ticket, tid)
+        assert ticket is not None
+        assert ticket.subject == f"{p}: printer"
+        assert ticket.description == (
+            f"Please mark the Bellwether market item as done; ring the bell. {p}"
+        )
+        comments = dict(
+            s.execute(
+                select(Comment.user_id, Comment.comment).where(Comment.ticket_id == tid)
+            ).all()
+        )
+    assert comments[mark.user_id] == f"Thanks, {p} here ({p}); {p}'s desk, not the Bells."
+    assert comments[org.agent.user_id] == (
+        f"{p}, the Marketing team marks it; write to mabell-{tag}@example.com "
+        f"or {email}.org, not {p}."
+    )
 
 
 # ------------------------------------------------------------------------- retention

@@ -59,12 +59,15 @@ class ExportPublic(BaseModel):
 
 
 class ErasurePreviewPublic(BaseModel):
-    """What an erasure would remove, per kind, and the hold that blocks it."""
+    """What an erasure would remove, per kind, and the hold that blocks it. ``shared_account``:
+    the account also belongs to another organisation, which keeps it (and its sign-in); only
+    this organisation's share of the person is erased."""
 
     user_id: int
     counts: dict[str, int]
     held: bool
     hold_reason: str | None
+    shared_account: bool = False
 
 
 class ErasedPublic(BaseModel):

@@ -41,6 +41,24 @@ def test_admin_exports_holds_and_erases_a_member(signed_in, web_org, hub: Hub) -
     with hub.read_session() as s:
         email = s.scalar(select(User.email).where(User.id == person.user_id))
     assert email is not None and email.endswith("@erased.invalid")
+    assert "also belongs to another organisation" not in admin.page("/admin/members")
+
+
+def test_erasing_a_shared_account_says_what_stays(  # type: ignore[no-untyped-def]
+    signed_in, web_org, hub: Hub, make_tenant, make_member
+) -> None:
+    """A member whose account another organisation shares: the page says the account stays
+    there; the erasure goes through and the account keeps its address and sign-in."""
+    admin, person = signed_in(web_org["admin"]), web_org["end_user"]
+    make_member(make_tenant(), "end_user", email=person.email)
+    url = f"/admin/people/{person.user_id}/privacy"
+    assert "also belongs to another organisation" in admin.page(url)
+    ok = admin.post(f"/admin/people/{person.user_id}/erase", {"confirm": f"erase {person.user_id}"})
+    assert ok.status_code == 303 and ok.headers["location"] == "/admin/members"
+    with hub.read_session() as s:
+        user = s.get(User, person.user_id)
+        assert user is not None and user.email == person.email and user.is_active
+    signed_in(person)  # the sign-in form still lets them in (to the other organisation)
 
 
 def json_email(data: bytes) -> str:
