@@ -11,7 +11,7 @@ Features that add text to a ticket's own row register a provider and call ``rein
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -65,7 +65,11 @@ def reindex_comments(session: Session, comment_ids: Iterable[int]) -> None:
 def language(session: Session, tenant_id: uuid.UUID) -> str:
     """The tenant's search language (``settings["search_language"]``), English by default."""
     tenant = session.get(Tenant, tenant_id)
-    lang = str((tenant.settings or {}).get(SETTING, DEFAULT_LANGUAGE)) if tenant else ""
+    return _language_of(tenant.settings if tenant else None)
+
+
+def _language_of(settings: dict[str, Any] | None) -> str:
+    lang = str((settings or {}).get(SETTING, DEFAULT_LANGUAGE))
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -195,7 +199,11 @@ def save(session: Session) -> None:
         for cid, v in pending.comment_values.items()
         if cid not in pending.comments  # changed again after its INSERT: read it back
     }
-    rows = ticket_rows(session, sorted(tickets))
+    # A ticket created in this transaction has providers' text (tags, field values) only if
+    # someone wrote it, and writers call ``reindex_tickets`` (the providers' contract): the
+    # others skip the providers' queries, most of the index's cost of a new ticket.
+    plain = pending.new_tickets - pending.tickets
+    rows = ticket_rows(session, sorted(tickets), with_providers=tickets - plain)
     rows += comment_rows(session, sorted(comments - set(known)))
     rows += _rows_of_comments(session, [(cid, *v) for cid, v in sorted(known.items())])
     if rows:
@@ -209,8 +217,12 @@ def _configs(session: Session, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, st
     return {tid: config_name(language(session, tid)) for tid in tenant_ids}
 
 
-def ticket_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """The own rows of these tickets, as values for ``search_entries``."""
+def ticket_rows(
+    session: Session, ids: list[int], *, with_providers: Collection[int] | None = None
+) -> list[dict[str, Any]]:
+    """The own rows of these tickets, as values for ``search_entries``; the providers' text is
+    read for ``with_providers`` (default: all of them). One query for the tickets, their
+    requesters and their tenants' languages, then one per provider."""
     if not ids:
         return []
     found = session.execute(
@@ -221,15 +233,22 @@ def ticket_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
             Ticket.description,
             User.full_name,
             User.email,
+            Tenant.settings,
         )
         .join(User, User.id == Ticket.created_by)
+        .join(Tenant, Tenant.id == Ticket.tenant_id)
         .where(Ticket.id.in_(ids))
     ).all()
+    asked = ids if with_providers is None else [i for i in ids if i in with_providers]
     more: dict[int, list[str]] = {}
-    for provider in list(_providers):
-        for ticket_id, words in provider(session, ids).items():
+    for provider in list(_providers) if asked else []:
+        for ticket_id, words in provider(session, asked).items():
             more.setdefault(ticket_id, []).append(words)
-    configs = _configs(session, {r.tenant_id for r in found})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    configs = {
+        r.tenant_id: config_name(_language_of(r.settings) if postgres else DEFAULT_LANGUAGE)
+        for r in found
+    }
     return [
         {
             "tenant_id": r.tenant_id,

@@ -256,3 +256,34 @@ def test_tags_and_custom_field_values_are_searched_and_kept_current(  # type: ig
         tag_service.rename_tag(s, admin, dock, "bay-seven")
         s.commit()
     assert _ids(org.agent, "bay") == [other] and _ids(org.agent, "dock") == []
+
+
+def test_tags_and_field_values_given_at_creation_are_found_at_once(  # type: ignore[no-untyped-def]
+    org: TenantSet, hub
+) -> None:
+    """A new ticket's index row skips the providers' queries unless its tags or values were
+    written in the same transaction: those written with the creation must still be indexed."""
+    from core.fields import service as fields
+    from core.permissions import Actor
+
+    admin = Actor(tenant_id=org.admin.tenant_id, user_id=org.admin.user_id, role="admin")
+    with hub.session() as s:
+        fields.create_field(s, admin, key="site", label="Site", type="text")
+        s.commit()
+    r = org.agent.post(
+        T,
+        json={
+            "subject": "Scanner offline",
+            "description": "Since the move.",
+            "category": "Technical Issue",
+            "requester_email": org.end_user.email,
+            "tags": ["mezzanine"],
+            "custom_fields": {"site": "Szczecin"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    assert _ids(org.agent, "mezzanine") == [tid]
+    assert _ids(org.agent, "szczecin") == [tid]
+    plain = _open(org.end_user, "Scanner offline again")
+    assert set(_ids(org.agent, "scanner")) == {tid, plain}
