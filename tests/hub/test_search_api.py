@@ -287,3 +287,44 @@ def test_tags_and_field_values_given_at_creation_are_found_at_once(  # type: ign
     assert _ids(org.agent, "szczecin") == [tid]
     plain = _open(org.end_user, "Scanner offline again")
     assert set(_ids(org.agent, "scanner")) == {tid, plain}
+
+
+def test_a_new_tickets_row_built_in_sql_equals_the_python_one(org: TenantSet, hub) -> None:  # type: ignore[no-untyped-def]
+    """A new ticket without tags or field values gets its row from one INSERT ... SELECT; it must
+    hold exactly what ``ticket_rows`` builds (marks blanked, the text cut, the requester's
+    address parts, the tenant's configuration)."""
+    from sqlalchemy import select
+
+    from core.models import Tenant
+    from core.search.index import MARK_END, MARK_START, ticket_rows
+    from core.search.models import SearchEntry
+    from core.textcap import MAX_SEARCH_TEXT
+
+    with hub.session() as s:
+        tenant = s.get(Tenant, org.end_user.tenant_id)
+        tenant.settings = {**(tenant.settings or {}), "search_language": "german"}
+        s.commit()
+    r = org.end_user.post(
+        T,
+        json={
+            "subject": f"Drucker {MARK_START}kaputt{MARK_END} im Büro",
+            "description": "Zeile " * (MAX_SEARCH_TEXT // 6 + 50),
+            "category": "Technical Issue",
+        },
+    )
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    columns = ("tenant_id", "ticket_id", "comment_id", "is_internal", "title", "body", "person")
+    with hub.session() as s:
+        entry = s.scalars(
+            select(SearchEntry).where(
+                SearchEntry.ticket_id == tid, SearchEntry.comment_id.is_(None)
+            )
+        ).one()
+        expected = ticket_rows(s, [tid])[0]
+    got = {c: getattr(entry, c) for c in (*columns, "more", "config")}
+    assert got == {c: expected[c] for c in (*columns, "more", "config")}
+    assert MARK_START not in got["title"] and len(got["body"]) == MAX_SEARCH_TEXT
+    assert org.end_user.email in got["person"]
+    if hub.engine.dialect.name == "postgresql":
+        assert got["config"] == "hub_german"
