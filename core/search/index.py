@@ -10,6 +10,7 @@ Features that add text to a ticket's own row register a provider and call ``rein
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import (
     String,
     Table,
+    bindparam,
     case,
     delete,
     event,
@@ -220,7 +222,8 @@ def save(session: Session) -> None:
     # Those rows are built by the database from the ticket, in one INSERT ... SELECT.
     plain = pending.new_tickets - pending.tickets
     if plain:
-        session.execute(_plain_ticket_rows(session, sorted(plain)))
+        postgres = session.get_bind().dialect.name == "postgresql"
+        session.execute(_plain_ticket_rows(postgres), {"ids": sorted(plain)})
     rows = ticket_rows(session, sorted(tickets - plain))
     rows += comment_rows(session, sorted(comments - set(known)))
     rows += _rows_of_comments(session, [(cid, *v) for cid, v in sorted(known.items())])
@@ -285,15 +288,16 @@ def _cleaned(value: Any) -> Any:
     return func.substr(blanked, 1, MAX_SEARCH_TEXT)
 
 
-def _plain_ticket_rows(session: Session, ids: list[int]) -> Any:
-    """``INSERT ... SELECT`` of these tickets' own rows without providers' text: the same
+@functools.cache
+def _plain_ticket_rows(postgres: bool) -> Any:
+    """``INSERT ... SELECT`` of the ``ids`` tickets' own rows without providers' text: the same
     values as ``ticket_rows`` (``test_search_api`` compares them), with no round trip to read
-    the ticket, its requester and its tenant's language first."""
+    the ticket, its requester and its tenant's language first. Built once per dialect."""
     email = func.coalesce(User.email, "")
     parts = func.replace(func.replace(email, "@", " "), ".", " ")
     person = _cleaned(func.coalesce(User.full_name, "") + " " + email + " " + parts)
     default = literal(config_name(DEFAULT_LANGUAGE), String)
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         from sqlalchemy.dialects.postgresql import REGCONFIG
 
         chosen = Tenant.settings[SETTING].as_string()
@@ -317,7 +321,7 @@ def _plain_ticket_rows(session: Session, ids: list[int]) -> Any:
         )
         .join(User, User.id == Ticket.created_by)
         .join(Tenant, Tenant.id == Ticket.tenant_id)
-        .where(Ticket.id.in_(ids))
+        .where(Ticket.id.in_(bindparam("ids", expanding=True)))
     )
     columns = [
         "tenant_id",
