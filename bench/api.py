@@ -210,8 +210,9 @@ def search_index_cost(args: argparse.Namespace) -> None:
         seconds = seed_tickets(url, tenant_id, user_id, args.tickets, agent_id)
         print(f"database: {url.split('@')[-1]}  seeded {args.tickets:,} tickets in {seconds:.1f} s")
         rates: dict[str, list[tuple[float, float]]] = {"with index": [], "without index": []}
-        for _ in range(2):
-            for mode, prelude in (("with index", ""), ("without index", NO_SEARCH_INDEX)):
+        modes = [("with index", ""), ("without index", NO_SEARCH_INDEX)]
+        for order in (modes, modes[::-1]):  # each mode once first, once second
+            for mode, prelude in order:
                 entries = index_entries(url)
                 with server(url, workers=1, prelude=prelude) as base:
                     creates(base, token, 100, 1)  # warm up
