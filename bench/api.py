@@ -187,7 +187,9 @@ def queries_per_list(url: str, token: str) -> list[int]:
 
 # Run in the server before the CLI: the search index's upkeep (core.search.index.save, called
 # before each commit) does nothing, as if the index did not exist.
-NO_SEARCH_INDEX = "import core.search.index as index\nindex.save = lambda session: None"
+# Both modes import the module first, so that the two servers start the same way.
+WITH_SEARCH_INDEX = "import core.search.index as index"
+NO_SEARCH_INDEX = WITH_SEARCH_INDEX + "\nindex.save = lambda session: None"
 
 
 def index_entries(url: str) -> int:
@@ -210,7 +212,7 @@ def search_index_cost(args: argparse.Namespace) -> None:
         seconds = seed_tickets(url, tenant_id, user_id, args.tickets, agent_id)
         print(f"database: {url.split('@')[-1]}  seeded {args.tickets:,} tickets in {seconds:.1f} s")
         rates: dict[str, list[tuple[float, float]]] = {"with index": [], "without index": []}
-        modes = [("with index", ""), ("without index", NO_SEARCH_INDEX)]
+        modes = [("with index", WITH_SEARCH_INDEX), ("without index", NO_SEARCH_INDEX)]
         for order in (modes, modes[::-1]):  # each mode once first, once second
             for mode, prelude in order:
                 entries = index_entries(url)
