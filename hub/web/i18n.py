@@ -35,6 +35,7 @@ from jinja2.runtime import Context
 
 from core.i18n import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, SUPPORTED_LOCALES, format_day, format_when
 from core.i18n.service import Reader
+from core.sla.countdown import AT_RISK, BREACHED, ON_TRACK, PAUSED, Countdown
 
 HERE = Path(__file__).parent
 TRANSLATIONS = HERE / "translations"
@@ -112,13 +113,85 @@ def day_filter(ctx: Context, value: Any) -> str:
     return format_day(value, reader.locale, reader.time_zone) if value else ""
 
 
+def translate(message: str, **args: Any) -> str:
+    """A message made elsewhere (a flash marked with ``N_``, a stored value), in the reader's
+    language; ``args`` fill its ``%(name)s`` places after translation (never taken as markup)."""
+    text = gettext(message)
+    return text % args if args else text
+
+
+# ------------------------------------------------------------------ SLA countdowns in words
+
+# core.sla.countdown keeps the states and the numbers; their words are the reader's. The same
+# templates go to static/countdown.js (``sla_words``), which rewrites the words every minute.
+SLA_STATES = {
+    ON_TRACK: N_("On track"),
+    AT_RISK: N_("At risk"),
+    BREACHED: N_("Breached"),
+    PAUSED: N_("Paused"),
+}
+SLA_WORDS = {
+    "under_a_minute": N_("less than 1 min"),
+    "minutes": N_("%(minutes)s min"),
+    "hours": N_("%(hours)s h"),
+    "hours_minutes": N_("%(hours)s h %(minutes)s min"),
+    "days": N_("%(days)s d"),
+    "days_hours": N_("%(days)s d %(hours)s h"),
+    "left": N_("%(time)s left"),
+    "breached": N_("breached %(time)s ago"),
+    "paused": N_("paused, %(time)s left"),
+    "paused_passed": N_("paused, target passed"),
+}
+
+
+def sla_words() -> dict[str, str]:
+    """The countdown's word templates in the reader's language (``%(name)s`` places)."""
+    return {key: gettext(text) for key, text in SLA_WORDS.items()}
+
+
+def sla_duration(minutes: float) -> str:
+    """A span in the reader's words: "less than 1 min", "35 min", "2 h 10 min", "3 d 4 h"."""
+    total = int(max(minutes, 0))
+    if total < 1:
+        return gettext(SLA_WORDS["under_a_minute"])
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        key = "days_hours" if hours else "days"
+    elif hours:
+        key = "hours_minutes" if mins else "hours"
+    else:
+        key = "minutes"
+    return gettext(SLA_WORDS[key]) % {"days": days, "hours": hours, "minutes": mins}
+
+
+def sla_text(countdown: Countdown) -> str:
+    """A ``core.sla.countdown.Countdown`` in the reader's words: "2 h 10 min left",
+    "breached 35 min ago", "paused, 3 h left"."""
+    left = countdown.left_minutes
+    if countdown.state == BREACHED:
+        return translate(SLA_WORDS["breached"], time=sla_duration(-left))
+    if countdown.state == PAUSED:
+        if left <= 0:
+            return gettext(SLA_WORDS["paused_passed"])
+        return translate(SLA_WORDS["paused"], time=sla_duration(left))
+    return translate(SLA_WORDS["left"], time=sla_duration(left))
+
+
+def sla_label(countdown: Countdown) -> str:
+    """The countdown's state in a word, in the reader's language."""
+    return gettext(SLA_STATES.get(countdown.state, countdown.label))
+
+
 def install(env: Any) -> None:
     """Give a Jinja2 environment ``{% trans %}``, ``_()``, ``|when`` and ``|day``."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     # A message made elsewhere (a flash marked with N_): translated, never taken as markup and
     # never %-formatted (``_()`` in a template is both).
-    env.globals["translate"] = gettext
+    env.globals["translate"] = translate
+    env.globals.update(sla_text=sla_text, sla_label=sla_label, sla_words=sla_words)
+    env.filters["translate"] = translate
     env.filters["when"] = when_filter
     env.filters["day"] = day_filter
 
@@ -167,4 +240,34 @@ VALUE_LABELS = (
     N_("Feature Request"),
     N_("Security"),
     N_("Other"),
+)
+
+# A person export's state (hub.privacy), shown translated on the account and privacy pages.
+EXPORT_STATES = (N_("pending"), N_("running"), N_("done"), N_("failed"), N_("expired"))
+
+# A ticket's channel (``Ticket.channel``), shown translated on the person and organisation pages.
+CHANNEL_LABELS = (
+    N_("web"),
+    N_("email"),
+    N_("api"),
+    N_("slack"),
+    N_("teams"),
+    N_("chatbot"),
+    N_("automation"),
+    N_("macro"),
+)
+
+# What a person merge moves (core.organisations.merge.preview's keys), counted on its confirmation.
+MERGE_MOVES = (
+    N_("tickets"),
+    N_("tickets assigned"),
+    N_("comments"),
+    N_("attachments"),
+    N_("notifications"),
+    N_("help-centre deflections"),
+    N_("legal holds"),
+    N_("mail thread participations"),
+    N_("organisation link"),
+    N_("notification preferences"),
+    N_("plugin records"),
 )

@@ -16,16 +16,22 @@ from core.services import account, api_limits, offboarding, sessions, tokens
 from hub.api.deps import HubDep, ObjectId, SessionDep, client_ip, current_session_hash
 from hub.api.rate_limit import api_limiter
 from hub.ratelimit import signin_throttle
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter()
-ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "manager": "Manager"}
+ROLE_LABELS = {
+    "end_user": N_("End user"),
+    "agent": N_("Agent"),
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+}
 EXPIRIES = {"": None, "7": 7, "30": 30, "90": 90, "365": 365}
 SCOPES = {
-    "read": "Read: look only (GET)",
-    "write": "Write: read and change tickets",
-    "admin": "Admin: everything your role allows",
+    "read": N_("Read: look only (GET)"),
+    "write": N_("Write: read and change tickets"),
+    "admin": N_("Admin: everything your role allows"),
 }
 
 

@@ -17,12 +17,18 @@ from hub import audit_export as audit_export_csv
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
+from hub.web.i18n import N_
 from hub.web.plugin_form import build_fields, keep_submitted, parse_form
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter(prefix="/admin")
-ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "manager": "Manager"}
+ROLE_LABELS = {
+    "end_user": N_("End user"),
+    "agent": N_("Agent"),
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+}
 
 
 @router.get("/members", response_class=HTMLResponse)

@@ -16,15 +16,16 @@ from core.automation.models import ASSIGN_MODES
 from core.errors import HubError, Invalid, NotFound
 from core.services import agent_admin
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, staff_only
 
 router = APIRouter()
 UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MODE_LABELS = {
-    "round_robin": "Round robin: each new ticket to the next available agent",
-    "skill": "By skill: the most skilled available agent for the category, then the least busy",
-    "off": "Off: tickets wait in the queue for an agent to take them",
+    "round_robin": N_("Round robin: each new ticket to the next available agent"),
+    "skill": N_("By skill: the most skilled available agent for the category, then the least busy"),
+    "off": N_("Off: tickets wait in the queue for an agent to take them"),
 }
 
 

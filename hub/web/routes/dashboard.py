@@ -23,11 +23,17 @@ from core.reports.rollups import tenant_zone
 from core.services import reports
 from hub.api.deps import SessionDep
 from hub.web import charts
+from hub.web.i18n import N_
 from hub.web.render import render
 from hub.web.session import PageUser, readers_only
 
 router = APIRouter()
-RANGES = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "all": "All time"}
+RANGES = {
+    "7": N_("Last 7 days"),
+    "30": N_("Last 30 days"),
+    "90": N_("Last 90 days"),
+    "all": N_("All time"),
+}
 CACHE_SECONDS = 60
 # (tenant, range) -> (computed at, report). The report scans every ticket of the range; a
 # dashboard a minute old is fine, and it keeps the page fast at 100,000 tickets and more.

@@ -13,15 +13,16 @@ from core.errors import HubError, Invalid
 from core.privacy import holds, person, policy
 from hub import privacy
 from hub.api.deps import HubDep, SessionDep
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only
 
 router = APIRouter()
 KINDS = {
-    "closed_ticket_days": "Closed tickets, days after closing",
-    "raw_mail_days": "Raw mail, days kept",
-    "parked_mail_days": "Parked mail, days kept",
-    "audit_years": "Audit rows, years kept",
+    "closed_ticket_days": N_("Closed tickets, days after closing"),
+    "raw_mail_days": N_("Raw mail, days kept"),
+    "parked_mail_days": N_("Parked mail, days kept"),
+    "audit_years": N_("Audit rows, years kept"),
 }
 
 

@@ -27,6 +27,7 @@ from core.tags.service import bulk_tag, tags_for
 from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
+from hub.web.i18n import N_
 from hub.web.models import SavedView
 from hub.web.render import redirect, render
 from hub.web.routes.queue_layout import density_of, view_counts
@@ -36,13 +37,13 @@ router = APIRouter()
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 SORT_LABELS = {
-    "-created_at": "Newest first",
-    "created_at": "Oldest first",
-    "-updated_at": "Recently updated",
-    "updated_at": "Least recently updated",
-    "sla_due_at": "SLA due soonest",
-    "-sla_due_at": "SLA due latest",
-    RELEVANCE: "Best match (with a search)",
+    "-created_at": N_("Newest first"),
+    "created_at": N_("Oldest first"),
+    "-updated_at": N_("Recently updated"),
+    "updated_at": N_("Least recently updated"),
+    "sla_due_at": N_("SLA due soonest"),
+    "-sla_due_at": N_("SLA due latest"),
+    RELEVANCE: N_("Best match (with a search)"),
 }
 FILTER_KEYS = (
     "status",
