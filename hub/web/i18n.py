@@ -120,10 +120,24 @@ def translate(message: str, **args: Any) -> str:
     return text % args if args else text
 
 
+# A flash's values that are themselves stored English words (a role, a status, a priority).
+TRANSLATED_ARGS = frozenset({"role", "status", "priority", "category"})
+
+
+def flash_text(parts: Any) -> str:
+    """A flash message's parts (``hub.web.render.redirect``) in the reader's language; values
+    named in ``TRANSLATED_ARGS`` are translated too."""
+    shown = []
+    for text, values in parts or ():
+        args = {k: gettext(v) if k in TRANSLATED_ARGS else v for k, v in dict(values).items()}
+        shown.append(translate(text, **args))
+    return " ".join(shown)
+
+
 # ------------------------------------------------------------------ SLA countdowns in words
 
 # core.sla.countdown keeps the states and the numbers; their words are the reader's. The same
-# templates go to static/countdown.js (``sla_words``), which rewrites the words every minute.
+# templates go to static/countdown.js (``ui_words``), which rewrites the words every minute.
 SLA_STATES = {
     ON_TRACK: N_("On track"),
     AT_RISK: N_("At risk"),
@@ -144,9 +158,49 @@ SLA_WORDS = {
 }
 
 
+# What the scripts say (static/words.js's ``hubText(key, values)``): announcements of the live
+# updates, the presence line and the keyboard shortcuts.
+SCRIPT_WORDS = {
+    "unread": N_("%(n)s unread"),
+    "new_tickets": N_("New tickets arrived."),
+    "new_messages": N_("New messages arrived."),
+    "link_inserted": N_("Link inserted into the reply."),
+    "names_and": N_("%(names)s and %(last)s"),
+    "also_viewing": N_("Also viewing: %(names)s."),
+    "nobody_viewing": N_("No one else is viewing this ticket."),
+    "typing_one": N_("%(names)s is typing a reply."),
+    "typing_many": N_("%(names)s are typing a reply."),
+    "shortcuts_closed": N_("Shortcut list closed"),
+    "no_tickets_here": N_("No tickets here"),
+    "ticket_n_of": N_("Ticket %(n)s of %(count)s: %(name)s"),
+    "choose_first": N_("Choose a ticket first with j or k"),
+    "assigning_name": N_("Assigning %(name)s to you"),
+    "assigned_to_you": N_("Assigned to you"),
+    "assign_failed": N_("The ticket could not be assigned; try again"),
+    "opening": N_("Opening %(name)s"),
+    "select_needs_agent": N_("Selecting needs an agent's role"),
+    "selected_name": N_("Selected %(name)s; %(count)s selected"),
+    "unselected_name": N_("Unselected %(name)s; %(count)s selected"),
+    "search_queue": N_("Search the queue"),
+    "reply_to_requester": N_("Reply to the requester"),
+    "internal_note_staff": N_("Internal note, seen by staff only"),
+    "already_yours": N_("The ticket is already yours"),
+    "cannot_assign": N_("You cannot be assigned this ticket"),
+    "assigning_ticket": N_("Assigning the ticket to you"),
+    "set_status": N_("Set the status"),
+    "back_to_queue": N_("Back to the queue"),
+}
+
+
 def sla_words() -> dict[str, str]:
     """The countdown's word templates in the reader's language (``%(name)s`` places)."""
     return {key: gettext(text) for key, text in SLA_WORDS.items()}
+
+
+def ui_words() -> dict[str, str]:
+    """Every template the page's scripts use, in the reader's language (base.html's
+    ``#ui-words``, read by static/words.js)."""
+    return {**sla_words(), **{key: gettext(text) for key, text in SCRIPT_WORDS.items()}}
 
 
 def sla_duration(minutes: float) -> str:
@@ -190,7 +244,9 @@ def install(env: Any) -> None:
     # A message made elsewhere (a flash marked with N_): translated, never taken as markup and
     # never %-formatted (``_()`` in a template is both).
     env.globals["translate"] = translate
-    env.globals.update(sla_text=sla_text, sla_label=sla_label, sla_words=sla_words)
+    env.globals.update(
+        sla_text=sla_text, sla_label=sla_label, ui_words=ui_words, flash_text=flash_text
+    )
     env.filters["translate"] = translate
     env.filters["when"] = when_filter
     env.filters["day"] = day_filter
@@ -270,4 +326,26 @@ MERGE_MOVES = (
     N_("organisation link"),
     N_("notification preferences"),
     N_("plugin records"),
+)
+
+# A help-centre article's state as a flash names it ("saved as draft").
+ARTICLE_STATES = (N_("published"), N_("draft"))
+
+# Labels that core keeps in English and the console shows translated: custom field types
+# (core.fields.service.TYPE_LABELS), notification channels (core.notifications.matrix.
+# CHANNEL_LABELS) and escalation targets (core.automation.escalation's and the plugins').
+# A test checks them against core.
+CORE_LABELS = (
+    N_("Text"),
+    N_("Number"),
+    N_("Date"),
+    N_("Drop-down"),
+    N_("Multi-select"),
+    N_("Checkbox"),
+    N_("Email"),
+    N_("In the app"),
+    N_("Chat DM (Slack, Teams)"),
+    N_("Escalate to admins"),
+    N_("Create Jira issue"),
+    N_("Page on-call"),
 )

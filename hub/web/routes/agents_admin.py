@@ -124,7 +124,7 @@ def save(
         session.rollback()
         return _editor(request, session, me, agent, form, exc)
     session.commit()
-    return redirect("/admin/agents", flash=f"{agent.name} saved.")
+    return redirect("/admin/agents", flash=N_("%(name)s saved."), args={"name": agent.name})
 
 
 @router.post("/admin/automation", response_model=None)
@@ -167,7 +167,7 @@ def automation(
         session.rollback()
         return redirect("/admin/agents", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/agents", flash="Automation settings saved.")
+    return redirect("/admin/agents", flash=N_("Automation settings saved."))
 
 
 @router.post("/account/availability", response_model=None)
@@ -184,8 +184,8 @@ def availability(
     back = request.headers.get("referer", "/")
     target = back if back.startswith(str(request.base_url)) else "/"
     text = (
-        "You are available for new tickets."
+        N_("You are available for new tickets.")
         if available == "yes"
-        else "You are away: no new tickets are assigned to you."
+        else N_("You are away: no new tickets are assigned to you.")
     )
     return redirect(target, flash=text)

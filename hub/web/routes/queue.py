@@ -29,7 +29,7 @@ from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
 from hub.web.i18n import N_
 from hub.web.models import SavedView
-from hub.web.render import redirect, render
+from hub.web.render import FlashPart, redirect, render
 from hub.web.routes.queue_layout import density_of, view_counts
 from hub.web.session import PageUser, PostUser, readers_only, staff_only
 
@@ -288,10 +288,12 @@ def bulk(
     hub.kick()
     ok = sum(1 for r in results if r["ok"])
     failed = [f"#{r['id']}: {r['error']}" for r in results if not r["ok"]]
-    text = f"{ok} of {len(results)} tickets updated."
+    parts: list[FlashPart] = [
+        (N_("%(ok)s of %(all)s tickets updated."), {"ok": ok, "all": len(results)})
+    ]
     if failed:
-        text += " Not changed: " + "; ".join(failed[:5])
-    return redirect(to, flash=text, error=bool(failed))
+        parts.append((N_("Not changed: %(list)s"), {"list": "; ".join(failed[:5])}))
+    return redirect(to, flash=parts, error=bool(failed))
 
 
 @router.post("/queue/views", response_model=None)
@@ -304,7 +306,7 @@ def save_view(
     """Keep the current filters under a name, for this agent."""
     staff_only(me)
     if not name.strip():
-        return redirect("/queue?" + query, flash="Give the view a name.", error=True)
+        return redirect("/queue?" + query, flash=N_("Give the view a name."), error=True)
     session.add(
         SavedView(
             tenant_id=me.actor.tenant_id,
@@ -314,7 +316,9 @@ def save_view(
         )
     )
     session.commit()
-    return redirect("/queue?" + query, flash=f"View “{name.strip()}” saved.")
+    return redirect(
+        "/queue?" + query, flash=N_("View “%(name)s” saved."), args={"name": name.strip()}
+    )
 
 
 @router.post("/queue/views/{view_id}/delete", response_model=None)
@@ -329,4 +333,4 @@ def delete_view(view_id: RowId, me: PostUser, session: SessionDep) -> Response:
         )
     )
     session.commit()
-    return redirect("/queue", flash="View deleted.")
+    return redirect("/queue", flash=N_("View deleted."))

@@ -286,7 +286,7 @@ def _save(
         shown = rule_admin.get_rule(session, me.actor, rule.id) if rule is not None else None
         return _editor(request, session, me, rule=shown, form=form, error=exc)
     session.commit()
-    return redirect("/admin/rules", flash=f"Rule “{rule.name}” saved.")
+    return redirect("/admin/rules", flash=N_("Rule “%(name)s” saved."), args={"name": rule.name})
 
 
 @router.post("/new", response_model=None)
@@ -326,8 +326,8 @@ def toggle(me: PostUser, session: SessionDep, hub: HubDep, rule_id: RuleId) -> R
     rule = rule_admin.get_rule(session, me.actor, rule_id)
     rule_admin.update_rule(session, hub, me.actor, rule_id, {"is_active": not rule.is_active})
     session.commit()
-    state = "on" if rule.is_active else "off"
-    return redirect("/admin/rules", flash=f"Rule “{rule.name}” is {state}.")
+    said = N_("Rule “%(name)s” is on.") if rule.is_active else N_("Rule “%(name)s” is off.")
+    return redirect("/admin/rules", flash=said, args={"name": rule.name})
 
 
 @router.post("/{rule_id}/move", response_model=None)
@@ -341,7 +341,7 @@ def move(
     admin_only(me)
     rule_admin.move_rule(session, me.actor, rule_id, -1 if step == "up" else 1)
     session.commit()
-    return redirect("/admin/rules", flash="The order of the rules was changed.")
+    return redirect("/admin/rules", flash=N_("The order of the rules was changed."))
 
 
 @router.post("/{rule_id}/delete", response_model=None)
@@ -350,4 +350,4 @@ def delete(me: PostUser, session: SessionDep, rule_id: RuleId) -> Response:
     admin_only(me)
     rule_admin.delete_rule(session, me.actor, rule_id)
     session.commit()
-    return redirect("/admin/rules", flash="Rule deleted.")
+    return redirect("/admin/rules", flash=N_("Rule deleted."))

@@ -19,6 +19,7 @@ from core.sla import policies
 from core.sla.calendar import WEEKDAYS
 from core.sla.public_holidays import public_holidays
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -27,7 +28,15 @@ PolicyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DAY_NAMES = dict(
     zip(
         WEEKDAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        (
+            N_("Monday"),
+            N_("Tuesday"),
+            N_("Wednesday"),
+            N_("Thursday"),
+            N_("Friday"),
+            N_("Saturday"),
+            N_("Sunday"),
+        ),
         strict=True,
     )
 )
@@ -248,7 +257,10 @@ def _save(
     session.commit()
     return redirect(
         "/admin/sla",
-        flash=f"SLA policy for {policy.category or 'every category'} / {policy.priority} saved.",
+        flash=N_("SLA policy for %(category)s / %(priority)s saved.")
+        if policy.category
+        else N_("SLA policy for every category / %(priority)s saved."),
+        args={"category": policy.category or "", "priority": policy.priority},
     )
 
 
@@ -283,4 +295,4 @@ def delete(me: PostUser, session: SessionDep, policy_id: PolicyId) -> Response:
     admin_only(me)
     policies.delete_policy(session, me.actor, policy_id)
     session.commit()
-    return redirect("/admin/sla", flash="SLA policy deleted.")
+    return redirect("/admin/sla", flash=N_("SLA policy deleted."))

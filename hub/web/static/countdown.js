@@ -1,22 +1,12 @@
 /* SLA countdowns: the server writes "2 h 10 min left" / "breached 35 min ago" in the reader's
    language (the no-script text); this refreshes the words and the progress bar every minute for
    targets that run around the clock (data-due), on the server's clock (data-now), until the rows
-   are next rendered. The words are the page's: the server's templates in #sla-words (base.html,
-   "%(time)s left" and the like); without them the script leaves the server's words alone. */
+   are next rendered. The words are the page's: the server's templates in #ui-words (base.html,
+   "%(time)s left" and the like, read by words.js); without them the script leaves the server's
+   words alone. */
 (function () {
   "use strict";
-  var words = null;
-  function loadWords() {
-    var block = document.getElementById("sla-words");
-    if (!block) { return null; }
-    try { return JSON.parse(block.textContent); } catch (e) { return null; }
-  }
-  /* "%(time)s left" with {time: "2 h"}: the server's gettext templates, filled in. */
-  function fill(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (all, name) {
-      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
-    });
-  }
+  var text = window.hubText;
   /* When each countdown arrived from the server (rows re-rendered by htmx bring new ones). */
   function stamp() {
     var at = Date.now();
@@ -27,26 +17,25 @@
 
   function duration(minutes) {
     var total = Math.floor(Math.max(minutes, 0));
-    if (total < 1) { return words.under_a_minute; }
+    if (total < 1) { return text("under_a_minute"); }
     var days = Math.floor(total / 1440), hours = Math.floor((total % 1440) / 60), mins = total % 60;
     var parts = {days: days, hours: hours, minutes: mins};
-    if (days) { return fill(hours ? words.days_hours : words.days, parts); }
-    if (hours) { return fill(mins ? words.hours_minutes : words.hours, parts); }
-    return fill(words.minutes, parts);
+    if (days) { return text(hours ? "days_hours" : "days", parts); }
+    if (hours) { return text(mins ? "hours_minutes" : "hours", parts); }
+    return text("minutes", parts);
   }
   function refresh() {
-    words = words || loadWords();
-    if (!words) { return; }
+    if (!text || !window.hubHasWords()) { return; }
     var spans = document.querySelectorAll(".sla[data-due]");
     Array.prototype.forEach.call(spans, function (span) {
       var due = Date.parse(span.dataset.due);
       var now = Date.parse(span.dataset.now) + (Date.now() - (span.hubLoaded || Date.now()));
       var target = parseFloat(span.dataset.targetMinutes);
       var left = (due - now) / 60000;
-      var text = span.querySelector(".sla-left");
-      if (text) {
-        text.textContent = left > 0 ? fill(words.left, {time: duration(left)})
-          : fill(words.breached, {time: duration(-left)});
+      var words = span.querySelector(".sla-left");
+      if (words) {
+        words.textContent = left > 0 ? text("left", {time: duration(left)})
+          : text("breached", {time: duration(-left)});
       }
       var bar = span.querySelector("progress");
       if (bar && target > 0) {

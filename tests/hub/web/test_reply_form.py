@@ -160,7 +160,10 @@ def test_a_rejected_attachment_keeps_the_message_and_names_the_file(app, hub, we
     assert r.status_code in (415, 422), (r.status_code, r.text[:300])
     assert "See the attached</textarea>" in r.text
     assert "tool.exe" in r.text and "(refused)" in r.text
-    assert 'value="internal" checked' in r.text and '<option value="Pending" selected>Pending</option>' in r.text
+    assert (
+        'value="internal" checked' in r.text
+        and '<option value="Pending" selected>Pending</option>' in r.text
+    )
     assert "See the attached" not in _comments(hub, tid)
     # The portal's requester and the new-ticket form keep theirs too.
     requester = sign_in(app, web_org["end_user"].email)
