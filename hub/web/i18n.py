@@ -13,7 +13,9 @@ then translate the new entries of ``de/LC_MESSAGES/messages.po``; ``tests/hub/we
 fails while one is missing, empty or fuzzy.
 
 Python-side strings that are shown later (flash messages) are marked with ``N_()``, stored in
-English, and translated where they are shown (``base.html`` passes the flash through ``_()``).
+English with the values of their ``%(name)s`` places (``hub.web.render.redirect``), and
+translated where they are shown (``base.html``: ``flash_text``). The page's scripts get their
+words from ``ui_words`` (``#ui-words``); none is spelled out in a script.
 """
 
 from __future__ import annotations

@@ -422,10 +422,11 @@ def test_german_pages_keep_no_english_phrase(app, hub, web_org) -> None:  # type
             pages[f"{role} {path}"] = _visible(html)
     left = {where: sorted(p for p in phrases if p in text) for where, text in pages.items()}
     assert {where: found for where, found in left.items() if found} == {}
-    queue, ticket = pages["agent /queue"], pages[f"agent /tickets/{ticket_id}"]
+    queue, ticket_page = pages["agent /queue"], pages[f"agent /tickets/{ticket_id}"]
     assert "Sammelaktionen für die ausgewählten Tickets" in queue and "Zuständig" in queue
     assert "noch " in queue and " Std." in queue  # the SLA countdown in German words
-    assert "Interne Notiz – nur für Mitarbeitende" in ticket and "Änderungen speichern" in ticket
+    assert "Interne Notiz – nur für Mitarbeitende" in ticket_page
+    assert "Änderungen speichern" in ticket_page
     assert "Ticket erstellen" in pages["end_user /tickets/new"]
 
 
