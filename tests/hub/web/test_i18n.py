@@ -349,6 +349,25 @@ def test_every_template_goes_through_the_translation_layer() -> None:
     assert problems == [], "Untranslated template text:\n" + "\n".join(problems)
 
 
+def test_no_translation_breaks_out_of_its_attribute() -> None:
+    """``_()`` gives markup, so a message shown in a double-quoted attribute must hold no
+    double quote, in English or in German (the placeholder with "a phrase" sits in single
+    quotes)."""
+    import re
+
+    catalog = _german()
+    inside = re.compile(r'="\{\{ _\((?:\'([^\']*)\'|"((?:[^"\\]|\\.)*)")')
+    problems = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for m in inside.finditer(path.read_text(encoding="utf-8")):
+            msgid = m.group(1) if m.group(1) is not None else m.group(2).replace('\\"', '"')
+            entry = catalog.get(msgid)
+            german = entry.string if entry is not None and isinstance(entry.string, str) else ""
+            if '"' in msgid or '"' in german:
+                problems.append(f"{path.relative_to(ROOT)}: {msgid!r}")
+    assert problems == []
+
+
 def _english_phrases() -> set[str]:
     """The console's English phrases that German shows differently: every extracted message of
     two words or more, without places to fill or markup (a one-word label such as "Status"
@@ -424,6 +443,9 @@ def test_german_pages_keep_no_english_phrase(app, hub, web_org) -> None:  # type
     assert {where: found for where, found in left.items() if found} == {}
     queue, ticket_page = pages["agent /queue"], pages[f"agent /tickets/{ticket_id}"]
     assert "Sammelaktionen für die ausgewählten Tickets" in queue and "Zuständig" in queue
+    with sign_in(app, web_org["agent"].email).client as client:
+        raw = client.get("/queue", headers={"Accept-Language": "de"}).text
+    assert """placeholder='Wörter, "eine Wortfolge", Anfang*'""" in raw
     assert "noch " in queue and " Std." in queue  # the SLA countdown in German words
     assert "Interne Notiz – nur für Mitarbeitende" in ticket_page
     assert "Änderungen speichern" in ticket_page
