@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -87,6 +89,7 @@ def render(
     """A full page (or an htmx fragment: templates starting with ``_``)."""
     flash = request.cookies.get(FLASH_COOKIE)
     kind, _, text = unquote(flash).partition("|") if flash else ("", "", "")
+    text, parts = read_flash(text)
     who = request_reader(request, me)
     context: dict[str, Any] = {
         "viewer": who,
@@ -97,7 +100,7 @@ def render(
         and unquote(request.cookies.get(ZONE_COOKIE, "")) != me.prefs.browser_time_zone,
         "me": me,
         "csrf": me.csrf if me else ctx.pop("csrf", ""),
-        "flash": {"kind": kind, "text": text} if text else None,
+        "flash": {"kind": kind, "text": text, "parts": parts} if text else None,
         "now": clock.now(),
         "path": request.url.path,
         **ctx,
@@ -124,10 +127,45 @@ def form_failure(error: Any) -> dict[str, Any]:
     }
 
 
-def redirect(url: str, flash: str | None = None, *, error: bool = False) -> RedirectResponse:
-    """303 to ``url`` (POST-redirect-GET) with an optional one-time message."""
+# A flash message: its English template (marked with ``N_``) and the values of its ``%(name)s``
+# places. Several parts are shown one after the other.
+FlashPart = tuple[str, Mapping[str, Any]]
+_PARTS = "\x1e"  # between the English text (what a script or a test reads) and the parts
+
+
+def redirect(
+    url: str,
+    flash: str | Sequence[FlashPart] | None = None,
+    *,
+    error: bool = False,
+    args: Mapping[str, Any] | None = None,
+) -> RedirectResponse:
+    """303 to ``url`` (POST-redirect-GET) with an optional one-time message: a text marked with
+    ``N_`` and its ``args`` (``redirect(u, flash=N_("Tag “%(name)s” saved."), args={...})``), or
+    a list of such parts. It is stored in English and translated where it is shown, in the
+    language of whoever reads the next page."""
     response = RedirectResponse(url, status_code=303)
-    if flash:
-        value = ("error|" if error else "ok|") + flash
+    parts = [(flash, args or {})] if isinstance(flash, str) else list(flash or [])
+    kept = [(text, {k: str(v) for k, v in values.items()}) for text, values in parts if text]
+    if kept:
+        english = " ".join(text % values if values else text for text, values in kept)
+        value = ("error|" if error else "ok|") + english
+        if any(values for _, values in kept) or len(kept) > 1:
+            value += _PARTS + json.dumps(kept, ensure_ascii=False)
         response.set_cookie(FLASH_COOKIE, quote(value), httponly=True, samesite="lax", max_age=60)
     return response
+
+
+def read_flash(text: str) -> tuple[str, list[FlashPart]]:
+    """The flash cookie's English text and its parts (one part, the text, for a plain one)."""
+    english, _, stored = text.partition(_PARTS)
+    if stored:
+        try:
+            found = json.loads(stored)
+            parts: list[FlashPart] = [
+                (str(t), {str(k): str(v) for k, v in dict(a).items()}) for t, a in found
+            ]
+            return english, parts
+        except (ValueError, TypeError):
+            pass
+    return english, [(english, {})] if english else []

@@ -16,16 +16,22 @@ from core.services import account, api_limits, offboarding, sessions, tokens
 from hub.api.deps import HubDep, ObjectId, SessionDep, client_ip, current_session_hash
 from hub.api.rate_limit import api_limiter
 from hub.ratelimit import signin_throttle
-from hub.web.render import redirect, render
+from hub.web.i18n import N_
+from hub.web.render import FlashPart, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter()
-ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "manager": "Manager"}
+ROLE_LABELS = {
+    "end_user": N_("End user"),
+    "agent": N_("Agent"),
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+}
 EXPIRIES = {"": None, "7": 7, "30": 30, "90": 90, "365": 365}
 SCOPES = {
-    "read": "Read: look only (GET)",
-    "write": "Write: read and change tickets",
-    "admin": "Admin: everything your role allows",
+    "read": N_("Read: look only (GET)"),
+    "write": N_("Write: read and change tickets"),
+    "admin": N_("Admin: everything your role allows"),
 }
 
 
@@ -66,9 +72,9 @@ def account_page(request: Request, me: PageUser, session: SessionDep, hub: HubDe
     return _account_page(request, session, me, hub)
 
 
-def _done(session: SessionDep, url: str, message: str) -> Response:
+def _done(session: SessionDep, url: str, message: str | list[FlashPart], **args: Any) -> Response:
     session.commit()
-    return redirect(url, flash=message)
+    return redirect(url, flash=message, args=args)
 
 
 def _failed(session: SessionDep, url: str, exc: HubError) -> Response:
@@ -88,7 +94,7 @@ def save_profile(
         account.change_name(session, me.actor, full_name, ip=client_ip(request))
     except HubError as exc:
         return _failed(session, "/account#profile", exc)
-    return _done(session, "/account#profile", "Your name is saved.")
+    return _done(session, "/account#profile", N_("Your name is saved."))
 
 
 @router.post("/account/password", response_model=None)
@@ -124,8 +130,10 @@ def save_password(
         )
     except HubError as exc:
         return _failed(session, "/account#password", exc)
-    others = f" {ended} other session{'s' if ended != 1 else ''} signed out." if ended else ""
-    return _done(session, "/account#password", "Your password is changed." + others)
+    parts: list[FlashPart] = [(N_("Your password is changed."), {})]
+    if ended:
+        parts.append((_sessions_ended(ended), {"n": ended}))
+    return _done(session, "/account#password", parts)
 
 
 @router.post("/account/sessions/{key}/revoke", response_model=None)
@@ -143,7 +151,7 @@ def end_session(
         )
     except HubError as exc:
         return _failed(session, "/account#sessions", exc)
-    return _done(session, "/account#sessions", "That session is signed out.")
+    return _done(session, "/account#sessions", N_("That session is signed out."))
 
 
 @router.post("/account/sessions/revoke", response_model=None)
@@ -165,9 +173,14 @@ def end_sessions(
     )
     session.commit()
     if everywhere:
-        return redirect("/login", flash="You are signed out everywhere.")
-    return redirect(
-        "/account#sessions", flash=f"{ended} other session{'s' if ended != 1 else ''} signed out."
+        return redirect("/login", flash=N_("You are signed out everywhere."))
+    return redirect("/account#sessions", flash=_sessions_ended(ended), args={"n": ended})
+
+
+def _sessions_ended(n: int) -> str:
+    # One msgid per form (English and German share the rule: one, else other).
+    return (
+        N_("%(n)s other session signed out.") if n == 1 else N_("%(n)s other sessions signed out.")
     )
 
 
@@ -209,7 +222,13 @@ def revoke_token(
         row = tokens.revoke(session, me.actor, token_id, own_only=True, ip=client_ip(request))
     except HubError as exc:
         return _failed(session, "/account#tokens", exc)
-    return _done(session, "/account#tokens", f"Token {row.name} ({row.prefix}…) is revoked.")
+    return _done(
+        session,
+        "/account#tokens",
+        N_("Token %(name)s (%(prefix)s…) is revoked."),
+        name=row.name,
+        prefix=row.prefix,
+    )
 
 
 # ------------------------------------------------------------------ admin: members
@@ -239,7 +258,9 @@ def change_role(
         offboarding.set_role(session, me.actor, user_id, role, ip=client_ip(request))
     except HubError as exc:
         return _failed(session, "/admin/members", exc)
-    return _done(session, "/admin/members", f"The role is now {ROLE_LABELS[role]}.")
+    return _done(
+        session, "/admin/members", [(N_("The role is now %(role)s."), {"role": ROLE_LABELS[role]})]
+    )
 
 
 @router.post("/admin/members/{user_id}/deactivate", response_model=None)
@@ -258,7 +279,7 @@ def deactivate(
         )
     except HubError as exc:
         return _failed(session, "/admin/members", exc)
-    return _done(session, "/admin/members", "Deactivated. " + _handover_text(done))
+    return _done(session, "/admin/members", [(N_("Deactivated."), {}), _handover_text(done)])
 
 
 @router.post("/admin/members/{user_id}/reactivate", response_model=None)
@@ -269,7 +290,7 @@ def reactivate(user_id: ObjectId, request: Request, me: PostUser, session: Sessi
         offboarding.reactivate(session, me.actor, user_id, ip=client_ip(request))
     except HubError as exc:
         return _failed(session, "/admin/members", exc)
-    return _done(session, "/admin/members", "Reactivated: they can sign in again.")
+    return _done(session, "/admin/members", N_("Reactivated: they can sign in again."))
 
 
 @router.post("/admin/members/{user_id}/remove", response_model=None)
@@ -288,14 +309,18 @@ def remove(
         )
     except HubError as exc:
         return _failed(session, "/admin/members", exc)
-    return _done(session, "/admin/members", "Removed. " + _handover_text(done))
+    return _done(session, "/admin/members", [(N_("Removed."), {}), _handover_text(done)])
 
 
-def _handover_text(done: offboarding.Handover) -> str:
+def _handover_text(done: offboarding.Handover) -> FlashPart:
     if not done.tickets:
-        return "They had no open tickets."
-    n = f"{done.tickets} open ticket{'s' if done.tickets != 1 else ''}"
-    return f"{n} {'reassigned' if done.reassigned_to else 'unassigned'}."
+        return N_("They had no open tickets."), {}
+    one = done.tickets == 1
+    if done.reassigned_to:
+        text = N_("%(n)s open ticket reassigned.") if one else N_("%(n)s open tickets reassigned.")
+    else:
+        text = N_("%(n)s open ticket unassigned.") if one else N_("%(n)s open tickets unassigned.")
+    return text, {"n": done.tickets}
 
 
 # ------------------------------------------------------------------ admin: tokens and rate
@@ -326,7 +351,13 @@ def revoke_any_token(
         row = tokens.revoke(session, me.actor, token_id, ip=client_ip(request))
     except HubError as exc:
         return _failed(session, "/admin/tokens", exc)
-    return _done(session, "/admin/tokens", f"Token {row.name} ({row.prefix}…) is revoked.")
+    return _done(
+        session,
+        "/admin/tokens",
+        N_("Token %(name)s (%(prefix)s…) is revoked."),
+        name=row.name,
+        prefix=row.prefix,
+    )
 
 
 @router.post("/admin/rate-limit", response_model=None)
@@ -345,5 +376,14 @@ def set_rate(
         return _failed(session, "/admin/tokens#rate", exc)
     session.commit()
     api_limiter(hub).invalidate(me.actor.tenant_id)
-    shown = value or f"the default ({hub.settings.api_rate_limit})"
-    return redirect("/admin/tokens#rate", flash=f"The API rate per token is {shown}.")
+    if value:
+        return redirect(
+            "/admin/tokens#rate",
+            flash=N_("The API rate per token is %(rate)s."),
+            args={"rate": value},
+        )
+    return redirect(
+        "/admin/tokens#rate",
+        flash=N_("The API rate per token is the default (%(rate)s)."),
+        args={"rate": hub.settings.api_rate_limit},
+    )

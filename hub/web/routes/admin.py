@@ -17,12 +17,18 @@ from hub import audit_export as audit_export_csv
 from hub import key_verification, plugin_admin
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
+from hub.web.i18n import N_
 from hub.web.plugin_form import build_fields, keep_submitted, parse_form
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
 router = APIRouter(prefix="/admin")
-ROLE_LABELS = {"end_user": "End user", "agent": "Agent", "admin": "Admin", "manager": "Manager"}
+ROLE_LABELS = {
+    "end_user": N_("End user"),
+    "agent": N_("Agent"),
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+}
 
 
 @router.get("/members", response_class=HTMLResponse)
@@ -74,7 +80,11 @@ def set_member(
         session.rollback()
         return redirect("/admin/members", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/members", flash=f"{user.email} is now {ROLE_LABELS[role]}.")
+    return redirect(
+        "/admin/members",
+        flash=N_("%(email)s is now %(role)s."),
+        args={"email": user.email, "role": ROLE_LABELS[role]},
+    )
 
 
 def _audit_filters(
@@ -210,7 +220,10 @@ def _set_enabled(name: str, enabled: bool, me: WebUser, session: SessionDep, hub
     title = hub.infos[name].title
     return redirect(
         f"/admin/plugins#plugin-{name}",
-        flash=f"{title} is {'enabled' if enabled else 'disabled'} for this organisation.",
+        flash=N_("%(name)s is enabled for this organisation.")
+        if enabled
+        else N_("%(name)s is disabled for this organisation."),
+        args={"name": title},
     )
 
 
@@ -277,7 +290,10 @@ def configure(
     notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, claims)
     return redirect(
         f"/admin/plugins#plugin-{name}",
-        flash=" ".join([f"Settings of {plugin['title']} saved.", *notes]),
+        flash=[
+            (N_("Settings of %(name)s saved."), {"name": plugin["title"]}),
+            *[(n, {}) for n in notes],
+        ],
     )
 
 
@@ -299,5 +315,7 @@ def resend_verification(
     session.commit()
     notes = key_verification.send_all(hub, me.actor.tenant_id, me.tenant_name, [claim])
     return redirect(
-        f"/admin/plugins#plugin-{name}", flash=" ".join(notes) or f"{claim.key} is verified."
+        f"/admin/plugins#plugin-{name}",
+        flash=[(n, {}) for n in notes]
+        or [(N_("%(address)s is verified."), {"address": claim.key})],
     )

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from hub import admin_tables
 from hub.api.deps import HubDep, SessionDep
+from hub.web.i18n import N_
 from hub.web.render import render
 from hub.web.session import PageUser, admin_only
 
@@ -15,49 +16,77 @@ router = APIRouter()
 
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     (
-        "People and access",
+        N_("People and access"),
         (
-            ("/admin/members", "Members", "Invite people, change roles, offboard, erase"),
-            ("/admin/agents", "Agents and assignment", "Skills, limits, availability, auto-assign"),
-            ("/admin/groups", "Groups and tiers", "Teams of agents, the escalation ladder"),
-            ("/admin/security", "Security", "Single sign-on and the two-factor policy"),
-            ("/admin/tokens", "API tokens", "Every token of the organisation, revoked here"),
+            ("/admin/members", N_("Members"), N_("Invite people, change roles, offboard, erase")),
+            (
+                "/admin/agents",
+                N_("Agents and assignment"),
+                N_("Skills, limits, availability, auto-assign"),
+            ),
+            ("/admin/groups", N_("Groups and tiers"), N_("Teams of agents, the escalation ladder")),
+            ("/admin/security", N_("Security"), N_("Single sign-on and the two-factor policy")),
+            (
+                "/admin/tokens",
+                N_("API tokens"),
+                N_("Every token of the organisation, revoked here"),
+            ),
         ),
     ),
     (
-        "Channels and messages",
+        N_("Channels and messages"),
         (
-            ("/admin/plugins", "Plugins", "Email, Slack, Teams, chat, Jira and PagerDuty"),
-            ("/admin/email-templates", "Email templates", "The words of every mail, signatures"),
-            ("/admin/notifications", "Notifications", "Who hears about what, by default"),
-            ("/admin/language", "Language", "The language your requesters read, by default"),
+            ("/admin/plugins", N_("Plugins"), N_("Email, Slack, Teams, chat, Jira and PagerDuty")),
+            (
+                "/admin/email-templates",
+                N_("Email templates"),
+                N_("The words of every mail, signatures"),
+            ),
+            ("/admin/notifications", N_("Notifications"), N_("Who hears about what, by default")),
+            (
+                "/admin/language",
+                N_("Language"),
+                N_("The language your requesters read, by default"),
+            ),
         ),
     ),
     (
-        "Service levels and automation",
+        N_("Service levels and automation"),
         (
-            ("/admin/sla", "SLA policies", "Targets, business hours and holidays"),
-            ("/admin/rules", "Automation rules", "Conditions and actions on ticket events"),
-            ("/admin/macros", "Macros", "Prepared replies with field changes"),
-            ("/admin/tags", "Tags", "Rename or delete tags, see how often each is used"),
-            ("/admin/fields", "Custom fields", "Typed ticket fields, where they show, order"),
-            ("/admin/duplicates", "Likely duplicates", "Flag similar tickets, how many days back"),
+            ("/admin/sla", N_("SLA policies"), N_("Targets, business hours and holidays")),
+            ("/admin/rules", N_("Automation rules"), N_("Conditions and actions on ticket events")),
+            ("/admin/macros", N_("Macros"), N_("Prepared replies with field changes")),
+            ("/admin/tags", N_("Tags"), N_("Rename or delete tags, see how often each is used")),
+            (
+                "/admin/fields",
+                N_("Custom fields"),
+                N_("Typed ticket fields, where they show, order"),
+            ),
+            (
+                "/admin/duplicates",
+                N_("Likely duplicates"),
+                N_("Flag similar tickets, how many days back"),
+            ),
         ),
     ),
     (
-        "Help centre and search",
+        N_("Help centre and search"),
         (
-            ("/admin/kb", "Knowledge base", "Articles, sections, who may read"),
-            ("/admin/search", "Search", "The language of the ticket search"),
+            ("/admin/kb", N_("Knowledge base"), N_("Articles, sections, who may read")),
+            ("/admin/search", N_("Search"), N_("The language of the ticket search")),
         ),
     ),
     (
-        "Operations and compliance",
+        N_("Operations and compliance"),
         (
-            ("/admin/outbox", "Outbox", "Deliveries that failed, retried here"),
-            ("/admin/quarantine", "Quarantine", "Attachments held by the malware scan"),
-            ("/admin/audit", "Audit log", "Everything that was done, filtered and exported"),
-            ("/admin/retention", "Retention", "How long data is kept, legal holds"),
+            ("/admin/outbox", N_("Outbox"), N_("Deliveries that failed, retried here")),
+            ("/admin/quarantine", N_("Quarantine"), N_("Attachments held by the malware scan")),
+            (
+                "/admin/audit",
+                N_("Audit log"),
+                N_("Everything that was done, filtered and exported"),
+            ),
+            ("/admin/retention", N_("Retention"), N_("How long data is kept, legal holds")),
         ),
     ),
 )
@@ -77,5 +106,5 @@ def admin_home(request: Request, me: PageUser, session: SessionDep, hub: HubDep)
         )
         for t in admin_tables.tables(hub, me.actor)
     )
-    sections = SECTIONS + ((("Plugin data", pages),) if pages else ())
+    sections = SECTIONS + (((N_("Plugin data"), pages),) if pages else ())
     return render(request, session, me, "admin/index.html", sections=sections)

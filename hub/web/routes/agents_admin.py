@@ -16,15 +16,16 @@ from core.automation.models import ASSIGN_MODES
 from core.errors import HubError, Invalid, NotFound
 from core.services import agent_admin
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, staff_only
 
 router = APIRouter()
 UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MODE_LABELS = {
-    "round_robin": "Round robin: each new ticket to the next available agent",
-    "skill": "By skill: the most skilled available agent for the category, then the least busy",
-    "off": "Off: tickets wait in the queue for an agent to take them",
+    "round_robin": N_("Round robin: each new ticket to the next available agent"),
+    "skill": N_("By skill: the most skilled available agent for the category, then the least busy"),
+    "off": N_("Off: tickets wait in the queue for an agent to take them"),
 }
 
 
@@ -123,7 +124,7 @@ def save(
         session.rollback()
         return _editor(request, session, me, agent, form, exc)
     session.commit()
-    return redirect("/admin/agents", flash=f"{agent.name} saved.")
+    return redirect("/admin/agents", flash=N_("%(name)s saved."), args={"name": agent.name})
 
 
 @router.post("/admin/automation", response_model=None)
@@ -166,7 +167,7 @@ def automation(
         session.rollback()
         return redirect("/admin/agents", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/agents", flash="Automation settings saved.")
+    return redirect("/admin/agents", flash=N_("Automation settings saved."))
 
 
 @router.post("/account/availability", response_model=None)
@@ -183,8 +184,8 @@ def availability(
     back = request.headers.get("referer", "/")
     target = back if back.startswith(str(request.base_url)) else "/"
     text = (
-        "You are available for new tickets."
+        N_("You are available for new tickets.")
         if available == "yes"
-        else "You are away: no new tickets are assigned to you."
+        else N_("You are away: no new tickets are assigned to you.")
     )
     return redirect(target, flash=text)

@@ -26,6 +26,7 @@ from hub.api.deps import (
 )
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.routes.two_factor import two_factor_step
 from hub.web.session import LOGIN_CSRF_COOKIE, PostUser
@@ -243,7 +244,7 @@ def logout(request: Request, hub: HubDep, session: SessionDep, me: PostUser) -> 
     if sid is not None:
         sessions.revoke(session, sid)
         session.commit()
-    response = redirect("/login", flash="You are signed out.")
+    response = redirect("/login", flash=N_("You are signed out."))
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
     return response

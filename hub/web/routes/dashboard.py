@@ -22,12 +22,18 @@ from core.reports.filters import MAX_DAYS
 from core.reports.rollups import tenant_zone
 from core.services import reports
 from hub.api.deps import SessionDep
-from hub.web import charts
-from hub.web.render import render
+from hub.web import charts, i18n
+from hub.web.i18n import N_
+from hub.web.render import render, request_reader
 from hub.web.session import PageUser, readers_only
 
 router = APIRouter()
-RANGES = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "all": "All time"}
+RANGES = {
+    "7": N_("Last 7 days"),
+    "30": N_("Last 30 days"),
+    "90": N_("Last 90 days"),
+    "all": N_("All time"),
+}
 CACHE_SECONDS = 60
 # (tenant, range) -> (computed at, report). The report scans every ticket of the range; a
 # dashboard a minute old is fine, and it keeps the page fast at 100,000 tickets and more.
@@ -99,18 +105,32 @@ def dashboard(
         raise Invalid("days must be 7, 30, 90 or all", field="days")
     generated, data = _volume(session, me.actor, days)
     counts = []
-    for key, title, series in (
-        ("status", "Tickets by status", _series(data["by_status"], lifecycle.STATUSES)),
-        ("priority", "Tickets by priority", _series(data["by_priority"], lifecycle.PRIORITIES)),
-        ("category", "Tickets by category", _series(data["by_category"], lifecycle.CATEGORIES)),
-    ):
-        svg = charts.bars(
-            title,
-            f"{title} created in the period; the table beside it has the figures.",
-            [label for label, _, _ in series],
-            [("tickets", [n for _, n, _ in series])],
-        )
-        counts.append((key, title, series, svg))
+    # The charts are drawn here, in the reader's words (their labels are stored values).
+    with i18n.reading_as(request_reader(request, me)):
+        for key, title, series in (
+            ("status", N_("Tickets by status"), _series(data["by_status"], lifecycle.STATUSES)),
+            (
+                "priority",
+                N_("Tickets by priority"),
+                _series(data["by_priority"], lifecycle.PRIORITIES),
+            ),
+            (
+                "category",
+                N_("Tickets by category"),
+                _series(data["by_category"], lifecycle.CATEGORIES),
+            ),
+        ):
+            shown = i18n.gettext(title)
+            svg = charts.bars(
+                shown,
+                i18n.translate(
+                    N_("%(title)s created in the period; the table beside it has the figures."),
+                    title=shown,
+                ),
+                [i18n.gettext(label) for label, _, _ in series],
+                [(i18n.gettext(N_("tickets")), [n for _, n, _ in series])],
+            )
+            counts.append((key, title, series, svg))
     return render(
         request,
         session,

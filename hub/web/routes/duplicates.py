@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from core.duplicates import service
 from core.errors import HubError
 from hub.api.deps import HubDep, SessionDep, client_ip
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only, staff_only
 
@@ -44,7 +45,9 @@ def dismiss(
     session.commit()
     hub.kick()
     return redirect(
-        f"/tickets/{ticket_id}", flash=f"Dismissed: #{other} is not a duplicate of this ticket."
+        f"/tickets/{ticket_id}",
+        flash=N_("Dismissed: #%(id)s is not a duplicate of this ticket."),
+        args={"id": other},
     )
 
 
@@ -62,7 +65,9 @@ def merge(
     session.commit()
     hub.kick()
     return redirect(
-        f"/tickets/{target.id}", flash=f"Ticket #{ticket_id} was merged into this ticket."
+        f"/tickets/{target.id}",
+        flash=N_("Ticket #%(id)s was merged into this ticket."),
+        args={"id": ticket_id},
     )
 
 
@@ -104,5 +109,10 @@ def save_settings(
         session.rollback()
         return redirect(SETTINGS_PAGE, flash=exc.message, error=True)
     session.commit()
-    state = f"on, {window_days} days back" if enabled == "on" else "off"
-    return redirect(SETTINGS_PAGE, flash=f"Duplicate detection is {state}.")
+    if enabled == "on":
+        return redirect(
+            SETTINGS_PAGE,
+            flash=N_("Duplicate detection is on, %(n)s days back."),
+            args={"n": window_days},
+        )
+    return redirect(SETTINGS_PAGE, flash=N_("Duplicate detection is off."))

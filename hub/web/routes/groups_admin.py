@@ -13,6 +13,7 @@ from core.errors import HubError, Invalid
 from core.groups import service
 from core.services import agent_admin
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -128,7 +129,7 @@ def create(
         session.rollback()
         return _editor(request, session, me, group=None, form=form, error=exc)
     session.commit()
-    return redirect("/admin/groups", flash=f"Group “{row.name}” created.")
+    return redirect("/admin/groups", flash=N_("Group “%(name)s” created."), args={"name": row.name})
 
 
 @router.post("/admin/groups/{group_id}", response_model=None)
@@ -157,7 +158,7 @@ def save(
         session.rollback()
         return _editor(request, session, me, group=group, form=form, error=exc)
     session.commit()
-    return redirect("/admin/groups", flash=f"Group “{row.name}” saved.")
+    return redirect("/admin/groups", flash=N_("Group “%(name)s” saved."), args={"name": row.name})
 
 
 @router.post("/admin/groups/{group_id}/delete", response_model=None)
@@ -171,4 +172,6 @@ def delete(me: PostUser, session: SessionDep, group_id: GroupId) -> Response:
         session.rollback()
         return redirect(f"/admin/groups/{group_id}", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/groups", flash=f"Group “{group.name}” deleted.")
+    return redirect(
+        "/admin/groups", flash=N_("Group “%(name)s” deleted."), args={"name": group.name}
+    )

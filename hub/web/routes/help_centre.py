@@ -33,6 +33,7 @@ from hub.api.deps import (
     read_session_cookie,
     session_csrf,
 )
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import SignInRequired, WebUser, page_user
 
@@ -247,7 +248,8 @@ def feedback(
     )
     session.commit()
     response = redirect(
-        f"/kb/articles/{article_id}?voted={helpful}#feedback", flash="Thank you for your answer."
+        f"/kb/articles/{article_id}?voted={helpful}#feedback",
+        flash=N_("Thank you for your answer."),
     )
     if new_voter:
         response.set_cookie(

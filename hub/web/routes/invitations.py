@@ -17,6 +17,7 @@ from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.context import Hub
 from hub.mailer import Delivery
 from hub.ratelimit import signin_throttle
+from hub.web.i18n import N_
 from hub.web.link_session import anonymous_page, check_csrf, refused, start_session
 from hub.web.render import redirect, render
 from hub.web.routes.admin import ROLE_LABELS
@@ -48,13 +49,17 @@ def _after_send(
     issued: Issued,
     what: str,
 ) -> Response:
-    """Committed already: send the mail, then say what became of it (the link to copy when no
-    mail went out)."""
+    """Committed already: send the mail, then say what became of it: ``what`` (a message with
+    ``%(email)s`` and ``%(expires)s`` places), or the link to copy when no mail went out."""
     expires = issued.link.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     email = issued.link.email
     delivery = _mail(hub, me, issued, expires)
     if delivery.sent:
-        return redirect("/admin/members", flash=f"{what} to {email}; it expires {expires}.")
+        return redirect(
+            "/admin/members",
+            flash=what,
+            args={"email": email, "expires": expires},
+        )
     return render(
         request,
         session,
@@ -97,7 +102,14 @@ def invite(
         session.rollback()
         return redirect("/admin/members", flash=exc.message, error=True)
     session.commit()
-    return _after_send(request, session, hub, me, issued, "Invitation sent")
+    return _after_send(
+        request,
+        session,
+        hub,
+        me,
+        issued,
+        N_("Invitation sent to %(email)s; it expires %(expires)s."),
+    )
 
 
 @router.post("/admin/invitations/{invitation_id}/resend", response_model=None)
@@ -118,7 +130,14 @@ def resend(
         ip=client_ip(request),
     )
     session.commit()
-    return _after_send(request, session, hub, me, issued, "Invitation sent again")
+    return _after_send(
+        request,
+        session,
+        hub,
+        me,
+        issued,
+        N_("Invitation sent again to %(email)s; it expires %(expires)s."),
+    )
 
 
 @router.post("/admin/invitations/{invitation_id}/cancel", response_model=None)
@@ -132,7 +151,11 @@ def cancel(
     admin_only(me)
     link = invitations.cancel(session, me.actor, invitation_id, ip=client_ip(request))
     session.commit()
-    return redirect("/admin/members", flash=f"The invitation of {link.email} is cancelled.")
+    return redirect(
+        "/admin/members",
+        flash=N_("The invitation of %(email)s is cancelled."),
+        args={"email": link.email},
+    )
 
 
 def _form(
@@ -213,5 +236,5 @@ def accept(
         member.tenant_id,
         "/",
         via="invitation",
-        flash="Welcome! Your invitation is accepted.",
+        flash=N_("Welcome! Your invitation is accepted."),
     )

@@ -15,6 +15,7 @@ from core.kb import articles, help_centre
 from core.models import KbArticle
 from hub.api.deps import SessionDep
 from hub.web.helpers import user_names
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, staff_only
 
@@ -153,7 +154,9 @@ def create(
         return _editor(request, session, me, article=None, form=form, error=exc)
     session.commit()
     return redirect(
-        f"/admin/kb/{article.id}", flash=f"“{article.title}” saved as {article.status}."
+        f"/admin/kb/{article.id}",
+        flash=N_("“%(title)s” saved as %(status)s."),
+        args={"title": article.title, "status": article.status},
     )
 
 
@@ -174,8 +177,12 @@ def settings(
     admin_only(me)
     help_centre.set_public(session, me.actor, public == "on")
     session.commit()
-    text = "open to anyone" if public == "on" else "for signed-in people only"
-    return redirect("/admin/kb", flash=f"The help centre is now {text}.")
+    text = (
+        N_("The help centre is now open to anyone.")
+        if public == "on"
+        else N_("The help centre is now for signed-in people only.")
+    )
+    return redirect("/admin/kb", flash=text)
 
 
 @router.get("/{article_id}", response_class=HTMLResponse)
@@ -214,7 +221,9 @@ def save(
         return _editor(request, session, me, article=found, form=form, error=exc)
     session.commit()
     return redirect(
-        f"/admin/kb/{article.id}", flash=f"“{article.title}” saved (version {article.version})."
+        f"/admin/kb/{article.id}",
+        flash=N_("“%(title)s” saved (version %(version)s)."),
+        args={"title": article.title, "version": article.version},
     )
 
 
@@ -229,13 +238,13 @@ def delete(
     staff_only(me)
     if confirm != "yes":
         return redirect(
-            f"/admin/kb/{article_id}", flash="Tick the box to confirm the deletion.", error=True
+            f"/admin/kb/{article_id}", flash=N_("Tick the box to confirm the deletion."), error=True
         )
     article = articles.get_article(session, me.actor, article_id)
     title = article.title
     articles.delete_article(session, me.actor, article_id)
     session.commit()
-    return redirect("/admin/kb", flash=f"“{title}” deleted.")
+    return redirect("/admin/kb", flash=N_("“%(title)s” deleted."), args={"title": title})
 
 
 @router.get("/{article_id}/history", response_class=HTMLResponse)
@@ -286,5 +295,6 @@ def restore(
     session.commit()
     return redirect(
         f"/admin/kb/{article_id}/history",
-        flash=f"Version {version} restored as version {article.version}.",
+        flash=N_("Version %(old)s restored as version %(new)s."),
+        args={"old": version, "new": article.version},
     )

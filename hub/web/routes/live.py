@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.models import Notification
 from core.notifications import inbox
 from hub.api.deps import HubDep, ObjectId, SessionDep
+from hub.web.i18n import N_
 from hub.web.live import event_stream
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, SignInRequired, page_user
@@ -63,7 +64,7 @@ def mark_read(me: PostUser, session: SessionDep) -> Response:
     """Mark every notification read."""
     inbox.mark_all_read(session, me.actor)
     session.commit()
-    return redirect("/notifications", flash="All notifications are marked read.")
+    return redirect("/notifications", flash=N_("All notifications are marked read."))
 
 
 @router.post("/notifications/{notification_id}/read", response_model=None)
@@ -71,4 +72,4 @@ def mark_one_read(notification_id: ObjectId, me: PostUser, session: SessionDep) 
     """Mark one notification read (another person's is a 404)."""
     inbox.mark_read(session, me.actor, notification_id)
     session.commit()
-    return redirect("/notifications", flash="Marked read.")
+    return redirect("/notifications", flash=N_("Marked read."))

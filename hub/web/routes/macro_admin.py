@@ -16,6 +16,7 @@ from core.models import Macro
 from core.services.tickets import get_ticket
 from hub.api.deps import SessionDep
 from hub.web.helpers import staff_members
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -158,7 +159,9 @@ def create(
         session.rollback()
         return _editor(request, session, me, macro=None, form=form, error=exc)
     session.commit()
-    return redirect(f"/admin/macros/{macro.id}", flash=f"Macro “{macro.name}” saved.")
+    return redirect(
+        f"/admin/macros/{macro.id}", flash=N_("Macro “%(name)s” saved."), args={"name": macro.name}
+    )
 
 
 @router.get("/{macro_id}", response_class=HTMLResponse)
@@ -236,7 +239,9 @@ def save(
         found = macro_admin.get_macro(session, me.actor, macro_id)
         return _editor(request, session, me, macro=found, form=form, error=exc)
     session.commit()
-    return redirect(f"/admin/macros/{macro.id}", flash=f"Macro “{macro.name}” saved.")
+    return redirect(
+        f"/admin/macros/{macro.id}", flash=N_("Macro “%(name)s” saved."), args={"name": macro.name}
+    )
 
 
 @router.post("/{macro_id}/delete", response_model=None)
@@ -247,4 +252,4 @@ def delete(me: PostUser, session: SessionDep, macro_id: MacroId) -> Response:
     name = macro.name
     macro_admin.delete_macro(session, me.actor, macro_id)
     session.commit()
-    return redirect("/admin/macros", flash=f"Macro “{name}” deleted.")
+    return redirect("/admin/macros", flash=N_("Macro “%(name)s” deleted."), args={"name": name})

@@ -16,6 +16,7 @@ from core.mail_templates.render import RenderedMail, Source
 from core.models import TenantAudit
 from hub import rating_links
 from hub.api.deps import SessionDep, client_ip
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only, staff_only
 
@@ -65,7 +66,7 @@ def save_rating_scale(
         session.rollback()
         return redirect(BASE, flash=exc.message, error=True)
     session.commit()
-    return redirect(BASE, flash="Rating scale saved.")
+    return redirect(BASE, flash=N_("Rating scale saved."))
 
 
 @router.post("/signature", response_model=None)
@@ -83,7 +84,7 @@ def save_signature(
         session.rollback()
         return redirect(BASE, flash=exc.message, error=True)
     session.commit()
-    return redirect(BASE, flash="Signature saved.")
+    return redirect(BASE, flash=N_("Signature saved."))
 
 
 def _edit(
@@ -169,7 +170,7 @@ def save(
             status=422,
         )
     session.commit()
-    return redirect(f"{BASE}/{kind}", flash="Template saved.")
+    return redirect(f"{BASE}/{kind}", flash=N_("Template saved."))
 
 
 @router.post("/{kind}/reset", response_model=None)
@@ -178,7 +179,7 @@ def reset(request: Request, kind: str, me: PostUser, session: SessionDep) -> Res
     admin_only(me)
     service.reset_template(session, me.actor, kind, ip=client_ip(request))
     session.commit()
-    return redirect(f"{BASE}/{kind}", flash="Template reset to the built-in wording.")
+    return redirect(f"{BASE}/{kind}", flash=N_("Template reset to the built-in wording."))
 
 
 account_router = APIRouter(prefix="/account")
@@ -211,4 +212,4 @@ def save_own_signature(
         session.rollback()
         return redirect("/account/signature", flash=exc.message, error=True)
     session.commit()
-    return redirect("/account/signature", flash="Your signature is saved.")
+    return redirect("/account/signature", flash=N_("Your signature is saved."))

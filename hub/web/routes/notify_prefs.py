@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from core.errors import HubError
 from core.notifications import inbox, matrix, prefs
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only
 
@@ -49,7 +50,7 @@ async def save_mine(request: Request, me: PostUser, session: SessionDep) -> Resp
     assert me.actor.user_id is not None
     prefs.save_person(session, me.actor.tenant_id, me.actor.user_id, _checked(form, rows))
     session.commit()
-    return redirect("/account/notifications", flash="Your notification choices are saved.")
+    return redirect("/account/notifications", flash=N_("Your notification choices are saved."))
 
 
 @router.get("/admin/notifications", response_class=HTMLResponse)
@@ -83,4 +84,4 @@ async def save_tenant(request: Request, me: PostUser, session: SessionDep) -> Re
     except HubError as exc:
         return redirect("/admin/notifications", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/notifications", flash="The notification defaults are saved.")
+    return redirect("/admin/notifications", flash=N_("The notification defaults are saved."))

@@ -20,6 +20,7 @@ from core.organisations import service as orgs
 from core.services.tickets import TicketFilter, list_tickets
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.api.routes.organisations import plugin_merge
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only, readers_only, staff_only
 
@@ -97,7 +98,11 @@ def organisation_create(
         return _list_page(request, session, me, "", None, form, exc)
     session.commit()
     return redirect(
-        f"/organisations/{org.id}", flash=f"{org.name} added; {joined} people joined it."
+        f"/organisations/{org.id}",
+        flash=N_("%(name)s added; %(n)s person joined it.")
+        if joined == 1
+        else N_("%(name)s added; %(n)s people joined it."),
+        args={"name": org.name, "n": joined},
     )
 
 
@@ -187,8 +192,13 @@ def organisation_save(
         form = {"name": name, "domains": domains, "notes": notes}
         return _detail(request, session, me, org_id, form=form, error=exc)
     session.commit()
-    extra = f"; {joined} people joined it" if joined else ""
-    return redirect(f"/organisations/{org.id}", flash=f"{org.name} saved{extra}.")
+    if not joined:
+        text = N_("%(name)s saved.")
+    elif joined == 1:
+        text = N_("%(name)s saved; %(n)s person joined it.")
+    else:
+        text = N_("%(name)s saved; %(n)s people joined it.")
+    return redirect(f"/organisations/{org.id}", flash=text, args={"name": org.name, "n": joined})
 
 
 @router.post("/organisations/{org_id}/delete", response_model=None)
@@ -200,7 +210,7 @@ def organisation_delete(
     name = orgs.get(session, me.actor.tenant_id, org_id).name
     orgs.remove(session, me.actor, org_id, ip=client_ip(request))
     session.commit()
-    return redirect("/organisations", flash=f"{name} was deleted.")
+    return redirect("/organisations", flash=N_("%(name)s was deleted."), args={"name": name})
 
 
 # ------------------------------------------------------------------ people
@@ -287,7 +297,8 @@ def person_organisation(
     session.commit()
     return redirect(
         f"/people/{user_id}",
-        flash=f"Organisation set to {org.name}." if org else "Organisation removed.",
+        flash=N_("Organisation set to %(name)s.") if org else N_("Organisation removed."),
+        args={"name": org.name} if org else None,
     )
 
 
@@ -358,5 +369,6 @@ def merge(
     hub.kick()
     return redirect(
         f"/people/{target_id}",
-        flash=f"Merged: {moved.get('tickets', 0)} tickets and {moved.get('comments', 0)} comments moved here.",
+        flash=N_("Merged: %(tickets)s tickets and %(comments)s comments moved here."),
+        args={"tickets": moved.get("tickets", 0), "comments": moved.get("comments", 0)},
     )

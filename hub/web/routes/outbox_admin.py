@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from hub import outbox
 from hub.api.deps import HubDep, SessionDep
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only
 
@@ -48,9 +49,12 @@ def retry(
     if not outbox.retry(session, me.actor.tenant_id, event_id):
         return redirect(
             "/admin/outbox",
-            flash=f"Event {event_id} is not a failed event of this tenant.",
+            flash=N_("Event %(id)s is not a failed event of this tenant."),
+            args={"id": event_id},
             error=True,
         )
     session.commit()
     hub.kick()
-    return redirect("/admin/outbox", flash=f"Event {event_id} is queued again.")
+    return redirect(
+        "/admin/outbox", flash=N_("Event %(id)s is queued again."), args={"id": event_id}
+    )

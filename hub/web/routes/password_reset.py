@@ -14,6 +14,7 @@ from core.services.links import MAX_TOKEN_LENGTH, PASSWORD_RESET, LinkRefused
 from hub.api.deps import HubDep, SessionDep, client_ip
 from hub.link_requests import send_reset_link
 from hub.ratelimit import link_throttle, wait_message
+from hub.web.i18n import N_
 from hub.web.link_session import anonymous_page, check_csrf, refused, start_session, throttled
 
 router = APIRouter()
@@ -94,5 +95,5 @@ def set_new_password(
         link.tenant_id,
         "/",
         via="password_reset",
-        flash="Your password is changed; every other session is signed out.",
+        flash=N_("Your password is changed; every other session is signed out."),
     )

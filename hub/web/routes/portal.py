@@ -22,6 +22,7 @@ from core.services.tickets import TicketFilter, create_ticket, list_tickets, sea
 from hub.api.deps import HubDep, SessionDep
 from hub.web import custom_fields
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser
 
@@ -180,7 +181,7 @@ def solved(
     except HubError as exc:
         return render(request, session, me, "error.html", status=exc.status, message=exc.message)
     session.commit()
-    return redirect("/tickets", flash="Glad that helped: no ticket was opened.")
+    return redirect("/tickets", flash=N_("Glad that helped: no ticket was opened."))
 
 
 @router.post("/tickets/new", response_model=None)
@@ -272,4 +273,6 @@ def new_ticket(
         )
     session.commit()
     hub.kick()
-    return redirect(f"/tickets/{ticket.id}", flash=f"Ticket #{ticket.id} was created.")
+    return redirect(
+        f"/tickets/{ticket.id}", flash=N_("Ticket #%(id)s was created."), args={"id": ticket.id}
+    )

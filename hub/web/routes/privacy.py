@@ -13,15 +13,16 @@ from core.errors import HubError, Invalid
 from core.privacy import holds, person, policy
 from hub import privacy
 from hub.api.deps import HubDep, SessionDep
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only
 
 router = APIRouter()
 KINDS = {
-    "closed_ticket_days": "Closed tickets, days after closing",
-    "raw_mail_days": "Raw mail, days kept",
-    "parked_mail_days": "Parked mail, days kept",
-    "audit_years": "Audit rows, years kept",
+    "closed_ticket_days": N_("Closed tickets, days after closing"),
+    "raw_mail_days": N_("Raw mail, days kept"),
+    "parked_mail_days": N_("Parked mail, days kept"),
+    "audit_years": N_("Audit rows, years kept"),
 }
 
 
@@ -61,7 +62,7 @@ def person_export(
     except HubError as exc:
         return redirect(back, flash=exc.message, error=True)
     background.add_task(privacy.run_export, hub, export_id)
-    return redirect(back, flash="The export is being built: its progress is below.")
+    return redirect(back, flash=N_("The export is being built: its progress is below."))
 
 
 @router.post("/admin/people/{user_id}/hold", response_model=None)
@@ -80,7 +81,7 @@ def person_hold(
         session.rollback()
         return redirect(back, flash=exc.message, error=True)
     session.commit()
-    return redirect(back, flash="Legal hold placed.")
+    return redirect(back, flash=N_("Legal hold placed."))
 
 
 @router.post("/admin/holds", response_model=None)
@@ -100,7 +101,7 @@ def ticket_hold(
         session.rollback()
         return redirect("/admin/retention", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/retention", flash="Legal hold placed.")
+    return redirect("/admin/retention", flash=N_("Legal hold placed."))
 
 
 @router.post("/admin/holds/{hold_id}/release", response_model=None)
@@ -119,7 +120,7 @@ def release(
         session.rollback()
         return redirect(target, flash=exc.message, error=True)
     session.commit()
-    return redirect(target, flash="Legal hold released.")
+    return redirect(target, flash=N_("Legal hold released."))
 
 
 @router.post("/admin/people/{user_id}/erase", response_model=None)
@@ -140,7 +141,11 @@ def person_erase(
         done = privacy.erase_person(hub, me.actor, user_id)
     except HubError as exc:
         return redirect(back, flash=exc.message, error=True)
-    return redirect("/admin/members", flash=f"Erased; the person is now {done['pseudonym']}.")
+    return redirect(
+        "/admin/members",
+        flash=N_("Erased; the person is now %(name)s."),
+        args={"name": done["pseudonym"]},
+    )
 
 
 @router.get("/admin/retention", response_class=HTMLResponse)
@@ -176,7 +181,7 @@ async def retention_save(request: Request, me: PostUser, session: SessionDep) ->
         await run_in_threadpool(session.rollback)
         return redirect("/admin/retention", flash=exc.message, error=True)
     await run_in_threadpool(session.commit)
-    return redirect("/admin/retention", flash="Retention settings saved.")
+    return redirect("/admin/retention", flash=N_("Retention settings saved."))
 
 
 @router.post("/admin/retention/run", response_model=None)
@@ -191,7 +196,7 @@ def retention_run(
     session.commit()  # each batch commits on its own
     dry = dry_run == "1"
     privacy.run_retention(hub, me.actor.tenant_id, dry_run=dry, trigger="manual", actor=me.actor)
-    return redirect("/admin/retention", flash="Dry run recorded." if dry else "Retention ran.")
+    return redirect("/admin/retention", flash=N_("Dry run recorded.") if dry else "Retention ran.")
 
 
 @router.get("/account/privacy", response_class=HTMLResponse)
@@ -216,4 +221,6 @@ def own_export(
     session.commit()
     export_id = privacy.request_export(hub, me.actor, me.actor.user_id)
     background.add_task(privacy.run_export, hub, export_id)
-    return redirect("/account/privacy", flash="Your export is being built: its progress is below.")
+    return redirect(
+        "/account/privacy", flash=N_("Your export is being built: its progress is below.")
+    )

@@ -13,6 +13,7 @@ from core.errors import HubError
 from core.services import quarantine
 from core.services.attachments import when_scanner_down
 from hub.api.deps import HubDep, ObjectId, SessionDep, client_ip
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, admin_only
 
@@ -47,7 +48,9 @@ def release(attachment_id: ObjectId, me: PostUser, session: SessionDep, hub: Hub
     name = row.file_name
     session.commit()
     hub.kick()
-    return redirect(PAGE, flash=f"{name} was released: it can be downloaded again.")
+    return redirect(
+        PAGE, flash=N_("%(name)s was released: it can be downloaded again."), args={"name": name}
+    )
 
 
 @router.post("/quarantine/{attachment_id}/delete", response_model=None)
@@ -63,7 +66,7 @@ def delete(attachment_id: ObjectId, me: PostUser, session: SessionDep, hub: HubD
     if gone.blob:
         hub.blob_store.delete(gone.blob)
     hub.kick()
-    return redirect(PAGE, flash=f"{gone.file_name} was deleted.")
+    return redirect(PAGE, flash=N_("%(name)s was deleted."), args={"name": gone.file_name})
 
 
 @router.post("/quarantine/policy", response_model=None)
@@ -81,5 +84,9 @@ def policy(
         session.rollback()
         return redirect(PAGE, flash=exc.message, error=True)
     session.commit()
-    said = "refused" if when_down == "refuse" else "kept held until a rescan"
-    return redirect(PAGE, flash=f"Files are now {said} when the scanner is down.")
+    said = (
+        N_("Files are now refused when the scanner is down.")
+        if when_down == "refuse"
+        else N_("Files are now kept held until a rescan when the scanner is down.")
+    )
+    return redirect(PAGE, flash=said)

@@ -27,8 +27,9 @@ from core.tags.service import bulk_tag, tags_for
 from core.tags.service import usage as tag_usage
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members, user_names
+from hub.web.i18n import N_
 from hub.web.models import SavedView
-from hub.web.render import redirect, render
+from hub.web.render import FlashPart, redirect, render
 from hub.web.routes.queue_layout import density_of, view_counts
 from hub.web.session import PageUser, PostUser, readers_only, staff_only
 
@@ -36,13 +37,13 @@ router = APIRouter()
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 SORT_LABELS = {
-    "-created_at": "Newest first",
-    "created_at": "Oldest first",
-    "-updated_at": "Recently updated",
-    "updated_at": "Least recently updated",
-    "sla_due_at": "SLA due soonest",
-    "-sla_due_at": "SLA due latest",
-    RELEVANCE: "Best match (with a search)",
+    "-created_at": N_("Newest first"),
+    "created_at": N_("Oldest first"),
+    "-updated_at": N_("Recently updated"),
+    "updated_at": N_("Least recently updated"),
+    "sla_due_at": N_("SLA due soonest"),
+    "-sla_due_at": N_("SLA due latest"),
+    RELEVANCE: N_("Best match (with a search)"),
 }
 FILTER_KEYS = (
     "status",
@@ -287,10 +288,12 @@ def bulk(
     hub.kick()
     ok = sum(1 for r in results if r["ok"])
     failed = [f"#{r['id']}: {r['error']}" for r in results if not r["ok"]]
-    text = f"{ok} of {len(results)} tickets updated."
+    parts: list[FlashPart] = [
+        (N_("%(ok)s of %(all)s tickets updated."), {"ok": ok, "all": len(results)})
+    ]
     if failed:
-        text += " Not changed: " + "; ".join(failed[:5])
-    return redirect(to, flash=text, error=bool(failed))
+        parts.append((N_("Not changed: %(list)s"), {"list": "; ".join(failed[:5])}))
+    return redirect(to, flash=parts, error=bool(failed))
 
 
 @router.post("/queue/views", response_model=None)
@@ -303,7 +306,7 @@ def save_view(
     """Keep the current filters under a name, for this agent."""
     staff_only(me)
     if not name.strip():
-        return redirect("/queue?" + query, flash="Give the view a name.", error=True)
+        return redirect("/queue?" + query, flash=N_("Give the view a name."), error=True)
     session.add(
         SavedView(
             tenant_id=me.actor.tenant_id,
@@ -313,7 +316,9 @@ def save_view(
         )
     )
     session.commit()
-    return redirect("/queue?" + query, flash=f"View “{name.strip()}” saved.")
+    return redirect(
+        "/queue?" + query, flash=N_("View “%(name)s” saved."), args={"name": name.strip()}
+    )
 
 
 @router.post("/queue/views/{view_id}/delete", response_model=None)
@@ -328,4 +333,4 @@ def delete_view(view_id: RowId, me: PostUser, session: SessionDep) -> Response:
         )
     )
     session.commit()
-    return redirect("/queue", flash="View deleted.")
+    return redirect("/queue", flash=N_("View deleted."))

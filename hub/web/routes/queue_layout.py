@@ -17,6 +17,7 @@ from core.permissions import Actor
 from core.services.ticket_counts import CAP, count_matches
 from core.services.tickets import TicketFilter
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.models import QueuePreference, SavedView
 from hub.web.render import redirect
 from hub.web.session import PostUser, readers_only
@@ -78,4 +79,5 @@ def set_density(
     row.updated_at = now()
     session.commit()
     to = "/queue" + ("?" + back if back and not back.startswith(("/", "?")) else "")
-    return redirect(to, flash=f"Rows are {density} now.")
+    said = N_("Rows are compact now.") if density == "compact" else N_("Rows are comfortable now.")
+    return redirect(to, flash=said)

@@ -14,6 +14,7 @@ from core.reports.filters import DIMENSIONS, INTERVALS
 from hub.api.deps import SessionDep
 from hub.web import charts
 from hub.web.helpers import staff_members
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, readers_only
 
@@ -56,14 +57,14 @@ def save_report(
     readers_only(me)
     back = f"/reports/{report}?{query}" if report in catalog.REPORTS else "/reports"
     if not name.strip():
-        return redirect(back, flash="Give the report a name.", error=True)
+        return redirect(back, flash=N_("Give the report a name."), error=True)
     params = {k: v for k, v in parse_qsl(query) if v != ""}
     try:
         saved.save(session, me.actor, name=name, report=report, query=params, shared=bool(shared))
     except Conflict as exc:
         return redirect(back, flash=str(exc), error=True)
     session.commit()
-    return redirect(back, flash=f"Report “{name.strip()}” saved.")
+    return redirect(back, flash=N_("Report “%(name)s” saved."), args={"name": name.strip()})
 
 
 @router.post("/reports/saved/{saved_id}/delete", response_model=None)
@@ -72,7 +73,7 @@ def delete_report(saved_id: RowId, me: PostUser, session: SessionDep) -> Respons
     readers_only(me)
     saved.delete(session, me.actor, saved_id)
     session.commit()
-    return redirect("/reports", flash="Saved report deleted.")
+    return redirect("/reports", flash=N_("Saved report deleted."))
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse)

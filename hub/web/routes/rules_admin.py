@@ -17,6 +17,7 @@ from core.errors import HubError, Invalid
 from core.models import AutomationRule
 from hub.api.deps import HubDep, SessionDep
 from hub.web.helpers import staff_members
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -24,49 +25,49 @@ router = APIRouter(prefix="/admin/rules")
 RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ROWS = 5
 TRIGGER_LABELS = {
-    "ticket.created": "A ticket is created",
-    "ticket.updated": "A ticket is changed",
-    "comment.added": "A reply or note is added",
-    "time.no_update": "A ticket has had no update for some hours",
+    "ticket.created": N_("A ticket is created"),
+    "ticket.updated": N_("A ticket is changed"),
+    "comment.added": N_("A reply or note is added"),
+    "time.no_update": N_("A ticket has had no update for some hours"),
 }
 FIELD_LABELS = {
-    "status": "Status",
-    "priority": "Priority",
-    "category": "Category",
-    "channel": "Channel",
-    "assigned_to": "Assignee (user id)",
-    "group_id": "Agent group (group id)",
-    "created_by": "Requester (user id)",
-    "subject": "Subject",
-    "description": "Description",
-    "sla_breached": "SLA breached",
-    "tags": "Tags (contains: has the tag)",
-    "by_requester": "Written by the requester",
-    "is_internal": "Is an internal note",
-    "changed": "Fields changed",
+    "status": N_("Status"),
+    "priority": N_("Priority"),
+    "category": N_("Category"),
+    "channel": N_("Channel"),
+    "assigned_to": N_("Assignee (user id)"),
+    "group_id": N_("Agent group (group id)"),
+    "created_by": N_("Requester (user id)"),
+    "subject": N_("Subject"),
+    "description": N_("Description"),
+    "sla_breached": N_("SLA breached"),
+    "tags": N_("Tags (contains: has the tag)"),
+    "by_requester": N_("Written by the requester"),
+    "is_internal": N_("Is an internal note"),
+    "changed": N_("Fields changed"),
 }
 OP_LABELS = {
-    "eq": "is",
-    "ne": "is not",
-    "in": "is one of",
-    "not_in": "is none of",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "is_set": "is set",
-    "is_not_set": "is not set",
+    "eq": N_("is"),
+    "ne": N_("is not"),
+    "in": N_("is one of"),
+    "not_in": N_("is none of"),
+    "contains": N_("contains"),
+    "not_contains": N_("does not contain"),
+    "is_set": N_("is set"),
+    "is_not_set": N_("is not set"),
 }
 ACTION_LABELS = {
-    "assign": "Assign to (round_robin, skill or a user id)",
-    "set_priority": "Set priority",
-    "set_status": "Set status",
-    "set_category": "Set category",
-    "set_group": "Move to agent group (its id, or none)",
-    "internal_note": "Add an internal note (text)",
-    "macro": "Apply macro (its id)",
-    "notify": "Notify (admins, agents, assignee or a user id; text)",
-    "escalate": "Escalate to (admin, jira, pagerduty; note)",
-    "add_tag": "Add a tag (value: the tag)",
-    "remove_tag": "Remove a tag (value: the tag)",
+    "assign": N_("Assign to (round_robin, skill or a user id)"),
+    "set_priority": N_("Set priority"),
+    "set_status": N_("Set status"),
+    "set_category": N_("Set category"),
+    "set_group": N_("Move to agent group (its id, or none)"),
+    "internal_note": N_("Add an internal note (text)"),
+    "macro": N_("Apply macro (its id)"),
+    "notify": N_("Notify (admins, agents, assignee or a user id; text)"),
+    "escalate": N_("Escalate to (admin, jira, pagerduty; note)"),
+    "add_tag": N_("Add a tag (value: the tag)"),
+    "remove_tag": N_("Remove a tag (value: the tag)"),
 }
 BOOLEAN_FIELDS = ("sla_breached", "by_requester", "is_internal")
 NUMBER_FIELDS = ("assigned_to", "group_id", "created_by")
@@ -285,7 +286,7 @@ def _save(
         shown = rule_admin.get_rule(session, me.actor, rule.id) if rule is not None else None
         return _editor(request, session, me, rule=shown, form=form, error=exc)
     session.commit()
-    return redirect("/admin/rules", flash=f"Rule “{rule.name}” saved.")
+    return redirect("/admin/rules", flash=N_("Rule “%(name)s” saved."), args={"name": rule.name})
 
 
 @router.post("/new", response_model=None)
@@ -325,8 +326,8 @@ def toggle(me: PostUser, session: SessionDep, hub: HubDep, rule_id: RuleId) -> R
     rule = rule_admin.get_rule(session, me.actor, rule_id)
     rule_admin.update_rule(session, hub, me.actor, rule_id, {"is_active": not rule.is_active})
     session.commit()
-    state = "on" if rule.is_active else "off"
-    return redirect("/admin/rules", flash=f"Rule “{rule.name}” is {state}.")
+    said = N_("Rule “%(name)s” is on.") if rule.is_active else N_("Rule “%(name)s” is off.")
+    return redirect("/admin/rules", flash=said, args={"name": rule.name})
 
 
 @router.post("/{rule_id}/move", response_model=None)
@@ -340,7 +341,7 @@ def move(
     admin_only(me)
     rule_admin.move_rule(session, me.actor, rule_id, -1 if step == "up" else 1)
     session.commit()
-    return redirect("/admin/rules", flash="The order of the rules was changed.")
+    return redirect("/admin/rules", flash=N_("The order of the rules was changed."))
 
 
 @router.post("/{rule_id}/delete", response_model=None)
@@ -349,4 +350,4 @@ def delete(me: PostUser, session: SessionDep, rule_id: RuleId) -> Response:
     admin_only(me)
     rule_admin.delete_rule(session, me.actor, rule_id)
     session.commit()
-    return redirect("/admin/rules", flash="Rule deleted.")
+    return redirect("/admin/rules", flash=N_("Rule deleted."))

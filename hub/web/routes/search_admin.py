@@ -11,6 +11,7 @@ from core import search
 from core.errors import HubError
 from hub.api.deps import SessionDep
 from hub.api.routes.search import settings_of
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -52,5 +53,10 @@ def save_search_settings(
         session.rollback()
         return _page(request, session, me, exc)
     session.commit()
-    said = f"Search now uses {language.title()}." if changed else "Nothing changed."
-    return redirect("/admin/search", flash=said)
+    if not changed:
+        return redirect("/admin/search", flash=N_("Nothing changed."))
+    return redirect(
+        "/admin/search",
+        flash=N_("Search now uses %(language)s."),
+        args={"language": language.title()},
+    )

@@ -12,7 +12,8 @@ from core.errors import HubError
 from core.services import security
 from hub import sso
 from hub.api.deps import HubDep, SessionDep, client_ip
-from hub.web.render import redirect, render
+from hub.web.i18n import N_
+from hub.web.render import FlashPart, redirect, render
 from hub.web.routes.admin import ROLE_LABELS
 from hub.web.session import PageUser, PostUser, admin_only
 
@@ -76,7 +77,7 @@ def save_sso(
         session.rollback()
         return redirect("/admin/security", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/security", flash="Single sign-on settings saved.")
+    return redirect("/admin/security", flash=N_("Single sign-on settings saved."))
 
 
 @router.post("/security/two-factor", response_model=None)
@@ -96,6 +97,19 @@ def save_two_factor(
         session.rollback()
         return redirect("/admin/security", flash=exc.message, error=True)
     session.commit()
-    note = f" {ended} session{'s' if ended != 1 else ''} ended." if ended else ""
-    state = "required" if required else "no longer required"
-    return redirect("/admin/security", flash=f"Two-factor is {state} for agents and admins.{note}")
+    parts: list[FlashPart] = [
+        (
+            N_("Two-factor is required for agents and admins.")
+            if required
+            else N_("Two-factor is no longer required for agents and admins."),
+            {},
+        )
+    ]
+    if ended:
+        parts.append(
+            (
+                N_("%(n)s session ended.") if ended == 1 else N_("%(n)s sessions ended."),
+                {"n": ended},
+            )
+        )
+    return redirect("/admin/security", flash=parts)

@@ -20,6 +20,7 @@ from core.sla import policies
 from core.sla.calendar import WEEKDAYS
 from core.sla.public_holidays import public_holidays
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -28,7 +29,15 @@ PolicyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DAY_NAMES = dict(
     zip(
         WEEKDAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        (
+            N_("Monday"),
+            N_("Tuesday"),
+            N_("Wednesday"),
+            N_("Thursday"),
+            N_("Friday"),
+            N_("Saturday"),
+            N_("Sunday"),
+        ),
         strict=True,
     )
 )
@@ -267,16 +276,27 @@ def _save(
     session.commit()
     return redirect(
         "/admin/sla",
-        flash=f"SLA policy for {_scope(session, me, policy)} saved.",
+        flash=_saved_message(policy),
+        args={
+            "group": group_names(session, me.actor.tenant_id).get(policy.group_id, "?")
+            if policy.group_id is not None
+            else "",
+            "category": policy.category or "",
+            "priority": policy.priority,
+        },
     )
 
 
-def _scope(session: SessionDep, me: WebUser, policy: SlaPolicy) -> str:
-    """ "Billing / High", or "Tier 2 / every category / High" for a group's policy."""
-    scope = f"{policy.category or 'every category'} / {policy.priority}"
-    if policy.group_id is None:
-        return scope
-    return f"{group_names(session, me.actor.tenant_id).get(policy.group_id, '?')} / {scope}"
+def _saved_message(policy: SlaPolicy) -> str:
+    """The "saved" flash of a policy's scope: "Billing / High", or "Tier 2 / every category /
+    High" for a group's policy (its values in ``args``)."""
+    if policy.group_id is not None:
+        if policy.category:
+            return N_("SLA policy for %(group)s / %(category)s / %(priority)s saved.")
+        return N_("SLA policy for %(group)s / every category / %(priority)s saved.")
+    if policy.category:
+        return N_("SLA policy for %(category)s / %(priority)s saved.")
+    return N_("SLA policy for every category / %(priority)s saved.")
 
 
 @router.post("/new", response_model=None)
@@ -310,4 +330,4 @@ def delete(me: PostUser, session: SessionDep, policy_id: PolicyId) -> Response:
     admin_only(me)
     policies.delete_policy(session, me.actor, policy_id)
     session.commit()
-    return redirect("/admin/sla", flash="SLA policy deleted.")
+    return redirect("/admin/sla", flash=N_("SLA policy deleted."))

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from core.errors import Invalid
 from core.sla import countdown as sla_countdown
 from hub.api.deps import SessionDep
+from hub.web.i18n import N_
 from hub.web.render import redirect
 from hub.web.routes.sla_admin import list_page
 from hub.web.session import PostUser, admin_only
@@ -36,4 +37,8 @@ def set_at_risk(
         session.rollback()
         return list_page(request, me, session, risk_error=exc, risk_value=percent)
     session.commit()
-    return redirect("/admin/sla", flash=f"Tickets are at risk under {value}% of a target left.")
+    return redirect(
+        "/admin/sla",
+        flash=N_("Tickets are at risk under %(value)s%% of a target left."),
+        args={"value": value},
+    )

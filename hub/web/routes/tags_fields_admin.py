@@ -16,6 +16,7 @@ from core.fields.models import FIELD_TYPES
 from core.models import CustomField
 from core.tags import service as tags
 from hub.api.deps import SessionDep, client_ip
+from hub.web.i18n import N_
 from hub.web.render import form_failure, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, admin_only
 
@@ -50,7 +51,7 @@ def rename(
         session.rollback()
         return redirect("/admin/tags", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/tags", flash=f"Tag renamed to “{kept.name}”.")
+    return redirect("/admin/tags", flash=N_("Tag renamed to “%(name)s”."), args={"name": kept.name})
 
 
 @router.post("/tags/{tag_id}/delete", response_model=None)
@@ -63,7 +64,12 @@ def delete(tag_id: RowId, request: Request, me: PostUser, session: SessionDep) -
         session.rollback()
         return redirect("/admin/tags", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/tags", flash=f"Tag deleted (it was on {count} tickets).")
+    said = (
+        N_("Tag deleted (it was on %(n)s ticket).")
+        if count == 1
+        else N_("Tag deleted (it was on %(n)s tickets).")
+    )
+    return redirect("/admin/tags", flash=said, args={"n": count})
 
 
 # ---------------------------------------------------------------- fields
@@ -177,7 +183,7 @@ def create(request: Request, me: PostUser, session: SessionDep, data: Posted) ->
         session.rollback()
         return _editor(request, session, me, row=None, form=form, error=exc)
     session.commit()
-    return redirect("/admin/fields", flash=f"Field “{row.label}” added.")
+    return redirect("/admin/fields", flash=N_("Field “%(name)s” added."), args={"name": row.label})
 
 
 @router.get("/fields/{field_id}", response_class=HTMLResponse)
@@ -211,7 +217,9 @@ def update(
         row = fields.get_field(session, me.actor, field_id)
         return _editor(request, session, me, row=row, form=form, error=exc)
     session.commit()
-    return redirect("/admin/fields", flash=f"Field “{form['label'].strip()}” saved.")
+    return redirect(
+        "/admin/fields", flash=N_("Field “%(name)s” saved."), args={"name": form["label"].strip()}
+    )
 
 
 @router.post("/fields/{field_id}/move", response_model=None)
@@ -230,4 +238,4 @@ def move(
         session.rollback()
         return redirect("/admin/fields", flash=exc.message, error=True)
     session.commit()
-    return redirect("/admin/fields", flash="Order saved.")
+    return redirect("/admin/fields", flash=N_("Order saved."))

@@ -12,7 +12,7 @@ from core import lifecycle
 from core.automation import escalation, macro_admin
 from core.automation import macros as macro_service
 from core.errors import HubError, Invalid
-from core.groups.service import group_names
+from core.groups.service import TIER_TARGET, group_names, next_tier
 from core.models import Audit, Ticket
 from core.services.attachments import add_attachment, list_attachments
 from core.services.comments import add_comment, visible_comments
@@ -25,7 +25,8 @@ from hub.api.deps import HubDep, SessionDep
 from hub.api.schemas.tickets import EscalationCreate
 from hub.context import Hub
 from hub.web.helpers import MAX_UPLOAD_FILES, read_uploads, staff_members, user_names
-from hub.web.render import redirect, render
+from hub.web.i18n import N_
+from hub.web.render import FlashPart, redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, staff_only
 
 router = APIRouter()
@@ -70,6 +71,11 @@ def _page_context(session: SessionDep, hub: Hub, me: WebUser, ticket: Ticket) ->
             if s == ticket.status or lifecycle.can_transition(ticket.status, s, staff=True)
         ]
         ctx["targets"] = escalation.offered_targets(session, hub, me.actor, ticket.id)
+        # The tier's label is made in core in English; the page words it in the reader's.
+        tier = next_tier(session, me.actor.tenant_id, ticket.group_id)
+        for target in ctx["targets"]:
+            if target["target"] == TIER_TARGET and tier is not None:
+                target["tier"], target["group"] = str(tier.tier), tier.name
         ctx["groups"] = group_names(session, me.actor.tenant_id)
         ctx["macros"] = macro_admin.list_macros(session, me.actor, active_only=True)
         # Looking for merged tickets scans (merged_into_id has no index); the audit trail says
@@ -234,9 +240,9 @@ def reply(
         return _again(request, me, session, hub, ticket_id, typed, error=exc)
     session.commit()
     hub.kick()
-    what = "Internal note added." if internal else "Reply sent."
+    what: list[FlashPart] = [(N_("Internal note added.") if internal else N_("Reply sent."), {})]
     if changes is not None:
-        what += " The ticket was updated."
+        what.append((N_("The ticket was updated."), {}))
     return redirect(_back(ticket_id) + "#thread", flash=what)
 
 
@@ -318,7 +324,7 @@ def _apply(
         return _failed(ticket_id, exc, session)
     session.commit()
     hub.kick()
-    return redirect(_back(ticket_id), flash=done if changed else "Nothing changed.")
+    return redirect(_back(ticket_id), flash=done if changed else N_("Nothing changed."))
 
 
 @router.post("/tickets/{ticket_id}/reopen", response_model=None)
@@ -330,7 +336,7 @@ def reopen(ticket_id: TicketId, me: PostUser, session: SessionDep, hub: HubDep) 
         session,
         hub,
         Changes(status="Reopened", reason="reopened"),
-        "The ticket was reopened.",
+        N_("The ticket was reopened."),
     )
 
 
@@ -347,7 +353,7 @@ def rate(
     changes = Changes(satisfaction_rating=rating)
     if feedback.strip():
         changes.feedback = feedback.strip()
-    return _apply(ticket_id, me, session, hub, changes, "Thank you for your rating.")
+    return _apply(ticket_id, me, session, hub, changes, N_("Thank you for your rating."))
 
 
 @router.post("/tickets/{ticket_id}/update", response_model=None)
@@ -405,9 +411,13 @@ def update(
         return _again(request, me, session, hub, ticket_id, typed, error=exc)
     session.commit()
     hub.kick()
-    done = "The ticket was updated." if changed else "Nothing changed."
+    done: list[FlashPart] = [
+        (N_("The ticket was updated.") if changed else N_("Nothing changed."), {})
+    ]
     if kept:
-        done += " Your reply was kept as a draft in the reply form; it has not been sent."
+        done.append(
+            (N_("Your reply was kept as a draft in the reply form; it has not been sent."), {})
+        )
     return redirect(_back(ticket_id), flash=done)
 
 
@@ -453,7 +463,7 @@ def move_to_group(
     try:
         ticket = get_ticket(session, me.actor, ticket_id, for_update=True)
         if target == ticket.group_id:
-            return redirect(_back(ticket_id), flash="Nothing changed.")
+            return redirect(_back(ticket_id), flash=N_("Nothing changed."))
         if _changed_meanwhile(session, me, ticket, version, seen):
             return _again(request, me, session, hub, ticket_id, typed, seen=seen)
         changed = update_ticket(session, me.actor, ticket, Changes(group_id=target))
@@ -462,9 +472,13 @@ def move_to_group(
         return _again(request, me, session, hub, ticket_id, typed, error=exc)
     session.commit()
     hub.kick()
-    done = "The ticket moved to another group." if changed else "Nothing changed."
+    done: list[FlashPart] = [
+        (N_("The ticket moved to another group.") if changed else N_("Nothing changed."), {})
+    ]
     if kept:
-        done += " Your reply was kept as a draft in the reply form; it has not been sent."
+        done.append(
+            (N_("Your reply was kept as a draft in the reply form; it has not been sent."), {})
+        )
     return redirect(_back(ticket_id), flash=done)
 
 
@@ -484,7 +498,11 @@ def merge(
         return _failed(ticket_id, exc, session)
     session.commit()
     hub.kick()
-    return redirect(_back(target.id), flash=f"Ticket #{ticket_id} was merged into this ticket.")
+    return redirect(
+        _back(target.id),
+        flash=N_("Ticket #%(id)s was merged into this ticket."),
+        args={"id": ticket_id},
+    )
 
 
 @router.post("/tickets/{ticket_id}/escalate", response_model=None)
@@ -507,7 +525,11 @@ def escalate(
         return _failed(ticket_id, exc, session)
     session.commit()
     hub.kick()
-    return redirect(_back(ticket_id), flash=f"Escalation to {target} was requested.")
+    return redirect(
+        _back(ticket_id),
+        flash=N_("Escalation to %(target)s was requested."),
+        args={"target": target},
+    )
 
 
 @router.post("/tickets/{ticket_id}/macro", response_model=None)
@@ -528,4 +550,6 @@ def apply_macro(
         return _failed(ticket_id, exc, session)
     session.commit()
     hub.kick()
-    return redirect(_back(ticket_id), flash=f"Macro “{macro.name}” applied.")
+    return redirect(
+        _back(ticket_id), flash=N_("Macro “%(name)s” applied."), args={"name": macro.name}
+    )

@@ -19,6 +19,7 @@ from core.tags import service as tags
 from hub.api.deps import HubDep, SessionDep
 from hub.context import Hub
 from hub.web import custom_fields
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import PageUser, PostUser, WebUser, staff_only
 
@@ -92,8 +93,11 @@ def add_tag(
         return redirect(_back(ticket_id), flash=exc.message, error=True)
     session.commit()
     hub.kick()
-    text = f"Tag added: {', '.join(added)}." if added else "The ticket has these tags already."
-    return redirect(_back(ticket_id), flash=text)
+    if not added:
+        return redirect(_back(ticket_id), flash=N_("The ticket has these tags already."))
+    return redirect(
+        _back(ticket_id), flash=N_("Tag added: %(tags)s."), args={"tags": ", ".join(added)}
+    )
 
 
 @router.post("/tickets/{ticket_id}/tags/remove", response_model=None)
@@ -114,7 +118,9 @@ def remove_tag(
         return redirect(_back(ticket_id), flash=exc.message, error=True)
     session.commit()
     hub.kick()
-    return redirect(_back(ticket_id), flash=f"Tag removed: {', '.join(gone) or tag}.")
+    return redirect(
+        _back(ticket_id), flash=N_("Tag removed: %(tags)s."), args={"tags": ", ".join(gone) or tag}
+    )
 
 
 async def _posted(request: Request) -> FormData:
@@ -149,7 +155,7 @@ def save_fields(
         else:
             session.commit()
             hub.kick()
-            text = "Fields saved." if changed else "Nothing changed."
+            text = N_("Fields saved.") if changed else N_("Nothing changed.")
             return redirect(_back(ticket_id), flash=text)
     session.rollback()
     return _page_with_errors(request, session, hub, me, ticket_id, errors, typed)

@@ -25,6 +25,7 @@ from core.services import audit, identity, sessions, two_factor
 from hub.api.deps import HubDep, SessionDep, client_ip, current_session_hash
 from hub.context import Hub
 from hub.ratelimit import signin_throttle
+from hub.web.i18n import N_
 from hub.web.render import redirect, render
 from hub.web.session import LOGIN_CSRF_COOKIE, PageUser, PostUser, WebUser
 
@@ -441,4 +442,4 @@ def account_disable(
         target_email=user.email,
     )
     session.commit()
-    return redirect("/account/two-factor", flash="Two-factor sign-in is off.")
+    return redirect("/account/two-factor", flash=N_("Two-factor sign-in is off."))

@@ -46,7 +46,7 @@
   function showCount(n) {
     var badge = document.getElementById("notif-count");
     if (!badge) { return; }
-    badge.textContent = n + " unread";
+    badge.textContent = window.hubText("unread", {n: n});
     badge.hidden = n === 0;
   }
 
@@ -59,11 +59,11 @@
   source.addEventListener("state", function (event) {
     var next = JSON.parse(event.data);
     if (next.t > state.t || next.u > state.u) {
-      if (next.t > state.t) { announce("New tickets arrived."); }
+      if (next.t > state.t) { announce(window.hubText("new_tickets")); }
       // Never pull rows out from under an agent's bulk selection.
       if (!document.querySelector("#queue-rows input:checked")) { fire("hub:tickets"); }
     }
-    if (next.c > state.c) { fire("hub:comments"); announce("New messages arrived."); }
+    if (next.c > state.c) { fire("hub:comments"); announce(window.hubText("new_messages")); }
     if (next.n !== state.n) {
       showCount(next.n);
       if (next.n > state.n && window.htmx) {
@@ -88,7 +88,7 @@
     box.value = box.value ? box.value.replace(/\s*$/, "") + "\n\n" + text : text;
     box.focus();
     var announcer = document.getElementById("live-announcer");
-    if (announcer) { announcer.textContent = "Link inserted into the reply."; }
+    if (announcer) { announcer.textContent = window.hubText("link_inserted"); }
   });
 }());
 

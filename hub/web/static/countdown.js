@@ -1,8 +1,12 @@
-/* SLA countdowns: the server writes "2 h 10 min left" / "breached 35 min ago" (the no-script
-   text); this refreshes the words and the progress bar every minute for targets that run around
-   the clock (data-due), on the server's clock (data-now), until the rows are next rendered. */
+/* SLA countdowns: the server writes "2 h 10 min left" / "breached 35 min ago" in the reader's
+   language (the no-script text); this refreshes the words and the progress bar every minute for
+   targets that run around the clock (data-due), on the server's clock (data-now), until the rows
+   are next rendered. The words are the page's: the server's templates in #ui-words (base.html,
+   "%(time)s left" and the like, read by words.js); without them the script leaves the server's
+   words alone. */
 (function () {
   "use strict";
+  var text = window.hubText;
   /* When each countdown arrived from the server (rows re-rendered by htmx bring new ones). */
   function stamp() {
     var at = Date.now();
@@ -13,13 +17,15 @@
 
   function duration(minutes) {
     var total = Math.floor(Math.max(minutes, 0));
-    if (total < 1) { return "less than 1 min"; }
+    if (total < 1) { return text("under_a_minute"); }
     var days = Math.floor(total / 1440), hours = Math.floor((total % 1440) / 60), mins = total % 60;
-    if (days) { return hours ? days + " d " + hours + " h" : days + " d"; }
-    if (hours) { return mins ? hours + " h " + mins + " min" : hours + " h"; }
-    return mins + " min";
+    var parts = {days: days, hours: hours, minutes: mins};
+    if (days) { return text(hours ? "days_hours" : "days", parts); }
+    if (hours) { return text(mins ? "hours_minutes" : "hours", parts); }
+    return text("minutes", parts);
   }
   function refresh() {
+    if (!text || !window.hubHasWords()) { return; }
     var spans = document.querySelectorAll(".sla[data-due]");
     Array.prototype.forEach.call(spans, function (span) {
       var due = Date.parse(span.dataset.due);
@@ -28,7 +34,8 @@
       var left = (due - now) / 60000;
       var words = span.querySelector(".sla-left");
       if (words) {
-        words.textContent = left > 0 ? duration(left) + " left" : "breached " + duration(-left) + " ago";
+        words.textContent = left > 0 ? text("left", {time: duration(left)})
+          : text("breached", {time: duration(-left)});
       }
       var bar = span.querySelector("progress");
       if (bar && target > 0) {

@@ -39,14 +39,15 @@
 
   function list(names) {
     if (names.length < 2) { return names.join(""); }
-    return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+    return window.hubText("names_and", {names: names.slice(0, -1).join(", "), last: names[names.length - 1]});
   }
   document.addEventListener("hub:presence", function (event) {
     var p = event.detail || {};
     var viewing = p.viewing || [], typing = p.typing || [];
-    var text = viewing.length ? "Also viewing: " + list(viewing) + "." : "No one else is viewing this ticket.";
+    var text = viewing.length ? window.hubText("also_viewing", {names: list(viewing)})
+      : window.hubText("nobody_viewing");
     if (typing.length) {
-      text += " " + list(typing) + (typing.length > 1 ? " are" : " is") + " typing a reply.";
+      text += " " + window.hubText(typing.length > 1 ? "typing_many" : "typing_one", {names: list(typing)});
     }
     region.classList.toggle("presence-active", viewing.length > 0);
     if (line.textContent !== text) { line.textContent = text; }

@@ -9,6 +9,7 @@
   var me = dialog.dataset.me;
   var announcer = document.getElementById("live-announcer");
   var openers = document.querySelectorAll("[data-shortcuts-help]");
+  var say = window.hubText;  /* the page's words (static/words.js) */
 
   function announce(text) {
     if (!announcer) { return; }
@@ -22,7 +23,7 @@
     button.hidden = false;
     button.addEventListener("click", showList);
   });
-  dialog.addEventListener("close", function () { announce("Shortcut list closed"); });
+  dialog.addEventListener("close", function () { announce(say("shortcuts_closed")); });
   /* Keep Tab inside the open list (a modal dialog would let it reach the browser's own UI). */
   dialog.addEventListener("keydown", function (e) {
     if (e.key !== "Tab") { return; }
@@ -58,7 +59,7 @@
   function name(row) { return link(row).textContent.trim(); }
   function move(step) {
     var list = rows();
-    if (!list.length) { announce("No tickets here"); return; }
+    if (!list.length) { announce(say("no_tickets_here")); return; }
     var from = rowOfFocus(list);
     var to = from < 0 ? 0 : Math.min(Math.max(from + step, 0), list.length - 1);
     list.forEach(function (row) { row.classList.remove("is-current"); });
@@ -66,12 +67,12 @@
     row.classList.add("is-current");
     current = to;
     link(row).focus();
-    announce("Ticket " + (to + 1) + " of " + list.length + ": " + name(row));
+    announce(say("ticket_n_of", {n: to + 1, count: list.length, name: name(row)}));
   }
   function chosen() {
     var list = rows();
     var at = rowOfFocus(list);
-    if (at < 0 || !list[at]) { announce("Choose a ticket first with j or k"); return null; }
+    if (at < 0 || !list[at]) { announce(say("choose_first")); return null; }
     return list[at];
   }
   function assignToMe(row) {
@@ -80,16 +81,16 @@
     body.append("ids", row.dataset.ticket);
     body.append("action", "assign");
     body.append("assigned_to", me);
-    announce("Assigning " + name(row) + " to you");
+    announce(say("assigning_name", {name: name(row)}));
     fetch("/queue/bulk", {method: "POST", body: body, credentials: "same-origin"})
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var flash = doc.querySelector(".flash");
-        announce(flash ? flash.textContent.replace(/\s+/g, " ").trim() : "Assigned to you");
+        announce(flash ? flash.textContent.replace(/\s+/g, " ").trim() : say("assigned_to_you"));
         refreshRows();
       })
-      .catch(function () { announce("The ticket could not be assigned; try again"); });
+      .catch(function () { announce(say("assign_failed")); });
   }
   function refreshRows() {
     if (window.htmx) { window.htmx.trigger(document.body, "hub:tickets"); }
@@ -106,7 +107,7 @@
           return false; /* links and buttons act on Enter themselves */
         }
         row = chosen();
-        if (row) { announce("Opening " + name(row)); window.location.assign(link(row).href); }
+        if (row) { announce(say("opening", {name: name(row)})); window.location.assign(link(row).href); }
         return true;
       case "a":
         row = chosen();
@@ -116,15 +117,15 @@
         row = chosen();
         if (!row) { return true; }
         var box = row.querySelector("input[name=ids]");
-        if (!box) { announce("Selecting needs an agent's role"); return true; }
+        if (!box) { announce(say("select_needs_agent")); return true; }
         box.checked = !box.checked;
         box.dispatchEvent(new Event("change", {bubbles: true}));
         var count = document.querySelectorAll("#queue-rows input[name=ids]:checked").length;
-        announce((box.checked ? "Selected " : "Unselected ") + name(row) + "; " + count + " selected");
+        announce(say(box.checked ? "selected_name" : "unselected_name", {name: name(row), count: count}));
         return true;
       case "/":
         var search = document.getElementById("f-q");
-        if (search) { search.focus(); announce("Search the queue"); }
+        if (search) { search.focus(); announce(say("search_queue")); }
         return true;
     }
     return false;
@@ -145,26 +146,26 @@
         var kind = document.getElementById(e.key === "r" ? "kind-public" : "kind-internal");
         if (kind) { kind.checked = true; }
         comment.focus();
-        announce(e.key === "r" ? "Reply to the requester" : "Internal note, seen by staff only");
+        announce(say(e.key === "r" ? "reply_to_requester" : "internal_note_staff"));
         return true;
       case "a":
         var assignee = document.getElementById("p-assignee");
         if (!assignee || !me) { return false; }
-        if (assignee.value === me) { announce("The ticket is already yours"); return true; }
+        if (assignee.value === me) { announce(say("already_yours")); return true; }
         assignee.value = me;
-        if (assignee.value !== me) { announce("You cannot be assigned this ticket"); return true; }
-        announce("Assigning the ticket to you");
+        if (assignee.value !== me) { announce(say("cannot_assign")); return true; }
+        announce(say("assigning_ticket"));
         assignee.form.requestSubmit();
         return true;
       case "s":
         var status = document.getElementById("p-status");
         if (!status) { return false; }
         status.focus();
-        announce("Set the status");
+        announce(say("set_status"));
         return true;
       case "u":
       case "Escape":
-        announce("Back to the queue");
+        announce(say("back_to_queue"));
         window.location.assign("/queue");
         return true;
     }

@@ -85,3 +85,59 @@ def test_the_german_portal(browser, live_server, web_hub, web_org) -> None:  # t
             break
         time.sleep(0.2)
     assert zone == "Europe/Berlin"
+
+
+def test_the_german_queue_counts_down_in_german(browser, live_server, web_hub, web_org) -> None:  # type: ignore[no-untyped-def]
+    """static/countdown.js rewrites the SLA words every minute with the page's German
+    templates (#ui-words), never in English; the live region and the shortcuts speak German."""
+    import re
+
+    from playwright.sync_api import expect
+
+    requester, agent = web_org["end_user"], web_org["agent"]
+    with web_hub.session() as s:
+        actor = Actor(
+            tenant_id=requester.tenant_id,
+            user_id=requester.user_id,
+            role="end_user",
+            email=requester.email,
+        )
+        ticket = tickets.create_ticket(
+            s,
+            actor,
+            subject="Server steht",
+            description="d",
+            category="Access",
+            priority="Critical",
+        )
+        ticket_id = ticket.id
+    ctx = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 1280, "height": 900},
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    try:
+        page.clock.install()
+        page.goto("/login")
+        page.get_by_label("E-Mail").fill(agent.email)
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Abmelden")
+        page.goto("/queue")
+        assert page.locator("html").get_attribute("lang") == "de"
+        words = page.locator(f"#queue-rows tr[data-ticket='{ticket_id}'] .sla-left")
+        expect(words).to_have_text(re.compile(r"^noch (1 Std\.|59 Min\.)$"))
+        # Eleven minutes later (the script's minute timer, on the page's clock).
+        page.clock.run_for(11 * 60 * 1000 + 500)
+        expect(words).to_have_text(re.compile(r"^noch 4[89] Min\.$"))
+        assert "left" not in (words.text_content() or "")
+        # The shortcuts announce in German too (j: the first ticket).
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("j")
+        expect(page.locator("#live-announcer")).to_contain_text(re.compile(r"^Ticket 1 von \d+: "))
+    finally:
+        ctx.close()

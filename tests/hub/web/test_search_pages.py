@@ -48,7 +48,7 @@ def test_admin_sets_the_search_language(app, web_org, hub) -> None:  # type: ign
     _ticket(web_org["end_user"], "Drucker", "Die Drucker drucken nicht")
     admin = sign_in(app, admin_member.email)
     page = admin.page("/admin/search")
-    assert '<option value="english" selected>' in page and "1 messages are indexed" in page
+    assert '<option value="english" selected>' in page and "1 message is indexed" in page
     assert "/admin/search" in admin.page("/admin")
     r = admin.post("/admin/search", {"language": "german"})
     assert r.status_code == 303
