@@ -184,6 +184,8 @@ def test_prune_leaves_a_signed_checkpoint_that_verifies(hub, cli_env, org) -> No
         s.commit()
     assert gone["ticket"] == total and gone["tenant"] >= 3
     kept = _rows(hub, TenantAudit, org.tenant[0])
+    # The invitation's row; a token.used row too when the five minutes cross a clock hour.
+    kept = [r for r in kept if r.action != "token.used"]
     assert [r.target_email for r in kept] == ["kept@x.example"]
     with hub.read_session() as s:
         assert all(rep.ok for rep in verify(s, org.tenant[0], keys))
