@@ -25,6 +25,8 @@ from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 from core.organisations.models import Organisation, OrganisationDomain, OrganisationPerson
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
 from core.reports.models import (
+    ReportAgentBin,
+    ReportAgentDay,
     ReportCreatedDay,
     ReportDaily,
     ReportDurationBin,
@@ -77,6 +79,8 @@ __all__ = [
     "PersonExport",
     "RecoveryCode",
     "ReplyDraft",
+    "ReportAgentBin",
+    "ReportAgentDay",
     "ReportCreatedDay",
     "ReportDaily",
     "ReportDurationBin",

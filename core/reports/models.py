@@ -63,6 +63,22 @@ class ReportFact(Base):
                 ("resolution_business", "resolved_day"),
             )
         ),
+        # The agents' exact medians: one agent's values of one bin, in order.
+        *(
+            Index(
+                f"ix_report_ticket_facts_tenant_agent_{column}",
+                "tenant_id",
+                "agent",
+                column,
+                postgresql_include=["created_day"],
+            )
+            for column in (
+                "first_response_minutes",
+                "first_response_business",
+                "resolution_minutes",
+                "resolution_business",
+            )
+        ),
     )
 
     ticket_id: Mapped[int] = mapped_column(
@@ -217,4 +233,39 @@ class ReportRatingDay(Base):
     agent: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(50))
     rating: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportAgentDay(Base):
+    """``report_agent_days``: per created day and assigned agent, the tickets assigned, resolved,
+    finished once (resolved now or reopened since), reopened, and their ratings' sum and count."""
+
+    __tablename__ = "report_agent_days"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "agent"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    agent: Mapped[int] = mapped_column(Integer)
+    assigned: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportAgentBin(Base):
+    """``report_agent_bins``: per assigned agent, the four durations of the tickets created in a
+    day, ISO week or month (``span`` "d", "w", "m"; ``day`` its first day) by coarser bins
+    (``summaries.AGENT_BOUNDS``), for the agents' exact medians."""
+
+    __tablename__ = "report_agent_bins"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "span", "day", "agent", "measure", "bin"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    agent: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(4))
+    span: Mapped[str] = mapped_column(String(1))
+    day: Mapped[date] = mapped_column(Date)
+    bin: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer, default=0)

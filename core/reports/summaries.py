@@ -29,6 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.reports.models import (
+    ReportAgentBin,
+    ReportAgentDay,
     ReportCreatedDay,
     ReportDurationBin,
     ReportFact,
@@ -55,6 +57,9 @@ def _bounds() -> tuple[int, ...]:
 # Bin b holds the values in [BOUNDS[b], BOUNDS[b + 1]); bin -1 those below 0 and the last bin
 # those from a year on. The report buckets' edges are bin edges.
 BOUNDS = _bounds()
+# The agents' bins: about 8% wide (whole minutes), so that a month of 20 agents' four measures
+# is a few thousand rows.
+AGENT_BOUNDS = (*sorted({round(1.08**g) - 1 for g in range(200) if 1.08**g < 525600}), 525600)
 MICRO = 1_000_000
 
 # measure: (fact column, fact day column)
@@ -75,22 +80,32 @@ TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "created": (ReportCreatedDay, ("day", "category", "priority", "channel"), ("count",)),
     "ratings": (ReportRatingDay, ("day", "agent", "category", "rating"), ("count",)),
+    "agents": (
+        ReportAgentDay,
+        ("day", "agent"),
+        ("assigned", "resolved", "finished", "reopened", "rating_sum", "rated"),
+    ),
+    "agent_bins": (ReportAgentBin, ("agent", "measure", "span", "day", "bin"), ("count",)),
 }
 
 Parts = dict[tuple[Any, ...], tuple[int, ...]]
 
 
-def bin_of(value: float) -> int:
+def bin_of(value: float, bounds: tuple[int, ...] = BOUNDS) -> int:
     if value < 0:
         return -1
-    return min(bisect_right(BOUNDS, value) - 1, len(BOUNDS) - 1)
+    return min(bisect_right(bounds, value) - 1, len(bounds) - 1)
 
 
-def bin_range(b: int) -> tuple[float | None, float | None]:
+def bin_range(b: int, bounds: tuple[int, ...] = BOUNDS) -> tuple[float | None, float | None]:
     """[low, high) of a bin; None where it is open."""
     if b < 0:
         return None, 0
-    return BOUNDS[b], (BOUNDS[b + 1] if b + 1 < len(BOUNDS) else None)
+    return bounds[b], (bounds[b + 1] if b + 1 < len(bounds) else None)
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def _get(fact: Any, name: str) -> Any:
@@ -114,9 +129,34 @@ def parts(fact: Any) -> Parts:
         (1,),
     )
     rating = _get(fact, "rating")
+    agent = _get(fact, "agent")
     if rating is not None:
-        agent = _get(fact, "agent")
         add(("ratings", tenant, created, agent or 0, _get(fact, "category"), int(rating)), (1,))
+    if agent is not None:
+        resolved = _get(fact, "resolution_minutes") is not None
+        reopened = (_get(fact, "reopen_count") or 0) > 0
+        add(
+            ("agents", tenant, created, agent),
+            (
+                1,
+                int(resolved),
+                int(resolved or reopened),
+                int(reopened),
+                int(rating or 0),
+                int(rating is not None),
+            ),
+        )
+        for measure, (column, _day) in MEASURES.items():
+            value = _get(fact, column)
+            if value is None or math.isnan(value):
+                continue
+            b = bin_of(value, AGENT_BOUNDS)
+            for span, start in (
+                ("d", created),
+                ("w", _week(created)),
+                ("m", created.replace(day=1)),
+            ):
+                add(("agent_bins", tenant, agent, measure, span, start, b), (1,))
     if _get(fact, "merged"):
         return out
     frb, resb = _get(fact, "first_response_business"), _get(fact, "resolution_business")
@@ -210,31 +250,35 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
-    """[start, end) as day ranges at its edges and the whole months between, [first, last)."""
+def pieces(start: date, end: date, *, weeks: bool = False) -> list[tuple[str, date, date]]:
+    """[start, end) as the whole months in it ("m"), then (``weeks``) the whole ISO weeks of
+    what is left at its edges ("w"), then days ("d"): [(span, first, last)], first and last
+    the first days of the periods, last excluded."""
+    out: list[tuple[str, date, date]] = []
     first = start if start.day == 1 else _next_month(start)
     last = end.replace(day=1)
-    if first >= last:
-        return [(start, end)], None
-    edges = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
-    return edges, (first, last)
+    edges = [(start, end)]
+    if first < last:
+        out.append(("m", first, last))
+        edges = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+    for a, b in edges:
+        monday = a + timedelta(days=(7 - a.weekday()) % 7)
+        final = _week(b)
+        if weeks and monday < final:
+            out.append(("w", monday, final))
+            out += [("d", x, y) for x, y in ((a, monday), (final, b)) if x < y]
+        else:
+            out.append(("d", a, b))
+    return out
 
 
-def _span_conditions(start: date, end: date) -> Any:
-    edges, months = split(start, end)
-    terms = [
-        and_(ReportDurationBin.span == "d", ReportDurationBin.day >= a, ReportDurationBin.day < b)
-        for a, b in edges
-    ]
-    if months is not None:
-        terms.append(
-            and_(
-                ReportDurationBin.span == "m",
-                ReportDurationBin.day >= months[0],
-                ReportDurationBin.day < months[1],
-            )
+def _span_conditions(model: Any, start: date, end: date, *, weeks: bool = False) -> Any:
+    return or_(
+        *(
+            and_(model.span == span, model.day >= a, model.day < b)
+            for span, a, b in pieces(start, end, weeks=weeks)
         )
-    return or_(*terms)
+    )
 
 
 def duration_stats(
@@ -260,7 +304,7 @@ def duration_stats(
         .where(
             ReportDurationBin.tenant_id == tenant_id,
             ReportDurationBin.measure.in_(codes),
-            _span_conditions(start, end),
+            _span_conditions(ReportDurationBin, start, end),
         )
         .group_by(ReportDurationBin.measure, ReportDurationBin.bin)
     ):
@@ -347,7 +391,11 @@ def _values_at(
 
 def _pg_fill(tenant_id: uuid.UUID | None) -> list[tuple[str, dict[str, Any]]]:
     where = "tenant_id = :tenant" if tenant_id is not None else "true"
-    params: dict[str, Any] = {"tenant": tenant_id, "bounds": list(map(float, BOUNDS))}
+    params: dict[str, Any] = {
+        "tenant": tenant_id,
+        "bounds": list(map(float, BOUNDS)),
+        "agent_bounds": list(map(float, AGENT_BOUNDS)),
+    }
     out = [
         (
             "INSERT INTO report_created_days (tenant_id, day, category, priority, channel, count) "
@@ -374,6 +422,7 @@ def _pg_fill(tenant_id: uuid.UUID | None) -> list[tuple[str, dict[str, Any]]]:
             params,
         ),
     ]
+    out += [(sql, params) for sql in _agent_fill(where)]
     for code, (column, day) in MEASURES.items():
         out.append(
             (
@@ -426,3 +475,171 @@ def refill(session: Session, tenant_id: uuid.UUID | None = None, *, chunk: int =
             add_all(sums, parts(row._mapping))
         apply(session, sums)
         last = rows[-1].ticket_id
+
+
+def _agent_fill(where: str) -> list[str]:
+    out = [
+        "INSERT INTO report_agent_days (tenant_id, day, agent, assigned, resolved, finished, "
+        "reopened, rating_sum, rated) "
+        "SELECT tenant_id, created_day, agent, count(*), count(resolution_minutes), "
+        "count(*) FILTER (WHERE resolution_minutes IS NOT NULL OR reopen_count > 0), "
+        "count(*) FILTER (WHERE reopen_count > 0), coalesce(sum(rating), 0), count(rating) "
+        f"FROM report_ticket_facts WHERE {where} AND agent IS NOT NULL GROUP BY 1, 2, 3"
+    ]
+    for code, (column, _day) in MEASURES.items():
+        for span, start in (
+            ("d", "created_day"),
+            ("w", "CAST(date_trunc('week', created_day) AS date)"),
+            ("m", "CAST(date_trunc('month', created_day) AS date)"),
+        ):
+            out.append(
+                "INSERT INTO report_agent_bins (tenant_id, agent, measure, span, day, bin, count) "
+                f"SELECT tenant_id, agent, '{code}', '{span}', {start}, "
+                f"width_bucket({column}, CAST(:agent_bounds AS float8[])) - 1, count(*) "
+                f"FROM report_ticket_facts WHERE {where} AND agent IS NOT NULL "
+                f"AND {column} IS NOT NULL AND {column} <> CAST('NaN' AS float8) "
+                "GROUP BY 1, 2, 5, 6"
+            )
+    return out
+
+
+AGENT_MEASURES = {
+    "first_response": "fr",
+    "first_response_business": "frb",
+    "resolution": "res",
+    "resolution_business": "resb",
+}
+
+
+def agent_stats(
+    session: Session, tenant_id: uuid.UUID, start: date, end: date
+) -> dict[int, dict[str, Any]]:
+    """The agents report's figures per agent over tickets created in [start, end), from the
+    sums: counts, rating average, and the exact medians (the bins say which bin holds the
+    rank, the facts' values of that bin for that agent give the value)."""
+    d = ReportAgentDay
+    rows: dict[int, dict[str, Any]] = {}
+    for agent, assigned, resolved, finished, reopened, rating_sum, rated in session.execute(
+        select(
+            d.agent,
+            func.sum(d.assigned),
+            func.sum(d.resolved),
+            func.sum(d.finished),
+            func.sum(d.reopened),
+            func.sum(d.rating_sum),
+            func.sum(d.rated),
+        )
+        .where(d.tenant_id == tenant_id, d.day >= start, d.day < end)
+        .group_by(d.agent)
+    ):
+        if not assigned:
+            continue
+        rated, reopened = int(rated or 0), int(reopened or 0)
+        rows[int(agent)] = {
+            "agent": int(agent),
+            "assigned": int(assigned),
+            "resolved": int(resolved or 0),
+            "replied": 0,
+            "reopened": reopened,
+            "reopen_rate": reopened / int(finished) if finished else None,
+            "rating_average": int(rating_sum or 0) / rated if rated else None,
+            "rating_count": rated,
+        }
+    b = ReportAgentBin
+    hist: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for agent, code, bin_, n in session.execute(
+        select(b.agent, b.measure, b.bin, func.sum(b.count))
+        .where(b.tenant_id == tenant_id, _span_conditions(b, start, end, weeks=True))
+        .group_by(b.agent, b.measure, b.bin)
+    ):
+        if n:
+            hist.setdefault((int(agent), code), []).append((int(bin_), int(n)))
+    wanted: list[tuple[int, str, int, int]] = []
+    for (agent, code), found in hist.items():
+        found.sort()
+        count = sum(n for _, n in found)
+        rank, seen = (count + 1) // 2, 0
+        for bin_, n in found:
+            if seen + n >= rank:
+                wanted.append((agent, code, bin_, rank - seen - 1))
+                break
+            seen += n
+    medians = _agent_values_at(session, tenant_id, start, end, wanted)
+    for agent, row in rows.items():
+        for name, code in AGENT_MEASURES.items():
+            row[f"median_{name}"] = medians.get((agent, code))
+    return rows
+
+
+def _agent_values_at(
+    session: Session,
+    tenant_id: uuid.UUID,
+    start: date,
+    end: date,
+    wanted: list[tuple[int, str, int, int]],
+) -> dict[tuple[int, str], float]:
+    if not wanted:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _agent_values_pg(session, tenant_id, start, end, wanted)
+    selects = []
+    for i, (agent, code, bin_, offset) in enumerate(wanted):
+        value = getattr(ReportFact, MEASURES[code][0])
+        low, high = bin_range(bin_, AGENT_BOUNDS)
+        conds = [
+            ReportFact.tenant_id == tenant_id,
+            ReportFact.agent == agent,
+            ReportFact.created_day >= start,
+            ReportFact.created_day < end,
+            value.is_not(None),
+        ]
+        if low is not None:
+            conds.append(value >= low)
+        if high is not None:
+            conds.append(value < high)
+        sub = select(value.label("v")).where(*conds).order_by(value).offset(offset).limit(1)
+        selects.append(select(literal(i).label("i"), sub.subquery().c.v))
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    out: dict[tuple[int, str], float] = {}
+    for i, v in session.execute(stmt):
+        agent, code, _b, _o = wanted[int(i)]
+        out[(agent, code)] = float(v)
+    return out
+
+
+def _agent_values_pg(
+    session: Session,
+    tenant_id: uuid.UUID,
+    start: date,
+    end: date,
+    wanted: list[tuple[int, str, int, int]],
+) -> dict[tuple[int, str], float]:
+    """PostgreSQL: one statement, a LATERAL index scan per wanted value (arrays of the agents,
+    bin edges and offsets of each measure)."""
+    from sqlalchemy import text
+
+    parts_sql, params = [], {"tenant": tenant_id, "start": start, "end": end}
+    for code, (column, _day) in MEASURES.items():
+        mine = [w for w in wanted if w[1] == code]
+        if not mine:
+            continue
+        edges = [bin_range(b, AGENT_BOUNDS) for _a, _c, b, _o in mine]
+        params |= {
+            f"{code}_agents": [a for a, _c, _b, _o in mine],
+            f"{code}_lows": [float("-inf") if lo is None else float(lo) for lo, _hi in edges],
+            f"{code}_highs": [float("inf") if hi is None else float(hi) for _lo, hi in edges],
+            f"{code}_offsets": [o for _a, _c, _b, o in mine],
+        }
+        parts_sql.append(
+            f"SELECT '{code}' AS code, w.agent, x.v FROM unnest(CAST(:{code}_agents AS int[]), "
+            f"CAST(:{code}_lows AS float8[]), CAST(:{code}_highs AS float8[]), "
+            f"CAST(:{code}_offsets AS int[])) AS w(agent, lo, hi, off) "
+            f"CROSS JOIN LATERAL (SELECT {column} AS v FROM report_ticket_facts "
+            "WHERE tenant_id = :tenant AND agent = w.agent AND created_day >= :start "
+            f"AND created_day < :end AND {column} >= w.lo AND {column} < w.hi "
+            f"ORDER BY {column} OFFSET w.off LIMIT 1) AS x"
+        )
+    out: dict[tuple[int, str], float] = {}
+    for code, agent, v in session.execute(text(" UNION ALL ".join(parts_sql)), params):
+        out[(int(agent), code)] = float(v)
+    return out

@@ -1,5 +1,6 @@
 """report sums for the standard reports without filters: report_duration_bins, report_sla_days,
-report_created_days, report_rating_days, and the facts' duration indexes
+report_created_days, report_rating_days, report_agent_days, report_agent_bins, and the facts'
+duration indexes
 
 Revision ID: 0049_report_summaries
 Revises: 0048_groups
@@ -79,6 +80,35 @@ def upgrade() -> None:
         _count("count"),
         sa.PrimaryKeyConstraint("tenant_id", "day", "agent", "category", "rating"),
     )
+    op.create_table(
+        "report_agent_days",
+        _tenant(),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("agent", sa.Integer(), nullable=False),
+        *(
+            _count(c)
+            for c in ("assigned", "resolved", "finished", "reopened", "rating_sum", "rated")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "day", "agent"),
+    )
+    op.create_table(
+        "report_agent_bins",
+        _tenant(),
+        sa.Column("agent", sa.Integer(), nullable=False),
+        sa.Column("measure", sa.String(4), nullable=False),
+        sa.Column("span", sa.String(1), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("bin", sa.Integer(), nullable=False),
+        _count("count"),
+        sa.PrimaryKeyConstraint("tenant_id", "span", "day", "agent", "measure", "bin"),
+    )
+    for column, _day in DURATIONS:
+        op.create_index(
+            f"ix_report_ticket_facts_tenant_agent_{column}",
+            "report_ticket_facts",
+            ["tenant_id", "agent", column],
+            postgresql_include=["created_day"],
+        )
     for column, day in DURATIONS:
         op.create_index(
             f"ix_report_ticket_facts_tenant_{column}",
@@ -96,7 +126,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     for column, _day in DURATIONS:
         op.drop_index(f"ix_report_ticket_facts_tenant_{column}", table_name="report_ticket_facts")
+        op.drop_index(
+            f"ix_report_ticket_facts_tenant_agent_{column}", table_name="report_ticket_facts"
+        )
     for table in (
+        "report_agent_bins",
+        "report_agent_days",
         "report_rating_days",
         "report_created_days",
         "report_sla_days",
