@@ -17,7 +17,6 @@ from core.reports import summaries
 from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.reports.query import percentiles, ratio
 
-
 MEDIANS = {
     "first_response": ReportFact.first_response_minutes,
     "first_response_business": ReportFact.first_response_business,

@@ -53,7 +53,11 @@ def durations(
         # Without filters: the per-day and per-month bins (exact, see ``summaries``).
         codes = SUMMED[measure]
         stats = summaries.duration_stats(
-            session, f.tenant_id, f.start, f.end, {"calendar": codes[0], "business": codes[1]},
+            session,
+            f.tenant_id,
+            f.start,
+            f.end,
+            {"calendar": codes[0], "business": codes[1]},
             BUCKETS,
         )
         calendar = {ALL: s} if (s := stats["calendar"]) is not None else {}

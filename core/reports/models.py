@@ -209,9 +209,7 @@ class ReportCreatedDay(Base):
     """``report_created_days``: tickets created per day, category, priority and channel."""
 
     __tablename__ = "report_created_days"
-    __table_args__ = (
-        PrimaryKeyConstraint("tenant_id", "day", "category", "priority", "channel"),
-    )
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "category", "priority", "channel"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)

@@ -89,6 +89,27 @@ TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 Parts = dict[tuple[Any, ...], tuple[int, ...]]
+# The fact columns ``parts`` reads.
+PART_COLUMNS = (
+    "ticket_id",
+    "tenant_id",
+    "created_day",
+    "resolved_day",
+    "category",
+    "priority",
+    "channel",
+    "agent",
+    "rating",
+    "merged",
+    "policy_id",
+    "response_target",
+    "resolution_target",
+    "reopen_count",
+    "first_response_minutes",
+    "first_response_business",
+    "resolution_minutes",
+    "resolution_business",
+)
 
 
 def bin_of(value: float, bounds: tuple[int, ...] = BOUNDS) -> int:
@@ -124,8 +145,14 @@ def parts(fact: Any) -> Parts:
     tenant = _get(fact, "tenant_id")
     created = _get(fact, "created_day")
     add(
-        ("created", tenant, created, _get(fact, "category"), _get(fact, "priority"),
-         _get(fact, "channel")),
+        (
+            "created",
+            tenant,
+            created,
+            _get(fact, "category"),
+            _get(fact, "priority"),
+            _get(fact, "channel"),
+        ),
         (1,),
     )
     rating = _get(fact, "rating")
@@ -212,8 +239,11 @@ def apply(session: Session, deltas: Parts) -> None:
         model, keys, sums = TABLES[name]
         rows = sorted(by_table[name], key=lambda r: (str(r[0][0]), r[0][1:]))
         values = [
-            {"tenant_id": k[0], **dict(zip(keys, k[1:], strict=True)),
-             **dict(zip(sums, amounts, strict=True))}
+            {
+                "tenant_id": k[0],
+                **dict(zip(keys, k[1:], strict=True)),
+                **dict(zip(sums, amounts, strict=True)),
+            }
             for k, amounts in rows
         ]
         table = cast(Table, model.__table__)
@@ -231,7 +261,7 @@ def forget(session: Session, ticket_ids: Iterable[int]) -> None:
     if not ids:
         return
     deltas: Parts = {}
-    cols = [c for c in ReportFact.__table__.columns]
+    cols = [getattr(ReportFact, c) for c in PART_COLUMNS]
     with session.no_autoflush:
         for row in session.execute(select(*cols).where(ReportFact.ticket_id.in_(ids))):
             add_all(deltas, parts(row._mapping), -1)
@@ -459,7 +489,7 @@ def refill(session: Session, tenant_id: uuid.UUID | None = None, *, chunk: int =
         for sql, params in _pg_fill(tenant_id):
             session.execute(text(sql), params)
         return
-    cols = [c for c in ReportFact.__table__.columns]
+    cols = [getattr(ReportFact, c) for c in PART_COLUMNS]
     last = None
     while True:
         stmt = select(*cols).order_by(ReportFact.ticket_id).limit(chunk)
