@@ -7,6 +7,9 @@ and their comments, so the two agree (a test checks it); the listener stamps a c
 current moment and the rebuild with its audit row's, which is the same moment up to the
 microseconds between them.
 
+The same transaction adds the change a fact makes to the per-day report sums
+(``core.reports.summaries``), and ``rebuild`` sums them again from the rebuilt facts.
+
 Business time comes from the ticket's SLA calendar (``core.sla``). Business resolution time
 leaves out the time a ticket spent Pending, Resolved or Closed before its latest resolution.
 """
@@ -283,8 +286,15 @@ def save(session: Session) -> None:
     made: dict[int, ReportFact] = session.info.setdefault("report_facts", {})
     missing = [tid for tid, entry in pending.items() if tid not in made and not entry.created]
     if missing:
+        # Locked: the sums add the difference from this very row (``summaries``), so a
+        # concurrent change to the same fact waits for this one.
         with session.no_autoflush:
-            for row in session.scalars(select(ReportFact).where(ReportFact.ticket_id.in_(missing))):
+            for row in session.scalars(
+                select(ReportFact)
+                .where(ReportFact.ticket_id.in_(missing))
+                .order_by(ReportFact.ticket_id)
+                .with_for_update()
+            ):
                 made[row.ticket_id] = row
     rows: list[dict[str, Any]] = []
     deltas: summaries.Parts = {}
