@@ -24,7 +24,18 @@ from core.models.scan import TenantScanSettings
 from core.models.ticket import Attachment, Audit, Comment, SlaLog, Ticket
 from core.organisations.models import Organisation, OrganisationDomain, OrganisationPerson
 from core.privacy.models import LegalHold, PersonExport, RetentionRun
-from core.reports.models import ReportDaily, ReportFact, ReportMove, SavedReport
+from core.reports.models import (
+    ReportAgentBin,
+    ReportAgentDay,
+    ReportCreatedDay,
+    ReportDaily,
+    ReportDurationBin,
+    ReportFact,
+    ReportMove,
+    ReportRatingDay,
+    ReportSlaDay,
+    SavedReport,
+)
 from core.sla.models import SlaPolicy, SlaState
 from core.tags.models import Tag, TicketTag
 
@@ -68,9 +79,15 @@ __all__ = [
     "PersonExport",
     "RecoveryCode",
     "ReplyDraft",
+    "ReportAgentBin",
+    "ReportAgentDay",
+    "ReportCreatedDay",
     "ReportDaily",
+    "ReportDurationBin",
     "ReportFact",
     "ReportMove",
+    "ReportRatingDay",
+    "ReportSlaDay",
     "RetentionRun",
     "SavedReport",
     "SlaLog",

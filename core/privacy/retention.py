@@ -25,6 +25,7 @@ from core.crypto import Keyring
 from core.models import Attachment, Comment, InboundKey, Ticket
 from core.privacy.models import LegalHold, PersonExport
 from core.privacy.policy import Policy
+from core.reports import summaries
 
 KINDS = ("closed_tickets", "raw_mail", "exports", "audit")
 PLUGIN_KINDS = {"parked_mail": "parked_mail_days"}
@@ -124,6 +125,8 @@ def _closed_tickets(
             .values(merged_into_id=None)
             .execution_options(synchronize_session=False)
         )
+        # The report sums lose what the tickets' facts (deleted with them) added.
+        summaries.forget(session, ids)
         session.execute(
             delete(Ticket)
             .where(Ticket.tenant_id == tenant_id, Ticket.id.in_(ids))

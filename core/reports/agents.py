@@ -13,24 +13,25 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.permissions import Actor
 from core.reports import filters as report_filters
+from core.reports import summaries
 from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.reports.query import percentiles, ratio
 
+MEDIANS = {
+    "first_response": ReportFact.first_response_minutes,
+    "first_response_business": ReportFact.first_response_business,
+    "resolution": ReportFact.resolution_minutes,
+    "resolution_business": ReportFact.resolution_business,
+}
 
-def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, Any]:
-    f = report_filters.parse(session, actor, params)
-    conds = f.conditions(ReportFact.created_day) + [ReportFact.agent.is_not(None)]
+
+def _from_facts(session: Session, conds: list[Any]) -> dict[int, dict[str, Any]]:
+    """With filters: a GROUP BY over the facts. PostgreSQL: the medians as ordered-set
+    aggregates of the same scan (nearest rank, as ``percentiles`` computes them with window
+    functions elsewhere)."""
     finished = ReportFact.resolution_minutes.is_not(None) | (ReportFact.reopen_count > 0)
-    medians = {
-        "first_response": ReportFact.first_response_minutes,
-        "first_response_business": ReportFact.first_response_business,
-        "resolution": ReportFact.resolution_minutes,
-        "resolution_business": ReportFact.resolution_business,
-    }
-    # PostgreSQL: the medians as ordered-set aggregates of the same scan (nearest rank, as
-    # ``percentiles`` computes them with window functions elsewhere).
     pg = session.get_bind().dialect.name == "postgresql"
-    extra = [func.percentile_disc(0.5).within_group(c) for c in medians.values()] if pg else []
+    extra = [func.percentile_disc(0.5).within_group(c) for c in MEDIANS.values()] if pg else []
     rows: dict[int, dict[str, Any]] = {}
     for agent, assigned, resolved, ever_done, reopened, avg, rated, *found in session.execute(
         select(
@@ -56,12 +57,23 @@ def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
             "rating_average": float(avg) if avg is not None else None,
             "rating_count": int(rated),
         }
-        for name, value in zip(medians, found, strict=False):
+        for name, value in zip(MEDIANS, found, strict=False):
             rows[agent][f"median_{name}"] = None if value is None else float(value)
     if not pg:
-        for name, column in medians.items():
+        for name, column in MEDIANS.items():
             for k, (p50, _p90) in percentiles(session, conds, ReportFact.agent, column).items():
                 rows[int(k)][f"median_{name}"] = p50
+    return rows
+
+
+def agents(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, Any]:
+    f = report_filters.parse(session, actor, params)
+    if f.values:
+        conds = f.conditions(ReportFact.created_day) + [ReportFact.agent.is_not(None)]
+        rows = _from_facts(session, conds)
+    else:
+        # Without filters: the per-day sums and bins (``summaries``), the medians exact.
+        rows = summaries.agent_stats(session, f.tenant_id, f.start, f.end)
     if f.values:
         # Filters apply to the replied tickets' fields: the moves joined to their facts.
         replies = (

@@ -15,8 +15,18 @@ from sqlalchemy.orm import Session
 
 from core.permissions import Actor
 from core.reports import filters as report_filters
-from core.reports.models import ReportFact
-from core.reports.query import ALL, group_column, key, many_duration_stats, ratio
+from core.reports import summaries
+from core.reports.filters import INTERVALS
+from core.reports.models import ReportFact, ReportSlaDay
+from core.reports.query import (
+    ALL,
+    BUCKETS,
+    group_column,
+    key,
+    many_duration_stats,
+    period_of,
+    ratio,
+)
 
 MEASURES = {
     "first_response": (
@@ -26,6 +36,8 @@ MEASURES = {
     ),
     "resolution": ("resolved", ReportFact.resolution_minutes, ReportFact.resolution_business),
 }
+# The measures' codes in ``report_duration_bins``: calendar, business.
+SUMMED = {"first_response": ("fr", "frb"), "resolution": ("res", "resb")}
 
 
 def durations(
@@ -37,10 +49,24 @@ def durations(
     day = getattr(ReportFact, f"{dates}_day")
     conds = f.conditions(day) + [ReportFact.merged.is_(False)]
     g = group_column(group, dates)
-    found = many_duration_stats(
-        session, conds, g, {"calendar": calendar_col, "business": business_col}
-    )
-    calendar, business = found["calendar"], found["business"]
+    if group is None and not f.values:
+        # Without filters: the per-day and per-month bins (exact, see ``summaries``).
+        codes = SUMMED[measure]
+        stats = summaries.duration_stats(
+            session,
+            f.tenant_id,
+            f.start,
+            f.end,
+            {"calendar": codes[0], "business": codes[1]},
+            BUCKETS,
+        )
+        calendar = {ALL: s} if (s := stats["calendar"]) is not None else {}
+        business = {ALL: s} if (s := stats["business"]) is not None else {}
+    else:
+        found = many_duration_stats(
+            session, conds, g, {"calendar": calendar_col, "business": business_col}
+        )
+        calendar, business = found["calendar"], found["business"]
     rows = [
         {"group": k, "calendar": calendar.get(k), "business": business.get(k)}
         for k in sorted(set(calendar) | set(business))
@@ -70,6 +96,8 @@ def sla(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, 
         func.count(ReportFact.resolution_business),
         func.sum(case((resolution_met, 1), else_=0)),
     ]
+    if not f.values and group in (None, *INTERVALS):
+        return _sla_from_days(session, f, group)
     g = group_column(group, "created")
     stmt = select(g, *measured).group_by(g) if g is not None else select(*measured)
     rows = []
@@ -106,6 +134,71 @@ def sla(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, 
             .order_by(ReportFact.policy_id)
         )
         if (r or 0) or (s or 0)
+    ]
+    return {
+        "report": "sla",
+        "filters": f.summary(),
+        "group": group,
+        "rows": sorted(rows, key=lambda r: r["group"]),
+        "breaches_by_policy": by_policy,
+    }
+
+
+def _sla_row(k: str, sums: list[int]) -> dict[str, Any]:
+    _tickets, responded, r_met, resolved, s_met = sums
+    return {
+        "group": k,
+        "responded": responded,
+        "response_met": r_met,
+        "response_compliance": ratio(r_met, responded),
+        "resolved": resolved,
+        "resolution_met": s_met,
+        "resolution_compliance": ratio(s_met, resolved),
+    }
+
+
+def _sla_from_days(
+    session: Session, f: report_filters.Filters, group: str | None
+) -> dict[str, Any]:
+    """``sla`` without filters, from the per-day counts (``report_sla_days``)."""
+    groups: dict[str, list[int]] = {}
+    policies: dict[int, list[int]] = {}
+    for day, policy_id, *counts in session.execute(
+        select(
+            ReportSlaDay.day,
+            ReportSlaDay.policy_id,
+            ReportSlaDay.tickets,
+            ReportSlaDay.responded,
+            ReportSlaDay.response_met,
+            ReportSlaDay.resolved,
+            ReportSlaDay.resolution_met,
+        ).where(
+            ReportSlaDay.tenant_id == f.tenant_id,
+            ReportSlaDay.day >= f.start,
+            ReportSlaDay.day < f.end,
+        )
+    ):
+        k = ALL if group is None else key(period_of(day, group))
+        for into in (groups.setdefault(k, [0] * 5), policies.setdefault(policy_id, [0] * 5)):
+            for i, n in enumerate(counts):
+                into[i] += int(n)
+    rows = [
+        _sla_row(k, sums)
+        for k, sums in groups.items()
+        if sums[0] and (group is not None or sums[1] or sums[3])
+    ]
+    # The order of the facts' GROUP BY policy_id: no policy last on PostgreSQL, first elsewhere.
+    none_last = session.get_bind().dialect.name == "postgresql"
+    by_policy = [
+        {
+            "policy_id": policy_id or None,
+            "response_breaches": sums[1] - sums[2],
+            "resolution_breaches": sums[3] - sums[4],
+        }
+        for policy_id, sums in sorted(
+            policies.items(), key=lambda kv: ((kv[0] == 0) == none_last, kv[0])
+        )
+        if sums[1] - sums[2] or sums[3] - sums[4]
     ]
     return {
         "report": "sla",

@@ -48,6 +48,37 @@ class ReportFact(Base):
         Index("ix_report_ticket_facts_tenant_created_day", "tenant_id", "created_day"),
         Index("ix_report_ticket_facts_tenant_resolved_day", "tenant_id", "resolved_day"),
         Index("ix_report_ticket_facts_tenant_status", "tenant_id", "status"),
+        # The exact percentiles: the values of one duration bin, in order (``summaries``).
+        *(
+            Index(
+                f"ix_report_ticket_facts_tenant_{column}",
+                "tenant_id",
+                column,
+                postgresql_include=[day, "merged"],
+            )
+            for column, day in (
+                ("first_response_minutes", "created_day"),
+                ("first_response_business", "created_day"),
+                ("resolution_minutes", "resolved_day"),
+                ("resolution_business", "resolved_day"),
+            )
+        ),
+        # The agents' exact medians: one agent's values of one bin, in order.
+        *(
+            Index(
+                f"ix_report_ticket_facts_tenant_agent_{column}",
+                "tenant_id",
+                "agent",
+                column,
+                postgresql_include=["created_day"],
+            )
+            for column in (
+                "first_response_minutes",
+                "first_response_business",
+                "resolution_minutes",
+                "resolution_business",
+            )
+        ),
     )
 
     ticket_id: Mapped[int] = mapped_column(
@@ -136,3 +167,103 @@ class SavedReport(Base):
     query: Mapped[dict[str, Any]] = mapped_column(default=dict)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ReportDurationBin(Base):
+    """``report_duration_bins``: how many tickets' durations fall in each bin of minutes
+    (``rollups.BOUNDS``), per day (``span`` "d") and per month (``span`` "m", ``day`` its first
+    day), and their sum in micro-minutes; of the four measures ``fr``, ``frb`` (first response,
+    calendar and business, by created day) and ``res``, ``resb`` (resolution, by resolved day),
+    over tickets not merged. A sum over the facts: ``rollups.summaries`` says what each adds."""
+
+    __tablename__ = "report_duration_bins"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "measure", "span", "day", "bin"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(4))
+    span: Mapped[str] = mapped_column(String(1))
+    day: Mapped[date] = mapped_column(Date)
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportSlaDay(Base):
+    """``report_sla_days``: per created day and SLA policy (0: none), the tickets not merged,
+    those responded and resolved, and those within their targets."""
+
+    __tablename__ = "report_sla_days"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "policy_id"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    policy_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    response_met: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_met: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportCreatedDay(Base):
+    """``report_created_days``: tickets created per day, category, priority and channel."""
+
+    __tablename__ = "report_created_days"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "category", "priority", "channel"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(50))
+    priority: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportRatingDay(Base):
+    """``report_rating_days``: rated tickets per created day, agent (0: none), category and
+    rating."""
+
+    __tablename__ = "report_rating_days"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "agent", "category", "rating"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    agent: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(50))
+    rating: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportAgentDay(Base):
+    """``report_agent_days``: per created day and assigned agent, the tickets assigned, resolved,
+    finished once (resolved now or reopened since), reopened, and their ratings' sum and count."""
+
+    __tablename__ = "report_agent_days"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "day", "agent"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    agent: Mapped[int] = mapped_column(Integer)
+    assigned: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportAgentBin(Base):
+    """``report_agent_bins``: per assigned agent, the four durations of the tickets created in a
+    day, ISO week or month (``span`` "d", "w", "m"; ``day`` its first day) by coarser bins
+    (``summaries.AGENT_BOUNDS``), for the agents' exact medians."""
+
+    __tablename__ = "report_agent_bins"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "span", "day", "agent", "measure", "bin"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"))
+    agent: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(4))
+    span: Mapped[str] = mapped_column(String(1))
+    day: Mapped[date] = mapped_column(Date)
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,9 @@ and their comments, so the two agree (a test checks it); the listener stamps a c
 current moment and the rebuild with its audit row's, which is the same moment up to the
 microseconds between them.
 
+The same transaction adds the change a fact makes to the per-day report sums
+(``core.reports.summaries``), and ``rebuild`` sums them again from the rebuilt facts.
+
 Business time comes from the ticket's SLA calendar (``core.sla``). Business resolution time
 leaves out the time a ticket spent Pending, Resolved or Closed before its latest resolution.
 """
@@ -29,6 +32,7 @@ from core.cache import TenantCache, invalidate_on_change
 from core.clock import now
 from core.lifecycle import DONE_STATUSES
 from core.models import Audit, Comment, Tenant, Ticket
+from core.reports import summaries
 from core.reports.models import ReportDaily, ReportFact, ReportMove
 from core.services import events
 from core.sla.calendar import BusinessCalendar
@@ -282,14 +286,23 @@ def save(session: Session) -> None:
     made: dict[int, ReportFact] = session.info.setdefault("report_facts", {})
     missing = [tid for tid, entry in pending.items() if tid not in made and not entry.created]
     if missing:
+        # Locked: the sums add the difference from this very row (``summaries``), so a
+        # concurrent change to the same fact waits for this one.
         with session.no_autoflush:
-            for row in session.scalars(select(ReportFact).where(ReportFact.ticket_id.in_(missing))):
+            for row in session.scalars(
+                select(ReportFact)
+                .where(ReportFact.ticket_id.in_(missing))
+                .order_by(ReportFact.ticket_id)
+                .with_for_update()
+            ):
                 made[row.ticket_id] = row
     rows: list[dict[str, Any]] = []
+    deltas: summaries.Parts = {}
     for ticket_id, entry in pending.items():
         ticket = entry.ticket
         zone = tenant_zone(session, ticket.tenant_id)
         fact: ReportFact | None = made.get(ticket_id)
+        before = summaries.parts(fact) if fact is not None else {}
         moves: list[Move] = []
         if fact is None and not entry.created:
             # A ticket older than the rollups: replay its whole history once.
@@ -307,8 +320,10 @@ def save(session: Session) -> None:
         made[ticket_id] = fact
         refresh(session, fact, ticket, zone)
         rows += [_move_row(fact, m, zone) for m in moves]
+        summaries.add_all(deltas, summaries.difference(before, summaries.parts(fact)))
     if rows:
         write_moves(session, rows)
+    summaries.apply(session, deltas)
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -402,6 +417,7 @@ def rebuild(session: Session, tenant_id: uuid.UUID, *, chunk: int = 2000) -> int
     session.execute(delete(ReportMove).where(ReportMove.tenant_id == tenant_id))
     session.execute(delete(ReportDaily).where(ReportDaily.tenant_id == tenant_id))
     session.execute(delete(ReportFact).where(ReportFact.tenant_id == tenant_id))
+    summaries.clear(session, tenant_id)
     last_id, count = 0, 0
     while True:
         tickets = list(
@@ -418,15 +434,18 @@ def rebuild(session: Session, tenant_id: uuid.UUID, *, chunk: int = 2000) -> int
         changes = _status_changes(session, ids)
         replies = _replies(session, tickets)
         facts, moves = [], []
+        sums: summaries.Parts = {}
         for ticket in tickets:
             fact, made = _build(
                 session, ticket, zone, changes.get(ticket.id, []), replies.get(ticket.id, [])
             )
             facts.append({k: getattr(fact, k) for k in FACT_COLUMNS})
+            summaries.add_all(sums, summaries.parts(facts[-1]))
             moves += [_move_row(fact, m, zone) for m in made]
         session.execute(insert(ReportFact), facts)
         session.execute(insert(ReportMove), moves)
         _add_daily(session, moves)
+        summaries.apply(session, sums)
         session.expunge_all()
         count += len(tickets)
         last_id = ids[-1]

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from core.models import KbDeflection, Ticket
 from core.permissions import Actor
 from core.reports import filters as report_filters
-from core.reports.models import ReportFact
-from core.reports.query import grouped, key
+from core.reports.filters import Filters
+from core.reports.models import ReportFact, ReportRatingDay
+from core.reports.query import grouped, key, period_of
 from core.reports.rollups import tenant_zone
 
 FEEDBACK_SHOWN = 50
@@ -30,18 +31,22 @@ def satisfaction(session: Session, actor: Actor, params: Mapping[str, str]) -> d
     f = report_filters.parse(session, actor, params, extra=("interval",))
     interval = report_filters.group_of(params, "interval", default="week") or "week"
     conds = f.conditions(ReportFact.created_day) + [ReportFact.rating.is_not(None)]
-    # One scan on PostgreSQL (GROUPING SETS): per rating, agent, category and period.
-    rows = grouped(
-        session,
-        conds,
-        {
-            "rating": [ReportFact.rating],
-            "agent": [ReportFact.agent],
-            "category": [ReportFact.category],
-            "trend": [getattr(ReportFact, f"created_{interval}")],
-        },
-        [func.avg(ReportFact.rating), func.count(ReportFact.rating)],
-    )
+    # One scan on PostgreSQL (GROUPING SETS): per rating, agent, category and period; without
+    # filters, of the per-day counts (``report_rating_days``).
+    if f.values:
+        rows = grouped(
+            session,
+            conds,
+            {
+                "rating": [ReportFact.rating],
+                "agent": [ReportFact.agent],
+                "category": [ReportFact.category],
+                "trend": [getattr(ReportFact, f"created_{interval}")],
+            },
+            [func.avg(ReportFact.rating), func.count(ReportFact.rating)],
+        )
+    else:
+        rows = _from_days(session, f, interval)
     distribution = {str(n): 0 for n in range(1, 6)}
     for rating, _avg, n in rows["rating"]:
         distribution[str(rating)] = int(n)
@@ -81,3 +86,26 @@ def satisfaction(session: Session, actor: Actor, params: Mapping[str, str]) -> d
         "feedback": feedback,
         "kb_deflections": int(deflections or 0),
     }
+
+
+def _from_days(session: Session, f: Filters, interval: str) -> dict[str, list[tuple[Any, ...]]]:
+    r = ReportRatingDay
+    found = grouped(
+        session,
+        [r.tenant_id == f.tenant_id, r.day >= f.start, r.day < f.end],
+        {"rating": [r.rating], "agent": [r.agent], "category": [r.category], "trend": [r.day]},
+        [func.sum(r.rating * r.count), func.sum(r.count)],
+    )
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for name, rows in found.items():
+        sums: dict[Any, list[int]] = {}
+        for g, total, n in rows:
+            if name == "trend":
+                g = period_of(g, interval)
+            elif name == "agent":
+                g = g or None
+            into = sums.setdefault(g, [0, 0])
+            into[0] += int(total or 0)
+            into[1] += int(n or 0)
+        out[name] = [(g, total / n, n) for g, (total, n) in sums.items() if n]
+    return out

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from core.lifecycle import CATEGORIES, PRIORITIES
 from core.permissions import Actor
 from core.reports import filters as report_filters
-from core.reports.models import ReportFact
-from core.reports.query import grouped, key, periods
+from core.reports.filters import Filters
+from core.reports.models import ReportCreatedDay, ReportFact
+from core.reports.query import grouped, key, period_of, periods
 
 
 def _trend(rows: list[tuple[Any, ...]], order: tuple[str, ...]) -> dict[str, Any]:
@@ -43,9 +44,12 @@ def trends(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
         "priority": (ReportFact.priority, PRIORITIES),
         "channel": (ReportFact.channel, ("email", "slack", "teams", "chat", "web", "api")),
     }
-    rows = grouped(
-        session, conds, {n: [period_col, col] for n, (col, _) in dims.items()}, [func.count()]
-    )
+    if f.values:
+        rows = grouped(
+            session, conds, {n: [period_col, col] for n, (col, _) in dims.items()}, [func.count()]
+        )
+    else:
+        rows = _from_days(session, f, interval, tuple(dims))
     for name, (_column, order) in dims.items():
         found = _trend(rows[name], order)
         out[name] = {
@@ -58,4 +62,25 @@ def trends(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[st
                 for p in names
             ],
         }
+    return out
+
+
+def _from_days(
+    session: Session, f: Filters, interval: str, names: tuple[str, ...]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Without filters: the per-day counts (``report_created_days``), summed per period."""
+    day = ReportCreatedDay.day
+    found = grouped(
+        session,
+        [ReportCreatedDay.tenant_id == f.tenant_id, day >= f.start, day < f.end],
+        {n: [day, getattr(ReportCreatedDay, n)] for n in names},
+        [func.sum(ReportCreatedDay.count)],
+    )
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for name, rows in found.items():
+        sums: dict[tuple[Any, Any], int] = {}
+        for d, value, n in rows:
+            k = (period_of(d, interval), value)
+            sums[k] = sums.get(k, 0) + int(n or 0)
+        out[name] = [(p, v, n) for (p, v), n in sums.items() if n]
     return out

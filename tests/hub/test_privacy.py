@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import JSON, String, select, text
+from sqlalchemy import JSON, String, func, select, text
 
 from core import clock
 from core.api import Capability, HubContext, PersonRecord, PluginInfo, hookimpl
@@ -34,6 +34,7 @@ from hub.plugins import make_plugin_manager
 from plugins.chatbot import store
 from plugins.email.models import Bounce, ParkedMessage, SentMail
 from tests.conftest import Member, TenantSet
+from tests.hub import report_sums
 from tests.hub.conftest import as_client
 from tests.samples import PNG
 
@@ -664,6 +665,39 @@ def test_retention_crash_mid_run_resumes_without_double_work(
         assert done is not None and done.status == "done"
         assert done.counts["closed_tickets"] == 5
         assert s.scalars(select(Ticket.id).where(Ticket.id.in_(old))).all() == []
+
+
+def test_retention_deleting_tickets_takes_them_out_of_the_report_sums(
+    phub: Hub, pclient: TestClient, org: TenantSet
+) -> None:
+    """The report facts go with the deleted tickets (ON DELETE CASCADE) and the per-day report
+    sums lose what they added: the sums stay those of the facts left."""
+    from core.reports.models import ReportCreatedDay
+
+    org.end_user = as_client(org.end_user, pclient)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    frozen = clock.FrozenClock(start)
+    clock.set_clock(frozen)
+    old = _closed_tickets(phub, org, 3, start)
+    tenant = org.tenant[0]
+    counted = select(func.sum(ReportCreatedDay.count)).where(ReportCreatedDay.tenant_id == tenant)
+    with phub.read_session() as s:
+        before = s.scalar(counted)
+    assert before is not None and before >= 3
+    frozen.advance(days=40)
+    with phub.session() as s:
+        policy.save(
+            s,
+            Actor(tenant_id=tenant, user_id=None, role="admin"),
+            {"closed_ticket_days": 30, "closed_ticket_action": "delete"},
+        )
+    from hub import privacy
+
+    privacy.run_retention(phub, tenant)
+    with phub.read_session() as s:
+        assert s.scalars(select(Ticket.id).where(Ticket.id.in_(old))).all() == []
+        assert s.scalar(counted) == before - 3
+    assert report_sums.sums(phub, tenant) == report_sums.refilled(phub, tenant)
 
 
 def test_cli_retention_run_dry_run_then_run(

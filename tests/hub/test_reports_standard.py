@@ -22,10 +22,11 @@ from sqlalchemy import select
 from core import clock
 from core.models import ReportDaily, ReportFact, ReportMove, Tenant
 from core.permissions import system_actor
-from core.reports import rollups
+from core.reports import rollups, summaries
 from core.services.tickets import create_ticket
 from hub.context import Hub
 from tests.conftest import TenantSet
+from tests.hub import report_sums
 
 T = "/api/v1/support/tickets/"
 R = "/api/v1/support/reports/"
@@ -475,6 +476,10 @@ def test_rollups_and_a_rebuild_agree(scenario: Scenario, hub: Hub) -> None:
     tenant_id = sc.org.tenant[0]
     before = _snapshot(hub, tenant_id)
     assert len(before[0]) == len(sc.plans)
+    # The per-day sums kept by the listener are the sums of the facts.
+    kept = report_sums.sums(hub, tenant_id)
+    assert all(kept.values()), {k: len(v) for k, v in kept.items()}
+    assert report_sums.refilled(hub, tenant_id) == kept
     reports_before = {
         n: sc.org.manager.get(f"{R}{n}/", params=params).json()
         for n in ("volume", "first-response", "resolution", "sla", "agents")
@@ -483,5 +488,54 @@ def test_rollups_and_a_rebuild_agree(scenario: Scenario, hub: Hub) -> None:
         assert rollups.rebuild(s, tenant_id, chunk=7) == len(sc.plans)
     after = _snapshot(hub, tenant_id)
     assert after == before
+    assert report_sums.sums(hub, tenant_id) == kept
     for name, body in reports_before.items():
         assert sc.org.manager.get(f"{R}{name}/", params=params).json() == body
+
+
+def _rounded(x: Any) -> Any:
+    """Means and averages to 1e-6 (the sums keep durations to a micro-minute); all else exact."""
+    if isinstance(x, float):
+        return round(x, 6)
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items() if k != "filters"}
+    if isinstance(x, list):
+        return [_rounded(v) for v in x]
+    return x
+
+
+def test_reports_without_filters_read_the_sums_and_match_the_facts(
+    scenario: Scenario, hub: Hub
+) -> None:
+    """Without filters the reports read the per-day sums (months whole, weeks, days at the
+    edges); with a filter that keeps every ticket they read the facts: the same figures, the
+    percentiles exact."""
+    sc = scenario
+    first = min(sc.day(p.created) for p in sc.plans)
+    ranges = [
+        _range(sc),
+        {"start": first.replace(day=1).isoformat(), "end": date(2026, 5, 1).isoformat()},
+        {
+            "start": (first + timedelta(days=2)).isoformat(),
+            "end": (first + timedelta(days=24)).isoformat(),
+        },
+    ]
+    every = {"priority": "Low,Medium,High,Critical"}
+    for params in ranges:
+        for name in ("first-response", "resolution", "sla", "agents", "trends", "satisfaction"):
+            extra = [{}, {"interval": "day"}] if name in ("trends", "satisfaction") else [{}]
+            if name == "sla":
+                extra.append({"group": "week"})
+            for more in extra:
+                q = {**params, **more}
+                summed = sc.org.manager.get(f"{R}{name}/", params=q).json()
+                facts = sc.org.manager.get(f"{R}{name}/", params={**q, **every}).json()
+                assert _rounded(summed) == _rounded(facts), (name, q)
+                if name == "first-response":
+                    assert summed["rows"] and summed["rows"][0]["business"]["median"] is not None
+    # Taking the facts' part out of the sums empties them (nothing is left over).
+    with hub.session() as s:
+        ids = list(s.scalars(select(ReportFact.ticket_id)))
+        summaries.forget(s, ids)
+    left = report_sums.sums(hub, sc.org.tenant[0])
+    assert left == {name: [] for name in left}
