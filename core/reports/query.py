@@ -33,6 +33,19 @@ def group_column(group: str | None, dates: str) -> Any:
         return None
     if group in INTERVALS:
         return getattr(ReportFact, f"{dates}_{group}")
+    if group == "organisation":
+        # The requester's organisation in the ticket's tenant as it is now (a person has at
+        # most one there); tickets of people in none group under ``none``.
+        from core.models import OrganisationPerson
+
+        return (
+            select(OrganisationPerson.organisation_id)
+            .where(
+                OrganisationPerson.tenant_id == ReportFact.tenant_id,
+                OrganisationPerson.user_id == ReportFact.requester,
+            )
+            .scalar_subquery()
+        )
     return getattr(ReportFact, group)
 
 

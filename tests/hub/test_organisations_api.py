@@ -356,3 +356,48 @@ def test_people_suggestions_for_the_requester_field(org, make_member) -> None:  
     found = org.agent.get(P, params={"q": "zed.q"}).json()
     assert [p["email"] for p in found] == ["zed.query@acme.test"]
     assert org.agent.get(P, params={"q": org.agent.email}).json() == []  # staff are no requesters
+
+
+def test_reports_filter_and_group_by_the_requesters_organisation(  # type: ignore[no-untyped-def]
+    hub, org, make_member
+) -> None:
+    """Reports take ``organisation`` (ids, or none) as a filter and a grouping: the requester's
+    organisation in the tenant as it is now."""
+    acme, globex = _org(org), _org(org, "Globex", ("globex.test",))
+    buyer = make_member(org.tenant, "end_user")
+    other = make_member(org.tenant, "end_user")  # in no organisation
+    for person, oid in ((org.end_user, acme["id"]), (buyer, globex["id"])):
+        r = org.agent.client.put(
+            f"{P}{person.user_id}/organisation/",
+            json={"organisation_id": oid},
+            headers=org.agent.headers,
+        )
+        assert r.status_code == 200, r.text
+    made = {"acme": 3, "globex": 1, "none": 2}
+    for who, n in ((org.end_user, 3), (buyer, 1), (other, 2)):
+        for _ in range(n):
+            r = who.post(T, json=NEW)
+            assert r.status_code == 201, r.text
+            answered = org.agent.post(f"{T}{r.json()['id']}/comment/", json={"comment": "On it."})
+            assert answered.status_code == 201, answered.text
+    url = "/api/v1/support/reports/volume/"
+
+    def created(**params: str) -> int:
+        r = org.manager.get(url, params=params)
+        assert r.status_code == 200, r.text
+        return int(r.json()["totals"]["created"])
+
+    assert created(organisation=str(acme["id"])) == made["acme"]
+    assert created(organisation=f"{acme['id']},{globex['id']}") == made["acme"] + made["globex"]
+    assert created(organisation="none") == made["none"]
+    grouped = org.manager.get(
+        "/api/v1/support/reports/first-response/", params={"group": "organisation"}
+    )
+    assert grouped.status_code == 200, grouped.text
+    counts = {row["group"]: row["calendar"]["count"] for row in grouped.json()["rows"]}
+    assert counts == {str(acme["id"]): 3, str(globex["id"]): 1, "none": 2}
+    groups = set(counts)
+    sla = org.manager.get("/api/v1/support/reports/sla/", params={"group": "organisation"})
+    assert sla.status_code == 200 and {r["group"] for r in sla.json()["rows"]} == groups
+    bad = org.manager.get(url, params={"organisation": "acme"})
+    assert bad.status_code == 422 and bad.json()["field"] == "organisation"

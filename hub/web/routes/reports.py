@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from core.errors import Conflict, NotFound
+from core.groups.service import group_names
+from core.organisations.service import list_organisations
 from core.reports import catalog, saved
 from core.reports.filters import DIMENSIONS, INTERVALS
 from hub.api.deps import SessionDep
@@ -89,6 +91,7 @@ def report_page(
         raise NotFound("page not found")
     params = {k: v for k, v in request.query_params.items() if v != ""}
     data = catalog.run(session, me.actor, name, params)
+    organisations, _more = list_organisations(session, me.actor, limit=200)
     return render(
         request,
         session,
@@ -102,5 +105,7 @@ def report_page(
         intervals=INTERVALS,
         groups=INTERVALS + DIMENSIONS,
         staff=staff_members(session, me.actor.tenant_id),
+        agent_groups=group_names(session, me.actor.tenant_id),
+        organisations=[(o.id, o.name) for o in organisations],
         query=urlencode(params),
     )

@@ -5,6 +5,9 @@ never see any of it."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import re
 
 from sqlalchemy import select
@@ -148,3 +151,40 @@ def test_pages_do_not_grow_with_people_and_tickets(hub, signed_in, web_org, make
     small = [_count(hub, agent, url) for url in urls]
     fill(8)
     assert [_count(hub, agent, url) for url in urls] == small
+
+
+def test_reports_are_filtered_by_organisation_from_its_page(  # type: ignore[no-untyped-def]
+    hub, signed_in, web_org, make_member
+) -> None:
+    """The organisation page links to its reports; the report form offers the organisation,
+    agent group and tag filters the API takes, and the figures follow the filter."""
+    tenant = (web_org["admin"].tenant_id, web_org["admin"].tenant_slug)
+    ann = make_member(tenant, "end_user", email="ann@acme.test")
+    admin = signed_in(web_org["admin"])
+    r = admin.post("/organisations", {"name": "Acme", "domains": "acme.test", "notes": ""})
+    assert r.status_code == 303, r.text[:300]
+    oid = int(r.headers["location"].rstrip("/").rsplit("/", 1)[1])
+    for who in (ann, ann, web_org["end_user"]):
+        assert who.post(T, json=NEW).status_code == 201
+    page = admin.page(f"/organisations/{oid}")
+    link = f"/reports/volume?organisation={oid}"
+    assert f'href="{link}"' in page
+    report = admin.page(link)
+    assert f'<option value="{oid}" selected>Acme</option>' in report
+    assert 'id="r-tag" name="tag"' in report
+    # The page's CSV button exports the filtered figures: Ann's two tickets, not the third.
+    csv_link = re.search(
+        r'href="(/api/v1/support/reports/volume/export/\?[^"]*format=csv)"', report
+    )
+    assert csv_link is not None and f"organisation={oid}" in csv_link.group(1)
+    exported = admin.client.get(html.unescape(csv_link.group(1)))
+    assert exported.status_code == 200, exported.text[:300]
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    created = rows[next(i for i, r in enumerate(rows) if "created" in r)].index("created")
+    total = sum(int(r[created]) for r in rows if len(r) > created and r[created].isdigit())
+    assert total == 2
+    api = web_org["manager"].get("/api/v1/support/reports/volume/", params={"organisation": oid})
+    assert api.status_code == 200 and api.json()["totals"]["created"] == 2
+    person = admin.page(f"/people/{ann.user_id}")
+    assert f'href="/reports/volume?requester={ann.user_id}"' in person
+    assert f"requester #{ann.user_id}" in admin.page(f"/reports/volume?requester={ann.user_id}")
