@@ -55,6 +55,12 @@ def _fmt(value: Any) -> Any:
 # ---------------------------------------------------------------- report -> tables
 
 
+def _group(row: dict[str, Any]) -> Any:
+    """A row's group as a reader names it: the person's, group's or organisation's name where
+    the report carries one (``label``), else its key."""
+    return row.get("label", row["group"])
+
+
 def _stat_cols(stats: dict[str, Any] | None) -> list[Any]:
     if not stats:
         return [0, None, None, None]
@@ -82,7 +88,7 @@ def report_tables(data: dict[str, Any]) -> list[Table]:
                 f"{data['title']} (minutes)",
                 ["group", "time", "tickets", "mean", "median", "90th percentile"],
                 [
-                    [r["group"], kind, *_stat_cols(r[kind])]
+                    [_group(r), kind, *_stat_cols(r[kind])]
                     for r in data["rows"]
                     for kind in ("calendar", "business")
                 ],
@@ -92,7 +98,7 @@ def report_tables(data: dict[str, Any]) -> list[Table]:
                 ["group", "time", *labels],
                 [
                     [
-                        r["group"],
+                        _group(r),
                         kind,
                         *((r[kind] or {}).get("buckets", {}).get(b, 0) for b in labels),
                     ]
@@ -117,7 +123,7 @@ def report_tables(data: dict[str, Any]) -> list[Table]:
                 ],
                 [
                     [
-                        r["group"],
+                        _group(r),
                         r["responded"],
                         r["response_met"],
                         r["response_compliance"],

@@ -17,6 +17,7 @@ from core.permissions import Actor
 from core.reports import filters as report_filters
 from core.reports import summaries
 from core.reports.filters import INTERVALS
+from core.reports.labels import label_rows
 from core.reports.models import ReportFact, ReportSlaDay
 from core.reports.query import (
     ALL,
@@ -71,6 +72,7 @@ def durations(
         {"group": k, "calendar": calendar.get(k), "business": business.get(k)}
         for k in sorted(set(calendar) | set(business))
     ]
+    label_rows(session, f.tenant_id, group, rows)
     return {
         "report": measure,
         "filters": f.summary(),
@@ -117,6 +119,7 @@ def sla(session: Session, actor: Actor, params: Mapping[str, str]) -> dict[str, 
                 "resolution_compliance": ratio(s_met, resolved),
             }
         )
+    label_rows(session, f.tenant_id, group, rows)
     by_policy = [
         {
             "policy_id": policy_id,

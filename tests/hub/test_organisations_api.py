@@ -396,6 +396,17 @@ def test_reports_filter_and_group_by_the_requesters_organisation(  # type: ignor
     assert grouped.status_code == 200, grouped.text
     counts = {row["group"]: row["calendar"]["count"] for row in grouped.json()["rows"]}
     assert counts == {str(acme["id"]): 3, str(globex["id"]): 1, "none": 2}
+    labels = {row["group"]: row["label"] for row in grouped.json()["rows"]}
+    assert labels == {
+        str(acme["id"]): "Acme",
+        str(globex["id"]): "Globex",
+        "none": "In no organisation",
+    }
+    exported = org.manager.get(
+        "/api/v1/support/reports/first-response/export/",
+        params={"group": "organisation", "format": "csv"},
+    )
+    assert exported.status_code == 200 and "Globex" in exported.text
     groups = set(counts)
     sla = org.manager.get("/api/v1/support/reports/sla/", params={"group": "organisation"})
     assert sla.status_code == 200 and {r["group"] for r in sla.json()["rows"]} == groups
