@@ -20,6 +20,7 @@ from core.api import (
     record_deflection,
 )
 from plugins.chatbot import store
+from plugins.chatbot.i18n import t
 from plugins.chatbot.models import ChatSession
 from plugins.chatbot.settings import ChatbotSettings
 
@@ -63,6 +64,38 @@ NO_START = (
     "it did not",
 )
 CHOICES = ["Yes, that solved it", "No", "Talk to a human"]
+# German answers (the quick answers' German words among them): first words and openings.
+GERMAN_HUMAN = re.compile(
+    r"\b(mensch|menschen|mitarbeiter|mitarbeiterin|mitarbeitenden|person|agenten|support)\b.*"
+    r"\b(sprechen|reden|verbinden|chatten|schreiben|bitte)\b|"
+    r"\b(sprechen|reden|verbinden)\b.*\b(mensch|menschen|mitarbeiter|mitarbeiterin|person)\b|"
+    r"^(ein |einen )?(mensch|menschen|mitarbeiter|mitarbeiterin)( bitte)?$"
+)
+GERMAN_YES_WORDS = {"ja", "jawohl", "jep", "genau", "danke", "super", "perfekt", "gelöst"}
+GERMAN_YES_START = (
+    "das hat geholfen",
+    "hat geholfen",
+    "es hat geholfen",
+    "das hat es gelöst",
+    "es hat funktioniert",
+    "das hat funktioniert",
+    "vielen dank",
+)
+GERMAN_NO_WORDS = {"nein", "nö", "ne", "nee"}
+GERMAN_NO_START = (
+    "leider nicht",
+    "nicht wirklich",
+    "hat nicht",
+    "das hat nicht",
+    "es hat nicht",
+    "hat leider nicht",
+    "das hat leider nicht",
+)
+
+
+def choices(lang: str) -> list[str]:
+    """The quick answers offered after suggestions, in the connection's language."""
+    return [t(lang, c) for c in CHOICES]
 
 
 class ChatError(Exception):
@@ -83,28 +116,39 @@ class Chat:
     settings: ChatbotSettings
     chat_id: int
     resume_url: str
+    lang: str = "en"
 
 
 def intent(text: str) -> str | None:
-    """ "yes", "no", "human", or None for anything else (a new question)."""
-    words = " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
-    if HUMAN.search(words):
+    """ "yes", "no", "human", or None for anything else (a new question); English and German."""
+    words = " ".join(re.sub(r"[^a-zäöüß' ]", " ", text.lower()).split())
+    first = words.split(" ", 1)[0] if words else ""
+    if HUMAN.search(words) or GERMAN_HUMAN.search(words):
         return "human"
     if words.startswith(NO_START) and not words.startswith(("no problem",)):
         return "no"
-    if words.startswith(YES_START):
+    if first in GERMAN_NO_WORDS or words.startswith(GERMAN_NO_START):
+        return "no"
+    if words.startswith(YES_START) or first in GERMAN_YES_WORDS:
+        return "yes"
+    if words.startswith(GERMAN_YES_START):
         return "yes"
     return None
 
 
 def start(
-    hub: HubContext, tenant_id: uuid.UUID, settings: ChatbotSettings, address: str
+    hub: HubContext,
+    tenant_id: uuid.UUID,
+    settings: ChatbotSettings,
+    address: str,
+    lang: str = "en",
 ) -> tuple[int, str]:
     """A new conversation with its greeting; (session id, resume token)."""
     with hub.session() as s:
         if store.recent_sessions(s, tenant_id, address) >= settings.sessions_per_hour_per_address:
             raise ChatError(
-                "rate_limited", "Too many conversations from your address; please try again later."
+                "rate_limited",
+                t(lang, "Too many conversations from your address; please try again later."),
             )
         chat, token = store.create_session(s, tenant_id, address)
         store.add_message(s, chat, "bot", settings.greeting)
@@ -116,7 +160,7 @@ def sign_in(chat: Chat, token: str) -> str:
     with chat.hub.session() as s:
         ident = authenticate_token(s, token)
         if ident is None or ident.tenant_id != chat.tenant_id:
-            raise ChatError("unauthenticated", "That sign-in is not valid here.")
+            raise ChatError("unauthenticated", t(chat.lang, "That sign-in is not valid here."))
         row = _row(s, chat)
         row.user_id, row.email = ident.user_id, ident.email.lower()
         return row.email
@@ -125,7 +169,7 @@ def sign_in(chat: Chat, token: str) -> str:
 def _row(s: Any, chat: Chat) -> ChatSession:
     row = s.get(ChatSession, chat.chat_id)
     if row is None or row.tenant_id != chat.tenant_id:
-        raise ChatError("gone", "This conversation no longer exists.")
+        raise ChatError("gone", t(chat.lang, "This conversation no longer exists."))
     return row
 
 
@@ -133,10 +177,15 @@ def handle(chat: Chat, text: str) -> None:
     """Take one visitor message: check the limits, store it, answer it."""
     text = text.strip()
     if not text:
-        raise ChatError("empty", "Please type a message.")
+        raise ChatError("empty", t(chat.lang, "Please type a message."))
     if len(text) > chat.settings.max_message_chars:
         raise ChatError(
-            "too_long", f"Messages are limited to {chat.settings.max_message_chars} characters."
+            "too_long",
+            t(
+                chat.lang,
+                "Messages are limited to %(n)s characters.",
+                n=chat.settings.max_message_chars,
+            ),
         )
     with chat.hub.session() as s:
         row = _row(s, chat)
@@ -145,14 +194,16 @@ def handle(chat: Chat, text: str) -> None:
             >= chat.settings.messages_per_minute_per_session
         ):
             raise ChatError(
-                "rate_limited", "You are sending messages too quickly; please wait a minute."
+                "rate_limited",
+                t(chat.lang, "You are sending messages too quickly; please wait a minute."),
             )
         if (
             store.recent_user_messages(s, row, by_address=True)
             >= chat.settings.messages_per_minute_per_address
         ):
             raise ChatError(
-                "rate_limited", "Too many messages from your address; please wait a minute."
+                "rate_limited",
+                t(chat.lang, "Too many messages from your address; please wait a minute."),
             )
         message = store.add_message(s, row, "user", text)
         state, message_id = row.state, message.id
@@ -198,8 +249,8 @@ def _question(chat: Chat, text: str) -> None:
                 s,
                 row,
                 "bot",
-                "Here is what I found. Did one of these solve your problem?",
-                data={"articles": articles, "choices": CHOICES},
+                t(chat.lang, "Here is what I found. Did one of these solve your problem?"),
+                data={"articles": articles, "choices": choices(chat.lang)},
             )
             return
         row.unanswered += 1
@@ -209,10 +260,12 @@ def _question(chat: Chat, text: str) -> None:
                 s,
                 row,
                 "bot",
-                "I couldn't find an article about that. Could you "
-                "describe it in other words? You can also type "
-                '"talk to a human".',
-                data={"choices": ["Talk to a human"]},
+                t(
+                    chat.lang,
+                    "I couldn't find an article about that. Could you describe it in other "
+                    'words? You can also type "talk to a human".',
+                ),
+                data={"choices": [t(chat.lang, "Talk to a human")]},
             )
     if give_up:
         _hand_off(chat)
@@ -247,7 +300,10 @@ def _after_suggestions(chat: Chat, text: str) -> None:
                 s,
                 row,
                 "bot",
-                "Great, I'm glad that helped! Is there anything else I can do for you?",
+                t(
+                    chat.lang,
+                    "Great, I'm glad that helped! Is there anything else I can do for you?",
+                ),
             )
         return
     if said in ("no", "human"):
@@ -273,7 +329,11 @@ def _hand_off(chat: Chat) -> None:
                 s,
                 row,
                 "bot",
-                "I'll pass this on to our support team. What email address can they reach you at?",
+                t(
+                    chat.lang,
+                    "I'll pass this on to our support team. What email address can they reach "
+                    "you at?",
+                ),
             )
             return
     _open_ticket(chat)
@@ -282,7 +342,13 @@ def _hand_off(chat: Chat) -> None:
 def _take_email(chat: Chat, text: str) -> None:
     address = text.strip()
     if len(address) > 254 or not EMAIL.match(address):
-        _say(chat, "That doesn't look like an email address. Please type it like name@example.com.")
+        _say(
+            chat,
+            t(
+                chat.lang,
+                "That doesn't look like an email address. Please type it like name@example.com.",
+            ),
+        )
         return
     with chat.hub.session() as s:
         _row(s, chat).email = address.lower()
@@ -315,9 +381,15 @@ def _open_ticket(chat: Chat) -> None:
             s,
             row,
             "bot",
-            f"I've opened ticket #{result.ticket_id} for you with this conversation. An agent "
-            f"will answer here, and we'll also email you at {email}. To come back to this chat "
-            f"later, use this link: {chat.resume_url}",
+            t(
+                chat.lang,
+                "I've opened ticket #%(ticket)s for you with this conversation. An agent will "
+                "answer here, and we'll also email you at %(email)s. To come back to this chat "
+                "later, use this link: %(link)s",
+                ticket=result.ticket_id,
+                email=email,
+                link=chat.resume_url,
+            ),
             data={"ticket_id": result.ticket_id, "resume_url": chat.resume_url},
         )
 
@@ -339,7 +411,7 @@ def _forward(chat: Chat, message_id: int, text: str) -> None:
             ),
         )
     except HubError as exc:
-        _say(chat, f"Your message could not be added to the ticket: {exc}")
+        _say(chat, t(chat.lang, "Your message could not be added to the ticket: %(why)s", why=exc))
         return
     if result.ticket_id != ticket_id:
         # The ticket was merged, or closed to replies: follow where the message went.

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from core.api import HubContext, NotFound, public_article, security_headers
-from plugins.chatbot import conversation, store
+from plugins.chatbot import conversation, i18n, store
 from plugins.chatbot.live import listeners
 from plugins.chatbot.settings import ChatbotSettings, load
 
@@ -29,6 +29,7 @@ POLL_SECONDS = 3.0
 MAX_FRAME = 20_000
 TenantQ = Query(default="", max_length=63)
 SessionQ = Query(default="", max_length=100)
+LangQ = Query(default="", max_length=35)
 
 
 # The chat and article pages may be framed by a tenant's (https) site: the widget's full-page chat
@@ -97,23 +98,31 @@ def build_router(hub: HubContext) -> APIRouter:
     widget_js = (HERE / "static" / "widget.js").read_text()
 
     @router.get("/widget.js", include_in_schema=False)
-    def widget(tenant: str = TenantQ) -> Response:
-        """The embeddable widget: ``<script src=".../plugins/chatbot/widget.js?tenant=<slug>">``."""
+    def widget(request: Request, tenant: str = TenantQ, lang: str = LangQ) -> Response:
+        """The embeddable widget: ``<script src=".../plugins/chatbot/widget.js?tenant=<slug>">``,
+        its words in ``lang`` (else the browser's ``Accept-Language``)."""
         site.require(tenant)
+        chosen = i18n.pick(lang, request.headers.get("accept-language"))
+        words = json.dumps(i18n.widget_words(chosen), ensure_ascii=False).replace("</", "<\\/")
         return Response(
-            widget_js,
+            widget_js.replace("__WORDS__", words, 1),
             media_type="application/javascript",
             headers={
                 "Cache-Control": "public, max-age=300",
+                "Vary": "Accept-Language",
                 "X-Content-Type-Options": "nosniff",
                 "Cross-Origin-Resource-Policy": "cross-origin",
             },
         )
 
     @router.get("/chat", response_class=HTMLResponse)
-    def chat_page(tenant: str = TenantQ, session: str = SessionQ) -> HTMLResponse:
-        """The full-page chat; with ``session`` it resumes that conversation."""
+    def chat_page(
+        request: Request, tenant: str = TenantQ, session: str = SessionQ, lang: str = LangQ
+    ) -> HTMLResponse:
+        """The full-page chat; with ``session`` it resumes that conversation; in ``lang`` (else
+        the browser's ``Accept-Language``)."""
         tenant_id, slug, name, _ = site.require(tenant)
+        chosen = i18n.pick(lang, request.headers.get("accept-language"))
         history: list[dict[str, Any]] = []
         if session:
             found = site.find(tenant_id, session)
@@ -121,14 +130,22 @@ def build_router(hub: HubContext) -> APIRouter:
                 raise NotFound("no such conversation")
             history = site.lines(found[0], 0)
         html = site.pages.get_template("chat.html").render(
-            tenant_slug=slug, tenant_name=name, session=session, history=history
+            tenant_slug=slug,
+            tenant_name=name,
+            session=session,
+            history=history,
+            lang=chosen,
+            _=lambda text, **values: i18n.t(chosen, text, **values),
         )
-        return HTMLResponse(html, headers=page_headers(hub.base_url))
+        return HTMLResponse(html, headers={**page_headers(hub.base_url), "Vary": "Accept-Language"})
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
-    def article_page(article_id: int, tenant: str = TenantQ) -> HTMLResponse:
+    def article_page(
+        request: Request, article_id: int, tenant: str = TenantQ, lang: str = LangQ
+    ) -> HTMLResponse:
         """A published public article, readable without an account (links in the chat)."""
         tenant_id, slug, name, _ = site.require(tenant)
+        chosen = i18n.pick(lang, request.headers.get("accept-language"))
         with hub.session() as s:
             article = public_article(s, tenant_id, article_id)
             if article is None:
@@ -140,12 +157,18 @@ def build_router(hub: HubContext) -> APIRouter:
                 title=article.title,
                 body_html=article.body_html,
                 updated_at=article.updated_at,
+                lang=chosen,
+                _=lambda text, **values: i18n.t(chosen, text, **values),
             )
         return HTMLResponse(html, headers=page_headers(hub.base_url))
 
     @router.websocket("/ws")
-    async def chat_socket(websocket: WebSocket, tenant: str = "", session: str = "") -> None:
-        """The conversation: JSON frames in both directions (see the plugin's README)."""
+    async def chat_socket(
+        websocket: WebSocket, tenant: str = "", session: str = "", lang: str = ""
+    ) -> None:
+        """The conversation: JSON frames in both directions (see the plugin's README); the
+        bot's lines in ``lang`` (the widget's), else the handshake's ``Accept-Language``."""
+        chosen = i18n.pick(lang[:35], websocket.headers.get("accept-language"))
         found = await run_in_threadpool(site.tenant, tenant[:63])
         if found is None:
             await _deny(websocket, "no chat here")
@@ -160,7 +183,7 @@ def build_router(hub: HubContext) -> APIRouter:
         if existing is None:
             try:
                 chat_id, session = await run_in_threadpool(
-                    conversation.start, hub, tenant_id, settings, address
+                    conversation.start, hub, tenant_id, settings, address, chosen
                 )
             except conversation.ChatError as exc:
                 await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
@@ -176,6 +199,7 @@ def build_router(hub: HubContext) -> APIRouter:
             settings=settings,
             chat_id=chat_id,
             resume_url=site.resume_url(slug, session),
+            lang=chosen,
         )
         await websocket.send_json(
             {
@@ -240,7 +264,7 @@ async def _frame(websocket: WebSocket, chat: conversation.Chat, raw: str) -> Non
     """Act on one frame from the widget: a message, a sign-in, or a ping."""
     try:
         if len(raw) > MAX_FRAME:
-            raise conversation.ChatError("too_long", "That message is too long.")
+            raise conversation.ChatError("too_long", i18n.t(chat.lang, "That message is too long."))
         try:
             data = json.loads(raw)
         except ValueError:
@@ -254,6 +278,8 @@ async def _frame(websocket: WebSocket, chat: conversation.Chat, raw: str) -> Non
         elif kind == "ping":
             await websocket.send_json({"type": "pong"})
         else:
-            raise conversation.ChatError("invalid", 'Send {"type": "message", "text": "..."}.')
+            raise conversation.ChatError(
+                "invalid", i18n.t(chat.lang, 'Send {"type": "message", "text": "..."}.')
+            )
     except conversation.ChatError as exc:
         await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})

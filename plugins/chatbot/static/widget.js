@@ -15,7 +15,9 @@
   var session = script.getAttribute("data-session") || readStored() || "";
   var authToken = script.getAttribute("data-token") || "";
   var ws = null, retries = 0, maxChars = 1000;
-  var labels = { user: "You", bot: "Support bot", agent: "Support agent" };
+  // The words in the visitor's language, filled in by the hub when it serves this file.
+  var W = __WORDS__;
+  var labels = { user: W.you, bot: W.bot, agent: W.agent };
 
   function readStored() {
     try { return window.localStorage.getItem(storeKey); } catch (e) { return null; }
@@ -64,22 +66,22 @@
 
   var panelId = "hubc-panel-" + Math.random().toString(36).slice(2);
   var panel = el("section", { "class": "hubc " + (pageMode ? "hubc-page" : "hubc-float"), id: panelId,
-                              role: pageMode ? "region" : "dialog", "aria-label": "Support chat" });
+                              role: pageMode ? "region" : "dialog", "aria-label": W.title });
   var header = el("header");
-  header.appendChild(el("h2", {}, "Support chat"));
-  var closeBtn = el("button", { type: "button", "aria-label": "Close the chat" }, "\u00d7");
+  header.appendChild(el("h2", {}, W.title));
+  var closeBtn = el("button", { type: "button", "aria-label": W.close }, "\u00d7");
   if (!pageMode) { header.appendChild(closeBtn); }
   var log = el("div", { "class": "hubc-log", role: "log", "aria-live": "polite",
-                       "aria-relevant": "additions", "aria-label": "Conversation" });
+                       "aria-relevant": "additions", "aria-label": W.conversation });
   var status = el("p", { "class": "hubc-status", role: "status" });
   var resume = el("p", { "class": "hubc-resume" });
   var form = el("form");
   var inputId = panelId + "-input";
-  form.appendChild(el("label", { "for": inputId }, "Your message"));
+  form.appendChild(el("label", { "for": inputId }, W.your_message));
   var input = el("input", { id: inputId, type: "text", autocomplete: "off", maxlength: "1000",
                             enterkeyhint: "send" });
   form.appendChild(input);
-  form.appendChild(el("button", { type: "submit" }, "Send"));
+  form.appendChild(el("button", { type: "submit" }, W.send));
   [header, log, status, resume, form].forEach(function (n) { panel.appendChild(n); });
 
   var launcher = null;
@@ -91,7 +93,7 @@
   } else {
     panel.hidden = true;
     launcher = el("button", { type: "button", "class": "hubc-launch", "aria-expanded": "false",
-                              "aria-controls": panelId }, "Chat with support");
+                              "aria-controls": panelId }, W.launch);
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
     launcher.addEventListener("click", function () { setOpen(panel.hidden); });
@@ -107,7 +109,7 @@
 
   function send(frame) {
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
-    status.textContent = "Not connected yet, please try again in a moment.";
+    status.textContent = W.not_connected;
     return false;
   }
 
@@ -115,7 +117,7 @@
     e.preventDefault();
     var text = input.value.trim();
     if (!text) { return; }
-    if (text.length > maxChars) { status.textContent = "Messages are limited to " + maxChars + " characters."; return; }
+    if (text.length > maxChars) { status.textContent = W.too_long.replace("%(n)s", String(maxChars)); return; }
     if (send({ type: "message", text: text })) { input.value = ""; status.textContent = ""; }
   });
 
@@ -123,7 +125,7 @@
 
   function render(msg) {
     var item = el("div", { "class": "hubc-msg hubc-" + (labels[msg.role] ? msg.role : "bot") });
-    item.appendChild(el("span", { "class": "hubc-who" }, msg.author || labels[msg.role] || "Support"));
+    item.appendChild(el("span", { "class": "hubc-who" }, msg.author || labels[msg.role] || W.support));
     item.appendChild(document.createTextNode(msg.text));
     if (msg.articles && msg.articles.length) {
       var list = el("ul");
@@ -138,7 +140,7 @@
       item.appendChild(list);
     }
     if (msg.choices && msg.choices.length) {
-      var box = el("div", { "class": "hubc-choices", role: "group", "aria-label": "Quick answers" });
+      var box = el("div", { "class": "hubc-choices", role: "group", "aria-label": W.quick_answers });
       msg.choices.forEach(function (c) {
         var b = el("button", { type: "button" }, c);
         b.addEventListener("click", function () { if (send({ type: "message", text: c })) { box.remove(); input.focus(); } });
@@ -152,6 +154,7 @@
 
   function connect() {
     var url = base.replace(/^http/, "ws") + "/ws?tenant=" + encodeURIComponent(tenant) +
+              "&lang=" + encodeURIComponent(W.lang) +
               (session ? "&session=" + encodeURIComponent(session) : "");
     var opened = false;
     ws = new WebSocket(url);
@@ -166,7 +169,7 @@
         session = msg.token; store(session); maxChars = msg.max_chars || maxChars;
         input.setAttribute("maxlength", String(maxChars));
         resume.textContent = "";
-        var link = el("a", { href: safeUrl(msg.resume_url) || "#" }, "Link to come back to this chat");
+        var link = el("a", { href: safeUrl(msg.resume_url) || "#" }, W.resume);
         resume.appendChild(link);
       } else if (msg.type === "message") {
         if (!log.querySelector('[data-id="' + Number(msg.id) + '"]')) { render(msg); log.lastChild.setAttribute("data-id", String(Number(msg.id))); }
@@ -178,13 +181,13 @@
       ws = null;
       // A refused handshake (unknown or expired conversation): start a new one.
       if (!opened && session && retries === 0) { session = ""; store(""); retries = 1; connect(); return; }
-      if (ev.code === 4404 || ev.code === 1008) { status.textContent = "The chat is not available."; if (ev.code === 4404) { session = ""; store(""); } return; }
+      if (ev.code === 4404 || ev.code === 1008) { status.textContent = W.unavailable; if (ev.code === 4404) { session = ""; store(""); } return; }
       if (retries < 8) {
-        status.textContent = "Connection lost, reconnecting\u2026";
+        status.textContent = W.reconnecting;
         retries += 1;
         window.setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retries)));
       } else {
-        status.textContent = "Disconnected. Reload the page to try again.";
+        status.textContent = W.disconnected;
       }
     };
   }
