@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from core.errors import HubError
 from core.kb import articles, help_centre
@@ -33,7 +33,8 @@ Visibility = Annotated[str, Form(max_length=20)]
 def _sections(session: SessionDep, me: WebUser) -> list[str]:
     return list(
         session.scalars(
-            select(distinct(KbArticle.category))
+            select(KbArticle.category)
+            .distinct()
             .where(KbArticle.tenant_id == me.actor.tenant_id)
             .order_by(KbArticle.category)
         )
