@@ -25,6 +25,7 @@ from core.errors import (
     Unavailable,
 )
 from core.hookspecs import hookimpl, hookspec
+from core.i18n import negotiate as negotiate_locale
 from core.intake import (
     SUBJECT_TOKEN,
     InboundAttachment,
@@ -118,6 +119,8 @@ from core.webhooks import (
 )
 
 __all__ = [
+    # The locale an Accept-Language header (or one language tag) asks for, of the hub's.
+    "negotiate_locale",
     # The plugin marker, the hub's context and the types that cross the boundary.
     "hookimpl",
     "hookspec",

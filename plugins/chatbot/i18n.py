@@ -10,16 +10,16 @@ the connection that asked; the tenant's greeting is the tenant's text, as writte
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 
+from core.api import negotiate_locale
+
 LANGUAGES = ("en", "de")
 DEFAULT = "en"
 HERE = Path(__file__).parent
-_TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 # The widget's words (English, the catalogue's keys); the server fills them in per language.
 WIDGET_WORDS = {
@@ -54,24 +54,11 @@ def _catalogue(lang: str) -> dict[str, str]:
 
 def pick(*candidates: str | None) -> str:
     """The first supported language among codes (``de-AT``) or ``Accept-Language`` headers
-    (by their q values), English when none is."""
+    (by their q values; the hub's own negotiation), English when none is."""
     for candidate in candidates:
-        if not candidate:
-            continue
-        ranked: list[tuple[float, int, str]] = []
-        for n, part in enumerate(candidate.split(",")[:20]):
-            tag, _, params = part.strip().partition(";")
-            q = 1.0
-            if params.strip().startswith("q="):
-                try:
-                    q = float(params.strip()[2:])
-                except ValueError:
-                    q = 0.0
-            if _TAG.match(tag) and q > 0:
-                ranked.append((-q, n, tag.split("-")[0].split("_")[0].lower()))
-        for _q, _n, lang in sorted(ranked):
-            if lang in LANGUAGES:
-                return lang
+        found = negotiate_locale(candidate)
+        if found in LANGUAGES:
+            return found
     return DEFAULT
 
 
